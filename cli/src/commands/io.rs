@@ -1,0 +1,89 @@
+//! Opening inputs (files or stdin) and writing outputs whole or not at all.
+
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, Read, Write};
+use std::path::{Path, PathBuf};
+
+/// An input: a file, or stdin for `-`.
+pub fn open(name: &str) -> io::Result<Box<dyn BufRead>> {
+    if name == "-" {
+        Ok(Box::new(BufReader::with_capacity(1 << 16, io::stdin())))
+    } else {
+        Ok(Box::new(BufReader::with_capacity(1 << 16, File::open(name)?)))
+    }
+}
+
+/// Read a whole input as bytes.
+pub fn read_all(name: &str) -> io::Result<Vec<u8>> {
+    let mut buf = Vec::new();
+    open(name)?.read_to_end(&mut buf)?;
+    Ok(buf)
+}
+
+/// The inputs to read: the names given, or stdin.
+pub fn inputs(names: &[String]) -> Vec<String> {
+    if names.is_empty() {
+        vec!["-".to_string()]
+    } else {
+        names.to_vec()
+    }
+}
+
+/// The name shown for an input.
+pub fn shown(name: &str) -> &str {
+    if name == "-" {
+        "<stdin>"
+    } else {
+        name
+    }
+}
+
+/// An output written beside its final place and renamed when complete, so a
+/// failed or interrupted run leaves no half file. `-` is stdout.
+pub struct Output {
+    target: Option<PathBuf>,
+    temp: Option<PathBuf>,
+    writer: Box<dyn Write>,
+}
+
+impl Output {
+    /// Open `name` (`-` or none for stdout).
+    pub fn create(name: Option<&Path>) -> io::Result<Output> {
+        match name {
+            None => Ok(Output { target: None, temp: None, writer: Box::new(io::BufWriter::with_capacity(1 << 16, io::stdout().lock())) }),
+            Some(p) if p == Path::new("-") => Output::create(None),
+            Some(p) => {
+                let file_name = p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+                let temp = p.with_file_name(format!(".{file_name}.{}.tmp", std::process::id()));
+                let f = File::create(&temp)?;
+                Ok(Output { target: Some(p.to_path_buf()), temp: Some(temp), writer: Box::new(io::BufWriter::with_capacity(1 << 16, f)) })
+            }
+        }
+    }
+
+    /// Flush and move into place.
+    pub fn commit(mut self) -> io::Result<()> {
+        self.writer.flush()?;
+        if let (Some(temp), Some(target)) = (self.temp.take(), &self.target) {
+            std::fs::rename(temp, target)?;
+        }
+        Ok(())
+    }
+}
+
+impl Write for Output {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.writer.write(buf)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        self.writer.flush()
+    }
+}
+
+impl Drop for Output {
+    fn drop(&mut self) {
+        if let Some(temp) = self.temp.take() {
+            let _ = std::fs::remove_file(temp);
+        }
+    }
+}

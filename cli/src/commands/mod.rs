@@ -1,0 +1,19 @@
+//! One module per subcommand.
+
+pub mod convert;
+pub mod io;
+pub mod project;
+pub mod schema;
+pub mod validate;
+
+/// Exit codes (see DESIGN.md "The command line").
+pub mod exit {
+    /// Everything accepted.
+    pub const OK: u8 = 0;
+    /// Some records rejected or tests failed.
+    pub const REJECTED: u8 = 1;
+    /// The mapping, schema, params or command line is wrong.
+    pub const USAGE: u8 = 2;
+    /// An input or output could not be read or written.
+    pub const IO: u8 = 3;
+}

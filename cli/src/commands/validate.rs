@@ -1,0 +1,115 @@
+//! `mapwright validate -s SCHEMA [INPUT ...]`
+
+use std::path::Path;
+
+use mapwright::read::InputFormat;
+use mapwright::validate::{validate_stream, InputError, PayloadResult};
+use mapwright::{Registry, Severity};
+
+use super::{exit, io};
+
+/// Arguments of `validate`.
+#[derive(clap::Args)]
+pub struct Args {
+    /// The schema: a name (spectrum.purchase_order_batch) or a file.
+    #[arg(short, long)]
+    schema: String,
+    /// Payload files (JSON, NDJSON or XML); none or `-` reads stdin.
+    inputs: Vec<String>,
+    /// `human` (default) or `json` (the same findings as JSON, on stdout).
+    #[arg(long, default_value = "human")]
+    report: String,
+    /// Input format, when the file name and content do not tell.
+    #[arg(long)]
+    input_format: Option<String>,
+}
+
+pub fn run(args: Args) -> u8 {
+    let registry = Registry::discover(Path::new("."));
+    let schema = match registry.load(&args.schema) {
+        Ok(s) => s,
+        Err(d) => {
+            eprintln!("{d}");
+            return exit::USAGE;
+        }
+    };
+    let format = match args.input_format.as_deref().map(|f| (f, InputFormat::parse(f))) {
+        None => None,
+        Some((_, Some(f))) => Some(f),
+        Some((f, None)) => {
+            eprintln!("error: unknown input format '{f}'; expected json, ndjson or xml");
+            return exit::USAGE;
+        }
+    };
+    let json = match args.report.as_str() {
+        "json" => true,
+        "human" => false,
+        other => {
+            eprintln!("error: --report must be human or json, not '{other}'");
+            return exit::USAGE;
+        }
+    };
+    let mut results: Vec<(String, PayloadResult)> = Vec::new();
+    let mut unreadable = Vec::new();
+    for name in io::inputs(&args.inputs) {
+        let shown = io::shown(&name).to_string();
+        let outcome = io::open(&name).map_err(InputError::Io).and_then(|input| {
+            validate_stream(&schema, &name, input, format, |r| {
+                if !json {
+                    print_human(&shown, &r);
+                }
+                results.push((shown.clone(), r));
+            })
+        });
+        if let Err(e) = outcome {
+            eprintln!("error: {shown}: {e}");
+            unreadable.push(serde_json::json!({"input": shown, "error": e.to_string()}));
+        }
+    }
+    let invalid = results.iter().filter(|(_, r)| !r.is_valid()).count();
+    let count = |sev| results.iter().flat_map(|(_, r)| &r.violations).filter(|v| v.severity == sev).count();
+    if json {
+        let report = serde_json::json!({
+            "schema": schema.name,
+            "payloads": results.len(),
+            "valid": results.len() - invalid,
+            "invalid": invalid,
+            "errors": count(Severity::Error),
+            "warnings": count(Severity::Warning),
+            "unreadable": unreadable,
+            "results": results.iter().map(|(input, r)| serde_json::json!({
+                "input": input, "record": r.record, "line": r.line, "valid": r.is_valid(), "violations": r.violations,
+            })).collect::<Vec<_>>(),
+        });
+        println!("{}", serde_json::to_string_pretty(&report).unwrap_or_default());
+    } else {
+        eprintln!(
+            "{} payload(s) checked against {}: {} valid, {} invalid ({} errors, {} warnings){}",
+            results.len(),
+            schema.name,
+            results.len() - invalid,
+            invalid,
+            count(Severity::Error),
+            count(Severity::Warning),
+            if unreadable.is_empty() { String::new() } else { format!("; {} input(s) unreadable", unreadable.len()) }
+        );
+    }
+    if !unreadable.is_empty() {
+        exit::IO
+    } else if invalid > 0 {
+        exit::REJECTED
+    } else {
+        exit::OK
+    }
+}
+
+fn print_human(input: &str, r: &PayloadResult) {
+    let place = match r.line {
+        Some(l) => format!("{input}:{l}"),
+        None => input.to_string(),
+    };
+    for v in &r.violations {
+        let path = if v.path.is_empty() { String::new() } else { format!("{}: ", v.path) };
+        println!("{place}: {}[{}]: {path}{}", v.severity, v.rule, v.message);
+    }
+}

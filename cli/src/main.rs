@@ -1,0 +1,56 @@
+//! The `mapwright` command: argument parsing and printing over the
+//! `mapwright` library. Nothing here decides anything about records.
+//!
+//! Exit codes: 0 all accepted/clean; 1 some rejected/failed; 2 the mapping,
+//! schema, params or command line is wrong; 3 an input or output could not
+//! be read or written.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+mod commands;
+
+/// Declarative mapping and transform engine for work-order and purchase-order integrations.
+#[derive(Parser)]
+#[command(name = "mapwright", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Convert input records through a mapping into target payloads.
+    Convert(commands::convert::Args),
+    /// Check payloads you already have against a schema.
+    Validate(commands::validate::Args),
+    /// Static check of mappings and schemas (file:line:col diagnostics).
+    Check {
+        /// Files or folders (default: schemas and mappings here).
+        paths: Vec<PathBuf>,
+    },
+    /// Run the test cases stored beside schemas and mappings.
+    Test {
+        /// Files or folders (default: schemas and mappings here).
+        paths: Vec<PathBuf>,
+    },
+    /// List, show or export schemas.
+    Schema {
+        #[command(subcommand)]
+        command: commands::schema::Command,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let code = match cli.command {
+        Command::Convert(args) => commands::convert::run(args),
+        Command::Validate(args) => commands::validate::run(args),
+        Command::Check { paths } => commands::project::check(paths),
+        Command::Test { paths } => commands::project::test(paths),
+        Command::Schema { command } => commands::schema::run(command),
+    };
+    ExitCode::from(code)
+}

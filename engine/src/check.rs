@@ -1,0 +1,602 @@
+//! Check: a record against its schema's field table and rules.
+//!
+//! Every problem is reported, not only the first, each with the rule that
+//! caught it, the path to the value (a JSON pointer, or an XPath-like path
+//! for XML payloads) and a message that says what is wrong and what is
+//! allowed. Paths and messages are only built when something fails, so a
+//! clean record costs no allocation beyond the rule evaluations.
+
+use std::fmt::Write;
+
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use crate::diag::Severity;
+use crate::expr::{is_blank, type_name, Scope};
+use crate::schema::{Additional, Check, Field, Format, Kind, Rule, Schema, Type, XmlPlace};
+
+/// One thing wrong with a record.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Violation {
+    /// The rule id (a built-in check such as `max-length`, or a schema or mapping rule).
+    pub rule: String,
+    /// Where: a JSON pointer, or an XPath-like path in XML payloads.
+    pub path: String,
+    /// What is wrong and what is allowed.
+    pub message: String,
+    /// Error or warning.
+    pub severity: Severity,
+}
+
+/// One step of a path, kept on the stack until a violation needs the text.
+#[derive(Clone, Copy)]
+enum Step<'a> {
+    Root(&'a str),
+    Key(&'a str),
+    Attr(&'a str),
+    Index(usize),
+    Item { field: &'a str, item: Option<&'a str>, index: usize },
+}
+
+/// A path into the payload being checked.
+#[derive(Clone, Copy)]
+pub struct Path<'a> {
+    prev: Option<&'a Path<'a>>,
+    step: Step<'a>,
+    xml: bool,
+}
+
+impl<'a> Path<'a> {
+    /// The root of a JSON payload (`""`) or of an XML record (`/InputXML`).
+    pub fn root(schema: &'a Schema) -> Path<'a> {
+        match (schema.format, &schema.root) {
+            (Format::Xml, Some(root)) => Path { prev: None, step: Step::Root(root), xml: true },
+            (Format::Xml, None) => Path { prev: None, step: Step::Root(""), xml: true },
+            _ => Path { prev: None, step: Step::Root(""), xml: false },
+        }
+    }
+
+    /// A JSON payload root with a prefix (`/purchaseOrders/3` for record 3 of an envelope).
+    pub fn json(prefix: &'a str) -> Path<'a> {
+        Path { prev: None, step: Step::Root(prefix), xml: false }
+    }
+
+    fn then(&'a self, step: Step<'a>) -> Path<'a> {
+        Path { prev: Some(self), step, xml: self.xml }
+    }
+
+    /// The index step of an envelope list.
+    pub fn index(&'a self, i: usize) -> Path<'a> {
+        self.then(Step::Index(i))
+    }
+
+    /// A key below this path.
+    pub fn key(&'a self, k: &'a str) -> Path<'a> {
+        self.then(Step::Key(k))
+    }
+
+    fn field(&'a self, f: &'a Field) -> Path<'a> {
+        match (&f.xml, self.xml) {
+            (XmlPlace::Attribute, true) => self.then(Step::Attr(&f.name)),
+            (XmlPlace::List { wrapper, .. }, true) => self.then(Step::Key(wrapper)),
+            _ => self.then(Step::Key(&f.name)),
+        }
+    }
+
+    fn item(&'a self, f: &'a Field, index: usize) -> Path<'a> {
+        let item = match &f.xml {
+            XmlPlace::List { item, .. } => Some(item.as_str()),
+            _ => None,
+        };
+        Path { prev: self.prev, step: Step::Item { field: self.last_key(), item, index }, xml: self.xml }
+    }
+
+    fn last_key(&self) -> &'a str {
+        match self.step {
+            Step::Key(k) | Step::Attr(k) | Step::Root(k) => k,
+            _ => "",
+        }
+    }
+
+    /// The path as text.
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        self.write(&mut out);
+        out
+    }
+
+    fn write(&self, out: &mut String) {
+        if let Some(p) = self.prev {
+            p.write(out);
+        }
+        let _ = match self.step {
+            Step::Root(r) if r.is_empty() => Ok(()),
+            Step::Root(r) if self.xml => write!(out, "/{r}"),
+            Step::Root(r) => write!(out, "{r}"),
+            Step::Key(k) if self.xml => write!(out, "/{k}"),
+            Step::Key(k) => write!(out, "/{}", k.replace('~', "~0").replace('/', "~1")),
+            Step::Attr(k) => write!(out, "/@{k}"),
+            Step::Index(i) if self.xml => write!(out, "[{}]", i + 1),
+            Step::Index(i) => write!(out, "/{i}"),
+            Step::Item { field, item: Some(item), index } if self.xml => write!(out, "/{field}/{item}[{}]", index + 1),
+            Step::Item { field, index, .. } if self.xml => write!(out, "/{field}[{}]", index + 1),
+            Step::Item { field, index, .. } => write!(out, "/{}/{index}", field.replace('~', "~0").replace('/', "~1")),
+        };
+    }
+}
+
+/// Check a whole payload: an envelope of records for JSON schemas that have
+/// one, else one record.
+pub fn check_payload(schema: &Schema, payload: &Value) -> Vec<Violation> {
+    let mut out = Vec::new();
+    let root = Path::root(schema);
+    match (&schema.envelope, schema.format) {
+        (Some(env), Format::Json) => {
+            let Some(obj) = payload.as_object() else {
+                out.push(violation("wrong-type", &root, format!("expected an object with '{}', found {}", env.key, type_name(payload))));
+                return out;
+            };
+            let records = root.key(&env.key);
+            match obj.get(&env.key) {
+                Some(Value::Array(items)) => {
+                    if let Some(max) = env.max_records {
+                        if items.len() > max {
+                            out.push(violation(
+                                "too-many-records",
+                                &records,
+                                format!("{} records in one payload; {} takes at most {max}", items.len(), schema.system),
+                            ));
+                        }
+                    }
+                    for (i, rec) in items.iter().enumerate() {
+                        check_record_at(schema, rec, &records.index(i), &mut out);
+                    }
+                }
+                Some(other) => out.push(violation("wrong-type", &records, format!("expected a list of records, found {}", type_name(other)))),
+                None => out.push(violation("required", &records, format!("'{}' is required: the list of records", env.key))),
+            }
+            for k in obj.keys().filter(|k| **k != env.key) {
+                out.push(violation("unknown-field", &root.key(k), format!("'{k}' is not part of the {} envelope", schema.system)));
+            }
+        }
+        _ => check_record_at(schema, payload, &root, &mut out),
+    }
+    out
+}
+
+/// Check one record (no envelope); paths start at the record.
+pub fn check_record(schema: &Schema, record: &Value) -> Vec<Violation> {
+    let mut out = Vec::new();
+    check_record_at(schema, record, &Path::root(schema), &mut out);
+    out
+}
+
+/// Check one record at `path`, appending to `out`.
+pub fn check_record_at(schema: &Schema, record: &Value, path: &Path, out: &mut Vec<Violation>) {
+    Checker { schema }.object(schema.record_type(), record, None, path, out);
+}
+
+fn violation(rule: &str, path: &Path, message: String) -> Violation {
+    Violation { rule: rule.to_string(), path: path.render(), message, severity: Severity::Error }
+}
+
+struct Checker<'s> {
+    schema: &'s Schema,
+}
+
+/// How a value appears in a message: quoted, cut short, or hidden if secret.
+fn shown(field: &Field, v: &Value) -> String {
+    if field.secret {
+        return "(a secret value, not shown)".to_string();
+    }
+    let text = match v {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    };
+    if text.chars().count() > 60 {
+        format!("'{}...'", text.chars().take(57).collect::<String>())
+    } else {
+        format!("'{text}'")
+    }
+}
+
+impl<'s> Checker<'s> {
+    fn report(&self, field: &Field, rule: &str, path: &Path, default: String, out: &mut Vec<Violation>) {
+        let message = field.messages.get(rule).cloned().unwrap_or(default);
+        out.push(Violation { rule: rule.to_string(), path: path.render(), message, severity: Severity::Error });
+    }
+
+    fn object(&self, ty: &'s Type, value: &Value, parent: Option<&Value>, path: &Path, out: &mut Vec<Violation>) {
+        let Value::Object(rec) = value else {
+            out.push(violation("wrong-type", path, format!("expected a {} record (an object), found {}", ty.name, type_name(value))));
+            return;
+        };
+        let scope_parent = parent.unwrap_or(&Value::Null);
+        let scope = Scope::of(Some(rec)).with("parent", scope_parent);
+        let only = self.narrowed(ty, &scope, path, out);
+        for field in &ty.fields {
+            if field.reserved || only.is_some_and(|o| !o.contains(&field.name)) {
+                continue;
+            }
+            self.field(field, rec.get(&field.name), value, &path.field(field), out);
+        }
+        if ty.additional != Additional::Allow {
+            for key in rec.keys().filter(|k| ty.field(k).is_none()) {
+                let near = ty.fields.iter().find(|f| f.name.eq_ignore_ascii_case(key)).map(|f| format!(" (did you mean '{}'?)", f.name));
+                out.push(Violation {
+                    rule: "unknown-field".into(),
+                    path: path.key(key).render(),
+                    message: format!("'{key}' is not a field of {}'s {}{}", self.schema.system, ty.name, near.unwrap_or_default()),
+                    severity: if ty.additional == Additional::Warn { Severity::Warning } else { Severity::Error },
+                });
+            }
+        }
+        for rule in &ty.rules {
+            self.rule(ty, rule, rec, &scope, path, out);
+        }
+    }
+
+    /// The `check_only` list of the first rule whose condition holds.
+    fn narrowed(&self, ty: &'s Type, scope: &Scope, path: &Path, out: &mut Vec<Violation>) -> Option<&'s Vec<String>> {
+        for rule in ty.rules.iter().filter(|r| r.check_only.is_some()) {
+            match rule.when.as_ref().map(|w| w.test(scope)).unwrap_or(Ok(true)) {
+                Ok(true) => return rule.check_only.as_ref(),
+                Ok(false) => {}
+                Err(e) => out.push(violation(&rule.id, path, format!("the rule could not be checked: {e}"))),
+            }
+        }
+        None
+    }
+
+    fn field(&self, f: &Field, value: Option<&Value>, record: &Value, path: &Path, out: &mut Vec<Violation>) {
+        let value = value.unwrap_or(&Value::Null);
+        if is_blank(value) {
+            if f.required {
+                let what = if f.doc.is_empty() { String::new() } else { format!(" ({})", first_sentence(&f.doc)) };
+                self.report(f, "required", path, format!("{} is required by {}{what}", f.name, self.schema.system), out);
+            }
+            return;
+        }
+        match f.kind {
+            Kind::List => return self.list(f, value, record, path, out),
+            Kind::Object => {
+                if let Some(ty) = f.of.as_deref().and_then(|t| self.schema.type_named(t)) {
+                    self.object(ty, value, Some(record), path, out);
+                }
+                return;
+            }
+            _ => {}
+        }
+        if matches!(value, Value::Array(_) | Value::Object(_)) {
+            self.report(f, "wrong-type", path, format!("expected {}, found {}", f.kind.name(), type_name(value)), out);
+            return;
+        }
+        let text = match value {
+            Value::String(s) => std::borrow::Cow::Borrowed(s.as_str()),
+            other => std::borrow::Cow::Owned(other.to_string()),
+        };
+        if let Some(max) = f.max_length {
+            let n = text.chars().count();
+            if n > max {
+                self.report(
+                    f,
+                    "max-length",
+                    path,
+                    format!("{} is {n} characters; {} allows at most {max}", shown(f, value), self.schema.system),
+                    out,
+                );
+            }
+        }
+        match f.kind {
+            Kind::Integer | Kind::Decimal | Kind::Money => self.number(f, value, &text, path, out),
+            Kind::Code => {
+                if !f.codes.iter().any(|(c, _)| *c == *text) {
+                    let allowed: Vec<String> = f
+                        .codes
+                        .iter()
+                        .map(|(c, m)| if m.is_empty() { c.clone() } else { format!("{c} ({m})") })
+                        .collect();
+                    self.report(
+                        f,
+                        "unknown-code",
+                        path,
+                        format!("{} is not a valid {}; {} allows {}", shown(f, value), f.name, self.schema.system, allowed.join(", ")),
+                        out,
+                    );
+                }
+            }
+            Kind::Date | Kind::Datetime => {
+                let ok = match &f.format {
+                    Some(p) => p.parse(&text).is_some(),
+                    None => crate::datefmt::DateTime::parse_iso(&text).is_some(),
+                };
+                if !ok {
+                    let fmt = f.format.as_ref().map(|p| p.as_str()).unwrap_or("ISO 8601 (YYYY-MM-DD)");
+                    self.report(f, "invalid-date", path, format!("{} is not a date in the format {fmt}", shown(f, value)), out);
+                }
+            }
+            Kind::Guid => {
+                if !is_guid(&text) {
+                    self.report(f, "invalid-guid", path, format!("{} is not a GUID (8-4-4-4-12 hexadecimal digits)", shown(f, value)), out);
+                }
+            }
+            Kind::Bool => {
+                if !matches!(value, Value::Bool(_)) && !["true", "false"].contains(&&*text) {
+                    self.report(f, "invalid-bool", path, format!("{} is not true or false", shown(f, value)), out);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn number(&self, f: &Field, value: &Value, text: &str, path: &Path, out: &mut Vec<Violation>) {
+        let Some(n) = parse_number(text, f.commas || matches!(value, Value::Number(_))) else {
+            let (rule, what) = if f.kind == Kind::Integer { ("invalid-integer", "a whole number") } else { ("invalid-number", "a number") };
+            let commas = if f.commas { " (thousands commas are allowed)" } else { "" };
+            self.report(f, rule, path, format!("{} is not {what}{commas}", shown(f, value)), out);
+            return;
+        };
+        if f.kind == Kind::Integer && n.frac_digits > 0 && n.value.fract() != 0.0 {
+            self.report(f, "invalid-integer", path, format!("{} is not a whole number", shown(f, value)), out);
+            return;
+        }
+        if let Some(d) = f.digits {
+            if n.int_digits + n.frac_digits > d {
+                self.report(
+                    f,
+                    "too-many-digits",
+                    path,
+                    format!("{} has {} digits; {} allows at most {d}", shown(f, value), n.int_digits + n.frac_digits, self.schema.system),
+                    out,
+                );
+            }
+        }
+        if let Some(s) = f.scale {
+            if n.frac_digits > s {
+                self.report(
+                    f,
+                    "too-many-decimals",
+                    path,
+                    format!("{} has {} decimal places; {} allows at most {s}", shown(f, value), n.frac_digits, self.schema.system),
+                    out,
+                );
+            }
+        }
+        if let Some(min) = f.min {
+            if n.value < min {
+                self.report(f, "below-minimum", path, format!("{} is below the minimum of {}", shown(f, value), number_text(min)), out);
+            }
+        }
+        if let Some(max) = f.max {
+            if n.value > max {
+                self.report(
+                    f,
+                    "above-maximum",
+                    path,
+                    format!("{} is above the maximum; {} allows at most {}", shown(f, value), self.schema.system, number_text(max)),
+                    out,
+                );
+            }
+        }
+    }
+
+    fn list(&self, f: &Field, value: &Value, record: &Value, path: &Path, out: &mut Vec<Violation>) {
+        let Value::Array(items) = value else {
+            self.report(f, "wrong-type", path, format!("expected a list, found {}", type_name(value)), out);
+            return;
+        };
+        if let Some(max) = f.max_items {
+            if items.len() > max {
+                self.report(f, "too-many-items", path, format!("{} has {} items; {} allows at most {max}", f.name, items.len(), self.schema.system), out);
+            }
+        }
+        if let Some(min) = f.min_items {
+            if items.len() < min {
+                self.report(f, "too-few-items", path, format!("{} has {} items; {} needs at least {min}", f.name, items.len(), self.schema.system), out);
+            }
+        }
+        let Some(ty) = f.of.as_deref().and_then(|t| self.schema.type_named(t)) else { return };
+        for (i, item) in items.iter().enumerate() {
+            self.object(ty, item, Some(record), &path.item(f, i), out);
+        }
+    }
+
+    fn rule(&self, ty: &'s Type, rule: &Rule, rec: &Map<String, Value>, scope: &Scope, path: &Path, out: &mut Vec<Violation>) {
+        let applies = match rule.when.as_ref().map(|w| w.test(scope)) {
+            None | Some(Ok(true)) => true,
+            Some(Ok(false)) => false,
+            Some(Err(e)) => {
+                out.push(violation(&rule.id, path, format!("the rule could not be checked: {e}")));
+                return;
+            }
+        };
+        if !applies {
+            return;
+        }
+        let blank = |name: &String| is_blank(rec.get(name).unwrap_or(&Value::Null));
+        let field_path = |name: &str| match ty.field(name) {
+            Some(f) => path.field(f).render(),
+            None => path.render() + "/" + name,
+        };
+        match &rule.check {
+            Check::Require(names) => {
+                for name in names.iter().filter(|n| blank(n)) {
+                    let default = match &rule.when {
+                        Some(w) => format!("{name} must be given when {}", w.source()),
+                        None => format!("{name} must be given"),
+                    };
+                    self.rule_violation(ty, rule, rec, scope, Some(name), field_path(name), default, out);
+                }
+            }
+            Check::Forbid(names) => {
+                for name in names.iter().filter(|n| !blank(n)) {
+                    let default = match &rule.when {
+                        Some(w) => format!("{name} must not be set when {}", w.source()),
+                        None => format!("{name} must not be set"),
+                    };
+                    self.rule_violation(ty, rule, rec, scope, Some(name), field_path(name), default, out);
+                }
+            }
+            Check::RequireAny(names) => {
+                if names.iter().all(blank) {
+                    let default = format!("at least one of {} must be given", names.join(", "));
+                    self.rule_violation(ty, rule, rec, scope, None, path.render(), default, out);
+                }
+            }
+            Check::Assert(expr) => match expr.test(scope) {
+                Ok(true) => {}
+                Ok(false) => {
+                    let at = rule.field.as_deref().map(|f| field_path(f)).unwrap_or_else(|| path.render());
+                    let default = format!("{} does not hold", expr.source());
+                    self.rule_violation(ty, rule, rec, scope, rule.field.as_deref(), at, default, out);
+                }
+                Err(e) => out.push(violation(&rule.id, path, format!("the rule could not be checked: {e}"))),
+            },
+            Check::Nothing => {}
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn rule_violation(
+        &self,
+        ty: &Type,
+        rule: &Rule,
+        rec: &Map<String, Value>,
+        scope: &Scope,
+        field: Option<&str>,
+        path: String,
+        default: String,
+        out: &mut Vec<Violation>,
+    ) {
+        let message = match &rule.message {
+            Some(name) => render_message(self.schema, ty, name, rec, scope, field).unwrap_or(default),
+            None => default,
+        };
+        out.push(Violation { rule: rule.id.clone(), path, message, severity: rule.severity });
+    }
+}
+
+/// The record as a message template sees it: secrets replaced.
+fn redacted(ty: &Type, rec: &Map<String, Value>) -> Map<String, Value> {
+    rec.iter()
+        .map(|(k, v)| {
+            let secret = ty.field(k).is_some_and(|f| f.secret);
+            (k.clone(), if secret { Value::String("(secret)".into()) } else { v.clone() })
+        })
+        .collect()
+}
+
+fn render_message(schema: &Schema, ty: &Type, name: &str, rec: &Map<String, Value>, scope: &Scope, field: Option<&str>) -> Option<String> {
+    let tmpl = schema.messages.get_template(name).ok()?;
+    let mut ctx = redacted(ty, rec);
+    if let Some(f) = field {
+        let v = ctx.get(f).cloned().unwrap_or(Value::Null);
+        ctx.insert("field".into(), Value::String(f.to_string()));
+        ctx.insert("value".into(), v);
+    }
+    if let Some((_, parent)) = scope.vars.iter().find(|(n, _)| *n == "parent") {
+        ctx.insert("parent".into(), (*parent).clone());
+    }
+    tmpl.render(minijinja::value::Serde(&ctx)).ok()
+}
+
+fn first_sentence(doc: &str) -> &str {
+    doc.split(['.', '\n']).next().unwrap_or(doc).trim()
+}
+
+fn number_text(f: f64) -> String {
+    if f.fract() == 0.0 && f.abs() < 1e15 {
+        format!("{f:.0}")
+    } else {
+        f.to_string()
+    }
+}
+
+/// A number as the vendor would read it.
+struct Parsed {
+    value: f64,
+    int_digits: u32,
+    frac_digits: u32,
+}
+
+/// Parse `1234.5`, `-3`, `1,234.50` (when `commas`); `None` if not a number.
+fn parse_number(text: &str, commas: bool) -> Option<Parsed> {
+    let t = text.trim();
+    let t = t.strip_prefix('-').or_else(|| t.strip_prefix('+')).unwrap_or(t);
+    let (int, frac) = match t.split_once('.') {
+        Some((i, f)) => (i, f),
+        None => (t, ""),
+    };
+    let frac = frac.split(['e', 'E']).next().unwrap_or(frac);
+    if int.is_empty() && frac.is_empty() {
+        return None;
+    }
+    let grouped = int.contains(',');
+    if grouped {
+        let mut groups = int.split(',');
+        let first = groups.next()?;
+        if !commas || first.is_empty() || first.len() > 3 || !groups.all(|g| g.len() == 3 && g.bytes().all(|b| b.is_ascii_digit())) {
+            return None;
+        }
+    }
+    let digits: String = int.chars().filter(|c| *c != ',').collect();
+    if !digits.bytes().all(|b| b.is_ascii_digit()) || !frac.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let value: f64 = text.trim().replace(',', "").parse().ok()?;
+    let significant = digits.trim_start_matches('0');
+    Some(Parsed {
+        value,
+        int_digits: significant.len() as u32,
+        frac_digits: frac.trim_end_matches('0').len() as u32,
+    })
+}
+
+fn is_guid(s: &str) -> bool {
+    let s = s.strip_prefix('{').and_then(|s| s.strip_suffix('}')).unwrap_or(s);
+    let parts: Vec<&str> = s.split('-').collect();
+    parts.len() == 5
+        && parts.iter().zip([8, 4, 4, 4, 12]).all(|(p, n)| p.len() == n && p.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_as_vendors_write_them() {
+        assert_eq!(parse_number("1,234.50", true).map(|p| p.value), Some(1234.5));
+        assert!(parse_number("1,234.50", false).is_none());
+        assert!(parse_number("12,34", true).is_none());
+        assert_eq!(parse_number("9999999.9999", false).map(|p| (p.int_digits, p.frac_digits)), Some((7, 4)));
+        assert!(parse_number("abc", true).is_none());
+        assert!(parse_number("", true).is_none());
+    }
+
+    #[test]
+    fn guids() {
+        assert!(is_guid("3FC2ABA9-8F37-4CC9-934C-6ABCCA9F44B7")); // the seed's VendorTokenGUID
+        assert!(!is_guid("3FC2ABA9-8F37-4CC9-934C"));
+    }
+}
+
+/// Check an XML payload: its root element must be the schema's, then the
+/// record is checked with XPath-like paths.
+pub fn check_xml_text(schema: &Schema, text: &str) -> Result<Vec<Violation>, crate::read::ReadError> {
+    let (root, tree) = crate::read::parse_xml(text)?;
+    let mut out = Vec::new();
+    if let Some(expected) = &schema.root {
+        if *expected != root {
+            out.push(Violation {
+                rule: "wrong-type".into(),
+                path: format!("/{root}"),
+                message: format!("the root element is <{root}>; {} expects <{expected}>", schema.name),
+                severity: Severity::Error,
+            });
+            return Ok(out);
+        }
+    }
+    let record = schema.record_from_xml(tree);
+    check_record_at(schema, &record, &Path::root(schema), &mut out);
+    Ok(out)
+}

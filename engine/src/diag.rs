@@ -1,0 +1,127 @@
+//! Diagnostics: what is wrong with a mapping or schema file, and where.
+//!
+//! Loading collects every problem it can find before giving up, the way a
+//! compiler does, and each one names the file, line and column. They are
+//! values here; turning them into text is the caller's business
+//! (`Display` gives the one-line compiler form).
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+/// How bad a finding is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// Worth knowing; does not stop anything.
+    Warning,
+    /// The file cannot be used as it is.
+    Error,
+}
+
+impl fmt::Display for Severity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Severity::Warning => "warning",
+            Severity::Error => "error",
+        })
+    }
+}
+
+/// A place in a source file (1-based line and column; 0 when unknown).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Span {
+    /// The file.
+    pub file: PathBuf,
+    /// 1-based line, 0 when unknown.
+    pub line: u32,
+    /// 1-based column, 0 when unknown.
+    pub column: u32,
+}
+
+impl Span {
+    /// A span for a whole file (no line known).
+    pub fn file(path: &Path) -> Span {
+        Span { file: path.to_path_buf(), line: 0, column: 0 }
+    }
+}
+
+impl fmt::Display for Span {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.file.display())?;
+        if self.line > 0 {
+            write!(f, ":{}:{}", self.line, self.column)?;
+        }
+        Ok(())
+    }
+}
+
+/// One finding in a mapping, schema or test file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Diagnostic {
+    /// Where.
+    pub span: Span,
+    /// How bad.
+    pub severity: Severity,
+    /// A stable code (`unknown-key`, `bad-expression`, ...), listed in docs/diagnostics.md.
+    pub code: &'static str,
+    /// What is wrong, in plain words.
+    pub message: String,
+}
+
+impl Diagnostic {
+    /// An error at `span`.
+    pub fn error(span: Span, code: &'static str, message: impl Into<String>) -> Diagnostic {
+        Diagnostic { span, severity: Severity::Error, code, message: message.into() }
+    }
+
+    /// A warning at `span`.
+    pub fn warning(span: Span, code: &'static str, message: impl Into<String>) -> Diagnostic {
+        Diagnostic { span, severity: Severity::Warning, code, message: message.into() }
+    }
+}
+
+impl fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}[{}]: {}", self.span, self.severity, self.code, self.message)
+    }
+}
+
+/// Every finding of one load; an error if any of them is an error.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Diagnostics(pub Vec<Diagnostic>);
+
+impl Diagnostics {
+    /// Add one finding.
+    pub fn push(&mut self, d: Diagnostic) {
+        self.0.push(d);
+    }
+
+    /// True when at least one finding is an error.
+    pub fn has_errors(&self) -> bool {
+        self.0.iter().any(|d| d.severity == Severity::Error)
+    }
+
+    /// The findings, in the order found.
+    pub fn iter(&self) -> impl Iterator<Item = &Diagnostic> {
+        self.0.iter()
+    }
+
+    /// Add all of `other`.
+    pub fn extend(&mut self, other: Diagnostics) {
+        self.0.extend(other.0);
+    }
+}
+
+impl fmt::Display for Diagnostics {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, d) in self.0.iter().enumerate() {
+            if i > 0 {
+                writeln!(f)?;
+            }
+            write!(f, "{d}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for Diagnostics {}

@@ -1,0 +1,312 @@
+//! Read: input files into records.
+//!
+//! NDJSON is read a line at a time, so memory does not grow with the input,
+//! and a malformed line fails that record only (with its line number), not
+//! the batch. A JSON document is one payload: its records are the array
+//! under a JSONPath, the elements of a top-level array, or the document
+//! itself. XML is read into the same value tree, built from quick-xml's
+//! events (its serde path drops repeated elements); DTDs and custom entities
+//! are refused, so entity bombs and XXE fail safely.
+
+use std::fmt;
+use std::io::BufRead;
+
+use serde_json::{Map, Value};
+
+/// Input formats.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum InputFormat {
+    /// One JSON document.
+    Json,
+    /// One JSON value per line.
+    Ndjson,
+    /// One XML document.
+    Xml,
+    /// Comma-separated values with a header row.
+    Csv,
+}
+
+impl InputFormat {
+    /// Parse a format name (`json`, `ndjson`, `jsonl`, `xml`, `csv`).
+    pub fn parse(s: &str) -> Option<InputFormat> {
+        Some(match s {
+            "json" => InputFormat::Json,
+            "ndjson" | "jsonl" => InputFormat::Ndjson,
+            "xml" => InputFormat::Xml,
+            "csv" => InputFormat::Csv,
+            _ => return None,
+        })
+    }
+
+    /// Guess from a file name, then from the first non-blank bytes: `<` is
+    /// XML; a `{` or `[` document that is one value is JSON; several
+    /// values on their own lines is NDJSON.
+    pub fn detect(name: &str, head: &[u8]) -> InputFormat {
+        let lower = name.to_ascii_lowercase();
+        for (ext, f) in [(".ndjson", InputFormat::Ndjson), (".jsonl", InputFormat::Ndjson), (".json", InputFormat::Json), (".xml", InputFormat::Xml), (".csv", InputFormat::Csv)] {
+            if lower.ends_with(ext) {
+                return f;
+            }
+        }
+        let text = String::from_utf8_lossy(head);
+        let t = text.trim_start_matches('\u{feff}').trim_start();
+        if t.starts_with('<') {
+            return InputFormat::Xml;
+        }
+        // One JSON value per line: the first line parses by itself.
+        match t.lines().next() {
+            Some(first) if serde_json::from_str::<serde::de::IgnoredAny>(first).is_ok() => InputFormat::Ndjson,
+            _ => InputFormat::Json,
+        }
+    }
+}
+
+/// An input that could not be read as a record.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReadError {
+    /// 1-based line, when known.
+    pub line: Option<usize>,
+    /// 1-based column, when known.
+    pub column: Option<usize>,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl fmt::Display for ReadError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (self.line, self.column) {
+            (Some(l), Some(c)) => write!(f, "line {l}, column {c}: {}", self.message),
+            (Some(l), None) => write!(f, "line {l}: {}", self.message),
+            _ => f.write_str(&self.message),
+        }
+    }
+}
+
+impl ReadError {
+    fn json(e: &serde_json::Error, line_offset: usize) -> ReadError {
+        ReadError {
+            line: Some(e.line() + line_offset),
+            column: Some(e.column()),
+            message: format!("not valid JSON: {}", strip_position(&e.to_string())),
+        }
+    }
+}
+
+fn strip_position(msg: &str) -> &str {
+    msg.split(" at line ").next().unwrap_or(msg)
+}
+
+/// Parse one JSON document, with a clear error for empty text.
+pub fn parse_json(text: &[u8]) -> Result<Value, ReadError> {
+    if text.iter().all(u8::is_ascii_whitespace) {
+        return Err(ReadError { line: None, column: None, message: "the input is empty".into() });
+    }
+    let text = text.strip_prefix(b"\xef\xbb\xbf").unwrap_or(text);
+    serde_json::from_slice(text).map_err(|e| ReadError::json(&e, 0))
+}
+
+/// One NDJSON line, read: its 1-based line number and its value (or why not).
+pub struct Line {
+    /// 1-based line number.
+    pub number: usize,
+    /// The line's text (for rejects, when it did not parse).
+    pub raw: Option<String>,
+    /// The value.
+    pub value: Result<Value, ReadError>,
+}
+
+/// Reads NDJSON a line at a time, skipping blank lines.
+pub struct NdjsonReader<R> {
+    input: R,
+    line: usize,
+    buf: Vec<u8>,
+}
+
+impl<R: BufRead> NdjsonReader<R> {
+    /// Read from `input`.
+    pub fn new(input: R) -> NdjsonReader<R> {
+        NdjsonReader { input, line: 0, buf: Vec::with_capacity(4096) }
+    }
+}
+
+impl<R: BufRead> Iterator for NdjsonReader<R> {
+    type Item = std::io::Result<Line>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            self.buf.clear();
+            match self.input.read_until(b'\n', &mut self.buf) {
+                Ok(0) => return None,
+                Ok(_) => {}
+                Err(e) => return Some(Err(e)),
+            }
+            self.line += 1;
+            let mut bytes = self.buf.as_slice();
+            if self.line == 1 {
+                bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
+            }
+            if bytes.iter().all(u8::is_ascii_whitespace) {
+                continue;
+            }
+            let value = serde_json::from_slice(bytes).map_err(|e| ReadError::json(&e, self.line - 1));
+            let raw = value.is_err().then(|| String::from_utf8_lossy(bytes).trim_end().to_string());
+            return Some(Ok(Line { number: self.line, raw, value }));
+        }
+    }
+}
+
+const MAX_XML_DEPTH: usize = 128;
+
+/// Parse an XML document into a value tree: an element with attributes or
+/// child elements becomes an object (attributes and children as keys, a
+/// repeated child as an array), an element with only text becomes its text.
+/// Returns the root element's name and value.
+pub fn parse_xml(text: &str) -> Result<(String, Value), ReadError> {
+    use quick_xml::events::Event;
+    if text.trim().is_empty() {
+        return Err(ReadError { line: None, column: None, message: "the input is empty".into() });
+    }
+    let mut reader = quick_xml::Reader::from_str(text);
+    let at = |pos: u64, message: String| {
+        let pos = (pos as usize).min(text.len());
+        let before = &text[..text.floor_char_boundary(pos)];
+        let line = before.matches('\n').count() + 1;
+        let column = before.rsplit('\n').next().map(|l| l.chars().count() + 1).unwrap_or(1);
+        ReadError { line: Some(line), column: Some(column), message }
+    };
+    // Each open element: its name, its map, and the text seen so far.
+    let mut stack: Vec<(String, Map<String, Value>, String)> = Vec::new();
+    let mut root: Option<(String, Value)> = None;
+    loop {
+        let event = reader.read_event().map_err(|e| at(reader.error_position(), format!("not valid XML: {e}")))?;
+        match event {
+            Event::Start(e) | Event::Empty(e) if root.is_some() => {
+                let _ = e;
+                return Err(at(reader.buffer_position(), "not valid XML: more than one root element".into()));
+            }
+            Event::Start(ref e) | Event::Empty(ref e) => {
+                if stack.len() >= MAX_XML_DEPTH {
+                    return Err(at(reader.buffer_position(), format!("XML nested deeper than {MAX_XML_DEPTH} elements")));
+                }
+                let name = e.name().as_ref().to_string();
+                let mut attrs = Map::new();
+                for a in e.attributes() {
+                    let a = a.map_err(|err| at(reader.buffer_position(), format!("not valid XML: {err}")))?;
+                    let v = a.normalized_value(quick_xml::XmlVersion::Implicit1_0).map_err(|err| at(reader.buffer_position(), format!("not valid XML: {err}")))?;
+                    attrs.insert(a.key.as_ref().to_string(), Value::String(v.into_owned()));
+                }
+                stack.push((name, attrs, String::new()));
+                if matches!(event, Event::Empty(_)) {
+                    close(&mut stack, &mut root);
+                }
+            }
+            Event::End(_) => close(&mut stack, &mut root),
+            Event::Text(t) => {
+                if let Some(top) = stack.last_mut() {
+                    top.2.push_str(&t.xml10_content());
+                }
+            }
+            Event::CData(t) => {
+                if let Some(top) = stack.last_mut() {
+                    top.2.push_str(&t.into_inner());
+                }
+            }
+            Event::GeneralRef(r) => {
+                let resolved = match r.resolve_char_ref() {
+                    Ok(Some(c)) => c.to_string(),
+                    _ => {
+                        let name = r.to_string();
+                        match quick_xml::escape::resolve_predefined_entity(&name) {
+                            Some(s) => s.to_string(),
+                            None => {
+                                return Err(at(
+                                    reader.buffer_position(),
+                                    format!("entity '&{name};' is not allowed (only the five XML entities and character references are)"),
+                                ))
+                            }
+                        }
+                    }
+                };
+                if let Some(top) = stack.last_mut() {
+                    top.2.push_str(&resolved);
+                }
+            }
+            Event::DocType(_) => {
+                return Err(at(reader.buffer_position(), "a DOCTYPE is not allowed (DTDs are not processed)".into()));
+            }
+            Event::Eof => break,
+            _ => {}
+        }
+    }
+    if !stack.is_empty() {
+        return Err(at(text.len() as u64, format!("not valid XML: element <{}> is never closed", stack[stack.len() - 1].0)));
+    }
+    root.ok_or_else(|| ReadError { line: None, column: None, message: "no XML element found".into() })
+}
+
+fn close(stack: &mut Vec<(String, Map<String, Value>, String)>, root: &mut Option<(String, Value)>) {
+    let Some((name, map, text)) = stack.pop() else { return };
+    let value = if map.is_empty() { Value::String(text.trim().to_string()) } else { Value::Object(map) };
+    match stack.last_mut() {
+        Some((_, parent, _)) => match parent.get_mut(&name) {
+            Some(Value::Array(items)) => items.push(value),
+            Some(existing) => {
+                let first = existing.take();
+                *existing = Value::Array(vec![first, value]);
+            }
+            None => {
+                parent.insert(name, value);
+            }
+        },
+        None => *root = Some((name, value)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn xml_keeps_repeated_elements() {
+        let (root, v) = parse_xml(
+            "<InputXML><OrderDetails><OrderDetail Description=\"Blazer\" Quantity=\"5\" /><OrderDetail Description=\"Trousers &amp; socks\" /></OrderDetails></InputXML>",
+        )
+        .unwrap();
+        assert_eq!(root, "InputXML");
+        assert_eq!(v["OrderDetails"]["OrderDetail"][1]["Description"], "Trousers & socks");
+    }
+
+    #[test]
+    fn xml_refuses_entities_and_doctype() {
+        let e = parse_xml("<!DOCTYPE x [<!ENTITY a \"aaaa\">]><x>&a;</x>").unwrap_err();
+        assert!(e.message.contains("DOCTYPE"), "{e}");
+        let e = parse_xml("<x>&custom;</x>").unwrap_err();
+        assert!(e.message.contains("not allowed"), "{e}");
+    }
+
+    #[test]
+    fn xml_errors_have_positions() {
+        let e = parse_xml("<a>\n<b></a>").unwrap_err();
+        assert_eq!(e.line, Some(2));
+        let deep = format!("{}{}", "<a>".repeat(500), "</a>".repeat(500));
+        assert!(parse_xml(&deep).unwrap_err().message.contains("deeper"));
+    }
+
+    #[test]
+    fn ndjson_bad_line_is_its_own_error() {
+        let input = b"{\"a\":1}\n\n{bad\n{\"a\":2}\n";
+        let lines: Vec<Line> = NdjsonReader::new(&input[..]).map(Result::unwrap).collect();
+        assert_eq!(lines.len(), 3);
+        assert_eq!(lines[1].number, 3);
+        assert_eq!(lines[1].value.as_ref().unwrap_err().line, Some(3));
+        assert_eq!(lines[2].value.as_ref().unwrap()["a"], 2);
+    }
+
+    #[test]
+    fn detects_formats() {
+        assert_eq!(InputFormat::detect("-", b"{\"a\":1}\n{\"a\":2}\n"), InputFormat::Ndjson);
+        assert_eq!(InputFormat::detect("-", b"{\n \"a\": 1\n}"), InputFormat::Json);
+        assert_eq!(InputFormat::detect("-", b"  <x/>"), InputFormat::Xml);
+        assert_eq!(InputFormat::detect("x.json", b"{}"), InputFormat::Json);
+    }
+}

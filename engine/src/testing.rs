@@ -1,0 +1,234 @@
+//! Test cases stored beside schemas and mappings, run by `mapwright test`
+//! and by `cargo test`. A case says what goes in and exactly which errors
+//! (rule and path) must come out; a failure prints the difference.
+
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+use crate::check::{check_payload, check_record_at, Path as CheckPath, Violation};
+use crate::diag::{Diagnostic, Diagnostics, Severity, Span};
+use crate::registry::Registry;
+use crate::schema::Format;
+use crate::yaml::{self, span, Node};
+
+/// The result of one case.
+#[derive(Clone, Debug)]
+pub struct CaseResult {
+    /// The file the case is in.
+    pub file: PathBuf,
+    /// The case's name.
+    pub name: String,
+    /// `None` when it passed; else what differed.
+    pub failure: Option<String>,
+}
+
+/// An expected finding: rule, path and, optionally, the exact message.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Expected {
+    /// Rule id.
+    pub rule: String,
+    /// Path (JSON pointer or XML path).
+    pub path: Option<String>,
+    /// Exact message, when the case pins it.
+    pub message: Option<String>,
+}
+
+/// Read an `errors:`/`warnings:` list.
+pub fn expected_list(node: Option<&Node>) -> Option<Vec<Expected>> {
+    let items = node?.as_seq()?;
+    Some(
+        items
+            .iter()
+            .map(|i| Expected {
+                rule: i.get("rule").and_then(Node::scalar_text).unwrap_or_default(),
+                path: i.get("path").and_then(Node::scalar_text),
+                message: i.get("message").and_then(Node::scalar_text),
+            })
+            .collect(),
+    )
+}
+
+/// Compare found violations of one severity with the expected list; `None` if they agree.
+pub fn compare(expected: &[Expected], found: &[&Violation]) -> Option<String> {
+    let mut missing: Vec<&Expected> = Vec::new();
+    let mut unmatched: Vec<&Violation> = found.to_vec();
+    for e in expected {
+        let pos = unmatched.iter().position(|v| {
+            v.rule == e.rule && e.path.as_ref().is_none_or(|p| *p == v.path) && e.message.as_ref().is_none_or(|m| *m == v.message)
+        });
+        match pos {
+            Some(i) => {
+                unmatched.remove(i);
+            }
+            None => missing.push(e),
+        }
+    }
+    if missing.is_empty() && unmatched.is_empty() {
+        return None;
+    }
+    let mut out = String::new();
+    for m in missing {
+        out.push_str(&format!(
+            "  - expected {} at {}{}\n",
+            m.rule,
+            m.path.as_deref().unwrap_or("(any path)"),
+            m.message.as_ref().map(|s| format!(" saying {s:?}")).unwrap_or_default()
+        ));
+    }
+    for v in unmatched {
+        out.push_str(&format!("  + got {} at {}: {}\n", v.rule, v.path, v.message));
+    }
+    Some(out)
+}
+
+/// Apply `set` (pointer -> value) and `remove` (pointers) to a payload.
+pub fn patch(payload: &mut Value, case: &Node) -> Result<(), String> {
+    if let Some(entries) = case.get("set").and_then(Node::as_map) {
+        for (k, v) in entries {
+            let ptr = k.scalar_text().unwrap_or_default();
+            set_pointer(payload, &ptr, v.to_json())?;
+        }
+    }
+    if let Some(items) = case.get("remove").and_then(Node::as_seq) {
+        for p in items {
+            let ptr = p.scalar_text().unwrap_or_default();
+            let (parent, last) = ptr.rsplit_once('/').ok_or_else(|| format!("'{ptr}' is not a JSON pointer"))?;
+            match payload.pointer_mut(parent) {
+                Some(Value::Object(m)) => {
+                    m.shift_remove(&unescape(last)).ok_or_else(|| format!("remove: nothing at '{ptr}'"))?;
+                }
+                Some(Value::Array(a)) => {
+                    let i: usize = last.parse().map_err(|_| format!("remove: '{last}' is not an index"))?;
+                    if i >= a.len() {
+                        return Err(format!("remove: nothing at '{ptr}'"));
+                    }
+                    a.remove(i);
+                }
+                _ => return Err(format!("remove: nothing at '{parent}'")),
+            }
+        }
+    }
+    Ok(())
+}
+
+fn unescape(s: &str) -> String {
+    s.replace("~1", "/").replace("~0", "~")
+}
+
+fn set_pointer(payload: &mut Value, ptr: &str, value: Value) -> Result<(), String> {
+    let (parent, last) = ptr.rsplit_once('/').ok_or_else(|| format!("'{ptr}' is not a JSON pointer"))?;
+    match payload.pointer_mut(parent) {
+        Some(Value::Object(m)) => {
+            m.insert(unescape(last), value);
+            Ok(())
+        }
+        Some(Value::Array(a)) => {
+            let i: usize = last.parse().map_err(|_| format!("set: '{last}' is not an index"))?;
+            let len = a.len();
+            match a.get_mut(i) {
+                Some(slot) => *slot = value,
+                None if i == len => a.push(value),
+                None => return Err(format!("set: index {i} is past the end of '{parent}'")),
+            }
+            Ok(())
+        }
+        _ => Err(format!("set: nothing at '{parent}'")),
+    }
+}
+
+/// Load a payload for a case: `file:` (beside the case file), `payload:` or `xml:`.
+/// XML payloads come back as the record tree plus a marker that they are XML.
+fn case_payload(dir: &Path, case: &Node) -> Result<(Value, bool), String> {
+    if let Some(f) = case.get("file").and_then(Node::scalar_text) {
+        let path = dir.join(&f);
+        let text = std::fs::read_to_string(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        return parse_payload(&text);
+    }
+    if let Some(x) = case.get("xml").and_then(Node::scalar_text) {
+        return parse_payload(&x);
+    }
+    match case.get("payload") {
+        Some(p) => Ok((p.to_json(), false)),
+        None => Err("the case has no file, payload or xml".into()),
+    }
+}
+
+fn parse_payload(text: &str) -> Result<(Value, bool), String> {
+    if text.trim_start().starts_with('<') {
+        let (root, tree) = crate::read::parse_xml(text).map_err(|e| e.to_string())?;
+        Ok((serde_json::json!({"root": root, "tree": tree}), true))
+    } else {
+        crate::read::parse_json(text.as_bytes()).map(|v| (v, false)).map_err(|e| e.to_string())
+    }
+}
+
+/// Run the schema test file at `path`.
+pub fn run_schema_tests(path: &Path, registry: &Registry) -> Result<Vec<CaseResult>, Diagnostics> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| Diagnostics(vec![Diagnostic::error(Span::file(path), "unreadable", e.to_string())]))?;
+    let root = yaml::parse(path, &text).map_err(|d| Diagnostics(vec![d]))?;
+    let Some(name) = root.get("schema").and_then(Node::scalar_text) else {
+        return Err(Diagnostics(vec![Diagnostic::error(span(path, &root), "missing-key", "a test file needs `schema:`")]));
+    };
+    let schema = registry.load(&name)?;
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let mut results = Vec::new();
+    for case in root.get("cases").and_then(Node::as_seq).unwrap_or(&[]) {
+        let name = case.get("name").and_then(Node::scalar_text).unwrap_or_else(|| format!("case at line {}", case.line));
+        let failure = run_case(&schema, dir, case);
+        results.push(CaseResult { file: path.to_path_buf(), name, failure });
+    }
+    Ok(results)
+}
+
+fn run_case(schema: &crate::Schema, dir: &Path, case: &Node) -> Option<String> {
+    let (mut payload, is_xml) = match case_payload(dir, case) {
+        Ok(p) => p,
+        Err(e) => return Some(format!("  {e}\n")),
+    };
+    let found = if is_xml {
+        let root = payload["root"].as_str().unwrap_or_default().to_string();
+        let mut record = schema.record_from_xml(payload["tree"].take());
+        if let Err(e) = patch(&mut record, case) {
+            return Some(format!("  {e}\n"));
+        }
+        let mut out = Vec::new();
+        if schema.root.as_deref().is_some_and(|r| r != root) {
+            return Some(format!("  the payload's root is <{root}>, not <{}>\n", schema.root.as_deref().unwrap_or("")));
+        }
+        check_record_at(schema, &record, &CheckPath::root(schema), &mut out);
+        out
+    } else {
+        if let Err(e) = patch(&mut payload, case) {
+            return Some(format!("  {e}\n"));
+        }
+        if schema.format == Format::Xml {
+            return Some("  an XML schema needs an XML payload\n".into());
+        }
+        check_payload(schema, &payload)
+    };
+    let errors: Vec<&Violation> = found.iter().filter(|v| v.severity == Severity::Error).collect();
+    let warnings: Vec<&Violation> = found.iter().filter(|v| v.severity == Severity::Warning).collect();
+    let mut diff = String::new();
+    match expected_list(case.get("errors")) {
+        Some(exp) => diff.extend(compare(&exp, &errors)),
+        None => diff.push_str("  the case has no `errors:` list (use [] for a clean payload)\n"),
+    }
+    if let Some(exp) = expected_list(case.get("warnings")) {
+        diff.extend(compare(&exp, &warnings));
+    }
+    (!diff.is_empty()).then_some(diff)
+}
+
+/// Run a test file of either kind (schema cases or mapping cases).
+pub fn run_tests(path: &Path, registry: &Registry) -> Result<Vec<CaseResult>, Diagnostics> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| Diagnostics(vec![Diagnostic::error(Span::file(path), "unreadable", e.to_string())]))?;
+    let root = yaml::parse(path, &text).map_err(|d| Diagnostics(vec![d]))?;
+    if root.get("mapping").is_some() {
+        crate::mapping::run_mapping_tests(path, &root, registry)
+    } else {
+        run_schema_tests(path, registry)
+    }
+}

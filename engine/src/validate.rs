@@ -1,0 +1,102 @@
+//! Validate: payloads you already have, checked against a schema
+//! (`mapwright validate`). NDJSON is checked a line at a time; a JSON or XML
+//! document is one payload.
+
+use std::io::BufRead;
+
+use crate::check::{check_payload, check_xml_text, Violation};
+use crate::diag::Severity;
+use crate::read::{parse_json, InputFormat, NdjsonReader, ReadError};
+use crate::schema::{Format, Schema};
+
+/// The outcome for one payload.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct PayloadResult {
+    /// 1-based payload number within its input.
+    pub record: usize,
+    /// 1-based line (NDJSON).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<usize>,
+    /// Everything found, errors and warnings.
+    pub violations: Vec<Violation>,
+}
+
+impl PayloadResult {
+    /// True when no violation is an error.
+    pub fn is_valid(&self) -> bool {
+        !self.violations.iter().any(|v| v.severity == Severity::Error)
+    }
+}
+
+/// Why a whole input could not be validated.
+#[derive(Debug)]
+pub enum InputError {
+    /// Reading failed.
+    Io(std::io::Error),
+    /// The document is not JSON/XML, is empty, or is not UTF-8.
+    Malformed(ReadError),
+}
+
+impl std::fmt::Display for InputError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            InputError::Io(e) => write!(f, "{e}"),
+            InputError::Malformed(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+/// Validate every payload in `input`, calling `each` with each result.
+/// `format` is guessed from `name` and the first bytes when not given.
+pub fn validate_stream(
+    schema: &Schema,
+    name: &str,
+    mut input: impl BufRead,
+    format: Option<InputFormat>,
+    mut each: impl FnMut(PayloadResult),
+) -> Result<(), InputError> {
+    let head = input.fill_buf().map_err(InputError::Io)?.to_vec();
+    let format = format.unwrap_or_else(|| match schema.format {
+        Format::Xml => InputFormat::Xml,
+        Format::Json => InputFormat::detect(name, &head[..head.len().min(1 << 16)]),
+    });
+    match format {
+        InputFormat::Ndjson => {
+            let mut n = 0;
+            for line in NdjsonReader::new(input) {
+                let line = line.map_err(InputError::Io)?;
+                n += 1;
+                let violations = match &line.value {
+                    Ok(v) => check_payload(schema, v),
+                    Err(e) => vec![malformed(e)],
+                };
+                each(PayloadResult { record: n, line: Some(line.number), violations });
+            }
+            if n == 0 {
+                return Err(InputError::Malformed(ReadError { line: None, column: None, message: "the input is empty".into() }));
+            }
+            Ok(())
+        }
+        InputFormat::Xml => {
+            let mut bytes = Vec::new();
+            input.read_to_end(&mut bytes).map_err(InputError::Io)?;
+            let text = String::from_utf8(bytes).map_err(|e| {
+                InputError::Malformed(ReadError { line: None, column: None, message: format!("not UTF-8 text (byte {})", e.utf8_error().valid_up_to()) })
+            })?;
+            let violations = check_xml_text(schema, &text).map_err(InputError::Malformed)?;
+            each(PayloadResult { record: 1, line: None, violations });
+            Ok(())
+        }
+        InputFormat::Json | InputFormat::Csv => {
+            let mut bytes = Vec::new();
+            input.read_to_end(&mut bytes).map_err(InputError::Io)?;
+            let value = parse_json(&bytes).map_err(InputError::Malformed)?;
+            each(PayloadResult { record: 1, line: None, violations: check_payload(schema, &value) });
+            Ok(())
+        }
+    }
+}
+
+fn malformed(e: &ReadError) -> Violation {
+    Violation { rule: "malformed".into(), path: String::new(), message: e.to_string(), severity: Severity::Error }
+}

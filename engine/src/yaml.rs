@@ -1,0 +1,265 @@
+//! YAML with positions: mapping and schema files are read into a small tree
+//! whose every node knows its line and column, so the loaders can report
+//! every problem as `file:line:col` and keep going after the first.
+//!
+//! serde-saphyr does the parsing (serde_yaml is archived); we read into our
+//! own tree rather than straight into structs because field specs take
+//! several shapes (`= expr`, a constant, a map) and untagged enums would lose
+//! the positions we need for diagnostics.
+
+use std::fmt;
+use std::path::Path;
+
+use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde_saphyr::Spanned;
+
+use crate::diag::{Diagnostic, Diagnostics, Span};
+
+/// A YAML value.
+#[derive(Clone, Debug)]
+pub enum Value {
+    /// `~`, `null` or nothing.
+    Null,
+    /// `true` / `false`.
+    Bool(bool),
+    /// A whole number.
+    Int(i64),
+    /// A number with a fraction.
+    Float(f64),
+    /// Text.
+    Str(String),
+    /// A sequence.
+    Seq(Vec<Node>),
+    /// A mapping, in file order.
+    Map(Vec<(Node, Node)>),
+}
+
+/// A YAML value and where it stands.
+#[derive(Clone, Debug)]
+pub struct Node {
+    /// The value.
+    pub value: Value,
+    /// 1-based line.
+    pub line: u32,
+    /// 1-based column.
+    pub column: u32,
+}
+
+impl Node {
+    /// The node's text if it is a string.
+    pub fn as_str(&self) -> Option<&str> {
+        match &self.value {
+            Value::Str(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// The entries if the node is a mapping.
+    pub fn as_map(&self) -> Option<&[(Node, Node)]> {
+        match &self.value {
+            Value::Map(m) => Some(m),
+            _ => None,
+        }
+    }
+
+    /// The items if the node is a sequence.
+    pub fn as_seq(&self) -> Option<&[Node]> {
+        match &self.value {
+            Value::Seq(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// The value of `key` if this is a mapping that has it.
+    pub fn get(&self, key: &str) -> Option<&Node> {
+        self.as_map()?.iter().find(|(k, _)| k.as_str() == Some(key)).map(|(_, v)| v)
+    }
+
+    /// A scalar as text (numbers and booleans printed), for places that take text.
+    pub fn scalar_text(&self) -> Option<String> {
+        match &self.value {
+            Value::Str(s) => Some(s.clone()),
+            Value::Int(i) => Some(i.to_string()),
+            Value::Float(f) => Some(f.to_string()),
+            Value::Bool(b) => Some(b.to_string()),
+            Value::Null => None,
+            _ => None,
+        }
+    }
+
+    /// A short name of the node's kind, for messages.
+    pub fn kind(&self) -> &'static str {
+        match &self.value {
+            Value::Null => "null",
+            Value::Bool(_) => "a boolean",
+            Value::Int(_) | Value::Float(_) => "a number",
+            Value::Str(_) => "text",
+            Value::Seq(_) => "a list",
+            Value::Map(_) => "a mapping",
+        }
+    }
+
+    /// Convert to JSON (constants in mappings, inline test payloads).
+    pub fn to_json(&self) -> serde_json::Value {
+        use serde_json::Value as J;
+        match &self.value {
+            Value::Null => J::Null,
+            Value::Bool(b) => J::Bool(*b),
+            Value::Int(i) => J::from(*i),
+            Value::Float(f) => serde_json::Number::from_f64(*f).map(J::Number).unwrap_or(J::Null),
+            Value::Str(s) => J::String(s.clone()),
+            Value::Seq(items) => J::Array(items.iter().map(Node::to_json).collect()),
+            Value::Map(entries) => J::Object(
+                entries
+                    .iter()
+                    .map(|(k, v)| (k.scalar_text().unwrap_or_default(), v.to_json()))
+                    .collect(),
+            ),
+        }
+    }
+}
+
+struct Raw(Node);
+
+impl<'de> Deserialize<'de> for Raw {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let spanned = Spanned::<RawValue>::deserialize(d)?;
+        Ok(Raw(Node {
+            value: spanned.value.0,
+            line: spanned.referenced.line() as u32,
+            column: spanned.referenced.column() as u32,
+        }))
+    }
+}
+
+struct RawValue(Value);
+
+impl<'de> Deserialize<'de> for RawValue {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(RawVisitor)
+    }
+}
+
+struct RawVisitor;
+
+impl<'de> Visitor<'de> for RawVisitor {
+    type Value = RawValue;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("any YAML value")
+    }
+    fn visit_unit<E>(self) -> Result<RawValue, E> {
+        Ok(RawValue(Value::Null))
+    }
+    fn visit_none<E>(self) -> Result<RawValue, E> {
+        Ok(RawValue(Value::Null))
+    }
+    fn visit_bool<E>(self, v: bool) -> Result<RawValue, E> {
+        Ok(RawValue(Value::Bool(v)))
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<RawValue, E> {
+        Ok(RawValue(Value::Int(v)))
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<RawValue, E> {
+        Ok(RawValue(i64::try_from(v).map(Value::Int).unwrap_or(Value::Float(v as f64))))
+    }
+    fn visit_f64<E>(self, v: f64) -> Result<RawValue, E> {
+        Ok(RawValue(Value::Float(v)))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<RawValue, E> {
+        Ok(RawValue(Value::Str(v.to_string())))
+    }
+    fn visit_string<E>(self, v: String) -> Result<RawValue, E> {
+        Ok(RawValue(Value::Str(v)))
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut a: A) -> Result<RawValue, A::Error> {
+        let mut items = Vec::new();
+        while let Some(Raw(n)) = a.next_element()? {
+            items.push(n);
+        }
+        Ok(RawValue(Value::Seq(items)))
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut a: A) -> Result<RawValue, A::Error> {
+        let mut entries = Vec::new();
+        while let Some(Raw(k)) = a.next_key()? {
+            let Raw(v) = a.next_value()?;
+            entries.push((k, v));
+        }
+        Ok(RawValue(Value::Map(entries)))
+    }
+}
+
+/// Parse YAML text from `path` into a tree, or one diagnostic saying where it broke.
+pub fn parse(path: &Path, text: &str) -> Result<Node, Diagnostic> {
+    // YAML 1.1 reads `N`, `Y`, `no`, `on` as booleans and `000100` as the
+    // number 100; vendor codes look exactly like that (Spectrum's
+    // Detail_Entry_Type N, Phase_Code 000100), so both are kept as text.
+    let mut options = serde_saphyr::Options::default();
+    options.strict_booleans = true;
+    options.leading_zero_numbers_as_strings = true;
+    options.underscored_numbers_as_strings = true;
+    match serde_saphyr::from_str_with_options::<Raw>(text, options) {
+        Ok(Raw(node)) => Ok(node),
+        Err(e) => {
+            let (line, column) =
+                e.location().map(|l| (l.line() as u32, l.column() as u32)).unwrap_or((0, 0));
+            // The crate's message carries a source excerpt; keep its last line, the reason.
+            let text = e.to_string();
+            let reason = text
+                .lines()
+                .rev()
+                .find_map(|l| l.trim_start_matches([' ', '|']).trim_start_matches('^').trim().strip_prefix("").filter(|s| !s.is_empty()))
+                .unwrap_or("not valid YAML")
+                .to_string();
+            Err(Diagnostic::error(Span { file: path.to_path_buf(), line, column }, "yaml", reason))
+        }
+    }
+}
+
+/// Reads the keys of one YAML mapping, complaining once about each key that
+/// no one asked for. Loaders call `take` for each key they know, then `finish`.
+pub struct Fields<'a> {
+    file: &'a Path,
+    node: &'a Node,
+    taken: Vec<&'a str>,
+}
+
+impl<'a> Fields<'a> {
+    /// Start reading `node`, which must be a mapping; if it is not, the
+    /// diagnostic says what `what` should have been.
+    pub fn new(file: &'a Path, node: &'a Node, what: &str, diags: &mut Diagnostics) -> Option<Fields<'a>> {
+        if node.as_map().is_none() {
+            diags.push(Diagnostic::error(
+                span(file, node),
+                "wrong-shape",
+                format!("{what} must be a mapping, found {}", node.kind()),
+            ));
+            return None;
+        }
+        Some(Fields { file, node, taken: Vec::new() })
+    }
+
+    /// The value of a known key, if present.
+    pub fn take(&mut self, key: &'a str) -> Option<&'a Node> {
+        self.taken.push(key);
+        self.node.get(key)
+    }
+
+    /// Report each key that was not taken as `unknown-key`, naming the known ones.
+    pub fn finish(self, what: &str, diags: &mut Diagnostics) {
+        for (k, _) in self.node.as_map().unwrap_or(&[]) {
+            let name = k.scalar_text().unwrap_or_default();
+            if !self.taken.contains(&name.as_str()) {
+                diags.push(Diagnostic::error(
+                    span(self.file, k),
+                    "unknown-key",
+                    format!("unknown key '{name}' in {what}; expected one of: {}", self.taken.join(", ")),
+                ));
+            }
+        }
+    }
+}
+
+/// The span of a node in `file`.
+pub fn span(file: &Path, node: &Node) -> Span {
+    Span { file: file.to_path_buf(), line: node.line, column: node.column }
+}
