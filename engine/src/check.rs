@@ -126,12 +126,16 @@ impl<'a> Path<'a> {
 }
 
 /// Check a whole payload: an envelope of records for JSON schemas that have
-/// one, else one record.
+/// one, else one record. A bare record (an object without the envelope's
+/// key, such as a line of `--output-format ndjson`) is checked as a record.
 pub fn check_payload(schema: &Schema, payload: &Value) -> Vec<Violation> {
     let mut out = Vec::new();
     let root = Path::root(schema);
+    let bare_record = |env: &crate::schema::Envelope| {
+        payload.as_object().is_some_and(|o| !o.contains_key(&env.key) && o.keys().any(|k| schema.record_type().field(k).is_some()))
+    };
     match (&schema.envelope, schema.format) {
-        (Some(env), Format::Json) => {
+        (Some(env), Format::Json) if !bare_record(env) => {
             let Some(obj) = payload.as_object() else {
                 out.push(violation("wrong-type", &root, format!("expected an object with '{}', found {}", env.key, type_name(payload))));
                 return out;

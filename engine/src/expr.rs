@@ -40,6 +40,9 @@ pub struct Scope<'a> {
     pub record: Option<&'a Map<String, Value>>,
     /// Named values, searched before the record.
     pub vars: Vec<(&'a str, &'a Value)>,
+    /// The enclosing record, searched after `record` (inside `for_each`,
+    /// the unit's own fields stay visible).
+    pub outer: Option<&'a Map<String, Value>>,
     /// Functions that need the mapping's data (`table`, `lookup`).
     pub calls: Option<&'a dyn ExternalCalls>,
 }
@@ -47,7 +50,7 @@ pub struct Scope<'a> {
 impl<'a> Scope<'a> {
     /// A scope over a record.
     pub fn of(record: Option<&'a Map<String, Value>>) -> Scope<'a> {
-        Scope { record, vars: Vec::new(), calls: None }
+        Scope { record, vars: Vec::new(), outer: None, calls: None }
     }
 
     /// Add a named variable.
@@ -60,7 +63,7 @@ impl<'a> Scope<'a> {
         if let Some((_, v)) = self.vars.iter().rev().find(|(n, _)| *n == name) {
             return Some(v);
         }
-        self.record.and_then(|r| r.get(name))
+        self.record.and_then(|r| r.get(name)).or_else(|| self.outer.and_then(|o| o.get(name)))
     }
 }
 
@@ -686,6 +689,7 @@ fn method(obj: &Value, name: &str, args: &[Node], scope: &Scope) -> Result<Value
             let inner = Scope {
                 record: scope.record,
                 vars: scope.vars.iter().copied().chain([(param.as_str(), item)]).collect(),
+                outer: scope.outer,
                 calls: scope.calls,
             };
             let hit = test_node(body, &inner, &format!("the closure of {name}()"))?;
@@ -774,6 +778,12 @@ impl Default for Sandbox {
 impl Sandbox {
     /// A sandbox with the given limits.
     pub fn new(limits: Limits) -> Sandbox {
+        Sandbox::with_calls(limits, None)
+    }
+
+    /// A sandbox whose scripts can also call `lookup`, `has_lookup` and
+    /// `table` (answered by `calls`).
+    pub fn with_calls(limits: Limits, calls: Option<Arc<dyn ExternalCalls + Send + Sync>>) -> Sandbox {
         use rhai::packages::Package;
         // `new_raw` has no module resolver and no print/debug output;
         // `Engine::new()` would let a script import files and write to stdout.
@@ -793,6 +803,24 @@ impl Sandbox {
         engine.register_fn("blank", |v: rhai::Dynamic| -> bool {
             v.is_unit() || v.clone().into_immutable_string().map(|s| s.trim().is_empty()).unwrap_or(false)
         });
+        if let Some(calls) = calls {
+            for (name, arity) in [("lookup", 2), ("has_lookup", 2), ("table", 2)] {
+                let calls = calls.clone();
+                let f = move |a: rhai::Dynamic, b: rhai::Dynamic| -> std::result::Result<rhai::Dynamic, Box<rhai::EvalAltResult>> {
+                    let args: Vec<Value> = [a, b]
+                        .iter()
+                        .map(|d| rhai::serde::from_dynamic::<Value>(d))
+                        .collect::<std::result::Result<_, _>>()?;
+                    match calls.call(name, &args) {
+                        Some(Ok(v)) => rhai::serde::to_dynamic(&v),
+                        Some(Err(e)) => Err(e.0.into()),
+                        None => Err(format!("no function {name}()").into()),
+                    }
+                };
+                debug_assert_eq!(arity, 2);
+                engine.register_fn(name, f);
+            }
+        }
         Sandbox { engine: Arc::new(engine), limits }
     }
 

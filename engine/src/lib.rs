@@ -20,14 +20,23 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod build;
 pub mod check;
+pub mod convert;
 pub mod datefmt;
 pub mod diag;
 pub mod doc;
 pub mod expr;
+pub mod group;
+pub mod lookup;
 pub mod mapping;
+pub mod params;
 pub mod project;
 pub mod read;
+pub mod render;
+pub mod report;
+pub mod rules;
+pub mod select;
 pub mod registry;
 pub mod schema;
 pub mod table;
@@ -37,6 +46,7 @@ pub mod yaml;
 
 pub use check::{check_payload, check_record, Violation};
 pub use diag::{Diagnostic, Diagnostics, Severity};
-pub use mapping::Mapping;
+pub use mapping::{Mapping, Outcome, Prepared};
+pub use params::Params;
 pub use registry::Registry;
 pub use schema::Schema;

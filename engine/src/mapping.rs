@@ -1,18 +1,658 @@
-//! placeholder
-use std::path::Path;
-use crate::diag::{Diagnostic, Diagnostics, Span};
+//! Mapping files: one integration, compiled once. See docs/mappings.md.
+//!
+//! A unit (one source record) goes: `where`/`skip` (set aside with a
+//! reason) → the source schema (if named) → source `rules` → the first
+//! route whose `when` holds (or the one `record`) → build → the route's
+//! target schema. Any error rejects the unit with every problem found.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use serde_json::Value;
+
+use crate::build::{build_record, render_template, BuildError, Compiler, Data, Env, FieldSpec, Source};
+use crate::check::{check_record_at, Path as CheckPath, Violation};
+use crate::diag::{Diagnostic, Diagnostics, Severity, Span};
+use crate::expr::{Expr, Limits, Sandbox, Scope};
+use crate::lookup::Lookup;
+use crate::params::{ParamSpec, Params};
 use crate::registry::Registry;
+use crate::rules::{check_rules, SourceRule};
+use crate::schema::{Kind, Schema, Type};
+use crate::select::{first_skip, Selector, Skip};
+use crate::table::Table;
 use crate::testing::CaseResult;
-use crate::yaml::Node;
+use crate::yaml::{self, span, Fields, Node};
+
+/// One output of a mapping: a target and how to build it.
+#[derive(Clone, Debug)]
+pub struct Route {
+    /// The route's name (the mapping's name when there is one record).
+    pub name: String,
+    /// Taken when this holds (the first route that matches wins).
+    pub when: Option<Expr>,
+    /// The target schema.
+    pub target: Arc<Schema>,
+    /// Rules checked before this route builds.
+    pub rules: Vec<SourceRule>,
+    /// The target record's fields.
+    pub record: Vec<FieldSpec>,
+}
+
 /// A compiled mapping.
-pub struct Mapping;
+#[derive(Debug)]
+pub struct Mapping {
+    /// Its name.
+    pub name: String,
+    /// What it does.
+    pub doc: String,
+    /// The file it came from.
+    pub path: PathBuf,
+    /// The source schema, if named.
+    pub source: Option<Arc<Schema>>,
+    /// Declared params.
+    pub params: Vec<ParamSpec>,
+    /// JSONPath selecting records from a JSON document.
+    pub select: Option<Selector>,
+    /// Reasons to skip a record.
+    pub skips: Vec<Skip>,
+    /// Rules on every unit.
+    pub rules: Vec<SourceRule>,
+    /// Outputs.
+    pub routes: Vec<Route>,
+    /// Fields that group input rows into one unit (CSV of lines).
+    pub group_by: Vec<Expr>,
+    data: Arc<Data>,
+    templates: minijinja::Environment<'static>,
+}
+
+/// What happened to one unit.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Outcome {
+    /// Built and valid: the target record, the route that built it, and warnings.
+    Accepted {
+        /// The route's name.
+        route: String,
+        /// The target record.
+        record: Value,
+        /// Warnings from the target's rules.
+        warnings: Vec<Violation>,
+    },
+    /// Refused, with every problem found.
+    Rejected(Vec<Violation>),
+    /// Set aside on purpose, with the reason.
+    Skipped(String),
+}
+
+/// A mapping with its params resolved: ready to transform records.
+pub struct Prepared<'m> {
+    mapping: &'m Mapping,
+    params: Value,
+    secrets: Vec<String>,
+}
+
 impl Mapping {
-    /// Load.
+    /// Load and compile the mapping at `path`, finding schemas from there.
     pub fn from_path(path: &Path) -> Result<Mapping, Diagnostics> {
-        Err(Diagnostics(vec![Diagnostic::error(Span::file(path), "todo", "mappings are not built yet")]))
+        let registry = Registry::discover(path.parent().unwrap_or(Path::new(".")));
+        Mapping::from_path_with(path, &registry)
+    }
+
+    /// Load and compile with an explicit schema registry.
+    pub fn from_path_with(path: &Path, registry: &Registry) -> Result<Mapping, Diagnostics> {
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            Diagnostics(vec![Diagnostic::error(Span::file(path), "unreadable", format!("cannot read the mapping: {e}"))])
+        })?;
+        Mapping::from_str(path, &text, registry)
+    }
+
+    /// Compile mapping text; `path` names it in diagnostics and anchors lookup files.
+    pub fn from_str(path: &Path, text: &str, registry: &Registry) -> Result<Mapping, Diagnostics> {
+        let root = yaml::parse(path, text).map_err(|d| Diagnostics(vec![d]))?;
+        let mut diags = Diagnostics::default();
+        let m = load(path, &root, registry, &mut diags);
+        match m {
+            Some(m) if !diags.has_errors() => Ok(m),
+            _ => Err(diags),
+        }
+    }
+
+    /// Resolve params once for a run: typed, required ones present, no unknown names.
+    pub fn prepare(&self, params: &Params) -> Result<Prepared<'_>, Vec<String>> {
+        let values = params.resolve(&self.params)?;
+        let secrets = self.params.iter().filter(|p| p.secret).map(|p| p.name.clone()).collect();
+        Ok(Prepared { mapping: self, params: values, secrets })
+    }
+
+    /// Transform one record (resolving params each call; use [`Mapping::prepare`] for batches).
+    pub fn transform(&self, record: &Value, params: &Params) -> Result<Outcome, Vec<String>> {
+        Ok(self.prepare(params)?.transform(record))
+    }
+
+    /// The names of params that are secret.
+    pub fn secret_params(&self) -> Vec<&str> {
+        self.params.iter().filter(|p| p.secret).map(|p| p.name.as_str()).collect()
     }
 }
-/// Run mapping tests.
-pub fn run_mapping_tests(path: &Path, _root: &Node, _r: &Registry) -> Result<Vec<CaseResult>, Diagnostics> {
-    Err(Diagnostics(vec![Diagnostic::error(Span::file(path), "todo", "mappings are not built yet")]))
+
+impl Prepared<'_> {
+    /// The resolved params.
+    pub fn params(&self) -> &Value {
+        &self.params
+    }
+
+    /// The mapping.
+    pub fn mapping(&self) -> &Mapping {
+        self.mapping
+    }
+
+    /// Transform one unit.
+    pub fn transform(&self, record: &Value) -> Outcome {
+        let m = self.mapping;
+        let Value::Object(fields) = record else {
+            return Outcome::Rejected(vec![Violation {
+                rule: "not-a-record".into(),
+                path: String::new(),
+                message: format!("expected a record (a JSON object), found {}", crate::expr::type_name(record)),
+                severity: Severity::Error,
+            }]);
+        };
+        let env = Env {
+            scope: Scope {
+                record: Some(fields),
+                vars: vec![("params", &self.params), ("root", record)],
+                outer: None,
+                calls: Some(&*m.data),
+            },
+            data: &m.data,
+            templates: &m.templates,
+            secrets: &self.secrets,
+        };
+        match first_skip(&m.skips, &env.scope) {
+            Ok(Some(skip)) => {
+                let reason = if skip.templated {
+                    render_template(&skip.reason, &env, None).unwrap_or_else(|e| format!("skipped (reason did not render: {e})"))
+                } else {
+                    skip.reason.clone()
+                };
+                return Outcome::Skipped(reason);
+            }
+            Ok(None) => {}
+            Err(e) => return Outcome::Rejected(vec![violation("skip", "", e)]),
+        }
+        let mut errors = Vec::new();
+        if let Some(source) = &m.source {
+            check_record_at(source, record, &CheckPath::json(""), &mut errors);
+        }
+        check_rules(&m.rules, &env, &mut errors);
+        // A unit that breaks the source's rules is not built: building it
+        // would only add errors that restate the same fault.
+        if errors.iter().any(|e| e.severity == Severity::Error) {
+            return Outcome::Rejected(errors);
+        }
+        let route = match self.route(&env) {
+            Ok(Some(r)) => r,
+            Ok(None) => {
+                if errors.iter().any(|e| e.severity == Severity::Error) {
+                    return Outcome::Rejected(errors);
+                }
+                let tried: Vec<String> = m.routes.iter().map(|r| format!("{} (when {})", r.name, r.when.as_ref().map(|w| w.source()).unwrap_or("always"))).collect();
+                return Outcome::Skipped(format!("no route matches: {}", tried.join("; ")));
+            }
+            Err(e) => {
+                errors.push(e);
+                return Outcome::Rejected(errors);
+            }
+        };
+        check_rules(&route.rules, &env, &mut errors);
+        if errors.iter().any(|e| e.severity == Severity::Error) {
+            return Outcome::Rejected(errors);
+        }
+        let mut build_errors: Vec<BuildError> = Vec::new();
+        let built = Value::Object(build_record(&route.record, &env, "", &mut build_errors));
+        errors.extend(build_errors.into_iter().map(|b| Violation { rule: b.rule, path: b.path, message: b.message, severity: Severity::Error }));
+        if errors.iter().any(|e| e.severity == Severity::Error) {
+            return Outcome::Rejected(errors);
+        }
+        let mut target_findings = Vec::new();
+        check_record_at(&route.target, &built, &CheckPath::json(""), &mut target_findings);
+        errors.extend(target_findings);
+        if errors.iter().any(|e| e.severity == Severity::Error) {
+            return Outcome::Rejected(errors);
+        }
+        Outcome::Accepted { route: route.name.clone(), record: built, warnings: errors }
+    }
+
+    fn route(&self, env: &Env) -> Result<Option<&Route>, Violation> {
+        for r in &self.mapping.routes {
+            match r.when.as_ref().map(|w| w.test(&env.scope)).unwrap_or(Ok(true)) {
+                Ok(true) => return Ok(Some(r)),
+                Ok(false) => {}
+                Err(e) => return Err(violation("route", "", format!("route {}: {e}", r.name))),
+            }
+        }
+        Ok(None)
+    }
+}
+
+fn violation(rule: &str, path: &str, message: String) -> Violation {
+    Violation { rule: rule.to_string(), path: path.to_string(), message, severity: Severity::Error }
+}
+
+// ---------------------------------------------------------------- loading
+
+fn load(file: &Path, root: &Node, registry: &Registry, diags: &mut Diagnostics) -> Option<Mapping> {
+    let mut f = Fields::new(file, root, "a mapping file", diags)?;
+    let name = f.take("mapping").and_then(Node::scalar_text).unwrap_or_default();
+    let doc = f.take("doc").and_then(Node::scalar_text).unwrap_or_default();
+    let source_node = f.take("source");
+    let source = source_node.and_then(|n| schema(file, n, registry, diags));
+    let target_node = f.take("target");
+    let mut params = Vec::new();
+    for (k, v) in f.take("params").and_then(Node::as_map).unwrap_or(&[]) {
+        params.extend(ParamSpec::load(file, &k.scalar_text().unwrap_or_default(), v, diags));
+    }
+    let mut data = Data::default();
+    for (k, v) in f.take("lookups").and_then(Node::as_map).unwrap_or(&[]) {
+        data.lookups.extend(Lookup::load(file, &k.scalar_text().unwrap_or_default(), v, diags));
+    }
+    for (k, v) in f.take("tables").and_then(Node::as_map).unwrap_or(&[]) {
+        if let Some(t) = Table::load(file, &k.scalar_text().unwrap_or_default(), v, diags) {
+            t.check(file, k.line, diags);
+            data.tables.push(t);
+        }
+    }
+    // Tables the target schema declares are usable from the mapping too.
+    let target = target_node.and_then(|n| schema(file, n, registry, diags));
+    if let Some(t) = &target {
+        for table in &t.tables {
+            if data.table(&table.name).is_none() {
+                data.tables.push(table.clone());
+            }
+        }
+    }
+    let data = Arc::new(data);
+    let mut templates = minijinja::Environment::new();
+    templates.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
+    templates.set_auto_escape_callback(|_| minijinja::AutoEscape::None);
+    let sandbox = Sandbox::with_calls(Limits::default(), Some(data.clone() as Arc<dyn crate::expr::ExternalCalls + Send + Sync>));
+    let mut c = Compiler { file, diags, sandbox, data: &data, templates: &mut templates, externals: vec!["lookup", "has_lookup", "table"] };
+    let select = f.take("select").and_then(|n| match Selector::new(&n.scalar_text().unwrap_or_default()) {
+        Ok(s) => Some(s),
+        Err(e) => {
+            c.diags.push(Diagnostic::error(span(file, n), "bad-path", format!("select is not a JSONPath: {e}")));
+            None
+        }
+    });
+    let mut skips = Vec::new();
+    if let Some(w) = f.take("where") {
+        if let Some(e) = c.expr(w) {
+            let reason = format!("where {} is false", e.source());
+            let negated = Expr::compile(&format!("!({})", e.source()), &c.sandbox, &c.externals).ok();
+            skips.extend(negated.map(|n| Skip { when: n, reason, templated: false }));
+        }
+    }
+    for s in f.take("skip").and_then(Node::as_seq).unwrap_or(&[]) {
+        let mut sf = Fields::new(file, s, "a skip", c.diags)?;
+        let when = sf.take("when").and_then(|n| c.expr(n));
+        let reason = sf.take("reason");
+        sf.finish("a skip", c.diags);
+        match (when, reason) {
+            (Some(when), Some(r)) => {
+                let tname = format!("skip:{}:{}", r.line, r.column);
+                let text = r.scalar_text().unwrap_or_default();
+                let templated = text.contains("{{");
+                if templated {
+                    if let Err(e) = c.templates.add_template_owned(tname.clone(), text.clone()) {
+                        c.diags.push(Diagnostic::error(span(file, r), "bad-template", format!("the reason does not compile: {e}")));
+                    }
+                }
+                skips.push(Skip { when, reason: if templated { tname } else { text }, templated });
+            }
+            _ => c.diags.push(Diagnostic::error(span(file, s), "missing-key", "a skip needs `when:` and `reason:`")),
+        }
+    }
+    let mut rules = Vec::new();
+    if let Some(n) = f.take("rules_from") {
+        rules.extend(included_rules(&mut c, n));
+    }
+    rules.extend(f.take("rules").map(|n| load_rules(&mut c, n)).unwrap_or_default());
+    let group_by = f.take("group_by").and_then(Node::as_seq).unwrap_or(&[]).iter().filter_map(|n| c.expr(n)).collect();
+    let mut routes = Vec::new();
+    if let Some(record) = f.take("record") {
+        match &target {
+            Some(t) => {
+                let fields = c.record(record);
+                check_fields(c.file, c.diags, t, t.record_type(), &fields, span(file, record));
+                routes.push(Route { name: name.clone(), when: None, target: t.clone(), rules: Vec::new(), record: fields });
+            }
+            None if target_node.is_none() => c.diags.push(Diagnostic::error(span(file, record), "missing-key", "a mapping with `record:` needs `target:` (the target schema's name)")),
+            None => {}
+        }
+    }
+    for r in f.take("routes").and_then(Node::as_seq).unwrap_or(&[]) {
+        if let Some(route) = load_route(&mut c, r, registry, target.as_ref()) {
+            routes.push(route);
+        }
+    }
+    if routes.is_empty() && !c.diags.has_errors() {
+        c.diags.push(Diagnostic::error(span(file, root), "missing-key", "a mapping needs `record:` (with `target:`) or `routes:`"));
+    }
+    let diags = c.diags;
+    f.finish("a mapping file", diags);
+    let _ = source_node;
+    Some(Mapping { name, doc, path: file.to_path_buf(), source, params, select, skips, rules, routes, group_by, data, templates })
+}
+
+fn schema(file: &Path, n: &Node, registry: &Registry, diags: &mut Diagnostics) -> Option<Arc<Schema>> {
+    let name = n.scalar_text().unwrap_or_default();
+    match registry.load(&name) {
+        Ok(s) => Some(Arc::new(s)),
+        Err(inner) => {
+            for d in inner.iter() {
+                let mut d = d.clone();
+                if d.span.file.as_os_str().is_empty() {
+                    d.span = span(file, n);
+                }
+                diags.push(d);
+            }
+            None
+        }
+    }
+}
+
+/// Rules shared between mappings (`rules_from: ../shared/x.yaml`), so that
+/// one vendor's validation is written once, not copied into each mapping.
+fn included_rules(c: &mut Compiler, n: &Node) -> Vec<SourceRule> {
+    let inc = c.file.parent().unwrap_or(Path::new(".")).join(n.scalar_text().unwrap_or_default());
+    let node = match std::fs::read_to_string(&inc).map_err(|e| e.to_string()).and_then(|t| yaml::parse(&inc, &t).map_err(|d| d.to_string())) {
+        Ok(node) => node,
+        Err(e) => {
+            c.diags.push(Diagnostic::error(span(c.file, n), "rules-from", format!("cannot load rules from {}: {e}", inc.display())));
+            return Vec::new();
+        }
+    };
+    let mut ic = Compiler {
+        file: &inc,
+        diags: &mut *c.diags,
+        sandbox: c.sandbox.clone(),
+        data: c.data,
+        templates: &mut *c.templates,
+        externals: c.externals.clone(),
+    };
+    match node.get("rules") {
+        Some(r) => load_rules(&mut ic, r),
+        None => {
+            ic.diags.push(Diagnostic::error(span(&inc, &node), "missing-key", "a rules file needs `rules:`"));
+            Vec::new()
+        }
+    }
+}
+
+fn load_rules(c: &mut Compiler, n: &Node) -> Vec<SourceRule> {
+    let mut out = Vec::new();
+    for r in n.as_seq().unwrap_or(&[]) {
+        let Some(mut f) = Fields::new(c.file, r, "a rule", c.diags) else { continue };
+        let id = f.take("id").and_then(Node::scalar_text);
+        let for_each = f.take("for_each").and_then(|n| c.expr(n));
+        let when = f.take("when").and_then(|n| c.expr(n));
+        let assert = f.take("assert").and_then(|n| c.expr(n));
+        let field = f.take("field").and_then(Node::scalar_text);
+        let message = f.take("message").and_then(|m| {
+            let name = format!("rule:{}:{}", m.line, m.column);
+            match c.templates.add_template_owned(name.clone(), m.scalar_text().unwrap_or_default()) {
+                Ok(()) => Some(name),
+                Err(e) => {
+                    c.diags.push(Diagnostic::error(span(c.file, m), "bad-template", format!("the message does not compile: {e}")));
+                    None
+                }
+            }
+        });
+        let severity = match f.take("severity").and_then(Node::as_str) {
+            Some("warning") => Severity::Warning,
+            _ => Severity::Error,
+        };
+        f.take("doc");
+        f.finish("a rule", c.diags);
+        match (id, assert) {
+            (Some(id), Some(assert)) => out.push(SourceRule { id, for_each, when, assert, field, message, severity }),
+            (None, _) => c.diags.push(Diagnostic::error(span(c.file, r), "missing-key", "a rule needs `id:`")),
+            (_, None) if r.get("assert").is_none() => c.diags.push(Diagnostic::error(span(c.file, r), "missing-key", "a rule needs `assert:`")),
+            _ => {}
+        }
+    }
+    out
+}
+
+fn load_route(c: &mut Compiler, r: &Node, registry: &Registry, default_target: Option<&Arc<Schema>>) -> Option<Route> {
+    let mut f = Fields::new(c.file, r, "a route", c.diags)?;
+    let name = f.take("name").and_then(Node::scalar_text).unwrap_or_else(|| format!("route at line {}", r.line));
+    let when = f.take("when").and_then(|n| c.expr(n));
+    let target = match f.take("target") {
+        Some(t) => schema(c.file, t, registry, c.diags),
+        None => default_target.cloned(),
+    };
+    let rules = f.take("rules").map(|n| load_rules(c, n)).unwrap_or_default();
+    let record_node = f.take("record");
+    f.take("doc");
+    f.finish("a route", c.diags);
+    let Some(record_node) = record_node else {
+        c.diags.push(Diagnostic::error(span(c.file, r), "missing-key", format!("route '{name}' needs `record:`")));
+        return None;
+    };
+    let record = c.record(record_node);
+    let target = match target {
+        Some(t) => t,
+        None => {
+            c.diags.push(Diagnostic::error(span(c.file, r), "missing-key", format!("route '{name}' needs `target:`")));
+            return None;
+        }
+    };
+    check_fields(c.file, c.diags, &target, target.record_type(), &record, span(c.file, record_node));
+    Some(Route { name, when, target, rules, record })
+}
+
+/// Every mapped field must exist in the target type, and every required
+/// target field must be mapped.
+fn check_fields(file: &Path, diags: &mut Diagnostics, schema: &Schema, ty: &Type, fields: &[FieldSpec], at: Span) {
+    for spec in fields {
+        let Some(target) = ty.field(&spec.name) else {
+            let near = ty.fields.iter().find(|f| f.name.eq_ignore_ascii_case(&spec.name)).map(|f| format!(" (did you mean '{}'?)", f.name)).unwrap_or_default();
+            diags.push(Diagnostic::error(
+                spec.span.clone(),
+                "unknown-field",
+                format!("{} has no field '{}' in {}{near}", schema.name, spec.name, ty.name),
+            ));
+            continue;
+        };
+        let inner = target.of.as_deref().and_then(|t| schema.type_named(t));
+        match (&spec.source, inner) {
+            (Source::Object(sub), Some(t)) if target.kind == Kind::Object => check_fields(file, diags, schema, t, sub, spec.span.clone()),
+            (Source::List { records, .. }, Some(t)) => {
+                for (_, sub) in records {
+                    check_fields(file, diags, schema, t, sub, spec.span.clone());
+                }
+            }
+            _ => {}
+        }
+    }
+    for f in ty.fields.iter().filter(|f| f.required) {
+        if !fields.iter().any(|s| s.name == f.name) {
+            diags.push(Diagnostic::error(
+                at.clone(),
+                "unmapped-required",
+                format!("{} requires '{}' in {}, and this record does not map it", schema.name, f.name, ty.name),
+            ));
+        }
+    }
+}
+
+// ---------------------------------------------------------------- tests
+
+/// Run a mapping test file: each case gives an input record (or `file:`),
+/// optional `params`, and what must come out: `output` (the exact target
+/// record), `rejected` (the rules, and optionally paths, of the errors) or
+/// `skipped` (a part of the reason).
+pub fn run_mapping_tests(path: &Path, root: &Node, registry: &Registry) -> Result<Vec<CaseResult>, Diagnostics> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let mapping_file = dir.join(root.get("mapping").and_then(Node::scalar_text).unwrap_or_default());
+    let mapping = Mapping::from_path_with(&mapping_file, registry)?;
+    let mut base = Params::default();
+    for (k, v) in root.get("params").and_then(Node::as_map).unwrap_or(&[]) {
+        base.set(&k.scalar_text().unwrap_or_default(), v.to_json());
+    }
+    let mut results = Vec::new();
+    for case in root.get("cases").and_then(Node::as_seq).unwrap_or(&[]) {
+        let name = case.get("name").and_then(Node::scalar_text).unwrap_or_else(|| format!("case at line {}", case.line));
+        let failure = run_mapping_case(&mapping, &base, dir, case);
+        results.push(CaseResult { file: path.to_path_buf(), name, failure });
+    }
+    Ok(results)
+}
+
+fn run_mapping_case(mapping: &Mapping, base: &Params, dir: &Path, case: &Node) -> Option<String> {
+    let mut params = base.clone();
+    for (k, v) in case.get("params").and_then(Node::as_map).unwrap_or(&[]) {
+        params.set(&k.scalar_text().unwrap_or_default(), v.to_json());
+    }
+    let mut input = match (case.get("file").and_then(Node::scalar_text), case.get("input")) {
+        (Some(f), _) => match std::fs::read(dir.join(&f)).map_err(|e| e.to_string()).and_then(|b| crate::read::parse_json(&b).map_err(|e| e.to_string())) {
+            Ok(v) => v,
+            Err(e) => return Some(format!("  {f}: {e}\n")),
+        },
+        (None, Some(i)) => i.to_json(),
+        (None, None) => return Some("  the case has no `input:` or `file:`\n".into()),
+    };
+    if let Err(e) = crate::testing::patch(&mut input, case) {
+        return Some(format!("  {e}\n"));
+    }
+    let outcome = match mapping.transform(&input, &params) {
+        Ok(o) => o,
+        Err(problems) => return Some(format!("  params: {}\n", problems.join("; "))),
+    };
+    let expected_output = match (case.get("output"), case.get("output_file").and_then(Node::scalar_text)) {
+        (Some(o), _) => Some(o.to_json()),
+        (None, Some(f)) => match std::fs::read(dir.join(&f)).map_err(|e| e.to_string()).and_then(|b| crate::read::parse_json(&b).map_err(|e| e.to_string())) {
+            Ok(v) => Some(v),
+            Err(e) => return Some(format!("  {f}: {e}\n")),
+        },
+        _ => None,
+    };
+    let subset = case.get("output_includes").map(Node::to_json);
+    let route = case.get("route").and_then(Node::scalar_text);
+    match (outcome, crate::testing::expected_list(case.get("rejected")), case.get("skipped").and_then(Node::scalar_text)) {
+        (Outcome::Accepted { route: got, record, warnings }, None, None) => {
+            let mut diff = String::new();
+            if let Some(want) = route {
+                if want != got {
+                    diff.push_str(&format!("  route: expected {want}, got {got}\n"));
+                }
+            }
+            if let Some(exp) = expected_output {
+                diff.push_str(&json_diff(&exp, &record));
+            }
+            if let Some(sub) = subset {
+                diff.push_str(&subset_diff("", &sub, &record));
+            }
+            if let Some(exp) = crate::testing::expected_list(case.get("warnings")) {
+                let found: Vec<&Violation> = warnings.iter().collect();
+                diff.extend(crate::testing::compare(&exp, &found));
+            }
+            (!diff.is_empty()).then_some(diff)
+        }
+        (Outcome::Rejected(errors), Some(exp), None) => {
+            let found: Vec<&Violation> = errors.iter().filter(|e| e.severity == Severity::Error).collect();
+            crate::testing::compare(&exp, &found)
+        }
+        (Outcome::Skipped(reason), None, Some(want)) => (!reason.contains(&want)).then(|| format!("  skipped, but the reason {reason:?} does not contain {want:?}\n")),
+        (got, _, _) => Some(format!("  expected {}, got {}\n", expectation(case), describe_outcome(&got))),
+    }
+}
+
+fn expectation(case: &Node) -> &'static str {
+    if case.get("rejected").is_some() {
+        "a rejection"
+    } else if case.get("skipped").is_some() {
+        "a skip"
+    } else {
+        "an accepted record"
+    }
+}
+
+fn describe_outcome(o: &Outcome) -> String {
+    match o {
+        Outcome::Accepted { record, .. } => format!("accepted: {record}"),
+        Outcome::Rejected(errors) => {
+            format!("rejected:\n{}", errors.iter().map(|e| format!("    {} at {}: {}", e.rule, e.path, e.message)).collect::<Vec<_>>().join("\n"))
+        }
+        Outcome::Skipped(r) => format!("skipped: {r}"),
+    }
+}
+
+fn json_diff(expected: &Value, got: &Value) -> String {
+    if expected == got {
+        return String::new();
+    }
+    let e = serde_json::to_string_pretty(expected).unwrap_or_default();
+    let g = serde_json::to_string_pretty(got).unwrap_or_default();
+    let mut out = String::from("  output differs (- expected, + got):\n");
+    let (el, gl): (Vec<&str>, Vec<&str>) = (e.lines().collect(), g.lines().collect());
+    for i in 0..el.len().max(gl.len()) {
+        match (el.get(i), gl.get(i)) {
+            (Some(a), Some(b)) if a == b => {}
+            (a, b) => {
+                if let Some(a) = a {
+                    out.push_str(&format!("  - {a}\n"));
+                }
+                if let Some(b) = b {
+                    out.push_str(&format!("  + {b}\n"));
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Every key of `want` must be in `got` with an equal value (arrays compared whole).
+fn subset_diff(path: &str, want: &Value, got: &Value) -> String {
+    match (want, got) {
+        (Value::Object(w), Value::Object(g)) => w
+            .iter()
+            .map(|(k, v)| match g.get(k) {
+                Some(gv) => subset_diff(&format!("{path}/{k}"), v, gv),
+                None => format!("  {path}/{k}: expected {v}, missing\n"),
+            })
+            .collect(),
+        (Value::Array(w), Value::Array(g)) if w.len() == g.len() => {
+            w.iter().zip(g).enumerate().map(|(i, (a, b))| subset_diff(&format!("{path}/{i}"), a, b)).collect()
+        }
+        _ if crate::expr::values_equal(want, got) => String::new(),
+        _ => format!("  {path}: expected {want}, got {got}\n"),
+    }
+}
+
+impl Mapping {
+    /// Every field spec of every route, with its target path, for `explain` and `doc`.
+    pub fn field_specs(&self) -> Vec<(String, &FieldSpec)> {
+        fn walk<'a>(prefix: &str, fields: &'a [FieldSpec], out: &mut Vec<(String, &'a FieldSpec)>) {
+            for f in fields {
+                let p = format!("{prefix}/{}", f.name);
+                out.push((p.clone(), f));
+                match &f.source {
+                    Source::Object(sub) => walk(&p, sub, out),
+                    Source::List { records, .. } => {
+                        for (_, sub) in records {
+                            walk(&format!("{p}/*"), sub, out);
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+        let mut out = Vec::new();
+        for r in &self.routes {
+            walk(if self.routes.len() > 1 { &r.name } else { "" }, &r.record, &mut out);
+        }
+        out
+    }
 }

@@ -1,8 +1,233 @@
-//! `mapwright convert`
+//! `mapwright convert`: the library's `convert` with files for sinks.
+
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+
+use mapwright::convert::{convert, ConvertError, Input, Options, Sink};
+use mapwright::read::InputFormat;
+use mapwright::render::{OutputFormat, Renderer};
+use mapwright::report::{Rejection, Report};
+use mapwright::schema::{Format, Schema};
+use mapwright::{Mapping, Params};
+use serde_json::Value;
+
+use super::exit;
+use super::io::{self, Output};
+
 /// Arguments of `convert`.
 #[derive(clap::Args)]
-pub struct Args {}
-pub fn run(_args: Args) -> u8 {
-    eprintln!("convert is not built yet");
-    super::exit::USAGE
+pub struct Args {
+    /// The mapping file.
+    #[arg(short, long)]
+    mapping: PathBuf,
+    /// Input files (JSON, NDJSON, XML); none or `-` reads stdin.
+    inputs: Vec<String>,
+    /// Output file (default stdout).
+    #[arg(short, long)]
+    output: Option<PathBuf>,
+    /// Rejects file: one NDJSON line per rejected unit, with its input and every error.
+    #[arg(long)]
+    rejects: Option<PathBuf>,
+    /// JSON report (counts and every rejection) to FILE, or `-` for stdout.
+    #[arg(long)]
+    report: Option<PathBuf>,
+    /// A param, KEY=VALUE (repeatable).
+    #[arg(long = "param", value_name = "K=V")]
+    params: Vec<String>,
+    /// A YAML or JSON file of params.
+    #[arg(long = "params", value_name = "FILE")]
+    params_file: Option<PathBuf>,
+    /// Input format: json, ndjson, xml, csv (default: from the name and content).
+    #[arg(long)]
+    input_format: Option<String>,
+    /// Output format: json (the target's envelope), ndjson (one record per line), xml.
+    #[arg(long)]
+    output_format: Option<String>,
+    /// No summary or progress on stderr.
+    #[arg(short, long)]
+    quiet: bool,
+}
+
+struct Files {
+    out: Option<Renderer<Output>>,
+    rejects: Option<Output>,
+    last_schema: Option<Schema>,
+    progress: bool,
+    shown: std::time::Instant,
+    started: std::time::Instant,
+}
+
+impl Sink for Files {
+    fn accepted(&mut self, schema: &Schema, _route: &str, record: &Value) -> std::io::Result<()> {
+        if self.last_schema.is_none() {
+            self.last_schema = Some(schema.clone());
+        }
+        match &mut self.out {
+            Some(r) => r.record(schema, record),
+            None => Ok(()),
+        }
+    }
+
+    fn rejected(&mut self, rejection: &Rejection) -> std::io::Result<()> {
+        if let Some(out) = &mut self.rejects {
+            serde_json::to_writer(&mut *out, rejection)?;
+            out.write_all(b"\n")?;
+        }
+        Ok(())
+    }
+
+    fn progress(&mut self, report: &Report) {
+        if !self.progress || self.shown.elapsed().as_millis() < 250 {
+            return;
+        }
+        self.shown = std::time::Instant::now();
+        let c = &report.counts;
+        let rate = c.input_records as f64 / self.started.elapsed().as_secs_f64().max(1e-9);
+        eprint!("\r{} records, {:.0}/s, {} accepted, {} rejected, {} skipped ", c.input_records, rate, c.accepted, c.rejected, c.skipped);
+    }
+}
+
+fn usage(msg: impl std::fmt::Display) -> u8 {
+    eprintln!("error: {msg}");
+    exit::USAGE
+}
+
+pub fn run(args: Args) -> u8 {
+    let mapping = match Mapping::from_path(&args.mapping) {
+        Ok(m) => m,
+        Err(d) => {
+            eprintln!("{d}");
+            return exit::USAGE;
+        }
+    };
+    let mut params = Params::default();
+    if let Some(f) = &args.params_file {
+        if let Err(e) = params.load_file(f) {
+            return usage(e);
+        }
+    }
+    for p in &args.params {
+        if let Err(e) = params.set_pair(p) {
+            return usage(e);
+        }
+    }
+    let prepared = match mapping.prepare(&params) {
+        Ok(p) => p,
+        Err(problems) => {
+            for p in problems {
+                eprintln!("error: {}: {p}", args.mapping.display());
+            }
+            return exit::USAGE;
+        }
+    };
+    let input_format = match args.input_format.as_deref().map(|f| (f, InputFormat::parse(f))) {
+        None => None,
+        Some((_, Some(f))) => Some(f),
+        Some((f, None)) => return usage(format!("unknown input format '{f}'; expected json, ndjson, xml or csv")),
+    };
+    let output_format = match args.output_format.as_deref() {
+        Some(f) => match OutputFormat::parse(f) {
+            Some(f) => f,
+            None => return usage(format!("unknown output format '{f}'; expected json, ndjson or xml")),
+        },
+        None => default_output(&mapping),
+    };
+    let targets_agree = mapping.routes.windows(2).all(|w| w[0].target.name == w[1].target.name);
+    if output_format != OutputFormat::Ndjson && !targets_agree {
+        return usage("this mapping's routes build records for different targets; use --output-format ndjson");
+    }
+    if output_format == OutputFormat::Xml && mapping.routes.iter().any(|r| r.target.format != Format::Xml) {
+        return usage(format!("the target {} is JSON; --output-format xml needs an XML target", mapping.routes[0].target.name));
+    }
+    // Open outputs only now: a wrong mapping or param writes nothing.
+    let open = |p: Option<&Path>| Output::create(p).map_err(|e| (p.map(|p| p.display().to_string()).unwrap_or_default(), e));
+    let out = match open(args.output.as_deref()) {
+        Ok(o) => o,
+        Err((p, e)) => {
+            eprintln!("error: cannot write {p}: {e}");
+            return exit::IO;
+        }
+    };
+    let rejects = match args.rejects.as_deref().map(|p| open(Some(p))).transpose() {
+        Ok(o) => o,
+        Err((p, e)) => {
+            eprintln!("error: cannot write {p}: {e}");
+            return exit::IO;
+        }
+    };
+    let mut inputs = Vec::new();
+    for name in io::inputs(&args.inputs) {
+        match io::open(&name) {
+            Ok(reader) => inputs.push(Input { name: name.clone(), reader }),
+            Err(e) => {
+                eprintln!("error: cannot read {}: {e}", io::shown(&name));
+                return exit::IO;
+            }
+        }
+    }
+    let mut files = Files {
+        out: Some(Renderer::new(out, output_format)),
+        rejects,
+        last_schema: None,
+        progress: !args.quiet && std::io::stderr().is_terminal(),
+        shown: std::time::Instant::now(),
+        started: std::time::Instant::now(),
+    };
+    let options = Options { input_format, keep_details: args.report.is_some() };
+    let report = match convert(&prepared, inputs, &options, &mut files) {
+        Ok(r) => r,
+        Err(e) => {
+            if files.progress {
+                eprintln!();
+            }
+            eprintln!("error: {e}");
+            return match e {
+                ConvertError::Write(_) | ConvertError::Read(..) | ConvertError::Malformed(..) => exit::IO,
+            };
+        }
+    };
+    if files.progress {
+        eprint!("\r\x1b[K");
+    }
+    let schema = files.last_schema.clone().or_else(|| mapping.routes.first().map(|r| (*r.target).clone()));
+    let committed = files
+        .out
+        .take()
+        .map(|r| r.finish(schema.as_ref()).and_then(Output::commit))
+        .transpose()
+        .and_then(|_| files.rejects.take().map(Output::commit).transpose());
+    if let Err(e) = committed {
+        eprintln!("error: writing output: {e}");
+        return exit::IO;
+    }
+    if let Some(path) = &args.report {
+        let text = serde_json::to_string_pretty(&report).unwrap_or_default();
+        let written = Output::create(Some(path)).and_then(|mut o| {
+            o.write_all(text.as_bytes())?;
+            o.write_all(b"\n")?;
+            o.commit()
+        });
+        if let Err(e) = written {
+            eprintln!("error: cannot write {}: {e}", path.display());
+            return exit::IO;
+        }
+    }
+    if !args.quiet {
+        eprintln!("{}", report.summary());
+    }
+    if report.counts.rejected > 0 {
+        exit::REJECTED
+    } else {
+        exit::OK
+    }
+}
+
+fn default_output(mapping: &Mapping) -> OutputFormat {
+    let first = mapping.routes.first().map(|r| r.target.format);
+    let same = mapping.routes.windows(2).all(|w| w[0].target.name == w[1].target.name);
+    match (first, same) {
+        (Some(Format::Xml), true) => OutputFormat::Xml,
+        (Some(Format::Json), true) => OutputFormat::Json,
+        _ => OutputFormat::Ndjson,
+    }
 }

@@ -1,7 +1,7 @@
 //! Opening inputs (files or stdin) and writing outputs whole or not at all.
 
 use std::fs::File;
-use std::io::{self, BufRead, BufReader, Read, Write};
+use std::io::{self, BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 
 /// An input: a file, or stdin for `-`.
@@ -13,12 +13,6 @@ pub fn open(name: &str) -> io::Result<Box<dyn BufRead>> {
     }
 }
 
-/// Read a whole input as bytes.
-pub fn read_all(name: &str) -> io::Result<Vec<u8>> {
-    let mut buf = Vec::new();
-    open(name)?.read_to_end(&mut buf)?;
-    Ok(buf)
-}
 
 /// The inputs to read: the names given, or stdin.
 pub fn inputs(names: &[String]) -> Vec<String> {

@@ -1,0 +1,587 @@
+//! Build: a target record from compiled field specs.
+//!
+//! Each target field has a spec compiled once at load: a constant, an
+//! expression, a JSONPath, a template, a lookup, a decision table, a nested
+//! record or a list built `for_each` item of the source. Modifiers apply in
+//! this order: `when` (false leaves the field out), the value, `default` (when
+//! the value is blank), `round`, `format` (dates), `truncate`. Every field is
+//! built even after one fails, so a rejection lists every problem.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::path::Path;
+use std::sync::Arc;
+
+use serde_json::{Map, Value};
+
+use crate::datefmt::{DatePattern, DateTime};
+use crate::diag::{Diagnostic, Diagnostics, Span};
+use crate::expr::{is_blank, to_text, EvalError, Expr, ExternalCalls, Sandbox, Scope};
+use crate::lookup::Lookup;
+use crate::table::Table;
+use crate::yaml::{span, Fields, Node, Value as Y};
+
+/// Lookups and tables of a mapping: what `lookup()`, `has_lookup()` and
+/// `table()` answer from.
+#[derive(Debug, Default)]
+pub struct Data {
+    /// Lookups by name.
+    pub lookups: Vec<Lookup>,
+    /// Decision tables by name.
+    pub tables: Vec<Table>,
+}
+
+impl Data {
+    /// The lookup called `name`.
+    pub fn lookup(&self, name: &str) -> Option<&Lookup> {
+        self.lookups.iter().find(|l| l.name == name)
+    }
+    /// The table called `name`.
+    pub fn table(&self, name: &str) -> Option<&Table> {
+        self.tables.iter().find(|t| t.name == name)
+    }
+}
+
+impl ExternalCalls for Data {
+    fn call(&self, name: &str, args: &[Value]) -> Option<Result<Value, EvalError>> {
+        let (Some(Value::String(which)), Some(arg)) = (args.first(), args.get(1)) else {
+            return matches!(name, "lookup" | "has_lookup" | "table")
+                .then(|| Err(EvalError(format!("{name}() takes a name and a key"))));
+        };
+        Some(match name {
+            "lookup" => match self.lookup(which) {
+                Some(l) => Ok(l.get(arg).cloned().unwrap_or(Value::Null)),
+                None => Err(EvalError(format!("no lookup '{which}'"))),
+            },
+            "has_lookup" => match self.lookup(which) {
+                Some(l) => Ok(Value::Bool(l.contains(arg))),
+                None => Err(EvalError(format!("no lookup '{which}'"))),
+            },
+            "table" => match self.table(which) {
+                Some(t) => t.call(arg),
+                None => Err(EvalError(format!("no table '{which}'"))),
+            },
+            _ => return None,
+        })
+    }
+}
+
+/// A problem building one field.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BuildError {
+    /// Rule id: the spec's own `rule`, else `build`.
+    pub rule: String,
+    /// JSON pointer of the target field.
+    pub path: String,
+    /// What went wrong.
+    pub message: String,
+}
+
+/// What a field's value comes from.
+#[derive(Clone, Debug)]
+pub enum Source {
+    /// A constant.
+    Const(Value),
+    /// An expression (native or rhai).
+    Expr(Expr),
+    /// A JSONPath from the current record (complex paths only; simple ones are expressions).
+    Path(String, Arc<jsonpath_rust::parser::model::JpQuery>),
+    /// A minijinja template.
+    Template(String),
+    /// A lookup by key.
+    Lookup {
+        /// Lookup name.
+        name: String,
+        /// The key.
+        key: Box<FieldSpec>,
+        /// Column of a multi-column lookup.
+        column: Option<String>,
+    },
+    /// A decision table's output.
+    Table {
+        /// Table name.
+        name: String,
+        /// Input name and its spec.
+        inputs: Vec<(String, FieldSpec)>,
+        /// The output to take (all outputs as a map if none).
+        output: Option<String>,
+    },
+    /// A nested record.
+    Object(Vec<FieldSpec>),
+    /// A list built for each item of a source list; each item can give
+    /// several records (each with its own condition).
+    List {
+        /// The source list.
+        for_each: Expr,
+        /// Records built per item: (condition, fields).
+        records: Vec<(Option<Expr>, Vec<FieldSpec>)>,
+    },
+}
+
+/// One compiled target field.
+#[derive(Clone, Debug)]
+pub struct FieldSpec {
+    /// The target field's name.
+    pub name: String,
+    /// Where the value comes from.
+    pub source: Source,
+    /// The field is present only when this holds.
+    pub when: Option<Expr>,
+    /// The value used when the source gives a blank one.
+    pub default: Option<Value>,
+    /// Round numbers to this many places (half away from zero).
+    pub round: Option<u32>,
+    /// Write dates in this pattern.
+    pub format: Option<DatePattern>,
+    /// Cut text to this many characters.
+    pub truncate: Option<usize>,
+    /// Rule id reported when the field cannot be built.
+    pub rule: Option<String>,
+    /// Message template used then.
+    pub message: Option<String>,
+    /// Where the spec is written.
+    pub span: Span,
+    /// The spec as written, for `explain` and `doc`.
+    pub text: String,
+}
+
+impl fmt::Display for FieldSpec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.name, self.text)
+    }
+}
+
+/// Everything the compiler needs beside the YAML.
+pub(crate) struct Compiler<'a> {
+    pub file: &'a Path,
+    pub diags: &'a mut Diagnostics,
+    pub sandbox: Sandbox,
+    pub data: &'a Data,
+    pub templates: &'a mut minijinja::Environment<'static>,
+    pub externals: Vec<&'static str>,
+}
+
+const SPEC_KEYS: [&str; 8] = ["expr", "path", "template", "const", "lookup", "table", "record", "for_each"];
+
+impl Compiler<'_> {
+    pub fn expr(&mut self, n: &Node) -> Option<Expr> {
+        let text = n.scalar_text().unwrap_or_default();
+        let text = text.strip_prefix('=').unwrap_or(&text).trim().to_string();
+        match Expr::compile(&text, &self.sandbox, &self.externals) {
+            Ok(e) => Some(e),
+            Err(msg) => {
+                self.diags.push(Diagnostic::error(span(self.file, n), "bad-expression", format!("the expression does not compile: {msg}")));
+                None
+            }
+        }
+    }
+
+    fn template(&mut self, n: &Node) -> Option<String> {
+        let name = format!("{}:{}:{}", self.file.display(), n.line, n.column);
+        match self.templates.add_template_owned(name.clone(), n.scalar_text().unwrap_or_default()) {
+            Ok(()) => Some(name),
+            Err(e) => {
+                self.diags.push(Diagnostic::error(span(self.file, n), "bad-template", format!("the template does not compile: {e}")));
+                None
+            }
+        }
+    }
+
+    /// Compile the fields of a record (a YAML mapping of target field -> spec).
+    pub fn record(&mut self, node: &Node) -> Vec<FieldSpec> {
+        let Some(entries) = node.as_map() else {
+            self.diags.push(Diagnostic::error(span(self.file, node), "wrong-shape", format!("a record must be a mapping of target fields to specs, found {}", node.kind())));
+            return Vec::new();
+        };
+        entries.iter().filter_map(|(k, v)| self.field(&k.scalar_text().unwrap_or_default(), v)).collect()
+    }
+
+    /// Compile one field spec.
+    pub fn field(&mut self, name: &str, node: &Node) -> Option<FieldSpec> {
+        let text = describe_node(node);
+        let mut spec = FieldSpec {
+            name: name.to_string(),
+            source: Source::Const(Value::Null),
+            when: None,
+            default: None,
+            round: None,
+            format: None,
+            truncate: None,
+            rule: None,
+            message: None,
+            span: span(self.file, node),
+            text,
+        };
+        match &node.value {
+            Y::Str(s) if s.starts_with('=') => spec.source = Source::Expr(self.expr(node)?),
+            Y::Str(s) if s.starts_with("$.") || s.starts_with("$[") || s == "$" => spec.source = self.path(node, s)?,
+            Y::Map(_) => self.map_spec(&mut spec, node)?,
+            _ => spec.source = Source::Const(node.to_json()),
+        }
+        Some(spec)
+    }
+
+    fn path(&mut self, node: &Node, p: &str) -> Option<Source> {
+        // A plain dotted path runs as a native expression: no JSONPath engine per record.
+        let simple = p
+            .strip_prefix("$.")
+            .filter(|rest| rest.split('.').all(|seg| !seg.is_empty() && seg.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '[' || c == ']')))
+            .and_then(|rest| Expr::compile(rest, &self.sandbox, &[]).ok())
+            .filter(|e| e.as_path().is_some());
+        if let Some(e) = simple {
+            return Some(Source::Expr(e));
+        }
+        match jsonpath_rust::parser::parse_json_path(p) {
+            Ok(q) => Some(Source::Path(p.to_string(), Arc::new(q))),
+            Err(e) => {
+                self.diags.push(Diagnostic::error(span(self.file, node), "bad-path", format!("'{p}' is not a JSONPath: {e}")));
+                None
+            }
+        }
+    }
+
+    fn map_spec(&mut self, spec: &mut FieldSpec, node: &Node) -> Option<()> {
+        let file = self.file;
+        let what = format!("the spec of '{}'", spec.name);
+        let kinds: Vec<&str> = SPEC_KEYS.iter().copied().filter(|k| node.get(k).is_some()).collect();
+        let kind = match kinds.as_slice() {
+            ["record", "for_each"] | ["for_each"] => "for_each",
+            [one] => one,
+            [] => {
+                self.diags.push(Diagnostic::error(
+                    span(file, node),
+                    "no-source",
+                    format!("{what} says nothing about where the value comes from: give one of expr, path, template, const, lookup, table, record, for_each (a nested record needs `record:`)"),
+                ));
+                return None;
+            }
+            many => {
+                self.diags.push(Diagnostic::error(span(file, node), "ambiguous-spec", format!("{what} has more than one source: {}", many.join(", "))));
+                return None;
+            }
+        };
+        let mut f = Fields::new(file, node, &what, self.diags)?;
+        spec.source = match kind {
+            "expr" => Source::Expr(self.expr(f.take("expr")?)?),
+            "path" => {
+                let n = f.take("path")?;
+                self.path(n, &n.scalar_text().unwrap_or_default())?
+            }
+            "template" => Source::Template(self.template(f.take("template")?)?),
+            "const" => Source::Const(f.take("const")?.to_json()),
+            "lookup" => {
+                let name_node = f.take("lookup")?;
+                let name = name_node.scalar_text().unwrap_or_default();
+                if self.data.lookup(&name).is_none() {
+                    self.diags.push(Diagnostic::error(span(file, name_node), "unknown-lookup", format!("no lookup '{name}' is declared under `lookups`")));
+                }
+                let key = match f.take("key") {
+                    Some(k) => self.field("key", k)?,
+                    None => {
+                        self.diags.push(Diagnostic::error(span(file, name_node), "missing-key", format!("{what}: a lookup needs `key:`")));
+                        return None;
+                    }
+                };
+                let column = f.take("column").and_then(Node::scalar_text);
+                Source::Lookup { name, key: Box::new(key), column }
+            }
+            "table" => {
+                let name_node = f.take("table")?;
+                let name = name_node.scalar_text().unwrap_or_default();
+                let Some(table) = self.data.table(&name) else {
+                    self.diags.push(Diagnostic::error(span(file, name_node), "unknown-table", format!("no table '{name}' is declared under `tables`")));
+                    return None;
+                };
+                let input_names: Vec<String> = table.inputs.iter().map(|(n, _)| n.clone()).collect();
+                let outputs = table.outputs.clone();
+                let mut inputs = Vec::new();
+                for (k, v) in f.take("inputs").and_then(Node::as_map).unwrap_or(&[]) {
+                    let iname = k.scalar_text().unwrap_or_default();
+                    if !input_names.contains(&iname) {
+                        self.diags.push(Diagnostic::error(span(file, k), "unknown-input", format!("table '{name}' has no input '{iname}' (inputs: {})", input_names.join(", "))));
+                    }
+                    inputs.push((iname.clone(), self.field(&iname, v)?));
+                }
+                let output = f.take("output").and_then(Node::scalar_text);
+                if let Some(o) = &output {
+                    if !outputs.contains(o) {
+                        self.diags.push(Diagnostic::error(span(file, node), "unknown-output", format!("table '{name}' has no output '{o}' (outputs: {})", outputs.join(", "))));
+                    }
+                }
+                Source::Table { name, inputs, output }
+            }
+            "record" => Source::Object(self.record(f.take("record")?)),
+            _ => {
+                let each = self.expr(f.take("for_each")?)?;
+                let mut records = Vec::new();
+                if let Some(r) = f.take("record") {
+                    records.push((None, self.record(r)));
+                }
+                for item in f.take("records").and_then(Node::as_seq).unwrap_or(&[]) {
+                    let when = item.get("when").and_then(|w| self.expr(w));
+                    match item.get("record") {
+                        Some(r) => records.push((when, self.record(r))),
+                        None => self.diags.push(Diagnostic::error(span(file, item), "missing-key", "each of `records` needs `record:` (and may have `when:`)")),
+                    }
+                }
+                if records.is_empty() {
+                    self.diags.push(Diagnostic::error(span(file, node), "missing-key", format!("{what}: for_each needs `record:` or `records:`")));
+                }
+                Source::List { for_each: each, records }
+            }
+        };
+        spec.when = f.take("when").and_then(|n| self.expr(n));
+        spec.default = f.take("default").map(Node::to_json);
+        spec.round = f.take("round").and_then(|n| if let Y::Int(i) = n.value { Some(i as u32) } else { None });
+        spec.truncate = f.take("truncate").and_then(|n| if let Y::Int(i) = n.value { Some(i as usize) } else { None });
+        if let Some(n) = f.take("format") {
+            match DatePattern::new(&n.scalar_text().unwrap_or_default()) {
+                Ok(p) => spec.format = Some(p),
+                Err(e) => self.diags.push(Diagnostic::error(span(file, n), "bad-date-format", e)),
+            }
+        }
+        spec.rule = f.take("rule").and_then(Node::scalar_text);
+        spec.message = match f.take("message") {
+            Some(n) => Some(self.template(n)?),
+            None => None,
+        };
+        f.take("records");
+        f.take("column");
+        f.take("inputs");
+        f.take("output");
+        f.take("key");
+        f.take("doc");
+        f.finish(&what, self.diags);
+        Some(())
+    }
+}
+
+fn describe_node(n: &Node) -> String {
+    match &n.value {
+        Y::Map(entries) => {
+            let parts: Vec<String> = entries
+                .iter()
+                .filter(|(k, _)| !matches!(k.as_str(), Some("record" | "records")))
+                .map(|(k, v)| format!("{}: {}", k.scalar_text().unwrap_or_default(), describe_node(v)))
+                .collect();
+            format!("{{{}}}", parts.join(", "))
+        }
+        Y::Seq(items) => format!("[{}]", items.iter().map(describe_node).collect::<Vec<_>>().join(", ")),
+        Y::Str(s) => s.clone(),
+        _ => n.to_json().to_string(),
+    }
+}
+
+/// The values a spec is evaluated against.
+pub struct Env<'a> {
+    /// Variables: `params`, `root`, `item`, `index`, `parent`, ...
+    pub scope: Scope<'a>,
+    /// Lookups and tables.
+    pub data: &'a Data,
+    /// Compiled templates.
+    pub templates: &'a minijinja::Environment<'static>,
+    /// Params that are secret: shown as "(secret)" in templates' messages.
+    pub secrets: &'a [String],
+}
+
+/// Build the fields of one record; `path` is the JSON pointer of the record.
+pub fn build_record(fields: &[FieldSpec], env: &Env, path: &str, errors: &mut Vec<BuildError>) -> Map<String, Value> {
+    let mut out = Map::with_capacity(fields.len());
+    for spec in fields {
+        let field_path = format!("{path}/{}", spec.name);
+        match build_field(spec, env, &field_path, errors) {
+            Ok(Some(v)) => {
+                out.insert(spec.name.clone(), v);
+            }
+            Ok(None) => {}
+            Err(e) => errors.push(e),
+        }
+    }
+    out
+}
+
+fn fail(spec: &FieldSpec, env: &Env, path: &str, message: String) -> BuildError {
+    let message = match &spec.message {
+        Some(t) => render_template(t, env, Some(&message)).unwrap_or(message),
+        None => message,
+    };
+    BuildError { rule: spec.rule.clone().unwrap_or_else(|| "build".to_string()), path: path.to_string(), message }
+}
+
+/// Build one field: `Ok(None)` when its `when` leaves it out.
+pub fn build_field(spec: &FieldSpec, env: &Env, path: &str, errors: &mut Vec<BuildError>) -> Result<Option<Value>, BuildError> {
+    if let Some(w) = &spec.when {
+        match w.test(&env.scope) {
+            Ok(true) => {}
+            Ok(false) => return Ok(None),
+            Err(e) => return Err(fail(spec, env, path, format!("{}: when {}: {e}", spec.name, w.source()))),
+        }
+    }
+    let value = match &spec.source {
+        Source::Const(v) => v.clone(),
+        Source::Expr(e) => e.eval(&env.scope).map_err(|err| fail(spec, env, path, format!("{} = {}: {err}", spec.name, e.source())))?,
+        Source::Path(text, q) => {
+            let here = current_record(&env.scope);
+            match jsonpath_rust::query::js_path_process(q, &here) {
+                Ok(found) => found.first().map(|r| r.val.clone()).unwrap_or(Value::Null),
+                Err(e) => return Err(fail(spec, env, path, format!("{}: path {text}: {e}", spec.name))),
+            }
+        }
+        Source::Template(name) => Value::String(
+            render_template(name, env, None).map_err(|e| fail(spec, env, path, format!("{}: template: {e}", spec.name)))?,
+        ),
+        Source::Lookup { name, key, column } => {
+            let k = build_field(key, env, path, errors)?.unwrap_or(Value::Null);
+            let lookup = env.data.lookup(name).ok_or_else(|| fail(spec, env, path, format!("no lookup '{name}'")))?;
+            match lookup.get(&k) {
+                Some(v) => match column {
+                    Some(c) => v.get(c).cloned().unwrap_or(Value::Null),
+                    None => v.clone(),
+                },
+                None if spec.default.is_some() => Value::Null,
+                None => {
+                    return Err(fail(spec, env, path, format!("{}: no '{name}' entry for '{}' (the lookup has {} entries)", spec.name, to_text(&k), lookup.len())))
+                }
+            }
+        }
+        Source::Table { name, inputs, output } => {
+            let mut input = Map::new();
+            for (iname, ispec) in inputs {
+                input.insert(iname.clone(), build_field(ispec, env, path, errors)?.unwrap_or(Value::Null));
+            }
+            let table = env.data.table(name).ok_or_else(|| fail(spec, env, path, format!("no table '{name}'")))?;
+            match table.decide(&input).map_err(|e| fail(spec, env, path, e.0))? {
+                Some(row) => match output {
+                    Some(o) => row.outputs.get(o).cloned().unwrap_or(Value::Null),
+                    None => Value::Object(row.outputs.clone()),
+                },
+                None if spec.default.is_some() => Value::Null,
+                None => return Err(fail(spec, env, path, format!("{}: no row of table '{name}' matches {}", spec.name, Value::Object(input)))),
+            }
+        }
+        Source::Object(fields) => Value::Object(build_record(fields, env, path, errors)),
+        Source::List { for_each, records } => build_list(spec, for_each, records, env, path, errors)?,
+    };
+    finish(spec, value, env, path).map(Some)
+}
+
+fn build_list(spec: &FieldSpec, for_each: &Expr, records: &[(Option<Expr>, Vec<FieldSpec>)], env: &Env, path: &str, errors: &mut Vec<BuildError>) -> Result<Value, BuildError> {
+    let items = match for_each.eval(&env.scope) {
+        Ok(Value::Array(a)) => a,
+        Ok(Value::Null) => Vec::new(),
+        Ok(other) => return Err(fail(spec, env, path, format!("{}: for_each {} gave {}, not a list", spec.name, for_each.source(), crate::expr::type_name(&other)))),
+        Err(e) => return Err(fail(spec, env, path, format!("{}: for_each {}: {e}", spec.name, for_each.source()))),
+    };
+    let parent = current_record(&env.scope);
+    let outer = env.scope.record.or(env.scope.outer);
+    let mut out = Vec::with_capacity(items.len());
+    for (i, item) in items.iter().enumerate() {
+        let index = Value::from(i);
+        let mut vars = env.scope.vars.clone();
+        vars.retain(|(n, _)| !matches!(*n, "item" | "index" | "parent"));
+        vars.push(("item", item));
+        vars.push(("index", &index));
+        vars.push(("parent", &parent));
+        let inner = Env {
+            scope: Scope { record: item.as_object(), vars, outer, calls: env.scope.calls },
+            data: env.data,
+            templates: env.templates,
+            secrets: env.secrets,
+        };
+        for (when, fields) in records {
+            if let Some(w) = when {
+                match w.test(&inner.scope) {
+                    Ok(true) => {}
+                    Ok(false) => continue,
+                    Err(e) => {
+                        errors.push(fail(spec, env, &format!("{path}/{}", out.len()), format!("{} item {i}: when {}: {e}", spec.name, w.source())));
+                        continue;
+                    }
+                }
+            }
+            let p = format!("{path}/{}", out.len());
+            out.push(Value::Object(build_record(fields, &inner, &p, errors)));
+        }
+    }
+    Ok(Value::Array(out))
+}
+
+/// The record the scope reads fields from, as a value (for JSONPath and `parent`).
+fn current_record(scope: &Scope) -> Value {
+    scope.record.map(|m| Value::Object(m.clone())).unwrap_or(Value::Null)
+}
+
+fn finish(spec: &FieldSpec, mut value: Value, env: &Env, path: &str) -> Result<Value, BuildError> {
+    if is_blank(&value) {
+        if let Some(d) = &spec.default {
+            value = d.clone();
+        }
+    }
+    if let Some(places) = spec.round {
+        if !value.is_null() {
+            value = round(&value, places).ok_or_else(|| fail(spec, env, path, format!("{}: cannot round {}: not a number", spec.name, value)))?;
+        }
+    }
+    if let Some(p) = &spec.format {
+        if !is_blank(&value) {
+            let text = to_text(&value);
+            let dt = DateTime::parse_iso(&text)
+                .ok_or_else(|| fail(spec, env, path, format!("{}: '{text}' is not an ISO 8601 date or timestamp, so it cannot be written as {}", spec.name, p.as_str())))?;
+            value = Value::String(p.format(&dt));
+        }
+    }
+    if let Some(n) = spec.truncate {
+        if let Value::String(s) = &value {
+            if s.chars().count() > n {
+                value = Value::String(s.chars().take(n).collect());
+            }
+        }
+    }
+    Ok(value)
+}
+
+/// Round half away from zero with exact decimal arithmetic (0.125 -> 0.13,
+/// where f64 arithmetic would give 0.12).
+pub fn round(value: &Value, places: u32) -> Option<Value> {
+    use rust_decimal::prelude::*;
+    let d = match value {
+        Value::Number(n) if n.is_i64() || n.is_u64() => return Some(value.clone()),
+        Value::Number(n) => Decimal::from_str(&n.to_string()).ok()?,
+        Value::String(s) => Decimal::from_str(s.trim()).ok()?,
+        _ => return None,
+    };
+    let r = d.round_dp_with_strategy(places, RoundingStrategy::MidpointAwayFromZero);
+    r.to_f64().and_then(serde_json::Number::from_f64).map(Value::Number)
+}
+
+/// Render a compiled template over the scope (fields of the outer record, then
+/// the current record, then the named variables; secret params hidden).
+pub fn render_template(name: &str, env: &Env, error: Option<&str>) -> Result<String, String> {
+    let tmpl = env.templates.get_template(name).map_err(|e| e.to_string())?;
+    let mut ctx: HashMap<&str, Value> = HashMap::new();
+    for m in [env.scope.outer, env.scope.record].into_iter().flatten() {
+        for (k, v) in m {
+            ctx.insert(k.as_str(), v.clone());
+        }
+    }
+    for (k, v) in &env.scope.vars {
+        let v = if *k == "params" && !env.secrets.is_empty() {
+            let mut p = (*v).clone();
+            if let Value::Object(m) = &mut p {
+                for s in env.secrets {
+                    if m.contains_key(s) {
+                        m.insert(s.clone(), Value::String("(secret)".into()));
+                    }
+                }
+            }
+            p
+        } else {
+            (*v).clone()
+        };
+        ctx.insert(k, v);
+    }
+    if let Some(e) = error {
+        ctx.insert("error", Value::String(e.to_string()));
+    }
+    tmpl.render(minijinja::value::Serde(&ctx)).map_err(|e| e.to_string())
+}

@@ -1,0 +1,188 @@
+//! Convert: the whole run, from inputs to sink. Reads each input in its
+//! format, turns records into units, transforms each with a prepared
+//! mapping and hands the result to a [`Sink`] (the CLI's files, or an
+//! embedding program's own). Nothing is dropped: every record read is
+//! counted as accepted, rejected or skipped.
+
+use std::io::{self, BufRead};
+
+use serde_json::Value;
+
+use crate::check::Violation;
+use crate::diag::Severity;
+use crate::mapping::{Outcome, Prepared};
+use crate::read::{parse_json, parse_xml, InputFormat, NdjsonReader, ReadError};
+use crate::report::{InputRef, Rejection, Report, Skip};
+use crate::schema::{Format, Schema};
+use crate::select::records_of;
+
+/// One input: a name (for messages and rejects) and its bytes.
+pub struct Input<'a> {
+    /// File name, or `-` for stdin.
+    pub name: String,
+    /// The bytes.
+    pub reader: Box<dyn BufRead + 'a>,
+}
+
+/// Where results go.
+pub trait Sink {
+    /// An accepted target record of `schema`, built by `route`.
+    fn accepted(&mut self, schema: &Schema, route: &str, record: &Value) -> io::Result<()>;
+    /// A rejected unit.
+    fn rejected(&mut self, rejection: &Rejection) -> io::Result<()>;
+    /// Called after each unit, for progress display.
+    fn progress(&mut self, _report: &Report) {}
+}
+
+/// Options of a run.
+#[derive(Clone, Debug, Default)]
+pub struct Options {
+    /// Input format; guessed per input from its name and first bytes when `None`.
+    pub input_format: Option<InputFormat>,
+    /// Keep every rejection and skip in the report (memory grows with them).
+    pub keep_details: bool,
+}
+
+/// A run that could not finish: an input could not be read.
+#[derive(Debug)]
+pub enum ConvertError {
+    /// Reading an input failed.
+    Read(String, io::Error),
+    /// A JSON or XML document could not be parsed (an NDJSON line that
+    /// cannot is a rejection instead, and the run goes on).
+    Malformed(String, ReadError),
+    /// Writing a result failed.
+    Write(io::Error),
+}
+
+impl std::fmt::Display for ConvertError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ConvertError::Read(name, e) => write!(f, "{name}: {e}"),
+            ConvertError::Malformed(name, e) => write!(f, "{name}: {e}"),
+            ConvertError::Write(e) => write!(f, "writing output: {e}"),
+        }
+    }
+}
+
+/// Run `prepared` over `inputs`.
+pub fn convert(prepared: &Prepared, inputs: Vec<Input>, options: &Options, sink: &mut dyn Sink) -> Result<Report, ConvertError> {
+    let mut run = Run { prepared, options, sink, report: Report { mapping: prepared.mapping().name.clone(), ..Report::default() } };
+    for input in inputs {
+        run.input(input)?;
+    }
+    Ok(run.report)
+}
+
+struct Run<'a, 'm> {
+    prepared: &'a Prepared<'m>,
+    options: &'a Options,
+    sink: &'a mut dyn Sink,
+    report: Report,
+}
+
+impl Run<'_, '_> {
+    fn input(&mut self, mut input: Input) -> Result<(), ConvertError> {
+        let name = input.name.clone();
+        let head = input.reader.fill_buf().map_err(|e| ConvertError::Read(name.clone(), e))?.to_vec();
+        let format = self.options.input_format.unwrap_or_else(|| InputFormat::detect(&name, &head));
+        match format {
+            InputFormat::Ndjson => {
+                for line in NdjsonReader::new(input.reader) {
+                    let line = line.map_err(|e| ConvertError::Read(name.clone(), e))?;
+                    let at = InputRef { file: name.clone(), line: Some(line.number), index: None };
+                    match line.value {
+                        Ok(v) => self.unit(vec![at], vec![v])?,
+                        Err(e) => self.unreadable(at, line.raw.unwrap_or_default(), e)?,
+                    }
+                }
+            }
+            InputFormat::Json | InputFormat::Xml => {
+                let mut bytes = Vec::new();
+                input.reader.read_to_end(&mut bytes).map_err(|e| ConvertError::Read(name.clone(), e))?;
+                let records = if format == InputFormat::Xml {
+                    vec![self.xml_record(&bytes).map_err(|e| ConvertError::Malformed(name.clone(), e))?]
+                } else {
+                    let doc = parse_json(&bytes).map_err(|e| ConvertError::Malformed(name.clone(), e))?;
+                    records_of(doc, self.prepared.mapping().select.as_ref())
+                };
+                for (i, record) in records.into_iter().enumerate() {
+                    self.unit(vec![InputRef { file: name.clone(), line: None, index: Some(i + 1) }], vec![record])?;
+                }
+            }
+            InputFormat::Csv => crate::group::csv_units(self.prepared.mapping(), &name, input.reader, |refs, rows| self.unit(refs, rows))?,
+        }
+        Ok(())
+    }
+
+    fn xml_record(&self, bytes: &[u8]) -> Result<Value, ReadError> {
+        let text = std::str::from_utf8(bytes)
+            .map_err(|e| ReadError { line: None, column: None, message: format!("not UTF-8 text (byte {})", e.valid_up_to()) })?;
+        let (_, tree) = parse_xml(text)?;
+        Ok(match &self.prepared.mapping().source {
+            Some(s) if s.format == Format::Xml => s.record_from_xml(tree),
+            _ => tree,
+        })
+    }
+
+    fn unreadable(&mut self, at: InputRef, raw: String, e: ReadError) -> Result<(), ConvertError> {
+        self.report.counts.input_records += 1;
+        self.report.counts.units += 1;
+        let errors = vec![Violation { rule: "malformed".into(), path: String::new(), message: e.to_string(), severity: Severity::Error }];
+        self.reject(Rejection { input: vec![at], source: vec![Value::String(raw)], errors })
+    }
+
+    fn reject(&mut self, rejection: Rejection) -> Result<(), ConvertError> {
+        self.report.counts.rejected += 1;
+        self.sink.rejected(&rejection).map_err(ConvertError::Write)?;
+        if self.options.keep_details {
+            self.report.rejections.push(rejection);
+        }
+        self.sink.progress(&self.report);
+        Ok(())
+    }
+
+    /// Transform one unit: `records` is one record, or the rows of a group
+    /// (already combined into `records[0]` by the grouper, with the rows after it).
+    pub(crate) fn unit(&mut self, input: Vec<InputRef>, records: Vec<Value>) -> Result<(), ConvertError> {
+        let counts = &mut self.report.counts;
+        counts.input_records += input.len();
+        counts.units += 1;
+        let (unit, source) = match records.len() {
+            1 => (records.into_iter().next().unwrap_or(Value::Null), None),
+            _ => {
+                let mut it = records.into_iter();
+                let unit = it.next().unwrap_or(Value::Null);
+                (unit, Some(it.collect::<Vec<_>>()))
+            }
+        };
+        match self.prepared.transform(&unit) {
+            Outcome::Accepted { route, record, warnings } => {
+                self.report.counts.accepted += 1;
+                self.report.counts.records_written += 1;
+                *self.report.routes.entry(route.clone()).or_default() += 1;
+                let schema = &self.prepared.mapping().routes.iter().find(|r| r.name == route).map(|r| r.target.clone());
+                if let Some(schema) = schema {
+                    self.sink.accepted(schema, &route, &record).map_err(ConvertError::Write)?;
+                }
+                if self.options.keep_details {
+                    self.report.warnings.extend(warnings.into_iter().map(|w| (input.clone(), w)));
+                }
+                self.sink.progress(&self.report);
+                Ok(())
+            }
+            Outcome::Rejected(errors) => {
+                let source = source.unwrap_or_else(|| vec![unit]);
+                self.reject(Rejection { input, source, errors })
+            }
+            Outcome::Skipped(reason) => {
+                self.report.counts.skipped += 1;
+                if self.options.keep_details {
+                    self.report.skips.push(Skip { input, reason });
+                }
+                self.sink.progress(&self.report);
+                Ok(())
+            }
+        }
+    }
+}

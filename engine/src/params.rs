@@ -1,0 +1,168 @@
+//! Params: per-customer settings of a mapping (`--param K=V`, `--params FILE`),
+//! declared with a type, checked before any record is read.
+
+use std::path::Path;
+
+use serde_json::{Map, Value};
+
+use crate::diag::Diagnostics;
+use crate::yaml::{span, Fields, Node};
+
+/// A declared param.
+#[derive(Clone, Debug)]
+pub struct ParamSpec {
+    /// Its name.
+    pub name: String,
+    /// `text`, `integer`, `decimal`, `bool` or `guid`.
+    pub kind: String,
+    /// Must be given (and has no default).
+    pub required: bool,
+    /// The value when not given.
+    pub default: Option<Value>,
+    /// Never printed.
+    pub secret: bool,
+    /// Allowed values, when listed.
+    pub values: Vec<Value>,
+    /// What it is for.
+    pub doc: String,
+}
+
+impl ParamSpec {
+    pub(crate) fn load(file: &Path, name: &str, node: &Node, diags: &mut Diagnostics) -> Option<ParamSpec> {
+        let what = format!("param '{name}'");
+        let mut f = Fields::new(file, node, &what, diags)?;
+        let kind = f.take("type").and_then(Node::scalar_text).unwrap_or_else(|| "text".into());
+        if !["text", "integer", "decimal", "bool", "guid"].contains(&kind.as_str()) {
+            diags.push(crate::diag::Diagnostic::error(
+                span(file, node),
+                "unknown-type",
+                format!("param '{name}' has type '{kind}'; expected text, integer, decimal, bool or guid"),
+            ));
+        }
+        let required = matches!(f.take("required").map(|n| &n.value), Some(crate::yaml::Value::Bool(true)));
+        let secret = matches!(f.take("secret").map(|n| &n.value), Some(crate::yaml::Value::Bool(true)));
+        let default = f.take("default").map(Node::to_json);
+        let values = f.take("values").and_then(Node::as_seq).map(|s| s.iter().map(Node::to_json).collect()).unwrap_or_default();
+        let doc = f.take("doc").and_then(Node::scalar_text).unwrap_or_default();
+        f.finish(&what, diags);
+        Some(ParamSpec { name: name.to_string(), kind, required, default, secret, values, doc })
+    }
+
+    /// Turn text from the command line into a typed value.
+    fn parse(&self, raw: &Value) -> Result<Value, String> {
+        let text = match raw {
+            Value::String(s) => s.trim().to_string(),
+            other => other.to_string(),
+        };
+        let v = match self.kind.as_str() {
+            "integer" => text.parse::<i64>().map(Value::from).map_err(|_| "is not a whole number".to_string())?,
+            "decimal" => text
+                .parse::<f64>()
+                .ok()
+                .and_then(serde_json::Number::from_f64)
+                .map(Value::Number)
+                .ok_or_else(|| "is not a number".to_string())?,
+            "bool" => match text.as_str() {
+                "true" | "yes" | "on" | "1" => Value::Bool(true),
+                "false" | "no" | "off" | "0" => Value::Bool(false),
+                _ => return Err("is not true or false".into()),
+            },
+            "guid" => {
+                let t = text.trim_matches(|c| c == '{' || c == '}');
+                let ok = t.split('-').map(str::len).eq([8, 4, 4, 4, 12]) && t.chars().all(|c| c == '-' || c.is_ascii_hexdigit());
+                if !ok {
+                    return Err("is not a GUID (8-4-4-4-12 hexadecimal digits)".into());
+                }
+                Value::String(text)
+            }
+            _ => match raw {
+                Value::String(s) => Value::String(s.clone()),
+                other => Value::String(other.to_string()),
+            },
+        };
+        if !self.values.is_empty() && !self.values.iter().any(|a| crate::expr::values_equal(a, &v)) {
+            return Err(format!("is not one of {}", Value::Array(self.values.clone())));
+        }
+        Ok(v)
+    }
+}
+
+/// Param values as given by the user, before checking.
+#[derive(Clone, Debug, Default)]
+pub struct Params {
+    given: Vec<(String, Value)>,
+}
+
+impl Params {
+    /// From `K=V` pairs.
+    pub fn from_pairs(pairs: &[(&str, &str)]) -> Params {
+        Params { given: pairs.iter().map(|(k, v)| (k.to_string(), Value::String(v.to_string()))).collect() }
+    }
+
+    /// Add one value (later values win).
+    pub fn set(&mut self, key: &str, value: Value) {
+        self.given.retain(|(k, _)| k != key);
+        self.given.push((key.to_string(), value));
+    }
+
+    /// Parse `K=V`.
+    pub fn set_pair(&mut self, pair: &str) -> Result<(), String> {
+        let (k, v) = pair.split_once('=').ok_or_else(|| format!("--param '{pair}' must be KEY=VALUE"))?;
+        self.set(k.trim(), Value::String(v.to_string()));
+        Ok(())
+    }
+
+    /// Read a YAML or JSON file of key: value.
+    pub fn load_file(&mut self, path: &Path) -> Result<(), String> {
+        let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let node = crate::yaml::parse(path, &text).map_err(|d| d.to_string())?;
+        let entries = node.as_map().ok_or_else(|| format!("{}: a params file must be a mapping of name: value", path.display()))?;
+        for (k, v) in entries {
+            self.set(&k.scalar_text().unwrap_or_default(), v.to_json());
+        }
+        Ok(())
+    }
+
+    /// Check against the declared params: every value typed, every required
+    /// one present, no unknown names. All problems at once.
+    pub fn resolve(&self, specs: &[ParamSpec]) -> Result<Value, Vec<String>> {
+        let mut problems = Vec::new();
+        let mut out = Map::new();
+        for (k, _) in &self.given {
+            if !specs.iter().any(|s| s.name == *k) {
+                let known: Vec<&str> = specs.iter().map(|s| s.name.as_str()).collect();
+                problems.push(format!("unknown param '{k}'; this mapping takes: {}", known.join(", ")));
+            }
+        }
+        for spec in specs {
+            match self.given.iter().find(|(k, _)| *k == spec.name) {
+                Some((_, raw)) => match spec.parse(raw) {
+                    Ok(v) => {
+                        out.insert(spec.name.clone(), v);
+                    }
+                    Err(why) if spec.secret => problems.push(format!("param '{}' (secret, value not shown) {why}", spec.name)),
+                    Err(why) => problems.push(format!("param '{}' = {raw} {why}", spec.name)),
+                },
+                None => match &spec.default {
+                    Some(d) => {
+                        out.insert(spec.name.clone(), d.clone());
+                    }
+                    None if spec.required => problems.push(format!(
+                        "param '{}' is required ({}); give it with --param {}=...",
+                        spec.name,
+                        if spec.doc.is_empty() { spec.kind.as_str() } else { spec.doc.as_str() },
+                        spec.name
+                    )),
+                    None => {
+                        out.insert(spec.name.clone(), Value::Null);
+                    }
+                },
+            }
+        }
+        if problems.is_empty() {
+            Ok(Value::Object(out))
+        } else {
+            Err(problems)
+        }
+    }
+}
