@@ -5,7 +5,10 @@ use std::path::{Path, PathBuf};
 use assert_cmd::Command;
 
 fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
 }
 
 fn mapwright() -> Command {
@@ -24,19 +27,38 @@ fn temp(name: &str, content: &[u8]) -> PathBuf {
 
 fn stdout(c: &mut Command) -> (i32, String, String) {
     let out = c.output().unwrap();
-    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }
 
 #[test]
 fn seed_samples_validate_clean() {
     for (schema, file) in [
-        ("spectrum.purchase_order_batch", "schemas/spectrum/tests/seed-sample.json"),
-        ("synergetic.create_purchase_order", "schemas/synergetic/tests/seed-sample.xml"),
-        ("synergetic.purchase_order_result", "schemas/synergetic/tests/result-success.xml"),
+        (
+            "spectrum.purchase_order_batch",
+            "schemas/spectrum/tests/seed-sample.json",
+        ),
+        (
+            "synergetic.create_purchase_order",
+            "schemas/synergetic/tests/seed-sample.xml",
+        ),
+        (
+            "synergetic.purchase_order_result",
+            "schemas/synergetic/tests/result-success.xml",
+        ),
         ("pruvan.work_orders", "schemas/pruvan/tests/create.json"),
         ("pruvan.work_orders", "schemas/pruvan/tests/update.json"),
-        ("pruvan.response", "schemas/pruvan/tests/response-create.json"),
-        ("pruvan.response", "schemas/pruvan/tests/response-update.json"),
+        (
+            "pruvan.response",
+            "schemas/pruvan/tests/response-create.json",
+        ),
+        (
+            "pruvan.response",
+            "schemas/pruvan/tests/response-update.json",
+        ),
     ] {
         let (code, out, err) = stdout(mapwright().args(["validate", "-s", schema, file]));
         assert_eq!(code, 0, "{schema} {file}: {out}{err}");
@@ -46,22 +68,45 @@ fn seed_samples_validate_clean() {
 
 #[test]
 fn every_error_of_a_payload_is_reported_with_path_and_rule() {
-    let sample = std::fs::read_to_string(root().join("schemas/spectrum/tests/seed-sample.json")).unwrap();
+    let sample =
+        std::fs::read_to_string(root().join("schemas/spectrum/tests/seed-sample.json")).unwrap();
     let mut v: serde_json::Value = serde_json::from_str(&sample).unwrap();
     v["purchaseOrders"][0]["PO_Type"] = "L".into();
     v["purchaseOrders"][0]["poDetails"][0]["Detail_Entry_Type"] = "N".into();
     v["purchaseOrders"][0]["poDetails"][0]["Item_ID"] = "!PLUMBING-REPAIR-X".into();
     v["purchaseOrders"][0]["Company_Code"] = "KM22".into();
     let p = temp("bad.json", v.to_string().as_bytes());
-    let (code, out, _) = stdout(mapwright().args(["validate", "-s", "spectrum.purchase_order_batch"]).arg(&p));
+    let (code, out, _) = stdout(
+        mapwright()
+            .args(["validate", "-s", "spectrum.purchase_order_batch"])
+            .arg(&p),
+    );
     assert_eq!(code, 1);
     assert!(out.contains("/purchaseOrders/0/poDetails/0/Item_ID: '!PLUMBING-REPAIR-X' is 18 characters; Spectrum allows at most 15"), "{out}");
     assert!(out.contains("error[max-length]: /purchaseOrders/0/Company_Code: 'KM22' is 4 characters; Spectrum allows at most 3"), "{out}");
-    let (code, json, _) = stdout(mapwright().args(["validate", "-s", "spectrum.purchase_order_batch", "--report", "json"]).arg(&p));
+    let (code, json, _) = stdout(
+        mapwright()
+            .args([
+                "validate",
+                "-s",
+                "spectrum.purchase_order_batch",
+                "--report",
+                "json",
+            ])
+            .arg(&p),
+    );
     assert_eq!(code, 1);
     let report: serde_json::Value = serde_json::from_str(&json).unwrap();
-    let rules: Vec<&str> = report["results"][0]["violations"].as_array().unwrap().iter().map(|v| v["rule"].as_str().unwrap()).collect();
-    assert!(rules.contains(&"non-stock-item-length") && rules.contains(&"max-length"), "{rules:?}");
+    let rules: Vec<&str> = report["results"][0]["violations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["rule"].as_str().unwrap())
+        .collect();
+    assert!(
+        rules.contains(&"non-stock-item-length") && rules.contains(&"max-length"),
+        "{rules:?}"
+    );
     assert_eq!(report["invalid"], 1);
 }
 
@@ -71,19 +116,36 @@ fn bad_input_is_a_clear_error_not_a_panic() {
     let cases: [(&str, &[u8], &str); 5] = [
         ("malformed.json", b"{\"purchaseOrders\": [", "line 1"),
         ("empty.json", b"", "empty"),
-        ("latin1.json", b"{\"purchaseOrders\": [{\"Company_Code\": \"K\xe9\"}]}", "not valid JSON"),
-        ("broken.xml", b"<InputXML><VendorTokenGUID>x</InputXML>", "line 1"),
+        (
+            "latin1.json",
+            b"{\"purchaseOrders\": [{\"Company_Code\": \"K\xe9\"}]}",
+            "not valid JSON",
+        ),
+        (
+            "broken.xml",
+            b"<InputXML><VendorTokenGUID>x</InputXML>",
+            "line 1",
+        ),
         ("deep.json", deep.as_bytes(), "not valid JSON"),
     ];
     for (name, content, says) in cases {
         let p = temp(name, content);
-        let schema = if name.ends_with(".xml") { "synergetic.create_purchase_order" } else { "spectrum.purchase_order_batch" };
+        let schema = if name.ends_with(".xml") {
+            "synergetic.create_purchase_order"
+        } else {
+            "spectrum.purchase_order_batch"
+        };
         let (code, _, err) = stdout(mapwright().args(["validate", "-s", schema]).arg(&p));
         assert_eq!(code, 3, "{name}: {err}");
         assert!(err.contains(name) && err.contains(says), "{name}: {err}");
         assert!(!err.contains("panicked"), "{err}");
     }
-    let (code, _, err) = stdout(mapwright().args(["validate", "-s", "spectrum.purchase_order_batch", "no-such-file.json"]));
+    let (code, _, err) = stdout(mapwright().args([
+        "validate",
+        "-s",
+        "spectrum.purchase_order_batch",
+        "no-such-file.json",
+    ]));
     assert_eq!(code, 3, "{err}");
 }
 
@@ -93,20 +155,300 @@ fn a_wrong_schema_file_is_reported_like_a_compiler() {
         "broken.yaml",
         b"schema: x.y\nrecord: r\ntypes:\n  r:\n    fields:\n      A: {type: txt}\n      B: {type: text, maxlen: 3}\n    rules:\n      - id: bad\n        assert: A ==\n",
     );
-    let (code, _, err) = stdout(mapwright().args(["validate", "-s"]).arg(&p).arg("schemas/spectrum/tests/seed-sample.json"));
+    let (code, _, err) = stdout(
+        mapwright()
+            .args(["validate", "-s"])
+            .arg(&p)
+            .arg("schemas/spectrum/tests/seed-sample.json"),
+    );
     assert_eq!(code, 2, "{err}");
-    assert!(err.contains("broken.yaml:6:") && err.contains("error[unknown-type]"), "{err}");
-    assert!(err.contains("broken.yaml:7:") && err.contains("error[unknown-key]: unknown key 'maxlen'"), "{err}");
+    assert!(
+        err.contains("broken.yaml:6:") && err.contains("error[unknown-type]"),
+        "{err}"
+    );
+    assert!(
+        err.contains("broken.yaml:7:") && err.contains("error[unknown-key]: unknown key 'maxlen'"),
+        "{err}"
+    );
     assert!(err.contains("error[bad-expression]"), "{err}");
 }
 
 #[test]
 fn secrets_never_reach_messages() {
-    let xml = std::fs::read_to_string(root().join("schemas/synergetic/tests/seed-sample.xml")).unwrap();
-    let bad = xml.replace("3FC2ABA9-8F37-4CC9-934C-6ABCCA9F44B7", "not-a-guid-SECRET-TOKEN-VALUE-123456789");
+    let xml =
+        std::fs::read_to_string(root().join("schemas/synergetic/tests/seed-sample.xml")).unwrap();
+    let bad = xml.replace(
+        "3FC2ABA9-8F37-4CC9-934C-6ABCCA9F44B7",
+        "not-a-guid-SECRET-TOKEN-VALUE-123456789",
+    );
     let p = temp("secret.xml", bad.as_bytes());
-    let (code, out, err) = stdout(mapwright().args(["validate", "-s", "synergetic.create_purchase_order", "--report", "json"]).arg(&p));
+    let (code, out, err) = stdout(
+        mapwright()
+            .args([
+                "validate",
+                "-s",
+                "synergetic.create_purchase_order",
+                "--report",
+                "json",
+            ])
+            .arg(&p),
+    );
     assert_eq!(code, 1);
     assert!(out.contains("invalid-guid"), "{out}");
-    assert!(!out.contains("SECRET-TOKEN") && !err.contains("SECRET-TOKEN"), "{out}{err}");
+    assert!(
+        !out.contains("SECRET-TOKEN") && !err.contains("SECRET-TOKEN"),
+        "{out}{err}"
+    );
+}
+
+/// A scratch project: a schema and a mapping whose expressions can misbehave.
+fn sandbox_project() -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("mapwright-sandbox-{}", std::process::id()));
+    std::fs::create_dir_all(dir.join("schemas/demo")).unwrap();
+    std::fs::write(
+        dir.join("schemas/demo/out.yaml"),
+        "schema: demo.out\nrecord: out\ntypes:\n  out:\n    fields:\n      id: {type: integer, required: true}\n      value: {type: text}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("mapping.yaml"),
+        r#"mapping: misbehaving
+target: demo.out
+record:
+  id: = id
+  value:
+    expr: |
+      if mode == "loop" { let n = 0; loop { n += 1; } }
+      else if mode == "grow" { let s = "xx"; loop { s += s; } }
+      else { "fine" }
+"#,
+    )
+    .unwrap();
+    dir
+}
+
+#[test]
+fn runaway_expressions_reject_their_record_and_the_batch_goes_on() {
+    let dir = sandbox_project();
+    let input = "{\"id\": 1, \"mode\": \"ok\"}\n{\"id\": 2, \"mode\": \"loop\"}\n{\"id\": 3, \"mode\": \"grow\"}\n{\"id\": 4, \"mode\": \"ok\"}\n";
+    std::fs::write(dir.join("in.ndjson"), input).unwrap();
+    let started = std::time::Instant::now();
+    let (code, out, err) = stdout(mapwright().current_dir(&dir).args([
+        "convert",
+        "-m",
+        "mapping.yaml",
+        "in.ndjson",
+        "--output-format",
+        "ndjson",
+        "--rejects",
+        "rejects.ndjson",
+    ]));
+    // Two runaway records in a debug build; each stops at the sandbox limit well within a second.
+    assert!(
+        started.elapsed().as_secs_f64() < 4.0,
+        "took {:?}",
+        started.elapsed()
+    );
+    assert_eq!(code, 1, "{err}");
+    let ids: Vec<i64> = out
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap()["id"]
+                .as_i64()
+                .unwrap()
+        })
+        .collect();
+    assert_eq!(ids, vec![1, 4]);
+    let rejects = std::fs::read_to_string(dir.join("rejects.ndjson")).unwrap();
+    let lines: Vec<serde_json::Value> = rejects
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2);
+    assert_eq!(lines[0]["input"][0]["line"], 2);
+    let loop_msg = lines[0]["errors"][0]["message"].as_str().unwrap();
+    assert!(
+        loop_msg.starts_with("value = ") && loop_msg.contains("stopped after 1000000 operations"),
+        "{loop_msg}"
+    );
+    let grow_msg = lines[1]["errors"][0]["message"].as_str().unwrap();
+    assert!(
+        grow_msg.starts_with("value = ") && grow_msg.contains("sandbox limit"),
+        "{grow_msg}"
+    );
+    assert_eq!(lines[1]["source"][0]["mode"], "grow");
+    assert!(
+        err.contains("4 input records, 4 units: 2 accepted, 2 rejected, 0 skipped"),
+        "{err}"
+    );
+}
+
+/// The issue's own run: generated order requests through the Spectrum
+/// mapping; exit 1, one PO per accepted request, one rejects line per
+/// refused one, counts that add up, and every PO valid against Spectrum.
+#[test]
+fn spectrum_conversion_of_generated_orders() {
+    let generator = root().join("../shared/bench/gen_orders.py");
+    let input = if generator.exists() {
+        let out = std::process::Command::new("python3")
+            .arg(&generator)
+            .arg("2000")
+            .output()
+            .expect("python3 runs the generator");
+        temp("orders-2000.ndjson", &out.stdout)
+    } else {
+        root().join("mappings/oneserve-spectrum/examples/orders.ndjson")
+    };
+    let requests = std::fs::read_to_string(&input).unwrap().lines().count();
+    let dir = input.parent().unwrap().to_path_buf();
+    let (out, rejects, report) = (
+        dir.join("spectrum-out.ndjson"),
+        dir.join("spectrum-rejects.ndjson"),
+        dir.join("spectrum-report.json"),
+    );
+    let (code, _, err) = stdout(
+        mapwright()
+            .args([
+                "convert",
+                "-m",
+                "mappings/oneserve-spectrum/order.yaml",
+                "--param",
+                "company_code=KM2",
+                "--output-format",
+                "ndjson",
+            ])
+            .arg(&input)
+            .arg("-o")
+            .arg(&out)
+            .arg("--rejects")
+            .arg(&rejects)
+            .arg("--report")
+            .arg(&report),
+    );
+    assert_eq!(code, 1, "{err}");
+    let accepted = std::fs::read_to_string(&out).unwrap().lines().count();
+    let rejected = std::fs::read_to_string(&rejects).unwrap().lines().count();
+    assert!(accepted > 0 && rejected > 0);
+    assert_eq!(accepted + rejected, requests);
+    let r: serde_json::Value = serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
+    assert_eq!(r["counts"]["input_records"], requests);
+    assert_eq!(r["counts"]["accepted"], accepted);
+    assert_eq!(r["counts"]["rejected"], rejected);
+    assert_eq!(r["counts"]["skipped"], 0);
+    // Each rejection names one of Oneserve's create-order rules and carries the request verbatim.
+    for rej in r["rejections"].as_array().unwrap() {
+        let rule = rej["errors"][0]["rule"].as_str().unwrap();
+        assert!(
+            [
+                "team-assigned",
+                "team-subcontract",
+                "single-team",
+                "not-already-ordered",
+                "unit-cost-one"
+            ]
+            .contains(&rule),
+            "{rule}"
+        );
+        assert!(rej["source"][0]["order_request_id"].is_string());
+    }
+    let (code, _, err) = stdout(
+        mapwright()
+            .args(["validate", "-s", "spectrum.purchase_order_batch"])
+            .arg(&out),
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        err.contains(&format!("{accepted} valid, 0 invalid")),
+        "{err}"
+    );
+}
+
+#[test]
+fn json_output_is_the_spectrum_envelope_and_validates() {
+    let dir = std::env::temp_dir().join(format!("mapwright-env-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let out = dir.join("batch.json");
+    let (code, _, err) = stdout(
+        mapwright()
+            .args([
+                "convert",
+                "-m",
+                "mappings/oneserve-spectrum/order.yaml",
+                "mappings/oneserve-spectrum/tests/design-example.json",
+                "--param",
+                "company_code=KM2",
+                "-o",
+            ])
+            .arg(&out),
+    );
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
+    assert_eq!(v["purchaseOrders"][0]["Vendor_Code"], "ACME01");
+    let (code, _, err) = stdout(
+        mapwright()
+            .args(["validate", "-s", "spectrum.purchase_order_batch"])
+            .arg(&out),
+    );
+    assert_eq!(code, 0, "{err}");
+}
+
+#[test]
+fn wrong_params_write_nothing_and_exit_2() {
+    let dir = std::env::temp_dir().join(format!("mapwright-params-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let out = dir.join("never.ndjson");
+    let (code, _, err) = stdout(
+        mapwright()
+            .args([
+                "convert",
+                "-m",
+                "mappings/oneserve-spectrum/order.yaml",
+                "mappings/oneserve-spectrum/tests/design-example.json",
+                "--param",
+                "companycode=KM2",
+                "-o",
+            ])
+            .arg(&out),
+    );
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("unknown param 'companycode'")
+            && err.contains("param 'company_code' is required"),
+        "{err}"
+    );
+    assert!(!out.exists());
+}
+
+#[test]
+fn a_malformed_ndjson_line_is_a_rejection_with_its_line_number() {
+    let example = std::fs::read_to_string(
+        root().join("mappings/oneserve-spectrum/tests/design-example.json"),
+    )
+    .unwrap();
+    let one_line: serde_json::Value = serde_json::from_str(&example).unwrap();
+    let input = format!("{one_line}\n{{\"order_request_id\": \"ORQ-BROKEN\", \n{one_line}\n");
+    let p = temp("mixed.ndjson", input.as_bytes());
+    let rejects = p.with_file_name("mixed-rejects.ndjson");
+    let (code, out, err) = stdout(
+        mapwright()
+            .args([
+                "convert",
+                "-m",
+                "mappings/oneserve-spectrum/order.yaml",
+                "--param",
+                "company_code=KM2",
+                "--output-format",
+                "ndjson",
+                "--rejects",
+            ])
+            .arg(&rejects)
+            .arg(&p),
+    );
+    assert_eq!(code, 1, "{err}");
+    assert_eq!(out.lines().count(), 2);
+    let rej: serde_json::Value =
+        serde_json::from_str(std::fs::read_to_string(&rejects).unwrap().trim()).unwrap();
+    assert_eq!(rej["input"][0]["line"], 2);
+    assert_eq!(rej["errors"][0]["rule"], "malformed");
+    assert_eq!(rej["source"][0], "{\"order_request_id\": \"ORQ-BROKEN\",");
 }

@@ -8,7 +8,10 @@ use mapwright::project::{discover, FileKind};
 use mapwright::Registry;
 
 fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
 }
 
 fn run_all(dir: &str) -> (usize, Vec<String>) {
@@ -22,7 +25,9 @@ fn run_all(dir: &str) -> (usize, Vec<String>) {
                 for r in results {
                     match r.failure {
                         None => passed += 1,
-                        Some(diff) => failures.push(format!("{}: {}\n{diff}", r.file.display(), r.name)),
+                        Some(diff) => {
+                            failures.push(format!("{}: {}\n{diff}", r.file.display(), r.name))
+                        }
                     }
                 }
             }
@@ -35,7 +40,12 @@ fn run_all(dir: &str) -> (usize, Vec<String>) {
 #[test]
 fn schema_cases_pass() {
     let (passed, failures) = run_all("schemas");
-    assert!(failures.is_empty(), "{} failed:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} failed:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
     // The seeds give well over a hundred cases; an empty run would prove nothing.
     assert!(passed > 150, "only {passed} schema cases ran");
 }

@@ -161,7 +161,9 @@ pub(crate) struct Compiler<'a> {
     pub externals: Vec<&'static str>,
 }
 
-const SPEC_KEYS: [&str; 8] = ["expr", "path", "template", "const", "lookup", "table", "record", "for_each"];
+const SPEC_KEYS: [&str; 8] = [
+    "expr", "path", "template", "const", "lookup", "table", "record", "for_each",
+];
 
 impl Compiler<'_> {
     pub fn expr(&mut self, n: &Node) -> Option<Expr> {
@@ -170,7 +172,11 @@ impl Compiler<'_> {
         match Expr::compile(&text, &self.sandbox, &self.externals) {
             Ok(e) => Some(e),
             Err(msg) => {
-                self.diags.push(Diagnostic::error(span(self.file, n), "bad-expression", format!("the expression does not compile: {msg}")));
+                self.diags.push(Diagnostic::error(
+                    span(self.file, n),
+                    "bad-expression",
+                    format!("the expression does not compile: {msg}"),
+                ));
                 None
             }
         }
@@ -178,10 +184,17 @@ impl Compiler<'_> {
 
     fn template(&mut self, n: &Node) -> Option<String> {
         let name = format!("{}:{}:{}", self.file.display(), n.line, n.column);
-        match self.templates.add_template_owned(name.clone(), n.scalar_text().unwrap_or_default()) {
+        match self
+            .templates
+            .add_template_owned(name.clone(), n.scalar_text().unwrap_or_default())
+        {
             Ok(()) => Some(name),
             Err(e) => {
-                self.diags.push(Diagnostic::error(span(self.file, n), "bad-template", format!("the template does not compile: {e}")));
+                self.diags.push(Diagnostic::error(
+                    span(self.file, n),
+                    "bad-template",
+                    format!("the template does not compile: {e}"),
+                ));
                 None
             }
         }
@@ -190,10 +203,20 @@ impl Compiler<'_> {
     /// Compile the fields of a record (a YAML mapping of target field -> spec).
     pub fn record(&mut self, node: &Node) -> Vec<FieldSpec> {
         let Some(entries) = node.as_map() else {
-            self.diags.push(Diagnostic::error(span(self.file, node), "wrong-shape", format!("a record must be a mapping of target fields to specs, found {}", node.kind())));
+            self.diags.push(Diagnostic::error(
+                span(self.file, node),
+                "wrong-shape",
+                format!(
+                    "a record must be a mapping of target fields to specs, found {}",
+                    node.kind()
+                ),
+            ));
             return Vec::new();
         };
-        entries.iter().filter_map(|(k, v)| self.field(&k.scalar_text().unwrap_or_default(), v)).collect()
+        entries
+            .iter()
+            .filter_map(|(k, v)| self.field(&k.scalar_text().unwrap_or_default(), v))
+            .collect()
     }
 
     /// Compile one field spec.
@@ -214,7 +237,9 @@ impl Compiler<'_> {
         };
         match &node.value {
             Y::Str(s) if s.starts_with('=') => spec.source = Source::Expr(self.expr(node)?),
-            Y::Str(s) if s.starts_with("$.") || s.starts_with("$[") || s == "$" => spec.source = self.path(node, s)?,
+            Y::Str(s) if s.starts_with("$.") || s.starts_with("$[") || s == "$" => {
+                spec.source = self.path(node, s)?
+            }
             Y::Map(_) => self.map_spec(&mut spec, node)?,
             _ => spec.source = Source::Const(node.to_json()),
         }
@@ -225,7 +250,14 @@ impl Compiler<'_> {
         // A plain dotted path runs as a native expression: no JSONPath engine per record.
         let simple = p
             .strip_prefix("$.")
-            .filter(|rest| rest.split('.').all(|seg| !seg.is_empty() && seg.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '[' || c == ']')))
+            .filter(|rest| {
+                rest.split('.').all(|seg| {
+                    !seg.is_empty()
+                        && seg
+                            .chars()
+                            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '[' || c == ']')
+                })
+            })
             .and_then(|rest| Expr::compile(rest, &self.sandbox, &[]).ok())
             .filter(|e| e.as_path().is_some());
         if let Some(e) = simple {
@@ -234,7 +266,11 @@ impl Compiler<'_> {
         match jsonpath_rust::parser::parse_json_path(p) {
             Ok(q) => Some(Source::Path(p.to_string(), Arc::new(q))),
             Err(e) => {
-                self.diags.push(Diagnostic::error(span(self.file, node), "bad-path", format!("'{p}' is not a JSONPath: {e}")));
+                self.diags.push(Diagnostic::error(
+                    span(self.file, node),
+                    "bad-path",
+                    format!("'{p}' is not a JSONPath: {e}"),
+                ));
                 None
             }
         }
@@ -243,7 +279,11 @@ impl Compiler<'_> {
     fn map_spec(&mut self, spec: &mut FieldSpec, node: &Node) -> Option<()> {
         let file = self.file;
         let what = format!("the spec of '{}'", spec.name);
-        let kinds: Vec<&str> = SPEC_KEYS.iter().copied().filter(|k| node.get(k).is_some()).collect();
+        let kinds: Vec<&str> = SPEC_KEYS
+            .iter()
+            .copied()
+            .filter(|k| node.get(k).is_some())
+            .collect();
         let kind = match kinds.as_slice() {
             ["record", "for_each"] | ["for_each"] => "for_each",
             [one] => one,
@@ -256,7 +296,11 @@ impl Compiler<'_> {
                 return None;
             }
             many => {
-                self.diags.push(Diagnostic::error(span(file, node), "ambiguous-spec", format!("{what} has more than one source: {}", many.join(", "))));
+                self.diags.push(Diagnostic::error(
+                    span(file, node),
+                    "ambiguous-spec",
+                    format!("{what} has more than one source: {}", many.join(", ")),
+                ));
                 return None;
             }
         };
@@ -273,42 +317,77 @@ impl Compiler<'_> {
                 let name_node = f.take("lookup")?;
                 let name = name_node.scalar_text().unwrap_or_default();
                 if self.data.lookup(&name).is_none() {
-                    self.diags.push(Diagnostic::error(span(file, name_node), "unknown-lookup", format!("no lookup '{name}' is declared under `lookups`")));
+                    self.diags.push(Diagnostic::error(
+                        span(file, name_node),
+                        "unknown-lookup",
+                        format!("no lookup '{name}' is declared under `lookups`"),
+                    ));
                 }
                 let key = match f.take("key") {
                     Some(k) => self.field("key", k)?,
                     None => {
-                        self.diags.push(Diagnostic::error(span(file, name_node), "missing-key", format!("{what}: a lookup needs `key:`")));
+                        self.diags.push(Diagnostic::error(
+                            span(file, name_node),
+                            "missing-key",
+                            format!("{what}: a lookup needs `key:`"),
+                        ));
                         return None;
                     }
                 };
                 let column = f.take("column").and_then(Node::scalar_text);
-                Source::Lookup { name, key: Box::new(key), column }
+                Source::Lookup {
+                    name,
+                    key: Box::new(key),
+                    column,
+                }
             }
             "table" => {
                 let name_node = f.take("table")?;
                 let name = name_node.scalar_text().unwrap_or_default();
                 let Some(table) = self.data.table(&name) else {
-                    self.diags.push(Diagnostic::error(span(file, name_node), "unknown-table", format!("no table '{name}' is declared under `tables`")));
+                    self.diags.push(Diagnostic::error(
+                        span(file, name_node),
+                        "unknown-table",
+                        format!("no table '{name}' is declared under `tables`"),
+                    ));
                     return None;
                 };
-                let input_names: Vec<String> = table.inputs.iter().map(|(n, _)| n.clone()).collect();
+                let input_names: Vec<String> =
+                    table.inputs.iter().map(|(n, _)| n.clone()).collect();
                 let outputs = table.outputs.clone();
                 let mut inputs = Vec::new();
                 for (k, v) in f.take("inputs").and_then(Node::as_map).unwrap_or(&[]) {
                     let iname = k.scalar_text().unwrap_or_default();
                     if !input_names.contains(&iname) {
-                        self.diags.push(Diagnostic::error(span(file, k), "unknown-input", format!("table '{name}' has no input '{iname}' (inputs: {})", input_names.join(", "))));
+                        self.diags.push(Diagnostic::error(
+                            span(file, k),
+                            "unknown-input",
+                            format!(
+                                "table '{name}' has no input '{iname}' (inputs: {})",
+                                input_names.join(", ")
+                            ),
+                        ));
                     }
                     inputs.push((iname.clone(), self.field(&iname, v)?));
                 }
                 let output = f.take("output").and_then(Node::scalar_text);
                 if let Some(o) = &output {
                     if !outputs.contains(o) {
-                        self.diags.push(Diagnostic::error(span(file, node), "unknown-output", format!("table '{name}' has no output '{o}' (outputs: {})", outputs.join(", "))));
+                        self.diags.push(Diagnostic::error(
+                            span(file, node),
+                            "unknown-output",
+                            format!(
+                                "table '{name}' has no output '{o}' (outputs: {})",
+                                outputs.join(", ")
+                            ),
+                        ));
                     }
                 }
-                Source::Table { name, inputs, output }
+                Source::Table {
+                    name,
+                    inputs,
+                    output,
+                }
             }
             "record" => Source::Object(self.record(f.take("record")?)),
             _ => {
@@ -321,23 +400,48 @@ impl Compiler<'_> {
                     let when = item.get("when").and_then(|w| self.expr(w));
                     match item.get("record") {
                         Some(r) => records.push((when, self.record(r))),
-                        None => self.diags.push(Diagnostic::error(span(file, item), "missing-key", "each of `records` needs `record:` (and may have `when:`)")),
+                        None => self.diags.push(Diagnostic::error(
+                            span(file, item),
+                            "missing-key",
+                            "each of `records` needs `record:` (and may have `when:`)",
+                        )),
                     }
                 }
                 if records.is_empty() {
-                    self.diags.push(Diagnostic::error(span(file, node), "missing-key", format!("{what}: for_each needs `record:` or `records:`")));
+                    self.diags.push(Diagnostic::error(
+                        span(file, node),
+                        "missing-key",
+                        format!("{what}: for_each needs `record:` or `records:`"),
+                    ));
                 }
-                Source::List { for_each: each, records }
+                Source::List {
+                    for_each: each,
+                    records,
+                }
             }
         };
         spec.when = f.take("when").and_then(|n| self.expr(n));
         spec.default = f.take("default").map(Node::to_json);
-        spec.round = f.take("round").and_then(|n| if let Y::Int(i) = n.value { Some(i as u32) } else { None });
-        spec.truncate = f.take("truncate").and_then(|n| if let Y::Int(i) = n.value { Some(i as usize) } else { None });
+        spec.round = f.take("round").and_then(|n| {
+            if let Y::Int(i) = n.value {
+                Some(i as u32)
+            } else {
+                None
+            }
+        });
+        spec.truncate = f.take("truncate").and_then(|n| {
+            if let Y::Int(i) = n.value {
+                Some(i as usize)
+            } else {
+                None
+            }
+        });
         if let Some(n) = f.take("format") {
             match DatePattern::new(&n.scalar_text().unwrap_or_default()) {
                 Ok(p) => spec.format = Some(p),
-                Err(e) => self.diags.push(Diagnostic::error(span(file, n), "bad-date-format", e)),
+                Err(e) => self
+                    .diags
+                    .push(Diagnostic::error(span(file, n), "bad-date-format", e)),
             }
         }
         spec.rule = f.take("rule").and_then(Node::scalar_text);
@@ -362,11 +466,24 @@ fn describe_node(n: &Node) -> String {
             let parts: Vec<String> = entries
                 .iter()
                 .filter(|(k, _)| !matches!(k.as_str(), Some("record" | "records")))
-                .map(|(k, v)| format!("{}: {}", k.scalar_text().unwrap_or_default(), describe_node(v)))
+                .map(|(k, v)| {
+                    format!(
+                        "{}: {}",
+                        k.scalar_text().unwrap_or_default(),
+                        describe_node(v)
+                    )
+                })
                 .collect();
             format!("{{{}}}", parts.join(", "))
         }
-        Y::Seq(items) => format!("[{}]", items.iter().map(describe_node).collect::<Vec<_>>().join(", ")),
+        Y::Seq(items) => format!(
+            "[{}]",
+            items
+                .iter()
+                .map(describe_node)
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
         Y::Str(s) => s.clone(),
         _ => n.to_json().to_string(),
     }
@@ -385,7 +502,12 @@ pub struct Env<'a> {
 }
 
 /// Build the fields of one record; `path` is the JSON pointer of the record.
-pub fn build_record(fields: &[FieldSpec], env: &Env, path: &str, errors: &mut Vec<BuildError>) -> Map<String, Value> {
+pub fn build_record(
+    fields: &[FieldSpec],
+    env: &Env,
+    path: &str,
+    errors: &mut Vec<BuildError>,
+) -> Map<String, Value> {
     let mut out = Map::with_capacity(fields.len());
     for spec in fields {
         let field_path = format!("{path}/{}", spec.name);
@@ -405,34 +527,68 @@ fn fail(spec: &FieldSpec, env: &Env, path: &str, message: String) -> BuildError 
         Some(t) => render_template(t, env, Some(&message)).unwrap_or(message),
         None => message,
     };
-    BuildError { rule: spec.rule.clone().unwrap_or_else(|| "build".to_string()), path: path.to_string(), message }
+    BuildError {
+        rule: spec.rule.clone().unwrap_or_else(|| "build".to_string()),
+        path: path.to_string(),
+        message,
+    }
 }
 
 /// Build one field: `Ok(None)` when its `when` leaves it out.
-pub fn build_field(spec: &FieldSpec, env: &Env, path: &str, errors: &mut Vec<BuildError>) -> Result<Option<Value>, BuildError> {
+pub fn build_field(
+    spec: &FieldSpec,
+    env: &Env,
+    path: &str,
+    errors: &mut Vec<BuildError>,
+) -> Result<Option<Value>, BuildError> {
     if let Some(w) = &spec.when {
         match w.test(&env.scope) {
             Ok(true) => {}
             Ok(false) => return Ok(None),
-            Err(e) => return Err(fail(spec, env, path, format!("{}: when {}: {e}", spec.name, w.source()))),
+            Err(e) => {
+                return Err(fail(
+                    spec,
+                    env,
+                    path,
+                    format!("{}: when {}: {e}", spec.name, w.source()),
+                ))
+            }
         }
     }
     let value = match &spec.source {
         Source::Const(v) => v.clone(),
-        Source::Expr(e) => e.eval(&env.scope).map_err(|err| fail(spec, env, path, format!("{} = {}: {err}", spec.name, e.source())))?,
+        Source::Expr(e) => e.eval(&env.scope).map_err(|err| {
+            fail(
+                spec,
+                env,
+                path,
+                format!("{} = {}: {err}", spec.name, e.source()),
+            )
+        })?,
         Source::Path(text, q) => {
             let here = current_record(&env.scope);
             match jsonpath_rust::query::js_path_process(q, &here) {
                 Ok(found) => found.first().map(|r| r.val.clone()).unwrap_or(Value::Null),
-                Err(e) => return Err(fail(spec, env, path, format!("{}: path {text}: {e}", spec.name))),
+                Err(e) => {
+                    return Err(fail(
+                        spec,
+                        env,
+                        path,
+                        format!("{}: path {text}: {e}", spec.name),
+                    ))
+                }
             }
         }
         Source::Template(name) => Value::String(
-            render_template(name, env, None).map_err(|e| fail(spec, env, path, format!("{}: template: {e}", spec.name)))?,
+            render_template(name, env, None)
+                .map_err(|e| fail(spec, env, path, format!("{}: template: {e}", spec.name)))?,
         ),
         Source::Lookup { name, key, column } => {
             let k = build_field(key, env, path, errors)?.unwrap_or(Value::Null);
-            let lookup = env.data.lookup(name).ok_or_else(|| fail(spec, env, path, format!("no lookup '{name}'")))?;
+            let lookup = env
+                .data
+                .lookup(name)
+                .ok_or_else(|| fail(spec, env, path, format!("no lookup '{name}'")))?;
             match lookup.get(&k) {
                 Some(v) => match column {
                     Some(c) => v.get(c).cloned().unwrap_or(Value::Null),
@@ -440,37 +596,99 @@ pub fn build_field(spec: &FieldSpec, env: &Env, path: &str, errors: &mut Vec<Bui
                 },
                 None if spec.default.is_some() => Value::Null,
                 None => {
-                    return Err(fail(spec, env, path, format!("{}: no '{name}' entry for '{}' (the lookup has {} entries)", spec.name, to_text(&k), lookup.len())))
+                    return Err(fail(
+                        spec,
+                        env,
+                        path,
+                        format!(
+                            "{}: no '{name}' entry for '{}' (the lookup has {} entries)",
+                            spec.name,
+                            to_text(&k),
+                            lookup.len()
+                        ),
+                    ))
                 }
             }
         }
-        Source::Table { name, inputs, output } => {
+        Source::Table {
+            name,
+            inputs,
+            output,
+        } => {
             let mut input = Map::new();
             for (iname, ispec) in inputs {
-                input.insert(iname.clone(), build_field(ispec, env, path, errors)?.unwrap_or(Value::Null));
+                input.insert(
+                    iname.clone(),
+                    build_field(ispec, env, path, errors)?.unwrap_or(Value::Null),
+                );
             }
-            let table = env.data.table(name).ok_or_else(|| fail(spec, env, path, format!("no table '{name}'")))?;
-            match table.decide(&input).map_err(|e| fail(spec, env, path, e.0))? {
+            let table = env
+                .data
+                .table(name)
+                .ok_or_else(|| fail(spec, env, path, format!("no table '{name}'")))?;
+            match table
+                .decide(&input)
+                .map_err(|e| fail(spec, env, path, e.0))?
+            {
                 Some(row) => match output {
                     Some(o) => row.outputs.get(o).cloned().unwrap_or(Value::Null),
                     None => Value::Object(row.outputs.clone()),
                 },
                 None if spec.default.is_some() => Value::Null,
-                None => return Err(fail(spec, env, path, format!("{}: no row of table '{name}' matches {}", spec.name, Value::Object(input)))),
+                None => {
+                    return Err(fail(
+                        spec,
+                        env,
+                        path,
+                        format!(
+                            "{}: no row of table '{name}' matches {}",
+                            spec.name,
+                            Value::Object(input)
+                        ),
+                    ))
+                }
             }
         }
         Source::Object(fields) => Value::Object(build_record(fields, env, path, errors)),
-        Source::List { for_each, records } => build_list(spec, for_each, records, env, path, errors)?,
+        Source::List { for_each, records } => {
+            build_list(spec, for_each, records, env, path, errors)?
+        }
     };
     finish(spec, value, env, path).map(Some)
 }
 
-fn build_list(spec: &FieldSpec, for_each: &Expr, records: &[(Option<Expr>, Vec<FieldSpec>)], env: &Env, path: &str, errors: &mut Vec<BuildError>) -> Result<Value, BuildError> {
+fn build_list(
+    spec: &FieldSpec,
+    for_each: &Expr,
+    records: &[(Option<Expr>, Vec<FieldSpec>)],
+    env: &Env,
+    path: &str,
+    errors: &mut Vec<BuildError>,
+) -> Result<Value, BuildError> {
     let items = match for_each.eval(&env.scope) {
         Ok(Value::Array(a)) => a,
         Ok(Value::Null) => Vec::new(),
-        Ok(other) => return Err(fail(spec, env, path, format!("{}: for_each {} gave {}, not a list", spec.name, for_each.source(), crate::expr::type_name(&other)))),
-        Err(e) => return Err(fail(spec, env, path, format!("{}: for_each {}: {e}", spec.name, for_each.source()))),
+        Ok(other) => {
+            return Err(fail(
+                spec,
+                env,
+                path,
+                format!(
+                    "{}: for_each {} gave {}, not a list",
+                    spec.name,
+                    for_each.source(),
+                    crate::expr::type_name(&other)
+                ),
+            ))
+        }
+        Err(e) => {
+            return Err(fail(
+                spec,
+                env,
+                path,
+                format!("{}: for_each {}: {e}", spec.name, for_each.source()),
+            ))
+        }
     };
     let parent = current_record(&env.scope);
     let outer = env.scope.record.or(env.scope.outer);
@@ -483,7 +701,12 @@ fn build_list(spec: &FieldSpec, for_each: &Expr, records: &[(Option<Expr>, Vec<F
         vars.push(("index", &index));
         vars.push(("parent", &parent));
         let inner = Env {
-            scope: Scope { record: item.as_object(), vars, outer, calls: env.scope.calls },
+            scope: Scope {
+                record: item.as_object(),
+                vars,
+                outer,
+                calls: env.scope.calls,
+            },
             data: env.data,
             templates: env.templates,
             secrets: env.secrets,
@@ -494,7 +717,12 @@ fn build_list(spec: &FieldSpec, for_each: &Expr, records: &[(Option<Expr>, Vec<F
                     Ok(true) => {}
                     Ok(false) => continue,
                     Err(e) => {
-                        errors.push(fail(spec, env, &format!("{path}/{}", out.len()), format!("{} item {i}: when {}: {e}", spec.name, w.source())));
+                        errors.push(fail(
+                            spec,
+                            env,
+                            &format!("{path}/{}", out.len()),
+                            format!("{} item {i}: when {}: {e}", spec.name, w.source()),
+                        ));
                         continue;
                     }
                 }
@@ -508,7 +736,10 @@ fn build_list(spec: &FieldSpec, for_each: &Expr, records: &[(Option<Expr>, Vec<F
 
 /// The record the scope reads fields from, as a value (for JSONPath and `parent`).
 fn current_record(scope: &Scope) -> Value {
-    scope.record.map(|m| Value::Object(m.clone())).unwrap_or(Value::Null)
+    scope
+        .record
+        .map(|m| Value::Object(m.clone()))
+        .unwrap_or(Value::Null)
 }
 
 fn finish(spec: &FieldSpec, mut value: Value, env: &Env, path: &str) -> Result<Value, BuildError> {
@@ -519,7 +750,14 @@ fn finish(spec: &FieldSpec, mut value: Value, env: &Env, path: &str) -> Result<V
     }
     if let Some(places) = spec.round {
         if !value.is_null() {
-            value = round(&value, places).ok_or_else(|| fail(spec, env, path, format!("{}: cannot round {}: not a number", spec.name, value)))?;
+            value = round(&value, places).ok_or_else(|| {
+                fail(
+                    spec,
+                    env,
+                    path,
+                    format!("{}: cannot round {}: not a number", spec.name, value),
+                )
+            })?;
         }
     }
     if let Some(p) = &spec.format {
@@ -551,13 +789,18 @@ pub fn round(value: &Value, places: u32) -> Option<Value> {
         _ => return None,
     };
     let r = d.round_dp_with_strategy(places, RoundingStrategy::MidpointAwayFromZero);
-    r.to_f64().and_then(serde_json::Number::from_f64).map(Value::Number)
+    r.to_f64()
+        .and_then(serde_json::Number::from_f64)
+        .map(Value::Number)
 }
 
 /// Render a compiled template over the scope (fields of the outer record, then
 /// the current record, then the named variables; secret params hidden).
 pub fn render_template(name: &str, env: &Env, error: Option<&str>) -> Result<String, String> {
-    let tmpl = env.templates.get_template(name).map_err(|e| e.to_string())?;
+    let tmpl = env
+        .templates
+        .get_template(name)
+        .map_err(|e| e.to_string())?;
     let mut ctx: HashMap<&str, Value> = HashMap::new();
     for m in [env.scope.outer, env.scope.record].into_iter().flatten() {
         for (k, v) in m {
@@ -583,5 +826,6 @@ pub fn render_template(name: &str, env: &Env, error: Option<&str>) -> Result<Str
     if let Some(e) = error {
         ctx.insert("error", Value::String(e.to_string()));
     }
-    tmpl.render(minijinja::value::Serde(&ctx)).map_err(|e| e.to_string())
+    tmpl.render(minijinja::value::Serde(&ctx))
+        .map_err(|e| e.to_string())
 }

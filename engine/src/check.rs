@@ -35,7 +35,11 @@ enum Step<'a> {
     Key(&'a str),
     Attr(&'a str),
     Index(usize),
-    Item { field: &'a str, item: Option<&'a str>, index: usize },
+    Item {
+        field: &'a str,
+        item: Option<&'a str>,
+        index: usize,
+    },
 }
 
 /// A path into the payload being checked.
@@ -50,19 +54,39 @@ impl<'a> Path<'a> {
     /// The root of a JSON payload (`""`) or of an XML record (`/InputXML`).
     pub fn root(schema: &'a Schema) -> Path<'a> {
         match (schema.format, &schema.root) {
-            (Format::Xml, Some(root)) => Path { prev: None, step: Step::Root(root), xml: true },
-            (Format::Xml, None) => Path { prev: None, step: Step::Root(""), xml: true },
-            _ => Path { prev: None, step: Step::Root(""), xml: false },
+            (Format::Xml, Some(root)) => Path {
+                prev: None,
+                step: Step::Root(root),
+                xml: true,
+            },
+            (Format::Xml, None) => Path {
+                prev: None,
+                step: Step::Root(""),
+                xml: true,
+            },
+            _ => Path {
+                prev: None,
+                step: Step::Root(""),
+                xml: false,
+            },
         }
     }
 
     /// A JSON payload root with a prefix (`/purchaseOrders/3` for record 3 of an envelope).
     pub fn json(prefix: &'a str) -> Path<'a> {
-        Path { prev: None, step: Step::Root(prefix), xml: false }
+        Path {
+            prev: None,
+            step: Step::Root(prefix),
+            xml: false,
+        }
     }
 
     fn then(&'a self, step: Step<'a>) -> Path<'a> {
-        Path { prev: Some(self), step, xml: self.xml }
+        Path {
+            prev: Some(self),
+            step,
+            xml: self.xml,
+        }
     }
 
     /// The index step of an envelope list.
@@ -88,7 +112,15 @@ impl<'a> Path<'a> {
             XmlPlace::List { item, .. } => Some(item.as_str()),
             _ => None,
         };
-        Path { prev: self.prev, step: Step::Item { field: self.last_key(), item, index }, xml: self.xml }
+        Path {
+            prev: self.prev,
+            step: Step::Item {
+                field: self.last_key(),
+                item,
+                index,
+            },
+            xml: self.xml,
+        }
     }
 
     fn last_key(&self) -> &'a str {
@@ -110,7 +142,7 @@ impl<'a> Path<'a> {
             p.write(out);
         }
         let _ = match self.step {
-            Step::Root(r) if r.is_empty() => Ok(()),
+            Step::Root("") => Ok(()),
             Step::Root(r) if self.xml => write!(out, "/{r}"),
             Step::Root(r) => write!(out, "{r}"),
             Step::Key(k) if self.xml => write!(out, "/{k}"),
@@ -118,9 +150,17 @@ impl<'a> Path<'a> {
             Step::Attr(k) => write!(out, "/@{k}"),
             Step::Index(i) if self.xml => write!(out, "[{}]", i + 1),
             Step::Index(i) => write!(out, "/{i}"),
-            Step::Item { field, item: Some(item), index } if self.xml => write!(out, "/{field}/{item}[{}]", index + 1),
+            Step::Item {
+                field,
+                item: Some(item),
+                index,
+            } if self.xml => write!(out, "/{field}/{item}[{}]", index + 1),
             Step::Item { field, index, .. } if self.xml => write!(out, "/{field}[{}]", index + 1),
-            Step::Item { field, index, .. } => write!(out, "/{}/{index}", field.replace('~', "~0").replace('/', "~1")),
+            Step::Item { field, index, .. } => write!(
+                out,
+                "/{}/{index}",
+                field.replace('~', "~0").replace('/', "~1")
+            ),
         };
     }
 }
@@ -132,12 +172,22 @@ pub fn check_payload(schema: &Schema, payload: &Value) -> Vec<Violation> {
     let mut out = Vec::new();
     let root = Path::root(schema);
     let bare_record = |env: &crate::schema::Envelope| {
-        payload.as_object().is_some_and(|o| !o.contains_key(&env.key) && o.keys().any(|k| schema.record_type().field(k).is_some()))
+        payload.as_object().is_some_and(|o| {
+            !o.contains_key(&env.key) && o.keys().any(|k| schema.record_type().field(k).is_some())
+        })
     };
     match (&schema.envelope, schema.format) {
         (Some(env), Format::Json) if !bare_record(env) => {
             let Some(obj) = payload.as_object() else {
-                out.push(violation("wrong-type", &root, format!("expected an object with '{}', found {}", env.key, type_name(payload))));
+                out.push(violation(
+                    "wrong-type",
+                    &root,
+                    format!(
+                        "expected an object with '{}', found {}",
+                        env.key,
+                        type_name(payload)
+                    ),
+                ));
                 return out;
             };
             let records = root.key(&env.key);
@@ -148,7 +198,11 @@ pub fn check_payload(schema: &Schema, payload: &Value) -> Vec<Violation> {
                             out.push(violation(
                                 "too-many-records",
                                 &records,
-                                format!("{} records in one payload; {} takes at most {max}", items.len(), schema.system),
+                                format!(
+                                    "{} records in one payload; {} takes at most {max}",
+                                    items.len(),
+                                    schema.system
+                                ),
                             ));
                         }
                     }
@@ -156,11 +210,23 @@ pub fn check_payload(schema: &Schema, payload: &Value) -> Vec<Violation> {
                         check_record_at(schema, rec, &records.index(i), &mut out);
                     }
                 }
-                Some(other) => out.push(violation("wrong-type", &records, format!("expected a list of records, found {}", type_name(other)))),
-                None => out.push(violation("required", &records, format!("'{}' is required: the list of records", env.key))),
+                Some(other) => out.push(violation(
+                    "wrong-type",
+                    &records,
+                    format!("expected a list of records, found {}", type_name(other)),
+                )),
+                None => out.push(violation(
+                    "required",
+                    &records,
+                    format!("'{}' is required: the list of records", env.key),
+                )),
             }
             for k in obj.keys().filter(|k| **k != env.key) {
-                out.push(violation("unknown-field", &root.key(k), format!("'{k}' is not part of the {} envelope", schema.system)));
+                out.push(violation(
+                    "unknown-field",
+                    &root.key(k),
+                    format!("'{k}' is not part of the {} envelope", schema.system),
+                ));
             }
         }
         _ => check_record_at(schema, payload, &root, &mut out),
@@ -181,7 +247,12 @@ pub fn check_record_at(schema: &Schema, record: &Value, path: &Path, out: &mut V
 }
 
 fn violation(rule: &str, path: &Path, message: String) -> Violation {
-    Violation { rule: rule.to_string(), path: path.render(), message, severity: Severity::Error }
+    Violation {
+        rule: rule.to_string(),
+        path: path.render(),
+        message,
+        severity: Severity::Error,
+    }
 }
 
 struct Checker<'s> {
@@ -205,14 +276,41 @@ fn shown(field: &Field, v: &Value) -> String {
 }
 
 impl<'s> Checker<'s> {
-    fn report(&self, field: &Field, rule: &str, path: &Path, default: String, out: &mut Vec<Violation>) {
+    fn report(
+        &self,
+        field: &Field,
+        rule: &str,
+        path: &Path,
+        default: String,
+        out: &mut Vec<Violation>,
+    ) {
         let message = field.messages.get(rule).cloned().unwrap_or(default);
-        out.push(Violation { rule: rule.to_string(), path: path.render(), message, severity: Severity::Error });
+        out.push(Violation {
+            rule: rule.to_string(),
+            path: path.render(),
+            message,
+            severity: Severity::Error,
+        });
     }
 
-    fn object(&self, ty: &'s Type, value: &Value, parent: Option<&Value>, path: &Path, out: &mut Vec<Violation>) {
+    fn object(
+        &self,
+        ty: &'s Type,
+        value: &Value,
+        parent: Option<&Value>,
+        path: &Path,
+        out: &mut Vec<Violation>,
+    ) {
         let Value::Object(rec) = value else {
-            out.push(violation("wrong-type", path, format!("expected a {} record (an object), found {}", ty.name, type_name(value))));
+            out.push(violation(
+                "wrong-type",
+                path,
+                format!(
+                    "expected a {} record (an object), found {}",
+                    ty.name,
+                    type_name(value)
+                ),
+            ));
             return;
         };
         let scope_parent = parent.unwrap_or(&Value::Null);
@@ -226,12 +324,25 @@ impl<'s> Checker<'s> {
         }
         if ty.additional != Additional::Allow {
             for key in rec.keys().filter(|k| ty.field(k).is_none()) {
-                let near = ty.fields.iter().find(|f| f.name.eq_ignore_ascii_case(key)).map(|f| format!(" (did you mean '{}'?)", f.name));
+                let near = ty
+                    .fields
+                    .iter()
+                    .find(|f| f.name.eq_ignore_ascii_case(key))
+                    .map(|f| format!(" (did you mean '{}'?)", f.name));
                 out.push(Violation {
                     rule: "unknown-field".into(),
                     path: path.key(key).render(),
-                    message: format!("'{key}' is not a field of {}'s {}{}", self.schema.system, ty.name, near.unwrap_or_default()),
-                    severity: if ty.additional == Additional::Warn { Severity::Warning } else { Severity::Error },
+                    message: format!(
+                        "'{key}' is not a field of {}'s {}{}",
+                        self.schema.system,
+                        ty.name,
+                        near.unwrap_or_default()
+                    ),
+                    severity: if ty.additional == Additional::Warn {
+                        Severity::Warning
+                    } else {
+                        Severity::Error
+                    },
                 });
             }
         }
@@ -241,23 +352,55 @@ impl<'s> Checker<'s> {
     }
 
     /// The `check_only` list of the first rule whose condition holds.
-    fn narrowed(&self, ty: &'s Type, scope: &Scope, path: &Path, out: &mut Vec<Violation>) -> Option<&'s Vec<String>> {
+    fn narrowed(
+        &self,
+        ty: &'s Type,
+        scope: &Scope,
+        path: &Path,
+        out: &mut Vec<Violation>,
+    ) -> Option<&'s Vec<String>> {
         for rule in ty.rules.iter().filter(|r| r.check_only.is_some()) {
-            match rule.when.as_ref().map(|w| w.test(scope)).unwrap_or(Ok(true)) {
+            match rule
+                .when
+                .as_ref()
+                .map(|w| w.test(scope))
+                .unwrap_or(Ok(true))
+            {
                 Ok(true) => return rule.check_only.as_ref(),
                 Ok(false) => {}
-                Err(e) => out.push(violation(&rule.id, path, format!("the rule could not be checked: {e}"))),
+                Err(e) => out.push(violation(
+                    &rule.id,
+                    path,
+                    format!("the rule could not be checked: {e}"),
+                )),
             }
         }
         None
     }
 
-    fn field(&self, f: &Field, value: Option<&Value>, record: &Value, path: &Path, out: &mut Vec<Violation>) {
+    fn field(
+        &self,
+        f: &Field,
+        value: Option<&Value>,
+        record: &Value,
+        path: &Path,
+        out: &mut Vec<Violation>,
+    ) {
         let value = value.unwrap_or(&Value::Null);
         if is_blank(value) {
             if f.required {
-                let what = if f.doc.is_empty() { String::new() } else { format!(" ({})", first_sentence(&f.doc)) };
-                self.report(f, "required", path, format!("{} is required by {}{what}", f.name, self.schema.system), out);
+                let what = if f.doc.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ({})", first_sentence(&f.doc))
+                };
+                self.report(
+                    f,
+                    "required",
+                    path,
+                    format!("{} is required by {}{what}", f.name, self.schema.system),
+                    out,
+                );
             }
             return;
         }
@@ -272,7 +415,13 @@ impl<'s> Checker<'s> {
             _ => {}
         }
         if matches!(value, Value::Array(_) | Value::Object(_)) {
-            self.report(f, "wrong-type", path, format!("expected {}, found {}", f.kind.name(), type_name(value)), out);
+            self.report(
+                f,
+                "wrong-type",
+                path,
+                format!("expected {}, found {}", f.kind.name(), type_name(value)),
+                out,
+            );
             return;
         }
         let text = match value {
@@ -286,28 +435,42 @@ impl<'s> Checker<'s> {
                     f,
                     "max-length",
                     path,
-                    format!("{} is {n} characters; {} allows at most {max}", shown(f, value), self.schema.system),
+                    format!(
+                        "{} is {n} characters; {} allows at most {max}",
+                        shown(f, value),
+                        self.schema.system
+                    ),
                     out,
                 );
             }
         }
         match f.kind {
             Kind::Integer | Kind::Decimal | Kind::Money => self.number(f, value, &text, path, out),
-            Kind::Code => {
-                if !f.codes.iter().any(|(c, _)| *c == *text) {
-                    let allowed: Vec<String> = f
-                        .codes
-                        .iter()
-                        .map(|(c, m)| if m.is_empty() { c.clone() } else { format!("{c} ({m})") })
-                        .collect();
-                    self.report(
-                        f,
-                        "unknown-code",
-                        path,
-                        format!("{} is not a valid {}; {} allows {}", shown(f, value), f.name, self.schema.system, allowed.join(", ")),
-                        out,
-                    );
-                }
+            Kind::Code if !f.codes.iter().any(|(c, _)| *c == *text) => {
+                let allowed: Vec<String> = f
+                    .codes
+                    .iter()
+                    .map(|(c, m)| {
+                        if m.is_empty() {
+                            c.clone()
+                        } else {
+                            format!("{c} ({m})")
+                        }
+                    })
+                    .collect();
+                self.report(
+                    f,
+                    "unknown-code",
+                    path,
+                    format!(
+                        "{} is not a valid {}; {} allows {}",
+                        shown(f, value),
+                        f.name,
+                        self.schema.system,
+                        allowed.join(", ")
+                    ),
+                    out,
+                );
             }
             Kind::Date | Kind::Datetime => {
                 let ok = match &f.format {
@@ -315,19 +478,42 @@ impl<'s> Checker<'s> {
                     None => crate::datefmt::DateTime::parse_iso(&text).is_some(),
                 };
                 if !ok {
-                    let fmt = f.format.as_ref().map(|p| p.as_str()).unwrap_or("ISO 8601 (YYYY-MM-DD)");
-                    self.report(f, "invalid-date", path, format!("{} is not a date in the format {fmt}", shown(f, value)), out);
+                    let fmt = f
+                        .format
+                        .as_ref()
+                        .map(|p| p.as_str())
+                        .unwrap_or("ISO 8601 (YYYY-MM-DD)");
+                    self.report(
+                        f,
+                        "invalid-date",
+                        path,
+                        format!("{} is not a date in the format {fmt}", shown(f, value)),
+                        out,
+                    );
                 }
             }
-            Kind::Guid => {
-                if !is_guid(&text) {
-                    self.report(f, "invalid-guid", path, format!("{} is not a GUID (8-4-4-4-12 hexadecimal digits)", shown(f, value)), out);
-                }
+            Kind::Guid if !is_guid(&text) => {
+                self.report(
+                    f,
+                    "invalid-guid",
+                    path,
+                    format!(
+                        "{} is not a GUID (8-4-4-4-12 hexadecimal digits)",
+                        shown(f, value)
+                    ),
+                    out,
+                );
             }
-            Kind::Bool => {
-                if !matches!(value, Value::Bool(_)) && !["true", "false"].contains(&&*text) {
-                    self.report(f, "invalid-bool", path, format!("{} is not true or false", shown(f, value)), out);
-                }
+            Kind::Bool
+                if !matches!(value, Value::Bool(_)) && !["true", "false"].contains(&&*text) =>
+            {
+                self.report(
+                    f,
+                    "invalid-bool",
+                    path,
+                    format!("{} is not true or false", shown(f, value)),
+                    out,
+                );
             }
             _ => {}
         }
@@ -335,13 +521,33 @@ impl<'s> Checker<'s> {
 
     fn number(&self, f: &Field, value: &Value, text: &str, path: &Path, out: &mut Vec<Violation>) {
         let Some(n) = parse_number(text, f.commas || matches!(value, Value::Number(_))) else {
-            let (rule, what) = if f.kind == Kind::Integer { ("invalid-integer", "a whole number") } else { ("invalid-number", "a number") };
-            let commas = if f.commas { " (thousands commas are allowed)" } else { "" };
-            self.report(f, rule, path, format!("{} is not {what}{commas}", shown(f, value)), out);
+            let (rule, what) = if f.kind == Kind::Integer {
+                ("invalid-integer", "a whole number")
+            } else {
+                ("invalid-number", "a number")
+            };
+            let commas = if f.commas {
+                " (thousands commas are allowed)"
+            } else {
+                ""
+            };
+            self.report(
+                f,
+                rule,
+                path,
+                format!("{} is not {what}{commas}", shown(f, value)),
+                out,
+            );
             return;
         };
         if f.kind == Kind::Integer && n.frac_digits > 0 && n.value.fract() != 0.0 {
-            self.report(f, "invalid-integer", path, format!("{} is not a whole number", shown(f, value)), out);
+            self.report(
+                f,
+                "invalid-integer",
+                path,
+                format!("{} is not a whole number", shown(f, value)),
+                out,
+            );
             return;
         }
         if let Some(d) = f.digits {
@@ -350,7 +556,12 @@ impl<'s> Checker<'s> {
                     f,
                     "too-many-digits",
                     path,
-                    format!("{} has {} digits; {} allows at most {d}", shown(f, value), n.int_digits + n.frac_digits, self.schema.system),
+                    format!(
+                        "{} has {} digits; {} allows at most {d}",
+                        shown(f, value),
+                        n.int_digits + n.frac_digits,
+                        self.schema.system
+                    ),
                     out,
                 );
             }
@@ -361,14 +572,29 @@ impl<'s> Checker<'s> {
                     f,
                     "too-many-decimals",
                     path,
-                    format!("{} has {} decimal places; {} allows at most {s}", shown(f, value), n.frac_digits, self.schema.system),
+                    format!(
+                        "{} has {} decimal places; {} allows at most {s}",
+                        shown(f, value),
+                        n.frac_digits,
+                        self.schema.system
+                    ),
                     out,
                 );
             }
         }
         if let Some(min) = f.min {
             if n.value < min {
-                self.report(f, "below-minimum", path, format!("{} is below the minimum of {}", shown(f, value), number_text(min)), out);
+                self.report(
+                    f,
+                    "below-minimum",
+                    path,
+                    format!(
+                        "{} is below the minimum of {}",
+                        shown(f, value),
+                        number_text(min)
+                    ),
+                    out,
+                );
             }
         }
         if let Some(max) = f.max {
@@ -377,40 +603,94 @@ impl<'s> Checker<'s> {
                     f,
                     "above-maximum",
                     path,
-                    format!("{} is above the maximum; {} allows at most {}", shown(f, value), self.schema.system, number_text(max)),
+                    format!(
+                        "{} is above the maximum; {} allows at most {}",
+                        shown(f, value),
+                        self.schema.system,
+                        number_text(max)
+                    ),
                     out,
                 );
             }
         }
     }
 
-    fn list(&self, f: &Field, value: &Value, record: &Value, path: &Path, out: &mut Vec<Violation>) {
+    fn list(
+        &self,
+        f: &Field,
+        value: &Value,
+        record: &Value,
+        path: &Path,
+        out: &mut Vec<Violation>,
+    ) {
         let Value::Array(items) = value else {
-            self.report(f, "wrong-type", path, format!("expected a list, found {}", type_name(value)), out);
+            self.report(
+                f,
+                "wrong-type",
+                path,
+                format!("expected a list, found {}", type_name(value)),
+                out,
+            );
             return;
         };
         if let Some(max) = f.max_items {
             if items.len() > max {
-                self.report(f, "too-many-items", path, format!("{} has {} items; {} allows at most {max}", f.name, items.len(), self.schema.system), out);
+                self.report(
+                    f,
+                    "too-many-items",
+                    path,
+                    format!(
+                        "{} has {} items; {} allows at most {max}",
+                        f.name,
+                        items.len(),
+                        self.schema.system
+                    ),
+                    out,
+                );
             }
         }
         if let Some(min) = f.min_items {
             if items.len() < min {
-                self.report(f, "too-few-items", path, format!("{} has {} items; {} needs at least {min}", f.name, items.len(), self.schema.system), out);
+                self.report(
+                    f,
+                    "too-few-items",
+                    path,
+                    format!(
+                        "{} has {} items; {} needs at least {min}",
+                        f.name,
+                        items.len(),
+                        self.schema.system
+                    ),
+                    out,
+                );
             }
         }
-        let Some(ty) = f.of.as_deref().and_then(|t| self.schema.type_named(t)) else { return };
+        let Some(ty) = f.of.as_deref().and_then(|t| self.schema.type_named(t)) else {
+            return;
+        };
         for (i, item) in items.iter().enumerate() {
             self.object(ty, item, Some(record), &path.item(f, i), out);
         }
     }
 
-    fn rule(&self, ty: &'s Type, rule: &Rule, rec: &Map<String, Value>, scope: &Scope, path: &Path, out: &mut Vec<Violation>) {
+    fn rule(
+        &self,
+        ty: &'s Type,
+        rule: &Rule,
+        rec: &Map<String, Value>,
+        scope: &Scope,
+        path: &Path,
+        out: &mut Vec<Violation>,
+    ) {
         let applies = match rule.when.as_ref().map(|w| w.test(scope)) {
             None | Some(Ok(true)) => true,
             Some(Ok(false)) => false,
             Some(Err(e)) => {
-                out.push(violation(&rule.id, path, format!("the rule could not be checked: {e}")));
+                out.push(violation(
+                    &rule.id,
+                    path,
+                    format!("the rule could not be checked: {e}"),
+                ));
                 return;
             }
         };
@@ -429,7 +709,16 @@ impl<'s> Checker<'s> {
                         Some(w) => format!("{name} must be given when {}", w.source()),
                         None => format!("{name} must be given"),
                     };
-                    self.rule_violation(ty, rule, rec, scope, Some(name), field_path(name), default, out);
+                    self.rule_violation(
+                        ty,
+                        rule,
+                        rec,
+                        scope,
+                        Some(name),
+                        field_path(name),
+                        default,
+                        out,
+                    );
                 }
             }
             Check::Forbid(names) => {
@@ -438,7 +727,16 @@ impl<'s> Checker<'s> {
                         Some(w) => format!("{name} must not be set when {}", w.source()),
                         None => format!("{name} must not be set"),
                     };
-                    self.rule_violation(ty, rule, rec, scope, Some(name), field_path(name), default, out);
+                    self.rule_violation(
+                        ty,
+                        rule,
+                        rec,
+                        scope,
+                        Some(name),
+                        field_path(name),
+                        default,
+                        out,
+                    );
                 }
             }
             Check::RequireAny(names) => {
@@ -450,11 +748,28 @@ impl<'s> Checker<'s> {
             Check::Assert(expr) => match expr.test(scope) {
                 Ok(true) => {}
                 Ok(false) => {
-                    let at = rule.field.as_deref().map(|f| field_path(f)).unwrap_or_else(|| path.render());
+                    let at = rule
+                        .field
+                        .as_deref()
+                        .map(field_path)
+                        .unwrap_or_else(|| path.render());
                     let default = format!("{} does not hold", expr.source());
-                    self.rule_violation(ty, rule, rec, scope, rule.field.as_deref(), at, default, out);
+                    self.rule_violation(
+                        ty,
+                        rule,
+                        rec,
+                        scope,
+                        rule.field.as_deref(),
+                        at,
+                        default,
+                        out,
+                    );
                 }
-                Err(e) => out.push(violation(&rule.id, path, format!("the rule could not be checked: {e}"))),
+                Err(e) => out.push(violation(
+                    &rule.id,
+                    path,
+                    format!("the rule could not be checked: {e}"),
+                )),
             },
             Check::Nothing => {}
         }
@@ -473,10 +788,17 @@ impl<'s> Checker<'s> {
         out: &mut Vec<Violation>,
     ) {
         let message = match &rule.message {
-            Some(name) => render_message(self.schema, ty, name, rec, scope, field).unwrap_or(default),
+            Some(name) => {
+                render_message(self.schema, ty, name, rec, scope, field).unwrap_or(default)
+            }
             None => default,
         };
-        out.push(Violation { rule: rule.id.clone(), path, message, severity: rule.severity });
+        out.push(Violation {
+            rule: rule.id.clone(),
+            path,
+            message,
+            severity: rule.severity,
+        });
     }
 }
 
@@ -485,12 +807,26 @@ fn redacted(ty: &Type, rec: &Map<String, Value>) -> Map<String, Value> {
     rec.iter()
         .map(|(k, v)| {
             let secret = ty.field(k).is_some_and(|f| f.secret);
-            (k.clone(), if secret { Value::String("(secret)".into()) } else { v.clone() })
+            (
+                k.clone(),
+                if secret {
+                    Value::String("(secret)".into())
+                } else {
+                    v.clone()
+                },
+            )
         })
         .collect()
 }
 
-fn render_message(schema: &Schema, ty: &Type, name: &str, rec: &Map<String, Value>, scope: &Scope, field: Option<&str>) -> Option<String> {
+fn render_message(
+    schema: &Schema,
+    ty: &Type,
+    name: &str,
+    rec: &Map<String, Value>,
+    scope: &Scope,
+    field: Option<&str>,
+) -> Option<String> {
     let tmpl = schema.messages.get_template(name).ok()?;
     let mut ctx = redacted(ty, rec);
     if let Some(f) = field {
@@ -526,7 +862,10 @@ struct Parsed {
 /// Parse `1234.5`, `-3`, `1,234.50` (when `commas`); `None` if not a number.
 fn parse_number(text: &str, commas: bool) -> Option<Parsed> {
     let t = text.trim();
-    let t = t.strip_prefix('-').or_else(|| t.strip_prefix('+')).unwrap_or(t);
+    let t = t
+        .strip_prefix('-')
+        .or_else(|| t.strip_prefix('+'))
+        .unwrap_or(t);
     let (int, frac) = match t.split_once('.') {
         Some((i, f)) => (i, f),
         None => (t, ""),
@@ -539,7 +878,11 @@ fn parse_number(text: &str, commas: bool) -> Option<Parsed> {
     if grouped {
         let mut groups = int.split(',');
         let first = groups.next()?;
-        if !commas || first.is_empty() || first.len() > 3 || !groups.all(|g| g.len() == 3 && g.bytes().all(|b| b.is_ascii_digit())) {
+        if !commas
+            || first.is_empty()
+            || first.len() > 3
+            || !groups.all(|g| g.len() == 3 && g.bytes().all(|b| b.is_ascii_digit()))
+        {
             return None;
         }
     }
@@ -557,10 +900,43 @@ fn parse_number(text: &str, commas: bool) -> Option<Parsed> {
 }
 
 fn is_guid(s: &str) -> bool {
-    let s = s.strip_prefix('{').and_then(|s| s.strip_suffix('}')).unwrap_or(s);
+    let s = s
+        .strip_prefix('{')
+        .and_then(|s| s.strip_suffix('}'))
+        .unwrap_or(s);
     let parts: Vec<&str> = s.split('-').collect();
     parts.len() == 5
-        && parts.iter().zip([8, 4, 4, 4, 12]).all(|(p, n)| p.len() == n && p.bytes().all(|b| b.is_ascii_hexdigit()))
+        && parts
+            .iter()
+            .zip([8, 4, 4, 4, 12])
+            .all(|(p, n)| p.len() == n && p.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
+/// Check an XML payload: its root element must be the schema's, then the
+/// record is checked with XPath-like paths.
+pub fn check_xml_text(
+    schema: &Schema,
+    text: &str,
+) -> Result<Vec<Violation>, crate::read::ReadError> {
+    let (root, tree) = crate::read::parse_xml(text)?;
+    let mut out = Vec::new();
+    if let Some(expected) = &schema.root {
+        if *expected != root {
+            out.push(Violation {
+                rule: "wrong-type".into(),
+                path: format!("/{root}"),
+                message: format!(
+                    "the root element is <{root}>; {} expects <{expected}>",
+                    schema.name
+                ),
+                severity: Severity::Error,
+            });
+            return Ok(out);
+        }
+    }
+    let record = schema.record_from_xml(tree);
+    check_record_at(schema, &record, &Path::root(schema), &mut out);
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -569,10 +945,16 @@ mod tests {
 
     #[test]
     fn numbers_as_vendors_write_them() {
-        assert_eq!(parse_number("1,234.50", true).map(|p| p.value), Some(1234.5));
+        assert_eq!(
+            parse_number("1,234.50", true).map(|p| p.value),
+            Some(1234.5)
+        );
         assert!(parse_number("1,234.50", false).is_none());
         assert!(parse_number("12,34", true).is_none());
-        assert_eq!(parse_number("9999999.9999", false).map(|p| (p.int_digits, p.frac_digits)), Some((7, 4)));
+        assert_eq!(
+            parse_number("9999999.9999", false).map(|p| (p.int_digits, p.frac_digits)),
+            Some((7, 4))
+        );
         assert!(parse_number("abc", true).is_none());
         assert!(parse_number("", true).is_none());
     }
@@ -582,25 +964,4 @@ mod tests {
         assert!(is_guid("3FC2ABA9-8F37-4CC9-934C-6ABCCA9F44B7")); // the seed's VendorTokenGUID
         assert!(!is_guid("3FC2ABA9-8F37-4CC9-934C"));
     }
-}
-
-/// Check an XML payload: its root element must be the schema's, then the
-/// record is checked with XPath-like paths.
-pub fn check_xml_text(schema: &Schema, text: &str) -> Result<Vec<Violation>, crate::read::ReadError> {
-    let (root, tree) = crate::read::parse_xml(text)?;
-    let mut out = Vec::new();
-    if let Some(expected) = &schema.root {
-        if *expected != root {
-            out.push(Violation {
-                rule: "wrong-type".into(),
-                path: format!("/{root}"),
-                message: format!("the root element is <{root}>; {} expects <{expected}>", schema.name),
-                severity: Severity::Error,
-            });
-            return Ok(out);
-        }
-    }
-    let record = schema.record_from_xml(tree);
-    check_record_at(schema, &record, &Path::root(schema), &mut out);
-    Ok(out)
 }

@@ -66,8 +66,21 @@ impl std::fmt::Display for ConvertError {
 }
 
 /// Run `prepared` over `inputs`.
-pub fn convert(prepared: &Prepared, inputs: Vec<Input>, options: &Options, sink: &mut dyn Sink) -> Result<Report, ConvertError> {
-    let mut run = Run { prepared, options, sink, report: Report { mapping: prepared.mapping().name.clone(), ..Report::default() } };
+pub fn convert(
+    prepared: &Prepared,
+    inputs: Vec<Input>,
+    options: &Options,
+    sink: &mut dyn Sink,
+) -> Result<Report, ConvertError> {
+    let mut run = Run {
+        prepared,
+        options,
+        sink,
+        report: Report {
+            mapping: prepared.mapping().name.clone(),
+            ..Report::default()
+        },
+    };
     for input in inputs {
         run.input(input)?;
     }
@@ -84,13 +97,24 @@ struct Run<'a, 'm> {
 impl Run<'_, '_> {
     fn input(&mut self, mut input: Input) -> Result<(), ConvertError> {
         let name = input.name.clone();
-        let head = input.reader.fill_buf().map_err(|e| ConvertError::Read(name.clone(), e))?.to_vec();
-        let format = self.options.input_format.unwrap_or_else(|| InputFormat::detect(&name, &head));
+        let head = input
+            .reader
+            .fill_buf()
+            .map_err(|e| ConvertError::Read(name.clone(), e))?
+            .to_vec();
+        let format = self
+            .options
+            .input_format
+            .unwrap_or_else(|| InputFormat::detect(&name, &head));
         match format {
             InputFormat::Ndjson => {
                 for line in NdjsonReader::new(input.reader) {
                     let line = line.map_err(|e| ConvertError::Read(name.clone(), e))?;
-                    let at = InputRef { file: name.clone(), line: Some(line.number), index: None };
+                    let at = InputRef {
+                        file: name.clone(),
+                        line: Some(line.number),
+                        index: None,
+                    };
                     match line.value {
                         Ok(v) => self.unit(vec![at], vec![v])?,
                         Err(e) => self.unreadable(at, line.raw.unwrap_or_default(), e)?,
@@ -99,25 +123,46 @@ impl Run<'_, '_> {
             }
             InputFormat::Json | InputFormat::Xml => {
                 let mut bytes = Vec::new();
-                input.reader.read_to_end(&mut bytes).map_err(|e| ConvertError::Read(name.clone(), e))?;
+                input
+                    .reader
+                    .read_to_end(&mut bytes)
+                    .map_err(|e| ConvertError::Read(name.clone(), e))?;
                 let records = if format == InputFormat::Xml {
-                    vec![self.xml_record(&bytes).map_err(|e| ConvertError::Malformed(name.clone(), e))?]
+                    vec![self
+                        .xml_record(&bytes)
+                        .map_err(|e| ConvertError::Malformed(name.clone(), e))?]
                 } else {
-                    let doc = parse_json(&bytes).map_err(|e| ConvertError::Malformed(name.clone(), e))?;
+                    let doc =
+                        parse_json(&bytes).map_err(|e| ConvertError::Malformed(name.clone(), e))?;
                     records_of(doc, self.prepared.mapping().select.as_ref())
                 };
                 for (i, record) in records.into_iter().enumerate() {
-                    self.unit(vec![InputRef { file: name.clone(), line: None, index: Some(i + 1) }], vec![record])?;
+                    self.unit(
+                        vec![InputRef {
+                            file: name.clone(),
+                            line: None,
+                            index: Some(i + 1),
+                        }],
+                        vec![record],
+                    )?;
                 }
             }
-            InputFormat::Csv => crate::group::csv_units(self.prepared.mapping(), &name, input.reader, |refs, rows| self.unit(refs, rows))?,
+            InputFormat::Csv => crate::group::csv_units(
+                self.prepared.mapping(),
+                &name,
+                input.reader,
+                |refs, rows| self.unit(refs, rows),
+            )?,
         }
         Ok(())
     }
 
     fn xml_record(&self, bytes: &[u8]) -> Result<Value, ReadError> {
-        let text = std::str::from_utf8(bytes)
-            .map_err(|e| ReadError { line: None, column: None, message: format!("not UTF-8 text (byte {})", e.valid_up_to()) })?;
+        let text = std::str::from_utf8(bytes).map_err(|e| ReadError {
+            line: None,
+            column: None,
+            message: format!("not UTF-8 text (byte {})", e.valid_up_to()),
+        })?;
         let (_, tree) = parse_xml(text)?;
         Ok(match &self.prepared.mapping().source {
             Some(s) if s.format == Format::Xml => s.record_from_xml(tree),
@@ -128,13 +173,24 @@ impl Run<'_, '_> {
     fn unreadable(&mut self, at: InputRef, raw: String, e: ReadError) -> Result<(), ConvertError> {
         self.report.counts.input_records += 1;
         self.report.counts.units += 1;
-        let errors = vec![Violation { rule: "malformed".into(), path: String::new(), message: e.to_string(), severity: Severity::Error }];
-        self.reject(Rejection { input: vec![at], source: vec![Value::String(raw)], errors })
+        let errors = vec![Violation {
+            rule: "malformed".into(),
+            path: String::new(),
+            message: e.to_string(),
+            severity: Severity::Error,
+        }];
+        self.reject(Rejection {
+            input: vec![at],
+            source: vec![Value::String(raw)],
+            errors,
+        })
     }
 
     fn reject(&mut self, rejection: Rejection) -> Result<(), ConvertError> {
         self.report.counts.rejected += 1;
-        self.sink.rejected(&rejection).map_err(ConvertError::Write)?;
+        self.sink
+            .rejected(&rejection)
+            .map_err(ConvertError::Write)?;
         if self.options.keep_details {
             self.report.rejections.push(rejection);
         }
@@ -144,7 +200,11 @@ impl Run<'_, '_> {
 
     /// Transform one unit: `records` is one record, or the rows of a group
     /// (already combined into `records[0]` by the grouper, with the rows after it).
-    pub(crate) fn unit(&mut self, input: Vec<InputRef>, records: Vec<Value>) -> Result<(), ConvertError> {
+    pub(crate) fn unit(
+        &mut self,
+        input: Vec<InputRef>,
+        records: Vec<Value>,
+    ) -> Result<(), ConvertError> {
         let counts = &mut self.report.counts;
         counts.input_records += input.len();
         counts.units += 1;
@@ -157,23 +217,41 @@ impl Run<'_, '_> {
             }
         };
         match self.prepared.transform(&unit) {
-            Outcome::Accepted { route, record, warnings } => {
+            Outcome::Accepted {
+                route,
+                record,
+                warnings,
+            } => {
                 self.report.counts.accepted += 1;
                 self.report.counts.records_written += 1;
                 *self.report.routes.entry(route.clone()).or_default() += 1;
-                let schema = &self.prepared.mapping().routes.iter().find(|r| r.name == route).map(|r| r.target.clone());
+                let schema = &self
+                    .prepared
+                    .mapping()
+                    .routes
+                    .iter()
+                    .find(|r| r.name == route)
+                    .map(|r| r.target.clone());
                 if let Some(schema) = schema {
-                    self.sink.accepted(schema, &route, &record).map_err(ConvertError::Write)?;
+                    self.sink
+                        .accepted(schema, &route, &record)
+                        .map_err(ConvertError::Write)?;
                 }
                 if self.options.keep_details {
-                    self.report.warnings.extend(warnings.into_iter().map(|w| (input.clone(), w)));
+                    self.report
+                        .warnings
+                        .extend(warnings.into_iter().map(|w| (input.clone(), w)));
                 }
                 self.sink.progress(&self.report);
                 Ok(())
             }
             Outcome::Rejected(errors) => {
                 let source = source.unwrap_or_else(|| vec![unit]);
-                self.reject(Rejection { input, source, errors })
+                self.reject(Rejection {
+                    input,
+                    source,
+                    errors,
+                })
             }
             Outcome::Skipped(reason) => {
                 self.report.counts.skipped += 1;

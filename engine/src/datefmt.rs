@@ -78,12 +78,19 @@ impl DatePattern {
             toks.push(Tok::Lit(c));
             rest = &rest[c.len_utf8()..];
         }
-        for (need, name) in [(Tok::Year, "year (CCYY)"), (Tok::Month, "month (MM)"), (Tok::Day, "day (DD)")] {
+        for (need, name) in [
+            (Tok::Year, "year (CCYY)"),
+            (Tok::Month, "month (MM)"),
+            (Tok::Day, "day (DD)"),
+        ] {
             if !toks.contains(&need) {
                 return Err(format!("date pattern '{text}' has no {name}"));
             }
         }
-        Ok(DatePattern { text: text.to_string(), toks })
+        Ok(DatePattern {
+            text: text.to_string(),
+            toks,
+        })
     }
 
     /// The pattern as written.
@@ -138,7 +145,11 @@ impl DatePattern {
                 Tok::Minute => write!(out, "{:02}", dt.minute),
                 Tok::Second => write!(out, "{:02}", dt.second),
                 Tok::Offset => {
-                    let (sign, m) = if dt.offset_minutes < 0 { ('-', -dt.offset_minutes) } else { ('+', dt.offset_minutes) };
+                    let (sign, m) = if dt.offset_minutes < 0 {
+                        ('-', -dt.offset_minutes)
+                    } else {
+                        ('+', dt.offset_minutes)
+                    };
                     if m % 60 == 0 {
                         write!(out, "{sign}{}", m / 60)
                     } else {
@@ -195,7 +206,9 @@ impl DateTime {
         let b = s.as_bytes();
         let num = |r: std::ops::Range<usize>| -> Option<u32> {
             let p = b.get(r)?;
-            p.iter().all(u8::is_ascii_digit).then(|| std::str::from_utf8(p).ok()?.parse().ok())?
+            p.iter()
+                .all(u8::is_ascii_digit)
+                .then(|| std::str::from_utf8(p).ok()?.parse().ok())?
         };
         let mut dt = DateTime {
             year: num(0..4)? as i32,
@@ -260,20 +273,32 @@ mod tests {
         assert!(spectrum.parse("02/30/2018").is_none());
         assert!(spectrum.parse("2018-10-02").is_none());
         let synergetic = DatePattern::new("dd/mm/yyyy").unwrap();
-        assert_eq!(synergetic.parse("15/02/2010").map(|d| (d.day, d.month)), Some((15, 2))); // the seed's OrderDate
+        assert_eq!(
+            synergetic.parse("15/02/2010").map(|d| (d.day, d.month)),
+            Some((15, 2))
+        ); // the seed's OrderDate
         let pruvan = DatePattern::new("YYYY-MM-DD HHMI +Z").unwrap();
         let d = pruvan.parse("2020-05-28 1200 +0").unwrap(); // the seed's clientDueDate
         assert_eq!((d.hour, d.minute, d.offset_minutes), (12, 0, 0));
         assert_eq!(pruvan.format(&d), "2020-05-28 1200 +0");
         assert!(pruvan.parse("2020-05-28 12:00").is_none());
-        assert_eq!(pruvan.parse("2020-05-28 1700 -5").unwrap().offset_minutes, -300);
+        assert_eq!(
+            pruvan.parse("2020-05-28 1700 -5").unwrap().offset_minutes,
+            -300
+        );
     }
 
     #[test]
     fn iso_to_vendor() {
         let d = DateTime::parse_iso("2026-11-02T09:01:00Z").unwrap();
-        assert_eq!(DatePattern::new("MM/DD/CCYY").unwrap().format(&d), "11/02/2026");
-        assert_eq!(DatePattern::new("dd/mm/yyyy").unwrap().format(&d), "02/11/2026");
+        assert_eq!(
+            DatePattern::new("MM/DD/CCYY").unwrap().format(&d),
+            "11/02/2026"
+        );
+        assert_eq!(
+            DatePattern::new("dd/mm/yyyy").unwrap().format(&d),
+            "02/11/2026"
+        );
         assert!(DateTime::parse_iso("2026-02-29T00:00:00Z").is_none());
         assert!(DateTime::parse_iso("2024-02-29").is_some());
     }

@@ -41,7 +41,11 @@ pub struct Span {
 impl Span {
     /// A span for a whole file (no line known).
     pub fn file(path: &Path) -> Span {
-        Span { file: path.to_path_buf(), line: 0, column: 0 }
+        Span {
+            file: path.to_path_buf(),
+            line: 0,
+            column: 0,
+        }
     }
 }
 
@@ -71,18 +75,32 @@ pub struct Diagnostic {
 impl Diagnostic {
     /// An error at `span`.
     pub fn error(span: Span, code: &'static str, message: impl Into<String>) -> Diagnostic {
-        Diagnostic { span, severity: Severity::Error, code, message: message.into() }
+        Diagnostic {
+            span,
+            severity: Severity::Error,
+            code,
+            message: message.into(),
+        }
     }
 
     /// A warning at `span`.
     pub fn warning(span: Span, code: &'static str, message: impl Into<String>) -> Diagnostic {
-        Diagnostic { span, severity: Severity::Warning, code, message: message.into() }
+        Diagnostic {
+            span,
+            severity: Severity::Warning,
+            code,
+            message: message.into(),
+        }
     }
 }
 
 impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}[{}]: {}", self.span, self.severity, self.code, self.message)
+        write!(
+            f,
+            "{}: {}[{}]: {}",
+            self.span, self.severity, self.code, self.message
+        )
     }
 }
 

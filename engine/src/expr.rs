@@ -50,7 +50,12 @@ pub struct Scope<'a> {
 impl<'a> Scope<'a> {
     /// A scope over a record.
     pub fn of(record: Option<&'a Map<String, Value>>) -> Scope<'a> {
-        Scope { record, vars: Vec::new(), outer: None, calls: None }
+        Scope {
+            record,
+            vars: Vec::new(),
+            outer: None,
+            calls: None,
+        }
     }
 
     /// Add a named variable.
@@ -63,7 +68,9 @@ impl<'a> Scope<'a> {
         if let Some((_, v)) = self.vars.iter().rev().find(|(n, _)| *n == name) {
             return Some(v);
         }
-        self.record.and_then(|r| r.get(name)).or_else(|| self.outer.and_then(|o| o.get(name)))
+        self.record
+            .and_then(|r| r.get(name))
+            .or_else(|| self.outer.and_then(|o| o.get(name)))
     }
 }
 
@@ -88,8 +95,8 @@ enum Tok {
 }
 
 const SYMBOLS: [&str; 27] = [
-    "#{", "}", ":", "??", "==", "!=", "<=", ">=", "&&", "||", "()", "<", ">", "!", "+", "-", "*", "/", "%", "(", ")",
-    "[", "]", ",", ".", "|", "?",
+    "#{", "}", ":", "??", "==", "!=", "<=", ">=", "&&", "||", "()", "<", ">", "!", "+", "-", "*",
+    "/", "%", "(", ")", "[", "]", ",", ".", "|", "?",
 ];
 
 fn tokenize(src: &str) -> Option<Vec<Tok>> {
@@ -120,7 +127,11 @@ fn tokenize(src: &str) -> Option<Vec<Tok>> {
                 }
             }
             let text: String = src[s..i].chars().filter(|&c| c != '_').collect();
-            out.push(if float { Tok::Float(text.parse().ok()?) } else { Tok::Int(text.parse().ok()?) });
+            out.push(if float {
+                Tok::Float(text.parse().ok()?)
+            } else {
+                Tok::Int(text.parse().ok()?)
+            });
         } else if c == b'"' {
             let mut s = String::new();
             i += 1;
@@ -222,8 +233,18 @@ enum Node {
 /// Functions the native evaluator knows; anything else goes to rhai.
 const NATIVE_FUNCS: [&str; 3] = ["blank", "len", "is_empty"];
 const NATIVE_METHODS: [&str; 12] = [
-    "len", "is_empty", "starts_with", "ends_with", "contains", "to_upper", "to_lower", "all", "some",
-    "sub_string", "to_string", "index_of",
+    "len",
+    "is_empty",
+    "starts_with",
+    "ends_with",
+    "contains",
+    "to_upper",
+    "to_lower",
+    "all",
+    "some",
+    "sub_string",
+    "to_string",
+    "index_of",
 ];
 const KEYWORDS: [&str; 16] = [
     "let", "const", "if", "else", "loop", "while", "for", "do", "until", "fn", "return", "switch",
@@ -275,7 +296,9 @@ impl Parser<'_> {
         let mut node = self.primary()?;
         loop {
             if self.eat(".") {
-                let Some(Tok::Ident(name)) = self.next() else { return None };
+                let Some(Tok::Ident(name)) = self.next() else {
+                    return None;
+                };
                 if self.eat("(") {
                     if !NATIVE_METHODS.contains(&name.as_str()) {
                         return None;
@@ -302,7 +325,11 @@ impl Parser<'_> {
             return Some(args);
         }
         loop {
-            args.push(if self.eat("|") { self.lambda()? } else { self.expr(0)? });
+            args.push(if self.eat("|") {
+                self.lambda()?
+            } else {
+                self.expr(0)?
+            });
             if self.eat(")") {
                 return Some(args);
             }
@@ -312,7 +339,9 @@ impl Parser<'_> {
         }
     }
     fn lambda(&mut self) -> Option<Node> {
-        let Some(Tok::Ident(param)) = self.next() else { return None };
+        let Some(Tok::Ident(param)) = self.next() else {
+            return None;
+        };
         if !self.eat("|") {
             return None;
         }
@@ -373,7 +402,9 @@ impl Parser<'_> {
                 "false" => Node::Lit(Value::Bool(false)),
                 _ if KEYWORDS.contains(&name.as_str()) => return None,
                 _ if self.eat("(") => {
-                    if !NATIVE_FUNCS.contains(&name.as_str()) && !self.externals.contains(&name.as_str()) {
+                    if !NATIVE_FUNCS.contains(&name.as_str())
+                        && !self.externals.contains(&name.as_str())
+                    {
                         return None;
                     }
                     Node::Call(name, self.args()?)
@@ -390,7 +421,11 @@ fn parse_native(src: &str, externals: &[&str]) -> Option<Node> {
     if toks.is_empty() {
         return None;
     }
-    let mut p = Parser { toks: &toks, pos: 0, externals };
+    let mut p = Parser {
+        toks: &toks,
+        pos: 0,
+        externals,
+    };
     let node = p.expr(0)?;
     (p.pos == toks.len()).then_some(node)
 }
@@ -434,7 +469,9 @@ fn num(v: &Value) -> Option<Num> {
 }
 
 fn float_value(f: f64) -> Result<Value> {
-    Number::from_f64(f).map(Value::Number).ok_or_else(|| EvalError(format!("arithmetic gave {f}, not a number")))
+    Number::from_f64(f)
+        .map(Value::Number)
+        .ok_or_else(|| EvalError(format!("arithmetic gave {f}, not a number")))
 }
 
 /// Equality with rhai's meaning: numbers compare by value across integer and
@@ -444,7 +481,9 @@ pub fn values_equal(a: &Value, b: &Value) -> bool {
         (Some(Num::I(x)), Some(Num::I(y))) => x == y,
         (Some(x), Some(y)) => as_f64(&x) == as_f64(&y),
         _ => match (a, b) {
-            (Value::Array(x), Value::Array(y)) => x.len() == y.len() && x.iter().zip(y).all(|(p, q)| values_equal(p, q)),
+            (Value::Array(x), Value::Array(y)) => {
+                x.len() == y.len() && x.iter().zip(y).all(|(p, q)| values_equal(p, q))
+            }
             _ => a == b,
         },
     }
@@ -475,7 +514,9 @@ fn arith(op: Bin, a: &Value, b: &Value) -> Result<Value> {
         match (a, b) {
             (Value::String(x), _) => return Ok(Value::String(format!("{x}{}", to_text(b)))),
             (_, Value::String(y)) => return Ok(Value::String(format!("{}{y}", to_text(a)))),
-            (Value::Array(x), Value::Array(y)) => return Ok(Value::Array(x.iter().chain(y).cloned().collect())),
+            (Value::Array(x), Value::Array(y)) => {
+                return Ok(Value::Array(x.iter().chain(y).cloned().collect()))
+            }
             _ => {}
         }
     }
@@ -499,7 +540,8 @@ fn arith(op: Bin, a: &Value, b: &Value) -> Result<Value> {
                 Bin::Rem => x.checked_rem(y),
                 _ => None,
             };
-            r.map(Value::from).ok_or_else(|| EvalError(format!("integer overflow in {x} {} {y}", bin_symbol(op))))
+            r.map(Value::from)
+                .ok_or_else(|| EvalError(format!("integer overflow in {x} {} {y}", bin_symbol(op))))
         }
         (x, y) => {
             let (x, y) = (as_f64(&x), as_f64(&y));
@@ -541,7 +583,12 @@ fn compare(op: Bin, a: &Value, b: &Value) -> Result<bool> {
         _ => None,
     };
     let Some(ord) = ord else {
-        return err(format!("cannot compare {} with {} using '{}'", type_name(a), type_name(b), bin_symbol(op)));
+        return err(format!(
+            "cannot compare {} with {} using '{}'",
+            type_name(a),
+            type_name(b),
+            bin_symbol(op)
+        ));
     };
     Ok(match op {
         Bin::Lt => ord.is_lt(),
@@ -554,7 +601,10 @@ fn compare(op: Bin, a: &Value, b: &Value) -> Result<bool> {
 fn truth(v: &Value, what: &str) -> Result<bool> {
     match v {
         Value::Bool(b) => Ok(*b),
-        other => err(format!("{what} must be true or false, found {}", type_name(other))),
+        other => err(format!(
+            "{what} must be true or false, found {}",
+            type_name(other)
+        )),
     }
 }
 
@@ -582,14 +632,22 @@ fn eval<'v>(node: &'v Node, scope: &Scope<'v>) -> Result<Cow<'v, Value>> {
         Node::Not(e) => Cow::Owned(Value::Bool(!test_node(e, scope, "the operand of '!'")?)),
         Node::Neg(e) => Cow::Owned(arith(Bin::Sub, &Value::from(0), eval(e, scope)?.as_ref())?),
         Node::Binary(op, l, r) => Cow::Owned(binary(*op, l, r, scope)?),
-        Node::Array(items) => {
-            Cow::Owned(Value::Array(items.iter().map(|n| eval(n, scope).map(Cow::into_owned)).collect::<Result<_>>()?))
-        }
+        Node::Array(items) => Cow::Owned(Value::Array(
+            items
+                .iter()
+                .map(|n| eval(n, scope).map(Cow::into_owned))
+                .collect::<Result<_>>()?,
+        )),
         Node::Map(entries) => Cow::Owned(Value::Object(
-            entries.iter().map(|(k, n)| Ok((k.clone(), eval(n, scope)?.into_owned()))).collect::<Result<_>>()?,
+            entries
+                .iter()
+                .map(|(k, n)| Ok((k.clone(), eval(n, scope)?.into_owned())))
+                .collect::<Result<_>>()?,
         )),
         Node::Call(name, args) => Cow::Owned(call(name, args, scope)?),
-        Node::Method(obj, name, args) => Cow::Owned(method(eval(obj, scope)?.as_ref(), name, args, scope)?),
+        Node::Method(obj, name, args) => {
+            Cow::Owned(method(eval(obj, scope)?.as_ref(), name, args, scope)?)
+        }
         Node::Lambda(..) => return err("a closure can only be an argument of all() or some()"),
     })
 }
@@ -610,14 +668,23 @@ fn field<'v>(v: &'v Value, name: &str) -> Result<&'v Value> {
 fn index<'v>(v: &'v Value, i: &Value) -> Result<&'v Value> {
     match (v, i) {
         (Value::Array(a), Value::Number(n)) => {
-            let Some(k) = n.as_i64() else { return err("an index must be a whole number") };
+            let Some(k) = n.as_i64() else {
+                return err("an index must be a whole number");
+            };
             let pos = if k < 0 { a.len() as i64 + k } else { k };
-            a.get(pos as usize)
-                .filter(|_| pos >= 0)
-                .ok_or_else(|| EvalError(format!("index {k} is out of bounds for an array of {}", a.len())))
+            a.get(pos as usize).filter(|_| pos >= 0).ok_or_else(|| {
+                EvalError(format!(
+                    "index {k} is out of bounds for an array of {}",
+                    a.len()
+                ))
+            })
         }
         (Value::Object(m), Value::String(k)) => Ok(m.get(k).unwrap_or(&NULL)),
-        (other, i) => err(format!("cannot index {} with {}", type_name(other), type_name(i))),
+        (other, i) => err(format!(
+            "cannot index {} with {}",
+            type_name(other),
+            type_name(i)
+        )),
     }
 }
 
@@ -656,19 +723,29 @@ fn contains(hay: &Value, needle: &Value) -> Result<bool> {
         (Value::Array(items), n) => Ok(items.iter().any(|i| values_equal(i, n))),
         (Value::String(s), Value::String(n)) => Ok(s.contains(n.as_str())),
         (Value::Object(m), Value::String(k)) => Ok(m.contains_key(k)),
-        (h, n) => err(format!("cannot look for {} in {}", type_name(n), type_name(h))),
+        (h, n) => err(format!(
+            "cannot look for {} in {}",
+            type_name(n),
+            type_name(h)
+        )),
     }
 }
 
 fn call(name: &str, args: &[Node], scope: &Scope) -> Result<Value> {
-    let vals: Vec<Value> = args.iter().map(|a| eval(a, scope).map(Cow::into_owned)).collect::<Result<_>>()?;
+    let vals: Vec<Value> = args
+        .iter()
+        .map(|a| eval(a, scope).map(Cow::into_owned))
+        .collect::<Result<_>>()?;
     match (name, vals.as_slice()) {
         ("blank", [v]) => Ok(Value::Bool(is_blank(v))),
         ("len", [v]) => len(v),
-        ("is_empty", [v]) => Ok(Value::Bool(len(v)? == Value::from(0))),
+        ("is_empty", [v]) => Ok(Value::Bool(len(v)? == 0)),
         _ => match scope.calls.and_then(|c| c.call(name, &vals)) {
             Some(r) => r,
-            None => err(format!("no function {name}() taking {} argument(s)", vals.len())),
+            None => err(format!(
+                "no function {name}() taking {} argument(s)",
+                vals.len()
+            )),
         },
     }
 }
@@ -688,7 +765,12 @@ fn method(obj: &Value, name: &str, args: &[Node], scope: &Scope) -> Result<Value
         for item in items {
             let inner = Scope {
                 record: scope.record,
-                vars: scope.vars.iter().copied().chain([(param.as_str(), item)]).collect(),
+                vars: scope
+                    .vars
+                    .iter()
+                    .copied()
+                    .chain([(param.as_str(), item)])
+                    .collect(),
                 outer: scope.outer,
                 calls: scope.calls,
             };
@@ -699,26 +781,42 @@ fn method(obj: &Value, name: &str, args: &[Node], scope: &Scope) -> Result<Value
         }
         return Ok(Value::Bool(want_all));
     }
-    let vals: Vec<Value> = args.iter().map(|a| eval(a, scope).map(Cow::into_owned)).collect::<Result<_>>()?;
+    let vals: Vec<Value> = args
+        .iter()
+        .map(|a| eval(a, scope).map(Cow::into_owned))
+        .collect::<Result<_>>()?;
     match (obj, name, vals.as_slice()) {
         (v, "len", []) => len(v),
-        (v, "is_empty", []) => Ok(Value::Bool(len(v)? == Value::from(0))),
+        (v, "is_empty", []) => Ok(Value::Bool(len(v)? == 0)),
         (v, "to_string", []) => Ok(Value::String(to_text(v).into_owned())),
-        (Value::String(s), "starts_with", [Value::String(p)]) => Ok(Value::Bool(s.starts_with(p.as_str()))),
-        (Value::String(s), "ends_with", [Value::String(p)]) => Ok(Value::Bool(s.ends_with(p.as_str()))),
+        (Value::String(s), "starts_with", [Value::String(p)]) => {
+            Ok(Value::Bool(s.starts_with(p.as_str())))
+        }
+        (Value::String(s), "ends_with", [Value::String(p)]) => {
+            Ok(Value::Bool(s.ends_with(p.as_str())))
+        }
         (Value::String(s), "to_upper", []) => Ok(Value::String(s.to_uppercase())),
         (Value::String(s), "to_lower", []) => Ok(Value::String(s.to_lowercase())),
-        (Value::String(s), "index_of", [Value::String(p)]) => {
-            Ok(Value::from(s.find(p.as_str()).map(|b| char_len(&s[..b])).unwrap_or(-1)))
-        }
+        (Value::String(s), "index_of", [Value::String(p)]) => Ok(Value::from(
+            s.find(p.as_str()).map(|b| char_len(&s[..b])).unwrap_or(-1),
+        )),
         (Value::String(s), "sub_string", [start, count]) => {
             let (Some(start), Some(count)) = (start.as_i64(), count.as_i64()) else {
                 return err("sub_string takes two whole numbers");
             };
-            Ok(Value::String(s.chars().skip(start.max(0) as usize).take(count.max(0) as usize).collect()))
+            Ok(Value::String(
+                s.chars()
+                    .skip(start.max(0) as usize)
+                    .take(count.max(0) as usize)
+                    .collect(),
+            ))
         }
         (h, "contains", [n]) => contains(h, n).map(Value::Bool),
-        (v, _, _) => err(format!("{} has no method {name}() taking {} argument(s)", type_name(v), vals.len())),
+        (v, _, _) => err(format!(
+            "{} has no method {name}() taking {} argument(s)",
+            type_name(v),
+            vals.len()
+        )),
     }
 }
 
@@ -765,7 +863,9 @@ pub struct Sandbox {
 
 impl fmt::Debug for Sandbox {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Sandbox").field("limits", &self.limits).finish()
+        f.debug_struct("Sandbox")
+            .field("limits", &self.limits)
+            .finish()
     }
 }
 
@@ -783,7 +883,10 @@ impl Sandbox {
 
     /// A sandbox whose scripts can also call `lookup`, `has_lookup` and
     /// `table` (answered by `calls`).
-    pub fn with_calls(limits: Limits, calls: Option<Arc<dyn ExternalCalls + Send + Sync>>) -> Sandbox {
+    pub fn with_calls(
+        limits: Limits,
+        calls: Option<Arc<dyn ExternalCalls + Send + Sync>>,
+    ) -> Sandbox {
         use rhai::packages::Package;
         // `new_raw` has no module resolver and no print/debug output;
         // `Engine::new()` would let a script import files and write to stdout.
@@ -801,7 +904,11 @@ impl Sandbox {
             .set_max_functions(64);
         engine.set_optimization_level(rhai::OptimizationLevel::Simple);
         engine.register_fn("blank", |v: rhai::Dynamic| -> bool {
-            v.is_unit() || v.clone().into_immutable_string().map(|s| s.trim().is_empty()).unwrap_or(false)
+            v.is_unit()
+                || v.clone()
+                    .into_immutable_string()
+                    .map(|s| s.trim().is_empty())
+                    .unwrap_or(false)
         });
         if let Some(calls) = calls {
             for (name, arity) in [("lookup", 2), ("has_lookup", 2), ("table", 2)] {
@@ -809,7 +916,7 @@ impl Sandbox {
                 let f = move |a: rhai::Dynamic, b: rhai::Dynamic| -> std::result::Result<rhai::Dynamic, Box<rhai::EvalAltResult>> {
                     let args: Vec<Value> = [a, b]
                         .iter()
-                        .map(|d| rhai::serde::from_dynamic::<Value>(d))
+                        .map(rhai::serde::from_dynamic::<Value>)
                         .collect::<std::result::Result<_, _>>()?;
                     match calls.call(name, &args) {
                         Some(Ok(v)) => rhai::serde::to_dynamic(&v),
@@ -821,7 +928,10 @@ impl Sandbox {
                 engine.register_fn(name, f);
             }
         }
-        Sandbox { engine: Arc::new(engine), limits }
+        Sandbox {
+            engine: Arc::new(engine),
+            limits,
+        }
     }
 
     /// The limits in force.
@@ -842,26 +952,46 @@ pub struct Expr {
 #[derive(Clone)]
 enum Kind {
     Native(Node),
-    Script { ast: Arc<rhai::AST>, sandbox: Sandbox, idents: Vec<String> },
+    Script {
+        ast: Arc<rhai::AST>,
+        sandbox: Sandbox,
+        idents: Vec<String>,
+    },
 }
 
 impl fmt::Debug for Expr {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Expr({:?}, {})", self.source, if self.is_native() { "native" } else { "rhai" })
+        write!(
+            f,
+            "Expr({:?}, {})",
+            self.source,
+            if self.is_native() { "native" } else { "rhai" }
+        )
     }
 }
 
 impl Expr {
     /// Compile `source`. `externals` names the functions that [`ExternalCalls`]
     /// answers (`table`, `lookup`); they may appear in native expressions.
-    pub fn compile(source: &str, sandbox: &Sandbox, externals: &[&str]) -> std::result::Result<Expr, String> {
+    pub fn compile(
+        source: &str,
+        sandbox: &Sandbox,
+        externals: &[&str],
+    ) -> std::result::Result<Expr, String> {
         if let Some(node) = parse_native(source, externals) {
-            return Ok(Expr { source: source.to_string(), kind: Kind::Native(node) });
+            return Ok(Expr {
+                source: source.to_string(),
+                kind: Kind::Native(node),
+            });
         }
         let ast = sandbox.engine.compile(source).map_err(|e| e.to_string())?;
         Ok(Expr {
             source: source.to_string(),
-            kind: Kind::Script { ast: Arc::new(ast), sandbox: sandbox.clone(), idents: identifiers(source) },
+            kind: Kind::Script {
+                ast: Arc::new(ast),
+                sandbox: sandbox.clone(),
+                idents: identifiers(source),
+            },
         })
     }
 
@@ -884,21 +1014,27 @@ impl Expr {
                     out.push(v.clone());
                     true
                 }
-                Node::Field(o, f) => walk(o, out) && {
-                    out.push(f.clone());
-                    true
-                },
-                Node::Index(o, i) => match &**i {
-                    Node::Lit(Value::Number(n)) if n.is_u64() => walk(o, out) && {
-                        out.push(n.to_string());
+                Node::Field(o, f) => {
+                    walk(o, out) && {
+                        out.push(f.clone());
                         true
-                    },
+                    }
+                }
+                Node::Index(o, i) => match &**i {
+                    Node::Lit(Value::Number(n)) if n.is_u64() => {
+                        walk(o, out) && {
+                            out.push(n.to_string());
+                            true
+                        }
+                    }
                     _ => false,
                 },
                 _ => false,
             }
         }
-        let Kind::Native(n) = &self.kind else { return None };
+        let Kind::Native(n) = &self.kind else {
+            return None;
+        };
         let mut out = Vec::new();
         walk(n, &mut out).then_some(out)
     }
@@ -907,7 +1043,11 @@ impl Expr {
     pub fn eval(&self, scope: &Scope) -> Result<Value> {
         match &self.kind {
             Kind::Native(node) => eval(node, scope).map(Cow::into_owned),
-            Kind::Script { ast, sandbox, idents } => run_script(ast, sandbox, idents, scope),
+            Kind::Script {
+                ast,
+                sandbox,
+                idents,
+            } => run_script(ast, sandbox, idents, scope),
         }
     }
 
@@ -947,7 +1087,11 @@ fn identifiers(src: &str) -> Vec<String> {
             }
             let word = &src[s..i];
             let next = src[i..].trim_start().chars().next();
-            if prev != b'.' && next != Some('(') && !KEYWORDS.contains(&word) && !["true", "false", "this", "in"].contains(&word) {
+            if prev != b'.'
+                && next != Some('(')
+                && !KEYWORDS.contains(&word)
+                && !["true", "false", "this", "in"].contains(&word)
+            {
                 out.insert(word.to_string());
             }
             prev = b'a';
@@ -961,7 +1105,12 @@ fn identifiers(src: &str) -> Vec<String> {
     out.into_iter().collect()
 }
 
-fn run_script(ast: &rhai::AST, sandbox: &Sandbox, idents: &[String], scope: &Scope) -> Result<Value> {
+fn run_script(
+    ast: &rhai::AST,
+    sandbox: &Sandbox,
+    idents: &[String],
+    scope: &Scope,
+) -> Result<Value> {
     let mut rscope = rhai::Scope::new();
     for name in idents {
         let v = scope.get(name).unwrap_or(&NULL);
@@ -970,8 +1119,12 @@ fn run_script(ast: &rhai::AST, sandbox: &Sandbox, idents: &[String], scope: &Sco
         // in the first record's value.
         rscope.push_dynamic(name.clone(), d);
     }
-    let out: rhai::Dynamic = sandbox.engine.eval_ast_with_scope(&mut rscope, ast).map_err(|e| describe(&e, sandbox))?;
-    rhai::serde::from_dynamic::<Value>(&out).map_err(|e| EvalError(format!("the result cannot be used: {e}")))
+    let out: rhai::Dynamic = sandbox
+        .engine
+        .eval_ast_with_scope(&mut rscope, ast)
+        .map_err(|e| describe(&e, sandbox))?;
+    rhai::serde::from_dynamic::<Value>(&out)
+        .map_err(|e| EvalError(format!("the result cannot be used: {e}")))
 }
 
 fn describe(e: &rhai::EvalAltResult, sandbox: &Sandbox) -> EvalError {
@@ -1012,9 +1165,18 @@ mod tests {
             "!blank(Ship_Name) && Ship_To_Code in [\"D\", \"J\"]",
             "activities[0].team.name",
         ] {
-            assert!(Expr::compile(src, &Sandbox::default(), &[]).unwrap().is_native(), "{src}");
+            assert!(
+                Expr::compile(src, &Sandbox::default(), &[])
+                    .unwrap()
+                    .is_native(),
+                "{src}"
+            );
         }
-        assert!(!Expr::compile("if a { 1 } else { 2 }", &Sandbox::default(), &[]).unwrap().is_native());
+        assert!(
+            !Expr::compile("if a { 1 } else { 2 }", &Sandbox::default(), &[])
+                .unwrap()
+                .is_native()
+        );
     }
 
     #[test]
@@ -1043,7 +1205,10 @@ mod tests {
             let e = Expr::compile(&format!("{{ {src} }}"), &Sandbox::default(), &[]).unwrap();
             assert!(!e.is_native());
             let script = e.eval(&Scope::of(rec.as_object())).unwrap();
-            assert!(values_equal(&native, &script), "{src}: native {native} vs rhai {script}");
+            assert!(
+                values_equal(&native, &script),
+                "{src}: native {native} vs rhai {script}"
+            );
         }
     }
 
@@ -1066,9 +1231,11 @@ mod tests {
 
     #[test]
     fn no_file_or_module_access() {
-        assert!(Expr::compile("import \"x\" as y; 1", &Sandbox::default(), &[])
-            .and_then(|e| e.eval(&Scope::of(None)).map_err(|e| e.0))
-            .is_err());
+        assert!(
+            Expr::compile("import \"x\" as y; 1", &Sandbox::default(), &[])
+                .and_then(|e| e.eval(&Scope::of(None)).map_err(|e| e.0))
+                .is_err()
+        );
     }
 
     #[test]

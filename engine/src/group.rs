@@ -15,5 +15,8 @@ pub fn csv_units(
     _reader: Box<dyn BufRead + '_>,
     _unit: impl FnMut(Vec<InputRef>, Vec<Value>) -> Result<(), ConvertError>,
 ) -> Result<(), ConvertError> {
-    Err(ConvertError::Read(name.to_string(), std::io::Error::other("CSV input is not supported yet")))
+    Err(ConvertError::Read(
+        name.to_string(),
+        std::io::Error::other("CSV input is not supported yet"),
+    ))
 }

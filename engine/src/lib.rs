@@ -15,7 +15,7 @@
 //! let record = serde_json::json!({"order_request_id": "ORQ-1"});
 //! match mapping.transform(&record, &params) {
 //!     Ok(outcome) => println!("{:?}", outcome),
-//!     Err(e) => eprintln!("{e}"),
+//!     Err(problems) => eprintln!("params: {}", problems.join("; ")),
 //! }
 //! ```
 #![deny(missing_docs)]
@@ -33,12 +33,12 @@ pub mod mapping;
 pub mod params;
 pub mod project;
 pub mod read;
+pub mod registry;
 pub mod render;
 pub mod report;
 pub mod rules;
-pub mod select;
-pub mod registry;
 pub mod schema;
+pub mod select;
 pub mod table;
 pub mod testing;
 pub mod validate;

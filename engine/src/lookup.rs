@@ -24,7 +24,12 @@ pub struct Lookup {
 }
 
 impl Lookup {
-    pub(crate) fn load(file: &Path, name: &str, node: &Node, diags: &mut Diagnostics) -> Option<Lookup> {
+    pub(crate) fn load(
+        file: &Path,
+        name: &str,
+        node: &Node,
+        diags: &mut Diagnostics,
+    ) -> Option<Lookup> {
         let what = format!("lookup '{name}'");
         let mut f = Fields::new(file, node, &what, diags)?;
         let csv_file = f.take("file");
@@ -48,17 +53,36 @@ impl Lookup {
             let mut reader = match csv::Reader::from_path(&path) {
                 Ok(r) => r,
                 Err(e) => {
-                    diags.push(Diagnostic::error(at, "lookup-file", format!("cannot read lookup file {}: {e}", path.display())));
+                    diags.push(Diagnostic::error(
+                        at,
+                        "lookup-file",
+                        format!("cannot read lookup file {}: {e}", path.display()),
+                    ));
                     return None;
                 }
             };
-            let headers: Vec<String> = reader.headers().map(|h| h.iter().map(str::to_string).collect()).unwrap_or_default();
+            let headers: Vec<String> = reader
+                .headers()
+                .map(|h| h.iter().map(str::to_string).collect())
+                .unwrap_or_default();
             let Some(key) = key else {
-                diags.push(Diagnostic::error(at, "missing-key", format!("{what} needs `key`: the column to look up by")));
+                diags.push(Diagnostic::error(
+                    at,
+                    "missing-key",
+                    format!("{what} needs `key`: the column to look up by"),
+                ));
                 return None;
             };
             let Some(key_col) = headers.iter().position(|h| *h == key) else {
-                diags.push(Diagnostic::error(at, "lookup-column", format!("{} has no column '{key}' (columns: {})", rel, headers.join(", "))));
+                diags.push(Diagnostic::error(
+                    at,
+                    "lookup-column",
+                    format!(
+                        "{} has no column '{key}' (columns: {})",
+                        rel,
+                        headers.join(", ")
+                    ),
+                ));
                 return None;
             };
             let columns: Vec<String> = match value.map(|v| (v.as_seq(), v.scalar_text())) {
@@ -74,7 +98,11 @@ impl Lookup {
                     None => diags.push(Diagnostic::error(
                         span(file, value.unwrap_or(csv_node)),
                         "lookup-column",
-                        format!("{} has no column '{c}' (columns: {})", rel, headers.join(", ")),
+                        format!(
+                            "{} has no column '{c}' (columns: {})",
+                            rel,
+                            headers.join(", ")
+                        ),
                     )),
                 }
             }
@@ -82,28 +110,57 @@ impl Lookup {
                 let row = match row {
                     Ok(r) => r,
                     Err(e) => {
-                        diags.push(Diagnostic::error(span(file, csv_node), "lookup-file", format!("{rel} row {}: {e}", n + 2)));
+                        diags.push(Diagnostic::error(
+                            span(file, csv_node),
+                            "lookup-file",
+                            format!("{rel} row {}: {e}", n + 2),
+                        ));
                         continue;
                     }
                 };
                 let k = row.get(key_col).unwrap_or_default().to_string();
                 let v = if single {
-                    Value::String(idx.first().and_then(|(_, i)| row.get(*i)).unwrap_or_default().to_string())
+                    Value::String(
+                        idx.first()
+                            .and_then(|(_, i)| row.get(*i))
+                            .unwrap_or_default()
+                            .to_string(),
+                    )
                 } else {
-                    Value::Object(idx.iter().map(|(c, i)| (c.clone(), Value::String(row.get(*i).unwrap_or_default().to_string()))).collect::<Map<_, _>>())
+                    Value::Object(
+                        idx.iter()
+                            .map(|(c, i)| {
+                                (
+                                    c.clone(),
+                                    Value::String(row.get(*i).unwrap_or_default().to_string()),
+                                )
+                            })
+                            .collect::<Map<_, _>>(),
+                    )
                 };
                 entries.insert(k, v);
             }
         } else {
-            diags.push(Diagnostic::error(span(file, node), "missing-key", format!("{what} needs `file:` (a CSV beside the mapping) or `map:` (inline)")));
+            diags.push(Diagnostic::error(
+                span(file, node),
+                "missing-key",
+                format!("{what} needs `file:` (a CSV beside the mapping) or `map:` (inline)"),
+            ));
             return None;
         }
-        Some(Lookup { name: name.to_string(), entries, default, source })
+        Some(Lookup {
+            name: name.to_string(),
+            entries,
+            default,
+            source,
+        })
     }
 
     /// The value for `key`: the entry, else the default, else `None`.
     pub fn get(&self, key: &Value) -> Option<&Value> {
-        self.entries.get(to_text(key).as_ref()).or(self.default.as_ref())
+        self.entries
+            .get(to_text(key).as_ref())
+            .or(self.default.as_ref())
     }
 
     /// True when `key` has an entry of its own (not the default).

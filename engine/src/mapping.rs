@@ -10,7 +10,9 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-use crate::build::{build_record, render_template, BuildError, Compiler, Data, Env, FieldSpec, Source};
+use crate::build::{
+    build_record, render_template, BuildError, Compiler, Data, Env, FieldSpec, Source,
+};
 use crate::check::{check_record_at, Path as CheckPath, Violation};
 use crate::diag::{Diagnostic, Diagnostics, Severity, Span};
 use crate::expr::{Expr, Limits, Sandbox, Scope};
@@ -101,7 +103,11 @@ impl Mapping {
     /// Load and compile with an explicit schema registry.
     pub fn from_path_with(path: &Path, registry: &Registry) -> Result<Mapping, Diagnostics> {
         let text = std::fs::read_to_string(path).map_err(|e| {
-            Diagnostics(vec![Diagnostic::error(Span::file(path), "unreadable", format!("cannot read the mapping: {e}"))])
+            Diagnostics(vec![Diagnostic::error(
+                Span::file(path),
+                "unreadable",
+                format!("cannot read the mapping: {e}"),
+            )])
         })?;
         Mapping::from_str(path, &text, registry)
     }
@@ -120,8 +126,17 @@ impl Mapping {
     /// Resolve params once for a run: typed, required ones present, no unknown names.
     pub fn prepare(&self, params: &Params) -> Result<Prepared<'_>, Vec<String>> {
         let values = params.resolve(&self.params)?;
-        let secrets = self.params.iter().filter(|p| p.secret).map(|p| p.name.clone()).collect();
-        Ok(Prepared { mapping: self, params: values, secrets })
+        let secrets = self
+            .params
+            .iter()
+            .filter(|p| p.secret)
+            .map(|p| p.name.clone())
+            .collect();
+        Ok(Prepared {
+            mapping: self,
+            params: values,
+            secrets,
+        })
     }
 
     /// Transform one record (resolving params each call; use [`Mapping::prepare`] for batches).
@@ -131,7 +146,11 @@ impl Mapping {
 
     /// The names of params that are secret.
     pub fn secret_params(&self) -> Vec<&str> {
-        self.params.iter().filter(|p| p.secret).map(|p| p.name.as_str()).collect()
+        self.params
+            .iter()
+            .filter(|p| p.secret)
+            .map(|p| p.name.as_str())
+            .collect()
     }
 }
 
@@ -153,7 +172,10 @@ impl Prepared<'_> {
             return Outcome::Rejected(vec![Violation {
                 rule: "not-a-record".into(),
                 path: String::new(),
-                message: format!("expected a record (a JSON object), found {}", crate::expr::type_name(record)),
+                message: format!(
+                    "expected a record (a JSON object), found {}",
+                    crate::expr::type_name(record)
+                ),
                 severity: Severity::Error,
             }]);
         };
@@ -171,7 +193,8 @@ impl Prepared<'_> {
         match first_skip(&m.skips, &env.scope) {
             Ok(Some(skip)) => {
                 let reason = if skip.templated {
-                    render_template(&skip.reason, &env, None).unwrap_or_else(|e| format!("skipped (reason did not render: {e})"))
+                    render_template(&skip.reason, &env, None)
+                        .unwrap_or_else(|e| format!("skipped (reason did not render: {e})"))
                 } else {
                     skip.reason.clone()
                 };
@@ -196,7 +219,17 @@ impl Prepared<'_> {
                 if errors.iter().any(|e| e.severity == Severity::Error) {
                     return Outcome::Rejected(errors);
                 }
-                let tried: Vec<String> = m.routes.iter().map(|r| format!("{} (when {})", r.name, r.when.as_ref().map(|w| w.source()).unwrap_or("always"))).collect();
+                let tried: Vec<String> = m
+                    .routes
+                    .iter()
+                    .map(|r| {
+                        format!(
+                            "{} (when {})",
+                            r.name,
+                            r.when.as_ref().map(|w| w.source()).unwrap_or("always")
+                        )
+                    })
+                    .collect();
                 return Outcome::Skipped(format!("no route matches: {}", tried.join("; ")));
             }
             Err(e) => {
@@ -210,22 +243,41 @@ impl Prepared<'_> {
         }
         let mut build_errors: Vec<BuildError> = Vec::new();
         let built = Value::Object(build_record(&route.record, &env, "", &mut build_errors));
-        errors.extend(build_errors.into_iter().map(|b| Violation { rule: b.rule, path: b.path, message: b.message, severity: Severity::Error }));
+        errors.extend(build_errors.into_iter().map(|b| Violation {
+            rule: b.rule,
+            path: b.path,
+            message: b.message,
+            severity: Severity::Error,
+        }));
         if errors.iter().any(|e| e.severity == Severity::Error) {
             return Outcome::Rejected(errors);
         }
         let mut target_findings = Vec::new();
-        check_record_at(&route.target, &built, &CheckPath::json(""), &mut target_findings);
+        check_record_at(
+            &route.target,
+            &built,
+            &CheckPath::json(""),
+            &mut target_findings,
+        );
         errors.extend(target_findings);
         if errors.iter().any(|e| e.severity == Severity::Error) {
             return Outcome::Rejected(errors);
         }
-        Outcome::Accepted { route: route.name.clone(), record: built, warnings: errors }
+        Outcome::Accepted {
+            route: route.name.clone(),
+            record: built,
+            warnings: errors,
+        }
     }
 
     fn route(&self, env: &Env) -> Result<Option<&Route>, Violation> {
         for r in &self.mapping.routes {
-            match r.when.as_ref().map(|w| w.test(&env.scope)).unwrap_or(Ok(true)) {
+            match r
+                .when
+                .as_ref()
+                .map(|w| w.test(&env.scope))
+                .unwrap_or(Ok(true))
+            {
                 Ok(true) => return Ok(Some(r)),
                 Ok(false) => {}
                 Err(e) => return Err(violation("route", "", format!("route {}: {e}", r.name))),
@@ -236,25 +288,46 @@ impl Prepared<'_> {
 }
 
 fn violation(rule: &str, path: &str, message: String) -> Violation {
-    Violation { rule: rule.to_string(), path: path.to_string(), message, severity: Severity::Error }
+    Violation {
+        rule: rule.to_string(),
+        path: path.to_string(),
+        message,
+        severity: Severity::Error,
+    }
 }
 
 // ---------------------------------------------------------------- loading
 
 fn load(file: &Path, root: &Node, registry: &Registry, diags: &mut Diagnostics) -> Option<Mapping> {
     let mut f = Fields::new(file, root, "a mapping file", diags)?;
-    let name = f.take("mapping").and_then(Node::scalar_text).unwrap_or_default();
-    let doc = f.take("doc").and_then(Node::scalar_text).unwrap_or_default();
+    let name = f
+        .take("mapping")
+        .and_then(Node::scalar_text)
+        .unwrap_or_default();
+    let doc = f
+        .take("doc")
+        .and_then(Node::scalar_text)
+        .unwrap_or_default();
     let source_node = f.take("source");
     let source = source_node.and_then(|n| schema(file, n, registry, diags));
     let target_node = f.take("target");
     let mut params = Vec::new();
     for (k, v) in f.take("params").and_then(Node::as_map).unwrap_or(&[]) {
-        params.extend(ParamSpec::load(file, &k.scalar_text().unwrap_or_default(), v, diags));
+        params.extend(ParamSpec::load(
+            file,
+            &k.scalar_text().unwrap_or_default(),
+            v,
+            diags,
+        ));
     }
     let mut data = Data::default();
     for (k, v) in f.take("lookups").and_then(Node::as_map).unwrap_or(&[]) {
-        data.lookups.extend(Lookup::load(file, &k.scalar_text().unwrap_or_default(), v, diags));
+        data.lookups.extend(Lookup::load(
+            file,
+            &k.scalar_text().unwrap_or_default(),
+            v,
+            diags,
+        ));
     }
     for (k, v) in f.take("tables").and_then(Node::as_map).unwrap_or(&[]) {
         if let Some(t) = Table::load(file, &k.scalar_text().unwrap_or_default(), v, diags) {
@@ -275,21 +348,43 @@ fn load(file: &Path, root: &Node, registry: &Registry, diags: &mut Diagnostics) 
     let mut templates = minijinja::Environment::new();
     templates.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
     templates.set_auto_escape_callback(|_| minijinja::AutoEscape::None);
-    let sandbox = Sandbox::with_calls(Limits::default(), Some(data.clone() as Arc<dyn crate::expr::ExternalCalls + Send + Sync>));
-    let mut c = Compiler { file, diags, sandbox, data: &data, templates: &mut templates, externals: vec!["lookup", "has_lookup", "table"] };
-    let select = f.take("select").and_then(|n| match Selector::new(&n.scalar_text().unwrap_or_default()) {
-        Ok(s) => Some(s),
-        Err(e) => {
-            c.diags.push(Diagnostic::error(span(file, n), "bad-path", format!("select is not a JSONPath: {e}")));
-            None
-        }
-    });
+    let sandbox = Sandbox::with_calls(
+        Limits::default(),
+        Some(data.clone() as Arc<dyn crate::expr::ExternalCalls + Send + Sync>),
+    );
+    let mut c = Compiler {
+        file,
+        diags,
+        sandbox,
+        data: &data,
+        templates: &mut templates,
+        externals: vec!["lookup", "has_lookup", "table"],
+    };
+    let select =
+        f.take("select").and_then(
+            |n| match Selector::new(&n.scalar_text().unwrap_or_default()) {
+                Ok(s) => Some(s),
+                Err(e) => {
+                    c.diags.push(Diagnostic::error(
+                        span(file, n),
+                        "bad-path",
+                        format!("select is not a JSONPath: {e}"),
+                    ));
+                    None
+                }
+            },
+        );
     let mut skips = Vec::new();
     if let Some(w) = f.take("where") {
         if let Some(e) = c.expr(w) {
             let reason = format!("where {} is false", e.source());
-            let negated = Expr::compile(&format!("!({})", e.source()), &c.sandbox, &c.externals).ok();
-            skips.extend(negated.map(|n| Skip { when: n, reason, templated: false }));
+            let negated =
+                Expr::compile(&format!("!({})", e.source()), &c.sandbox, &c.externals).ok();
+            skips.extend(negated.map(|n| Skip {
+                when: n,
+                reason,
+                templated: false,
+            }));
         }
     }
     for s in f.take("skip").and_then(Node::as_seq).unwrap_or(&[]) {
@@ -304,29 +399,61 @@ fn load(file: &Path, root: &Node, registry: &Registry, diags: &mut Diagnostics) 
                 let templated = text.contains("{{");
                 if templated {
                     if let Err(e) = c.templates.add_template_owned(tname.clone(), text.clone()) {
-                        c.diags.push(Diagnostic::error(span(file, r), "bad-template", format!("the reason does not compile: {e}")));
+                        c.diags.push(Diagnostic::error(
+                            span(file, r),
+                            "bad-template",
+                            format!("the reason does not compile: {e}"),
+                        ));
                     }
                 }
-                skips.push(Skip { when, reason: if templated { tname } else { text }, templated });
+                skips.push(Skip {
+                    when,
+                    reason: if templated { tname } else { text },
+                    templated,
+                });
             }
-            _ => c.diags.push(Diagnostic::error(span(file, s), "missing-key", "a skip needs `when:` and `reason:`")),
+            _ => c.diags.push(Diagnostic::error(
+                span(file, s),
+                "missing-key",
+                "a skip needs `when:` and `reason:`",
+            )),
         }
     }
     let mut rules = Vec::new();
     if let Some(n) = f.take("rules_from") {
         rules.extend(included_rules(&mut c, n));
     }
-    rules.extend(f.take("rules").map(|n| load_rules(&mut c, n)).unwrap_or_default());
-    let group_by = f.take("group_by").and_then(Node::as_seq).unwrap_or(&[]).iter().filter_map(|n| c.expr(n)).collect();
+    rules.extend(
+        f.take("rules")
+            .map(|n| load_rules(&mut c, n))
+            .unwrap_or_default(),
+    );
+    let group_by = f
+        .take("group_by")
+        .and_then(Node::as_seq)
+        .unwrap_or(&[])
+        .iter()
+        .filter_map(|n| c.expr(n))
+        .collect();
     let mut routes = Vec::new();
     if let Some(record) = f.take("record") {
         match &target {
             Some(t) => {
                 let fields = c.record(record);
-                check_fields(c.file, c.diags, t, t.record_type(), &fields, span(file, record));
-                routes.push(Route { name: name.clone(), when: None, target: t.clone(), rules: Vec::new(), record: fields });
+                check_fields(c.diags, t, t.record_type(), &fields, span(file, record));
+                routes.push(Route {
+                    name: name.clone(),
+                    when: None,
+                    target: t.clone(),
+                    rules: Vec::new(),
+                    record: fields,
+                });
             }
-            None if target_node.is_none() => c.diags.push(Diagnostic::error(span(file, record), "missing-key", "a mapping with `record:` needs `target:` (the target schema's name)")),
+            None if target_node.is_none() => c.diags.push(Diagnostic::error(
+                span(file, record),
+                "missing-key",
+                "a mapping with `record:` needs `target:` (the target schema's name)",
+            )),
             None => {}
         }
     }
@@ -336,15 +463,37 @@ fn load(file: &Path, root: &Node, registry: &Registry, diags: &mut Diagnostics) 
         }
     }
     if routes.is_empty() && !c.diags.has_errors() {
-        c.diags.push(Diagnostic::error(span(file, root), "missing-key", "a mapping needs `record:` (with `target:`) or `routes:`"));
+        c.diags.push(Diagnostic::error(
+            span(file, root),
+            "missing-key",
+            "a mapping needs `record:` (with `target:`) or `routes:`",
+        ));
     }
     let diags = c.diags;
     f.finish("a mapping file", diags);
     let _ = source_node;
-    Some(Mapping { name, doc, path: file.to_path_buf(), source, params, select, skips, rules, routes, group_by, data, templates })
+    Some(Mapping {
+        name,
+        doc,
+        path: file.to_path_buf(),
+        source,
+        params,
+        select,
+        skips,
+        rules,
+        routes,
+        group_by,
+        data,
+        templates,
+    })
 }
 
-fn schema(file: &Path, n: &Node, registry: &Registry, diags: &mut Diagnostics) -> Option<Arc<Schema>> {
+fn schema(
+    file: &Path,
+    n: &Node,
+    registry: &Registry,
+    diags: &mut Diagnostics,
+) -> Option<Arc<Schema>> {
     let name = n.scalar_text().unwrap_or_default();
     match registry.load(&name) {
         Ok(s) => Some(Arc::new(s)),
@@ -364,11 +513,22 @@ fn schema(file: &Path, n: &Node, registry: &Registry, diags: &mut Diagnostics) -
 /// Rules shared between mappings (`rules_from: ../shared/x.yaml`), so that
 /// one vendor's validation is written once, not copied into each mapping.
 fn included_rules(c: &mut Compiler, n: &Node) -> Vec<SourceRule> {
-    let inc = c.file.parent().unwrap_or(Path::new(".")).join(n.scalar_text().unwrap_or_default());
-    let node = match std::fs::read_to_string(&inc).map_err(|e| e.to_string()).and_then(|t| yaml::parse(&inc, &t).map_err(|d| d.to_string())) {
+    let inc = c
+        .file
+        .parent()
+        .unwrap_or(Path::new("."))
+        .join(n.scalar_text().unwrap_or_default());
+    let node = match std::fs::read_to_string(&inc)
+        .map_err(|e| e.to_string())
+        .and_then(|t| yaml::parse(&inc, &t).map_err(|d| d.to_string()))
+    {
         Ok(node) => node,
         Err(e) => {
-            c.diags.push(Diagnostic::error(span(c.file, n), "rules-from", format!("cannot load rules from {}: {e}", inc.display())));
+            c.diags.push(Diagnostic::error(
+                span(c.file, n),
+                "rules-from",
+                format!("cannot load rules from {}: {e}", inc.display()),
+            ));
             return Vec::new();
         }
     };
@@ -383,7 +543,11 @@ fn included_rules(c: &mut Compiler, n: &Node) -> Vec<SourceRule> {
     match node.get("rules") {
         Some(r) => load_rules(&mut ic, r),
         None => {
-            ic.diags.push(Diagnostic::error(span(&inc, &node), "missing-key", "a rules file needs `rules:`"));
+            ic.diags.push(Diagnostic::error(
+                span(&inc, &node),
+                "missing-key",
+                "a rules file needs `rules:`",
+            ));
             Vec::new()
         }
     }
@@ -392,7 +556,9 @@ fn included_rules(c: &mut Compiler, n: &Node) -> Vec<SourceRule> {
 fn load_rules(c: &mut Compiler, n: &Node) -> Vec<SourceRule> {
     let mut out = Vec::new();
     for r in n.as_seq().unwrap_or(&[]) {
-        let Some(mut f) = Fields::new(c.file, r, "a rule", c.diags) else { continue };
+        let Some(mut f) = Fields::new(c.file, r, "a rule", c.diags) else {
+            continue;
+        };
         let id = f.take("id").and_then(Node::scalar_text);
         let for_each = f.take("for_each").and_then(|n| c.expr(n));
         let when = f.take("when").and_then(|n| c.expr(n));
@@ -400,10 +566,17 @@ fn load_rules(c: &mut Compiler, n: &Node) -> Vec<SourceRule> {
         let field = f.take("field").and_then(Node::scalar_text);
         let message = f.take("message").and_then(|m| {
             let name = format!("rule:{}:{}", m.line, m.column);
-            match c.templates.add_template_owned(name.clone(), m.scalar_text().unwrap_or_default()) {
+            match c
+                .templates
+                .add_template_owned(name.clone(), m.scalar_text().unwrap_or_default())
+            {
                 Ok(()) => Some(name),
                 Err(e) => {
-                    c.diags.push(Diagnostic::error(span(c.file, m), "bad-template", format!("the message does not compile: {e}")));
+                    c.diags.push(Diagnostic::error(
+                        span(c.file, m),
+                        "bad-template",
+                        format!("the message does not compile: {e}"),
+                    ));
                     None
                 }
             }
@@ -415,62 +588,125 @@ fn load_rules(c: &mut Compiler, n: &Node) -> Vec<SourceRule> {
         f.take("doc");
         f.finish("a rule", c.diags);
         match (id, assert) {
-            (Some(id), Some(assert)) => out.push(SourceRule { id, for_each, when, assert, field, message, severity }),
-            (None, _) => c.diags.push(Diagnostic::error(span(c.file, r), "missing-key", "a rule needs `id:`")),
-            (_, None) if r.get("assert").is_none() => c.diags.push(Diagnostic::error(span(c.file, r), "missing-key", "a rule needs `assert:`")),
+            (Some(id), Some(assert)) => out.push(SourceRule {
+                id,
+                for_each,
+                when,
+                assert,
+                field,
+                message,
+                severity,
+            }),
+            (None, _) => c.diags.push(Diagnostic::error(
+                span(c.file, r),
+                "missing-key",
+                "a rule needs `id:`",
+            )),
+            (_, None) if r.get("assert").is_none() => c.diags.push(Diagnostic::error(
+                span(c.file, r),
+                "missing-key",
+                "a rule needs `assert:`",
+            )),
             _ => {}
         }
     }
     out
 }
 
-fn load_route(c: &mut Compiler, r: &Node, registry: &Registry, default_target: Option<&Arc<Schema>>) -> Option<Route> {
+fn load_route(
+    c: &mut Compiler,
+    r: &Node,
+    registry: &Registry,
+    default_target: Option<&Arc<Schema>>,
+) -> Option<Route> {
     let mut f = Fields::new(c.file, r, "a route", c.diags)?;
-    let name = f.take("name").and_then(Node::scalar_text).unwrap_or_else(|| format!("route at line {}", r.line));
+    let name = f
+        .take("name")
+        .and_then(Node::scalar_text)
+        .unwrap_or_else(|| format!("route at line {}", r.line));
     let when = f.take("when").and_then(|n| c.expr(n));
     let target = match f.take("target") {
         Some(t) => schema(c.file, t, registry, c.diags),
         None => default_target.cloned(),
     };
-    let rules = f.take("rules").map(|n| load_rules(c, n)).unwrap_or_default();
+    let rules = f
+        .take("rules")
+        .map(|n| load_rules(c, n))
+        .unwrap_or_default();
     let record_node = f.take("record");
     f.take("doc");
     f.finish("a route", c.diags);
     let Some(record_node) = record_node else {
-        c.diags.push(Diagnostic::error(span(c.file, r), "missing-key", format!("route '{name}' needs `record:`")));
+        c.diags.push(Diagnostic::error(
+            span(c.file, r),
+            "missing-key",
+            format!("route '{name}' needs `record:`"),
+        ));
         return None;
     };
     let record = c.record(record_node);
     let target = match target {
         Some(t) => t,
         None => {
-            c.diags.push(Diagnostic::error(span(c.file, r), "missing-key", format!("route '{name}' needs `target:`")));
+            c.diags.push(Diagnostic::error(
+                span(c.file, r),
+                "missing-key",
+                format!("route '{name}' needs `target:`"),
+            ));
             return None;
         }
     };
-    check_fields(c.file, c.diags, &target, target.record_type(), &record, span(c.file, record_node));
-    Some(Route { name, when, target, rules, record })
+    check_fields(
+        c.diags,
+        &target,
+        target.record_type(),
+        &record,
+        span(c.file, record_node),
+    );
+    Some(Route {
+        name,
+        when,
+        target,
+        rules,
+        record,
+    })
 }
 
 /// Every mapped field must exist in the target type, and every required
 /// target field must be mapped.
-fn check_fields(file: &Path, diags: &mut Diagnostics, schema: &Schema, ty: &Type, fields: &[FieldSpec], at: Span) {
+fn check_fields(
+    diags: &mut Diagnostics,
+    schema: &Schema,
+    ty: &Type,
+    fields: &[FieldSpec],
+    at: Span,
+) {
     for spec in fields {
         let Some(target) = ty.field(&spec.name) else {
-            let near = ty.fields.iter().find(|f| f.name.eq_ignore_ascii_case(&spec.name)).map(|f| format!(" (did you mean '{}'?)", f.name)).unwrap_or_default();
+            let near = ty
+                .fields
+                .iter()
+                .find(|f| f.name.eq_ignore_ascii_case(&spec.name))
+                .map(|f| format!(" (did you mean '{}'?)", f.name))
+                .unwrap_or_default();
             diags.push(Diagnostic::error(
                 spec.span.clone(),
                 "unknown-field",
-                format!("{} has no field '{}' in {}{near}", schema.name, spec.name, ty.name),
+                format!(
+                    "{} has no field '{}' in {}{near}",
+                    schema.name, spec.name, ty.name
+                ),
             ));
             continue;
         };
         let inner = target.of.as_deref().and_then(|t| schema.type_named(t));
         match (&spec.source, inner) {
-            (Source::Object(sub), Some(t)) if target.kind == Kind::Object => check_fields(file, diags, schema, t, sub, spec.span.clone()),
+            (Source::Object(sub), Some(t)) if target.kind == Kind::Object => {
+                check_fields(diags, schema, t, sub, spec.span.clone())
+            }
             (Source::List { records, .. }, Some(t)) => {
                 for (_, sub) in records {
-                    check_fields(file, diags, schema, t, sub, spec.span.clone());
+                    check_fields(diags, schema, t, sub, spec.span.clone());
                 }
             }
             _ => {}
@@ -481,7 +717,10 @@ fn check_fields(file: &Path, diags: &mut Diagnostics, schema: &Schema, ty: &Type
             diags.push(Diagnostic::error(
                 at.clone(),
                 "unmapped-required",
-                format!("{} requires '{}' in {}, and this record does not map it", schema.name, f.name, ty.name),
+                format!(
+                    "{} requires '{}' in {}, and this record does not map it",
+                    schema.name, f.name, ty.name
+                ),
             ));
         }
     }
@@ -493,9 +732,17 @@ fn check_fields(file: &Path, diags: &mut Diagnostics, schema: &Schema, ty: &Type
 /// optional `params`, and what must come out: `output` (the exact target
 /// record), `rejected` (the rules, and optionally paths, of the errors) or
 /// `skipped` (a part of the reason).
-pub fn run_mapping_tests(path: &Path, root: &Node, registry: &Registry) -> Result<Vec<CaseResult>, Diagnostics> {
+pub fn run_mapping_tests(
+    path: &Path,
+    root: &Node,
+    registry: &Registry,
+) -> Result<Vec<CaseResult>, Diagnostics> {
     let dir = path.parent().unwrap_or(Path::new("."));
-    let mapping_file = dir.join(root.get("mapping").and_then(Node::scalar_text).unwrap_or_default());
+    let mapping_file = dir.join(
+        root.get("mapping")
+            .and_then(Node::scalar_text)
+            .unwrap_or_default(),
+    );
     let mapping = Mapping::from_path_with(&mapping_file, registry)?;
     let mut base = Params::default();
     for (k, v) in root.get("params").and_then(Node::as_map).unwrap_or(&[]) {
@@ -503,9 +750,16 @@ pub fn run_mapping_tests(path: &Path, root: &Node, registry: &Registry) -> Resul
     }
     let mut results = Vec::new();
     for case in root.get("cases").and_then(Node::as_seq).unwrap_or(&[]) {
-        let name = case.get("name").and_then(Node::scalar_text).unwrap_or_else(|| format!("case at line {}", case.line));
+        let name = case
+            .get("name")
+            .and_then(Node::scalar_text)
+            .unwrap_or_else(|| format!("case at line {}", case.line));
         let failure = run_mapping_case(&mapping, &base, dir, case);
-        results.push(CaseResult { file: path.to_path_buf(), name, failure });
+        results.push(CaseResult {
+            file: path.to_path_buf(),
+            name,
+            failure,
+        });
     }
     Ok(results)
 }
@@ -515,8 +769,14 @@ fn run_mapping_case(mapping: &Mapping, base: &Params, dir: &Path, case: &Node) -
     for (k, v) in case.get("params").and_then(Node::as_map).unwrap_or(&[]) {
         params.set(&k.scalar_text().unwrap_or_default(), v.to_json());
     }
-    let mut input = match (case.get("file").and_then(Node::scalar_text), case.get("input")) {
-        (Some(f), _) => match std::fs::read(dir.join(&f)).map_err(|e| e.to_string()).and_then(|b| crate::read::parse_json(&b).map_err(|e| e.to_string())) {
+    let mut input = match (
+        case.get("file").and_then(Node::scalar_text),
+        case.get("input"),
+    ) {
+        (Some(f), _) => match std::fs::read(dir.join(&f))
+            .map_err(|e| e.to_string())
+            .and_then(|b| crate::read::parse_json(&b).map_err(|e| e.to_string()))
+        {
             Ok(v) => v,
             Err(e) => return Some(format!("  {f}: {e}\n")),
         },
@@ -530,9 +790,15 @@ fn run_mapping_case(mapping: &Mapping, base: &Params, dir: &Path, case: &Node) -
         Ok(o) => o,
         Err(problems) => return Some(format!("  params: {}\n", problems.join("; "))),
     };
-    let expected_output = match (case.get("output"), case.get("output_file").and_then(Node::scalar_text)) {
+    let expected_output = match (
+        case.get("output"),
+        case.get("output_file").and_then(Node::scalar_text),
+    ) {
         (Some(o), _) => Some(o.to_json()),
-        (None, Some(f)) => match std::fs::read(dir.join(&f)).map_err(|e| e.to_string()).and_then(|b| crate::read::parse_json(&b).map_err(|e| e.to_string())) {
+        (None, Some(f)) => match std::fs::read(dir.join(&f))
+            .map_err(|e| e.to_string())
+            .and_then(|b| crate::read::parse_json(&b).map_err(|e| e.to_string()))
+        {
             Ok(v) => Some(v),
             Err(e) => return Some(format!("  {f}: {e}\n")),
         },
@@ -540,8 +806,20 @@ fn run_mapping_case(mapping: &Mapping, base: &Params, dir: &Path, case: &Node) -
     };
     let subset = case.get("output_includes").map(Node::to_json);
     let route = case.get("route").and_then(Node::scalar_text);
-    match (outcome, crate::testing::expected_list(case.get("rejected")), case.get("skipped").and_then(Node::scalar_text)) {
-        (Outcome::Accepted { route: got, record, warnings }, None, None) => {
+    match (
+        outcome,
+        crate::testing::expected_list(case.get("rejected")),
+        case.get("skipped").and_then(Node::scalar_text),
+    ) {
+        (
+            Outcome::Accepted {
+                route: got,
+                record,
+                warnings,
+            },
+            None,
+            None,
+        ) => {
             let mut diff = String::new();
             if let Some(want) = route {
                 if want != got {
@@ -561,11 +839,19 @@ fn run_mapping_case(mapping: &Mapping, base: &Params, dir: &Path, case: &Node) -
             (!diff.is_empty()).then_some(diff)
         }
         (Outcome::Rejected(errors), Some(exp), None) => {
-            let found: Vec<&Violation> = errors.iter().filter(|e| e.severity == Severity::Error).collect();
+            let found: Vec<&Violation> = errors
+                .iter()
+                .filter(|e| e.severity == Severity::Error)
+                .collect();
             crate::testing::compare(&exp, &found)
         }
-        (Outcome::Skipped(reason), None, Some(want)) => (!reason.contains(&want)).then(|| format!("  skipped, but the reason {reason:?} does not contain {want:?}\n")),
-        (got, _, _) => Some(format!("  expected {}, got {}\n", expectation(case), describe_outcome(&got))),
+        (Outcome::Skipped(reason), None, Some(want)) => (!reason.contains(&want))
+            .then(|| format!("  skipped, but the reason {reason:?} does not contain {want:?}\n")),
+        (got, _, _) => Some(format!(
+            "  expected {}, got {}\n",
+            expectation(case),
+            describe_outcome(&got)
+        )),
     }
 }
 
@@ -583,7 +869,14 @@ fn describe_outcome(o: &Outcome) -> String {
     match o {
         Outcome::Accepted { record, .. } => format!("accepted: {record}"),
         Outcome::Rejected(errors) => {
-            format!("rejected:\n{}", errors.iter().map(|e| format!("    {} at {}: {}", e.rule, e.path, e.message)).collect::<Vec<_>>().join("\n"))
+            format!(
+                "rejected:\n{}",
+                errors
+                    .iter()
+                    .map(|e| format!("    {} at {}: {}", e.rule, e.path, e.message))
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            )
         }
         Outcome::Skipped(r) => format!("skipped: {r}"),
     }
@@ -623,9 +916,12 @@ fn subset_diff(path: &str, want: &Value, got: &Value) -> String {
                 None => format!("  {path}/{k}: expected {v}, missing\n"),
             })
             .collect(),
-        (Value::Array(w), Value::Array(g)) if w.len() == g.len() => {
-            w.iter().zip(g).enumerate().map(|(i, (a, b))| subset_diff(&format!("{path}/{i}"), a, b)).collect()
-        }
+        (Value::Array(w), Value::Array(g)) if w.len() == g.len() => w
+            .iter()
+            .zip(g)
+            .enumerate()
+            .map(|(i, (a, b))| subset_diff(&format!("{path}/{i}"), a, b))
+            .collect(),
         _ if crate::expr::values_equal(want, got) => String::new(),
         _ => format!("  {path}: expected {want}, got {got}\n"),
     }
@@ -651,7 +947,11 @@ impl Mapping {
         }
         let mut out = Vec::new();
         for r in &self.routes {
-            walk(if self.routes.len() > 1 { &r.name } else { "" }, &r.record, &mut out);
+            walk(
+                if self.routes.len() > 1 { &r.name } else { "" },
+                &r.record,
+                &mut out,
+            );
         }
         out
     }

@@ -28,10 +28,18 @@ pub struct ParamSpec {
 }
 
 impl ParamSpec {
-    pub(crate) fn load(file: &Path, name: &str, node: &Node, diags: &mut Diagnostics) -> Option<ParamSpec> {
+    pub(crate) fn load(
+        file: &Path,
+        name: &str,
+        node: &Node,
+        diags: &mut Diagnostics,
+    ) -> Option<ParamSpec> {
         let what = format!("param '{name}'");
         let mut f = Fields::new(file, node, &what, diags)?;
-        let kind = f.take("type").and_then(Node::scalar_text).unwrap_or_else(|| "text".into());
+        let kind = f
+            .take("type")
+            .and_then(Node::scalar_text)
+            .unwrap_or_else(|| "text".into());
         if !["text", "integer", "decimal", "bool", "guid"].contains(&kind.as_str()) {
             diags.push(crate::diag::Diagnostic::error(
                 span(file, node),
@@ -39,13 +47,34 @@ impl ParamSpec {
                 format!("param '{name}' has type '{kind}'; expected text, integer, decimal, bool or guid"),
             ));
         }
-        let required = matches!(f.take("required").map(|n| &n.value), Some(crate::yaml::Value::Bool(true)));
-        let secret = matches!(f.take("secret").map(|n| &n.value), Some(crate::yaml::Value::Bool(true)));
+        let required = matches!(
+            f.take("required").map(|n| &n.value),
+            Some(crate::yaml::Value::Bool(true))
+        );
+        let secret = matches!(
+            f.take("secret").map(|n| &n.value),
+            Some(crate::yaml::Value::Bool(true))
+        );
         let default = f.take("default").map(Node::to_json);
-        let values = f.take("values").and_then(Node::as_seq).map(|s| s.iter().map(Node::to_json).collect()).unwrap_or_default();
-        let doc = f.take("doc").and_then(Node::scalar_text).unwrap_or_default();
+        let values = f
+            .take("values")
+            .and_then(Node::as_seq)
+            .map(|s| s.iter().map(Node::to_json).collect())
+            .unwrap_or_default();
+        let doc = f
+            .take("doc")
+            .and_then(Node::scalar_text)
+            .unwrap_or_default();
         f.finish(&what, diags);
-        Some(ParamSpec { name: name.to_string(), kind, required, default, secret, values, doc })
+        Some(ParamSpec {
+            name: name.to_string(),
+            kind,
+            required,
+            default,
+            secret,
+            values,
+            doc,
+        })
     }
 
     /// Turn text from the command line into a typed value.
@@ -55,7 +84,10 @@ impl ParamSpec {
             other => other.to_string(),
         };
         let v = match self.kind.as_str() {
-            "integer" => text.parse::<i64>().map(Value::from).map_err(|_| "is not a whole number".to_string())?,
+            "integer" => text
+                .parse::<i64>()
+                .map(Value::from)
+                .map_err(|_| "is not a whole number".to_string())?,
             "decimal" => text
                 .parse::<f64>()
                 .ok()
@@ -69,7 +101,8 @@ impl ParamSpec {
             },
             "guid" => {
                 let t = text.trim_matches(|c| c == '{' || c == '}');
-                let ok = t.split('-').map(str::len).eq([8, 4, 4, 4, 12]) && t.chars().all(|c| c == '-' || c.is_ascii_hexdigit());
+                let ok = t.split('-').map(str::len).eq([8, 4, 4, 4, 12])
+                    && t.chars().all(|c| c == '-' || c.is_ascii_hexdigit());
                 if !ok {
                     return Err("is not a GUID (8-4-4-4-12 hexadecimal digits)".into());
                 }
@@ -80,8 +113,12 @@ impl ParamSpec {
                 other => Value::String(other.to_string()),
             },
         };
-        if !self.values.is_empty() && !self.values.iter().any(|a| crate::expr::values_equal(a, &v)) {
-            return Err(format!("is not one of {}", Value::Array(self.values.clone())));
+        if !self.values.is_empty() && !self.values.iter().any(|a| crate::expr::values_equal(a, &v))
+        {
+            return Err(format!(
+                "is not one of {}",
+                Value::Array(self.values.clone())
+            ));
         }
         Ok(v)
     }
@@ -96,7 +133,12 @@ pub struct Params {
 impl Params {
     /// From `K=V` pairs.
     pub fn from_pairs(pairs: &[(&str, &str)]) -> Params {
-        Params { given: pairs.iter().map(|(k, v)| (k.to_string(), Value::String(v.to_string()))).collect() }
+        Params {
+            given: pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), Value::String(v.to_string())))
+                .collect(),
+        }
     }
 
     /// Add one value (later values win).
@@ -107,7 +149,9 @@ impl Params {
 
     /// Parse `K=V`.
     pub fn set_pair(&mut self, pair: &str) -> Result<(), String> {
-        let (k, v) = pair.split_once('=').ok_or_else(|| format!("--param '{pair}' must be KEY=VALUE"))?;
+        let (k, v) = pair
+            .split_once('=')
+            .ok_or_else(|| format!("--param '{pair}' must be KEY=VALUE"))?;
         self.set(k.trim(), Value::String(v.to_string()));
         Ok(())
     }
@@ -116,7 +160,12 @@ impl Params {
     pub fn load_file(&mut self, path: &Path) -> Result<(), String> {
         let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
         let node = crate::yaml::parse(path, &text).map_err(|d| d.to_string())?;
-        let entries = node.as_map().ok_or_else(|| format!("{}: a params file must be a mapping of name: value", path.display()))?;
+        let entries = node.as_map().ok_or_else(|| {
+            format!(
+                "{}: a params file must be a mapping of name: value",
+                path.display()
+            )
+        })?;
         for (k, v) in entries {
             self.set(&k.scalar_text().unwrap_or_default(), v.to_json());
         }
@@ -131,7 +180,10 @@ impl Params {
         for (k, _) in &self.given {
             if !specs.iter().any(|s| s.name == *k) {
                 let known: Vec<&str> = specs.iter().map(|s| s.name.as_str()).collect();
-                problems.push(format!("unknown param '{k}'; this mapping takes: {}", known.join(", ")));
+                problems.push(format!(
+                    "unknown param '{k}'; this mapping takes: {}",
+                    known.join(", ")
+                ));
             }
         }
         for spec in specs {
@@ -140,7 +192,10 @@ impl Params {
                     Ok(v) => {
                         out.insert(spec.name.clone(), v);
                     }
-                    Err(why) if spec.secret => problems.push(format!("param '{}' (secret, value not shown) {why}", spec.name)),
+                    Err(why) if spec.secret => problems.push(format!(
+                        "param '{}' (secret, value not shown) {why}",
+                        spec.name
+                    )),
                     Err(why) => problems.push(format!("param '{}' = {raw} {why}", spec.name)),
                 },
                 None => match &spec.default {
@@ -150,7 +205,11 @@ impl Params {
                     None if spec.required => problems.push(format!(
                         "param '{}' is required ({}); give it with --param {}=...",
                         spec.name,
-                        if spec.doc.is_empty() { spec.kind.as_str() } else { spec.doc.as_str() },
+                        if spec.doc.is_empty() {
+                            spec.kind.as_str()
+                        } else {
+                            spec.doc.as_str()
+                        },
                         spec.name
                     )),
                     None => {

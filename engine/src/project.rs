@@ -28,7 +28,9 @@ pub fn discover(paths: &[PathBuf]) -> Vec<(PathBuf, FileKind)> {
 
 fn walk(path: &Path, out: &mut Vec<(PathBuf, FileKind)>) {
     if path.is_dir() {
-        let Ok(entries) = std::fs::read_dir(path) else { return };
+        let Ok(entries) = std::fs::read_dir(path) else {
+            return;
+        };
         for e in entries.flatten() {
             let name = e.file_name();
             if name.to_string_lossy().starts_with('.') || name == "target" {
@@ -46,7 +48,10 @@ fn walk(path: &Path, out: &mut Vec<(PathBuf, FileKind)>) {
 /// What the YAML file at `path` is, from its top-level keys.
 pub fn kind_of(path: &Path) -> Option<FileKind> {
     let text = std::fs::read_to_string(path).ok()?;
-    let has = |key: &str| text.lines().any(|l| l.starts_with(key) && l[key.len()..].starts_with(':'));
+    let has = |key: &str| {
+        text.lines()
+            .any(|l| l.starts_with(key) && l[key.len()..].starts_with(':'))
+    };
     if has("cases") {
         Some(FileKind::Tests)
     } else if has("mapping") {

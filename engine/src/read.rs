@@ -43,7 +43,13 @@ impl InputFormat {
     /// values on their own lines is NDJSON.
     pub fn detect(name: &str, head: &[u8]) -> InputFormat {
         let lower = name.to_ascii_lowercase();
-        for (ext, f) in [(".ndjson", InputFormat::Ndjson), (".jsonl", InputFormat::Ndjson), (".json", InputFormat::Json), (".xml", InputFormat::Xml), (".csv", InputFormat::Csv)] {
+        for (ext, f) in [
+            (".ndjson", InputFormat::Ndjson),
+            (".jsonl", InputFormat::Ndjson),
+            (".json", InputFormat::Json),
+            (".xml", InputFormat::Xml),
+            (".csv", InputFormat::Csv),
+        ] {
             if lower.ends_with(ext) {
                 return f;
             }
@@ -55,7 +61,9 @@ impl InputFormat {
         }
         // One JSON value per line: the first line parses by itself.
         match t.lines().next() {
-            Some(first) if serde_json::from_str::<serde::de::IgnoredAny>(first).is_ok() => InputFormat::Ndjson,
+            Some(first) if serde_json::from_str::<serde::de::IgnoredAny>(first).is_ok() => {
+                InputFormat::Ndjson
+            }
             _ => InputFormat::Json,
         }
     }
@@ -99,7 +107,11 @@ fn strip_position(msg: &str) -> &str {
 /// Parse one JSON document, with a clear error for empty text.
 pub fn parse_json(text: &[u8]) -> Result<Value, ReadError> {
     if text.iter().all(u8::is_ascii_whitespace) {
-        return Err(ReadError { line: None, column: None, message: "the input is empty".into() });
+        return Err(ReadError {
+            line: None,
+            column: None,
+            message: "the input is empty".into(),
+        });
     }
     let text = text.strip_prefix(b"\xef\xbb\xbf").unwrap_or(text);
     serde_json::from_slice(text).map_err(|e| ReadError::json(&e, 0))
@@ -125,7 +137,11 @@ pub struct NdjsonReader<R> {
 impl<R: BufRead> NdjsonReader<R> {
     /// Read from `input`.
     pub fn new(input: R) -> NdjsonReader<R> {
-        NdjsonReader { input, line: 0, buf: Vec::with_capacity(4096) }
+        NdjsonReader {
+            input,
+            line: 0,
+            buf: Vec::with_capacity(4096),
+        }
     }
 }
 
@@ -148,9 +164,16 @@ impl<R: BufRead> Iterator for NdjsonReader<R> {
             if bytes.iter().all(u8::is_ascii_whitespace) {
                 continue;
             }
-            let value = serde_json::from_slice(bytes).map_err(|e| ReadError::json(&e, self.line - 1));
-            let raw = value.is_err().then(|| String::from_utf8_lossy(bytes).trim_end().to_string());
-            return Some(Ok(Line { number: self.line, raw, value }));
+            let value =
+                serde_json::from_slice(bytes).map_err(|e| ReadError::json(&e, self.line - 1));
+            let raw = value
+                .is_err()
+                .then(|| String::from_utf8_lossy(bytes).trim_end().to_string());
+            return Some(Ok(Line {
+                number: self.line,
+                raw,
+                value,
+            }));
         }
     }
 }
@@ -164,35 +187,65 @@ const MAX_XML_DEPTH: usize = 128;
 pub fn parse_xml(text: &str) -> Result<(String, Value), ReadError> {
     use quick_xml::events::Event;
     if text.trim().is_empty() {
-        return Err(ReadError { line: None, column: None, message: "the input is empty".into() });
+        return Err(ReadError {
+            line: None,
+            column: None,
+            message: "the input is empty".into(),
+        });
     }
     let mut reader = quick_xml::Reader::from_str(text);
     let at = |pos: u64, message: String| {
         let pos = (pos as usize).min(text.len());
-        let before = &text[..text.floor_char_boundary(pos)];
+        let mut cut = pos;
+        while !text.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        let before = &text[..cut];
         let line = before.matches('\n').count() + 1;
-        let column = before.rsplit('\n').next().map(|l| l.chars().count() + 1).unwrap_or(1);
-        ReadError { line: Some(line), column: Some(column), message }
+        let column = before
+            .rsplit('\n')
+            .next()
+            .map(|l| l.chars().count() + 1)
+            .unwrap_or(1);
+        ReadError {
+            line: Some(line),
+            column: Some(column),
+            message,
+        }
     };
     // Each open element: its name, its map, and the text seen so far.
     let mut stack: Vec<(String, Map<String, Value>, String)> = Vec::new();
     let mut root: Option<(String, Value)> = None;
     loop {
-        let event = reader.read_event().map_err(|e| at(reader.error_position(), format!("not valid XML: {e}")))?;
+        let event = reader
+            .read_event()
+            .map_err(|e| at(reader.error_position(), format!("not valid XML: {e}")))?;
         match event {
             Event::Start(e) | Event::Empty(e) if root.is_some() => {
                 let _ = e;
-                return Err(at(reader.buffer_position(), "not valid XML: more than one root element".into()));
+                return Err(at(
+                    reader.buffer_position(),
+                    "not valid XML: more than one root element".into(),
+                ));
             }
             Event::Start(ref e) | Event::Empty(ref e) => {
                 if stack.len() >= MAX_XML_DEPTH {
-                    return Err(at(reader.buffer_position(), format!("XML nested deeper than {MAX_XML_DEPTH} elements")));
+                    return Err(at(
+                        reader.buffer_position(),
+                        format!("XML nested deeper than {MAX_XML_DEPTH} elements"),
+                    ));
                 }
                 let name = e.name().as_ref().to_string();
                 let mut attrs = Map::new();
                 for a in e.attributes() {
-                    let a = a.map_err(|err| at(reader.buffer_position(), format!("not valid XML: {err}")))?;
-                    let v = a.normalized_value(quick_xml::XmlVersion::Implicit1_0).map_err(|err| at(reader.buffer_position(), format!("not valid XML: {err}")))?;
+                    let a = a.map_err(|err| {
+                        at(reader.buffer_position(), format!("not valid XML: {err}"))
+                    })?;
+                    let v = a
+                        .normalized_value(quick_xml::XmlVersion::Implicit1_0)
+                        .map_err(|err| {
+                            at(reader.buffer_position(), format!("not valid XML: {err}"))
+                        })?;
                     attrs.insert(a.key.as_ref().to_string(), Value::String(v.into_owned()));
                 }
                 stack.push((name, attrs, String::new()));
@@ -232,21 +285,43 @@ pub fn parse_xml(text: &str) -> Result<(String, Value), ReadError> {
                 }
             }
             Event::DocType(_) => {
-                return Err(at(reader.buffer_position(), "a DOCTYPE is not allowed (DTDs are not processed)".into()));
+                return Err(at(
+                    reader.buffer_position(),
+                    "a DOCTYPE is not allowed (DTDs are not processed)".into(),
+                ));
             }
             Event::Eof => break,
             _ => {}
         }
     }
     if !stack.is_empty() {
-        return Err(at(text.len() as u64, format!("not valid XML: element <{}> is never closed", stack[stack.len() - 1].0)));
+        return Err(at(
+            text.len() as u64,
+            format!(
+                "not valid XML: element <{}> is never closed",
+                stack[stack.len() - 1].0
+            ),
+        ));
     }
-    root.ok_or_else(|| ReadError { line: None, column: None, message: "no XML element found".into() })
+    root.ok_or_else(|| ReadError {
+        line: None,
+        column: None,
+        message: "no XML element found".into(),
+    })
 }
 
-fn close(stack: &mut Vec<(String, Map<String, Value>, String)>, root: &mut Option<(String, Value)>) {
-    let Some((name, map, text)) = stack.pop() else { return };
-    let value = if map.is_empty() { Value::String(text.trim().to_string()) } else { Value::Object(map) };
+fn close(
+    stack: &mut Vec<(String, Map<String, Value>, String)>,
+    root: &mut Option<(String, Value)>,
+) {
+    let Some((name, map, text)) = stack.pop() else {
+        return;
+    };
+    let value = if map.is_empty() {
+        Value::String(text.trim().to_string())
+    } else {
+        Value::Object(map)
+    };
     match stack.last_mut() {
         Some((_, parent, _)) => match parent.get_mut(&name) {
             Some(Value::Array(items)) => items.push(value),
@@ -273,7 +348,10 @@ mod tests {
         )
         .unwrap();
         assert_eq!(root, "InputXML");
-        assert_eq!(v["OrderDetails"]["OrderDetail"][1]["Description"], "Trousers & socks");
+        assert_eq!(
+            v["OrderDetails"]["OrderDetail"][1]["Description"],
+            "Trousers & socks"
+        );
     }
 
     #[test]
@@ -304,8 +382,14 @@ mod tests {
 
     #[test]
     fn detects_formats() {
-        assert_eq!(InputFormat::detect("-", b"{\"a\":1}\n{\"a\":2}\n"), InputFormat::Ndjson);
-        assert_eq!(InputFormat::detect("-", b"{\n \"a\": 1\n}"), InputFormat::Json);
+        assert_eq!(
+            InputFormat::detect("-", b"{\"a\":1}\n{\"a\":2}\n"),
+            InputFormat::Ndjson
+        );
+        assert_eq!(
+            InputFormat::detect("-", b"{\n \"a\": 1\n}"),
+            InputFormat::Json
+        );
         assert_eq!(InputFormat::detect("-", b"  <x/>"), InputFormat::Xml);
         assert_eq!(InputFormat::detect("x.json", b"{}"), InputFormat::Json);
     }

@@ -45,7 +45,10 @@ impl Registry {
             return as_path.is_file().then(|| as_path.to_path_buf());
         }
         let (system, payload) = name.split_once('.')?;
-        self.dirs.iter().map(|d| d.join(system).join(format!("{payload}.yaml"))).find(|p| p.is_file())
+        self.dirs
+            .iter()
+            .map(|d| d.join(system).join(format!("{payload}.yaml")))
+            .find(|p| p.is_file())
     }
 
     /// Load the schema called `name`.
@@ -59,8 +62,16 @@ impl Registry {
                     "unknown-schema",
                     format!(
                         "no schema '{name}' (searched {}); known schemas: {}",
-                        self.dirs.iter().map(|d| d.display().to_string()).collect::<Vec<_>>().join(", "),
-                        if known.is_empty() { "none".to_string() } else { known.join(", ") }
+                        self.dirs
+                            .iter()
+                            .map(|d| d.display().to_string())
+                            .collect::<Vec<_>>()
+                            .join(", "),
+                        if known.is_empty() {
+                            "none".to_string()
+                        } else {
+                            known.join(", ")
+                        }
                     ),
                 )]))
             }
@@ -71,9 +82,13 @@ impl Registry {
     pub fn list(&self) -> Vec<(String, PathBuf)> {
         let mut out: Vec<(String, PathBuf)> = Vec::new();
         for dir in &self.dirs {
-            let Ok(systems) = std::fs::read_dir(dir) else { continue };
+            let Ok(systems) = std::fs::read_dir(dir) else {
+                continue;
+            };
             for sys in systems.flatten().filter(|e| e.path().is_dir()) {
-                let Ok(files) = std::fs::read_dir(sys.path()) else { continue };
+                let Ok(files) = std::fs::read_dir(sys.path()) else {
+                    continue;
+                };
                 for f in files.flatten() {
                     let p = f.path();
                     if p.extension().is_some_and(|e| e == "yaml") {

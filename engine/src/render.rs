@@ -45,7 +45,11 @@ pub struct Renderer<W: Write> {
 impl<W: Write> Renderer<W> {
     /// Write to `out` in `format`.
     pub fn new(out: W, format: OutputFormat) -> Renderer<W> {
-        Renderer { out, format, in_batch: 0 }
+        Renderer {
+            out,
+            format,
+            in_batch: 0,
+        }
     }
 
     /// Write one record of `schema`.
@@ -75,7 +79,7 @@ impl<W: Write> Renderer<W> {
 
     fn open_envelope(&mut self, schema: Option<&Schema>) -> io::Result<()> {
         match schema.and_then(|s| s.envelope.as_ref()) {
-            Some(env) => write!(self.out, "{{{}:[\n", serde_json::to_string(&env.key)?),
+            Some(env) => writeln!(self.out, "{{{}:[", serde_json::to_string(&env.key)?),
             None => self.out.write_all(b"[\n"),
         }
     }
@@ -123,7 +127,9 @@ fn scalar(v: &Value) -> String {
 
 fn write_element(w: &mut Writer<Vec<u8>>, schema: &Schema, ty: &Type, name: &str, value: &Value) {
     let Value::Object(map) = value else {
-        let _ = w.create_element(name).write_text_content(BytesText::new(&scalar(value)));
+        let _ = w
+            .create_element(name)
+            .write_text_content(BytesText::new(&scalar(value)));
         return;
     };
     let mut start = BytesStart::new(name);
@@ -132,7 +138,11 @@ fn write_element(w: &mut Writer<Vec<u8>>, schema: &Schema, ty: &Type, name: &str
             start.push_attribute((f.name.as_str(), scalar(v).as_str()));
         }
     }
-    let children: Vec<_> = ty.fields.iter().filter(|f| f.xml != XmlPlace::Attribute && map.contains_key(&f.name)).collect();
+    let children: Vec<_> = ty
+        .fields
+        .iter()
+        .filter(|f| f.xml != XmlPlace::Attribute && map.contains_key(&f.name))
+        .collect();
     if children.is_empty() {
         let _ = w.write_event(Event::Empty(start));
         return;
@@ -152,12 +162,16 @@ fn write_element(w: &mut Writer<Vec<u8>>, schema: &Schema, ty: &Type, name: &str
                 }
                 let _ = w.write_event(Event::End(BytesEnd::new(wrapper.as_str())));
             }
-            (_, Kind::Object, _) if item_type.is_some() => write_element(w, schema, item_type.unwrap_or(ty), &f.name, v),
+            (_, Kind::Object, _) if item_type.is_some() => {
+                write_element(w, schema, item_type.unwrap_or(ty), &f.name, v)
+            }
             (_, _, Value::Null) => {
                 let _ = w.write_event(Event::Empty(BytesStart::new(f.name.as_str())));
             }
             _ => {
-                let _ = w.create_element(f.name.as_str()).write_text_content(BytesText::new(&scalar(v)));
+                let _ = w
+                    .create_element(f.name.as_str())
+                    .write_text_content(BytesText::new(&scalar(v)));
             }
         }
     }

@@ -93,7 +93,13 @@ impl Report {
         }
         if !by_rule.is_empty() {
             s.push_str("\nrejections by rule: ");
-            s.push_str(&by_rule.iter().map(|(r, n)| format!("{r} {n}")).collect::<Vec<_>>().join(", "));
+            s.push_str(
+                &by_rule
+                    .iter()
+                    .map(|(r, n)| format!("{r} {n}"))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            );
         }
         s
     }

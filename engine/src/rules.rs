@@ -38,7 +38,15 @@ pub fn check_rules(rules: &[SourceRule], env: &Env, out: &mut Vec<Violation>) {
                     Ok(Value::Array(a)) => a,
                     Ok(Value::Null) => Vec::new(),
                     Ok(other) => {
-                        out.push(error(rule, "", format!("for_each {} gave {}, not a list", each.source(), crate::expr::type_name(&other))));
+                        out.push(error(
+                            rule,
+                            "",
+                            format!(
+                                "for_each {} gave {}, not a list",
+                                each.source(),
+                                crate::expr::type_name(&other)
+                            ),
+                        ));
                         continue;
                     }
                     Err(e) => {
@@ -46,14 +54,22 @@ pub fn check_rules(rules: &[SourceRule], env: &Env, out: &mut Vec<Violation>) {
                         continue;
                     }
                 };
-                let list_path = each.as_path().map(|p| format!("/{}", p.join("/"))).unwrap_or_default();
+                let list_path = each
+                    .as_path()
+                    .map(|p| format!("/{}", p.join("/")))
+                    .unwrap_or_default();
                 for (i, item) in items.iter().enumerate() {
                     let index = Value::from(i);
                     let mut vars = env.scope.vars.clone();
                     vars.push(("item", item));
                     vars.push(("index", &index));
                     let inner = Env {
-                        scope: Scope { record: item.as_object(), vars, outer: env.scope.record, calls: env.scope.calls },
+                        scope: Scope {
+                            record: item.as_object(),
+                            vars,
+                            outer: env.scope.record,
+                            calls: env.scope.calls,
+                        },
                         data: env.data,
                         templates: env.templates,
                         secrets: env.secrets,
@@ -66,7 +82,12 @@ pub fn check_rules(rules: &[SourceRule], env: &Env, out: &mut Vec<Violation>) {
 }
 
 fn error(rule: &SourceRule, path: &str, message: String) -> Violation {
-    Violation { rule: rule.id.clone(), path: path.to_string(), message, severity: Severity::Error }
+    Violation {
+        rule: rule.id.clone(),
+        path: path.to_string(),
+        message,
+        severity: Severity::Error,
+    }
 }
 
 fn check_one(rule: &SourceRule, env: &Env, path: String, out: &mut Vec<Violation>) {
@@ -85,10 +106,17 @@ fn check_one(rule: &SourceRule, env: &Env, path: String, out: &mut Vec<Violation
         Ok(true) => {}
         Ok(false) => {
             let message = match &rule.message {
-                Some(t) => render_template(t, env, None).unwrap_or_else(|e| format!("{} failed (and its message did not render: {e})", rule.id)),
+                Some(t) => render_template(t, env, None).unwrap_or_else(|e| {
+                    format!("{} failed (and its message did not render: {e})", rule.id)
+                }),
                 None => format!("{} does not hold", rule.assert.source()),
             };
-            out.push(Violation { rule: rule.id.clone(), path: at, message, severity: rule.severity });
+            out.push(Violation {
+                rule: rule.id.clone(),
+                path: at,
+                message,
+                severity: rule.severity,
+            });
         }
         Err(e) => out.push(error(rule, &at, format!("{}: {e}", rule.assert.source()))),
     }

@@ -281,7 +281,11 @@ impl Schema {
     /// Load and compile the schema file at `path`.
     pub fn from_path(path: &Path) -> Result<Schema, Diagnostics> {
         let text = std::fs::read_to_string(path).map_err(|e| {
-            Diagnostics(vec![Diagnostic::error(Span::file(path), "unreadable", format!("cannot read the schema: {e}"))])
+            Diagnostics(vec![Diagnostic::error(
+                Span::file(path),
+                "unreadable",
+                format!("cannot read the schema: {e}"),
+            )])
         })?;
         Schema::from_str(path, &text)
     }
@@ -335,12 +339,19 @@ fn load(file: &Path, root: &Node, diags: &mut Diagnostics) -> Option<Schema> {
     let mut f = Fields::new(file, root, "a schema file", diags)?;
     let name = text(file, f.take("schema"), "schema", true, diags);
     let system = f.take("system").and_then(Node::scalar_text);
-    let doc = f.take("doc").and_then(Node::scalar_text).unwrap_or_default();
+    let doc = f
+        .take("doc")
+        .and_then(Node::scalar_text)
+        .unwrap_or_default();
     let format = match f.take("format").map(|n| (n, n.as_str())) {
         None | Some((_, Some("json"))) => Format::Json,
         Some((_, Some("xml"))) => Format::Xml,
         Some((n, _)) => {
-            diags.push(Diagnostic::error(span(file, n), "unknown-value", "format must be json or xml"));
+            diags.push(Diagnostic::error(
+                span(file, n),
+                "unknown-value",
+                "format must be json or xml",
+            ));
             Format::Json
         }
     };
@@ -392,7 +403,8 @@ fn load(file: &Path, root: &Node, diags: &mut Diagnostics) -> Option<Schema> {
     let Loader { diags, env, .. } = loader;
     f.finish("a schema file", diags);
     check_references(file, &types, &record, record_node.unwrap_or(root), diags);
-    let system = system.unwrap_or_else(|| name.split('.').next().unwrap_or("the target").to_string());
+    let system =
+        system.unwrap_or_else(|| name.split('.').next().unwrap_or("the target").to_string());
     (!types.is_empty()).then(|| Schema {
         name,
         system,
@@ -408,9 +420,19 @@ fn load(file: &Path, root: &Node, diags: &mut Diagnostics) -> Option<Schema> {
     })
 }
 
-fn check_references(file: &Path, types: &[Type], record: &str, record_node: &Node, diags: &mut Diagnostics) {
+fn check_references(
+    file: &Path,
+    types: &[Type],
+    record: &str,
+    record_node: &Node,
+    diags: &mut Diagnostics,
+) {
     if !record.is_empty() && !types.iter().any(|t| t.name == record) {
-        diags.push(Diagnostic::error(span(file, record_node), "unknown-type", format!("record type '{record}' is not defined under `types`")));
+        diags.push(Diagnostic::error(
+            span(file, record_node),
+            "unknown-type",
+            format!("record type '{record}' is not defined under `types`"),
+        ));
     }
     for t in types {
         for f in &t.fields {
@@ -419,7 +441,10 @@ fn check_references(file: &Path, types: &[Type], record: &str, record_node: &Nod
                     diags.push(Diagnostic::error(
                         f.span.clone(),
                         "unknown-type",
-                        format!("field '{}' is `of: {of}`, but there is no type '{of}'", f.name),
+                        format!(
+                            "field '{}' is `of: {of}`, but there is no type '{of}'",
+                            f.name
+                        ),
                     ));
                 }
             }
@@ -429,12 +454,19 @@ fn check_references(file: &Path, types: &[Type], record: &str, record_node: &Nod
                 Check::Require(v) | Check::RequireAny(v) | Check::Forbid(v) => v.iter().collect(),
                 _ => Vec::new(),
             };
-            for n in named.into_iter().chain(r.field.iter()).chain(r.check_only.iter().flatten()) {
+            for n in named
+                .into_iter()
+                .chain(r.field.iter())
+                .chain(r.check_only.iter().flatten())
+            {
                 if t.field(n).is_none() {
                     diags.push(Diagnostic::error(
                         r.span.clone(),
                         "unknown-field",
-                        format!("rule '{}' names field '{n}', which type '{}' does not have", r.id, t.name),
+                        format!(
+                            "rule '{}' names field '{n}', which type '{}' does not have",
+                            r.id, t.name
+                        ),
                     ));
                 }
             }
@@ -442,15 +474,29 @@ fn check_references(file: &Path, types: &[Type], record: &str, record_node: &Nod
     }
 }
 
-fn text(file: &Path, node: Option<&Node>, what: &str, required: bool, diags: &mut Diagnostics) -> String {
+fn text(
+    file: &Path,
+    node: Option<&Node>,
+    what: &str,
+    required: bool,
+    diags: &mut Diagnostics,
+) -> String {
     match node.map(|n| (n, n.scalar_text())) {
         Some((_, Some(s))) => s,
         Some((n, None)) => {
-            diags.push(Diagnostic::error(span(file, n), "wrong-shape", format!("`{what}` must be text, found {}", n.kind())));
+            diags.push(Diagnostic::error(
+                span(file, n),
+                "wrong-shape",
+                format!("`{what}` must be text, found {}", n.kind()),
+            ));
             String::new()
         }
         None if required => {
-            diags.push(Diagnostic::error(Span::file(file), "missing-key", format!("`{what}` is required")));
+            diags.push(Diagnostic::error(
+                Span::file(file),
+                "missing-key",
+                format!("`{what}` is required"),
+            ));
             String::new()
         }
         None => String::new(),
@@ -461,7 +507,11 @@ fn count(file: &Path, n: &Node, diags: &mut Diagnostics) -> Option<usize> {
     match n.value {
         yaml::Value::Int(i) if i >= 0 => Some(i as usize),
         _ => {
-            diags.push(Diagnostic::error(span(file, n), "wrong-shape", format!("expected a whole number, found {}", n.kind())));
+            diags.push(Diagnostic::error(
+                span(file, n),
+                "wrong-shape",
+                format!("expected a whole number, found {}", n.kind()),
+            ));
             None
         }
     }
@@ -472,7 +522,11 @@ fn number(file: &Path, n: &Node, diags: &mut Diagnostics) -> Option<f64> {
         yaml::Value::Int(i) => Some(i as f64),
         yaml::Value::Float(f) => Some(f),
         _ => {
-            diags.push(Diagnostic::error(span(file, n), "wrong-shape", format!("expected a number, found {}", n.kind())));
+            diags.push(Diagnostic::error(
+                span(file, n),
+                "wrong-shape",
+                format!("expected a number, found {}", n.kind()),
+            ));
             None
         }
     }
@@ -482,7 +536,11 @@ fn names(file: &Path, n: &Node, diags: &mut Diagnostics) -> Vec<String> {
     match n.as_seq() {
         Some(items) => items.iter().filter_map(Node::scalar_text).collect(),
         None => {
-            diags.push(Diagnostic::error(span(file, n), "wrong-shape", format!("expected a list of field names, found {}", n.kind())));
+            diags.push(Diagnostic::error(
+                span(file, n),
+                "wrong-shape",
+                format!("expected a list of field names, found {}", n.kind()),
+            ));
             Vec::new()
         }
     }
@@ -492,13 +550,20 @@ impl Loader<'_> {
     fn load_type(&mut self, name: &str, node: &Node) -> Option<Type> {
         let what = format!("type '{name}'");
         let mut f = Fields::new(self.file, node, &what, self.diags)?;
-        let doc = f.take("doc").and_then(Node::scalar_text).unwrap_or_default();
+        let doc = f
+            .take("doc")
+            .and_then(Node::scalar_text)
+            .unwrap_or_default();
         let additional = match f.take("additional_fields").map(|n| (n, n.as_str())) {
             None | Some((_, Some("error"))) => Additional::Error,
             Some((_, Some("warn"))) => Additional::Warn,
             Some((_, Some("allow"))) => Additional::Allow,
             Some((n, _)) => {
-                self.diags.push(Diagnostic::error(span(self.file, n), "unknown-value", "additional_fields must be error, warn or allow"));
+                self.diags.push(Diagnostic::error(
+                    span(self.file, n),
+                    "unknown-value",
+                    "additional_fields must be error, warn or allow",
+                ));
                 Additional::Error
             }
         };
@@ -515,14 +580,23 @@ impl Loader<'_> {
             }
         }
         f.finish(&what, self.diags);
-        Some(Type { name: name.to_string(), doc, additional, fields, rules })
+        Some(Type {
+            name: name.to_string(),
+            doc,
+            additional,
+            fields,
+            rules,
+        })
     }
 
     fn load_field(&mut self, name: &str, key: &Node, node: &Node) -> Option<Field> {
         let file = self.file;
         let what = format!("field '{name}'");
         let mut f = Fields::new(file, node, &what, self.diags)?;
-        let kind = match f.take("type").map(|n| (n, n.as_str().and_then(Kind::parse))) {
+        let kind = match f
+            .take("type")
+            .map(|n| (n, n.as_str().and_then(Kind::parse)))
+        {
             Some((_, Some(k))) => k,
             Some((n, None)) => {
                 self.diags.push(Diagnostic::error(
@@ -536,7 +610,11 @@ impl Loader<'_> {
                 Kind::Text
             }
             None => {
-                self.diags.push(Diagnostic::error(span(file, node), "missing-key", format!("field '{name}' needs a `type`")));
+                self.diags.push(Diagnostic::error(
+                    span(file, node),
+                    "missing-key",
+                    format!("field '{name}' needs a `type`"),
+                ));
                 Kind::Text
             }
         };
@@ -549,23 +627,49 @@ impl Loader<'_> {
         let max_length = f.take("max_length").and_then(|n| count(file, n, diags));
         let min = f.take("min").and_then(|n| number(file, n, diags));
         let max = f.take("max").and_then(|n| number(file, n, diags));
-        let digits = f.take("digits").and_then(|n| count(file, n, diags)).map(|d| d as u32);
-        let scale = f.take("scale").and_then(|n| count(file, n, diags)).map(|d| d as u32);
+        let digits = f
+            .take("digits")
+            .and_then(|n| count(file, n, diags))
+            .map(|d| d as u32);
+        let scale = f
+            .take("scale")
+            .and_then(|n| count(file, n, diags))
+            .map(|d| d as u32);
         let min_items = f.take("min_items").and_then(|n| count(file, n, diags));
         let max_items = f.take("max_items").and_then(|n| count(file, n, diags));
         let codes: Vec<(String, String)> = match f.take("codes") {
             Some(n) => match (n.as_map(), n.as_seq()) {
-                (Some(m), _) => m.iter().map(|(k, v)| (k.scalar_text().unwrap_or_default(), v.scalar_text().unwrap_or_default())).collect(),
-                (_, Some(s)) => s.iter().filter_map(Node::scalar_text).map(|c| (c, String::new())).collect(),
+                (Some(m), _) => m
+                    .iter()
+                    .map(|(k, v)| {
+                        (
+                            k.scalar_text().unwrap_or_default(),
+                            v.scalar_text().unwrap_or_default(),
+                        )
+                    })
+                    .collect(),
+                (_, Some(s)) => s
+                    .iter()
+                    .filter_map(Node::scalar_text)
+                    .map(|c| (c, String::new()))
+                    .collect(),
                 _ => {
-                    diags.push(Diagnostic::error(span(file, n), "wrong-shape", "codes must be a mapping of code to meaning"));
+                    diags.push(Diagnostic::error(
+                        span(file, n),
+                        "wrong-shape",
+                        "codes must be a mapping of code to meaning",
+                    ));
                     Vec::new()
                 }
             },
             None => Vec::new(),
         };
         if kind == Kind::Code && codes.is_empty() {
-            diags.push(Diagnostic::error(span(file, key), "missing-key", format!("code field '{name}' needs `codes`")));
+            diags.push(Diagnostic::error(
+                span(file, key),
+                "missing-key",
+                format!("code field '{name}' needs `codes`"),
+            ));
         }
         let format = match f.take("format") {
             Some(n) => match DatePattern::new(&n.scalar_text().unwrap_or_default()) {
@@ -579,22 +683,39 @@ impl Loader<'_> {
         };
         let of = f.take("of").and_then(Node::scalar_text);
         if matches!(kind, Kind::List | Kind::Object) && of.is_none() && kind == Kind::Object {
-            diags.push(Diagnostic::error(span(file, key), "missing-key", format!("object field '{name}' needs `of: <type>`")));
+            diags.push(Diagnostic::error(
+                span(file, key),
+                "missing-key",
+                format!("object field '{name}' needs `of: <type>`"),
+            ));
         }
         let xml = match f.take("xml") {
             None => XmlPlace::Element,
             Some(n) if n.as_str() == Some("attribute") => XmlPlace::Attribute,
             Some(n) if n.as_str() == Some("element") => XmlPlace::Element,
             Some(n) if n.as_map().is_some() => XmlPlace::List {
-                wrapper: n.get("wrapper").and_then(Node::scalar_text).unwrap_or_else(|| name.to_string()),
-                item: n.get("item").and_then(Node::scalar_text).unwrap_or_else(|| name.to_string()),
+                wrapper: n
+                    .get("wrapper")
+                    .and_then(Node::scalar_text)
+                    .unwrap_or_else(|| name.to_string()),
+                item: n
+                    .get("item")
+                    .and_then(Node::scalar_text)
+                    .unwrap_or_else(|| name.to_string()),
             },
             Some(n) => {
-                diags.push(Diagnostic::error(span(file, n), "unknown-value", "xml must be attribute, element or {wrapper, item}"));
+                diags.push(Diagnostic::error(
+                    span(file, n),
+                    "unknown-value",
+                    "xml must be attribute, element or {wrapper, item}",
+                ));
                 XmlPlace::Element
             }
         };
-        let doc = f.take("doc").and_then(Node::scalar_text).unwrap_or_default();
+        let doc = f
+            .take("doc")
+            .and_then(Node::scalar_text)
+            .unwrap_or_default();
         let mut messages = HashMap::new();
         if let Some(m) = f.take("messages").and_then(Node::as_map) {
             for (k, v) in m {
@@ -603,7 +724,10 @@ impl Loader<'_> {
                     diags.push(Diagnostic::error(
                         span(file, k),
                         "unknown-rule",
-                        format!("'{id}' is not a built-in check; expected one of: {}", RULE_IDS.join(", ")),
+                        format!(
+                            "'{id}' is not a built-in check; expected one of: {}",
+                            RULE_IDS.join(", ")
+                        ),
                     ));
                 }
                 messages.insert(id, v.scalar_text().unwrap_or_default());
@@ -635,11 +759,23 @@ impl Loader<'_> {
     }
 
     fn expr(&mut self, n: &Node) -> Option<Expr> {
-        let externals: Vec<&str> = if self.table_names.is_empty() { vec![] } else { vec!["table"] };
-        match Expr::compile(&n.scalar_text().unwrap_or_default(), &self.sandbox, &externals) {
+        let externals: Vec<&str> = if self.table_names.is_empty() {
+            vec![]
+        } else {
+            vec!["table"]
+        };
+        match Expr::compile(
+            &n.scalar_text().unwrap_or_default(),
+            &self.sandbox,
+            &externals,
+        ) {
             Ok(e) => Some(e),
             Err(msg) => {
-                self.diags.push(Diagnostic::error(span(self.file, n), "bad-expression", format!("the expression does not compile: {msg}")));
+                self.diags.push(Diagnostic::error(
+                    span(self.file, n),
+                    "bad-expression",
+                    format!("the expression does not compile: {msg}"),
+                ));
                 None
             }
         }
@@ -661,18 +797,32 @@ impl Loader<'_> {
             None | Some("error") => Severity::Error,
             Some("warning") => Severity::Warning,
             Some(other) => {
-                self.diags.push(Diagnostic::error(span(file, node), "unknown-value", format!("severity '{other}' must be error or warning")));
+                self.diags.push(Diagnostic::error(
+                    span(file, node),
+                    "unknown-value",
+                    format!("severity '{other}' must be error or warning"),
+                ));
                 Severity::Error
             }
         };
-        let doc = f.take("doc").and_then(Node::scalar_text).unwrap_or_default();
+        let doc = f
+            .take("doc")
+            .and_then(Node::scalar_text)
+            .unwrap_or_default();
         let message = match f.take("message") {
             Some(n) => {
                 let tname = format!("{type_name}/{id}/{}", n.line);
-                match self.env.add_template_owned(tname.clone(), n.scalar_text().unwrap_or_default()) {
+                match self
+                    .env
+                    .add_template_owned(tname.clone(), n.scalar_text().unwrap_or_default())
+                {
                     Ok(()) => Some(tname),
                     Err(e) => {
-                        self.diags.push(Diagnostic::error(span(file, n), "bad-template", format!("the message does not compile: {e}")));
+                        self.diags.push(Diagnostic::error(
+                            span(file, n),
+                            "bad-template",
+                            format!("the message does not compile: {e}"),
+                        ));
                         None
                     }
                 }
@@ -680,7 +830,12 @@ impl Loader<'_> {
             None => None,
         };
         f.finish("a rule", self.diags);
-        let checks = [require.is_some(), require_any.is_some(), forbid.is_some(), assert_node.is_some()];
+        let checks = [
+            require.is_some(),
+            require_any.is_some(),
+            forbid.is_some(),
+            assert_node.is_some(),
+        ];
         if checks.iter().filter(|c| **c).count() > 1 {
             self.diags.push(Diagnostic::error(
                 span(file, node),
@@ -708,7 +863,17 @@ impl Loader<'_> {
             }
             Check::Nothing
         };
-        Some(Rule { id, when, check, field, check_only, message, severity, doc, span: span(file, node) })
+        Some(Rule {
+            id,
+            when,
+            check,
+            field,
+            check_only,
+            message,
+            severity,
+            doc,
+            span: span(file, node),
+        })
     }
 }
 
@@ -723,7 +888,11 @@ impl Schema {
     fn shape_xml(&self, ty: &Type, tree: Value) -> Value {
         let Value::Object(mut map) = tree else {
             // An element with only text, `<InputXML/>` say: a record with no fields.
-            return if tree.as_str().is_some_and(str::is_empty) { Value::Object(Map::new()) } else { tree };
+            return if tree.as_str().is_some_and(str::is_empty) {
+                Value::Object(Map::new())
+            } else {
+                tree
+            };
         };
         for f in &ty.fields {
             let key = match &f.xml {
@@ -744,14 +913,24 @@ impl Schema {
                         Value::Null => Vec::new(),
                         one => vec![one],
                     };
-                    Value::Array(items.into_iter().map(|i| item_type.map(|t| self.shape_xml(t, i.clone())).unwrap_or(i)).collect())
+                    Value::Array(
+                        items
+                            .into_iter()
+                            .map(|i| item_type.map(|t| self.shape_xml(t, i.clone())).unwrap_or(i))
+                            .collect(),
+                    )
                 }
                 (Kind::List, _) => {
                     let items = match v {
                         Value::Array(a) => a,
                         one => vec![one],
                     };
-                    Value::Array(items.into_iter().map(|i| item_type.map(|t| self.shape_xml(t, i.clone())).unwrap_or(i)).collect())
+                    Value::Array(
+                        items
+                            .into_iter()
+                            .map(|i| item_type.map(|t| self.shape_xml(t, i.clone())).unwrap_or(i))
+                            .collect(),
+                    )
                 }
                 (Kind::Object, _) => item_type.map(|t| self.shape_xml(t, v.clone())).unwrap_or(v),
                 _ => v,

@@ -21,7 +21,10 @@ impl Selector {
     /// Compile a JSONPath.
     pub fn new(text: &str) -> Result<Selector, String> {
         jsonpath_rust::parser::parse_json_path(text)
-            .map(|q| Selector { text: text.to_string(), query: Arc::new(q) })
+            .map(|q| Selector {
+                text: text.to_string(),
+                query: Arc::new(q),
+            })
             .map_err(|e| e.to_string())
     }
 

@@ -80,7 +80,10 @@ impl Table {
     pub fn load(file: &Path, name: &str, node: &Node, diags: &mut Diagnostics) -> Option<Table> {
         let what = format!("table '{name}'");
         let mut f = Fields::new(file, node, &what, diags)?;
-        let doc = f.take("doc").and_then(Node::scalar_text).unwrap_or_default();
+        let doc = f
+            .take("doc")
+            .and_then(Node::scalar_text)
+            .unwrap_or_default();
         let hit = match f.take("hit").and_then(Node::as_str) {
             None | Some("first") => Hit::First,
             Some("unique") => Hit::Unique,
@@ -119,7 +122,14 @@ impl Table {
             }
         }
         f.finish(&what, diags);
-        Some(Table { name: name.to_string(), doc, hit, inputs, outputs, rows })
+        Some(Table {
+            name: name.to_string(),
+            doc,
+            hit,
+            inputs,
+            outputs,
+            rows,
+        })
     }
 
     /// The rows that match `input` (missing inputs read as "" = not set).
@@ -132,7 +142,10 @@ impl Table {
     }
 
     /// The row that decides `input`, by the hit policy; `None` when no row matches.
-    pub fn decide<'a>(&'a self, input: &'a Map<String, Value>) -> Result<Option<&'a Row>, EvalError> {
+    pub fn decide<'a>(
+        &'a self,
+        input: &'a Map<String, Value>,
+    ) -> Result<Option<&'a Row>, EvalError> {
         let mut hits = self.matching(input);
         let first = hits.next();
         if self.hit == Hit::Unique {
@@ -149,9 +162,15 @@ impl Table {
     /// The outputs for `input` as a map, or `()` when no row matches.
     pub fn call(&self, input: &Value) -> Result<Value, EvalError> {
         let Value::Object(m) = input else {
-            return Err(EvalError(format!("table('{}', ...) takes a map of its inputs", self.name)));
+            return Err(EvalError(format!(
+                "table('{}', ...) takes a map of its inputs",
+                self.name
+            )));
         };
-        Ok(self.decide(m)?.map(|r| Value::Object(r.outputs.clone())).unwrap_or(Value::Null))
+        Ok(self
+            .decide(m)?
+            .map(|r| Value::Object(r.outputs.clone()))
+            .unwrap_or(Value::Null))
     }
 
     /// Gaps (a combination of input values no row covers) and overlaps (two
@@ -159,12 +178,20 @@ impl Table {
     /// an overlap is how tables are written, so only a row that can never win
     /// is reported.
     pub fn check(&self, file: &Path, table_line: u32, diags: &mut Diagnostics) {
-        let at = |line: u32| crate::diag::Span { file: file.to_path_buf(), line, column: 1 };
+        let at = |line: u32| crate::diag::Span {
+            file: file.to_path_buf(),
+            line,
+            column: 1,
+        };
         let mut combos: Vec<Vec<Value>> = vec![Vec::new()];
         for (_, domain) in &self.inputs {
             combos = combos
                 .into_iter()
-                .flat_map(|c| domain.iter().map(move |v| [c.clone(), vec![v.clone()]].concat()))
+                .flat_map(|c| {
+                    domain
+                        .iter()
+                        .map(move |v| [c.clone(), vec![v.clone()]].concat())
+                })
                 .collect();
             if combos.len() > 100_000 {
                 return;
@@ -173,8 +200,12 @@ impl Table {
         let mut wins = vec![false; self.rows.len()];
         let mut reported = Vec::new();
         for combo in &combos {
-            let input: Map<String, Value> =
-                self.inputs.iter().map(|(n, _)| n.clone()).zip(combo.iter().cloned()).collect();
+            let input: Map<String, Value> = self
+                .inputs
+                .iter()
+                .map(|(n, _)| n.clone())
+                .zip(combo.iter().cloned())
+                .collect();
             let hits: Vec<(usize, &Row)> = self
                 .rows
                 .iter()
@@ -192,7 +223,9 @@ impl Table {
                     wins[*i] = true;
                     if self.hit == Hit::Unique {
                         for (_, other) in rest {
-                            if other.outputs != first.outputs && !reported.contains(&(first.line, other.line)) {
+                            if other.outputs != first.outputs
+                                && !reported.contains(&(first.line, other.line))
+                            {
                                 reported.push((first.line, other.line));
                                 diags.push(Diagnostic::error(
                                     at(other.line),
@@ -242,7 +275,11 @@ fn load_row(
     diags: &mut Diagnostics,
 ) -> Option<Row> {
     let Some(entries) = row.as_map() else {
-        diags.push(Diagnostic::error(span(file, row), "wrong-shape", "a table row must be a mapping of input and output names to values"));
+        diags.push(Diagnostic::error(
+            span(file, row),
+            "wrong-shape",
+            "a table row must be a mapping of input and output names to values",
+        ));
         return None;
     };
     let mut cells = Vec::new();
@@ -255,13 +292,19 @@ fn load_row(
                     Some(items) => items.iter().map(Node::to_json).collect(),
                     None => vec![n.to_json()],
                 };
-                let vals: Vec<Value> = vals.into_iter().map(|v| blank_as_empty(&v).clone()).collect();
+                let vals: Vec<Value> = vals
+                    .into_iter()
+                    .map(|v| blank_as_empty(&v).clone())
+                    .collect();
                 for v in &vals {
                     if !domain.is_empty() && !domain.iter().any(|d| values_equal(d, v)) {
                         diags.push(Diagnostic::error(
                             span(file, n),
                             "table-value-not-in-domain",
-                            format!("{v} is not a value of input '{name}' (its domain is {})", Value::Array(domain.clone())),
+                            format!(
+                                "{v} is not a value of input '{name}' (its domain is {})",
+                                Value::Array(domain.clone())
+                            ),
                         ));
                     }
                 }
@@ -286,5 +329,9 @@ fn load_row(
         }
         outs.insert(key, v.to_json());
     }
-    Some(Row { line: row.line, cells, outputs: outs })
+    Some(Row {
+        line: row.line,
+        cells,
+        outputs: outs,
+    })
 }

@@ -41,7 +41,10 @@ pub fn expected_list(node: Option<&Node>) -> Option<Vec<Expected>> {
         items
             .iter()
             .map(|i| Expected {
-                rule: i.get("rule").and_then(Node::scalar_text).unwrap_or_default(),
+                rule: i
+                    .get("rule")
+                    .and_then(Node::scalar_text)
+                    .unwrap_or_default(),
                 path: i.get("path").and_then(Node::scalar_text),
                 message: i.get("message").and_then(Node::scalar_text),
             })
@@ -55,7 +58,9 @@ pub fn compare(expected: &[Expected], found: &[&Violation]) -> Option<String> {
     let mut unmatched: Vec<&Violation> = found.to_vec();
     for e in expected {
         let pos = unmatched.iter().position(|v| {
-            v.rule == e.rule && e.path.as_ref().is_none_or(|p| *p == v.path) && e.message.as_ref().is_none_or(|m| *m == v.message)
+            v.rule == e.rule
+                && e.path.as_ref().is_none_or(|p| *p == v.path)
+                && e.message.as_ref().is_none_or(|m| *m == v.message)
         });
         match pos {
             Some(i) => {
@@ -73,11 +78,17 @@ pub fn compare(expected: &[Expected], found: &[&Violation]) -> Option<String> {
             "  - expected {} at {}{}\n",
             m.rule,
             m.path.as_deref().unwrap_or("(any path)"),
-            m.message.as_ref().map(|s| format!(" saying {s:?}")).unwrap_or_default()
+            m.message
+                .as_ref()
+                .map(|s| format!(" saying {s:?}"))
+                .unwrap_or_default()
         ));
     }
     for v in unmatched {
-        out.push_str(&format!("  + got {} at {}: {}\n", v.rule, v.path, v.message));
+        out.push_str(&format!(
+            "  + got {} at {}: {}\n",
+            v.rule, v.path, v.message
+        ));
     }
     Some(out)
 }
@@ -93,13 +104,18 @@ pub fn patch(payload: &mut Value, case: &Node) -> Result<(), String> {
     if let Some(items) = case.get("remove").and_then(Node::as_seq) {
         for p in items {
             let ptr = p.scalar_text().unwrap_or_default();
-            let (parent, last) = ptr.rsplit_once('/').ok_or_else(|| format!("'{ptr}' is not a JSON pointer"))?;
+            let (parent, last) = ptr
+                .rsplit_once('/')
+                .ok_or_else(|| format!("'{ptr}' is not a JSON pointer"))?;
             match payload.pointer_mut(parent) {
                 Some(Value::Object(m)) => {
-                    m.shift_remove(&unescape(last)).ok_or_else(|| format!("remove: nothing at '{ptr}'"))?;
+                    m.shift_remove(&unescape(last))
+                        .ok_or_else(|| format!("remove: nothing at '{ptr}'"))?;
                 }
                 Some(Value::Array(a)) => {
-                    let i: usize = last.parse().map_err(|_| format!("remove: '{last}' is not an index"))?;
+                    let i: usize = last
+                        .parse()
+                        .map_err(|_| format!("remove: '{last}' is not an index"))?;
                     if i >= a.len() {
                         return Err(format!("remove: nothing at '{ptr}'"));
                     }
@@ -117,14 +133,18 @@ fn unescape(s: &str) -> String {
 }
 
 fn set_pointer(payload: &mut Value, ptr: &str, value: Value) -> Result<(), String> {
-    let (parent, last) = ptr.rsplit_once('/').ok_or_else(|| format!("'{ptr}' is not a JSON pointer"))?;
+    let (parent, last) = ptr
+        .rsplit_once('/')
+        .ok_or_else(|| format!("'{ptr}' is not a JSON pointer"))?;
     match payload.pointer_mut(parent) {
         Some(Value::Object(m)) => {
             m.insert(unescape(last), value);
             Ok(())
         }
         Some(Value::Array(a)) => {
-            let i: usize = last.parse().map_err(|_| format!("set: '{last}' is not an index"))?;
+            let i: usize = last
+                .parse()
+                .map_err(|_| format!("set: '{last}' is not an index"))?;
             let len = a.len();
             match a.get_mut(i) {
                 Some(slot) => *slot = value,
@@ -142,7 +162,8 @@ fn set_pointer(payload: &mut Value, ptr: &str, value: Value) -> Result<(), Strin
 fn case_payload(dir: &Path, case: &Node) -> Result<(Value, bool), String> {
     if let Some(f) = case.get("file").and_then(Node::scalar_text) {
         let path = dir.join(&f);
-        let text = std::fs::read_to_string(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        let text = std::fs::read_to_string(&path)
+            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
         return parse_payload(&text);
     }
     if let Some(x) = case.get("xml").and_then(Node::scalar_text) {
@@ -159,25 +180,43 @@ fn parse_payload(text: &str) -> Result<(Value, bool), String> {
         let (root, tree) = crate::read::parse_xml(text).map_err(|e| e.to_string())?;
         Ok((serde_json::json!({"root": root, "tree": tree}), true))
     } else {
-        crate::read::parse_json(text.as_bytes()).map(|v| (v, false)).map_err(|e| e.to_string())
+        crate::read::parse_json(text.as_bytes())
+            .map(|v| (v, false))
+            .map_err(|e| e.to_string())
     }
 }
 
 /// Run the schema test file at `path`.
 pub fn run_schema_tests(path: &Path, registry: &Registry) -> Result<Vec<CaseResult>, Diagnostics> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| Diagnostics(vec![Diagnostic::error(Span::file(path), "unreadable", e.to_string())]))?;
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        Diagnostics(vec![Diagnostic::error(
+            Span::file(path),
+            "unreadable",
+            e.to_string(),
+        )])
+    })?;
     let root = yaml::parse(path, &text).map_err(|d| Diagnostics(vec![d]))?;
     let Some(name) = root.get("schema").and_then(Node::scalar_text) else {
-        return Err(Diagnostics(vec![Diagnostic::error(span(path, &root), "missing-key", "a test file needs `schema:`")]));
+        return Err(Diagnostics(vec![Diagnostic::error(
+            span(path, &root),
+            "missing-key",
+            "a test file needs `schema:`",
+        )]));
     };
     let schema = registry.load(&name)?;
     let dir = path.parent().unwrap_or(Path::new("."));
     let mut results = Vec::new();
     for case in root.get("cases").and_then(Node::as_seq).unwrap_or(&[]) {
-        let name = case.get("name").and_then(Node::scalar_text).unwrap_or_else(|| format!("case at line {}", case.line));
+        let name = case
+            .get("name")
+            .and_then(Node::scalar_text)
+            .unwrap_or_else(|| format!("case at line {}", case.line));
         let failure = run_case(&schema, dir, case);
-        results.push(CaseResult { file: path.to_path_buf(), name, failure });
+        results.push(CaseResult {
+            file: path.to_path_buf(),
+            name,
+            failure,
+        });
     }
     Ok(results)
 }
@@ -195,7 +234,10 @@ fn run_case(schema: &crate::Schema, dir: &Path, case: &Node) -> Option<String> {
         }
         let mut out = Vec::new();
         if schema.root.as_deref().is_some_and(|r| r != root) {
-            return Some(format!("  the payload's root is <{root}>, not <{}>\n", schema.root.as_deref().unwrap_or("")));
+            return Some(format!(
+                "  the payload's root is <{root}>, not <{}>\n",
+                schema.root.as_deref().unwrap_or("")
+            ));
         }
         check_record_at(schema, &record, &CheckPath::root(schema), &mut out);
         out
@@ -208,8 +250,14 @@ fn run_case(schema: &crate::Schema, dir: &Path, case: &Node) -> Option<String> {
         }
         check_payload(schema, &payload)
     };
-    let errors: Vec<&Violation> = found.iter().filter(|v| v.severity == Severity::Error).collect();
-    let warnings: Vec<&Violation> = found.iter().filter(|v| v.severity == Severity::Warning).collect();
+    let errors: Vec<&Violation> = found
+        .iter()
+        .filter(|v| v.severity == Severity::Error)
+        .collect();
+    let warnings: Vec<&Violation> = found
+        .iter()
+        .filter(|v| v.severity == Severity::Warning)
+        .collect();
     let mut diff = String::new();
     match expected_list(case.get("errors")) {
         Some(exp) => diff.extend(compare(&exp, &errors)),
@@ -223,8 +271,13 @@ fn run_case(schema: &crate::Schema, dir: &Path, case: &Node) -> Option<String> {
 
 /// Run a test file of either kind (schema cases or mapping cases).
 pub fn run_tests(path: &Path, registry: &Registry) -> Result<Vec<CaseResult>, Diagnostics> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| Diagnostics(vec![Diagnostic::error(Span::file(path), "unreadable", e.to_string())]))?;
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        Diagnostics(vec![Diagnostic::error(
+            Span::file(path),
+            "unreadable",
+            e.to_string(),
+        )])
+    })?;
     let root = yaml::parse(path, &text).map_err(|d| Diagnostics(vec![d]))?;
     if root.get("mapping").is_some() {
         crate::mapping::run_mapping_tests(path, &root, registry)

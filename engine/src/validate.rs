@@ -24,7 +24,10 @@ pub struct PayloadResult {
 impl PayloadResult {
     /// True when no violation is an error.
     pub fn is_valid(&self) -> bool {
-        !self.violations.iter().any(|v| v.severity == Severity::Error)
+        !self
+            .violations
+            .iter()
+            .any(|v| v.severity == Severity::Error)
     }
 }
 
@@ -70,10 +73,18 @@ pub fn validate_stream(
                     Ok(v) => check_payload(schema, v),
                     Err(e) => vec![malformed(e)],
                 };
-                each(PayloadResult { record: n, line: Some(line.number), violations });
+                each(PayloadResult {
+                    record: n,
+                    line: Some(line.number),
+                    violations,
+                });
             }
             if n == 0 {
-                return Err(InputError::Malformed(ReadError { line: None, column: None, message: "the input is empty".into() }));
+                return Err(InputError::Malformed(ReadError {
+                    line: None,
+                    column: None,
+                    message: "the input is empty".into(),
+                }));
             }
             Ok(())
         }
@@ -81,22 +92,39 @@ pub fn validate_stream(
             let mut bytes = Vec::new();
             input.read_to_end(&mut bytes).map_err(InputError::Io)?;
             let text = String::from_utf8(bytes).map_err(|e| {
-                InputError::Malformed(ReadError { line: None, column: None, message: format!("not UTF-8 text (byte {})", e.utf8_error().valid_up_to()) })
+                InputError::Malformed(ReadError {
+                    line: None,
+                    column: None,
+                    message: format!("not UTF-8 text (byte {})", e.utf8_error().valid_up_to()),
+                })
             })?;
             let violations = check_xml_text(schema, &text).map_err(InputError::Malformed)?;
-            each(PayloadResult { record: 1, line: None, violations });
+            each(PayloadResult {
+                record: 1,
+                line: None,
+                violations,
+            });
             Ok(())
         }
         InputFormat::Json | InputFormat::Csv => {
             let mut bytes = Vec::new();
             input.read_to_end(&mut bytes).map_err(InputError::Io)?;
             let value = parse_json(&bytes).map_err(InputError::Malformed)?;
-            each(PayloadResult { record: 1, line: None, violations: check_payload(schema, &value) });
+            each(PayloadResult {
+                record: 1,
+                line: None,
+                violations: check_payload(schema, &value),
+            });
             Ok(())
         }
     }
 }
 
 fn malformed(e: &ReadError) -> Violation {
-    Violation { rule: "malformed".into(), path: String::new(), message: e.to_string(), severity: Severity::Error }
+    Violation {
+        rule: "malformed".into(),
+        path: String::new(),
+        message: e.to_string(),
+        severity: Severity::Error,
+    }
 }

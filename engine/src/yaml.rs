@@ -72,7 +72,10 @@ impl Node {
 
     /// The value of `key` if this is a mapping that has it.
     pub fn get(&self, key: &str) -> Option<&Node> {
-        self.as_map()?.iter().find(|(k, _)| k.as_str() == Some(key)).map(|(_, v)| v)
+        self.as_map()?
+            .iter()
+            .find(|(k, _)| k.as_str() == Some(key))
+            .map(|(_, v)| v)
     }
 
     /// A scalar as text (numbers and booleans printed), for places that take text.
@@ -106,7 +109,9 @@ impl Node {
             Value::Null => J::Null,
             Value::Bool(b) => J::Bool(*b),
             Value::Int(i) => J::from(*i),
-            Value::Float(f) => serde_json::Number::from_f64(*f).map(J::Number).unwrap_or(J::Null),
+            Value::Float(f) => serde_json::Number::from_f64(*f)
+                .map(J::Number)
+                .unwrap_or(J::Null),
             Value::Str(s) => J::String(s.clone()),
             Value::Seq(items) => J::Array(items.iter().map(Node::to_json).collect()),
             Value::Map(entries) => J::Object(
@@ -160,7 +165,11 @@ impl<'de> Visitor<'de> for RawVisitor {
         Ok(RawValue(Value::Int(v)))
     }
     fn visit_u64<E>(self, v: u64) -> Result<RawValue, E> {
-        Ok(RawValue(i64::try_from(v).map(Value::Int).unwrap_or(Value::Float(v as f64))))
+        Ok(RawValue(
+            i64::try_from(v)
+                .map(Value::Int)
+                .unwrap_or(Value::Float(v as f64)),
+        ))
     }
     fn visit_f64<E>(self, v: f64) -> Result<RawValue, E> {
         Ok(RawValue(Value::Float(v)))
@@ -200,17 +209,33 @@ pub fn parse(path: &Path, text: &str) -> Result<Node, Diagnostic> {
     match serde_saphyr::from_str_with_options::<Raw>(text, options) {
         Ok(Raw(node)) => Ok(node),
         Err(e) => {
-            let (line, column) =
-                e.location().map(|l| (l.line() as u32, l.column() as u32)).unwrap_or((0, 0));
+            let (line, column) = e
+                .location()
+                .map(|l| (l.line() as u32, l.column() as u32))
+                .unwrap_or((0, 0));
             // The crate's message carries a source excerpt; keep its last line, the reason.
             let text = e.to_string();
             let reason = text
                 .lines()
                 .rev()
-                .find_map(|l| l.trim_start_matches([' ', '|']).trim_start_matches('^').trim().strip_prefix("").filter(|s| !s.is_empty()))
+                .find_map(|l| {
+                    l.trim_start_matches([' ', '|'])
+                        .trim_start_matches('^')
+                        .trim()
+                        .strip_prefix("")
+                        .filter(|s| !s.is_empty())
+                })
                 .unwrap_or("not valid YAML")
                 .to_string();
-            Err(Diagnostic::error(Span { file: path.to_path_buf(), line, column }, "yaml", reason))
+            Err(Diagnostic::error(
+                Span {
+                    file: path.to_path_buf(),
+                    line,
+                    column,
+                },
+                "yaml",
+                reason,
+            ))
         }
     }
 }
@@ -226,7 +251,12 @@ pub struct Fields<'a> {
 impl<'a> Fields<'a> {
     /// Start reading `node`, which must be a mapping; if it is not, the
     /// diagnostic says what `what` should have been.
-    pub fn new(file: &'a Path, node: &'a Node, what: &str, diags: &mut Diagnostics) -> Option<Fields<'a>> {
+    pub fn new(
+        file: &'a Path,
+        node: &'a Node,
+        what: &str,
+        diags: &mut Diagnostics,
+    ) -> Option<Fields<'a>> {
         if node.as_map().is_none() {
             diags.push(Diagnostic::error(
                 span(file, node),
@@ -235,7 +265,11 @@ impl<'a> Fields<'a> {
             ));
             return None;
         }
-        Some(Fields { file, node, taken: Vec::new() })
+        Some(Fields {
+            file,
+            node,
+            taken: Vec::new(),
+        })
     }
 
     /// The value of a known key, if present.
@@ -252,7 +286,10 @@ impl<'a> Fields<'a> {
                 diags.push(Diagnostic::error(
                     span(self.file, k),
                     "unknown-key",
-                    format!("unknown key '{name}' in {what}; expected one of: {}", self.taken.join(", ")),
+                    format!(
+                        "unknown key '{name}' in {what}; expected one of: {}",
+                        self.taken.join(", ")
+                    ),
                 ));
             }
         }
@@ -261,5 +298,9 @@ impl<'a> Fields<'a> {
 
 /// The span of a node in `file`.
 pub fn span(file: &Path, node: &Node) -> Span {
-    Span { file: file.to_path_buf(), line: node.line, column: node.column }
+    Span {
+        file: file.to_path_buf(),
+        line: node.line,
+        column: node.column,
+    }
 }

@@ -83,7 +83,10 @@ impl Sink for Files {
         self.shown = std::time::Instant::now();
         let c = &report.counts;
         let rate = c.input_records as f64 / self.started.elapsed().as_secs_f64().max(1e-9);
-        eprint!("\r{} records, {:.0}/s, {} accepted, {} rejected, {} skipped ", c.input_records, rate, c.accepted, c.rejected, c.skipped);
+        eprint!(
+            "\r{} records, {:.0}/s, {} accepted, {} rejected, {} skipped ",
+            c.input_records, rate, c.accepted, c.rejected, c.skipped
+        );
     }
 }
 
@@ -120,27 +123,54 @@ pub fn run(args: Args) -> u8 {
             return exit::USAGE;
         }
     };
-    let input_format = match args.input_format.as_deref().map(|f| (f, InputFormat::parse(f))) {
+    let input_format = match args
+        .input_format
+        .as_deref()
+        .map(|f| (f, InputFormat::parse(f)))
+    {
         None => None,
         Some((_, Some(f))) => Some(f),
-        Some((f, None)) => return usage(format!("unknown input format '{f}'; expected json, ndjson, xml or csv")),
+        Some((f, None)) => {
+            return usage(format!(
+                "unknown input format '{f}'; expected json, ndjson, xml or csv"
+            ))
+        }
     };
     let output_format = match args.output_format.as_deref() {
         Some(f) => match OutputFormat::parse(f) {
             Some(f) => f,
-            None => return usage(format!("unknown output format '{f}'; expected json, ndjson or xml")),
+            None => {
+                return usage(format!(
+                    "unknown output format '{f}'; expected json, ndjson or xml"
+                ))
+            }
         },
         None => default_output(&mapping),
     };
-    let targets_agree = mapping.routes.windows(2).all(|w| w[0].target.name == w[1].target.name);
+    let targets_agree = mapping
+        .routes
+        .windows(2)
+        .all(|w| w[0].target.name == w[1].target.name);
     if output_format != OutputFormat::Ndjson && !targets_agree {
-        return usage("this mapping's routes build records for different targets; use --output-format ndjson");
+        return usage(
+            "this mapping's routes build records for different targets; use --output-format ndjson",
+        );
     }
-    if output_format == OutputFormat::Xml && mapping.routes.iter().any(|r| r.target.format != Format::Xml) {
-        return usage(format!("the target {} is JSON; --output-format xml needs an XML target", mapping.routes[0].target.name));
+    if output_format == OutputFormat::Xml
+        && mapping
+            .routes
+            .iter()
+            .any(|r| r.target.format != Format::Xml)
+    {
+        return usage(format!(
+            "the target {} is JSON; --output-format xml needs an XML target",
+            mapping.routes[0].target.name
+        ));
     }
     // Open outputs only now: a wrong mapping or param writes nothing.
-    let open = |p: Option<&Path>| Output::create(p).map_err(|e| (p.map(|p| p.display().to_string()).unwrap_or_default(), e));
+    let open = |p: Option<&Path>| {
+        Output::create(p).map_err(|e| (p.map(|p| p.display().to_string()).unwrap_or_default(), e))
+    };
     let out = match open(args.output.as_deref()) {
         Ok(o) => o,
         Err((p, e)) => {
@@ -158,7 +188,10 @@ pub fn run(args: Args) -> u8 {
     let mut inputs = Vec::new();
     for name in io::inputs(&args.inputs) {
         match io::open(&name) {
-            Ok(reader) => inputs.push(Input { name: name.clone(), reader }),
+            Ok(reader) => inputs.push(Input {
+                name: name.clone(),
+                reader,
+            }),
             Err(e) => {
                 eprintln!("error: cannot read {}: {e}", io::shown(&name));
                 return exit::IO;
@@ -173,7 +206,10 @@ pub fn run(args: Args) -> u8 {
         shown: std::time::Instant::now(),
         started: std::time::Instant::now(),
     };
-    let options = Options { input_format, keep_details: args.report.is_some() };
+    let options = Options {
+        input_format,
+        keep_details: args.report.is_some(),
+    };
     let report = match convert(&prepared, inputs, &options, &mut files) {
         Ok(r) => r,
         Err(e) => {
@@ -182,14 +218,19 @@ pub fn run(args: Args) -> u8 {
             }
             eprintln!("error: {e}");
             return match e {
-                ConvertError::Write(_) | ConvertError::Read(..) | ConvertError::Malformed(..) => exit::IO,
+                ConvertError::Write(_) | ConvertError::Read(..) | ConvertError::Malformed(..) => {
+                    exit::IO
+                }
             };
         }
     };
     if files.progress {
         eprint!("\r\x1b[K");
     }
-    let schema = files.last_schema.clone().or_else(|| mapping.routes.first().map(|r| (*r.target).clone()));
+    let schema = files
+        .last_schema
+        .clone()
+        .or_else(|| mapping.routes.first().map(|r| (*r.target).clone()));
     let committed = files
         .out
         .take()
@@ -224,7 +265,10 @@ pub fn run(args: Args) -> u8 {
 
 fn default_output(mapping: &Mapping) -> OutputFormat {
     let first = mapping.routes.first().map(|r| r.target.format);
-    let same = mapping.routes.windows(2).all(|w| w[0].target.name == w[1].target.name);
+    let same = mapping
+        .routes
+        .windows(2)
+        .all(|w| w[0].target.name == w[1].target.name);
     match (first, same) {
         (Some(Format::Xml), true) => OutputFormat::Xml,
         (Some(Format::Json), true) => OutputFormat::Json,

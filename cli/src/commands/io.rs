@@ -9,10 +9,12 @@ pub fn open(name: &str) -> io::Result<Box<dyn BufRead>> {
     if name == "-" {
         Ok(Box::new(BufReader::with_capacity(1 << 16, io::stdin())))
     } else {
-        Ok(Box::new(BufReader::with_capacity(1 << 16, File::open(name)?)))
+        Ok(Box::new(BufReader::with_capacity(
+            1 << 16,
+            File::open(name)?,
+        )))
     }
 }
-
 
 /// The inputs to read: the names given, or stdin.
 pub fn inputs(names: &[String]) -> Vec<String> {
@@ -44,13 +46,24 @@ impl Output {
     /// Open `name` (`-` or none for stdout).
     pub fn create(name: Option<&Path>) -> io::Result<Output> {
         match name {
-            None => Ok(Output { target: None, temp: None, writer: Box::new(io::BufWriter::with_capacity(1 << 16, io::stdout().lock())) }),
+            None => Ok(Output {
+                target: None,
+                temp: None,
+                writer: Box::new(io::BufWriter::with_capacity(1 << 16, io::stdout().lock())),
+            }),
             Some(p) if p == Path::new("-") => Output::create(None),
             Some(p) => {
-                let file_name = p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+                let file_name = p
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default();
                 let temp = p.with_file_name(format!(".{file_name}.{}.tmp", std::process::id()));
                 let f = File::create(&temp)?;
-                Ok(Output { target: Some(p.to_path_buf()), temp: Some(temp), writer: Box::new(io::BufWriter::with_capacity(1 << 16, f)) })
+                Ok(Output {
+                    target: Some(p.to_path_buf()),
+                    temp: Some(temp),
+                    writer: Box::new(io::BufWriter::with_capacity(1 << 16, f)),
+                })
             }
         }
     }

@@ -12,7 +12,11 @@ fn default_paths(paths: Vec<PathBuf>) -> Vec<PathBuf> {
     if !paths.is_empty() {
         return paths;
     }
-    ["schemas", "mappings"].iter().map(PathBuf::from).filter(|p| p.exists()).collect()
+    ["schemas", "mappings"]
+        .iter()
+        .map(PathBuf::from)
+        .filter(|p| p.exists())
+        .collect()
 }
 
 pub fn check(paths: Vec<PathBuf>) -> u8 {

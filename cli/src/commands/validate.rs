@@ -33,7 +33,11 @@ pub fn run(args: Args) -> u8 {
             return exit::USAGE;
         }
     };
-    let format = match args.input_format.as_deref().map(|f| (f, InputFormat::parse(f))) {
+    let format = match args
+        .input_format
+        .as_deref()
+        .map(|f| (f, InputFormat::parse(f)))
+    {
         None => None,
         Some((_, Some(f))) => Some(f),
         Some((f, None)) => {
@@ -67,7 +71,13 @@ pub fn run(args: Args) -> u8 {
         }
     }
     let invalid = results.iter().filter(|(_, r)| !r.is_valid()).count();
-    let count = |sev| results.iter().flat_map(|(_, r)| &r.violations).filter(|v| v.severity == sev).count();
+    let count = |sev| {
+        results
+            .iter()
+            .flat_map(|(_, r)| &r.violations)
+            .filter(|v| v.severity == sev)
+            .count()
+    };
     if json {
         let report = serde_json::json!({
             "schema": schema.name,
@@ -81,7 +91,10 @@ pub fn run(args: Args) -> u8 {
                 "input": input, "record": r.record, "line": r.line, "valid": r.is_valid(), "violations": r.violations,
             })).collect::<Vec<_>>(),
         });
-        println!("{}", serde_json::to_string_pretty(&report).unwrap_or_default());
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&report).unwrap_or_default()
+        );
     } else {
         eprintln!(
             "{} payload(s) checked against {}: {} valid, {} invalid ({} errors, {} warnings){}",
@@ -91,7 +104,11 @@ pub fn run(args: Args) -> u8 {
             invalid,
             count(Severity::Error),
             count(Severity::Warning),
-            if unreadable.is_empty() { String::new() } else { format!("; {} input(s) unreadable", unreadable.len()) }
+            if unreadable.is_empty() {
+                String::new()
+            } else {
+                format!("; {} input(s) unreadable", unreadable.len())
+            }
         );
     }
     if !unreadable.is_empty() {
@@ -109,7 +126,11 @@ fn print_human(input: &str, r: &PayloadResult) {
         None => input.to_string(),
     };
     for v in &r.violations {
-        let path = if v.path.is_empty() { String::new() } else { format!("{}: ", v.path) };
+        let path = if v.path.is_empty() {
+            String::new()
+        } else {
+            format!("{}: ", v.path)
+        };
         println!("{place}: {}[{}]: {path}{}", v.severity, v.rule, v.message);
     }
 }
