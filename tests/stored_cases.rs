@@ -61,3 +61,15 @@ fn every_schema_and_mapping_loads_clean() {
         assert!(result.is_none(), "{}", result.unwrap());
     }
 }
+
+#[test]
+fn mapping_cases_pass() {
+    let (passed, failures) = run_all("mappings");
+    assert!(
+        failures.is_empty(),
+        "{} failed:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+    assert!(passed >= 18, "only {passed} mapping cases ran");
+}

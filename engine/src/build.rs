@@ -14,6 +14,7 @@ use std::sync::Arc;
 
 use serde_json::{Map, Value};
 
+use crate::check::Path as CheckPath;
 use crate::datefmt::{DatePattern, DateTime};
 use crate::diag::{Diagnostic, Diagnostics, Span};
 use crate::expr::{is_blank, to_text, EvalError, Expr, ExternalCalls, Sandbox, Scope};
@@ -493,6 +494,8 @@ fn describe_node(n: &Node) -> String {
 pub struct Env<'a> {
     /// Variables: `params`, `root`, `item`, `index`, `parent`, ...
     pub scope: Scope<'a>,
+    /// The current record as a value (the unit, or the item inside `for_each`).
+    pub this: &'a Value,
     /// Lookups and tables.
     pub data: &'a Data,
     /// Compiled templates.
@@ -505,12 +508,12 @@ pub struct Env<'a> {
 pub fn build_record(
     fields: &[FieldSpec],
     env: &Env,
-    path: &str,
+    path: &CheckPath,
     errors: &mut Vec<BuildError>,
 ) -> Map<String, Value> {
     let mut out = Map::with_capacity(fields.len());
     for spec in fields {
-        let field_path = format!("{path}/{}", spec.name);
+        let field_path = path.key(&spec.name);
         match build_field(spec, env, &field_path, errors) {
             Ok(Some(v)) => {
                 out.insert(spec.name.clone(), v);
@@ -522,14 +525,14 @@ pub fn build_record(
     out
 }
 
-fn fail(spec: &FieldSpec, env: &Env, path: &str, message: String) -> BuildError {
+fn fail(spec: &FieldSpec, env: &Env, path: &CheckPath, message: String) -> BuildError {
     let message = match &spec.message {
         Some(t) => render_template(t, env, Some(&message)).unwrap_or(message),
         None => message,
     };
     BuildError {
         rule: spec.rule.clone().unwrap_or_else(|| "build".to_string()),
-        path: path.to_string(),
+        path: path.render(),
         message,
     }
 }
@@ -538,7 +541,7 @@ fn fail(spec: &FieldSpec, env: &Env, path: &str, message: String) -> BuildError 
 pub fn build_field(
     spec: &FieldSpec,
     env: &Env,
-    path: &str,
+    path: &CheckPath,
     errors: &mut Vec<BuildError>,
 ) -> Result<Option<Value>, BuildError> {
     if let Some(w) = &spec.when {
@@ -565,20 +568,17 @@ pub fn build_field(
                 format!("{} = {}: {err}", spec.name, e.source()),
             )
         })?,
-        Source::Path(text, q) => {
-            let here = current_record(&env.scope);
-            match jsonpath_rust::query::js_path_process(q, &here) {
-                Ok(found) => found.first().map(|r| r.val.clone()).unwrap_or(Value::Null),
-                Err(e) => {
-                    return Err(fail(
-                        spec,
-                        env,
-                        path,
-                        format!("{}: path {text}: {e}", spec.name),
-                    ))
-                }
+        Source::Path(text, q) => match jsonpath_rust::query::js_path_process(q, env.this) {
+            Ok(found) => found.first().map(|r| r.val.clone()).unwrap_or(Value::Null),
+            Err(e) => {
+                return Err(fail(
+                    spec,
+                    env,
+                    path,
+                    format!("{}: path {text}: {e}", spec.name),
+                ))
             }
-        }
+        },
         Source::Template(name) => Value::String(
             render_template(name, env, None)
                 .map_err(|e| fail(spec, env, path, format!("{}: template: {e}", spec.name)))?,
@@ -662,12 +662,13 @@ fn build_list(
     for_each: &Expr,
     records: &[(Option<Expr>, Vec<FieldSpec>)],
     env: &Env,
-    path: &str,
+    path: &CheckPath,
     errors: &mut Vec<BuildError>,
 ) -> Result<Value, BuildError> {
-    let items = match for_each.eval(&env.scope) {
+    let list = for_each.eval_cow(&env.scope);
+    let items: &[Value] = match list.as_deref() {
         Ok(Value::Array(a)) => a,
-        Ok(Value::Null) => Vec::new(),
+        Ok(Value::Null) => &[],
         Ok(other) => {
             return Err(fail(
                 spec,
@@ -677,7 +678,7 @@ fn build_list(
                     "{}: for_each {} gave {}, not a list",
                     spec.name,
                     for_each.source(),
-                    crate::expr::type_name(&other)
+                    crate::expr::type_name(other)
                 ),
             ))
         }
@@ -690,17 +691,17 @@ fn build_list(
             ))
         }
     };
-    let parent = current_record(&env.scope);
+    let parent = env.this;
     let outer = env.scope.record.or(env.scope.outer);
     let mut out = Vec::with_capacity(items.len());
     for (i, item) in items.iter().enumerate() {
         let index = Value::from(i);
-        let mut vars = env.scope.vars.clone();
-        vars.retain(|(n, _)| !matches!(*n, "item" | "index" | "parent"));
-        vars.push(("item", item));
-        vars.push(("index", &index));
-        vars.push(("parent", &parent));
+        let mut vars = env.scope.vars;
+        vars.push("item", item);
+        vars.push("index", &index);
+        vars.push("parent", parent);
         let inner = Env {
+            this: item,
             scope: Scope {
                 record: item.as_object(),
                 vars,
@@ -720,29 +721,26 @@ fn build_list(
                         errors.push(fail(
                             spec,
                             env,
-                            &format!("{path}/{}", out.len()),
+                            &path.index(out.len()),
                             format!("{} item {i}: when {}: {e}", spec.name, w.source()),
                         ));
                         continue;
                     }
                 }
             }
-            let p = format!("{path}/{}", out.len());
+            let p = path.index(out.len());
             out.push(Value::Object(build_record(fields, &inner, &p, errors)));
         }
     }
     Ok(Value::Array(out))
 }
 
-/// The record the scope reads fields from, as a value (for JSONPath and `parent`).
-fn current_record(scope: &Scope) -> Value {
-    scope
-        .record
-        .map(|m| Value::Object(m.clone()))
-        .unwrap_or(Value::Null)
-}
-
-fn finish(spec: &FieldSpec, mut value: Value, env: &Env, path: &str) -> Result<Value, BuildError> {
+fn finish(
+    spec: &FieldSpec,
+    mut value: Value,
+    env: &Env,
+    path: &CheckPath,
+) -> Result<Value, BuildError> {
     if is_blank(&value) {
         if let Some(d) = &spec.default {
             value = d.clone();
@@ -778,20 +776,9 @@ fn finish(spec: &FieldSpec, mut value: Value, env: &Env, path: &str) -> Result<V
     Ok(value)
 }
 
-/// Round half away from zero with exact decimal arithmetic (0.125 -> 0.13,
-/// where f64 arithmetic would give 0.12).
+/// Round half away from zero with exact decimal arithmetic.
 pub fn round(value: &Value, places: u32) -> Option<Value> {
-    use rust_decimal::prelude::*;
-    let d = match value {
-        Value::Number(n) if n.is_i64() || n.is_u64() => return Some(value.clone()),
-        Value::Number(n) => Decimal::from_str(&n.to_string()).ok()?,
-        Value::String(s) => Decimal::from_str(s.trim()).ok()?,
-        _ => return None,
-    };
-    let r = d.round_dp_with_strategy(places, RoundingStrategy::MidpointAwayFromZero);
-    r.to_f64()
-        .and_then(serde_json::Number::from_f64)
-        .map(Value::Number)
+    crate::expr::round_decimal(value, places)
 }
 
 /// Render a compiled template over the scope (fields of the outer record, then
@@ -807,7 +794,7 @@ pub fn render_template(name: &str, env: &Env, error: Option<&str>) -> Result<Str
             ctx.insert(k.as_str(), v.clone());
         }
     }
-    for (k, v) in &env.scope.vars {
+    for (k, v) in env.scope.vars.iter() {
         let v = if *k == "params" && !env.secrets.is_empty() {
             let mut p = (*v).clone();
             if let Value::Object(m) = &mut p {

@@ -316,13 +316,17 @@ impl<'s> Checker<'s> {
         let scope_parent = parent.unwrap_or(&Value::Null);
         let scope = Scope::of(Some(rec)).with("parent", scope_parent);
         let only = self.narrowed(ty, &scope, path, out);
+        let mut known = 0;
         for field in &ty.fields {
+            let v = crate::expr::get(rec, &field.name);
+            known += usize::from(v.is_some());
             if field.reserved || only.is_some_and(|o| !o.contains(&field.name)) {
                 continue;
             }
-            self.field(field, rec.get(&field.name), value, &path.field(field), out);
+            self.field(field, v, value, &path.field(field), out);
         }
-        if ty.additional != Additional::Allow {
+        // Every key was a known field: no need to look for unknown ones.
+        if ty.additional != Additional::Allow && known < rec.len() {
             for key in rec.keys().filter(|k| ty.field(k).is_none()) {
                 let near = ty
                     .fields
@@ -424,6 +428,12 @@ impl<'s> Checker<'s> {
             );
             return;
         }
+        // A JSON number in a numeric field with no digit limits needs no text form.
+        if let (Value::Number(n), true) = (value, f.kind.is_number()) {
+            if f.digits.is_none() && f.scale.is_none() && f.max_length.is_none() {
+                return self.number_value(f, value, n, path, out);
+            }
+        }
         let text = match value {
             Value::String(s) => std::borrow::Cow::Borrowed(s.as_str()),
             other => std::borrow::Cow::Owned(other.to_string()),
@@ -519,6 +529,61 @@ impl<'s> Checker<'s> {
         }
     }
 
+    fn number_value(
+        &self,
+        f: &Field,
+        value: &Value,
+        n: &serde_json::Number,
+        path: &Path,
+        out: &mut Vec<Violation>,
+    ) {
+        let x = n.as_f64().unwrap_or(0.0);
+        if f.kind == Kind::Integer && x.fract() != 0.0 {
+            return self.report(
+                f,
+                "invalid-integer",
+                path,
+                format!("{} is not a whole number", shown(f, value)),
+                out,
+            );
+        }
+        self.range(f, value, x, path, out);
+    }
+
+    fn range(&self, f: &Field, value: &Value, x: f64, path: &Path, out: &mut Vec<Violation>) {
+        if let Some(min) = f.min {
+            if x < min {
+                self.report(
+                    f,
+                    "below-minimum",
+                    path,
+                    format!(
+                        "{} is below the minimum of {}",
+                        shown(f, value),
+                        number_text(min)
+                    ),
+                    out,
+                );
+            }
+        }
+        if let Some(max) = f.max {
+            if x > max {
+                self.report(
+                    f,
+                    "above-maximum",
+                    path,
+                    format!(
+                        "{} is above the maximum; {} allows at most {}",
+                        shown(f, value),
+                        self.schema.system,
+                        number_text(max)
+                    ),
+                    out,
+                );
+            }
+        }
+    }
+
     fn number(&self, f: &Field, value: &Value, text: &str, path: &Path, out: &mut Vec<Violation>) {
         let Some(n) = parse_number(text, f.commas || matches!(value, Value::Number(_))) else {
             let (rule, what) = if f.kind == Kind::Integer {
@@ -582,37 +647,7 @@ impl<'s> Checker<'s> {
                 );
             }
         }
-        if let Some(min) = f.min {
-            if n.value < min {
-                self.report(
-                    f,
-                    "below-minimum",
-                    path,
-                    format!(
-                        "{} is below the minimum of {}",
-                        shown(f, value),
-                        number_text(min)
-                    ),
-                    out,
-                );
-            }
-        }
-        if let Some(max) = f.max {
-            if n.value > max {
-                self.report(
-                    f,
-                    "above-maximum",
-                    path,
-                    format!(
-                        "{} is above the maximum; {} allows at most {}",
-                        shown(f, value),
-                        self.schema.system,
-                        number_text(max)
-                    ),
-                    out,
-                );
-            }
-        }
+        self.range(f, value, n.value, path, out);
     }
 
     fn list(
@@ -697,7 +732,7 @@ impl<'s> Checker<'s> {
         if !applies {
             return;
         }
-        let blank = |name: &String| is_blank(rec.get(name).unwrap_or(&Value::Null));
+        let blank = |name: &String| is_blank(crate::expr::get(rec, name).unwrap_or(&Value::Null));
         let field_path = |name: &str| match ty.field(name) {
             Some(f) => path.field(f).render(),
             None => path.render() + "/" + name,
@@ -834,8 +869,8 @@ fn render_message(
         ctx.insert("field".into(), Value::String(f.to_string()));
         ctx.insert("value".into(), v);
     }
-    if let Some((_, parent)) = scope.vars.iter().find(|(n, _)| *n == "parent") {
-        ctx.insert("parent".into(), (*parent).clone());
+    if let Some(parent) = scope.vars.get("parent") {
+        ctx.insert("parent".into(), parent.clone());
     }
     tmpl.render(minijinja::value::Serde(&ctx)).ok()
 }

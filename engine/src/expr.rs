@@ -39,7 +39,7 @@ pub struct Scope<'a> {
     /// The record whose fields are variables.
     pub record: Option<&'a Map<String, Value>>,
     /// Named values, searched before the record.
-    pub vars: Vec<(&'a str, &'a Value)>,
+    pub vars: Vars<'a>,
     /// The enclosing record, searched after `record` (inside `for_each`,
     /// the unit's own fields stay visible).
     pub outer: Option<&'a Map<String, Value>>,
@@ -52,7 +52,7 @@ impl<'a> Scope<'a> {
     pub fn of(record: Option<&'a Map<String, Value>>) -> Scope<'a> {
         Scope {
             record,
-            vars: Vec::new(),
+            vars: Vars::default(),
             outer: None,
             calls: None,
         }
@@ -60,17 +60,59 @@ impl<'a> Scope<'a> {
 
     /// Add a named variable.
     pub fn with(mut self, name: &'a str, value: &'a Value) -> Scope<'a> {
-        self.vars.push((name, value));
+        self.vars.push(name, value);
         self
     }
 
     fn get(&self, name: &str) -> Option<&'a Value> {
-        if let Some((_, v)) = self.vars.iter().rev().find(|(n, _)| *n == name) {
+        if let Some(v) = self.vars.get(name) {
             return Some(v);
         }
         self.record
-            .and_then(|r| r.get(name))
-            .or_else(|| self.outer.and_then(|o| o.get(name)))
+            .and_then(|r| get(r, name))
+            .or_else(|| self.outer.and_then(|o| get(o, name)))
+    }
+}
+
+/// A few named values kept inline: a scope is made for every record and
+/// every list item, and a heap allocation each time showed in profiles.
+#[derive(Clone, Copy)]
+pub struct Vars<'a> {
+    items: [(&'a str, &'a Value); 8],
+    len: usize,
+}
+
+impl Default for Vars<'_> {
+    fn default() -> Self {
+        Vars {
+            items: [("", &NULL); 8],
+            len: 0,
+        }
+    }
+}
+
+impl<'a> Vars<'a> {
+    /// Add or replace `name`. Panics past 8 names, which the engine never uses.
+    pub fn push(&mut self, name: &'a str, value: &'a Value) {
+        if let Some(slot) = self.items[..self.len].iter_mut().find(|(n, _)| *n == name) {
+            slot.1 = value;
+            return;
+        }
+        self.items[self.len] = (name, value);
+        self.len += 1;
+    }
+
+    /// The value of `name`.
+    pub fn get(&self, name: &str) -> Option<&'a Value> {
+        self.items[..self.len]
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| *v)
+    }
+
+    /// The names and values.
+    pub fn iter(&self) -> impl Iterator<Item = &(&'a str, &'a Value)> {
+        self.items[..self.len].iter()
     }
 }
 
@@ -82,6 +124,17 @@ pub trait ExternalCalls {
 }
 
 static NULL: Value = Value::Null;
+
+/// A key of a record. Records are small (a few dozen keys), and comparing
+/// the keys in order beats hashing each lookup with SipHash, which showed
+/// as the largest single cost in profiles of the Spectrum mapping.
+pub fn get<'v>(map: &'v Map<String, Value>, key: &str) -> Option<&'v Value> {
+    if map.len() <= 32 {
+        map.iter().find(|(k, _)| k.as_str() == key).map(|(_, v)| v)
+    } else {
+        map.get(key)
+    }
+}
 
 // ---------------------------------------------------------------- syntax
 
@@ -231,7 +284,7 @@ enum Node {
 }
 
 /// Functions the native evaluator knows; anything else goes to rhai.
-const NATIVE_FUNCS: [&str; 3] = ["blank", "len", "is_empty"];
+const NATIVE_FUNCS: [&str; 4] = ["blank", "len", "is_empty", "round"];
 const NATIVE_METHODS: [&str; 12] = [
     "len",
     "is_empty",
@@ -659,7 +712,7 @@ fn test_node(node: &Node, scope: &Scope, what: &str) -> Result<bool> {
 
 fn field<'v>(v: &'v Value, name: &str) -> Result<&'v Value> {
     match v {
-        Value::Object(m) => Ok(m.get(name).unwrap_or(&NULL)),
+        Value::Object(m) => Ok(get(m, name).unwrap_or(&NULL)),
         Value::Null => err(format!("cannot read '{name}' of () (the value is missing)")),
         other => err(format!("cannot read '{name}' of {}", type_name(other))),
     }
@@ -732,22 +785,52 @@ fn contains(hay: &Value, needle: &Value) -> Result<bool> {
 }
 
 fn call(name: &str, args: &[Node], scope: &Scope) -> Result<Value> {
-    let vals: Vec<Value> = args
-        .iter()
-        .map(|a| eval(a, scope).map(Cow::into_owned))
-        .collect::<Result<_>>()?;
-    match (name, vals.as_slice()) {
+    // Arguments are borrowed where they can be: `blank(activities)` must not copy the list.
+    let cows: Vec<Cow<Value>> = args.iter().map(|a| eval(a, scope)).collect::<Result<_>>()?;
+    let refs: Vec<&Value> = cows.iter().map(|c| c.as_ref()).collect();
+    match (name, refs.as_slice()) {
         ("blank", [v]) => Ok(Value::Bool(is_blank(v))),
         ("len", [v]) => len(v),
         ("is_empty", [v]) => Ok(Value::Bool(len(v)? == 0)),
-        _ => match scope.calls.and_then(|c| c.call(name, &vals)) {
+        ("round", [v, places]) => round_to(v, places),
+        _ => match scope.calls.and_then(|c| {
+            c.call(
+                name,
+                &cows.iter().map(|c| c.as_ref().clone()).collect::<Vec<_>>(),
+            )
+        }) {
             Some(r) => r,
             None => err(format!(
                 "no function {name}() taking {} argument(s)",
-                vals.len()
+                refs.len()
             )),
         },
     }
+}
+
+/// `round(x, places)`: half away from zero, in decimal arithmetic (so
+/// 0.125 rounds to 0.13, where f64 arithmetic would give 0.12).
+pub fn round_to(v: &Value, places: &Value) -> Result<Value> {
+    let Some(p) = places.as_u64().filter(|p| *p <= 10) else {
+        return err("round(x, places) takes a whole number of places from 0 to 10");
+    };
+    round_decimal(v, p as u32)
+        .ok_or_else(|| EvalError(format!("cannot round {}: not a number", type_name(v))))
+}
+
+/// Round a number (or numeric text) to `places`, half away from zero.
+pub fn round_decimal(value: &Value, places: u32) -> Option<Value> {
+    use rust_decimal::prelude::*;
+    let d = match value {
+        Value::Number(n) if n.is_i64() || n.is_u64() => return Some(value.clone()),
+        Value::Number(n) => Decimal::from_str(&n.to_string())
+            .or_else(|_| Decimal::from_scientific(&n.to_string()))
+            .ok()?,
+        Value::String(s) => Decimal::from_str(s.trim()).ok()?,
+        _ => return None,
+    };
+    let r = d.round_dp_with_strategy(places, RoundingStrategy::MidpointAwayFromZero);
+    r.to_f64().and_then(Number::from_f64).map(Value::Number)
 }
 
 fn len(v: &Value) -> Result<Value> {
@@ -763,14 +846,11 @@ fn method(obj: &Value, name: &str, args: &[Node], scope: &Scope) -> Result<Value
     if let (Value::Array(items), "all" | "some", [Node::Lambda(param, body)]) = (obj, name, args) {
         let want_all = name == "all";
         for item in items {
+            let mut vars = scope.vars;
+            vars.push(param.as_str(), item);
             let inner = Scope {
                 record: scope.record,
-                vars: scope
-                    .vars
-                    .iter()
-                    .copied()
-                    .chain([(param.as_str(), item)])
-                    .collect(),
+                vars,
                 outer: scope.outer,
                 calls: scope.calls,
             };
@@ -903,6 +983,16 @@ impl Sandbox {
             .set_max_variables(1_000)
             .set_max_functions(64);
         engine.set_optimization_level(rhai::OptimizationLevel::Simple);
+        engine.register_fn(
+            "round",
+            |v: rhai::Dynamic,
+             places: i64|
+             -> std::result::Result<rhai::Dynamic, Box<rhai::EvalAltResult>> {
+                let v: Value = rhai::serde::from_dynamic(&v)?;
+                let r = round_to(&v, &Value::from(places)).map_err(|e| e.0)?;
+                rhai::serde::to_dynamic(&r)
+            },
+        );
         engine.register_fn("blank", |v: rhai::Dynamic| -> bool {
             v.is_unit()
                 || v.clone()
@@ -1048,6 +1138,19 @@ impl Expr {
                 sandbox,
                 idents,
             } => run_script(ast, sandbox, idents, scope),
+        }
+    }
+
+    /// Evaluate without copying when the result is part of the scope's data
+    /// (`for_each: activities` borrows the list instead of cloning it).
+    pub fn eval_cow<'v>(&'v self, scope: &Scope<'v>) -> Result<Cow<'v, Value>> {
+        match &self.kind {
+            Kind::Native(node) => eval(node, scope),
+            Kind::Script {
+                ast,
+                sandbox,
+                idents,
+            } => run_script(ast, sandbox, idents, scope).map(Cow::Owned),
         }
     }
 

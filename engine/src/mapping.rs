@@ -180,9 +180,15 @@ impl Prepared<'_> {
             }]);
         };
         let env = Env {
+            this: record,
             scope: Scope {
                 record: Some(fields),
-                vars: vec![("params", &self.params), ("root", record)],
+                vars: {
+                    let mut v = crate::expr::Vars::default();
+                    v.push("params", &self.params);
+                    v.push("root", record);
+                    v
+                },
                 outer: None,
                 calls: Some(&*m.data),
             },
@@ -242,7 +248,12 @@ impl Prepared<'_> {
             return Outcome::Rejected(errors);
         }
         let mut build_errors: Vec<BuildError> = Vec::new();
-        let built = Value::Object(build_record(&route.record, &env, "", &mut build_errors));
+        let built = Value::Object(build_record(
+            &route.record,
+            &env,
+            &CheckPath::json(""),
+            &mut build_errors,
+        ));
         errors.extend(build_errors.into_iter().map(|b| Violation {
             rule: b.rule,
             path: b.path,

@@ -32,11 +32,12 @@ pub struct SourceRule {
 pub fn check_rules(rules: &[SourceRule], env: &Env, out: &mut Vec<Violation>) {
     for rule in rules {
         match &rule.for_each {
-            None => check_one(rule, env, String::new(), out),
+            None => check_one(rule, env, None, out),
             Some(each) => {
-                let items = match each.eval(&env.scope) {
+                let list = each.eval_cow(&env.scope);
+                let items: &[Value] = match list.as_deref() {
                     Ok(Value::Array(a)) => a,
-                    Ok(Value::Null) => Vec::new(),
+                    Ok(Value::Null) => &[],
                     Ok(other) => {
                         out.push(error(
                             rule,
@@ -44,7 +45,7 @@ pub fn check_rules(rules: &[SourceRule], env: &Env, out: &mut Vec<Violation>) {
                             format!(
                                 "for_each {} gave {}, not a list",
                                 each.source(),
-                                crate::expr::type_name(&other)
+                                crate::expr::type_name(other)
                             ),
                         ));
                         continue;
@@ -54,16 +55,13 @@ pub fn check_rules(rules: &[SourceRule], env: &Env, out: &mut Vec<Violation>) {
                         continue;
                     }
                 };
-                let list_path = each
-                    .as_path()
-                    .map(|p| format!("/{}", p.join("/")))
-                    .unwrap_or_default();
                 for (i, item) in items.iter().enumerate() {
                     let index = Value::from(i);
-                    let mut vars = env.scope.vars.clone();
-                    vars.push(("item", item));
-                    vars.push(("index", &index));
+                    let mut vars = env.scope.vars;
+                    vars.push("item", item);
+                    vars.push("index", &index);
                     let inner = Env {
+                        this: item,
                         scope: Scope {
                             record: item.as_object(),
                             vars,
@@ -74,7 +72,7 @@ pub fn check_rules(rules: &[SourceRule], env: &Env, out: &mut Vec<Violation>) {
                         templates: env.templates,
                         secrets: env.secrets,
                     };
-                    check_one(rule, &inner, format!("{list_path}/{i}"), out);
+                    check_one(rule, &inner, Some(i), out);
                 }
             }
         }
@@ -90,18 +88,38 @@ fn error(rule: &SourceRule, path: &str, message: String) -> Violation {
     }
 }
 
-fn check_one(rule: &SourceRule, env: &Env, path: String, out: &mut Vec<Violation>) {
+/// The path of an item's error: `/activities/2/team` (the list's path comes
+/// from `for_each` when it is a plain path; built only when a rule fails).
+fn item_path(rule: &SourceRule, index: Option<usize>, field: Option<&str>) -> String {
+    let mut p = String::new();
+    if let (Some(each), Some(i)) = (&rule.for_each, index) {
+        for seg in each.as_path().unwrap_or_default() {
+            p.push('/');
+            p.push_str(&seg);
+        }
+        p.push_str(&format!("/{i}"));
+    }
+    if let Some(f) = field {
+        p.push('/');
+        p.push_str(f);
+    }
+    p
+}
+
+fn check_one(rule: &SourceRule, env: &Env, index: Option<usize>, out: &mut Vec<Violation>) {
     if let Some(w) = &rule.when {
         match w.test(&env.scope) {
             Ok(true) => {}
             Ok(false) => return,
-            Err(e) => return out.push(error(rule, &path, format!("when {}: {e}", w.source()))),
+            Err(e) => {
+                return out.push(error(
+                    rule,
+                    &item_path(rule, index, None),
+                    format!("when {}: {e}", w.source()),
+                ))
+            }
         }
     }
-    let at = match &rule.field {
-        Some(f) => format!("{path}/{f}"),
-        None => path,
-    };
     match rule.assert.test(&env.scope) {
         Ok(true) => {}
         Ok(false) => {
@@ -113,11 +131,15 @@ fn check_one(rule: &SourceRule, env: &Env, path: String, out: &mut Vec<Violation
             };
             out.push(Violation {
                 rule: rule.id.clone(),
-                path: at,
+                path: item_path(rule, index, rule.field.as_deref()),
                 message,
                 severity: rule.severity,
             });
         }
-        Err(e) => out.push(error(rule, &at, format!("{}: {e}", rule.assert.source()))),
+        Err(e) => out.push(error(
+            rule,
+            &item_path(rule, index, rule.field.as_deref()),
+            format!("{}: {e}", rule.assert.source()),
+        )),
     }
 }
