@@ -6,6 +6,10 @@
 
 use std::io::{BufRead, BufWriter, Write};
 
+// The same allocator as the mapwright binary, so the ratio compares like with like.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> std::io::Result<()> {
     let stdin = std::io::stdin().lock();
     let mut out = BufWriter::with_capacity(1 << 16, std::io::stdout().lock());

@@ -788,30 +788,33 @@ pub fn render_template(name: &str, env: &Env, error: Option<&str>) -> Result<Str
         .templates
         .get_template(name)
         .map_err(|e| e.to_string())?;
-    let mut ctx: HashMap<&str, Value> = HashMap::new();
+    // The context borrows the record: a failing rule renders its message
+    // without copying the unit.
+    let mut ctx: HashMap<&str, &Value> = HashMap::new();
     for m in [env.scope.outer, env.scope.record].into_iter().flatten() {
         for (k, v) in m {
-            ctx.insert(k.as_str(), v.clone());
+            ctx.insert(k.as_str(), v);
         }
     }
+    let redacted_params;
     for (k, v) in env.scope.vars.iter() {
-        let v = if *k == "params" && !env.secrets.is_empty() {
-            let mut p = (*v).clone();
-            if let Value::Object(m) = &mut p {
-                for s in env.secrets {
-                    if m.contains_key(s) {
-                        m.insert(s.clone(), Value::String("(secret)".into()));
-                    }
-                }
-            }
-            p
-        } else {
-            (*v).clone()
-        };
         ctx.insert(k, v);
     }
-    if let Some(e) = error {
-        ctx.insert("error", Value::String(e.to_string()));
+    if !env.secrets.is_empty() {
+        if let Some(Value::Object(m)) = env.scope.vars.get("params") {
+            let mut p = m.clone();
+            for s in env.secrets {
+                if p.contains_key(s) {
+                    p.insert(s.clone(), Value::String("(secret)".into()));
+                }
+            }
+            redacted_params = Value::Object(p);
+            ctx.insert("params", &redacted_params);
+        }
+    }
+    let error_value = error.map(|e| Value::String(e.to_string()));
+    if let Some(e) = &error_value {
+        ctx.insert("error", e);
     }
     tmpl.render(minijinja::value::Serde(&ctx))
         .map_err(|e| e.to_string())

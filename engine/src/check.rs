@@ -316,14 +316,45 @@ impl<'s> Checker<'s> {
         let scope_parent = parent.unwrap_or(&Value::Null);
         let scope = Scope::of(Some(rec)).with("parent", scope_parent);
         let only = self.narrowed(ty, &scope, path, out);
+        // Walk the record's keys once (not the schema's fields times the
+        // keys), noting which fields were seen; then the unseen ones are blank.
+        let mut seen = [false; 128];
         let mut known = 0;
-        for field in &ty.fields {
-            let v = crate::expr::get(rec, &field.name);
-            known += usize::from(v.is_some());
+        let mut cursor = 0;
+        for (key, v) in rec {
+            // Records usually list their keys in the schema's order (the
+            // mapping builds them that way), so look ahead from the last
+            // match before falling back to the index.
+            let ahead = ty
+                .fields
+                .get(cursor..)
+                .and_then(|rest| rest.iter().position(|f| f.name == *key));
+            let Some(i) = ahead.map(|a| cursor + a).or_else(|| ty.position(key)) else {
+                continue;
+            };
+            cursor = i + 1;
+            known += 1;
+            if let Some(s) = seen.get_mut(i) {
+                *s = true;
+            }
+            let field = &ty.fields[i];
             if field.reserved || only.is_some_and(|o| !o.contains(&field.name)) {
                 continue;
             }
-            self.field(field, v, value, &path.field(field), out);
+            self.field(field, Some(v), value, &path.field(field), out);
+        }
+        for (i, field) in ty.fields.iter().enumerate() {
+            let unseen = seen
+                .get(i)
+                .map(|s| !s)
+                .unwrap_or_else(|| rec.get(&field.name).is_none());
+            if unseen
+                && field.required
+                && !field.reserved
+                && only.is_none_or(|o| o.contains(&field.name))
+            {
+                self.field(field, None, value, &path.field(field), out);
+            }
         }
         // Every key was a known field: no need to look for unknown ones.
         if ty.additional != Additional::Allow && known < rec.len() {

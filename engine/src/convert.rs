@@ -11,7 +11,7 @@ use serde_json::Value;
 use crate::check::Violation;
 use crate::diag::Severity;
 use crate::mapping::{Outcome, Prepared};
-use crate::read::{parse_json, parse_xml, InputFormat, NdjsonReader, ReadError};
+use crate::read::{parse_json, parse_xml, InputFormat, Line, NdjsonReader, ReadError};
 use crate::report::{InputRef, Rejection, Report, Skip};
 use crate::schema::{Format, Schema};
 use crate::select::records_of;
@@ -21,7 +21,7 @@ pub struct Input<'a> {
     /// File name, or `-` for stdin.
     pub name: String,
     /// The bytes.
-    pub reader: Box<dyn BufRead + 'a>,
+    pub reader: Box<dyn BufRead + Send + 'a>,
 }
 
 /// Where results go.
@@ -41,6 +41,9 @@ pub struct Options {
     pub input_format: Option<InputFormat>,
     /// Keep every rejection and skip in the report (memory grows with them).
     pub keep_details: bool,
+    /// Worker threads for NDJSON input (0: one per core). Output order is
+    /// the input order whatever the number.
+    pub threads: usize,
 }
 
 /// A run that could not finish: an input could not be read.
@@ -87,6 +90,12 @@ pub fn convert(
     Ok(run.report)
 }
 
+/// A worker's result for one NDJSON line.
+enum Done {
+    Unit(usize, Value, Outcome),
+    Unreadable(usize, String, ReadError),
+}
+
 struct Run<'a, 'm> {
     prepared: &'a Prepared<'m>,
     options: &'a Options,
@@ -107,6 +116,9 @@ impl Run<'_, '_> {
             .input_format
             .unwrap_or_else(|| InputFormat::detect(&name, &head));
         match format {
+            InputFormat::Ndjson if self.threads() > 1 => {
+                self.ndjson_parallel(&name, input.reader)?
+            }
             InputFormat::Ndjson => {
                 for line in NdjsonReader::new(input.reader) {
                     let line = line.map_err(|e| ConvertError::Read(name.clone(), e))?;
@@ -155,6 +167,138 @@ impl Run<'_, '_> {
             )?,
         }
         Ok(())
+    }
+
+    fn threads(&self) -> usize {
+        match self.options.threads {
+            0 => std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(1),
+            n => n,
+        }
+    }
+
+    /// NDJSON over worker threads: a reader thread cuts the input into
+    /// batches of lines, workers parse and transform them, and this thread
+    /// puts the results back in input order and hands them to the sink.
+    /// Channels are bounded, so memory stays flat however long the input.
+    fn ndjson_parallel(
+        &mut self,
+        name: &str,
+        reader: Box<dyn BufRead + Send + '_>,
+    ) -> Result<(), ConvertError> {
+        use std::collections::BTreeMap;
+        use std::sync::mpsc::sync_channel;
+        use std::sync::Mutex;
+        const BATCH: usize = 256;
+        let workers = self.threads();
+        let prepared = self.prepared;
+        let (job_tx, job_rx) = sync_channel::<(usize, Vec<Line>)>(workers * 2);
+        let (done_tx, done_rx) = sync_channel::<(usize, Vec<Done>)>(workers * 2);
+        let job_rx = Mutex::new(job_rx);
+        std::thread::scope(|scope| -> Result<(), ConvertError> {
+            let read = scope.spawn(move || -> std::io::Result<()> {
+                let mut batch = Vec::with_capacity(BATCH);
+                let mut seq = 0;
+                for line in NdjsonReader::new(reader) {
+                    batch.push(line?);
+                    if batch.len() == BATCH {
+                        if job_tx
+                            .send((
+                                seq,
+                                std::mem::replace(&mut batch, Vec::with_capacity(BATCH)),
+                            ))
+                            .is_err()
+                        {
+                            return Ok(());
+                        }
+                        seq += 1;
+                    }
+                }
+                if !batch.is_empty() {
+                    let _ = job_tx.send((seq, batch));
+                }
+                Ok(())
+            });
+            for _ in 0..workers {
+                let done_tx = done_tx.clone();
+                let job_rx = &job_rx;
+                scope.spawn(move || loop {
+                    let job = job_rx.lock().map(|rx| rx.recv());
+                    let Ok(Ok((seq, lines))) = job else { return };
+                    let done = lines
+                        .into_iter()
+                        .map(|line| match line.value {
+                            Ok(v) => {
+                                let outcome = prepared.transform(&v);
+                                Done::Unit(line.number, v, outcome)
+                            }
+                            Err(e) => {
+                                Done::Unreadable(line.number, line.raw.unwrap_or_default(), e)
+                            }
+                        })
+                        .collect();
+                    if done_tx.send((seq, done)).is_err() {
+                        return;
+                    }
+                });
+            }
+            drop(done_tx);
+            let mut next = 0;
+            let mut waiting = BTreeMap::new();
+            let mut failed = None;
+            for (seq, done) in done_rx.iter() {
+                waiting.insert(seq, done);
+                while let Some(batch) = waiting.remove(&next) {
+                    next += 1;
+                    for d in batch {
+                        if failed.is_some() {
+                            break;
+                        }
+                        let r = match d {
+                            Done::Unit(line, v, outcome) => {
+                                let at = InputRef {
+                                    file: name.to_string(),
+                                    line: Some(line),
+                                    index: None,
+                                };
+                                self.report.counts.input_records += 1;
+                                self.report.counts.units += 1;
+                                self.settle(vec![at], v, None, outcome)
+                            }
+                            Done::Unreadable(line, raw, e) => self.unreadable(
+                                InputRef {
+                                    file: name.to_string(),
+                                    line: Some(line),
+                                    index: None,
+                                },
+                                raw,
+                                e,
+                            ),
+                        };
+                        if let Err(e) = r {
+                            failed = Some(e);
+                        }
+                    }
+                }
+                if failed.is_some() {
+                    // Dropping the receiver stops the workers and the reader.
+                    break;
+                }
+            }
+            drop(done_rx);
+            if let Some(e) = failed {
+                return Err(e);
+            }
+            match read.join() {
+                Ok(Ok(())) => Ok(()),
+                Ok(Err(e)) => Err(ConvertError::Read(name.to_string(), e)),
+                Err(_) => Err(ConvertError::Read(
+                    name.to_string(),
+                    std::io::Error::other("the reader thread failed"),
+                )),
+            }
+        })
     }
 
     fn xml_record(&self, bytes: &[u8]) -> Result<Value, ReadError> {
@@ -216,7 +360,20 @@ impl Run<'_, '_> {
                 (unit, Some(it.collect::<Vec<_>>()))
             }
         };
-        match self.prepared.transform(&unit) {
+        let outcome = self.prepared.transform(&unit);
+        self.settle(input, unit, source, outcome)
+    }
+
+    /// Count and hand on the outcome of one unit. `source` holds the rows of
+    /// a group when there are several; else the unit itself is the source.
+    fn settle(
+        &mut self,
+        input: Vec<InputRef>,
+        unit: Value,
+        source: Option<Vec<Value>>,
+        outcome: Outcome,
+    ) -> Result<(), ConvertError> {
+        match outcome {
             Outcome::Accepted {
                 route,
                 record,

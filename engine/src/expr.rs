@@ -705,9 +705,37 @@ fn eval<'v>(node: &'v Node, scope: &Scope<'v>) -> Result<Cow<'v, Value>> {
     })
 }
 
+/// Evaluate a condition straight to a bool: `&&`, `||`, `!` and
+/// comparisons never build a `Value` (conditions are most of what schema
+/// rules evaluate, several per record).
 fn test_node(node: &Node, scope: &Scope, what: &str) -> Result<bool> {
-    let v = eval(node, scope)?;
-    truth(v.as_ref(), what)
+    match node {
+        Node::Lit(Value::Bool(b)) => Ok(*b),
+        Node::Not(e) => Ok(!test_node(e, scope, "the operand of '!'")?),
+        Node::Binary(Bin::And, l, r) => {
+            Ok(test_node(l, scope, "the left of '&&'")?
+                && test_node(r, scope, "the right of '&&'")?)
+        }
+        Node::Binary(Bin::Or, l, r) => {
+            Ok(test_node(l, scope, "the left of '||'")?
+                || test_node(r, scope, "the right of '||'")?)
+        }
+        Node::Binary(op @ (Bin::Eq | Bin::Ne), l, r) => {
+            let a = eval(l, scope)?;
+            let b = eval(r, scope)?;
+            Ok(values_equal(&a, &b) == (*op == Bin::Eq))
+        }
+        Node::Binary(op @ (Bin::Lt | Bin::Le | Bin::Gt | Bin::Ge), l, r) => {
+            compare(*op, eval(l, scope)?.as_ref(), eval(r, scope)?.as_ref())
+        }
+        Node::Call(name, args) if name == "blank" && args.len() == 1 => {
+            Ok(is_blank(eval(&args[0], scope)?.as_ref()))
+        }
+        _ => {
+            let v = eval(node, scope)?;
+            truth(v.as_ref(), what)
+        }
+    }
 }
 
 fn field<'v>(v: &'v Value, name: &str) -> Result<&'v Value> {
@@ -854,18 +882,21 @@ fn method(obj: &Value, name: &str, args: &[Node], scope: &Scope) -> Result<Value
                 outer: scope.outer,
                 calls: scope.calls,
             };
-            let hit = test_node(body, &inner, &format!("the closure of {name}()"))?;
+            let hit = test_node(body, &inner, "the closure of all() or some()")?;
             if hit != want_all {
                 return Ok(Value::Bool(!want_all));
             }
         }
         return Ok(Value::Bool(want_all));
     }
-    let vals: Vec<Value> = args
-        .iter()
-        .map(|a| eval(a, scope).map(Cow::into_owned))
-        .collect::<Result<_>>()?;
-    match (obj, name, vals.as_slice()) {
+    // Arguments borrowed, not cloned: `Item_ID.starts_with("!")` must not
+    // allocate a copy of "!" per record.
+    let cows: Vec<Cow<Value>> = match args {
+        [] => Vec::new(),
+        _ => args.iter().map(|a| eval(a, scope)).collect::<Result<_>>()?,
+    };
+    let refs: Vec<&Value> = cows.iter().map(|c| c.as_ref()).collect();
+    match (obj, name, refs.as_slice()) {
         (v, "len", []) => len(v),
         (v, "is_empty", []) => Ok(Value::Bool(len(v)? == 0)),
         (v, "to_string", []) => Ok(Value::String(to_text(v).into_owned())),
@@ -895,7 +926,7 @@ fn method(obj: &Value, name: &str, args: &[Node], scope: &Scope) -> Result<Value
         (v, _, _) => err(format!(
             "{} has no method {name}() taking {} argument(s)",
             type_name(v),
-            vals.len()
+            refs.len()
         )),
     }
 }

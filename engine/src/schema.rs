@@ -209,12 +209,66 @@ pub struct Type {
     pub fields: Vec<Field>,
     /// Rules in file order.
     pub rules: Vec<Rule>,
+    index: HashMap<String, usize, BuildFnv>,
 }
 
 impl Type {
     /// The field called `name`.
     pub fn field(&self, name: &str) -> Option<&Field> {
-        self.fields.iter().find(|f| f.name == name)
+        self.index.get(name).map(|&i| &self.fields[i])
+    }
+
+    /// The position of the field called `name` in `fields`.
+    pub fn position(&self, name: &str) -> Option<usize> {
+        self.index.get(name).copied()
+    }
+
+    fn new(
+        name: &str,
+        doc: String,
+        additional: Additional,
+        fields: Vec<Field>,
+        rules: Vec<Rule>,
+    ) -> Type {
+        let index = fields
+            .iter()
+            .enumerate()
+            .map(|(i, f)| (f.name.clone(), i))
+            .collect();
+        Type {
+            name: name.to_string(),
+            doc,
+            additional,
+            fields,
+            rules,
+            index,
+        }
+    }
+}
+
+/// FNV-1a: field names are short and trusted (they come from the schema),
+/// so a simple fast hash beats SipHash for the per-record field lookups.
+#[derive(Clone, Copy, Default, Debug)]
+pub struct BuildFnv;
+
+/// The FNV-1a hasher state.
+pub struct Fnv(u64);
+
+impl std::hash::Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = (self.0 ^ u64::from(*b)).wrapping_mul(0x100_0000_01b3);
+        }
+    }
+}
+
+impl std::hash::BuildHasher for BuildFnv {
+    type Hasher = Fnv;
+    fn build_hasher(&self) -> Fnv {
+        Fnv(0xcbf2_9ce4_8422_2325)
     }
 }
 
@@ -580,13 +634,7 @@ impl Loader<'_> {
             }
         }
         f.finish(&what, self.diags);
-        Some(Type {
-            name: name.to_string(),
-            doc,
-            additional,
-            fields,
-            rules,
-        })
+        Some(Type::new(name, doc, additional, fields, rules))
     }
 
     fn load_field(&mut self, name: &str, key: &Node, node: &Node) -> Option<Field> {

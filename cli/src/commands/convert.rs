@@ -46,6 +46,9 @@ pub struct Args {
     /// No summary or progress on stderr.
     #[arg(short, long)]
     quiet: bool,
+    /// Worker threads for NDJSON input (default: one per core; output keeps input order).
+    #[arg(long, default_value_t = 0)]
+    threads: usize,
 }
 
 struct Files {
@@ -209,6 +212,7 @@ pub fn run(args: Args) -> u8 {
     let options = Options {
         input_format,
         keep_details: args.report.is_some(),
+        threads: args.threads,
     };
     let report = match convert(&prepared, inputs, &options, &mut files) {
         Ok(r) => r,

@@ -5,7 +5,7 @@ use std::io::{self, BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 
 /// An input: a file, or stdin for `-`.
-pub fn open(name: &str) -> io::Result<Box<dyn BufRead>> {
+pub fn open(name: &str) -> io::Result<Box<dyn BufRead + Send>> {
     if name == "-" {
         Ok(Box::new(BufReader::with_capacity(1 << 16, io::stdin())))
     } else {
