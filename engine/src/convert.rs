@@ -28,6 +28,18 @@ pub struct Input<'a> {
 pub trait Sink {
     /// An accepted target record of `schema`, built by `route`.
     fn accepted(&mut self, schema: &Schema, route: &str, record: &Value) -> io::Result<()>;
+    /// An accepted record already rendered in the output format by a worker
+    /// thread (when [`Options::render`] is set). By default the bytes are
+    /// ignored and [`Sink::accepted`] gets the record.
+    fn accepted_rendered(
+        &mut self,
+        schema: &Schema,
+        route: &str,
+        record: &Value,
+        _rendered: &[u8],
+    ) -> io::Result<()> {
+        self.accepted(schema, route, record)
+    }
     /// A rejected unit.
     fn rejected(&mut self, rejection: &Rejection) -> io::Result<()>;
     /// Called after each unit, for progress display.
@@ -44,6 +56,9 @@ pub struct Options {
     /// Worker threads for NDJSON input (0: one per core). Output order is
     /// the input order whatever the number.
     pub threads: usize,
+    /// Render accepted records in this format on the worker threads, and
+    /// hand the bytes to [`Sink::accepted_rendered`].
+    pub render: Option<crate::render::OutputFormat>,
 }
 
 /// A run that could not finish: an input could not be read.
@@ -92,7 +107,7 @@ pub fn convert(
 
 /// A worker's result for one NDJSON line.
 enum Done {
-    Unit(usize, Value, Outcome),
+    Unit(usize, Value, Outcome, Option<Vec<u8>>),
     Unreadable(usize, String, ReadError),
 }
 
@@ -193,6 +208,7 @@ impl Run<'_, '_> {
         const BATCH: usize = 256;
         let workers = self.threads();
         let prepared = self.prepared;
+        let render = self.options.render;
         let (job_tx, job_rx) = sync_channel::<(usize, Vec<Line>)>(workers * 2);
         let (done_tx, done_rx) = sync_channel::<(usize, Vec<Done>)>(workers * 2);
         let job_rx = Mutex::new(job_rx);
@@ -231,7 +247,15 @@ impl Run<'_, '_> {
                         .map(|line| match line.value {
                             Ok(v) => {
                                 let outcome = prepared.transform(&v);
-                                Done::Unit(line.number, v, outcome)
+                                let rendered = match (&outcome, render) {
+                                    (Outcome::Accepted { route, record, .. }, Some(format)) => {
+                                        prepared.mapping().route(route).map(|r| {
+                                            crate::render::render_record(format, &r.target, record)
+                                        })
+                                    }
+                                    _ => None,
+                                };
+                                Done::Unit(line.number, v, outcome, rendered)
                             }
                             Err(e) => {
                                 Done::Unreadable(line.number, line.raw.unwrap_or_default(), e)
@@ -256,7 +280,7 @@ impl Run<'_, '_> {
                             break;
                         }
                         let r = match d {
-                            Done::Unit(line, v, outcome) => {
+                            Done::Unit(line, v, outcome, rendered) => {
                                 let at = InputRef {
                                     file: name.to_string(),
                                     line: Some(line),
@@ -264,7 +288,7 @@ impl Run<'_, '_> {
                                 };
                                 self.report.counts.input_records += 1;
                                 self.report.counts.units += 1;
-                                self.settle(vec![at], v, None, outcome)
+                                self.settle_rendered(vec![at], v, None, outcome, rendered)
                             }
                             Done::Unreadable(line, raw, e) => self.unreadable(
                                 InputRef {
@@ -373,6 +397,17 @@ impl Run<'_, '_> {
         source: Option<Vec<Value>>,
         outcome: Outcome,
     ) -> Result<(), ConvertError> {
+        self.settle_rendered(input, unit, source, outcome, None)
+    }
+
+    fn settle_rendered(
+        &mut self,
+        input: Vec<InputRef>,
+        unit: Value,
+        source: Option<Vec<Value>>,
+        outcome: Outcome,
+        rendered: Option<Vec<u8>>,
+    ) -> Result<(), ConvertError> {
         match outcome {
             Outcome::Accepted {
                 route,
@@ -390,9 +425,11 @@ impl Run<'_, '_> {
                     .find(|r| r.name == route)
                     .map(|r| r.target.clone());
                 if let Some(schema) = schema {
-                    self.sink
-                        .accepted(schema, &route, &record)
-                        .map_err(ConvertError::Write)?;
+                    match &rendered {
+                        Some(bytes) => self.sink.accepted_rendered(schema, &route, &record, bytes),
+                        None => self.sink.accepted(schema, &route, &record),
+                    }
+                    .map_err(ConvertError::Write)?;
                 }
                 if self.options.keep_details {
                     self.report

@@ -144,6 +144,11 @@ impl Mapping {
         Ok(self.prepare(params)?.transform(record))
     }
 
+    /// The route called `name`.
+    pub fn route(&self, name: &str) -> Option<&Route> {
+        self.routes.iter().find(|r| r.name == name)
+    }
+
     /// The names of params that are secret.
     pub fn secret_params(&self) -> Vec<&str> {
         self.params

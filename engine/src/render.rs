@@ -52,6 +52,22 @@ impl<W: Write> Renderer<W> {
         }
     }
 
+    /// Write one record that [`render_record`] already rendered in this format.
+    pub fn rendered(&mut self, schema: &Schema, bytes: &[u8]) -> io::Result<()> {
+        match self.format {
+            OutputFormat::Json => {
+                if self.in_batch == 0 {
+                    self.open_envelope(Some(schema))?;
+                } else {
+                    self.out.write_all(b",\n")?;
+                }
+                self.in_batch += 1;
+                self.out.write_all(bytes)
+            }
+            _ => self.out.write_all(bytes),
+        }
+    }
+
     /// Write one record of `schema`.
     pub fn record(&mut self, schema: &Schema, record: &Value) -> io::Result<()> {
         match self.format {
@@ -98,6 +114,25 @@ impl<W: Write> Renderer<W> {
         }
         self.out.flush()?;
         Ok(self.out)
+    }
+}
+
+/// One record's bytes in `format`, as [`Renderer::rendered`] writes them:
+/// NDJSON and XML with their line end, JSON without (the renderer adds the
+/// envelope's commas). Workers call this so rendering runs in parallel.
+pub fn render_record(format: OutputFormat, schema: &Schema, record: &Value) -> Vec<u8> {
+    match format {
+        OutputFormat::Ndjson => {
+            let mut v = serde_json::to_vec(record).unwrap_or_default();
+            v.push(b'\n');
+            v
+        }
+        OutputFormat::Json => serde_json::to_vec(record).unwrap_or_default(),
+        OutputFormat::Xml => {
+            let mut v = xml_document(schema, record).into_bytes();
+            v.push(b'\n');
+            v
+        }
     }
 }
 

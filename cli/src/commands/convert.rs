@@ -71,6 +71,22 @@ impl Sink for Files {
         }
     }
 
+    fn accepted_rendered(
+        &mut self,
+        schema: &Schema,
+        _route: &str,
+        _record: &Value,
+        rendered: &[u8],
+    ) -> std::io::Result<()> {
+        if self.last_schema.is_none() {
+            self.last_schema = Some(schema.clone());
+        }
+        match &mut self.out {
+            Some(r) => r.rendered(schema, rendered),
+            None => Ok(()),
+        }
+    }
+
     fn rejected(&mut self, rejection: &Rejection) -> std::io::Result<()> {
         if let Some(out) = &mut self.rejects {
             serde_json::to_writer(&mut *out, rejection)?;
@@ -213,6 +229,7 @@ pub fn run(args: Args) -> u8 {
         input_format,
         keep_details: args.report.is_some(),
         threads: args.threads,
+        render: Some(output_format),
     };
     let report = match convert(&prepared, inputs, &options, &mut files) {
         Ok(r) => r,

@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# The benchmark of DESIGN.md "Performance": generated Oneserve order requests
+# through the Oneserve -> Spectrum mapping (NDJSON out), beside
+#   the floor: the same NDJSON read and written by serde_json, no mapping
+#              (engine/examples/floor.rs), and
+#   jq:        the same mapping written in jq (bench/spectrum.jq; its
+#              accepted output is checked identical to mapwright's),
+# all timed in the same run, alternating, best of $REPEAT, reported as ratios.
+# Then peak memory of mapwright at 10k and 1M requests (skip with MEMORY=0).
+#
+# usage: bench/run.sh [COUNT]      (default 100000; about 150 MB of NDJSON)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+count=${1:-100000}
+repeat=${REPEAT:-3}
+gen=../shared/bench/gen_orders.py
+data=target/bench
+mkdir -p "$data"
+command -v jq >/dev/null || { echo "jq is needed: apt-get install jq" >&2; exit 3; }
+[ -x /usr/bin/time ] || { echo "/usr/bin/time is needed: apt-get install time" >&2; exit 3; }
+cargo build --release -q -p mapwright-cli -p mapwright --example floor
+mw=target/release/mapwright
+floor=target/release/examples/floor
+input=$data/orders-$count.ndjson
+[ -s "$input" ] || python3 "$gen" "$count" > "$input"
+bytes=$(stat -c %s "$input")
+mapping=mappings/oneserve-spectrum/order.yaml
+
+run() { # name command... ; prints seconds, keeps the best in best_<name>
+  local name=$1; shift
+  local t
+  /usr/bin/time -f "%e" -o "$data/$name.time" "$@" > "$data/$name.out" 2>/dev/null || true
+  t=$(tail -1 "$data/$name.time")
+  local prev
+  prev=$(eval "echo \${best_$name:-}")
+  if [ -z "$prev" ] || awk "BEGIN{exit !($t < $prev)}"; then eval "best_$name=$t"; fi
+}
+for _ in $(seq "$repeat"); do
+  run floor "$floor" < "$input"
+  run mapwright "$mw" convert -m "$mapping" "$input" --param company_code=KM2 --output-format ndjson -q
+  run jq jq -c --arg company_code KM2 -f bench/spectrum.jq "$input"
+done
+
+accepted_mw=$(wc -l < "$data/mapwright.out")
+accepted_jq=$(grep -vc '"rejected"' "$data/jq.out" || true)
+[ "$accepted_mw" = "$accepted_jq" ] || echo "warning: jq accepted $accepted_jq, mapwright $accepted_mw" >&2
+
+awk -v n="$count" -v b="$bytes" -v f="$best_floor" -v m="$best_mapwright" -v j="$best_jq" -v cores="$(nproc)" 'BEGIN {
+  printf "%d requests, %.0f MB of NDJSON, %d cores, best of runs\n", n, b/1e6, cores
+  printf "  %-10s %7.2f s %8.1f MB/s %9.0f records/s\n", "floor", f, b/1e6/f, n/f
+  printf "  %-10s %7.2f s %8.1f MB/s %9.0f records/s\n", "mapwright", m, b/1e6/m, n/m
+  printf "  %-10s %7.2f s %8.1f MB/s %9.0f records/s\n", "jq", j, b/1e6/j, n/j
+  printf "mapwright / floor = %.2f   (target >= 0.40)\n", f/m
+  printf "mapwright / jq    = %.1fx  (target >= 5x)\n", j/m
+}'
+
+if [ "${MEMORY:-1}" != 0 ]; then
+  for n in 10000 1000000; do
+    f=$data/orders-$n.ndjson
+    [ -s "$f" ] || python3 "$gen" "$n" > "$f"
+    /usr/bin/time -f "%M" -o "$data/mem.time" "$mw" convert -m "$mapping" "$f" --param company_code=KM2 --output-format ndjson -q > /dev/null || true
+    kb=$(tail -1 "$data/mem.time")
+    echo "peak RSS at $n requests: $kb KB"
+  done
+fi
