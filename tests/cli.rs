@@ -452,3 +452,108 @@ fn a_malformed_ndjson_line_is_a_rejection_with_its_line_number() {
     assert_eq!(rej["errors"][0]["rule"], "malformed");
     assert_eq!(rej["source"][0], "{\"order_request_id\": \"ORQ-BROKEN\",");
 }
+
+fn by_comment(ndjson: &str) -> std::collections::BTreeMap<String, serde_json::Value> {
+    ndjson
+        .lines()
+        .map(|l| {
+            let mut v: serde_json::Value = serde_json::from_str(l).unwrap();
+            // Detail lines follow the rows' order in the file; compare them as a set.
+            if let Some(d) = v["poDetails"].as_array_mut() {
+                d.sort_by_key(|x| x.to_string());
+            }
+            (v["Comment"].as_str().unwrap().to_string(), v)
+        })
+        .collect()
+}
+
+/// Issue 7: a CSV of activity lines, unsorted, grouped into the same orders
+/// as the equivalent NDJSON requests produce.
+#[test]
+fn unsorted_csv_lines_group_into_the_same_orders_as_ndjson() {
+    let run = |input: &str| {
+        let (code, out, err) = stdout(mapwright().args([
+            "convert",
+            "-m",
+            "mappings/oneserve-spectrum/order.yaml",
+            input,
+            "--param",
+            "company_code=KM2",
+            "--output-format",
+            "ndjson",
+        ]));
+        assert_eq!(code, 1, "{err}");
+        (out, err)
+    };
+    let (from_csv, csv_err) = run("mappings/oneserve-spectrum/examples/order-lines.csv");
+    let (from_ndjson, nd_err) = run("mappings/oneserve-spectrum/examples/orders.ndjson");
+    let (a, b) = (by_comment(&from_csv), by_comment(&from_ndjson));
+    assert!(a.len() > 150);
+    assert_eq!(a, b);
+    // Rows are the input records; each request is one unit either way.
+    let rows =
+        std::fs::read_to_string(root().join("mappings/oneserve-spectrum/examples/order-lines.csv"))
+            .unwrap()
+            .lines()
+            .count()
+            - 1;
+    assert!(
+        csv_err.contains(&format!(
+            "{rows} input records, 200 units: {} accepted",
+            a.len()
+        )),
+        "{csv_err}"
+    );
+    assert!(
+        nd_err.contains(&format!(
+            "200 input records, 200 units: {} accepted",
+            b.len()
+        )),
+        "{nd_err}"
+    );
+}
+
+#[test]
+fn a_sorted_csv_whose_key_comes_back_is_rejected_not_split() {
+    let dir = std::env::temp_dir().join(format!("mapwright-group-{}", std::process::id()));
+    std::fs::create_dir_all(dir.join("schemas/demo")).unwrap();
+    std::fs::write(
+        dir.join("schemas/demo/order.yaml"),
+        "schema: demo.order\nrecord: order\ntypes:\n  order:\n    fields:\n      job: {type: text, required: true}\n      lines: {type: integer}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("m.yaml"),
+        "mapping: grouped\ntarget: demo.order\ninput:\n  csv:\n    group_by: [= job]\n    sorted: true\n    unit: {job: = job, count: = rows.len()}\nrecord:\n  job: = job\n  lines: = count\n",
+    )
+    .unwrap();
+    std::fs::write(dir.join("lines.csv"), "job,item\nJ1,a\nJ1,b\nJ2,c\nJ1,d\n").unwrap();
+    let (code, out, err) = stdout(mapwright().current_dir(&dir).args([
+        "convert",
+        "-m",
+        "m.yaml",
+        "lines.csv",
+        "--output-format",
+        "ndjson",
+        "--rejects",
+        "rej.ndjson",
+    ]));
+    assert_eq!(code, 1, "{err}");
+    assert_eq!(
+        out,
+        "{\"job\":\"J1\",\"lines\":2}\n{\"job\":\"J2\",\"lines\":1}\n"
+    );
+    let rej: serde_json::Value = serde_json::from_str(
+        std::fs::read_to_string(dir.join("rej.ndjson"))
+            .unwrap()
+            .trim(),
+    )
+    .unwrap();
+    assert_eq!(rej["errors"][0]["rule"], "group-split");
+    assert_eq!(rej["input"][0]["line"], 5);
+    assert_eq!(rej["source"][0]["item"], "d");
+    assert!(
+        err.contains("4 input records, 3 units: 2 accepted, 1 rejected"),
+        "{err}"
+    );
+}

@@ -136,6 +136,8 @@ pub struct FieldSpec {
     pub format: Option<DatePattern>,
     /// Cut text to this many characters.
     pub truncate: Option<usize>,
+    /// Convert text to this type (`number`, `integer`, `bool`): CSV columns are text.
+    pub convert: Option<Conversion>,
     /// Rule id reported when the field cannot be built.
     pub rule: Option<String>,
     /// Message template used then.
@@ -149,6 +151,51 @@ pub struct FieldSpec {
 impl fmt::Display for FieldSpec {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}: {}", self.name, self.text)
+    }
+}
+
+/// A conversion of text (CSV columns, XML attributes) to a JSON type.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Conversion {
+    /// A number (integer when it has no fraction).
+    Number,
+    /// A whole number.
+    Integer,
+    /// true/false.
+    Bool,
+    /// Text (numbers printed).
+    Text,
+}
+
+fn convert_value(value: Value, to: Conversion) -> Result<Value, String> {
+    let text = match &value {
+        Value::Null => return Ok(Value::Null),
+        Value::String(s) if s.trim().is_empty() && to != Conversion::Text => {
+            return Ok(Value::Null)
+        }
+        Value::String(s) => s.trim().to_string(),
+        other => to_text(other).into_owned(),
+    };
+    match to {
+        Conversion::Text => Ok(Value::String(text)),
+        Conversion::Integer => text
+            .parse::<i64>()
+            .map(Value::from)
+            .map_err(|_| format!("'{text}' is not a whole number")),
+        Conversion::Number => match text.parse::<i64>() {
+            Ok(i) => Ok(Value::from(i)),
+            Err(_) => text
+                .parse::<f64>()
+                .ok()
+                .and_then(serde_json::Number::from_f64)
+                .map(Value::Number)
+                .ok_or_else(|| format!("'{text}' is not a number")),
+        },
+        Conversion::Bool => match text.as_str() {
+            "true" | "TRUE" | "True" | "1" | "yes" | "Y" => Ok(Value::Bool(true)),
+            "false" | "FALSE" | "False" | "0" | "no" | "N" => Ok(Value::Bool(false)),
+            _ => Err(format!("'{text}' is not true or false")),
+        },
     }
 }
 
@@ -231,6 +278,7 @@ impl Compiler<'_> {
             round: None,
             format: None,
             truncate: None,
+            convert: None,
             rule: None,
             message: None,
             span: span(self.file, node),
@@ -444,6 +492,22 @@ impl Compiler<'_> {
                     .diags
                     .push(Diagnostic::error(span(file, n), "bad-date-format", e)),
             }
+        }
+        if let Some(n) = f.take("as") {
+            spec.convert = match n.as_str() {
+                Some("number") => Some(Conversion::Number),
+                Some("integer") => Some(Conversion::Integer),
+                Some("bool") => Some(Conversion::Bool),
+                Some("text") => Some(Conversion::Text),
+                _ => {
+                    self.diags.push(Diagnostic::error(
+                        span(file, n),
+                        "unknown-value",
+                        "`as` must be number, integer, bool or text",
+                    ));
+                    None
+                }
+            };
         }
         spec.rule = f.take("rule").and_then(Node::scalar_text);
         spec.message = match f.take("message") {
@@ -741,6 +805,10 @@ fn finish(
     env: &Env,
     path: &CheckPath,
 ) -> Result<Value, BuildError> {
+    if let Some(to) = spec.convert {
+        value = convert_value(value, to)
+            .map_err(|e| fail(spec, env, path, format!("{}: {e}", spec.name)))?;
+    }
     if is_blank(&value) {
         if let Some(d) = &spec.default {
             value = d.clone();

@@ -174,12 +174,33 @@ impl Run<'_, '_> {
                     )?;
                 }
             }
-            InputFormat::Csv => crate::group::csv_units(
-                self.prepared.mapping(),
-                &name,
-                input.reader,
-                |refs, rows| self.unit(refs, rows),
-            )?,
+            InputFormat::Csv => {
+                let prepared = self.prepared;
+                crate::group::csv_items(
+                    &prepared.mapping().csv,
+                    prepared.params(),
+                    &name,
+                    input.reader,
+                    |item| match item {
+                        crate::group::Item::Group(refs, rows) => match prepared.shape(&rows) {
+                            Ok(Some(unit)) => {
+                                self.unit(refs, std::iter::once(unit).chain(rows).collect())
+                            }
+                            Ok(None) => self.unit(refs, rows),
+                            Err(errors) => self.reject_rows(refs, rows, errors),
+                        },
+                        crate::group::Item::Bad(refs, rows, message, rule) => {
+                            let errors = vec![Violation {
+                                rule: rule.into(),
+                                path: String::new(),
+                                message,
+                                severity: Severity::Error,
+                            }];
+                            self.reject_rows(refs, rows, errors)
+                        }
+                    },
+                )?
+            }
         }
         Ok(())
     }
@@ -350,6 +371,22 @@ impl Run<'_, '_> {
         self.reject(Rejection {
             input: vec![at],
             source: vec![Value::String(raw)],
+            errors,
+        })
+    }
+
+    /// Reject rows that did not become a unit (a bad CSV row, a split group, a unit that could not be shaped).
+    fn reject_rows(
+        &mut self,
+        input: Vec<InputRef>,
+        source: Vec<Value>,
+        errors: Vec<Violation>,
+    ) -> Result<(), ConvertError> {
+        self.report.counts.input_records += input.len();
+        self.report.counts.units += 1;
+        self.reject(Rejection {
+            input,
+            source,
             errors,
         })
     }

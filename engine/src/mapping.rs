@@ -62,10 +62,38 @@ pub struct Mapping {
     pub rules: Vec<SourceRule>,
     /// Outputs.
     pub routes: Vec<Route>,
-    /// Fields that group input rows into one unit (CSV of lines).
+    /// How CSV rows become units (`input: {csv: ...}`).
+    pub csv: CsvInput,
+    pub(crate) data: Arc<Data>,
+    pub(crate) templates: minijinja::Environment<'static>,
+}
+
+/// How CSV input becomes units: rows grouped by a key (`group_by`), then
+/// shaped into the record the mapping reads (`unit`).
+#[derive(Clone, Debug)]
+pub struct CsvInput {
+    /// The field delimiter (default `,`).
+    pub delimiter: u8,
+    /// Rows with equal values of these expressions form one unit.
     pub group_by: Vec<Expr>,
-    data: Arc<Data>,
-    templates: minijinja::Environment<'static>,
+    /// The input is sorted by the key: groups stream (memory stays flat),
+    /// and a key that comes back after its group closed is an error.
+    /// Unsorted (the default), rows are gathered in memory first.
+    pub sorted: bool,
+    /// The unit built from a group: the first row's columns are variables,
+    /// `rows` is every row of the group. Without it, a unit is a row.
+    pub unit: Vec<FieldSpec>,
+}
+
+impl Default for CsvInput {
+    fn default() -> CsvInput {
+        CsvInput {
+            delimiter: b',',
+            group_by: Vec::new(),
+            sorted: false,
+            unit: Vec::new(),
+        }
+    }
 }
 
 /// What happened to one unit.
@@ -168,6 +196,48 @@ impl Prepared<'_> {
     /// The mapping.
     pub fn mapping(&self) -> &Mapping {
         self.mapping
+    }
+
+    /// Shape the rows of a CSV group into the unit the mapping reads
+    /// (`input.csv.unit`): `Ok(None)` when the mapping has no shape (a row is
+    /// the unit), errors when a field of the shape cannot be built.
+    pub fn shape(&self, rows: &[Value]) -> Result<Option<Value>, Vec<Violation>> {
+        let m = self.mapping;
+        if m.csv.unit.is_empty() {
+            return Ok(None);
+        }
+        let first = rows.first().cloned().unwrap_or(Value::Null);
+        let all = Value::Array(rows.to_vec());
+        let mut vars = crate::expr::Vars::default();
+        vars.push("params", &self.params);
+        vars.push("rows", &all);
+        let env = Env {
+            this: &first,
+            scope: Scope {
+                record: first.as_object(),
+                vars,
+                outer: None,
+                calls: Some(&*m.data),
+            },
+            data: &m.data,
+            templates: &m.templates,
+            secrets: &self.secrets,
+        };
+        let mut errors = Vec::new();
+        let unit = build_record(&m.csv.unit, &env, &CheckPath::json(""), &mut errors);
+        if errors.is_empty() {
+            Ok(Some(Value::Object(unit)))
+        } else {
+            Err(errors
+                .into_iter()
+                .map(|b| Violation {
+                    rule: b.rule,
+                    path: b.path,
+                    message: b.message,
+                    severity: Severity::Error,
+                })
+                .collect())
+        }
     }
 
     /// Transform one unit.
@@ -444,13 +514,10 @@ fn load(file: &Path, root: &Node, registry: &Registry, diags: &mut Diagnostics) 
             .map(|n| load_rules(&mut c, n))
             .unwrap_or_default(),
     );
-    let group_by = f
-        .take("group_by")
-        .and_then(Node::as_seq)
-        .unwrap_or(&[])
-        .iter()
-        .filter_map(|n| c.expr(n))
-        .collect();
+    let csv = f
+        .take("input")
+        .map(|n| load_input(&mut c, n))
+        .unwrap_or_default();
     let mut routes = Vec::new();
     if let Some(record) = f.take("record") {
         match &target {
@@ -498,7 +565,7 @@ fn load(file: &Path, root: &Node, registry: &Registry, diags: &mut Diagnostics) 
         skips,
         rules,
         routes,
-        group_by,
+        csv,
         data,
         templates,
     })
@@ -524,6 +591,50 @@ fn schema(
             None
         }
     }
+}
+
+fn load_input(c: &mut Compiler, n: &Node) -> CsvInput {
+    let mut out = CsvInput::default();
+    let Some(mut f) = Fields::new(c.file, n, "input", c.diags) else {
+        return out;
+    };
+    if let Some(csv) = f.take("csv") {
+        if let Some(mut cf) = Fields::new(c.file, csv, "input.csv", c.diags) {
+            if let Some(d) = cf.take("delimiter") {
+                match d.scalar_text().as_deref().map(str::as_bytes) {
+                    Some([b]) => out.delimiter = *b,
+                    _ => c.diags.push(Diagnostic::error(
+                        span(c.file, d),
+                        "wrong-shape",
+                        "delimiter must be one ASCII character",
+                    )),
+                }
+            }
+            out.group_by = cf
+                .take("group_by")
+                .and_then(Node::as_seq)
+                .unwrap_or(&[])
+                .iter()
+                .filter_map(|n| c.expr(n))
+                .collect();
+            out.sorted = matches!(
+                cf.take("sorted").map(|n| &n.value),
+                Some(yaml::Value::Bool(true))
+            );
+            if let Some(u) = cf.take("unit") {
+                out.unit = c.record(u);
+            } else if !out.group_by.is_empty() {
+                c.diags.push(Diagnostic::error(
+                    span(c.file, csv),
+                    "missing-key",
+                    "input.csv has `group_by` but no `unit`: say how the rows of a group become one record",
+                ));
+            }
+            cf.finish("input.csv", c.diags);
+        }
+    }
+    f.finish("input", c.diags);
+    out
 }
 
 /// Rules shared between mappings (`rules_from: ../shared/x.yaml`), so that
