@@ -978,31 +978,43 @@ fn is_guid(s: &str) -> bool {
             .all(|(p, n)| p.len() == n && p.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
-/// Check an XML payload: its root element must be the schema's, then the
-/// record is checked with XPath-like paths.
+/// Check an XML payload: its root element must be the schema's (one
+/// record), or `<Batch>` holding records (what `convert` writes for several
+/// records). One list of findings per record, with XPath-like paths.
 pub fn check_xml_text(
     schema: &Schema,
     text: &str,
-) -> Result<Vec<Violation>, crate::read::ReadError> {
+) -> Result<Vec<Vec<Violation>>, crate::read::ReadError> {
     let (root, tree) = crate::read::parse_xml(text)?;
-    let mut out = Vec::new();
-    if let Some(expected) = &schema.root {
-        if *expected != root {
-            out.push(Violation {
+    let expected = schema.root.clone().unwrap_or_else(|| schema.record.clone());
+    let records: Vec<Value> =
+        match (&tree, root == expected, root == "Batch") {
+            (_, true, _) => vec![tree],
+            (Value::Object(m), false, true) => match m.get(&expected) {
+                Some(Value::Array(items)) => items.clone(),
+                Some(one) => vec![one.clone()],
+                None => Vec::new(),
+            },
+            (Value::String(s), false, true) if s.is_empty() => Vec::new(),
+            _ => return Ok(vec![vec![Violation {
                 rule: "wrong-type".into(),
                 path: format!("/{root}"),
                 message: format!(
-                    "the root element is <{root}>; {} expects <{expected}>",
+                    "the root element is <{root}>; {} expects <{expected}> (or a <Batch> of them)",
                     schema.name
                 ),
                 severity: Severity::Error,
-            });
-            return Ok(out);
-        }
-    }
-    let record = schema.record_from_xml(tree);
-    check_record_at(schema, &record, &Path::root(schema), &mut out);
-    Ok(out)
+            }]]),
+        };
+    Ok(records
+        .into_iter()
+        .map(|tree| {
+            let mut out = Vec::new();
+            let record = schema.record_from_xml(tree);
+            check_record_at(schema, &record, &Path::root(schema), &mut out);
+            out
+        })
+        .collect())
 }
 
 #[cfg(test)]

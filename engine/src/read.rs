@@ -38,28 +38,22 @@ impl InputFormat {
         })
     }
 
-    /// Guess from a file name, then from the first non-blank bytes: `<` is
-    /// XML; a `{` or `[` document that is one value is JSON; several
-    /// values on their own lines is NDJSON.
+    /// Guess from the first bytes (a `.csv` name means CSV): `<` is XML; a
+    /// first line that is a whole JSON value is NDJSON; anything else is one
+    /// JSON document.
     pub fn detect(name: &str, head: &[u8]) -> InputFormat {
         let lower = name.to_ascii_lowercase();
-        for (ext, f) in [
-            (".ndjson", InputFormat::Ndjson),
-            (".jsonl", InputFormat::Ndjson),
-            (".json", InputFormat::Json),
-            (".xml", InputFormat::Xml),
-            (".csv", InputFormat::Csv),
-        ] {
-            if lower.ends_with(ext) {
-                return f;
-            }
+        if lower.ends_with(".csv") {
+            return InputFormat::Csv;
         }
         let text = String::from_utf8_lossy(head);
         let t = text.trim_start_matches('\u{feff}').trim_start();
-        if t.starts_with('<') {
+        if t.starts_with('<') || (t.is_empty() && lower.ends_with(".xml")) {
             return InputFormat::Xml;
         }
-        // One JSON value per line: the first line parses by itself.
+        // The content decides between JSON and NDJSON, whatever the name: a
+        // first line that is a whole JSON value means one value per line (a
+        // one-line document reads the same either way).
         match t.lines().next() {
             Some(first) if serde_json::from_str::<serde::de::IgnoredAny>(first).is_ok() => {
                 InputFormat::Ndjson
@@ -391,6 +385,7 @@ mod tests {
             InputFormat::Json
         );
         assert_eq!(InputFormat::detect("-", b"  <x/>"), InputFormat::Xml);
-        assert_eq!(InputFormat::detect("x.json", b"{}"), InputFormat::Json);
+        assert_eq!(InputFormat::detect("x.json", b"{\n}"), InputFormat::Json);
+        assert_eq!(InputFormat::detect("x.csv", b"a,b\n"), InputFormat::Csv);
     }
 }

@@ -24,7 +24,15 @@ impl Registry {
             dirs.extend(std::env::split_paths(&env));
         }
         let start = std::fs::canonicalize(start).unwrap_or_else(|_| start.to_path_buf());
-        for dir in start.ancestors() {
+        // Then beside the program itself: a build in a checkout finds the
+        // shipped schemas from any directory.
+        let exe = std::env::current_exe()
+            .ok()
+            .and_then(|e| e.parent().map(Path::to_path_buf));
+        for dir in start
+            .ancestors()
+            .chain(exe.iter().flat_map(|e| e.ancestors()))
+        {
             let candidate = dir.join("schemas");
             if candidate.is_dir() && !dirs.contains(&candidate) {
                 dirs.push(candidate);

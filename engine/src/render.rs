@@ -1,11 +1,13 @@
 //! Render: accepted records out as NDJSON (one record per line: the ETL
-//! filter mode), JSON (the target's envelope, `{"purchaseOrders": [...]}`),
-//! or XML (the target's elements
-//! and attributes, escaped by quick-xml).
+//! filter mode), JSON (the target's envelope, `{"purchaseOrders": [...]}`,
+//! or with a batch size one envelope of at most that many records per
+//! line), or XML (the target's elements and attributes, escaped by
+//! quick-xml: one `<Batch>` document holding each record's element, or with
+//! batch size 1 one document per record).
 
 use std::io::{self, Write};
 
-use quick_xml::events::{BytesDecl, BytesEnd, BytesStart, BytesText, Event};
+use quick_xml::events::{BytesEnd, BytesStart, BytesText, Event};
 use quick_xml::Writer;
 use serde_json::Value;
 
@@ -39,83 +41,130 @@ impl OutputFormat {
 pub struct Renderer<W: Write> {
     out: W,
     format: OutputFormat,
+    batch_size: Option<usize>,
     in_batch: usize,
+    written: usize,
 }
 
 impl<W: Write> Renderer<W> {
-    /// Write to `out` in `format`.
+    /// Write to `out` in `format`: JSON as one envelope of every record,
+    /// XML as one `<Batch>` document of every record.
     pub fn new(out: W, format: OutputFormat) -> Renderer<W> {
         Renderer {
             out,
             format,
+            batch_size: None,
             in_batch: 0,
+            written: 0,
         }
     }
 
-    /// Write one record that [`render_record`] already rendered in this format.
-    pub fn rendered(&mut self, schema: &Schema, bytes: &[u8]) -> io::Result<()> {
-        match self.format {
-            OutputFormat::Json => {
-                if self.in_batch == 0 {
-                    self.open_envelope(Some(schema))?;
-                } else {
-                    self.out.write_all(b",\n")?;
-                }
-                self.in_batch += 1;
-                self.out.write_all(bytes)
-            }
-            _ => self.out.write_all(bytes),
-        }
+    /// Write envelopes of at most `size` records, one envelope per line
+    /// (JSON), or with `size` 1, one bare document per line (XML).
+    pub fn with_batch_size(mut self, size: Option<usize>) -> Renderer<W> {
+        self.batch_size = size.filter(|s| *s > 0);
+        self
     }
 
     /// Write one record of `schema`.
     pub fn record(&mut self, schema: &Schema, record: &Value) -> io::Result<()> {
+        let bytes = render_record(self.format, schema, record);
+        self.rendered(schema, &bytes)
+    }
+
+    /// Write one record that [`render_record`] already rendered in this format.
+    pub fn rendered(&mut self, schema: &Schema, bytes: &[u8]) -> io::Result<()> {
+        let compact = self.batch_size.is_some();
         match self.format {
-            OutputFormat::Ndjson => {
-                serde_json::to_writer(&mut self.out, record)?;
-                self.out.write_all(b"\n")
-            }
+            OutputFormat::Ndjson => self.out.write_all(bytes)?,
             OutputFormat::Json => {
                 if self.in_batch == 0 {
                     self.open_envelope(Some(schema))?;
                 } else {
-                    self.out.write_all(b",\n")?;
+                    self.out.write_all(if compact { b"," } else { b",\n" })?;
                 }
-                serde_json::to_writer(&mut self.out, record)?;
-                self.in_batch += 1;
-                Ok(())
+                self.out.write_all(bytes)?;
+            }
+            OutputFormat::Xml if self.batch_size == Some(1) => {
+                self.out.write_all(XML_DECLARATION.as_bytes())?;
+                self.out.write_all(bytes)?;
             }
             OutputFormat::Xml => {
-                let xml = xml_document(schema, record);
-                self.out.write_all(xml.as_bytes())?;
-                self.out.write_all(b"\n")
+                if self.in_batch == 0 {
+                    self.out.write_all(XML_DECLARATION.as_bytes())?;
+                    self.out.write_all(b"<Batch>\n")?;
+                }
+                self.out.write_all(bytes)?;
             }
         }
+        self.in_batch += 1;
+        self.written += 1;
+        if self.batch_size.is_some_and(|n| self.in_batch >= n) {
+            self.close_batch(Some(schema))?;
+        }
+        Ok(())
+    }
+
+    /// Records written so far.
+    pub fn written(&self) -> usize {
+        self.written
     }
 
     fn open_envelope(&mut self, schema: Option<&Schema>) -> io::Result<()> {
+        let compact = self.batch_size.is_some();
         match schema.and_then(|s| s.envelope.as_ref()) {
-            Some(env) => writeln!(self.out, "{{{}:[", serde_json::to_string(&env.key)?),
-            None => self.out.write_all(b"[\n"),
+            Some(env) => write!(
+                self.out,
+                "{{{}:[{}",
+                serde_json::to_string(&env.key)?,
+                if compact { "" } else { "\n" }
+            ),
+            None => self.out.write_all(if compact { b"[" } else { b"[\n" }),
         }
     }
 
-    /// Close the envelope (JSON) and flush. With no records, JSON output is
-    /// the empty envelope.
+    fn close_batch(&mut self, schema: Option<&Schema>) -> io::Result<()> {
+        let compact = self.batch_size.is_some();
+        match self.format {
+            OutputFormat::Json => {
+                if self.in_batch == 0 {
+                    self.open_envelope(schema)?;
+                }
+                let end: &[u8] = match (schema.and_then(|s| s.envelope.as_ref()), compact) {
+                    (Some(_), true) => b"]}\n",
+                    (Some(_), false) => b"\n]}\n",
+                    (None, true) => b"]\n",
+                    (None, false) => b"\n]\n",
+                };
+                self.out.write_all(end)?;
+            }
+            OutputFormat::Xml if self.batch_size == Some(1) => {}
+            OutputFormat::Xml => {
+                if self.in_batch == 0 {
+                    self.out.write_all(XML_DECLARATION.as_bytes())?;
+                    self.out.write_all(b"<Batch/>\n")?;
+                } else {
+                    self.out.write_all(b"</Batch>\n")?;
+                }
+            }
+            OutputFormat::Ndjson => {}
+        }
+        self.in_batch = 0;
+        Ok(())
+    }
+
+    /// Close the open envelope and flush. With no records at all, JSON output
+    /// is the empty envelope and XML an empty `<Batch/>`.
     pub fn finish(mut self, schema: Option<&Schema>) -> io::Result<W> {
-        if self.format == OutputFormat::Json {
-            if self.in_batch == 0 {
-                self.open_envelope(schema)?;
-            }
-            match schema.and_then(|s| s.envelope.as_ref()) {
-                Some(_) => self.out.write_all(b"\n]}\n")?,
-                None => self.out.write_all(b"\n]\n")?,
-            }
+        if self.in_batch > 0 || self.written == 0 {
+            self.close_batch(schema)?;
         }
         self.out.flush()?;
         Ok(self.out)
     }
 }
+
+const XML_DECLARATION: &str = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
 
 /// One record's bytes in `format`, as [`Renderer::rendered`] writes them:
 /// NDJSON and XML with their line end, JSON without (the renderer adds the
@@ -136,11 +185,10 @@ pub fn render_record(format: OutputFormat, schema: &Schema, record: &Value) -> V
     }
 }
 
-/// One record as an XML document with the schema's root element, fields in
+/// One record as an XML element (no declaration) with the schema's root element, fields in
 /// the schema's order, attributes where the schema says so.
 pub fn xml_document(schema: &Schema, record: &Value) -> String {
     let mut w = Writer::new(Vec::new());
-    let _ = w.write_event(Event::Decl(BytesDecl::new("1.0", Some("UTF-8"), None)));
     let root = schema.root.as_deref().unwrap_or(&schema.record);
     write_element(&mut w, schema, schema.record_type(), root, record);
     String::from_utf8(w.into_inner()).unwrap_or_default()

@@ -98,12 +98,23 @@ pub fn validate_stream(
                     message: format!("not UTF-8 text (byte {})", e.utf8_error().valid_up_to()),
                 })
             })?;
-            let violations = check_xml_text(schema, &text).map_err(InputError::Malformed)?;
-            each(PayloadResult {
-                record: 1,
-                line: None,
-                violations,
-            });
+            let docs = xml_documents(&text);
+            let several = docs.len() > 1;
+            let mut record = 0;
+            for (line, doc) in docs {
+                let found = check_xml_text(schema, doc).map_err(|mut e| {
+                    e.line = e.line.map(|l| l + line - 1);
+                    InputError::Malformed(e)
+                })?;
+                for violations in found {
+                    record += 1;
+                    each(PayloadResult {
+                        record,
+                        line: several.then_some(line),
+                        violations,
+                    });
+                }
+            }
             Ok(())
         }
         InputFormat::Json | InputFormat::Csv => {
@@ -118,6 +129,28 @@ pub fn validate_stream(
             Ok(())
         }
     }
+}
+
+/// The XML documents in `text`: one, or several each starting with its own
+/// `<?xml` declaration (one document per line, as `convert --batch-size 1`
+/// writes them), with the line each starts on.
+fn xml_documents(text: &str) -> Vec<(usize, &str)> {
+    let starts: Vec<usize> = text.match_indices("<?xml").map(|(i, _)| i).collect();
+    if starts.len() <= 1 {
+        return vec![(1, text)];
+    }
+    let mut out = Vec::new();
+    let mut prefix = &text[..starts[0]];
+    for (k, &s) in starts.iter().enumerate() {
+        let end = starts.get(k + 1).copied().unwrap_or(text.len());
+        let line = text[..s].matches('\n').count() + 1;
+        if !prefix.trim().is_empty() {
+            out.push((1, prefix));
+        }
+        prefix = "";
+        out.push((line, &text[s..end]));
+    }
+    out
 }
 
 fn malformed(e: &ReadError) -> Violation {

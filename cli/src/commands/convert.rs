@@ -46,13 +46,80 @@ pub struct Args {
     /// No summary or progress on stderr.
     #[arg(short, long)]
     quiet: bool,
+    /// Records per envelope: JSON envelopes of at most N records, one per
+    /// line (or per file with --output-dir); XML with 1: one document per record.
+    #[arg(long, value_name = "N")]
+    batch_size: Option<usize>,
+    /// Write one file per batch into this folder (each written whole, then renamed into place).
+    #[arg(long, value_name = "DIR", conflicts_with = "output")]
+    output_dir: Option<PathBuf>,
     /// Worker threads for NDJSON input (default: one per core; output keeps input order).
     #[arg(long, default_value_t = 0)]
     threads: usize,
 }
 
+/// Where accepted records go: one stream, or a folder of batch files.
+enum Destination {
+    Stream(Renderer<Output>),
+    Folder {
+        dir: PathBuf,
+        stem: String,
+        ext: &'static str,
+        format: OutputFormat,
+        batch: usize,
+        files: usize,
+        current: Option<Renderer<Output>>,
+    },
+}
+
+impl Destination {
+    fn write(&mut self, schema: &Schema, rendered: &[u8]) -> std::io::Result<()> {
+        match self {
+            Destination::Stream(r) => r.rendered(schema, rendered),
+            Destination::Folder {
+                dir,
+                stem,
+                ext,
+                format,
+                batch,
+                files,
+                current,
+            } => {
+                if current.is_none() {
+                    *files += 1;
+                    let path = dir.join(format!("{stem}-{files:05}.{ext}"));
+                    *current = Some(
+                        Renderer::new(Output::create(Some(&path))?, *format)
+                            .with_batch_size(Some(*batch)),
+                    );
+                }
+                let r = current.as_mut().expect("opened above");
+                r.rendered(schema, rendered)?;
+                if r.written() >= *batch {
+                    current
+                        .take()
+                        .map(|r| r.finish(Some(schema)).and_then(Output::commit))
+                        .transpose()?;
+                }
+                Ok(())
+            }
+        }
+    }
+
+    fn finish(self, schema: Option<&Schema>) -> std::io::Result<()> {
+        match self {
+            Destination::Stream(r) => r.finish(schema).and_then(Output::commit),
+            Destination::Folder { current, .. } => current
+                .map(|r| r.finish(schema).and_then(Output::commit))
+                .transpose()
+                .map(|_| ()),
+        }
+    }
+}
+
 struct Files {
-    out: Option<Renderer<Output>>,
+    out: Option<Destination>,
+    format: OutputFormat,
     rejects: Option<Output>,
     last_schema: Option<Schema>,
     progress: bool,
@@ -65,8 +132,9 @@ impl Sink for Files {
         if self.last_schema.is_none() {
             self.last_schema = Some(schema.clone());
         }
+        let bytes = mapwright::render::render_record(self.format, schema, record);
         match &mut self.out {
-            Some(r) => r.record(schema, record),
+            Some(d) => d.write(schema, &bytes),
             None => Ok(()),
         }
     }
@@ -82,7 +150,7 @@ impl Sink for Files {
             self.last_schema = Some(schema.clone());
         }
         match &mut self.out {
-            Some(r) => r.rendered(schema, rendered),
+            Some(d) => d.write(schema, rendered),
             None => Ok(()),
         }
     }
@@ -190,12 +258,44 @@ pub fn run(args: Args) -> u8 {
     let open = |p: Option<&Path>| {
         Output::create(p).map_err(|e| (p.map(|p| p.display().to_string()).unwrap_or_default(), e))
     };
-    let out = match open(args.output.as_deref()) {
-        Ok(o) => o,
-        Err((p, e)) => {
-            eprintln!("error: cannot write {p}: {e}");
-            return exit::IO;
+    let destination = match &args.output_dir {
+        Some(dir) => {
+            if let Err(e) = std::fs::create_dir_all(dir) {
+                eprintln!("error: cannot create {}: {e}", dir.display());
+                return exit::IO;
+            }
+            let target = &mapping.routes[0].target;
+            let (ext, default_batch) = match output_format {
+                OutputFormat::Xml => ("xml", 1),
+                OutputFormat::Json => (
+                    "json",
+                    target
+                        .envelope
+                        .as_ref()
+                        .and_then(|e| e.max_records)
+                        .unwrap_or(100),
+                ),
+                OutputFormat::Ndjson => ("ndjson", 10_000),
+            };
+            Destination::Folder {
+                dir: dir.clone(),
+                stem: mapping.name.clone(),
+                ext,
+                format: output_format,
+                batch: args.batch_size.unwrap_or(default_batch),
+                files: 0,
+                current: None,
+            }
         }
+        None => match open(args.output.as_deref()) {
+            Ok(o) => Destination::Stream(
+                Renderer::new(o, output_format).with_batch_size(args.batch_size),
+            ),
+            Err((p, e)) => {
+                eprintln!("error: cannot write {p}: {e}");
+                return exit::IO;
+            }
+        },
     };
     let rejects = match args.rejects.as_deref().map(|p| open(Some(p))).transpose() {
         Ok(o) => o,
@@ -218,7 +318,8 @@ pub fn run(args: Args) -> u8 {
         }
     }
     let mut files = Files {
-        out: Some(Renderer::new(out, output_format)),
+        out: Some(destination),
+        format: output_format,
         rejects,
         last_schema: None,
         progress: !args.quiet && std::io::stderr().is_terminal(),
@@ -255,7 +356,7 @@ pub fn run(args: Args) -> u8 {
     let committed = files
         .out
         .take()
-        .map(|r| r.finish(schema.as_ref()).and_then(Output::commit))
+        .map(|d| d.finish(schema.as_ref()))
         .transpose()
         .and_then(|_| files.rejects.take().map(Output::commit).transpose());
     if let Err(e) = committed {

@@ -52,6 +52,16 @@ impl Output {
                 writer: Box::new(io::BufWriter::with_capacity(1 << 16, io::stdout().lock())),
             }),
             Some(p) if p == Path::new("-") => Output::create(None),
+            // A device or pipe (/dev/null, a FIFO) is written as it is: there
+            // is no file to replace whole.
+            Some(p) if p.exists() && !p.is_file() => Ok(Output {
+                target: None,
+                temp: None,
+                writer: Box::new(io::BufWriter::with_capacity(
+                    1 << 16,
+                    std::fs::OpenOptions::new().write(true).open(p)?,
+                )),
+            }),
             Some(p) => {
                 let file_name = p
                     .file_name()
