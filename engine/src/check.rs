@@ -987,16 +987,16 @@ pub fn check_xml_text(
 ) -> Result<Vec<Vec<Violation>>, crate::read::ReadError> {
     let (root, tree) = crate::read::parse_xml(text)?;
     let expected = schema.root.clone().unwrap_or_else(|| schema.record.clone());
-    let records: Vec<Value> =
-        match (&tree, root == expected, root == "Batch") {
-            (_, true, _) => vec![tree],
-            (Value::Object(m), false, true) => match m.get(&expected) {
-                Some(Value::Array(items)) => items.clone(),
-                Some(one) => vec![one.clone()],
-                None => Vec::new(),
-            },
-            (Value::String(s), false, true) if s.is_empty() => Vec::new(),
-            _ => return Ok(vec![vec![Violation {
+    let records: Vec<Value> = match (&tree, root == expected, root == "Batch") {
+        (_, true, _) => vec![tree],
+        (Value::Object(m), false, true) => match m.get(&expected) {
+            Some(Value::Array(items)) => items.clone(),
+            Some(one) => vec![one.clone()],
+            None => Vec::new(),
+        },
+        (Value::String(s), false, true) if s.is_empty() => Vec::new(),
+        _ => {
+            return Ok(vec![vec![Violation {
                 rule: "wrong-type".into(),
                 path: format!("/{root}"),
                 message: format!(
@@ -1004,8 +1004,9 @@ pub fn check_xml_text(
                     schema.name
                 ),
                 severity: Severity::Error,
-            }]]),
-        };
+            }]])
+        }
+    };
     Ok(records
         .into_iter()
         .map(|tree| {

@@ -46,19 +46,22 @@ impl InputFormat {
         if lower.ends_with(".csv") {
             return InputFormat::Csv;
         }
-        let text = String::from_utf8_lossy(head);
-        let t = text.trim_start_matches('\u{feff}').trim_start();
-        if t.starts_with('<') || (t.is_empty() && lower.ends_with(".xml")) {
+        let head = head.strip_prefix(b"\xef\xbb\xbf").unwrap_or(head);
+        let body = &head[head
+            .iter()
+            .position(|b| !b.is_ascii_whitespace())
+            .unwrap_or(head.len())..];
+        if body.starts_with(b"<") || (body.is_empty() && lower.ends_with(".xml")) {
             return InputFormat::Xml;
         }
         // The content decides between JSON and NDJSON, whatever the name: a
         // first line that is a whole JSON value means one value per line (a
-        // one-line document reads the same either way).
-        match t.lines().next() {
-            Some(first) if serde_json::from_str::<serde::de::IgnoredAny>(first).is_ok() => {
-                InputFormat::Ndjson
-            }
-            _ => InputFormat::Json,
+        // one-line document reads the same either way). Parsed from the
+        // bytes, so a line that is not UTF-8 does not pass for a value.
+        let first = body.split(|b| *b == b'\n').next().unwrap_or_default();
+        match serde_json::from_slice::<Value>(first) {
+            Ok(_) => InputFormat::Ndjson,
+            Err(_) => InputFormat::Json,
         }
     }
 }
