@@ -18,7 +18,8 @@ data=target/bench
 mkdir -p "$data"
 command -v jq >/dev/null || { echo "jq is needed: apt-get install jq" >&2; exit 3; }
 [ -x /usr/bin/time ] || { echo "/usr/bin/time is needed: apt-get install time" >&2; exit 3; }
-cargo build --release -q -p mapwright-cli -p mapwright --example floor
+cargo build --release -q -p mapwright-cli
+cargo build --release -q -p mapwright --example floor
 mw=target/release/mapwright
 floor=target/release/examples/floor
 input=$data/orders-$count.ndjson
@@ -42,6 +43,7 @@ for _ in $(seq "$repeat"); do
 done
 
 accepted_mw=$(wc -l < "$data/mapwright.out")
+[ "$accepted_mw" -gt 0 ] || { echo "mapwright wrote nothing: see $data/mapwright.time" >&2; exit 1; }
 accepted_jq=$(grep -vc '"rejected"' "$data/jq.out" || true)
 [ "$accepted_mw" = "$accepted_jq" ] || echo "warning: jq accepted $accepted_jq, mapwright $accepted_mw" >&2
 

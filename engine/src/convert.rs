@@ -11,7 +11,7 @@ use serde_json::Value;
 use crate::check::Violation;
 use crate::diag::Severity;
 use crate::mapping::{Outcome, Prepared};
-use crate::read::{parse_json, parse_xml, InputFormat, Line, NdjsonReader, ReadError};
+use crate::read::{parse_json, parse_xml, InputFormat, NdjsonReader, ReadError};
 use crate::report::{InputRef, Rejection, Report, Skip};
 use crate::schema::{Format, Schema};
 use crate::select::records_of;
@@ -29,16 +29,17 @@ pub trait Sink {
     /// An accepted target record of `schema`, built by `route`.
     fn accepted(&mut self, schema: &Schema, route: &str, record: &Value) -> io::Result<()>;
     /// An accepted record already rendered in the output format by a worker
-    /// thread (when [`Options::render`] is set). By default the bytes are
-    /// ignored and [`Sink::accepted`] gets the record.
+    /// thread, when [`Options::render`] is set (the record itself is then
+    /// dropped on the worker). A sink that sets `render` implements this.
     fn accepted_rendered(
         &mut self,
-        schema: &Schema,
-        route: &str,
-        record: &Value,
+        _schema: &Schema,
+        _route: &str,
         _rendered: &[u8],
     ) -> io::Result<()> {
-        self.accepted(schema, route, record)
+        Err(io::Error::other(
+            "Options::render is set, but the sink does not implement accepted_rendered",
+        ))
     }
     /// A rejected unit.
     fn rejected(&mut self, rejection: &Rejection) -> io::Result<()>;
@@ -103,6 +104,14 @@ pub fn convert(
         run.input(input)?;
     }
     Ok(run.report)
+}
+
+/// NDJSON lines cut by the reader thread: one buffer, and each line's
+/// number and place in it.
+#[derive(Default)]
+struct RawBatch {
+    text: Vec<u8>,
+    lines: Vec<(usize, std::ops::Range<usize>)>,
 }
 
 /// A worker's result for one NDJSON line.
@@ -230,29 +239,29 @@ impl Run<'_, '_> {
         let workers = self.threads();
         let prepared = self.prepared;
         let render = self.options.render;
-        let (job_tx, job_rx) = sync_channel::<(usize, Vec<Line>)>(workers * 2);
+        let (job_tx, job_rx) = sync_channel::<(usize, RawBatch)>(workers * 2);
         let (done_tx, done_rx) = sync_channel::<(usize, Vec<Done>)>(workers * 2);
         let job_rx = Mutex::new(job_rx);
         std::thread::scope(|scope| -> Result<(), ConvertError> {
+            // The reader only cuts lines; parsing happens on the workers, so
+            // each record is allocated and freed on the same thread.
             let read = scope.spawn(move || -> std::io::Result<()> {
-                let mut batch = Vec::with_capacity(BATCH);
+                let mut lines = NdjsonReader::new(reader);
+                let mut batch = RawBatch::default();
                 let mut seq = 0;
-                for line in NdjsonReader::new(reader) {
-                    batch.push(line?);
-                    if batch.len() == BATCH {
-                        if job_tx
-                            .send((
-                                seq,
-                                std::mem::replace(&mut batch, Vec::with_capacity(BATCH)),
-                            ))
-                            .is_err()
-                        {
+                while let Some(line) = lines.next_raw() {
+                    let (number, bytes) = line?;
+                    let start = batch.text.len();
+                    batch.text.extend_from_slice(bytes);
+                    batch.lines.push((number, start..batch.text.len()));
+                    if batch.lines.len() == BATCH {
+                        if job_tx.send((seq, std::mem::take(&mut batch))).is_err() {
                             return Ok(());
                         }
                         seq += 1;
                     }
                 }
-                if !batch.is_empty() {
+                if !batch.lines.is_empty() {
                     let _ = job_tx.send((seq, batch));
                 }
                 Ok(())
@@ -262,21 +271,34 @@ impl Run<'_, '_> {
                 let job_rx = &job_rx;
                 scope.spawn(move || loop {
                     let job = job_rx.lock().map(|rx| rx.recv());
-                    let Ok(Ok((seq, lines))) = job else { return };
-                    let done = lines
-                        .into_iter()
+                    let Ok(Ok((seq, batch))) = job else { return };
+                    let done = batch
+                        .lines
+                        .iter()
+                        .map(|(number, range)| {
+                            crate::read::parse_line(*number, &batch.text[range.clone()])
+                        })
                         .map(|line| match line.value {
                             Ok(v) => {
-                                let outcome = prepared.transform(&v);
-                                let rendered = match (&outcome, render) {
+                                let mut outcome = prepared.transform(&v);
+                                let rendered = match (&mut outcome, render) {
                                     (Outcome::Accepted { route, record, .. }, Some(format)) => {
-                                        prepared.mapping().route(route).map(|r| {
+                                        let bytes = prepared.mapping().route(route).map(|r| {
                                             crate::render::render_record(format, &r.target, record)
-                                        })
+                                        });
+                                        // Freed here, on the thread that made it.
+                                        drop(std::mem::take(record));
+                                        bytes
                                     }
                                     _ => None,
                                 };
-                                Done::Unit(line.number, v, outcome, rendered)
+                                // The input goes on only where a rejection carries it.
+                                let source = if matches!(outcome, Outcome::Rejected(_)) {
+                                    v
+                                } else {
+                                    Value::Null
+                                };
+                                Done::Unit(line.number, source, outcome, rendered)
                             }
                             Err(e) => {
                                 Done::Unreadable(line.number, line.raw.unwrap_or_default(), e)
@@ -463,7 +485,7 @@ impl Run<'_, '_> {
                     .map(|r| r.target.clone());
                 if let Some(schema) = schema {
                     match &rendered {
-                        Some(bytes) => self.sink.accepted_rendered(schema, &route, &record, bytes),
+                        Some(bytes) => self.sink.accepted_rendered(schema, &route, bytes),
                         None => self.sink.accepted(schema, &route, &record),
                     }
                     .map_err(ConvertError::Write)?;

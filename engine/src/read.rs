@@ -142,10 +142,10 @@ impl<R: BufRead> NdjsonReader<R> {
     }
 }
 
-impl<R: BufRead> Iterator for NdjsonReader<R> {
-    type Item = std::io::Result<Line>;
-
-    fn next(&mut self) -> Option<Self::Item> {
+impl<R: BufRead> NdjsonReader<R> {
+    /// The next non-blank line, unparsed: its number and bytes (valid until
+    /// the next call). For callers that parse elsewhere (worker threads).
+    pub fn next_raw(&mut self) -> Option<std::io::Result<(usize, &[u8])>> {
         loop {
             self.buf.clear();
             match self.input.read_until(b'\n', &mut self.buf) {
@@ -154,24 +154,32 @@ impl<R: BufRead> Iterator for NdjsonReader<R> {
                 Err(e) => return Some(Err(e)),
             }
             self.line += 1;
-            let mut bytes = self.buf.as_slice();
-            if self.line == 1 {
-                bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
+            let skip = if self.line == 1 && self.buf.starts_with(b"\xef\xbb\xbf") {
+                3
+            } else {
+                0
+            };
+            if !self.buf[skip..].iter().all(u8::is_ascii_whitespace) {
+                return Some(Ok((self.line, &self.buf[skip..])));
             }
-            if bytes.iter().all(u8::is_ascii_whitespace) {
-                continue;
-            }
-            let value =
-                serde_json::from_slice(bytes).map_err(|e| ReadError::json(&e, self.line - 1));
-            let raw = value
-                .is_err()
-                .then(|| String::from_utf8_lossy(bytes).trim_end().to_string());
-            return Some(Ok(Line {
-                number: self.line,
-                raw,
-                value,
-            }));
         }
+    }
+}
+
+/// Parse one NDJSON line (`number` is its 1-based line number).
+pub fn parse_line(number: usize, bytes: &[u8]) -> Line {
+    let value = serde_json::from_slice(bytes).map_err(|e| ReadError::json(&e, number - 1));
+    let raw = value
+        .is_err()
+        .then(|| String::from_utf8_lossy(bytes).trim_end().to_string());
+    Line { number, raw, value }
+}
+
+impl<R: BufRead> Iterator for NdjsonReader<R> {
+    type Item = std::io::Result<Line>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        Some(self.next_raw()?.map(|(n, bytes)| parse_line(n, bytes)))
     }
 }
 

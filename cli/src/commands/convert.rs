@@ -143,7 +143,6 @@ impl Sink for Files {
         &mut self,
         schema: &Schema,
         _route: &str,
-        _record: &Value,
         rendered: &[u8],
     ) -> std::io::Result<()> {
         if self.last_schema.is_none() {
