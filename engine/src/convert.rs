@@ -235,7 +235,7 @@ impl Run<'_, '_> {
         use std::collections::BTreeMap;
         use std::sync::mpsc::sync_channel;
         use std::sync::Mutex;
-        const BATCH: usize = 256;
+        const BATCH: usize = 64;
         let workers = self.threads();
         let prepared = self.prepared;
         let render = self.options.render;
