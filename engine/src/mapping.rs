@@ -432,7 +432,9 @@ fn load(file: &Path, root: &Node, registry: &Registry, diags: &mut Diagnostics) 
     }
     let data = Arc::new(data);
     let mut templates = minijinja::Environment::new();
-    templates.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
+    // SemiStrict: printing an undefined variable is an error (a typo shows),
+    // but `{% if note %}` on an absent field is simply false.
+    templates.set_undefined_behavior(minijinja::UndefinedBehavior::SemiStrict);
     templates.set_auto_escape_callback(|_| minijinja::AutoEscape::None);
     let sandbox = Sandbox::with_calls(
         Limits::default(),

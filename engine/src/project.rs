@@ -13,13 +13,19 @@ pub enum FileKind {
     Mapping,
     /// Test cases (`cases:`).
     Tests,
+    /// A file named on the command line that is none of these.
+    Unknown,
 }
 
 /// Every schema, mapping and test file under `paths` (files or folders), sorted.
 pub fn discover(paths: &[PathBuf]) -> Vec<(PathBuf, FileKind)> {
     let mut out = Vec::new();
     for p in paths {
-        walk(p, &mut out);
+        if p.is_file() {
+            out.push((p.clone(), kind_of(p).unwrap_or(FileKind::Unknown)));
+        } else {
+            walk(p, &mut out);
+        }
     }
     out.sort();
     out.dedup();

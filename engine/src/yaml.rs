@@ -213,20 +213,24 @@ pub fn parse(path: &Path, text: &str) -> Result<Node, Diagnostic> {
                 .location()
                 .map(|l| (l.line() as u32, l.column() as u32))
                 .unwrap_or((0, 0));
-            // The crate's message carries a source excerpt; keep its last line, the reason.
+            // The crate's message is "error: line L column C: reason" and then a
+            // source excerpt; the diagnostic has the place, so keep the reason.
             let text = e.to_string();
-            let reason = text
-                .lines()
-                .rev()
-                .find_map(|l| {
-                    l.trim_start_matches([' ', '|'])
-                        .trim_start_matches('^')
-                        .trim()
-                        .strip_prefix("")
-                        .filter(|s| !s.is_empty())
-                })
-                .unwrap_or("not valid YAML")
-                .to_string();
+            let first = text.lines().next().unwrap_or_default();
+            let first = first.strip_prefix("error: ").unwrap_or(first);
+            let reason = match first.split_once(": ") {
+                Some((place, rest)) if place.starts_with("line ") => rest,
+                _ => first,
+            };
+            let reason = match reason.strip_prefix("duplicate mapping key: ") {
+                // The crate's advice is about its own options; ours is to remove the duplicate.
+                Some(rest) => format!(
+                    "duplicate key '{}'",
+                    rest.split(", set ").next().unwrap_or(rest)
+                ),
+                None if reason.trim().is_empty() => "not valid YAML".to_string(),
+                None => reason.trim().to_string(),
+            };
             Err(Diagnostic::error(
                 Span {
                     file: path.to_path_buf(),

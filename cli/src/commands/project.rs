@@ -28,6 +28,11 @@ pub fn check(paths: Vec<PathBuf>) -> u8 {
             FileKind::Schema => Schema::from_path(path).err(),
             FileKind::Mapping => mapwright::Mapping::from_path(path).err(),
             FileKind::Tests => None,
+            FileKind::Unknown => Some(mapwright::Diagnostics(vec![mapwright::Diagnostic::error(
+                mapwright::diag::Span::file(path),
+                "unknown-file",
+                "not a schema, mapping or test file: it has no top-level `schema:`, `mapping:` or `cases:`",
+            )])),
         };
         for d in diags.iter().flat_map(|d| d.iter()) {
             println!("{d}");
@@ -38,7 +43,10 @@ pub fn check(paths: Vec<PathBuf>) -> u8 {
             }
         }
     }
-    let checked = files.iter().filter(|(_, k)| *k != FileKind::Tests).count();
+    let checked = files
+        .iter()
+        .filter(|(_, k)| !matches!(k, FileKind::Tests))
+        .count();
     eprintln!("checked {checked} file(s): {errors} error(s), {warnings} warning(s)");
     if errors > 0 {
         exit::USAGE
