@@ -557,3 +557,61 @@ fn a_sorted_csv_whose_key_comes_back_is_rejected_not_split() {
         "{err}"
     );
 }
+
+/// `let:` values are computed once per unit and seen by skips, rules,
+/// fields and messages; a message may test an absent field with `if`.
+#[test]
+fn let_values_are_shared_by_rules_fields_and_messages() {
+    let dir = std::env::temp_dir().join(format!("mapwright-let-{}", std::process::id()));
+    std::fs::create_dir_all(dir.join("schemas/demo")).unwrap();
+    std::fs::write(
+        dir.join("schemas/demo/total.yaml"),
+        "schema: demo.total\nrecord: total\ntypes:\n  total:\n    fields:\n      id: {type: text, required: true}\n      total: {type: money}\n      band: {type: text}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("m.yaml"),
+        r#"mapping: totals
+target: demo.total
+let:
+  total: = round(price * qty, 2)
+  band: = if total > 100.0 { "high" } else { "low" }
+skip:
+  - when: = total == 0
+    reason: "order {{ id }} is worth nothing"
+rules:
+  - id: under-limit
+    assert: total < 1000
+    message: "order {{ id }} is worth {{ total }}{% if note %} ({{ note }}){% endif %}; the limit is 1000"
+record:
+  id: = id
+  total: = total
+  band: = band
+"#,
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("in.ndjson"),
+        "{\"id\":\"a\",\"price\":1.005,\"qty\":10}\n{\"id\":\"b\",\"price\":50,\"qty\":3}\n{\"id\":\"c\",\"price\":0,\"qty\":3}\n{\"id\":\"d\",\"price\":500,\"qty\":3}\n",
+    )
+    .unwrap();
+    let (code, out, err) = stdout(mapwright().current_dir(&dir).args([
+        "convert",
+        "-m",
+        "m.yaml",
+        "in.ndjson",
+        "--output-format",
+        "ndjson",
+        "--report",
+        "r.json",
+    ]));
+    assert_eq!(code, 1, "{err}");
+    assert_eq!(out, "{\"id\":\"a\",\"total\":10.05,\"band\":\"low\"}\n{\"id\":\"b\",\"total\":150,\"band\":\"high\"}\n");
+    let r: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("r.json")).unwrap()).unwrap();
+    assert_eq!(r["skips"][0]["reason"], "order c is worth nothing");
+    assert_eq!(
+        r["rejections"][0]["errors"][0]["message"],
+        "order d is worth 1500; the limit is 1000"
+    );
+}

@@ -771,6 +771,7 @@ fn build_list(
                 vars,
                 outer,
                 calls: env.scope.calls,
+                lets: env.scope.lets,
             },
             data: env.data,
             templates: env.templates,
@@ -859,7 +860,10 @@ pub fn render_template(name: &str, env: &Env, error: Option<&str>) -> Result<Str
     // The context borrows the record: a failing rule renders its message
     // without copying the unit.
     let mut ctx: HashMap<&str, &Value> = HashMap::new();
-    for m in [env.scope.outer, env.scope.record].into_iter().flatten() {
+    for m in [env.scope.outer, env.scope.record, env.scope.lets]
+        .into_iter()
+        .flatten()
+    {
         for (k, v) in m {
             ctx.insert(k.as_str(), v);
         }

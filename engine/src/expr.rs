@@ -45,6 +45,8 @@ pub struct Scope<'a> {
     pub outer: Option<&'a Map<String, Value>>,
     /// Functions that need the mapping's data (`table`, `lookup`).
     pub calls: Option<&'a dyn ExternalCalls>,
+    /// The mapping's `let:` values for this unit, searched after `vars`.
+    pub lets: Option<&'a Map<String, Value>>,
 }
 
 impl<'a> Scope<'a> {
@@ -55,6 +57,7 @@ impl<'a> Scope<'a> {
             vars: Vars::default(),
             outer: None,
             calls: None,
+            lets: None,
         }
     }
 
@@ -66,6 +69,9 @@ impl<'a> Scope<'a> {
 
     fn get(&self, name: &str) -> Option<&'a Value> {
         if let Some(v) = self.vars.get(name) {
+            return Some(v);
+        }
+        if let Some(v) = self.lets.and_then(|l| get(l, name)) {
             return Some(v);
         }
         self.record
@@ -881,6 +887,7 @@ fn method(obj: &Value, name: &str, args: &[Node], scope: &Scope) -> Result<Value
                 vars,
                 outer: scope.outer,
                 calls: scope.calls,
+                lets: scope.lets,
             };
             let hit = test_node(body, &inner, "the closure of all() or some()")?;
             if hit != want_all {

@@ -8,7 +8,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use crate::build::{
     build_record, render_template, BuildError, Compiler, Data, Env, FieldSpec, Source,
@@ -56,6 +56,8 @@ pub struct Mapping {
     pub params: Vec<ParamSpec>,
     /// JSONPath selecting records from a JSON document.
     pub select: Option<Selector>,
+    /// Values computed once per unit (`let:`), visible as variables.
+    pub lets: Vec<(String, Expr)>,
     /// Reasons to skip a record.
     pub skips: Vec<Skip>,
     /// Rules on every unit.
@@ -198,6 +200,33 @@ impl Prepared<'_> {
         self.mapping
     }
 
+    /// The unit's `let:` values, each computed once, in order (a later one
+    /// may use an earlier one).
+    fn lets(
+        &self,
+        fields: &Map<String, Value>,
+        vars: crate::expr::Vars,
+    ) -> Result<Option<Map<String, Value>>, Violation> {
+        if self.mapping.lets.is_empty() {
+            return Ok(None);
+        }
+        let mut values = Map::new();
+        for (name, expr) in &self.mapping.lets {
+            let scope = Scope {
+                record: Some(fields),
+                vars,
+                outer: None,
+                calls: Some(&*self.mapping.data),
+                lets: Some(&values),
+            };
+            let v = expr.eval(&scope).map_err(|e| {
+                violation("let", "", format!("let {name} = {}: {e}", expr.source()))
+            })?;
+            values.insert(name.clone(), v);
+        }
+        Ok(Some(values))
+    }
+
     /// Shape the rows of a CSV group into the unit the mapping reads
     /// (`input.csv.unit`): `Ok(None)` when the mapping has no shape (a row is
     /// the unit), errors when a field of the shape cannot be built.
@@ -218,6 +247,7 @@ impl Prepared<'_> {
                 vars,
                 outer: None,
                 calls: Some(&*m.data),
+                lets: None,
             },
             data: &m.data,
             templates: &m.templates,
@@ -254,18 +284,21 @@ impl Prepared<'_> {
                 severity: Severity::Error,
             }]);
         };
+        let mut vars = crate::expr::Vars::default();
+        vars.push("params", &self.params);
+        vars.push("root", record);
+        let lets = match self.lets(fields, vars) {
+            Ok(l) => l,
+            Err(v) => return Outcome::Rejected(vec![v]),
+        };
         let env = Env {
             this: record,
             scope: Scope {
                 record: Some(fields),
-                vars: {
-                    let mut v = crate::expr::Vars::default();
-                    v.push("params", &self.params);
-                    v.push("root", record);
-                    v
-                },
+                vars,
                 outer: None,
                 calls: Some(&*m.data),
+                lets: lets.as_ref(),
             },
             data: &m.data,
             templates: &m.templates,
@@ -462,6 +495,12 @@ fn load(file: &Path, root: &Node, registry: &Registry, diags: &mut Diagnostics) 
                 }
             },
         );
+    let mut lets = Vec::new();
+    for (k, v) in f.take("let").and_then(Node::as_map).unwrap_or(&[]) {
+        if let Some(e) = c.expr(v) {
+            lets.push((k.scalar_text().unwrap_or_default(), e));
+        }
+    }
     let mut skips = Vec::new();
     if let Some(w) = f.take("where") {
         if let Some(e) = c.expr(w) {
@@ -568,6 +607,7 @@ fn load(file: &Path, root: &Node, registry: &Registry, diags: &mut Diagnostics) 
         rules,
         routes,
         csv,
+        lets,
         data,
         templates,
     })

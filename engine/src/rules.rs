@@ -67,6 +67,7 @@ pub fn check_rules(rules: &[SourceRule], env: &Env, out: &mut Vec<Violation>) {
                             vars,
                             outer: env.scope.record,
                             calls: env.scope.calls,
+                            lets: env.scope.lets,
                         },
                         data: env.data,
                         templates: env.templates,
