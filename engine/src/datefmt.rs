@@ -252,6 +252,61 @@ impl DateTime {
     }
 }
 
+impl DateTime {
+    /// The same time `days` later (earlier when negative), by the calendar.
+    pub fn add_days(&self, days: i64) -> DateTime {
+        let (y, m, d) = civil_from_days(days_from_civil(self.year, self.month, self.day) + days);
+        DateTime {
+            year: y,
+            month: m,
+            day: d,
+            ..*self
+        }
+    }
+
+    /// ISO 8601, as read by [`DateTime::parse_iso`]: `2026-11-02T09:01:00Z`
+    /// (or `+01:00` for other offsets).
+    pub fn to_iso(&self) -> String {
+        let offset = match self.offset_minutes {
+            0 => "Z".to_string(),
+            m => format!(
+                "{}{:02}:{:02}",
+                if m < 0 { '-' } else { '+' },
+                m.abs() / 60,
+                m.abs() % 60
+            ),
+        };
+        format!(
+            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}{offset}",
+            self.year, self.month, self.day, self.hour, self.minute, self.second
+        )
+    }
+}
+
+// Days since 1970-01-01 and back, for the proleptic Gregorian calendar
+// (Howard Hinnant's algorithms).
+fn days_from_civil(y: i32, m: u32, d: u32) -> i64 {
+    let y = i64::from(y) - i64::from(m <= 2);
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (i64::from(m) + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + i64::from(d) - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+fn civil_from_days(z: i64) -> (i32, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    ((yoe + era * 400 + i64::from(m <= 2)) as i32, m, d)
+}
+
 fn days_in_month(year: i32, month: u32) -> u32 {
     match month {
         1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
@@ -285,6 +340,26 @@ mod tests {
         assert_eq!(
             pruvan.parse("2020-05-28 1700 -5").unwrap().offset_minutes,
             -300
+        );
+    }
+
+    #[test]
+    fn adding_days_follows_the_calendar() {
+        let d = DateTime::parse_iso("2020-05-28T12:00:00Z").unwrap();
+        assert_eq!(d.add_days(-3).to_iso(), "2020-05-25T12:00:00Z"); // Pruvan's seed: dueDate 3 days before clientDueDate
+        assert_eq!(
+            DateTime::parse_iso("2024-02-28")
+                .unwrap()
+                .add_days(1)
+                .to_iso(),
+            "2024-02-29T00:00:00Z"
+        );
+        assert_eq!(
+            DateTime::parse_iso("2026-12-31T23:00:00+01:00")
+                .unwrap()
+                .add_days(1)
+                .to_iso(),
+            "2027-01-01T23:00:00+01:00"
         );
     }
 

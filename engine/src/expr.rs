@@ -290,7 +290,7 @@ enum Node {
 }
 
 /// Functions the native evaluator knows; anything else goes to rhai.
-const NATIVE_FUNCS: [&str; 4] = ["blank", "len", "is_empty", "round"];
+const NATIVE_FUNCS: [&str; 5] = ["blank", "len", "is_empty", "round", "add_days"];
 const NATIVE_METHODS: [&str; 12] = [
     "len",
     "is_empty",
@@ -827,6 +827,7 @@ fn call(name: &str, args: &[Node], scope: &Scope) -> Result<Value> {
         ("len", [v]) => len(v),
         ("is_empty", [v]) => Ok(Value::Bool(len(v)? == 0)),
         ("round", [v, places]) => round_to(v, places),
+        ("add_days", [date, days]) => add_days(date, days),
         _ => match scope.calls.and_then(|c| {
             c.call(
                 name,
@@ -840,6 +841,21 @@ fn call(name: &str, args: &[Node], scope: &Scope) -> Result<Value> {
             )),
         },
     }
+}
+
+/// `add_days(date, n)`: an ISO 8601 date or timestamp `n` days later
+/// (earlier when negative), as ISO 8601.
+pub fn add_days(date: &Value, days: &Value) -> Result<Value> {
+    let Some(n) = days.as_i64() else {
+        return err("add_days(date, days) takes a whole number of days");
+    };
+    let text = to_text(date);
+    let dt = crate::datefmt::DateTime::parse_iso(&text).ok_or_else(|| {
+        EvalError(format!(
+            "add_days: '{text}' is not an ISO 8601 date or timestamp"
+        ))
+    })?;
+    Ok(Value::String(dt.add_days(n).to_iso()))
 }
 
 /// `round(x, places)`: half away from zero, in decimal arithmetic (so
@@ -1028,6 +1044,16 @@ impl Sandbox {
              -> std::result::Result<rhai::Dynamic, Box<rhai::EvalAltResult>> {
                 let v: Value = rhai::serde::from_dynamic(&v)?;
                 let r = round_to(&v, &Value::from(places)).map_err(|e| e.0)?;
+                rhai::serde::to_dynamic(&r)
+            },
+        );
+        engine.register_fn(
+            "add_days",
+            |v: rhai::Dynamic,
+             days: i64|
+             -> std::result::Result<rhai::Dynamic, Box<rhai::EvalAltResult>> {
+                let v: Value = rhai::serde::from_dynamic(&v)?;
+                let r = add_days(&v, &Value::from(days)).map_err(|e| e.0)?;
                 rhai::serde::to_dynamic(&r)
             },
         );
