@@ -326,6 +326,8 @@ fn spectrum_conversion_of_generated_orders() {
             .arg(&report),
     );
     assert_eq!(code, 1, "{err}");
+    // Not a terminal: a summary, and no progress line.
+    assert!(!err.contains('\r') && err.contains("accepted"), "{err}");
     let accepted = std::fs::read_to_string(&out).unwrap().lines().count();
     let rejected = std::fs::read_to_string(&rejects).unwrap().lines().count();
     assert!(accepted > 0 && rejected > 0);
@@ -613,5 +615,41 @@ record:
     assert_eq!(
         r["rejections"][0]["errors"][0]["message"],
         "order d is worth 1500; the limit is 1000"
+    );
+}
+
+/// An interrupted run leaves no half file where the output should be.
+#[test]
+fn an_interrupted_run_leaves_no_output_file() {
+    let dir = sandbox_project();
+    let lines: String = (0..40)
+        .map(|i| format!("{{\"id\": {i}, \"mode\": \"loop\"}}\n"))
+        .collect();
+    std::fs::write(dir.join("slow.ndjson"), lines).unwrap();
+    let out = dir.join("interrupted.ndjson");
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("mapwright"))
+        .current_dir(&dir)
+        .args([
+            "convert",
+            "-m",
+            "mapping.yaml",
+            "slow.ndjson",
+            "--output-format",
+            "ndjson",
+            "--threads",
+            "1",
+            "-o",
+        ])
+        .arg(&out)
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(
+        !out.exists(),
+        "a half-written output was left at {}",
+        out.display()
     );
 }

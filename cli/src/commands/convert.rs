@@ -125,6 +125,8 @@ struct Files {
     progress: bool,
     shown: std::time::Instant,
     started: std::time::Instant,
+    total_bytes: Option<u64>,
+    read: std::sync::Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl Sink for Files {
@@ -169,8 +171,24 @@ impl Sink for Files {
         self.shown = std::time::Instant::now();
         let c = &report.counts;
         let rate = c.input_records as f64 / self.started.elapsed().as_secs_f64().max(1e-9);
+        // A bar when the inputs' total size is known (files, not stdin).
+        let bar = match self.total_bytes {
+            Some(total) if total > 0 => {
+                let done = (self.read.load(std::sync::atomic::Ordering::Relaxed) as f64
+                    / total as f64)
+                    .min(1.0);
+                let filled = (done * 24.0) as usize;
+                format!(
+                    "[{}{}] {:>3.0}% ",
+                    "#".repeat(filled),
+                    ".".repeat(24 - filled),
+                    done * 100.0
+                )
+            }
+            _ => String::new(),
+        };
         eprint!(
-            "\r{} records, {:.0}/s, {} accepted, {} rejected, {} skipped ",
+            "\r{bar}{} records, {:.0}/s, {} accepted, {} rejected, {} skipped ",
             c.input_records, rate, c.accepted, c.rejected, c.skipped
         );
     }
@@ -304,11 +322,23 @@ pub fn run(args: Args) -> u8 {
         }
     };
     let mut inputs = Vec::new();
-    for name in io::inputs(&args.inputs) {
+    let read = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let names = io::inputs(&args.inputs);
+    let total_bytes = names
+        .iter()
+        .map(|n| {
+            if n == "-" {
+                None
+            } else {
+                std::fs::metadata(n).ok().map(|m| m.len())
+            }
+        })
+        .sum::<Option<u64>>();
+    for name in names {
         match io::open(&name) {
             Ok(reader) => inputs.push(Input {
                 name: name.clone(),
-                reader,
+                reader: Box::new(io::Counted::new(reader, read.clone())),
             }),
             Err(e) => {
                 eprintln!("error: cannot read {}: {e}", io::shown(&name));
@@ -324,6 +354,8 @@ pub fn run(args: Args) -> u8 {
         progress: !args.quiet && std::io::stderr().is_terminal(),
         shown: std::time::Instant::now(),
         started: std::time::Instant::now(),
+        total_bytes,
+        read,
     };
     let options = Options {
         input_format,
