@@ -415,6 +415,21 @@ impl Run<'_, '_> {
 
     fn reject(&mut self, rejection: Rejection) -> Result<(), ConvertError> {
         self.report.counts.rejected += 1;
+        let mut rules: Vec<&str> = rejection
+            .errors
+            .iter()
+            .filter(|e| e.severity == Severity::Error)
+            .map(|e| e.rule.as_str())
+            .collect();
+        rules.sort_unstable();
+        rules.dedup();
+        for rule in rules {
+            *self
+                .report
+                .rejected_by_rule
+                .entry(rule.to_string())
+                .or_default() += 1;
+        }
         self.sink
             .rejected(&rejection)
             .map_err(ConvertError::Write)?;

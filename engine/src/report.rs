@@ -66,7 +66,9 @@ pub struct Report {
     pub counts: Counts,
     /// Accepted units per route (for mappings with several outputs).
     pub routes: std::collections::BTreeMap<String, usize>,
-    /// Every rejection.
+    /// Rejected units per rule (a unit with several failing rules counts under each).
+    pub rejected_by_rule: std::collections::BTreeMap<String, usize>,
+    /// Every rejection (kept only when asked for: `--report`).
     pub rejections: Vec<Rejection>,
     /// Every skip and its reason.
     pub skips: Vec<Skip>,
@@ -85,21 +87,13 @@ impl Report {
         if !self.warnings.is_empty() {
             s.push_str(&format!(" ({} warnings)", self.warnings.len()));
         }
-        let mut by_rule: std::collections::BTreeMap<&str, usize> = Default::default();
-        for r in &self.rejections {
-            for e in &r.errors {
-                *by_rule.entry(e.rule.as_str()).or_default() += 1;
-            }
-        }
-        if !by_rule.is_empty() {
-            s.push_str("\nrejections by rule: ");
-            s.push_str(
-                &by_rule
-                    .iter()
-                    .map(|(r, n)| format!("{r} {n}"))
-                    .collect::<Vec<_>>()
-                    .join(", "),
-            );
+        if !self.rejected_by_rule.is_empty() {
+            let rules: Vec<String> = self
+                .rejected_by_rule
+                .iter()
+                .map(|(r, n)| format!("{r} {n}"))
+                .collect();
+            s.push_str(&format!("\nrejected by rule: {}", rules.join(", ")));
         }
         s
     }
