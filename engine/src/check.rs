@@ -769,29 +769,18 @@ impl<'s> Checker<'s> {
             None => path.render() + "/" + name,
         };
         match &rule.check {
-            Check::Require(names) => {
-                for name in names.iter().filter(|n| blank(n)) {
+            // `require` reports the blank fields, `forbid` the ones that are set.
+            Check::Require(names) | Check::Forbid(names) => {
+                let require = matches!(rule.check, Check::Require(_));
+                let what = if require {
+                    "must be given"
+                } else {
+                    "must not be set"
+                };
+                for name in names.iter().filter(|n| blank(n) == require) {
                     let default = match &rule.when {
-                        Some(w) => format!("{name} must be given when {}", w.source()),
-                        None => format!("{name} must be given"),
-                    };
-                    self.rule_violation(
-                        ty,
-                        rule,
-                        rec,
-                        scope,
-                        Some(name),
-                        field_path(name),
-                        default,
-                        out,
-                    );
-                }
-            }
-            Check::Forbid(names) => {
-                for name in names.iter().filter(|n| !blank(n)) {
-                    let default = match &rule.when {
-                        Some(w) => format!("{name} must not be set when {}", w.source()),
-                        None => format!("{name} must not be set"),
+                        Some(w) => format!("{name} {what} when {}", w.source()),
+                        None => format!("{name} {what}"),
                     };
                     self.rule_violation(
                         ty,

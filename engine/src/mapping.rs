@@ -917,20 +917,9 @@ pub fn run_mapping_tests(
     for (k, v) in root.get("params").and_then(Node::as_map).unwrap_or(&[]) {
         base.set(&k.scalar_text().unwrap_or_default(), v.to_json());
     }
-    let mut results = Vec::new();
-    for case in root.get("cases").and_then(Node::as_seq).unwrap_or(&[]) {
-        let name = case
-            .get("name")
-            .and_then(Node::scalar_text)
-            .unwrap_or_else(|| format!("case at line {}", case.line));
-        let failure = run_mapping_case(&mapping, &base, dir, case);
-        results.push(CaseResult {
-            file: path.to_path_buf(),
-            name,
-            failure,
-        });
-    }
-    Ok(results)
+    Ok(crate::testing::each_case(path, root, |case| {
+        run_mapping_case(&mapping, &base, dir, case)
+    }))
 }
 
 fn run_mapping_case(mapping: &Mapping, base: &Params, dir: &Path, case: &Node) -> Option<String> {

@@ -205,20 +205,29 @@ pub fn run_schema_tests(path: &Path, registry: &Registry) -> Result<Vec<CaseResu
     };
     let schema = registry.load(&name)?;
     let dir = path.parent().unwrap_or(Path::new("."));
-    let mut results = Vec::new();
-    for case in root.get("cases").and_then(Node::as_seq).unwrap_or(&[]) {
-        let name = case
-            .get("name")
-            .and_then(Node::scalar_text)
-            .unwrap_or_else(|| format!("case at line {}", case.line));
-        let failure = run_case(&schema, dir, case);
-        results.push(CaseResult {
+    Ok(each_case(path, &root, |case| run_case(&schema, dir, case)))
+}
+
+/// Run `run` on every case of a test file; a case is named by its `name:`
+/// or its line.
+pub fn each_case(
+    path: &Path,
+    root: &Node,
+    mut run: impl FnMut(&Node) -> Option<String>,
+) -> Vec<CaseResult> {
+    root.get("cases")
+        .and_then(Node::as_seq)
+        .unwrap_or(&[])
+        .iter()
+        .map(|case| CaseResult {
             file: path.to_path_buf(),
-            name,
-            failure,
-        });
-    }
-    Ok(results)
+            name: case
+                .get("name")
+                .and_then(Node::scalar_text)
+                .unwrap_or_else(|| format!("case at line {}", case.line)),
+            failure: run(case),
+        })
+        .collect()
 }
 
 fn run_case(schema: &crate::Schema, dir: &Path, case: &Node) -> Option<String> {
