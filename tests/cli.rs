@@ -653,3 +653,44 @@ fn an_interrupted_run_leaves_no_output_file() {
         out.display()
     );
 }
+
+/// A JSON document's records stream one at a time (a top-level array here)
+/// and convert exactly as the same records given as NDJSON; an empty input
+/// is no records.
+#[test]
+fn a_json_array_converts_like_ndjson_and_empty_input_is_no_records() {
+    let ndjson =
+        std::fs::read_to_string(root().join("mappings/oneserve-spectrum/examples/orders.ndjson"))
+            .unwrap();
+    let records: Vec<serde_json::Value> = ndjson
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let array = temp(
+        "orders-array.json",
+        serde_json::to_string_pretty(&records).unwrap().as_bytes(),
+    );
+    let convert = |input: &Path| {
+        stdout(
+            mapwright()
+                .args([
+                    "convert",
+                    "-m",
+                    "mappings/oneserve-spectrum/order.yaml",
+                    "--param",
+                    "company_code=KM2",
+                    "--output-format",
+                    "ndjson",
+                ])
+                .arg(input),
+        )
+    };
+    let (code, from_array, _) = convert(&array);
+    assert_eq!(code, 1);
+    let (_, from_ndjson, _) =
+        convert(&root().join("mappings/oneserve-spectrum/examples/orders.ndjson"));
+    assert_eq!(from_array, from_ndjson);
+    let (code, out, err) = convert(&temp("empty.ndjson", b""));
+    assert_eq!((code, out.as_str()), (0, ""), "{err}");
+    assert!(err.contains("0 input records"), "{err}");
+}

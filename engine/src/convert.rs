@@ -135,6 +135,10 @@ impl Run<'_, '_> {
             .fill_buf()
             .map_err(|e| ConvertError::Read(name.clone(), e))?
             .to_vec();
+        // An empty input is no records (an ETL step may get an empty stream).
+        if head.iter().all(u8::is_ascii_whitespace) {
+            return Ok(());
+        }
         let format = self
             .options
             .input_format
@@ -156,6 +160,30 @@ impl Run<'_, '_> {
                         Err(e) => self.unreadable(at, line.raw.unwrap_or_default(), e)?,
                     }
                 }
+            }
+            InputFormat::Json if self.streamable_path().is_some() => {
+                let path = self.streamable_path().unwrap_or_default();
+                let mut index = 0;
+                let mut failed = None;
+                let read = crate::read::stream_json_records(input.reader, &path, &mut |record| {
+                    index += 1;
+                    let at = InputRef {
+                        file: name.clone(),
+                        line: None,
+                        index: Some(index),
+                    };
+                    match self.unit(vec![at], vec![record]) {
+                        Ok(()) => true,
+                        Err(e) => {
+                            failed = Some(e);
+                            false
+                        }
+                    }
+                });
+                if let Some(e) = failed {
+                    return Err(e);
+                }
+                read.map_err(|e| ConvertError::Malformed(name.clone(), e))?;
             }
             InputFormat::Json | InputFormat::Xml => {
                 let mut bytes = Vec::new();
@@ -212,6 +240,15 @@ impl Run<'_, '_> {
             }
         }
         Ok(())
+    }
+
+    /// The keys to stream a JSON document's records from: the mapping's
+    /// `select:` when it is a plain path to an array, or the top level.
+    fn streamable_path(&self) -> Option<Vec<String>> {
+        match &self.prepared.mapping().select {
+            Some(s) => s.streamable(),
+            None => Some(Vec::new()),
+        }
     }
 
     fn threads(&self) -> usize {

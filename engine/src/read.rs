@@ -11,6 +11,7 @@
 use std::fmt;
 use std::io::BufRead;
 
+use serde::Deserialize;
 use serde_json::{Map, Value};
 
 /// Input formats.
@@ -398,5 +399,138 @@ mod tests {
         assert_eq!(InputFormat::detect("-", b"  <x/>"), InputFormat::Xml);
         assert_eq!(InputFormat::detect("x.json", b"{\n}"), InputFormat::Json);
         assert_eq!(InputFormat::detect("x.csv", b"a,b\n"), InputFormat::Csv);
+    }
+}
+
+/// Read the records of one JSON document without holding the document:
+/// the elements of the array at `path` (object keys from the root; empty
+/// for a top-level array), handed to `each` one at a time as they are
+/// parsed. A top-level value that is not an array (with an empty path) is
+/// one record. `each` returns false to stop.
+pub fn stream_json_records<R: std::io::Read>(
+    reader: R,
+    path: &[String],
+    each: &mut dyn FnMut(Value) -> bool,
+) -> Result<(), ReadError> {
+    use serde::de::DeserializeSeed;
+    let mut de = serde_json::Deserializer::from_reader(reader);
+    let mut stopped = false;
+    let walk = Walk {
+        path,
+        each,
+        stopped: &mut stopped,
+        top: true,
+    };
+    match walk.deserialize(&mut de).and_then(|()| de.end()) {
+        Ok(()) => Ok(()),
+        Err(_) if stopped => Ok(()),
+        Err(e) if e.is_eof() && e.line() <= 1 && e.column() == 0 => Err(ReadError {
+            line: None,
+            column: None,
+            message: "the input is empty".into(),
+        }),
+        Err(e) => Err(ReadError::json(&e, 0)),
+    }
+}
+
+struct Walk<'a, 'f> {
+    path: &'a [String],
+    each: &'a mut (dyn FnMut(Value) -> bool + 'f),
+    stopped: &'a mut bool,
+    top: bool,
+}
+
+impl<'de> serde::de::DeserializeSeed<'de> for Walk<'_, '_> {
+    type Value = ();
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for Walk<'_, '_> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a JSON document")
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        if !self.path.is_empty() {
+            while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {}
+            return Ok(());
+        }
+        while let Some(v) = seq.next_element::<Value>()? {
+            if !(self.each)(v) {
+                *self.stopped = true;
+                return Err(serde::de::Error::custom("stopped"));
+            }
+        }
+        Ok(())
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        if self.path.is_empty() {
+            // The whole object is the one record (only at the top).
+            let v = Value::deserialize(serde::de::value::MapAccessDeserializer::new(map))?;
+            if self.top && !(self.each)(v) {
+                *self.stopped = true;
+            }
+            return Ok(());
+        }
+        while let Some(key) = map.next_key::<String>()? {
+            if key == self.path[0] {
+                map.next_value_seed(Walk {
+                    path: &self.path[1..],
+                    each: &mut *self.each,
+                    stopped: &mut *self.stopped,
+                    top: false,
+                })?;
+            } else {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+    fn visit_unit<E>(self) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_bool<E>(self, _: bool) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_str<E>(self, _: &str) -> Result<(), E> {
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod stream_tests {
+    use super::*;
+
+    #[test]
+    fn records_under_a_path_stream_one_at_a_time() {
+        let doc =
+            br#"{"meta": {"n": 2}, "batch": {"orders": [{"id": 1}, {"id": 2}], "other": [9]}}"#;
+        let mut seen = Vec::new();
+        stream_json_records(&doc[..], &["batch".into(), "orders".into()], &mut |v| {
+            seen.push(v["id"].as_i64().unwrap());
+            true
+        })
+        .unwrap();
+        assert_eq!(seen, vec![1, 2]);
+        let mut n = 0;
+        stream_json_records(&b"[1, 2, 3]"[..], &[], &mut |_| {
+            n += 1;
+            true
+        })
+        .unwrap();
+        assert_eq!(n, 3);
+        let e = stream_json_records(&b"[1, 2,"[..], &[], &mut |_| true).unwrap_err();
+        assert_eq!(e.line, Some(1));
     }
 }

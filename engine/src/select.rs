@@ -28,6 +28,28 @@ impl Selector {
             .map_err(|e| e.to_string())
     }
 
+    /// For a path of plain keys ending in `[*]` (`$.orders[*]`,
+    /// `$.batch.orders[*]`, `$[*]`), the keys: records under such a path are
+    /// read one at a time without holding the document.
+    pub fn streamable(&self) -> Option<Vec<String>> {
+        let rest = self.text.strip_prefix('$')?.strip_suffix("[*]")?;
+        if rest.is_empty() {
+            return Some(Vec::new());
+        }
+        let keys: Vec<String> = rest
+            .strip_prefix('.')?
+            .split('.')
+            .map(str::to_string)
+            .collect();
+        keys.iter()
+            .all(|k| {
+                !k.is_empty()
+                    && k.chars()
+                        .all(|c| c.is_alphanumeric() || c == '_' || c == '-')
+            })
+            .then_some(keys)
+    }
+
     /// The records of `doc`.
     pub fn records(&self, doc: &Value) -> Vec<Value> {
         jsonpath_rust::query::js_path_process(&self.query, doc)
