@@ -346,13 +346,80 @@ impl Schema {
 
     /// Compile schema text; `path` names it in diagnostics.
     pub fn from_str(path: &Path, text: &str) -> Result<Schema, Diagnostics> {
-        let root = yaml::parse(path, text).map_err(|d| Diagnostics(vec![d]))?;
+        let mut root = yaml::parse(path, text).map_err(|d| Diagnostics(vec![d]))?;
+        if let Some(base) = root.get("extends").cloned() {
+            root = extend(path, &base, root)?;
+        }
         let mut diags = Diagnostics::default();
         let schema = load(path, &root, &mut diags);
         match schema {
             Some(s) if !diags.has_errors() => Ok(s),
             _ => Err(diags),
         }
+    }
+}
+
+/// `extends: <schema>`: this file is the named schema with its own keys on
+/// top: a key given here replaces the base's, except that mappings merge key
+/// by key and a type's `rules` are added to the base's. Pruvan's create
+/// payload is the work-order schema plus the create minimum, written once.
+fn extend(path: &Path, base_name: &Node, overlay: Node) -> Result<Node, Diagnostics> {
+    let name = base_name.scalar_text().unwrap_or_default();
+    let registry = crate::registry::Registry::discover(path.parent().unwrap_or(Path::new(".")));
+    let Some(base_path) = registry.find(&name) else {
+        return Err(Diagnostics(vec![Diagnostic::error(
+            span(path, base_name),
+            "unknown-schema",
+            format!("extends: no schema '{name}'"),
+        )]));
+    };
+    let text = std::fs::read_to_string(&base_path).map_err(|e| {
+        Diagnostics(vec![Diagnostic::error(
+            span(path, base_name),
+            "unreadable",
+            format!("extends: cannot read {}: {e}", base_path.display()),
+        )])
+    })?;
+    let base = yaml::parse(&base_path, &text).map_err(|d| Diagnostics(vec![d]))?;
+    let mut merged = merge(base, overlay, "");
+    if let yaml::Value::Map(entries) = &mut merged.value {
+        entries.retain(|(k, _)| k.as_str() != Some("extends"));
+    }
+    Ok(merged)
+}
+
+fn merge(base: Node, overlay: Node, key: &str) -> Node {
+    match (base.value, overlay.value) {
+        (yaml::Value::Map(mut b), yaml::Value::Map(o)) => {
+            for (k, v) in o {
+                let name = k.scalar_text().unwrap_or_default();
+                match b
+                    .iter()
+                    .position(|(bk, _)| bk.scalar_text().as_deref() == Some(name.as_str()))
+                {
+                    Some(i) => {
+                        let old = b.remove(i).1;
+                        b.insert(i, (k, merge(old, v, &name)));
+                    }
+                    None => b.push((k, v)),
+                }
+            }
+            Node {
+                value: yaml::Value::Map(b),
+                ..base
+            }
+        }
+        (yaml::Value::Seq(mut b), yaml::Value::Seq(o)) if key == "rules" => {
+            b.extend(o);
+            Node {
+                value: yaml::Value::Seq(b),
+                ..base
+            }
+        }
+        (_, o) => Node {
+            value: o,
+            ..overlay
+        },
     }
 }
 
