@@ -694,3 +694,27 @@ fn a_json_array_converts_like_ndjson_and_empty_input_is_no_records() {
     assert_eq!((code, out.as_str()), (0, ""), "{err}");
     assert!(err.contains("0 input records"), "{err}");
 }
+
+/// Spectrum numbers detail lines 001-999: a P.O. of 1,000 lines is refused,
+/// one of 999 is fine.
+#[test]
+fn spectrum_takes_at_most_999_detail_lines() {
+    let sample =
+        std::fs::read_to_string(root().join("schemas/spectrum/tests/seed-sample.json")).unwrap();
+    let mut v: serde_json::Value = serde_json::from_str(&sample).unwrap();
+    let message_line = v["purchaseOrders"][0]["poDetails"][1].clone();
+    for (lines, code) in [(999, 0), (1000, 1)] {
+        v["purchaseOrders"][0]["poDetails"] =
+            serde_json::Value::Array(vec![message_line.clone(); lines]);
+        let p = temp(&format!("lines-{lines}.json"), v.to_string().as_bytes());
+        let (got, out, err) = stdout(
+            mapwright()
+                .args(["validate", "-s", "spectrum.purchase_order_batch"])
+                .arg(&p),
+        );
+        assert_eq!(got, code, "{lines} lines: {out}{err}");
+        if code == 1 {
+            assert!(out.contains("error[too-many-items]: /purchaseOrders/0/poDetails: poDetails has 1000 items; Spectrum allows at most 999"), "{out}");
+        }
+    }
+}
