@@ -67,16 +67,27 @@ impl<'a> Scope<'a> {
         self
     }
 
+    /// Innermost first: named variables, then inside `for_each` the item's
+    /// fields, then the `let:` values, then the unit's fields.
     fn get(&self, name: &str) -> Option<&'a Value> {
         if let Some(v) = self.vars.get(name) {
             return Some(v);
         }
+        let in_item = self.outer.is_some();
+        if in_item {
+            if let Some(v) = self.record.and_then(|r| get(r, name)) {
+                return Some(v);
+            }
+        }
         if let Some(v) = self.lets.and_then(|l| get(l, name)) {
             return Some(v);
         }
-        self.record
-            .and_then(|r| get(r, name))
-            .or_else(|| self.outer.and_then(|o| get(o, name)))
+        if !in_item {
+            if let Some(v) = self.record.and_then(|r| get(r, name)) {
+                return Some(v);
+            }
+        }
+        self.outer.and_then(|o| get(o, name))
     }
 }
 
@@ -879,6 +890,14 @@ pub fn round_decimal(value: &Value, places: u32) -> Option<Value> {
         Value::String(s) => Decimal::from_str(s.trim()).ok()?,
         _ => return None,
     };
+    // Binary floats make 1.15 * 0.10 into 0.11499999999999999; money is
+    // never meant to carry 17 places, so settle at 10 places first, then
+    // round half away from zero (0.115 -> 0.12, as a person would).
+    let d = if places < 10 {
+        d.round_dp_with_strategy(10, RoundingStrategy::MidpointNearestEven)
+    } else {
+        d
+    };
     let r = d.round_dp_with_strategy(places, RoundingStrategy::MidpointAwayFromZero);
     r.to_f64().and_then(Number::from_f64).map(Value::Number)
 }
@@ -1402,6 +1421,20 @@ mod tests {
             Expr::compile("import \"x\" as y; 1", &Sandbox::default(), &[])
                 .and_then(|e| e.eval(&Scope::of(None)).map_err(|e| e.0))
                 .is_err()
+        );
+    }
+
+    #[test]
+    fn rounding_is_what_a_person_expects_of_money() {
+        assert_eq!(
+            run("round(1.15 * 0.10, 2)", json!({})).unwrap(),
+            json!(0.12)
+        );
+        assert_eq!(run("round(0.125, 2)", json!({})).unwrap(), json!(0.13));
+        assert_eq!(run("round(-2.5, 0)", json!({})).unwrap(), json!(-3.0));
+        assert_eq!(
+            run("round(249.5 * 0.15, 2)", json!({})).unwrap(),
+            json!(37.43)
         );
     }
 
