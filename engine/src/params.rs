@@ -40,11 +40,11 @@ impl ParamSpec {
             .take("type")
             .and_then(Node::scalar_text)
             .unwrap_or_else(|| "text".into());
-        if !["text", "integer", "decimal", "bool", "guid"].contains(&kind.as_str()) {
+        if !["text", "integer", "decimal", "bool", "guid", "list"].contains(&kind.as_str()) {
             diags.push(crate::diag::Diagnostic::error(
                 span(file, node),
                 "unknown-type",
-                format!("param '{name}' has type '{kind}'; expected text, integer, decimal, bool or guid"),
+                format!("param '{name}' has type '{kind}'; expected text, integer, decimal, bool, guid or list"),
             ));
         }
         let required = matches!(
@@ -79,6 +79,28 @@ impl ParamSpec {
 
     /// Turn text from the command line into a typed value.
     fn parse(&self, raw: &Value) -> Result<Value, String> {
+        if self.kind == "list" {
+            // A YAML/JSON list as it is; text (from --param) split on commas.
+            let items = match raw {
+                Value::Array(items) => items.clone(),
+                Value::String(s) if s.trim().is_empty() => Vec::new(),
+                Value::String(s) => s
+                    .split(',')
+                    .map(|p| Value::String(p.trim().to_string()))
+                    .collect(),
+                other => vec![other.clone()],
+            };
+            if let Some(bad) = items.iter().find(|i| {
+                !self.values.is_empty()
+                    && !self.values.iter().any(|a| crate::expr::values_equal(a, i))
+            }) {
+                return Err(format!(
+                    "has {bad}, which is not one of {}",
+                    Value::Array(self.values.clone())
+                ));
+            }
+            return Ok(Value::Array(items));
+        }
         let text = match raw {
             Value::String(s) => s.trim().to_string(),
             other => other.to_string(),
