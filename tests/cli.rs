@@ -718,3 +718,38 @@ fn spectrum_takes_at_most_999_detail_lines() {
         }
     }
 }
+
+/// `doc` writes the mapping as a field-by-field spec; `explain` says where a
+/// field comes from and, for a record, the value it gets.
+#[test]
+fn doc_and_explain_describe_the_mapping() {
+    let (code, out, err) =
+        stdout(mapwright().args(["doc", "-m", "mappings/oneserve-spectrum/order.yaml"]));
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains(
+            "| `/Job_Number` | `= job.ref` | text, max 10 | mappings/oneserve-spectrum/order.yaml:"
+        ),
+        "{out}"
+    );
+    assert!(
+        out.contains("- `unit-cost-one`: each of `activities`: `unit_cost == 1.0`"),
+        "{out}"
+    );
+    assert!(out.contains("| `/PO_Number` | `\"\"` |"), "{out}");
+    let (code, out, err) = stdout(mapwright().args([
+        "explain",
+        "-m",
+        "mappings/oneserve-spectrum/order.yaml",
+        "--field",
+        "/poDetails/*/Item_Price",
+        "mappings/oneserve-spectrum/tests/design-example.json",
+        "--param",
+        "company_code=KM2",
+    ]));
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("from: {expr: unit_cost * quantity, round: 2}") && out.contains("value: 60.0"),
+        "{out}"
+    );
+}

@@ -43,6 +43,10 @@ enum Command {
         /// Files or folders (default: schemas and mappings here).
         paths: Vec<PathBuf>,
     },
+    /// Where each target field comes from (and, given a record, what it gets).
+    Explain(commands::describe::ExplainArgs),
+    /// The mapping as a field-by-field specification.
+    Doc(commands::describe::DocArgs),
     /// List, show or export schemas.
     Schema {
         #[command(subcommand)]
@@ -57,6 +61,8 @@ fn main() -> ExitCode {
         Command::Validate(args) => commands::validate::run(args),
         Command::Check { paths } => commands::project::check(paths),
         Command::Test { paths } => commands::project::test(paths),
+        Command::Explain(args) => commands::describe::explain(args),
+        Command::Doc(args) => commands::describe::doc(args),
         Command::Schema { command } => commands::schema::run(command),
     };
     ExitCode::from(code)

@@ -549,6 +549,7 @@ fn describe_node(n: &Node) -> String {
                 .collect::<Vec<_>>()
                 .join(", ")
         ),
+        Y::Str(s) if s.is_empty() => "\"\"".to_string(),
         Y::Str(s) => s.clone(),
         _ => n.to_json().to_string(),
     }

@@ -133,3 +133,178 @@ pub fn schema_text(schema: &Schema) -> String {
     }
     out
 }
+
+/// The target field a mapping path (`/poDetails/*/Item_ID`) lands on.
+fn target_field<'s>(schema: &'s Schema, path: &str) -> Option<&'s crate::schema::Field> {
+    let mut ty = schema.record_type();
+    let mut field = None;
+    for seg in path.split('/').filter(|s| !s.is_empty() && *s != "*") {
+        if field.is_some() {
+            let f: &crate::schema::Field = field?;
+            ty = schema.type_named(f.of.as_deref()?)?;
+        }
+        field = Some(ty.field(seg)?);
+    }
+    field
+}
+
+/// The mapping as a field-by-field specification a customer can sign off:
+/// params, lookups, rules, then each target field, where its value comes
+/// from (as written, with its place in the file) and what the target
+/// requires of it.
+pub fn mapping_text(m: &crate::Mapping) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "# {}\n", m.name);
+    if !m.doc.is_empty() {
+        let _ = writeln!(out, "{}\n", m.doc.trim());
+    }
+    let targets: Vec<&str> = m.routes.iter().map(|r| r.target.name.as_str()).collect();
+    let _ = writeln!(
+        out,
+        "Source: {}. Target: {}.\n",
+        m.source
+            .as_ref()
+            .map(|s| s.name.as_str())
+            .unwrap_or("any JSON record"),
+        targets.join(", ")
+    );
+    if !m.params.is_empty() {
+        let _ = writeln!(out, "## Params\n");
+        for p in &m.params {
+            let default = p
+                .default
+                .as_ref()
+                .map(|d| format!(", default {d}"))
+                .unwrap_or_default();
+            let req = if p.required { ", required" } else { "" };
+            let secret = if p.secret { ", secret" } else { "" };
+            let _ = writeln!(
+                out,
+                "- `{}` ({}{req}{default}{secret}): {}",
+                p.name, p.kind, p.doc
+            );
+        }
+        out.push('\n');
+    }
+    if !m.rules.is_empty() {
+        let _ = writeln!(out, "## Rules checked before anything is built\n");
+        for r in &m.rules {
+            let each = r
+                .for_each
+                .as_ref()
+                .map(|e| format!("each of `{}`: ", e.source()))
+                .unwrap_or_default();
+            let when = r
+                .when
+                .as_ref()
+                .map(|w| format!("when `{}`, ", w.source()))
+                .unwrap_or_default();
+            let _ = writeln!(out, "- `{}`: {each}{when}`{}`", r.id, r.assert.source());
+        }
+        out.push('\n');
+    }
+    for route in &m.routes {
+        if m.routes.len() > 1 {
+            let when = route
+                .when
+                .as_ref()
+                .map(|w| format!(" when `{}`", w.source()))
+                .unwrap_or_default();
+            let _ = writeln!(
+                out,
+                "## Route `{}`{when} -> {}\n",
+                route.name, route.target.name
+            );
+        } else {
+            let _ = writeln!(out, "## Fields of {}\n", route.target.name);
+        }
+        let _ = writeln!(
+            out,
+            "| target field | value | target's rules | defined at |"
+        );
+        let _ = writeln!(out, "|---|---|---|---|");
+        for (path, spec) in m
+            .field_specs()
+            .into_iter()
+            .filter(|(p, _)| m.routes.len() == 1 || p.starts_with(&route.name))
+        {
+            let path = if m.routes.len() > 1 {
+                path[route.name.len()..].to_string()
+            } else {
+                path
+            };
+            let rules = target_field(&route.target, &path)
+                .map(describe_field)
+                .unwrap_or_else(|| "(not in the target)".into());
+            let text = match &spec.source {
+                crate::build::Source::List { for_each, .. } => {
+                    format!("one entry per item of `{}`", for_each.source())
+                }
+                crate::build::Source::Object(_) => "a nested record".to_string(),
+                _ => format!("`{}`", spec.text.replace('|', "\\\\|")),
+            };
+            let _ = writeln!(
+                out,
+                "| `{path}` | {text} | {rules} | {}:{} |",
+                spec.span.file.display(),
+                spec.span.line
+            );
+        }
+        out.push('\n');
+    }
+    out
+}
+
+/// Where the fields matching `filter` (a path, `*` for any list index; a
+/// prefix matches the fields below it) come from.
+pub fn explain_text(
+    m: &crate::Mapping,
+    filter: Option<&str>,
+    built: Option<&serde_json::Value>,
+) -> String {
+    let mut out = String::new();
+    for (path, spec) in m.field_specs() {
+        if filter.is_some_and(|f| !path.starts_with(f.trim_end_matches('/'))) {
+            continue;
+        }
+        let _ = writeln!(
+            out,
+            "{path}\n  from: {}\n  at:   {}:{}:{}",
+            spec.text,
+            spec.span.file.display(),
+            spec.span.line,
+            spec.span.column
+        );
+        if let Some(route) = m.routes.first() {
+            if let Some(f) = target_field(&route.target, &path) {
+                let _ = writeln!(out, "  target: {}", describe_field(f));
+            }
+        }
+        if let Some(record) = built {
+            let values = values_at(record, &path);
+            if !values.is_empty() {
+                let shown: Vec<String> = values.iter().map(|v| v.to_string()).collect();
+                let _ = writeln!(out, "  value: {}", shown.join(", "));
+            }
+        }
+    }
+    if out.is_empty() {
+        out.push_str("no field of this mapping matches\n");
+    }
+    out
+}
+
+fn values_at<'v>(v: &'v serde_json::Value, path: &str) -> Vec<&'v serde_json::Value> {
+    let mut current = vec![v];
+    for seg in path.split('/').filter(|s| !s.is_empty()) {
+        current = current
+            .into_iter()
+            .flat_map(|c| match (seg, c) {
+                ("*", serde_json::Value::Array(items)) => items.iter().collect::<Vec<_>>(),
+                (key, serde_json::Value::Object(m)) => m.get(key).into_iter().collect(),
+                _ => Vec::new(),
+            })
+            .collect();
+    }
+    current
+}

@@ -1,6 +1,7 @@
 //! One module per subcommand.
 
 pub mod convert;
+pub mod describe;
 pub mod io;
 pub mod project;
 pub mod schema;

@@ -1,0 +1,108 @@
+//! `mapwright doc` and `mapwright explain`: a mapping described for people.
+
+use std::path::PathBuf;
+
+use mapwright::{Mapping, Outcome, Params};
+
+use super::{exit, io};
+
+/// Arguments of `doc`.
+#[derive(clap::Args)]
+pub struct DocArgs {
+    /// The mapping file.
+    #[arg(short, long)]
+    mapping: PathBuf,
+}
+
+/// Arguments of `explain`.
+#[derive(clap::Args)]
+pub struct ExplainArgs {
+    /// The mapping file.
+    #[arg(short, long)]
+    mapping: PathBuf,
+    /// Only this target field (a path: /poDetails/*/Item_Price), or the fields below it.
+    #[arg(long)]
+    field: Option<String>,
+    /// A source record (JSON file): also show the value each field gets for it.
+    record: Option<String>,
+    /// A param, KEY=VALUE (repeatable), for the record.
+    #[arg(long = "param", value_name = "K=V")]
+    params: Vec<String>,
+}
+
+fn load(path: &std::path::Path) -> Result<Mapping, u8> {
+    Mapping::from_path(path).map_err(|d| {
+        eprintln!("{d}");
+        exit::USAGE
+    })
+}
+
+pub fn doc(args: DocArgs) -> u8 {
+    match load(&args.mapping) {
+        Ok(m) => {
+            print!("{}", mapwright::doc::mapping_text(&m));
+            exit::OK
+        }
+        Err(code) => code,
+    }
+}
+
+pub fn explain(args: ExplainArgs) -> u8 {
+    let m = match load(&args.mapping) {
+        Ok(m) => m,
+        Err(code) => return code,
+    };
+    let built = match &args.record {
+        None => None,
+        Some(name) => {
+            let mut params = Params::default();
+            for p in &args.params {
+                if let Err(e) = params.set_pair(p) {
+                    eprintln!("error: {e}");
+                    return exit::USAGE;
+                }
+            }
+            let bytes = match io::open(name).and_then(|mut r| {
+                let mut b = Vec::new();
+                std::io::Read::read_to_end(&mut r, &mut b).map(|_| b)
+            }) {
+                Ok(b) => b,
+                Err(e) => {
+                    eprintln!("error: cannot read {}: {e}", io::shown(name));
+                    return exit::IO;
+                }
+            };
+            let record = match mapwright::read::parse_json(&bytes) {
+                Ok(r) => r,
+                Err(e) => {
+                    eprintln!("error: {}: {e}", io::shown(name));
+                    return exit::IO;
+                }
+            };
+            match m.transform(&record, &params) {
+                Ok(Outcome::Accepted { record, .. }) => Some(record),
+                Ok(Outcome::Rejected(errors)) => {
+                    for e in errors {
+                        println!("rejected: {} at {}: {}", e.rule, e.path, e.message);
+                    }
+                    None
+                }
+                Ok(Outcome::Skipped(reason)) => {
+                    println!("skipped: {reason}");
+                    None
+                }
+                Err(problems) => {
+                    for p in problems {
+                        eprintln!("error: {p}");
+                    }
+                    return exit::USAGE;
+                }
+            }
+        }
+    };
+    print!(
+        "{}",
+        mapwright::doc::explain_text(&m, args.field.as_deref(), built.as_ref())
+    );
+    exit::OK
+}
