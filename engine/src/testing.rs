@@ -8,6 +8,8 @@ use serde_json::Value;
 
 use crate::check::{check_payload, check_record_at, Path as CheckPath, Violation};
 use crate::diag::{Diagnostic, Diagnostics, Severity, Span};
+use crate::mapping::{Mapping, Outcome};
+use crate::params::Params;
 use crate::registry::Registry;
 use crate::schema::Format;
 use crate::yaml::{self, span, Node};
@@ -289,8 +291,198 @@ pub fn run_tests(path: &Path, registry: &Registry) -> Result<Vec<CaseResult>, Di
     })?;
     let root = yaml::parse(path, &text).map_err(|d| Diagnostics(vec![d]))?;
     if root.get("mapping").is_some() {
-        crate::mapping::run_mapping_tests(path, &root, registry)
+        run_mapping_tests(path, &root, registry)
     } else {
         run_schema_tests(path, registry)
+    }
+}
+
+// ---------------------------------------------------------------- mapping cases
+
+/// Run a mapping test file: each case gives an input record (or `file:`),
+/// optional `params`, and what must come out: `output` (the exact target
+/// record), `rejected` (the rules, and optionally paths, of the errors) or
+/// `skipped` (a part of the reason).
+pub fn run_mapping_tests(
+    path: &Path,
+    root: &Node,
+    registry: &Registry,
+) -> Result<Vec<CaseResult>, Diagnostics> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let mapping_file = dir.join(
+        root.get("mapping")
+            .and_then(Node::scalar_text)
+            .unwrap_or_default(),
+    );
+    let mapping = Mapping::from_path_with(&mapping_file, registry)?;
+    let mut base = Params::default();
+    for (k, v) in root.get("params").and_then(Node::as_map).unwrap_or(&[]) {
+        base.set(&k.scalar_text().unwrap_or_default(), v.to_json());
+    }
+    Ok(crate::testing::each_case(path, root, |case| {
+        run_mapping_case(&mapping, &base, dir, case)
+    }))
+}
+
+fn run_mapping_case(mapping: &Mapping, base: &Params, dir: &Path, case: &Node) -> Option<String> {
+    let mut params = base.clone();
+    for (k, v) in case.get("params").and_then(Node::as_map).unwrap_or(&[]) {
+        params.set(&k.scalar_text().unwrap_or_default(), v.to_json());
+    }
+    let mut input = match (
+        case.get("file").and_then(Node::scalar_text),
+        case.get("input"),
+    ) {
+        (Some(f), _) => match std::fs::read(dir.join(&f))
+            .map_err(|e| e.to_string())
+            .and_then(|b| crate::read::parse_json(&b).map_err(|e| e.to_string()))
+        {
+            Ok(v) => v,
+            Err(e) => return Some(format!("  {f}: {e}\n")),
+        },
+        (None, Some(i)) => i.to_json(),
+        (None, None) => return Some("  the case has no `input:` or `file:`\n".into()),
+    };
+    if let Err(e) = crate::testing::patch(&mut input, case) {
+        return Some(format!("  {e}\n"));
+    }
+    let outcome = match mapping.transform(&input, &params) {
+        Ok(o) => o,
+        Err(problems) => return Some(format!("  params: {}\n", problems.join("; "))),
+    };
+    let expected_output = match (
+        case.get("output"),
+        case.get("output_file").and_then(Node::scalar_text),
+    ) {
+        (Some(o), _) => Some(o.to_json()),
+        (None, Some(f)) => match std::fs::read(dir.join(&f))
+            .map_err(|e| e.to_string())
+            .and_then(|b| crate::read::parse_json(&b).map_err(|e| e.to_string()))
+        {
+            Ok(v) => Some(v),
+            Err(e) => return Some(format!("  {f}: {e}\n")),
+        },
+        _ => None,
+    };
+    let subset = case.get("output_includes").map(Node::to_json);
+    let route = case.get("route").and_then(Node::scalar_text);
+    match (
+        outcome,
+        crate::testing::expected_list(case.get("rejected")),
+        case.get("skipped").and_then(Node::scalar_text),
+    ) {
+        (
+            Outcome::Accepted {
+                route: got,
+                record,
+                warnings,
+            },
+            None,
+            None,
+        ) => {
+            let mut diff = String::new();
+            if let Some(want) = route {
+                if want != got {
+                    diff.push_str(&format!("  route: expected {want}, got {got}\n"));
+                }
+            }
+            if let Some(exp) = expected_output {
+                diff.push_str(&json_diff(&exp, &record));
+            }
+            if let Some(sub) = subset {
+                diff.push_str(&subset_diff("", &sub, &record));
+            }
+            if let Some(exp) = crate::testing::expected_list(case.get("warnings")) {
+                let found: Vec<&Violation> = warnings.iter().collect();
+                diff.extend(crate::testing::compare(&exp, &found));
+            }
+            (!diff.is_empty()).then_some(diff)
+        }
+        (Outcome::Rejected(errors), Some(exp), None) => {
+            let found: Vec<&Violation> = errors
+                .iter()
+                .filter(|e| e.severity == Severity::Error)
+                .collect();
+            crate::testing::compare(&exp, &found)
+        }
+        (Outcome::Skipped(reason), None, Some(want)) => (!reason.contains(&want))
+            .then(|| format!("  skipped, but the reason {reason:?} does not contain {want:?}\n")),
+        (got, _, _) => Some(format!(
+            "  expected {}, got {}\n",
+            expectation(case),
+            describe_outcome(&got)
+        )),
+    }
+}
+
+fn expectation(case: &Node) -> &'static str {
+    if case.get("rejected").is_some() {
+        "a rejection"
+    } else if case.get("skipped").is_some() {
+        "a skip"
+    } else {
+        "an accepted record"
+    }
+}
+
+fn describe_outcome(o: &Outcome) -> String {
+    match o {
+        Outcome::Accepted { record, .. } => format!("accepted: {record}"),
+        Outcome::Rejected(errors) => {
+            format!(
+                "rejected:\n{}",
+                errors
+                    .iter()
+                    .map(|e| format!("    {} at {}: {}", e.rule, e.path, e.message))
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            )
+        }
+        Outcome::Skipped(r) => format!("skipped: {r}"),
+    }
+}
+
+fn json_diff(expected: &Value, got: &Value) -> String {
+    if expected == got {
+        return String::new();
+    }
+    let e = serde_json::to_string_pretty(expected).unwrap_or_default();
+    let g = serde_json::to_string_pretty(got).unwrap_or_default();
+    let mut out = String::from("  output differs (- expected, + got):\n");
+    let (el, gl): (Vec<&str>, Vec<&str>) = (e.lines().collect(), g.lines().collect());
+    for i in 0..el.len().max(gl.len()) {
+        match (el.get(i), gl.get(i)) {
+            (Some(a), Some(b)) if a == b => {}
+            (a, b) => {
+                if let Some(a) = a {
+                    out.push_str(&format!("  - {a}\n"));
+                }
+                if let Some(b) = b {
+                    out.push_str(&format!("  + {b}\n"));
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Every key of `want` must be in `got` with an equal value (arrays compared whole).
+fn subset_diff(path: &str, want: &Value, got: &Value) -> String {
+    match (want, got) {
+        (Value::Object(w), Value::Object(g)) => w
+            .iter()
+            .map(|(k, v)| match g.get(k) {
+                Some(gv) => subset_diff(&format!("{path}/{k}"), v, gv),
+                None => format!("  {path}/{k}: expected {v}, missing\n"),
+            })
+            .collect(),
+        (Value::Array(w), Value::Array(g)) if w.len() == g.len() => w
+            .iter()
+            .zip(g)
+            .enumerate()
+            .map(|(i, (a, b))| subset_diff(&format!("{path}/{i}"), a, b))
+            .collect(),
+        _ if crate::expr::values_equal(want, got) => String::new(),
+        _ => format!("  {path}: expected {want}, got {got}\n"),
     }
 }
