@@ -230,7 +230,10 @@ impl Compiler<'_> {
         }
     }
 
-    fn template(&mut self, n: &Node) -> Option<String> {
+    /// Compile the text of `n` as a template (a field's `template`, a rule's
+    /// `message`, a skip's `reason`), named by its place so that templates of
+    /// different files never collide. `what` names it in a diagnostic.
+    pub fn template(&mut self, n: &Node, what: &str) -> Option<String> {
         let name = format!("{}:{}:{}", self.file.display(), n.line, n.column);
         match self
             .templates
@@ -241,7 +244,7 @@ impl Compiler<'_> {
                 self.diags.push(Diagnostic::error(
                     span(self.file, n),
                     "bad-template",
-                    format!("the template does not compile: {e}"),
+                    format!("the {what} does not compile: {e}"),
                 ));
                 None
             }
@@ -360,7 +363,7 @@ impl Compiler<'_> {
                 let n = f.take("path")?;
                 self.path(n, &n.scalar_text().unwrap_or_default())?
             }
-            "template" => Source::Template(self.template(f.take("template")?)?),
+            "template" => Source::Template(self.template(f.take("template")?, "template")?),
             "const" => Source::Const(f.take("const")?.to_json()),
             "lookup" => {
                 let name_node = f.take("lookup")?;
@@ -511,7 +514,7 @@ impl Compiler<'_> {
         }
         spec.rule = f.take("rule").and_then(Node::scalar_text);
         spec.message = match f.take("message") {
-            Some(n) => Some(self.template(n)?),
+            Some(n) => Some(self.template(n, "message")?),
             None => None,
         };
         f.take("records");

@@ -515,34 +515,22 @@ fn load(file: &Path, root: &Node, registry: &Registry, diags: &mut Diagnostics) 
     }
     for s in f.take("skip").and_then(Node::as_seq).unwrap_or(&[]) {
         let mut sf = Fields::new(file, s, "a skip", c.diags)?;
-        let when = sf.take("when").and_then(|n| c.expr(n));
-        let reason = sf.take("reason");
+        let (when, reason) = (sf.take("when"), sf.take("reason"));
         sf.finish("a skip", c.diags);
-        match (when, reason) {
-            (Some(when), Some(r)) => {
-                let tname = format!("skip:{}:{}", r.line, r.column);
-                let text = r.scalar_text().unwrap_or_default();
-                let templated = text.contains("{{");
-                if templated {
-                    if let Err(e) = c.templates.add_template_owned(tname.clone(), text.clone()) {
-                        c.diags.push(Diagnostic::error(
-                            span(file, r),
-                            "bad-template",
-                            format!("the reason does not compile: {e}"),
-                        ));
-                    }
-                }
-                skips.push(Skip {
-                    when,
-                    reason: if templated { tname } else { text },
-                    templated,
-                });
-            }
-            _ => c.diags.push(Diagnostic::error(
+        let (Some(when), Some(reason)) = (when, reason) else {
+            c.diags.push(Diagnostic::error(
                 span(file, s),
                 "missing-key",
                 "a skip needs `when:` and `reason:`",
-            )),
+            ));
+            continue;
+        };
+        if let (Some(when), Some(reason)) = (c.expr(when), c.template(reason, "reason")) {
+            skips.push(Skip {
+                when,
+                reason,
+                templated: true,
+            });
         }
     }
     let mut rules = Vec::new();
@@ -732,23 +720,7 @@ fn load_rules(c: &mut Compiler, n: &Node) -> Vec<SourceRule> {
         let when = f.take("when").and_then(|n| c.expr(n));
         let assert = f.take("assert").and_then(|n| c.expr(n));
         let field = f.take("field").and_then(Node::scalar_text);
-        let message = f.take("message").and_then(|m| {
-            let name = format!("rule:{}:{}", m.line, m.column);
-            match c
-                .templates
-                .add_template_owned(name.clone(), m.scalar_text().unwrap_or_default())
-            {
-                Ok(()) => Some(name),
-                Err(e) => {
-                    c.diags.push(Diagnostic::error(
-                        span(c.file, m),
-                        "bad-template",
-                        format!("the message does not compile: {e}"),
-                    ));
-                    None
-                }
-            }
-        });
+        let message = f.take("message").and_then(|m| c.template(m, "message"));
         let severity = match f.take("severity").and_then(Node::as_str) {
             Some("warning") => Severity::Warning,
             _ => Severity::Error,

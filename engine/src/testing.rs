@@ -188,26 +188,22 @@ fn parse_payload(text: &str) -> Result<(Value, bool), String> {
     }
 }
 
-/// Run the schema test file at `path`.
-pub fn run_schema_tests(path: &Path, registry: &Registry) -> Result<Vec<CaseResult>, Diagnostics> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        Diagnostics(vec![Diagnostic::error(
-            Span::file(path),
-            "unreadable",
-            e.to_string(),
-        )])
-    })?;
-    let root = yaml::parse(path, &text).map_err(|d| Diagnostics(vec![d]))?;
+/// Run the schema test file at `path`, already parsed as `root`.
+fn run_schema_tests(
+    path: &Path,
+    root: &Node,
+    registry: &Registry,
+) -> Result<Vec<CaseResult>, Diagnostics> {
     let Some(name) = root.get("schema").and_then(Node::scalar_text) else {
         return Err(Diagnostics(vec![Diagnostic::error(
-            span(path, &root),
+            span(path, root),
             "missing-key",
             "a test file needs `schema:`",
         )]));
     };
     let schema = registry.load(&name)?;
     let dir = path.parent().unwrap_or(Path::new("."));
-    Ok(each_case(path, &root, |case| run_case(&schema, dir, case)))
+    Ok(each_case(path, root, |case| run_case(&schema, dir, case)))
 }
 
 /// Run `run` on every case of a test file; a case is named by its `name:`
@@ -293,7 +289,7 @@ pub fn run_tests(path: &Path, registry: &Registry) -> Result<Vec<CaseResult>, Di
     if root.get("mapping").is_some() {
         run_mapping_tests(path, &root, registry)
     } else {
-        run_schema_tests(path, registry)
+        run_schema_tests(path, &root, registry)
     }
 }
 

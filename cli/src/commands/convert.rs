@@ -4,7 +4,6 @@ use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
 use mapwright::convert::{convert, ConvertError, Input, Options, Sink};
-use mapwright::read::InputFormat;
 use mapwright::render::{OutputFormat, Renderer};
 use mapwright::report::{Rejection, Report};
 use mapwright::schema::{Format, Schema};
@@ -227,17 +226,11 @@ pub fn run(args: Args) -> u8 {
             return exit::USAGE;
         }
     };
-    let input_format = match args
-        .input_format
-        .as_deref()
-        .map(|f| (f, InputFormat::parse(f)))
-    {
-        None => None,
-        Some((_, Some(f))) => Some(f),
-        Some((f, None)) => {
-            return usage(format!(
-                "unknown input format '{f}'; expected json, ndjson, xml or csv"
-            ))
+    let input_format = match io::input_format(args.input_format.as_deref()) {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return exit::USAGE;
         }
     };
     let output_format = match args.output_format.as_deref() {

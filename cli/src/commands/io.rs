@@ -49,6 +49,17 @@ impl<R: BufRead> BufRead for Counted<R> {
     }
 }
 
+/// The `--input-format` option: `None` when not given (guess from content).
+pub fn input_format(option: Option<&str>) -> Result<Option<mapwright::read::InputFormat>, String> {
+    option
+        .map(|f| {
+            mapwright::read::InputFormat::parse(f).ok_or_else(|| {
+                format!("unknown input format '{f}'; expected json, ndjson, xml or csv")
+            })
+        })
+        .transpose()
+}
+
 /// The inputs to read: the names given, or stdin.
 pub fn inputs(names: &[String]) -> Vec<String> {
     if names.is_empty() {

@@ -2,7 +2,6 @@
 
 use std::path::Path;
 
-use mapwright::read::InputFormat;
 use mapwright::validate::{validate_stream, InputError, PayloadResult};
 use mapwright::{Registry, Severity};
 
@@ -33,15 +32,10 @@ pub fn run(args: Args) -> u8 {
             return exit::USAGE;
         }
     };
-    let format = match args
-        .input_format
-        .as_deref()
-        .map(|f| (f, InputFormat::parse(f)))
-    {
-        None => None,
-        Some((_, Some(f))) => Some(f),
-        Some((f, None)) => {
-            eprintln!("error: unknown input format '{f}'; expected json, ndjson or xml");
+    let format = match io::input_format(args.input_format.as_deref()) {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("error: {e}");
             return exit::USAGE;
         }
     };
