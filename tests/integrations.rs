@@ -364,3 +364,53 @@ fn o2o_primary_event_stream() {
     assert_eq!(r["rejections"][0]["errors"][0]["rule"], "sor-code-aligned");
     assert_eq!(r["skips"].as_array().unwrap().len(), 4);
 }
+
+/// Issue 5: the seed's examples come out of the Pruvan mappings from
+/// matching Oneserve inputs, byte for byte as the seed writes them, and
+/// validate clean (the create against the create minimum too).
+#[test]
+fn pruvan_seed_examples_come_out_of_the_mappings_and_validate() {
+    let dir = scratch("pruvan");
+    let seed = |file: &str| -> Value {
+        serde_json::from_str(
+            &std::fs::read_to_string(root().join("schemas/pruvan/tests").join(file)).unwrap(),
+        )
+        .unwrap()
+    };
+    for (mapping, input, params, schema, example) in [
+        (
+            "create.yaml",
+            "seed-create.json",
+            vec!["mode=external", "due_date_lead_days=3"],
+            "pruvan.work_orders_create",
+            "create.json",
+        ),
+        (
+            "update.yaml",
+            "update-late.json",
+            vec!["mode=external"],
+            "pruvan.work_orders",
+            "update.json",
+        ),
+    ] {
+        let out = dir.join(format!("{example}"));
+        let mut args = vec![
+            "convert".to_string(),
+            "-m".into(),
+            format!("mappings/oneserve-pruvan/{mapping}"),
+            format!("mappings/oneserve-pruvan/tests/{input}"),
+        ];
+        for p in &params {
+            args.push("--param".into());
+            args.push(p.to_string());
+        }
+        args.extend(["-o".into(), out.to_str().unwrap().to_string()]);
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let (code, _, err) = run(&args, &root());
+        assert_eq!(code, 0, "{mapping}: {err}");
+        let got: Value = serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
+        assert_eq!(got, seed(example), "{mapping}");
+        let (code, _, err) = run(&["validate", "-s", schema, out.to_str().unwrap()], &root());
+        assert_eq!(code, 0, "{schema}: {err}");
+    }
+}
