@@ -393,7 +393,7 @@ fn pruvan_seed_examples_come_out_of_the_mappings_and_validate() {
             "update.json",
         ),
     ] {
-        let out = dir.join(format!("{example}"));
+        let out = dir.join(example);
         let mut args = vec![
             "convert".to_string(),
             "-m".into(),
