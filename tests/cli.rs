@@ -753,3 +753,30 @@ fn doc_and_explain_describe_the_mapping() {
         "{out}"
     );
 }
+
+#[test]
+fn schema_export_gives_a_json_schema_of_the_payload() {
+    let (code, out, err) =
+        stdout(mapwright().args(["schema", "export", "spectrum.purchase_order_batch"]));
+    assert_eq!(code, 0, "{err}");
+    let s: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(s["$schema"], "https://json-schema.org/draft/2020-12/schema");
+    assert_eq!(
+        s["properties"]["purchaseOrders"]["items"]["$ref"],
+        "#/$defs/purchase_order"
+    );
+    let header = &s["$defs"]["purchase_order"];
+    assert!(header["required"]
+        .as_array()
+        .unwrap()
+        .contains(&serde_json::json!("Company_Code")));
+    assert_eq!(header["properties"]["Company_Code"]["maxLength"], 3);
+    assert_eq!(
+        header["properties"]["Status_Flag"]["enum"],
+        serde_json::json!(["P", "O", "C", ""])
+    );
+    assert_eq!(
+        s["$defs"]["po_detail"]["properties"]["Item_Price"]["maximum"],
+        9999999.9999
+    );
+}

@@ -308,3 +308,130 @@ fn values_at<'v>(v: &'v serde_json::Value, path: &str) -> Vec<&'v serde_json::Va
     }
     current
 }
+
+/// The payload a schema describes, as a JSON Schema (draft 2020-12), for
+/// tools that speak it: each type a `$defs` entry, each field a property
+/// with its type, length, range, codes and required-ness. Cross-field rules
+/// have no JSON Schema form; they are listed in each type's description.
+pub fn json_schema(schema: &Schema) -> serde_json::Value {
+    use serde_json::{json, Map, Value};
+    let mut defs = Map::new();
+    for ty in &schema.types {
+        let mut props = Map::new();
+        let mut required = Vec::new();
+        for f in &ty.fields {
+            let mut p = Map::new();
+            let kind = |t: &str| Value::String(t.to_string());
+            match f.kind {
+                crate::schema::Kind::Integer => {
+                    p.insert("type".into(), json!(["integer", "string"]));
+                }
+                crate::schema::Kind::Decimal | crate::schema::Kind::Money => {
+                    p.insert("type".into(), json!(["number", "string"]));
+                }
+                crate::schema::Kind::Bool => {
+                    p.insert("type".into(), json!(["boolean", "string"]));
+                }
+                crate::schema::Kind::List => {
+                    p.insert("type".into(), kind("array"));
+                    if let Some(of) = &f.of {
+                        p.insert("items".into(), json!({"$ref": format!("#/$defs/{of}")}));
+                    }
+                    if let Some(n) = f.max_items {
+                        p.insert("maxItems".into(), json!(n));
+                    }
+                    if let Some(n) = f.min_items {
+                        p.insert("minItems".into(), json!(n));
+                    }
+                }
+                crate::schema::Kind::Object => {
+                    if let Some(of) = &f.of {
+                        p.insert("$ref".into(), json!(format!("#/$defs/{of}")));
+                    }
+                }
+                crate::schema::Kind::Code => {
+                    let mut codes: Vec<Value> = f.codes.iter().map(|(c, _)| json!(c)).collect();
+                    if !f.required {
+                        codes.push(json!(""));
+                    }
+                    p.insert("enum".into(), Value::Array(codes));
+                }
+                _ => {
+                    p.insert("type".into(), kind("string"));
+                }
+            }
+            if let Some(n) = f.max_length {
+                if !matches!(
+                    f.kind,
+                    crate::schema::Kind::List | crate::schema::Kind::Object
+                ) {
+                    p.insert("maxLength".into(), json!(n));
+                }
+            }
+            if let Some(n) = f.min {
+                p.insert("minimum".into(), json!(n));
+            }
+            if let Some(n) = f.max {
+                p.insert("maximum".into(), json!(n));
+            }
+            let mut description = f.doc.trim().to_string();
+            if let Some(fmt) = &f.format {
+                description = format!("{description} (format {})", fmt.as_str())
+                    .trim()
+                    .to_string();
+            }
+            if f.secret {
+                p.insert("writeOnly".into(), json!(true));
+            }
+            if !description.is_empty() {
+                p.insert("description".into(), json!(description));
+            }
+            if f.required {
+                required.push(json!(f.name));
+            }
+            props.insert(f.name.clone(), Value::Object(p));
+        }
+        let rules: Vec<String> = ty
+            .rules
+            .iter()
+            .map(|r| format!("{}: {}", r.id, r.doc.trim()))
+            .collect();
+        let mut def = json!({"type": "object", "properties": props, "required": required});
+        if ty.additional == crate::schema::Additional::Error {
+            def["additionalProperties"] = json!(false);
+        }
+        let text = [
+            ty.doc.trim().to_string(),
+            if rules.is_empty() {
+                String::new()
+            } else {
+                format!("Rules: {}", rules.join("; "))
+            },
+        ]
+        .into_iter()
+        .filter(|s| !s.is_empty())
+        .collect::<Vec<_>>()
+        .join("\n");
+        if !text.is_empty() {
+            def["description"] = json!(text);
+        }
+        defs.insert(ty.name.clone(), def);
+    }
+    let record = json!({"$ref": format!("#/$defs/{}", schema.record)});
+    let body = match &schema.envelope {
+        Some(env) => {
+            json!({"type": "object", "properties": {env.key.clone(): {"type": "array", "items": record}}, "required": [env.key]})
+        }
+        None => record,
+    };
+    let mut out = json!({
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": schema.name,
+        "description": schema.doc.trim(),
+        "$defs": defs,
+    });
+    if let (Value::Object(o), Value::Object(b)) = (&mut out, body) {
+        o.extend(b);
+    }
+    out
+}

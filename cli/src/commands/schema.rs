@@ -16,6 +16,11 @@ pub enum Command {
         /// Schema name or file.
         name: String,
     },
+    /// The payload a schema describes, as a JSON Schema (draft 2020-12).
+    Export {
+        /// Schema name or file.
+        name: String,
+    },
 }
 
 pub fn run(cmd: Command) -> u8 {
@@ -27,6 +32,20 @@ pub fn run(cmd: Command) -> u8 {
             }
             exit::OK
         }
+        Command::Export { name } => match registry.load(&name) {
+            Ok(schema) => {
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&mapwright::doc::json_schema(&schema))
+                        .unwrap_or_default()
+                );
+                exit::OK
+            }
+            Err(d) => {
+                eprintln!("{d}");
+                exit::USAGE
+            }
+        },
         Command::Show { name } => match registry.load(&name) {
             Ok(schema) => {
                 print!("{}", mapwright::doc::schema_text(&schema));
