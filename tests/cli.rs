@@ -265,7 +265,8 @@ fn runaway_expressions_reject_their_record_and_the_batch_goes_on() {
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
     assert_eq!(lines.len(), 2);
-    assert_eq!(lines[0]["input"][0]["line"], 2);
+    assert_eq!(lines[0]["input"][0], 2);
+    assert_eq!(lines[0]["file"], "in.ndjson");
     let loop_msg = lines[0]["errors"][0]["message"].as_str().unwrap();
     assert!(
         loop_msg.starts_with("value = ") && loop_msg.contains("stopped after 1000000 operations"),
@@ -450,7 +451,22 @@ fn a_malformed_ndjson_line_is_a_rejection_with_its_line_number() {
     assert_eq!(out.lines().count(), 2);
     let rej: serde_json::Value =
         serde_json::from_str(std::fs::read_to_string(&rejects).unwrap().trim()).unwrap();
-    assert_eq!(rej["input"][0]["line"], 2);
+    assert_eq!(rej["input"], serde_json::json!([2]));
+    // DESIGN.md's rejects line: {"input": [line or index, ...], "source": ..., "errors": [{"rule", "path", "message"}]}.
+    let keys: Vec<&str> = rej
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(keys, ["file", "input", "source", "errors"]);
+    let error_keys: Vec<&str> = rej["errors"][0]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(error_keys, ["rule", "path", "message"]);
     assert_eq!(rej["errors"][0]["rule"], "malformed");
     assert_eq!(rej["source"][0], "{\"order_request_id\": \"ORQ-BROKEN\",");
 }
@@ -552,7 +568,8 @@ fn a_sorted_csv_whose_key_comes_back_is_rejected_not_split() {
     )
     .unwrap();
     assert_eq!(rej["errors"][0]["rule"], "group-split");
-    assert_eq!(rej["input"][0]["line"], 5);
+    assert_eq!(rej["input"], serde_json::json!([5]));
+    assert_eq!(rej["file"], "lines.csv");
     assert_eq!(rej["source"][0]["item"], "d");
     assert!(
         err.contains("4 input records, 3 units: 2 accepted, 1 rejected"),

@@ -543,9 +543,12 @@ impl Run<'_, '_> {
                     .map_err(ConvertError::Write)?;
                 }
                 if self.options.keep_details {
-                    self.report
-                        .warnings
-                        .extend(warnings.into_iter().map(|w| (input.clone(), w)));
+                    self.report.warnings.extend(warnings.into_iter().map(|w| {
+                        crate::report::Warning {
+                            input: input.clone(),
+                            warning: w,
+                        }
+                    }));
                 }
                 self.sink.progress(&self.report);
                 Ok(())

@@ -20,8 +20,11 @@ pub struct InputRef {
     pub index: Option<usize>,
 }
 
-/// A refused unit: its inputs verbatim and every error found.
-#[derive(Clone, Debug, Serialize)]
+/// A refused unit: its inputs verbatim and every error found. Written as
+/// DESIGN.md's rejects line: `{"file", "input": [line or index, ...],
+/// "source": [record, ...], "errors": [{"rule", "path", "message"}]}`, with
+/// `"warnings"` after the errors when there are any.
+#[derive(Clone, Debug)]
 pub struct Rejection {
     /// Where each input record came from.
     pub input: Vec<InputRef>,
@@ -31,13 +34,117 @@ pub struct Rejection {
     pub errors: Vec<Violation>,
 }
 
-/// A unit set aside on purpose.
-#[derive(Clone, Debug, Serialize)]
+/// A unit set aside on purpose: `{"file", "input": [...], "reason"}`.
+#[derive(Clone, Debug)]
 pub struct Skip {
     /// Where it came from.
     pub input: Vec<InputRef>,
     /// Why.
     pub reason: String,
+}
+
+impl InputRef {
+    /// The line (line-oriented inputs) or record index (documents).
+    pub fn position(&self) -> usize {
+        self.line.or(self.index).unwrap_or(0)
+    }
+}
+
+fn file_of(input: &[InputRef]) -> &str {
+    input.first().map(|i| i.file.as_str()).unwrap_or("")
+}
+
+/// A finding as rejects and reports show it: rule, path, message.
+struct Finding<'a>(&'a Violation);
+
+impl Serialize for Finding<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut m = s.serialize_map(Some(3))?;
+        m.serialize_entry("rule", &self.0.rule)?;
+        m.serialize_entry("path", &self.0.path)?;
+        m.serialize_entry("message", &self.0.message)?;
+        m.end()
+    }
+}
+
+impl Serialize for Rejection {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let (errors, warnings): (Vec<&Violation>, Vec<&Violation>) = self
+            .errors
+            .iter()
+            .partition(|v| v.severity == crate::diag::Severity::Error);
+        let mut m = s.serialize_map(None)?;
+        m.serialize_entry("file", file_of(&self.input))?;
+        m.serialize_entry(
+            "input",
+            &self
+                .input
+                .iter()
+                .map(InputRef::position)
+                .collect::<Vec<_>>(),
+        )?;
+        m.serialize_entry("source", &self.source)?;
+        m.serialize_entry(
+            "errors",
+            &errors.into_iter().map(Finding).collect::<Vec<_>>(),
+        )?;
+        if !warnings.is_empty() {
+            m.serialize_entry(
+                "warnings",
+                &warnings.into_iter().map(Finding).collect::<Vec<_>>(),
+            )?;
+        }
+        m.end()
+    }
+}
+
+impl Serialize for Skip {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut m = s.serialize_map(Some(3))?;
+        m.serialize_entry("file", file_of(&self.input))?;
+        m.serialize_entry(
+            "input",
+            &self
+                .input
+                .iter()
+                .map(InputRef::position)
+                .collect::<Vec<_>>(),
+        )?;
+        m.serialize_entry("reason", &self.reason)?;
+        m.end()
+    }
+}
+
+/// A warning on an accepted unit: `{"file", "input", "rule", "path", "message"}`.
+#[derive(Clone, Debug)]
+pub struct Warning {
+    /// Where the unit came from.
+    pub input: Vec<InputRef>,
+    /// The warning.
+    pub warning: Violation,
+}
+
+impl Serialize for Warning {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut m = s.serialize_map(Some(5))?;
+        m.serialize_entry("file", file_of(&self.input))?;
+        m.serialize_entry(
+            "input",
+            &self
+                .input
+                .iter()
+                .map(InputRef::position)
+                .collect::<Vec<_>>(),
+        )?;
+        m.serialize_entry("rule", &self.warning.rule)?;
+        m.serialize_entry("path", &self.warning.path)?;
+        m.serialize_entry("message", &self.warning.message)?;
+        m.end()
+    }
 }
 
 /// The counts of a run.
@@ -72,8 +179,8 @@ pub struct Report {
     pub rejections: Vec<Rejection>,
     /// Every skip and its reason.
     pub skips: Vec<Skip>,
-    /// Warnings on accepted records: (input, warning).
-    pub warnings: Vec<(Vec<InputRef>, Violation)>,
+    /// Warnings on accepted records.
+    pub warnings: Vec<Warning>,
 }
 
 impl Report {
