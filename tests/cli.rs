@@ -575,6 +575,23 @@ fn a_sorted_csv_whose_key_comes_back_is_rejected_not_split() {
         err.contains("4 input records, 3 units: 2 accepted, 1 rejected"),
         "{err}"
     );
+    // The same rows with another delimiter, given on the command line.
+    std::fs::write(dir.join("lines.csv"), "job;item\nJ1;a\nJ1;b\nJ2;c\n").unwrap();
+    let (code, out, err) = stdout(mapwright().current_dir(&dir).args([
+        "convert",
+        "-m",
+        "m.yaml",
+        "lines.csv",
+        "--output-format",
+        "ndjson",
+        "--delimiter",
+        ";",
+    ]));
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        out,
+        "{\"job\":\"J1\",\"lines\":2}\n{\"job\":\"J2\",\"lines\":1}\n"
+    );
 }
 
 /// `let:` values are computed once per unit and seen by skips, rules,

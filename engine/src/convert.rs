@@ -57,6 +57,8 @@ pub struct Options {
     /// Worker threads for NDJSON input (0: one per core). Output order is
     /// the input order whatever the number.
     pub threads: usize,
+    /// The CSV field delimiter, over the mapping's `input.csv.delimiter`.
+    pub csv_delimiter: Option<u8>,
     /// Render accepted records in this format on the worker threads, and
     /// hand the bytes to [`Sink::accepted_rendered`].
     pub render: Option<crate::render::OutputFormat>,
@@ -215,6 +217,7 @@ impl Run<'_, '_> {
                 let prepared = self.prepared;
                 crate::group::csv_items(
                     &prepared.mapping().csv,
+                    self.options.csv_delimiter,
                     prepared.params(),
                     &name,
                     input.reader,

@@ -30,13 +30,14 @@ pub enum Item {
 /// Read CSV rows from `reader` and hand on units, in order of each key's first row.
 pub fn csv_items(
     csv: &CsvInput,
+    delimiter: Option<u8>,
     params: &Value,
     name: &str,
     reader: Box<dyn BufRead + Send + '_>,
     mut each: impl FnMut(Item) -> Result<(), ConvertError>,
 ) -> Result<(), ConvertError> {
     let mut rdr = csv::ReaderBuilder::new()
-        .delimiter(csv.delimiter)
+        .delimiter(delimiter.unwrap_or(csv.delimiter))
         .flexible(false)
         .from_reader(reader);
     let headers: Vec<String> = match rdr.headers() {

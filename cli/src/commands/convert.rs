@@ -52,6 +52,9 @@ pub struct Args {
     /// Write one file per batch into this folder (each written whole, then renamed into place).
     #[arg(long, value_name = "DIR", conflicts_with = "output")]
     output_dir: Option<PathBuf>,
+    /// CSV field delimiter (one character; default `,` or the mapping's `input.csv.delimiter`).
+    #[arg(long, value_name = "C")]
+    delimiter: Option<char>,
     /// Worker threads for NDJSON input (default: one per core; output keeps input order).
     #[arg(long, default_value_t = 0)]
     threads: usize,
@@ -339,6 +342,15 @@ pub fn run(args: Args) -> u8 {
             }
         }
     }
+    let csv_delimiter = match args.delimiter {
+        None => None,
+        Some(c) if c.is_ascii() => Some(c as u8),
+        Some(c) => {
+            return usage(format!(
+                "--delimiter must be one ASCII character, not '{c}'"
+            ))
+        }
+    };
     let mut files = Files {
         out: Some(destination),
         format: output_format,
@@ -355,6 +367,7 @@ pub fn run(args: Args) -> u8 {
         keep_details: args.report.is_some(),
         threads: args.threads,
         render: Some(output_format),
+        csv_delimiter,
     };
     let report = match convert(&prepared, inputs, &options, &mut files) {
         Ok(r) => r,
