@@ -201,17 +201,23 @@ fn secrets_never_reach_messages() {
     );
 }
 
+/// A scratch project in its own folder: one schema `demo.<name>` (its
+/// record type's fields given as YAML lines) and a mapping file.
+fn demo_project(name: &str, fields: &str, mapping_file: &str, mapping: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("mapwright-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(dir.join("schemas/demo")).unwrap();
+    let schema = format!("schema: demo.{name}\nrecord: r\ntypes:\n  r:\n    fields:\n{fields}");
+    std::fs::write(dir.join(format!("schemas/demo/{name}.yaml")), schema).unwrap();
+    std::fs::write(dir.join(mapping_file), mapping).unwrap();
+    dir
+}
+
 /// A scratch project: a schema and a mapping whose expressions can misbehave.
 fn sandbox_project() -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("mapwright-sandbox-{}", std::process::id()));
-    std::fs::create_dir_all(dir.join("schemas/demo")).unwrap();
-    std::fs::write(
-        dir.join("schemas/demo/out.yaml"),
-        "schema: demo.out\nrecord: out\ntypes:\n  out:\n    fields:\n      id: {type: integer, required: true}\n      value: {type: text}\n",
-    )
-    .unwrap();
-    std::fs::write(
-        dir.join("mapping.yaml"),
+    demo_project(
+        "out",
+        "      id: {type: integer, required: true}\n      value: {type: text}\n",
+        "mapping.yaml",
         r#"mapping: misbehaving
 target: demo.out
 record:
@@ -223,8 +229,6 @@ record:
       else { "fine" }
 "#,
     )
-    .unwrap();
-    dir
 }
 
 #[test]
@@ -533,18 +537,12 @@ fn unsorted_csv_lines_group_into_the_same_orders_as_ndjson() {
 
 #[test]
 fn a_sorted_csv_whose_key_comes_back_is_rejected_not_split() {
-    let dir = std::env::temp_dir().join(format!("mapwright-group-{}", std::process::id()));
-    std::fs::create_dir_all(dir.join("schemas/demo")).unwrap();
-    std::fs::write(
-        dir.join("schemas/demo/order.yaml"),
-        "schema: demo.order\nrecord: order\ntypes:\n  order:\n    fields:\n      job: {type: text, required: true}\n      lines: {type: integer}\n",
-    )
-    .unwrap();
-    std::fs::write(
-        dir.join("m.yaml"),
+    let dir = demo_project(
+        "order",
+        "      job: {type: text, required: true}\n      lines: {type: integer}\n",
+        "m.yaml",
         "mapping: grouped\ntarget: demo.order\ninput:\n  csv:\n    group_by: [= job]\n    sorted: true\n    unit: {job: = job, count: = rows.len()}\nrecord:\n  job: = job\n  lines: = count\n",
-    )
-    .unwrap();
+    );
     std::fs::write(dir.join("lines.csv"), "job,item\nJ1,a\nJ1,b\nJ2,c\nJ1,d\n").unwrap();
     let (code, out, err) = stdout(mapwright().current_dir(&dir).args([
         "convert",
@@ -598,15 +596,10 @@ fn a_sorted_csv_whose_key_comes_back_is_rejected_not_split() {
 /// fields and messages; a message may test an absent field with `if`.
 #[test]
 fn let_values_are_shared_by_rules_fields_and_messages() {
-    let dir = std::env::temp_dir().join(format!("mapwright-let-{}", std::process::id()));
-    std::fs::create_dir_all(dir.join("schemas/demo")).unwrap();
-    std::fs::write(
-        dir.join("schemas/demo/total.yaml"),
-        "schema: demo.total\nrecord: total\ntypes:\n  total:\n    fields:\n      id: {type: text, required: true}\n      total: {type: money}\n      band: {type: text}\n",
-    )
-    .unwrap();
-    std::fs::write(
-        dir.join("m.yaml"),
+    let dir = demo_project(
+        "total",
+        "      id: {type: text, required: true}\n      total: {type: money}\n      band: {type: text}\n",
+        "m.yaml",
         r#"mapping: totals
 target: demo.total
 let:
@@ -624,8 +617,7 @@ record:
   total: = total
   band: = band
 "#,
-    )
-    .unwrap();
+    );
     std::fs::write(
         dir.join("in.ndjson"),
         "{\"id\":\"a\",\"price\":1.005,\"qty\":10}\n{\"id\":\"b\",\"price\":50,\"qty\":3}\n{\"id\":\"c\",\"price\":0,\"qty\":3}\n{\"id\":\"d\",\"price\":500,\"qty\":3}\n",

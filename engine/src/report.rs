@@ -50,8 +50,13 @@ impl InputRef {
     }
 }
 
-fn file_of(input: &[InputRef]) -> &str {
-    input.first().map(|i| i.file.as_str()).unwrap_or("")
+/// `"file"` and `"input"` (the lines or indices) of a rejects or report entry.
+fn where_from<M: serde::ser::SerializeMap>(m: &mut M, input: &[InputRef]) -> Result<(), M::Error> {
+    m.serialize_entry("file", input.first().map(|i| i.file.as_str()).unwrap_or(""))?;
+    m.serialize_entry(
+        "input",
+        &input.iter().map(InputRef::position).collect::<Vec<_>>(),
+    )
 }
 
 /// A finding as rejects and reports show it: rule, path, message.
@@ -76,15 +81,7 @@ impl Serialize for Rejection {
             .iter()
             .partition(|v| v.severity == crate::diag::Severity::Error);
         let mut m = s.serialize_map(None)?;
-        m.serialize_entry("file", file_of(&self.input))?;
-        m.serialize_entry(
-            "input",
-            &self
-                .input
-                .iter()
-                .map(InputRef::position)
-                .collect::<Vec<_>>(),
-        )?;
+        where_from(&mut m, &self.input)?;
         m.serialize_entry("source", &self.source)?;
         m.serialize_entry(
             "errors",
@@ -104,15 +101,7 @@ impl Serialize for Skip {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeMap;
         let mut m = s.serialize_map(Some(3))?;
-        m.serialize_entry("file", file_of(&self.input))?;
-        m.serialize_entry(
-            "input",
-            &self
-                .input
-                .iter()
-                .map(InputRef::position)
-                .collect::<Vec<_>>(),
-        )?;
+        where_from(&mut m, &self.input)?;
         m.serialize_entry("reason", &self.reason)?;
         m.end()
     }
@@ -131,15 +120,7 @@ impl Serialize for Warning {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeMap;
         let mut m = s.serialize_map(Some(5))?;
-        m.serialize_entry("file", file_of(&self.input))?;
-        m.serialize_entry(
-            "input",
-            &self
-                .input
-                .iter()
-                .map(InputRef::position)
-                .collect::<Vec<_>>(),
-        )?;
+        where_from(&mut m, &self.input)?;
         m.serialize_entry("rule", &self.warning.rule)?;
         m.serialize_entry("path", &self.warning.path)?;
         m.serialize_entry("message", &self.warning.message)?;
