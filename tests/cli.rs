@@ -670,14 +670,43 @@ fn an_interrupted_run_leaves_no_output_file() {
         .stderr(std::process::Stdio::null())
         .spawn()
         .unwrap();
-    std::thread::sleep(std::time::Duration::from_millis(300));
-    child.kill().unwrap();
-    child.wait().unwrap();
+    // Wait until the run is writing (its temporary file exists).
+    let writing = || {
+        std::fs::read_dir(&dir).unwrap().flatten().any(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .contains("interrupted.ndjson")
+        })
+    };
+    let started = std::time::Instant::now();
+    while !writing() && started.elapsed().as_secs() < 20 {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert!(writing(), "the run never started writing");
+    // A termination signal, as a scheduler or Ctrl-C sends: the run stops
+    // and removes its temporary file too.
+    std::process::Command::new("kill")
+        .arg("-TERM")
+        .arg(child.id().to_string())
+        .status()
+        .unwrap();
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(130));
     assert!(
         !out.exists(),
         "a half-written output was left at {}",
         out.display()
     );
+    let leftovers: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .flatten()
+        .filter(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .contains("interrupted.ndjson")
+        })
+        .collect();
+    assert!(leftovers.is_empty(), "temporary files left: {leftovers:?}");
 }
 
 /// A JSON document's records stream one at a time (a top-level array here)

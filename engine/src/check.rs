@@ -646,7 +646,25 @@ impl<'s> Checker<'s> {
             );
             return;
         }
-        if let Some(d) = f.digits {
+        // SQL Decimal(digits, scale): at most digits - scale before the point
+        // (Decimal(4,2) tops out at 99.99), and digits in all.
+        if let (Some(d), Some(sc)) = (f.digits, f.scale) {
+            if n.int_digits > d.saturating_sub(sc) {
+                self.report(
+                    f,
+                    "too-many-digits",
+                    path,
+                    format!(
+                        "{} has {} digits before the point; {} allows at most {} (Decimal({d},{sc}))",
+                        shown(f, value),
+                        n.int_digits,
+                        self.schema.system,
+                        d.saturating_sub(sc)
+                    ),
+                    out,
+                );
+            }
+        } else if let Some(d) = f.digits {
             if n.int_digits + n.frac_digits > d {
                 self.report(
                     f,

@@ -280,8 +280,17 @@ pub fn explain_text(
                 let _ = writeln!(out, "  target: {}", describe_field(f));
             }
         }
+        let secret = m
+            .routes
+            .first()
+            .and_then(|r| target_field(&r.target, &path))
+            .is_some_and(|f| f.secret);
         if let Some(record) = built {
             let values = values_at(record, &path);
+            if secret && !values.is_empty() {
+                let _ = writeln!(out, "  value: (secret, not shown)");
+                continue;
+            }
             if !values.is_empty() {
                 let shown: Vec<String> = values.iter().map(|v| v.to_string()).collect();
                 let _ = writeln!(out, "  value: {}", shown.join(", "));

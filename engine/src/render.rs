@@ -194,6 +194,39 @@ pub fn xml_document(schema: &Schema, record: &Value) -> String {
     String::from_utf8(w.into_inner()).unwrap_or_default()
 }
 
+/// Text as XML 1.0 can hold it: characters the standard forbids (most
+/// control characters, U+FFFE, U+FFFF) cannot be escaped, so they become
+/// U+FFFD, the replacement character, and the document stays well-formed.
+fn xml_text(s: String) -> String {
+    let allowed = |c: char| matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..);
+    if s.chars().all(allowed) {
+        s
+    } else {
+        s.chars()
+            .map(|c| if allowed(c) { c } else { '\u{FFFD}' })
+            .collect()
+    }
+}
+
+/// A money field with at least two places, as vendors write amounts
+/// ("60.00", "6.3901").
+fn money_text(v: &Value) -> Option<String> {
+    let f = v.as_f64()?;
+    let plain = scalar(v);
+    let places = plain.split_once('.').map(|(_, d)| d.len()).unwrap_or(0);
+    (places < 2 && f.is_finite())
+        .then(|| format!("{f:.2}"))
+        .or(Some(plain))
+}
+
+fn field_text(f: &crate::schema::Field, v: &Value) -> String {
+    let text = match f.kind {
+        Kind::Money => money_text(v).unwrap_or_else(|| scalar(v)),
+        _ => scalar(v),
+    };
+    xml_text(text)
+}
+
 fn scalar(v: &Value) -> String {
     match v {
         Value::Number(n) if n.is_f64() => {
@@ -212,13 +245,13 @@ fn write_element(w: &mut Writer<Vec<u8>>, schema: &Schema, ty: &Type, name: &str
     let Value::Object(map) = value else {
         let _ = w
             .create_element(name)
-            .write_text_content(BytesText::new(&scalar(value)));
+            .write_text_content(BytesText::new(&xml_text(scalar(value))));
         return;
     };
     let mut start = BytesStart::new(name);
     for f in ty.fields.iter().filter(|f| f.xml == XmlPlace::Attribute) {
         if let Some(v) = map.get(&f.name).filter(|v| !v.is_null()) {
-            start.push_attribute((f.name.as_str(), scalar(v).as_str()));
+            start.push_attribute((f.name.as_str(), field_text(f, v).as_str()));
         }
     }
     let children: Vec<_> = ty
@@ -254,7 +287,7 @@ fn write_element(w: &mut Writer<Vec<u8>>, schema: &Schema, ty: &Type, name: &str
             _ => {
                 let _ = w
                     .create_element(f.name.as_str())
-                    .write_text_content(BytesText::new(&scalar(v)));
+                    .write_text_content(BytesText::new(&field_text(f, v)));
             }
         }
     }

@@ -1055,3 +1055,30 @@ impl Schema {
         Value::Object(map)
     }
 }
+
+impl Schema {
+    /// Replace the values of secret fields in a record of this schema by
+    /// "(secret)", for anything shown to a person (explain, test diffs).
+    pub fn redact(&self, record: &mut Value) {
+        fn walk(schema: &Schema, ty: &Type, v: &mut Value) {
+            let Value::Object(map) = v else { return };
+            for f in &ty.fields {
+                let Some(fv) = map.get_mut(&f.name) else {
+                    continue;
+                };
+                if f.secret {
+                    *fv = Value::String("(secret)".into());
+                    continue;
+                }
+                let Some(inner) = f.of.as_deref().and_then(|t| schema.type_named(t)) else {
+                    continue;
+                };
+                match fv {
+                    Value::Array(items) => items.iter_mut().for_each(|i| walk(schema, inner, i)),
+                    other => walk(schema, inner, other),
+                }
+            }
+        }
+        walk(self, self.record_type(), record);
+    }
+}

@@ -382,11 +382,34 @@ fn run_mapping_case(mapping: &Mapping, base: &Params, dir: &Path, case: &Node) -
                     diff.push_str(&format!("  route: expected {want}, got {got}\n"));
                 }
             }
+            // Secret fields (a vendor token) are compared, never printed.
+            let target = mapping.route(&got).map(|r| r.target.clone());
+            let shown = |mut v: Value| {
+                if let Some(t) = &target {
+                    t.redact(&mut v);
+                }
+                v
+            };
             if let Some(exp) = expected_output {
-                diff.push_str(&json_diff(&exp, &record));
+                if exp != record {
+                    let text = json_diff(&shown(exp), &shown(record.clone()));
+                    diff.push_str(if text.is_empty() {
+                        "  a secret field differs from the expected value (not shown)\n"
+                    } else {
+                        &text
+                    });
+                }
             }
             if let Some(sub) = subset {
-                diff.push_str(&subset_diff("", &sub, &record));
+                let text = subset_diff("", &sub, &record);
+                if !text.is_empty() {
+                    let redacted = subset_diff("", &shown(sub), &shown(record.clone()));
+                    diff.push_str(if redacted.is_empty() {
+                        "  a secret field differs from the expected value (not shown)\n"
+                    } else {
+                        &redacted
+                    });
+                }
             }
             if let Some(exp) = crate::testing::expected_list(case.get("warnings")) {
                 let found: Vec<&Violation> = warnings.iter().collect();
@@ -406,7 +429,7 @@ fn run_mapping_case(mapping: &Mapping, base: &Params, dir: &Path, case: &Node) -
         (got, _, _) => Some(format!(
             "  expected {}, got {}\n",
             expectation(case),
-            describe_outcome(&got)
+            describe_outcome(mapping, &got)
         )),
     }
 }
@@ -421,9 +444,15 @@ fn expectation(case: &Node) -> &'static str {
     }
 }
 
-fn describe_outcome(o: &Outcome) -> String {
+fn describe_outcome(mapping: &Mapping, o: &Outcome) -> String {
     match o {
-        Outcome::Accepted { record, .. } => format!("accepted: {record}"),
+        Outcome::Accepted { record, route, .. } => {
+            let mut shown = record.clone();
+            if let Some(r) = mapping.route(route) {
+                r.target.redact(&mut shown);
+            }
+            format!("accepted: {shown}")
+        }
         Outcome::Rejected(errors) => {
             format!(
                 "rejected:\n{}",

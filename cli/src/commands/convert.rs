@@ -268,6 +268,7 @@ pub fn run(args: Args) -> u8 {
         ));
     }
     // Open outputs only now: a wrong mapping or param writes nothing.
+    io::clean_up_on_interrupt();
     let open = |p: Option<&Path>| {
         Output::create(p).map_err(|e| (p.map(|p| p.display().to_string()).unwrap_or_default(), e))
     };

@@ -78,6 +78,32 @@ pub fn shown(name: &str) -> &str {
     }
 }
 
+/// Temporary files being written, removed by the interrupt handler: Ctrl-C or
+/// a termination signal leaves neither a half output nor its temporary file.
+static PENDING: std::sync::Mutex<Vec<PathBuf>> = std::sync::Mutex::new(Vec::new());
+
+/// On SIGINT/SIGTERM: remove every temporary output, then exit 130.
+pub fn clean_up_on_interrupt() {
+    let _ = ctrlc::set_handler(|| {
+        if let Ok(files) = PENDING.lock() {
+            for f in files.iter() {
+                let _ = std::fs::remove_file(f);
+            }
+        }
+        std::process::exit(130);
+    });
+}
+
+fn pending(path: &Path, add: bool) {
+    if let Ok(mut files) = PENDING.lock() {
+        if add {
+            files.push(path.to_path_buf());
+        } else {
+            files.retain(|f| f != path);
+        }
+    }
+}
+
 /// An output written beside its final place and renamed when complete, so a
 /// failed or interrupted run leaves no half file. `-` is stdout.
 pub struct Output {
@@ -113,6 +139,7 @@ impl Output {
                     .unwrap_or_default();
                 let temp = p.with_file_name(format!(".{file_name}.{}.tmp", std::process::id()));
                 let f = File::create(&temp)?;
+                pending(&temp, true);
                 Ok(Output {
                     target: Some(p.to_path_buf()),
                     temp: Some(temp),
@@ -126,7 +153,8 @@ impl Output {
     pub fn commit(mut self) -> io::Result<()> {
         self.writer.flush()?;
         if let (Some(temp), Some(target)) = (self.temp.take(), &self.target) {
-            std::fs::rename(temp, target)?;
+            std::fs::rename(&temp, target)?;
+            pending(&temp, false);
         }
         Ok(())
     }
@@ -144,7 +172,8 @@ impl Write for Output {
 impl Drop for Output {
     fn drop(&mut self) {
         if let Some(temp) = self.temp.take() {
-            let _ = std::fs::remove_file(temp);
+            let _ = std::fs::remove_file(&temp);
+            pending(&temp, false);
         }
     }
 }
