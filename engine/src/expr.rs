@@ -1000,7 +1000,7 @@ impl Default for Limits {
             max_call_levels: 32,
             max_expr_depth: 64,
             max_string_size: 1 << 20,
-            max_array_size: 100_000,
+            max_array_size: 10_000,
             max_map_size: 10_000,
         }
     }
