@@ -361,15 +361,16 @@ impl Prepared<'_> {
             &CheckPath::json(""),
             &mut build_errors,
         ));
+        // The target's checks run on what was built even when a field failed,
+        // so one run reports every problem; a failed field's own path (and
+        // what lies under it) is left to its build error.
+        let failed: Vec<String> = build_errors.iter().map(|b| b.path.clone()).collect();
         errors.extend(build_errors.into_iter().map(|b| Violation {
             rule: b.rule,
             path: b.path,
             message: b.message,
             severity: Severity::Error,
         }));
-        if errors.iter().any(|e| e.severity == Severity::Error) {
-            return Outcome::Rejected(errors);
-        }
         let mut target_findings = Vec::new();
         check_record_at(
             &route.target,
@@ -377,7 +378,11 @@ impl Prepared<'_> {
             &CheckPath::json(""),
             &mut target_findings,
         );
-        errors.extend(target_findings);
+        errors.extend(target_findings.into_iter().filter(|v| {
+            !failed
+                .iter()
+                .any(|f| v.path == *f || v.path.starts_with(&format!("{f}/")))
+        }));
         if errors.iter().any(|e| e.severity == Severity::Error) {
             return Outcome::Rejected(errors);
         }

@@ -55,6 +55,11 @@ impl InputFormat {
         if body.starts_with(b"<") || (body.is_empty() && lower.ends_with(".xml")) {
             return InputFormat::Xml;
         }
+        // A document that opens with `[` is a JSON array of records, even on
+        // one line (NDJSON lines are records, not lists of them).
+        if body.starts_with(b"[") {
+            return InputFormat::Json;
+        }
         // The content decides between JSON and NDJSON, whatever the name: a
         // first line that is a whole JSON value means one value per line (a
         // one-line document reads the same either way). Parsed from the

@@ -267,6 +267,18 @@ pub fn run(args: Args) -> u8 {
             mapping.routes[0].target.name
         ));
     }
+    let to_stdout = |p: &Option<PathBuf>| p.as_deref().is_none_or(|p| p == Path::new("-"));
+    if args.report.as_deref() == Some(Path::new("-"))
+        && args.output_dir.is_none()
+        && to_stdout(&args.output)
+    {
+        return usage(
+            "--report - and the output would both go to stdout; give -o FILE (or --report FILE)",
+        );
+    }
+    if args.batch_size == Some(0) {
+        return usage("--batch-size must be at least 1");
+    }
     // Open outputs only now: a wrong mapping or param writes nothing.
     io::clean_up_on_interrupt();
     let open = |p: Option<&Path>| {
