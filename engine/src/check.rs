@@ -314,7 +314,8 @@ impl<'s> Checker<'s> {
             return;
         };
         let scope_parent = parent.unwrap_or(&Value::Null);
-        let scope = Scope::of(Some(rec)).with("parent", scope_parent);
+        let mut scope = Scope::of(Some(rec)).with("parent", scope_parent);
+        scope.calls = Some(self.schema);
         let only = self.narrowed(ty, &scope, path, out);
         // Walk the record's keys once (not the schema's fields times the
         // keys), noting which fields were seen; then the unseen ones are blank.

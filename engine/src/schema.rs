@@ -1082,3 +1082,25 @@ impl Schema {
         walk(self, self.record_type(), record);
     }
 }
+
+/// A schema's rules may call `table(name, #{...})` on its decision tables.
+impl crate::expr::ExternalCalls for Schema {
+    fn call(&self, name: &str, args: &[Value]) -> Option<Result<Value, crate::expr::EvalError>> {
+        if name != "table" {
+            return None;
+        }
+        Some(
+            match (
+                args.first()
+                    .and_then(Value::as_str)
+                    .and_then(|t| self.table(t)),
+                args.get(1),
+            ) {
+                (Some(t), Some(input)) => t.call(input),
+                _ => Err(crate::expr::EvalError(
+                    "table(name, #{input: value, ...}) names a table of this schema".into(),
+                )),
+            },
+        )
+    }
+}
