@@ -87,6 +87,9 @@ pub enum Source {
     Expr(Expr),
     /// A JSONPath from the current record (complex paths only; simple ones are expressions).
     Path(String, Arc<jsonpath_rust::parser::model::JpQuery>),
+    /// A plain JSONPath (`$.job.site.ref`) run as a native path: as with
+    /// JSONPath, a path that finds nothing gives null, not an error.
+    PlainPath(Expr),
     /// A minijinja template.
     Template(String),
     /// A lookup by key.
@@ -313,7 +316,7 @@ impl Compiler<'_> {
             .and_then(|rest| Expr::compile(rest, &self.sandbox, &[]).ok())
             .filter(|e| e.as_path().is_some());
         if let Some(e) = simple {
-            return Some(Source::Expr(e));
+            return Some(Source::PlainPath(e));
         }
         match jsonpath_rust::parser::parse_json_path(p) {
             Ok(q) => Some(Source::Path(p.to_string(), Arc::new(q))),
@@ -636,6 +639,7 @@ pub fn build_field(
                 format!("{} = {}: {err}", spec.name, e.source()),
             )
         })?,
+        Source::PlainPath(e) => e.eval(&env.scope).unwrap_or(Value::Null),
         Source::Path(text, q) => match jsonpath_rust::query::js_path_process(q, env.this) {
             Ok(found) => found.first().map(|r| r.val.clone()).unwrap_or(Value::Null),
             Err(e) => {

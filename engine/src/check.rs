@@ -360,11 +360,8 @@ impl<'s> Checker<'s> {
         // Every key was a known field: no need to look for unknown ones.
         if ty.additional != Additional::Allow && known < rec.len() {
             for key in rec.keys().filter(|k| ty.field(k).is_none()) {
-                let near = ty
-                    .fields
-                    .iter()
-                    .find(|f| f.name.eq_ignore_ascii_case(key))
-                    .map(|f| format!(" (did you mean '{}'?)", f.name));
+                let near = crate::diag::suggest(key, ty.fields.iter().map(|f| f.name.as_str()))
+                    .map(|n| format!(" (did you mean '{n}'?)"));
                 out.push(Violation {
                     rule: "unknown-field".into(),
                     path: path.key(key).render(),
@@ -914,8 +911,17 @@ fn render_message(
     tmpl.render(minijinja::value::Serde(&ctx)).ok()
 }
 
+/// The doc's first sentence: up to ". " or a line end ("e.g." stays whole).
 fn first_sentence(doc: &str) -> &str {
-    doc.split(['.', '\n']).next().unwrap_or(doc).trim()
+    let line = doc.lines().next().unwrap_or(doc);
+    let end = line
+        .match_indices(". ")
+        .map(|(i, _)| i)
+        .find(|&i| !line[..i].ends_with("e.g") && !line[..i].ends_with("i.e"));
+    end.map(|i| &line[..i])
+        .unwrap_or(line)
+        .trim()
+        .trim_end_matches('.')
 }
 
 fn number_text(f: f64) -> String {

@@ -143,3 +143,48 @@ impl fmt::Display for Diagnostics {
 }
 
 impl std::error::Error for Diagnostics {}
+
+/// The known name `name` was most likely meant to be: the same but for
+/// case, or within two edits of it. For "did you mean" hints.
+pub fn suggest<'a>(name: &str, known: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    let lower = name.to_lowercase();
+    let mut best: Option<(usize, &str)> = None;
+    for k in known {
+        let d = if k.to_lowercase() == lower {
+            0
+        } else {
+            edit_distance(&lower, &k.to_lowercase())
+        };
+        if d <= 2 && d < name.chars().count() / 2 + 1 && best.is_none_or(|(b, _)| d < b) {
+            best = Some((d, k));
+        }
+    }
+    best.map(|(_, k)| k)
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut prev = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let cur = row[j + 1];
+            row[j + 1] = (prev + usize::from(ca != *cb)).min(row[j] + 1).min(cur + 1);
+            prev = cur;
+        }
+    }
+    row[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn suggestions() {
+        let known = ["Vendor_Code", "Item_ID", "Vat_Code"];
+        assert_eq!(super::suggest("Vendor_Cod", known), Some("Vendor_Code"));
+        assert_eq!(super::suggest("Itme_ID", known), Some("Item_ID"));
+        assert_eq!(super::suggest("VAT_Code", known), Some("Vat_Code"));
+        assert_eq!(super::suggest("Colour", known), None);
+    }
+}

@@ -278,7 +278,13 @@ impl Prepared<'_> {
                 path: String::new(),
                 message: format!(
                     "expected a record (a JSON object), found {}",
-                    crate::expr::type_name(record)
+                    match record {
+                        Value::Null => "null",
+                        Value::Array(_) => "a list",
+                        Value::String(_) => "text",
+                        Value::Number(_) => "a number",
+                        _ => "true or false",
+                    }
                 ),
                 severity: Severity::Error,
             }]);
@@ -828,11 +834,8 @@ fn check_fields(
 ) {
     for spec in fields {
         let Some(target) = ty.field(&spec.name) else {
-            let near = ty
-                .fields
-                .iter()
-                .find(|f| f.name.eq_ignore_ascii_case(&spec.name))
-                .map(|f| format!(" (did you mean '{}'?)", f.name))
+            let near = crate::diag::suggest(&spec.name, ty.fields.iter().map(|f| f.name.as_str()))
+                .map(|n| format!(" (did you mean '{n}'?)"))
                 .unwrap_or_default();
             diags.push(Diagnostic::error(
                 spec.span.clone(),

@@ -174,7 +174,16 @@ impl<R: BufRead> NdjsonReader<R> {
 
 /// Parse one NDJSON line (`number` is its 1-based line number).
 pub fn parse_line(number: usize, bytes: &[u8]) -> Line {
-    let value = serde_json::from_slice(bytes).map_err(|e| ReadError::json(&e, number - 1));
+    let value = serde_json::from_slice(bytes).map_err(|e| {
+        let mut err = ReadError::json(&e, number - 1);
+        // A line cut short ends at its newline: serde_json then points past
+        // it, at the start of the next line; the fault is on this one.
+        if err.line.is_some_and(|l| l > number) {
+            err.line = Some(number);
+            err.column = Some(String::from_utf8_lossy(bytes).trim_end().chars().count() + 1);
+        }
+        err
+    });
     let raw = value
         .is_err()
         .then(|| String::from_utf8_lossy(bytes).trim_end().to_string());

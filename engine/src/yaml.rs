@@ -290,10 +290,13 @@ impl<'a> Fields<'a> {
                 diags.push(Diagnostic::error(
                     span(self.file, k),
                     "unknown-key",
-                    format!(
-                        "unknown key '{name}' in {what}; expected one of: {}",
-                        self.taken.join(", ")
-                    ),
+                    match crate::diag::suggest(&name, self.taken.iter().copied()) {
+                        Some(k) => format!("unknown key '{name}' in {what}; did you mean '{k}'?"),
+                        None => format!(
+                            "unknown key '{name}' in {what}; expected one of: {}",
+                            self.taken.join(", ")
+                        ),
+                    },
                 ));
             }
         }
