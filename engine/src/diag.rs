@@ -96,6 +96,9 @@ impl Diagnostic {
 
 impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.span.file.as_os_str().is_empty() {
+            return write!(f, "{}[{}]: {}", self.severity, self.code, self.message);
+        }
         write!(
             f,
             "{}: {}[{}]: {}",
