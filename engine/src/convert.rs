@@ -282,7 +282,19 @@ impl Run<'_, '_> {
         let (job_tx, job_rx) = sync_channel::<(usize, RawBatch)>(workers * 2);
         let (done_tx, done_rx) = sync_channel::<(usize, Vec<Done>)>(workers * 2);
         let job_rx = Mutex::new(job_rx);
+        // At most this many batches between the reader and the writer, in
+        // any stage: the reader takes a token per batch and the writer gives
+        // it back once the batch is written. Without it a worker slowed by
+        // the machine lets the others run ahead, and the batches waiting to
+        // be put back in order make peak memory vary from run to run.
+        let in_flight = workers * 2 + 2;
+        let (token_tx, token_rx) = sync_channel::<()>(in_flight);
+        for _ in 0..in_flight {
+            let _ = token_tx.send(());
+        }
         std::thread::scope(|scope| -> Result<(), ConvertError> {
+            // Owned here, so that dropping it below releases a reader waiting for a token.
+            let token_tx = token_tx;
             // The reader only cuts lines; parsing happens on the workers, so
             // each record is allocated and freed on the same thread.
             let read = scope.spawn(move || -> std::io::Result<()> {
@@ -295,13 +307,15 @@ impl Run<'_, '_> {
                     batch.text.extend_from_slice(bytes);
                     batch.lines.push((number, start..batch.text.len()));
                     if batch.lines.len() == BATCH {
-                        if job_tx.send((seq, std::mem::take(&mut batch))).is_err() {
+                        if token_rx.recv().is_err()
+                            || job_tx.send((seq, std::mem::take(&mut batch))).is_err()
+                        {
                             return Ok(());
                         }
                         seq += 1;
                     }
                 }
-                if !batch.lines.is_empty() {
+                if !batch.lines.is_empty() && token_rx.recv().is_ok() {
                     let _ = job_tx.send((seq, batch));
                 }
                 Ok(())
@@ -358,6 +372,7 @@ impl Run<'_, '_> {
                 waiting.insert(seq, done);
                 while let Some(batch) = waiting.remove(&next) {
                     next += 1;
+                    let _ = token_tx.send(());
                     for d in batch {
                         if failed.is_some() {
                             break;
@@ -394,6 +409,7 @@ impl Run<'_, '_> {
                 }
             }
             drop(done_rx);
+            drop(token_tx);
             if let Some(e) = failed {
                 return Err(e);
             }
