@@ -275,7 +275,7 @@ impl Run<'_, '_> {
         use std::collections::BTreeMap;
         use std::sync::mpsc::sync_channel;
         use std::sync::Mutex;
-        const BATCH: usize = 64;
+        const BATCH: usize = 16;
         let workers = self.threads();
         let prepared = self.prepared;
         let render = self.options.render;
@@ -287,7 +287,7 @@ impl Run<'_, '_> {
         // it back once the batch is written. Without it a worker slowed by
         // the machine lets the others run ahead, and the batches waiting to
         // be put back in order make peak memory vary from run to run.
-        let in_flight = workers * 2 + 2;
+        let in_flight = workers + 2;
         let (token_tx, token_rx) = sync_channel::<()>(in_flight);
         for _ in 0..in_flight {
             let _ = token_tx.send(());
