@@ -292,6 +292,10 @@ impl Run<'_, '_> {
         for _ in 0..in_flight {
             let _ = token_tx.send(());
         }
+        // Line buffers go back to the reader to be filled again: the reader
+        // allocates little, so buffers freed on the workers would pile up
+        // on its heap until it next allocated.
+        let (pool_tx, pool_rx) = sync_channel::<RawBatch>(in_flight + workers);
         std::thread::scope(|scope| -> Result<(), ConvertError> {
             // Owned here, so that dropping it below releases a reader waiting for a token.
             let token_tx = token_tx;
@@ -299,7 +303,7 @@ impl Run<'_, '_> {
             // each record is allocated and freed on the same thread.
             let read = scope.spawn(move || -> std::io::Result<()> {
                 let mut lines = NdjsonReader::new(reader);
-                let mut batch = RawBatch::default();
+                let mut batch = pool_rx.try_recv().unwrap_or_default();
                 let mut seq = 0;
                 while let Some(line) = lines.next_raw() {
                     let (number, bytes) = line?;
@@ -307,8 +311,11 @@ impl Run<'_, '_> {
                     batch.text.extend_from_slice(bytes);
                     batch.lines.push((number, start..batch.text.len()));
                     if batch.lines.len() == BATCH {
+                        let next = pool_rx.try_recv().unwrap_or_default();
                         if token_rx.recv().is_err()
-                            || job_tx.send((seq, std::mem::take(&mut batch))).is_err()
+                            || job_tx
+                                .send((seq, std::mem::replace(&mut batch, next)))
+                                .is_err()
                         {
                             return Ok(());
                         }
@@ -322,6 +329,7 @@ impl Run<'_, '_> {
             });
             for _ in 0..workers {
                 let done_tx = done_tx.clone();
+                let pool_tx = pool_tx.clone();
                 let job_rx = &job_rx;
                 scope.spawn(move || loop {
                     let job = job_rx.lock().map(|rx| rx.recv());
@@ -359,11 +367,16 @@ impl Run<'_, '_> {
                             }
                         })
                         .collect();
+                    let mut batch = batch;
+                    batch.text.clear();
+                    batch.lines.clear();
+                    let _ = pool_tx.try_send(batch);
                     if done_tx.send((seq, done)).is_err() {
                         return;
                     }
                 });
             }
+            drop(pool_tx);
             drop(done_tx);
             let mut next = 0;
             let mut waiting = BTreeMap::new();
