@@ -25,6 +25,13 @@ fn temp(name: &str, content: &[u8]) -> PathBuf {
     p
 }
 
+/// An empty folder of this test run's own.
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("mapwright-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
 fn stdout(c: &mut Command) -> (i32, String, String) {
     let out = c.output().unwrap();
     (
@@ -376,8 +383,7 @@ fn spectrum_conversion_of_generated_orders() {
 
 #[test]
 fn json_output_is_the_spectrum_envelope_and_validates() {
-    let dir = std::env::temp_dir().join(format!("mapwright-env-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = scratch("env");
     let out = dir.join("batch.json");
     let (code, _, err) = stdout(
         mapwright()
@@ -405,8 +411,7 @@ fn json_output_is_the_spectrum_envelope_and_validates() {
 
 #[test]
 fn wrong_params_write_nothing_and_exit_2() {
-    let dir = std::env::temp_dir().join(format!("mapwright-params-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = scratch("params");
     let out = dir.join("never.ndjson");
     let (code, _, err) = stdout(
         mapwright()

@@ -62,6 +62,32 @@ fn ndjson(path: &Path) -> Vec<Value> {
 
 const TOKEN: &str = "3FC2ABA9-8F37-4CC9-934C-6ABCCA9F44B7";
 
+/// Orders to Synergetic InputXML (one <Batch> document), refused ones to `rejects`.
+fn synergetic_xml(
+    input: &Path,
+    xml: &Path,
+    rejects: &Path,
+    more: &[&str],
+) -> (i32, String, String) {
+    let token = format!("vendor_token={TOKEN}");
+    let mut args = vec![
+        "convert",
+        "-m",
+        "mappings/oneserve-synergetic/order.yaml",
+        input.to_str().unwrap(),
+        "--param",
+        &token,
+        "--output-format",
+        "xml",
+        "-o",
+        xml.to_str().unwrap(),
+        "--rejects",
+        rejects.to_str().unwrap(),
+    ];
+    args.extend_from_slice(more);
+    run(&args, &root())
+}
+
 /// Issue 4: 1,000 requests to Synergetic XML that Python's xml.etree reads
 /// back with the right total, and the vendor token in no rejects or report.
 #[test]
@@ -73,24 +99,11 @@ fn synergetic_xml_totals_read_back_by_an_independent_parser() {
         dir.join("rejects.ndjson"),
         dir.join("report.json"),
     );
-    let (code, _, err) = run(
-        &[
-            "convert",
-            "-m",
-            "mappings/oneserve-synergetic/order.yaml",
-            input.to_str().unwrap(),
-            "--param",
-            &format!("vendor_token={TOKEN}"),
-            "--output-format",
-            "xml",
-            "-o",
-            xml.to_str().unwrap(),
-            "--rejects",
-            rejects.to_str().unwrap(),
-            "--report",
-            report.to_str().unwrap(),
-        ],
-        &root(),
+    let (code, _, err) = synergetic_xml(
+        &input,
+        &xml,
+        &rejects,
+        &["--report", report.to_str().unwrap()],
     );
     assert_eq!(code, 1, "{err}");
     let rejected: std::collections::HashSet<String> = ndjson(&rejects)
@@ -181,23 +194,7 @@ fn orders_round_trip_into_activity_updates() {
     let dir = scratch("round");
     let input = root().join("mappings/oneserve-spectrum/examples/orders.ndjson");
     let xml = dir.join("orders.xml");
-    let (code, _, err) = run(
-        &[
-            "convert",
-            "-m",
-            "mappings/oneserve-synergetic/order.yaml",
-            input.to_str().unwrap(),
-            "--param",
-            &format!("vendor_token={TOKEN}"),
-            "--output-format",
-            "xml",
-            "-o",
-            xml.to_str().unwrap(),
-            "--rejects",
-            dir.join("rej.ndjson").to_str().unwrap(),
-        ],
-        &root(),
-    );
+    let (code, _, err) = synergetic_xml(&input, &xml, &dir.join("rej.ndjson"), &[]);
     assert_eq!(code, 1, "{err}");
     let rejected: std::collections::HashSet<String> = ndjson(&dir.join("rej.ndjson"))
         .iter()

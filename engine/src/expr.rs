@@ -1006,6 +1006,20 @@ impl Default for Limits {
     }
 }
 
+type RhaiResult = std::result::Result<rhai::Dynamic, Box<rhai::EvalAltResult>>;
+
+/// One of the native functions taking a value and a whole number, as rhai
+/// calls it: the same code answers in both evaluators.
+fn value_fn(
+    f: fn(&Value, &Value) -> Result<Value>,
+) -> impl Fn(rhai::Dynamic, i64) -> RhaiResult + Send + Sync + 'static {
+    move |v, n| {
+        let v: Value = rhai::serde::from_dynamic(&v)?;
+        let r = f(&v, &Value::from(n)).map_err(|e| e.0)?;
+        rhai::serde::to_dynamic(&r)
+    }
+}
+
 /// The rhai engine for one mapping or schema: no file, network or process
 /// access (no `import`, no `print`), every limit set.
 #[derive(Clone)]
@@ -1056,26 +1070,8 @@ impl Sandbox {
             .set_max_variables(1_000)
             .set_max_functions(64);
         engine.set_optimization_level(rhai::OptimizationLevel::Simple);
-        engine.register_fn(
-            "round",
-            |v: rhai::Dynamic,
-             places: i64|
-             -> std::result::Result<rhai::Dynamic, Box<rhai::EvalAltResult>> {
-                let v: Value = rhai::serde::from_dynamic(&v)?;
-                let r = round_to(&v, &Value::from(places)).map_err(|e| e.0)?;
-                rhai::serde::to_dynamic(&r)
-            },
-        );
-        engine.register_fn(
-            "add_days",
-            |v: rhai::Dynamic,
-             days: i64|
-             -> std::result::Result<rhai::Dynamic, Box<rhai::EvalAltResult>> {
-                let v: Value = rhai::serde::from_dynamic(&v)?;
-                let r = add_days(&v, &Value::from(days)).map_err(|e| e.0)?;
-                rhai::serde::to_dynamic(&r)
-            },
-        );
+        engine.register_fn("round", value_fn(round_to));
+        engine.register_fn("add_days", value_fn(add_days));
         engine.register_fn("blank", |v: rhai::Dynamic| -> bool {
             v.is_unit()
                 || v.clone()
