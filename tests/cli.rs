@@ -18,9 +18,7 @@ fn mapwright() -> Command {
 }
 
 fn temp(name: &str, content: &[u8]) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("mapwright-cli-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let p = dir.join(name);
+    let p = scratch("cli").join(name);
     std::fs::write(&p, content).unwrap();
     p
 }
@@ -211,7 +209,7 @@ fn secrets_never_reach_messages() {
 /// A scratch project in its own folder: one schema `demo.<name>` (its
 /// record type's fields given as YAML lines) and a mapping file.
 fn demo_project(name: &str, fields: &str, mapping_file: &str, mapping: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("mapwright-{name}-{}", std::process::id()));
+    let dir = scratch(name);
     std::fs::create_dir_all(dir.join("schemas/demo")).unwrap();
     let schema = format!("schema: demo.{name}\nrecord: r\ntypes:\n  r:\n    fields:\n{fields}");
     std::fs::write(dir.join(format!("schemas/demo/{name}.yaml")), schema).unwrap();
