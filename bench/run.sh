@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The benchmark of DESIGN.md "Performance": generated Oneserve order requests
+# The benchmark (docs/design.md "Performance"): generated Oneserve order requests
 # through the Oneserve -> Spectrum mapping (NDJSON out), beside
 #   the floor: the same NDJSON read and written by serde_json, no mapping
 #              (engine/examples/floor.rs), and
@@ -13,17 +13,18 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 count=${1:-100000}
 repeat=${REPEAT:-3}
-gen=../shared/bench/gen_orders.py
 data=target/bench
 mkdir -p "$data"
 command -v jq >/dev/null || { echo "jq is needed: apt-get install jq" >&2; exit 3; }
 [ -x /usr/bin/time ] || { echo "/usr/bin/time is needed: apt-get install time" >&2; exit 3; }
 cargo build --release -q -p mapwright-cli
 cargo build --release -q -p mapwright --example floor
+cargo build --release -q -p mapwright-gen
+gen=target/release/gen-orders   # bench/gen: deterministic requests, about 6% faulty
 mw=target/release/mapwright
 floor=target/release/examples/floor
 input=$data/orders-$count.ndjson
-[ -s "$input" ] || python3 "$gen" "$count" > "$input"
+[ -s "$input" ] || "$gen" "$count" > "$input"
 bytes=$(stat -c %s "$input")
 mapping=mappings/oneserve-spectrum/order.yaml
 
@@ -62,7 +63,7 @@ if [ "${MEMORY:-1}" != 0 ]; then
   declare -A median
   for n in 10000 1000000; do
     f=$data/orders-$n.ndjson
-    [ -s "$f" ] || python3 "$gen" "$n" > "$f"
+    [ -s "$f" ] || "$gen" "$n" > "$f"
     runs=()
     for _ in 1 2 3; do
       /usr/bin/time -f "%M" -o "$data/mem.time" "$mw" convert -m "$mapping" "$f" --param company_code=KM2 --output-format ndjson -q > /dev/null || true

@@ -302,17 +302,9 @@ fn runaway_expressions_reject_their_record_and_the_batch_goes_on() {
 /// refused one, counts that add up, and every PO valid against Spectrum.
 #[test]
 fn spectrum_conversion_of_generated_orders() {
-    let generator = root().join("../shared/bench/gen_orders.py");
-    let input = if generator.exists() {
-        let out = std::process::Command::new("python3")
-            .arg(&generator)
-            .arg("2000")
-            .output()
-            .expect("python3 runs the generator");
-        temp("orders-2000.ndjson", &out.stdout)
-    } else {
-        root().join("mappings/oneserve-spectrum/examples/orders.ndjson")
-    };
+    let mut generated = Vec::new();
+    mapwright_gen::write_ndjson(&mut generated, 2000, mapwright_gen::DEFAULT_SEED).unwrap();
+    let input = temp("orders-2000.ndjson", &generated);
     let requests = std::fs::read_to_string(&input).unwrap().lines().count();
     let dir = input.parent().unwrap().to_path_buf();
     let (out, rejects, report) = (

@@ -34,22 +34,13 @@ fn run(args: &[&str], cwd: &Path) -> (i32, String, String) {
     )
 }
 
-/// Generated order requests: the bench generator when shared/ is beside
-/// the repo, else the 200 shipped examples.
+/// `count` generated order requests (the benchmark's generator), in `dir`.
 fn orders(count: usize, dir: &Path) -> PathBuf {
-    let generator = root().join("../shared/bench/gen_orders.py");
-    if generator.exists() {
-        let out = std::process::Command::new("python3")
-            .arg(&generator)
-            .arg(count.to_string())
-            .output()
-            .unwrap();
-        let p = dir.join("orders.ndjson");
-        std::fs::write(&p, out.stdout).unwrap();
-        p
-    } else {
-        root().join("mappings/oneserve-spectrum/examples/orders.ndjson")
-    }
+    let mut bytes = Vec::new();
+    mapwright_gen::write_ndjson(&mut bytes, count, mapwright_gen::DEFAULT_SEED).unwrap();
+    let p = dir.join("orders.ndjson");
+    std::fs::write(&p, bytes).unwrap();
+    p
 }
 
 fn ndjson(path: &Path) -> Vec<Value> {
