@@ -455,7 +455,7 @@ fn a_malformed_ndjson_line_is_a_rejection_with_its_line_number() {
     let rej: serde_json::Value =
         serde_json::from_str(std::fs::read_to_string(&rejects).unwrap().trim()).unwrap();
     assert_eq!(rej["input"], serde_json::json!([2]));
-    // DESIGN.md's rejects line: {"input": [line or index, ...], "source": ..., "errors": [{"rule", "path", "message"}]}.
+    // docs/design.md's rejects line: {"input": [line or index, ...], "source": ..., "errors": [{"rule", "path", "message"}]}.
     let keys: Vec<&str> = rej
         .as_object()
         .unwrap()

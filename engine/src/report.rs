@@ -21,7 +21,7 @@ pub struct InputRef {
 }
 
 /// A refused unit: its inputs verbatim and every error found. Written as
-/// DESIGN.md's rejects line: `{"file", "input": [line or index, ...],
+/// docs/design.md's rejects line: `{"file", "input": [line or index, ...],
 /// "source": [record, ...], "errors": [{"rule", "path", "message"}]}`, with
 /// `"warnings"` after the errors when there are any.
 #[derive(Clone, Debug)]

@@ -7,7 +7,7 @@ pub mod project;
 pub mod schema;
 pub mod validate;
 
-/// Exit codes (see DESIGN.md "The command line").
+/// Exit codes (see docs/design.md "The command line").
 pub mod exit {
     /// Everything accepted.
     pub const OK: u8 = 0;
