@@ -366,18 +366,19 @@ impl Schema {
 fn extend(path: &Path, base_name: &Node, overlay: Node) -> Result<Node, Diagnostics> {
     let name = base_name.scalar_text().unwrap_or_default();
     let registry = crate::registry::Registry::discover(path.parent().unwrap_or(Path::new(".")));
-    let Some(base_path) = registry.find(&name) else {
+    let Some(origin) = registry.find(&name) else {
         return Err(Diagnostics(vec![Diagnostic::error(
             span(path, base_name),
             "unknown-schema",
             format!("extends: no schema '{name}'"),
         )]));
     };
-    let text = std::fs::read_to_string(&base_path).map_err(|e| {
+    let base_path = origin.path();
+    let text = origin.text().map_err(|e| {
         Diagnostics(vec![Diagnostic::error(
             span(path, base_name),
             "unreadable",
-            format!("extends: cannot read {}: {e}", base_path.display()),
+            format!("extends: cannot read {origin}: {e}"),
         )])
     })?;
     let base = yaml::parse(&base_path, &text).map_err(|d| Diagnostics(vec![d]))?;

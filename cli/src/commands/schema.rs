@@ -27,8 +27,8 @@ pub fn run(cmd: Command) -> u8 {
     let registry = Registry::discover(Path::new("."));
     match cmd {
         Command::List => {
-            for (name, path) in registry.list() {
-                println!("{name}\t{}", path.display());
+            for (name, origin) in registry.list() {
+                println!("{name}\t{origin}");
             }
             exit::OK
         }

@@ -1,0 +1,153 @@
+//! The `mapwright` binary away from its checkout: a copy of it in an empty
+//! folder still knows the shipped schemas (they are built in) and converts
+//! the shipped example exactly as it does in the checkout.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
+}
+
+/// An empty folder of this test's own, away from the checkout.
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!(
+        "mapwright-standalone-{name}-{}",
+        std::process::id()
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap().flatten() {
+        let target = to.join(entry.file_name());
+        if entry.path().is_dir() {
+            copy_tree(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+/// The binary copied into `dir`, run from `dir`.
+fn copied_binary(dir: &Path) -> PathBuf {
+    let bin = dir.join("mapwright");
+    std::fs::copy(assert_cmd::cargo::cargo_bin("mapwright"), &bin).unwrap();
+    bin
+}
+
+fn run(bin: &Path, cwd: &Path, args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(bin)
+        .current_dir(cwd)
+        .env_remove("MAPWRIGHT_SCHEMAS")
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn a_copied_binary_lists_every_shipped_schema_as_built_in() {
+    let dir = scratch("list");
+    let bin = copied_binary(&dir);
+    let (code, out, err) = run(&bin, &dir, &["schema", "list"]);
+    assert_eq!(code, 0, "{err}");
+    let shipped: Vec<String> = std::fs::read_dir(root().join("schemas"))
+        .unwrap()
+        .flatten()
+        .filter(|s| s.path().is_dir())
+        .flat_map(|s| {
+            let system = s.file_name().to_string_lossy().into_owned();
+            std::fs::read_dir(s.path())
+                .unwrap()
+                .flatten()
+                .filter(|f| f.path().extension().is_some_and(|e| e == "yaml"))
+                .map(move |f| {
+                    format!(
+                        "{system}.{}",
+                        f.path().file_stem().unwrap().to_string_lossy()
+                    )
+                })
+        })
+        .collect();
+    assert!(shipped.len() >= 15, "{shipped:?}");
+    let listed: Vec<&str> = out.lines().collect();
+    assert_eq!(listed.len(), shipped.len(), "{out}");
+    for name in &shipped {
+        assert!(
+            listed.iter().any(|l| *l
+                == format!(
+                    "{name}\tbuilt in (schemas/{}.yaml)",
+                    name.replacen('.', "/", 1)
+                )),
+            "{name} is not listed as built in:\n{out}"
+        );
+    }
+}
+
+#[test]
+fn a_copied_binary_converts_the_shipped_example_as_the_checkout_does() {
+    let dir = scratch("convert");
+    let bin = copied_binary(&dir);
+    copy_tree(
+        &root().join("mappings/oneserve-spectrum"),
+        &dir.join("mappings/oneserve-spectrum"),
+    );
+    copy_tree(
+        &root().join("mappings/shared"),
+        &dir.join("mappings/shared"),
+    );
+    let args = [
+        "convert",
+        "-m",
+        "mappings/oneserve-spectrum/order.yaml",
+        "mappings/oneserve-spectrum/examples/orders.ndjson",
+        "--param",
+        "company_code=KM2",
+        "--output-format",
+        "ndjson",
+    ];
+    let (code, away, err) = run(&bin, &dir, &args);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("200 input records, 200 units: 187 accepted, 13 rejected, 0 skipped"),
+        "{err}"
+    );
+    let (_, home, _) = run(&assert_cmd::cargo::cargo_bin("mapwright"), &root(), &args);
+    assert_eq!(away.lines().count(), 187);
+    assert_eq!(away, home);
+}
+
+#[test]
+fn a_project_schema_overrides_the_built_in_one_of_the_same_name() {
+    let dir = scratch("override");
+    let bin = copied_binary(&dir);
+    std::fs::create_dir_all(dir.join("schemas/spectrum")).unwrap();
+    let own = "schema: spectrum.purchase_order_batch\nsystem: Spectrum\nformat: json\nrecord: po\ntypes:\n  po:\n    fields:\n      Company_Code: {type: text, max: 3, required: true}\n";
+    std::fs::write(dir.join("schemas/spectrum/purchase_order_batch.yaml"), own).unwrap();
+    let (code, out, err) = run(&bin, &dir, &["schema", "list"]);
+    assert_eq!(code, 0, "{err}");
+    let line = out
+        .lines()
+        .find(|l| l.starts_with("spectrum.purchase_order_batch\t"))
+        .unwrap();
+    assert!(
+        line.ends_with("schemas/spectrum/purchase_order_batch.yaml") && !line.contains("built in"),
+        "{line}"
+    );
+    let result = out
+        .lines()
+        .find(|l| l.starts_with("spectrum.purchase_order_batch_result\t"))
+        .unwrap();
+    assert!(result.contains("built in"), "{result}");
+}
