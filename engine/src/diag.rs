@@ -70,6 +70,8 @@ pub struct Diagnostic {
     pub code: &'static str,
     /// What is wrong, in plain words.
     pub message: String,
+    /// What to do about it (a did-you-mean, the allowed values), if known.
+    pub help: Option<String>,
 }
 
 impl Diagnostic {
@@ -80,7 +82,14 @@ impl Diagnostic {
             severity: Severity::Error,
             code,
             message: message.into(),
+            help: None,
         }
+    }
+
+    /// The same with a help line.
+    pub fn with_help(mut self, help: impl Into<String>) -> Diagnostic {
+        self.help = Some(help.into());
+        self
     }
 
     /// A warning at `span`.
@@ -90,6 +99,7 @@ impl Diagnostic {
             severity: Severity::Warning,
             code,
             message: message.into(),
+            help: None,
         }
     }
 }

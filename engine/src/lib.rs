@@ -26,6 +26,7 @@ pub mod convert;
 pub mod datefmt;
 pub mod diag;
 pub mod doc;
+pub mod excerpt;
 pub mod expr;
 pub mod group;
 pub mod lookup;
