@@ -54,7 +54,7 @@ pub fn schema_text(schema: &Schema) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "{} ({}, {:?})",
+        "{} ({}, {})",
         schema.name, schema.system, schema.format
     );
     if !schema.doc.is_empty() {
@@ -253,6 +253,24 @@ pub fn mapping_text(m: &crate::Mapping) -> String {
         out.push('\n');
     }
     out
+}
+
+/// The target fields `filter` names (a path such as `/poDetails/*/Item_Price`,
+/// or a prefix of one); `Err` holds the nearest field path when none matches.
+pub fn explain_fields(m: &crate::Mapping, filter: &str) -> Result<Vec<String>, Option<String>> {
+    let paths: Vec<String> = m.field_specs().into_iter().map(|(p, _)| p).collect();
+    let wanted = filter.trim_end_matches('/');
+    let found: Vec<String> = paths
+        .iter()
+        .filter(|p| p.starts_with(wanted))
+        .cloned()
+        .collect();
+    if found.is_empty() {
+        return Err(
+            crate::diag::suggest(wanted, paths.iter().map(String::as_str)).map(str::to_string),
+        );
+    }
+    Ok(found)
 }
 
 /// Where the fields matching `filter` (a path, `*` for any list index; a

@@ -281,6 +281,15 @@ pub enum Format {
     Xml,
 }
 
+impl std::fmt::Display for Format {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Format::Json => "JSON",
+            Format::Xml => "XML",
+        })
+    }
+}
+
 /// How records sit in one payload.
 #[derive(Clone, Debug)]
 pub struct Envelope {

@@ -52,6 +52,16 @@ pub fn explain(args: ExplainArgs) -> u8 {
         Ok(m) => m,
         Err(code) => return code,
     };
+    if let Some(field) = &args.field {
+        if let Err(near) = mapwright::doc::explain_fields(&m, field) {
+            let hint = near
+                .map(|n| format!(" (did you mean '{n}'?)"))
+                .unwrap_or_default();
+            eprintln!("error: --field: no target field of this mapping is at '{field}'{hint}");
+            return exit::USAGE;
+        }
+    }
+    let mut rejected = false;
     let built = match &args.record {
         None => None,
         Some(name) => {
@@ -82,6 +92,7 @@ pub fn explain(args: ExplainArgs) -> u8 {
             match m.transform(&record, &params) {
                 Ok(Outcome::Accepted { record, .. }) => Some(record),
                 Ok(Outcome::Rejected(errors)) => {
+                    rejected = true;
                     for e in errors {
                         println!("rejected: {} at {}: {}", e.rule, e.path, e.message);
                     }
@@ -104,5 +115,9 @@ pub fn explain(args: ExplainArgs) -> u8 {
         "{}",
         mapwright::doc::explain_text(&m, args.field.as_deref(), built.as_ref())
     );
-    exit::OK
+    if rejected {
+        exit::REJECTED
+    } else {
+        exit::OK
+    }
 }

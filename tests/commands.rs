@@ -1,0 +1,97 @@
+//! The command line's consistency: display names, exit codes and
+//! did-you-mean for names a user types.
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
+}
+
+fn mapwright(args: &[&str]) -> (i32, String, String) {
+    let out = Command::cargo_bin("mapwright")
+        .unwrap()
+        .current_dir(root())
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn explain_refuses_an_unknown_field_and_names_the_nearest() {
+    let (code, out, err) = mapwright(&[
+        "explain",
+        "-m",
+        "mappings/oneserve-spectrum/order.yaml",
+        "--field",
+        "/poDetails/*/Item_Prise",
+    ]);
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(out.is_empty(), "{out}");
+    assert_eq!(
+        err.trim(),
+        "error: --field: no target field of this mapping is at '/poDetails/*/Item_Prise' (did you mean '/poDetails/*/Item_Price'?)"
+    );
+}
+
+#[test]
+fn explain_exits_1_for_a_rejected_record() {
+    let dir = std::env::temp_dir().join(format!("mapwright-commands-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let example = std::fs::read_to_string(
+        root().join("mappings/oneserve-spectrum/tests/design-example.json"),
+    )
+    .unwrap();
+    let mut record: serde_json::Value = serde_json::from_str(&example).unwrap();
+    record["activities"][0]["team"] = serde_json::Value::Null;
+    let file = dir.join("no-team.json");
+    std::fs::write(&file, record.to_string()).unwrap();
+    let args = [
+        "explain",
+        "-m",
+        "mappings/oneserve-spectrum/order.yaml",
+        "--param",
+        "company_code=KM2",
+    ];
+    let (code, out, err) = mapwright(&[&args[..], &[file.to_str().unwrap()]].concat());
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(
+        out.contains("rejected: team-assigned at /activities/0/team"),
+        "{out}"
+    );
+    let (code, _, err) = mapwright(
+        &[
+            &args[..],
+            &[root()
+                .join("mappings/oneserve-spectrum/tests/design-example.json")
+                .to_str()
+                .unwrap()],
+        ]
+        .concat(),
+    );
+    assert_eq!(code, 0, "{err}");
+}
+
+#[test]
+fn schema_show_names_the_format_as_people_write_it() {
+    let (code, out, _) = mapwright(&["schema", "show", "spectrum.purchase_order_batch"]);
+    assert_eq!(code, 0);
+    assert_eq!(
+        out.lines().next(),
+        Some("spectrum.purchase_order_batch (Spectrum, JSON)")
+    );
+    let (_, out, _) = mapwright(&["schema", "show", "synergetic.create_purchase_order"]);
+    assert!(
+        out.starts_with("synergetic.create_purchase_order (Synergetic, XML)"),
+        "{out}"
+    );
+}
