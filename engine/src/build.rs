@@ -477,43 +477,18 @@ impl Compiler<'_> {
         };
         spec.when = f.take("when").and_then(|n| self.expr(n));
         spec.default = f.take("default").map(Node::to_json);
-        spec.round = f.take("round").and_then(|n| {
-            if let Y::Int(i) = n.value {
-                Some(i as u32)
-            } else {
-                None
-            }
-        });
-        spec.truncate = f.take("truncate").and_then(|n| {
-            if let Y::Int(i) = n.value {
-                Some(i as usize)
-            } else {
-                None
-            }
-        });
+        spec.round = f
+            .take("round")
+            .and_then(|n| self.places(n, "round", 0, MAX_PLACES))
+            .map(|p| p as u32);
+        spec.truncate = f
+            .take("truncate")
+            .and_then(|n| self.places(n, "truncate", 1, usize::MAX as i64));
         if let Some(n) = f.take("format") {
-            match DatePattern::new(&n.scalar_text().unwrap_or_default()) {
-                Ok(p) => spec.format = Some(p),
-                Err(e) => self
-                    .diags
-                    .push(Diagnostic::error(span(file, n), "bad-date-format", e)),
-            }
+            self.format(spec, n);
         }
         if let Some(n) = f.take("as") {
-            spec.convert = match n.as_str() {
-                Some("number") => Some(Conversion::Number),
-                Some("integer") => Some(Conversion::Integer),
-                Some("bool") => Some(Conversion::Bool),
-                Some("text") => Some(Conversion::Text),
-                _ => {
-                    self.diags.push(Diagnostic::error(
-                        span(file, n),
-                        "unknown-value",
-                        "`as` must be number, integer, bool or text",
-                    ));
-                    None
-                }
-            };
+            spec.convert = self.conversion(n);
         }
         spec.rule = f.take("rule").and_then(Node::scalar_text);
         spec.message = match f.take("message") {
@@ -528,6 +503,74 @@ impl Compiler<'_> {
         f.take("doc");
         f.finish(&what, self.diags);
         Some(())
+    }
+}
+
+/// The most places a decimal can carry (rust_decimal's scale).
+const MAX_PLACES: i64 = 28;
+
+/// The names `as:` takes.
+const CONVERSIONS: [(&str, Conversion); 4] = [
+    ("number", Conversion::Number),
+    ("integer", Conversion::Integer),
+    ("bool", Conversion::Bool),
+    ("text", Conversion::Text),
+];
+
+impl Compiler<'_> {
+    /// A modifier's whole number (`round: 2`, `truncate: 40`) between `min`
+    /// and `max`; anything else is an error at load, not a modifier that
+    /// silently does nothing.
+    fn places(&mut self, n: &Node, key: &str, min: i64, max: i64) -> Option<usize> {
+        match n.value {
+            Y::Int(i) if (min..=max).contains(&i) => usize::try_from(i).ok(),
+            _ => {
+                let found = match &n.value {
+                    Y::Int(i) => i.to_string(),
+                    _ => format!("{} '{}'", n.kind(), describe_node(n)),
+                };
+                let range = if max == usize::MAX as i64 {
+                    format!("at least {min}")
+                } else {
+                    format!("from {min} to {max}")
+                };
+                self.diags.push(Diagnostic::error(
+                    span(self.file, n),
+                    "bad-modifier",
+                    format!("`{key}` must be a whole number {range}, found {found}"),
+                ));
+                None
+            }
+        }
+    }
+
+    /// `as:`, with a did-you-mean for a near name.
+    fn conversion(&mut self, n: &Node) -> Option<Conversion> {
+        let name = n.scalar_text().unwrap_or_default();
+        if let Some((_, c)) = CONVERSIONS.iter().find(|(k, _)| *k == name) {
+            return Some(*c);
+        }
+        let known = CONVERSIONS.iter().map(|(k, _)| *k);
+        let hint = match crate::diag::suggest(&name, known) {
+            Some(k) => format!("; did you mean '{k}'?"),
+            None => String::new(),
+        };
+        self.diags.push(Diagnostic::error(
+            span(self.file, n),
+            "unknown-value",
+            format!("`as` must be number, integer, bool or text, found '{name}'{hint}"),
+        ));
+        None
+    }
+
+    /// `format:`: a date pattern (MM/DD/CCYY).
+    fn format(&mut self, spec: &mut FieldSpec, n: &Node) {
+        match DatePattern::new(&n.scalar_text().unwrap_or_default()) {
+            Ok(p) => spec.format = Some(p),
+            Err(e) => self
+                .diags
+                .push(Diagnostic::error(span(self.file, n), "bad-date-format", e)),
+        }
     }
 }
 

@@ -514,14 +514,12 @@ fn load(file: &Path, root: &Node, registry: &Registry, diags: &mut Diagnostics) 
     let mut skips = Vec::new();
     if let Some(w) = f.take("where") {
         if let Some(e) = c.expr(w) {
-            let reason = format!("where {} is false", e.source());
-            let negated =
-                Expr::compile(&format!("!({})", e.source()), &c.sandbox, &c.externals).ok();
-            skips.extend(negated.map(|n| Skip {
-                when: n,
-                reason,
+            skips.push(Skip {
+                reason: format!("where {} is false", e.source()),
+                when: e,
                 templated: false,
-            }));
+                negate: true,
+            });
         }
     }
     for s in f.take("skip").and_then(Node::as_seq).unwrap_or(&[]) {
@@ -541,6 +539,7 @@ fn load(file: &Path, root: &Node, registry: &Registry, diags: &mut Diagnostics) 
                 when,
                 reason,
                 templated: true,
+                negate: false,
             });
         }
     }
