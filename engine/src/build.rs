@@ -483,7 +483,7 @@ impl Compiler<'_> {
             .map(|p| p as u32);
         spec.truncate = f
             .take("truncate")
-            .and_then(|n| self.places(n, "truncate", 1, usize::MAX as i64));
+            .and_then(|n| self.places(n, "truncate", 1, i64::MAX));
         if let Some(n) = f.take("format") {
             self.format(spec, n);
         }
@@ -529,7 +529,7 @@ impl Compiler<'_> {
                     Y::Int(i) => i.to_string(),
                     _ => format!("{} '{}'", n.kind(), describe_node(n)),
                 };
-                let range = if max == usize::MAX as i64 {
+                let range = if max == i64::MAX {
                     format!("at least {min}")
                 } else {
                     format!("from {min} to {max}")
