@@ -1,0 +1,297 @@
+//! Loading is checking: test files, empty runs, field modifiers, `where:`,
+//! template budgets and number formats. Each test pins the diagnostic code
+//! and line, or the reject and its rule.
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use mapwright::{Mapping, Outcome, Params, Registry};
+use serde_json::json;
+
+/// An empty folder of this test's own (named by the test and the process).
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("mapwright-loading-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let p = dir.join(name);
+    if let Some(parent) = p.parent() {
+        std::fs::create_dir_all(parent).unwrap();
+    }
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+fn run(dir: &Path, args: &[&str]) -> (i32, String) {
+    let out = Command::cargo_bin("mapwright")
+        .unwrap()
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ),
+    )
+}
+
+/// A small target schema: text, a number and a money field.
+const SCHEMA: &str = "schema: t.out
+format: json
+record: out
+types:
+  out:
+    fields:
+      Id: {type: text, required: true}
+      Comment: {type: text}
+      Price: {type: money}
+      Qty: {type: decimal}
+      Price_Text: {type: text}
+      Lines: {type: list, of: line}
+  line:
+    fields:
+      Amount: {type: money}
+";
+
+/// A project folder with the schema and `mapping.yaml` holding `record`.
+fn project(name: &str, record: &str) -> PathBuf {
+    let dir = scratch(name);
+    write(&dir, "schemas/t/out.yaml", SCHEMA);
+    write(
+        &dir,
+        "mapping.yaml",
+        &format!("mapping: m\ntarget: t.out\nrecord:\n  Id: = id\n{record}"),
+    );
+    dir
+}
+
+fn load(dir: &Path) -> Result<Mapping, mapwright::Diagnostics> {
+    let registry = Registry::with_dirs(vec![dir.join("schemas")]);
+    Mapping::from_path_with(&dir.join("mapping.yaml"), &registry)
+}
+
+/// The (code, line) of every finding of a mapping that must not load.
+fn load_errors(dir: &Path) -> Vec<(&'static str, u32, String)> {
+    load(dir)
+        .expect_err("the mapping must not load")
+        .iter()
+        .map(|d| (d.code, d.span.line, d.message.clone()))
+        .collect()
+}
+
+// ---------------------------------------------------------------- test files
+
+fn mapping_tests(dir: &Path, cases: &str) -> PathBuf {
+    write(
+        dir,
+        "tests/m.yaml",
+        &format!("mapping: ../mapping.yaml\ncases:\n{cases}"),
+    )
+}
+
+#[test]
+fn a_mistyped_test_key_is_unknown_key_with_did_you_mean() {
+    let dir = project("mistyped-key", "");
+    mapping_tests(
+        &dir,
+        "  - name: typo\n    input: {id: A}\n    output_include: {Id: B}\n",
+    );
+    let (code, out) = run(&dir, &["test", "tests/m.yaml"]);
+    assert_eq!(code, 2, "{out}");
+    assert!(
+        out.contains("tests/m.yaml:5:5: error[unknown-key]: unknown key 'output_include' in a test case; did you mean 'output_includes'?"),
+        "{out}"
+    );
+    let (code, out) = run(&dir, &["check", "tests/m.yaml"]);
+    assert_eq!(code, 2, "{out}");
+    assert!(
+        out.contains("tests/m.yaml:5:5: error[unknown-key]"),
+        "{out}"
+    );
+}
+
+#[test]
+fn a_case_that_asserts_nothing_is_an_error() {
+    let dir = project("asserts-nothing", "");
+    mapping_tests(&dir, "  - name: nothing\n    input: {id: A}\n");
+    let (code, out) = run(&dir, &["test", "tests/m.yaml"]);
+    assert_eq!(code, 2, "{out}");
+    assert!(
+        out.contains(
+            "tests/m.yaml:3:5: error[case-asserts-nothing]: case 'nothing' asserts nothing"
+        ),
+        "{out}"
+    );
+    // The same case with an assertion runs and passes.
+    mapping_tests(
+        &dir,
+        "  - name: something\n    input: {id: A}\n    output: {Id: A}\n",
+    );
+    let (code, out) = run(&dir, &["test", "tests/m.yaml"]);
+    assert_eq!((code, out.trim()), (0, "1 passed, 0 failed"));
+}
+
+#[test]
+fn a_schema_case_without_errors_list_asserts_nothing() {
+    let dir = project("schema-case", "");
+    write(
+        &dir,
+        "tests/s.yaml",
+        "schema: t.out\ncases:\n  - name: bare\n    payload: {Id: A}\n",
+    );
+    let (code, out) = run(&dir, &["check", "tests/s.yaml"]);
+    assert_eq!(code, 2, "{out}");
+    assert!(
+        out.contains("tests/s.yaml:3:5: error[case-asserts-nothing]"),
+        "{out}"
+    );
+}
+
+#[test]
+fn test_on_a_path_that_is_not_there_exits_2() {
+    let dir = scratch("nosuch");
+    let (code, out) = run(&dir, &["test", "nosuch.yaml"]);
+    assert_eq!(code, 2, "{out}");
+    assert_eq!(
+        out.trim(),
+        "nosuch.yaml: error[no-such-path]: no such file or folder"
+    );
+}
+
+#[test]
+fn check_and_test_in_an_empty_folder_exit_2_saying_where_they_looked() {
+    let dir = scratch("empty");
+    let here = dir.canonicalize().unwrap();
+    for cmd in ["check", "test"] {
+        let (code, out) = run(&dir, &[cmd]);
+        assert_eq!(code, 2, "{cmd}: {out}");
+        assert!(out.contains("error[nothing-found]"), "{cmd}: {out}");
+        assert!(out.contains(&here.display().to_string()), "{cmd}: {out}");
+    }
+    // An empty folder named on the command line: the message names it.
+    std::fs::create_dir_all(dir.join("mappings")).unwrap();
+    let (code, out) = run(&dir, &["test", "mappings"]);
+    assert_eq!(code, 2, "{out}");
+    assert_eq!(
+        out.trim(),
+        "error[nothing-found]: no test file (a .yaml file with a top-level `cases:`) in mappings"
+    );
+    let (code, out) = run(&dir, &["check"]);
+    assert_eq!(code, 2, "{out}");
+    assert!(
+        out.contains("error[nothing-found]: no schema, mapping or test file"),
+        "{out}"
+    );
+    assert!(out.contains("in mappings"), "{out}");
+}
+
+#[test]
+fn a_test_file_with_a_yaml_error_is_never_skipped() {
+    let dir = project("yaml-error", "");
+    write(
+        &dir,
+        "tests/m.yaml",
+        "mapping: ../mapping.yaml\ncases:\n  - name: a\n    input: {id: A\n    output: {Id: A}\n",
+    );
+    for cmd in ["check", "test"] {
+        let (code, out) = run(&dir, &[cmd, "tests/m.yaml"]);
+        assert_eq!(code, 2, "{cmd}: {out}");
+        assert!(out.contains("tests/m.yaml:"), "{cmd}: {out}");
+        assert!(out.contains("error[yaml]"), "{cmd}: {out}");
+    }
+}
+
+// ---------------------------------------------------------------- modifiers and where
+
+#[test]
+fn round_two_is_a_load_error() {
+    let dir = project("round-two", "  Price: {expr: = price, round: two}\n");
+    assert_eq!(
+        load_errors(&dir),
+        vec![(
+            "bad-modifier",
+            5,
+            "`round` must be a whole number from 0 to 28, found text 'two'".to_string()
+        )]
+    );
+}
+
+#[test]
+fn round_minus_one_is_a_load_error() {
+    let dir = project("round-neg", "  Price: {expr: = price, round: -1}\n");
+    assert_eq!(
+        load_errors(&dir),
+        vec![(
+            "bad-modifier",
+            5,
+            "`round` must be a whole number from 0 to 28, found -1".to_string()
+        )]
+    );
+}
+
+#[test]
+fn truncate_minus_one_is_a_load_error() {
+    let dir = project("truncate-neg", "  Comment: {expr: = note, truncate: -1}\n");
+    assert_eq!(
+        load_errors(&dir),
+        vec![(
+            "bad-modifier",
+            5,
+            "`truncate` must be a whole number at least 1, found -1".to_string()
+        )]
+    );
+}
+
+#[test]
+fn as_numbr_is_unknown_value_with_did_you_mean() {
+    let dir = project("as-numbr", "  Qty: {expr: = qty, as: numbr}\n");
+    assert_eq!(
+        load_errors(&dir),
+        vec![(
+            "unknown-value",
+            5,
+            "`as` must be number, integer, bool or text, found 'numbr'; did you mean 'number'?"
+                .to_string()
+        )]
+    );
+}
+
+#[test]
+fn a_where_that_compiles_is_applied_as_written() {
+    // `!(let y = s; ...)` does not compile; the condition is no longer
+    // rewritten, so the where holds as written instead of being dropped.
+    let dir = scratch("where");
+    write(&dir, "schemas/t/out.yaml", SCHEMA);
+    write(
+        &dir,
+        "mapping.yaml",
+        "mapping: m\ntarget: t.out\nwhere: = let y = s; y == \"zzz\"\nrecord:\n  Id: = id\n",
+    );
+    match load(&dir) {
+        Ok(m) => {
+            let params = Params::default();
+            let kept = m
+                .transform(&json!({"id": "A", "s": "zzz"}), &params)
+                .unwrap();
+            assert!(matches!(kept, Outcome::Accepted { .. }), "{kept:?}");
+            let set_aside = m.transform(&json!({"id": "B", "s": "a"}), &params).unwrap();
+            assert!(
+                matches!(&set_aside, Outcome::Skipped(r) if r.starts_with("where ")),
+                "{set_aside:?}"
+            );
+        }
+        // Where the expression language has no `let`, the where is reported
+        // at its line: never silently ignored.
+        Err(d) => {
+            let found: Vec<(&str, u32)> = d.iter().map(|d| (d.code, d.span.line)).collect();
+            assert_eq!(found, vec![("bad-expression", 3)], "{d}");
+        }
+    }
+}
