@@ -295,3 +295,122 @@ fn a_where_that_compiles_is_applied_as_written() {
         }
     }
 }
+
+// ---------------------------------------------------------------- template budgets
+
+/// A mapping whose `Comment` template runs `bomb` only for the record that
+/// asks for it; the outcomes of three records, the bomb in the middle.
+fn three_records_through(name: &str, bomb: &str) -> Vec<Outcome> {
+    let dir = project(
+        name,
+        &format!("  Comment: {{template: '{{% if go %}}{bomb}{{% else %}}fine{{% endif %}}'}}\n"),
+    );
+    let m = load(&dir).unwrap_or_else(|d| panic!("{d}"));
+    let prepared = m.prepare(&Params::default()).unwrap();
+    [
+        json!({"id": "A"}),
+        json!({"id": "B", "go": true}),
+        json!({"id": "C"}),
+    ]
+    .iter()
+    .map(|r| prepared.transform(r))
+    .collect()
+}
+
+fn assert_budget_trips(outcomes: &[Outcome], message: &str) {
+    assert_eq!(outcomes.len(), 3);
+    for (i, id) in [(0, "A"), (2, "C")] {
+        match &outcomes[i] {
+            Outcome::Accepted { record, .. } => {
+                assert_eq!(record, &json!({"Id": id, "Comment": "fine"}))
+            }
+            other => panic!("record {id}: {other:?}"),
+        }
+    }
+    match &outcomes[1] {
+        Outcome::Rejected(errors) => {
+            let found: Vec<(&str, &str, &str)> = errors
+                .iter()
+                .map(|e| (e.rule.as_str(), e.path.as_str(), e.message.as_str()))
+                .collect();
+            assert_eq!(found, vec![("budget", "/Comment", message)]);
+        }
+        other => panic!("the bomb: {other:?}"),
+    }
+}
+
+#[test]
+fn a_nested_range_trips_the_fuel_limit_and_the_batch_goes_on() {
+    let outcomes = three_records_through(
+        "bomb-range",
+        "{% for a in range(100000) %}{% for b in range(100000) %}x{% endfor %}{% endfor %}",
+    );
+    assert_budget_trips(
+        &outcomes,
+        "Comment: template stopped: fuel limit 100000 reached",
+    );
+}
+
+#[test]
+fn an_exponential_macro_trips_the_fuel_limit_and_the_batch_goes_on() {
+    let outcomes = three_records_through(
+        "bomb-macro",
+        "{% macro m(n) %}{% if n > 0 %}{{ m(n - 1) }}{{ m(n - 1) }}{% endif %}x{% endmacro %}{{ m(60) }}",
+    );
+    assert_budget_trips(
+        &outcomes,
+        "Comment: template stopped: fuel limit 100000 reached",
+    );
+}
+
+#[test]
+fn a_huge_indent_trips_the_output_limit_before_it_is_built() {
+    let outcomes = three_records_through("bomb-indent", "{{ \"x\\ny\" | indent(1000000000) }}");
+    assert_budget_trips(
+        &outcomes,
+        "Comment: template stopped: indent could build 2000000003 bytes, over the output limit 1048576 bytes",
+    );
+}
+
+#[test]
+fn template_limits_are_settable() {
+    let dir = project(
+        "limits",
+        "  Comment: {template: '{% for a in range(100) %}ab{% endfor %}'}\n",
+    );
+    let mut m = load(&dir).unwrap();
+    assert_eq!(
+        m.template_limits(),
+        mapwright::template::TemplateLimits {
+            fuel: 100_000,
+            max_output: 1 << 20
+        }
+    );
+    m.set_template_limits(mapwright::template::TemplateLimits {
+        fuel: 100_000,
+        max_output: 150,
+    });
+    match m
+        .transform(&json!({"id": "A"}), &Params::default())
+        .unwrap()
+    {
+        Outcome::Rejected(e) => assert_eq!(
+            (e[0].rule.as_str(), e[0].message.as_str()),
+            (
+                "budget",
+                "Comment: template stopped: output limit 150 bytes reached"
+            )
+        ),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn a_template_that_does_not_compile_is_an_error_at_its_line() {
+    let dir = project("bad-template", "  Comment: {template: '{% for a in %}'}\n");
+    let found: Vec<(&str, u32)> = load_errors(&dir)
+        .into_iter()
+        .map(|(c, l, _)| (c, l))
+        .collect();
+    assert_eq!(found, vec![("bad-template", 5)]);
+}

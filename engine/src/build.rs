@@ -20,6 +20,7 @@ use crate::diag::{Diagnostic, Diagnostics, Span};
 use crate::expr::{is_blank, to_text, EvalError, Expr, ExternalCalls, Sandbox, Scope};
 use crate::lookup::Lookup;
 use crate::table::Table;
+use crate::template::{TemplateError, Templates};
 use crate::yaml::{span, Fields, Node, Value as Y};
 
 /// Lookups and tables of a mapping: what `lookup()`, `has_lookup()` and
@@ -208,7 +209,7 @@ pub(crate) struct Compiler<'a> {
     pub diags: &'a mut Diagnostics,
     pub sandbox: Sandbox,
     pub data: &'a Data,
-    pub templates: &'a mut minijinja::Environment<'static>,
+    pub templates: &'a mut Templates,
     pub externals: Vec<&'static str>,
 }
 
@@ -613,7 +614,7 @@ pub struct Env<'a> {
     /// Lookups and tables.
     pub data: &'a Data,
     /// Compiled templates.
-    pub templates: &'a minijinja::Environment<'static>,
+    pub templates: &'a Templates,
     /// Params that are secret: shown as "(secret)" in templates' messages.
     pub secrets: &'a [String],
 }
@@ -695,8 +696,7 @@ pub fn build_field(
             }
         },
         Source::Template(name) => Value::String(
-            render_template(name, env, None)
-                .map_err(|e| fail(spec, env, path, format!("{}: template: {e}", spec.name)))?,
+            render_template(name, env, None).map_err(|e| template_failed(spec, env, path, &e))?,
         ),
         Source::Lookup { name, key, column } => {
             let k = build_field(key, env, path, errors)?.unwrap_or(Value::Null);
@@ -770,6 +770,19 @@ pub fn build_field(
         }
     };
     finish(spec, value, env, path).map(Some)
+}
+
+/// A template that did not render: a tripped budget is rule `budget`
+/// whatever the spec's own rule, so every budget reads the same.
+fn template_failed(spec: &FieldSpec, env: &Env, path: &CheckPath, e: &TemplateError) -> BuildError {
+    match e.rule() {
+        Some(rule) => BuildError {
+            rule: rule.to_string(),
+            path: path.render(),
+            message: format!("{}: {e}", spec.name),
+        },
+        None => fail(spec, env, path, format!("{}: template: {e}", spec.name)),
+    }
 }
 
 fn build_list(
@@ -903,11 +916,11 @@ pub fn round(value: &Value, places: u32) -> Option<Value> {
 
 /// Render a compiled template over the scope (fields of the outer record, then
 /// the current record, then the named variables; secret params hidden).
-pub fn render_template(name: &str, env: &Env, error: Option<&str>) -> Result<String, String> {
-    let tmpl = env
-        .templates
-        .get_template(name)
-        .map_err(|e| e.to_string())?;
+pub fn render_template(
+    name: &str,
+    env: &Env,
+    error: Option<&str>,
+) -> Result<String, TemplateError> {
     // The context borrows the record: a failing rule renders its message
     // without copying the unit.
     let mut ctx: HashMap<&str, &Value> = HashMap::new();
@@ -939,6 +952,6 @@ pub fn render_template(name: &str, env: &Env, error: Option<&str>) -> Result<Str
     if let Some(e) = &error_value {
         ctx.insert("error", e);
     }
-    tmpl.render(minijinja::value::Serde(&ctx))
-        .map_err(|e| e.to_string())
+    env.templates
+        .render(name, minijinja::Value::from(minijinja::value::Serde(&ctx)))
 }

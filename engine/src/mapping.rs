@@ -23,6 +23,7 @@ use crate::rules::{check_rules, SourceRule};
 use crate::schema::{Kind, Schema, Type};
 use crate::select::{first_skip, Selector, Skip};
 use crate::table::Table;
+use crate::template::{TemplateLimits, Templates};
 use crate::yaml::{self, span, Fields, Node};
 
 /// One output of a mapping: a target and how to build it.
@@ -66,7 +67,7 @@ pub struct Mapping {
     /// How CSV rows become units (`input: {csv: ...}`).
     pub csv: CsvInput,
     pub(crate) data: Arc<Data>,
-    pub(crate) templates: minijinja::Environment<'static>,
+    pub(crate) templates: Templates,
 }
 
 /// How CSV input becomes units: rows grouped by a key (`group_by`), then
@@ -176,6 +177,16 @@ impl Mapping {
     /// The route called `name`.
     pub fn route(&self, name: &str) -> Option<&Route> {
         self.routes.iter().find(|r| r.name == name)
+    }
+
+    /// The limits templates render with.
+    pub fn template_limits(&self) -> TemplateLimits {
+        self.templates.limits()
+    }
+
+    /// Change the limits templates render with (a mapping's `limits:`).
+    pub fn set_template_limits(&mut self, limits: TemplateLimits) {
+        self.templates.set_limits(limits);
     }
 
     /// The names of params that are secret.
@@ -312,8 +323,16 @@ impl Prepared<'_> {
         match first_skip(&m.skips, &env.scope) {
             Ok(Some(skip)) => {
                 let reason = if skip.templated {
-                    render_template(&skip.reason, &env, None)
-                        .unwrap_or_else(|e| format!("skipped (reason did not render: {e})"))
+                    match render_template(&skip.reason, &env, None) {
+                        Ok(r) => r,
+                        Err(e) => match e.rule() {
+                            Some(rule) => {
+                                let message = format!("skip reason: {e}");
+                                return Outcome::Rejected(vec![violation(rule, "", message)]);
+                            }
+                            None => format!("skipped (reason did not render: {e})"),
+                        },
+                    }
                 } else {
                     skip.reason.clone()
                 };
@@ -474,11 +493,10 @@ fn load(file: &Path, root: &Node, registry: &Registry, diags: &mut Diagnostics) 
         }
     }
     let data = Arc::new(data);
-    let mut templates = minijinja::Environment::new();
+    let mut templates = Templates::new(TemplateLimits::default());
     // SemiStrict: printing an undefined variable is an error (a typo shows),
     // but `{% if note %}` on an absent field is simply false.
     templates.set_undefined_behavior(minijinja::UndefinedBehavior::SemiStrict);
-    templates.set_auto_escape_callback(|_| minijinja::AutoEscape::None);
     let sandbox = Sandbox::with_calls(
         Limits::default(),
         Some(data.clone() as Arc<dyn crate::expr::ExternalCalls + Send + Sync>),

@@ -189,10 +189,11 @@ pub fn check(found: &Found) -> Result<CheckRun, Diagnostics> {
     Ok(run)
 }
 
+/// One test file: its case results, or why it could not run.
+pub type TestFileRun = (PathBuf, Result<Vec<CaseResult>, Diagnostics>);
+
 /// Every test file found, each with its case results or why it could not run.
-pub fn test(
-    found: &Found,
-) -> Result<Vec<(PathBuf, Result<Vec<CaseResult>, Diagnostics>)>, Diagnostics> {
+pub fn test(found: &Found) -> Result<Vec<TestFileRun>, Diagnostics> {
     let files: Vec<&PathBuf> = found
         .files
         .iter()

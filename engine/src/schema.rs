@@ -313,7 +313,7 @@ pub struct Schema {
     pub tables: Vec<Table>,
     /// The file it came from.
     pub path: PathBuf,
-    pub(crate) messages: Arc<minijinja::Environment<'static>>,
+    pub(crate) messages: Arc<crate::template::Templates>,
 }
 
 impl Schema {
@@ -452,7 +452,7 @@ struct Loader<'a> {
     file: &'a Path,
     diags: &'a mut Diagnostics,
     sandbox: Sandbox,
-    env: minijinja::Environment<'static>,
+    env: crate::template::Templates,
     table_names: Vec<String>,
 }
 
@@ -496,9 +496,9 @@ fn load(file: &Path, root: &Node, diags: &mut Diagnostics) -> Option<Schema> {
             }
         }
     }
-    let mut env = minijinja::Environment::new();
+    // Message templates render with the same budgets as mapping templates.
+    let mut env = crate::template::Templates::new(crate::template::TemplateLimits::default());
     env.set_undefined_behavior(minijinja::UndefinedBehavior::Lenient);
-    env.set_auto_escape_callback(|_| minijinja::AutoEscape::None);
     let mut loader = Loader {
         file,
         diags,
