@@ -414,3 +414,135 @@ fn a_template_that_does_not_compile_is_an_error_at_its_line() {
         .collect();
     assert_eq!(found, vec![("bad-template", 5)]);
 }
+
+// ---------------------------------------------------------------- number formats
+
+const PRICED: &str = "  Price: {expr: = price, format: \"0.00\"}
+  Qty: {expr: = qty, format: \"0.000\"}
+  Price_Text: {expr: = price, format: \"0.00\"}
+  Lines: {for_each: = lines, record: {Amount: {expr: = a, format: \"0.00\"}}}
+";
+
+const PRICED_INPUT: &str =
+    "{\"id\":\"A\",\"price\":60,\"qty\":1.5,\"lines\":[{\"a\":2.005},{\"a\":7}]}
+{\"id\":\"B\",\"price\":\"12.345\",\"qty\":2,\"lines\":[]}
+";
+
+#[test]
+fn a_number_format_writes_json_numbers_with_their_places() {
+    let dir = project("number-json", PRICED);
+    write(&dir, "in.ndjson", PRICED_INPUT);
+    let (code, out) = run(
+        &dir,
+        &[
+            "convert",
+            "-m",
+            "mapping.yaml",
+            "in.ndjson",
+            "--output-format",
+            "ndjson",
+            "-o",
+            "out.ndjson",
+            "--quiet",
+        ],
+    );
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(
+        std::fs::read_to_string(dir.join("out.ndjson")).unwrap(),
+        "{\"Id\":\"A\",\"Price\":60.00,\"Qty\":1.500,\"Price_Text\":\"60.00\",\"Lines\":[{\"Amount\":2.01},{\"Amount\":7.00}]}\n\
+         {\"Id\":\"B\",\"Price\":12.35,\"Qty\":2.000,\"Price_Text\":\"12.35\",\"Lines\":[]}\n"
+    );
+    // The record itself holds numbers (what the target checks see), rounded
+    // half away from zero; a text target holds the text.
+    let m = load(&dir).unwrap();
+    match m
+        .transform(
+            &json!({"id": "A", "price": 0.125, "qty": 1, "lines": []}),
+            &Params::default(),
+        )
+        .unwrap()
+    {
+        Outcome::Accepted { record, .. } => {
+            assert_eq!(record["Price"], json!(0.13));
+            assert_eq!(record["Price_Text"], json!("0.13"));
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+const XML_SCHEMA: &str = "schema: t.order
+format: xml
+root: Order
+record: order
+types:
+  order:
+    fields:
+      Total: {type: money}
+      Note: {type: text}
+      Lines: {type: list, of: line, xml: {wrapper: Lines, item: Line}}
+  line:
+    fields:
+      Amount: {type: money, xml: attribute}
+";
+
+#[test]
+fn a_number_format_writes_xml_text_with_its_places() {
+    let dir = scratch("number-xml");
+    write(&dir, "schemas/t/order.yaml", XML_SCHEMA);
+    write(
+        &dir,
+        "mapping.yaml",
+        "mapping: m\ntarget: t.order\nrecord:\n  Total: {expr: = total, format: \"0.00\"}\n  Note: {expr: = total, format: \"0.0\"}\n  Lines: {for_each: = lines, record: {Amount: {expr: = a, format: \"0.000\"}}}\n",
+    );
+    write(
+        &dir,
+        "in.ndjson",
+        "{\"total\":6.3901,\"lines\":[{\"a\":80},{\"a\":0.3}]}\n",
+    );
+    let (code, out) = run(
+        &dir,
+        &[
+            "convert",
+            "-m",
+            "mapping.yaml",
+            "in.ndjson",
+            "--output-format",
+            "xml",
+            "--batch-size",
+            "1",
+            "-o",
+            "out.xml",
+            "--quiet",
+        ],
+    );
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(
+        std::fs::read_to_string(dir.join("out.xml")).unwrap(),
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Order><Total>6.39</Total><Note>6.4</Note><Lines><Line Amount=\"80.000\"/><Line Amount=\"0.300\"/></Lines></Order>\n"
+    );
+}
+
+#[test]
+fn bad_number_formats_are_load_errors() {
+    for (spec, line_message) in [
+        (
+            "  Price: {expr: = price, format: 0.00}\n",
+            "`format` must be text: write a number pattern in quotes (format: \"0.00\"), found a number 0.0",
+        ),
+        (
+            "  Price: {expr: = price, format: \"0.0#\"}\n",
+            "'0.0#' is not a number pattern: write 0 and the places as zeros, as in \"0.00\" (at most 28 places)",
+        ),
+        (
+            "  Price: {expr: = price, format: \"0.00000\"}\n",
+            "'Price' takes at most 4 places, and format \"0.00000\" writes 5",
+        ),
+    ] {
+        let dir = project("bad-number-format", spec);
+        assert_eq!(
+            load_errors(&dir),
+            vec![("bad-number-format", 5, line_message.to_string())],
+            "{spec}"
+        );
+    }
+}

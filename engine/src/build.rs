@@ -138,6 +138,8 @@ pub struct FieldSpec {
     pub round: Option<u32>,
     /// Write dates in this pattern.
     pub format: Option<DatePattern>,
+    /// Write numbers with this many places (`format: "0.00"`).
+    pub number_format: Option<NumberFormat>,
     /// Cut text to this many characters.
     pub truncate: Option<usize>,
     /// Convert text to this type (`number`, `integer`, `bool`): CSV columns are text.
@@ -155,6 +157,57 @@ pub struct FieldSpec {
 impl fmt::Display for FieldSpec {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}: {}", self.name, self.text)
+    }
+}
+
+/// A number pattern (`format: "0.00"`): the value is rounded half away
+/// from zero to `places` in decimal. Where the target field is text it
+/// becomes text with exactly those places (`"60.00"`); where it is a number
+/// it stays a number, and the writer gives it its places (JSON `60.00`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct NumberFormat {
+    /// Places after the point.
+    pub places: u32,
+    /// The target field is text: build the text here.
+    pub as_text: bool,
+}
+
+impl NumberFormat {
+    /// A number pattern is `0` or `0.` and zeros (`0.00`, `0.0000`). A
+    /// pattern of digits and points only is meant as one, so any other is
+    /// an error (`Ok(None)`: not a number pattern, perhaps a date pattern).
+    pub fn parse(pattern: &str) -> Result<Option<NumberFormat>, String> {
+        if !pattern
+            .chars()
+            .all(|c| c.is_ascii_digit() || matches!(c, '.' | '#' | ','))
+        {
+            return Ok(None);
+        }
+        let places = match pattern.split_once('.') {
+            None if pattern == "0" => Some(0),
+            Some(("0", zeros)) if !zeros.is_empty() && zeros.chars().all(|c| c == '0') => {
+                u32::try_from(zeros.len()).ok().filter(|p| *p <= 28)
+            }
+            _ => None,
+        };
+        match places {
+            Some(places) => Ok(Some(NumberFormat {
+                places,
+                as_text: false,
+            })),
+            None => Err(format!(
+                "'{pattern}' is not a number pattern: write 0 and the places as zeros, as in \"0.00\" (at most 28 places)"
+            )),
+        }
+    }
+
+    /// The pattern as written.
+    pub fn pattern(&self) -> String {
+        if self.places == 0 {
+            "0".to_string()
+        } else {
+            format!("0.{}", "0".repeat(self.places as usize))
+        }
     }
 }
 
@@ -284,6 +337,7 @@ impl Compiler<'_> {
             default: None,
             round: None,
             format: None,
+            number_format: None,
             truncate: None,
             convert: None,
             rule: None,
@@ -564,9 +618,37 @@ impl Compiler<'_> {
         None
     }
 
-    /// `format:`: a date pattern (MM/DD/CCYY).
+    /// `format:`: a number pattern (`"0.00"`) or a date pattern (MM/DD/CCYY).
     fn format(&mut self, spec: &mut FieldSpec, n: &Node) {
-        match DatePattern::new(&n.scalar_text().unwrap_or_default()) {
+        let Y::Str(text) = &n.value else {
+            // `format: 0.00` unquoted is the YAML number 0.0: its places are lost.
+            self.diags.push(Diagnostic::error(
+                span(self.file, n),
+                "bad-number-format",
+                format!(
+                    "`format` must be text: write a number pattern in quotes (format: \"0.00\"), found {} {}",
+                    n.kind(),
+                    describe_node(n)
+                ),
+            ));
+            return;
+        };
+        match NumberFormat::parse(text) {
+            Ok(Some(f)) => {
+                spec.number_format = Some(f);
+                return;
+            }
+            Ok(None) => {}
+            Err(e) => {
+                self.diags.push(Diagnostic::error(
+                    span(self.file, n),
+                    "bad-number-format",
+                    e,
+                ));
+                return;
+            }
+        }
+        match DatePattern::new(text) {
             Ok(p) => spec.format = Some(p),
             Err(e) => self
                 .diags
@@ -891,6 +973,23 @@ fn finish(
             })?;
         }
     }
+    if let Some(f) = spec.number_format {
+        if !is_blank(&value) {
+            value = number_format(&value, f).ok_or_else(|| {
+                fail(
+                    spec,
+                    env,
+                    path,
+                    format!(
+                        "{}: cannot write {} as {}: not a number",
+                        spec.name,
+                        value,
+                        f.pattern()
+                    ),
+                )
+            })?;
+        }
+    }
     if let Some(p) = &spec.format {
         if !is_blank(&value) {
             let text = to_text(&value);
@@ -907,6 +1006,17 @@ fn finish(
         }
     }
     Ok(value)
+}
+
+/// A value under a number format: rounded to its places, as text with
+/// exactly those places when the target wants text.
+fn number_format(value: &Value, f: NumberFormat) -> Option<Value> {
+    let rounded = round(value, f.places)?;
+    if f.as_text {
+        crate::render::fixed_places(&rounded, f.places).map(Value::String)
+    } else {
+        Some(rounded)
+    }
 }
 
 /// Round half away from zero with exact decimal arithmetic.

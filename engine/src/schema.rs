@@ -314,6 +314,9 @@ pub struct Schema {
     /// The file it came from.
     pub path: PathBuf,
     pub(crate) messages: Arc<crate::template::Templates>,
+    /// Numbers written with fixed places (see [`crate::render::NumberPlan`]):
+    /// empty as loaded; a mapping's route fills its own copy.
+    pub numbers: crate::render::NumberPlan,
 }
 
 impl Schema {
@@ -538,6 +541,7 @@ fn load(file: &Path, root: &Node, diags: &mut Diagnostics) -> Option<Schema> {
         tables,
         path: file.to_path_buf(),
         messages: Arc::new(env),
+        numbers: Default::default(),
     })
 }
 
