@@ -546,3 +546,34 @@ fn bad_number_formats_are_load_errors() {
         );
     }
 }
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
+}
+
+#[test]
+fn the_shipped_spectrum_mapping_writes_item_price_with_two_places() {
+    let out = scratch("spectrum-places").join("out.ndjson");
+    let (code, msg) = run(
+        &repo(),
+        &[
+            "convert",
+            "-m",
+            "mappings/oneserve-spectrum/order.yaml",
+            "mappings/oneserve-spectrum/tests/design-example.json",
+            "--param",
+            "company_code=KM2",
+            "--output-format",
+            "ndjson",
+            "-o",
+            out.to_str().unwrap(),
+            "--quiet",
+        ],
+    );
+    assert_eq!(code, 0, "{msg}");
+    let text = std::fs::read_to_string(&out).unwrap();
+    assert!(text.contains("\"Item_Price\":60.00,"), "{text}");
+}
