@@ -577,3 +577,21 @@ fn the_shipped_spectrum_mapping_writes_item_price_with_two_places() {
     let text = std::fs::read_to_string(&out).unwrap();
     assert!(text.contains("\"Item_Price\":60.00,"), "{text}");
 }
+
+#[test]
+fn check_resolves_the_schema_a_test_file_names() {
+    let dir = project("test-schema-name", "");
+    write(
+        &dir,
+        "tests/s.yaml",
+        "schema: t.outt\ncases:\n  - name: clean\n    payload: {Id: A}\n    errors: []\n",
+    );
+    for cmd in ["check", "test"] {
+        let (code, out) = run(&dir, &[cmd, "tests/s.yaml"]);
+        assert_eq!(code, 2, "{cmd}: {out}");
+        assert!(
+            out.contains("tests/s.yaml:1:9: error[unknown-schema]: no schema 't.outt'"),
+            "{cmd}: {out}"
+        );
+    }
+}

@@ -177,7 +177,10 @@ pub fn check(found: &Found) -> Result<CheckRun, Diagnostics> {
         let diags = match kind {
             FileKind::Schema => crate::Schema::from_path(path).err(),
             FileKind::Mapping => crate::Mapping::from_path(path).err(),
-            FileKind::Tests => crate::testing::load_test_file(path).err(),
+            FileKind::Tests => Some(crate::testing::check_tests(
+                path,
+                &Registry::discover(path.parent().unwrap_or(Path::new("."))),
+            )),
             FileKind::Unknown => Some(Diagnostics(vec![Diagnostic::error(
                 Span::file(path),
                 "unknown-file",

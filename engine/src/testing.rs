@@ -194,16 +194,50 @@ fn run_schema_tests(
     root: &Node,
     registry: &Registry,
 ) -> Result<Vec<CaseResult>, Diagnostics> {
-    let Some(name) = root.get("schema").and_then(Node::scalar_text) else {
+    if root.get("schema").is_none() {
         return Err(Diagnostics(vec![Diagnostic::error(
             span(path, root),
             "missing-key",
             "a test file needs `schema:`",
         )]));
-    };
-    let schema = registry.load(&name)?;
+    }
+    let schema = load_schema(path, root, registry)?;
     let dir = path.parent().unwrap_or(Path::new("."));
     Ok(each_case(path, root, |case| run_case(&schema, dir, case)))
+}
+
+/// The schema a schema test file names, its diagnostics placed at `schema:`.
+fn load_schema(
+    path: &Path,
+    root: &Node,
+    registry: &Registry,
+) -> Result<crate::Schema, Diagnostics> {
+    let node = root.get("schema").unwrap_or(root);
+    let name = node.scalar_text().unwrap_or_default();
+    registry.load(&name).map_err(|d| {
+        Diagnostics(
+            d.0.into_iter()
+                .map(|mut d| {
+                    if d.span.file.as_os_str().is_empty() {
+                        d.span = span(path, node);
+                    }
+                    d
+                })
+                .collect(),
+        )
+    })
+}
+
+/// What `mapwright check` reports for a test file: [`check_test_file`],
+/// and for schema cases the schema they name.
+pub fn check_tests(path: &Path, registry: &Registry) -> Diagnostics {
+    match load_test_file(path) {
+        Err(d) => d,
+        Ok(root) if root.get("schema").is_some() => {
+            load_schema(path, &root, registry).err().unwrap_or_default()
+        }
+        Ok(_) => Diagnostics::default(),
+    }
 }
 
 /// Run `run` on every case of a test file; a case is named by its `name:`
