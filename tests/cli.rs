@@ -803,7 +803,8 @@ fn doc_and_explain_describe_the_mapping() {
     ]));
     assert_eq!(code, 0, "{err}");
     assert!(
-        out.contains("from: {expr: unit_cost * quantity, round: 2}") && out.contains("value: 60.0"),
+        out.contains("from: {expr: unit_cost * quantity, format: 0.00}")
+            && out.contains("value: 60.0"),
         "{out}"
     );
 }

@@ -20,6 +20,7 @@ use crate::diag::{Diagnostic, Diagnostics, Span};
 use crate::expr::{is_blank, to_text, EvalError, Expr, ExternalCalls, Sandbox, Scope};
 use crate::lookup::Lookup;
 use crate::table::Table;
+use crate::template::{TemplateError, Templates};
 use crate::yaml::{span, Fields, Node, Value as Y};
 
 /// Lookups and tables of a mapping: what `lookup()`, `has_lookup()` and
@@ -137,6 +138,8 @@ pub struct FieldSpec {
     pub round: Option<u32>,
     /// Write dates in this pattern.
     pub format: Option<DatePattern>,
+    /// Write numbers with this many places (`format: "0.00"`).
+    pub number_format: Option<NumberFormat>,
     /// Cut text to this many characters.
     pub truncate: Option<usize>,
     /// Convert text to this type (`number`, `integer`, `bool`): CSV columns are text.
@@ -154,6 +157,57 @@ pub struct FieldSpec {
 impl fmt::Display for FieldSpec {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}: {}", self.name, self.text)
+    }
+}
+
+/// A number pattern (`format: "0.00"`): the value is rounded half away
+/// from zero to `places` in decimal. Where the target field is text it
+/// becomes text with exactly those places (`"60.00"`); where it is a number
+/// it stays a number, and the writer gives it its places (JSON `60.00`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct NumberFormat {
+    /// Places after the point.
+    pub places: u32,
+    /// The target field is text: build the text here.
+    pub as_text: bool,
+}
+
+impl NumberFormat {
+    /// A number pattern is `0` or `0.` and zeros (`0.00`, `0.0000`). A
+    /// pattern of digits and points only is meant as one, so any other is
+    /// an error (`Ok(None)`: not a number pattern, perhaps a date pattern).
+    pub fn parse(pattern: &str) -> Result<Option<NumberFormat>, String> {
+        if !pattern
+            .chars()
+            .all(|c| c.is_ascii_digit() || matches!(c, '.' | '#' | ','))
+        {
+            return Ok(None);
+        }
+        let places = match pattern.split_once('.') {
+            None if pattern == "0" => Some(0),
+            Some(("0", zeros)) if !zeros.is_empty() && zeros.chars().all(|c| c == '0') => {
+                u32::try_from(zeros.len()).ok().filter(|p| *p <= 28)
+            }
+            _ => None,
+        };
+        match places {
+            Some(places) => Ok(Some(NumberFormat {
+                places,
+                as_text: false,
+            })),
+            None => Err(format!(
+                "'{pattern}' is not a number pattern: write 0 and the places as zeros, as in \"0.00\" (at most 28 places)"
+            )),
+        }
+    }
+
+    /// The pattern as written.
+    pub fn pattern(&self) -> String {
+        if self.places == 0 {
+            "0".to_string()
+        } else {
+            format!("0.{}", "0".repeat(self.places as usize))
+        }
     }
 }
 
@@ -208,7 +262,7 @@ pub(crate) struct Compiler<'a> {
     pub diags: &'a mut Diagnostics,
     pub sandbox: Sandbox,
     pub data: &'a Data,
-    pub templates: &'a mut minijinja::Environment<'static>,
+    pub templates: &'a mut Templates,
     pub externals: Vec<&'static str>,
 }
 
@@ -283,6 +337,7 @@ impl Compiler<'_> {
             default: None,
             round: None,
             format: None,
+            number_format: None,
             truncate: None,
             convert: None,
             rule: None,
@@ -477,43 +532,18 @@ impl Compiler<'_> {
         };
         spec.when = f.take("when").and_then(|n| self.expr(n));
         spec.default = f.take("default").map(Node::to_json);
-        spec.round = f.take("round").and_then(|n| {
-            if let Y::Int(i) = n.value {
-                Some(i as u32)
-            } else {
-                None
-            }
-        });
-        spec.truncate = f.take("truncate").and_then(|n| {
-            if let Y::Int(i) = n.value {
-                Some(i as usize)
-            } else {
-                None
-            }
-        });
+        spec.round = f
+            .take("round")
+            .and_then(|n| self.places(n, "round", 0, MAX_PLACES))
+            .map(|p| p as u32);
+        spec.truncate = f
+            .take("truncate")
+            .and_then(|n| self.places(n, "truncate", 1, i64::MAX));
         if let Some(n) = f.take("format") {
-            match DatePattern::new(&n.scalar_text().unwrap_or_default()) {
-                Ok(p) => spec.format = Some(p),
-                Err(e) => self
-                    .diags
-                    .push(Diagnostic::error(span(file, n), "bad-date-format", e)),
-            }
+            self.format(spec, n);
         }
         if let Some(n) = f.take("as") {
-            spec.convert = match n.as_str() {
-                Some("number") => Some(Conversion::Number),
-                Some("integer") => Some(Conversion::Integer),
-                Some("bool") => Some(Conversion::Bool),
-                Some("text") => Some(Conversion::Text),
-                _ => {
-                    self.diags.push(Diagnostic::error(
-                        span(file, n),
-                        "unknown-value",
-                        "`as` must be number, integer, bool or text",
-                    ));
-                    None
-                }
-            };
+            spec.convert = self.conversion(n);
         }
         spec.rule = f.take("rule").and_then(Node::scalar_text);
         spec.message = match f.take("message") {
@@ -528,6 +558,102 @@ impl Compiler<'_> {
         f.take("doc");
         f.finish(&what, self.diags);
         Some(())
+    }
+}
+
+/// The most places a decimal can carry (rust_decimal's scale).
+const MAX_PLACES: i64 = 28;
+
+/// The names `as:` takes.
+const CONVERSIONS: [(&str, Conversion); 4] = [
+    ("number", Conversion::Number),
+    ("integer", Conversion::Integer),
+    ("bool", Conversion::Bool),
+    ("text", Conversion::Text),
+];
+
+impl Compiler<'_> {
+    /// A modifier's whole number (`round: 2`, `truncate: 40`) between `min`
+    /// and `max`; anything else is an error at load, not a modifier that
+    /// silently does nothing.
+    fn places(&mut self, n: &Node, key: &str, min: i64, max: i64) -> Option<usize> {
+        match n.value {
+            Y::Int(i) if (min..=max).contains(&i) => usize::try_from(i).ok(),
+            _ => {
+                let found = match &n.value {
+                    Y::Int(i) => i.to_string(),
+                    _ => format!("{} '{}'", n.kind(), describe_node(n)),
+                };
+                let range = if max == i64::MAX {
+                    format!("at least {min}")
+                } else {
+                    format!("from {min} to {max}")
+                };
+                self.diags.push(Diagnostic::error(
+                    span(self.file, n),
+                    "bad-modifier",
+                    format!("`{key}` must be a whole number {range}, found {found}"),
+                ));
+                None
+            }
+        }
+    }
+
+    /// `as:`, with a did-you-mean for a near name.
+    fn conversion(&mut self, n: &Node) -> Option<Conversion> {
+        let name = n.scalar_text().unwrap_or_default();
+        if let Some((_, c)) = CONVERSIONS.iter().find(|(k, _)| *k == name) {
+            return Some(*c);
+        }
+        let known = CONVERSIONS.iter().map(|(k, _)| *k);
+        let hint = match crate::diag::suggest(&name, known) {
+            Some(k) => format!("; did you mean '{k}'?"),
+            None => String::new(),
+        };
+        self.diags.push(Diagnostic::error(
+            span(self.file, n),
+            "unknown-value",
+            format!("`as` must be number, integer, bool or text, found '{name}'{hint}"),
+        ));
+        None
+    }
+
+    /// `format:`: a number pattern (`"0.00"`) or a date pattern (MM/DD/CCYY).
+    fn format(&mut self, spec: &mut FieldSpec, n: &Node) {
+        let Y::Str(text) = &n.value else {
+            // `format: 0.00` unquoted is the YAML number 0.0: its places are lost.
+            self.diags.push(Diagnostic::error(
+                span(self.file, n),
+                "bad-number-format",
+                format!(
+                    "`format` must be text: write a number pattern in quotes (format: \"0.00\"), found {} {}",
+                    n.kind(),
+                    describe_node(n)
+                ),
+            ));
+            return;
+        };
+        match NumberFormat::parse(text) {
+            Ok(Some(f)) => {
+                spec.number_format = Some(f);
+                return;
+            }
+            Ok(None) => {}
+            Err(e) => {
+                self.diags.push(Diagnostic::error(
+                    span(self.file, n),
+                    "bad-number-format",
+                    e,
+                ));
+                return;
+            }
+        }
+        match DatePattern::new(text) {
+            Ok(p) => spec.format = Some(p),
+            Err(e) => self
+                .diags
+                .push(Diagnostic::error(span(self.file, n), "bad-date-format", e)),
+        }
     }
 }
 
@@ -570,7 +696,7 @@ pub struct Env<'a> {
     /// Lookups and tables.
     pub data: &'a Data,
     /// Compiled templates.
-    pub templates: &'a minijinja::Environment<'static>,
+    pub templates: &'a Templates,
     /// Params that are secret: shown as "(secret)" in templates' messages.
     pub secrets: &'a [String],
 }
@@ -652,8 +778,7 @@ pub fn build_field(
             }
         },
         Source::Template(name) => Value::String(
-            render_template(name, env, None)
-                .map_err(|e| fail(spec, env, path, format!("{}: template: {e}", spec.name)))?,
+            render_template(name, env, None).map_err(|e| template_failed(spec, env, path, &e))?,
         ),
         Source::Lookup { name, key, column } => {
             let k = build_field(key, env, path, errors)?.unwrap_or(Value::Null);
@@ -727,6 +852,19 @@ pub fn build_field(
         }
     };
     finish(spec, value, env, path).map(Some)
+}
+
+/// A template that did not render: a tripped budget is rule `budget`
+/// whatever the spec's own rule, so every budget reads the same.
+fn template_failed(spec: &FieldSpec, env: &Env, path: &CheckPath, e: &TemplateError) -> BuildError {
+    match e.rule() {
+        Some(rule) => BuildError {
+            rule: rule.to_string(),
+            path: path.render(),
+            message: format!("{}: {e}", spec.name),
+        },
+        None => fail(spec, env, path, format!("{}: template: {e}", spec.name)),
+    }
 }
 
 fn build_list(
@@ -835,6 +973,23 @@ fn finish(
             })?;
         }
     }
+    if let Some(f) = spec.number_format {
+        if !is_blank(&value) {
+            value = number_format(&value, f).ok_or_else(|| {
+                fail(
+                    spec,
+                    env,
+                    path,
+                    format!(
+                        "{}: cannot write {} as {}: not a number",
+                        spec.name,
+                        value,
+                        f.pattern()
+                    ),
+                )
+            })?;
+        }
+    }
     if let Some(p) = &spec.format {
         if !is_blank(&value) {
             let text = to_text(&value);
@@ -853,6 +1008,17 @@ fn finish(
     Ok(value)
 }
 
+/// A value under a number format: rounded to its places, as text with
+/// exactly those places when the target wants text.
+fn number_format(value: &Value, f: NumberFormat) -> Option<Value> {
+    let rounded = round(value, f.places)?;
+    if f.as_text {
+        crate::render::fixed_places(&rounded, f.places).map(Value::String)
+    } else {
+        Some(rounded)
+    }
+}
+
 /// Round half away from zero with exact decimal arithmetic.
 pub fn round(value: &Value, places: u32) -> Option<Value> {
     crate::expr::round_decimal(value, places)
@@ -860,11 +1026,11 @@ pub fn round(value: &Value, places: u32) -> Option<Value> {
 
 /// Render a compiled template over the scope (fields of the outer record, then
 /// the current record, then the named variables; secret params hidden).
-pub fn render_template(name: &str, env: &Env, error: Option<&str>) -> Result<String, String> {
-    let tmpl = env
-        .templates
-        .get_template(name)
-        .map_err(|e| e.to_string())?;
+pub fn render_template(
+    name: &str,
+    env: &Env,
+    error: Option<&str>,
+) -> Result<String, TemplateError> {
     // The context borrows the record: a failing rule renders its message
     // without copying the unit.
     let mut ctx: HashMap<&str, &Value> = HashMap::new();
@@ -896,6 +1062,6 @@ pub fn render_template(name: &str, env: &Env, error: Option<&str>) -> Result<Str
     if let Some(e) = &error_value {
         ctx.insert("error", e);
     }
-    tmpl.render(minijinja::value::Serde(&ctx))
-        .map_err(|e| e.to_string())
+    env.templates
+        .render(name, minijinja::Value::from(minijinja::value::Serde(&ctx)))
 }

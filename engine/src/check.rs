@@ -898,7 +898,6 @@ fn render_message(
     scope: &Scope,
     field: Option<&str>,
 ) -> Option<String> {
-    let tmpl = schema.messages.get_template(name).ok()?;
     let mut ctx = redacted(ty, rec);
     if let Some(f) = field {
         let v = ctx.get(f).cloned().unwrap_or(Value::Null);
@@ -908,7 +907,12 @@ fn render_message(
     if let Some(parent) = scope.vars.get("parent") {
         ctx.insert("parent".into(), parent.clone());
     }
-    tmpl.render(minijinja::value::Serde(&ctx)).ok()
+    // A message that does not render (or runs out of budget) falls back to
+    // the built-in one: the finding itself stands either way.
+    schema
+        .messages
+        .render(name, minijinja::Value::from(minijinja::value::Serde(&ctx)))
+        .ok()
 }
 
 /// The doc's first sentence: up to ". " or a line end ("e.g." stays whole).

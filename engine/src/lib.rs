@@ -41,6 +41,7 @@ pub mod rules;
 pub mod schema;
 pub mod select;
 pub mod table;
+pub mod template;
 pub mod testing;
 pub mod validate;
 pub mod yaml;

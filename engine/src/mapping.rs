@@ -19,10 +19,12 @@ use crate::expr::{Expr, Limits, Sandbox, Scope};
 use crate::lookup::Lookup;
 use crate::params::{ParamSpec, Params};
 use crate::registry::Registry;
+use crate::render::NumberPlan;
 use crate::rules::{check_rules, SourceRule};
 use crate::schema::{Kind, Schema, Type};
 use crate::select::{first_skip, Selector, Skip};
 use crate::table::Table;
+use crate::template::{TemplateLimits, Templates};
 use crate::yaml::{self, span, Fields, Node};
 
 /// One output of a mapping: a target and how to build it.
@@ -66,7 +68,7 @@ pub struct Mapping {
     /// How CSV rows become units (`input: {csv: ...}`).
     pub csv: CsvInput,
     pub(crate) data: Arc<Data>,
-    pub(crate) templates: minijinja::Environment<'static>,
+    pub(crate) templates: Templates,
 }
 
 /// How CSV input becomes units: rows grouped by a key (`group_by`), then
@@ -176,6 +178,16 @@ impl Mapping {
     /// The route called `name`.
     pub fn route(&self, name: &str) -> Option<&Route> {
         self.routes.iter().find(|r| r.name == name)
+    }
+
+    /// The limits templates render with.
+    pub fn template_limits(&self) -> TemplateLimits {
+        self.templates.limits()
+    }
+
+    /// Change the limits templates render with (a mapping's `limits:`).
+    pub fn set_template_limits(&mut self, limits: TemplateLimits) {
+        self.templates.set_limits(limits);
     }
 
     /// The names of params that are secret.
@@ -312,8 +324,16 @@ impl Prepared<'_> {
         match first_skip(&m.skips, &env.scope) {
             Ok(Some(skip)) => {
                 let reason = if skip.templated {
-                    render_template(&skip.reason, &env, None)
-                        .unwrap_or_else(|e| format!("skipped (reason did not render: {e})"))
+                    match render_template(&skip.reason, &env, None) {
+                        Ok(r) => r,
+                        Err(e) => match e.rule() {
+                            Some(rule) => {
+                                let message = format!("skip reason: {e}");
+                                return Outcome::Rejected(vec![violation(rule, "", message)]);
+                            }
+                            None => format!("skipped (reason did not render: {e})"),
+                        },
+                    }
                 } else {
                     skip.reason.clone()
                 };
@@ -474,11 +494,10 @@ fn load(file: &Path, root: &Node, registry: &Registry, diags: &mut Diagnostics) 
         }
     }
     let data = Arc::new(data);
-    let mut templates = minijinja::Environment::new();
+    let mut templates = Templates::new(TemplateLimits::default());
     // SemiStrict: printing an undefined variable is an error (a typo shows),
     // but `{% if note %}` on an absent field is simply false.
     templates.set_undefined_behavior(minijinja::UndefinedBehavior::SemiStrict);
-    templates.set_auto_escape_callback(|_| minijinja::AutoEscape::None);
     let sandbox = Sandbox::with_calls(
         Limits::default(),
         Some(data.clone() as Arc<dyn crate::expr::ExternalCalls + Send + Sync>),
@@ -514,14 +533,12 @@ fn load(file: &Path, root: &Node, registry: &Registry, diags: &mut Diagnostics) 
     let mut skips = Vec::new();
     if let Some(w) = f.take("where") {
         if let Some(e) = c.expr(w) {
-            let reason = format!("where {} is false", e.source());
-            let negated =
-                Expr::compile(&format!("!({})", e.source()), &c.sandbox, &c.externals).ok();
-            skips.extend(negated.map(|n| Skip {
-                when: n,
-                reason,
+            skips.push(Skip {
+                reason: format!("where {} is false", e.source()),
+                when: e,
                 templated: false,
-            }));
+                negate: true,
+            });
         }
     }
     for s in f.take("skip").and_then(Node::as_seq).unwrap_or(&[]) {
@@ -541,6 +558,7 @@ fn load(file: &Path, root: &Node, registry: &Registry, diags: &mut Diagnostics) 
                 when,
                 reason,
                 templated: true,
+                negate: false,
             });
         }
     }
@@ -561,12 +579,13 @@ fn load(file: &Path, root: &Node, registry: &Registry, diags: &mut Diagnostics) 
     if let Some(record) = f.take("record") {
         match &target {
             Some(t) => {
-                let fields = c.record(record);
+                let mut fields = c.record(record);
                 check_fields(c.diags, t, t.record_type(), &fields, span(file, record));
+                let target = with_number_plan(c.diags, t, &mut fields);
                 routes.push(Route {
                     name: name.clone(),
                     when: None,
-                    target: t.clone(),
+                    target,
                     rules: Vec::new(),
                     record: fields,
                 });
@@ -795,7 +814,7 @@ fn load_route(
         ));
         return None;
     };
-    let record = c.record(record_node);
+    let mut record = c.record(record_node);
     let target = match target {
         Some(t) => t,
         None => {
@@ -814,6 +833,7 @@ fn load_route(
         &record,
         span(c.file, record_node),
     );
+    let target = with_number_plan(c.diags, &target, &mut record);
     Some(Route {
         name,
         when,
@@ -821,6 +841,99 @@ fn load_route(
         rules,
         record,
     })
+}
+
+/// The route's target with the plan of the numbers its number formats
+/// write (a copy of the schema, so that routes never share a plan).
+fn with_number_plan(
+    diags: &mut Diagnostics,
+    target: &Arc<Schema>,
+    fields: &mut [FieldSpec],
+) -> Arc<Schema> {
+    let mut plan = NumberPlan::default();
+    plan_numbers(diags, target, target.record_type(), fields, &mut plan);
+    if plan.is_empty() {
+        return target.clone();
+    }
+    let mut copy = (**target).clone();
+    copy.numbers = plan;
+    Arc::new(copy)
+}
+
+/// Decide, by the target field's type, what each number format writes: text
+/// with its places (a text field), or a number the writer gives its places
+/// (a number field, recorded in `plan`). Any other type is an error.
+fn plan_numbers(
+    diags: &mut Diagnostics,
+    schema: &Schema,
+    ty: &Type,
+    fields: &mut [FieldSpec],
+    plan: &mut NumberPlan,
+) {
+    for spec in fields {
+        let Some(target) = ty.field(&spec.name) else {
+            continue;
+        };
+        if let Some(f) = &mut spec.number_format {
+            let problem = match target.kind {
+                Kind::Text | Kind::Code => {
+                    f.as_text = true;
+                    None
+                }
+                Kind::Integer if f.places > 0 => Some(format!(
+                    "'{}' is a whole number: its format takes no places (format: \"0\")",
+                    spec.name
+                )),
+                Kind::Integer | Kind::Decimal | Kind::Money
+                    if target.scale.is_some_and(|s| f.places > s) =>
+                {
+                    Some(format!(
+                        "'{}' takes at most {} places, and format \"{}\" writes {}",
+                        spec.name,
+                        target.scale.unwrap_or(0),
+                        f.pattern(),
+                        f.places
+                    ))
+                }
+                Kind::Integer | Kind::Decimal | Kind::Money => {
+                    plan.field(&spec.name).places = Some(f.places);
+                    None
+                }
+                other => Some(format!(
+                    "'{}' is a {} field: a number format applies to number and text fields",
+                    spec.name,
+                    format!("{other:?}").to_lowercase()
+                )),
+            };
+            if let Some(message) = problem {
+                diags.push(Diagnostic::error(
+                    spec.span.clone(),
+                    "bad-number-format",
+                    message,
+                ));
+            }
+        }
+        let inner = target.of.as_deref().and_then(|t| schema.type_named(t));
+        let mut sub = NumberPlan::default();
+        match (&mut spec.source, inner) {
+            (Source::Object(fields), Some(t)) => plan_numbers(diags, schema, t, fields, &mut sub),
+            (Source::List { records, .. }, Some(t)) => {
+                let each = sub.item();
+                for (_, fields) in records {
+                    plan_numbers(diags, schema, t, fields, each);
+                }
+            }
+            _ => {}
+        }
+        if sub.items.as_ref().is_some_and(|i| i.is_empty()) {
+            sub.items = None;
+        }
+        if !sub.is_empty() {
+            let mine = plan.field(&spec.name);
+            mine.fields.extend(sub.fields);
+            mine.items = sub.items;
+        }
+    }
 }
 
 /// Every mapped field must exist in the target type, and every required

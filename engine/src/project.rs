@@ -4,6 +4,10 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::diag::{Diagnostic, Diagnostics, Severity, Span};
+use crate::registry::Registry;
+use crate::testing::CaseResult;
+
 /// What a YAML file is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum FileKind {
@@ -67,4 +71,149 @@ pub fn kind_of(path: &Path) -> Option<FileKind> {
     } else {
         None
     }
+}
+
+/// The folders `check` and `test` look in when given no path.
+pub const DEFAULT_FOLDERS: [&str; 2] = ["schemas", "mappings"];
+
+/// The project files under the paths given (or the default folders), and
+/// where they were looked for. A named path that is not there, or a search
+/// that finds nothing, is an error saying where it looked: a run that checks
+/// nothing must not look like a clean one.
+#[derive(Clone, Debug)]
+pub struct Found {
+    /// The files, by kind, sorted.
+    pub files: Vec<(PathBuf, FileKind)>,
+    /// The paths searched.
+    pub looked_in: Vec<PathBuf>,
+}
+
+/// Find the files under `paths`, or under [`DEFAULT_FOLDERS`] when none is given.
+pub fn find(paths: &[PathBuf]) -> Result<Found, Diagnostics> {
+    let looked_in: Vec<PathBuf> = if paths.is_empty() {
+        DEFAULT_FOLDERS
+            .iter()
+            .map(PathBuf::from)
+            .filter(|p| p.exists())
+            .collect()
+    } else {
+        paths.to_vec()
+    };
+    if looked_in.is_empty() {
+        let here = std::env::current_dir().unwrap_or_default();
+        return Err(nothing_found(format!(
+            "nothing to check: no path given, and no schemas/ or mappings/ folder in {}",
+            here.display()
+        )));
+    }
+    let missing: Vec<Diagnostic> = looked_in
+        .iter()
+        .filter(|p| !p.exists())
+        .map(|p| {
+            Diagnostic::error(
+                Span::file(p),
+                "no-such-path",
+                "no such file or folder".to_string(),
+            )
+        })
+        .collect();
+    if !missing.is_empty() {
+        return Err(Diagnostics(missing));
+    }
+    Ok(Found {
+        files: discover(&looked_in),
+        looked_in,
+    })
+}
+
+impl Found {
+    fn places(&self) -> String {
+        self.looked_in
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+fn nothing_found(message: String) -> Diagnostics {
+    Diagnostics(vec![Diagnostic::error(
+        Span::default(),
+        "nothing-found",
+        message,
+    )])
+}
+
+/// What `check` found over a set of files.
+#[derive(Clone, Debug, Default)]
+pub struct CheckRun {
+    /// Files checked.
+    pub checked: usize,
+    /// Every finding of every file, file by file.
+    pub diagnostics: Diagnostics,
+}
+
+impl CheckRun {
+    /// Findings of `severity`.
+    pub fn count(&self, severity: Severity) -> usize {
+        self.diagnostics
+            .iter()
+            .filter(|d| d.severity == severity)
+            .count()
+    }
+}
+
+/// Load every schema, mapping and test file found, collecting what is wrong.
+pub fn check(found: &Found) -> Result<CheckRun, Diagnostics> {
+    if found.files.is_empty() {
+        return Err(nothing_found(format!(
+            "no schema, mapping or test file (a .yaml file with a top-level `schema:`, `mapping:` or `cases:`) in {}",
+            found.places()
+        )));
+    }
+    let mut run = CheckRun::default();
+    for (path, kind) in &found.files {
+        run.checked += 1;
+        let diags = match kind {
+            FileKind::Schema => crate::Schema::from_path(path).err(),
+            FileKind::Mapping => crate::Mapping::from_path(path).err(),
+            FileKind::Tests => Some(crate::testing::check_tests(
+                path,
+                &Registry::discover(path.parent().unwrap_or(Path::new("."))),
+            )),
+            FileKind::Unknown => Some(Diagnostics(vec![Diagnostic::error(
+                Span::file(path),
+                "unknown-file",
+                "not a schema, mapping or test file: it has no top-level `schema:`, `mapping:` or `cases:`",
+            )])),
+        };
+        run.diagnostics.extend(diags.unwrap_or_default());
+    }
+    Ok(run)
+}
+
+/// One test file: its case results, or why it could not run.
+pub type TestFileRun = (PathBuf, Result<Vec<CaseResult>, Diagnostics>);
+
+/// Every test file found, each with its case results or why it could not run.
+pub fn test(found: &Found) -> Result<Vec<TestFileRun>, Diagnostics> {
+    let files: Vec<&PathBuf> = found
+        .files
+        .iter()
+        .filter(|(_, k)| *k == FileKind::Tests)
+        .map(|(p, _)| p)
+        .collect();
+    if files.is_empty() {
+        return Err(nothing_found(format!(
+            "no test file (a .yaml file with a top-level `cases:`) in {}",
+            found.places()
+        )));
+    }
+    Ok(files
+        .into_iter()
+        .map(|path| {
+            let registry = Registry::discover(path.parent().unwrap_or(Path::new(".")));
+            (path.clone(), crate::testing::run_tests(path, &registry))
+        })
+        .collect())
 }

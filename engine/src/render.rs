@@ -5,6 +5,7 @@
 //! quick-xml: one `<Batch>` document holding each record's element, or with
 //! batch size 1 one document per record).
 
+use std::collections::HashMap;
 use std::io::{self, Write};
 
 use quick_xml::events::{BytesEnd, BytesStart, BytesText, Event};
@@ -166,17 +167,123 @@ impl<W: Write> Renderer<W> {
 
 const XML_DECLARATION: &str = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
 
+/// The numbers of a target record that are written with a fixed number of
+/// places (a field spec's number `format: "0.00"`), as a tree of target
+/// paths: a JSON value cannot carry `60.00` (serde_json's
+/// `arbitrary_precision` would break rhai and minijinja), so the record
+/// holds the rounded number and the writer gives it its places. Empty for a
+/// schema as loaded; each route of a mapping fills its target's copy.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct NumberPlan {
+    /// The places of the number at this path, if it is one the plan writes.
+    pub places: Option<u32>,
+    /// Fields of the object at this path.
+    pub fields: HashMap<String, NumberPlan>,
+    /// Every item of the list at this path.
+    pub items: Option<Box<NumberPlan>>,
+}
+
+impl NumberPlan {
+    /// True when the plan writes no number.
+    pub fn is_empty(&self) -> bool {
+        self.places.is_none() && self.fields.is_empty() && self.items.is_none()
+    }
+
+    /// The plan of field `name` under this one, made if missing.
+    pub fn field(&mut self, name: &str) -> &mut NumberPlan {
+        self.fields.entry(name.to_string()).or_default()
+    }
+
+    /// The plan of every item of the list at this path, made if missing.
+    pub fn item(&mut self) -> &mut NumberPlan {
+        self.items.get_or_insert_with(Default::default)
+    }
+}
+
+/// `v` (a number, or text holding one) with exactly `places` places,
+/// rounded half away from zero in decimal: `60` -> `"60.00"`.
+pub fn fixed_places(v: &Value, places: u32) -> Option<String> {
+    use rust_decimal::prelude::*;
+    let text = match v {
+        Value::Number(n) => n.to_string(),
+        Value::String(s) => s.trim().to_string(),
+        _ => return None,
+    };
+    let mut d = Decimal::from_str(&text)
+        .or_else(|_| Decimal::from_scientific(&text))
+        .ok()?;
+    d = d.round_dp_with_strategy(places, RoundingStrategy::MidpointAwayFromZero);
+    d.rescale(places);
+    Some(d.to_string())
+}
+
+/// JSON text of `v`, numbers under `plan` with their places.
+fn json_with_plan(out: &mut Vec<u8>, v: &Value, plan: &NumberPlan) {
+    if plan.is_empty() {
+        let _ = serde_json::to_writer(&mut *out, v);
+        return;
+    }
+    match v {
+        Value::Number(_) => match plan.places.and_then(|p| fixed_places(v, p)) {
+            Some(text) => out.extend_from_slice(text.as_bytes()),
+            None => {
+                let _ = serde_json::to_writer(&mut *out, v);
+            }
+        },
+        Value::Object(map) => {
+            out.push(b'{');
+            for (i, (k, item)) in map.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                let _ = serde_json::to_writer(&mut *out, k);
+                out.push(b':');
+                match plan.fields.get(k) {
+                    Some(p) => json_with_plan(out, item, p),
+                    None => {
+                        let _ = serde_json::to_writer(&mut *out, item);
+                    }
+                }
+            }
+            out.push(b'}');
+        }
+        Value::Array(items) => {
+            out.push(b'[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                match &plan.items {
+                    Some(p) => json_with_plan(out, item, p),
+                    None => {
+                        let _ = serde_json::to_writer(&mut *out, item);
+                    }
+                }
+            }
+            out.push(b']');
+        }
+        other => {
+            let _ = serde_json::to_writer(&mut *out, other);
+        }
+    }
+}
+
 /// One record's bytes in `format`, as [`Renderer::rendered`] writes them:
 /// NDJSON and XML with their line end, JSON without (the renderer adds the
 /// envelope's commas). Workers call this so rendering runs in parallel.
 pub fn render_record(format: OutputFormat, schema: &Schema, record: &Value) -> Vec<u8> {
     match format {
         OutputFormat::Ndjson => {
-            let mut v = serde_json::to_vec(record).unwrap_or_default();
+            let mut v = Vec::new();
+            json_with_plan(&mut v, record, &schema.numbers);
             v.push(b'\n');
             v
         }
-        OutputFormat::Json => serde_json::to_vec(record).unwrap_or_default(),
+        OutputFormat::Json => {
+            let mut v = Vec::new();
+            json_with_plan(&mut v, record, &schema.numbers);
+            v
+        }
         OutputFormat::Xml => {
             let mut v = xml_document(schema, record).into_bytes();
             v.push(b'\n');
@@ -190,7 +297,14 @@ pub fn render_record(format: OutputFormat, schema: &Schema, record: &Value) -> V
 pub fn xml_document(schema: &Schema, record: &Value) -> String {
     let mut w = Writer::new(Vec::new());
     let root = schema.root.as_deref().unwrap_or(&schema.record);
-    write_element(&mut w, schema, schema.record_type(), root, record);
+    write_element(
+        &mut w,
+        schema,
+        schema.record_type(),
+        root,
+        record,
+        Some(&schema.numbers),
+    );
     String::from_utf8(w.into_inner()).unwrap_or_default()
 }
 
@@ -219,10 +333,14 @@ fn money_text(v: &Value) -> Option<String> {
         .or(Some(plain))
 }
 
-fn field_text(f: &crate::schema::Field, v: &Value) -> String {
-    let text = match f.kind {
-        Kind::Money => money_text(v).unwrap_or_else(|| scalar(v)),
-        _ => scalar(v),
+fn field_text(f: &crate::schema::Field, v: &Value, plan: Option<&NumberPlan>) -> String {
+    let places = plan
+        .and_then(|p| p.fields.get(&f.name))
+        .and_then(|p| p.places);
+    let text = match (places.and_then(|p| fixed_places(v, p)), f.kind) {
+        (Some(fixed), _) => fixed,
+        (None, Kind::Money) => money_text(v).unwrap_or_else(|| scalar(v)),
+        (None, _) => scalar(v),
     };
     xml_text(text)
 }
@@ -241,7 +359,14 @@ fn scalar(v: &Value) -> String {
     }
 }
 
-fn write_element(w: &mut Writer<Vec<u8>>, schema: &Schema, ty: &Type, name: &str, value: &Value) {
+fn write_element(
+    w: &mut Writer<Vec<u8>>,
+    schema: &Schema,
+    ty: &Type,
+    name: &str,
+    value: &Value,
+    plan: Option<&NumberPlan>,
+) {
     let Value::Object(map) = value else {
         let _ = w
             .create_element(name)
@@ -251,7 +376,7 @@ fn write_element(w: &mut Writer<Vec<u8>>, schema: &Schema, ty: &Type, name: &str
     let mut start = BytesStart::new(name);
     for f in ty.fields.iter().filter(|f| f.xml == XmlPlace::Attribute) {
         if let Some(v) = map.get(&f.name).filter(|v| !v.is_null()) {
-            start.push_attribute((f.name.as_str(), field_text(f, v).as_str()));
+            start.push_attribute((f.name.as_str(), field_text(f, v, plan).as_str()));
         }
     }
     let children: Vec<_> = ty
@@ -267,19 +392,18 @@ fn write_element(w: &mut Writer<Vec<u8>>, schema: &Schema, ty: &Type, name: &str
     for f in children {
         let v = &map[&f.name];
         let item_type = f.of.as_deref().and_then(|t| schema.type_named(t));
+        let sub = plan.and_then(|p| p.fields.get(&f.name));
         match (&f.xml, f.kind, v) {
             (XmlPlace::List { wrapper, item }, _, Value::Array(items)) => {
                 let _ = w.write_event(Event::Start(BytesStart::new(wrapper.as_str())));
+                let each = sub.and_then(|p| p.items.as_deref());
                 for i in items {
-                    match item_type {
-                        Some(t) => write_element(w, schema, t, item, i),
-                        None => write_element(w, schema, ty, item, i),
-                    }
+                    write_element(w, schema, item_type.unwrap_or(ty), item, i, each);
                 }
                 let _ = w.write_event(Event::End(BytesEnd::new(wrapper.as_str())));
             }
             (_, Kind::Object, _) if item_type.is_some() => {
-                write_element(w, schema, item_type.unwrap_or(ty), &f.name, v)
+                write_element(w, schema, item_type.unwrap_or(ty), &f.name, v, sub)
             }
             (_, _, Value::Null) => {
                 let _ = w.write_event(Event::Empty(BytesStart::new(f.name.as_str())));
@@ -287,7 +411,7 @@ fn write_element(w: &mut Writer<Vec<u8>>, schema: &Schema, ty: &Type, name: &str
             _ => {
                 let _ = w
                     .create_element(f.name.as_str())
-                    .write_text_content(BytesText::new(&field_text(f, v)));
+                    .write_text_content(BytesText::new(&field_text(f, v, plan)));
             }
         }
     }

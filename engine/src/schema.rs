@@ -322,7 +322,10 @@ pub struct Schema {
     pub tables: Vec<Table>,
     /// The file it came from.
     pub path: PathBuf,
-    pub(crate) messages: Arc<minijinja::Environment<'static>>,
+    pub(crate) messages: Arc<crate::template::Templates>,
+    /// Numbers written with fixed places (see [`crate::render::NumberPlan`]):
+    /// empty as loaded; a mapping's route fills its own copy.
+    pub numbers: crate::render::NumberPlan,
 }
 
 impl Schema {
@@ -462,7 +465,7 @@ struct Loader<'a> {
     file: &'a Path,
     diags: &'a mut Diagnostics,
     sandbox: Sandbox,
-    env: minijinja::Environment<'static>,
+    env: crate::template::Templates,
     table_names: Vec<String>,
 }
 
@@ -506,9 +509,9 @@ fn load(file: &Path, root: &Node, diags: &mut Diagnostics) -> Option<Schema> {
             }
         }
     }
-    let mut env = minijinja::Environment::new();
+    // Message templates render with the same budgets as mapping templates.
+    let mut env = crate::template::Templates::new(crate::template::TemplateLimits::default());
     env.set_undefined_behavior(minijinja::UndefinedBehavior::Lenient);
-    env.set_auto_escape_callback(|_| minijinja::AutoEscape::None);
     let mut loader = Loader {
         file,
         diags,
@@ -548,6 +551,7 @@ fn load(file: &Path, root: &Node, diags: &mut Diagnostics) -> Option<Schema> {
         tables,
         path: file.to_path_buf(),
         messages: Arc::new(env),
+        numbers: Default::default(),
     })
 }
 

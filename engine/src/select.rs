@@ -67,6 +67,9 @@ pub struct Skip {
     pub reason: String,
     /// `reason` is a template to render.
     pub templated: bool,
+    /// Skip when the condition is false (`where:` keeps what holds): the
+    /// expression is kept as written, never rewritten, so nothing can be lost.
+    pub negate: bool,
 }
 
 /// The records of a JSON document: those the selector picks, else the
@@ -83,8 +86,8 @@ pub fn records_of(doc: Value, selector: Option<&Selector>) -> Vec<Value> {
 pub fn first_skip<'a>(skips: &'a [Skip], scope: &Scope) -> Result<Option<&'a Skip>, String> {
     for s in skips {
         match s.when.test(scope) {
-            Ok(true) => return Ok(Some(s)),
-            Ok(false) => {}
+            Ok(holds) if holds != s.negate => return Ok(Some(s)),
+            Ok(_) => {}
             Err(e) => return Err(format!("skip when {}: {e}", s.when.source())),
         }
     }

@@ -12,7 +12,7 @@ use crate::mapping::{Mapping, Outcome};
 use crate::params::Params;
 use crate::registry::Registry;
 use crate::schema::Format;
-use crate::yaml::{self, span, Node};
+use crate::yaml::{self, span, Fields, Node};
 
 /// The result of one case.
 #[derive(Clone, Debug)]
@@ -194,16 +194,50 @@ fn run_schema_tests(
     root: &Node,
     registry: &Registry,
 ) -> Result<Vec<CaseResult>, Diagnostics> {
-    let Some(name) = root.get("schema").and_then(Node::scalar_text) else {
+    if root.get("schema").is_none() {
         return Err(Diagnostics(vec![Diagnostic::error(
             span(path, root),
             "missing-key",
             "a test file needs `schema:`",
         )]));
-    };
-    let schema = registry.load(&name)?;
+    }
+    let schema = load_schema(path, root, registry)?;
     let dir = path.parent().unwrap_or(Path::new("."));
     Ok(each_case(path, root, |case| run_case(&schema, dir, case)))
+}
+
+/// The schema a schema test file names, its diagnostics placed at `schema:`.
+fn load_schema(
+    path: &Path,
+    root: &Node,
+    registry: &Registry,
+) -> Result<crate::Schema, Diagnostics> {
+    let node = root.get("schema").unwrap_or(root);
+    let name = node.scalar_text().unwrap_or_default();
+    registry.load(&name).map_err(|d| {
+        Diagnostics(
+            d.0.into_iter()
+                .map(|mut d| {
+                    if d.span.file.as_os_str().is_empty() {
+                        d.span = span(path, node);
+                    }
+                    d
+                })
+                .collect(),
+        )
+    })
+}
+
+/// What `mapwright check` reports for a test file: [`check_test_file`],
+/// and for schema cases the schema they name.
+pub fn check_tests(path: &Path, registry: &Registry) -> Diagnostics {
+    match load_test_file(path) {
+        Err(d) => d,
+        Ok(root) if root.get("schema").is_some() => {
+            load_schema(path, &root, registry).err().unwrap_or_default()
+        }
+        Ok(_) => Diagnostics::default(),
+    }
 }
 
 /// Run `run` on every case of a test file; a case is named by its `name:`
@@ -276,8 +310,59 @@ fn run_case(schema: &crate::Schema, dir: &Path, case: &Node) -> Option<String> {
     (!diff.is_empty()).then_some(diff)
 }
 
-/// Run a test file of either kind (schema cases or mapping cases).
+/// Run a test file of either kind (schema cases or mapping cases). A file
+/// that [`check_test_file`] finds wrong runs no case: like a mapping that
+/// does not load, it is a problem of the file (exit 2), not a failed case.
 pub fn run_tests(path: &Path, registry: &Registry) -> Result<Vec<CaseResult>, Diagnostics> {
+    let root = load_test_file(path)?;
+    if root.get("mapping").is_some() {
+        run_mapping_tests(path, &root, registry)
+    } else {
+        run_schema_tests(path, &root, registry)
+    }
+}
+
+// ---------------------------------------------------------------- checking test files
+
+/// Keys of a schema test file, and of each of its cases.
+const SCHEMA_FILE_KEYS: [&str; 3] = ["schema", "cases", "doc"];
+const SCHEMA_CASE_KEYS: [&str; 9] = [
+    "name", "doc", "file", "payload", "xml", "set", "remove", "errors", "warnings",
+];
+/// Keys of a mapping test file, and of each of its cases.
+const MAPPING_FILE_KEYS: [&str; 4] = ["mapping", "params", "cases", "doc"];
+const MAPPING_CASE_KEYS: [&str; 14] = [
+    "name",
+    "doc",
+    "file",
+    "input",
+    "set",
+    "remove",
+    "params",
+    "output",
+    "output_file",
+    "output_includes",
+    "route",
+    "warnings",
+    "rejected",
+    "skipped",
+];
+/// What a mapping case can assert; a case with none of them passes whatever
+/// comes out, so it is an error.
+const MAPPING_ASSERTS: [&str; 7] = [
+    "output",
+    "output_file",
+    "output_includes",
+    "rejected",
+    "skipped",
+    "route",
+    "warnings",
+];
+/// Keys of one expected finding (`errors:`, `warnings:`, `rejected:`).
+const EXPECTED_KEYS: [&str; 3] = ["rule", "path", "message"];
+
+/// Read, parse and check the test file at `path`.
+pub fn load_test_file(path: &Path) -> Result<Node, Diagnostics> {
     let text = std::fs::read_to_string(path).map_err(|e| {
         Diagnostics(vec![Diagnostic::error(
             Span::file(path),
@@ -286,10 +371,172 @@ pub fn run_tests(path: &Path, registry: &Registry) -> Result<Vec<CaseResult>, Di
         )])
     })?;
     let root = yaml::parse(path, &text).map_err(|d| Diagnostics(vec![d]))?;
-    if root.get("mapping").is_some() {
-        run_mapping_tests(path, &root, registry)
+    let diags = check_test_file(path, &root);
+    if diags.has_errors() {
+        return Err(diags);
+    }
+    Ok(root)
+}
+
+/// Check a parsed test file as strictly as a mapping file: unknown keys
+/// (with a did-you-mean), a case that asserts nothing, a case without
+/// input, a payload or mapping file that is not there.
+pub fn check_test_file(path: &Path, root: &Node) -> Diagnostics {
+    let mut diags = Diagnostics::default();
+    let is_mapping = root.get("mapping").is_some();
+    let (file_keys, what): (&[&str], _) = if is_mapping {
+        (&MAPPING_FILE_KEYS, "a mapping test file")
     } else {
-        run_schema_tests(path, &root, registry)
+        (&SCHEMA_FILE_KEYS, "a schema test file")
+    };
+    let Some(mut f) = Fields::new(path, root, what, &mut diags) else {
+        return diags;
+    };
+    for key in file_keys {
+        f.take(key);
+    }
+    let dir = path.parent().unwrap_or(Path::new("."));
+    if let Some(m) = root.get("mapping") {
+        must_exist(path, dir, m, &mut diags);
+    } else if root.get("schema").is_none() {
+        diags.push(Diagnostic::error(
+            span(path, root),
+            "missing-key",
+            "a test file needs `schema:` (schema cases) or `mapping:` (mapping cases)",
+        ));
+    }
+    match root.get("cases").map(|c| (c, c.as_seq())) {
+        Some((_, Some(cases))) if !cases.is_empty() => {
+            for case in cases {
+                check_case(path, dir, case, is_mapping, &mut diags);
+            }
+        }
+        Some((c, Some(_))) => diags.push(Diagnostic::error(
+            span(path, c),
+            "case-asserts-nothing",
+            "`cases:` is empty: a test file with no case tests nothing",
+        )),
+        Some((c, None)) => diags.push(Diagnostic::error(
+            span(path, c),
+            "wrong-shape",
+            format!("`cases:` must be a list of cases, found {}", c.kind()),
+        )),
+        None => diags.push(Diagnostic::error(
+            span(path, root),
+            "missing-key",
+            "a test file needs `cases:`",
+        )),
+    }
+    f.finish(what, &mut diags);
+    diags
+}
+
+fn check_case(path: &Path, dir: &Path, case: &Node, is_mapping: bool, diags: &mut Diagnostics) {
+    let (keys, inputs, asserts): (&[&str], &[&str], &[&str]) = if is_mapping {
+        (&MAPPING_CASE_KEYS, &["file", "input"], &MAPPING_ASSERTS)
+    } else {
+        (&SCHEMA_CASE_KEYS, &["file", "payload", "xml"], &["errors"])
+    };
+    let Some(mut f) = Fields::new(path, case, "a test case", diags) else {
+        return;
+    };
+    for key in keys {
+        f.take(key);
+    }
+    f.finish("a test case", diags);
+    let name = case
+        .get("name")
+        .and_then(Node::scalar_text)
+        .map(|n| format!("case '{n}'"))
+        .unwrap_or_else(|| "the case".to_string());
+    if !inputs.iter().any(|k| case.get(k).is_some()) {
+        diags.push(Diagnostic::error(
+            span(path, case),
+            "missing-key",
+            format!("{name} has no input: give one of {}", inputs.join(", ")),
+        ));
+    }
+    if !asserts.iter().any(|k| case.get(k).is_some()) {
+        diags.push(Diagnostic::error(
+            span(path, case),
+            "case-asserts-nothing",
+            format!(
+                "{name} asserts nothing, so it would pass whatever comes out: give {}",
+                if is_mapping {
+                    "output, output_file, output_includes, rejected, skipped, route or warnings"
+                } else {
+                    "errors (`errors: []` for a clean payload)"
+                }
+            ),
+        ));
+    }
+    for key in ["file", "output_file"] {
+        if let Some(n) = case.get(key) {
+            must_exist(path, dir, n, diags);
+        }
+    }
+    check_shapes(path, case, diags);
+}
+
+/// The lists and maps of a case have their shape, and each expected finding
+/// its keys (a finding without `rule:` would match nothing).
+fn check_shapes(path: &Path, case: &Node, diags: &mut Diagnostics) {
+    for (key, list) in [
+        ("errors", true),
+        ("warnings", true),
+        ("rejected", true),
+        ("remove", true),
+        ("set", false),
+        ("params", false),
+    ] {
+        let Some(n) = case.get(key) else { continue };
+        let ok = if list {
+            n.as_seq().is_some()
+        } else {
+            n.as_map().is_some()
+        };
+        if !ok {
+            diags.push(Diagnostic::error(
+                span(path, n),
+                "wrong-shape",
+                format!(
+                    "`{key}:` must be {}, found {}",
+                    if list { "a list" } else { "a mapping" },
+                    n.kind()
+                ),
+            ));
+        }
+    }
+    for key in ["errors", "warnings", "rejected"] {
+        for item in case.get(key).and_then(Node::as_seq).unwrap_or(&[]) {
+            let what = format!("an expected finding of `{key}:`");
+            let Some(mut f) = Fields::new(path, item, &what, diags) else {
+                continue;
+            };
+            for k in EXPECTED_KEYS {
+                f.take(k);
+            }
+            f.finish(&what, diags);
+            if item.get("rule").is_none() {
+                diags.push(Diagnostic::error(
+                    span(path, item),
+                    "missing-key",
+                    format!("{what} needs `rule:`"),
+                ));
+            }
+        }
+    }
+}
+
+/// A file a test file names (`mapping:`, `file:`, `output_file:`) must be there.
+fn must_exist(path: &Path, dir: &Path, n: &Node, diags: &mut Diagnostics) {
+    let name = n.scalar_text().unwrap_or_default();
+    if !dir.join(&name).is_file() {
+        diags.push(Diagnostic::error(
+            span(path, n),
+            "missing-file",
+            format!("no file '{name}' beside {}", path.display()),
+        ));
     }
 }
 

@@ -1,53 +1,38 @@
 //! `mapwright check` and `mapwright test`: over every schema, mapping and
-//! test file under the given paths.
+//! test file under the given paths. The finding and checking is the
+//! library's (mapwright::project); this prints it.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-use mapwright::project::{discover, FileKind};
-use mapwright::{Registry, Schema};
+use mapwright::project::{self, Found};
+use mapwright::{Diagnostics, Severity};
 
 use super::exit;
 
-fn default_paths(paths: Vec<PathBuf>) -> Vec<PathBuf> {
-    if !paths.is_empty() {
-        return paths;
-    }
-    ["schemas", "mappings"]
-        .iter()
-        .map(PathBuf::from)
-        .filter(|p| p.exists())
-        .collect()
+/// The files under `paths`, or the printed reason there are none (exit 2).
+fn found(paths: &[PathBuf]) -> Result<Found, u8> {
+    project::find(paths).map_err(refused)
+}
+
+fn refused(d: Diagnostics) -> u8 {
+    eprintln!("{d}");
+    exit::USAGE
 }
 
 pub fn check(paths: Vec<PathBuf>) -> u8 {
-    let files = discover(&default_paths(paths));
-    let mut errors = 0;
-    let mut warnings = 0;
-    for (path, kind) in &files {
-        let diags = match kind {
-            FileKind::Schema => Schema::from_path(path).err(),
-            FileKind::Mapping => mapwright::Mapping::from_path(path).err(),
-            FileKind::Tests => None,
-            FileKind::Unknown => Some(mapwright::Diagnostics(vec![mapwright::Diagnostic::error(
-                mapwright::diag::Span::file(path),
-                "unknown-file",
-                "not a schema, mapping or test file: it has no top-level `schema:`, `mapping:` or `cases:`",
-            )])),
-        };
-        for d in diags.iter().flat_map(|d| d.iter()) {
-            println!("{d}");
-            if d.severity == mapwright::Severity::Error {
-                errors += 1;
-            } else {
-                warnings += 1;
-            }
-        }
+    let run = match found(&paths).and_then(|f| project::check(&f).map_err(refused)) {
+        Ok(run) => run,
+        Err(code) => return code,
+    };
+    for d in run.diagnostics.iter() {
+        println!("{d}");
     }
-    let checked = files
-        .iter()
-        .filter(|(_, k)| !matches!(k, FileKind::Tests))
-        .count();
-    eprintln!("checked {checked} file(s): {errors} error(s), {warnings} warning(s)");
+    let errors = run.count(Severity::Error);
+    eprintln!(
+        "checked {} file(s): {errors} error(s), {} warning(s)",
+        run.checked,
+        run.count(Severity::Warning)
+    );
     if errors > 0 {
         exit::USAGE
     } else {
@@ -56,11 +41,13 @@ pub fn check(paths: Vec<PathBuf>) -> u8 {
 }
 
 pub fn test(paths: Vec<PathBuf>) -> u8 {
-    let files = discover(&default_paths(paths));
+    let files = match found(&paths).and_then(|f| project::test(&f).map_err(refused)) {
+        Ok(files) => files,
+        Err(code) => return code,
+    };
     let (mut passed, mut failed, mut broken) = (0, 0, 0);
-    for (path, _) in files.iter().filter(|(_, k)| *k == FileKind::Tests) {
-        let registry = Registry::discover(path.parent().unwrap_or(Path::new(".")));
-        match mapwright::testing::run_tests(path, &registry) {
+    for (_, outcome) in files {
+        match outcome {
             Ok(results) => {
                 for r in results {
                     match r.failure {

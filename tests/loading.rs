@@ -1,0 +1,597 @@
+//! Loading is checking: test files, empty runs, field modifiers, `where:`,
+//! template budgets and number formats. Each test pins the diagnostic code
+//! and line, or the reject and its rule.
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use mapwright::{Mapping, Outcome, Params, Registry};
+use serde_json::json;
+
+/// An empty folder of this test's own (named by the test and the process).
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("mapwright-loading-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let p = dir.join(name);
+    if let Some(parent) = p.parent() {
+        std::fs::create_dir_all(parent).unwrap();
+    }
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+fn run(dir: &Path, args: &[&str]) -> (i32, String) {
+    let out = Command::cargo_bin("mapwright")
+        .unwrap()
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ),
+    )
+}
+
+/// A small target schema: text, a number and a money field.
+const SCHEMA: &str = "schema: t.out
+format: json
+record: out
+types:
+  out:
+    fields:
+      Id: {type: text, required: true}
+      Comment: {type: text}
+      Price: {type: money}
+      Qty: {type: decimal}
+      Price_Text: {type: text}
+      Lines: {type: list, of: line}
+  line:
+    fields:
+      Amount: {type: money}
+";
+
+/// A project folder with the schema and `mapping.yaml` holding `record`.
+fn project(name: &str, record: &str) -> PathBuf {
+    let dir = scratch(name);
+    write(&dir, "schemas/t/out.yaml", SCHEMA);
+    write(
+        &dir,
+        "mapping.yaml",
+        &format!("mapping: m\ntarget: t.out\nrecord:\n  Id: = id\n{record}"),
+    );
+    dir
+}
+
+fn load(dir: &Path) -> Result<Mapping, mapwright::Diagnostics> {
+    let registry = Registry::with_dirs(vec![dir.join("schemas")]);
+    Mapping::from_path_with(&dir.join("mapping.yaml"), &registry)
+}
+
+/// The (code, line) of every finding of a mapping that must not load.
+fn load_errors(dir: &Path) -> Vec<(&'static str, u32, String)> {
+    load(dir)
+        .expect_err("the mapping must not load")
+        .iter()
+        .map(|d| (d.code, d.span.line, d.message.clone()))
+        .collect()
+}
+
+// ---------------------------------------------------------------- test files
+
+fn mapping_tests(dir: &Path, cases: &str) -> PathBuf {
+    write(
+        dir,
+        "tests/m.yaml",
+        &format!("mapping: ../mapping.yaml\ncases:\n{cases}"),
+    )
+}
+
+#[test]
+fn a_mistyped_test_key_is_unknown_key_with_did_you_mean() {
+    let dir = project("mistyped-key", "");
+    mapping_tests(
+        &dir,
+        "  - name: typo\n    input: {id: A}\n    output_include: {Id: B}\n",
+    );
+    let (code, out) = run(&dir, &["test", "tests/m.yaml"]);
+    assert_eq!(code, 2, "{out}");
+    assert!(
+        out.contains("tests/m.yaml:5:5: error[unknown-key]: unknown key 'output_include' in a test case; did you mean 'output_includes'?"),
+        "{out}"
+    );
+    let (code, out) = run(&dir, &["check", "tests/m.yaml"]);
+    assert_eq!(code, 2, "{out}");
+    assert!(
+        out.contains("tests/m.yaml:5:5: error[unknown-key]"),
+        "{out}"
+    );
+}
+
+#[test]
+fn a_case_that_asserts_nothing_is_an_error() {
+    let dir = project("asserts-nothing", "");
+    mapping_tests(&dir, "  - name: nothing\n    input: {id: A}\n");
+    let (code, out) = run(&dir, &["test", "tests/m.yaml"]);
+    assert_eq!(code, 2, "{out}");
+    assert!(
+        out.contains(
+            "tests/m.yaml:3:5: error[case-asserts-nothing]: case 'nothing' asserts nothing"
+        ),
+        "{out}"
+    );
+    // The same case with an assertion runs and passes.
+    mapping_tests(
+        &dir,
+        "  - name: something\n    input: {id: A}\n    output: {Id: A}\n",
+    );
+    let (code, out) = run(&dir, &["test", "tests/m.yaml"]);
+    assert_eq!((code, out.trim()), (0, "1 passed, 0 failed"));
+}
+
+#[test]
+fn a_schema_case_without_errors_list_asserts_nothing() {
+    let dir = project("schema-case", "");
+    write(
+        &dir,
+        "tests/s.yaml",
+        "schema: t.out\ncases:\n  - name: bare\n    payload: {Id: A}\n",
+    );
+    let (code, out) = run(&dir, &["check", "tests/s.yaml"]);
+    assert_eq!(code, 2, "{out}");
+    assert!(
+        out.contains("tests/s.yaml:3:5: error[case-asserts-nothing]"),
+        "{out}"
+    );
+}
+
+#[test]
+fn test_on_a_path_that_is_not_there_exits_2() {
+    let dir = scratch("nosuch");
+    let (code, out) = run(&dir, &["test", "nosuch.yaml"]);
+    assert_eq!(code, 2, "{out}");
+    assert_eq!(
+        out.trim(),
+        "nosuch.yaml: error[no-such-path]: no such file or folder"
+    );
+}
+
+#[test]
+fn check_and_test_in_an_empty_folder_exit_2_saying_where_they_looked() {
+    let dir = scratch("empty");
+    let here = dir.canonicalize().unwrap();
+    for cmd in ["check", "test"] {
+        let (code, out) = run(&dir, &[cmd]);
+        assert_eq!(code, 2, "{cmd}: {out}");
+        assert!(out.contains("error[nothing-found]"), "{cmd}: {out}");
+        assert!(out.contains(&here.display().to_string()), "{cmd}: {out}");
+    }
+    // An empty folder named on the command line: the message names it.
+    std::fs::create_dir_all(dir.join("mappings")).unwrap();
+    let (code, out) = run(&dir, &["test", "mappings"]);
+    assert_eq!(code, 2, "{out}");
+    assert_eq!(
+        out.trim(),
+        "error[nothing-found]: no test file (a .yaml file with a top-level `cases:`) in mappings"
+    );
+    let (code, out) = run(&dir, &["check"]);
+    assert_eq!(code, 2, "{out}");
+    assert!(
+        out.contains("error[nothing-found]: no schema, mapping or test file"),
+        "{out}"
+    );
+    assert!(out.contains("in mappings"), "{out}");
+}
+
+#[test]
+fn a_test_file_with_a_yaml_error_is_never_skipped() {
+    let dir = project("yaml-error", "");
+    write(
+        &dir,
+        "tests/m.yaml",
+        "mapping: ../mapping.yaml\ncases:\n  - name: a\n    input: {id: A\n    output: {Id: A}\n",
+    );
+    for cmd in ["check", "test"] {
+        let (code, out) = run(&dir, &[cmd, "tests/m.yaml"]);
+        assert_eq!(code, 2, "{cmd}: {out}");
+        assert!(out.contains("tests/m.yaml:"), "{cmd}: {out}");
+        assert!(out.contains("error[yaml]"), "{cmd}: {out}");
+    }
+}
+
+// ---------------------------------------------------------------- modifiers and where
+
+#[test]
+fn round_two_is_a_load_error() {
+    let dir = project("round-two", "  Price: {expr: = price, round: two}\n");
+    assert_eq!(
+        load_errors(&dir),
+        vec![(
+            "bad-modifier",
+            5,
+            "`round` must be a whole number from 0 to 28, found text 'two'".to_string()
+        )]
+    );
+}
+
+#[test]
+fn round_minus_one_is_a_load_error() {
+    let dir = project("round-neg", "  Price: {expr: = price, round: -1}\n");
+    assert_eq!(
+        load_errors(&dir),
+        vec![(
+            "bad-modifier",
+            5,
+            "`round` must be a whole number from 0 to 28, found -1".to_string()
+        )]
+    );
+}
+
+#[test]
+fn truncate_minus_one_is_a_load_error() {
+    let dir = project("truncate-neg", "  Comment: {expr: = note, truncate: -1}\n");
+    assert_eq!(
+        load_errors(&dir),
+        vec![(
+            "bad-modifier",
+            5,
+            "`truncate` must be a whole number at least 1, found -1".to_string()
+        )]
+    );
+}
+
+#[test]
+fn as_numbr_is_unknown_value_with_did_you_mean() {
+    let dir = project("as-numbr", "  Qty: {expr: = qty, as: numbr}\n");
+    assert_eq!(
+        load_errors(&dir),
+        vec![(
+            "unknown-value",
+            5,
+            "`as` must be number, integer, bool or text, found 'numbr'; did you mean 'number'?"
+                .to_string()
+        )]
+    );
+}
+
+#[test]
+fn a_where_that_compiles_is_applied_as_written() {
+    // `!(let y = s; ...)` does not compile; the condition is no longer
+    // rewritten, so the where holds as written instead of being dropped.
+    let dir = scratch("where");
+    write(&dir, "schemas/t/out.yaml", SCHEMA);
+    write(
+        &dir,
+        "mapping.yaml",
+        "mapping: m\ntarget: t.out\nwhere: = let y = s; y == \"zzz\"\nrecord:\n  Id: = id\n",
+    );
+    match load(&dir) {
+        Ok(m) => {
+            let params = Params::default();
+            let kept = m
+                .transform(&json!({"id": "A", "s": "zzz"}), &params)
+                .unwrap();
+            assert!(matches!(kept, Outcome::Accepted { .. }), "{kept:?}");
+            let set_aside = m.transform(&json!({"id": "B", "s": "a"}), &params).unwrap();
+            assert!(
+                matches!(&set_aside, Outcome::Skipped(r) if r.starts_with("where ")),
+                "{set_aside:?}"
+            );
+        }
+        // Where the expression language has no `let`, the where is reported
+        // at its line: never silently ignored.
+        Err(d) => {
+            let found: Vec<(&str, u32)> = d.iter().map(|d| (d.code, d.span.line)).collect();
+            assert_eq!(found, vec![("bad-expression", 3)], "{d}");
+        }
+    }
+}
+
+// ---------------------------------------------------------------- template budgets
+
+/// A mapping whose `Comment` template runs `bomb` only for the record that
+/// asks for it; the outcomes of three records, the bomb in the middle.
+fn three_records_through(name: &str, bomb: &str) -> Vec<Outcome> {
+    let dir = project(
+        name,
+        &format!("  Comment: {{template: '{{% if go %}}{bomb}{{% else %}}fine{{% endif %}}'}}\n"),
+    );
+    let m = load(&dir).unwrap_or_else(|d| panic!("{d}"));
+    let prepared = m.prepare(&Params::default()).unwrap();
+    [
+        json!({"id": "A"}),
+        json!({"id": "B", "go": true}),
+        json!({"id": "C"}),
+    ]
+    .iter()
+    .map(|r| prepared.transform(r))
+    .collect()
+}
+
+fn assert_budget_trips(outcomes: &[Outcome], message: &str) {
+    assert_eq!(outcomes.len(), 3);
+    for (i, id) in [(0, "A"), (2, "C")] {
+        match &outcomes[i] {
+            Outcome::Accepted { record, .. } => {
+                assert_eq!(record, &json!({"Id": id, "Comment": "fine"}))
+            }
+            other => panic!("record {id}: {other:?}"),
+        }
+    }
+    match &outcomes[1] {
+        Outcome::Rejected(errors) => {
+            let found: Vec<(&str, &str, &str)> = errors
+                .iter()
+                .map(|e| (e.rule.as_str(), e.path.as_str(), e.message.as_str()))
+                .collect();
+            assert_eq!(found, vec![("budget", "/Comment", message)]);
+        }
+        other => panic!("the bomb: {other:?}"),
+    }
+}
+
+#[test]
+fn a_nested_range_trips_the_fuel_limit_and_the_batch_goes_on() {
+    let outcomes = three_records_through(
+        "bomb-range",
+        "{% for a in range(100000) %}{% for b in range(100000) %}x{% endfor %}{% endfor %}",
+    );
+    assert_budget_trips(
+        &outcomes,
+        "Comment: template stopped: fuel limit 100000 reached",
+    );
+}
+
+#[test]
+fn an_exponential_macro_trips_the_fuel_limit_and_the_batch_goes_on() {
+    let outcomes = three_records_through(
+        "bomb-macro",
+        "{% macro m(n) %}{% if n > 0 %}{{ m(n - 1) }}{{ m(n - 1) }}{% endif %}x{% endmacro %}{{ m(60) }}",
+    );
+    assert_budget_trips(
+        &outcomes,
+        "Comment: template stopped: fuel limit 100000 reached",
+    );
+}
+
+#[test]
+fn a_huge_indent_trips_the_output_limit_before_it_is_built() {
+    let outcomes = three_records_through("bomb-indent", "{{ \"x\\ny\" | indent(1000000000) }}");
+    assert_budget_trips(
+        &outcomes,
+        "Comment: template stopped: indent could build 2000000003 bytes, over the output limit 1048576 bytes",
+    );
+}
+
+#[test]
+fn template_limits_are_settable() {
+    let dir = project(
+        "limits",
+        "  Comment: {template: '{% for a in range(100) %}ab{% endfor %}'}\n",
+    );
+    let mut m = load(&dir).unwrap();
+    assert_eq!(
+        m.template_limits(),
+        mapwright::template::TemplateLimits {
+            fuel: 100_000,
+            max_output: 1 << 20
+        }
+    );
+    m.set_template_limits(mapwright::template::TemplateLimits {
+        fuel: 100_000,
+        max_output: 150,
+    });
+    match m
+        .transform(&json!({"id": "A"}), &Params::default())
+        .unwrap()
+    {
+        Outcome::Rejected(e) => assert_eq!(
+            (e[0].rule.as_str(), e[0].message.as_str()),
+            (
+                "budget",
+                "Comment: template stopped: output limit 150 bytes reached"
+            )
+        ),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn a_template_that_does_not_compile_is_an_error_at_its_line() {
+    let dir = project("bad-template", "  Comment: {template: '{% for a in %}'}\n");
+    let found: Vec<(&str, u32)> = load_errors(&dir)
+        .into_iter()
+        .map(|(c, l, _)| (c, l))
+        .collect();
+    assert_eq!(found, vec![("bad-template", 5)]);
+}
+
+// ---------------------------------------------------------------- number formats
+
+const PRICED: &str = "  Price: {expr: = price, format: \"0.00\"}
+  Qty: {expr: = qty, format: \"0.000\"}
+  Price_Text: {expr: = price, format: \"0.00\"}
+  Lines: {for_each: = lines, record: {Amount: {expr: = a, format: \"0.00\"}}}
+";
+
+const PRICED_INPUT: &str =
+    "{\"id\":\"A\",\"price\":60,\"qty\":1.5,\"lines\":[{\"a\":2.005},{\"a\":7}]}
+{\"id\":\"B\",\"price\":\"12.345\",\"qty\":2,\"lines\":[]}
+";
+
+#[test]
+fn a_number_format_writes_json_numbers_with_their_places() {
+    let dir = project("number-json", PRICED);
+    write(&dir, "in.ndjson", PRICED_INPUT);
+    let (code, out) = run(
+        &dir,
+        &[
+            "convert",
+            "-m",
+            "mapping.yaml",
+            "in.ndjson",
+            "--output-format",
+            "ndjson",
+            "-o",
+            "out.ndjson",
+            "--quiet",
+        ],
+    );
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(
+        std::fs::read_to_string(dir.join("out.ndjson")).unwrap(),
+        "{\"Id\":\"A\",\"Price\":60.00,\"Qty\":1.500,\"Price_Text\":\"60.00\",\"Lines\":[{\"Amount\":2.01},{\"Amount\":7.00}]}\n\
+         {\"Id\":\"B\",\"Price\":12.35,\"Qty\":2.000,\"Price_Text\":\"12.35\",\"Lines\":[]}\n"
+    );
+    // The record itself holds numbers (what the target checks see), rounded
+    // half away from zero; a text target holds the text.
+    let m = load(&dir).unwrap();
+    match m
+        .transform(
+            &json!({"id": "A", "price": 0.125, "qty": 1, "lines": []}),
+            &Params::default(),
+        )
+        .unwrap()
+    {
+        Outcome::Accepted { record, .. } => {
+            assert_eq!(record["Price"], json!(0.13));
+            assert_eq!(record["Price_Text"], json!("0.13"));
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+const XML_SCHEMA: &str = "schema: t.order
+format: xml
+root: Order
+record: order
+types:
+  order:
+    fields:
+      Total: {type: money}
+      Note: {type: text}
+      Lines: {type: list, of: line, xml: {wrapper: Lines, item: Line}}
+  line:
+    fields:
+      Amount: {type: money, xml: attribute}
+";
+
+#[test]
+fn a_number_format_writes_xml_text_with_its_places() {
+    let dir = scratch("number-xml");
+    write(&dir, "schemas/t/order.yaml", XML_SCHEMA);
+    write(
+        &dir,
+        "mapping.yaml",
+        "mapping: m\ntarget: t.order\nrecord:\n  Total: {expr: = total, format: \"0.00\"}\n  Note: {expr: = total, format: \"0.0\"}\n  Lines: {for_each: = lines, record: {Amount: {expr: = a, format: \"0.000\"}}}\n",
+    );
+    write(
+        &dir,
+        "in.ndjson",
+        "{\"total\":6.3901,\"lines\":[{\"a\":80},{\"a\":0.3}]}\n",
+    );
+    let (code, out) = run(
+        &dir,
+        &[
+            "convert",
+            "-m",
+            "mapping.yaml",
+            "in.ndjson",
+            "--output-format",
+            "xml",
+            "--batch-size",
+            "1",
+            "-o",
+            "out.xml",
+            "--quiet",
+        ],
+    );
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(
+        std::fs::read_to_string(dir.join("out.xml")).unwrap(),
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Order><Total>6.39</Total><Note>6.4</Note><Lines><Line Amount=\"80.000\"/><Line Amount=\"0.300\"/></Lines></Order>\n"
+    );
+}
+
+#[test]
+fn bad_number_formats_are_load_errors() {
+    for (spec, line_message) in [
+        (
+            "  Price: {expr: = price, format: 0.00}\n",
+            "`format` must be text: write a number pattern in quotes (format: \"0.00\"), found a number 0.0",
+        ),
+        (
+            "  Price: {expr: = price, format: \"0.0#\"}\n",
+            "'0.0#' is not a number pattern: write 0 and the places as zeros, as in \"0.00\" (at most 28 places)",
+        ),
+        (
+            "  Price: {expr: = price, format: \"0.00000\"}\n",
+            "'Price' takes at most 4 places, and format \"0.00000\" writes 5",
+        ),
+    ] {
+        let dir = project("bad-number-format", spec);
+        assert_eq!(
+            load_errors(&dir),
+            vec![("bad-number-format", 5, line_message.to_string())],
+            "{spec}"
+        );
+    }
+}
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
+}
+
+#[test]
+fn the_shipped_spectrum_mapping_writes_item_price_with_two_places() {
+    let out = scratch("spectrum-places").join("out.ndjson");
+    let (code, msg) = run(
+        &repo(),
+        &[
+            "convert",
+            "-m",
+            "mappings/oneserve-spectrum/order.yaml",
+            "mappings/oneserve-spectrum/tests/design-example.json",
+            "--param",
+            "company_code=KM2",
+            "--output-format",
+            "ndjson",
+            "-o",
+            out.to_str().unwrap(),
+            "--quiet",
+        ],
+    );
+    assert_eq!(code, 0, "{msg}");
+    let text = std::fs::read_to_string(&out).unwrap();
+    assert!(text.contains("\"Item_Price\":60.00,"), "{text}");
+}
+
+#[test]
+fn check_resolves_the_schema_a_test_file_names() {
+    let dir = project("test-schema-name", "");
+    write(
+        &dir,
+        "tests/s.yaml",
+        "schema: t.outt\ncases:\n  - name: clean\n    payload: {Id: A}\n    errors: []\n",
+    );
+    for cmd in ["check", "test"] {
+        let (code, out) = run(&dir, &[cmd, "tests/s.yaml"]);
+        assert_eq!(code, 2, "{cmd}: {out}");
+        assert!(
+            out.contains("tests/s.yaml:1:9: error[unknown-schema]: no schema 't.outt'"),
+            "{cmd}: {out}"
+        );
+    }
+}
