@@ -95,3 +95,42 @@ fn schema_show_names_the_format_as_people_write_it() {
         "{out}"
     );
 }
+
+#[test]
+fn check_and_test_from_inside_an_integration_folder_cover_the_whole_project() {
+    let from_root = mapwright(&["check"]);
+    let out = Command::cargo_bin("mapwright")
+        .unwrap()
+        .current_dir(root().join("mappings/oneserve-spectrum/lookups"))
+        .arg("check")
+        .output()
+        .unwrap();
+    let inside = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(from_root.0, 0, "{}", from_root.2);
+    assert_eq!(out.status.code(), Some(0), "{inside}");
+    let summary = |s: &str| {
+        s.lines()
+            .find(|l| l.starts_with("checked "))
+            .map(str::to_string)
+    };
+    assert!(
+        summary(&inside).is_some_and(|l| !l.starts_with("checked 0 ")),
+        "{inside}"
+    );
+    assert_eq!(summary(&inside), summary(&from_root.2));
+    let out = Command::cargo_bin("mapwright")
+        .unwrap()
+        .current_dir(root().join("mappings/oneserve-spectrum"))
+        .arg("test")
+        .output()
+        .unwrap();
+    let (_, all, _) = mapwright(&["test"]);
+    let last = |b: &[u8]| {
+        String::from_utf8_lossy(b)
+            .lines()
+            .last()
+            .map(str::to_string)
+    };
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(last(&out.stdout), all.lines().last().map(str::to_string));
+}

@@ -25,11 +25,17 @@ fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
     p
 }
 
+/// Run mapwright in `dir`; `check` and `test` print findings one per line
+/// (`--message-format short`), the form these tests compare.
 fn run(dir: &Path, args: &[&str]) -> (i32, String) {
+    let mut args = args.to_vec();
+    if matches!(args.first(), Some(&"check" | &"test")) {
+        args.insert(1, "--message-format=short");
+    }
     let out = Command::cargo_bin("mapwright")
         .unwrap()
         .current_dir(dir)
-        .args(args)
+        .args(&args)
         .output()
         .unwrap();
     (

@@ -35,13 +35,21 @@ enum Command {
     Validate(commands::validate::Args),
     /// Static check of mappings and schemas (file:line:col diagnostics).
     Check {
-        /// Files or folders (default: schemas and mappings here).
+        /// Files or folders (default: the schemas/ and mappings/ of the
+        /// project around the current folder).
         paths: Vec<PathBuf>,
+        /// How findings are printed: human (excerpt and caret) or short (one line each).
+        #[arg(long, value_enum, default_value_t)]
+        message_format: commands::project::MessageFormat,
     },
     /// Run the test cases stored beside schemas and mappings.
     Test {
-        /// Files or folders (default: schemas and mappings here).
+        /// Files or folders (default: the schemas/ and mappings/ of the
+        /// project around the current folder).
         paths: Vec<PathBuf>,
+        /// How findings in broken test files are printed: human or short.
+        #[arg(long, value_enum, default_value_t)]
+        message_format: commands::project::MessageFormat,
     },
     /// Where each target field comes from (and, given a record, what it gets).
     Explain(commands::describe::ExplainArgs),
@@ -67,8 +75,14 @@ fn main() -> ExitCode {
     let code = match cli.command {
         Command::Convert(args) => commands::convert::run(args),
         Command::Validate(args) => commands::validate::run(args),
-        Command::Check { paths } => commands::project::check(paths),
-        Command::Test { paths } => commands::project::test(paths),
+        Command::Check {
+            paths,
+            message_format,
+        } => commands::project::check(paths, message_format),
+        Command::Test {
+            paths,
+            message_format,
+        } => commands::project::test(paths, message_format),
         Command::Explain(args) => commands::describe::explain(args),
         Command::Doc(args) => commands::describe::doc(args),
         Command::Schema { command } => commands::schema::run(command),

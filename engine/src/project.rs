@@ -88,24 +88,25 @@ pub struct Found {
     pub looked_in: Vec<PathBuf>,
 }
 
-/// Find the files under `paths`, or under [`DEFAULT_FOLDERS`] when none is given.
+/// Find the files under `paths`; with none, under the [`DEFAULT_FOLDERS`]
+/// of the project around the current folder (see [`project_root`]).
 pub fn find(paths: &[PathBuf]) -> Result<Found, Diagnostics> {
     let looked_in: Vec<PathBuf> = if paths.is_empty() {
+        let here = std::env::current_dir().unwrap_or_default();
+        let Some(root) = project_root(&here) else {
+            return Err(nothing_found(format!(
+                "nothing to check: no path given, and no schemas/ or mappings/ folder in {} or any folder above it",
+                here.display()
+            )));
+        };
         DEFAULT_FOLDERS
             .iter()
-            .map(PathBuf::from)
+            .map(|f| shorter(&root.join(f), &here))
             .filter(|p| p.exists())
             .collect()
     } else {
         paths.to_vec()
     };
-    if looked_in.is_empty() {
-        let here = std::env::current_dir().unwrap_or_default();
-        return Err(nothing_found(format!(
-            "nothing to check: no path given, and no schemas/ or mappings/ folder in {}",
-            here.display()
-        )));
-    }
     let missing: Vec<Diagnostic> = looked_in
         .iter()
         .filter(|p| !p.exists())
@@ -124,6 +125,23 @@ pub fn find(paths: &[PathBuf]) -> Result<Found, Diagnostics> {
         files: discover(&looked_in),
         looked_in,
     })
+}
+
+/// The project a folder belongs to: the nearest folder at or above it that
+/// holds `mappings/` or `schemas/`.
+pub fn project_root(start: &Path) -> Option<PathBuf> {
+    start
+        .ancestors()
+        .find(|d| DEFAULT_FOLDERS.iter().any(|f| d.join(f).is_dir()))
+        .map(Path::to_path_buf)
+}
+
+/// `path` relative to `here` when it is inside it (`mappings`, not
+/// `/home/me/project/mappings`), so messages stay short.
+fn shorter(path: &Path, here: &Path) -> PathBuf {
+    path.strip_prefix(here)
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|_| path.to_path_buf())
 }
 
 impl Found {

@@ -9,24 +9,48 @@ use mapwright::{Diagnostics, Severity};
 
 use super::exit;
 
-/// The files under `paths`, or the printed reason there are none (exit 2).
-fn found(paths: &[PathBuf]) -> Result<Found, u8> {
-    project::find(paths).map_err(refused)
+/// How diagnostics are printed.
+#[derive(Clone, Copy, Debug, Default, clap::ValueEnum)]
+pub enum MessageFormat {
+    /// The offending line with a caret under the span and a help line
+    /// (coloured on a terminal).
+    #[default]
+    Human,
+    /// One line per finding, `file:line:col: error[code]: message`, for tools.
+    Short,
 }
 
-fn refused(d: Diagnostics) -> u8 {
-    eprintln!("{d}");
+impl MessageFormat {
+    /// `diags` in this format (colour only when stdout is a terminal).
+    pub fn show(self, diags: &Diagnostics) -> String {
+        match self {
+            MessageFormat::Short => diags.iter().map(|d| format!("{d}\n")).collect(),
+            MessageFormat::Human => {
+                use std::io::IsTerminal;
+                mapwright::excerpt::render_all(diags, std::io::stdout().is_terminal())
+            }
+        }
+    }
+}
+
+/// The files under `paths`, or the printed reason there are none (exit 2).
+fn found(paths: &[PathBuf], format: MessageFormat) -> Result<Found, u8> {
+    project::find(paths).map_err(|d| refused(d, format))
+}
+
+fn refused(d: Diagnostics, format: MessageFormat) -> u8 {
+    eprint!("{}", format.show(&d));
     exit::USAGE
 }
 
-pub fn check(paths: Vec<PathBuf>) -> u8 {
-    let run = match found(&paths).and_then(|f| project::check(&f).map_err(refused)) {
+pub fn check(paths: Vec<PathBuf>, format: MessageFormat) -> u8 {
+    let run = match found(&paths, format)
+        .and_then(|f| project::check(&f).map_err(|d| refused(d, format)))
+    {
         Ok(run) => run,
         Err(code) => return code,
     };
-    for d in run.diagnostics.iter() {
-        println!("{d}");
-    }
+    print!("{}", format.show(&run.diagnostics));
     let errors = run.count(Severity::Error);
     eprintln!(
         "checked {} file(s): {errors} error(s), {} warning(s)",
@@ -40,8 +64,10 @@ pub fn check(paths: Vec<PathBuf>) -> u8 {
     }
 }
 
-pub fn test(paths: Vec<PathBuf>) -> u8 {
-    let files = match found(&paths).and_then(|f| project::test(&f).map_err(refused)) {
+pub fn test(paths: Vec<PathBuf>, format: MessageFormat) -> u8 {
+    let files = match found(&paths, format)
+        .and_then(|f| project::test(&f).map_err(|d| refused(d, format)))
+    {
         Ok(files) => files,
         Err(code) => return code,
     };
@@ -61,7 +87,7 @@ pub fn test(paths: Vec<PathBuf>) -> u8 {
             }
             Err(d) => {
                 broken += 1;
-                println!("{d}");
+                print!("{}", format.show(&d));
             }
         }
     }
