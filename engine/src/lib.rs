@@ -36,6 +36,7 @@ pub mod read;
 pub mod registry;
 pub mod render;
 pub mod report;
+pub mod resolve;
 pub mod rules;
 pub mod schema;
 pub mod select;

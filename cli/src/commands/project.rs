@@ -26,7 +26,10 @@ pub fn check(paths: Vec<PathBuf>) -> u8 {
     for (path, kind) in &files {
         let diags = match kind {
             FileKind::Schema => Schema::from_path(path).err(),
-            FileKind::Mapping => mapwright::Mapping::from_path(path).err(),
+            FileKind::Mapping => match mapwright::Mapping::from_path(path) {
+                Ok(m) => Some(m.warnings),
+                Err(d) => Some(d),
+            },
             FileKind::Tests => None,
             FileKind::Unknown => Some(mapwright::Diagnostics(vec![mapwright::Diagnostic::error(
                 mapwright::diag::Span::file(path),
