@@ -196,19 +196,29 @@ impl Resolver<'_> {
         let Ok(tmpl) = env.template_from_str(&text) else {
             return;
         };
-        let mut names: Vec<String> = tmpl.undeclared_variables(true).into_iter().collect();
-        names.sort();
-        for name in names {
+        let mut found = Vec::new();
+        for name in tmpl.undeclared_variables(true) {
             let steps: Vec<Step> = name.split('.').map(|s| Step::Name(s.into())).collect();
             let first = name.split('.').next().unwrap_or_default();
             if TEMPLATE_GLOBALS.contains(&first) {
                 continue;
             }
             if let Err(u) = frame.resolve(&steps) {
-                let within = step_offset(&name, &steps, u.step);
-                let at = self.locate(n, first, 0, within);
-                self.diags.push(Diagnostic::error(at, u.code, u.message));
+                // The dotted name up to the unknown step, as written.
+                let needle = name
+                    .split('.')
+                    .take(u.step + 1)
+                    .collect::<Vec<_>>()
+                    .join(".");
+                let within = needle.rfind('.').map_or(0, |d| d + 1);
+                let at = self.locate(n, &needle, 0, within);
+                found.push(Diagnostic::error(at, u.code, u.message));
             }
+        }
+        // The analysis gives a set: report in the order of the text.
+        found.sort_by_key(|d| (d.span.line, d.span.column));
+        for d in found {
+            self.diags.push(d);
         }
     }
 
@@ -257,9 +267,13 @@ impl Resolver<'_> {
                 let steps: Vec<Step> = field.split('/').map(|s| Step::Name(s.into())).collect();
                 if let Err(u) = inner.resolve(&steps) {
                     let f = rule.get("field").unwrap_or(rule);
-                    let within = step_offset(&field.replace('/', "."), &steps, u.step);
-                    let first = field.split('/').next().unwrap_or_default();
-                    let at = self.locate(f, first, 0, within);
+                    let needle = field
+                        .split('/')
+                        .take(u.step + 1)
+                        .collect::<Vec<_>>()
+                        .join("/");
+                    let within = needle.rfind('/').map_or(0, |d| d + 1);
+                    let at = self.locate(f, &needle, 0, within);
                     self.diags.push(Diagnostic::error(at, u.code, u.message));
                 }
             }
@@ -429,10 +443,9 @@ impl Resolver<'_> {
         if v.is_null() || field.reserved {
             return;
         }
-        if let (Some(n), serde_json::Value::String(s)) = (
-            spec.get("truncate").and_then(|t| t.scalar_text()),
-            &mut v,
-        ) {
+        if let (Some(n), serde_json::Value::String(s)) =
+            (spec.get("truncate").and_then(|t| t.scalar_text()), &mut v)
+        {
             if let Ok(n) = n.parse::<usize>() {
                 *s = s.chars().take(n).collect();
             }
@@ -479,7 +492,10 @@ impl Resolver<'_> {
         if !unguarded {
             return;
         }
-        let source = frame.schema.map(|s| s.name.as_str()).unwrap_or("the source");
+        let source = frame
+            .schema
+            .map(|s| s.name.as_str())
+            .unwrap_or("the source");
         self.diags.push(Diagnostic::warning(
             span(&self.file, n),
             "maybe-missing",

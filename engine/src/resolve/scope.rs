@@ -302,10 +302,9 @@ impl<'s> Frame<'s> {
 
     /// The shape of a schema field's value.
     pub fn field_shape(&self, f: &'s Field) -> Shape<'s> {
-        let inner = f
-            .of
-            .as_deref()
-            .and_then(|t| self.schema.and_then(|s| s.type_named(t)));
+        let inner =
+            f.of.as_deref()
+                .and_then(|t| self.schema.and_then(|s| s.type_named(t)));
         match (f.kind, inner) {
             (Kind::Object, Some(t)) => Shape::Record(t),
             (Kind::List, Some(t)) => Shape::List(Box::new(Shape::Record(t))),
@@ -355,7 +354,11 @@ impl<'s> Frame<'s> {
             Shape::Record(t) => format!("a field of {}'s {}", self.schema_name(), t.name),
             _ => "a field of the record".to_string(),
         };
-        let lets = if self.lets.is_empty() { "" } else { ", a let: value" };
+        let lets = if self.lets.is_empty() {
+            ""
+        } else {
+            ", a let: value"
+        };
         Unknown {
             step: 0,
             code: "unknown-source-field",
