@@ -451,3 +451,18 @@ fn the_shipped_tree_checks_with_no_errors_and_every_mapping_names_its_source() {
     assert!(!stdout.contains("error["), "{stdout}");
     assert!(!stdout.contains("[no-source-schema]"), "{stdout}");
 }
+
+#[test]
+fn an_undeclared_param_in_a_skip_reason_template_is_an_error() {
+    let file = "o2o/primary-to-secondary.yaml";
+    let c = Case::new(
+        "template-param",
+        file,
+        "not to '{{ params.secondary_team }}'",
+        "not to '{{ params.secondary_tem }}'",
+    );
+    let diags = c.load(file);
+    let d = only(&diags, "unknown-param");
+    assert_at(d, c.place("params.secondary_tem", 7));
+    assert!(d.message.contains("(did you mean 'secondary_team'?)"), "{d}");
+}

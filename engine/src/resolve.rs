@@ -169,15 +169,21 @@ impl Resolver<'_> {
         let Some(start) = byte_of(&self.text, n.line, n.column) else {
             return fallback;
         };
-        let window_end = (start + 4096).min(self.text.len());
+        // Look no further than a few KiB on: past that the word is
+        // another node's, and the node's own span is the honest answer.
+        let mut window_end = (start + 4096).min(self.text.len());
+        while !self.text.is_char_boundary(window_end) {
+            window_end -= 1;
+        }
         let Some(window) = self.text.get(start..window_end) else {
             return fallback;
         };
         let Some(&at) = word_positions(window, word).get(nth) else {
             return fallback;
         };
-        let abs = start + at + within;
-        let before = &self.text[..abs.min(self.text.len())];
+        let Some(before) = self.text.get(..start + at + within) else {
+            return fallback;
+        };
         let line = before.matches('\n').count() as u32 + 1;
         let col = before.rsplit('\n').next().unwrap_or("").chars().count() as u32 + 1;
         Span {
@@ -669,4 +675,39 @@ fn byte_of(text: &str, line: u32, column: u32) -> Option<usize> {
         .map(|(i, _)| i)
         .unwrap_or(0);
     Some(start + col)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn words_stand_alone() {
+        assert_eq!(word_positions("job.ref + jobs + a.job", "job"), vec![0, 19]);
+        assert_eq!(word_positions("x", ""), Vec::<usize>::new());
+    }
+
+    #[test]
+    fn step_offsets_point_at_the_step_name() {
+        let steps: Vec<Step> = ["job", "site", "reff"]
+            .iter()
+            .map(|s| Step::Name(s.to_string()))
+            .collect();
+        assert_eq!(step_offset("job.site.reff", &steps, 0), 0);
+        assert_eq!(step_offset("job.site.reff", &steps, 2), 9);
+        let with_item = vec![
+            Step::Name("activities".into()),
+            Step::Item,
+            Step::Name("team".into()),
+        ];
+        assert_eq!(step_offset("activities[0].team", &with_item, 2), 14);
+    }
+
+    #[test]
+    fn byte_offsets_of_lines_and_columns() {
+        let text = "a: 1\nbé: = x\n";
+        assert_eq!(byte_of(text, 2, 4), Some(9));
+        assert_eq!(byte_of(text, 0, 1), None);
+        assert_eq!(byte_of(text, 9, 1), None);
+    }
 }
