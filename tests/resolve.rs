@@ -464,5 +464,8 @@ fn an_undeclared_param_in_a_skip_reason_template_is_an_error() {
     let diags = c.load(file);
     let d = only(&diags, "unknown-param");
     assert_at(d, c.place("params.secondary_tem", 7));
-    assert!(d.message.contains("(did you mean 'secondary_team'?)"), "{d}");
+    assert!(
+        d.message.contains("(did you mean 'secondary_team'?)"),
+        "{d}"
+    );
 }
