@@ -469,3 +469,27 @@ fn an_undeclared_param_in_a_skip_reason_template_is_an_error() {
         "{d}"
     );
 }
+
+#[test]
+fn a_typo_in_a_closure_list_is_reported_once_at_the_list() {
+    let c = Case::new(
+        "closure",
+        "shared/oneserve-create-order-rules.yaml",
+        "assert: activities.all(|a| activities.all(|b| a.team == ()",
+        "assert: activites.all(|a| activities.all(|b| a.team == ()",
+    );
+    let diags = c.load(SPECTRUM);
+    let d = only(&diags, "unknown-source-field");
+    assert_at(d, c.place("activites", 0));
+    // And a typo below the closure parameter points at the parameter's use.
+    let c = Case::new(
+        "closure-param",
+        "shared/oneserve-create-order-rules.yaml",
+        "a.team.name == b.team.name",
+        "a.team.name == b.team.nmae",
+    );
+    let diags = c.load(SPECTRUM);
+    let d = only(&diags, "unknown-source-field");
+    assert_at(d, c.place("b.team.nmae", 7));
+    assert!(d.message.contains("(did you mean 'name'?)"), "{d}");
+}

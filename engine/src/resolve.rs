@@ -40,7 +40,8 @@ pub(crate) fn check_mapping(
         diags,
     };
     let source = mapping.source.as_deref();
-    if source.is_none() {
+    // A `source:` that did not load is the loader's error already.
+    if source.is_none() && root.get("source").is_none() {
         r.diags.push(Diagnostic::warning(
             span(file, root.get("mapping").unwrap_or(root)),
             "no-source-schema",
@@ -101,14 +102,14 @@ struct Resolver<'d> {
     diags: &'d mut Diagnostics,
 }
 
-/// A read and what it found.
-type Resolved<'s> = (Read, Result<Found<'s>, ()>);
+/// A read and what it found (None: unknown, and reported).
+type Resolved<'s> = (Read, Option<Found<'s>>);
 
 /// The one read of an expression that is nothing but a path, if it found something.
 fn pure_path<'a, 's>(reads: &'a (Expr, Vec<Resolved<'s>>)) -> Option<&'a Found<'s>> {
     let (expr, found) = reads;
     match found.as_slice() {
-        [(read, Ok(f))] if read.offset == 0 && read.len == expr.source().len() => Some(f),
+        [(read, Some(f))] if read.offset == 0 && read.len == expr.source().len() => Some(f),
         _ => None,
     }
 }
@@ -128,6 +129,7 @@ impl Resolver<'_> {
         let text = expr_text(n)?;
         let expr = Expr::compile(&text, &self.sandbox, &["lookup", "has_lookup", "table"]).ok()?;
         let mut out = Vec::new();
+        let mut said: Vec<String> = Vec::new();
         for read in expr.reads() {
             // A script's names are checked one level deep: what rhai does
             // below them is not a path this checker can follow.
@@ -137,11 +139,17 @@ impl Resolver<'_> {
                 &read.steps[..]
             };
             let found = match frame.resolve(steps) {
-                Ok(f) => Ok(f),
+                Ok(f) => Some(f),
                 Err(u) => {
-                    let at = self.read_span(n, &text, &read, u.step);
-                    self.diags.push(Diagnostic::error(at, u.code, u.message));
-                    Err(())
+                    // A closure parameter repeats its list's path: a typo in
+                    // the list is reported once, at the list.
+                    if !said.contains(&u.message) {
+                        let at = self.read_span(n, expr.source(), &read, u.step);
+                        self.diags
+                            .push(Diagnostic::error(at, u.code, u.message.clone()));
+                        said.push(u.message);
+                    }
+                    None
                 }
             };
             out.push((read, found));
@@ -151,13 +159,18 @@ impl Resolver<'_> {
 
     /// Where step `step` of `read` (in expression `src`, written at `n`) stands in the file.
     fn read_span(&self, n: &Node, src: &str, read: &Read, step: usize) -> Span {
-        let chain = &src[read.offset..read.offset + read.len];
+        let (Some(chain), Some(before)) = (
+            src.get(read.offset..read.offset + read.len),
+            src.get(..read.offset),
+        ) else {
+            return span(&self.file, n);
+        };
         let first = chain
             .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
             .next()
             .unwrap_or(chain);
         // Which occurrence of the first name this is, in the expression.
-        let nth = word_positions(&src[..read.offset], first).len();
+        let nth = word_positions(before, first).len();
         let within = step_offset(chain, &read.steps, step);
         self.locate(n, first, nth, within)
     }
@@ -589,12 +602,16 @@ impl Resolver<'_> {
 }
 
 /// Names minijinja defines itself.
-const TEMPLATE_GLOBALS: [&str; 8] = [
+const TEMPLATE_GLOBALS: [&str; 12] = [
     "range",
     "dict",
     "debug",
     "namespace",
     "loop",
+    "self",
+    "caller",
+    "varargs",
+    "kwargs",
     "true",
     "false",
     "none",
@@ -608,11 +625,11 @@ fn tested_present(reads: &(Expr, Vec<Resolved>)) -> Vec<Vec<Step>> {
     found
         .iter()
         .filter_map(|(read, f)| {
-            let before = src[..read.offset].trim_end();
-            let after = src[read.offset + read.len..].trim_start();
+            let before = src.get(..read.offset)?.trim_end();
+            let after = src.get(read.offset + read.len..)?.trim_start();
             let tested = before.ends_with("blank(") || after.starts_with("!= ()");
             match f {
-                Ok(found) if tested => found.path.clone(),
+                Some(found) if tested => found.path.clone(),
                 _ => None,
             }
         })
