@@ -493,3 +493,44 @@ fn a_typo_in_a_closure_list_is_reported_once_at_the_list() {
     assert_at(d, c.place("b.team.nmae", 7));
     assert!(d.message.contains("(did you mean 'name'?)"), "{d}");
 }
+
+/// Issue 10's first example: `descripton` gave `"Item_Description": null` in
+/// all 187 accepted records of the shipped example; now `check` refuses it.
+#[test]
+fn check_reports_the_issue_s_descripton_typo_with_its_place() {
+    let c = Case::new(
+        "check-descripton",
+        SPECTRUM,
+        "Item_Description: {expr: description, truncate: 35}",
+        "Item_Description: {expr: descripton, truncate: 35}",
+    );
+    let out = Command::cargo_bin("mapwright")
+        .unwrap()
+        .current_dir(&c.dir)
+        .args(["check", "mappings/oneserve-spectrum/order.yaml"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let (line, col) = c.place("descripton", 0);
+    let want = format!(
+        "mappings/oneserve-spectrum/order.yaml:{line}:{col}: error[unknown-source-field]: 'descripton' is not a field"
+    );
+    assert!(stdout.contains(&want), "{stdout}");
+    assert_ne!(out.status.code(), Some(0));
+    // The mapping no longer loads, so convert cannot write the blank records.
+    let out = Command::cargo_bin("mapwright")
+        .unwrap()
+        .current_dir(&c.dir)
+        .args([
+            "convert",
+            "-m",
+            "mappings/oneserve-spectrum/order.yaml",
+            "--param",
+            "company_code=KM2",
+            "mappings/oneserve-spectrum/examples/orders.ndjson",
+        ])
+        .output()
+        .unwrap();
+    assert_ne!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stdout).is_empty());
+}
