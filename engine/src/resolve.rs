@@ -4,9 +4,9 @@
 //! Every name the mapping reads (expressions, templates, JSONPaths,
 //! `for_each`, `when`, lookup keys, table inputs, skips, `let:`, `where:`,
 //! rules) is resolved against the source schema with the evaluator's scope
-//! rules ([`scope`]); an unknown one is an error, because at run time it
+//! rules (the `scope` module); an unknown one is an error, because at run time it
 //! would silently read as `()`. Constants and required target fields are
-//! checked against the target ([`target`]). The walk follows the mapping's
+//! checked against the target (the `target` module). The walk follows the mapping's
 //! YAML, not the compiled specs, so every finding points at the node (and,
 //! where it can, the column) it is about.
 

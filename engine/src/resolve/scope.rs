@@ -403,3 +403,54 @@ pub(crate) fn hint<'a>(name: &str, known: impl IntoIterator<Item = &'a str>) -> 
         .map(|n| format!(" (did you mean '{n}'?)"))
         .unwrap_or_default()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    const SCHEMA: &str = "schema: t.unit\nsystem: T\nformat: json\nrecord: unit\ntypes:\n  unit:\n    fields:\n      ref: {type: text, required: true}\n      lines: {type: list, of: line}\n  line:\n    fields:\n      id: {type: integer, required: true}\n      parts: {type: list, of: part}\n  part:\n    fields:\n      code: {type: text}\n";
+
+    fn names(path: &str) -> Vec<Step> {
+        path.split('.')
+            .map(|s| match s {
+                "[]" => Step::Item,
+                n => Step::Name(n.to_string()),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn scopes_follow_the_evaluator() {
+        let schema = Schema::from_str(Path::new("schemas/t/unit.yaml"), SCHEMA).unwrap();
+        let unit = Frame::unit(Some(&schema), &[]);
+        assert!(unit.resolve(&names("ref")).is_ok());
+        assert_eq!(
+            unit.resolve(&names("index")).unwrap_err().code,
+            "unknown-variable"
+        );
+        let lines = unit.resolve(&names("lines")).unwrap();
+        let line = unit.item(&lines, true);
+        // An item sees its own fields, then the record holding the list.
+        assert!(line.resolve(&names("id")).is_ok());
+        assert!(line.resolve(&names("ref")).is_ok());
+        assert!(line.resolve(&names("parent.ref")).is_ok());
+        assert!(line.resolve(&names("index")).is_ok());
+        let parts = line.resolve(&names("parts")).unwrap();
+        let part = line.item(&parts, true);
+        // Two lists down, the unit's fields are reached through root only.
+        assert!(part.resolve(&names("id")).is_ok());
+        assert_eq!(
+            part.resolve(&names("ref")).unwrap_err().code,
+            "unknown-source-field"
+        );
+        assert!(part.resolve(&names("root.ref")).is_ok());
+        // The item's path from the unit, for guards.
+        let code = part.resolve(&names("code")).unwrap();
+        assert_eq!(code.path, Some(names("lines.[].parts.[].code")));
+        assert_eq!(code.optional, vec![Some(names("lines.[].parts.[].code"))]);
+        let unknown = part.resolve(&names("root.lines.[].idd")).unwrap_err();
+        assert_eq!((unknown.step, unknown.code), (3, "unknown-source-field"));
+        assert!(unknown.message.ends_with("(did you mean 'id'?)"));
+    }
+}
