@@ -519,10 +519,11 @@ impl Resolver<'_> {
             span(&self.file, n),
             "maybe-missing",
             format!(
-                "{} requires {}, but {} does not require '{}', and nothing here tests it: \
-                 a record without it is rejected; give `default:` or `when:`, or a rule that checks it",
+                "{} requires {}, but {} may be absent: {} does not require '{}', and nothing here \
+                 tests it, so a record without it is rejected (give `default:` or `when:`, or a rule that checks it)",
                 target.schema.name,
                 field.name,
+                expr_text(n).unwrap_or_default(),
                 source,
                 found.optional_name.as_deref().unwrap_or("it")
             ),
