@@ -83,11 +83,13 @@ fn load(dir: &Path) -> Result<Mapping, mapwright::Diagnostics> {
     Mapping::from_path_with(&dir.join("mapping.yaml"), &registry)
 }
 
-/// The (code, line) of every finding of a mapping that must not load.
+/// The (code, line) of every error of a mapping that must not load (these
+/// test mappings have no `source:`, so each also has that warning).
 fn load_errors(dir: &Path) -> Vec<(&'static str, u32, String)> {
     load(dir)
         .expect_err("the mapping must not load")
         .iter()
+        .filter(|d| d.severity == mapwright::Severity::Error)
         .map(|d| (d.code, d.span.line, d.message.clone()))
         .collect()
 }

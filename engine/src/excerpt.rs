@@ -33,7 +33,7 @@ pub fn render_all(diags: &Diagnostics, color: bool) -> String {
             .entry(d.span.file.clone())
             .or_insert_with(|| std::fs::read_to_string(&d.span.file).ok());
         out.push_str(&render(d, source.as_deref(), color));
-        out.push('\n');
+        out.push_str("\n\n");
     }
     out
 }
@@ -49,9 +49,10 @@ pub fn render(d: &Diagnostic, source: Option<&str>, color: bool) -> String {
         Severity::Error => Level::ERROR,
         Severity::Warning => Level::WARNING,
     };
+    let (message, help) = split_help(d);
     let path = d.span.file.display().to_string();
     let excerpt = source.and_then(|s| line_and_span(s, d.span.line, d.span.column));
-    let mut group = Group::with_title(level.primary_title(d.message.as_str()).id(d.code));
+    let mut group = Group::with_title(level.primary_title(message).id(d.code));
     match &excerpt {
         Some((text, range)) => {
             group = group.element(
@@ -64,17 +65,44 @@ pub fn render(d: &Diagnostic, source: Option<&str>, color: bool) -> String {
         None if !path.is_empty() => {
             let place = d.span.to_string();
             return with_help(
-                format!("{}[{}]: {}\n  --> {place}", d.severity, d.code, d.message),
-                d.help.as_deref(),
+                format!("{}[{}]: {message}\n  --> {place}", d.severity, d.code),
+                help,
             );
         }
         None => {}
     }
-    if let Some(help) = &d.help {
-        group = group.element(Level::HELP.message(help.as_str()));
+    if let Some(help) = help {
+        group = group.element(Level::HELP.message(help));
     }
     let report: [Group; 1] = [group];
     renderer.render(&report).to_string()
+}
+
+/// The message and the help line. Loaders write a did-you-mean into the
+/// message itself (`... (did you mean 'description'?)`), which reads well on
+/// one line; shown with an excerpt, it moves to the help line.
+fn split_help(d: &Diagnostic) -> (&str, Option<&str>) {
+    if let Some(h) = &d.help {
+        return (&d.message, Some(h));
+    }
+    match d.message.find(" (did you mean ") {
+        Some(i) => {
+            let rest = &d.message[i + 2..];
+            match rest.find("?)") {
+                Some(end) => {
+                    // Only a hint that ends the message moves.
+                    let tail = &rest[end + 2..];
+                    if tail.trim().is_empty() {
+                        (&d.message[..i], Some(&rest[..end + 1]))
+                    } else {
+                        (&d.message, None)
+                    }
+                }
+                None => (&d.message, None),
+            }
+        }
+        None => (&d.message, None),
+    }
 }
 
 fn with_help(mut text: String, help: Option<&str>) -> String {
@@ -148,6 +176,29 @@ error[unknown-field]: no field 'descripton'
         assert_eq!(
             text,
             "error[unknown-field]: no field 'descripton'\n  --> m.yaml:2:28\n   = help: did you mean 'description'?"
+        );
+    }
+
+    #[test]
+    fn a_did_you_mean_in_the_message_moves_to_the_help_line() {
+        let d = Diagnostic::error(
+            Span {
+                file: "m.yaml".into(),
+                line: 1,
+                column: 1,
+            },
+            "unknown-source-field",
+            "'descripton' is not a field (did you mean 'description'?)",
+        );
+        let text = render(&d, Some("descripton: 1\n"), false);
+        assert!(
+            text.starts_with("error[unknown-source-field]: 'descripton' is not a field\n"),
+            "{text}"
+        );
+        assert!(
+            text.trim_end()
+                .ends_with("= help: did you mean 'description'?"),
+            "{text}"
         );
     }
 

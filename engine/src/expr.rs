@@ -1442,3 +1442,412 @@ mod tests {
         assert!(e.0.contains("missing"));
     }
 }
+
+// reads(): interim, replaced by the expr rewrite
+//
+// What names an expression reads, for the static checks of `resolve`. The
+// native AST carries no positions, so each read's offset is found by looking
+// for its first name in the source text, left to right in the order the
+// walk meets them (best effort: exact for the forms mappings use).
+
+/// One step of a read path.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Step {
+    /// A named field or variable.
+    Name(String),
+    /// A list item (`[n]`, or a closure parameter ranging over the list).
+    Item,
+}
+
+/// `job.site.ref` is [Name(job), Name(site), Name(ref)]; `activities[0].team` and the closure
+/// parameter `a` in `activities.all(|a| a.team)` are [Name(activities), Item, Name(team)]. Closure
+/// parameters are resolved to the list they range over. `params.x` is [Name(params), Name(x)].
+/// The path stops at the first step that is not a plain field or index (method call results are not
+/// paths; `sor_code.sub_string(0, 3)` reads [Name(sor_code)]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Read {
+    /// The path read.
+    pub steps: Vec<Step>,
+    /// Byte offset of the path's text in [`Expr::source`].
+    pub offset: usize,
+    /// Byte length of the path's text.
+    pub len: usize,
+}
+
+impl Expr {
+    /// Every path the expression reads, in source order. For a script, only
+    /// its top-level names (one-step paths), minus the ones it binds itself.
+    pub fn reads(&self) -> Vec<Read> {
+        match &self.kind {
+            Kind::Native(node) => {
+                let mut w = ReadWalk {
+                    src: &self.source,
+                    cursor: 0,
+                    out: Vec::new(),
+                };
+                w.node(node, &[]);
+                w.out
+            }
+            Kind::Script { .. } => script_reads(&self.source),
+        }
+    }
+
+    /// True when the expression runs in rhai rather than natively.
+    pub fn is_script(&self) -> bool {
+        !self.is_native()
+    }
+}
+
+struct ReadWalk<'s> {
+    src: &'s str,
+    cursor: usize,
+    out: Vec<Read>,
+}
+
+/// A closure parameter and the path of the list it ranges over (`None`: not a path).
+type Binding<'b> = (&'b str, Option<Vec<Step>>);
+
+impl ReadWalk<'_> {
+    fn node(&mut self, n: &Node, binds: &[Binding]) {
+        match n {
+            Node::Var(_) | Node::Field(..) | Node::Index(..) => self.path(n, binds),
+            Node::Lit(_) => {}
+            Node::Not(a) | Node::Neg(a) => self.node(a, binds),
+            Node::Binary(_, a, b) => {
+                self.node(a, binds);
+                self.node(b, binds);
+            }
+            Node::Call(_, args) | Node::Array(args) => {
+                for a in args {
+                    self.node(a, binds);
+                }
+            }
+            Node::Map(entries) => {
+                for (_, v) in entries {
+                    self.node(v, binds);
+                }
+            }
+            Node::Method(obj, _, args) => {
+                self.node(obj, binds);
+                let list = path_steps(obj, binds);
+                for a in args {
+                    match a {
+                        Node::Lambda(param, body) => {
+                            // Step over the parameter's own `|a|`.
+                            self.find(param);
+                            let mut inner = binds.to_vec();
+                            inner.push((param, list.clone()));
+                            self.node(body, &inner);
+                        }
+                        other => self.node(other, binds),
+                    }
+                }
+            }
+            Node::Lambda(param, body) => {
+                self.find(param);
+                let mut inner = binds.to_vec();
+                inner.push((param, None));
+                self.node(body, &inner);
+            }
+        }
+    }
+
+    /// A chain of fields and indexes: one read, then the reads of its
+    /// index expressions, or of its base when the base is not a name.
+    fn path(&mut self, n: &Node, binds: &[Binding]) {
+        let mut base = n;
+        let mut indexes = Vec::new();
+        loop {
+            match base {
+                Node::Field(o, _) => base = o,
+                Node::Index(o, i) => {
+                    indexes.push(&**i);
+                    base = o;
+                }
+                _ => break,
+            }
+        }
+        match base {
+            Node::Var(name) => {
+                let at = self.find(name);
+                let steps = path_steps(n, binds);
+                if let (Some(steps), Some(at)) = (steps, at) {
+                    self.out.push(Read {
+                        steps,
+                        offset: at,
+                        len: chain_len(self.src, at),
+                    });
+                }
+            }
+            other => self.node(other, binds),
+        }
+        for i in indexes.into_iter().rev() {
+            self.node(i, binds);
+        }
+    }
+
+    /// The offset of the next whole-word `name` outside string literals.
+    fn find(&mut self, name: &str) -> Option<usize> {
+        let at = find_word(self.src, name, self.cursor).or_else(|| find_word(self.src, name, 0));
+        if let Some(at) = at {
+            self.cursor = at + name.len();
+        }
+        at
+    }
+}
+
+/// The steps of a plain path node, closure parameters replaced by their list.
+fn path_steps(n: &Node, binds: &[Binding]) -> Option<Vec<Step>> {
+    match n {
+        Node::Var(name) => match binds.iter().rev().find(|(p, _)| p == name) {
+            Some((_, list)) => list.clone().map(|mut l| {
+                l.push(Step::Item);
+                l
+            }),
+            None => Some(vec![Step::Name(name.clone())]),
+        },
+        Node::Field(o, f) => path_steps(o, binds).map(|mut s| {
+            s.push(Step::Name(f.clone()));
+            s
+        }),
+        Node::Index(o, _) => path_steps(o, binds).map(|mut s| {
+            s.push(Step::Item);
+            s
+        }),
+        _ => None,
+    }
+}
+
+/// Where `word` next stands alone (not part of a longer name, not after a
+/// `.`, not inside a string literal), from byte `from` on.
+fn find_word(src: &str, word: &str, from: usize) -> Option<usize> {
+    let b = src.as_bytes();
+    let is_name = |c: u8| c.is_ascii_alphanumeric() || c == b'_';
+    let mut i = 0;
+    while i < b.len() {
+        let c = b[i];
+        if c == b'"' || c == b'`' || c == b'\'' {
+            i += 1;
+            while i < b.len() && b[i] != c {
+                i += if b[i] == b'\\' { 2 } else { 1 };
+            }
+            i += 1;
+            continue;
+        }
+        if is_name(c) {
+            let s = i;
+            while i < b.len() && is_name(b[i]) {
+                i += 1;
+            }
+            let after_dot = s > 0 && b[s - 1] == b'.';
+            if s >= from && &src[s..i] == word && !after_dot {
+                return Some(s);
+            }
+            continue;
+        }
+        i += 1;
+    }
+    None
+}
+
+/// The length of the path text starting at `at`: the name, then `.name`,
+/// `?.name` and `[...]` steps, stopping before a method call.
+fn chain_len(src: &str, at: usize) -> usize {
+    let b = src.as_bytes();
+    let is_name = |c: u8| c.is_ascii_alphanumeric() || c == b'_';
+    let mut i = at;
+    while i < b.len() && is_name(b[i]) {
+        i += 1;
+    }
+    loop {
+        let dot = if src[i..].starts_with("?.") {
+            2
+        } else if src[i..].starts_with('.') {
+            1
+        } else {
+            0
+        };
+        if dot > 0 {
+            let s = i + dot;
+            let mut e = s;
+            while e < b.len() && is_name(b[e]) {
+                e += 1;
+            }
+            if e == s || src[e..].trim_start().starts_with('(') {
+                return i - at;
+            }
+            i = e;
+        } else if src[i..].starts_with('[') {
+            let mut depth = 0;
+            let mut e = i;
+            while e < b.len() {
+                match b[e] {
+                    b'[' => depth += 1,
+                    b']' => {
+                        depth -= 1;
+                        if depth == 0 {
+                            break;
+                        }
+                    }
+                    _ => {}
+                }
+                e += 1;
+            }
+            if e >= b.len() {
+                return i - at;
+            }
+            i = e + 1;
+        } else {
+            return i - at;
+        }
+    }
+}
+
+/// A script's top-level names: like [`identifiers`], without the names the
+/// script binds itself (`let x`, `const x`, `for x in`, closure `|x|`) and
+/// map-literal keys (`#{mode: ...}`), each once, at its first use.
+fn script_reads(src: &str) -> Vec<Read> {
+    let bound = script_bindings(src);
+    let mut out: Vec<Read> = Vec::new();
+    for name in identifiers(src) {
+        if bound.contains(&name) {
+            continue;
+        }
+        let mut from = 0;
+        while let Some(at) = find_word(src, &name, from) {
+            from = at + name.len();
+            let rest = src[from..].trim_start();
+            let map_key = rest.starts_with(':') && !rest.starts_with("::");
+            if !map_key {
+                out.push(Read {
+                    steps: vec![Step::Name(name.clone())],
+                    offset: at,
+                    len: name.len(),
+                });
+                break;
+            }
+        }
+    }
+    out.sort_by_key(|r| r.offset);
+    out
+}
+
+/// Names a script declares: after `let`/`const`, between `for` and `in`,
+/// and between the bars of a closure.
+fn script_bindings(src: &str) -> BTreeSet<String> {
+    let mut words: Vec<(usize, &str)> = Vec::new();
+    let b = src.as_bytes();
+    let is_name = |c: u8| c.is_ascii_alphanumeric() || c == b'_';
+    let mut i = 0;
+    let mut out = BTreeSet::new();
+    while i < b.len() {
+        let c = b[i];
+        if c == b'"' || c == b'`' || c == b'\'' {
+            i += 1;
+            while i < b.len() && b[i] != c {
+                i += if b[i] == b'\\' { 2 } else { 1 };
+            }
+            i += 1;
+            continue;
+        }
+        if is_name(c) {
+            let s = i;
+            while i < b.len() && is_name(b[i]) {
+                i += 1;
+            }
+            words.push((s, &src[s..i]));
+            continue;
+        }
+        if c == b'|' && i + 1 < b.len() && b[i + 1] != b'|' {
+            let before = src[..i].trim_end();
+            if before.is_empty() || before.ends_with(['(', ',', '=']) {
+                if let Some(end) = src[i + 1..].find('|') {
+                    for p in src[i + 1..i + 1 + end].split(',') {
+                        out.insert(p.trim().to_string());
+                    }
+                    i += end + 2;
+                    continue;
+                }
+            }
+        }
+        i += 1;
+    }
+    let mut in_for = false;
+    for (k, (_, w)) in words.iter().enumerate() {
+        match *w {
+            "let" | "const" => {
+                if let Some((_, n)) = words.get(k + 1) {
+                    out.insert(n.to_string());
+                }
+            }
+            "for" => in_for = true,
+            "in" => in_for = false,
+            other if in_for => {
+                out.insert(other.to_string());
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod reads_tests {
+    use super::*;
+
+    fn reads(src: &str) -> Vec<(Vec<Step>, usize, usize)> {
+        let e = Expr::compile(src, &Sandbox::default(), &["lookup", "table"]).unwrap();
+        e.reads()
+            .into_iter()
+            .map(|r| (r.steps, r.offset, r.len))
+            .collect()
+    }
+
+    fn n(s: &str) -> Step {
+        Step::Name(s.to_string())
+    }
+
+    #[test]
+    fn paths_closures_and_methods() {
+        assert_eq!(
+            reads("job.site.ref"),
+            vec![(vec![n("job"), n("site"), n("ref")], 0, 12)]
+        );
+        assert_eq!(
+            reads("activities.all(|a| a.team == ())"),
+            vec![
+                (vec![n("activities")], 0, 10),
+                (vec![n("activities"), Step::Item, n("team")], 19, 6)
+            ]
+        );
+        assert_eq!(
+            reads("\"!\" + sor_code.sub_string(0, 3)"),
+            vec![(vec![n("sor_code")], 6, 8)]
+        );
+        assert_eq!(
+            reads("activities[0].team.name"),
+            vec![(
+                vec![n("activities"), Step::Item, n("team"), n("name")],
+                0,
+                23
+            )]
+        );
+        assert_eq!(
+            reads("params.x + \"params\""),
+            vec![(vec![n("params"), n("x")], 0, 8)]
+        );
+    }
+
+    #[test]
+    fn scripts_read_top_level_names_they_do_not_bind() {
+        let e = Expr::compile(
+            "let s = \"\"; for p in params.list.split(\",\") { if p == change?.status { s = p; } } s",
+            &Sandbox::default(),
+            &[],
+        )
+        .unwrap();
+        assert!(e.is_script());
+        let names: Vec<Vec<Step>> = e.reads().into_iter().map(|r| r.steps).collect();
+        assert_eq!(names, vec![vec![n("params")], vec![n("change")]]);
+    }
+}

@@ -5,7 +5,8 @@
 //! [`read`] (input files into records) → [`mapping`] (the compiled mapping:
 //! select, source rules, build) → [`check`] (the target schema's field table
 //! and rules) → [`render`] (JSON, NDJSON or XML out) → [`report`] (counts and
-//! rejections). [`schema`] and [`mapping`] load the two file formats;
+//! rejections). [`schema`] and [`mapping`] load the two file formats
+//! ([`resolve`] checks every name a mapping reads against its contracts);
 //! [`expr`] compiles the expressions both use.
 //!
 //! ```no_run
@@ -37,6 +38,7 @@ pub mod read;
 pub mod registry;
 pub mod render;
 pub mod report;
+pub mod resolve;
 pub mod rules;
 pub mod schema;
 pub mod select;

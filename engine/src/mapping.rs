@@ -67,6 +67,8 @@ pub struct Mapping {
     pub routes: Vec<Route>,
     /// How CSV rows become units (`input: {csv: ...}`).
     pub csv: CsvInput,
+    /// Warnings found at load (the mapping is usable; `check` shows them).
+    pub warnings: Diagnostics,
     pub(crate) data: Arc<Data>,
     pub(crate) templates: Templates,
 }
@@ -148,8 +150,14 @@ impl Mapping {
         let root = yaml::parse(path, text).map_err(|d| Diagnostics(vec![d]))?;
         let mut diags = Diagnostics::default();
         let m = load(path, &root, registry, &mut diags);
+        if let Some(m) = &m {
+            crate::resolve::check_mapping(path, text, &root, m, &mut diags);
+        }
         match m {
-            Some(m) if !diags.has_errors() => Ok(m),
+            Some(mut m) if !diags.has_errors() => {
+                m.warnings = diags;
+                Ok(m)
+            }
             _ => Err(diags),
         }
     }
@@ -625,6 +633,7 @@ fn load(file: &Path, root: &Node, registry: &Registry, diags: &mut Diagnostics) 
         routes,
         csv,
         lets,
+        warnings: Diagnostics::default(),
         data,
         templates,
     })

@@ -1,0 +1,731 @@
+//! Static checks of a mapping against its contracts, at load (so `check`
+//! and every command that loads a mapping run them).
+//!
+//! Every name the mapping reads (expressions, templates, JSONPaths,
+//! `for_each`, `when`, lookup keys, table inputs, skips, `let:`, `where:`,
+//! rules) is resolved against the source schema with the evaluator's scope
+//! rules (the `scope` module); an unknown one is an error, because at run time it
+//! would silently read as `()`. Constants and required target fields are
+//! checked against the target (the `target` module). The walk follows the mapping's
+//! YAML, not the compiled specs, so every finding points at the node (and,
+//! where it can, the column) it is about.
+
+mod scope;
+mod target;
+
+use std::path::{Path, PathBuf};
+
+use crate::diag::{Diagnostic, Diagnostics, Span};
+use crate::expr::{Expr, Read, Sandbox, Step};
+use crate::mapping::Mapping;
+use crate::schema::{Field, Schema};
+use crate::yaml::{span, Node, Value as Y};
+
+use scope::{Found, Frame, Place, Shape};
+use target::Target;
+
+/// Check the names, constants and required fields of the mapping loaded from
+/// `root` (the text of `file`), appending findings to `diags`.
+pub(crate) fn check_mapping(
+    file: &Path,
+    text: &str,
+    root: &Node,
+    mapping: &Mapping,
+    diags: &mut Diagnostics,
+) {
+    let mut r = Resolver {
+        file: file.to_path_buf(),
+        text: text.to_string(),
+        sandbox: Sandbox::default(),
+        diags,
+    };
+    let source = mapping.source.as_deref();
+    // A `source:` that did not load is the loader's error already.
+    if source.is_none() && root.get("source").is_none() {
+        r.diags.push(Diagnostic::warning(
+            span(file, root.get("mapping").unwrap_or(root)),
+            "no-source-schema",
+            "the mapping names no `source:` schema, so the names it reads cannot be checked: \
+             a misspelt field would read as () on every record",
+        ));
+    }
+    let mut frame = Frame::unit(source, &mapping.params);
+    if let Some(unit) = root.get("input").and_then(|i| i.get("csv")) {
+        r.csv_input(unit, &frame, source);
+    }
+    for (k, v) in root.get("let").and_then(Node::as_map).unwrap_or(&[]) {
+        let place = r
+            .expr(v, &frame)
+            .and_then(|reads| pure_path(&reads).cloned())
+            .map(|found| Place {
+                shape: found.shape,
+                path: found.path,
+            })
+            .unwrap_or(Place {
+                shape: Shape::Any,
+                path: None,
+            });
+        frame
+            .lets
+            .push((k.scalar_text().unwrap_or_default(), place));
+    }
+    if let Some(w) = root.get("where") {
+        r.expr(w, &frame);
+    }
+    for s in root.get("skip").and_then(Node::as_seq).unwrap_or(&[]) {
+        if let Some(w) = s.get("when") {
+            r.expr(w, &frame);
+        }
+        if let Some(t) = s.get("reason") {
+            r.template(t, &frame);
+        }
+    }
+    if let Some(n) = root.get("rules_from") {
+        r.included_rules(n, &mut frame);
+    }
+    if let Some(rules) = root.get("rules") {
+        r.rules(rules, &mut frame);
+    }
+    if let Some(record) = root.get("record") {
+        let target = mapping.routes.first().map(|rt| Target::of(&rt.target));
+        r.record(record, &frame, target.as_ref());
+    }
+    for route in root.get("routes").and_then(Node::as_seq).unwrap_or(&[]) {
+        r.route(route, mapping, &frame);
+    }
+}
+
+struct Resolver<'d> {
+    file: PathBuf,
+    text: String,
+    sandbox: Sandbox,
+    diags: &'d mut Diagnostics,
+}
+
+/// A read and what it found (None: unknown, and reported).
+type Resolved<'s> = (Read, Option<Found<'s>>);
+
+/// The one read of an expression that is nothing but a path, if it found something.
+fn pure_path<'a, 's>(reads: &'a (Expr, Vec<Resolved<'s>>)) -> Option<&'a Found<'s>> {
+    let (expr, found) = reads;
+    match found.as_slice() {
+        [(read, Some(f))] if read.offset == 0 && read.len == expr.source().len() => Some(f),
+        _ => None,
+    }
+}
+
+/// The text of an expression node, as the compiler reads it.
+fn expr_text(n: &Node) -> Option<String> {
+    let text = n.scalar_text()?;
+    Some(text.strip_prefix('=').unwrap_or(&text).trim().to_string())
+}
+
+impl Resolver<'_> {
+    // ------------------------------------------------------------ expressions
+
+    /// Resolve every read of the expression at `n`; None when it does not
+    /// compile (the compiler has said so).
+    fn expr<'s>(&mut self, n: &Node, frame: &Frame<'s>) -> Option<(Expr, Vec<Resolved<'s>>)> {
+        let text = expr_text(n)?;
+        let expr = Expr::compile(&text, &self.sandbox, &["lookup", "has_lookup", "table"]).ok()?;
+        let mut out = Vec::new();
+        let mut said: Vec<String> = Vec::new();
+        for read in expr.reads() {
+            // A script's names are checked one level deep: what rhai does
+            // below them is not a path this checker can follow.
+            let steps = if expr.is_script() {
+                &read.steps[..read.steps.len().min(1)]
+            } else {
+                &read.steps[..]
+            };
+            let found = match frame.resolve(steps) {
+                Ok(f) => Some(f),
+                Err(u) => {
+                    // A closure parameter repeats its list's path: a typo in
+                    // the list is reported once, at the list.
+                    if !said.contains(&u.message) {
+                        let at = self.read_span(n, expr.source(), &read, u.step);
+                        self.diags
+                            .push(Diagnostic::error(at, u.code, u.message.clone()));
+                        said.push(u.message);
+                    }
+                    None
+                }
+            };
+            out.push((read, found));
+        }
+        Some((expr, out))
+    }
+
+    /// Where step `step` of `read` (in expression `src`, written at `n`) stands in the file.
+    fn read_span(&self, n: &Node, src: &str, read: &Read, step: usize) -> Span {
+        let (Some(chain), Some(before)) = (
+            src.get(read.offset..read.offset + read.len),
+            src.get(..read.offset),
+        ) else {
+            return span(&self.file, n);
+        };
+        let first = chain
+            .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .next()
+            .unwrap_or(chain);
+        // Which occurrence of the first name this is, in the expression.
+        let nth = word_positions(before, first).len();
+        let within = step_offset(chain, &read.steps, step);
+        self.locate(n, first, nth, within)
+    }
+
+    /// The span of the `nth` whole-word `word` at or after node `n`, moved
+    /// `within` bytes on; the node's own span when it cannot be found.
+    fn locate(&self, n: &Node, word: &str, nth: usize, within: usize) -> Span {
+        let fallback = span(&self.file, n);
+        let Some(start) = byte_of(&self.text, n.line, n.column) else {
+            return fallback;
+        };
+        // Look no further than a few KiB on: past that the word is
+        // another node's, and the node's own span is the honest answer.
+        let mut window_end = (start + 4096).min(self.text.len());
+        while !self.text.is_char_boundary(window_end) {
+            window_end -= 1;
+        }
+        let Some(window) = self.text.get(start..window_end) else {
+            return fallback;
+        };
+        let Some(&at) = word_positions(window, word).get(nth) else {
+            return fallback;
+        };
+        let Some(before) = self.text.get(..start + at + within) else {
+            return fallback;
+        };
+        let line = before.matches('\n').count() as u32 + 1;
+        let col = before.rsplit('\n').next().unwrap_or("").chars().count() as u32 + 1;
+        Span {
+            file: self.file.clone(),
+            line,
+            column: col,
+        }
+    }
+
+    // ------------------------------------------------------------ templates
+
+    /// Resolve the variables a template reads (minijinja's own analysis).
+    fn template(&mut self, n: &Node, frame: &Frame) {
+        let Some(text) = n.scalar_text() else { return };
+        let env = minijinja::Environment::new();
+        let Ok(tmpl) = env.template_from_str(&text) else {
+            return;
+        };
+        let mut found = Vec::new();
+        for name in tmpl.undeclared_variables(true) {
+            let steps: Vec<Step> = name.split('.').map(|s| Step::Name(s.into())).collect();
+            let first = name.split('.').next().unwrap_or_default();
+            if TEMPLATE_GLOBALS.contains(&first) {
+                continue;
+            }
+            if let Err(u) = frame.resolve(&steps) {
+                // The dotted name up to the unknown step, as written.
+                let needle = name
+                    .split('.')
+                    .take(u.step + 1)
+                    .collect::<Vec<_>>()
+                    .join(".");
+                let within = needle.rfind('.').map_or(0, |d| d + 1);
+                let at = self.locate(n, &needle, 0, within);
+                found.push(Diagnostic::error(at, u.code, u.message));
+            }
+        }
+        // The analysis gives a set: report in the order of the text.
+        found.sort_by_key(|d| (d.span.line, d.span.column));
+        for d in found {
+            self.diags.push(d);
+        }
+    }
+
+    // ------------------------------------------------------------ rules
+
+    fn included_rules(&mut self, n: &Node, frame: &mut Frame) {
+        let inc = self
+            .file
+            .parent()
+            .unwrap_or(Path::new("."))
+            .join(n.scalar_text().unwrap_or_default());
+        // The loader reports a file that cannot be read or parsed.
+        let Ok(text) = std::fs::read_to_string(&inc) else {
+            return;
+        };
+        let Ok(node) = crate::yaml::parse(&inc, &text) else {
+            return;
+        };
+        let (file, saved) = (
+            std::mem::replace(&mut self.file, inc),
+            std::mem::replace(&mut self.text, text),
+        );
+        if let Some(rules) = node.get("rules") {
+            self.rules(rules, frame);
+        }
+        self.file = file;
+        self.text = saved;
+    }
+
+    /// Check each rule, and note what the ones that reject the unit test
+    /// present (`!blank(x)`, `x != ()`), for `maybe-missing`.
+    fn rules(&mut self, n: &Node, frame: &mut Frame) {
+        for rule in n.as_seq().unwrap_or(&[]) {
+            let mut inner = frame.clone();
+            if let Some(each) = rule.get("for_each") {
+                inner = match self.expr(each, frame).as_ref().and_then(pure_path) {
+                    Some(list) => frame.item(list, false),
+                    None => frame.unknown_item(false),
+                };
+            }
+            if let Some(w) = rule.get("when") {
+                self.expr(w, &inner);
+            }
+            let assert = rule.get("assert").and_then(|a| self.expr(a, &inner));
+            if let Some(field) = rule.get("field").and_then(Node::scalar_text) {
+                let steps: Vec<Step> = field.split('/').map(|s| Step::Name(s.into())).collect();
+                if let Err(u) = inner.resolve(&steps) {
+                    let f = rule.get("field").unwrap_or(rule);
+                    let needle = field
+                        .split('/')
+                        .take(u.step + 1)
+                        .collect::<Vec<_>>()
+                        .join("/");
+                    let within = needle.rfind('/').map_or(0, |d| d + 1);
+                    let at = self.locate(f, &needle, 0, within);
+                    self.diags.push(Diagnostic::error(at, u.code, u.message));
+                }
+            }
+            if let Some(m) = rule.get("message") {
+                self.template(m, &inner);
+            }
+            let rejects = rule.get("severity").and_then(Node::as_str) != Some("warning");
+            if let (true, Some(assert)) = (rejects, &assert) {
+                frame.guards.extend(tested_present(assert));
+            }
+        }
+    }
+
+    // ------------------------------------------------------------ records
+
+    fn route(&mut self, route: &Node, m: &Mapping, frame: &Frame) {
+        if let Some(w) = route.get("when") {
+            self.expr(w, frame);
+        }
+        let mut frame = frame.clone();
+        if let Some(rules) = route.get("rules") {
+            self.rules(rules, &mut frame);
+        }
+        let name = route
+            .get("name")
+            .and_then(Node::scalar_text)
+            .unwrap_or_else(|| format!("route at line {}", route.line));
+        let target = m
+            .routes
+            .iter()
+            .find(|r| r.name == name)
+            .map(|r| Target::of(&r.target));
+        if let Some(record) = route.get("record") {
+            self.record(record, &frame, target.as_ref());
+        }
+    }
+
+    /// The fields of a record built into `target` (None: the target is not
+    /// known, or the field is not in it; the loader has said so).
+    fn record(&mut self, n: &Node, frame: &Frame, target: Option<&Target>) {
+        for (k, v) in n.as_map().unwrap_or(&[]) {
+            let name = k.scalar_text().unwrap_or_default();
+            let field = target.and_then(|t| t.ty.field(&name).map(|f| (t, f)));
+            self.field(v, frame, field);
+        }
+    }
+
+    /// One field spec, written to `into` (the target and its field) when known.
+    fn field(&mut self, n: &Node, frame: &Frame, into: Option<(&Target, &Field)>) {
+        match &n.value {
+            Y::Str(s) if s.starts_with('=') => {
+                let reads = self.expr(n, frame);
+                self.maybe_missing(n, reads.as_ref().and_then(pure_path), frame, into);
+            }
+            Y::Str(s) if s.starts_with('$') => {
+                let found = self.json_path(n, s, frame);
+                self.maybe_missing(n, found.as_ref(), frame, into);
+            }
+            Y::Map(_) => self.map_spec(n, frame, into),
+            _ => self.constant(n, n, into),
+        }
+    }
+
+    fn map_spec(&mut self, n: &Node, frame: &Frame, into: Option<(&Target, &Field)>) {
+        let guarded = n.get("when").is_some() || n.get("default").is_some();
+        if let Some(w) = n.get("when") {
+            self.expr(w, frame);
+        }
+        if let Some(m) = n.get("message") {
+            let mut with_error = frame.clone();
+            with_error.error = true;
+            self.template(m, &with_error);
+        }
+        if let Some(e) = n.get("expr") {
+            let reads = self.expr(e, frame);
+            if !guarded {
+                self.maybe_missing(e, reads.as_ref().and_then(pure_path), frame, into);
+            }
+        } else if let Some(p) = n.get("path") {
+            let found = self.json_path(p, &p.scalar_text().unwrap_or_default(), frame);
+            if !guarded {
+                self.maybe_missing(p, found.as_ref(), frame, into);
+            }
+        } else if let Some(t) = n.get("template") {
+            self.template(t, frame);
+        } else if let Some(c) = n.get("const") {
+            if n.get("round").is_none() && n.get("format").is_none() && n.get("as").is_none() {
+                self.constant(c, n, into);
+            }
+        } else if n.get("lookup").is_some() {
+            if let Some(k) = n.get("key") {
+                self.field(k, frame, None);
+            }
+        } else if n.get("table").is_some() {
+            for (_, v) in n.get("inputs").and_then(Node::as_map).unwrap_or(&[]) {
+                self.field(v, frame, None);
+            }
+        } else if let Some(each) = n.get("for_each") {
+            self.for_each(n, each, frame, into);
+        } else if let Some(r) = n.get("record") {
+            let below = into.and_then(|(t, f)| t.below(f));
+            self.record(r, frame, below.as_ref());
+        }
+    }
+
+    fn for_each(&mut self, n: &Node, each: &Node, frame: &Frame, into: Option<(&Target, &Field)>) {
+        let inner = match self.expr(each, frame).as_ref().and_then(pure_path) {
+            Some(list) => frame.item(list, true),
+            None => frame.unknown_item(true),
+        };
+        let below = into.and_then(|(t, f)| t.below(f));
+        if let Some(r) = n.get("record") {
+            self.record(r, &inner, below.as_ref());
+        }
+        for item in n.get("records").and_then(Node::as_seq).unwrap_or(&[]) {
+            let mut guarded = inner.clone();
+            if let Some(w) = item.get("when") {
+                if let Some(reads) = self.expr(w, &inner) {
+                    guarded.guards.extend(tested_present(&reads));
+                }
+            }
+            if let Some(r) = item.get("record") {
+                self.record(r, &guarded, below.as_ref());
+            }
+        }
+    }
+
+    /// A JSONPath reads from the current record; a plain dotted one
+    /// (`$.job.site.ref`) is checked step by step, a complex one up to its
+    /// first step that is not a plain name.
+    fn json_path<'s>(&mut self, n: &Node, p: &str, frame: &Frame<'s>) -> Option<Found<'s>> {
+        let rest = p.strip_prefix("$.")?;
+        let mut steps = Vec::new();
+        let mut plain = true;
+        for seg in rest.split('.') {
+            let name_end = seg
+                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                .unwrap_or(seg.len());
+            if name_end == 0 {
+                plain = false;
+                break;
+            }
+            steps.push(Step::Name(seg[..name_end].to_string()));
+            if name_end < seg.len() {
+                plain = false;
+                break;
+            }
+        }
+        match frame.resolve_in_record(&steps) {
+            Ok(f) => plain.then_some(f),
+            Err(u) => {
+                // The step's place: after `$.`, inside the path's text.
+                let within = 2 + step_offset(rest, &steps, u.step);
+                let at = self.locate(n, "$", 0, within);
+                self.diags.push(Diagnostic::error(at, u.code, u.message));
+                None
+            }
+        }
+    }
+
+    // ------------------------------------------------------------ the target
+
+    /// A constant must pass the target field's checks, or every record fails.
+    fn constant(&mut self, value: &Node, spec: &Node, into: Option<(&Target, &Field)>) {
+        let Some((target, field)) = into else { return };
+        let mut v = value.to_json();
+        if v.is_null() || field.reserved {
+            return;
+        }
+        if let (Some(n), serde_json::Value::String(s)) =
+            (spec.get("truncate").and_then(|t| t.scalar_text()), &mut v)
+        {
+            if let Ok(n) = n.parse::<usize>() {
+                *s = s.chars().take(n).collect();
+            }
+        }
+        let problems = target.constant_problems(field, &v);
+        if problems.is_empty() {
+            return;
+        }
+        let allowed = target::allowed(field)
+            .map(|a| format!(" (allowed: {a})"))
+            .unwrap_or_default();
+        self.diags.push(Diagnostic::error(
+            span(&self.file, value),
+            "bad-constant",
+            format!(
+                "{}: the constant {} breaks {}, so every record would be rejected: {}{allowed}",
+                field.name,
+                v,
+                target.schema.name,
+                problems.join("; ")
+            ),
+        ));
+    }
+
+    /// A required target field fed by a plain read of an optional source
+    /// field that nothing tests present: some records will lack it.
+    fn maybe_missing(
+        &mut self,
+        n: &Node,
+        found: Option<&Found>,
+        frame: &Frame,
+        into: Option<(&Target, &Field)>,
+    ) {
+        let (Some(found), Some((target, field))) = (found, into) else {
+            return;
+        };
+        if !field.required || field.reserved {
+            return;
+        }
+        let unguarded = found.optional.iter().any(|p| match p {
+            None => true,
+            Some(p) => !frame.guards.iter().any(|g| g.starts_with(p)),
+        });
+        if !unguarded {
+            return;
+        }
+        let source = frame
+            .schema
+            .map(|s| s.name.as_str())
+            .unwrap_or("the source");
+        self.diags.push(Diagnostic::warning(
+            span(&self.file, n),
+            "maybe-missing",
+            format!(
+                "{} requires {}, but {} may be absent: {} does not require '{}', and nothing here \
+                 tests it, so a record without it is rejected (give `default:` or `when:`, or a rule that checks it)",
+                target.schema.name,
+                field.name,
+                expr_text(n).unwrap_or_default(),
+                source,
+                found.optional_name.as_deref().unwrap_or("it")
+            ),
+        ));
+    }
+
+    // ------------------------------------------------------------ CSV input
+
+    /// `input.csv`: the group key and the unit read the CSV columns (unknown
+    /// statically); the unit is the record the rest of the mapping reads, so
+    /// its fields must be the source schema's.
+    fn csv_input(&mut self, csv: &Node, unit_frame: &Frame, source: Option<&Schema>) {
+        let mut columns = Frame::unit(None, unit_frame.params);
+        for g in csv.get("group_by").and_then(Node::as_seq).unwrap_or(&[]) {
+            self.expr(g, &columns);
+        }
+        columns.rows = true;
+        if let Some(unit) = csv.get("unit") {
+            let ty = source.map(|s| (s, s.record_type()));
+            self.unit_fields(unit, &columns, ty);
+        }
+    }
+
+    fn unit_fields(
+        &mut self,
+        n: &Node,
+        frame: &Frame,
+        ty: Option<(&Schema, &crate::schema::Type)>,
+    ) {
+        for (k, v) in n.as_map().unwrap_or(&[]) {
+            let name = k.scalar_text().unwrap_or_default();
+            let field = match ty {
+                Some((s, t)) => match t.field(&name) {
+                    Some(f) => Some((s, f)),
+                    None => {
+                        self.diags.push(Diagnostic::error(
+                            span(&self.file, k),
+                            "unknown-source-field",
+                            format!(
+                                "input.csv.unit builds '{name}', which is not a field of {}'s {}{}",
+                                s.name,
+                                t.name,
+                                scope::hint(&name, t.fields.iter().map(|f| f.name.as_str()))
+                            ),
+                        ));
+                        None
+                    }
+                },
+                None => None,
+            };
+            let below = field.and_then(|(s, f)| {
+                f.of.as_deref()
+                    .and_then(|o| s.type_named(o))
+                    .map(|t| (s, t))
+            });
+            match (&v.value, v.get("for_each"), v.get("record")) {
+                (Y::Map(_), Some(each), record) => {
+                    self.expr(each, frame);
+                    let inner = frame.unknown_item(true);
+                    if let Some(w) = v.get("when") {
+                        self.expr(w, frame);
+                    }
+                    if let Some(r) = record {
+                        self.unit_fields(r, &inner, below);
+                    }
+                }
+                (Y::Map(_), None, Some(r)) => {
+                    if let Some(w) = v.get("when") {
+                        self.expr(w, frame);
+                    }
+                    self.unit_fields(r, frame, below);
+                }
+                _ => self.field(v, frame, None),
+            }
+        }
+    }
+}
+
+/// Names minijinja defines itself.
+const TEMPLATE_GLOBALS: [&str; 12] = [
+    "range",
+    "dict",
+    "debug",
+    "namespace",
+    "loop",
+    "self",
+    "caller",
+    "varargs",
+    "kwargs",
+    "true",
+    "false",
+    "none",
+];
+
+/// The paths an expression tests present: the argument of `blank(...)` and
+/// the left side of `!= ()`.
+fn tested_present(reads: &(Expr, Vec<Resolved>)) -> Vec<Vec<Step>> {
+    let (expr, found) = reads;
+    let src = expr.source();
+    found
+        .iter()
+        .filter_map(|(read, f)| {
+            let before = src.get(..read.offset)?.trim_end();
+            let after = src.get(read.offset + read.len..)?.trim_start();
+            let tested = before.ends_with("blank(") || after.starts_with("!= ()");
+            match f {
+                Some(found) if tested => found.path.clone(),
+                _ => None,
+            }
+        })
+        .collect()
+}
+
+/// Byte offsets of `word` standing alone in `text` (not inside a longer
+/// name); a word after `.` counts, for nested paths.
+fn word_positions(text: &str, word: &str) -> Vec<usize> {
+    let b = text.as_bytes();
+    let is_name = |c: u8| c.is_ascii_alphanumeric() || c == b'_';
+    let mut out = Vec::new();
+    if word.is_empty() {
+        return out;
+    }
+    let mut from = 0;
+    while let Some(i) = text[from..].find(word) {
+        let at = from + i;
+        let end = at + word.len();
+        let alone_before = at == 0 || !is_name(b[at - 1]) || word == "$";
+        let alone_after = end >= b.len() || !is_name(b[end]) || word == "$";
+        if alone_before && alone_after {
+            out.push(at);
+        }
+        from = end;
+    }
+    out
+}
+
+/// The byte offset, inside a path's text, of the name of step `step`
+/// (0 for the first).
+fn step_offset(chain: &str, steps: &[Step], step: usize) -> usize {
+    let mut at = 0;
+    for (i, s) in steps.iter().enumerate().take(step + 1).skip(1) {
+        let Step::Name(name) = s else { continue };
+        match chain[at..].find(&format!(".{name}")) {
+            Some(p) => at += p + 1,
+            None => return at,
+        }
+        if i == step {
+            return at;
+        }
+    }
+    at
+}
+
+/// The byte offset of 1-based `line`, `column` (in characters) in `text`.
+fn byte_of(text: &str, line: u32, column: u32) -> Option<usize> {
+    if line == 0 {
+        return None;
+    }
+    let mut start = 0;
+    for _ in 1..line {
+        start += text[start..].find('\n')? + 1;
+    }
+    let line_text = &text[start..];
+    let col = line_text
+        .char_indices()
+        .nth(column.saturating_sub(1) as usize)
+        .map(|(i, _)| i)
+        .unwrap_or(0);
+    Some(start + col)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn words_stand_alone() {
+        assert_eq!(word_positions("job.ref + jobs + a.job", "job"), vec![0, 19]);
+        assert_eq!(word_positions("x", ""), Vec::<usize>::new());
+    }
+
+    #[test]
+    fn step_offsets_point_at_the_step_name() {
+        let steps: Vec<Step> = ["job", "site", "reff"]
+            .iter()
+            .map(|s| Step::Name(s.to_string()))
+            .collect();
+        assert_eq!(step_offset("job.site.reff", &steps, 0), 0);
+        assert_eq!(step_offset("job.site.reff", &steps, 2), 9);
+        let with_item = vec![
+            Step::Name("activities".into()),
+            Step::Item,
+            Step::Name("team".into()),
+        ];
+        assert_eq!(step_offset("activities[0].team", &with_item, 2), 14);
+    }
+
+    #[test]
+    fn byte_offsets_of_lines_and_columns() {
+        let text = "a: 1\nbé: = x\n";
+        assert_eq!(byte_of(text, 2, 4), Some(9));
+        assert_eq!(byte_of(text, 0, 1), None);
+        assert_eq!(byte_of(text, 9, 1), None);
+    }
+}

@@ -1,0 +1,540 @@
+//! Static checks against the contracts (issue 10, item 3): a typo in each
+//! kind of place a mapping reads a name is an error at load, with its line,
+//! column, code and did-you-mean; a constant that breaks the target is an
+//! error; a read that can find nothing for a required field is a warning.
+//! Each case is a temp copy of a shipped mapping with one line changed.
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use mapwright::{Diagnostic, Mapping, Severity};
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
+}
+
+/// An empty folder of this test run's own.
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("mapwright-resolve-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+/// A copy of the shipped mappings and schemas in which `file` (under
+/// mappings/) has `old` replaced by `new` (which must be there once).
+struct Case {
+    dir: PathBuf,
+    file: PathBuf,
+}
+
+impl Case {
+    fn new(name: &str, file: &str, old: &str, new: &str) -> Case {
+        let dir = scratch(name);
+        copy_dir(&root().join("mappings"), &dir.join("mappings"));
+        copy_dir(&root().join("schemas"), &dir.join("schemas"));
+        let path = dir.join("mappings").join(file);
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert_eq!(text.matches(old).count(), 1, "{old:?} once in {file}");
+        std::fs::write(&path, text.replace(old, new)).unwrap();
+        Case { dir, file: path }
+    }
+
+    /// Every finding of loading `mapping` (under mappings/).
+    fn load(&self, mapping: &str) -> Vec<Diagnostic> {
+        match Mapping::from_path(&self.dir.join("mappings").join(mapping)) {
+            Ok(m) => m.warnings.0,
+            Err(d) => d.0,
+        }
+    }
+
+    /// 1-based line and column of `needle` in the changed file, plus `within` bytes.
+    fn place(&self, needle: &str, within: usize) -> (u32, u32) {
+        let text = std::fs::read_to_string(&self.file).unwrap();
+        let at = text.find(needle).expect("needle in the changed file") + within;
+        let before = &text[..at];
+        let line = before.matches('\n').count() as u32 + 1;
+        let col = before.rsplit('\n').next().unwrap().chars().count() as u32 + 1;
+        (line, col)
+    }
+}
+
+impl Drop for Case {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// The one finding with `code`, asserting there is exactly one.
+fn only<'d>(diags: &'d [Diagnostic], code: &str) -> &'d Diagnostic {
+    let found: Vec<&Diagnostic> = diags.iter().filter(|d| d.code == code).collect();
+    assert_eq!(found.len(), 1, "one {code} in {diags:#?}");
+    found[0]
+}
+
+fn assert_at(d: &Diagnostic, (line, column): (u32, u32)) {
+    assert_eq!((d.span.line, d.span.column), (line, column), "{d}");
+}
+
+const SPECTRUM: &str = "oneserve-spectrum/order.yaml";
+
+#[test]
+fn a_typo_in_a_field_expression_is_an_error_with_a_suggestion() {
+    let c = Case::new(
+        "field",
+        SPECTRUM,
+        "Item_Description: {expr: description, truncate: 35}",
+        "Item_Description: {expr: descripton, truncate: 35}",
+    );
+    let diags = c.load(SPECTRUM);
+    let d = only(&diags, "unknown-source-field");
+    assert_eq!(d.severity, Severity::Error);
+    assert_at(d, c.place("descripton", 0));
+    assert_eq!(
+        d.message,
+        "'descripton' is not a field of oneserve.activity_order_request's activity or a variable here (did you mean 'description'?)"
+    );
+}
+
+#[test]
+fn a_typo_deep_in_a_nested_path_points_at_that_step() {
+    let c = Case::new(
+        "nested",
+        SPECTRUM,
+        "Job_Number: = job.ref",
+        "Job_Number: = job.site.reff",
+    );
+    let diags = c.load(SPECTRUM);
+    let d = only(&diags, "unknown-source-field");
+    assert_at(d, c.place("job.site.reff", 9));
+    assert!(
+        d.message.contains(
+            "'reff' is not a field of oneserve.activity_order_request's site (did you mean 'ref'?)"
+        ),
+        "{d}"
+    );
+}
+
+#[test]
+fn a_typo_in_for_each_is_an_error() {
+    let c = Case::new(
+        "for-each",
+        SPECTRUM,
+        "    for_each: activities\n    records:",
+        "    for_each: activites\n    records:",
+    );
+    let diags = c.load(SPECTRUM);
+    let d = only(&diags, "unknown-source-field");
+    assert_at(d, c.place("for_each: activites", 10));
+    assert!(d.message.contains("(did you mean 'activities'?)"), "{d}");
+}
+
+#[test]
+fn a_typo_in_a_when_is_an_error() {
+    let c = Case::new(
+        "when",
+        SPECTRUM,
+        "- when: = !blank(note)",
+        "- when: = !blank(noet)",
+    );
+    let diags = c.load(SPECTRUM);
+    let d = only(&diags, "unknown-source-field");
+    assert_at(d, c.place("noet", 0));
+    assert!(d.message.contains("(did you mean 'note'?)"), "{d}");
+}
+
+#[test]
+fn a_typo_in_a_lookup_key_is_an_error() {
+    let c = Case::new(
+        "lookup-key",
+        SPECTRUM,
+        "key: = activities[0].team.name",
+        "key: = activities[0].team.nme",
+    );
+    let diags = c.load(SPECTRUM);
+    let d = only(&diags, "unknown-source-field");
+    assert_at(d, c.place("team.nme", 5));
+    assert!(
+        d.message.contains(
+            "'nme' is not a field of oneserve.activity_order_request's team (did you mean 'name'?)"
+        ),
+        "{d}"
+    );
+}
+
+#[test]
+fn a_typo_in_a_rule_assert_of_an_included_rules_file_is_an_error_there() {
+    let c = Case::new(
+        "rule-assert",
+        "shared/oneserve-create-order-rules.yaml",
+        "assert: team.type == \"Sub-Contract\"",
+        "assert: team.typ == \"Sub-Contract\"",
+    );
+    let diags = c.load(SPECTRUM);
+    let d = only(&diags, "unknown-source-field");
+    assert!(
+        d.span.file.ends_with("oneserve-create-order-rules.yaml"),
+        "{d}"
+    );
+    assert_at(d, c.place("team.typ", 5));
+    assert!(d.message.contains("(did you mean 'type'?)"), "{d}");
+}
+
+#[test]
+fn a_typo_in_a_rule_field_and_message_is_an_error() {
+    let c = Case::new(
+        "rule-message",
+        "shared/oneserve-create-order-rules.yaml",
+        "    field: unit_cost\n    message: \"activity {{ id }} costs {{ unit_cost }}",
+        "    field: unit_cots\n    message: \"activity {{ id }} costs {{ unit_cot }}",
+    );
+    let diags = c.load(SPECTRUM);
+    let typos: Vec<&Diagnostic> = diags
+        .iter()
+        .filter(|d| d.code == "unknown-source-field")
+        .collect();
+    assert_eq!(typos.len(), 2, "{diags:#?}");
+    assert_at(typos[0], c.place("unit_cots", 0));
+    assert!(typos[0].message.contains("(did you mean 'unit_cost'?)"));
+    assert_at(typos[1], c.place("unit_cot }}", 0));
+    assert!(typos[1].message.contains("'unit_cot'"));
+}
+
+#[test]
+fn a_typo_in_a_template_variable_is_an_error() {
+    let file = "po-responses-oneserve/spectrum.yaml";
+    let c = Case::new(
+        "template",
+        file,
+        "Imported into Spectrum as P.O. {{ response.PO_Number }}",
+        "Imported into Spectrum as P.O. {{ response.PO_Numbr }}",
+    );
+    let diags = c.load(file);
+    // The template is written once and used twice (a YAML alias in each
+    // activity): both places are reported, the first at the text itself.
+    let typos: Vec<&Diagnostic> = diags
+        .iter()
+        .filter(|d| d.code == "unknown-source-field")
+        .collect();
+    assert!(!typos.is_empty(), "{diags:#?}");
+    assert_at(typos[0], c.place("response.PO_Numbr", 9));
+    assert!(typos[0].message.contains(
+        "'PO_Numbr' is not a field of oneserve.spectrum_response_correlation's response (did you mean 'PO_Number'?)"
+    ));
+}
+
+#[test]
+fn a_typo_in_a_field_message_template_is_an_error() {
+    let c = Case::new(
+        "field-message",
+        SPECTRUM,
+        "message: \"team '{{ activities[0].team.name }}'",
+        "message: \"team '{{ activites[0].team.name }}'",
+    );
+    let diags = c.load(SPECTRUM);
+    let d = only(&diags, "unknown-source-field");
+    assert_at(d, c.place("activites", 0));
+    assert!(d.message.contains("(did you mean 'activities'?)"), "{d}");
+}
+
+#[test]
+fn an_undeclared_param_is_an_error() {
+    let c = Case::new(
+        "param",
+        SPECTRUM,
+        "Company_Code: = params.company_code",
+        "Company_Code: = params.compny_code",
+    );
+    let diags = c.load(SPECTRUM);
+    let d = only(&diags, "unknown-param");
+    assert_at(d, c.place("compny_code", 0));
+    assert_eq!(
+        d.message,
+        "params.compny_code is not declared under `params:` (declared: company_code, batch_code, cost_center) (did you mean 'company_code'?)"
+    );
+}
+
+#[test]
+fn a_typo_in_a_jsonpath_is_an_error() {
+    let c = Case::new(
+        "jsonpath",
+        SPECTRUM,
+        "Job_Number: = job.ref",
+        "Job_Number: $.job.reff",
+    );
+    let diags = c.load(SPECTRUM);
+    let d = only(&diags, "unknown-source-field");
+    assert_at(d, c.place("$.job.reff", 6));
+    assert!(d.message.contains("(did you mean 'ref'?)"), "{d}");
+}
+
+#[test]
+fn a_typo_in_a_script_is_caught_at_its_top_level_name() {
+    let file = "oneserve-pruvan/update.yaml";
+    let c = Case::new(
+        "script",
+        file,
+        "if k == change?.status",
+        "if k == chnage?.status",
+    );
+    let diags = c.load(file);
+    let d = only(&diags, "unknown-source-field");
+    assert_at(d, c.place("chnage", 0));
+    assert!(d.message.contains("(did you mean 'change'?)"), "{d}");
+}
+
+#[test]
+fn a_variable_out_of_its_place_is_an_error() {
+    let c = Case::new(
+        "variable",
+        SPECTRUM,
+        "Job_Number: = job.ref",
+        "Job_Number: = index",
+    );
+    let diags = c.load(SPECTRUM);
+    let d = only(&diags, "unknown-variable");
+    assert_at(d, c.place("= index", 2));
+    assert_eq!(
+        d.message,
+        "'index' is defined only inside for_each, not here"
+    );
+}
+
+#[test]
+fn a_csv_unit_field_the_source_lacks_is_an_error() {
+    let c = Case::new(
+        "csv-unit",
+        SPECTRUM,
+        "          description: = description\n",
+        "          descripton: = description\n",
+    );
+    let diags = c.load(SPECTRUM);
+    let d = only(&diags, "unknown-source-field");
+    assert_at(d, c.place("descripton:", 0));
+    assert!(
+        d.message
+            .starts_with("input.csv.unit builds 'descripton', which is not a field of oneserve.activity_order_request's activity"),
+        "{d}"
+    );
+}
+
+#[test]
+fn a_constant_outside_the_code_list_is_an_error_naming_the_allowed_values() {
+    let c = Case::new("code", SPECTRUM, "Status_Flag: P", "Status_Flag: X");
+    let diags = c.load(SPECTRUM);
+    let d = only(&diags, "bad-constant");
+    assert_eq!(d.severity, Severity::Error);
+    assert_at(d, c.place("Status_Flag: X", 13));
+    assert!(
+        d.message
+            .starts_with("Status_Flag: the constant \"X\" breaks spectrum.purchase_order_batch"),
+        "{d}"
+    );
+    assert!(d.message.contains("(unknown-code)"), "{d}");
+    assert!(d.message.ends_with("(allowed: P, O, C)"), "{d}");
+}
+
+#[test]
+fn a_constant_text_over_its_max_length_is_an_error() {
+    let c = Case::new(
+        "max-length",
+        SPECTRUM,
+        "  Cost_Center: = params.cost_center\n  PO_Order_Date",
+        "  Cost_Center: CC-0123456789\n  PO_Order_Date",
+    );
+    let diags = c.load(SPECTRUM);
+    let d = only(&diags, "bad-constant");
+    assert_at(d, c.place("CC-0123456789", 0));
+    assert!(
+        d.message
+            .contains("'CC-0123456789' is 13 characters; Spectrum allows at most 10 (max-length)"),
+        "{d}"
+    );
+}
+
+#[test]
+fn a_constant_inside_for_each_is_checked_against_the_item_type() {
+    let c = Case::new(
+        "item-constant",
+        SPECTRUM,
+        "Detail_Entry_Type: N",
+        "Detail_Entry_Type: Q",
+    );
+    let diags = c.load(SPECTRUM);
+    let d = only(&diags, "bad-constant");
+    assert_at(d, c.place("Detail_Entry_Type: Q", 19));
+    assert!(
+        d.message
+            .starts_with("Detail_Entry_Type: the constant \"Q\""),
+        "{d}"
+    );
+}
+
+#[test]
+fn a_mapping_without_source_gets_a_warning() {
+    let c = Case::new(
+        "no-source",
+        SPECTRUM,
+        "source: oneserve.activity_order_request\n",
+        "",
+    );
+    let diags = c.load(SPECTRUM);
+    let d = only(&diags, "no-source-schema");
+    assert_eq!(d.severity, Severity::Warning);
+    assert_at(d, c.place("oneserve-order-to-spectrum", 0));
+    assert!(
+        diags.iter().all(|d| d.severity == Severity::Warning),
+        "{diags:#?}"
+    );
+}
+
+#[test]
+fn an_optional_field_read_for_a_required_one_is_a_warning_unless_guarded() {
+    let c = Case::new(
+        "maybe-missing",
+        SPECTRUM,
+        "Company_Code: = params.company_code",
+        "Company_Code: = job.client",
+    );
+    let diags = c.load(SPECTRUM);
+    let d = only(&diags, "maybe-missing");
+    assert_eq!(d.severity, Severity::Warning);
+    assert_at(d, c.place("= job.client", 0));
+    assert!(
+        d.message.starts_with(
+            "spectrum.purchase_order_batch requires Company_Code, but job.client may be absent: oneserve.activity_order_request does not require 'client'"
+        ),
+        "{d}"
+    );
+    // The twin: a default guards the read.
+    let guarded = Case::new(
+        "maybe-missing-default",
+        SPECTRUM,
+        "Company_Code: = params.company_code",
+        "Company_Code: {expr: job.client, default: KM2}",
+    );
+    let diags = guarded.load(SPECTRUM);
+    assert!(
+        !diags.iter().any(|d| d.code == "maybe-missing"),
+        "{diags:#?}"
+    );
+}
+
+#[test]
+fn the_shipped_tree_checks_with_no_errors_and_every_mapping_names_its_source() {
+    let out = Command::cargo_bin("mapwright")
+        .unwrap()
+        .current_dir(root())
+        .arg("check")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{stderr}");
+    assert!(stderr.contains(" 0 error(s)"), "{stderr}");
+    assert!(!stdout.contains("error["), "{stdout}");
+    assert!(!stdout.contains("[no-source-schema]"), "{stdout}");
+}
+
+#[test]
+fn an_undeclared_param_in_a_skip_reason_template_is_an_error() {
+    let file = "o2o/primary-to-secondary.yaml";
+    let c = Case::new(
+        "template-param",
+        file,
+        "not to '{{ params.secondary_team }}'",
+        "not to '{{ params.secondary_tem }}'",
+    );
+    let diags = c.load(file);
+    let d = only(&diags, "unknown-param");
+    assert_at(d, c.place("params.secondary_tem", 7));
+    assert!(
+        d.message.contains("(did you mean 'secondary_team'?)"),
+        "{d}"
+    );
+}
+
+#[test]
+fn a_typo_in_a_closure_list_is_reported_once_at_the_list() {
+    let c = Case::new(
+        "closure",
+        "shared/oneserve-create-order-rules.yaml",
+        "assert: activities.all(|a| activities.all(|b| a.team == ()",
+        "assert: activites.all(|a| activities.all(|b| a.team == ()",
+    );
+    let diags = c.load(SPECTRUM);
+    let d = only(&diags, "unknown-source-field");
+    assert_at(d, c.place("activites", 0));
+    // And a typo below the closure parameter points at the parameter's use.
+    let c = Case::new(
+        "closure-param",
+        "shared/oneserve-create-order-rules.yaml",
+        "a.team.name == b.team.name",
+        "a.team.name == b.team.nmae",
+    );
+    let diags = c.load(SPECTRUM);
+    let d = only(&diags, "unknown-source-field");
+    assert_at(d, c.place("b.team.nmae", 7));
+    assert!(d.message.contains("(did you mean 'name'?)"), "{d}");
+}
+
+/// Issue 10's first example: `descripton` gave `"Item_Description": null` in
+/// all 187 accepted records of the shipped example; now `check` refuses it.
+#[test]
+fn check_reports_the_issue_s_descripton_typo_with_its_place() {
+    let c = Case::new(
+        "check-descripton",
+        SPECTRUM,
+        "Item_Description: {expr: description, truncate: 35}",
+        "Item_Description: {expr: descripton, truncate: 35}",
+    );
+    let out = Command::cargo_bin("mapwright")
+        .unwrap()
+        .current_dir(&c.dir)
+        .args([
+            "check",
+            "--message-format=short",
+            "mappings/oneserve-spectrum/order.yaml",
+        ])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let (line, col) = c.place("descripton", 0);
+    let want = format!(
+        "mappings/oneserve-spectrum/order.yaml:{line}:{col}: error[unknown-source-field]: 'descripton' is not a field"
+    );
+    assert!(stdout.contains(&want), "{stdout}");
+    assert_ne!(out.status.code(), Some(0));
+    // The mapping no longer loads, so convert cannot write the blank records.
+    let out = Command::cargo_bin("mapwright")
+        .unwrap()
+        .current_dir(&c.dir)
+        .args([
+            "convert",
+            "-m",
+            "mappings/oneserve-spectrum/order.yaml",
+            "--param",
+            "company_code=KM2",
+            "mappings/oneserve-spectrum/examples/orders.ndjson",
+        ])
+        .output()
+        .unwrap();
+    assert_ne!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stdout).is_empty());
+}
