@@ -85,24 +85,17 @@ fn split_help(d: &Diagnostic) -> (&str, Option<&str>) {
     if let Some(h) = &d.help {
         return (&d.message, Some(h));
     }
-    match d.message.find(" (did you mean ") {
-        Some(i) => {
-            let rest = &d.message[i + 2..];
-            match rest.find("?)") {
-                Some(end) => {
-                    // Only a hint that ends the message moves.
-                    let tail = &rest[end + 2..];
-                    if tail.trim().is_empty() {
-                        (&d.message[..i], Some(&rest[..end + 1]))
-                    } else {
-                        (&d.message, None)
-                    }
-                }
-                None => (&d.message, None),
+    let m = d.message.as_str();
+    for (open, close) in [(" (did you mean ", "?)"), ("; did you mean ", "?")] {
+        if let Some(i) = m.find(open) {
+            let hint = &m[i + open.len() - "did you mean ".len()..];
+            // Only a hint that ends the message moves.
+            if let Some(end) = hint.strip_suffix(close) {
+                return (&m[..i], Some(&hint[..end.len() + 1]));
             }
         }
-        None => (&d.message, None),
     }
+    (m, None)
 }
 
 fn with_help(mut text: String, help: Option<&str>) -> String {
@@ -130,11 +123,40 @@ fn line_and_span(source: &str, line: u32, column: u32) -> Option<(&str, std::ops
     let len = match rest.chars().next() {
         None => 0,
         Some(q @ ('"' | '\'')) => rest[1..].find(q).map(|e| e + 2).unwrap_or(rest.len()),
+        Some('=' | '$') => expression_len(rest),
         Some(_) => rest
             .find(|c: char| c.is_whitespace() || ",{}[]".contains(c))
             .unwrap_or(rest.len()),
     };
     Some((text, start..start + len.max(1).min(rest.len().max(1))))
+}
+
+/// The length of an expression or path written as a plain YAML scalar: up
+/// to the `,` or closing bracket that ends it in a flow mapping, or the end
+/// of the line, leaving out trailing spaces.
+fn expression_len(rest: &str) -> usize {
+    let mut depth = 0usize;
+    let mut quote: Option<char> = None;
+    let mut end = rest.len();
+    for (i, c) in rest.char_indices() {
+        match (quote, c) {
+            (Some(q), _) if c == q => quote = None,
+            (Some(_), _) => {}
+            (None, '"' | '\'') => quote = Some(c),
+            (None, '(' | '[' | '{') => depth += 1,
+            (None, ')' | ']' | '}') if depth > 0 => depth -= 1,
+            (None, ',' | ']' | '}') if depth == 0 => {
+                end = i;
+                break;
+            }
+            (None, '#') if rest[..i].ends_with(' ') => {
+                end = i;
+                break;
+            }
+            _ => {}
+        }
+    }
+    rest[..end].trim_end().len()
 }
 
 #[cfg(test)]
@@ -200,6 +222,14 @@ error[unknown-field]: no field 'descripton'
                 .ends_with("= help: did you mean 'description'?"),
             "{text}"
         );
+    }
+
+    #[test]
+    fn an_expression_is_underlined_to_its_end() {
+        let (_, r) = line_and_span("  Id: = round(a, 2)  # why", 1, 7).unwrap();
+        assert_eq!(r, 6..19);
+        let (_, r) = line_and_span("  Id: {expr: = f(a, b), round: 2}", 1, 14).unwrap();
+        assert_eq!(r, 13..22);
     }
 
     #[test]

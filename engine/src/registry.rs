@@ -93,6 +93,12 @@ impl Registry {
     /// As [`Registry::discover`], with `explicit` folders searched first.
     pub fn discover_with(explicit: &[PathBuf], start: &Path) -> Registry {
         let mut dirs: Vec<PathBuf> = explicit.to_vec();
+        // `Path::new("m.yaml").parent()` is "", which names no folder.
+        let start = if start.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            start
+        };
         let start = std::fs::canonicalize(start).unwrap_or_else(|_| start.to_path_buf());
         if let Some(project) = start
             .ancestors()
