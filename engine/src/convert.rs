@@ -86,7 +86,9 @@ impl std::fmt::Display for ConvertError {
     }
 }
 
-/// Run `prepared` over `inputs`.
+/// Run `prepared` over `inputs`. A sink that fails with
+/// [`io::ErrorKind::BrokenPipe`] ends the run early without an error: the
+/// report counts what was handled up to then.
 pub fn convert(
     prepared: &Prepared,
     inputs: Vec<Input>,
@@ -103,7 +105,14 @@ pub fn convert(
         },
     };
     for input in inputs {
-        run.input(input)?;
+        match run.input(input) {
+            Ok(()) => {}
+            // The reader of the output has gone (`| head -1`): the run ends
+            // here, quietly, and the caller still commits rejects and report
+            // for what was read.
+            Err(ConvertError::Write(e)) if e.kind() == io::ErrorKind::BrokenPipe => break,
+            Err(e) => return Err(e),
+        }
     }
     Ok(run.report)
 }

@@ -4,7 +4,7 @@ use std::path::Path;
 
 use mapwright::Registry;
 
-use super::exit;
+use super::{exit, io};
 
 /// Subcommands of `schema`.
 #[derive(clap::Subcommand)]
@@ -27,34 +27,41 @@ pub fn run(cmd: Command) -> u8 {
     let registry = Registry::discover(Path::new("."));
     match cmd {
         Command::List => {
-            for (name, path) in registry.list() {
-                println!("{name}\t{}", path.display());
-            }
-            exit::OK
+            let text: String = registry
+                .list()
+                .into_iter()
+                .map(|(name, path)| format!("{name}\t{}\n", path.display()))
+                .collect();
+            printed(&text)
         }
         Command::Export { name } => match registry.load(&name) {
             Ok(schema) => {
-                println!(
-                    "{}",
-                    serde_json::to_string_pretty(&mapwright::doc::json_schema(&schema))
-                        .unwrap_or_default()
-                );
-                exit::OK
+                let text = serde_json::to_string_pretty(&mapwright::doc::json_schema(&schema))
+                    .unwrap_or_default();
+                printed(&(text + "\n"))
             }
             Err(d) => {
-                eprintln!("{d}");
+                say!("{d}");
                 exit::USAGE
             }
         },
         Command::Show { name } => match registry.load(&name) {
-            Ok(schema) => {
-                print!("{}", mapwright::doc::schema_text(&schema));
-                exit::OK
-            }
+            Ok(schema) => printed(&mapwright::doc::schema_text(&schema)),
             Err(d) => {
-                eprintln!("{d}");
+                say!("{d}");
                 exit::USAGE
             }
         },
+    }
+}
+
+/// Print `text`; a closed stdout (`| head -1`) is a quiet success.
+fn printed(text: &str) -> u8 {
+    match io::print(text) {
+        Ok(_) => exit::OK,
+        Err(e) => {
+            say!("error: writing to stdout: {e}");
+            exit::IO
+        }
     }
 }
