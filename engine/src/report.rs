@@ -23,15 +23,90 @@ pub struct InputRef {
 /// A refused unit: its inputs verbatim and every error found. Written as
 /// DESIGN.md's rejects line: `{"file", "input": [line or index, ...],
 /// "source": [record, ...], "errors": [{"rule", "path", "message"}]}`, with
-/// `"warnings"` after the errors when there are any.
+/// `"warnings"` after the errors when there are any. Rows read from lines
+/// (CSV, XML) add `"lines"` (every physical line the unit spans) and
+/// `"raw"` (the text of each record as read); where that text, or an
+/// unreadable line in `"source"`, is not UTF-8 it is base64, and
+/// `"source_encoding": "base64"` says so.
 #[derive(Clone, Debug)]
 pub struct Rejection {
     /// Where each input record came from.
     pub input: Vec<InputRef>,
-    /// The original record(s) as read (the raw line when it did not parse).
-    pub source: Vec<Value>,
+    /// The original record(s) as read.
+    pub source: Source,
+    /// The bytes of each input record as read, with its lines (CSV, XML).
+    pub raw: Vec<RawLines>,
     /// Every error.
     pub errors: Vec<Violation>,
+}
+
+/// What a rejection holds of its input records.
+#[derive(Clone, Debug)]
+pub enum Source {
+    /// The records as values (documents, CSV rows).
+    Values(Vec<Value>),
+    /// One JSON line, verbatim: numbers keep the digits they were written
+    /// with (18446744073709551616 is not rounded to a float).
+    Verbatim(Box<serde_json::value::RawValue>),
+    /// A line that could not be read as a record: its bytes.
+    Unreadable(Vec<u8>),
+}
+
+impl Source {
+    /// One JSON line as written, or its value when the text cannot be kept.
+    pub fn verbatim(line: &[u8], value: Value) -> Source {
+        std::str::from_utf8(line.trim_ascii())
+            .ok()
+            .and_then(|t| serde_json::value::RawValue::from_string(t.to_string()).ok())
+            .map(Source::Verbatim)
+            .unwrap_or_else(|| Source::Values(vec![value]))
+    }
+}
+
+/// The bytes of one input record as read (without its final line end) and
+/// the lines it spans.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RawLines {
+    /// First line, 1-based.
+    pub first: usize,
+    /// Last line (a quoted CSV field may hold line ends).
+    pub last: usize,
+    /// The bytes.
+    pub bytes: Vec<u8>,
+}
+
+/// Bytes as rejects show them: text, or base64 when `base64`.
+struct Shown<'a>(&'a [u8], bool);
+
+impl Serialize for Shown<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match (self.1, std::str::from_utf8(self.0)) {
+            (false, Ok(text)) => s.serialize_str(text),
+            _ => s.serialize_str(&base64(self.0)),
+        }
+    }
+}
+
+/// Standard base64 with padding (RFC 4648), for bytes that are not UTF-8.
+pub fn base64(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for (i, shift) in [18, 12, 6, 0].into_iter().enumerate() {
+            if i <= chunk.len() {
+                out.push(char::from(ALPHABET[((n >> shift) & 63) as usize]));
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
 }
 
 /// A unit set aside on purpose: `{"file", "input": [...], "reason"}`.
@@ -73,6 +148,15 @@ impl Serialize for Finding<'_> {
     }
 }
 
+impl Rejection {
+    /// True when some of the bytes kept are not UTF-8 (they are then all base64).
+    fn base64(&self) -> bool {
+        let not_text = |b: &[u8]| std::str::from_utf8(b).is_err();
+        matches!(&self.source, Source::Unreadable(b) if not_text(b))
+            || self.raw.iter().any(|r| not_text(&r.bytes))
+    }
+}
+
 impl Serialize for Rejection {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeMap;
@@ -80,9 +164,25 @@ impl Serialize for Rejection {
             .errors
             .iter()
             .partition(|v| v.severity == crate::diag::Severity::Error);
+        let base64 = self.base64();
         let mut m = s.serialize_map(None)?;
         where_from(&mut m, &self.input)?;
-        m.serialize_entry("source", &self.source)?;
+        if !self.raw.is_empty() {
+            let lines: Vec<usize> = self.raw.iter().flat_map(|r| r.first..=r.last).collect();
+            m.serialize_entry("lines", &lines)?;
+        }
+        match &self.source {
+            Source::Values(v) => m.serialize_entry("source", v)?,
+            Source::Verbatim(v) => m.serialize_entry("source", &[v])?,
+            Source::Unreadable(b) => m.serialize_entry("source", &[Shown(b, base64)])?,
+        }
+        if !self.raw.is_empty() {
+            let raw: Vec<Shown> = self.raw.iter().map(|r| Shown(&r.bytes, base64)).collect();
+            m.serialize_entry("raw", &raw)?;
+        }
+        if base64 {
+            m.serialize_entry("source_encoding", "base64")?;
+        }
         m.serialize_entry(
             "errors",
             &errors.into_iter().map(Finding).collect::<Vec<_>>(),
@@ -184,5 +284,35 @@ impl Report {
             s.push_str(&format!("\nrejected by rule: {}", rules.join(", ")));
         }
         s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base64_is_rfc_4648() {
+        assert_eq!(base64(b""), "");
+        assert_eq!(base64(b"f"), "Zg==");
+        assert_eq!(base64(b"fo"), "Zm8=");
+        assert_eq!(base64(b"foo"), "Zm9v");
+        assert_eq!(base64(b"caf\xe9"), "Y2Fm6Q==");
+    }
+
+    #[test]
+    fn a_verbatim_source_keeps_its_digits() {
+        let line = b"{\"n\": 18446744073709551616}\r\n";
+        let r = Rejection {
+            input: vec![],
+            source: Source::verbatim(line, Value::Null),
+            raw: vec![],
+            errors: vec![],
+        };
+        let text = serde_json::to_string(&r).unwrap();
+        assert!(
+            text.contains(r#""source":[{"n": 18446744073709551616}]"#),
+            "{text}"
+        );
     }
 }
