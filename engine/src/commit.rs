@@ -138,16 +138,21 @@ impl Locks {
     /// order so two runs never wait on each other. A lock held elsewhere
     /// is [`CommitError::Busy`].
     pub fn take(targets: &[&Path]) -> Result<Locks, CommitError> {
-        let mut paths: Vec<PathBuf> = targets
+        let mut paths: Vec<(PathBuf, &Path)> = targets
             .iter()
             .filter(|t| **t != Path::new("-") && !is_device(t))
-            .map(|t| lock_path(t))
+            .map(|t| (lock_path(t), *t))
             .collect();
         paths.sort();
-        paths.dedup();
+        paths.dedup_by(|a, b| a.0 == b.0);
         let mut locks = Locks::default();
-        for path in paths {
-            let file = lock_one(&path)?;
+        for (path, target) in paths {
+            // Errors name the file the user gave, not its lock file.
+            let file = lock_one(&path).map_err(|e| match e {
+                CommitError::Io(_, e) => CommitError::Io(target.to_path_buf(), e),
+                CommitError::Busy(_) => CommitError::Busy(target.to_path_buf()),
+                other => other,
+            })?;
             pending(&path, true);
             locks.held.push((path, file));
         }
