@@ -321,6 +321,12 @@ fn a_full_disk_leaves_the_old_set_whole() {
     let report: Value =
         serde_json::from_slice(&std::fs::read(dir.join("report.json")).unwrap()).unwrap();
     assert_eq!(report["counts"]["rejected"], 500);
+    // The rejections reach the report through its spool, all of them, in order.
+    let rejections = report["rejections"].as_array().unwrap();
+    assert_eq!(rejections.len(), 500);
+    assert_eq!(rejections[0]["input"], json!([1]));
+    assert_eq!(rejections[499]["input"], json!([4991]));
+    assert_eq!(rejections[499]["source"], json!([{"id": "LONG-4990", "name": "x"}]));
 }
 
 #[test]

@@ -54,6 +54,9 @@ pub struct Options {
     pub input_format: Option<InputFormat>,
     /// Keep every rejection and skip in the report (memory grows with them).
     pub keep_details: bool,
+    /// With `keep_details`, leave the rejections out of the report: the
+    /// sink keeps them (a [`crate::report::Spool`]), so memory stays flat.
+    pub rejections_elsewhere: bool,
     /// Worker threads for NDJSON input (0: one per core). Output order is
     /// the input order whatever the number.
     pub threads: usize,
@@ -540,7 +543,7 @@ impl Run<'_, '_> {
         self.sink
             .rejected(&rejection)
             .map_err(ConvertError::Write)?;
-        if self.options.keep_details {
+        if self.options.keep_details && !self.options.rejections_elsewhere {
             self.report.rejections.push(rejection);
         }
         self.sink.progress(&self.report);

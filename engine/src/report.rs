@@ -287,9 +287,98 @@ impl Report {
     }
 }
 
+/// Rejections kept on disk for the report instead of in memory: an
+/// unnamed temporary file (nothing of it remains after any exit), spliced
+/// into the report's `"rejections"` when it is written.
+pub struct Spool {
+    file: std::io::BufWriter<std::fs::File>,
+    count: usize,
+}
+
+impl Spool {
+    /// A spool in `dir` (the report's folder, so it fills the disk the
+    /// report will).
+    pub fn new_in(dir: &std::path::Path) -> std::io::Result<Spool> {
+        Ok(Spool {
+            file: std::io::BufWriter::new(tempfile::tempfile_in(dir)?),
+            count: 0,
+        })
+    }
+
+    /// Keep one rejection (a JSON line).
+    pub fn push(&mut self, rejection: &Rejection) -> std::io::Result<()> {
+        use std::io::Write;
+        serde_json::to_writer(&mut self.file, rejection)?;
+        self.file.write_all(b"\n")?;
+        self.count += 1;
+        Ok(())
+    }
+
+    /// Write `report` as pretty JSON with the spooled rejections as its
+    /// `"rejections"` (each on one line).
+    pub fn write_report(
+        self,
+        report: &Report,
+        out: &mut dyn std::io::Write,
+    ) -> std::io::Result<()> {
+        use std::io::{BufRead, Seek};
+        const EMPTY: &str = "\n  \"rejections\": []";
+        let text = serde_json::to_string_pretty(report)?;
+        let (head, tail) = match text.find(EMPTY) {
+            Some(at) if self.count > 0 && report.rejections.is_empty() => {
+                (&text[..at], &text[at + EMPTY.len()..])
+            }
+            _ => {
+                out.write_all(text.as_bytes())?;
+                return out.write_all(b"\n");
+            }
+        };
+        out.write_all(head.as_bytes())?;
+        out.write_all(b"\n  \"rejections\": [")?;
+        let mut file = self.file.into_inner().map_err(|e| e.into_error())?;
+        file.rewind()?;
+        for (i, line) in std::io::BufReader::new(file).lines().enumerate() {
+            out.write_all(if i == 0 { b"\n    " } else { b",\n    " })?;
+            out.write_all(line?.as_bytes())?;
+        }
+        out.write_all(b"\n  ]")?;
+        out.write_all(tail.as_bytes())?;
+        out.write_all(b"\n")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_spooled_report_is_the_same_json() {
+        let rejection = Rejection {
+            input: vec![InputRef {
+                file: "in".into(),
+                line: Some(3),
+                index: None,
+            }],
+            source: Source::Values(vec![serde_json::json!({"a": 1})]),
+            raw: vec![],
+            errors: vec![],
+        };
+        let mut kept = Report {
+            mapping: "m".into(),
+            ..Report::default()
+        };
+        let spooled = kept.clone();
+        kept.rejections = vec![rejection.clone(), rejection.clone()];
+        let dir = std::env::temp_dir();
+        let mut spool = Spool::new_in(&dir).unwrap();
+        spool.push(&rejection).unwrap();
+        spool.push(&rejection).unwrap();
+        let mut out = Vec::new();
+        spool.write_report(&spooled, &mut out).unwrap();
+        let a: Value = serde_json::from_slice(&out).unwrap();
+        let b: Value = serde_json::to_value(&kept).unwrap();
+        assert_eq!(a, b);
+    }
 
     #[test]
     fn base64_is_rfc_4648() {

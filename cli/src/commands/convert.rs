@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use mapwright::convert::{convert, ConvertError, Input, Options, Sink};
 use mapwright::render::{OutputFormat, Renderer};
-use mapwright::report::{Rejection, Report};
+use mapwright::report::{Rejection, Report, Spool};
 use mapwright::schema::{Format, Schema};
 use mapwright::{Mapping, Params};
 use serde_json::Value;
@@ -143,6 +143,8 @@ struct Files {
     out: Option<Destination>,
     format: OutputFormat,
     rejects: Option<Staged>,
+    /// The rejections for the report, on disk (`--report`).
+    spool: Option<Spool>,
     last_schema: Option<Schema>,
     progress: bool,
     shown: std::time::Instant,
@@ -182,6 +184,9 @@ impl Sink for Files {
         if let Some(out) = &mut self.rejects {
             serde_json::to_writer(&mut *out, rejection)?;
             out.write_all(b"\n")?;
+        }
+        if let Some(spool) = &mut self.spool {
+            spool.push(rejection)?;
         }
         Ok(())
     }
@@ -352,10 +357,18 @@ pub fn run(args: Args) -> u8 {
             }
         }
     }
+    let spool = match args.report.as_deref().map(spool_for).transpose() {
+        Ok(s) => s,
+        Err(e) => {
+            say!("error: {e}");
+            return exit::IO;
+        }
+    };
     let mut files = Files {
         out: Some(destination),
         format: output_format,
         rejects,
+        spool,
         last_schema: None,
         progress: !args.quiet && std::io::stderr().is_terminal(),
         shown: std::time::Instant::now(),
@@ -366,6 +379,7 @@ pub fn run(args: Args) -> u8 {
     let options = Options {
         input_format,
         keep_details: args.report.is_some(),
+        rejections_elsewhere: true,
         threads: args.threads,
         render: Some(output_format),
         csv_delimiter,
@@ -403,6 +417,17 @@ pub fn run(args: Args) -> u8 {
     } else {
         exit::OK
     }
+}
+
+/// The spool of the report's rejections, in the report's folder (it fills
+/// the disk the report will).
+fn spool_for(report: &Path) -> Result<Spool, CommitError> {
+    let dir = match report.parent() {
+        _ if report == Path::new("-") => std::env::temp_dir(),
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    Spool::new_in(&dir).map_err(|e| CommitError::Io(report.to_path_buf(), e))
 }
 
 /// Refuse one path in two roles, or an output that is an input (exit 2,
@@ -510,8 +535,13 @@ fn commit_run(
 ) -> std::io::Result<()> {
     let mut first: Vec<Staged> = files.rejects.take().into_iter().collect();
     if let Some(mut f) = report_file {
-        serde_json::to_writer_pretty(&mut f, report)?;
-        f.write_all(b"\n")?;
+        match files.spool.take() {
+            Some(spool) => spool.write_report(report, &mut f)?,
+            None => {
+                serde_json::to_writer_pretty(&mut f, report)?;
+                f.write_all(b"\n")?;
+            }
+        }
         first.push(f);
     }
     match files.out.take() {
