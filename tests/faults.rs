@@ -326,7 +326,10 @@ fn a_full_disk_leaves_the_old_set_whole() {
     assert_eq!(rejections.len(), 500);
     assert_eq!(rejections[0]["input"], json!([1]));
     assert_eq!(rejections[499]["input"], json!([4991]));
-    assert_eq!(rejections[499]["source"], json!([{"id": "LONG-4990", "name": "x"}]));
+    assert_eq!(
+        rejections[499]["source"],
+        json!([{"id": "LONG-4990", "name": "x"}])
+    );
 }
 
 #[test]
@@ -863,6 +866,15 @@ fn validate_and_schema_export_survive_a_closed_stdout() {
     let (code, err) = closed_stdout(&dir, &["schema", "export", "demo.row"], 0);
     assert_eq!(code, 0, "{err}");
     assert!(!err.contains("panicked"), "{err}");
+    for args in [
+        &["doc", "-m", "m.yaml"][..],
+        &["explain", "-m", "m.yaml"],
+        &["schema", "show", "demo.row"],
+    ] {
+        let (code, err) = closed_stdout(&dir, args, 0);
+        assert_eq!(code, 0, "{args:?}: {err}");
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+    }
 }
 
 /// A full stderr never aborts a run: the output is complete and the exit

@@ -96,3 +96,15 @@ pub fn print(text: &str) -> io::Result<bool> {
         Err(e) => Err(e),
     }
 }
+
+/// Print `text` as a command's result: a closed stdout (`| head -1`) is a
+/// quiet success (exit 0), a full one exit 3.
+pub fn printed(text: &str) -> u8 {
+    match print(text) {
+        Ok(_) => super::exit::OK,
+        Err(e) => {
+            say!("error: writing to stdout: {e}");
+            super::exit::IO
+        }
+    }
+}

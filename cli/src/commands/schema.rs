@@ -32,13 +32,13 @@ pub fn run(cmd: Command) -> u8 {
                 .into_iter()
                 .map(|(name, path)| format!("{name}\t{}\n", path.display()))
                 .collect();
-            printed(&text)
+            io::printed(&text)
         }
         Command::Export { name } => match registry.load(&name) {
             Ok(schema) => {
                 let text = serde_json::to_string_pretty(&mapwright::doc::json_schema(&schema))
                     .unwrap_or_default();
-                printed(&(text + "\n"))
+                io::printed(&(text + "\n"))
             }
             Err(d) => {
                 say!("{d}");
@@ -46,22 +46,11 @@ pub fn run(cmd: Command) -> u8 {
             }
         },
         Command::Show { name } => match registry.load(&name) {
-            Ok(schema) => printed(&mapwright::doc::schema_text(&schema)),
+            Ok(schema) => io::printed(&mapwright::doc::schema_text(&schema)),
             Err(d) => {
                 say!("{d}");
                 exit::USAGE
             }
         },
-    }
-}
-
-/// Print `text`; a closed stdout (`| head -1`) is a quiet success.
-fn printed(text: &str) -> u8 {
-    match io::print(text) {
-        Ok(_) => exit::OK,
-        Err(e) => {
-            say!("error: writing to stdout: {e}");
-            exit::IO
-        }
     }
 }
