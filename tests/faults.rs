@@ -921,3 +921,28 @@ fn a_full_stderr_does_not_abort_the_run() {
         .unwrap();
     assert_eq!(out.status.code(), Some(0));
 }
+
+/// An XML document's reject keeps the document as read and every line of
+/// it (CRLF line ends counted once).
+#[test]
+fn an_xml_reject_keeps_the_document_and_its_lines() {
+    let dir = project("xml");
+    std::fs::write(
+        dir.join("in.xml"),
+        "<r>\r\n<id>TOOLONG</id>\r\n<name>x</name>\r\n</r>\r\n",
+    )
+    .unwrap();
+    let (code, _, err) = convert(
+        &dir,
+        &["in.xml", "-o", "out.ndjson", "--rejects", "rej.ndjson"],
+    );
+    assert_eq!(code, 1, "{err}");
+    let rej = lines(&dir.join("rej.ndjson"));
+    assert_eq!(rej[0]["lines"], json!([1, 2, 3, 4]));
+    assert_eq!(
+        rej[0]["raw"],
+        json!(["<r>\r\n<id>TOOLONG</id>\r\n<name>x</name>\r\n</r>"])
+    );
+    assert_eq!(rej[0]["source"], json!([{"id": "TOOLONG", "name": "x"}]));
+    assert_eq!(std::fs::read(dir.join("out.ndjson")).unwrap(), b"");
+}
