@@ -471,7 +471,8 @@ fn a_malformed_ndjson_line_is_a_rejection_with_its_line_number() {
         .collect();
     assert_eq!(error_keys, ["rule", "path", "message"]);
     assert_eq!(rej["errors"][0]["rule"], "malformed");
-    assert_eq!(rej["source"][0], "{\"order_request_id\": \"ORQ-BROKEN\",");
+    // The line as read, to its last byte (only the line end is dropped).
+    assert_eq!(rej["source"][0], "{\"order_request_id\": \"ORQ-BROKEN\", ");
 }
 
 fn by_comment(ndjson: &str) -> std::collections::BTreeMap<String, serde_json::Value> {

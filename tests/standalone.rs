@@ -43,12 +43,23 @@ fn copied_binary(dir: &Path) -> PathBuf {
 }
 
 fn run(bin: &Path, cwd: &Path, args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(bin)
-        .current_dir(cwd)
-        .env_remove("MAPWRIGHT_SCHEMAS")
-        .args(args)
-        .output()
-        .unwrap();
+    // A binary just copied can be "busy" (ETXTBSY) while a child forked by
+    // another test thread still holds the copy's write handle: try again.
+    let mut tries = 0;
+    let out = loop {
+        match Command::new(bin)
+            .current_dir(cwd)
+            .env_remove("MAPWRIGHT_SCHEMAS")
+            .args(args)
+            .output()
+        {
+            Err(e) if e.kind() == std::io::ErrorKind::ExecutableFileBusy && tries < 50 => {
+                tries += 1;
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            other => break other.unwrap(),
+        }
+    };
     (
         out.status.code().unwrap_or(-1),
         String::from_utf8_lossy(&out.stdout).into_owned(),

@@ -11,8 +11,8 @@ use serde_json::Value;
 use crate::check::Violation;
 use crate::diag::Severity;
 use crate::mapping::{Outcome, Prepared};
-use crate::read::{parse_json, parse_xml, InputFormat, NdjsonReader, ReadError};
-use crate::report::{InputRef, Rejection, Report, Skip};
+use crate::read::{parse_xml, without_line_end, InputFormat, NdjsonReader, ReadError};
+use crate::report::{InputRef, RawLines, Rejection, Report, Skip, Source};
 use crate::schema::{Format, Schema};
 use crate::select::records_of;
 
@@ -54,6 +54,9 @@ pub struct Options {
     pub input_format: Option<InputFormat>,
     /// Keep every rejection and skip in the report (memory grows with them).
     pub keep_details: bool,
+    /// With `keep_details`, leave the rejections out of the report: the
+    /// sink keeps them (a [`crate::report::Spool`]), so memory stays flat.
+    pub rejections_elsewhere: bool,
     /// Worker threads for NDJSON input (0: one per core). Output order is
     /// the input order whatever the number.
     pub threads: usize,
@@ -86,7 +89,9 @@ impl std::fmt::Display for ConvertError {
     }
 }
 
-/// Run `prepared` over `inputs`.
+/// Run `prepared` over `inputs`. A sink that fails with
+/// [`io::ErrorKind::BrokenPipe`] ends the run early without an error: the
+/// report counts what was handled up to then.
 pub fn convert(
     prepared: &Prepared,
     inputs: Vec<Input>,
@@ -103,7 +108,14 @@ pub fn convert(
         },
     };
     for input in inputs {
-        run.input(input)?;
+        match run.input(input) {
+            Ok(()) => {}
+            // The reader of the output has gone (`| head -1`): the run ends
+            // here, quietly, and the caller still commits rejects and report
+            // for what was read.
+            Err(ConvertError::Write(e)) if e.kind() == io::ErrorKind::BrokenPipe => break,
+            Err(e) => return Err(e),
+        }
     }
     Ok(run.report)
 }
@@ -118,8 +130,10 @@ struct RawBatch {
 
 /// A worker's result for one NDJSON line.
 enum Done {
-    Unit(usize, Value, Outcome, Option<Vec<u8>>),
-    Unreadable(usize, String, ReadError),
+    /// The line, its source when rejected, the outcome, the rendered record.
+    Unit(usize, Option<Source>, Outcome, Option<Vec<u8>>),
+    /// The line and its bytes (without the line end).
+    Unreadable(usize, Vec<u8>, ReadError),
 }
 
 struct Run<'a, 'm> {
@@ -130,51 +144,29 @@ struct Run<'a, 'm> {
 }
 
 impl Run<'_, '_> {
-    fn input(&mut self, mut input: Input) -> Result<(), ConvertError> {
+    fn input(&mut self, input: Input) -> Result<(), ConvertError> {
         let name = input.name.clone();
-        let head = input
-            .reader
-            .fill_buf()
-            .map_err(|e| ConvertError::Read(name.clone(), e))?
-            .to_vec();
+        let opened = crate::read::open_input(&name, self.options.input_format, input.reader)
+            .map_err(|e| ConvertError::Read(name.clone(), e))?;
         // An empty input is no records (an ETL step may get an empty stream).
-        if head.iter().all(u8::is_ascii_whitespace) {
+        let Some((format, mut reader)) = opened else {
             return Ok(());
-        }
-        let format = self
-            .options
-            .input_format
-            .unwrap_or_else(|| InputFormat::detect(&name, &head));
+        };
         match format {
-            InputFormat::Ndjson if self.threads() > 1 => {
-                self.ndjson_parallel(&name, input.reader)?
-            }
-            InputFormat::Ndjson => {
-                for line in NdjsonReader::new(input.reader) {
-                    let line = line.map_err(|e| ConvertError::Read(name.clone(), e))?;
-                    let at = InputRef {
-                        file: name.clone(),
-                        line: Some(line.number),
-                        index: None,
-                    };
-                    match line.value {
-                        Ok(v) => self.unit(vec![at], vec![v])?,
-                        Err(e) => self.unreadable(at, line.raw.unwrap_or_default(), e)?,
-                    }
-                }
-            }
+            InputFormat::Ndjson if self.threads() > 1 => self.ndjson_parallel(&name, reader)?,
+            InputFormat::Ndjson => self.ndjson(&name, reader)?,
             InputFormat::Json if self.streamable_path().is_some() => {
                 let path = self.streamable_path().unwrap_or_default();
                 let mut index = 0;
                 let mut failed = None;
-                let read = crate::read::stream_json_records(input.reader, &path, &mut |record| {
+                let read = crate::read::stream_json_records(reader, &path, &mut |record| {
                     index += 1;
                     let at = InputRef {
                         file: name.clone(),
                         line: None,
                         index: Some(index),
                     };
-                    match self.unit(vec![at], vec![record]) {
+                    match self.unit(vec![at], vec![record], Vec::new()) {
                         Ok(()) => true,
                         Err(e) => {
                             failed = Some(e);
@@ -189,19 +181,24 @@ impl Run<'_, '_> {
             }
             InputFormat::Json | InputFormat::Xml => {
                 let mut bytes = Vec::new();
-                input
-                    .reader
+                reader
                     .read_to_end(&mut bytes)
                     .map_err(|e| ConvertError::Read(name.clone(), e))?;
-                let records = if format == InputFormat::Xml {
-                    vec![self
+                let (records, raw) = if format == InputFormat::Xml {
+                    let record = self
                         .xml_record(&bytes)
-                        .map_err(|e| ConvertError::Malformed(name.clone(), e))?]
+                        .map_err(|e| ConvertError::Malformed(name.clone(), e))?;
+                    (vec![record], vec![document_lines(bytes)])
                 } else {
-                    let doc =
-                        parse_json(&bytes).map_err(|e| ConvertError::Malformed(name.clone(), e))?;
-                    records_of(doc, self.prepared.mapping().select.as_ref())
+                    let mut records = Vec::new();
+                    for doc in crate::read::parse_json_documents(&bytes)
+                        .map_err(|e| ConvertError::Malformed(name.clone(), e))?
+                    {
+                        records.extend(records_of(doc, self.prepared.mapping().select.as_ref()));
+                    }
+                    (records, Vec::new())
                 };
+                let mut raw = raw;
                 for (i, record) in records.into_iter().enumerate() {
                     self.unit(
                         vec![InputRef {
@@ -210,6 +207,7 @@ impl Run<'_, '_> {
                             index: Some(i + 1),
                         }],
                         vec![record],
+                        std::mem::take(&mut raw),
                     )?;
                 }
             }
@@ -220,26 +218,58 @@ impl Run<'_, '_> {
                     self.options.csv_delimiter,
                     prepared.params(),
                     &name,
-                    input.reader,
+                    reader,
                     |item| match item {
-                        crate::group::Item::Group(refs, rows) => match prepared.shape(&rows) {
+                        crate::group::Item::Group(refs, rows, raw) => match prepared.shape(&rows) {
                             Ok(Some(unit)) => {
-                                self.unit(refs, std::iter::once(unit).chain(rows).collect())
+                                self.unit(refs, std::iter::once(unit).chain(rows).collect(), raw)
                             }
-                            Ok(None) => self.unit(refs, rows),
-                            Err(errors) => self.reject_rows(refs, rows, errors),
+                            Ok(None) => self.unit(refs, rows, raw),
+                            Err(errors) => {
+                                self.reject_rows(refs, Source::Values(rows), raw, errors)
+                            }
                         },
-                        crate::group::Item::Bad(refs, rows, message, rule) => {
+                        crate::group::Item::Bad(refs, source, raw, message, rule) => {
                             let errors = vec![Violation {
                                 rule: rule.into(),
                                 path: String::new(),
                                 message,
                                 severity: Severity::Error,
                             }];
-                            self.reject_rows(refs, rows, errors)
+                            self.reject_rows(refs, source, raw, errors)
                         }
                     },
                 )?
+            }
+        }
+        Ok(())
+    }
+
+    /// NDJSON on this thread, a line at a time. A rejected line keeps its
+    /// text verbatim; accepted lines allocate nothing beyond their value.
+    fn ndjson(
+        &mut self,
+        name: &str,
+        reader: Box<dyn BufRead + Send + '_>,
+    ) -> Result<(), ConvertError> {
+        let mut lines = NdjsonReader::new(reader);
+        while let Some(line) = lines.next_raw() {
+            let (number, bytes) = line.map_err(|e| ConvertError::Read(name.to_string(), e))?;
+            let at = InputRef {
+                file: name.to_string(),
+                line: Some(number),
+                index: None,
+            };
+            match crate::read::parse_line(number, bytes).value {
+                Ok(v) => {
+                    self.report.counts.input_records += 1;
+                    self.report.counts.units += 1;
+                    let outcome = self.prepared.transform(&v);
+                    let source = matches!(outcome, Outcome::Rejected(_))
+                        .then(|| Source::verbatim(bytes, v.clone()));
+                    self.settle_rendered(vec![at], v, source, Vec::new(), outcome, None)?
+                }
+                Err(e) => self.unreadable(at, without_line_end(bytes).to_vec(), e)?,
             }
         }
         Ok(())
@@ -338,9 +368,10 @@ impl Run<'_, '_> {
                         .lines
                         .iter()
                         .map(|(number, range)| {
-                            crate::read::parse_line(*number, &batch.text[range.clone()])
+                            let line = crate::read::parse_line(*number, &batch.text[range.clone()]);
+                            (line, range)
                         })
-                        .map(|line| match line.value {
+                        .map(|(line, range)| match line.value {
                             Ok(v) => {
                                 let mut outcome = prepared.transform(&v);
                                 let rendered = match (&mut outcome, render) {
@@ -354,17 +385,17 @@ impl Run<'_, '_> {
                                     }
                                     _ => None,
                                 };
-                                // The input goes on only where a rejection carries it.
-                                let source = if matches!(outcome, Outcome::Rejected(_)) {
-                                    v
-                                } else {
-                                    Value::Null
-                                };
+                                // The input goes on only where a rejection carries it,
+                                // as written.
+                                let source = matches!(outcome, Outcome::Rejected(_))
+                                    .then(|| Source::verbatim(&batch.text[range.clone()], v));
                                 Done::Unit(line.number, source, outcome, rendered)
                             }
-                            Err(e) => {
-                                Done::Unreadable(line.number, line.raw.unwrap_or_default(), e)
-                            }
+                            Err(e) => Done::Unreadable(
+                                line.number,
+                                without_line_end(&batch.text[range.clone()]).to_vec(),
+                                e,
+                            ),
                         })
                         .collect();
                     let mut batch = batch;
@@ -391,7 +422,7 @@ impl Run<'_, '_> {
                             break;
                         }
                         let r = match d {
-                            Done::Unit(line, v, outcome, rendered) => {
+                            Done::Unit(line, source, outcome, rendered) => {
                                 let at = InputRef {
                                     file: name.to_string(),
                                     line: Some(line),
@@ -399,7 +430,14 @@ impl Run<'_, '_> {
                                 };
                                 self.report.counts.input_records += 1;
                                 self.report.counts.units += 1;
-                                self.settle_rendered(vec![at], v, None, outcome, rendered)
+                                self.settle_rendered(
+                                    vec![at],
+                                    Value::Null,
+                                    source,
+                                    Vec::new(),
+                                    outcome,
+                                    rendered,
+                                )
                             }
                             Done::Unreadable(line, raw, e) => self.unreadable(
                                 InputRef {
@@ -450,7 +488,7 @@ impl Run<'_, '_> {
         })
     }
 
-    fn unreadable(&mut self, at: InputRef, raw: String, e: ReadError) -> Result<(), ConvertError> {
+    fn unreadable(&mut self, at: InputRef, raw: Vec<u8>, e: ReadError) -> Result<(), ConvertError> {
         self.report.counts.input_records += 1;
         self.report.counts.units += 1;
         let errors = vec![Violation {
@@ -461,7 +499,8 @@ impl Run<'_, '_> {
         }];
         self.reject(Rejection {
             input: vec![at],
-            source: vec![Value::String(raw)],
+            source: Source::Unreadable(raw),
+            raw: Vec::new(),
             errors,
         })
     }
@@ -470,7 +509,8 @@ impl Run<'_, '_> {
     fn reject_rows(
         &mut self,
         input: Vec<InputRef>,
-        source: Vec<Value>,
+        source: Source,
+        raw: Vec<RawLines>,
         errors: Vec<Violation>,
     ) -> Result<(), ConvertError> {
         self.report.counts.input_records += input.len();
@@ -478,6 +518,7 @@ impl Run<'_, '_> {
         self.reject(Rejection {
             input,
             source,
+            raw,
             errors,
         })
     }
@@ -502,7 +543,7 @@ impl Run<'_, '_> {
         self.sink
             .rejected(&rejection)
             .map_err(ConvertError::Write)?;
-        if self.options.keep_details {
+        if self.options.keep_details && !self.options.rejections_elsewhere {
             self.report.rejections.push(rejection);
         }
         self.sink.progress(&self.report);
@@ -515,6 +556,7 @@ impl Run<'_, '_> {
         &mut self,
         input: Vec<InputRef>,
         records: Vec<Value>,
+        raw: Vec<RawLines>,
     ) -> Result<(), ConvertError> {
         let counts = &mut self.report.counts;
         counts.input_records += input.len();
@@ -524,30 +566,22 @@ impl Run<'_, '_> {
             _ => {
                 let mut it = records.into_iter();
                 let unit = it.next().unwrap_or(Value::Null);
-                (unit, Some(it.collect::<Vec<_>>()))
+                (unit, Some(Source::Values(it.collect::<Vec<_>>())))
             }
         };
         let outcome = self.prepared.transform(&unit);
-        self.settle(input, unit, source, outcome)
+        self.settle_rendered(input, unit, source, raw, outcome, None)
     }
 
-    /// Count and hand on the outcome of one unit. `source` holds the rows of
-    /// a group when there are several; else the unit itself is the source.
-    fn settle(
-        &mut self,
-        input: Vec<InputRef>,
-        unit: Value,
-        source: Option<Vec<Value>>,
-        outcome: Outcome,
-    ) -> Result<(), ConvertError> {
-        self.settle_rendered(input, unit, source, outcome, None)
-    }
-
+    /// Count and hand on the outcome of one unit. `source` is what a
+    /// rejection carries (the rows of a group, a line verbatim); without
+    /// it, the unit itself.
     fn settle_rendered(
         &mut self,
         input: Vec<InputRef>,
         unit: Value,
-        source: Option<Vec<Value>>,
+        source: Option<Source>,
+        raw: Vec<RawLines>,
         outcome: Outcome,
         rendered: Option<Vec<u8>>,
     ) -> Result<(), ConvertError> {
@@ -586,10 +620,11 @@ impl Run<'_, '_> {
                 Ok(())
             }
             Outcome::Rejected(errors) => {
-                let source = source.unwrap_or_else(|| vec![unit]);
+                let source = source.unwrap_or_else(|| Source::Values(vec![unit]));
                 self.reject(Rejection {
                     input,
                     source,
+                    raw,
                     errors,
                 })
             }
@@ -602,5 +637,19 @@ impl Run<'_, '_> {
                 Ok(())
             }
         }
+    }
+}
+
+/// A whole document as the raw text of a rejection: every line it spans.
+fn document_lines(bytes: Vec<u8>) -> RawLines {
+    let text = without_line_end(&bytes);
+    let last = 1 + text.iter().filter(|b| **b == b'\n').count();
+    let len = text.len();
+    let mut bytes = bytes;
+    bytes.truncate(len);
+    RawLines {
+        first: 1,
+        last,
+        bytes,
     }
 }

@@ -9,23 +9,131 @@
 //! ended is never split silently into a second order: those rows are
 //! rejected with rule `group-split`, naming the lines.
 
+use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};
-use std::io::BufRead;
+use std::io::{BufRead, Read};
+use std::rc::Rc;
 
 use serde_json::{Map, Value};
 
 use crate::convert::ConvertError;
 use crate::expr::{to_text, Scope};
 use crate::mapping::CsvInput;
-use crate::report::InputRef;
+use crate::report::{InputRef, RawLines, Source};
 
 /// What the grouper hands on.
 pub enum Item {
-    /// The rows of one unit, with where each came from.
-    Group(Vec<InputRef>, Vec<Value>),
-    /// Rows that cannot form a unit: where, the rows (or raw text), and why.
-    Bad(Vec<InputRef>, Vec<Value>, String, &'static str),
+    /// The rows of one unit, with where each came from and its text as read.
+    Group(Vec<InputRef>, Vec<Value>, Vec<RawLines>),
+    /// Rows that cannot form a unit: where, the rows (or raw text), the
+    /// text as read, and why.
+    Bad(Vec<InputRef>, Source, Vec<RawLines>, String, &'static str),
 }
+
+/// The bytes the CSV reader takes from its input, kept from the start of
+/// the record being read, so each record's text can be cut out as it was.
+struct Tee<R> {
+    inner: R,
+    seen: Rc<RefCell<Vec<u8>>>,
+}
+
+impl<R: Read> Read for Tee<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.seen.borrow_mut().extend_from_slice(&buf[..n]);
+        Ok(n)
+    }
+}
+
+/// Cuts each record's text out of what the reader took, and counts lines
+/// (both `\n` and `\r\n` end a line; the csv crate's own count is off on CRLF).
+struct Cutter {
+    seen: Rc<RefCell<Vec<u8>>>,
+    /// Byte offset of `seen[0]` in the input.
+    base: u64,
+    /// The line `seen[0]` is on.
+    line: usize,
+}
+
+impl Cutter {
+    /// The record that ends at byte `end`: its text without the line end
+    /// (and without blank lines before it) and its first and last line.
+    fn cut(&mut self, end: u64) -> RawLines {
+        let mut seen = self.seen.borrow_mut();
+        let len = ((end - self.base) as usize).min(seen.len());
+        let taken: Vec<u8> = seen.drain(..len).collect();
+        self.base = end;
+        let body_start = taken
+            .iter()
+            .position(|b| *b != b'\n' && *b != b'\r')
+            .unwrap_or(taken.len());
+        let first = self.line + count_lines(&taken[..body_start]);
+        let text = trim_line_end(&taken[body_start..]);
+        let last = first + count_lines(text);
+        self.line += count_lines(&taken);
+        RawLines {
+            first,
+            last,
+            bytes: text.to_vec(),
+        }
+    }
+}
+
+fn count_lines(bytes: &[u8]) -> usize {
+    bytes.iter().filter(|b| **b == b'\n').count()
+}
+
+fn trim_line_end(mut text: &[u8]) -> &[u8] {
+    while let Some(rest) = text
+        .strip_suffix(b"\n")
+        .or_else(|| text.strip_suffix(b"\r"))
+    {
+        text = rest;
+    }
+    text
+}
+
+/// True when `text` ends inside a quoted field: a quote never closed
+/// before the end of the input (a quote inside an unquoted field is text).
+fn quote_left_open(text: &[u8], quote: u8, delimiter: u8) -> bool {
+    #[derive(PartialEq)]
+    enum At {
+        FieldStart,
+        Unquoted,
+        Quoted,
+        QuoteInQuoted,
+    }
+    let mut at = At::FieldStart;
+    for &b in text {
+        let ends_field = b == delimiter || b == b'\n' || b == b'\r';
+        at = match at {
+            At::FieldStart if b == quote => At::Quoted,
+            At::FieldStart | At::Unquoted | At::QuoteInQuoted if ends_field => At::FieldStart,
+            At::FieldStart | At::Unquoted => At::Unquoted,
+            At::Quoted if b == quote => At::QuoteInQuoted,
+            At::Quoted => At::Quoted,
+            At::QuoteInQuoted if b == quote => At::Quoted,
+            At::QuoteInQuoted => At::Unquoted,
+        };
+    }
+    at == At::Quoted
+}
+
+/// A row's fields as text, or the column that is not UTF-8.
+fn fields_as_text(record: &csv::ByteRecord) -> Result<Vec<String>, usize> {
+    record
+        .iter()
+        .enumerate()
+        .map(|(i, f)| {
+            std::str::from_utf8(f)
+                .map(str::to_string)
+                .map_err(|_| i + 1)
+        })
+        .collect()
+}
+
+/// A group being gathered: its key, and each row's place, value and text.
+type Gathering = (String, Vec<InputRef>, Vec<Value>, Vec<RawLines>);
 
 /// Read CSV rows from `reader` and hand on units, in order of each key's first row.
 pub fn csv_items(
@@ -36,10 +144,15 @@ pub fn csv_items(
     reader: Box<dyn BufRead + Send + '_>,
     mut each: impl FnMut(Item) -> Result<(), ConvertError>,
 ) -> Result<(), ConvertError> {
+    let seen = Rc::new(RefCell::new(Vec::new()));
+    let delimiter = delimiter.unwrap_or(csv.delimiter);
     let mut rdr = csv::ReaderBuilder::new()
-        .delimiter(delimiter.unwrap_or(csv.delimiter))
+        .delimiter(delimiter)
         .flexible(false)
-        .from_reader(reader);
+        .from_reader(Tee {
+            inner: reader,
+            seen: seen.clone(),
+        });
     let headers: Vec<String> = match rdr.headers() {
         Ok(h) => h
             .iter()
@@ -52,46 +165,69 @@ pub fn csv_items(
             ))
         }
     };
-    let at = |line: u64| InputRef {
+    let mut cutter = Cutter {
+        seen,
+        base: 0,
+        line: 1,
+    };
+    cutter.cut(rdr.position().byte());
+    let at = |line: usize| InputRef {
         file: name.to_string(),
-        line: Some(line as usize),
+        line: Some(line),
         index: None,
     };
-    let mut pending: Vec<(String, Vec<InputRef>, Vec<Value>)> = Vec::new();
+    let mut pending: Vec<Gathering> = Vec::new();
     let mut open: HashMap<String, usize> = HashMap::new();
     let mut closed: HashSet<String> = HashSet::new();
-    let mut record = csv::StringRecord::new();
+    let mut record = csv::ByteRecord::new();
     loop {
-        let line = rdr.position().line() + 1;
-        match rdr.read_record(&mut record) {
-            Ok(false) => break,
-            Ok(true) => {}
+        let read = rdr.read_byte_record(&mut record);
+        if matches!(read, Ok(false)) {
+            break;
+        }
+        let raw = cutter.cut(rdr.position().byte());
+        let line = raw.first;
+        let problem = match read {
             Err(e) if matches!(e.kind(), csv::ErrorKind::Io(_)) => {
                 return Err(ConvertError::Read(
                     name.to_string(),
                     std::io::Error::other(e.to_string()),
                 ))
             }
-            Err(e) => {
-                let line = e.position().map(|p| p.line()).unwrap_or(line);
+            Err(e) => Some(format!("not a valid CSV row: {}", csv_error(&e))),
+            Ok(_) if quote_left_open(&raw.bytes, b'"', delimiter) => Some(format!(
+                "not a valid CSV row: the quote opened on line {line} is never closed (lines {line}-{})",
+                raw.last
+            )),
+            Ok(_) => None,
+        };
+        let fields = match problem {
+            Some(p) => Err(p),
+            None => fields_as_text(&record)
+                .map_err(|col| format!("not a valid CSV row: column {col} is not UTF-8 text")),
+        };
+        let fields = match fields {
+            Ok(f) => f,
+            Err(message) => {
+                let source = Source::Unreadable(raw.bytes.clone());
                 each(Item::Bad(
                     vec![at(line)],
-                    vec![Value::String(format!("{:?}", record))],
-                    format!("not a valid CSV row: {e}"),
+                    source,
+                    vec![raw],
+                    message,
                     "malformed",
                 ))?;
                 continue;
             }
-        }
-        let line = record.position().map(|p| p.line()).unwrap_or(line);
+        };
         let row: Map<String, Value> = headers
             .iter()
             .cloned()
-            .zip(record.iter().map(|v| Value::String(v.to_string())))
+            .zip(fields.into_iter().map(Value::String))
             .collect();
         let row = Value::Object(row);
         if csv.group_by.is_empty() {
-            each(Item::Group(vec![at(line)], vec![row]))?;
+            each(Item::Group(vec![at(line)], vec![row], vec![raw]))?;
             continue;
         }
         let key = match group_key(csv, params, &row) {
@@ -99,7 +235,8 @@ pub fn csv_items(
             Err(e) => {
                 each(Item::Bad(
                     vec![at(line)],
-                    vec![row],
+                    Source::Values(vec![row]),
+                    vec![raw],
                     format!("group_by: {e}"),
                     "group-key",
                 ))?;
@@ -110,41 +247,55 @@ pub fn csv_items(
             if closed.contains(&key) {
                 each(Item::Bad(
                     vec![at(line)],
-                    vec![row],
+                    Source::Values(vec![row]),
+                    vec![raw],
                     format!("this row's group ({}) ended before line {line}; the input is declared sorted by the key, so the row would start a second unit. Sort the input, or leave `sorted` off", key.replace('\u{1f}', ", ")),
                     "group-split",
                 ))?;
                 continue;
             }
-            if pending.last().is_some_and(|(k, _, _)| *k != key) {
-                let (k, refs, rows) = pending.pop().unwrap_or_default();
+            if pending.last().is_some_and(|(k, ..)| *k != key) {
+                let (k, refs, rows, raws) = pending.pop().unwrap_or_default();
                 closed.insert(k);
-                each(Item::Group(refs, rows))?;
+                each(Item::Group(refs, rows, raws))?;
             }
             match pending.last_mut() {
-                Some((_, refs, rows)) => {
+                Some((_, refs, rows, raws)) => {
                     refs.push(at(line));
                     rows.push(row);
+                    raws.push(raw);
                 }
-                None => pending.push((key, vec![at(line)], vec![row])),
+                None => pending.push((key, vec![at(line)], vec![row], vec![raw])),
             }
         } else {
             match open.get(&key) {
                 Some(&i) => {
                     pending[i].1.push(at(line));
                     pending[i].2.push(row);
+                    pending[i].3.push(raw);
                 }
                 None => {
                     open.insert(key.clone(), pending.len());
-                    pending.push((key, vec![at(line)], vec![row]));
+                    pending.push((key, vec![at(line)], vec![row], vec![raw]));
                 }
             }
         }
     }
-    for (_, refs, rows) in pending {
-        each(Item::Group(refs, rows))?;
+    for (_, refs, rows, raws) in pending {
+        each(Item::Group(refs, rows, raws))?;
     }
     Ok(())
+}
+
+/// A CSV error without the crate's own position (its line count is off on
+/// CRLF input; the reject names the lines itself).
+fn csv_error(e: &csv::Error) -> String {
+    match e.kind() {
+        csv::ErrorKind::UnequalLengths {
+            expected_len, len, ..
+        } => format!("{len} fields where the header row has {expected_len}"),
+        _ => e.to_string(),
+    }
 }
 
 fn group_key(csv: &CsvInput, params: &Value, row: &Value) -> Result<String, String> {

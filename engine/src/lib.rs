@@ -23,6 +23,7 @@
 
 pub mod build;
 pub mod check;
+pub mod commit;
 pub mod convert;
 pub mod datefmt;
 pub mod diag;

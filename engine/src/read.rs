@@ -39,37 +39,114 @@ impl InputFormat {
         })
     }
 
-    /// Guess from the first bytes (a `.csv` name means CSV): `<` is XML; a
-    /// first line that is a whole JSON value is NDJSON; anything else is one
-    /// JSON document.
-    pub fn detect(name: &str, head: &[u8]) -> InputFormat {
+    /// The format a file name gives: `.ndjson`/`.jsonl`, `.json`, `.csv`, `.xml`.
+    pub fn from_name(name: &str) -> Option<InputFormat> {
         let lower = name.to_ascii_lowercase();
-        if lower.ends_with(".csv") {
-            return InputFormat::Csv;
-        }
-        let head = head.strip_prefix(b"\xef\xbb\xbf").unwrap_or(head);
-        let body = &head[head
-            .iter()
-            .position(|b| !b.is_ascii_whitespace())
-            .unwrap_or(head.len())..];
-        if body.starts_with(b"<") || (body.is_empty() && lower.ends_with(".xml")) {
-            return InputFormat::Xml;
-        }
-        // A document that opens with `[` is a JSON array of records, even on
-        // one line (NDJSON lines are records, not lists of them).
-        if body.starts_with(b"[") {
-            return InputFormat::Json;
-        }
-        // The content decides between JSON and NDJSON, whatever the name: a
-        // first line that is a whole JSON value means one value per line (a
-        // one-line document reads the same either way). Parsed from the
-        // bytes, so a line that is not UTF-8 does not pass for a value.
-        let first = body.split(|b| *b == b'\n').next().unwrap_or_default();
-        match serde_json::from_slice::<Value>(first) {
-            Ok(_) => InputFormat::Ndjson,
-            Err(_) => InputFormat::Json,
+        let ext = lower.rsplit_once('.')?.1;
+        match ext {
+            "ndjson" | "jsonl" => Some(InputFormat::Ndjson),
+            "json" => Some(InputFormat::Json),
+            "csv" => Some(InputFormat::Csv),
+            "xml" => Some(InputFormat::Xml),
+            _ => None,
         }
     }
+
+    /// Guess from the first non-blank line, read whole (see [`sniff`]): `<`
+    /// is XML, `[` a JSON array; a line that leaves a bracket open is the
+    /// start of a JSON document; any other line is one NDJSON record (a
+    /// line that is not valid JSON, `{"a": 1e400}`, is then one rejected
+    /// record, not a failed run).
+    pub fn detect(line: &[u8]) -> InputFormat {
+        let line = line.strip_prefix(b"\xef\xbb\xbf").unwrap_or(line);
+        match line.iter().find(|b| !b.is_ascii_whitespace()) {
+            Some(b'<') => InputFormat::Xml,
+            Some(b'[') => InputFormat::Json,
+            _ if opens_more_than_it_closes(line) => InputFormat::Json,
+            _ => InputFormat::Ndjson,
+        }
+    }
+}
+
+/// True when `line` leaves a `{` or `[` open (brackets in strings aside).
+fn opens_more_than_it_closes(line: &[u8]) -> bool {
+    let (mut depth, mut in_string, mut escaped) = (0i64, false, false);
+    for &b in line {
+        match (in_string, escaped, b) {
+            (true, true, _) => escaped = false,
+            (true, false, b'\\') => escaped = true,
+            (true, false, b'"') => in_string = false,
+            (true, false, _) => {}
+            (false, _, b'"') => in_string = true,
+            (false, _, b'{' | b'[') => depth += 1,
+            (false, _, b'}' | b']') => depth -= 1,
+            _ => {}
+        }
+    }
+    depth > 0
+}
+
+/// Decide the format of an input that neither an option nor its name
+/// gives, reading only what that needs: up to the end of the first
+/// non-blank line (a slow pipe is waited for, a long line read whole), or
+/// less when the first byte is `<` or `[`. Returns the format (`None` for
+/// an empty input) and the bytes read, which the caller reads again first.
+pub fn sniff(input: &mut dyn BufRead) -> std::io::Result<(Option<InputFormat>, Vec<u8>)> {
+    let mut head = Vec::new();
+    let mut line_start = 0;
+    loop {
+        let buf = input.fill_buf()?;
+        if buf.is_empty() {
+            let last = &head[line_start..];
+            let format =
+                (!last.iter().all(u8::is_ascii_whitespace)).then(|| InputFormat::detect(last));
+            return Ok((format, head));
+        }
+        let (take, line_ends) = match buf.iter().position(|b| *b == b'\n') {
+            Some(i) => (i + 1, true),
+            None => (buf.len(), false),
+        };
+        head.extend_from_slice(&buf[..take]);
+        input.consume(take);
+        let line = &head[line_start..];
+        let line = line.strip_prefix(b"\xef\xbb\xbf").unwrap_or(line);
+        match line.iter().find(|b| !b.is_ascii_whitespace()) {
+            Some(b'<' | b'[') => return Ok((Some(InputFormat::detect(line)), head)),
+            Some(_) if line_ends => return Ok((Some(InputFormat::detect(line)), head)),
+            None if line_ends => line_start = head.len(),
+            _ => {}
+        }
+    }
+}
+
+/// An input opened for reading: its format, and its bytes from the start.
+pub type Opened<'a> = (InputFormat, Box<dyn BufRead + Send + 'a>);
+
+/// The format of `input` (the option, else the file name, else the first
+/// line: [`sniff`]) and its bytes, or `None` when it holds nothing but
+/// white space (an ETL step may get an empty stream).
+pub fn open_input<'a>(
+    name: &str,
+    option: Option<InputFormat>,
+    mut input: Box<dyn BufRead + Send + 'a>,
+) -> std::io::Result<Option<Opened<'a>>> {
+    let given = option.or_else(|| InputFormat::from_name(name));
+    if let Some(format) = given {
+        let head = input.fill_buf()?;
+        if head.is_empty() {
+            return Ok(None);
+        }
+        if !head.iter().all(u8::is_ascii_whitespace) {
+            return Ok(Some((format, input)));
+        }
+    }
+    let (sniffed, head) = sniff(&mut input)?;
+    let Some(sniffed) = sniffed else {
+        return Ok(None);
+    };
+    let again: Box<dyn BufRead + Send + 'a> =
+        Box::new(std::io::Read::chain(std::io::Cursor::new(head), input));
+    Ok(Some((given.unwrap_or(sniffed), again)))
 }
 
 /// An input that could not be read as a record.
@@ -120,12 +197,27 @@ pub fn parse_json(text: &[u8]) -> Result<Value, ReadError> {
     serde_json::from_slice(text).map_err(|e| ReadError::json(&e, 0))
 }
 
+/// Parse one JSON document, or several one after another (mapwright's own
+/// `--batch-size` output: an envelope per line).
+pub fn parse_json_documents(text: &[u8]) -> Result<Vec<Value>, ReadError> {
+    if text.iter().all(u8::is_ascii_whitespace) {
+        return Err(ReadError {
+            line: None,
+            column: None,
+            message: "the input is empty".into(),
+        });
+    }
+    let text = text.strip_prefix(b"\xef\xbb\xbf").unwrap_or(text);
+    serde_json::Deserializer::from_slice(text)
+        .into_iter::<Value>()
+        .map(|d| d.map_err(|e| ReadError::json(&e, 0)))
+        .collect()
+}
+
 /// One NDJSON line, read: its 1-based line number and its value (or why not).
 pub struct Line {
     /// 1-based line number.
     pub number: usize,
-    /// The line's text (for rejects, when it did not parse).
-    pub raw: Option<String>,
     /// The value.
     pub value: Result<Value, ReadError>,
 }
@@ -184,10 +276,13 @@ pub fn parse_line(number: usize, bytes: &[u8]) -> Line {
         }
         err
     });
-    let raw = value
-        .is_err()
-        .then(|| String::from_utf8_lossy(bytes).trim_end().to_string());
-    Line { number, raw, value }
+    Line { number, value }
+}
+
+/// A line without its line end (`\n` or `\r\n`).
+pub fn without_line_end(line: &[u8]) -> &[u8] {
+    let line = line.strip_suffix(b"\n").unwrap_or(line);
+    line.strip_suffix(b"\r").unwrap_or(line)
 }
 
 impl<R: BufRead> Iterator for NdjsonReader<R> {
@@ -402,17 +497,31 @@ mod tests {
 
     #[test]
     fn detects_formats() {
+        assert_eq!(InputFormat::detect(b"{\"a\":1}\n"), InputFormat::Ndjson);
+        assert_eq!(InputFormat::detect(b"{\n"), InputFormat::Json);
         assert_eq!(
-            InputFormat::detect("-", b"{\"a\":1}\n{\"a\":2}\n"),
-            InputFormat::Ndjson
-        );
-        assert_eq!(
-            InputFormat::detect("-", b"{\n \"a\": 1\n}"),
+            InputFormat::detect(b"{\"a\": \"{\", \"b\": ["),
             InputFormat::Json
         );
-        assert_eq!(InputFormat::detect("-", b"  <x/>"), InputFormat::Xml);
-        assert_eq!(InputFormat::detect("x.json", b"{\n}"), InputFormat::Json);
-        assert_eq!(InputFormat::detect("x.csv", b"a,b\n"), InputFormat::Csv);
+        assert_eq!(
+            InputFormat::detect(b"{\"a\": 1e400}\n"),
+            InputFormat::Ndjson
+        );
+        assert_eq!(InputFormat::detect(b"  <x/>"), InputFormat::Xml);
+        assert_eq!(InputFormat::from_name("x.JSONL"), Some(InputFormat::Ndjson));
+        assert_eq!(InputFormat::from_name("x.csv"), Some(InputFormat::Csv));
+        assert_eq!(InputFormat::from_name("-"), None);
+    }
+
+    #[test]
+    fn sniffing_reads_the_first_non_blank_line_whole() {
+        let long = format!("\n\n{{\"a\": \"{}\"}}\n{{}}\n", "x".repeat(200_000));
+        let mut input = std::io::BufReader::with_capacity(1024, long.as_bytes());
+        let (format, head) = sniff(&mut input).unwrap();
+        assert_eq!(format, Some(InputFormat::Ndjson));
+        assert_eq!(head.len(), 2 + 200_010);
+        let (format, head) = sniff(&mut &b"  \n\n"[..]).unwrap();
+        assert_eq!((format, head.len()), (None, 4));
     }
 }
 
@@ -429,13 +538,24 @@ pub fn stream_json_records<R: std::io::Read>(
     use serde::de::DeserializeSeed;
     let mut de = serde_json::Deserializer::from_reader(reader);
     let mut stopped = false;
-    let walk = Walk {
-        path,
-        each,
-        stopped: &mut stopped,
-        top: true,
+    let mut read = || -> Result<(), serde_json::Error> {
+        // Documents one after another (an envelope per line, as
+        // `--batch-size` writes them) are read in turn: `end` fails on
+        // what follows a document without taking it.
+        loop {
+            let walk = Walk {
+                path,
+                each: &mut *each,
+                stopped: &mut stopped,
+                top: true,
+            };
+            walk.deserialize(&mut de)?;
+            if stopped || de.end().is_ok() {
+                return Ok(());
+            }
+        }
     };
-    match walk.deserialize(&mut de).and_then(|()| de.end()) {
+    match read() {
         Ok(()) => Ok(()),
         Err(_) if stopped => Ok(()),
         Err(e) if e.is_eof() && e.line() <= 1 && e.column() == 0 => Err(ReadError {

@@ -54,15 +54,23 @@ impl std::fmt::Display for InputError {
 pub fn validate_stream(
     schema: &Schema,
     name: &str,
-    mut input: impl BufRead,
+    input: impl BufRead + Send,
     format: Option<InputFormat>,
     mut each: impl FnMut(PayloadResult),
 ) -> Result<(), InputError> {
-    let head = input.fill_buf().map_err(InputError::Io)?.to_vec();
-    let format = format.unwrap_or_else(|| match schema.format {
-        Format::Xml => InputFormat::Xml,
-        Format::Json => InputFormat::detect(name, &head[..head.len().min(1 << 16)]),
-    });
+    let format = match schema.format {
+        Format::Xml => format.or(Some(InputFormat::Xml)),
+        Format::Json => format,
+    };
+    let Some((format, mut input)) =
+        crate::read::open_input(name, format, Box::new(input)).map_err(InputError::Io)?
+    else {
+        return Err(InputError::Malformed(ReadError {
+            line: None,
+            column: None,
+            message: "the input is empty".into(),
+        }));
+    };
     match format {
         InputFormat::Ndjson => {
             let mut n = 0;

@@ -5,13 +5,15 @@ use std::path::{Path, PathBuf};
 
 use mapwright::convert::{convert, ConvertError, Input, Options, Sink};
 use mapwright::render::{OutputFormat, Renderer};
-use mapwright::report::{Rejection, Report};
+use mapwright::report::{Rejection, Report, Spool};
 use mapwright::schema::{Format, Schema};
 use mapwright::{Mapping, Params};
 use serde_json::Value;
 
+use mapwright::commit::{self, CommitError, Locks, Ready, Staged};
+
 use super::exit;
-use super::io::{self, Output};
+use super::io;
 
 /// Arguments of `convert`.
 #[derive(clap::Args)]
@@ -62,15 +64,16 @@ pub struct Args {
 
 /// Where accepted records go: one stream, or a folder of batch files.
 enum Destination {
-    Stream(Renderer<Output>),
+    Stream(Renderer<Staged>),
     Folder {
         dir: PathBuf,
         stem: String,
         ext: &'static str,
         format: OutputFormat,
         batch: usize,
-        files: usize,
-        current: Option<Renderer<Output>>,
+        current: Option<Renderer<Staged>>,
+        /// Complete batch files, waiting to be renamed at the end of the run.
+        done: Vec<(String, Ready)>,
     },
 }
 
@@ -84,37 +87,54 @@ impl Destination {
                 ext,
                 format,
                 batch,
-                files,
                 current,
+                done,
             } => {
                 if current.is_none() {
-                    *files += 1;
-                    let path = dir.join(format!("{stem}-{files:05}.{ext}"));
-                    *current = Some(
-                        Renderer::new(Output::create(Some(&path))?, *format)
-                            .with_batch_size(Some(*batch)),
-                    );
+                    let name = format!("{stem}-{:05}.{ext}", done.len() + 1);
+                    let staged = Staged::create(&dir.join(&name))
+                        .map_err(|e| std::io::Error::other(e.to_string()))?;
+                    *current = Some(Renderer::new(staged, *format).with_batch_size(Some(*batch)));
                 }
                 let r = current.as_mut().expect("opened above");
                 r.rendered(schema, rendered)?;
                 if r.written() >= *batch {
-                    current
-                        .take()
-                        .map(|r| r.finish(Some(schema)).and_then(Output::commit))
-                        .transpose()?;
+                    if let Some(r) = current.take() {
+                        let name = format!("{stem}-{:05}.{ext}", done.len() + 1);
+                        done.push((name, r.finish(Some(schema))?.prepare()?));
+                    }
                 }
                 Ok(())
             }
         }
     }
 
-    fn finish(self, schema: Option<&Schema>) -> std::io::Result<()> {
+    /// Commit everything: `first` (rejects, report) before the output.
+    fn commit(
+        self,
+        schema: Option<&Schema>,
+        mut first: Vec<Staged>,
+        records: usize,
+    ) -> std::io::Result<()> {
         match self {
-            Destination::Stream(r) => r.finish(schema).and_then(Output::commit),
-            Destination::Folder { current, .. } => current
-                .map(|r| r.finish(schema).and_then(Output::commit))
-                .transpose()
-                .map(|_| ()),
+            Destination::Stream(r) => {
+                first.push(r.finish(schema)?);
+                commit::commit_all(first)
+            }
+            Destination::Folder {
+                dir,
+                stem,
+                ext,
+                current,
+                mut done,
+                ..
+            } => {
+                if let Some(r) = current {
+                    let name = format!("{stem}-{:05}.{ext}", done.len() + 1);
+                    done.push((name, r.finish(schema)?.prepare()?));
+                }
+                commit::commit_folder(first, done, &dir, &stem, records)
+            }
         }
     }
 }
@@ -122,7 +142,9 @@ impl Destination {
 struct Files {
     out: Option<Destination>,
     format: OutputFormat,
-    rejects: Option<Output>,
+    rejects: Option<Staged>,
+    /// The rejections for the report, on disk (`--report`).
+    spool: Option<Spool>,
     last_schema: Option<Schema>,
     progress: bool,
     shown: std::time::Instant,
@@ -163,6 +185,9 @@ impl Sink for Files {
             serde_json::to_writer(&mut *out, rejection)?;
             out.write_all(b"\n")?;
         }
+        if let Some(spool) = &mut self.spool {
+            spool.push(rejection)?;
+        }
         Ok(())
     }
 
@@ -189,15 +214,20 @@ impl Sink for Files {
             }
             _ => String::new(),
         };
-        eprint!(
+        let _ = write!(
+            std::io::stderr(),
             "\r{bar}{} records, {:.0}/s, {} accepted, {} rejected, {} skipped ",
-            c.input_records, rate, c.accepted, c.rejected, c.skipped
+            c.input_records,
+            rate,
+            c.accepted,
+            c.rejected,
+            c.skipped
         );
     }
 }
 
 fn usage(msg: impl std::fmt::Display) -> u8 {
-    eprintln!("error: {msg}");
+    say!("error: {msg}");
     exit::USAGE
 }
 
@@ -205,7 +235,7 @@ pub fn run(args: Args) -> u8 {
     let mapping = match Mapping::from_path(&args.mapping) {
         Ok(m) => m,
         Err(d) => {
-            eprintln!("{d}");
+            say!("{d}");
             return exit::USAGE;
         }
     };
@@ -224,7 +254,7 @@ pub fn run(args: Args) -> u8 {
         Ok(p) => p,
         Err(problems) => {
             for p in problems {
-                eprintln!("error: {}: {p}", args.mapping.display());
+                say!("error: {}: {p}", args.mapping.display());
             }
             return exit::USAGE;
         }
@@ -232,7 +262,7 @@ pub fn run(args: Args) -> u8 {
     let input_format = match io::input_format(args.input_format.as_deref()) {
         Ok(f) => f,
         Err(e) => {
-            eprintln!("error: {e}");
+            say!("error: {e}");
             return exit::USAGE;
         }
     };
@@ -268,71 +298,43 @@ pub fn run(args: Args) -> u8 {
         ));
     }
     let to_stdout = |p: &Option<PathBuf>| p.as_deref().is_none_or(|p| p == Path::new("-"));
-    if args.report.as_deref() == Some(Path::new("-"))
-        && args.output_dir.is_none()
-        && to_stdout(&args.output)
-    {
-        return usage(
-            "--report - and the output would both go to stdout; give -o FILE (or --report FILE)",
-        );
+    let output_on_stdout = args.output_dir.is_none() && to_stdout(&args.output);
+    for (flag, path) in [("--report", &args.report), ("--rejects", &args.rejects)] {
+        if path.as_deref() == Some(Path::new("-")) && output_on_stdout {
+            return usage(format!(
+                "{flag} - and the output would both go to stdout; give -o FILE (or {flag} FILE)"
+            ));
+        }
     }
     if args.batch_size == Some(0) {
         return usage("--batch-size must be at least 1");
     }
-    // Open outputs only now: a wrong mapping or param writes nothing.
-    io::clean_up_on_interrupt();
-    let open = |p: Option<&Path>| {
-        Output::create(p).map_err(|e| (p.map(|p| p.display().to_string()).unwrap_or_default(), e))
-    };
-    let destination = match &args.output_dir {
-        Some(dir) => {
-            if let Err(e) = std::fs::create_dir_all(dir) {
-                eprintln!("error: cannot create {}: {e}", dir.display());
-                return exit::IO;
-            }
-            let target = &mapping.routes[0].target;
-            let (ext, default_batch) = match output_format {
-                OutputFormat::Xml => ("xml", 1),
-                OutputFormat::Json => (
-                    "json",
-                    target
-                        .envelope
-                        .as_ref()
-                        .and_then(|e| e.max_records)
-                        .unwrap_or(100),
-                ),
-                OutputFormat::Ndjson => ("ndjson", 10_000),
-            };
-            Destination::Folder {
-                dir: dir.clone(),
-                stem: mapping.name.clone(),
-                ext,
-                format: output_format,
-                batch: args.batch_size.unwrap_or(default_batch),
-                files: 0,
-                current: None,
-            }
+    let csv_delimiter = match args.delimiter {
+        None => None,
+        Some(c) if c.is_ascii() => Some(c as u8),
+        Some(c) => {
+            return usage(format!(
+                "--delimiter must be one ASCII character, not '{c}'"
+            ))
         }
-        None => match open(args.output.as_deref()) {
-            Ok(o) => Destination::Stream(
-                Renderer::new(o, output_format).with_batch_size(args.batch_size),
-            ),
-            Err((p, e)) => {
-                eprintln!("error: cannot write {p}: {e}");
-                return exit::IO;
-            }
-        },
     };
-    let rejects = match args.rejects.as_deref().map(|p| open(Some(p))).transpose() {
+    let names = io::inputs(&args.inputs);
+    if let Err(e) = check_roles(&args, &names) {
+        return usage(e);
+    }
+    // Open outputs only now (a wrong mapping or param writes nothing), and
+    // all of them before any input is read.
+    io::clean_up_on_interrupt();
+    let opened = open_outputs(&args, &mapping, output_format);
+    let (_locks, destination, rejects, report_file) = match opened {
         Ok(o) => o,
-        Err((p, e)) => {
-            eprintln!("error: cannot write {p}: {e}");
+        Err(e) => {
+            say!("error: {e}");
             return exit::IO;
         }
     };
     let mut inputs = Vec::new();
     let read = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
-    let names = io::inputs(&args.inputs);
     let total_bytes = names
         .iter()
         .map(|n| {
@@ -350,24 +352,23 @@ pub fn run(args: Args) -> u8 {
                 reader: Box::new(io::Counted::new(reader, read.clone())),
             }),
             Err(e) => {
-                eprintln!("error: cannot read {}: {e}", io::shown(&name));
+                say!("error: cannot read {}: {e}", io::shown(&name));
                 return exit::IO;
             }
         }
     }
-    let csv_delimiter = match args.delimiter {
-        None => None,
-        Some(c) if c.is_ascii() => Some(c as u8),
-        Some(c) => {
-            return usage(format!(
-                "--delimiter must be one ASCII character, not '{c}'"
-            ))
+    let spool = match args.report.as_deref().map(spool_for).transpose() {
+        Ok(s) => s,
+        Err(e) => {
+            say!("error: {e}");
+            return exit::IO;
         }
     };
     let mut files = Files {
         out: Some(destination),
         format: output_format,
         rejects,
+        spool,
         last_schema: None,
         progress: !args.quiet && std::io::stderr().is_terminal(),
         shown: std::time::Instant::now(),
@@ -378,6 +379,7 @@ pub fn run(args: Args) -> u8 {
     let options = Options {
         input_format,
         keep_details: args.report.is_some(),
+        rejections_elsewhere: true,
         threads: args.threads,
         render: Some(output_format),
         csv_delimiter,
@@ -386,9 +388,9 @@ pub fn run(args: Args) -> u8 {
         Ok(r) => r,
         Err(e) => {
             if files.progress {
-                eprintln!();
+                say!();
             }
-            eprintln!("error: {e}");
+            say!("error: {e}");
             return match e {
                 ConvertError::Write(_) | ConvertError::Read(..) | ConvertError::Malformed(..) => {
                     exit::IO
@@ -397,41 +399,154 @@ pub fn run(args: Args) -> u8 {
         }
     };
     if files.progress {
-        eprint!("\r\x1b[K");
+        let _ = write!(std::io::stderr(), "\r\x1b[K");
     }
     let schema = files
         .last_schema
         .clone()
         .or_else(|| mapping.routes.first().map(|r| (*r.target).clone()));
-    let committed = files
-        .out
-        .take()
-        .map(|d| d.finish(schema.as_ref()))
-        .transpose()
-        .and_then(|_| files.rejects.take().map(Output::commit).transpose());
-    if let Err(e) = committed {
-        eprintln!("error: writing output: {e}");
+    if let Err(e) = commit_run(&mut files, report_file, &report, schema.as_ref()) {
+        say!("error: writing output: {e}");
         return exit::IO;
     }
-    if let Some(path) = &args.report {
-        let text = serde_json::to_string_pretty(&report).unwrap_or_default();
-        let written = Output::create(Some(path)).and_then(|mut o| {
-            o.write_all(text.as_bytes())?;
-            o.write_all(b"\n")?;
-            o.commit()
-        });
-        if let Err(e) = written {
-            eprintln!("error: cannot write {}: {e}", path.display());
-            return exit::IO;
-        }
-    }
     if !args.quiet {
-        eprintln!("{}", report.summary());
+        say!("{}", report.summary());
     }
     if report.counts.rejected > 0 {
         exit::REJECTED
     } else {
         exit::OK
+    }
+}
+
+/// The spool of the report's rejections, in the report's folder (it fills
+/// the disk the report will).
+fn spool_for(report: &Path) -> Result<Spool, CommitError> {
+    let dir = match report.parent() {
+        _ if report == Path::new("-") => std::env::temp_dir(),
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    Spool::new_in(&dir).map_err(|e| CommitError::Io(report.to_path_buf(), e))
+}
+
+/// Refuse one path in two roles, or an output that is an input (exit 2,
+/// before anything is opened).
+fn check_roles(args: &Args, inputs: &[String]) -> Result<(), CommitError> {
+    let stdout = Path::new("-");
+    let mut outputs: Vec<(&str, &Path)> = Vec::new();
+    match (&args.output_dir, &args.output) {
+        (Some(dir), _) => outputs.push(("--output-dir", dir)),
+        (None, Some(o)) => outputs.push(("-o/--output", o)),
+        (None, None) => outputs.push(("-o/--output", stdout)),
+    }
+    if let Some(r) = &args.rejects {
+        outputs.push(("--rejects", r));
+    }
+    if let Some(r) = &args.report {
+        outputs.push(("--report", r));
+    }
+    let mut ins: Vec<(&str, &Path)> = inputs
+        .iter()
+        .filter(|n| *n != "-")
+        .map(|n| ("an input", Path::new(n)))
+        .collect();
+    ins.push(("-m/--mapping", &args.mapping));
+    if let Some(p) = &args.params_file {
+        ins.push(("--params", p));
+    }
+    commit::check_roles(&outputs, &ins)
+}
+
+type Opened = (Locks, Destination, Option<Staged>, Option<Staged>);
+
+/// Lock and open every file the run writes: the output (or the folder),
+/// the rejects and the report.
+fn open_outputs(
+    args: &Args,
+    mapping: &Mapping,
+    output_format: OutputFormat,
+) -> Result<Opened, CommitError> {
+    let stdout = PathBuf::from("-");
+    let out_path = args.output.clone().unwrap_or_else(|| stdout.clone());
+    if let Some(dir) = &args.output_dir {
+        std::fs::create_dir_all(dir).map_err(|e| CommitError::Io(dir.clone(), e))?;
+    }
+    let mut targets: Vec<&Path> = vec![args.output_dir.as_deref().unwrap_or(&out_path)];
+    targets.extend(args.rejects.as_deref());
+    targets.extend(args.report.as_deref());
+    let locks = Locks::take(&targets)?;
+    let destination = match &args.output_dir {
+        Some(dir) => {
+            // A batch file cannot be opened before its records exist; a
+            // folder that cannot take files is found now all the same.
+            drop(Staged::create(
+                &dir.join(commit::manifest_name(&mapping.name)),
+            )?);
+            folder(dir, mapping, output_format, args.batch_size)
+        }
+        None => Destination::Stream(
+            Renderer::new(Staged::create(&out_path)?, output_format)
+                .with_batch_size(args.batch_size),
+        ),
+    };
+    let rejects = args.rejects.as_deref().map(Staged::create).transpose()?;
+    let report = args.report.as_deref().map(Staged::create).transpose()?;
+    Ok((locks, destination, rejects, report))
+}
+
+fn folder(
+    dir: &Path,
+    mapping: &Mapping,
+    output_format: OutputFormat,
+    batch_size: Option<usize>,
+) -> Destination {
+    let target = &mapping.routes[0].target;
+    let (ext, default_batch) = match output_format {
+        OutputFormat::Xml => ("xml", 1),
+        OutputFormat::Json => (
+            "json",
+            target
+                .envelope
+                .as_ref()
+                .and_then(|e| e.max_records)
+                .unwrap_or(100),
+        ),
+        OutputFormat::Ndjson => ("ndjson", 10_000),
+    };
+    Destination::Folder {
+        dir: dir.to_path_buf(),
+        stem: mapping.name.clone(),
+        ext,
+        format: output_format,
+        batch: batch_size.unwrap_or(default_batch),
+        current: None,
+        done: Vec::new(),
+    }
+}
+
+/// Write the report, then commit rejects, report and output together
+/// (rejects and report first).
+fn commit_run(
+    files: &mut Files,
+    report_file: Option<Staged>,
+    report: &Report,
+    schema: Option<&Schema>,
+) -> std::io::Result<()> {
+    let mut first: Vec<Staged> = files.rejects.take().into_iter().collect();
+    if let Some(mut f) = report_file {
+        match files.spool.take() {
+            Some(spool) => spool.write_report(report, &mut f)?,
+            None => {
+                serde_json::to_writer_pretty(&mut f, report)?;
+                f.write_all(b"\n")?;
+            }
+        }
+        first.push(f);
+    }
+    match files.out.take() {
+        Some(d) => d.commit(schema, first, report.counts.records_written),
+        None => commit::commit_all(first),
     }
 }
 

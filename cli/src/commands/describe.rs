@@ -32,17 +32,14 @@ pub struct ExplainArgs {
 
 fn load(path: &std::path::Path) -> Result<Mapping, u8> {
     Mapping::from_path(path).map_err(|d| {
-        eprintln!("{d}");
+        say!("{d}");
         exit::USAGE
     })
 }
 
 pub fn doc(args: DocArgs) -> u8 {
     match load(&args.mapping) {
-        Ok(m) => {
-            print!("{}", mapwright::doc::mapping_text(&m));
-            exit::OK
-        }
+        Ok(m) => io::printed(&mapwright::doc::mapping_text(&m)),
         Err(code) => code,
     }
 }
@@ -57,7 +54,7 @@ pub fn explain(args: ExplainArgs) -> u8 {
             let hint = near
                 .map(|n| format!(" (did you mean '{n}'?)"))
                 .unwrap_or_default();
-            eprintln!("error: --field: no target field of this mapping is at '{field}'{hint}");
+            say!("error: --field: no target field of this mapping is at '{field}'{hint}");
             return exit::USAGE;
         }
     }
@@ -68,7 +65,7 @@ pub fn explain(args: ExplainArgs) -> u8 {
             let mut params = Params::default();
             for p in &args.params {
                 if let Err(e) = params.set_pair(p) {
-                    eprintln!("error: {e}");
+                    say!("error: {e}");
                     return exit::USAGE;
                 }
             }
@@ -78,14 +75,14 @@ pub fn explain(args: ExplainArgs) -> u8 {
             }) {
                 Ok(b) => b,
                 Err(e) => {
-                    eprintln!("error: cannot read {}: {e}", io::shown(name));
+                    say!("error: cannot read {}: {e}", io::shown(name));
                     return exit::IO;
                 }
             };
             let record = match mapwright::read::parse_json(&bytes) {
                 Ok(r) => r,
                 Err(e) => {
-                    eprintln!("error: {}: {e}", io::shown(name));
+                    say!("error: {}: {e}", io::shown(name));
                     return exit::IO;
                 }
             };
@@ -94,28 +91,36 @@ pub fn explain(args: ExplainArgs) -> u8 {
                 Ok(Outcome::Rejected(errors)) => {
                     rejected = true;
                     for e in errors {
-                        println!("rejected: {} at {}: {}", e.rule, e.path, e.message);
+                        let line = format!("rejected: {} at {}: {}\n", e.rule, e.path, e.message);
+                        if io::printed(&line) != exit::OK {
+                            return exit::IO;
+                        }
                     }
                     None
                 }
                 Ok(Outcome::Skipped(reason)) => {
-                    println!("skipped: {reason}");
+                    if io::printed(&format!("skipped: {reason}\n")) != exit::OK {
+                        return exit::IO;
+                    }
                     None
                 }
                 Err(problems) => {
                     for p in problems {
-                        eprintln!("error: {p}");
+                        say!("error: {p}");
                     }
                     return exit::USAGE;
                 }
             }
         }
     };
-    print!(
-        "{}",
-        mapwright::doc::explain_text(&m, args.field.as_deref(), built.as_ref())
-    );
-    if rejected {
+    let printed = io::printed(&mapwright::doc::explain_text(
+        &m,
+        args.field.as_deref(),
+        built.as_ref(),
+    ));
+    if printed != exit::OK {
+        printed
+    } else if rejected {
         exit::REJECTED
     } else {
         exit::OK

@@ -1,8 +1,8 @@
-//! Opening inputs (files or stdin) and writing outputs whole or not at all.
+//! Opening inputs (files or stdin), and printing that survives a closed
+//! stdout. Outputs are written through `mapwright::commit`.
 
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Write};
-use std::path::{Path, PathBuf};
 
 /// An input: a file, or stdin for `-`.
 pub fn open(name: &str) -> io::Result<Box<dyn BufRead + Send>> {
@@ -78,102 +78,33 @@ pub fn shown(name: &str) -> &str {
     }
 }
 
-/// Temporary files being written, removed by the interrupt handler: Ctrl-C or
-/// a termination signal leaves neither a half output nor its temporary file.
-static PENDING: std::sync::Mutex<Vec<PathBuf>> = std::sync::Mutex::new(Vec::new());
-
 /// On SIGINT/SIGTERM: remove every temporary output, then exit 130.
 pub fn clean_up_on_interrupt() {
     let _ = ctrlc::set_handler(|| {
-        if let Ok(files) = PENDING.lock() {
-            for f in files.iter() {
-                let _ = std::fs::remove_file(f);
-            }
-        }
+        mapwright::commit::remove_pending();
         std::process::exit(130);
     });
 }
 
-fn pending(path: &Path, add: bool) {
-    if let Ok(mut files) = PENDING.lock() {
-        if add {
-            files.push(path.to_path_buf());
-        } else {
-            files.retain(|f| f != path);
-        }
+/// Write `text` to stdout. A closed stdout (EPIPE: `| head -1`) is
+/// `Ok(false)`: the reader has gone, and the command ends quietly.
+pub fn print(text: &str) -> io::Result<bool> {
+    let mut out = io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Ok(()) => Ok(true),
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(false),
+        Err(e) => Err(e),
     }
 }
 
-/// An output written beside its final place and renamed when complete, so a
-/// failed or interrupted run leaves no half file. `-` is stdout.
-pub struct Output {
-    target: Option<PathBuf>,
-    temp: Option<PathBuf>,
-    writer: Box<dyn Write>,
-}
-
-impl Output {
-    /// Open `name` (`-` or none for stdout).
-    pub fn create(name: Option<&Path>) -> io::Result<Output> {
-        match name {
-            None => Ok(Output {
-                target: None,
-                temp: None,
-                writer: Box::new(io::BufWriter::with_capacity(1 << 16, io::stdout().lock())),
-            }),
-            Some(p) if p == Path::new("-") => Output::create(None),
-            // A device or pipe (/dev/null, a FIFO) is written as it is: there
-            // is no file to replace whole.
-            Some(p) if p.exists() && !p.is_file() => Ok(Output {
-                target: None,
-                temp: None,
-                writer: Box::new(io::BufWriter::with_capacity(
-                    1 << 16,
-                    std::fs::OpenOptions::new().write(true).open(p)?,
-                )),
-            }),
-            Some(p) => {
-                let file_name = p
-                    .file_name()
-                    .map(|n| n.to_string_lossy().into_owned())
-                    .unwrap_or_default();
-                let temp = p.with_file_name(format!(".{file_name}.{}.tmp", std::process::id()));
-                let f = File::create(&temp)?;
-                pending(&temp, true);
-                Ok(Output {
-                    target: Some(p.to_path_buf()),
-                    temp: Some(temp),
-                    writer: Box::new(io::BufWriter::with_capacity(1 << 16, f)),
-                })
-            }
-        }
-    }
-
-    /// Flush and move into place.
-    pub fn commit(mut self) -> io::Result<()> {
-        self.writer.flush()?;
-        if let (Some(temp), Some(target)) = (self.temp.take(), &self.target) {
-            std::fs::rename(&temp, target)?;
-            pending(&temp, false);
-        }
-        Ok(())
-    }
-}
-
-impl Write for Output {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.writer.write(buf)
-    }
-    fn flush(&mut self) -> io::Result<()> {
-        self.writer.flush()
-    }
-}
-
-impl Drop for Output {
-    fn drop(&mut self) {
-        if let Some(temp) = self.temp.take() {
-            let _ = std::fs::remove_file(&temp);
-            pending(&temp, false);
+/// Print `text` as a command's result: a closed stdout (`| head -1`) is a
+/// quiet success (exit 0), a full one exit 3.
+pub fn printed(text: &str) -> u8 {
+    match print(text) {
+        Ok(_) => super::exit::OK,
+        Err(e) => {
+            say!("error: writing to stdout: {e}");
+            super::exit::IO
         }
     }
 }

@@ -1,5 +1,14 @@
 //! One module per subcommand.
 
+/// A line on stderr. A closed or full stderr is ignored: a run never fails,
+/// or panics, for its messages (`eprintln!` panics on a full stderr).
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+
 pub mod convert;
 pub mod describe;
 pub mod io;

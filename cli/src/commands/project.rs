@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use mapwright::project::{self, Found};
 use mapwright::{Diagnostics, Severity};
 
-use super::exit;
+use super::{exit, io};
 
 /// How diagnostics are printed.
 #[derive(Clone, Copy, Debug, Default, clap::ValueEnum)]
@@ -39,7 +39,7 @@ fn found(paths: &[PathBuf], format: MessageFormat) -> Result<Found, u8> {
 }
 
 fn refused(d: Diagnostics, format: MessageFormat) -> u8 {
-    eprint!("{}", format.show(&d));
+    say!("{}", format.show(&d).trim_end());
     exit::USAGE
 }
 
@@ -50,9 +50,11 @@ pub fn check(paths: Vec<PathBuf>, format: MessageFormat) -> u8 {
         Ok(run) => run,
         Err(code) => return code,
     };
-    print!("{}", format.show(&run.diagnostics));
+    if io::printed(&format.show(&run.diagnostics)) != exit::OK {
+        return exit::IO;
+    }
     let errors = run.count(Severity::Error);
-    eprintln!(
+    say!(
         "checked {} file(s): {errors} error(s), {} warning(s)",
         run.checked,
         run.count(Severity::Warning)
@@ -72,6 +74,7 @@ pub fn test(paths: Vec<PathBuf>, format: MessageFormat) -> u8 {
         Err(code) => return code,
     };
     let (mut passed, mut failed, mut broken) = (0, 0, 0);
+    let mut report = String::new();
     for (_, outcome) in files {
         match outcome {
             Ok(results) => {
@@ -80,18 +83,25 @@ pub fn test(paths: Vec<PathBuf>, format: MessageFormat) -> u8 {
                         None => passed += 1,
                         Some(diff) => {
                             failed += 1;
-                            println!("FAIL {}: {}\n{diff}", r.file.display(), r.name);
+                            report.push_str(&format!(
+                                "FAIL {}: {}\n{diff}\n",
+                                r.file.display(),
+                                r.name
+                            ));
                         }
                     }
                 }
             }
             Err(d) => {
                 broken += 1;
-                print!("{}", format.show(&d));
+                report.push_str(&format.show(&d));
             }
         }
     }
-    println!("{passed} passed, {failed} failed");
+    report.push_str(&format!("{passed} passed, {failed} failed\n"));
+    if io::printed(&report) != exit::OK {
+        return exit::IO;
+    }
     if broken > 0 {
         exit::USAGE
     } else if failed > 0 {

@@ -4,7 +4,7 @@ use std::path::Path;
 
 use mapwright::Registry;
 
-use super::exit;
+use super::{exit, io};
 
 /// Subcommands of `schema`.
 #[derive(clap::Subcommand)]
@@ -27,32 +27,28 @@ pub fn run(cmd: Command) -> u8 {
     let registry = Registry::discover(Path::new("."));
     match cmd {
         Command::List => {
-            for (name, origin) in registry.list() {
-                println!("{name}\t{origin}");
-            }
-            exit::OK
+            let text: String = registry
+                .list()
+                .into_iter()
+                .map(|(name, origin)| format!("{name}\t{origin}\n"))
+                .collect();
+            io::printed(&text)
         }
         Command::Export { name } => match registry.load(&name) {
             Ok(schema) => {
-                println!(
-                    "{}",
-                    serde_json::to_string_pretty(&mapwright::doc::json_schema(&schema))
-                        .unwrap_or_default()
-                );
-                exit::OK
+                let text = serde_json::to_string_pretty(&mapwright::doc::json_schema(&schema))
+                    .unwrap_or_default();
+                io::printed(&(text + "\n"))
             }
             Err(d) => {
-                eprintln!("{d}");
+                say!("{d}");
                 exit::USAGE
             }
         },
         Command::Show { name } => match registry.load(&name) {
-            Ok(schema) => {
-                print!("{}", mapwright::doc::schema_text(&schema));
-                exit::OK
-            }
+            Ok(schema) => io::printed(&mapwright::doc::schema_text(&schema)),
             Err(d) => {
-                eprintln!("{d}");
+                say!("{d}");
                 exit::USAGE
             }
         },

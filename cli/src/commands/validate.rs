@@ -28,14 +28,14 @@ pub fn run(args: Args) -> u8 {
     let schema = match registry.load(&args.schema) {
         Ok(s) => s,
         Err(d) => {
-            eprintln!("{d}");
+            say!("{d}");
             return exit::USAGE;
         }
     };
     let format = match io::input_format(args.input_format.as_deref()) {
         Ok(f) => f,
         Err(e) => {
-            eprintln!("error: {e}");
+            say!("error: {e}");
             return exit::USAGE;
         }
     };
@@ -43,7 +43,7 @@ pub fn run(args: Args) -> u8 {
         "json" => true,
         "human" => false,
         other => {
-            eprintln!("error: --report must be human or json, not '{other}'");
+            say!("error: --report must be human or json, not '{other}'");
             return exit::USAGE;
         }
     };
@@ -60,7 +60,7 @@ pub fn run(args: Args) -> u8 {
             })
         });
         if let Err(e) = outcome {
-            eprintln!("error: {shown}: {e}");
+            say!("error: {shown}: {e}");
             unreadable.push(serde_json::json!({"input": shown, "error": e.to_string()}));
         }
     }
@@ -85,12 +85,13 @@ pub fn run(args: Args) -> u8 {
                 "input": input, "record": r.record, "line": r.line, "valid": r.is_valid(), "violations": r.violations,
             })).collect::<Vec<_>>(),
         });
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&report).unwrap_or_default()
-        );
+        let text = serde_json::to_string_pretty(&report).unwrap_or_default() + "\n";
+        if let Err(e) = io::print(&text) {
+            say!("error: writing the report: {e}");
+            return exit::IO;
+        }
     } else {
-        eprintln!(
+        say!(
             "{} payload(s) checked against {}: {} valid, {} invalid ({} errors, {} warnings){}",
             results.len(),
             schema.name,
@@ -125,6 +126,11 @@ fn print_human(input: &str, r: &PayloadResult) {
         } else {
             format!("{}: ", v.path)
         };
-        println!("{place}: {}[{}]: {path}{}", v.severity, v.rule, v.message);
+        // A closed stdout ends the listing quietly; the summary and exit
+        // code still tell the outcome.
+        let line = format!("{place}: {}[{}]: {path}{}\n", v.severity, v.rule, v.message);
+        if !matches!(io::print(&line), Ok(true)) {
+            return;
+        }
     }
 }
