@@ -95,7 +95,7 @@ fn every_error_of_a_payload_is_reported_with_path_and_rule() {
                 "validate",
                 "-s",
                 "spectrum.purchase_order_batch",
-                "--report",
+                "--format",
                 "json",
             ])
             .arg(&p),
@@ -193,7 +193,7 @@ fn secrets_never_reach_messages() {
                 "validate",
                 "-s",
                 "synergetic.create_purchase_order",
-                "--report",
+                "--format",
                 "json",
             ])
             .arg(&p),

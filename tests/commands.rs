@@ -134,3 +134,49 @@ fn check_and_test_from_inside_an_integration_folder_cover_the_whole_project() {
     assert_eq!(out.status.code(), Some(0));
     assert_eq!(last(&out.stdout), all.lines().last().map(str::to_string));
 }
+
+#[test]
+fn validate_takes_report_file_and_format_as_convert_does() {
+    let dir = std::env::temp_dir().join(format!(
+        "mapwright-commands-validate-{}",
+        std::process::id()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    let report = dir.join("report.json");
+    let sample = root().join("schemas/spectrum/tests/seed-sample.json");
+    let (code, out, err) = mapwright(&[
+        "validate",
+        "-s",
+        "spectrum.purchase_order_batch",
+        "--report",
+        report.to_str().unwrap(),
+        sample.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{out}{err}");
+    let written: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
+    assert_eq!(written["payloads"], 1);
+    assert_eq!(written["valid"], 1);
+    let (code, out, _) = mapwright(&[
+        "validate",
+        "-s",
+        "spectrum.purchase_order_batch",
+        "--format",
+        "json",
+        sample.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0);
+    let shown: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(shown, written);
+    // The old form names the format where a file is meant: refused with the way out.
+    let (code, _, err) = mapwright(&[
+        "validate",
+        "-s",
+        "spectrum.purchase_order_batch",
+        "--report",
+        "json",
+        sample.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 2);
+    assert!(err.contains("use --format json"), "{err}");
+}

@@ -855,7 +855,7 @@ fn validate_and_schema_export_survive_a_closed_stdout() {
             "validate",
             "-s",
             "demo.row",
-            "--report",
+            "--format",
             "json",
             "payloads.ndjson",
         ],

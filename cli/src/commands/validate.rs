@@ -15,12 +15,26 @@ pub struct Args {
     schema: String,
     /// Payload files (JSON, NDJSON or XML); none or `-` reads stdin.
     inputs: Vec<String>,
-    /// `human` (default) or `json` (the same findings as JSON, on stdout).
-    #[arg(long, default_value = "human")]
-    report: String,
+    /// What stdout shows: `human` (each finding on a line; the default) or
+    /// `json` (the report as JSON).
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    format: Format,
+    /// Also write the JSON report to FILE (`-`: stdout, in place of the
+    /// findings), as `convert --report` does.
+    #[arg(long, value_name = "FILE|-")]
+    report: Option<String>,
     /// Input format, when the file name and content do not tell.
     #[arg(long)]
     input_format: Option<String>,
+}
+
+/// What `validate` prints on stdout.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// One line per finding.
+    Human,
+    /// The JSON report.
+    Json,
 }
 
 pub fn run(args: Args) -> u8 {
@@ -39,14 +53,21 @@ pub fn run(args: Args) -> u8 {
             return exit::USAGE;
         }
     };
-    let json = match args.report.as_str() {
-        "json" => true,
-        "human" => false,
-        other => {
-            say!("error: --report must be human or json, not '{other}'");
-            return exit::USAGE;
-        }
+    if let Some(r @ ("human" | "json")) = args.report.as_deref() {
+        say!("error: --report takes a FILE or -; for what stdout shows, use --format {r}");
+        return exit::USAGE;
+    }
+    let report_file = match args.report.as_deref() {
+        None | Some("-") => None,
+        Some(path) => match mapwright::commit::Staged::create(Path::new(path)) {
+            Ok(staged) => Some(staged),
+            Err(e) => {
+                say!("error: --report: {e}");
+                return exit::IO;
+            }
+        },
     };
+    let json = args.format == Format::Json || args.report.as_deref() == Some("-");
     let mut results: Vec<(String, PayloadResult)> = Vec::new();
     let mut unreadable = Vec::new();
     for name in io::inputs(&args.inputs) {
@@ -72,20 +93,31 @@ pub fn run(args: Args) -> u8 {
             .filter(|v| v.severity == sev)
             .count()
     };
+    let report = serde_json::json!({
+        "schema": schema.name,
+        "payloads": results.len(),
+        "valid": results.len() - invalid,
+        "invalid": invalid,
+        "errors": count(Severity::Error),
+        "warnings": count(Severity::Warning),
+        "unreadable": unreadable,
+        "results": results.iter().map(|(input, r)| serde_json::json!({
+            "input": input, "record": r.record, "line": r.line, "valid": r.is_valid(), "violations": r.violations,
+        })).collect::<Vec<_>>(),
+    });
+    let text = serde_json::to_string_pretty(&report).unwrap_or_default() + "\n";
+    if let Some(mut staged) = report_file {
+        use std::io::Write as _;
+        let written = staged
+            .write_all(text.as_bytes())
+            .and_then(|()| staged.prepare())
+            .and_then(|ready| ready.commit());
+        if let Err(e) = written {
+            say!("error: writing the report: {e}");
+            return exit::IO;
+        }
+    }
     if json {
-        let report = serde_json::json!({
-            "schema": schema.name,
-            "payloads": results.len(),
-            "valid": results.len() - invalid,
-            "invalid": invalid,
-            "errors": count(Severity::Error),
-            "warnings": count(Severity::Warning),
-            "unreadable": unreadable,
-            "results": results.iter().map(|(input, r)| serde_json::json!({
-                "input": input, "record": r.record, "line": r.line, "valid": r.is_valid(), "violations": r.violations,
-            })).collect::<Vec<_>>(),
-        });
-        let text = serde_json::to_string_pretty(&report).unwrap_or_default() + "\n";
         if let Err(e) = io::print(&text) {
             say!("error: writing the report: {e}");
             return exit::IO;
