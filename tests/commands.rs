@@ -180,3 +180,39 @@ fn validate_takes_report_file_and_format_as_convert_does() {
     assert_eq!(code, 2);
     assert!(err.contains("use --format json"), "{err}");
 }
+
+#[test]
+fn rule_counts_say_they_count_units_and_when_they_overlap() {
+    let dir =
+        std::env::temp_dir().join(format!("mapwright-commands-counts-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let example = std::fs::read_to_string(
+        root().join("mappings/oneserve-spectrum/tests/design-example.json"),
+    )
+    .unwrap();
+    let mut both: serde_json::Value = serde_json::from_str(&example).unwrap();
+    // No team and a unit cost of 12.50: one unit, two rules.
+    both["activities"][0]["team"] = serde_json::Value::Null;
+    both["activities"][0]["unit_cost"] = serde_json::json!(12.5);
+    let file = dir.join("two-rules.ndjson");
+    std::fs::write(&file, format!("{both}\n")).unwrap();
+    let (code, _, err) = mapwright(&[
+        "convert",
+        "-m",
+        "mappings/oneserve-spectrum/order.yaml",
+        "--param",
+        "company_code=KM2",
+        "--output-format",
+        "ndjson",
+        file.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("1 units: 0 accepted, 1 rejected, 0 skipped"),
+        "{err}"
+    );
+    assert!(
+        err.contains("rejected units by rule (a unit refused by several rules counts under each): team-assigned 1, unit-cost-one 1"),
+        "{err}"
+    );
+}

@@ -281,7 +281,18 @@ impl Report {
                 .iter()
                 .map(|(r, n)| format!("{r} {n}"))
                 .collect();
-            s.push_str(&format!("\nrejected by rule: {}", rules.join(", ")));
+            // A unit refused by several rules counts under each, so the
+            // figures can add up to more than the rejected units: say so.
+            let total: usize = self.rejected_by_rule.values().sum();
+            let note = if total > c.rejected {
+                " (a unit refused by several rules counts under each)"
+            } else {
+                ""
+            };
+            s.push_str(&format!(
+                "\nrejected units by rule{note}: {}",
+                rules.join(", ")
+            ));
         }
         s
     }

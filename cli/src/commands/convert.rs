@@ -21,7 +21,7 @@ pub struct Args {
     /// The mapping file.
     #[arg(short, long)]
     mapping: PathBuf,
-    /// Input files (JSON, NDJSON, XML); none or `-` reads stdin.
+    /// Input files (JSON, NDJSON, CSV, XML); none or `-` reads stdin.
     inputs: Vec<String>,
     /// Output file (default stdout).
     #[arg(short, long)]
