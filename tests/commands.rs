@@ -216,3 +216,20 @@ fn rule_counts_say_they_count_units_and_when_they_overlap() {
         "{err}"
     );
 }
+
+#[test]
+fn an_unknown_param_names_the_nearest_one_and_exits_2() {
+    let (code, _, err) = mapwright(&[
+        "convert",
+        "-m",
+        "mappings/oneserve-spectrum/order.yaml",
+        "--param",
+        "compny_code=KM2",
+        "mappings/oneserve-spectrum/tests/design-example.json",
+    ]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("unknown param 'compny_code' (did you mean 'company_code'?); this mapping takes: company_code, batch_code, cost_center"),
+        "{err}"
+    );
+}
