@@ -224,7 +224,11 @@ pub(crate) fn expr_span(file: &Path, n: &Node, text: &str, offset: usize) -> Spa
     }
     let quoted = std::fs::read_to_string(file)
         .ok()
-        .and_then(|t| t.lines().nth(n.line.saturating_sub(1) as usize).map(str::to_string))
+        .and_then(|t| {
+            t.lines()
+                .nth(n.line.saturating_sub(1) as usize)
+                .map(str::to_string)
+        })
         .and_then(|l| l.chars().nth(n.column.saturating_sub(1) as usize))
         .is_some_and(|c| c == '"' || c == '\'');
     let chars = text[..offset].chars().count() as u32;

@@ -1112,9 +1112,10 @@ impl crate::expr::ExternalCalls for SchemaTables {
         if name != "table" {
             return None;
         }
-        let table = args.first().and_then(Value::as_str).and_then(|t| {
-            self.0.iter().find(|x| x.name == t)
-        });
+        let table = args
+            .first()
+            .and_then(Value::as_str)
+            .and_then(|t| self.0.iter().find(|x| x.name == t));
         Some(match (table, args.get(1)) {
             (Some(t), Some(input)) => t.call(input),
             _ => Err(crate::expr::EvalError::call(

@@ -129,7 +129,9 @@ impl Meter {
 /// The error of a spent operations budget.
 pub(crate) fn over_budget(limit: u64) -> EvalError {
     EvalError::new(
-        EvalErrorKind::Budget { limit: "operations" },
+        EvalErrorKind::Budget {
+            limit: "operations",
+        },
         format!("stopped after {limit} operations (the budget limit 'operations')"),
     )
 }

@@ -192,7 +192,11 @@ impl<'s, 'v> Ctx<'s, 'v> {
         match rest[0].0 {
             Op::Or | Op::And => {
                 let is_or = rest[0].0 == Op::Or;
-                let what = if is_or { "an operand of '||'" } else { "an operand of '&&'" };
+                let what = if is_or {
+                    "an operand of '||'"
+                } else {
+                    "an operand of '&&'"
+                };
                 let mut acc = self.test(first, what)?;
                 for (_, n) in rest {
                     if acc == is_or {

@@ -64,39 +64,249 @@ pub(crate) struct Spec<T> {
 }
 
 pub(crate) const FUNCS: &[Spec<Func>] = &[
-    Spec { name: "blank", id: Func::Blank, arity: &[1], closure: 0, doc: "true for (), \"\" and all-space text", example: "blank(\"  \")  ==>  true" },
-    Spec { name: "len", id: Func::Len, arity: &[1], closure: 0, doc: "characters of text, items of an array, entries of a map", example: "len(\"héllo\")  ==>  5" },
-    Spec { name: "is_empty", id: Func::IsEmpty, arity: &[1], closure: 0, doc: "len(x) == 0", example: "is_empty([])  ==>  true" },
-    Spec { name: "round", id: Func::Round, arity: &[2], closure: 0, doc: "round a number (or numeric text) to 0..10 places, half away from zero", example: "round(0.125, 2)  ==>  0.13" },
-    Spec { name: "add_days", id: Func::AddDays, arity: &[2], closure: 0, doc: "an ISO 8601 date or timestamp n days later", example: "add_days(\"2024-02-28\", 1)  ==>  \"2024-02-29\"" },
-    Spec { name: "parse_int", id: Func::ParseInt, arity: &[1], closure: 0, doc: "text of a whole number (spaces around allowed) to an integer", example: "parse_int(\" 42 \")  ==>  42" },
-    Spec { name: "parse_decimal", id: Func::ParseDecimal, arity: &[1], closure: 0, doc: "text of a number to a decimal", example: "parse_decimal(\"60.10\") + 0.2  ==>  60.3" },
+    Spec {
+        name: "blank",
+        id: Func::Blank,
+        arity: &[1],
+        closure: 0,
+        doc: "true for (), \"\" and all-space text",
+        example: "blank(\"  \")  ==>  true",
+    },
+    Spec {
+        name: "len",
+        id: Func::Len,
+        arity: &[1],
+        closure: 0,
+        doc: "characters of text, items of an array, entries of a map",
+        example: "len(\"héllo\")  ==>  5",
+    },
+    Spec {
+        name: "is_empty",
+        id: Func::IsEmpty,
+        arity: &[1],
+        closure: 0,
+        doc: "len(x) == 0",
+        example: "is_empty([])  ==>  true",
+    },
+    Spec {
+        name: "round",
+        id: Func::Round,
+        arity: &[2],
+        closure: 0,
+        doc: "round a number (or numeric text) to 0..10 places, half away from zero",
+        example: "round(0.125, 2)  ==>  0.13",
+    },
+    Spec {
+        name: "add_days",
+        id: Func::AddDays,
+        arity: &[2],
+        closure: 0,
+        doc: "an ISO 8601 date or timestamp n days later",
+        example: "add_days(\"2024-02-28\", 1)  ==>  \"2024-02-29\"",
+    },
+    Spec {
+        name: "parse_int",
+        id: Func::ParseInt,
+        arity: &[1],
+        closure: 0,
+        doc: "text of a whole number (spaces around allowed) to an integer",
+        example: "parse_int(\" 42 \")  ==>  42",
+    },
+    Spec {
+        name: "parse_decimal",
+        id: Func::ParseDecimal,
+        arity: &[1],
+        closure: 0,
+        doc: "text of a number to a decimal",
+        example: "parse_decimal(\"60.10\") + 0.2  ==>  60.3",
+    },
 ];
 
 pub(crate) const METHODS: &[Spec<Method>] = &[
-    Spec { name: "len", id: Method::Len, arity: &[0], closure: 0, doc: "as len(x)", example: "[1, 2].len()  ==>  2" },
-    Spec { name: "is_empty", id: Method::IsEmpty, arity: &[0], closure: 0, doc: "as is_empty(x)", example: "\"\".is_empty()  ==>  true" },
-    Spec { name: "to_string", id: Method::ToString, arity: &[0], closure: 0, doc: "the text form of any value", example: "1.5.to_string()  ==>  \"1.5\"" },
-    Spec { name: "starts_with", id: Method::StartsWith, arity: &[1], closure: 0, doc: "text starts with text", example: "\"!R1\".starts_with(\"!\")  ==>  true" },
-    Spec { name: "ends_with", id: Method::EndsWith, arity: &[1], closure: 0, doc: "text ends with text", example: "\"a.pdf\".ends_with(\".pdf\")  ==>  true" },
-    Spec { name: "contains", id: Method::Contains, arity: &[1], closure: 0, doc: "text holds text, an array holds an item, a map has a key", example: "[1, 2].contains(2.0)  ==>  true" },
-    Spec { name: "to_upper", id: Method::ToUpper, arity: &[0], closure: 0, doc: "upper case", example: "\"ab\".to_upper()  ==>  \"AB\"" },
-    Spec { name: "to_lower", id: Method::ToLower, arity: &[0], closure: 0, doc: "lower case", example: "\"AB\".to_lower()  ==>  \"ab\"" },
-    Spec { name: "index_of", id: Method::IndexOf, arity: &[1], closure: 0, doc: "character position of text in text, -1 if absent", example: "\"abc\".index_of(\"c\")  ==>  2" },
-    Spec { name: "sub_string", id: Method::SubString, arity: &[2], closure: 0, doc: "len characters from start; a negative start counts from the end", example: "\"abcdef\".sub_string(-2, 2)  ==>  \"ef\"" },
-    Spec { name: "split", id: Method::Split, arity: &[1], closure: 0, doc: "text cut at each separator, as an array of text", example: "\"a,b\".split(\",\")  ==>  [\"a\", \"b\"]" },
-    Spec { name: "trim", id: Method::Trim, arity: &[0], closure: 0, doc: "text without the spaces around it", example: "\" a \".trim()  ==>  \"a\"" },
-    Spec { name: "keys", id: Method::Keys, arity: &[0], closure: 0, doc: "the keys of a map, in the record's order", example: "#{b: 1, a: 2}.keys()  ==>  [\"b\", \"a\"]" },
-    Spec { name: "join", id: Method::Join, arity: &[1], closure: 0, doc: "the text forms of the items, with a separator between", example: "[\"a\", 1, ()].join(\"-\")  ==>  \"a-1-\"" },
-    Spec { name: "join_nonblank", id: Method::JoinNonblank, arity: &[1], closure: 0, doc: "as join, leaving out blank items", example: "[\"a\", \" \", (), \"b\"].join_nonblank(\" \")  ==>  \"a b\"" },
-    Spec { name: "parse_int", id: Method::ParseInt, arity: &[0], closure: 0, doc: "as parse_int(x)", example: "\"7\".parse_int()  ==>  7" },
-    Spec { name: "parse_decimal", id: Method::ParseDecimal, arity: &[0], closure: 0, doc: "as parse_decimal(x)", example: "\"0.1\".parse_decimal() + 0.2  ==>  0.3" },
-    Spec { name: "distinct", id: Method::Distinct, arity: &[0], closure: 0, doc: "the items without repeats (first kept; 2 and 2.0 are one)", example: "[1, 2, 1, 2.0].distinct()  ==>  [1, 2]" },
-    Spec { name: "all", id: Method::All, arity: &[1], closure: 1, doc: "the closure holds for every item", example: "[1, 2].all(|x| x > 0)  ==>  true" },
-    Spec { name: "some", id: Method::Some, arity: &[1], closure: 1, doc: "the closure holds for at least one item", example: "[1, 2].some(|x| x > 1)  ==>  true" },
-    Spec { name: "map", id: Method::Map, arity: &[1], closure: 1, doc: "the closure's value for each item", example: "[1, 2].map(|x| x * 10)  ==>  [10, 20]" },
-    Spec { name: "filter", id: Method::Filter, arity: &[1], closure: 1, doc: "the items for which the closure holds", example: "[1, 2, 3].filter(|x| x != 2)  ==>  [1, 3]" },
-    Spec { name: "reduce", id: Method::Reduce, arity: &[1, 2], closure: 2, doc: "fold the items: |acc, x| ..., starting from the second argument (() if none)", example: "[1, 2, 3].reduce(|s, x| s + x, 0)  ==>  6" },
+    Spec {
+        name: "len",
+        id: Method::Len,
+        arity: &[0],
+        closure: 0,
+        doc: "as len(x)",
+        example: "[1, 2].len()  ==>  2",
+    },
+    Spec {
+        name: "is_empty",
+        id: Method::IsEmpty,
+        arity: &[0],
+        closure: 0,
+        doc: "as is_empty(x)",
+        example: "\"\".is_empty()  ==>  true",
+    },
+    Spec {
+        name: "to_string",
+        id: Method::ToString,
+        arity: &[0],
+        closure: 0,
+        doc: "the text form of any value",
+        example: "1.5.to_string()  ==>  \"1.5\"",
+    },
+    Spec {
+        name: "starts_with",
+        id: Method::StartsWith,
+        arity: &[1],
+        closure: 0,
+        doc: "text starts with text",
+        example: "\"!R1\".starts_with(\"!\")  ==>  true",
+    },
+    Spec {
+        name: "ends_with",
+        id: Method::EndsWith,
+        arity: &[1],
+        closure: 0,
+        doc: "text ends with text",
+        example: "\"a.pdf\".ends_with(\".pdf\")  ==>  true",
+    },
+    Spec {
+        name: "contains",
+        id: Method::Contains,
+        arity: &[1],
+        closure: 0,
+        doc: "text holds text, an array holds an item, a map has a key",
+        example: "[1, 2].contains(2.0)  ==>  true",
+    },
+    Spec {
+        name: "to_upper",
+        id: Method::ToUpper,
+        arity: &[0],
+        closure: 0,
+        doc: "upper case",
+        example: "\"ab\".to_upper()  ==>  \"AB\"",
+    },
+    Spec {
+        name: "to_lower",
+        id: Method::ToLower,
+        arity: &[0],
+        closure: 0,
+        doc: "lower case",
+        example: "\"AB\".to_lower()  ==>  \"ab\"",
+    },
+    Spec {
+        name: "index_of",
+        id: Method::IndexOf,
+        arity: &[1],
+        closure: 0,
+        doc: "character position of text in text, -1 if absent",
+        example: "\"abc\".index_of(\"c\")  ==>  2",
+    },
+    Spec {
+        name: "sub_string",
+        id: Method::SubString,
+        arity: &[2],
+        closure: 0,
+        doc: "len characters from start; a negative start counts from the end",
+        example: "\"abcdef\".sub_string(-2, 2)  ==>  \"ef\"",
+    },
+    Spec {
+        name: "split",
+        id: Method::Split,
+        arity: &[1],
+        closure: 0,
+        doc: "text cut at each separator, as an array of text",
+        example: "\"a,b\".split(\",\")  ==>  [\"a\", \"b\"]",
+    },
+    Spec {
+        name: "trim",
+        id: Method::Trim,
+        arity: &[0],
+        closure: 0,
+        doc: "text without the spaces around it",
+        example: "\" a \".trim()  ==>  \"a\"",
+    },
+    Spec {
+        name: "keys",
+        id: Method::Keys,
+        arity: &[0],
+        closure: 0,
+        doc: "the keys of a map, in the record's order",
+        example: "#{b: 1, a: 2}.keys()  ==>  [\"b\", \"a\"]",
+    },
+    Spec {
+        name: "join",
+        id: Method::Join,
+        arity: &[1],
+        closure: 0,
+        doc: "the text forms of the items, with a separator between",
+        example: "[\"a\", 1, ()].join(\"-\")  ==>  \"a-1-\"",
+    },
+    Spec {
+        name: "join_nonblank",
+        id: Method::JoinNonblank,
+        arity: &[1],
+        closure: 0,
+        doc: "as join, leaving out blank items",
+        example: "[\"a\", \" \", (), \"b\"].join_nonblank(\" \")  ==>  \"a b\"",
+    },
+    Spec {
+        name: "parse_int",
+        id: Method::ParseInt,
+        arity: &[0],
+        closure: 0,
+        doc: "as parse_int(x)",
+        example: "\"7\".parse_int()  ==>  7",
+    },
+    Spec {
+        name: "parse_decimal",
+        id: Method::ParseDecimal,
+        arity: &[0],
+        closure: 0,
+        doc: "as parse_decimal(x)",
+        example: "\"0.1\".parse_decimal() + 0.2  ==>  0.3",
+    },
+    Spec {
+        name: "distinct",
+        id: Method::Distinct,
+        arity: &[0],
+        closure: 0,
+        doc: "the items without repeats (first kept; 2 and 2.0 are one)",
+        example: "[1, 2, 1, 2.0].distinct()  ==>  [1, 2]",
+    },
+    Spec {
+        name: "all",
+        id: Method::All,
+        arity: &[1],
+        closure: 1,
+        doc: "the closure holds for every item",
+        example: "[1, 2].all(|x| x > 0)  ==>  true",
+    },
+    Spec {
+        name: "some",
+        id: Method::Some,
+        arity: &[1],
+        closure: 1,
+        doc: "the closure holds for at least one item",
+        example: "[1, 2].some(|x| x > 1)  ==>  true",
+    },
+    Spec {
+        name: "map",
+        id: Method::Map,
+        arity: &[1],
+        closure: 1,
+        doc: "the closure's value for each item",
+        example: "[1, 2].map(|x| x * 10)  ==>  [10, 20]",
+    },
+    Spec {
+        name: "filter",
+        id: Method::Filter,
+        arity: &[1],
+        closure: 1,
+        doc: "the items for which the closure holds",
+        example: "[1, 2, 3].filter(|x| x != 2)  ==>  [1, 3]",
+    },
+    Spec {
+        name: "reduce",
+        id: Method::Reduce,
+        arity: &[1, 2],
+        closure: 2,
+        doc: "fold the items: |acc, x| ..., starting from the second argument (() if none)",
+        example: "[1, 2, 3].reduce(|s, x| s + x, 0)  ==>  6",
+    },
 ];
 
 /// The function called `name`.
@@ -119,7 +329,10 @@ pub(crate) fn call(f: Func, args: &[&Value]) -> Result<Value> {
         (Func::AddDays, [d, n]) => add_days(d, n),
         (Func::ParseInt, [v]) => parse_int(v),
         (Func::ParseDecimal, [v]) => parse_decimal(v),
-        _ => Err(EvalError::new(K::Type, format!("{f:?}: wrong number of arguments"))),
+        _ => Err(EvalError::new(
+            K::Type,
+            format!("{f:?}: wrong number of arguments"),
+        )),
     }
 }
 
@@ -154,7 +367,11 @@ pub(crate) fn call_method(m: Method, recv: &Value, args: &[&Value]) -> Result<Va
         (Method::ParseDecimal, v, []) => parse_decimal(v)?,
         (Method::Distinct, Value::Array(items), []) => Value::Array(distinct(items)),
         (m, v, args) => {
-            let spec = METHODS.iter().find(|s| s.id == m).map(|s| s.name).unwrap_or("?");
+            let spec = METHODS
+                .iter()
+                .find(|s| s.id == m)
+                .map(|s| s.name)
+                .unwrap_or("?");
             let kinds: Vec<&str> = args.iter().map(|a| type_name(a)).collect();
             return Err(EvalError::new(
                 K::Type,
@@ -199,17 +416,17 @@ pub(crate) fn contains(hay: &Value, needle: &Value) -> Result<bool> {
 /// the start); a length past the end stops at the end.
 fn sub_string(s: &str, start: &Value, count: &Value) -> Result<String> {
     let (Some(start), Some(count)) = (start.as_i64(), count.as_i64()) else {
-        return Err(EvalError::new(K::Type, "sub_string takes two whole numbers"));
+        return Err(EvalError::new(
+            K::Type,
+            "sub_string takes two whole numbers",
+        ));
     };
     if count <= 0 {
         return Ok(String::new());
     }
     let n = s.chars().count() as i64;
     let from = if start < 0 { (n + start).max(0) } else { start };
-    Ok(s.chars()
-        .skip(from as usize)
-        .take(count as usize)
-        .collect())
+    Ok(s.chars().skip(from as usize).take(count as usize).collect())
 }
 
 fn join(items: &[Value], sep: &str, skip_blank: bool) -> String {
@@ -246,10 +463,15 @@ fn canonical(v: &Value) -> String {
             _ => format!("n{v}"),
         },
         Value::String(s) => format!("s{s}"),
-        Value::Array(a) => format!("a[{}]", a.iter().map(canonical).collect::<Vec<_>>().join(",")),
+        Value::Array(a) => format!(
+            "a[{}]",
+            a.iter().map(canonical).collect::<Vec<_>>().join(",")
+        ),
         Value::Object(m) => {
-            let mut parts: Vec<String> =
-                m.iter().map(|(k, v)| format!("{k:?}:{}", canonical(v))).collect();
+            let mut parts: Vec<String> = m
+                .iter()
+                .map(|(k, v)| format!("{k:?}:{}", canonical(v)))
+                .collect();
             parts.sort();
             format!("m{{{}}}", parts.join(","))
         }

@@ -22,9 +22,9 @@ pub(crate) struct Token {
 }
 
 /// Longest first, so `?.` wins over `?` and `==` over `=`.
-const SYMBOLS: [&str; 28] = [
+const SYMBOLS: [&str; 29] = [
     "#{", "?.", "??", "==", "!=", "<=", ">=", "&&", "||", "}", "{", ":", "<", ">", "!", "+", "-",
-    "*", "/", "%", "(", ")", "[", "]", ",", ".", "|", "=",
+    "*", "/", "%", "(", ")", "[", "]", ",", ".", "|", "=", ";",
 ];
 
 /// Split `src` into tokens. Iterative: no input can make it recurse.
@@ -90,7 +90,10 @@ fn number(src: &str, i: &mut usize) -> Result<Tok, CompileError> {
             "expr-number",
             start,
             *i - start,
-            format!("{text} is too large for a whole number (at most {})", i64::MAX),
+            format!(
+                "{text} is too large for a whole number (at most {})",
+                i64::MAX
+            ),
         )
     })
 }

@@ -378,15 +378,19 @@ impl Expr {
                     obj,
                     name,
                     optional: false,
-                } => walk(obj, out) && {
-                    out.push(name.clone());
-                    true
-                },
-                N::Index(o, i) => match &i.kind {
-                    N::Lit(Value::Number(n)) if n.is_u64() => walk(o, out) && {
-                        out.push(n.to_string());
+                } => {
+                    walk(obj, out) && {
+                        out.push(name.clone());
                         true
-                    },
+                    }
+                }
+                N::Index(o, i) => match &i.kind {
+                    N::Lit(Value::Number(n)) if n.is_u64() => {
+                        walk(o, out) && {
+                            out.push(n.to_string());
+                            true
+                        }
+                    }
                     _ => false,
                 },
                 _ => false,
@@ -444,7 +448,10 @@ impl Expr {
                 Value::Bool(b) => Ok(b),
                 other => Err(EvalError::new(
                     EvalErrorKind::Type,
-                    format!("a condition must be true or false, found {}", type_name(&other)),
+                    format!(
+                        "a condition must be true or false, found {}",
+                        type_name(&other)
+                    ),
                 )),
             },
         }

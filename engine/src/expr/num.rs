@@ -216,7 +216,11 @@ fn expand_exponent(mantissa: &str, exp: i32) -> String {
     } else if point as usize >= digits.len() {
         format!("{digits}{}", "0".repeat(point as usize - digits.len()))
     } else {
-        format!("{}.{}", &digits[..point as usize], &digits[point as usize..])
+        format!(
+            "{}.{}",
+            &digits[..point as usize],
+            &digits[point as usize..]
+        )
     };
     let body = match body.split_once('.') {
         Some((i, f)) => {

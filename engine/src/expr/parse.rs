@@ -117,7 +117,11 @@ pub(crate) fn parse(src: &str, toks: &[Token], externals: &[&str]) -> R<Node> {
         locals: Vec::new(),
     };
     if toks.is_empty() {
-        return Err(CompileError::syntax(0, src.len(), "the expression is empty"));
+        return Err(CompileError::syntax(
+            0,
+            src.len(),
+            "the expression is empty",
+        ));
     }
     let node = p.expr()?;
     if p.pos < toks.len() {
@@ -188,7 +192,11 @@ impl Parser<'_> {
         self.depth += 1;
         if self.depth > MAX_DEPTH {
             // The token that opened the level one too many.
-            let at = self.pos.checked_sub(1).map(|i| self.toks[i].at).unwrap_or(0);
+            let at = self
+                .pos
+                .checked_sub(1)
+                .map(|i| self.toks[i].at)
+                .unwrap_or(0);
             return Err(CompileError::new(
                 "expr-too-deep",
                 at,
@@ -254,7 +262,14 @@ impl Parser<'_> {
                 }
                 (not, kind) => {
                     let inner = Box::new(Node { kind, ..node });
-                    self.node(if not { Kind::Not(inner) } else { Kind::Neg(inner) }, at)
+                    self.node(
+                        if not {
+                            Kind::Not(inner)
+                        } else {
+                            Kind::Neg(inner)
+                        },
+                        at,
+                    )
                 }
             };
         }
@@ -277,7 +292,12 @@ impl Parser<'_> {
                 self.pos += 1;
                 if self.is("(") && !optional {
                     let spec = funcs::method(&name).ok_or_else(|| {
-                        unknown("method", &name, name_at, funcs::METHODS.iter().map(|s| s.name))
+                        unknown(
+                            "method",
+                            &name,
+                            name_at,
+                            funcs::METHODS.iter().map(|s| s.name),
+                        )
                     })?;
                     let args = self.args(spec.closure)?;
                     check_arity(spec.name, spec.arity, args.len(), name_at, name.len())?;
@@ -314,7 +334,9 @@ impl Parser<'_> {
             loop {
                 let arg = if self.is("|") || self.is("||") {
                     if closure == 0 || !args.is_empty() {
-                        return Err(self.unexpected("a value (only all, some, map, filter and reduce take a closure)"));
+                        return Err(self.unexpected(
+                            "a value (only all, some, map, filter and reduce take a closure)",
+                        ));
                     }
                     self.closure(closure)?
                 } else {
@@ -520,7 +542,12 @@ fn decimal_literal(text: &str, at: usize) -> R<Value> {
         .and_then(serde_json::Number::from_f64)
         .map(Value::Number)
         .ok_or_else(|| {
-            CompileError::new("expr-number", at, text.len(), format!("{text} is not a number"))
+            CompileError::new(
+                "expr-number",
+                at,
+                text.len(),
+                format!("{text} is not a number"),
+            )
         })
 }
 

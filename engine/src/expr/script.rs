@@ -146,8 +146,12 @@ fn shared_functions(calls: Option<Arc<dyn ExternalCalls + Send + Sync>>) -> Modu
         Ok(to_dynamic(&r))
     };
     m.set_native_fn("round", round);
-    m.set_native_fn("round", move |v: Decimal, p: INT| round(Dynamic::from_decimal(v), p));
-    m.set_native_fn("round", move |v: INT, p: INT| round(Dynamic::from_int(v), p));
+    m.set_native_fn("round", move |v: Decimal, p: INT| {
+        round(Dynamic::from_decimal(v), p)
+    });
+    m.set_native_fn("round", move |v: INT, p: INT| {
+        round(Dynamic::from_int(v), p)
+    });
     m.set_native_fn("add_days", |d: Dynamic, n: INT| -> RhaiResult<Dynamic> {
         let r = add_days(&to_value(&d), &Value::from(n)).map_err(value_err)?;
         Ok(to_dynamic(&r))
@@ -155,22 +159,33 @@ fn shared_functions(calls: Option<Arc<dyn ExternalCalls + Send + Sync>>) -> Modu
     m.set_native_fn("blank", |v: Dynamic| -> RhaiResult<bool> {
         Ok(is_blank(&to_value(&v)))
     });
-    m.set_native_fn("join_nonblank", |a: rhai::Array, sep: ImmutableString| -> RhaiResult<ImmutableString> {
-        let items: Vec<String> = a
-            .iter()
-            .map(to_value)
-            .filter(|v| !is_blank(v))
-            .map(|v| to_text(&v).into_owned())
-            .collect();
-        Ok(items.join(sep.as_str()).into())
-    });
+    m.set_native_fn(
+        "join_nonblank",
+        |a: rhai::Array, sep: ImmutableString| -> RhaiResult<ImmutableString> {
+            let items: Vec<String> = a
+                .iter()
+                .map(to_value)
+                .filter(|v| !is_blank(v))
+                .map(|v| to_text(&v).into_owned())
+                .collect();
+            Ok(items.join(sep.as_str()).into())
+        },
+    );
     // Text against a number has no order: an error, as in the language
     // (rhai's own answer would be `false`).
     for op in ["<", "<=", ">", ">="] {
-        m.set_native_fn(op, |a: ImmutableString, b: INT| -> RhaiResult<bool> { type_error(&a, b) });
-        m.set_native_fn(op, |a: INT, b: ImmutableString| -> RhaiResult<bool> { type_error(a, &b) });
-        m.set_native_fn(op, |a: ImmutableString, b: Decimal| -> RhaiResult<bool> { type_error(&a, b) });
-        m.set_native_fn(op, |a: Decimal, b: ImmutableString| -> RhaiResult<bool> { type_error(a, &b) });
+        m.set_native_fn(op, |a: ImmutableString, b: INT| -> RhaiResult<bool> {
+            type_error(&a, b)
+        });
+        m.set_native_fn(op, |a: INT, b: ImmutableString| -> RhaiResult<bool> {
+            type_error(a, &b)
+        });
+        m.set_native_fn(op, |a: ImmutableString, b: Decimal| -> RhaiResult<bool> {
+            type_error(&a, b)
+        });
+        m.set_native_fn(op, |a: Decimal, b: ImmutableString| -> RhaiResult<bool> {
+            type_error(a, &b)
+        });
     }
     if let Some(calls) = calls {
         for name in ["lookup", "has_lookup", "table"] {
@@ -204,7 +219,12 @@ impl Script {
     pub(crate) fn compile(source: &str, sandbox: &Sandbox) -> Result<Script, CompileError> {
         let ast = sandbox.engine.compile(source).map_err(|e| {
             let offset = byte_offset(source, e.position());
-            CompileError::new("script-syntax", offset, 0, format!("the script does not compile: {}", e.err_type()))
+            CompileError::new(
+                "script-syntax",
+                offset,
+                0,
+                format!("the script does not compile: {}", e.err_type()),
+            )
         })?;
         Ok(Script {
             ast: Arc::new(ast),
@@ -247,7 +267,12 @@ fn byte_offset(src: &str, pos: rhai::Position) -> usize {
     };
     let start: usize = src.split_inclusive('\n').take(line - 1).map(str::len).sum();
     let rest = &src[start.min(src.len())..];
-    start + rest.char_indices().nth(col.saturating_sub(1)).map(|(i, _)| i).unwrap_or(rest.len())
+    start
+        + rest
+            .char_indices()
+            .nth(col.saturating_sub(1))
+            .map(|(i, _)| i)
+            .unwrap_or(rest.len())
 }
 
 /// A JSON value as rhai's: numbers with a fraction become decimals.

@@ -12,7 +12,9 @@ fn script(src: &str, rec: Value) -> Result<Value> {
 }
 
 fn code(src: &str) -> &'static str {
-    Expr::compile(src, &[]).map(|_| "ok").unwrap_or_else(|e| e.code)
+    Expr::compile(src, &[])
+        .map(|_| "ok")
+        .unwrap_or_else(|e| e.code)
 }
 
 #[test]
@@ -52,22 +54,48 @@ fn native_and_rhai_agree_on_the_shared_operators() {
 fn the_divergent_points_of_issue_10_have_one_meaning() {
     let rec = json!({"s": "abcdef", "a": 1.5, "o": {"k": 2}, "o2": {"k": 2.0}});
     // Text against a number has no order, in both.
-    assert_eq!(run("s < 3", rec.clone()).unwrap_err().kind, EvalErrorKind::Type);
-    assert_eq!(script("s < 3", rec.clone()).unwrap_err().kind, EvalErrorKind::Type);
+    assert_eq!(
+        run("s < 3", rec.clone()).unwrap_err().kind,
+        EvalErrorKind::Type
+    );
+    assert_eq!(
+        script("s < 3", rec.clone()).unwrap_err().kind,
+        EvalErrorKind::Type
+    );
     // A negative start counts from the end, in both.
-    assert_eq!(run("s.sub_string(-2, 2)", rec.clone()).unwrap(), json!("ef"));
-    assert_eq!(script("s.sub_string(-2, 2)", rec.clone()).unwrap(), json!("ef"));
+    assert_eq!(
+        run("s.sub_string(-2, 2)", rec.clone()).unwrap(),
+        json!("ef")
+    );
+    assert_eq!(
+        script("s.sub_string(-2, 2)", rec.clone()).unwrap(),
+        json!("ef")
+    );
     // Division by zero is an error, whole or decimal, in both.
     for src in ["a / 0.0", "a / 0", "7 / 0", "7 % 0"] {
-        assert_eq!(run(src, rec.clone()).unwrap_err().kind, EvalErrorKind::DivisionByZero, "{src}");
-        assert_eq!(script(src, rec.clone()).unwrap_err().kind, EvalErrorKind::DivisionByZero, "{src}");
+        assert_eq!(
+            run(src, rec.clone()).unwrap_err().kind,
+            EvalErrorKind::DivisionByZero,
+            "{src}"
+        );
+        assert_eq!(
+            script(src, rec.clone()).unwrap_err().kind,
+            EvalErrorKind::DivisionByZero,
+            "{src}"
+        );
     }
     // 2 and 2.0 are equal, inside maps too.
     assert_eq!(run("o == o2", rec.clone()).unwrap(), json!(true));
     assert_eq!(script("o == o2", rec.clone()).unwrap(), json!(true));
     // One text form of numbers.
-    assert_eq!(run("1000000000000000.0.to_string()", json!({})).unwrap(), json!("1000000000000000.0"));
-    assert_eq!(run("x.to_string()", json!({"x": 1e15})).unwrap(), json!("1000000000000000.0"));
+    assert_eq!(
+        run("1000000000000000.0.to_string()", json!({})).unwrap(),
+        json!("1000000000000000.0")
+    );
+    assert_eq!(
+        run("x.to_string()", json!({"x": 1e15})).unwrap(),
+        json!("1000000000000000.0")
+    );
 }
 
 #[test]
@@ -75,11 +103,18 @@ fn decimal_arithmetic() {
     assert_eq!(run("0.1 + 0.2", json!({})).unwrap(), json!(0.3));
     assert_eq!(run("0.1 + 0.2 == 0.3", json!({})).unwrap(), json!(true));
     assert_eq!(
-        run("unit_cost * quantity + 0.2", json!({"unit_cost": 0.05, "quantity": 2})).unwrap(),
+        run(
+            "unit_cost * quantity + 0.2",
+            json!({"unit_cost": 0.05, "quantity": 2})
+        )
+        .unwrap(),
         json!(0.3)
     );
     assert_eq!(script("0.1 + 0.2 == 0.3", json!({})).unwrap(), json!(true));
-    assert_eq!(run("9223372036854775807 + 1", json!({})).unwrap_err().kind, EvalErrorKind::Overflow);
+    assert_eq!(
+        run("9223372036854775807 + 1", json!({})).unwrap_err().kind,
+        EvalErrorKind::Overflow
+    );
 }
 
 #[test]
@@ -89,13 +124,36 @@ fn what_the_shipped_mappings_need_is_native() {
         run("params.m.split(\",\").map(|p| p.split(\"=\")).filter(|kv| kv.len() == 2 && kv[0].trim() == job?.priority).map(|kv| kv[1].trim()).join(\"\")", rec.clone()).unwrap(),
         json!("open")
     );
-    assert_eq!(run("acts.filter(|a| a.team != ()).map(|a| a.team.name).distinct().len() <= 1", rec.clone()).unwrap(), json!(true));
+    assert_eq!(
+        run(
+            "acts.filter(|a| a.team != ()).map(|a| a.team.name).distinct().len() <= 1",
+            rec.clone()
+        )
+        .unwrap(),
+        json!(true)
+    );
     assert_eq!(run("nothing?.name", rec.clone()).unwrap(), json!(null));
-    assert_eq!(run("nothing.name", rec.clone()).unwrap_err().kind, EvalErrorKind::MissingField);
-    assert_eq!(run("if false { 1 } else if true { 2 } else { 3 }", rec.clone()).unwrap(), json!(2));
+    assert_eq!(
+        run("nothing.name", rec.clone()).unwrap_err().kind,
+        EvalErrorKind::MissingField
+    );
+    assert_eq!(
+        run("if false { 1 } else if true { 2 } else { 3 }", rec.clone()).unwrap(),
+        json!(2)
+    );
     assert_eq!(run("if false { 1 }", rec.clone()).unwrap(), json!(null));
-    assert_eq!(run("[\"a\", \"\", (), \"b\"].join_nonblank(\", \")", rec.clone()).unwrap(), json!("a, b"));
-    assert_eq!(run("[1, 2, 3].reduce(|s, x| s + x, 0)", rec).unwrap(), json!(6));
+    assert_eq!(
+        run(
+            "[\"a\", \"\", (), \"b\"].join_nonblank(\", \")",
+            rec.clone()
+        )
+        .unwrap(),
+        json!("a, b")
+    );
+    assert_eq!(
+        run("[1, 2, 3].reduce(|s, x| s + x, 0)", rec).unwrap(),
+        json!(6)
+    );
 }
 
 #[test]
@@ -110,8 +168,14 @@ fn four_nested_closures_and_many_names_do_not_panic() {
         scope = scope.with(n, v);
     }
     assert_eq!(e.eval(&scope).unwrap(), json!(true));
-    assert_eq!(run("v19 + 1", json!({})).unwrap_err().kind, EvalErrorKind::Type);
-    assert_eq!(Expr::compile("v19 + 1", &[]).unwrap().eval(&scope).unwrap(), json!(20));
+    assert_eq!(
+        run("v19 + 1", json!({})).unwrap_err().kind,
+        EvalErrorKind::Type
+    );
+    assert_eq!(
+        Expr::compile("v19 + 1", &[]).unwrap().eval(&scope).unwrap(),
+        json!(20)
+    );
 }
 
 #[test]
@@ -156,13 +220,23 @@ fn reads_are_paths_with_spans() {
         vec![
             (vec![n("job"), n("site"), n("ref")], "job.site.ref"),
             (vec![n("activities")], "activities"),
-            (vec![n("activities"), Step::Item, n("team"), n("name")], "a.team.name"),
+            (
+                vec![n("activities"), Step::Item, n("team"), n("name")],
+                "a.team.name"
+            ),
             (vec![n("sor_code")], "sor_code"),
             (vec![n("params"), n("x")], "params.x"),
-            (vec![n("activities"), Step::Item, n("team")], "activities[0].team"),
+            (
+                vec![n("activities"), Step::Item, n("team")],
+                "activities[0].team"
+            ),
         ]
     );
-    let s = Expr::compile_script("let t = 0; for x in items { t += x.n } t + bonus", &Sandbox::default()).unwrap();
+    let s = Expr::compile_script(
+        "let t = 0; for x in items { t += x.n } t + bonus",
+        &Sandbox::default(),
+    )
+    .unwrap();
     assert!(s.is_script());
     let names: Vec<Vec<Step>> = s.reads().into_iter().map(|r| r.steps).collect();
     assert!(names.contains(&vec![n("items")]) && names.contains(&vec![n("bonus")]));
@@ -170,28 +244,51 @@ fn reads_are_paths_with_spans() {
 
 #[test]
 fn the_budget_stops_quadratic_work_and_names_the_limit() {
-    let acts: Vec<Value> = (0..8_000).map(|i| json!({"id": i, "team": {"name": "T1"}})).collect();
+    let acts: Vec<Value> = (0..8_000)
+        .map(|i| json!({"id": i, "team": {"name": "T1"}}))
+        .collect();
     let rec = json!({"activities": acts});
     let _unit = UnitBudget::start(RunLimits::default());
     let linear = "activities.filter(|a| a.team != ()).map(|a| a.team.name).distinct().len() <= 1";
     assert_eq!(run(linear, rec.clone()).unwrap(), json!(true));
     let quadratic = "activities.all(|a| activities.all(|b| a.team == () || b.team == () || a.team.name == b.team.name))";
     let err = run(quadratic, rec).unwrap_err();
-    assert_eq!(err.kind, EvalErrorKind::Budget { limit: "operations" });
+    assert_eq!(
+        err.kind,
+        EvalErrorKind::Budget {
+            limit: "operations"
+        }
+    );
     assert_eq!(err.rule(), Some("budget"));
-    assert_eq!(err.message, "stopped after 1000000 operations (the budget limit 'operations')");
+    assert_eq!(
+        err.message,
+        "stopped after 1000000 operations (the budget limit 'operations')"
+    );
 }
 
 #[test]
 fn scripts_are_bounded_by_size_not_only_operations() {
-    let amplifier = "let s = \"x\"; for i in 0..20 { s += s } ; for i in 0..999000 { s.contains(\"y\") }";
+    let amplifier =
+        "let s = \"x\"; for i in 0..20 { s += s } ; for i in 0..999000 { s.contains(\"y\") }";
     let err = script(amplifier, json!({})).unwrap_err();
-    assert_eq!(err.kind, EvalErrorKind::Budget { limit: "script data size" });
+    assert_eq!(
+        err.kind,
+        EvalErrorKind::Budget {
+            limit: "script data size"
+        }
+    );
     let err = script("let x = 0; loop { x += 1; }", json!({})).unwrap_err();
-    assert_eq!(err.kind, EvalErrorKind::Budget { limit: "script operations" });
-    assert!(Expr::compile_script("import \"x\" as y; 1", &Sandbox::default())
-        .map(|e| e.eval(&Scope::of(None)).is_err())
-        .unwrap_or(true));
+    assert_eq!(
+        err.kind,
+        EvalErrorKind::Budget {
+            limit: "script operations"
+        }
+    );
+    assert!(
+        Expr::compile_script("import \"x\" as y; 1", &Sandbox::default())
+            .map(|e| e.eval(&Scope::of(None)).is_err())
+            .unwrap_or(true)
+    );
 }
 
 #[test]
@@ -206,4 +303,3 @@ fn rounding_is_what_a_person_expects_of_money() {
         assert_eq!(script(src, json!({})).unwrap(), want, "script {src}");
     }
 }
-
