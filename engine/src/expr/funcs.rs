@@ -102,7 +102,7 @@ pub(crate) const FUNCS: &[Spec<Func>] = &[
         arity: &[2],
         closure: 0,
         doc: "an ISO 8601 date or timestamp n days later",
-        example: "add_days(\"2024-02-28\", 1)  ==>  \"2024-02-29\"",
+        example: "add_days(\"2024-02-28\", 1)  ==>  \"2024-02-29T00:00:00Z\"",
     },
     Spec {
         name: "parse_int",

@@ -303,3 +303,91 @@ fn rounding_is_what_a_person_expects_of_money() {
         assert_eq!(script(src, json!({})).unwrap(), want, "script {src}");
     }
 }
+
+const DOC: &str = include_str!("../../../docs/expressions.md");
+
+/// The error class names of docs/expressions.md.
+pub(crate) fn class(kind: EvalErrorKind) -> &'static str {
+    match kind {
+        EvalErrorKind::Type => "type",
+        EvalErrorKind::DivisionByZero => "division-by-zero",
+        EvalErrorKind::Overflow => "overflow",
+        EvalErrorKind::MissingField => "missing-field",
+        EvalErrorKind::Index => "index",
+        EvalErrorKind::Value => "value",
+        EvalErrorKind::Budget { .. } => "budget",
+        EvalErrorKind::Time => "time",
+        EvalErrorKind::Call => "call",
+        EvalErrorKind::Script => "script",
+    }
+}
+
+fn fenced<'d>(doc: &'d str, info: &str) -> Vec<&'d str> {
+    let open = format!("```{info}\n");
+    doc.match_indices(&open)
+        .map(|(at, _)| {
+            let body = &doc[at + open.len()..];
+            &body[..body.find("```").unwrap()]
+        })
+        .collect()
+}
+
+/// What an example gives, in the doc's notation.
+fn outcome(src: &str, rec: &Value) -> String {
+    match Expr::compile(src, &[]) {
+        Err(e) => format!("error: {}", e.code),
+        Ok(e) => match e.eval(&Scope::of(rec.as_object())) {
+            Ok(v) => v.to_string(),
+            Err(e) => format!("error: {}", class(e.kind)),
+        },
+    }
+}
+
+#[test]
+fn every_example_of_the_expressions_doc_holds() {
+    let rec: Value = serde_json::from_str(fenced(DOC, "json record")[0]).unwrap();
+    let mut failures = Vec::new();
+    let mut count = 0;
+    for block in fenced(DOC, "examples") {
+        for line in block.lines().filter(|l| !l.trim().is_empty()) {
+            let (src, want) = line
+                .split_once("  ==>  ")
+                .unwrap_or_else(|| panic!("an example needs '  ==>  ': {line}"));
+            let got = outcome(src.trim(), &rec);
+            let want = want.trim();
+            let same = match (
+                serde_json::from_str::<Value>(want),
+                want.starts_with("error:"),
+            ) {
+                (Ok(w), false) => serde_json::from_str::<Value>(&got).is_ok_and(|g| g == w),
+                _ => got == want,
+            };
+            if !same {
+                failures.push(format!("{src}  ==>  {got}   (the doc says {want})"));
+            }
+            count += 1;
+        }
+    }
+    assert!(count > 100, "only {count} examples found");
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn every_function_and_method_is_documented_with_its_example() {
+    let examples: Vec<&str> = fenced(DOC, "examples")
+        .into_iter()
+        .flat_map(str::lines)
+        .collect();
+    let specs = funcs::FUNCS
+        .iter()
+        .map(|s| (s.name, s.doc, s.example))
+        .chain(funcs::METHODS.iter().map(|s| (s.name, s.doc, s.example)));
+    for (name, doc, example) in specs {
+        assert!(!doc.is_empty(), "{name} has no doc line");
+        assert!(
+            examples.contains(&example),
+            "the example of {name} is not in docs/expressions.md: {example}"
+        );
+        assert!(DOC.contains(&format!("`{name}")), "{name} is not described");
+    }
+}
