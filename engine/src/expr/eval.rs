@@ -128,7 +128,7 @@ impl<'s, 'v> Ctx<'s, 'v> {
                 Cow::Owned(funcs::call(*f, &refs)?)
             }
             Kind::External(name, args) => Cow::Owned(self.external(name, args)?),
-            Kind::Method(obj, m, args) => self.method(obj, *m, args)?,
+            Kind::Method(..) => self.method_chain(node)?,
             Kind::Closure { .. } => {
                 return Err(EvalError::new(
                     K::Type,
@@ -213,6 +213,19 @@ impl<'s, 'v> Ctx<'s, 'v> {
                         break;
                     }
                     acc = self.eval(n)?;
+                }
+                return Ok(acc);
+            }
+            Op::In => {
+                // rhai reads `x in c` as `contains(c, x)`: the right side is
+                // evaluated first, so the same error is met first.
+                let mut rights = Vec::with_capacity(rest.len());
+                for (_, n) in rest.iter().rev() {
+                    rights.push(self.eval(n)?);
+                }
+                let mut acc = self.eval(first)?;
+                for hay in rights.iter().rev() {
+                    acc = Cow::Owned(Value::Bool(funcs::contains(hay, &acc)?));
                 }
                 return Ok(acc);
             }
@@ -303,15 +316,65 @@ impl<'s, 'v> Ctx<'s, 'v> {
         }
     }
 
-    fn method(&mut self, obj: &'v Node, m: Method, args: &'v [Node]) -> R<Cow<'v, Value>> {
-        let recv = self.eval(obj)?;
-        if let Some(Node {
-            kind: Kind::Closure { base, body, .. },
-            ..
-        }) = args.first()
+    /// A chain with a method call, `root.a[i].m(x).n(y)`, in rhai's order:
+    /// every index and argument of the chain left to right, then the root,
+    /// then the steps (so the same error is met first in both).
+    fn method_chain(&mut self, node: &'v Node) -> R<Cow<'v, Value>> {
+        let mut steps: Vec<&'v Node> = Vec::new();
+        let mut root = node;
+        while let Kind::Method(obj, ..) | Kind::Index(obj, _) | Kind::Field { obj, .. } = &root.kind
         {
-            return self.closure_method(m, recv, *base, body, args.get(1));
+            steps.push(root);
+            root = obj;
         }
+        steps.reverse();
+        let mut pre: Vec<Vec<Cow<'v, Value>>> = Vec::with_capacity(steps.len());
+        for step in &steps {
+            pre.push(match &step.kind {
+                Kind::Index(_, idx) => vec![self.eval(idx)?],
+                Kind::Method(_, _, args) => {
+                    let plain = args
+                        .iter()
+                        .filter(|a| !matches!(a.kind, Kind::Closure { .. }));
+                    let mut vals = Vec::new();
+                    for a in plain {
+                        vals.push(self.eval(a)?);
+                    }
+                    vals
+                }
+                _ => Vec::new(),
+            });
+        }
+        let mut cur = self.eval(root)?;
+        for (step, mut vals) in steps.into_iter().zip(pre) {
+            self.meter.charge(1)?;
+            cur = match &step.kind {
+                Kind::Field { name, optional, .. } => match cur {
+                    Cow::Borrowed(v) => Cow::Borrowed(field(v, name, *optional)?),
+                    Cow::Owned(v) => Cow::Owned(field(&v, name, *optional)?.clone()),
+                },
+                Kind::Index(..) => match cur {
+                    Cow::Borrowed(v) => Cow::Borrowed(index(v, &vals[0])?),
+                    Cow::Owned(v) => Cow::Owned(index(&v, &vals[0])?.clone()),
+                },
+                Kind::Method(_, m, args) => match args.first().map(|a| &a.kind) {
+                    Some(Kind::Closure { base, body, .. }) => {
+                        self.closure_method(*m, cur, *base, body, vals.pop())?
+                    }
+                    _ => self.call_method(*m, cur, &vals)?,
+                },
+                _ => cur,
+            };
+        }
+        Ok(cur)
+    }
+
+    fn call_method(
+        &mut self,
+        m: Method,
+        recv: Cow<'v, Value>,
+        vals: &[Cow<'v, Value>],
+    ) -> R<Cow<'v, Value>> {
         let work = match recv.as_ref() {
             Value::String(s) => s.len() / TEXT_CHUNK,
             Value::Array(a) => a.len(),
@@ -319,7 +382,6 @@ impl<'s, 'v> Ctx<'s, 'v> {
             _ => 0,
         };
         self.meter.charge(work as u64)?;
-        let vals = self.eval_all(args)?;
         let refs: Vec<&Value> = vals.iter().map(|c| c.as_ref()).collect();
         let out = funcs::call_method(m, &recv, &refs)?;
         if let Value::String(s) = &out {
@@ -334,7 +396,7 @@ impl<'s, 'v> Ctx<'s, 'v> {
         recv: Cow<'v, Value>,
         base: usize,
         body: &'v Node,
-        init: Option<&'v Node>,
+        init: Option<Cow<'v, Value>>,
     ) -> R<Cow<'v, Value>> {
         // Closures nest as the source does, so a closure's slots start
         // where the enclosing closures' end.
@@ -392,10 +454,7 @@ impl<'s, 'v> Ctx<'s, 'v> {
                 Ok(Cow::Owned(Value::Array(out)))
             }
             _ => {
-                let mut acc = match init {
-                    Some(n) => self.eval(n)?,
-                    None => Cow::Borrowed(&NULL),
-                };
+                let mut acc = init.unwrap_or(Cow::Borrowed(&NULL));
                 for item in items {
                     self.meter.charge(1)?;
                     self.locals.push(acc);

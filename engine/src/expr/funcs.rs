@@ -348,6 +348,8 @@ pub(crate) fn call_method(m: Method, recv: &Value, args: &[&Value]) -> Result<Va
         (Method::Contains, h, [n]) => Value::Bool(contains(h, n)?),
         (Method::ToUpper, S(s), []) => S(s.to_uppercase()),
         (Method::ToLower, S(s), []) => S(s.to_lowercase()),
+        // rhai's meaning: nothing is found in empty text, not even "".
+        (Method::IndexOf, S(s), [S(_)]) if s.is_empty() => Value::from(-1),
         (Method::IndexOf, S(s), [S(p)]) => Value::from(
             s.find(p.as_str())
                 .map(|b| s[..b].chars().count() as i64)

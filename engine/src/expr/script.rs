@@ -114,7 +114,9 @@ impl Sandbox {
                 None
             }
         });
-        engine.set_optimization_level(rhai::OptimizationLevel::Simple);
+        // No optimiser: its folding changes meaning (`n && true` becomes `n`,
+        // a number, where evaluation would be a type error).
+        engine.set_optimization_level(rhai::OptimizationLevel::None);
         // Without this, rhai answers `"x" < 3` with its built-in `false`
         // before our type-error overloads are looked at.
         engine.set_fast_operators(false);
