@@ -25,8 +25,10 @@ pub fn check(paths: Vec<PathBuf>) -> u8 {
     let mut warnings = 0;
     for (path, kind) in &files {
         let diags = match kind {
-            FileKind::Schema => Schema::from_path(path).err(),
-            FileKind::Mapping => mapwright::Mapping::from_path(path).err(),
+            FileKind::Schema => Schema::from_path(path).map(|s| note_schema_scripts(&s)).err(),
+            FileKind::Mapping => mapwright::Mapping::from_path(path)
+                .map(|m| note_scripts(&m.scripts))
+                .err(),
             FileKind::Tests => None,
             FileKind::Unknown => Some(mapwright::Diagnostics(vec![mapwright::Diagnostic::error(
                 mapwright::diag::Span::file(path),
@@ -53,6 +55,25 @@ pub fn check(paths: Vec<PathBuf>) -> u8 {
     } else {
         exit::OK
     }
+}
+
+/// One note line per `script:`: scripts are rhai, outside the language
+/// (docs/expressions.md, "Scripts"), so `check` says where they are.
+fn note_scripts(scripts: &[(mapwright::diag::Span, String)]) {
+    for (span, what) in scripts {
+        println!("{span}: note[script]: {what} is a rhai script, not an expression");
+    }
+}
+
+fn note_schema_scripts(schema: &Schema) {
+    let scripts: Vec<_> = schema
+        .types
+        .iter()
+        .flat_map(|t| &t.rules)
+        .filter(|r| matches!(&r.check, mapwright::schema::Check::Assert(e) if e.is_script()))
+        .map(|r| (r.span.clone(), format!("rule {}", r.id)))
+        .collect();
+    note_scripts(&scripts);
 }
 
 pub fn test(paths: Vec<PathBuf>) -> u8 {
