@@ -66,7 +66,7 @@ pub struct Diagnostic {
     pub span: Span,
     /// How bad.
     pub severity: Severity,
-    /// A stable code (`unknown-key`, `bad-expression`, ...), listed in docs/diagnostics.md.
+    /// A stable code (`unknown-key`, `expr-syntax`, ...), listed in docs/diagnostics.md.
     pub code: &'static str,
     /// What is wrong, in plain words.
     pub message: String,

@@ -300,7 +300,7 @@ impl Parser<'_> {
                         )
                     })?;
                     let args = self.args(spec.closure)?;
-                    check_arity(spec.name, spec.arity, args.len(), name_at, name.len())?;
+                    check_arity(spec, args.len(), name_at, name.len())?;
                     node = self.node(Kind::Method(Box::new(node), spec.id, args), at);
                 } else {
                     node = self.node(
@@ -484,7 +484,7 @@ impl Parser<'_> {
             _ if self.is("(") => {
                 if let Some(spec) = funcs::func(&name) {
                     let args = self.args(0)?;
-                    check_arity(spec.name, spec.arity, args.len(), at, name.len())?;
+                    check_arity(spec, args.len(), at, name.len())?;
                     Kind::Call(spec.id, args)
                 } else if self.externals.contains(&name.as_str()) {
                     Kind::External(name, self.args(0)?)
@@ -551,18 +551,23 @@ fn decimal_literal(text: &str, at: usize) -> R<Value> {
         })
 }
 
-fn check_arity(name: &str, arity: &[usize], got: usize, at: usize, len: usize) -> R<()> {
+/// The arity of a call, against its spec; the message shows the spec's
+/// line of documentation and its example.
+fn check_arity<T>(spec: &funcs::Spec<T>, got: usize, at: usize, len: usize) -> R<()> {
+    let (name, arity) = (spec.name, spec.arity);
     if arity.contains(&got) {
         return Ok(());
     }
+    let example = spec.example.split("  ==>").next().unwrap_or_default();
     let want: Vec<String> = arity.iter().map(|a| a.to_string()).collect();
     Err(CompileError::new(
         "expr-arity",
         at,
         len,
         format!(
-            "{name}() takes {} argument(s), not {got}",
-            want.join(" or ")
+            "{name}() takes {} argument(s), not {got} ({}: `{example}`)",
+            want.join(" or "),
+            spec.doc
         ),
     ))
 }
