@@ -297,3 +297,20 @@ tables:
     );
     assert!(!all.contains("Function not found"), "{all}");
 }
+
+#[test]
+fn a_where_that_does_not_compile_is_reported() {
+    let dir = project(
+        "where",
+        ONE_FIELD,
+        "mapping: where\ntarget: demo.out\nwhere: = let y = s; y == \"zzz\"\nrecord:\n  n: = 1\n",
+    );
+    let (code, out, _) = run(mapwright()
+        .current_dir(&dir)
+        .args(["check", "mapping.yaml"]));
+    assert_eq!(code, 2, "{out}");
+    assert!(
+        out.contains("mapping.yaml:3:10: error[expr-syntax]"),
+        "{out}"
+    );
+}

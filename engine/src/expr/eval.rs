@@ -128,6 +128,13 @@ impl<'s, 'v> Ctx<'s, 'v> {
                 Cow::Owned(funcs::call(*f, &refs)?)
             }
             Kind::External(name, args) => Cow::Owned(self.external(name, args)?),
+            Kind::Method(obj, m, args) if is_plain_path(obj) && !has_closure(args) => {
+                // The common case (`Item_ID.starts_with("!")`): arguments,
+                // then the receiver, as rhai orders them, with no chain to gather.
+                let vals = self.eval_all(args)?;
+                let recv = self.eval(obj)?;
+                self.call_method(*m, recv, &vals)?
+            }
             Kind::Method(..) => self.method_chain(node)?,
             Kind::Closure { .. } => {
                 return Err(EvalError::new(
@@ -467,6 +474,20 @@ impl<'s, 'v> Ctx<'s, 'v> {
             }
         }
     }
+}
+
+/// A name followed only by field steps: evaluating it cannot fail in a way
+/// that the order of evaluation would change.
+fn is_plain_path(node: &Node) -> bool {
+    match &node.kind {
+        Kind::Var(_) | Kind::Local(_) | Kind::Lit(_) => true,
+        Kind::Field { obj, .. } => is_plain_path(obj),
+        _ => false,
+    }
+}
+
+fn has_closure(args: &[Node]) -> bool {
+    args.iter().any(|a| matches!(a.kind, Kind::Closure { .. }))
 }
 
 fn method_name(m: Method) -> &'static str {
