@@ -314,3 +314,22 @@ fn a_where_that_does_not_compile_is_reported() {
         "{out}"
     );
 }
+
+#[test]
+fn the_wall_clock_net_is_its_own_rule() {
+    // A budget too large to trip, and a deadline of 1 ms against work of
+    // millions of operations: the clock stops it, reported as `time-limit`.
+    let dir = project(
+        "clock",
+        ONE_FIELD,
+        "mapping: clock\ntarget: demo.out\nlimits: {operations: 1000000000, time_ms: 1}\nrecord:\n  n: = l.filter(|a| l.all(|b| a >= 0 && b >= 0)).len()\n",
+    );
+    let (_, accepted, rejects) = convert(&dir, &[json!({"l": vec![1; 3_000]})]);
+    assert!(accepted.is_empty());
+    let (rule, message) = first_error(&rejects[0]);
+    assert_eq!(rule, "time-limit");
+    assert!(
+        message.ends_with("stopped after 1 ms (the time limit 'time_ms', a safety net)"),
+        "{message}"
+    );
+}

@@ -32,6 +32,9 @@ pub const CLOCK_EVERY: u64 = 1024;
 #[derive(Clone, Copy, Debug)]
 struct Unit {
     used: u64,
+    /// When the clock is next read: kept across evaluations, so that many
+    /// small ones read it too.
+    next_clock: u64,
     limits: RunLimits,
     deadline: Option<Instant>,
 }
@@ -52,6 +55,7 @@ impl UnitBudget {
     pub fn start(limits: RunLimits) -> UnitBudget {
         let unit = Unit {
             used: 0,
+            next_clock: CLOCK_EVERY,
             limits,
             deadline: Instant::now().checked_add(Duration::from_millis(limits.time_ms)),
         };
@@ -84,7 +88,7 @@ impl Meter {
                 used: u.used,
                 limits: u.limits,
                 deadline: u.deadline,
-                next_clock: u.used + CLOCK_EVERY,
+                next_clock: u.next_clock,
                 in_unit: true,
             },
             None => Meter {
@@ -119,6 +123,7 @@ impl Meter {
             UNIT.with(|u| {
                 if let Some(mut unit) = u.get() {
                     unit.used = self.used;
+                    unit.next_clock = self.next_clock;
                     u.set(Some(unit));
                 }
             });
