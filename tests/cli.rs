@@ -175,7 +175,10 @@ fn a_wrong_schema_file_is_reported_like_a_compiler() {
         err.contains("broken.yaml:7:") && err.contains("error[unknown-key]: unknown key 'maxlen'"),
         "{err}"
     );
-    assert!(err.contains("error[bad-expression]"), "{err}");
+    assert!(
+        err.contains("broken.yaml:10:") && err.contains("error[expr-syntax]"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -228,7 +231,7 @@ target: demo.out
 record:
   id: = id
   value:
-    expr: |
+    script: |
       if mode == "loop" { let n = 0; loop { n += 1; } }
       else if mode == "grow" { let s = "xx"; loop { s += s; } }
       else if mode == "list" { let a = []; loop { a.push(1); } }
@@ -280,12 +283,18 @@ fn runaway_expressions_reject_their_record_and_the_batch_goes_on() {
     assert_eq!(lines[0]["file"], "in.ndjson");
     let loop_msg = lines[0]["errors"][0]["message"].as_str().unwrap();
     assert!(
-        loop_msg.starts_with("value = ") && loop_msg.contains("stopped after 1000000 operations"),
+        loop_msg.starts_with("value = ")
+            && loop_msg
+                .contains("stopped after 100000 operations (the budget limit 'script operations')"),
         "{loop_msg}"
     );
+    for line in &lines {
+        assert_eq!(line["errors"][0]["rule"], "budget", "{line}");
+    }
     let grow_msg = lines[1]["errors"][0]["message"].as_str().unwrap();
     assert!(
-        grow_msg.starts_with("value = ") && grow_msg.contains("sandbox limit"),
+        grow_msg.starts_with("value = ")
+            && grow_msg.contains("the budget limit 'script data size'"),
         "{grow_msg}"
     );
     assert_eq!(lines[1]["source"][0]["mode"], "grow");

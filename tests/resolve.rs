@@ -286,12 +286,27 @@ fn a_typo_in_a_jsonpath_is_an_error() {
 
 #[test]
 fn a_typo_in_a_script_is_caught_at_its_top_level_name() {
-    let file = "oneserve-pruvan/update.yaml";
+    // A rule written as a rhai `script:` is checked at its top-level names.
     let c = Case::new(
         "script",
+        "shared/oneserve-create-order-rules.yaml",
+        "assert: activities.filter(|a| a.team != ())",
+        "script: activites.filter(|a| a.team != ())",
+    );
+    let diags = c.load(SPECTRUM);
+    let d = only(&diags, "unknown-source-field");
+    assert_at(d, c.place("activites", 0));
+    assert!(d.message.contains("(did you mean 'activities'?)"), "{d}");
+}
+
+#[test]
+fn a_typo_after_an_optional_step_is_caught() {
+    let file = "oneserve-pruvan/update.yaml";
+    let c = Case::new(
+        "optional-step",
         file,
-        "if k == change?.status",
-        "if k == chnage?.status",
+        "kv[0].trim() == change?.status",
+        "kv[0].trim() == chnage?.status",
     );
     let diags = c.load(file);
     let d = only(&diags, "unknown-source-field");
@@ -475,8 +490,8 @@ fn a_typo_in_a_closure_list_is_reported_once_at_the_list() {
     let c = Case::new(
         "closure",
         "shared/oneserve-create-order-rules.yaml",
-        "assert: activities.all(|a| activities.all(|b| a.team == ()",
-        "assert: activites.all(|a| activities.all(|b| a.team == ()",
+        "assert: activities.filter(|a| a.team != ()).map(|a| a.team.name)",
+        "assert: activites.filter(|a| a.team != ()).map(|a| a.team.name)",
     );
     let diags = c.load(SPECTRUM);
     let d = only(&diags, "unknown-source-field");
@@ -485,12 +500,12 @@ fn a_typo_in_a_closure_list_is_reported_once_at_the_list() {
     let c = Case::new(
         "closure-param",
         "shared/oneserve-create-order-rules.yaml",
-        "a.team.name == b.team.name",
-        "a.team.name == b.team.nmae",
+        ".map(|a| a.team.name).distinct()",
+        ".map(|a| a.team.nmae).distinct()",
     );
     let diags = c.load(SPECTRUM);
     let d = only(&diags, "unknown-source-field");
-    assert_at(d, c.place("b.team.nmae", 7));
+    assert_at(d, c.place("a.team.nmae", 7));
     assert!(d.message.contains("(did you mean 'name'?)"), "{d}");
 }
 

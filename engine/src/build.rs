@@ -48,20 +48,20 @@ impl ExternalCalls for Data {
     fn call(&self, name: &str, args: &[Value]) -> Option<Result<Value, EvalError>> {
         let (Some(Value::String(which)), Some(arg)) = (args.first(), args.get(1)) else {
             return matches!(name, "lookup" | "has_lookup" | "table")
-                .then(|| Err(EvalError(format!("{name}() takes a name and a key"))));
+                .then(|| Err(EvalError::call(format!("{name}() takes a name and a key"))));
         };
         Some(match name {
             "lookup" => match self.lookup(which) {
                 Some(l) => Ok(l.get(arg).cloned().unwrap_or(Value::Null)),
-                None => Err(EvalError(format!("no lookup '{which}'"))),
+                None => Err(EvalError::call(format!("no lookup '{which}'"))),
             },
             "has_lookup" => match self.lookup(which) {
                 Some(l) => Ok(Value::Bool(l.contains(arg))),
-                None => Err(EvalError(format!("no lookup '{which}'"))),
+                None => Err(EvalError::call(format!("no lookup '{which}'"))),
             },
             "table" => match self.table(which) {
                 Some(t) => t.call(arg),
-                None => Err(EvalError(format!("no table '{which}'"))),
+                None => Err(EvalError::call(format!("no table '{which}'"))),
             },
             _ => return None,
         })
@@ -264,23 +264,71 @@ pub(crate) struct Compiler<'a> {
     pub data: &'a Data,
     pub templates: &'a mut Templates,
     pub externals: Vec<&'static str>,
+    /// Where `script:` keys are, and what each computes.
+    pub scripts: Vec<(Span, String)>,
 }
 
-const SPEC_KEYS: [&str; 8] = [
-    "expr", "path", "template", "const", "lookup", "table", "record", "for_each",
+/// The place of byte `offset` of a YAML scalar's text: on the node's line
+/// when the text is one line (one more column past an opening quote, read
+/// from the file), else the node's own place.
+pub(crate) fn expr_span(file: &Path, n: &Node, text: &str, offset: usize) -> Span {
+    let at = span(file, n);
+    if text.contains('\n') || offset > text.len() {
+        return at;
+    }
+    let quoted = std::fs::read_to_string(file)
+        .ok()
+        .and_then(|t| {
+            t.lines()
+                .nth(n.line.saturating_sub(1) as usize)
+                .map(str::to_string)
+        })
+        .and_then(|l| l.chars().nth(n.column.saturating_sub(1) as usize))
+        .is_some_and(|c| c == '"' || c == '\'');
+    let chars = text[..offset].chars().count() as u32;
+    Span {
+        column: at.column + chars + u32::from(quoted),
+        ..at
+    }
+}
+
+const SPEC_KEYS: [&str; 9] = [
+    "expr", "script", "path", "template", "const", "lookup", "table", "record", "for_each",
 ];
 
 impl Compiler<'_> {
     pub fn expr(&mut self, n: &Node) -> Option<Expr> {
-        let text = n.scalar_text().unwrap_or_default();
-        let text = text.strip_prefix('=').unwrap_or(&text).trim().to_string();
-        match Expr::compile(&text, &self.sandbox, &self.externals) {
+        let raw = n.scalar_text().unwrap_or_default();
+        let after_eq = raw.strip_prefix('=').unwrap_or(&raw);
+        let text = after_eq.trim();
+        let prefix = raw.len() - after_eq.len() + (after_eq.len() - after_eq.trim_start().len());
+        match Expr::compile(text, &self.externals) {
             Ok(e) => Some(e),
-            Err(msg) => {
+            Err(e) => {
                 self.diags.push(Diagnostic::error(
-                    span(self.file, n),
-                    "bad-expression",
-                    format!("the expression does not compile: {msg}"),
+                    expr_span(self.file, n, &raw, prefix + e.offset),
+                    e.code,
+                    format!("the expression does not compile: {}", e.message),
+                ));
+                None
+            }
+        }
+    }
+
+    /// Compile the text of `n` as a rhai script (a `script:` key), noting
+    /// where scripts are so `check` can list them.
+    pub fn script(&mut self, n: &Node, what: &str) -> Option<Expr> {
+        let raw = n.scalar_text().unwrap_or_default();
+        match Expr::compile_script(&raw, &self.sandbox) {
+            Ok(e) => {
+                self.scripts.push((span(self.file, n), what.to_string()));
+                Some(e)
+            }
+            Err(e) => {
+                self.diags.push(Diagnostic::error(
+                    expr_span(self.file, n, &raw, e.offset),
+                    e.code,
+                    e.message,
                 ));
                 None
             }
@@ -368,7 +416,7 @@ impl Compiler<'_> {
                             .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '[' || c == ']')
                 })
             })
-            .and_then(|rest| Expr::compile(rest, &self.sandbox, &[]).ok())
+            .and_then(|rest| Expr::compile(rest, &[]).ok())
             .filter(|e| e.as_path().is_some());
         if let Some(e) = simple {
             return Some(Source::PlainPath(e));
@@ -417,6 +465,7 @@ impl Compiler<'_> {
         let mut f = Fields::new(file, node, &what, self.diags)?;
         spec.source = match kind {
             "expr" => Source::Expr(self.expr(f.take("expr")?)?),
+            "script" => Source::Expr(self.script(f.take("script")?, &spec.name)?),
             "path" => {
                 let n = f.take("path")?;
                 self.path(n, &n.scalar_text().unwrap_or_default())?
@@ -723,12 +772,37 @@ pub fn build_record(
 }
 
 fn fail(spec: &FieldSpec, env: &Env, path: &CheckPath, message: String) -> BuildError {
+    fail_as(spec, env, path, message, None)
+}
+
+/// A failed evaluation: a spent budget or the clock is its own rule
+/// (`budget`, `time-limit`), whatever the spec's `rule` says.
+fn fail_eval(
+    spec: &FieldSpec,
+    env: &Env,
+    path: &CheckPath,
+    message: String,
+    err: &EvalError,
+) -> BuildError {
+    fail_as(spec, env, path, message, err.rule())
+}
+
+fn fail_as(
+    spec: &FieldSpec,
+    env: &Env,
+    path: &CheckPath,
+    message: String,
+    rule: Option<&str>,
+) -> BuildError {
     let message = match &spec.message {
         Some(t) => render_template(t, env, Some(&message)).unwrap_or(message),
         None => message,
     };
     BuildError {
-        rule: spec.rule.clone().unwrap_or_else(|| "build".to_string()),
+        rule: rule
+            .map(str::to_string)
+            .or_else(|| spec.rule.clone())
+            .unwrap_or_else(|| "build".to_string()),
         path: path.render(),
         message,
     }
@@ -746,11 +820,12 @@ pub fn build_field(
             Ok(true) => {}
             Ok(false) => return Ok(None),
             Err(e) => {
-                return Err(fail(
+                return Err(fail_eval(
                     spec,
                     env,
                     path,
                     format!("{}: when {}: {e}", spec.name, w.source()),
+                    &e,
                 ))
             }
         }
@@ -758,11 +833,12 @@ pub fn build_field(
     let value = match &spec.source {
         Source::Const(v) => v.clone(),
         Source::Expr(e) => e.eval(&env.scope).map_err(|err| {
-            fail(
+            fail_eval(
                 spec,
                 env,
                 path,
                 format!("{} = {}: {err}", spec.name, e.source()),
+                &err,
             )
         })?,
         Source::PlainPath(e) => e.eval(&env.scope).unwrap_or(Value::Null),
@@ -825,7 +901,7 @@ pub fn build_field(
                 .ok_or_else(|| fail(spec, env, path, format!("no table '{name}'")))?;
             match table
                 .decide(&input)
-                .map_err(|e| fail(spec, env, path, e.0))?
+                .map_err(|e| fail_eval(spec, env, path, e.message.clone(), &e))?
             {
                 Some(row) => match output {
                     Some(o) => row.outputs.get(o).cloned().unwrap_or(Value::Null),
@@ -893,11 +969,12 @@ fn build_list(
             ))
         }
         Err(e) => {
-            return Err(fail(
+            return Err(fail_eval(
                 spec,
                 env,
                 path,
                 format!("{}: for_each {}: {e}", spec.name, for_each.source()),
+                e,
             ))
         }
     };
@@ -906,7 +983,7 @@ fn build_list(
     let mut out = Vec::with_capacity(items.len());
     for (i, item) in items.iter().enumerate() {
         let index = Value::from(i);
-        let mut vars = env.scope.vars;
+        let mut vars = env.scope.vars.clone();
         vars.push("item", item);
         vars.push("index", &index);
         vars.push("parent", parent);
@@ -929,11 +1006,12 @@ fn build_list(
                     Ok(true) => {}
                     Ok(false) => continue,
                     Err(e) => {
-                        errors.push(fail(
+                        errors.push(fail_eval(
                             spec,
                             env,
                             &path.index(out.len()),
                             format!("{} item {i}: when {}: {e}", spec.name, w.source()),
+                            &e,
                         ));
                         continue;
                     }

@@ -12,6 +12,8 @@ use std::path::{Path, PathBuf};
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
+    /// For information: where a mapping leaves the language (a `script:`).
+    Note,
     /// Worth knowing; does not stop anything.
     Warning,
     /// The file cannot be used as it is.
@@ -21,6 +23,7 @@ pub enum Severity {
 impl fmt::Display for Severity {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
+            Severity::Note => "note",
             Severity::Warning => "warning",
             Severity::Error => "error",
         })
@@ -66,7 +69,7 @@ pub struct Diagnostic {
     pub span: Span,
     /// How bad.
     pub severity: Severity,
-    /// A stable code (`unknown-key`, `bad-expression`, ...), listed in docs/diagnostics.md.
+    /// A stable code (`unknown-key`, `expr-syntax`, ...), listed in docs/diagnostics.md.
     pub code: &'static str,
     /// What is wrong, in plain words.
     pub message: String,
@@ -90,6 +93,14 @@ impl Diagnostic {
     pub fn with_help(mut self, help: impl Into<String>) -> Diagnostic {
         self.help = Some(help.into());
         self
+    }
+
+    /// A note at `span`.
+    pub fn note(span: Span, code: &'static str, message: impl Into<String>) -> Diagnostic {
+        Diagnostic {
+            severity: Severity::Note,
+            ..Diagnostic::warning(span, code, message)
+        }
     }
 
     /// A warning at `span`.

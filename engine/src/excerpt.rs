@@ -48,6 +48,7 @@ pub fn render(d: &Diagnostic, source: Option<&str>, color: bool) -> String {
     let level = match d.severity {
         Severity::Error => Level::ERROR,
         Severity::Warning => Level::WARNING,
+        Severity::Note => Level::NOTE,
     };
     let (message, help) = split_help(d);
     let path = d.span.file.display().to_string();

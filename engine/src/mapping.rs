@@ -15,7 +15,7 @@ use crate::build::{
 };
 use crate::check::{check_record_at, Path as CheckPath, Violation};
 use crate::diag::{Diagnostic, Diagnostics, Severity, Span};
-use crate::expr::{Expr, Limits, Sandbox, Scope};
+use crate::expr::{Expr, Limits, RunLimits, Sandbox, Scope, UnitBudget};
 use crate::lookup::Lookup;
 use crate::params::{ParamSpec, Params};
 use crate::registry::Registry;
@@ -69,6 +69,10 @@ pub struct Mapping {
     pub csv: CsvInput,
     /// Warnings found at load (the mapping is usable; `check` shows them).
     pub warnings: Diagnostics,
+    /// The budget of one unit (`limits:`).
+    pub limits: RunLimits,
+    /// Where `script:` keys are (their spans) and what each computes.
+    pub scripts: Vec<(Span, String)>,
     pub(crate) data: Arc<Data>,
     pub(crate) templates: Templates,
 }
@@ -224,7 +228,7 @@ impl Prepared<'_> {
     fn lets(
         &self,
         fields: &Map<String, Value>,
-        vars: crate::expr::Vars,
+        vars: &crate::expr::Vars,
     ) -> Result<Option<Map<String, Value>>, Violation> {
         if self.mapping.lets.is_empty() {
             return Ok(None);
@@ -233,13 +237,17 @@ impl Prepared<'_> {
         for (name, expr) in &self.mapping.lets {
             let scope = Scope {
                 record: Some(fields),
-                vars,
+                vars: vars.clone(),
                 outer: None,
                 calls: Some(&*self.mapping.data),
                 lets: Some(&values),
             };
             let v = expr.eval(&scope).map_err(|e| {
-                violation("let", "", format!("let {name} = {}: {e}", expr.source()))
+                violation(
+                    e.rule().unwrap_or("let"),
+                    "",
+                    format!("let {name} = {}: {e}", expr.source()),
+                )
             })?;
             values.insert(name.clone(), v);
         }
@@ -254,6 +262,7 @@ impl Prepared<'_> {
         if m.csv.unit.is_empty() {
             return Ok(None);
         }
+        let _budget = UnitBudget::start(m.limits);
         let first = rows.first().cloned().unwrap_or(Value::Null);
         let all = Value::Array(rows.to_vec());
         let mut vars = crate::expr::Vars::default();
@@ -309,10 +318,11 @@ impl Prepared<'_> {
                 severity: Severity::Error,
             }]);
         };
+        let _budget = UnitBudget::start(m.limits);
         let mut vars = crate::expr::Vars::default();
         vars.push("params", &self.params);
         vars.push("root", record);
-        let lets = match self.lets(fields, vars) {
+        let lets = match self.lets(fields, &vars) {
             Ok(l) => l,
             Err(v) => return Outcome::Rejected(vec![v]),
         };
@@ -348,7 +358,13 @@ impl Prepared<'_> {
                 return Outcome::Skipped(reason);
             }
             Ok(None) => {}
-            Err(e) => return Outcome::Rejected(vec![violation("skip", "", e)]),
+            Err(e) => {
+                return Outcome::Rejected(vec![violation(
+                    e.rule().unwrap_or("skip"),
+                    "",
+                    e.to_string(),
+                )])
+            }
         }
         let mut errors = Vec::new();
         if let Some(source) = &m.source {
@@ -437,7 +453,13 @@ impl Prepared<'_> {
             {
                 Ok(true) => return Ok(Some(r)),
                 Ok(false) => {}
-                Err(e) => return Err(violation("route", "", format!("route {}: {e}", r.name))),
+                Err(e) => {
+                    return Err(violation(
+                        e.rule().unwrap_or("route"),
+                        "",
+                        format!("route {}: {e}", r.name),
+                    ))
+                }
             }
         }
         Ok(None)
@@ -517,7 +539,12 @@ fn load(file: &Path, root: &Node, registry: &Registry, diags: &mut Diagnostics) 
         data: &data,
         templates: &mut templates,
         externals: vec!["lookup", "has_lookup", "table"],
+        scripts: Vec::new(),
     };
+    let limits = f
+        .take("limits")
+        .map(|n| load_limits(file, n, c.diags))
+        .unwrap_or_default();
     let select =
         f.take("select").and_then(
             |n| match Selector::new(&n.scalar_text().unwrap_or_default()) {
@@ -618,6 +645,7 @@ fn load(file: &Path, root: &Node, registry: &Registry, diags: &mut Diagnostics) 
             "a mapping needs `record:` (with `target:`) or `routes:`",
         ));
     }
+    let scripts = std::mem::take(&mut c.scripts);
     let diags = c.diags;
     f.finish("a mapping file", diags);
     let _ = source_node;
@@ -632,11 +660,38 @@ fn load(file: &Path, root: &Node, registry: &Registry, diags: &mut Diagnostics) 
         rules,
         routes,
         csv,
+        limits,
+        scripts,
         lets,
         warnings: Diagnostics::default(),
         data,
         templates,
     })
+}
+
+/// `limits: {operations: N, time_ms: N}`: the budget of one unit.
+fn load_limits(file: &Path, n: &Node, diags: &mut Diagnostics) -> RunLimits {
+    let mut limits = RunLimits::default();
+    let Some(mut f) = Fields::new(file, n, "limits", diags) else {
+        return limits;
+    };
+    for (key, slot) in [
+        ("operations", &mut limits.operations),
+        ("time_ms", &mut limits.time_ms),
+    ] {
+        if let Some(v) = f.take(key) {
+            match v.value {
+                yaml::Value::Int(i) if i > 0 => *slot = i as u64,
+                _ => diags.push(Diagnostic::error(
+                    span(file, v),
+                    "unknown-value",
+                    format!("limits.{key} must be a whole number above 0"),
+                )),
+            }
+        }
+    }
+    f.finish("limits", diags);
+    limits
 }
 
 fn schema(
@@ -734,8 +789,9 @@ fn included_rules(c: &mut Compiler, n: &Node) -> Vec<SourceRule> {
         data: c.data,
         templates: &mut *c.templates,
         externals: c.externals.clone(),
+        scripts: Vec::new(),
     };
-    match node.get("rules") {
+    let found = match node.get("rules") {
         Some(r) => load_rules(&mut ic, r),
         None => {
             ic.diags.push(Diagnostic::error(
@@ -745,7 +801,9 @@ fn included_rules(c: &mut Compiler, n: &Node) -> Vec<SourceRule> {
             ));
             Vec::new()
         }
-    }
+    };
+    c.scripts.extend(ic.scripts);
+    found
 }
 
 fn load_rules(c: &mut Compiler, n: &Node) -> Vec<SourceRule> {
@@ -757,7 +815,19 @@ fn load_rules(c: &mut Compiler, n: &Node) -> Vec<SourceRule> {
         let id = f.take("id").and_then(Node::scalar_text);
         let for_each = f.take("for_each").and_then(|n| c.expr(n));
         let when = f.take("when").and_then(|n| c.expr(n));
-        let assert = f.take("assert").and_then(|n| c.expr(n));
+        let assert = match (f.take("assert"), f.take("script")) {
+            (Some(n), None) => c.expr(n),
+            (None, Some(n)) => c.script(n, &format!("rule {}", id.as_deref().unwrap_or("?"))),
+            (Some(_), Some(_)) => {
+                c.diags.push(Diagnostic::error(
+                    span(c.file, r),
+                    "ambiguous-rule",
+                    "a rule has `assert:` or `script:`, not both",
+                ));
+                None
+            }
+            (None, None) => None,
+        };
         let field = f.take("field").and_then(Node::scalar_text);
         let message = f.take("message").and_then(|m| c.template(m, "message"));
         let severity = match f.take("severity").and_then(Node::as_str) {
@@ -781,11 +851,13 @@ fn load_rules(c: &mut Compiler, n: &Node) -> Vec<SourceRule> {
                 "missing-key",
                 "a rule needs `id:`",
             )),
-            (_, None) if r.get("assert").is_none() => c.diags.push(Diagnostic::error(
-                span(c.file, r),
-                "missing-key",
-                "a rule needs `assert:`",
-            )),
+            (_, None) if r.get("assert").is_none() && r.get("script").is_none() => {
+                c.diags.push(Diagnostic::error(
+                    span(c.file, r),
+                    "missing-key",
+                    "a rule needs `assert:` (or `script:`)",
+                ))
+            }
             _ => {}
         }
     }

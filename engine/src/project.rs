@@ -127,6 +127,33 @@ pub fn find(paths: &[PathBuf]) -> Result<Found, Diagnostics> {
     })
 }
 
+/// One note per `script:`: scripts are rhai, outside the language
+/// (docs/expressions.md, "Scripts"), so `check` says where they are.
+fn script_notes(scripts: &[(Span, String)]) -> Diagnostics {
+    Diagnostics(
+        scripts
+            .iter()
+            .map(|(span, what)| {
+                Diagnostic::note(
+                    span.clone(),
+                    "script",
+                    format!("{what} is a rhai script, not an expression"),
+                )
+            })
+            .collect(),
+    )
+}
+
+fn schema_scripts(schema: &crate::Schema) -> Vec<(Span, String)> {
+    schema
+        .types
+        .iter()
+        .flat_map(|t| &t.rules)
+        .filter(|r| matches!(&r.check, crate::schema::Check::Assert(e) if e.is_script()))
+        .map(|r| (r.span.clone(), format!("rule {}", r.id)))
+        .collect()
+}
+
 /// The project a folder belongs to: the nearest folder at or above it that
 /// holds `mappings/` or `schemas/`.
 pub fn project_root(start: &Path) -> Option<PathBuf> {
@@ -193,11 +220,19 @@ pub fn check(found: &Found) -> Result<CheckRun, Diagnostics> {
     for (path, kind) in &found.files {
         run.checked += 1;
         let diags = match kind {
-            FileKind::Schema => crate::Schema::from_path(path).err(),
+            FileKind::Schema => match crate::Schema::from_path(path) {
+                Ok(s) => Some(script_notes(&schema_scripts(&s))),
+                Err(d) => Some(d),
+            },
             // A mapping that loads may still have warnings (names that
-            // cannot be checked, reads that may be missing).
+            // cannot be checked, reads that may be missing), and a note per
+            // script.
             FileKind::Mapping => match crate::Mapping::from_path(path) {
-                Ok(m) => Some(m.warnings),
+                Ok(m) => {
+                    let mut d = m.warnings.clone();
+                    d.extend(script_notes(&m.scripts));
+                    Some(d)
+                }
                 Err(d) => Some(d),
             },
             FileKind::Tests => Some(crate::testing::check_tests(

@@ -127,7 +127,23 @@ impl Resolver<'_> {
     /// compile (the compiler has said so).
     fn expr<'s>(&mut self, n: &Node, frame: &Frame<'s>) -> Option<(Expr, Vec<Resolved<'s>>)> {
         let text = expr_text(n)?;
-        let expr = Expr::compile(&text, &self.sandbox, &["lookup", "has_lookup", "table"]).ok()?;
+        let expr = Expr::compile(&text, &["lookup", "has_lookup", "table"]).ok()?;
+        self.reads_of(n, frame, expr)
+    }
+
+    /// As [`Resolver::expr`], for a `script:` (rhai): only its top-level names.
+    fn script<'s>(&mut self, n: &Node, frame: &Frame<'s>) -> Option<(Expr, Vec<Resolved<'s>>)> {
+        let text = n.scalar_text()?;
+        let expr = Expr::compile_script(&text, &self.sandbox).ok()?;
+        self.reads_of(n, frame, expr)
+    }
+
+    fn reads_of<'s>(
+        &mut self,
+        n: &Node,
+        frame: &Frame<'s>,
+        expr: Expr,
+    ) -> Option<(Expr, Vec<Resolved<'s>>)> {
         let mut out = Vec::new();
         let mut said: Vec<String> = Vec::new();
         for read in expr.reads() {
@@ -281,7 +297,11 @@ impl Resolver<'_> {
             if let Some(w) = rule.get("when") {
                 self.expr(w, &inner);
             }
-            let assert = rule.get("assert").and_then(|a| self.expr(a, &inner));
+            let assert = match (rule.get("assert"), rule.get("script")) {
+                (Some(a), _) => self.expr(a, &inner),
+                (None, Some(sc)) => self.script(sc, &inner),
+                (None, None) => None,
+            };
             if let Some(field) = rule.get("field").and_then(Node::scalar_text) {
                 let steps: Vec<Step> = field.split('/').map(|s| Step::Name(s.into())).collect();
                 if let Err(u) = inner.resolve(&steps) {
@@ -371,6 +391,8 @@ impl Resolver<'_> {
             if !guarded {
                 self.maybe_missing(e, reads.as_ref().and_then(pure_path), frame, into);
             }
+        } else if let Some(sc) = n.get("script") {
+            self.script(sc, frame);
         } else if let Some(p) = n.get("path") {
             let found = self.json_path(p, &p.scalar_text().unwrap_or_default(), frame);
             if !guarded {

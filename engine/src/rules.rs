@@ -7,7 +7,7 @@ use serde_json::Value;
 use crate::build::{render_template, Env};
 use crate::check::Violation;
 use crate::diag::Severity;
-use crate::expr::{Expr, Scope};
+use crate::expr::{EvalError, Expr, Scope};
 
 /// A rule on the source record.
 #[derive(Clone, Debug)]
@@ -51,13 +51,18 @@ pub fn check_rules(rules: &[SourceRule], env: &Env, out: &mut Vec<Violation>) {
                         continue;
                     }
                     Err(e) => {
-                        out.push(error(rule, "", format!("for_each {}: {e}", each.source())));
+                        out.push(eval_error(
+                            rule,
+                            "",
+                            format!("for_each {}: {e}", each.source()),
+                            e,
+                        ));
                         continue;
                     }
                 };
                 for (i, item) in items.iter().enumerate() {
                     let index = Value::from(i);
-                    let mut vars = env.scope.vars;
+                    let mut vars = env.scope.vars.clone();
                     vars.push("item", item);
                     vars.push("index", &index);
                     let inner = Env {
@@ -89,6 +94,16 @@ fn error(rule: &SourceRule, path: &str, message: String) -> Violation {
     }
 }
 
+/// A rule that could not be evaluated: a spent budget or the clock reports
+/// as its own rule (`budget`, `time-limit`), not as the rule's failure.
+fn eval_error(rule: &SourceRule, path: &str, message: String, e: &EvalError) -> Violation {
+    let mut v = error(rule, path, message);
+    if let Some(r) = e.rule() {
+        v.rule = r.to_string();
+    }
+    v
+}
+
 /// The path of an item's error: `/activities/2/team` (the list's path comes
 /// from `for_each` when it is a plain path; built only when a rule fails).
 fn item_path(rule: &SourceRule, index: Option<usize>, field: Option<&str>) -> String {
@@ -113,10 +128,11 @@ fn check_one(rule: &SourceRule, env: &Env, index: Option<usize>, out: &mut Vec<V
             Ok(true) => {}
             Ok(false) => return,
             Err(e) => {
-                return out.push(error(
+                return out.push(eval_error(
                     rule,
                     &item_path(rule, index, None),
                     format!("when {}: {e}", w.source()),
+                    &e,
                 ))
             }
         }
@@ -137,10 +153,11 @@ fn check_one(rule: &SourceRule, env: &Env, index: Option<usize>, out: &mut Vec<V
                 severity: rule.severity,
             });
         }
-        Err(e) => out.push(error(
+        Err(e) => out.push(eval_error(
             rule,
             &item_path(rule, index, rule.field.as_deref()),
             format!("{}: {e}", rule.assert.source()),
+            &e,
         )),
     }
 }

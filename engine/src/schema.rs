@@ -515,7 +515,11 @@ fn load(file: &Path, root: &Node, diags: &mut Diagnostics) -> Option<Schema> {
     let mut loader = Loader {
         file,
         diags,
-        sandbox: Sandbox::default(),
+        // Scripts in this schema's rules call `table()` as its expressions do.
+        sandbox: Sandbox::with_calls(
+            crate::expr::Limits::default(),
+            Some(Arc::new(SchemaTables(tables.clone()))),
+        ),
         env,
         table_names: tables.iter().map(|t| t.name.clone()).collect(),
     };
@@ -893,17 +897,31 @@ impl Loader<'_> {
         } else {
             vec!["table"]
         };
-        match Expr::compile(
-            &n.scalar_text().unwrap_or_default(),
-            &self.sandbox,
-            &externals,
-        ) {
+        let raw = n.scalar_text().unwrap_or_default();
+        let text = raw.trim_start();
+        match Expr::compile(text.trim_end(), &externals) {
             Ok(e) => Some(e),
-            Err(msg) => {
+            Err(e) => {
                 self.diags.push(Diagnostic::error(
-                    span(self.file, n),
-                    "bad-expression",
-                    format!("the expression does not compile: {msg}"),
+                    crate::build::expr_span(self.file, n, &raw, raw.len() - text.len() + e.offset),
+                    e.code,
+                    format!("the expression does not compile: {}", e.message),
+                ));
+                None
+            }
+        }
+    }
+
+    /// A rule's `script:` (rhai, in this schema's sandbox).
+    fn script(&mut self, n: &Node) -> Option<Expr> {
+        let raw = n.scalar_text().unwrap_or_default();
+        match Expr::compile_script(&raw, &self.sandbox) {
+            Ok(e) => Some(e),
+            Err(e) => {
+                self.diags.push(Diagnostic::error(
+                    crate::build::expr_span(self.file, n, &raw, e.offset),
+                    e.code,
+                    e.message,
                 ));
                 None
             }
@@ -918,8 +936,11 @@ impl Loader<'_> {
         let require = f.take("require").map(|n| names(file, n, self.diags));
         let require_any = f.take("require_any").map(|n| names(file, n, self.diags));
         let forbid = f.take("forbid").map(|n| names(file, n, self.diags));
-        let assert_node = f.take("assert");
-        let assert = assert_node.and_then(|n| self.expr(n));
+        let (assert_node, assert) = match (f.take("assert"), f.take("script")) {
+            (Some(n), _) => (Some(n), self.expr(n)),
+            (None, Some(n)) => (Some(n), self.script(n)),
+            (None, None) => (None, None),
+        };
         let field = f.take("field").and_then(Node::scalar_text);
         let check_only = f.take("check_only").map(|n| names(file, n, self.diags));
         let severity = match f.take("severity").and_then(Node::as_str) {
@@ -1097,6 +1118,27 @@ impl Schema {
     }
 }
 
+/// The decision tables of a schema, for the scripts of its rules.
+struct SchemaTables(Vec<Table>);
+
+impl crate::expr::ExternalCalls for SchemaTables {
+    fn call(&self, name: &str, args: &[Value]) -> Option<Result<Value, crate::expr::EvalError>> {
+        if name != "table" {
+            return None;
+        }
+        let table = args
+            .first()
+            .and_then(Value::as_str)
+            .and_then(|t| self.0.iter().find(|x| x.name == t));
+        Some(match (table, args.get(1)) {
+            (Some(t), Some(input)) => t.call(input),
+            _ => Err(crate::expr::EvalError::call(
+                "table(name, #{input: value, ...}) names a table of this schema",
+            )),
+        })
+    }
+}
+
 /// A schema's rules may call `table(name, #{...})` on its decision tables.
 impl crate::expr::ExternalCalls for Schema {
     fn call(&self, name: &str, args: &[Value]) -> Option<Result<Value, crate::expr::EvalError>> {
@@ -1111,8 +1153,8 @@ impl crate::expr::ExternalCalls for Schema {
                 args.get(1),
             ) {
                 (Some(t), Some(input)) => t.call(input),
-                _ => Err(crate::expr::EvalError(
-                    "table(name, #{input: value, ...}) names a table of this schema".into(),
+                _ => Err(crate::expr::EvalError::call(
+                    "table(name, #{input: value, ...}) names a table of this schema",
                 )),
             },
         )

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-use crate::expr::{Expr, Scope};
+use crate::expr::{EvalError, Expr, Scope};
 
 /// A JSONPath that picks records out of a document.
 #[derive(Clone, Debug)]
@@ -83,12 +83,12 @@ pub fn records_of(doc: Value, selector: Option<&Selector>) -> Vec<Value> {
 }
 
 /// The first skip whose condition holds, as (reason template or text, templated).
-pub fn first_skip<'a>(skips: &'a [Skip], scope: &Scope) -> Result<Option<&'a Skip>, String> {
+pub fn first_skip<'a>(skips: &'a [Skip], scope: &Scope) -> Result<Option<&'a Skip>, EvalError> {
     for s in skips {
         match s.when.test(scope) {
             Ok(holds) if holds != s.negate => return Ok(Some(s)),
             Ok(_) => {}
-            Err(e) => return Err(format!("skip when {}: {e}", s.when.source())),
+            Err(e) => return Err(e.context(format_args!("skip when {}", s.when.source()))),
         }
     }
     Ok(None)

@@ -150,7 +150,7 @@ impl Table {
         let first = hits.next();
         if self.hit == Hit::Unique {
             if let (Some(a), Some(b)) = (first, hits.next()) {
-                return Err(EvalError(format!(
+                return Err(EvalError::call(format!(
                     "table '{}': rows at lines {} and {} both match",
                     self.name, a.line, b.line
                 )));
@@ -162,7 +162,7 @@ impl Table {
     /// The outputs for `input` as a map, or `()` when no row matches.
     pub fn call(&self, input: &Value) -> Result<Value, EvalError> {
         let Value::Object(m) = input else {
-            return Err(EvalError(format!(
+            return Err(EvalError::call(format!(
                 "table('{}', ...) takes a map of its inputs",
                 self.name
             )));

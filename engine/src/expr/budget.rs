@@ -1,0 +1,158 @@
+//! Budgets: how much work one unit's expressions may do. The operations
+//! budget is deterministic (the same record trips it at the same place on
+//! any machine); the wall-clock deadline is only a safety net, checked every
+//! [`CLOCK_EVERY`] operations, and reported as a different rule.
+
+use std::cell::Cell;
+use std::time::{Duration, Instant};
+
+use super::{EvalError, EvalErrorKind};
+
+/// Limits on the work of one unit (settable under `limits:` in a mapping).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RunLimits {
+    /// Operations all expressions of one unit may take together.
+    pub operations: u64,
+    /// Wall-clock time for one unit, in milliseconds (the safety net).
+    pub time_ms: u64,
+}
+
+impl Default for RunLimits {
+    fn default() -> RunLimits {
+        RunLimits {
+            operations: 1_000_000,
+            time_ms: 2_000,
+        }
+    }
+}
+
+/// How often (in operations) the clock is read.
+pub const CLOCK_EVERY: u64 = 1024;
+
+#[derive(Clone, Copy, Debug)]
+struct Unit {
+    used: u64,
+    /// When the clock is next read: kept across evaluations, so that many
+    /// small ones read it too.
+    next_clock: u64,
+    limits: RunLimits,
+    deadline: Option<Instant>,
+}
+
+thread_local! {
+    static UNIT: Cell<Option<Unit>> = const { Cell::new(None) };
+}
+
+/// The budget of the unit being transformed on this thread; ends when dropped.
+#[must_use = "the budget ends when the guard is dropped"]
+pub struct UnitBudget {
+    previous: Option<Unit>,
+}
+
+impl UnitBudget {
+    /// Start a unit with `limits`: every expression evaluated on this thread
+    /// until the guard drops draws on them.
+    pub fn start(limits: RunLimits) -> UnitBudget {
+        let unit = Unit {
+            used: 0,
+            next_clock: CLOCK_EVERY,
+            limits,
+            deadline: Instant::now().checked_add(Duration::from_millis(limits.time_ms)),
+        };
+        UnitBudget {
+            previous: UNIT.with(|u| u.replace(Some(unit))),
+        }
+    }
+}
+
+impl Drop for UnitBudget {
+    fn drop(&mut self) {
+        UNIT.with(|u| u.set(self.previous));
+    }
+}
+
+/// The meter one evaluation runs on: the unit's, or (outside a unit) a fresh
+/// default budget for this evaluation alone.
+pub(crate) struct Meter {
+    used: u64,
+    limits: RunLimits,
+    deadline: Option<Instant>,
+    next_clock: u64,
+    in_unit: bool,
+}
+
+impl Meter {
+    pub(crate) fn take() -> Meter {
+        match UNIT.with(Cell::get) {
+            Some(u) => Meter {
+                used: u.used,
+                limits: u.limits,
+                deadline: u.deadline,
+                next_clock: u.next_clock,
+                in_unit: true,
+            },
+            None => Meter {
+                used: 0,
+                limits: RunLimits::default(),
+                deadline: None,
+                next_clock: u64::MAX,
+                in_unit: false,
+            },
+        }
+    }
+
+    /// Charge `n` operations.
+    #[inline]
+    pub(crate) fn charge(&mut self, n: u64) -> Result<(), EvalError> {
+        self.used = self.used.saturating_add(n);
+        if self.used > self.limits.operations {
+            return Err(over_budget(self.limits.operations));
+        }
+        if self.used >= self.next_clock {
+            self.next_clock = self.used + CLOCK_EVERY;
+            if self.deadline.is_some_and(|d| Instant::now() >= d) {
+                return Err(out_of_time(self.limits.time_ms));
+            }
+        }
+        Ok(())
+    }
+
+    /// Give the unit back what is left.
+    pub(crate) fn finish(self) {
+        if self.in_unit {
+            UNIT.with(|u| {
+                if let Some(mut unit) = u.get() {
+                    unit.used = self.used;
+                    unit.next_clock = self.next_clock;
+                    u.set(Some(unit));
+                }
+            });
+        }
+    }
+}
+
+/// The error of a spent operations budget.
+pub(crate) fn over_budget(limit: u64) -> EvalError {
+    EvalError::new(
+        EvalErrorKind::Budget {
+            limit: "operations",
+        },
+        format!("stopped after {limit} operations (the budget limit 'operations')"),
+    )
+}
+
+/// The error of a unit past its deadline.
+pub(crate) fn out_of_time(time_ms: u64) -> EvalError {
+    EvalError::new(
+        EvalErrorKind::Time,
+        format!("stopped after {time_ms} ms (the time limit 'time_ms', a safety net)"),
+    )
+}
+
+/// For scripts (rhai's progress callback): `Some(time_ms)` when the unit on
+/// this thread is past its deadline.
+pub(crate) fn past_deadline() -> Option<u64> {
+    UNIT.with(Cell::get)
+        .filter(|u| u.deadline.is_some_and(|d| Instant::now() >= d))
+        .map(|u| u.limits.time_ms)
+}

@@ -1,0 +1,602 @@
+//! Evaluation of a parsed expression over `serde_json::Value`, borrowing
+//! from the record wherever it can. Every node costs one operation, text
+//! work costs one more per 64 bytes and list work one per item, all drawn
+//! from the unit's [`Meter`]; nesting is bounded by the parser and checked
+//! again here.
+
+use std::borrow::Cow;
+use std::cmp::Ordering;
+
+use serde_json::{Map, Value};
+
+use super::budget::Meter;
+use super::funcs::{self, Method};
+use super::num::{self, arith, cmp_num, type_name, Arith};
+use super::parse::{Kind, Node, Op};
+use super::{is_blank, to_text, values_equal, EvalError, EvalErrorKind as K, Scope};
+
+type R<T> = Result<T, EvalError>;
+
+static NULL: Value = Value::Null;
+
+/// Deepest recursion of the evaluator (the parser's limit keeps real trees
+/// far below it; this is the second net).
+const MAX_EVAL_DEPTH: usize = 1_000;
+
+/// Bytes of text that cost one operation.
+const TEXT_CHUNK: usize = 64;
+
+pub(crate) struct Ctx<'s, 'v> {
+    scope: &'s Scope<'v>,
+    /// Closure parameters, by slot.
+    locals: Vec<Cow<'v, Value>>,
+    meter: Meter,
+    depth: usize,
+}
+
+impl<'s, 'v> Ctx<'s, 'v> {
+    pub(crate) fn new(scope: &'s Scope<'v>) -> Self {
+        Ctx {
+            scope,
+            locals: Vec::new(),
+            meter: Meter::take(),
+            depth: 0,
+        }
+    }
+
+    pub(crate) fn finish(self) {
+        self.meter.finish();
+    }
+
+    fn enter(&mut self) -> R<()> {
+        self.meter.charge(1)?;
+        self.depth += 1;
+        if self.depth > MAX_EVAL_DEPTH {
+            return Err(EvalError::new(
+                K::Budget { limit: "depth" },
+                format!("stopped at {MAX_EVAL_DEPTH} levels of nesting (the budget limit 'depth')"),
+            ));
+        }
+        Ok(())
+    }
+
+    fn charge_text(&mut self, bytes: usize) -> R<()> {
+        self.meter.charge((bytes / TEXT_CHUNK) as u64)
+    }
+
+    pub(crate) fn eval(&mut self, node: &'v Node) -> R<Cow<'v, Value>> {
+        self.enter()?;
+        let r = self.eval_kind(node);
+        self.depth -= 1;
+        r
+    }
+
+    fn eval_kind(&mut self, node: &'v Node) -> R<Cow<'v, Value>> {
+        Ok(match &node.kind {
+            Kind::Lit(v) => Cow::Borrowed(v),
+            Kind::Var(name) => Cow::Borrowed(self.scope.get(name).unwrap_or(&NULL)),
+            Kind::Local(slot) => match &self.locals[*slot] {
+                Cow::Borrowed(v) => Cow::Borrowed(*v),
+                Cow::Owned(v) => Cow::Owned(v.clone()),
+            },
+            Kind::Field {
+                obj,
+                name,
+                optional,
+            } => {
+                if let Kind::Local(slot) = obj.kind {
+                    if let Cow::Owned(v) = &self.locals[slot] {
+                        // A field of an owned item: copy the field, not the item.
+                        return Ok(Cow::Owned(field(v, name, *optional)?.clone()));
+                    }
+                }
+                match self.eval(obj)? {
+                    Cow::Borrowed(v) => Cow::Borrowed(field(v, name, *optional)?),
+                    Cow::Owned(Value::Object(mut m)) => {
+                        Cow::Owned(m.shift_remove(name.as_str()).unwrap_or(Value::Null))
+                    }
+                    Cow::Owned(v) => Cow::Owned(field(&v, name, *optional)?.clone()),
+                }
+            }
+            Kind::Index(obj, idx) => {
+                let i = self.eval(idx)?;
+                match self.eval(obj)? {
+                    Cow::Borrowed(v) => Cow::Borrowed(index(v, &i)?),
+                    Cow::Owned(v) => Cow::Owned(index(&v, &i)?.clone()),
+                }
+            }
+            Kind::Not(e) => Cow::Owned(Value::Bool(!self.test(e, "the operand of '!'")?)),
+            Kind::Neg(e) => {
+                let v = self.eval(e)?;
+                match num::num(&v) {
+                    Some(n) => Cow::Owned(arith(Arith::Sub, num::Num::I(0), n?)?),
+                    None => {
+                        return Err(EvalError::new(
+                            K::Type,
+                            format!("cannot negate {}", type_name(&v)),
+                        ))
+                    }
+                }
+            }
+            Kind::Chain(first, rest) => self.chain(first, rest)?,
+            Kind::Call(funcs::Func::Blank, args) => {
+                Cow::Owned(Value::Bool(is_blank(self.eval(&args[0])?.as_ref())))
+            }
+            Kind::Call(f, args) => {
+                let vals = self.eval_all(args)?;
+                let refs: Vec<&Value> = vals.iter().map(|c| c.as_ref()).collect();
+                Cow::Owned(funcs::call(*f, &refs)?)
+            }
+            Kind::External(name, args) => Cow::Owned(self.external(name, args)?),
+            Kind::Method(obj, m, args) if is_plain_path(obj) && !has_closure(args) => {
+                // The common case (`Item_ID.starts_with("!")`): arguments,
+                // then the receiver, as rhai orders them, with no chain to gather.
+                let vals = self.eval_all(args)?;
+                let recv = self.eval(obj)?;
+                self.call_method(*m, recv, &vals)?
+            }
+            Kind::Method(..) => self.method_chain(node)?,
+            Kind::Closure { .. } => {
+                return Err(EvalError::new(
+                    K::Type,
+                    "a closure can only be an argument of all, some, map, filter or reduce",
+                ))
+            }
+            Kind::Array(items) => {
+                self.meter.charge(items.len() as u64)?;
+                let mut out = Vec::with_capacity(items.len());
+                for n in items {
+                    out.push(self.eval(n)?.into_owned());
+                }
+                Cow::Owned(Value::Array(out))
+            }
+            Kind::Map(entries) => {
+                let mut out = Map::with_capacity(entries.len());
+                for (k, n) in entries {
+                    out.insert(k.clone(), self.eval(n)?.into_owned());
+                }
+                Cow::Owned(Value::Object(out))
+            }
+            Kind::If(arms, otherwise) => {
+                for (cond, then) in arms {
+                    if self.test(cond, "the condition of if")? {
+                        return self.eval(then);
+                    }
+                }
+                match otherwise {
+                    Some(e) => self.eval(e)?,
+                    None => Cow::Borrowed(&NULL),
+                }
+            }
+        })
+    }
+
+    fn eval_all(&mut self, args: &'v [Node]) -> R<Vec<Cow<'v, Value>>> {
+        let mut out = Vec::with_capacity(args.len());
+        for a in args {
+            out.push(self.eval(a)?);
+        }
+        Ok(out)
+    }
+
+    fn external(&mut self, name: &str, args: &'v [Node]) -> R<Value> {
+        let vals: Vec<Value> = self
+            .eval_all(args)?
+            .into_iter()
+            .map(Cow::into_owned)
+            .collect();
+        match self.scope.calls.and_then(|c| c.call(name, &vals)) {
+            Some(r) => r,
+            None => Err(EvalError::new(
+                K::Call,
+                format!("no function {name}() here"),
+            )),
+        }
+    }
+
+    /// One precedence level, left to right.
+    fn chain(&mut self, first: &'v Node, rest: &'v [(Op, Node)]) -> R<Cow<'v, Value>> {
+        match rest[0].0 {
+            Op::Or | Op::And => {
+                let is_or = rest[0].0 == Op::Or;
+                let what = if is_or {
+                    "an operand of '||'"
+                } else {
+                    "an operand of '&&'"
+                };
+                let mut acc = self.test(first, what)?;
+                for (_, n) in rest {
+                    if acc == is_or {
+                        break;
+                    }
+                    acc = self.test(n, what)?;
+                }
+                return Ok(Cow::Owned(Value::Bool(acc)));
+            }
+            Op::Coalesce => {
+                let mut acc = self.eval(first)?;
+                for (_, n) in rest {
+                    if !acc.is_null() {
+                        break;
+                    }
+                    acc = self.eval(n)?;
+                }
+                return Ok(acc);
+            }
+            Op::In => {
+                // rhai reads `x in c` as `contains(c, x)`: the right side is
+                // evaluated first, so the same error is met first.
+                let mut rights = Vec::with_capacity(rest.len());
+                for (_, n) in rest.iter().rev() {
+                    rights.push(self.eval(n)?);
+                }
+                let mut acc = self.eval(first)?;
+                for hay in rights.iter().rev() {
+                    acc = Cow::Owned(Value::Bool(funcs::contains(hay, &acc)?));
+                }
+                return Ok(acc);
+            }
+            _ => {}
+        }
+        let mut acc = self.eval(first)?;
+        for (op, n) in rest {
+            let rhs = self.eval(n)?;
+            acc = Cow::Owned(self.binary(*op, acc, &rhs)?);
+        }
+        Ok(acc)
+    }
+
+    fn binary(&mut self, op: Op, a: Cow<'v, Value>, b: &Value) -> R<Value> {
+        Ok(match op {
+            Op::Eq => Value::Bool(values_equal(&a, b)),
+            Op::Ne => Value::Bool(!values_equal(&a, b)),
+            Op::Lt | Op::Le | Op::Gt | Op::Ge => Value::Bool(compare(op, &a, b)?),
+            Op::In => Value::Bool(funcs::contains(b, &a)?),
+            Op::Arith(Arith::Add) => self.add(a, b)?,
+            Op::Arith(op) => arithmetic(op, &a, b)?,
+            Op::Or | Op::And | Op::Coalesce => unreachable_op(op)?,
+        })
+    }
+
+    /// `+`: text joins (the other side as text), arrays join, numbers add.
+    fn add(&mut self, a: Cow<'v, Value>, b: &Value) -> R<Value> {
+        match (a, b) {
+            (Cow::Owned(Value::String(mut x)), _) => {
+                x.push_str(&to_text(b));
+                self.charge_text(x.len())?;
+                Ok(Value::String(x))
+            }
+            (a, _) if a.is_string() || b.is_string() => {
+                let s = format!("{}{}", to_text(&a), to_text(b));
+                self.charge_text(s.len())?;
+                Ok(Value::String(s))
+            }
+            (a, Value::Array(y)) if a.is_array() => {
+                let mut x = match a.into_owned() {
+                    Value::Array(x) => x,
+                    _ => Vec::new(),
+                };
+                x.extend(y.iter().cloned());
+                self.meter.charge(x.len() as u64)?;
+                Ok(Value::Array(x))
+            }
+            (a, b) => arithmetic(Arith::Add, &a, b),
+        }
+    }
+
+    /// Evaluate a condition straight to a bool.
+    pub(crate) fn test(&mut self, node: &'v Node, what: &str) -> R<bool> {
+        self.enter()?;
+        let r = self.test_kind(node, what);
+        self.depth -= 1;
+        r
+    }
+
+    fn test_kind(&mut self, node: &'v Node, what: &str) -> R<bool> {
+        match &node.kind {
+            Kind::Lit(Value::Bool(b)) => Ok(*b),
+            Kind::Not(e) => Ok(!self.test(e, "the operand of '!'")?),
+            Kind::Chain(first, rest) if matches!(rest[0].0, Op::Or | Op::And) => {
+                match self.chain(first, rest)?.as_ref() {
+                    Value::Bool(b) => Ok(*b),
+                    _ => Ok(false),
+                }
+            }
+            Kind::Chain(first, rest) if rest.len() == 1 => {
+                let (op, r) = (&rest[0].0, &rest[0].1);
+                match op {
+                    Op::Eq | Op::Ne => {
+                        let a = self.eval(first)?;
+                        let b = self.eval(r)?;
+                        Ok(values_equal(&a, &b) == (*op == Op::Eq))
+                    }
+                    Op::Lt | Op::Le | Op::Gt | Op::Ge => {
+                        let a = self.eval(first)?;
+                        let b = self.eval(r)?;
+                        compare(*op, &a, &b)
+                    }
+                    _ => truth(self.eval_kind(node)?.as_ref(), what),
+                }
+            }
+            Kind::Call(funcs::Func::Blank, args) => Ok(is_blank(self.eval(&args[0])?.as_ref())),
+            _ => truth(self.eval_kind(node)?.as_ref(), what),
+        }
+    }
+
+    /// A chain with a method call, `root.a[i].m(x).n(y)`, in rhai's order:
+    /// every index and argument of the chain left to right, then the root,
+    /// then the steps (so the same error is met first in both).
+    fn method_chain(&mut self, node: &'v Node) -> R<Cow<'v, Value>> {
+        let mut steps: Vec<&'v Node> = Vec::new();
+        let mut root = node;
+        while let Kind::Method(obj, ..) | Kind::Index(obj, _) | Kind::Field { obj, .. } = &root.kind
+        {
+            steps.push(root);
+            root = obj;
+        }
+        steps.reverse();
+        let mut pre: Vec<Vec<Cow<'v, Value>>> = Vec::with_capacity(steps.len());
+        for step in &steps {
+            pre.push(match &step.kind {
+                Kind::Index(_, idx) => vec![self.eval(idx)?],
+                Kind::Method(_, _, args) => {
+                    let plain = args
+                        .iter()
+                        .filter(|a| !matches!(a.kind, Kind::Closure { .. }));
+                    let mut vals = Vec::new();
+                    for a in plain {
+                        vals.push(self.eval(a)?);
+                    }
+                    vals
+                }
+                _ => Vec::new(),
+            });
+        }
+        let mut cur = self.eval(root)?;
+        for (step, mut vals) in steps.into_iter().zip(pre) {
+            self.meter.charge(1)?;
+            cur = match &step.kind {
+                Kind::Field { name, optional, .. } => match cur {
+                    Cow::Borrowed(v) => Cow::Borrowed(field(v, name, *optional)?),
+                    Cow::Owned(v) => Cow::Owned(field(&v, name, *optional)?.clone()),
+                },
+                Kind::Index(..) => match cur {
+                    Cow::Borrowed(v) => Cow::Borrowed(index(v, &vals[0])?),
+                    Cow::Owned(v) => Cow::Owned(index(&v, &vals[0])?.clone()),
+                },
+                Kind::Method(_, m, args) => match args.first().map(|a| &a.kind) {
+                    Some(Kind::Closure { base, body, .. }) => {
+                        self.closure_method(*m, cur, *base, body, vals.pop())?
+                    }
+                    _ => self.call_method(*m, cur, &vals)?,
+                },
+                _ => cur,
+            };
+        }
+        Ok(cur)
+    }
+
+    fn call_method(
+        &mut self,
+        m: Method,
+        recv: Cow<'v, Value>,
+        vals: &[Cow<'v, Value>],
+    ) -> R<Cow<'v, Value>> {
+        let work = match recv.as_ref() {
+            Value::String(s) => s.len() / TEXT_CHUNK,
+            Value::Array(a) => a.len(),
+            Value::Object(o) => o.len(),
+            _ => 0,
+        };
+        self.meter.charge(work as u64)?;
+        let refs: Vec<&Value> = vals.iter().map(|c| c.as_ref()).collect();
+        let out = funcs::call_method(m, &recv, &refs)?;
+        if let Value::String(s) = &out {
+            self.charge_text(s.len())?;
+        }
+        Ok(Cow::Owned(out))
+    }
+
+    fn closure_method(
+        &mut self,
+        m: Method,
+        recv: Cow<'v, Value>,
+        base: usize,
+        body: &'v Node,
+        init: Option<Cow<'v, Value>>,
+    ) -> R<Cow<'v, Value>> {
+        // Closures nest as the source does, so a closure's slots start
+        // where the enclosing closures' end.
+        debug_assert_eq!(base, self.locals.len());
+        let items: Box<dyn Iterator<Item = Cow<'v, Value>>> = match recv {
+            Cow::Borrowed(Value::Array(a)) => Box::new(a.iter().map(Cow::Borrowed)),
+            Cow::Owned(Value::Array(a)) => Box::new(a.into_iter().map(Cow::Owned)),
+            other => {
+                return Err(EvalError::new(
+                    K::Type,
+                    format!(
+                        "{} has no method {}(closure): it takes an array",
+                        type_name(&other),
+                        method_name(m)
+                    ),
+                ))
+            }
+        };
+        match m {
+            Method::All | Method::Some => {
+                let want_all = m == Method::All;
+                for item in items {
+                    self.meter.charge(1)?;
+                    self.locals.push(item);
+                    let hit = self.test(body, "the closure of all() or some()");
+                    self.locals.pop();
+                    if hit? != want_all {
+                        return Ok(Cow::Owned(Value::Bool(!want_all)));
+                    }
+                }
+                Ok(Cow::Owned(Value::Bool(want_all)))
+            }
+            Method::Map => {
+                let mut out = Vec::new();
+                for item in items {
+                    self.meter.charge(1)?;
+                    self.locals.push(item);
+                    let v = self.eval(body).map(Cow::into_owned);
+                    self.locals.pop();
+                    out.push(v?);
+                }
+                Ok(Cow::Owned(Value::Array(out)))
+            }
+            Method::Filter => {
+                let mut out = Vec::new();
+                for item in items {
+                    self.meter.charge(1)?;
+                    self.locals.push(item);
+                    let keep = self.test(body, "the closure of filter()");
+                    let item = self.locals.pop();
+                    if keep? {
+                        out.extend(item.map(Cow::into_owned));
+                    }
+                }
+                Ok(Cow::Owned(Value::Array(out)))
+            }
+            _ => {
+                let mut acc = init.unwrap_or(Cow::Borrowed(&NULL));
+                for item in items {
+                    self.meter.charge(1)?;
+                    self.locals.push(acc);
+                    self.locals.push(item);
+                    let v = self.eval(body);
+                    self.locals.truncate(base);
+                    acc = v?;
+                }
+                Ok(acc)
+            }
+        }
+    }
+}
+
+/// A name followed only by field steps: evaluating it cannot fail in a way
+/// that the order of evaluation would change.
+fn is_plain_path(node: &Node) -> bool {
+    match &node.kind {
+        Kind::Var(_) | Kind::Local(_) | Kind::Lit(_) => true,
+        Kind::Field { obj, .. } => is_plain_path(obj),
+        _ => false,
+    }
+}
+
+fn has_closure(args: &[Node]) -> bool {
+    args.iter().any(|a| matches!(a.kind, Kind::Closure { .. }))
+}
+
+fn method_name(m: Method) -> &'static str {
+    funcs::METHODS
+        .iter()
+        .find(|s| s.id == m)
+        .map(|s| s.name)
+        .unwrap_or("?")
+}
+
+fn unreachable_op(op: Op) -> R<Value> {
+    Err(EvalError::new(
+        K::Type,
+        format!("{op:?} is not a value operator"),
+    ))
+}
+
+fn arithmetic(op: Arith, a: &Value, b: &Value) -> R<Value> {
+    match (num::num(a), num::num(b)) {
+        (Some(x), Some(y)) => arith(op, x?, y?),
+        _ => Err(EvalError::new(
+            K::Type,
+            format!(
+                "cannot apply '{}' to {} and {}",
+                op.symbol(),
+                type_name(a),
+                type_name(b)
+            ),
+        )),
+    }
+}
+
+/// `<`, `<=`, `>`, `>=`: numbers with numbers, text with text (by code
+/// point); anything else is a type error.
+fn compare(op: Op, a: &Value, b: &Value) -> R<bool> {
+    let ord = match (a, b) {
+        (Value::Number(_), Value::Number(_)) => match (num::num(a), num::num(b)) {
+            (Some(x), Some(y)) => cmp_num(x?, y?),
+            _ => Ordering::Equal,
+        },
+        (Value::String(x), Value::String(y)) => x.cmp(y),
+        _ => {
+            return Err(EvalError::new(
+                K::Type,
+                format!(
+                    "cannot compare {} with {} using '{}'",
+                    type_name(a),
+                    type_name(b),
+                    match op {
+                        Op::Lt => "<",
+                        Op::Le => "<=",
+                        Op::Gt => ">",
+                        _ => ">=",
+                    }
+                ),
+            ))
+        }
+    };
+    Ok(match op {
+        Op::Lt => ord.is_lt(),
+        Op::Le => ord.is_le(),
+        Op::Gt => ord.is_gt(),
+        _ => ord.is_ge(),
+    })
+}
+
+fn truth(v: &Value, what: &str) -> R<bool> {
+    match v {
+        Value::Bool(b) => Ok(*b),
+        other => Err(EvalError::new(
+            K::Type,
+            format!("{what} must be true or false, found {}", type_name(other)),
+        )),
+    }
+}
+
+fn field<'x>(v: &'x Value, name: &str, optional: bool) -> R<&'x Value> {
+    match v {
+        Value::Object(m) => Ok(super::get(m, name).unwrap_or(&NULL)),
+        Value::Null if optional => Ok(&NULL),
+        Value::Null => Err(EvalError::new(
+            K::MissingField,
+            format!("cannot read '{name}' of () (the value is missing; `?.` reads () instead)"),
+        )),
+        other => Err(EvalError::new(
+            K::Type,
+            format!("cannot read '{name}' of {}", type_name(other)),
+        )),
+    }
+}
+
+fn index<'x>(v: &'x Value, i: &Value) -> R<&'x Value> {
+    match (v, i) {
+        (Value::Array(a), Value::Number(n)) => {
+            let Some(k) = n.as_i64() else {
+                return Err(EvalError::new(K::Type, "an index must be a whole number"));
+            };
+            let pos = if k < 0 { a.len() as i64 + k } else { k };
+            a.get(pos as usize).filter(|_| pos >= 0).ok_or_else(|| {
+                EvalError::new(
+                    K::Index,
+                    format!("index {k} is out of bounds for an array of {}", a.len()),
+                )
+            })
+        }
+        (Value::Object(m), Value::String(k)) => Ok(m.get(k).unwrap_or(&NULL)),
+        (other, i) => Err(EvalError::new(
+            K::Type,
+            format!("cannot index {} with {}", type_name(other), type_name(i)),
+        )),
+    }
+}

@@ -1,0 +1,574 @@
+//! Expressions: one language, specified in docs/expressions.md, compiled
+//! once and evaluated per record over `serde_json::Value`.
+//!
+//! The language is small: paths (`job.site.ref`, `a?.b`, `list[0]`),
+//! literals, arithmetic in decimal, comparisons, `&&`/`||`/`!`, `??`, `in`,
+//! `if`/`else` as an expression, and a fixed set of functions and methods
+//! (closures for `all`, `some`, `map`, `filter`, `reduce`). What is not in it
+//! is a compile error with a code and a byte offset. rhai runs only where a
+//! mapping says `script:`, in a sandbox with every limit set ([`Sandbox`]).
+//!
+//! - [`lex`]: tokens with byte spans; [`parse`]: the tree, with a depth limit;
+//! - [`eval`]: evaluation under the unit's [`budget`];
+//! - [`num`]: numbers (i64 and decimal), text form, equality, order;
+//! - [`funcs`]: functions and methods; [`script`]: the rhai sandbox.
+
+mod budget;
+mod eval;
+mod funcs;
+mod lex;
+mod num;
+mod parse;
+mod script;
+
+use std::borrow::Cow;
+use std::fmt;
+
+use serde_json::{Map, Value};
+
+pub use budget::{RunLimits, UnitBudget, CLOCK_EVERY};
+pub use funcs::{add_days, round_to};
+pub use num::{is_blank, round_decimal, to_text, type_name, values_equal};
+pub use parse::MAX_DEPTH;
+pub use script::{Limits, Sandbox};
+
+use parse::{Kind as N, Node};
+
+/// What kind of thing went wrong while evaluating: the class a caller maps
+/// to a reject rule, and what the differential test compares.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum EvalErrorKind {
+    /// An operator or function got a type it does not take.
+    Type,
+    /// `x / 0`, `x % 0`, for whole and decimal numbers alike.
+    DivisionByZero,
+    /// A whole number past i64, a decimal past 28 digits.
+    Overflow,
+    /// A field read on `()` (use `?.`).
+    MissingField,
+    /// An array index out of bounds.
+    Index,
+    /// A value of the right type that the function cannot use (`parse_int("x")`).
+    Value,
+    /// A deterministic budget ran out; `limit` names it (`operations`,
+    /// `depth`, `string size`, ...).
+    Budget {
+        /// The limit's name.
+        limit: &'static str,
+    },
+    /// The unit's wall-clock safety net.
+    Time,
+    /// A mapping function (`lookup`, `table`) failed.
+    Call,
+    /// A script failed in a way of its own (rhai's message).
+    Script,
+}
+
+/// An expression that went wrong while running on a record.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EvalError {
+    /// The class of the error.
+    pub kind: EvalErrorKind,
+    /// What went wrong, for a person.
+    pub message: String,
+}
+
+impl EvalError {
+    /// An error of `kind`.
+    pub fn new(kind: EvalErrorKind, message: impl Into<String>) -> EvalError {
+        EvalError {
+            kind,
+            message: message.into(),
+        }
+    }
+
+    /// An error of a mapping function (lookup, table).
+    pub fn call(message: impl Into<String>) -> EvalError {
+        EvalError::new(EvalErrorKind::Call, message)
+    }
+
+    /// The reject rule this error calls for, over the caller's own:
+    /// `budget` for a spent budget, `time-limit` for the clock.
+    pub fn rule(&self) -> Option<&'static str> {
+        match self.kind {
+            EvalErrorKind::Budget { .. } => Some("budget"),
+            EvalErrorKind::Time => Some("time-limit"),
+            _ => None,
+        }
+    }
+
+    /// The same error with `context` before its message.
+    pub fn context(self, context: impl fmt::Display) -> EvalError {
+        EvalError {
+            kind: self.kind,
+            message: format!("{context}: {}", self.message),
+        }
+    }
+}
+
+impl fmt::Display for EvalError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for EvalError {}
+
+type Result<T> = std::result::Result<T, EvalError>;
+
+/// An expression that does not compile: a stable code, the byte span in the
+/// expression's text, and what was expected.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CompileError {
+    /// `expr-syntax`, `expr-too-deep`, `expr-unknown-function`,
+    /// `expr-unknown-method`, `expr-arity`, `expr-number`, `script-syntax`.
+    pub code: &'static str,
+    /// What is wrong.
+    pub message: String,
+    /// Byte offset in the expression's text.
+    pub offset: usize,
+    /// Byte length of the offending part (0 at the end).
+    pub len: usize,
+}
+
+impl CompileError {
+    pub(crate) fn new(
+        code: &'static str,
+        offset: usize,
+        len: usize,
+        message: impl Into<String>,
+    ) -> CompileError {
+        CompileError {
+            code,
+            message: message.into(),
+            offset,
+            len,
+        }
+    }
+
+    pub(crate) fn syntax(offset: usize, len: usize, message: impl Into<String>) -> CompileError {
+        CompileError::new("expr-syntax", offset, len, message)
+    }
+}
+
+impl fmt::Display for CompileError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} (at byte {})", self.message, self.offset)
+    }
+}
+
+impl std::error::Error for CompileError {}
+
+/// Variables an expression can see: a record's fields plus named extras
+/// (`params`, `parent`, `item`...), looked up extras first.
+pub struct Scope<'a> {
+    /// The record whose fields are variables.
+    pub record: Option<&'a Map<String, Value>>,
+    /// Named values, searched before the record.
+    pub vars: Vars<'a>,
+    /// The enclosing record, searched after `record` (inside `for_each`,
+    /// the unit's own fields stay visible).
+    pub outer: Option<&'a Map<String, Value>>,
+    /// Functions that need the mapping's data (`table`, `lookup`).
+    pub calls: Option<&'a dyn ExternalCalls>,
+    /// The mapping's `let:` values for this unit, searched after `vars`.
+    pub lets: Option<&'a Map<String, Value>>,
+}
+
+impl<'a> Scope<'a> {
+    /// A scope over a record.
+    pub fn of(record: Option<&'a Map<String, Value>>) -> Scope<'a> {
+        Scope {
+            record,
+            vars: Vars::default(),
+            outer: None,
+            calls: None,
+            lets: None,
+        }
+    }
+
+    /// Add a named variable.
+    pub fn with(mut self, name: &'a str, value: &'a Value) -> Scope<'a> {
+        self.vars.push(name, value);
+        self
+    }
+
+    /// Innermost first: named variables, then inside `for_each` the item's
+    /// fields, then the `let:` values, then the unit's fields.
+    pub(crate) fn get(&self, name: &str) -> Option<&'a Value> {
+        if let Some(v) = self.vars.get(name) {
+            return Some(v);
+        }
+        let in_item = self.outer.is_some();
+        if in_item {
+            if let Some(v) = self.record.and_then(|r| get(r, name)) {
+                return Some(v);
+            }
+        }
+        if let Some(v) = self.lets.and_then(|l| get(l, name)) {
+            return Some(v);
+        }
+        if !in_item {
+            if let Some(v) = self.record.and_then(|r| get(r, name)) {
+                return Some(v);
+            }
+        }
+        self.outer.and_then(|o| get(o, name))
+    }
+}
+
+/// Named values: the first few inline (a scope is made for every record and
+/// list item, and a heap allocation each time showed in profiles), any more
+/// in a list, so there is no limit. Closure parameters are not here: the
+/// evaluator keeps them on its own stack.
+#[derive(Clone, Default)]
+pub struct Vars<'a> {
+    inline: [Option<(&'a str, &'a Value)>; 6],
+    more: Vec<(&'a str, &'a Value)>,
+}
+
+impl<'a> Vars<'a> {
+    /// Add or replace `name`.
+    pub fn push(&mut self, name: &'a str, value: &'a Value) {
+        for slot in self.inline.iter_mut() {
+            match slot {
+                Some((n, v)) if *n == name => {
+                    *v = value;
+                    return;
+                }
+                None => {
+                    *slot = Some((name, value));
+                    return;
+                }
+                _ => {}
+            }
+        }
+        match self.more.iter_mut().find(|(n, _)| *n == name) {
+            Some(slot) => slot.1 = value,
+            None => self.more.push((name, value)),
+        }
+    }
+
+    /// The value of `name`.
+    pub fn get(&self, name: &str) -> Option<&'a Value> {
+        self.iter().find(|(n, _)| *n == name).map(|(_, v)| v)
+    }
+
+    /// The names and values.
+    pub fn iter(&self) -> impl Iterator<Item = (&'a str, &'a Value)> + '_ {
+        self.inline
+            .iter()
+            .map_while(|s| *s)
+            .chain(self.more.iter().copied())
+    }
+}
+
+/// Functions whose answer depends on the mapping or schema: decision tables
+/// and lookups. Returns `None` when the name is not one of them.
+pub trait ExternalCalls {
+    /// Call `name` with `args`.
+    fn call(&self, name: &str, args: &[Value]) -> Option<Result<Value>>;
+}
+
+/// A key of a record. Records are small (a few dozen keys), and comparing
+/// the keys in order beats hashing each lookup with SipHash, which showed
+/// as the largest single cost in profiles of the Spectrum mapping.
+pub fn get<'v>(map: &'v Map<String, Value>, key: &str) -> Option<&'v Value> {
+    if map.len() <= 32 {
+        map.iter().find(|(k, _)| k.as_str() == key).map(|(_, v)| v)
+    } else {
+        map.get(key)
+    }
+}
+
+/// One step of a path an expression reads.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Step {
+    /// A field (or a map key given as a literal).
+    Name(String),
+    /// An item of a list (any index, or a closure's parameter).
+    Item,
+}
+
+/// One name an expression reads: `job.site.ref` is [Name(job), Name(site),
+/// Name(ref)]; `activities[0].team` and the closure parameter `a` in
+/// `activities.map(|a| a.team)` are [Name(activities), Item, Name(team)].
+/// Closure parameters are resolved to the list they range over; a name bound
+/// by the expression itself is never reported. `params.x` is [Name(params),
+/// Name(x)].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Read {
+    /// The path, from a top-level name.
+    pub steps: Vec<Step>,
+    /// Byte offset in the source.
+    pub offset: usize,
+    /// Byte length in the source.
+    pub len: usize,
+}
+
+/// A compiled expression.
+#[derive(Clone)]
+pub struct Expr {
+    source: String,
+    kind: ExprKind,
+}
+
+#[derive(Clone)]
+enum ExprKind {
+    Native(Node),
+    Script(script::Script),
+}
+
+impl fmt::Debug for Expr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let how = if self.is_script() { "script" } else { "native" };
+        write!(f, "Expr({:?}, {how})", self.source)
+    }
+}
+
+impl Expr {
+    /// Compile `source` in the expression language. `externals` names the
+    /// functions that [`ExternalCalls`] answers (`table`, `lookup`).
+    pub fn compile(source: &str, externals: &[&str]) -> std::result::Result<Expr, CompileError> {
+        let toks = lex::tokenize(source)?;
+        let node = parse::parse(source, &toks, externals)?;
+        Ok(Expr {
+            source: source.to_string(),
+            kind: ExprKind::Native(node),
+        })
+    }
+
+    /// Compile `source` as a rhai script, to run in `sandbox` (a `script:`).
+    pub fn compile_script(
+        source: &str,
+        sandbox: &Sandbox,
+    ) -> std::result::Result<Expr, CompileError> {
+        Ok(Expr {
+            source: source.to_string(),
+            kind: ExprKind::Script(script::Script::compile(source, sandbox)?),
+        })
+    }
+
+    /// The text as written.
+    pub fn source(&self) -> &str {
+        &self.source
+    }
+
+    /// True for a `script:` (rhai) expression.
+    pub fn is_script(&self) -> bool {
+        matches!(self.kind, ExprKind::Script(_))
+    }
+
+    /// True for an expression of the language (not a script).
+    pub fn is_native(&self) -> bool {
+        !self.is_script()
+    }
+
+    /// If the expression is nothing but a path into the record (`job.ref`,
+    /// `activities[0].team.name`), its segments.
+    pub fn as_path(&self) -> Option<Vec<String>> {
+        fn walk(n: &Node, out: &mut Vec<String>) -> bool {
+            match &n.kind {
+                N::Var(v) => {
+                    out.push(v.clone());
+                    true
+                }
+                N::Field {
+                    obj,
+                    name,
+                    optional: false,
+                } => {
+                    walk(obj, out) && {
+                        out.push(name.clone());
+                        true
+                    }
+                }
+                N::Index(o, i) => match &i.kind {
+                    N::Lit(Value::Number(n)) if n.is_u64() => {
+                        walk(o, out) && {
+                            out.push(n.to_string());
+                            true
+                        }
+                    }
+                    _ => false,
+                },
+                _ => false,
+            }
+        }
+        let ExprKind::Native(n) = &self.kind else {
+            return None;
+        };
+        let mut out = Vec::new();
+        walk(n, &mut out).then_some(out)
+    }
+
+    /// Every name the expression reads (see [`Read`]). For a script, the
+    /// top-level names it reads, best effort.
+    pub fn reads(&self) -> Vec<Read> {
+        match &self.kind {
+            ExprKind::Native(n) => {
+                let mut out = Vec::new();
+                reads_of(n, &mut Vec::new(), &mut out);
+                out
+            }
+            ExprKind::Script(s) => s.reads(),
+        }
+    }
+
+    /// Evaluate over `scope`.
+    pub fn eval(&self, scope: &Scope) -> Result<Value> {
+        self.eval_cow(scope).map(Cow::into_owned)
+    }
+
+    /// Evaluate without copying when the result is part of the scope's data
+    /// (`for_each: activities` borrows the list instead of cloning it).
+    pub fn eval_cow<'v>(&'v self, scope: &Scope<'v>) -> Result<Cow<'v, Value>> {
+        match &self.kind {
+            ExprKind::Native(node) => {
+                let mut ctx = eval::Ctx::new(scope);
+                let r = ctx.eval(node);
+                ctx.finish();
+                r
+            }
+            ExprKind::Script(s) => s.run(scope).map(Cow::Owned),
+        }
+    }
+
+    /// Evaluate a condition: the result must be true or false.
+    pub fn test(&self, scope: &Scope) -> Result<bool> {
+        match &self.kind {
+            ExprKind::Native(node) => {
+                let mut ctx = eval::Ctx::new(scope);
+                let r = ctx.test(node, "a condition");
+                ctx.finish();
+                r
+            }
+            ExprKind::Script(s) => match s.run(scope)? {
+                Value::Bool(b) => Ok(b),
+                other => Err(EvalError::new(
+                    EvalErrorKind::Type,
+                    format!(
+                        "a condition must be true or false, found {}",
+                        type_name(&other)
+                    ),
+                )),
+            },
+        }
+    }
+}
+
+/// The path `node` denotes, if it is one; `bound` holds, per closure slot,
+/// the path of the list the parameter ranges over.
+fn path_of(node: &Node, bound: &[Option<Vec<Step>>]) -> Option<Vec<Step>> {
+    match &node.kind {
+        N::Var(v) => Some(vec![Step::Name(v.clone())]),
+        N::Local(slot) => bound.get(*slot).cloned().flatten(),
+        N::Field { obj, name, .. } => {
+            let mut p = path_of(obj, bound)?;
+            p.push(Step::Name(name.clone()));
+            Some(p)
+        }
+        N::Index(obj, idx) => {
+            let mut p = path_of(obj, bound)?;
+            p.push(match &idx.kind {
+                N::Lit(Value::String(k)) => Step::Name(k.clone()),
+                _ => Step::Item,
+            });
+            Some(p)
+        }
+        _ => None,
+    }
+}
+
+/// The path of the list whose items `node`'s items are: a path itself, or
+/// a `filter`/`distinct` of one (`activities.filter(..)` holds activities),
+/// so closure parameters further down a chain are still checked.
+fn items_of(node: &Node, bound: &[Option<Vec<Step>>]) -> Option<Vec<Step>> {
+    match &node.kind {
+        N::Method(obj, funcs::Method::Filter | funcs::Method::Distinct, _) => items_of(obj, bound),
+        _ => path_of(node, bound),
+    }
+}
+
+fn reads_of(node: &Node, bound: &mut Vec<Option<Vec<Step>>>, out: &mut Vec<Read>) {
+    if let Some(steps) = path_of(node, bound) {
+        out.push(Read {
+            steps,
+            offset: node.at,
+            len: node.len,
+        });
+        // Indexes inside the path read names of their own.
+        let mut n = node;
+        loop {
+            match &n.kind {
+                N::Field { obj, .. } => n = obj,
+                N::Index(obj, idx) => {
+                    reads_of(idx, bound, out);
+                    n = obj;
+                }
+                _ => return,
+            }
+        }
+    }
+    let mut each = |n: &Node, bound: &mut Vec<Option<Vec<Step>>>| reads_of(n, bound, out);
+    match &node.kind {
+        N::Lit(_) | N::Var(_) | N::Local(_) => {}
+        N::Field { obj, .. } => each(obj, bound),
+        N::Index(o, i) => {
+            each(o, bound);
+            each(i, bound);
+        }
+        N::Not(e) | N::Neg(e) => each(e, bound),
+        N::Chain(first, rest) => {
+            each(first, bound);
+            for (_, n) in rest {
+                each(n, bound);
+            }
+        }
+        N::Call(_, args) | N::External(_, args) | N::Array(args) => {
+            for a in args {
+                each(a, bound);
+            }
+        }
+        N::Map(entries) => {
+            for (_, n) in entries {
+                each(n, bound);
+            }
+        }
+        N::If(arms, otherwise) => {
+            for (c, t) in arms {
+                each(c, bound);
+                each(t, bound);
+            }
+            if let Some(o) = otherwise {
+                each(o, bound);
+            }
+        }
+        N::Method(obj, _, args) => {
+            each(obj, bound);
+            let item = items_of(obj, bound).map(|mut p| {
+                p.push(Step::Item);
+                p
+            });
+            for a in args {
+                match &a.kind {
+                    N::Closure { base, params, body } => {
+                        bound.truncate(*base);
+                        if *params == 2 {
+                            bound.push(None); // reduce's accumulator is no path
+                        }
+                        bound.push(item.clone());
+                        each(body, bound);
+                        bound.truncate(*base);
+                    }
+                    _ => each(a, bound),
+                }
+            }
+        }
+        N::Closure { body, .. } => each(body, bound),
+    }
+}
+
+#[cfg(test)]
+mod tests;

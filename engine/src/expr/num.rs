@@ -1,0 +1,287 @@
+//! Values and numbers: whole numbers are i64 (overflow is an error), every
+//! other number is computed in rust_decimal and stored back as the f64 of the
+//! decimal's shortest text, so `0.1 + 0.2` is `0.3`. One text form, one
+//! equality and one order for the whole engine.
+
+use std::borrow::Cow;
+use std::cmp::Ordering;
+
+use rust_decimal::prelude::*;
+use serde_json::{Number, Value};
+
+use super::{EvalError, EvalErrorKind as K};
+
+/// A number taken out of a JSON value.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Num {
+    /// A whole number.
+    I(i64),
+    /// Anything else, in decimal.
+    D(Decimal),
+}
+
+/// The number in `v`, if it is one. `Err` for a float too large for decimal
+/// arithmetic (beyond about 7.9e28).
+pub(crate) fn num(v: &Value) -> Option<Result<Num, EvalError>> {
+    let n = v.as_number()?;
+    Some(match n.as_i64() {
+        Some(i) => Ok(Num::I(i)),
+        None => decimal_of(n).map(Num::D),
+    })
+}
+
+fn decimal_of(n: &Number) -> Result<Decimal, EvalError> {
+    if let Some(u) = n.as_u64() {
+        return Ok(Decimal::from(u));
+    }
+    let f = n.as_f64().unwrap_or(f64::NAN);
+    // `from_f64` keeps the shortest decimal that reads back as the same f64:
+    // 0.1 is 0.1, not 0.1000000000000000055511151231257827.
+    Decimal::from_f64(f).ok_or_else(|| {
+        EvalError::new(
+            K::Overflow,
+            format!("{} is too large for decimal arithmetic", text_of_number(n)),
+        )
+    })
+}
+
+/// A decimal back into JSON: the f64 nearest its text.
+pub(crate) fn decimal_value(d: Decimal) -> Result<Value, EvalError> {
+    let f: f64 = d.normalize().to_string().parse().unwrap_or(f64::NAN);
+    Number::from_f64(f)
+        .map(Value::Number)
+        .ok_or_else(|| EvalError::new(K::Overflow, format!("{d} is not a number JSON can hold")))
+}
+
+/// The decimal form of a number value (for `round`, `parse_decimal`).
+pub(crate) fn as_decimal(n: Num) -> Decimal {
+    match n {
+        Num::I(i) => Decimal::from(i),
+        Num::D(d) => d,
+    }
+}
+
+/// An arithmetic operator.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Arith {
+    Add,
+    Sub,
+    Mul,
+    Div,
+    Rem,
+}
+
+impl Arith {
+    pub(crate) fn symbol(self) -> &'static str {
+        match self {
+            Arith::Add => "+",
+            Arith::Sub => "-",
+            Arith::Mul => "*",
+            Arith::Div => "/",
+            Arith::Rem => "%",
+        }
+    }
+}
+
+/// `x op y` on two numbers.
+pub(crate) fn arith(op: Arith, x: Num, y: Num) -> Result<Value, EvalError> {
+    let overflow = || EvalError::new(K::Overflow, format!("{} overflows", describe(op, x, y)));
+    if let (Num::I(a), Num::I(b)) = (x, y) {
+        if b == 0 && matches!(op, Arith::Div | Arith::Rem) {
+            return Err(EvalError::new(K::DivisionByZero, "division by zero"));
+        }
+        let r = match op {
+            Arith::Add => a.checked_add(b),
+            Arith::Sub => a.checked_sub(b),
+            Arith::Mul => a.checked_mul(b),
+            Arith::Div => a.checked_div(b),
+            Arith::Rem => a.checked_rem(b),
+        };
+        return r.map(Value::from).ok_or_else(overflow);
+    }
+    let (a, b) = (as_decimal(x), as_decimal(y));
+    if b.is_zero() && matches!(op, Arith::Div | Arith::Rem) {
+        return Err(EvalError::new(K::DivisionByZero, "division by zero"));
+    }
+    let r = match op {
+        Arith::Add => a.checked_add(b),
+        Arith::Sub => a.checked_sub(b),
+        Arith::Mul => a.checked_mul(b),
+        Arith::Div => a.checked_div(b),
+        Arith::Rem => a.checked_rem(b),
+    };
+    decimal_value(r.ok_or_else(overflow)?)
+}
+
+fn describe(op: Arith, x: Num, y: Num) -> String {
+    let t = |n: Num| match n {
+        Num::I(i) => i.to_string(),
+        Num::D(d) => d.to_string(),
+    };
+    format!("{} {} {}", t(x), op.symbol(), t(y))
+}
+
+/// The order of two numbers.
+pub(crate) fn cmp_num(x: Num, y: Num) -> Ordering {
+    match (x, y) {
+        (Num::I(a), Num::I(b)) => a.cmp(&b),
+        (a, b) => as_decimal(a).cmp(&as_decimal(b)),
+    }
+}
+
+/// Equality: numbers by value across whole and decimal (`2 == 2.0`), lists
+/// and maps item by item with the same rule, everything else by type and value.
+pub fn values_equal(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Number(_), Value::Number(_)) => match (num(a), num(b)) {
+            (Some(Ok(x)), Some(Ok(y))) => cmp_num(x, y) == Ordering::Equal,
+            _ => a.as_f64() == b.as_f64(),
+        },
+        (Value::Array(x), Value::Array(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(p, q)| values_equal(p, q))
+        }
+        (Value::Object(x), Value::Object(y)) => {
+            x.len() == y.len()
+                && x.iter()
+                    .all(|(k, v)| y.get(k).is_some_and(|w| values_equal(v, w)))
+        }
+        _ => a == b,
+    }
+}
+
+/// True for `()`, `null`, `""` and all-space text: what "left blank" means
+/// in every vendor table.
+pub fn is_blank(v: &Value) -> bool {
+    match v {
+        Value::Null => true,
+        Value::String(s) => s.trim().is_empty(),
+        _ => false,
+    }
+}
+
+/// The name of a value's type, for messages.
+pub fn type_name(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "()",
+        Value::Bool(_) => "bool",
+        Value::Number(n) if n.is_i64() => "integer",
+        Value::Number(_) => "decimal",
+        Value::String(_) => "text",
+        Value::Array(_) => "array",
+        Value::Object(_) => "map",
+    }
+}
+
+/// Text form of a value (string `+`, `to_string()`, lookup keys, XML text).
+/// `()` is empty; a whole number is its digits; any other number is its
+/// shortest decimal digits that read back as the same number, written out in
+/// full (never with an exponent), with `.0` when it is whole: `1e15` is
+/// `1000000000000000.0`, `1e-7` is `0.0000001`.
+pub fn to_text(v: &Value) -> Cow<'_, str> {
+    match v {
+        Value::String(s) => Cow::Borrowed(s),
+        Value::Null => Cow::Borrowed(""),
+        Value::Number(n) => Cow::Owned(text_of_number(n)),
+        other => Cow::Owned(other.to_string()),
+    }
+}
+
+fn text_of_number(n: &Number) -> String {
+    if !n.is_f64() {
+        return n.to_string();
+    }
+    let s = n.to_string(); // ryu: shortest round trip, maybe with an exponent
+    let text = match s.find(['e', 'E']) {
+        Some(e) => expand_exponent(&s[..e], s[e + 1..].parse().unwrap_or(0)),
+        None => s,
+    };
+    if text.contains('.') {
+        text
+    } else {
+        format!("{text}.0")
+    }
+}
+
+/// `1.5` and exponent `3` to `1500`; `1.5` and `-3` to `0.0015`.
+fn expand_exponent(mantissa: &str, exp: i32) -> String {
+    let (sign, m) = match mantissa.strip_prefix('-') {
+        Some(rest) => ("-", rest),
+        None => ("", mantissa),
+    };
+    let (int, frac) = m.split_once('.').unwrap_or((m, ""));
+    let digits = format!("{int}{frac}");
+    let point = int.len() as i64 + exp as i64; // where the point goes in `digits`
+    let body = if point <= 0 {
+        format!("0.{}{}", "0".repeat((-point) as usize), digits)
+    } else if point as usize >= digits.len() {
+        format!("{digits}{}", "0".repeat(point as usize - digits.len()))
+    } else {
+        format!(
+            "{}.{}",
+            &digits[..point as usize],
+            &digits[point as usize..]
+        )
+    };
+    let body = match body.split_once('.') {
+        Some((i, f)) => {
+            let f = f.trim_end_matches('0');
+            let i = i.trim_start_matches('0');
+            let i = if i.is_empty() { "0" } else { i };
+            if f.is_empty() {
+                i.to_string()
+            } else {
+                format!("{i}.{f}")
+            }
+        }
+        None => body,
+    };
+    format!("{sign}{body}")
+}
+
+/// Round a number (or numeric text) to `places`, half away from zero.
+pub fn round_decimal(value: &Value, places: u32) -> Option<Value> {
+    let d = match value {
+        Value::Number(n) if n.is_i64() || n.is_u64() => return Some(value.clone()),
+        Value::Number(n) => decimal_of(n).ok()?,
+        Value::String(s) => Decimal::from_str(s.trim()).ok()?,
+        _ => return None,
+    };
+    // A value read from JSON may carry binary noise (0.11499999999999999 for
+    // 1.15 * 0.10 computed elsewhere); money never means 17 places, so settle
+    // at 10 places first, then round half away from zero as a person would.
+    let d = if places < 10 {
+        d.round_dp_with_strategy(10, RoundingStrategy::MidpointNearestEven)
+    } else {
+        d
+    };
+    let r = d.round_dp_with_strategy(places, RoundingStrategy::MidpointAwayFromZero);
+    decimal_value(r).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn numbers_as_text() {
+        assert_eq!(to_text(&json!(1e15)), "1000000000000000.0");
+        assert_eq!(to_text(&json!(1e21)), "1000000000000000000000.0");
+        assert_eq!(to_text(&json!(1.5e-7)), "0.00000015");
+        assert_eq!(to_text(&json!(-2.5)), "-2.5");
+        assert_eq!(to_text(&json!(60.0)), "60.0");
+        assert_eq!(to_text(&json!(12)), "12");
+    }
+
+    #[test]
+    fn decimal_sums() {
+        let a = |x: f64, y: f64| {
+            let (Some(Ok(p)), Some(Ok(q))) = (num(&json!(x)), num(&json!(y))) else {
+                panic!()
+            };
+            arith(Arith::Add, p, q).unwrap()
+        };
+        assert_eq!(a(0.1, 0.2), json!(0.3));
+        assert_eq!(a(1.15, 0.1), json!(1.25));
+    }
+}

@@ -1,0 +1,393 @@
+use super::*;
+use serde_json::json;
+
+fn run(src: &str, rec: Value) -> Result<Value> {
+    let e = Expr::compile(src, &[]).unwrap_or_else(|e| panic!("{src}: {e}"));
+    e.eval(&Scope::of(rec.as_object()))
+}
+
+fn script(src: &str, rec: Value) -> Result<Value> {
+    let e = Expr::compile_script(src, &Sandbox::default()).unwrap_or_else(|e| panic!("{src}: {e}"));
+    e.eval(&Scope::of(rec.as_object()))
+}
+
+fn code(src: &str) -> &'static str {
+    Expr::compile(src, &[])
+        .map(|_| "ok")
+        .unwrap_or_else(|e| e.code)
+}
+
+#[test]
+fn native_and_rhai_agree_on_the_shared_operators() {
+    let rec = json!({"a": 2, "b": 2.5, "s": "x", "n": null, "list": [{"t": "N"}, {"t": "M"}], "o": {"k": "v"}});
+    for src in [
+        "a * b",
+        "a + 1",
+        "7 / a",
+        "s + a",
+        "a == 2.0",
+        "a != \"2\"",
+        "n == ()",
+        "o.k + s",
+        "list.all(|d| d.t != \"D\")",
+        "list.some(|d| d.t == \"M\")",
+        "\"x\" in [\"x\", \"y\"]",
+        "s.starts_with(\"x\") && s.len() == 1",
+        "n ?? \"dflt\"",
+        "-a + 10 % 3",
+        "list[1].t",
+        "\"abc\".sub_string(1, 5)",
+        "\"abcdef\".sub_string(-2, 2)",
+        "0.1 + 0.2",
+        "if a > 1 { \"big\" } else { \"small\" }",
+    ] {
+        let native = run(src, rec.clone()).unwrap();
+        let scripted = script(src, rec.clone()).unwrap();
+        assert!(
+            values_equal(&native, &scripted),
+            "{src}: native {native} vs rhai {scripted}"
+        );
+    }
+}
+
+#[test]
+fn the_divergent_points_of_issue_10_have_one_meaning() {
+    let rec = json!({"s": "abcdef", "a": 1.5, "o": {"k": 2}, "o2": {"k": 2.0}});
+    // Text against a number has no order, in both.
+    assert_eq!(
+        run("s < 3", rec.clone()).unwrap_err().kind,
+        EvalErrorKind::Type
+    );
+    assert_eq!(
+        script("s < 3", rec.clone()).unwrap_err().kind,
+        EvalErrorKind::Type
+    );
+    // A negative start counts from the end, in both.
+    assert_eq!(
+        run("s.sub_string(-2, 2)", rec.clone()).unwrap(),
+        json!("ef")
+    );
+    assert_eq!(
+        script("s.sub_string(-2, 2)", rec.clone()).unwrap(),
+        json!("ef")
+    );
+    // Division by zero is an error, whole or decimal, in both.
+    for src in ["a / 0.0", "a / 0", "7 / 0", "7 % 0"] {
+        assert_eq!(
+            run(src, rec.clone()).unwrap_err().kind,
+            EvalErrorKind::DivisionByZero,
+            "{src}"
+        );
+        assert_eq!(
+            script(src, rec.clone()).unwrap_err().kind,
+            EvalErrorKind::DivisionByZero,
+            "{src}"
+        );
+    }
+    // 2 and 2.0 are equal, inside maps too.
+    assert_eq!(run("o == o2", rec.clone()).unwrap(), json!(true));
+    assert_eq!(script("o == o2", rec.clone()).unwrap(), json!(true));
+    // One text form of numbers.
+    assert_eq!(
+        run("1000000000000000.0.to_string()", json!({})).unwrap(),
+        json!("1000000000000000.0")
+    );
+    assert_eq!(
+        run("x.to_string()", json!({"x": 1e15})).unwrap(),
+        json!("1000000000000000.0")
+    );
+}
+
+#[test]
+fn decimal_arithmetic() {
+    assert_eq!(run("0.1 + 0.2", json!({})).unwrap(), json!(0.3));
+    assert_eq!(run("0.1 + 0.2 == 0.3", json!({})).unwrap(), json!(true));
+    assert_eq!(
+        run(
+            "unit_cost * quantity + 0.2",
+            json!({"unit_cost": 0.05, "quantity": 2})
+        )
+        .unwrap(),
+        json!(0.3)
+    );
+    assert_eq!(script("0.1 + 0.2 == 0.3", json!({})).unwrap(), json!(true));
+    assert_eq!(
+        run("9223372036854775807 + 1", json!({})).unwrap_err().kind,
+        EvalErrorKind::Overflow
+    );
+}
+
+#[test]
+fn what_the_shipped_mappings_need_is_native() {
+    let rec = json!({"job": {"priority": "P1"}, "params": {"m": "P1=open, P2 = closed"}, "acts": [{"team": {"name": "A"}}, {"team": null}, {"team": {"name": "A"}}]});
+    assert_eq!(
+        run("params.m.split(\",\").map(|p| p.split(\"=\")).filter(|kv| kv.len() == 2 && kv[0].trim() == job?.priority).map(|kv| kv[1].trim()).join(\"\")", rec.clone()).unwrap(),
+        json!("open")
+    );
+    assert_eq!(
+        run(
+            "acts.filter(|a| a.team != ()).map(|a| a.team.name).distinct().len() <= 1",
+            rec.clone()
+        )
+        .unwrap(),
+        json!(true)
+    );
+    assert_eq!(run("nothing?.name", rec.clone()).unwrap(), json!(null));
+    assert_eq!(
+        run("nothing.name", rec.clone()).unwrap_err().kind,
+        EvalErrorKind::MissingField
+    );
+    assert_eq!(
+        run("if false { 1 } else if true { 2 } else { 3 }", rec.clone()).unwrap(),
+        json!(2)
+    );
+    assert_eq!(run("if false { 1 }", rec.clone()).unwrap(), json!(null));
+    assert_eq!(
+        run(
+            "[\"a\", \"\", (), \"b\"].join_nonblank(\", \")",
+            rec.clone()
+        )
+        .unwrap(),
+        json!("a, b")
+    );
+    assert_eq!(
+        run("[1, 2, 3].reduce(|s, x| s + x, 0)", rec).unwrap(),
+        json!(6)
+    );
+}
+
+#[test]
+fn four_nested_closures_and_many_names_do_not_panic() {
+    let rec = json!({"l": [[[[1]]]]});
+    let src = "l.all(|a| a.all(|b| b.all(|c| c.all(|d| d == 1 && a.len() == 1 && b.len() == 1 && c.len() == 1))))";
+    let e = Expr::compile(src, &[]).unwrap();
+    let vals: Vec<Value> = (0..20).map(Value::from).collect();
+    let names: Vec<String> = (0..20).map(|i| format!("v{i}")).collect();
+    let mut scope = Scope::of(rec.as_object());
+    for (n, v) in names.iter().zip(&vals) {
+        scope = scope.with(n, v);
+    }
+    assert_eq!(e.eval(&scope).unwrap(), json!(true));
+    assert_eq!(
+        run("v19 + 1", json!({})).unwrap_err().kind,
+        EvalErrorKind::Type
+    );
+    assert_eq!(
+        Expr::compile("v19 + 1", &[]).unwrap().eval(&scope).unwrap(),
+        json!(20)
+    );
+}
+
+#[test]
+fn deep_nesting_is_a_compile_error_and_flat_chains_are_fine() {
+    let deep = format!("{}1{}", "(".repeat(20_000), ")".repeat(20_000));
+    let err = Expr::compile(&deep, &[]).unwrap_err();
+    assert_eq!(err.code, "expr-too-deep");
+    assert_eq!(err.offset, MAX_DEPTH); // the 65th bracket
+    assert_eq!(code(&format!("{}x", "!".repeat(5_000))), "expr-too-deep");
+    assert_eq!(code(&format!("x{}", ".a".repeat(5_000))), "expr-too-deep");
+    let chain = vec!["1"; 3_000].join(" + ");
+    assert_eq!(run(&chain, json!({})).unwrap(), json!(3000));
+}
+
+#[test]
+fn not_in_the_language_is_a_compile_error_with_a_code() {
+    assert_eq!(code("let x = 1; x"), "expr-syntax");
+    assert_eq!(code("a +"), "expr-syntax");
+    assert_eq!(code("nosuch(1)"), "expr-unknown-function");
+    assert_eq!(code("a.trimm()"), "expr-unknown-method");
+    assert_eq!(code("round(1)"), "expr-arity");
+    let e = Expr::compile("a.trimm()", &[]).unwrap_err();
+    assert!(e.message.contains("did you mean trim?"), "{}", e.message);
+    assert_eq!(e.offset, 2);
+}
+
+#[test]
+fn reads_are_paths_with_spans() {
+    let e = Expr::compile(
+        "job.site.ref + activities.map(|a| a.team.name).join(\",\") + sor_code.sub_string(0, 3) + params.x + activities[0].team",
+        &[],
+    )
+    .unwrap();
+    let reads: Vec<(Vec<Step>, &str)> = e
+        .reads()
+        .into_iter()
+        .map(|r| (r.steps, &e.source()[r.offset..r.offset + r.len]))
+        .collect();
+    let n = |s: &str| Step::Name(s.to_string());
+    assert_eq!(
+        reads,
+        vec![
+            (vec![n("job"), n("site"), n("ref")], "job.site.ref"),
+            (vec![n("activities")], "activities"),
+            (
+                vec![n("activities"), Step::Item, n("team"), n("name")],
+                "a.team.name"
+            ),
+            (vec![n("sor_code")], "sor_code"),
+            (vec![n("params"), n("x")], "params.x"),
+            (
+                vec![n("activities"), Step::Item, n("team")],
+                "activities[0].team"
+            ),
+        ]
+    );
+    let s = Expr::compile_script(
+        "let t = 0; for x in items { t += x.n } t + bonus",
+        &Sandbox::default(),
+    )
+    .unwrap();
+    assert!(s.is_script());
+    let names: Vec<Vec<Step>> = s.reads().into_iter().map(|r| r.steps).collect();
+    assert!(names.contains(&vec![n("items")]) && names.contains(&vec![n("bonus")]));
+}
+
+#[test]
+fn the_budget_stops_quadratic_work_and_names_the_limit() {
+    let acts: Vec<Value> = (0..8_000)
+        .map(|i| json!({"id": i, "team": {"name": "T1"}}))
+        .collect();
+    let rec = json!({"activities": acts});
+    let _unit = UnitBudget::start(RunLimits::default());
+    let linear = "activities.filter(|a| a.team != ()).map(|a| a.team.name).distinct().len() <= 1";
+    assert_eq!(run(linear, rec.clone()).unwrap(), json!(true));
+    let quadratic = "activities.all(|a| activities.all(|b| a.team == () || b.team == () || a.team.name == b.team.name))";
+    let err = run(quadratic, rec).unwrap_err();
+    assert_eq!(
+        err.kind,
+        EvalErrorKind::Budget {
+            limit: "operations"
+        }
+    );
+    assert_eq!(err.rule(), Some("budget"));
+    assert_eq!(
+        err.message,
+        "stopped after 1000000 operations (the budget limit 'operations')"
+    );
+}
+
+#[test]
+fn scripts_are_bounded_by_size_not_only_operations() {
+    let amplifier =
+        "let s = \"x\"; for i in 0..20 { s += s } ; for i in 0..999000 { s.contains(\"y\") }";
+    let err = script(amplifier, json!({})).unwrap_err();
+    assert_eq!(
+        err.kind,
+        EvalErrorKind::Budget {
+            limit: "script data size"
+        }
+    );
+    let err = script("let x = 0; loop { x += 1; }", json!({})).unwrap_err();
+    assert_eq!(
+        err.kind,
+        EvalErrorKind::Budget {
+            limit: "script operations"
+        }
+    );
+    assert!(
+        Expr::compile_script("import \"x\" as y; 1", &Sandbox::default())
+            .map(|e| e.eval(&Scope::of(None)).is_err())
+            .unwrap_or(true)
+    );
+}
+
+#[test]
+fn rounding_is_what_a_person_expects_of_money() {
+    for (src, want) in [
+        ("round(1.15 * 0.10, 2)", json!(0.12)),
+        ("round(0.125, 2)", json!(0.13)),
+        ("round(-2.5, 0)", json!(-3.0)),
+        ("round(249.5 * 0.15, 2)", json!(37.43)),
+    ] {
+        assert_eq!(run(src, json!({})).unwrap(), want, "{src}");
+        assert_eq!(script(src, json!({})).unwrap(), want, "script {src}");
+    }
+}
+
+const DOC: &str = include_str!("../../../docs/expressions.md");
+
+/// The error class names of docs/expressions.md.
+pub(crate) fn class(kind: EvalErrorKind) -> &'static str {
+    match kind {
+        EvalErrorKind::Type => "type",
+        EvalErrorKind::DivisionByZero => "division-by-zero",
+        EvalErrorKind::Overflow => "overflow",
+        EvalErrorKind::MissingField => "missing-field",
+        EvalErrorKind::Index => "index",
+        EvalErrorKind::Value => "value",
+        EvalErrorKind::Budget { .. } => "budget",
+        EvalErrorKind::Time => "time",
+        EvalErrorKind::Call => "call",
+        EvalErrorKind::Script => "script",
+    }
+}
+
+fn fenced<'d>(doc: &'d str, info: &str) -> Vec<&'d str> {
+    let open = format!("```{info}\n");
+    doc.match_indices(&open)
+        .map(|(at, _)| {
+            let body = &doc[at + open.len()..];
+            &body[..body.find("```").unwrap()]
+        })
+        .collect()
+}
+
+/// What an example gives, in the doc's notation.
+fn outcome(src: &str, rec: &Value) -> String {
+    match Expr::compile(src, &[]) {
+        Err(e) => format!("error: {}", e.code),
+        Ok(e) => match e.eval(&Scope::of(rec.as_object())) {
+            Ok(v) => v.to_string(),
+            Err(e) => format!("error: {}", class(e.kind)),
+        },
+    }
+}
+
+#[test]
+fn every_example_of_the_expressions_doc_holds() {
+    let rec: Value = serde_json::from_str(fenced(DOC, "json record")[0]).unwrap();
+    let mut failures = Vec::new();
+    let mut count = 0;
+    for block in fenced(DOC, "examples") {
+        for line in block.lines().filter(|l| !l.trim().is_empty()) {
+            let (src, want) = line
+                .split_once("  ==>  ")
+                .unwrap_or_else(|| panic!("an example needs '  ==>  ': {line}"));
+            let got = outcome(src.trim(), &rec);
+            let want = want.trim();
+            let same = match (
+                serde_json::from_str::<Value>(want),
+                want.starts_with("error:"),
+            ) {
+                (Ok(w), false) => serde_json::from_str::<Value>(&got).is_ok_and(|g| g == w),
+                _ => got == want,
+            };
+            if !same {
+                failures.push(format!("{src}  ==>  {got}   (the doc says {want})"));
+            }
+            count += 1;
+        }
+    }
+    assert!(count > 100, "only {count} examples found");
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn every_function_and_method_is_documented_with_its_example() {
+    let examples: Vec<&str> = fenced(DOC, "examples")
+        .into_iter()
+        .flat_map(str::lines)
+        .collect();
+    let specs = funcs::FUNCS
+        .iter()
+        .map(|s| (s.name, s.doc, s.example))
+        .chain(funcs::METHODS.iter().map(|s| (s.name, s.doc, s.example)));
+    for (name, doc, example) in specs {
+        assert!(!doc.is_empty(), "{name} has no doc line");
+        assert!(
+            examples.contains(&example),
+            "the example of {name} is not in docs/expressions.md: {example}"
+        );
+        assert!(DOC.contains(&format!("`{name}")), "{name} is not described");
+    }
+}
