@@ -41,6 +41,10 @@ enum Command {
         /// How findings are printed: human (excerpt and caret) or short (one line each).
         #[arg(long, value_enum, default_value_t)]
         message_format: commands::project::MessageFormat,
+        /// The project lookup files and `rules_from:` must stay inside (default:
+        /// the nearest folder above the mapping holding mappings/ or schemas/).
+        #[arg(long, value_name = "DIR")]
+        root: Option<PathBuf>,
     },
     /// Run the test cases stored beside schemas and mappings.
     Test {
@@ -50,6 +54,10 @@ enum Command {
         /// How findings in broken test files are printed: human or short.
         #[arg(long, value_enum, default_value_t)]
         message_format: commands::project::MessageFormat,
+        /// The project lookup files and `rules_from:` must stay inside (default:
+        /// the nearest folder above the mapping holding mappings/ or schemas/).
+        #[arg(long, value_name = "DIR")]
+        root: Option<PathBuf>,
     },
     /// Where each target field comes from (and, given a record, what it gets).
     Explain(commands::describe::ExplainArgs),
@@ -78,11 +86,13 @@ fn main() -> ExitCode {
         Command::Check {
             paths,
             message_format,
-        } => commands::project::check(paths, message_format),
+            root,
+        } => commands::project::check(paths, message_format, root),
         Command::Test {
             paths,
             message_format,
-        } => commands::project::test(paths, message_format),
+            root,
+        } => commands::project::test(paths, message_format, root),
         Command::Explain(args) => commands::describe::explain(args),
         Command::Doc(args) => commands::describe::doc(args),
         Command::Schema { command } => commands::schema::run(command),

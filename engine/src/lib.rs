@@ -24,6 +24,7 @@
 pub mod build;
 pub mod check;
 pub mod commit;
+pub mod confine;
 pub mod convert;
 pub mod datefmt;
 pub mod diag;

@@ -14,6 +14,7 @@ use crate::build::{
     build_record, render_template, BuildError, Compiler, Data, Env, FieldSpec, Source,
 };
 use crate::check::{check_record_at, Path as CheckPath, Violation};
+use crate::confine::{self, LoadOptions};
 use crate::diag::{Diagnostic, Diagnostics, Severity, Span};
 use crate::expr::{Expr, Limits, Sandbox, Scope};
 use crate::lookup::Lookup;
@@ -133,8 +134,25 @@ impl Mapping {
         Mapping::from_path_with(path, &registry)
     }
 
+    /// Load and compile the mapping at `path` with [`LoadOptions`], finding
+    /// schemas from there.
+    pub fn from_path_options(path: &Path, options: &LoadOptions) -> Result<Mapping, Diagnostics> {
+        let registry = Registry::discover(path.parent().unwrap_or(Path::new(".")));
+        Mapping::from_path_with_options(path, &registry, options)
+    }
+
     /// Load and compile with an explicit schema registry.
     pub fn from_path_with(path: &Path, registry: &Registry) -> Result<Mapping, Diagnostics> {
+        Mapping::from_path_with_options(path, registry, &LoadOptions::default())
+    }
+
+    /// Load and compile with a registry and [`LoadOptions`] (the project
+    /// root the files it pulls in must stay inside).
+    pub fn from_path_with_options(
+        path: &Path,
+        registry: &Registry,
+        options: &LoadOptions,
+    ) -> Result<Mapping, Diagnostics> {
         let text = std::fs::read_to_string(path).map_err(|e| {
             Diagnostics(vec![Diagnostic::error(
                 Span::file(path),
@@ -142,14 +160,24 @@ impl Mapping {
                 format!("cannot read the mapping: {e}"),
             )])
         })?;
-        Mapping::from_str(path, &text, registry)
+        Mapping::from_str_with_options(path, &text, registry, options)
     }
 
     /// Compile mapping text; `path` names it in diagnostics and anchors lookup files.
     pub fn from_str(path: &Path, text: &str, registry: &Registry) -> Result<Mapping, Diagnostics> {
+        Mapping::from_str_with_options(path, text, registry, &LoadOptions::default())
+    }
+
+    /// Compile mapping text with [`LoadOptions`].
+    pub fn from_str_with_options(
+        path: &Path,
+        text: &str,
+        registry: &Registry,
+        options: &LoadOptions,
+    ) -> Result<Mapping, Diagnostics> {
         let root = yaml::parse(path, text).map_err(|d| Diagnostics(vec![d]))?;
         let mut diags = Diagnostics::default();
-        let m = load(path, &root, registry, &mut diags);
+        let m = load(path, &root, registry, options, &mut diags);
         if let Some(m) = &m {
             crate::resolve::check_mapping(path, text, &root, m, &mut diags);
         }
@@ -455,7 +483,13 @@ fn violation(rule: &str, path: &str, message: String) -> Violation {
 
 // ---------------------------------------------------------------- loading
 
-fn load(file: &Path, root: &Node, registry: &Registry, diags: &mut Diagnostics) -> Option<Mapping> {
+fn load(
+    file: &Path,
+    root: &Node,
+    registry: &Registry,
+    options: &LoadOptions,
+    diags: &mut Diagnostics,
+) -> Option<Mapping> {
     let mut f = Fields::new(file, root, "a mapping file", diags)?;
     let name = f
         .take("mapping")
@@ -483,6 +517,7 @@ fn load(file: &Path, root: &Node, registry: &Registry, diags: &mut Diagnostics) 
             file,
             &k.scalar_text().unwrap_or_default(),
             v,
+            options,
             diags,
         ));
     }
@@ -572,7 +607,7 @@ fn load(file: &Path, root: &Node, registry: &Registry, diags: &mut Diagnostics) 
     }
     let mut rules = Vec::new();
     if let Some(n) = f.take("rules_from") {
-        rules.extend(included_rules(&mut c, n));
+        rules.extend(included_rules(&mut c, n, options));
     }
     rules.extend(
         f.take("rules")
@@ -707,22 +742,23 @@ fn load_input(c: &mut Compiler, n: &Node) -> CsvInput {
 
 /// Rules shared between mappings (`rules_from: ../shared/x.yaml`), so that
 /// one vendor's validation is written once, not copied into each mapping.
-fn included_rules(c: &mut Compiler, n: &Node) -> Vec<SourceRule> {
-    let inc = c
-        .file
-        .parent()
-        .unwrap_or(Path::new("."))
-        .join(n.scalar_text().unwrap_or_default());
-    let node = match std::fs::read_to_string(&inc)
-        .map_err(|e| e.to_string())
-        .and_then(|t| yaml::parse(&inc, &t).map_err(|d| d.to_string()))
-    {
+fn included_rules(c: &mut Compiler, n: &Node, options: &LoadOptions) -> Vec<SourceRule> {
+    let name = n.scalar_text().unwrap_or_default();
+    let inc = c.file.parent().unwrap_or(Path::new(".")).join(&name);
+    let text = confine::read(c.file, &name, confine::RULES_FILE_LIMIT, options)
+        .map_err(|e| (e.code().unwrap_or("rules-from"), e.to_string()))
+        .and_then(|b| {
+            String::from_utf8(b).map_err(|_| ("rules-from", "it is not UTF-8 text".to_string()))
+        });
+    let node = match text.and_then(|t| {
+        yaml::parse(&inc, &t).map_err(|d| ("rules-from", d.to_string()))
+    }) {
         Ok(node) => node,
-        Err(e) => {
+        Err((code, e)) => {
             c.diags.push(Diagnostic::error(
                 span(c.file, n),
-                "rules-from",
-                format!("cannot load rules from {}: {e}", inc.display()),
+                code,
+                format!("cannot load rules from '{name}': {e}"),
             ));
             return Vec::new();
         }

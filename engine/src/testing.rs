@@ -10,6 +10,7 @@ use crate::check::{check_payload, check_record_at, Path as CheckPath, Violation}
 use crate::diag::{Diagnostic, Diagnostics, Severity, Span};
 use crate::mapping::{Mapping, Outcome};
 use crate::params::Params;
+use crate::confine::LoadOptions;
 use crate::registry::Registry;
 use crate::schema::Format;
 use crate::yaml::{self, span, Fields, Node};
@@ -314,9 +315,18 @@ fn run_case(schema: &crate::Schema, dir: &Path, case: &Node) -> Option<String> {
 /// that [`check_test_file`] finds wrong runs no case: like a mapping that
 /// does not load, it is a problem of the file (exit 2), not a failed case.
 pub fn run_tests(path: &Path, registry: &Registry) -> Result<Vec<CaseResult>, Diagnostics> {
+    run_tests_with_options(path, registry, &LoadOptions::default())
+}
+
+/// [`run_tests`], loading the mapping under test with `options`.
+pub fn run_tests_with_options(
+    path: &Path,
+    registry: &Registry,
+    options: &LoadOptions,
+) -> Result<Vec<CaseResult>, Diagnostics> {
     let root = load_test_file(path)?;
     if root.get("mapping").is_some() {
-        run_mapping_tests(path, &root, registry)
+        run_mapping_tests(path, &root, registry, options)
     } else {
         run_schema_tests(path, &root, registry)
     }
@@ -550,6 +560,7 @@ pub fn run_mapping_tests(
     path: &Path,
     root: &Node,
     registry: &Registry,
+    options: &LoadOptions,
 ) -> Result<Vec<CaseResult>, Diagnostics> {
     let dir = path.parent().unwrap_or(Path::new("."));
     let mapping_file = dir.join(
@@ -557,7 +568,7 @@ pub fn run_mapping_tests(
             .and_then(Node::scalar_text)
             .unwrap_or_default(),
     );
-    let mapping = Mapping::from_path_with(&mapping_file, registry)?;
+    let mapping = Mapping::from_path_with_options(&mapping_file, registry, options)?;
     let mut base = Params::default();
     for (k, v) in root.get("params").and_then(Node::as_map).unwrap_or(&[]) {
         base.set(&k.scalar_text().unwrap_or_default(), v.to_json());

@@ -12,6 +12,10 @@ pub struct DocArgs {
     /// The mapping file.
     #[arg(short, long)]
     mapping: PathBuf,
+    /// The project lookup files and `rules_from:` must stay inside (default:
+    /// the nearest folder above the mapping holding mappings/ or schemas/).
+    #[arg(long, value_name = "DIR")]
+    root: Option<PathBuf>,
 }
 
 /// Arguments of `explain`.
@@ -20,6 +24,10 @@ pub struct ExplainArgs {
     /// The mapping file.
     #[arg(short, long)]
     mapping: PathBuf,
+    /// The project lookup files and `rules_from:` must stay inside (default:
+    /// the nearest folder above the mapping holding mappings/ or schemas/).
+    #[arg(long, value_name = "DIR")]
+    root: Option<PathBuf>,
     /// Only this target field (a path: /poDetails/*/Item_Price), or the fields below it.
     #[arg(long)]
     field: Option<String>,
@@ -30,22 +38,23 @@ pub struct ExplainArgs {
     params: Vec<String>,
 }
 
-fn load(path: &std::path::Path) -> Result<Mapping, u8> {
-    Mapping::from_path(path).map_err(|d| {
+fn load(path: &std::path::Path, root: &Option<PathBuf>) -> Result<Mapping, u8> {
+    let options = mapwright::confine::LoadOptions { root: root.clone() };
+    Mapping::from_path_options(path, &options).map_err(|d| {
         say!("{d}");
         exit::USAGE
     })
 }
 
 pub fn doc(args: DocArgs) -> u8 {
-    match load(&args.mapping) {
+    match load(&args.mapping, &args.root) {
         Ok(m) => io::printed(&mapwright::doc::mapping_text(&m)),
         Err(code) => code,
     }
 }
 
 pub fn explain(args: ExplainArgs) -> u8 {
-    let m = match load(&args.mapping) {
+    let m = match load(&args.mapping, &args.root) {
         Ok(m) => m,
         Err(code) => return code,
     };
