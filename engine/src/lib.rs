@@ -37,6 +37,7 @@ pub mod mapping;
 pub mod params;
 pub mod project;
 pub mod read;
+pub mod redact;
 pub mod registry;
 pub mod render;
 pub mod report;

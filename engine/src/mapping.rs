@@ -19,6 +19,7 @@ use crate::diag::{Diagnostic, Diagnostics, Severity, Span};
 use crate::expr::{Expr, Limits, Sandbox, Scope};
 use crate::lookup::Lookup;
 use crate::params::{ParamSpec, Params};
+use crate::redact::Redactor;
 use crate::registry::Registry;
 use crate::render::NumberPlan;
 use crate::rules::{check_rules, SourceRule};
@@ -125,6 +126,11 @@ pub struct Prepared<'m> {
     mapping: &'m Mapping,
     params: Value,
     secrets: Vec<String>,
+    /// The secret params' values, hidden in every message.
+    redactor: Redactor,
+    /// The source or a target schema has secret fields: each record's
+    /// values there are hidden in its messages too.
+    secret_fields: bool,
 }
 
 impl Mapping {
@@ -198,11 +204,20 @@ impl Mapping {
             .iter()
             .filter(|p| p.secret)
             .map(|p| p.name.clone())
-            .collect();
+            .collect::<Vec<_>>();
+        let mut redactor = Redactor::default();
+        for name in &secrets {
+            redactor.add_value(&values[name.as_str()]);
+        }
+        let has_secret_fields = |s: &Schema| s.types.iter().any(|t| t.fields.iter().any(|f| f.secret));
+        let secret_fields = self.source.as_deref().is_some_and(has_secret_fields)
+            || self.routes.iter().any(|r| has_secret_fields(&r.target));
         Ok(Prepared {
             mapping: self,
             params: values,
             secrets,
+            redactor,
+            secret_fields,
         })
     }
 
@@ -245,6 +260,27 @@ impl Prepared<'_> {
     /// The mapping.
     pub fn mapping(&self) -> &Mapping {
         self.mapping
+    }
+
+    /// What hides the secret params' values in text written for people.
+    pub fn redactor(&self) -> &Redactor {
+        &self.redactor
+    }
+
+    /// The redactor for one record: the secret params, and the values at
+    /// the secret fields of `record` (a source record) and `built` (what a
+    /// route built, of `target`).
+    pub fn redactor_for(&self, record: &Value, built: Option<(&Schema, &Value)>) -> Redactor {
+        let mut r = self.redactor.clone();
+        if self.secret_fields {
+            if let Some(source) = &self.mapping.source {
+                r.add_secret_fields(source, record);
+            }
+            if let Some((target, built)) = built {
+                r.add_secret_fields(target, built);
+            }
+        }
+        r
     }
 
     /// The unit's `let:` values, each computed once, in order (a later one
@@ -317,8 +353,28 @@ impl Prepared<'_> {
         }
     }
 
-    /// Transform one unit.
+    /// Transform one unit. No message of the outcome holds a secret value
+    /// (see [`crate::redact`]).
     pub fn transform(&self, record: &Value) -> Outcome {
+        let mut outcome = self.transform_unredacted(record);
+        let clean = match &outcome {
+            Outcome::Accepted { warnings, .. } => warnings.is_empty(),
+            _ => false,
+        };
+        if !clean && (self.secret_fields || !self.redactor.is_empty()) {
+            let built = match &outcome {
+                Outcome::Accepted { route, record, .. } => {
+                    self.mapping.route(route).map(|r| (&*r.target, record))
+                }
+                _ => None,
+            };
+            self.redactor_for(record, built)
+                .redact_outcome(&mut outcome);
+        }
+        outcome
+    }
+
+    fn transform_unredacted(&self, record: &Value) -> Outcome {
         let m = self.mapping;
         let Value::Object(fields) = record else {
             return Outcome::Rejected(vec![Violation {
@@ -446,6 +502,10 @@ impl Prepared<'_> {
                 .any(|f| v.path == *f || v.path.starts_with(&format!("{f}/")))
         }));
         if errors.iter().any(|e| e.severity == Severity::Error) {
+            // What was built is gone after this: its secret fields' values
+            // are hidden here (the params' in `transform`).
+            let hide = self.redactor_for(&Value::Null, Some((&route.target, &built)));
+            errors.iter_mut().for_each(|e| hide.redact_violation(e));
             return Outcome::Rejected(errors);
         }
         Outcome::Accepted {

@@ -578,11 +578,33 @@ pub fn run_mapping_tests(
     }))
 }
 
+/// A case's diff, with the secret params' values hidden, and those of the
+/// secret fields of the input and of the expected and actual output.
 fn run_mapping_case(mapping: &Mapping, base: &Params, dir: &Path, case: &Node) -> Option<String> {
     let mut params = base.clone();
     for (k, v) in case.get("params").and_then(Node::as_map).unwrap_or(&[]) {
         params.set(&k.scalar_text().unwrap_or_default(), v.to_json());
     }
+    let diff = mapping_case_diff(mapping, &params, dir, case)?;
+    let mut redactor = match mapping.prepare(&params) {
+        Ok(p) => p.redactor().clone(),
+        Err(_) => crate::redact::Redactor::default(),
+    };
+    for key in ["input", "output", "output_includes"] {
+        let Some(value) = case.get(key).map(Node::to_json) else {
+            continue;
+        };
+        if let Some(s) = &mapping.source {
+            redactor.add_secret_fields(s, &value);
+        }
+        for r in &mapping.routes {
+            redactor.add_secret_fields(&r.target, &value);
+        }
+    }
+    Some(redactor.redact(&diff).into_owned())
+}
+
+fn mapping_case_diff(mapping: &Mapping, params: &Params, dir: &Path, case: &Node) -> Option<String> {
     let mut input = match (
         case.get("file").and_then(Node::scalar_text),
         case.get("input"),
@@ -600,7 +622,7 @@ fn run_mapping_case(mapping: &Mapping, base: &Params, dir: &Path, case: &Node) -
     if let Err(e) = crate::testing::patch(&mut input, case) {
         return Some(format!("  {e}\n"));
     }
-    let outcome = match mapping.transform(&input, &params) {
+    let outcome = match mapping.transform(&input, params) {
         Ok(o) => o,
         Err(problems) => return Some(format!("  params: {}\n", problems.join("; "))),
     };

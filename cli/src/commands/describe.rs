@@ -68,6 +68,9 @@ pub fn explain(args: ExplainArgs) -> u8 {
         }
     }
     let mut rejected = false;
+    // Secrets hidden in the explanation: the params', and the values at the
+    // secret fields of the record and of what it built.
+    let mut redactor = mapwright::redact::Redactor::default();
     let built = match &args.record {
         None => None,
         Some(name) => {
@@ -95,9 +98,23 @@ pub fn explain(args: ExplainArgs) -> u8 {
                     return exit::IO;
                 }
             };
-            match m.transform(&record, &params) {
-                Ok(Outcome::Accepted { record, .. }) => Some(record),
-                Ok(Outcome::Rejected(errors)) => {
+            let prepared = match m.prepare(&params) {
+                Ok(p) => p,
+                Err(problems) => {
+                    for p in problems {
+                        say!("error: {p}");
+                    }
+                    return exit::USAGE;
+                }
+            };
+            redactor = prepared.redactor().clone();
+            match prepared.transform(&record) {
+                Outcome::Accepted { route, record: built, .. } => {
+                    let target = m.route(&route).map(|r| &*r.target);
+                    redactor = prepared.redactor_for(&record, target.map(|t| (t, &built)));
+                    Some(built)
+                }
+                Outcome::Rejected(errors) => {
                     rejected = true;
                     for e in errors {
                         let line = format!("rejected: {} at {}: {}\n", e.rule, e.path, e.message);
@@ -107,26 +124,17 @@ pub fn explain(args: ExplainArgs) -> u8 {
                     }
                     None
                 }
-                Ok(Outcome::Skipped(reason)) => {
+                Outcome::Skipped(reason) => {
                     if io::printed(&format!("skipped: {reason}\n")) != exit::OK {
                         return exit::IO;
                     }
                     None
                 }
-                Err(problems) => {
-                    for p in problems {
-                        say!("error: {p}");
-                    }
-                    return exit::USAGE;
-                }
             }
         }
     };
-    let printed = io::printed(&mapwright::doc::explain_text(
-        &m,
-        args.field.as_deref(),
-        built.as_ref(),
-    ));
+    let text = mapwright::doc::explain_text(&m, args.field.as_deref(), built.as_ref());
+    let printed = io::printed(&redactor.redact(&text));
     if printed != exit::OK {
         printed
     } else if rejected {
