@@ -209,7 +209,8 @@ impl Mapping {
         for name in &secrets {
             redactor.add_value(&values[name.as_str()]);
         }
-        let has_secret_fields = |s: &Schema| s.types.iter().any(|t| t.fields.iter().any(|f| f.secret));
+        let has_secret_fields =
+            |s: &Schema| s.types.iter().any(|t| t.fields.iter().any(|f| f.secret));
         let secret_fields = self.source.as_deref().is_some_and(has_secret_fields)
             || self.routes.iter().any(|r| has_secret_fields(&r.target));
         Ok(Prepared {
@@ -810,19 +811,18 @@ fn included_rules(c: &mut Compiler, n: &Node, options: &LoadOptions) -> Vec<Sour
         .and_then(|b| {
             String::from_utf8(b).map_err(|_| ("rules-from", "it is not UTF-8 text".to_string()))
         });
-    let node = match text.and_then(|t| {
-        yaml::parse(&inc, &t).map_err(|d| ("rules-from", d.to_string()))
-    }) {
-        Ok(node) => node,
-        Err((code, e)) => {
-            c.diags.push(Diagnostic::error(
-                span(c.file, n),
-                code,
-                format!("cannot load rules from '{name}': {e}"),
-            ));
-            return Vec::new();
-        }
-    };
+    let node =
+        match text.and_then(|t| yaml::parse(&inc, &t).map_err(|d| ("rules-from", d.to_string()))) {
+            Ok(node) => node,
+            Err((code, e)) => {
+                c.diags.push(Diagnostic::error(
+                    span(c.file, n),
+                    code,
+                    format!("cannot load rules from '{name}': {e}"),
+                ));
+                return Vec::new();
+            }
+        };
     let mut ic = Compiler {
         file: &inc,
         diags: &mut *c.diags,

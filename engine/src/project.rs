@@ -4,8 +4,8 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::diag::{Diagnostic, Diagnostics, Severity, Span};
 use crate::confine::LoadOptions;
+use crate::diag::{Diagnostic, Diagnostics, Severity, Span};
 use crate::registry::Registry;
 use crate::testing::CaseResult;
 
@@ -254,7 +254,9 @@ pub fn test_with_options(
         .into_iter()
         .map(|path| {
             let registry = Registry::discover(path.parent().unwrap_or(Path::new(".")));
-            (path.clone(), crate::testing::run_tests_with_options(path, &registry, options),
+            (
+                path.clone(),
+                crate::testing::run_tests_with_options(path, &registry, options),
             )
         })
         .collect())

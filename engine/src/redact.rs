@@ -66,8 +66,7 @@ impl Redactor {
                     let Some(v) = map.get(&f.name) else { continue };
                     if f.secret {
                         self.add_value(v);
-                    } else if let Some(inner) = f.of.as_deref().and_then(|t| schema.type_named(t))
-                    {
+                    } else if let Some(inner) = f.of.as_deref().and_then(|t| schema.type_named(t)) {
                         self.walk(schema, inner, v);
                     }
                 }
@@ -108,10 +107,8 @@ impl Redactor {
             }
             Value::Array(items) => items.iter_mut().for_each(|i| self.redact_value(i)),
             Value::Object(map) => map.values_mut().for_each(|v| self.redact_value(v)),
-            Value::Number(n) => {
-                if self.redact(&n.to_string()) != n.to_string() {
-                    *value = Value::String(SHOWN.into());
-                }
+            Value::Number(n) if self.redact(&n.to_string()) != n.to_string() => {
+                *value = Value::String(SHOWN.into());
             }
             _ => {}
         }
@@ -164,13 +161,13 @@ impl Redactor {
             Source::Unreadable(bytes) => self.redact_bytes(bytes),
             Source::Verbatim(raw) => {
                 if let Cow::Owned(text) = self.redact(raw.get()) {
-                    rejection.source =
-                        match serde_json::value::RawValue::from_string(text.clone()) {
-                            Ok(r) => Source::Verbatim(r),
-                            // A secret that was a bare number: the line is
-                            // no longer JSON, so it is kept as bytes.
-                            Err(_) => Source::Unreadable(text.into_bytes()),
-                        };
+                    rejection.source = match serde_json::value::RawValue::from_string(text.clone())
+                    {
+                        Ok(r) => Source::Verbatim(r),
+                        // A secret that was a bare number: the line is
+                        // no longer JSON, so it is kept as bytes.
+                        Err(_) => Source::Unreadable(text.into_bytes()),
+                    };
                 }
             }
         }

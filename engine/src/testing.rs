@@ -7,10 +7,10 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 
 use crate::check::{check_payload, check_record_at, Path as CheckPath, Violation};
+use crate::confine::LoadOptions;
 use crate::diag::{Diagnostic, Diagnostics, Severity, Span};
 use crate::mapping::{Mapping, Outcome};
 use crate::params::Params;
-use crate::confine::LoadOptions;
 use crate::registry::Registry;
 use crate::schema::Format;
 use crate::yaml::{self, span, Fields, Node};
@@ -604,7 +604,12 @@ fn run_mapping_case(mapping: &Mapping, base: &Params, dir: &Path, case: &Node) -
     Some(redactor.redact(&diff).into_owned())
 }
 
-fn mapping_case_diff(mapping: &Mapping, params: &Params, dir: &Path, case: &Node) -> Option<String> {
+fn mapping_case_diff(
+    mapping: &Mapping,
+    params: &Params,
+    dir: &Path,
+    case: &Node,
+) -> Option<String> {
     let mut input = match (
         case.get("file").and_then(Node::scalar_text),
         case.get("input"),

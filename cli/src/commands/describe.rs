@@ -109,7 +109,11 @@ pub fn explain(args: ExplainArgs) -> u8 {
             };
             redactor = prepared.redactor().clone();
             match prepared.transform(&record) {
-                Outcome::Accepted { route, record: built, .. } => {
+                Outcome::Accepted {
+                    route,
+                    record: built,
+                    ..
+                } => {
                     let target = m.route(&route).map(|r| &*r.target);
                     redactor = prepared.redactor_for(&record, target.map(|t| (t, &built)));
                     Some(built)
