@@ -838,3 +838,34 @@ proptest! {
         assert_conserved(&counts, written, rejected)?;
     }
 }
+
+#[test]
+fn validate_hides_a_secret_fields_value_copied_into_a_failing_field() {
+    let dir = scratch("validate");
+    let token = "7E57ABA9-8F37-4CC9-934C-6ABCCA9F44B7";
+    let example = repo().join("mappings/oneserve-synergetic/examples/special-characters.xml");
+    let xml = std::fs::read_to_string(example).unwrap();
+    let leaky = xml
+        .replace("3FC2ABA9-8F37-4CC9-934C-6ABCCA9F44B7", token)
+        .replace(
+            "<VersionNumber>",
+            &format!("<BusinessUnitCode>{token}</BusinessUnitCode><VersionNumber>"),
+        );
+    std::fs::write(dir.join("p.xml"), leaky).unwrap();
+    for format in ["human", "json"] {
+        let r = run(
+            &dir,
+            &[
+                "validate",
+                "-s",
+                "synergetic.create_purchase_order",
+                "--report",
+                format,
+                "p.xml",
+            ],
+        );
+        assert_eq!(r.code, 1, "{}", r.all());
+        assert!(r.all().contains("max-length"), "{}", r.all());
+        assert!(!r.all().contains("7E57"), "{}", r.all());
+    }
+}

@@ -1031,6 +1031,10 @@ pub fn check_xml_text(
             let mut out = Vec::new();
             let record = schema.record_from_xml(tree);
             check_record_at(schema, &record, &Path::root(schema), &mut out);
+            // A secret field's value quoted where it was copied is hidden.
+            let mut hide = crate::redact::Redactor::default();
+            hide.add_secret_fields(schema, &record);
+            out.iter_mut().for_each(|v| hide.redact_violation(v));
             out
         })
         .collect())
