@@ -15,8 +15,8 @@ use serde_json::Value;
 fn mapping() -> &'static Mapping {
     static MAPPING: OnceLock<Mapping> = OnceLock::new();
     MAPPING.get_or_init(|| {
-        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../mappings/oneserve-spectrum/order.yaml");
+        let path =
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../mappings/oneserve-spectrum/order.yaml");
         Mapping::from_path(&path).expect("the shipped Spectrum mapping loads")
     })
 }

@@ -11,7 +11,8 @@ use serde_json::{json, Map, Value};
 fn record() -> &'static Map<String, Value> {
     static RECORD: OnceLock<Map<String, Value>> = OnceLock::new();
     RECORD.get_or_init(|| {
-        let v = json!({"id": "A1", "n": 3, "price": 1.25, "items": [{"q": 1}, {"q": 2}], "note": null});
+        let v =
+            json!({"id": "A1", "n": 3, "price": 1.25, "items": [{"q": 1}, {"q": 2}], "note": null});
         v.as_object().cloned().unwrap_or_default()
     })
 }

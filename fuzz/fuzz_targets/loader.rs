@@ -11,7 +11,8 @@ use mapwright::{Mapping, Registry, Schema};
 
 fn folder() -> &'static Path {
     static FOLDER: OnceLock<std::path::PathBuf> = OnceLock::new();
-    FOLDER.get_or_init(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../mappings/oneserve-spectrum"))
+    FOLDER
+        .get_or_init(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../mappings/oneserve-spectrum"))
 }
 
 fn registry() -> &'static Registry {
