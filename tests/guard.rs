@@ -869,3 +869,29 @@ fn validate_hides_a_secret_fields_value_copied_into_a_failing_field() {
         assert!(!r.all().contains("7E57"), "{}", r.all());
     }
 }
+
+/// Found by the `csv` fuzz target: a header row that is not UTF-8 is no
+/// record to reject, so the input cannot be read (exit 3), and the message
+/// names the file, the line and the field. Nothing panics.
+#[test]
+fn a_csv_header_that_is_not_utf8_is_an_unreadable_input() {
+    let dir = rows_project("csv-header");
+    std::fs::write(dir.join("in.csv"), b"id,na\xffme\nA1,one\n").unwrap();
+    let r = run(
+        &dir,
+        &[
+            "convert",
+            "-m",
+            "m.yaml",
+            "--output-format",
+            "ndjson",
+            "in.csv",
+        ],
+    );
+    assert_eq!(r.code, 3, "{}", r.all());
+    assert_eq!(
+        r.stderr,
+        "error: in.csv: CSV header row: CSV parse error: record 0 (line 1, field: 1, byte: 0): invalid utf-8: invalid UTF-8 in field 1 near byte index 2\n"
+    );
+    assert_eq!(r.stdout, "");
+}

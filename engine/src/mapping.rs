@@ -505,8 +505,11 @@ impl Prepared<'_> {
         if errors.iter().any(|e| e.severity == Severity::Error) {
             // What was built is gone after this: its secret fields' values
             // are hidden here (the params' in `transform`).
-            let hide = self.redactor_for(&Value::Null, Some((&route.target, &built)));
-            errors.iter_mut().for_each(|e| hide.redact_violation(e));
+            if self.secret_fields {
+                let mut hide = Redactor::default();
+                hide.add_secret_fields(&route.target, &built);
+                errors.iter_mut().for_each(|e| hide.redact_violation(e));
+            }
             return Outcome::Rejected(errors);
         }
         Outcome::Accepted {

@@ -62,8 +62,10 @@ pub fn convert_bytes(data: &[u8], format: InputFormat) {
             assert_eq!(sink.rejected, c.rejected, "{c:?}");
             assert!(sink.accepted >= c.accepted, "{c:?}");
         }
-        // A JSON or XML document that does not parse is refused whole.
-        Err(ConvertError::Malformed(..)) => {}
-        Err(e) => panic!("an in-memory input failed: {e}"),
+        // A JSON or XML document that does not parse, or a CSV header row
+        // that cannot be read, is refused whole (exit 3, with the reason).
+        Err(ConvertError::Malformed(..) | ConvertError::Read(..)) => {}
+        // The sink never fails.
+        Err(e @ ConvertError::Write(_)) => panic!("{e}"),
     }
 }
