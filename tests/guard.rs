@@ -610,7 +610,12 @@ const PLACES: [&str; 6] = [
 ];
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 12, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig {
+        cases: 12,
+        // Tests write only to temp folders: no regressions file in the repository.
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    })]
 
     /// Secrets are never written: a random vendor token, copied by the
     /// mapping into a field that fails, and by the record into any of its
@@ -805,7 +810,12 @@ fn joined(lines: &[Vec<u8>]) -> Vec<u8> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig {
+        cases: 48,
+        // Tests write only to temp folders: no regressions file in the repository.
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    })]
 
     /// NDJSON: every non-blank line is one record, counted once as accepted,
     /// rejected or skipped, whatever was done to the lines.
