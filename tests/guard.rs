@@ -905,3 +905,54 @@ fn a_csv_header_that_is_not_utf8_is_an_unreadable_input() {
     );
     assert_eq!(r.stdout, "");
 }
+
+#[test]
+fn a_secret_source_field_is_hidden_in_the_messages_and_the_rejects_source() {
+    let dir = scratch("source-secret");
+    std::fs::create_dir_all(dir.join("schemas/demo")).unwrap();
+    std::fs::write(
+        dir.join("schemas/demo/src.yaml"),
+        "schema: demo.src\nrecord: r\ntypes:\n  r:\n    fields:\n      id: {type: text}\n      key: {type: text, secret: true}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("schemas/demo/row.yaml"),
+        "schema: demo.row\nrecord: r\ntypes:\n  r:\n    fields:\n      id: {type: text}\n      n: {type: text, max_length: 5}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("m.yaml"),
+        "mapping: m\nsource: demo.src\ntarget: demo.row\nrecord:\n  id: = id\n  n: = key\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("in.ndjson"),
+        "{\"id\":\"A1\",\"key\":\"SRCSECRET99\"}\n",
+    )
+    .unwrap();
+    let r = run(
+        &dir,
+        &[
+            "convert",
+            "-m",
+            "m.yaml",
+            "--rejects",
+            "rejects.ndjson",
+            "--report",
+            "report.json",
+            "-o",
+            "out.ndjson",
+            "--output-format",
+            "ndjson",
+            "in.ndjson",
+        ],
+    );
+    assert_eq!(r.code, 1, "{}", r.all());
+    let rejects = std::fs::read_to_string(dir.join("rejects.ndjson")).unwrap();
+    let report = std::fs::read_to_string(dir.join("report.json")).unwrap();
+    assert!(rejects.contains("'(secret)' is 11 characters"), "{rejects}");
+    assert!(rejects.contains(r#""key":"(secret)""#), "{rejects}");
+    for text in [&rejects, &report, &r.stdout, &r.stderr] {
+        assert!(!text.contains("SRCSECRET99"), "{text}");
+    }
+}

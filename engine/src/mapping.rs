@@ -268,6 +268,31 @@ impl Prepared<'_> {
         &self.redactor
     }
 
+    /// A rejection as it is written: the secret params' values hidden, and
+    /// the values at the source schema's secret fields of its input.
+    pub fn redact_rejection(&self, rejection: &mut crate::report::Rejection) {
+        use crate::report::Source;
+        let source = self
+            .mapping
+            .source
+            .as_deref()
+            .filter(|_| self.secret_fields);
+        let Some(source) = source else {
+            return self.redactor.redact_rejection(rejection);
+        };
+        let mut r = self.redactor.clone();
+        match &rejection.source {
+            Source::Values(values) => values.iter().for_each(|v| r.add_secret_fields(source, v)),
+            Source::Verbatim(raw) => {
+                if let Ok(v) = serde_json::from_str::<Value>(raw.get()) {
+                    r.add_secret_fields(source, &v);
+                }
+            }
+            Source::Unreadable(_) => {}
+        }
+        r.redact_rejection(rejection);
+    }
+
     /// The redactor for one record: the secret params, and the values at
     /// the secret fields of `record` (a source record) and `built` (what a
     /// route built, of `target`).
