@@ -956,3 +956,42 @@ fn a_secret_source_field_is_hidden_in_the_messages_and_the_rejects_source() {
         assert!(!text.contains("SRCSECRET99"), "{text}");
     }
 }
+
+#[test]
+fn validate_hides_a_secret_field_of_an_enveloped_json_payload() {
+    let dir = scratch("validate-json");
+    let r = run(
+        &repo(),
+        &[
+            "convert",
+            "-m",
+            "mappings/oneserve-spectrum/order.yaml",
+            "--param",
+            "company_code=KM2",
+            "mappings/oneserve-spectrum/tests/design-example.json",
+        ],
+    );
+    assert_eq!(r.code, 0, "{}", r.all());
+    let mut payload: Value = serde_json::from_str(&r.stdout).unwrap();
+    let order = &mut payload["purchaseOrders"][0];
+    order["Authorization_ID"] = Value::String("AUTHSEC".into());
+    order["Company_Code"] = Value::String("AUTHSEC".into());
+    std::fs::write(dir.join("p.json"), payload.to_string()).unwrap();
+    for format in ["human", "json"] {
+        let r = run(
+            &dir,
+            &[
+                "validate",
+                "-s",
+                "spectrum.purchase_order_batch",
+                "--report",
+                format,
+                "p.json",
+            ],
+        );
+        assert_eq!(r.code, 1, "{}", r.all());
+        assert!(r.all().contains("max-length"), "{}", r.all());
+        assert!(r.all().contains("(secret)"), "{}", r.all());
+        assert!(!r.all().contains("AUTHSEC"), "{}", r.all());
+    }
+}

@@ -58,6 +58,15 @@ impl Redactor {
         self.walk(schema, schema.record_type(), record);
     }
 
+    /// Hide the values at the secret fields of a payload of `schema`: one
+    /// record, or an envelope of them.
+    pub fn add_payload_secrets(&mut self, schema: &Schema, payload: &Value) {
+        self.add_secret_fields(schema, payload);
+        if let Some(records) = schema.envelope.as_ref().and_then(|e| payload.get(&e.key)) {
+            self.add_secret_fields(schema, records);
+        }
+    }
+
     fn walk(&mut self, schema: &Schema, ty: &Type, value: &Value) {
         match value {
             Value::Array(items) => items.iter().for_each(|i| self.walk(schema, ty, i)),
