@@ -41,6 +41,10 @@ enum Command {
         /// How findings are printed: human (excerpt and caret) or short (one line each).
         #[arg(long, value_enum, default_value_t)]
         message_format: commands::project::MessageFormat,
+        /// The project lookup files and `rules_from:` must stay inside (default:
+        /// the nearest folder above the mapping holding mappings/ or schemas/).
+        #[arg(long, value_name = "DIR")]
+        root: Option<PathBuf>,
     },
     /// Run the test cases stored beside schemas and mappings.
     Test {
@@ -50,6 +54,10 @@ enum Command {
         /// How findings in broken test files are printed: human or short.
         #[arg(long, value_enum, default_value_t)]
         message_format: commands::project::MessageFormat,
+        /// The project lookup files and `rules_from:` must stay inside (default:
+        /// the nearest folder above the mapping holding mappings/ or schemas/).
+        #[arg(long, value_name = "DIR")]
+        root: Option<PathBuf>,
     },
     /// Where each target field comes from (and, given a record, what it gets).
     Explain(commands::describe::ExplainArgs),
@@ -62,6 +70,40 @@ enum Command {
     },
 }
 
+/// A command-line error, naming the flag but never the value given: a value
+/// may be a secret (`--param TOKEN` or a mistyped `--vendor-token=...`).
+/// Help and version go out as clap writes them.
+fn argument_error(e: &clap::Error) -> ExitCode {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    use std::io::Write as _;
+    let what = match e.kind() {
+        ErrorKind::UnknownArgument => "unexpected argument",
+        ErrorKind::InvalidSubcommand => "unknown command",
+        ErrorKind::InvalidValue | ErrorKind::ValueValidation => "invalid value for",
+        ErrorKind::TooManyValues | ErrorKind::WrongNumberOfValues => "wrong number of values for",
+        ErrorKind::NoEquals => "a value needs '=' for",
+        ErrorKind::InvalidUtf8 => "text that is not UTF-8 for",
+        // Help, version, missing or conflicting arguments: clap's message
+        // names flags only.
+        _ => {
+            let _ = e.print();
+            return ExitCode::from(e.exit_code().clamp(0, 255) as u8);
+        }
+    };
+    let flag = match e.get(ContextKind::InvalidArg) {
+        Some(ContextValue::String(s)) if s.starts_with('-') => {
+            format!("'{}'", s.split('=').next().unwrap_or_default())
+        }
+        _ if e.kind() == ErrorKind::InvalidSubcommand => "(see 'mapwright --help')".to_string(),
+        _ => "(not shown: it may be a secret)".to_string(),
+    };
+    let _ = writeln!(
+        std::io::stderr(),
+        "error: {what} {flag}\n\nFor more information, try '--help'."
+    );
+    ExitCode::from(2)
+}
+
 /// mimalloc's `purge_delay` option (mimalloc.h: `mi_option_purge_delay`).
 const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
 
@@ -71,18 +113,23 @@ fn main() -> ExitCode {
     // it stays at about 30 MB whatever the size of the input.
     // SAFETY: sets a plain integer option of the allocator; no pointers.
     unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, 0) };
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return argument_error(&e),
+    };
     let code = match cli.command {
         Command::Convert(args) => commands::convert::run(args),
         Command::Validate(args) => commands::validate::run(args),
         Command::Check {
             paths,
             message_format,
-        } => commands::project::check(paths, message_format),
+            root,
+        } => commands::project::check(paths, message_format, root),
         Command::Test {
             paths,
             message_format,
-        } => commands::project::test(paths, message_format),
+            root,
+        } => commands::project::test(paths, message_format, root),
         Command::Explain(args) => commands::describe::explain(args),
         Command::Doc(args) => commands::describe::doc(args),
         Command::Schema { command } => commands::schema::run(command),

@@ -169,6 +169,17 @@ impl<'a> Path<'a> {
 /// one, else one record. A bare record (an object without the envelope's
 /// key, such as a line of `--output-format ndjson`) is checked as a record.
 pub fn check_payload(schema: &Schema, payload: &Value) -> Vec<Violation> {
+    let mut found = check_payload_as_is(schema, payload);
+    if !found.is_empty() {
+        // A secret field's value quoted where it was copied is hidden.
+        let mut hide = crate::redact::Redactor::default();
+        hide.add_payload_secrets(schema, payload);
+        found.iter_mut().for_each(|v| hide.redact_violation(v));
+    }
+    found
+}
+
+fn check_payload_as_is(schema: &Schema, payload: &Value) -> Vec<Violation> {
     let mut out = Vec::new();
     let root = Path::root(schema);
     let bare_record = |env: &crate::schema::Envelope| {
@@ -1031,6 +1042,10 @@ pub fn check_xml_text(
             let mut out = Vec::new();
             let record = schema.record_from_xml(tree);
             check_record_at(schema, &record, &Path::root(schema), &mut out);
+            // A secret field's value quoted where it was copied is hidden.
+            let mut hide = crate::redact::Redactor::default();
+            hide.add_secret_fields(schema, &record);
+            out.iter_mut().for_each(|v| hide.redact_violation(v));
             out
         })
         .collect())

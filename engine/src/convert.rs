@@ -523,7 +523,9 @@ impl Run<'_, '_> {
         })
     }
 
-    fn reject(&mut self, rejection: Rejection) -> Result<(), ConvertError> {
+    fn reject(&mut self, mut rejection: Rejection) -> Result<(), ConvertError> {
+        // The one place every rejection passes before it is written.
+        self.prepared.redact_rejection(&mut rejection);
         self.report.counts.rejected += 1;
         let mut rules: Vec<&str> = rejection
             .errors

@@ -174,7 +174,10 @@ pub fn mapping_text(m: &crate::Mapping) -> String {
             let default = p
                 .default
                 .as_ref()
-                .map(|d| format!(", default {d}"))
+                .map(|d| match p.secret {
+                    true => format!(", default {}", crate::redact::SHOWN),
+                    false => format!(", default {d}"),
+                })
                 .unwrap_or_default();
             let req = if p.required { ", required" } else { "" };
             let secret = if p.secret { ", secret" } else { "" };

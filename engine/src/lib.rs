@@ -24,6 +24,7 @@
 pub mod build;
 pub mod check;
 pub mod commit;
+pub mod confine;
 pub mod convert;
 pub mod datefmt;
 pub mod diag;
@@ -36,6 +37,7 @@ pub mod mapping;
 pub mod params;
 pub mod project;
 pub mod read;
+pub mod redact;
 pub mod registry;
 pub mod render;
 pub mod report;

@@ -7,6 +7,7 @@ use std::path::Path;
 
 use serde_json::{Map, Value};
 
+use crate::confine::{self, LoadOptions};
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::expr::to_text;
 use crate::yaml::{span, Fields, Node};
@@ -28,6 +29,7 @@ impl Lookup {
         file: &Path,
         name: &str,
         node: &Node,
+        options: &LoadOptions,
         diags: &mut Diagnostics,
     ) -> Option<Lookup> {
         let what = format!("lookup '{name}'");
@@ -47,20 +49,20 @@ impl Lookup {
             source = "inline".to_string();
         } else if let Some(csv_node) = csv_file {
             let rel = csv_node.scalar_text().unwrap_or_default();
-            let path = file.parent().unwrap_or(Path::new(".")).join(&rel);
             source = rel.clone();
             let at = span(file, csv_node);
-            let mut reader = match csv::Reader::from_path(&path) {
-                Ok(r) => r,
+            let bytes = match confine::read(file, &rel, confine::LOOKUP_FILE_LIMIT, options) {
+                Ok(b) => b,
                 Err(e) => {
                     diags.push(Diagnostic::error(
                         at,
-                        "lookup-file",
-                        format!("cannot read lookup file {}: {e}", path.display()),
+                        e.code().unwrap_or("lookup-file"),
+                        format!("cannot read lookup file '{rel}': {e}"),
                     ));
                     return None;
                 }
             };
+            let mut reader = csv::Reader::from_reader(bytes.as_slice());
             let headers: Vec<String> = reader
                 .headers()
                 .map(|h| h.iter().map(str::to_string).collect())
@@ -77,11 +79,7 @@ impl Lookup {
                 diags.push(Diagnostic::error(
                     at,
                     "lookup-column",
-                    format!(
-                        "{} has no column '{key}' (columns: {})",
-                        rel,
-                        headers.join(", ")
-                    ),
+                    missing_column(&rel, &key, &headers),
                 ));
                 return None;
             };
@@ -98,11 +96,7 @@ impl Lookup {
                     None => diags.push(Diagnostic::error(
                         span(file, value.unwrap_or(csv_node)),
                         "lookup-column",
-                        format!(
-                            "{} has no column '{c}' (columns: {})",
-                            rel,
-                            headers.join(", ")
-                        ),
+                        missing_column(&rel, c, &headers),
                     )),
                 }
             }
@@ -177,4 +171,17 @@ impl Lookup {
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()
     }
+}
+
+/// A column the lookup names is not in the file's header. The header is the
+/// file's contents, so it is not listed: only a near name, which says no more
+/// than the mapping already does.
+fn missing_column(file: &str, column: &str, headers: &[String]) -> String {
+    let near = crate::diag::suggest(column, headers.iter().map(String::as_str))
+        .map(|n| format!(" (did you mean '{n}'?)"))
+        .unwrap_or_default();
+    format!(
+        "{file} has no column '{column}'{near}; it has {} column(s)",
+        headers.len()
+    )
 }

@@ -14,10 +14,12 @@ use crate::build::{
     build_record, render_template, BuildError, Compiler, Data, Env, FieldSpec, Source,
 };
 use crate::check::{check_record_at, Path as CheckPath, Violation};
+use crate::confine::{self, LoadOptions};
 use crate::diag::{Diagnostic, Diagnostics, Severity, Span};
 use crate::expr::{Expr, Limits, RunLimits, Sandbox, Scope, UnitBudget};
 use crate::lookup::Lookup;
 use crate::params::{ParamSpec, Params};
+use crate::redact::Redactor;
 use crate::registry::Registry;
 use crate::render::NumberPlan;
 use crate::rules::{check_rules, SourceRule};
@@ -128,6 +130,11 @@ pub struct Prepared<'m> {
     mapping: &'m Mapping,
     params: Value,
     secrets: Vec<String>,
+    /// The secret params' values, hidden in every message.
+    redactor: Redactor,
+    /// The source or a target schema has secret fields: each record's
+    /// values there are hidden in its messages too.
+    secret_fields: bool,
 }
 
 impl Mapping {
@@ -137,8 +144,25 @@ impl Mapping {
         Mapping::from_path_with(path, &registry)
     }
 
+    /// Load and compile the mapping at `path` with [`LoadOptions`], finding
+    /// schemas from there.
+    pub fn from_path_options(path: &Path, options: &LoadOptions) -> Result<Mapping, Diagnostics> {
+        let registry = Registry::discover(path.parent().unwrap_or(Path::new(".")));
+        Mapping::from_path_with_options(path, &registry, options)
+    }
+
     /// Load and compile with an explicit schema registry.
     pub fn from_path_with(path: &Path, registry: &Registry) -> Result<Mapping, Diagnostics> {
+        Mapping::from_path_with_options(path, registry, &LoadOptions::default())
+    }
+
+    /// Load and compile with a registry and [`LoadOptions`] (the project
+    /// root the files it pulls in must stay inside).
+    pub fn from_path_with_options(
+        path: &Path,
+        registry: &Registry,
+        options: &LoadOptions,
+    ) -> Result<Mapping, Diagnostics> {
         let text = std::fs::read_to_string(path).map_err(|e| {
             Diagnostics(vec![Diagnostic::error(
                 Span::file(path),
@@ -146,14 +170,24 @@ impl Mapping {
                 format!("cannot read the mapping: {e}"),
             )])
         })?;
-        Mapping::from_str(path, &text, registry)
+        Mapping::from_str_with_options(path, &text, registry, options)
     }
 
     /// Compile mapping text; `path` names it in diagnostics and anchors lookup files.
     pub fn from_str(path: &Path, text: &str, registry: &Registry) -> Result<Mapping, Diagnostics> {
+        Mapping::from_str_with_options(path, text, registry, &LoadOptions::default())
+    }
+
+    /// Compile mapping text with [`LoadOptions`].
+    pub fn from_str_with_options(
+        path: &Path,
+        text: &str,
+        registry: &Registry,
+        options: &LoadOptions,
+    ) -> Result<Mapping, Diagnostics> {
         let root = yaml::parse(path, text).map_err(|d| Diagnostics(vec![d]))?;
         let mut diags = Diagnostics::default();
-        let m = load(path, &root, registry, &mut diags);
+        let m = load(path, &root, registry, options, &mut diags);
         if let Some(m) = &m {
             crate::resolve::check_mapping(path, text, &root, m, &mut diags);
         }
@@ -174,11 +208,21 @@ impl Mapping {
             .iter()
             .filter(|p| p.secret)
             .map(|p| p.name.clone())
-            .collect();
+            .collect::<Vec<_>>();
+        let mut redactor = Redactor::default();
+        for name in &secrets {
+            redactor.add_value(&values[name.as_str()]);
+        }
+        let has_secret_fields =
+            |s: &Schema| s.types.iter().any(|t| t.fields.iter().any(|f| f.secret));
+        let secret_fields = self.source.as_deref().is_some_and(has_secret_fields)
+            || self.routes.iter().any(|r| has_secret_fields(&r.target));
         Ok(Prepared {
             mapping: self,
             params: values,
             secrets,
+            redactor,
+            secret_fields,
         })
     }
 
@@ -221,6 +265,52 @@ impl Prepared<'_> {
     /// The mapping.
     pub fn mapping(&self) -> &Mapping {
         self.mapping
+    }
+
+    /// What hides the secret params' values in text written for people.
+    pub fn redactor(&self) -> &Redactor {
+        &self.redactor
+    }
+
+    /// A rejection as it is written: the secret params' values hidden, and
+    /// the values at the source schema's secret fields of its input.
+    pub fn redact_rejection(&self, rejection: &mut crate::report::Rejection) {
+        use crate::report::Source;
+        let source = self
+            .mapping
+            .source
+            .as_deref()
+            .filter(|_| self.secret_fields);
+        let Some(source) = source else {
+            return self.redactor.redact_rejection(rejection);
+        };
+        let mut r = self.redactor.clone();
+        match &rejection.source {
+            Source::Values(values) => values.iter().for_each(|v| r.add_secret_fields(source, v)),
+            Source::Verbatim(raw) => {
+                if let Ok(v) = serde_json::from_str::<Value>(raw.get()) {
+                    r.add_secret_fields(source, &v);
+                }
+            }
+            Source::Unreadable(_) => {}
+        }
+        r.redact_rejection(rejection);
+    }
+
+    /// The redactor for one record: the secret params, and the values at
+    /// the secret fields of `record` (a source record) and `built` (what a
+    /// route built, of `target`).
+    pub fn redactor_for(&self, record: &Value, built: Option<(&Schema, &Value)>) -> Redactor {
+        let mut r = self.redactor.clone();
+        if self.secret_fields {
+            if let Some(source) = &self.mapping.source {
+                r.add_secret_fields(source, record);
+            }
+            if let Some((target, built)) = built {
+                r.add_secret_fields(target, built);
+            }
+        }
+        r
     }
 
     /// The unit's `let:` values, each computed once, in order (a later one
@@ -298,8 +388,28 @@ impl Prepared<'_> {
         }
     }
 
-    /// Transform one unit.
+    /// Transform one unit. No message of the outcome holds a secret value
+    /// (see [`crate::redact`]).
     pub fn transform(&self, record: &Value) -> Outcome {
+        let mut outcome = self.transform_unredacted(record);
+        let clean = match &outcome {
+            Outcome::Accepted { warnings, .. } => warnings.is_empty(),
+            _ => false,
+        };
+        if !clean && (self.secret_fields || !self.redactor.is_empty()) {
+            let built = match &outcome {
+                Outcome::Accepted { route, record, .. } => {
+                    self.mapping.route(route).map(|r| (&*r.target, record))
+                }
+                _ => None,
+            };
+            self.redactor_for(record, built)
+                .redact_outcome(&mut outcome);
+        }
+        outcome
+    }
+
+    fn transform_unredacted(&self, record: &Value) -> Outcome {
         let m = self.mapping;
         let Value::Object(fields) = record else {
             return Outcome::Rejected(vec![Violation {
@@ -434,6 +544,13 @@ impl Prepared<'_> {
                 .any(|f| v.path == *f || v.path.starts_with(&format!("{f}/")))
         }));
         if errors.iter().any(|e| e.severity == Severity::Error) {
+            // What was built is gone after this: its secret fields' values
+            // are hidden here (the params' in `transform`).
+            if self.secret_fields {
+                let mut hide = Redactor::default();
+                hide.add_secret_fields(&route.target, &built);
+                errors.iter_mut().for_each(|e| hide.redact_violation(e));
+            }
             return Outcome::Rejected(errors);
         }
         Outcome::Accepted {
@@ -477,7 +594,13 @@ fn violation(rule: &str, path: &str, message: String) -> Violation {
 
 // ---------------------------------------------------------------- loading
 
-fn load(file: &Path, root: &Node, registry: &Registry, diags: &mut Diagnostics) -> Option<Mapping> {
+fn load(
+    file: &Path,
+    root: &Node,
+    registry: &Registry,
+    options: &LoadOptions,
+    diags: &mut Diagnostics,
+) -> Option<Mapping> {
     let mut f = Fields::new(file, root, "a mapping file", diags)?;
     let name = f
         .take("mapping")
@@ -505,6 +628,7 @@ fn load(file: &Path, root: &Node, registry: &Registry, diags: &mut Diagnostics) 
             file,
             &k.scalar_text().unwrap_or_default(),
             v,
+            options,
             diags,
         ));
     }
@@ -599,7 +723,7 @@ fn load(file: &Path, root: &Node, registry: &Registry, diags: &mut Diagnostics) 
     }
     let mut rules = Vec::new();
     if let Some(n) = f.take("rules_from") {
-        rules.extend(included_rules(&mut c, n));
+        rules.extend(included_rules(&mut c, n, options));
     }
     rules.extend(
         f.take("rules")
@@ -762,26 +886,26 @@ fn load_input(c: &mut Compiler, n: &Node) -> CsvInput {
 
 /// Rules shared between mappings (`rules_from: ../shared/x.yaml`), so that
 /// one vendor's validation is written once, not copied into each mapping.
-fn included_rules(c: &mut Compiler, n: &Node) -> Vec<SourceRule> {
-    let inc = c
-        .file
-        .parent()
-        .unwrap_or(Path::new("."))
-        .join(n.scalar_text().unwrap_or_default());
-    let node = match std::fs::read_to_string(&inc)
-        .map_err(|e| e.to_string())
-        .and_then(|t| yaml::parse(&inc, &t).map_err(|d| d.to_string()))
-    {
-        Ok(node) => node,
-        Err(e) => {
-            c.diags.push(Diagnostic::error(
-                span(c.file, n),
-                "rules-from",
-                format!("cannot load rules from {}: {e}", inc.display()),
-            ));
-            return Vec::new();
-        }
-    };
+fn included_rules(c: &mut Compiler, n: &Node, options: &LoadOptions) -> Vec<SourceRule> {
+    let name = n.scalar_text().unwrap_or_default();
+    let inc = c.file.parent().unwrap_or(Path::new(".")).join(&name);
+    let text = confine::read(c.file, &name, confine::RULES_FILE_LIMIT, options)
+        .map_err(|e| (e.code().unwrap_or("rules-from"), e.to_string()))
+        .and_then(|b| {
+            String::from_utf8(b).map_err(|_| ("rules-from", "it is not UTF-8 text".to_string()))
+        });
+    let node =
+        match text.and_then(|t| yaml::parse(&inc, &t).map_err(|d| ("rules-from", d.to_string()))) {
+            Ok(node) => node,
+            Err((code, e)) => {
+                c.diags.push(Diagnostic::error(
+                    span(c.file, n),
+                    code,
+                    format!("cannot load rules from '{name}': {e}"),
+                ));
+                return Vec::new();
+            }
+        };
     let mut ic = Compiler {
         file: &inc,
         diags: &mut *c.diags,

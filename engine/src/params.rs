@@ -171,9 +171,12 @@ impl Params {
 
     /// Parse `K=V`.
     pub fn set_pair(&mut self, pair: &str) -> Result<(), String> {
-        let (k, v) = pair
-            .split_once('=')
-            .ok_or_else(|| format!("--param '{pair}' must be KEY=VALUE"))?;
+        // The text is not repeated: `--param TOKEN` with the `=` forgotten
+        // is a secret on its own.
+        let (k, v) = pair.split_once('=').ok_or_else(|| {
+            "--param needs KEY=VALUE, and one has no '=' (its text is not shown: it may be a secret)"
+                .to_string()
+        })?;
         self.set(k.trim(), Value::String(v.to_string()));
         Ok(())
     }

@@ -4,6 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::confine::LoadOptions;
 use crate::diag::{Diagnostic, Diagnostics, Severity, Span};
 use crate::registry::Registry;
 use crate::testing::CaseResult;
@@ -210,6 +211,11 @@ impl CheckRun {
 
 /// Load every schema, mapping and test file found, collecting what is wrong.
 pub fn check(found: &Found) -> Result<CheckRun, Diagnostics> {
+    check_with_options(found, &LoadOptions::default())
+}
+
+/// [`check`], loading mappings with `options` (the project root).
+pub fn check_with_options(found: &Found, options: &LoadOptions) -> Result<CheckRun, Diagnostics> {
     if found.files.is_empty() {
         return Err(nothing_found(format!(
             "no schema, mapping or test file (a .yaml file with a top-level `schema:`, `mapping:` or `cases:`) in {}",
@@ -227,7 +233,11 @@ pub fn check(found: &Found) -> Result<CheckRun, Diagnostics> {
             // A mapping that loads may still have warnings (names that
             // cannot be checked, reads that may be missing), and a note per
             // script.
-            FileKind::Mapping => match crate::Mapping::from_path(path) {
+            FileKind::Mapping => match crate::Mapping::from_path_with_options(
+                path,
+                &Registry::discover(path.parent().unwrap_or(Path::new("."))),
+                options,
+            ) {
                 Ok(m) => {
                     let mut d = m.warnings.clone();
                     d.extend(script_notes(&m.scripts));
@@ -255,6 +265,14 @@ pub type TestFileRun = (PathBuf, Result<Vec<CaseResult>, Diagnostics>);
 
 /// Every test file found, each with its case results or why it could not run.
 pub fn test(found: &Found) -> Result<Vec<TestFileRun>, Diagnostics> {
+    test_with_options(found, &LoadOptions::default())
+}
+
+/// [`test`], loading mappings with `options` (the project root).
+pub fn test_with_options(
+    found: &Found,
+    options: &LoadOptions,
+) -> Result<Vec<TestFileRun>, Diagnostics> {
     let files: Vec<&PathBuf> = found
         .files
         .iter()
@@ -271,7 +289,10 @@ pub fn test(found: &Found) -> Result<Vec<TestFileRun>, Diagnostics> {
         .into_iter()
         .map(|path| {
             let registry = Registry::discover(path.parent().unwrap_or(Path::new(".")));
-            (path.clone(), crate::testing::run_tests(path, &registry))
+            (
+                path.clone(),
+                crate::testing::run_tests_with_options(path, &registry, options),
+            )
         })
         .collect())
 }

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 
 use crate::check::{check_payload, check_record_at, Path as CheckPath, Violation};
+use crate::confine::LoadOptions;
 use crate::diag::{Diagnostic, Diagnostics, Severity, Span};
 use crate::mapping::{Mapping, Outcome};
 use crate::params::Params;
@@ -314,9 +315,18 @@ fn run_case(schema: &crate::Schema, dir: &Path, case: &Node) -> Option<String> {
 /// that [`check_test_file`] finds wrong runs no case: like a mapping that
 /// does not load, it is a problem of the file (exit 2), not a failed case.
 pub fn run_tests(path: &Path, registry: &Registry) -> Result<Vec<CaseResult>, Diagnostics> {
+    run_tests_with_options(path, registry, &LoadOptions::default())
+}
+
+/// [`run_tests`], loading the mapping under test with `options`.
+pub fn run_tests_with_options(
+    path: &Path,
+    registry: &Registry,
+    options: &LoadOptions,
+) -> Result<Vec<CaseResult>, Diagnostics> {
     let root = load_test_file(path)?;
     if root.get("mapping").is_some() {
-        run_mapping_tests(path, &root, registry)
+        run_mapping_tests(path, &root, registry, options)
     } else {
         run_schema_tests(path, &root, registry)
     }
@@ -550,6 +560,7 @@ pub fn run_mapping_tests(
     path: &Path,
     root: &Node,
     registry: &Registry,
+    options: &LoadOptions,
 ) -> Result<Vec<CaseResult>, Diagnostics> {
     let dir = path.parent().unwrap_or(Path::new("."));
     let mapping_file = dir.join(
@@ -557,7 +568,7 @@ pub fn run_mapping_tests(
             .and_then(Node::scalar_text)
             .unwrap_or_default(),
     );
-    let mapping = Mapping::from_path_with(&mapping_file, registry)?;
+    let mapping = Mapping::from_path_with_options(&mapping_file, registry, options)?;
     let mut base = Params::default();
     for (k, v) in root.get("params").and_then(Node::as_map).unwrap_or(&[]) {
         base.set(&k.scalar_text().unwrap_or_default(), v.to_json());
@@ -567,11 +578,38 @@ pub fn run_mapping_tests(
     }))
 }
 
+/// A case's diff, with the secret params' values hidden, and those of the
+/// secret fields of the input and of the expected and actual output.
 fn run_mapping_case(mapping: &Mapping, base: &Params, dir: &Path, case: &Node) -> Option<String> {
     let mut params = base.clone();
     for (k, v) in case.get("params").and_then(Node::as_map).unwrap_or(&[]) {
         params.set(&k.scalar_text().unwrap_or_default(), v.to_json());
     }
+    let diff = mapping_case_diff(mapping, &params, dir, case)?;
+    let mut redactor = match mapping.prepare(&params) {
+        Ok(p) => p.redactor().clone(),
+        Err(_) => crate::redact::Redactor::default(),
+    };
+    for key in ["input", "output", "output_includes"] {
+        let Some(value) = case.get(key).map(Node::to_json) else {
+            continue;
+        };
+        if let Some(s) = &mapping.source {
+            redactor.add_secret_fields(s, &value);
+        }
+        for r in &mapping.routes {
+            redactor.add_secret_fields(&r.target, &value);
+        }
+    }
+    Some(redactor.redact(&diff).into_owned())
+}
+
+fn mapping_case_diff(
+    mapping: &Mapping,
+    params: &Params,
+    dir: &Path,
+    case: &Node,
+) -> Option<String> {
     let mut input = match (
         case.get("file").and_then(Node::scalar_text),
         case.get("input"),
@@ -589,7 +627,7 @@ fn run_mapping_case(mapping: &Mapping, base: &Params, dir: &Path, case: &Node) -
     if let Err(e) = crate::testing::patch(&mut input, case) {
         return Some(format!("  {e}\n"));
     }
-    let outcome = match mapping.transform(&input, &params) {
+    let outcome = match mapping.transform(&input, params) {
         Ok(o) => o,
         Err(problems) => return Some(format!("  params: {}\n", problems.join("; "))),
     };

@@ -23,6 +23,10 @@ pub struct Args {
     mapping: PathBuf,
     /// Input files (JSON, NDJSON, CSV, XML); none or `-` reads stdin.
     inputs: Vec<String>,
+    /// The project lookup files and `rules_from:` must stay inside (default:
+    /// the nearest folder above the mapping holding mappings/ or schemas/).
+    #[arg(long, value_name = "DIR")]
+    root: Option<PathBuf>,
     /// Output file (default stdout).
     #[arg(short, long)]
     output: Option<PathBuf>,
@@ -232,7 +236,10 @@ fn usage(msg: impl std::fmt::Display) -> u8 {
 }
 
 pub fn run(args: Args) -> u8 {
-    let mapping = match Mapping::from_path(&args.mapping) {
+    let options = mapwright::confine::LoadOptions {
+        root: args.root.clone(),
+    };
+    let mapping = match Mapping::from_path_options(&args.mapping, &options) {
         Ok(m) => m,
         Err(d) => {
             say!("{d}");

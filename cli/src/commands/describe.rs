@@ -12,6 +12,10 @@ pub struct DocArgs {
     /// The mapping file.
     #[arg(short, long)]
     mapping: PathBuf,
+    /// The project lookup files and `rules_from:` must stay inside (default:
+    /// the nearest folder above the mapping holding mappings/ or schemas/).
+    #[arg(long, value_name = "DIR")]
+    root: Option<PathBuf>,
 }
 
 /// Arguments of `explain`.
@@ -20,6 +24,10 @@ pub struct ExplainArgs {
     /// The mapping file.
     #[arg(short, long)]
     mapping: PathBuf,
+    /// The project lookup files and `rules_from:` must stay inside (default:
+    /// the nearest folder above the mapping holding mappings/ or schemas/).
+    #[arg(long, value_name = "DIR")]
+    root: Option<PathBuf>,
     /// Only this target field (a path: /poDetails/*/Item_Price), or the fields below it.
     #[arg(long)]
     field: Option<String>,
@@ -30,22 +38,23 @@ pub struct ExplainArgs {
     params: Vec<String>,
 }
 
-fn load(path: &std::path::Path) -> Result<Mapping, u8> {
-    Mapping::from_path(path).map_err(|d| {
+fn load(path: &std::path::Path, root: &Option<PathBuf>) -> Result<Mapping, u8> {
+    let options = mapwright::confine::LoadOptions { root: root.clone() };
+    Mapping::from_path_options(path, &options).map_err(|d| {
         say!("{d}");
         exit::USAGE
     })
 }
 
 pub fn doc(args: DocArgs) -> u8 {
-    match load(&args.mapping) {
+    match load(&args.mapping, &args.root) {
         Ok(m) => io::printed(&mapwright::doc::mapping_text(&m)),
         Err(code) => code,
     }
 }
 
 pub fn explain(args: ExplainArgs) -> u8 {
-    let m = match load(&args.mapping) {
+    let m = match load(&args.mapping, &args.root) {
         Ok(m) => m,
         Err(code) => return code,
     };
@@ -59,6 +68,9 @@ pub fn explain(args: ExplainArgs) -> u8 {
         }
     }
     let mut rejected = false;
+    // Secrets hidden in the explanation: the params', and the values at the
+    // secret fields of the record and of what it built.
+    let mut redactor = mapwright::redact::Redactor::default();
     let built = match &args.record {
         None => None,
         Some(name) => {
@@ -86,9 +98,27 @@ pub fn explain(args: ExplainArgs) -> u8 {
                     return exit::IO;
                 }
             };
-            match m.transform(&record, &params) {
-                Ok(Outcome::Accepted { record, .. }) => Some(record),
-                Ok(Outcome::Rejected(errors)) => {
+            let prepared = match m.prepare(&params) {
+                Ok(p) => p,
+                Err(problems) => {
+                    for p in problems {
+                        say!("error: {p}");
+                    }
+                    return exit::USAGE;
+                }
+            };
+            redactor = prepared.redactor().clone();
+            match prepared.transform(&record) {
+                Outcome::Accepted {
+                    route,
+                    record: built,
+                    ..
+                } => {
+                    let target = m.route(&route).map(|r| &*r.target);
+                    redactor = prepared.redactor_for(&record, target.map(|t| (t, &built)));
+                    Some(built)
+                }
+                Outcome::Rejected(errors) => {
                     rejected = true;
                     for e in errors {
                         let line = format!("rejected: {} at {}: {}\n", e.rule, e.path, e.message);
@@ -98,26 +128,17 @@ pub fn explain(args: ExplainArgs) -> u8 {
                     }
                     None
                 }
-                Ok(Outcome::Skipped(reason)) => {
+                Outcome::Skipped(reason) => {
                     if io::printed(&format!("skipped: {reason}\n")) != exit::OK {
                         return exit::IO;
                     }
                     None
                 }
-                Err(problems) => {
-                    for p in problems {
-                        say!("error: {p}");
-                    }
-                    return exit::USAGE;
-                }
             }
         }
     };
-    let printed = io::printed(&mapwright::doc::explain_text(
-        &m,
-        args.field.as_deref(),
-        built.as_ref(),
-    ));
+    let text = mapwright::doc::explain_text(&m, args.field.as_deref(), built.as_ref());
+    let printed = io::printed(&redactor.redact(&text));
     if printed != exit::OK {
         printed
     } else if rejected {

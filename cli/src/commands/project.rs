@@ -4,6 +4,7 @@
 
 use std::path::PathBuf;
 
+use mapwright::confine::LoadOptions;
 use mapwright::project::{self, Found};
 use mapwright::{Diagnostics, Severity};
 
@@ -43,9 +44,10 @@ fn refused(d: Diagnostics, format: MessageFormat) -> u8 {
     exit::USAGE
 }
 
-pub fn check(paths: Vec<PathBuf>, format: MessageFormat) -> u8 {
+pub fn check(paths: Vec<PathBuf>, format: MessageFormat, root: Option<PathBuf>) -> u8 {
+    let options = LoadOptions { root };
     let run = match found(&paths, format)
-        .and_then(|f| project::check(&f).map_err(|d| refused(d, format)))
+        .and_then(|f| project::check_with_options(&f, &options).map_err(|d| refused(d, format)))
     {
         Ok(run) => run,
         Err(code) => return code,
@@ -66,9 +68,10 @@ pub fn check(paths: Vec<PathBuf>, format: MessageFormat) -> u8 {
     }
 }
 
-pub fn test(paths: Vec<PathBuf>, format: MessageFormat) -> u8 {
+pub fn test(paths: Vec<PathBuf>, format: MessageFormat, root: Option<PathBuf>) -> u8 {
+    let options = LoadOptions { root };
     let files = match found(&paths, format)
-        .and_then(|f| project::test(&f).map_err(|d| refused(d, format)))
+        .and_then(|f| project::test_with_options(&f, &options).map_err(|d| refused(d, format)))
     {
         Ok(files) => files,
         Err(code) => return code,
