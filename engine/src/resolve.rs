@@ -495,16 +495,24 @@ impl Resolver<'_> {
         if problems.is_empty() {
             return;
         }
+        // The code check's own message already lists the allowed codes.
         let allowed = target::allowed(field)
+            .filter(|_| !problems.iter().any(|p| p.contains(" allows ")))
             .map(|a| format!(" (allowed: {a})"))
             .unwrap_or_default();
+        // A secret field's constant is itself secret.
+        let shown = if field.secret {
+            "(secret)".to_string()
+        } else {
+            v.to_string()
+        };
         self.diags.push(Diagnostic::error(
             span(&self.file, value),
             "bad-constant",
             format!(
                 "{}: the constant {} breaks {}, so every record would be rejected: {}{allowed}",
                 field.name,
-                v,
+                shown,
                 target.schema.name,
                 problems.join("; ")
             ),

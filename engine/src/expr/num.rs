@@ -32,7 +32,13 @@ pub(crate) fn num(v: &Value) -> Option<Result<Num, EvalError>> {
 
 fn decimal_of(n: &Number) -> Result<Decimal, EvalError> {
     if let Some(u) = n.as_u64() {
-        return Ok(Decimal::from(u));
+        // Whole numbers are i64 (docs/expressions.md, "Numbers"): one past
+        // that range cannot be computed exactly, so it is an overflow, not
+        // a silent rounding to the nearest decimal.
+        return Err(EvalError::new(
+            K::Overflow,
+            format!("{u} is a whole number past the 64-bit range"),
+        ));
     }
     let f = n.as_f64().unwrap_or(f64::NAN);
     // `from_f64` keeps the shortest decimal that reads back as the same f64:

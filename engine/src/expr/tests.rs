@@ -391,3 +391,15 @@ fn every_function_and_method_is_documented_with_its_example() {
         assert!(DOC.contains(&format!("`{name}")), "{name} is not described");
     }
 }
+
+/// Review of issue 10: `(x + 1).to_string()` with x = 12345678901234567890
+/// gave "12345678901234567000.0". A whole number past i64 is an overflow.
+#[test]
+fn a_whole_number_past_64_bits_from_the_record_is_an_overflow_not_a_rounding() {
+    let rec = serde_json::json!({"x": 12345678901234567890u64});
+    let e = run("(x + 1).to_string()", rec.clone()).unwrap_err();
+    assert_eq!(e.kind, EvalErrorKind::Overflow);
+    assert!(e.message.contains("12345678901234567890"), "{e}");
+    // Copying it is no arithmetic: the value passes through as it is.
+    assert_eq!(run("x", rec).unwrap(), serde_json::json!(12345678901234567890u64));
+}
