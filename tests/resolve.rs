@@ -553,3 +553,36 @@ fn check_reports_the_issue_s_descripton_typo_with_its_place() {
     assert_ne!(out.status.code(), Some(0));
     assert!(String::from_utf8_lossy(&out.stdout).is_empty());
 }
+
+/// Review of issue 10: `column: Phase_Cod` passed check and left Phase_Code
+/// blank on every record.
+#[test]
+fn a_typo_in_a_lookup_column_or_its_default_is_an_error() {
+    let c = Case::new(
+        "lookup-column",
+        SPECTRUM,
+        "column: Phase_Code}",
+        "column: Phase_Cod}",
+    );
+    let diags = c.load(SPECTRUM);
+    let d = only(&diags, "lookup-column");
+    assert_at(d, c.place("Phase_Cod}", 0));
+    assert!(
+        d.message
+            .contains("lookup 'phases' has no column 'Phase_Cod' (did you mean 'Phase_Code'?)"),
+        "{d}"
+    );
+    let c = Case::new(
+        "lookup-default",
+        SPECTRUM,
+        "default: {Phase_Code: \"000900\"",
+        "default: {Phase_Cod: \"000900\"",
+    );
+    let diags = c.load(SPECTRUM);
+    let d = only(&diags, "lookup-column");
+    assert!(
+        d.message
+            .contains("the default gives 'Phase_Cod' (did you mean 'Phase_Code'?)"),
+        "{d}"
+    );
+}

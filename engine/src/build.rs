@@ -493,7 +493,13 @@ impl Compiler<'_> {
                         return None;
                     }
                 };
-                let column = f.take("column").and_then(Node::scalar_text);
+                let column_node = f.take("column");
+                let column = column_node.and_then(Node::scalar_text);
+                if let (Some(c), Some(cn), Some(lookup)) =
+                    (&column, column_node, self.data.lookup(&name))
+                {
+                    self.check_column(lookup, c, cn);
+                }
                 Source::Lookup {
                     name,
                     key: Box::new(key),
@@ -607,6 +613,35 @@ impl Compiler<'_> {
         f.take("doc");
         f.finish(&what, self.diags);
         Some(())
+    }
+}
+
+impl Compiler<'_> {
+    /// `column:` must name a column the lookup gives: a typo would read
+    /// null on every record.
+    fn check_column(&mut self, lookup: &Lookup, column: &str, at: &Node) {
+        let problem = match lookup.columns() {
+            None => format!(
+                "lookup '{}' gives one value per key, not columns: leave out `column:`",
+                lookup.name
+            ),
+            Some(cols) if cols.iter().any(|c| c == column) => return,
+            Some(cols) => {
+                let near = crate::diag::suggest(column, cols.iter().map(String::as_str))
+                    .map(|n| format!(" (did you mean '{n}'?)"))
+                    .unwrap_or_default();
+                format!(
+                    "lookup '{}' has no column '{column}'{near}; its columns: {}",
+                    lookup.name,
+                    cols.join(", ")
+                )
+            }
+        };
+        self.diags.push(Diagnostic::error(
+            span(self.file, at),
+            "lookup-column",
+            problem,
+        ));
     }
 }
 

@@ -25,6 +25,14 @@ pub struct Lookup {
 }
 
 impl Lookup {
+    /// The columns each entry gives, for a lookup whose entries are maps
+    /// (`value:` a list of columns, or none); `None` when each gives one
+    /// value.
+    pub fn columns(&self) -> Option<Vec<String>> {
+        let sample = self.entries.values().next().or(self.default.as_ref())?;
+        sample.as_object().map(|m| m.keys().cloned().collect())
+    }
+
     pub(crate) fn load(
         file: &Path,
         name: &str,
@@ -38,7 +46,8 @@ impl Lookup {
         let inline = f.take("map");
         let key = f.take("key").and_then(Node::scalar_text);
         let value = f.take("value");
-        let default = f.take("default").map(Node::to_json);
+        let default_node = f.take("default");
+        let default = default_node.map(Node::to_json);
         f.finish(&what, diags);
         let mut entries = HashMap::new();
         let source;
@@ -142,12 +151,40 @@ impl Lookup {
             ));
             return None;
         }
-        Some(Lookup {
+        let lookup = Lookup {
             name: name.to_string(),
             entries,
             default,
             source,
-        })
+        };
+        if let Some(d) = default_node {
+            lookup.check_default(file, d, diags);
+        }
+        Some(lookup)
+    }
+
+    /// A map `default:` must give the columns the entries give, no other:
+    /// `default: {Phase_Cod: ...}` would be a column no field can read.
+    fn check_default(&self, file: &Path, node: &Node, diags: &mut Diagnostics) {
+        let (Some(Value::Object(d)), Some(Value::Object(sample))) =
+            (&self.default, self.entries.values().next())
+        else {
+            return;
+        };
+        for k in d.keys().filter(|k| !sample.contains_key(*k)) {
+            let near = crate::diag::suggest(k, sample.keys().map(String::as_str))
+                .map(|n| format!(" (did you mean '{n}'?)"))
+                .unwrap_or_default();
+            diags.push(Diagnostic::error(
+                span(file, node),
+                "lookup-column",
+                format!(
+                    "lookup '{}': the default gives '{k}'{near}, which is not one of its columns ({})",
+                    self.name,
+                    sample.keys().cloned().collect::<Vec<_>>().join(", ")
+                ),
+            ));
+        }
     }
 
     /// The value for `key`: the entry, else the default, else `None`.

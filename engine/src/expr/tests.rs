@@ -401,5 +401,8 @@ fn a_whole_number_past_64_bits_from_the_record_is_an_overflow_not_a_rounding() {
     assert_eq!(e.kind, EvalErrorKind::Overflow);
     assert!(e.message.contains("12345678901234567890"), "{e}");
     // Copying it is no arithmetic: the value passes through as it is.
-    assert_eq!(run("x", rec).unwrap(), serde_json::json!(12345678901234567890u64));
+    assert_eq!(
+        run("x", rec).unwrap(),
+        serde_json::json!(12345678901234567890u64)
+    );
 }
