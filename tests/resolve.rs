@@ -586,3 +586,52 @@ fn a_typo_in_a_lookup_column_or_its_default_is_an_error() {
         "{d}"
     );
 }
+
+/// Review of issue 10: a table input key, a table name or a lookup name
+/// written wrong inside `table()`/`has_lookup()` passed check; at run time
+/// the input was ignored (the wrong row) or every record was rejected.
+#[test]
+fn names_inside_table_and_lookup_calls_are_checked() {
+    let file = "oneserve-pruvan/create.yaml";
+    let c = Case::new(
+        "table-input",
+        file,
+        "table(\"status_matrix\", #{mode: params.mode",
+        "table(\"status_matrix\", #{mod: params.mode",
+    );
+    let d = c.load(file);
+    let d = only(&d, "unknown-input");
+    assert!(
+        d.message
+            .starts_with("table 'status_matrix' has no input 'mod' (did you mean 'mode'?)"),
+        "{d}"
+    );
+    let c = Case::new(
+        "table-name",
+        file,
+        "table(\"status_matrix\", #{mode: params.mode",
+        "table(\"status_matrx\", #{mode: params.mode",
+    );
+    let d = c.load(file);
+    let d = only(&d, "unknown-table");
+    assert_at(d, c.place("status_matrx", 0));
+    assert!(
+        d.message
+            .contains("no table 'status_matrx' is declared (did you mean 'status_matrix'?)"),
+        "{d}"
+    );
+    let file = "o2o/primary-to-secondary.yaml";
+    let c = Case::new(
+        "lookup-name",
+        file,
+        "!has_lookup(\"statuses\"",
+        "!has_lookup(\"statuse\"",
+    );
+    let d = c.load(file);
+    let d = only(&d, "unknown-lookup");
+    assert!(
+        d.message
+            .contains("no lookup 'statuse' is declared (did you mean 'statuses'?)"),
+        "{d}"
+    );
+}

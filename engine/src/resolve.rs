@@ -37,6 +37,7 @@ pub(crate) fn check_mapping(
         file: file.to_path_buf(),
         text: text.to_string(),
         sandbox: Sandbox::default(),
+        data: mapping.data.clone(),
         diags,
     };
     let source = mapping.source.as_deref();
@@ -99,6 +100,8 @@ struct Resolver<'d> {
     file: PathBuf,
     text: String,
     sandbox: Sandbox,
+    /// The mapping's lookups and tables, which `lookup()`/`table()` name.
+    data: std::sync::Arc<crate::build::Data>,
     diags: &'d mut Diagnostics,
 }
 
@@ -144,6 +147,7 @@ impl Resolver<'_> {
         frame: &Frame<'s>,
         expr: Expr,
     ) -> Option<(Expr, Vec<Resolved<'s>>)> {
+        self.data_calls(n, &expr);
         let mut out = Vec::new();
         let mut said: Vec<String> = Vec::new();
         for read in expr.reads() {
@@ -171,6 +175,61 @@ impl Resolver<'_> {
             out.push((read, found));
         }
         Some((expr, out))
+    }
+
+    /// `lookup("x", ..)`, `has_lookup("x", ..)` and `table("x", #{input: ..})`
+    /// must name a declared lookup or table, and a table's declared inputs:
+    /// at run time an unknown one rejects every record, or (an input) is
+    /// ignored and picks the wrong row.
+    fn data_calls(&mut self, n: &Node, expr: &Expr) {
+        let data = self.data.clone();
+        for call in expr.data_calls() {
+            let Some(name) = &call.name else { continue };
+            let at = self.locate(n, name, 0, 0);
+            if call.function == "table" {
+                let Some(table) = data.table(name) else {
+                    let known: Vec<&str> = data.tables.iter().map(|t| t.name.as_str()).collect();
+                    self.unknown_data(at, "unknown-table", "table", name, &known);
+                    continue;
+                };
+                let inputs: Vec<&str> = table.inputs.iter().map(|(i, _)| i.as_str()).collect();
+                for key in call.keys.iter().filter(|k| !inputs.contains(&k.as_str())) {
+                    let near = crate::diag::suggest(key, inputs.iter().copied())
+                        .map(|n| format!(" (did you mean '{n}'?)"))
+                        .unwrap_or_default();
+                    let at = self.locate(n, key, 0, 0);
+                    self.diags.push(Diagnostic::error(
+                        at,
+                        "unknown-input",
+                        format!(
+                            "table '{name}' has no input '{key}'{near}; its inputs: {}",
+                            inputs.join(", ")
+                        ),
+                    ));
+                }
+            } else if data.lookup(name).is_none() {
+                let known: Vec<&str> = data.lookups.iter().map(|l| l.name.as_str()).collect();
+                self.unknown_data(at, "unknown-lookup", "lookup", name, &known);
+            }
+        }
+    }
+
+    fn unknown_data(
+        &mut self,
+        at: Span,
+        code: &'static str,
+        what: &str,
+        name: &str,
+        known: &[&str],
+    ) {
+        let near = crate::diag::suggest(name, known.iter().copied())
+            .map(|n| format!(" (did you mean '{n}'?)"))
+            .unwrap_or_default();
+        self.diags.push(Diagnostic::error(
+            at,
+            code,
+            format!("no {what} '{name}' is declared{near}"),
+        ));
     }
 
     /// Where step `step` of `read` (in expression `src`, written at `n`) stands in the file.

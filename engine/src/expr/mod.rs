@@ -458,6 +458,56 @@ impl Expr {
     }
 }
 
+/// A call of a function the mapping's data answers (`lookup`, `has_lookup`,
+/// `table`), as written: which lookup or table it names, when the name is a
+/// literal, and the keys of a literal map argument (a table's inputs).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DataCall {
+    /// The function: `lookup`, `has_lookup` or `table`.
+    pub function: String,
+    /// The lookup or table named by a literal first argument.
+    pub name: Option<String>,
+    /// The keys of a literal map second argument.
+    pub keys: Vec<String>,
+    /// Byte offset of the call in the source.
+    pub offset: usize,
+    /// Byte length of the call.
+    pub len: usize,
+}
+
+impl Expr {
+    /// Every call of `lookup`, `has_lookup` or `table` in the expression, so
+    /// the loader can check the names against what the mapping declares.
+    pub fn data_calls(&self) -> Vec<DataCall> {
+        let mut out = Vec::new();
+        if let ExprKind::Native(n) = &self.kind {
+            collect_calls(n, &mut out);
+        }
+        out
+    }
+}
+
+fn collect_calls(node: &Node, out: &mut Vec<DataCall>) {
+    if let N::External(function, args) = &node.kind {
+        let name = match args.first().map(|a| &a.kind) {
+            Some(N::Lit(Value::String(s))) => Some(s.clone()),
+            _ => None,
+        };
+        let keys = match args.get(1).map(|a| &a.kind) {
+            Some(N::Map(entries)) => entries.iter().map(|(k, _)| k.clone()).collect(),
+            _ => Vec::new(),
+        };
+        out.push(DataCall {
+            function: function.clone(),
+            name,
+            keys,
+            offset: node.at,
+            len: node.len,
+        });
+    }
+    node.for_each_child(|c| collect_calls(c, out));
+}
+
 /// The path `node` denotes, if it is one; `bound` holds, per closure slot,
 /// the path of the list the parameter ranges over.
 fn path_of(node: &Node, bound: &[Option<Vec<Step>>]) -> Option<Vec<Step>> {

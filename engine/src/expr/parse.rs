@@ -89,6 +89,43 @@ pub(crate) enum Kind {
     If(Vec<(Node, Node)>, Option<Box<Node>>),
 }
 
+impl Node {
+    /// Call `f` on each direct child.
+    pub(crate) fn for_each_child(&self, mut f: impl FnMut(&Node)) {
+        match &self.kind {
+            Kind::Lit(_) | Kind::Var(_) | Kind::Local(_) => {}
+            Kind::Field { obj, .. } => f(obj),
+            Kind::Index(a, b) => {
+                f(a);
+                f(b);
+            }
+            Kind::Not(e) | Kind::Neg(e) => f(e),
+            Kind::Chain(first, rest) => {
+                f(first);
+                rest.iter().for_each(|(_, n)| f(n));
+            }
+            Kind::Call(_, args) | Kind::External(_, args) | Kind::Array(args) => {
+                args.iter().for_each(f)
+            }
+            Kind::Method(obj, _, args) => {
+                f(obj);
+                args.iter().for_each(f);
+            }
+            Kind::Closure { body, .. } => f(body),
+            Kind::Map(entries) => entries.iter().for_each(|(_, n)| f(n)),
+            Kind::If(arms, otherwise) => {
+                for (c, t) in arms {
+                    f(c);
+                    f(t);
+                }
+                if let Some(o) = otherwise {
+                    f(o);
+                }
+            }
+        }
+    }
+}
+
 const STATEMENTS: [&str; 15] = [
     "let", "const", "loop", "while", "for", "do", "until", "fn", "return", "switch", "import",
     "export", "break", "continue", "throw",
