@@ -739,7 +739,8 @@ fn load(
         match &target {
             Some(t) => {
                 let mut fields = c.record(record);
-                check_fields(c.diags, t, t.record_type(), &fields, span(file, record));
+                check_fields(c.diags, t, t.record_type(), &fields);
+                check_required(c.diags, t, t.record_type(), record, span(file, record));
                 let target = with_number_plan(c.diags, t, &mut fields);
                 routes.push(Route {
                     name: name.clone(),
@@ -1031,11 +1032,12 @@ fn load_route(
             return None;
         }
     };
-    check_fields(
+    check_fields(c.diags, &target, target.record_type(), &record);
+    check_required(
         c.diags,
         &target,
         target.record_type(),
-        &record,
+        record_node,
         span(c.file, record_node),
     );
     let target = with_number_plan(c.diags, &target, &mut record);
@@ -1141,15 +1143,38 @@ fn plan_numbers(
     }
 }
 
+/// Every required field of the record's type must be written in `record`
+/// (the YAML, so a field whose spec failed to compile, already reported,
+/// is not also reported as unmapped).
+fn check_required(diags: &mut Diagnostics, schema: &Schema, ty: &Type, record: &Node, at: Span) {
+    let written: Vec<String> = record
+        .as_map()
+        .unwrap_or(&[])
+        .iter()
+        .filter_map(|(k, _)| k.scalar_text())
+        .collect();
+    for f in ty.fields.iter().filter(|f| f.required) {
+        if !written.contains(&f.name) {
+            diags.push(unmapped(schema, ty, f, at.clone()));
+        }
+    }
+}
+
+fn unmapped(schema: &Schema, ty: &Type, f: &crate::schema::Field, at: Span) -> Diagnostic {
+    Diagnostic::error(
+        at,
+        "unmapped-required",
+        format!(
+            "{} requires '{}' in {}, and this record does not map it",
+            schema.name, f.name, ty.name
+        ),
+    )
+}
+
 /// Every mapped field must exist in the target type, and every required
-/// target field must be mapped.
-fn check_fields(
-    diags: &mut Diagnostics,
-    schema: &Schema,
-    ty: &Type,
-    fields: &[FieldSpec],
-    at: Span,
-) {
+/// field of a nested record must be mapped (the top record's are checked
+/// against what is written, by [`check_required`]).
+fn check_fields(diags: &mut Diagnostics, schema: &Schema, ty: &Type, fields: &[FieldSpec]) {
     for spec in fields {
         let Some(target) = ty.field(&spec.name) else {
             let near = crate::diag::suggest(&spec.name, ty.fields.iter().map(|f| f.name.as_str()))
@@ -1166,28 +1191,22 @@ fn check_fields(
             continue;
         };
         let inner = target.of.as_deref().and_then(|t| schema.type_named(t));
-        match (&spec.source, inner) {
-            (Source::Object(sub), Some(t)) if target.kind == Kind::Object => {
-                check_fields(diags, schema, t, sub, spec.span.clone())
+        let nested = |t: &Type, sub: &[FieldSpec], diags: &mut Diagnostics| {
+            check_fields(diags, schema, t, sub);
+            for f in t.fields.iter().filter(|f| f.required) {
+                if !sub.iter().any(|s| s.name == f.name) {
+                    diags.push(unmapped(schema, t, f, spec.span.clone()));
+                }
             }
+        };
+        match (&spec.source, inner) {
+            (Source::Object(sub), Some(t)) if target.kind == Kind::Object => nested(t, sub, diags),
             (Source::List { records, .. }, Some(t)) => {
                 for (_, sub) in records {
-                    check_fields(diags, schema, t, sub, spec.span.clone());
+                    nested(t, sub, diags);
                 }
             }
             _ => {}
-        }
-    }
-    for f in ty.fields.iter().filter(|f| f.required) {
-        if !fields.iter().any(|s| s.name == f.name) {
-            diags.push(Diagnostic::error(
-                at.clone(),
-                "unmapped-required",
-                format!(
-                    "{} requires '{}' in {}, and this record does not map it",
-                    schema.name, f.name, ty.name
-                ),
-            ));
         }
     }
 }
