@@ -637,3 +637,35 @@ fn names_inside_table_and_lookup_calls_are_checked() {
         "{d}"
     );
 }
+
+/// Review of issue 10: `when: Ship_To_Cde == "I"` in the Spectrum schema
+/// passed check, and every ship-to-input P.O. then validated with its
+/// ship-to fields blank. A schema rule's names are checked like a mapping's.
+#[test]
+fn a_typo_in_a_schema_rule_is_an_error_not_a_rule_switched_off() {
+    let schema = "spectrum/purchase_order_batch.yaml";
+    for (old, new, problem) in [
+        (
+            "when: Ship_To_Code == \"I\"",
+            "when: Ship_To_Cde == \"I\"",
+            "rule ship-to-input-address: 'Ship_To_Cde' is not a field of purchase_order (did you mean 'Ship_To_Code'?)",
+        ),
+        (
+            "{{ field }} is blank; Spectrum requires it when Ship_To_Code is I",
+            "{{ fild }} is blank; Spectrum requires it when Ship_To_Code is I",
+            "rule ship-to-input-address: its message reads 'fild' is not a field of purchase_order (did you mean 'field'?)",
+        ),
+    ] {
+        let dir = scratch("schema-rule");
+        copy_dir(&root().join("schemas"), &dir.join("schemas"));
+        let path = dir.join("schemas").join(schema);
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert_eq!(text.matches(old).count(), 1, "{old}");
+        std::fs::write(&path, text.replace(old, new)).unwrap();
+        let d = mapwright::Schema::from_path(&path).expect_err("the typo must not load");
+        let found: Vec<&Diagnostic> = d.iter().filter(|d| d.code == "unknown-field").collect();
+        assert_eq!(found.len(), 1, "{d}");
+        assert!(found[0].message.starts_with(problem), "{}", found[0]);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}

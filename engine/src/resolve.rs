@@ -10,8 +10,11 @@
 //! YAML, not the compiled specs, so every finding points at the node (and,
 //! where it can, the column) it is about.
 
+mod schema_rules;
 mod scope;
 mod target;
+
+pub(crate) use schema_rules::check_schema;
 
 use std::path::{Path, PathBuf};
 

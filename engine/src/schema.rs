@@ -364,6 +364,9 @@ impl Schema {
         }
         let mut diags = Diagnostics::default();
         let schema = load(path, &root, &mut diags);
+        if let Some(s) = schema.as_ref().filter(|_| !diags.has_errors()) {
+            crate::resolve::check_schema(s, &mut diags);
+        }
         match schema {
             Some(s) if !diags.has_errors() => Ok(s),
             _ => Err(diags),
