@@ -233,3 +233,22 @@ fn an_unknown_param_names_the_nearest_one_and_exits_2() {
         "{err}"
     );
 }
+
+/// Review of issue 10: `check mappings/shared/oneserve-create-order-rules.yaml`
+/// said unknown-file and exited 2, though the file ships.
+#[test]
+fn a_shared_rules_file_is_checked_on_its_own() {
+    let (code, _, err) = mapwright(&["check", "mappings/shared/oneserve-create-order-rules.yaml"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        err.contains("checked 1 file(s): 0 error(s), 0 warning(s)"),
+        "{err}"
+    );
+    let dir = std::env::temp_dir().join(format!("mapwright-commands-rules-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("rules.yaml");
+    std::fs::write(&file, "rules:\n  - id: r\n    assert: let x = 1; x == 1\n").unwrap();
+    let (code, out, _) = mapwright(&["check", "--message-format=short", file.to_str().unwrap()]);
+    assert_eq!(code, 2);
+    assert!(out.contains("rules.yaml:3:13: error[expr-syntax]"), "{out}");
+}

@@ -18,6 +18,8 @@ pub enum FileKind {
     Mapping,
     /// Test cases (`cases:`).
     Tests,
+    /// Rules shared by mappings (`rules:` alone, read with `rules_from:`).
+    Rules,
     /// A file named on the command line that is none of these.
     Unknown,
 }
@@ -69,6 +71,8 @@ pub fn kind_of(path: &Path) -> Option<FileKind> {
         Some(FileKind::Mapping)
     } else if has("schema") {
         Some(FileKind::Schema)
+    } else if has("rules") {
+        Some(FileKind::Rules)
     } else {
         None
     }
@@ -126,6 +130,48 @@ pub fn find(paths: &[PathBuf]) -> Result<Found, Diagnostics> {
         files: discover(&looked_in),
         looked_in,
     })
+}
+
+/// A shared rules file on its own: valid YAML with only `rules:`, and every
+/// expression in the language. Its names are resolved where it is used,
+/// against the source of each mapping that reads it with `rules_from:`.
+fn check_rules_file(path: &Path) -> Diagnostics {
+    let mut diags = Diagnostics::default();
+    let text = match std::fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) => {
+            diags.push(Diagnostic::error(
+                Span::file(path),
+                "unreadable",
+                format!("cannot read it: {e}"),
+            ));
+            return diags;
+        }
+    };
+    let root = match crate::yaml::parse(path, &text) {
+        Ok(r) => r,
+        Err(d) => return Diagnostics(vec![d]),
+    };
+    let Some(mut f) = crate::yaml::Fields::new(path, &root, "a rules file", &mut diags) else {
+        return diags;
+    };
+    let rules = f.take("rules");
+    f.finish("a rules file", &mut diags);
+    for rule in rules.and_then(crate::yaml::Node::as_seq).unwrap_or(&[]) {
+        for key in ["for_each", "when", "assert"] {
+            let Some(n) = rule.get(key) else { continue };
+            let src = n.scalar_text().unwrap_or_default();
+            let src = src.strip_prefix('=').unwrap_or(&src).trim().to_string();
+            if let Err(e) = crate::expr::Expr::compile(&src, &["lookup", "has_lookup", "table"]) {
+                diags.push(Diagnostic::error(
+                    crate::yaml::span(path, n),
+                    e.code,
+                    format!("the expression does not compile: {}", e.message),
+                ));
+            }
+        }
+    }
+    diags
 }
 
 /// One note per `script:`: scripts are rhai, outside the language
@@ -245,6 +291,7 @@ pub fn check_with_options(found: &Found, options: &LoadOptions) -> Result<CheckR
                 }
                 Err(d) => Some(d),
             },
+            FileKind::Rules => Some(check_rules_file(path)),
             FileKind::Tests => Some(crate::testing::check_tests(
                 path,
                 &Registry::discover(path.parent().unwrap_or(Path::new("."))),
