@@ -11,6 +11,7 @@ use crate::testing::CaseResult;
 
 /// What a YAML file is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum FileKind {
     /// A schema (`schema:` with `types:`).
     Schema,
