@@ -252,3 +252,70 @@ fn a_shared_rules_file_is_checked_on_its_own() {
     assert_eq!(code, 2);
     assert!(out.contains("rules.yaml:3:13: error[expr-syntax]"), "{out}");
 }
+
+/// Review of issue 10: a large computed price was refused as "'1e+16' is
+/// not a number" (invalid-number); it is a number above the maximum.
+#[test]
+fn a_large_computed_price_is_above_the_maximum_not_an_exponent() {
+    let dir = std::env::temp_dir().join(format!("mapwright-commands-big-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let example = std::fs::read_to_string(
+        root().join("mappings/oneserve-spectrum/tests/design-example.json"),
+    )
+    .unwrap();
+    let mut lines = String::new();
+    for q in ["10000000000000000", "100000000000000000000"] {
+        let text = example.replacen("\"quantity\": 60", &format!("\"quantity\": {q}"), 1);
+        assert_ne!(text, example);
+        let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+        lines.push_str(&format!("{v}\n"));
+    }
+    let input = dir.join("big.ndjson");
+    std::fs::write(&input, lines).unwrap();
+    let rejects = dir.join("rejects.ndjson");
+    let (code, _, err) = mapwright(&[
+        "convert",
+        "-m",
+        "mappings/oneserve-spectrum/order.yaml",
+        "--param",
+        "company_code=KM2",
+        "--output-format",
+        "ndjson",
+        "--rejects",
+        rejects.to_str().unwrap(),
+        input.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 1, "{err}");
+    let text = std::fs::read_to_string(&rejects).unwrap();
+    let errors: Vec<(String, String)> = text
+        .lines()
+        .flat_map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+            v["errors"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|e| {
+                    (
+                        e["rule"].as_str().unwrap().to_string(),
+                        e["message"].as_str().unwrap().to_string(),
+                    )
+                })
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    assert_eq!(errors.len(), 2, "{errors:?}");
+    assert_eq!(errors[0].0, "above-maximum");
+    assert!(
+        errors[0]
+            .1
+            .starts_with("'10000000000000000' is above the maximum"),
+        "{errors:?}"
+    );
+    assert!(
+        errors[1]
+            .1
+            .starts_with("'100000000000000000000' is above the maximum"),
+        "{errors:?}"
+    );
+}

@@ -277,6 +277,7 @@ fn shown(field: &Field, v: &Value) -> String {
     }
     let text = match v {
         Value::String(s) => s.clone(),
+        Value::Number(n) => plain_number(n),
         other => other.to_string(),
     };
     if text.chars().count() > 60 {
@@ -476,6 +477,7 @@ impl<'s> Checker<'s> {
         }
         let text = match value {
             Value::String(s) => std::borrow::Cow::Borrowed(s.as_str()),
+            Value::Number(n) => std::borrow::Cow::Owned(plain_number(n)),
             other => std::borrow::Cow::Owned(other.to_string()),
         };
         if let Some(max) = f.max_length {
@@ -937,6 +939,21 @@ fn first_sentence(doc: &str) -> &str {
         .unwrap_or(line)
         .trim()
         .trim_end_matches('.')
+}
+
+/// A JSON number's digits as a vendor writes them: never an exponent
+/// (serde_json writes 1e16 for a large computed value, which no vendor
+/// field accepts, so the check would call it "not a number").
+fn plain_number(n: &serde_json::Number) -> String {
+    use rust_decimal::prelude::FromPrimitive;
+    if n.is_i64() || n.is_u64() {
+        return n.to_string();
+    }
+    let f = n.as_f64().unwrap_or(0.0);
+    match rust_decimal::Decimal::from_f64(f) {
+        Some(d) => d.normalize().to_string(),
+        None => format!("{f:.0}"),
+    }
 }
 
 fn number_text(f: f64) -> String {
