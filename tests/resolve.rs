@@ -669,3 +669,22 @@ fn a_typo_in_a_schema_rule_is_an_error_not_a_rule_switched_off() {
         let _ = std::fs::remove_dir_all(&dir);
     }
 }
+
+/// Review of issue 10: a date `format:` on a money field passed check, and
+/// convert then rejected every record.
+#[test]
+fn a_date_format_on_a_number_field_is_an_error() {
+    let c = Case::new(
+        "date-on-money",
+        SPECTRUM,
+        "Item_Price: {expr: unit_cost * quantity, format: \"0.00\"}",
+        "Item_Price: {expr: unit_cost * quantity, format: MM/DD/CCYY}",
+    );
+    let diags = c.load(SPECTRUM);
+    let d = only(&diags, "bad-date-format");
+    assert!(
+        d.message
+            .starts_with("'Item_Price' is a number field, and format MM/DD/CCYY writes a date"),
+        "{d}"
+    );
+}

@@ -1120,6 +1120,18 @@ fn plan_numbers(
                 ));
             }
         }
+        // A date pattern writes text: on a number, every record fails.
+        if let (Some(p), true) = (&spec.format, target.kind.is_number()) {
+            diags.push(Diagnostic::error(
+                spec.span.clone(),
+                "bad-date-format",
+                format!(
+                    "'{}' is a number field, and format {} writes a date: use a number format such as \"0.00\"",
+                    spec.name,
+                    p.as_str()
+                ),
+            ));
+        }
         let inner = target.of.as_deref().and_then(|t| schema.type_named(t));
         let mut sub = NumberPlan::default();
         match (&mut spec.source, inner) {
