@@ -609,3 +609,28 @@ fn check_resolves_the_schema_a_test_file_names() {
         );
     }
 }
+
+/// Review of issue 10: `params: {compnay_code: X}` in a test file failed
+/// every case at run time instead of being a file error with its place.
+#[test]
+fn an_undeclared_param_in_a_test_file_is_a_file_error() {
+    let dir = project("test-params", "");
+    write(
+        &dir,
+        "mapping.yaml",
+        "mapping: m\ntarget: t.out\nparams:\n  company: {type: text, default: A}\nrecord:\n  Id: = id\n",
+    );
+    write(
+        &dir,
+        "tests/m.yaml",
+        "mapping: ../mapping.yaml\nparams: {compny: B}\ncases:\n  - name: a\n    input: {id: A}\n    output: {Id: A}\n",
+    );
+    for cmd in ["check", "test"] {
+        let (code, out) = run(&dir, &[cmd, "tests/m.yaml"]);
+        assert_eq!(code, 2, "{cmd}: {out}");
+        assert!(
+            out.contains("tests/m.yaml:2:10: error[unknown-param]: the mapping declares no param 'compny' (did you mean 'company'?); it takes: company"),
+            "{cmd}: {out}"
+        );
+    }
+}

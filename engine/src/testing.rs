@@ -237,8 +237,52 @@ pub fn check_tests(path: &Path, registry: &Registry) -> Diagnostics {
         Ok(root) if root.get("schema").is_some() => {
             load_schema(path, &root, registry).err().unwrap_or_default()
         }
-        Ok(_) => Diagnostics::default(),
+        Ok(root) => {
+            // The mapping's own problems are reported where it is checked.
+            let dir = path.parent().unwrap_or(Path::new("."));
+            let mapping_file = dir.join(
+                root.get("mapping")
+                    .and_then(Node::scalar_text)
+                    .unwrap_or_default(),
+            );
+            match Mapping::from_path_with_options(&mapping_file, registry, &LoadOptions::default())
+            {
+                Ok(m) => undeclared_params(path, &root, &m),
+                Err(_) => Diagnostics::default(),
+            }
+        }
     }
+}
+
+/// Params a test file gives (for every case, or in one case) that its
+/// mapping does not declare: each is a typo that fails every case it reaches.
+fn undeclared_params(path: &Path, root: &Node, mapping: &Mapping) -> Diagnostics {
+    let declared: Vec<&str> = mapping.params.iter().map(|p| p.name.as_str()).collect();
+    let cases = root.get("cases").and_then(Node::as_seq).unwrap_or(&[]);
+    let mut diags = Diagnostics::default();
+    for params in std::iter::once(root)
+        .chain(cases)
+        .filter_map(|n| n.get("params"))
+    {
+        for (k, _) in params.as_map().unwrap_or(&[]) {
+            let name = k.scalar_text().unwrap_or_default();
+            if declared.contains(&name.as_str()) {
+                continue;
+            }
+            let near = crate::diag::suggest(&name, declared.iter().copied())
+                .map(|n| format!(" (did you mean '{n}'?)"))
+                .unwrap_or_default();
+            diags.push(Diagnostic::error(
+                span(path, k),
+                "unknown-param",
+                format!(
+                    "the mapping declares no param '{name}'{near}; it takes: {}",
+                    declared.join(", ")
+                ),
+            ));
+        }
+    }
+    diags
 }
 
 /// Run `run` on every case of a test file; a case is named by its `name:`
@@ -569,6 +613,10 @@ pub fn run_mapping_tests(
             .unwrap_or_default(),
     );
     let mapping = Mapping::from_path_with_options(&mapping_file, registry, options)?;
+    let undeclared = undeclared_params(path, root, &mapping);
+    if undeclared.has_errors() {
+        return Err(undeclared);
+    }
     let mut base = Params::default();
     for (k, v) in root.get("params").and_then(Node::as_map).unwrap_or(&[]) {
         base.set(&k.scalar_text().unwrap_or_default(), v.to_json());
