@@ -319,3 +319,18 @@ fn a_large_computed_price_is_above_the_maximum_not_an_exponent() {
         "{errors:?}"
     );
 }
+
+/// Review of issue 10: `test MAPPING` found nothing; it runs the test
+/// files beside the mapping that name it.
+#[test]
+fn test_given_a_mapping_runs_the_cases_that_test_it() {
+    let (code, out, err) = mapwright(&["test", "mappings/oneserve-spectrum/order.yaml"]);
+    assert_eq!(code, 0, "{out}{err}");
+    let (_, direct, _) = mapwright(&["test", "mappings/oneserve-spectrum/tests/order.yaml"]);
+    let last = |s: &str| s.lines().last().map(str::to_string);
+    assert_eq!(last(&out), last(&direct));
+    assert!(
+        last(&out).is_some_and(|l| l.ends_with(" passed, 0 failed") && !l.starts_with("0 ")),
+        "{out}"
+    );
+}

@@ -321,12 +321,20 @@ pub fn test_with_options(
     found: &Found,
     options: &LoadOptions,
 ) -> Result<Vec<TestFileRun>, Diagnostics> {
-    let files: Vec<&PathBuf> = found
+    let mut files: Vec<PathBuf> = found
         .files
         .iter()
         .filter(|(_, k)| *k == FileKind::Tests)
-        .map(|(p, _)| p)
+        .map(|(p, _)| p.clone())
         .collect();
+    // A mapping named on its own: the test files beside it that test it.
+    for (mapping, _) in found.files.iter().filter(|(_, k)| *k == FileKind::Mapping) {
+        for t in tests_of(mapping) {
+            if !files.contains(&t) {
+                files.push(t);
+            }
+        }
+    }
     if files.is_empty() {
         return Err(nothing_found(format!(
             "no test file (a .yaml file with a top-level `cases:`) in {}",
@@ -337,10 +345,43 @@ pub fn test_with_options(
         .into_iter()
         .map(|path| {
             let registry = Registry::discover(path.parent().unwrap_or(Path::new(".")));
-            (
-                path.clone(),
-                crate::testing::run_tests_with_options(path, &registry, options),
-            )
+            let run = crate::testing::run_tests_with_options(&path, &registry, options);
+            (path, run)
         })
         .collect())
+}
+
+/// The test files in the folder of `mapping` (and below it) whose
+/// `mapping:` is that file.
+fn tests_of(mapping: &Path) -> Vec<PathBuf> {
+    let Ok(target) = mapping.canonicalize() else {
+        return Vec::new();
+    };
+    let folder = mapping.parent().unwrap_or(Path::new("."));
+    let folder = if folder.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        folder
+    };
+    discover(&[folder.to_path_buf()])
+        .into_iter()
+        .filter(|(_, k)| *k == FileKind::Tests)
+        .map(|(p, _)| p)
+        .filter(|p| {
+            let Ok(text) = std::fs::read_to_string(p) else {
+                return false;
+            };
+            let Ok(root) = crate::yaml::parse(p, &text) else {
+                return false;
+            };
+            let named = root
+                .get("mapping")
+                .and_then(crate::yaml::Node::scalar_text)
+                .unwrap_or_default();
+            p.parent()
+                .map(|d| d.join(&named))
+                .and_then(|m| m.canonicalize().ok())
+                .is_some_and(|m| m == target)
+        })
+        .collect()
 }
