@@ -334,3 +334,32 @@ fn test_given_a_mapping_runs_the_cases_that_test_it() {
         "{out}"
     );
 }
+
+/// Review of issue 10: a schema's error was counted twice, once found by
+/// checking the schema and once through the mapping that names it.
+#[test]
+fn a_schema_error_is_reported_once() {
+    let dir = std::env::temp_dir().join(format!("mapwright-commands-dup-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("schemas/t")).unwrap();
+    std::fs::create_dir_all(dir.join("mappings")).unwrap();
+    std::fs::write(
+        dir.join("schemas/t/out.yaml"),
+        "schema: t.out\nrecord: r\ntypes:\n  r:\n    fields:\n      Id: {type: txt}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("mappings/m.yaml"),
+        "mapping: m\ntarget: t.out\nrecord:\n  Id: = id\n",
+    )
+    .unwrap();
+    let out = Command::cargo_bin("mapwright")
+        .unwrap()
+        .current_dir(&dir)
+        .args(["check", "--message-format=short"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(stdout.matches("error[unknown-type]").count(), 1, "{stdout}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("1 error(s)"));
+}

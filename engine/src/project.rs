@@ -305,7 +305,29 @@ pub fn check_with_options(found: &Found, options: &LoadOptions) -> Result<CheckR
         };
         run.diagnostics.extend(diags.unwrap_or_default());
     }
+    run.diagnostics = unique(run.diagnostics);
     Ok(run)
+}
+
+/// Each finding once: a schema's error is found when the schema is checked
+/// and again by each mapping that names it, once by a relative path and once
+/// by an absolute one.
+fn unique(diags: Diagnostics) -> Diagnostics {
+    let mut seen = std::collections::HashSet::new();
+    Diagnostics(
+        diags
+            .0
+            .into_iter()
+            .filter(|d| {
+                let file = d
+                    .span
+                    .file
+                    .canonicalize()
+                    .unwrap_or_else(|_| d.span.file.clone());
+                seen.insert((file, d.span.line, d.span.column, d.code, d.message.clone()))
+            })
+            .collect(),
+    )
 }
 
 /// One test file: its case results, or why it could not run.
