@@ -401,13 +401,15 @@ const KEYWORDS: [&str; 21] = [
 /// in`, closure parameters `|a, b|`): they are not reads of the record.
 fn bound_names(src: &str) -> Vec<String> {
     let mut out = Vec::new();
+    // Words between separators; the separator's own length moves `start`
+    // past it, so a multi-byte character (`"£"`) never splits a slice.
     let words: Vec<(usize, &str)> = src
         .match_indices(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
-        .fold((0, Vec::new()), |(start, mut v), (i, _)| {
+        .fold((0, Vec::new()), |(start, mut v), (i, sep)| {
             if i > start {
                 v.push((start, &src[start..i]));
             }
-            (i + 1, v)
+            (i + sep.len(), v)
         })
         .1;
     for (k, (_, w)) in words.iter().enumerate() {

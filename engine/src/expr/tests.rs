@@ -406,3 +406,22 @@ fn a_whole_number_past_64_bits_from_the_record_is_an_overflow_not_a_rounding() {
         serde_json::json!(12345678901234567890u64)
     );
 }
+
+/// Review of issue 10: a script with a non-ASCII literal panicked at load
+/// ("start byte index 4 is not a char boundary").
+#[test]
+fn a_script_with_non_ascii_text_compiles_and_runs() {
+    let rec = serde_json::json!({"s": "10", "items": ["a"]});
+    assert_eq!(
+        script("\"£\" + s", rec.clone()).unwrap(),
+        serde_json::json!("£10")
+    );
+    assert_eq!(
+        script("\"日本\".len()", rec.clone()).unwrap(),
+        serde_json::json!(2)
+    );
+    assert_eq!(
+        script("items.map(|x| \"a😀b\")", rec).unwrap(),
+        serde_json::json!(["a😀b"])
+    );
+}
