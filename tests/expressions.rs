@@ -346,3 +346,25 @@ fn the_wall_clock_net_is_its_own_rule() {
         "{message}"
     );
 }
+
+/// Review of issue 10: past its deadline a unit went on, and its reject
+/// held a time-limit error at item after item (how many depended on the
+/// machine). Now the unit stops at the first: one time-limit error, and
+/// the next record is transformed with a clock of its own.
+#[test]
+fn a_unit_out_of_time_stops_at_its_first_time_limit() {
+    let dir = project(
+        "clock-stops",
+        ONE_FIELD,
+        "mapping: clock\ntarget: demo.out\nlimits: {operations: 1000000000, time_ms: 1}\nrules:\n  - id: slow\n    for_each: l\n    assert: l.all(|b| b >= 0) && false\n    message: \"item {{ index }}\"\nrecord:\n  n: = 1\n",
+    );
+    let (_, accepted, rejects) = convert(&dir, &[json!({"l": vec![1; 3_000]})]);
+    assert!(accepted.is_empty());
+    let errors = rejects[0]["errors"].as_array().unwrap();
+    let timed: Vec<&Value> = errors
+        .iter()
+        .filter(|e| e["rule"] == "time-limit")
+        .collect();
+    assert_eq!(timed.len(), 1, "{errors:?}");
+    assert_eq!(errors.last().unwrap()["rule"], "time-limit", "{errors:?}");
+}

@@ -31,6 +31,11 @@ pub struct SourceRule {
 /// Check `rules` against the unit in `env`, appending violations to `out`.
 pub fn check_rules(rules: &[SourceRule], env: &Env, out: &mut Vec<Violation>) {
     for rule in rules {
+        // A unit whose budget or time is spent stops here: every later
+        // check would only report the same limit again.
+        if spent(out) {
+            return;
+        }
         match &rule.for_each {
             None => check_one(rule, env, None, out),
             Some(each) => {
@@ -61,6 +66,9 @@ pub fn check_rules(rules: &[SourceRule], env: &Env, out: &mut Vec<Violation>) {
                     }
                 };
                 for (i, item) in items.iter().enumerate() {
+                    if spent(out) {
+                        return;
+                    }
                     let index = Value::from(i);
                     let mut vars = env.scope.vars.clone();
                     vars.push("item", item);
@@ -83,6 +91,12 @@ pub fn check_rules(rules: &[SourceRule], env: &Env, out: &mut Vec<Violation>) {
             }
         }
     }
+}
+
+/// True when the last finding is a spent budget or clock.
+fn spent(out: &[Violation]) -> bool {
+    out.last()
+        .is_some_and(|v| v.rule == "budget" || v.rule == "time-limit")
 }
 
 fn error(rule: &SourceRule, path: &str, message: String) -> Violation {

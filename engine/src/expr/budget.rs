@@ -37,6 +37,9 @@ struct Unit {
     next_clock: u64,
     limits: RunLimits,
     deadline: Option<Instant>,
+    /// The deadline has passed: every later charge fails at once, so a unit
+    /// out of time stops instead of going on with a clock it has lost.
+    timed_out: bool,
 }
 
 thread_local! {
@@ -58,6 +61,7 @@ impl UnitBudget {
             next_clock: CLOCK_EVERY,
             limits,
             deadline: Instant::now().checked_add(Duration::from_millis(limits.time_ms)),
+            timed_out: false,
         };
         UnitBudget {
             previous: UNIT.with(|u| u.replace(Some(unit))),
@@ -79,6 +83,7 @@ pub(crate) struct Meter {
     deadline: Option<Instant>,
     next_clock: u64,
     in_unit: bool,
+    timed_out: bool,
 }
 
 impl Meter {
@@ -90,6 +95,7 @@ impl Meter {
                 deadline: u.deadline,
                 next_clock: u.next_clock,
                 in_unit: true,
+                timed_out: u.timed_out,
             },
             None => Meter {
                 used: 0,
@@ -97,6 +103,7 @@ impl Meter {
                 deadline: None,
                 next_clock: u64::MAX,
                 in_unit: false,
+                timed_out: false,
             },
         }
     }
@@ -104,6 +111,9 @@ impl Meter {
     /// Charge `n` operations.
     #[inline]
     pub(crate) fn charge(&mut self, n: u64) -> Result<(), EvalError> {
+        if self.timed_out {
+            return Err(out_of_time(self.limits.time_ms));
+        }
         self.used = self.used.saturating_add(n);
         if self.used > self.limits.operations {
             return Err(over_budget(self.limits.operations));
@@ -111,6 +121,7 @@ impl Meter {
         if self.used >= self.next_clock {
             self.next_clock = self.used + CLOCK_EVERY;
             if self.deadline.is_some_and(|d| Instant::now() >= d) {
+                self.timed_out = true;
                 return Err(out_of_time(self.limits.time_ms));
             }
         }
@@ -124,6 +135,7 @@ impl Meter {
                 if let Some(mut unit) = u.get() {
                     unit.used = self.used;
                     unit.next_clock = self.next_clock;
+                    unit.timed_out = self.timed_out;
                     u.set(Some(unit));
                 }
             });
@@ -152,7 +164,13 @@ pub(crate) fn out_of_time(time_ms: u64) -> EvalError {
 /// For scripts (rhai's progress callback): `Some(time_ms)` when the unit on
 /// this thread is past its deadline.
 pub(crate) fn past_deadline() -> Option<u64> {
-    UNIT.with(Cell::get)
-        .filter(|u| u.deadline.is_some_and(|d| Instant::now() >= d))
-        .map(|u| u.limits.time_ms)
+    UNIT.with(|cell| {
+        let mut u = cell.get()?;
+        if u.timed_out || u.deadline.is_some_and(|d| Instant::now() >= d) {
+            u.timed_out = true;
+            cell.set(Some(u));
+            return Some(u.limits.time_ms);
+        }
+        None
+    })
 }
