@@ -100,10 +100,7 @@ impl<'s, 'v> Ctx<'s, 'v> {
             }
             Kind::Index(obj, idx) => {
                 let i = self.eval(idx)?;
-                match self.eval(obj)? {
-                    Cow::Borrowed(v) => Cow::Borrowed(index(v, &i)?),
-                    Cow::Owned(v) => Cow::Owned(index(&v, &i)?.clone()),
-                }
+                index_cow(self.eval(obj)?, &i)?
             }
             Kind::Not(e) => Cow::Owned(Value::Bool(!self.test(e, "the operand of '!'")?)),
             Kind::Neg(e) => {
@@ -360,10 +357,7 @@ impl<'s, 'v> Ctx<'s, 'v> {
                     Cow::Borrowed(v) => Cow::Borrowed(field(v, name, *optional)?),
                     Cow::Owned(v) => Cow::Owned(field(&v, name, *optional)?.clone()),
                 },
-                Kind::Index(..) => match cur {
-                    Cow::Borrowed(v) => Cow::Borrowed(index(v, &vals[0])?),
-                    Cow::Owned(v) => Cow::Owned(index(&v, &vals[0])?.clone()),
-                },
+                Kind::Index(..) => index_cow(cur, &vals[0])?,
                 Kind::Method(_, m, args) => match args.first().map(|a| &a.kind) {
                     Some(Kind::Closure { base, body, .. }) => {
                         self.closure_method(*m, cur, *base, body, vals.pop())?
@@ -577,6 +571,33 @@ fn field<'x>(v: &'x Value, name: &str, optional: bool) -> R<&'x Value> {
             format!("cannot read '{name}' of {}", type_name(other)),
         )),
     }
+}
+
+/// `v[i]`, borrowing where it can; text indexed by a whole number gives its
+/// character there (counting from the end when negative), as in rhai.
+fn index_cow<'x>(v: Cow<'x, Value>, i: &Value) -> R<Cow<'x, Value>> {
+    if let (Value::String(s), Value::Number(n)) = (v.as_ref(), i) {
+        let Some(k) = n.as_i64() else {
+            return Err(EvalError::new(K::Type, "an index must be a whole number"));
+        };
+        let count = s.chars().count() as i64;
+        let pos = if k < 0 { count + k } else { k };
+        return s
+            .chars()
+            .nth(pos as usize)
+            .filter(|_| pos >= 0)
+            .map(|c| Cow::Owned(Value::String(c.to_string())))
+            .ok_or_else(|| {
+                EvalError::new(
+                    K::Index,
+                    format!("index {k} is out of bounds for a text of {count} characters"),
+                )
+            });
+    }
+    Ok(match v {
+        Cow::Borrowed(v) => Cow::Borrowed(index(v, i)?),
+        Cow::Owned(v) => Cow::Owned(index(&v, i)?.clone()),
+    })
 }
 
 fn index<'x>(v: &'x Value, i: &Value) -> R<&'x Value> {
