@@ -496,3 +496,34 @@ fn a_copy_costs_its_size_and_no_more() {
     );
     assert_eq!(err.rule(), Some("budget"));
 }
+
+#[test]
+fn a_record_value_past_the_script_limits_is_refused_before_the_script_runs() {
+    let scan = "let n = 0; for i in 0..30000 { n += s.index_of(\"y\") } n";
+    let err = script(scan, json!({"s": "x".repeat(1 << 20)})).unwrap_err();
+    assert_eq!(
+        err.kind,
+        EvalErrorKind::Budget {
+            limit: "script data size"
+        }
+    );
+    assert_eq!(err.rule(), Some("budget"));
+    assert_eq!(
+        err.message,
+        "the value of 's' is past the budget limit 'script data size' (text 65536 characters, arrays 10000 items, maps 10000 entries)"
+    );
+    let err = script(
+        "l.len()",
+        json!({"l": [[(0..10_001).collect::<Vec<i32>>()]]}),
+    )
+    .unwrap_err();
+    assert!(
+        err.message
+            .starts_with("the value of 'l' is past the budget limit 'script data size'"),
+        "{}",
+        err.message
+    );
+    // At the limit is fine: 65,536 characters of text go in.
+    let at = json!({"s": "é".repeat(65_536)});
+    assert_eq!(script("s.len()", at).unwrap(), json!(65_536));
+}
