@@ -94,8 +94,17 @@ impl<'s, 'v> Ctx<'s, 'v> {
     /// `needle in hay`, charged by the values of `hay` compared (or the
     /// bytes of text scanned).
     fn contains(&mut self, hay: &Value, needle: &Value) -> R<bool> {
-        self.meter.charge_size(hay)?;
+        self.charge_search(hay)?;
         funcs::contains(hay, needle)
+    }
+
+    /// Looking through a list (its values) or text (its bytes); a map's key
+    /// is one look-up, paid by the node.
+    fn charge_search(&mut self, hay: &Value) -> R<()> {
+        match hay {
+            Value::Object(_) => Ok(()),
+            _ => self.meter.charge_size(hay),
+        }
     }
 
     fn equal(&mut self, a: &Value, b: &Value) -> R<bool> {
@@ -464,9 +473,8 @@ impl<'s, 'v> Ctx<'s, 'v> {
     /// the items or text of the receiver.
     fn charge_method(&mut self, m: Method, recv: &Value, vals: &[Cow<'v, Value>]) -> R<()> {
         match (m, recv) {
-            (Method::ToString | Method::Contains | Method::Distinct, _) => {
-                self.meter.charge_size(recv)
-            }
+            (Method::Contains, _) => self.charge_search(recv),
+            (Method::ToString | Method::Distinct, _) => self.meter.charge_size(recv),
             (Method::Join | Method::JoinNonblank, Value::Array(items)) => {
                 self.meter.charge_size(recv)?;
                 let sep = vals.first().map_or(0, |s| text_len(s));
