@@ -1,8 +1,10 @@
 //! Evaluation of a parsed expression over `serde_json::Value`, borrowing
 //! from the record wherever it can. Every node costs one operation, text
 //! work costs one more per 64 bytes and list work one per item, all drawn
-//! from the unit's [`Meter`]; nesting is bounded by the parser and checked
-//! again here.
+//! from the unit's [`Meter`]. Copying, comparing, searching or writing out a
+//! list or map is charged by its size before it is done (see
+//! [`super::budget::size_within`]); scalars pay only their node. Nesting is
+//! bounded by the parser and checked again here.
 
 use std::borrow::Cow;
 use std::cmp::Ordering;
