@@ -368,3 +368,36 @@ fn a_unit_out_of_time_stops_at_its_first_time_limit() {
     assert_eq!(timed.len(), 1, "{errors:?}");
     assert_eq!(errors.last().unwrap()["rule"], "time-limit", "{errors:?}");
 }
+
+#[test]
+fn doubling_let_values_trip_the_budget_and_the_batch_goes_on() {
+    // x0 = l, x1 = [x0, x0], ..., x40 = [x39, x39]: each copy is paid by
+    // its size, so the doubling stops on the budget long before memory runs out.
+    let mut lets = String::from("let:\n  x0: = l\n");
+    for k in 1..=40 {
+        let p = k - 1;
+        lets.push_str(&format!(
+            "  x{k}: '= if deep {{ [x{p}, x{p}] }} else {{ x{p} }}'\n"
+        ));
+    }
+    let dir = project(
+        "doubling",
+        ONE_FIELD,
+        &format!("mapping: doubling\ntarget: demo.out\n{lets}record:\n  n: = x40.len()\n"),
+    );
+    let (_, accepted, rejects) = convert(
+        &dir,
+        &[
+            json!({"deep": true, "l": [1, 2, 3]}),
+            json!({"deep": false, "l": [1, 2, 3]}),
+        ],
+    );
+    assert_eq!(accepted, vec![json!({"n": 3})]);
+    assert_eq!(rejects.len(), 1);
+    let (rule, message) = first_error(&rejects[0]);
+    assert_eq!(rule, "budget");
+    assert_eq!(
+        message,
+        "let x17 = if deep { [x16, x16] } else { x16 }: stopped after 1000000 operations (the budget limit 'operations')"
+    );
+}

@@ -6,7 +6,12 @@
 use std::cell::Cell;
 use std::time::{Duration, Instant};
 
+use serde_json::Value;
+
 use super::{EvalError, EvalErrorKind};
+
+/// Bytes of text that cost one operation.
+pub(crate) const TEXT_CHUNK: usize = 64;
 
 /// Limits on the work of one unit (settable under `limits:` in a mapping).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -128,6 +133,27 @@ impl Meter {
         Ok(())
     }
 
+    /// Operations left before the budget trips.
+    #[inline]
+    pub(crate) fn remaining(&self) -> u64 {
+        self.limits.operations.saturating_sub(self.used)
+    }
+
+    /// Charge the work of copying, comparing or writing out `v` (see
+    /// [`size_within`]). Scalars and short text cost nothing here: the node
+    /// that produced them has paid.
+    #[inline]
+    pub(crate) fn charge_size(&mut self, v: &Value) -> Result<(), EvalError> {
+        match v {
+            Value::Array(_) | Value::Object(_) => {
+                let n = size_within(v, self.remaining());
+                self.charge(n)
+            }
+            Value::String(s) if s.len() >= TEXT_CHUNK => self.charge((s.len() / TEXT_CHUNK) as u64),
+            _ => Ok(()),
+        }
+    }
+
     /// Give the unit back what is left.
     pub(crate) fn finish(self) {
         if self.in_unit {
@@ -173,4 +199,32 @@ pub(crate) fn past_deadline() -> Option<u64> {
         }
         None
     })
+}
+
+/// The size of `v` in operations: one per value in it (the list or map
+/// itself, each item, each entry) and one per 64 bytes of text (keys too).
+/// The walk stops once the count passes `cap` (the budget left), so that
+/// measuring a huge value costs no more than the budget it would spend; it
+/// keeps its own stack, so a deeply nested value cannot overflow ours.
+pub(crate) fn size_within(v: &Value, cap: u64) -> u64 {
+    let mut total: u64 = 0;
+    let mut stack = vec![v];
+    while let Some(x) = stack.pop() {
+        total += 1;
+        match x {
+            Value::String(s) => total += (s.len() / TEXT_CHUNK) as u64,
+            Value::Array(a) => stack.extend(a.iter()),
+            Value::Object(m) => {
+                for (k, item) in m {
+                    total += (k.len() / TEXT_CHUNK) as u64;
+                    stack.push(item);
+                }
+            }
+            _ => {}
+        }
+        if total.saturating_add(stack.len() as u64) > cap {
+            return total.saturating_add(stack.len() as u64);
+        }
+    }
+    total
 }

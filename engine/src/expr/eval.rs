@@ -1,15 +1,17 @@
 //! Evaluation of a parsed expression over `serde_json::Value`, borrowing
 //! from the record wherever it can. Every node costs one operation, text
 //! work costs one more per 64 bytes and list work one per item, all drawn
-//! from the unit's [`Meter`]; nesting is bounded by the parser and checked
-//! again here.
+//! from the unit's [`Meter`]. Copying, comparing, searching or writing out a
+//! list or map is charged by its size before it is done (see
+//! [`super::budget::size_within`]); scalars pay only their node. Nesting is
+//! bounded by the parser and checked again here.
 
 use std::borrow::Cow;
 use std::cmp::Ordering;
 
 use serde_json::{Map, Value};
 
-use super::budget::Meter;
+use super::budget::{size_within, Meter, TEXT_CHUNK};
 use super::funcs::{self, Method};
 use super::num::{self, arith, cmp_num, type_name, Arith};
 use super::parse::{Kind, Node, Op};
@@ -23,9 +25,6 @@ static NULL: Value = Value::Null;
 /// far below it; this is the second net).
 const MAX_EVAL_DEPTH: usize = 1_000;
 
-/// Bytes of text that cost one operation.
-const TEXT_CHUNK: usize = 64;
-
 pub(crate) struct Ctx<'s, 'v> {
     scope: &'s Scope<'v>,
     /// Closure parameters, by slot.
@@ -35,6 +34,33 @@ pub(crate) struct Ctx<'s, 'v> {
 }
 
 impl<'s, 'v> Ctx<'s, 'v> {
+    /// `v[i]`, borrowing where it can; text indexed by a whole number gives its
+    /// character there (counting from the end when negative), as in rhai.
+    pub(crate) fn index_cow<'x>(&mut self, v: Cow<'x, Value>, i: &Value) -> R<Cow<'x, Value>> {
+        if let (Value::String(s), Value::Number(n)) = (v.as_ref(), i) {
+            let Some(k) = n.as_i64() else {
+                return Err(EvalError::new(K::Type, "an index must be a whole number"));
+            };
+            let count = s.chars().count() as i64;
+            let pos = if k < 0 { count + k } else { k };
+            return s
+                .chars()
+                .nth(pos as usize)
+                .filter(|_| pos >= 0)
+                .map(|c| Cow::Owned(Value::String(c.to_string())))
+                .ok_or_else(|| {
+                    EvalError::new(
+                        K::Index,
+                        format!("index {k} is out of bounds for a text of {count} characters"),
+                    )
+                });
+        }
+        Ok(match v {
+            Cow::Borrowed(v) => Cow::Borrowed(index(v, i)?),
+            Cow::Owned(v) => Cow::Owned(self.copy(index(&v, i)?)?),
+        })
+    }
+
     pub(crate) fn new(scope: &'s Scope<'v>) -> Self {
         Ctx {
             scope,
@@ -64,6 +90,57 @@ impl<'s, 'v> Ctx<'s, 'v> {
         self.meter.charge((bytes / TEXT_CHUNK) as u64)
     }
 
+    /// An owned value: a borrowed one is copied, and the copy is paid for
+    /// by its size first.
+    pub(crate) fn own(&mut self, v: Cow<'v, Value>) -> R<Value> {
+        match v {
+            Cow::Borrowed(b) => self.copy(b),
+            Cow::Owned(o) => Ok(o),
+        }
+    }
+
+    /// A copy of `v`, paid for by its size before it is made.
+    fn copy(&mut self, v: &Value) -> R<Value> {
+        self.meter.charge_size(v)?;
+        Ok(v.clone())
+    }
+
+    /// Charge comparing `a` with `b` (`==`, `!=`, an item of `in`): lists
+    /// and maps by the values compared (at most the smaller one's size),
+    /// text by the bytes scanned; scalars cost nothing more.
+    fn charge_compare(&mut self, a: &Value, b: &Value) -> R<()> {
+        let cost = match (a, b) {
+            (Value::Array(_), Value::Array(_)) | (Value::Object(_), Value::Object(_)) => {
+                let cap = self.meter.remaining();
+                size_within(a, cap).min(size_within(b, cap))
+            }
+            (Value::String(x), Value::String(y)) => (x.len().min(y.len()) / TEXT_CHUNK) as u64,
+            _ => 0,
+        };
+        self.meter.charge(cost)
+    }
+
+    /// `needle in hay`, charged by the values of `hay` compared (or the
+    /// bytes of text scanned).
+    fn contains(&mut self, hay: &Value, needle: &Value) -> R<bool> {
+        self.charge_search(hay)?;
+        funcs::contains(hay, needle)
+    }
+
+    /// Looking through a list (its values) or text (its bytes); a map's key
+    /// is one look-up, paid by the node.
+    fn charge_search(&mut self, hay: &Value) -> R<()> {
+        match hay {
+            Value::Object(_) => Ok(()),
+            _ => self.meter.charge_size(hay),
+        }
+    }
+
+    fn equal(&mut self, a: &Value, b: &Value) -> R<bool> {
+        self.charge_compare(a, b)?;
+        Ok(values_equal(a, b))
+    }
+
     pub(crate) fn eval(&mut self, node: &'v Node) -> R<Cow<'v, Value>> {
         self.enter()?;
         let r = self.eval_kind(node);
@@ -77,7 +154,11 @@ impl<'s, 'v> Ctx<'s, 'v> {
             Kind::Var(name) => Cow::Borrowed(self.scope.get(name).unwrap_or(&NULL)),
             Kind::Local(slot) => match &self.locals[*slot] {
                 Cow::Borrowed(v) => Cow::Borrowed(*v),
-                Cow::Owned(v) => Cow::Owned(v.clone()),
+                Cow::Owned(v) => {
+                    // A copy of an owned item or accumulator: paid by size.
+                    self.meter.charge_size(v)?;
+                    Cow::Owned(v.clone())
+                }
             },
             Kind::Field {
                 obj,
@@ -87,7 +168,9 @@ impl<'s, 'v> Ctx<'s, 'v> {
                 if let Kind::Local(slot) = obj.kind {
                     if let Cow::Owned(v) = &self.locals[slot] {
                         // A field of an owned item: copy the field, not the item.
-                        return Ok(Cow::Owned(field(v, name, *optional)?.clone()));
+                        let f = field(v, name, *optional)?;
+                        self.meter.charge_size(f)?;
+                        return Ok(Cow::Owned(f.clone()));
                     }
                 }
                 match self.eval(obj)? {
@@ -95,12 +178,13 @@ impl<'s, 'v> Ctx<'s, 'v> {
                     Cow::Owned(Value::Object(mut m)) => {
                         Cow::Owned(m.shift_remove(name.as_str()).unwrap_or(Value::Null))
                     }
-                    Cow::Owned(v) => Cow::Owned(field(&v, name, *optional)?.clone()),
+                    Cow::Owned(v) => Cow::Owned(self.copy(field(&v, name, *optional)?)?),
                 }
             }
             Kind::Index(obj, idx) => {
                 let i = self.eval(idx)?;
-                index_cow(self.eval(obj)?, &i)?
+                let v = self.eval(obj)?;
+                self.index_cow(v, &i)?
             }
             Kind::Not(e) => Cow::Owned(Value::Bool(!self.test(e, "the operand of '!'")?)),
             Kind::Neg(e) => {
@@ -121,6 +205,10 @@ impl<'s, 'v> Ctx<'s, 'v> {
             }
             Kind::Call(f, args) => {
                 let vals = self.eval_all(args)?;
+                if *f == funcs::Func::AddDays {
+                    // It reads the text form of its date, whatever it is.
+                    self.meter.charge_size(&vals[0])?;
+                }
                 let refs: Vec<&Value> = vals.iter().map(|c| c.as_ref()).collect();
                 Cow::Owned(funcs::call(*f, &refs)?)
             }
@@ -143,14 +231,16 @@ impl<'s, 'v> Ctx<'s, 'v> {
                 self.meter.charge(items.len() as u64)?;
                 let mut out = Vec::with_capacity(items.len());
                 for n in items {
-                    out.push(self.eval(n)?.into_owned());
+                    let v = self.eval(n)?;
+                    out.push(self.own(v)?);
                 }
                 Cow::Owned(Value::Array(out))
             }
             Kind::Map(entries) => {
                 let mut out = Map::with_capacity(entries.len());
                 for (k, n) in entries {
-                    out.insert(k.clone(), self.eval(n)?.into_owned());
+                    let v = self.eval(n)?;
+                    out.insert(k.clone(), self.own(v)?);
                 }
                 Cow::Owned(Value::Object(out))
             }
@@ -177,11 +267,10 @@ impl<'s, 'v> Ctx<'s, 'v> {
     }
 
     fn external(&mut self, name: &str, args: &'v [Node]) -> R<Value> {
-        let vals: Vec<Value> = self
-            .eval_all(args)?
-            .into_iter()
-            .map(Cow::into_owned)
-            .collect();
+        let mut vals = Vec::with_capacity(args.len());
+        for v in self.eval_all(args)? {
+            vals.push(self.own(v)?);
+        }
         match self.scope.calls.and_then(|c| c.call(name, &vals)) {
             Some(r) => r,
             None => Err(EvalError::new(
@@ -229,7 +318,7 @@ impl<'s, 'v> Ctx<'s, 'v> {
                 }
                 let mut acc = self.eval(first)?;
                 for hay in rights.iter().rev() {
-                    acc = Cow::Owned(Value::Bool(funcs::contains(hay, &acc)?));
+                    acc = Cow::Owned(Value::Bool(self.contains(hay, &acc)?));
                 }
                 return Ok(acc);
             }
@@ -245,10 +334,10 @@ impl<'s, 'v> Ctx<'s, 'v> {
 
     fn binary(&mut self, op: Op, a: Cow<'v, Value>, b: &Value) -> R<Value> {
         Ok(match op {
-            Op::Eq => Value::Bool(values_equal(&a, b)),
-            Op::Ne => Value::Bool(!values_equal(&a, b)),
+            Op::Eq => Value::Bool(self.equal(&a, b)?),
+            Op::Ne => Value::Bool(!self.equal(&a, b)?),
             Op::Lt | Op::Le | Op::Gt | Op::Ge => Value::Bool(compare(op, &a, b)?),
-            Op::In => Value::Bool(funcs::contains(b, &a)?),
+            Op::In => Value::Bool(self.contains(b, &a)?),
             Op::Arith(Arith::Add) => self.add(a, b)?,
             Op::Arith(op) => arithmetic(op, &a, b)?,
             Op::Or | Op::And | Op::Coalesce => unreachable_op(op)?,
@@ -258,27 +347,42 @@ impl<'s, 'v> Ctx<'s, 'v> {
     /// `+`: text joins (the other side as text), arrays join, numbers add.
     fn add(&mut self, a: Cow<'v, Value>, b: &Value) -> R<Value> {
         match (a, b) {
+            // The text form of a list or map is paid by its size before it
+            // is written; the text built, by its bytes.
             (Cow::Owned(Value::String(mut x)), _) => {
+                self.charge_text_form(b)?;
+                self.charge_text(x.len() + text_len(b))?;
                 x.push_str(&to_text(b));
-                self.charge_text(x.len())?;
                 Ok(Value::String(x))
             }
             (a, _) if a.is_string() || b.is_string() => {
+                self.charge_text_form(&a)?;
+                self.charge_text_form(b)?;
+                self.charge_text(text_len(&a) + text_len(b))?;
                 let s = format!("{}{}", to_text(&a), to_text(b));
-                self.charge_text(s.len())?;
                 Ok(Value::String(s))
             }
             (a, Value::Array(y)) if a.is_array() => {
-                let mut x = match a.into_owned() {
+                // Both sides are copied in (the left only when borrowed).
+                self.meter.charge(y.len() as u64)?;
+                self.meter.charge_size(b)?;
+                let mut x = match self.own(a)? {
                     Value::Array(x) => x,
                     _ => Vec::new(),
                 };
                 x.extend(y.iter().cloned());
-                self.meter.charge(x.len() as u64)?;
                 Ok(Value::Array(x))
             }
             (a, b) => arithmetic(Arith::Add, &a, b),
         }
+    }
+
+    /// Charge writing out the text form of a list or map (by its size).
+    fn charge_text_form(&mut self, v: &Value) -> R<()> {
+        if v.is_array() || v.is_object() {
+            self.meter.charge_size(v)?;
+        }
+        Ok(())
     }
 
     /// Evaluate a condition straight to a bool.
@@ -305,7 +409,7 @@ impl<'s, 'v> Ctx<'s, 'v> {
                     Op::Eq | Op::Ne => {
                         let a = self.eval(first)?;
                         let b = self.eval(r)?;
-                        Ok(values_equal(&a, &b) == (*op == Op::Eq))
+                        Ok(self.equal(&a, &b)? == (*op == Op::Eq))
                     }
                     Op::Lt | Op::Le | Op::Gt | Op::Ge => {
                         let a = self.eval(first)?;
@@ -355,9 +459,9 @@ impl<'s, 'v> Ctx<'s, 'v> {
             cur = match &step.kind {
                 Kind::Field { name, optional, .. } => match cur {
                     Cow::Borrowed(v) => Cow::Borrowed(field(v, name, *optional)?),
-                    Cow::Owned(v) => Cow::Owned(field(&v, name, *optional)?.clone()),
+                    Cow::Owned(v) => Cow::Owned(self.copy(field(&v, name, *optional)?)?),
                 },
-                Kind::Index(..) => index_cow(cur, &vals[0])?,
+                Kind::Index(..) => self.index_cow(cur, &vals[0])?,
                 Kind::Method(_, m, args) => match args.first().map(|a| &a.kind) {
                     Some(Kind::Closure { base, body, .. }) => {
                         self.closure_method(*m, cur, *base, body, vals.pop())?
@@ -376,19 +480,36 @@ impl<'s, 'v> Ctx<'s, 'v> {
         recv: Cow<'v, Value>,
         vals: &[Cow<'v, Value>],
     ) -> R<Cow<'v, Value>> {
-        let work = match recv.as_ref() {
-            Value::String(s) => s.len() / TEXT_CHUNK,
-            Value::Array(a) => a.len(),
-            Value::Object(o) => o.len(),
-            _ => 0,
-        };
-        self.meter.charge(work as u64)?;
+        self.charge_method(m, &recv, vals)?;
         let refs: Vec<&Value> = vals.iter().map(|c| c.as_ref()).collect();
         let out = funcs::call_method(m, &recv, &refs)?;
-        if let Value::String(s) = &out {
-            self.charge_text(s.len())?;
+        match &out {
+            Value::String(s) => self.charge_text(s.len())?,
+            Value::Array(a) => self.meter.charge(a.len() as u64)?,
+            _ => {}
         }
         Ok(Cow::Owned(out))
+    }
+
+    /// Charge a method before it runs: the methods that walk or write out
+    /// every value of a list or map by its size (and `join` by the bytes it
+    /// will build, so a huge join trips before it is built); the others by
+    /// the items or text of the receiver.
+    fn charge_method(&mut self, m: Method, recv: &Value, vals: &[Cow<'v, Value>]) -> R<()> {
+        match (m, recv) {
+            (Method::Contains, _) => self.charge_search(recv),
+            (Method::ToString | Method::Distinct, _) => self.meter.charge_size(recv),
+            (Method::Join | Method::JoinNonblank, Value::Array(items)) => {
+                self.meter.charge_size(recv)?;
+                let sep = vals.first().map_or(0, |s| text_len(s));
+                let seps = items.len().saturating_sub(1).saturating_mul(sep);
+                self.charge_text(seps)
+            }
+            (_, Value::String(s)) => self.charge_text(s.len()),
+            (_, Value::Array(a)) => self.meter.charge(a.len() as u64),
+            (_, Value::Object(o)) => self.meter.charge(o.len() as u64),
+            _ => Ok(()),
+        }
     }
 
     fn closure_method(
@@ -435,9 +556,10 @@ impl<'s, 'v> Ctx<'s, 'v> {
                 for item in items {
                     self.meter.charge(1)?;
                     self.locals.push(item);
-                    let v = self.eval(body).map(Cow::into_owned);
+                    let v = self.eval(body);
                     self.locals.pop();
-                    out.push(v?);
+                    let v = v?;
+                    out.push(self.own(v)?);
                 }
                 Ok(Cow::Owned(Value::Array(out)))
             }
@@ -448,8 +570,8 @@ impl<'s, 'v> Ctx<'s, 'v> {
                     self.locals.push(item);
                     let keep = self.test(body, "the closure of filter()");
                     let item = self.locals.pop();
-                    if keep? {
-                        out.extend(item.map(Cow::into_owned));
+                    if let (true, Some(item)) = (keep?, item) {
+                        out.push(self.own(item)?);
                     }
                 }
                 Ok(Cow::Owned(Value::Array(out)))
@@ -467,6 +589,15 @@ impl<'s, 'v> Ctx<'s, 'v> {
                 Ok(acc)
             }
         }
+    }
+}
+
+/// Bytes of a value's text form when it is text (the others are paid by
+/// [`Ctx::charge_text_form`] or are short).
+fn text_len(v: &Value) -> usize {
+    match v {
+        Value::String(s) => s.len(),
+        _ => 0,
     }
 }
 
@@ -571,33 +702,6 @@ fn field<'x>(v: &'x Value, name: &str, optional: bool) -> R<&'x Value> {
             format!("cannot read '{name}' of {}", type_name(other)),
         )),
     }
-}
-
-/// `v[i]`, borrowing where it can; text indexed by a whole number gives its
-/// character there (counting from the end when negative), as in rhai.
-fn index_cow<'x>(v: Cow<'x, Value>, i: &Value) -> R<Cow<'x, Value>> {
-    if let (Value::String(s), Value::Number(n)) = (v.as_ref(), i) {
-        let Some(k) = n.as_i64() else {
-            return Err(EvalError::new(K::Type, "an index must be a whole number"));
-        };
-        let count = s.chars().count() as i64;
-        let pos = if k < 0 { count + k } else { k };
-        return s
-            .chars()
-            .nth(pos as usize)
-            .filter(|_| pos >= 0)
-            .map(|c| Cow::Owned(Value::String(c.to_string())))
-            .ok_or_else(|| {
-                EvalError::new(
-                    K::Index,
-                    format!("index {k} is out of bounds for a text of {count} characters"),
-                )
-            });
-    }
-    Ok(match v {
-        Cow::Borrowed(v) => Cow::Borrowed(index(v, i)?),
-        Cow::Owned(v) => Cow::Owned(index(&v, i)?.clone()),
-    })
 }
 
 fn index<'x>(v: &'x Value, i: &Value) -> R<&'x Value> {

@@ -418,7 +418,17 @@ impl Expr {
 
     /// Evaluate over `scope`.
     pub fn eval(&self, scope: &Scope) -> Result<Value> {
-        self.eval_cow(scope).map(Cow::into_owned)
+        match &self.kind {
+            ExprKind::Native(node) => {
+                // The copy of a borrowed result (a `let:` of a record list)
+                // is paid by its size like any other copy.
+                let mut ctx = eval::Ctx::new(scope);
+                let r = ctx.eval(node).and_then(|v| ctx.own(v));
+                ctx.finish();
+                r
+            }
+            ExprKind::Script(s) => s.run(scope),
+        }
     }
 
     /// Evaluate without copying when the result is part of the scope's data

@@ -254,6 +254,7 @@ impl Script {
         let mut rscope = rhai::Scope::new();
         for (name, _) in &self.idents {
             let v = scope.get(name).unwrap_or(&Value::Null);
+            within_limits(name, v, &self.sandbox.limits)?;
             // `push`, not `push_constant`: a constant would let the optimiser
             // bake in the first record's value.
             rscope.push_dynamic(name.clone(), to_dynamic(v));
@@ -279,6 +280,41 @@ fn byte_offset(src: &str, pos: rhai::Position) -> usize {
             .nth(col.saturating_sub(1))
             .map(|(i, _)| i)
             .unwrap_or(rest.len())
+}
+
+/// A value handed to a script must be within the limits the script's own
+/// values are held to: rhai checks only what a script builds, so a 1 MB
+/// record text would go in and every scan of it would escape the limit.
+fn within_limits(name: &str, v: &Value, l: &Limits) -> Result<(), EvalError> {
+    let mut stack = vec![v];
+    while let Some(x) = stack.pop() {
+        let over = match x {
+            Value::String(t) => {
+                l.max_string_size > 0
+                    && t.len() > l.max_string_size
+                    && t.chars().count() > l.max_string_size
+            }
+            Value::Array(a) => {
+                stack.extend(a.iter());
+                l.max_array_size > 0 && a.len() > l.max_array_size
+            }
+            Value::Object(m) => {
+                stack.extend(m.values());
+                l.max_map_size > 0 && m.len() > l.max_map_size
+            }
+            _ => false,
+        };
+        if over {
+            return Err(EvalError::new(
+                K::Budget { limit: "script data size" },
+                format!(
+                    "the value of '{name}' is past the budget limit 'script data size' (text {} characters, arrays {} items, maps {} entries)",
+                    l.max_string_size, l.max_array_size, l.max_map_size
+                ),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// A JSON value as rhai's: numbers with a fraction become decimals.

@@ -425,3 +425,124 @@ fn a_script_with_non_ascii_text_compiles_and_runs() {
         serde_json::json!(["a😀b"])
     );
 }
+
+/// Run `src` over `rec` in a unit with the default budget, expecting the
+/// operations budget to trip (the message names the limit).
+fn trips_the_budget(src: &str, rec: &Value) {
+    let _unit = UnitBudget::start(RunLimits::default());
+    let err = run(src, rec.clone()).expect_err(src);
+    assert_eq!(
+        err.kind,
+        EvalErrorKind::Budget {
+            limit: "operations"
+        },
+        "{src}: {err}"
+    );
+    assert_eq!(err.rule(), Some("budget"), "{src}");
+    assert_eq!(
+        err.message, "stopped after 1000000 operations (the budget limit 'operations')",
+        "{src}"
+    );
+}
+
+#[test]
+fn deep_copies_of_nested_lists_and_maps_are_charged_by_size() {
+    let rec = json!({"l": (0..40).collect::<Vec<i32>>()});
+    for src in [
+        "l.reduce(|a, x| [a, a], 1).len()",
+        "l.reduce(|a, x| a + [a], [1]).len()",
+        "l.reduce(|a, x| #{l: a, r: a}, 1).len()",
+        "l.reduce(|a, x| [a, a], 1) == l.reduce(|a, x| [a, a], 1)",
+        "l.reduce(|a, x| [a, a], 1).distinct().len()",
+        "l.reduce(|a, x| [a, a], 1).to_string().len()",
+    ] {
+        trips_the_budget(src, &rec);
+    }
+}
+
+#[test]
+fn comparing_searching_and_writing_out_big_lists_is_charged_by_size() {
+    let big: Vec<i32> = (0..200_000).collect();
+    let rec = json!({"big": big, "l": (0..100).collect::<Vec<i32>>()});
+    for src in [
+        "big.filter(|x| x in big).len()",
+        "l.filter(|x| big == big).len()",
+        "l.filter(|x| big != big).len()",
+        "l.map(|x| \"\" + big).len()",
+        "l.map(|x| big.to_string()).len()",
+        "l.map(|x| big.contains(-1)).len()",
+        "l.map(|x| big.distinct()).len()",
+        "l.map(|x| [big]).len()",
+        "l.map(|x| big).len()",
+    ] {
+        trips_the_budget(src, &rec);
+    }
+}
+
+#[test]
+fn joins_are_charged_by_the_bytes_they_would_build_before_building() {
+    let s = "x".repeat(1 << 20);
+    let rec = json!({"s": s, "l": (0..2_000).collect::<Vec<i32>>()});
+    for src in [
+        "l.map(|x| s).join(\"\").len()",
+        "l.join(s).len()",
+        "l.join_nonblank(s).len()",
+        "l.map(|x| s).join_nonblank(\"\").len()",
+        "l.map(|x| s + \"\").len()",
+    ] {
+        trips_the_budget(src, &rec);
+    }
+}
+
+#[test]
+fn a_copy_costs_its_size_and_no_more() {
+    // `[big]` copies 2,000 items (2,001 values) into the new list: within a
+    // budget of 3,000 it fits, within 1,000 it trips, the same on any run.
+    let rec = json!({"big": (0..2_000).collect::<Vec<i32>>()});
+    let limits = |operations| RunLimits {
+        operations,
+        ..RunLimits::default()
+    };
+    {
+        let _unit = UnitBudget::start(limits(3_000));
+        assert_eq!(run("[big].len()", rec.clone()).unwrap(), json!(1));
+    }
+    let _unit = UnitBudget::start(limits(1_000));
+    let err = run("[big].len()", rec).unwrap_err();
+    assert_eq!(
+        err.message,
+        "stopped after 1000 operations (the budget limit 'operations')"
+    );
+    assert_eq!(err.rule(), Some("budget"));
+}
+
+#[test]
+fn a_record_value_past_the_script_limits_is_refused_before_the_script_runs() {
+    let scan = "let n = 0; for i in 0..30000 { n += s.index_of(\"y\") } n";
+    let err = script(scan, json!({"s": "x".repeat(1 << 20)})).unwrap_err();
+    assert_eq!(
+        err.kind,
+        EvalErrorKind::Budget {
+            limit: "script data size"
+        }
+    );
+    assert_eq!(err.rule(), Some("budget"));
+    assert_eq!(
+        err.message,
+        "the value of 's' is past the budget limit 'script data size' (text 65536 characters, arrays 10000 items, maps 10000 entries)"
+    );
+    let err = script(
+        "l.len()",
+        json!({"l": [[(0..10_001).collect::<Vec<i32>>()]]}),
+    )
+    .unwrap_err();
+    assert!(
+        err.message
+            .starts_with("the value of 'l' is past the budget limit 'script data size'"),
+        "{}",
+        err.message
+    );
+    // At the limit is fine: 65,536 characters of text go in.
+    let at = json!({"s": "é".repeat(65_536)});
+    assert_eq!(script("s.len()", at).unwrap(), json!(65_536));
+}
