@@ -342,7 +342,7 @@ impl Compiler<'_> {
         let name = format!("{}:{}:{}", self.file.display(), n.line, n.column);
         match self
             .templates
-            .add_template_owned(name.clone(), n.scalar_text().unwrap_or_default())
+            .add(name.clone(), n.scalar_text().unwrap_or_default())
         {
             Ok(()) => Some(name),
             Err(e) => {
@@ -1144,37 +1144,75 @@ pub fn render_template(
     env: &Env,
     error: Option<&str>,
 ) -> Result<String, TemplateError> {
-    // The context borrows the record: a failing rule renders its message
-    // without copying the unit.
-    let mut ctx: HashMap<&str, &Value> = HashMap::new();
-    for m in [env.scope.outer, env.scope.record, env.scope.lets]
-        .into_iter()
-        .flatten()
-    {
-        for (k, v) in m {
-            ctx.insert(k.as_str(), v);
-        }
-    }
-    let redacted_params;
-    for (k, v) in env.scope.vars.iter() {
-        ctx.insert(k, v);
-    }
-    if !env.secrets.is_empty() {
-        if let Some(Value::Object(m)) = env.scope.vars.get("params") {
-            let mut p = m.clone();
-            for s in env.secrets {
-                if p.contains_key(s) {
-                    p.insert(s.clone(), Value::String("(secret)".into()));
-                }
-            }
-            redacted_params = Value::Object(p);
-            ctx.insert("params", &redacted_params);
-        }
-    }
+    let redacted = redacted_params(env);
     let error_value = error.map(|e| Value::String(e.to_string()));
-    if let Some(e) = &error_value {
-        ctx.insert("error", e);
-    }
+    let ctx = template_context(name, env, redacted.as_ref(), error_value.as_ref());
     env.templates
         .render(name, minijinja::Value::from(minijinja::value::Serde(&ctx)))
+}
+
+/// The values template `name` reads, by name, borrowed from the scope.
+/// Only the names the template reads are looked up, so a rule message
+/// rendered once per failing item does not convert the whole unit each
+/// time (that made a unit of 3,000 failing activities take minutes).
+fn template_context<'v>(
+    name: &str,
+    env: &Env<'v>,
+    redacted: Option<&'v Value>,
+    error: Option<&'v Value>,
+) -> HashMap<&'v str, &'v Value> {
+    let look = |key: &str| -> Option<&'v Value> {
+        match key {
+            "error" if error.is_some() => error,
+            "params" if redacted.is_some() => redacted,
+            _ => env.scope.get(key),
+        }
+    };
+    let mut ctx = HashMap::new();
+    match env.templates.reads(name) {
+        Some(names) => {
+            for key in names {
+                if let Some(v) = look(key) {
+                    ctx.insert(key.as_str(), v);
+                }
+            }
+        }
+        None => {
+            for key in scope_names(env) {
+                if let Some(v) = look(key) {
+                    ctx.insert(key, v);
+                }
+            }
+            if let Some(e) = error {
+                ctx.insert("error", e);
+            }
+        }
+    }
+    ctx
+}
+
+/// Every name the scope has (for a template that may read any).
+fn scope_names<'v>(env: &Env<'v>) -> Vec<&'v str> {
+    let s = &env.scope;
+    let maps = [s.outer, s.record, s.lets].into_iter().flatten();
+    let mut names: Vec<&'v str> = maps.flat_map(|m| m.keys().map(String::as_str)).collect();
+    names.extend(s.vars.iter().map(|(k, _)| k));
+    names
+}
+
+/// `params` with each secret shown as "(secret)", if the mapping has secrets.
+fn redacted_params(env: &Env) -> Option<Value> {
+    if env.secrets.is_empty() {
+        return None;
+    }
+    let Some(Value::Object(m)) = env.scope.vars.get("params") else {
+        return None;
+    };
+    let mut p = m.clone();
+    for s in env.secrets {
+        if p.contains_key(s) {
+            p.insert(s.clone(), Value::String("(secret)".into()));
+        }
+    }
+    Some(Value::Object(p))
 }
