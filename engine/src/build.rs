@@ -1216,3 +1216,77 @@ fn redacted_params(env: &Env) -> Option<Value> {
     }
     Some(Value::Object(p))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::template::TemplateLimits;
+
+    fn templates(sources: &[(&str, &str)]) -> Templates {
+        let mut t = Templates::new(TemplateLimits::default());
+        t.set_undefined_behavior(minijinja::UndefinedBehavior::SemiStrict);
+        for (name, source) in sources {
+            t.add(name.to_string(), source.to_string()).unwrap();
+        }
+        t
+    }
+
+    /// A template that reads one field of a record with a 100,000-item list
+    /// is given that field alone: the list is never converted.
+    #[test]
+    fn a_template_is_given_only_the_names_it_reads() {
+        let t = templates(&[
+            ("one", "{{ id }}{% if note %}!{% endif %}"),
+            ("err", "{{ id }}: {{ error }}"),
+        ]);
+        let big: Vec<Value> = (0..100_000).map(Value::from).collect();
+        let rec = serde_json::json!({"id": "A1", "items": big});
+        let data = Data::default();
+        let env = Env {
+            scope: Scope::of(rec.as_object()),
+            this: &rec,
+            data: &data,
+            templates: &t,
+            secrets: &[],
+        };
+        let ctx = template_context("one", &env, None, None);
+        let mut keys: Vec<&str> = ctx.keys().copied().collect();
+        keys.sort();
+        assert_eq!(keys, ["id"]);
+        assert_eq!(render_template("one", &env, None).unwrap(), "A1");
+        assert_eq!(
+            render_template("err", &env, Some("too long")).unwrap(),
+            "A1: too long"
+        );
+    }
+
+    /// Inside `for_each` the item's fields come before the `let:` values and
+    /// the unit's; a secret param reads as "(secret)".
+    #[test]
+    fn a_template_reads_the_scope_in_order_with_secrets_hidden() {
+        let t = templates(&[(
+            "t",
+            "{{ id }} {{ total }} {{ params.key }} {{ params.code }}",
+        )]);
+        let unit = serde_json::json!({"id": "unit", "total": "unit-total"});
+        let item = serde_json::json!({"id": "item"});
+        let lets = serde_json::json!({"total": "let-total", "id": "let-id"});
+        let params = serde_json::json!({"key": "s3cret", "code": "KM2"});
+        let data = Data::default();
+        let secrets = ["key".to_string()];
+        let mut scope = Scope::of(item.as_object()).with("params", &params);
+        scope.outer = unit.as_object();
+        scope.lets = lets.as_object();
+        let env = Env {
+            scope,
+            this: &item,
+            data: &data,
+            templates: &t,
+            secrets: &secrets,
+        };
+        assert_eq!(
+            render_template("t", &env, None).unwrap(),
+            "item let-total (secret) KM2"
+        );
+    }
+}
