@@ -111,3 +111,86 @@ fn an_order_of_three_thousand_failing_activities_is_refused_and_the_next_goes_on
         "{err}"
     );
 }
+
+/// A project with schema `demo.row` (`id`, `code`: text) and `mappings/m.yaml`
+/// whose `code` field is `template`.
+fn template_project(name: &str, template: &str) -> PathBuf {
+    let dir = scratch(name);
+    std::fs::create_dir_all(dir.join("schemas/demo")).unwrap();
+    std::fs::create_dir_all(dir.join("mappings")).unwrap();
+    std::fs::write(
+        dir.join("schemas/demo/row.yaml"),
+        "schema: demo.row\nrecord: r\ntypes:\n  r:\n    fields:\n      id: {type: text}\n      code: {type: text}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("mappings/m.yaml"),
+        format!("mapping: m\ntarget: demo.row\nrecord:\n  id: = id\n  code:\n    template: '{template}'\n"),
+    )
+    .unwrap();
+    dir
+}
+
+/// minijinja's parser recurses over an operator chain: 30,000 `~` terms or
+/// 30,000 `|upper` filters overflowed the stack (exit 134) in `check` and
+/// `convert`. Such a template is refused at load with `bad-template`
+/// naming the limit it is over.
+#[test]
+fn a_template_too_long_or_too_deep_for_the_parser_is_a_bad_template() {
+    let long_chain = format!("{{{{ id{} }}}}", " ~ id".repeat(30_000));
+    let long_filters = format!("{{{{ id{} }}}}", "|upper".repeat(30_000));
+    let deep = format!("{{{{ id{} }}}}", "|upper".repeat(300));
+    let cases = [
+        (
+            "chain",
+            &long_chain,
+            "it is 150008 bytes, over the template limit of 8192 bytes",
+        ),
+        (
+            "filters",
+            &long_filters,
+            "it is 180008 bytes, over the template limit of 8192 bytes",
+        ),
+        (
+            "deep",
+            &deep,
+            "one tag chains 300 operators and filters, over the limit of 256",
+        ),
+    ];
+    for (name, template, why) in cases {
+        let dir = template_project(name, template);
+        let (code, out, err) = run(
+            &dir,
+            &["check", "--message-format", "short", "mappings/m.yaml"],
+        );
+        assert_eq!(code, 2, "{name}: {out}{err}");
+        let first = out.lines().next().unwrap_or_default();
+        assert_eq!(
+            first,
+            format!(
+                "mappings/m.yaml:6:15: error[bad-template]: the template does not compile: {why}"
+            ),
+            "{name}"
+        );
+        std::fs::write(dir.join("in.ndjson"), "{\"id\": \"a\"}\n").unwrap();
+        let (code, _, err) = run(&dir, &["convert", "-m", "mappings/m.yaml", "in.ndjson"]);
+        assert_eq!(code, 2, "{name}: {err}");
+        assert!(err.contains("error[bad-template]"), "{name}: {err}");
+    }
+    // Within the limits a chain renders as before.
+    let fits = format!("{{{{ id{} }}}}", "|upper".repeat(200));
+    let dir = template_project("fits", &fits);
+    std::fs::write(dir.join("in.ndjson"), "{\"id\": \"a\"}\n").unwrap();
+    let (code, out, err) = run(
+        &dir,
+        &[
+            "convert",
+            "-m",
+            "mappings/m.yaml",
+            "--output-format",
+            "ndjson",
+            "in.ndjson",
+        ],
+    );
+    assert_eq!((code, out.trim()), (0, r#"{"id":"a","code":"A"}"#), "{err}");
+}

@@ -215,8 +215,9 @@ impl DerefMut for Templates {
     }
 }
 
-/// Refuse a source minijinja could not parse without overflowing the stack.
-fn check_source(source: &str) -> Result<(), LoadError> {
+/// Refuse a source minijinja could not parse without overflowing the stack
+/// (anything that hands a template to minijinja checks this first).
+pub fn check_source(source: &str) -> Result<(), LoadError> {
     if source.len() > MAX_TEMPLATE_SOURCE {
         return Err(LoadError::TooLong(source.len()));
     }
