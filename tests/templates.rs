@@ -194,3 +194,36 @@ fn a_template_too_long_or_too_deep_for_the_parser_is_a_bad_template() {
     );
     assert_eq!((code, out.trim()), (0, r#"{"id":"a","code":"A"}"#), "{err}");
 }
+
+/// A reject quoted a failing expression whole: a 100,000-item literal made
+/// a 300 KB reject line. The quote stops at 120 characters and "…".
+#[test]
+fn a_reject_quotes_at_most_120_characters_of_the_expression() {
+    let dir = template_project("long-source", "{{ id }}");
+    let literal = vec!["1"; 100_000].join(", ");
+    std::fs::write(
+        dir.join("mappings/m.yaml"),
+        format!(
+            "mapping: m\ntarget: demo.row\nrecord:\n  id: = id\n  code: = [{literal}].len() / 0\n"
+        ),
+    )
+    .unwrap();
+    std::fs::write(dir.join("in.ndjson"), "{\"id\": \"a\"}\n").unwrap();
+    let (code, _, err) = run(
+        &dir,
+        &[
+            "convert",
+            "-m",
+            "mappings/m.yaml",
+            "in.ndjson",
+            "--rejects",
+            "rej.ndjson",
+        ],
+    );
+    assert_eq!(code, 1, "{err}");
+    let rejects = lines(&dir.join("rej.ndjson"));
+    let message = rejects[0]["errors"][0]["message"].as_str().unwrap();
+    let quoted = format!("[{}", &literal[..119]);
+    assert_eq!(message, format!("code = {quoted}…: division by zero"));
+    assert_eq!(quoted.chars().count(), 120);
+}

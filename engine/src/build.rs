@@ -859,7 +859,7 @@ pub fn build_field(
                     spec,
                     env,
                     path,
-                    format!("{}: when {}: {e}", spec.name, w.source()),
+                    format!("{}: when {}: {e}", spec.name, w.quoted()),
                     &e,
                 ))
             }
@@ -872,7 +872,7 @@ pub fn build_field(
                 spec,
                 env,
                 path,
-                format!("{} = {}: {err}", spec.name, e.source()),
+                format!("{} = {}: {err}", spec.name, e.quoted()),
                 &err,
             )
         })?,
@@ -998,7 +998,7 @@ fn build_list(
                 format!(
                     "{}: for_each {} gave {}, not a list",
                     spec.name,
-                    for_each.source(),
+                    for_each.quoted(),
                     crate::expr::type_name(other)
                 ),
             ))
@@ -1008,7 +1008,7 @@ fn build_list(
                 spec,
                 env,
                 path,
-                format!("{}: for_each {}: {e}", spec.name, for_each.source()),
+                format!("{}: for_each {}: {e}", spec.name, for_each.quoted()),
                 e,
             ))
         }
@@ -1045,7 +1045,7 @@ fn build_list(
                             spec,
                             env,
                             &path.index(out.len()),
-                            format!("{} item {i}: when {}: {e}", spec.name, w.source()),
+                            format!("{} item {i}: when {}: {e}", spec.name, w.quoted()),
                             &e,
                         ));
                         continue;

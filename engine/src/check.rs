@@ -808,7 +808,7 @@ impl<'s> Checker<'s> {
                 };
                 for name in names.iter().filter(|n| blank(n) == require) {
                     let default = match &rule.when {
-                        Some(w) => format!("{name} {what} when {}", w.source()),
+                        Some(w) => format!("{name} {what} when {}", w.quoted()),
                         None => format!("{name} {what}"),
                     };
                     self.rule_violation(
@@ -837,7 +837,7 @@ impl<'s> Checker<'s> {
                         .as_deref()
                         .map(field_path)
                         .unwrap_or_else(|| path.render());
-                    let default = format!("{} does not hold", expr.source());
+                    let default = format!("{} does not hold", expr.quoted());
                     self.rule_violation(
                         ty,
                         rule,

@@ -406,3 +406,16 @@ fn a_whole_number_past_64_bits_from_the_record_is_an_overflow_not_a_rounding() {
         serde_json::json!(12345678901234567890u64)
     );
 }
+
+#[test]
+fn a_quoted_source_stops_at_120_characters() {
+    let short = "a + b";
+    assert_eq!(super::quoted(short), "a + b");
+    let exact = "x".repeat(120);
+    assert_eq!(super::quoted(&exact), exact);
+    // Characters, not bytes: a cut never splits one.
+    let long = "é".repeat(200);
+    let q = super::quoted(&long);
+    assert_eq!(q.chars().count(), 121);
+    assert_eq!(q, format!("{}…", "é".repeat(120)));
+}
