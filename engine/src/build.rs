@@ -342,7 +342,7 @@ impl Compiler<'_> {
         let name = format!("{}:{}:{}", self.file.display(), n.line, n.column);
         match self
             .templates
-            .add_template_owned(name.clone(), n.scalar_text().unwrap_or_default())
+            .add(name.clone(), n.scalar_text().unwrap_or_default())
         {
             Ok(()) => Some(name),
             Err(e) => {
@@ -859,7 +859,7 @@ pub fn build_field(
                     spec,
                     env,
                     path,
-                    format!("{}: when {}: {e}", spec.name, w.source()),
+                    format!("{}: when {}: {e}", spec.name, w.quoted()),
                     &e,
                 ))
             }
@@ -872,7 +872,7 @@ pub fn build_field(
                 spec,
                 env,
                 path,
-                format!("{} = {}: {err}", spec.name, e.source()),
+                format!("{} = {}: {err}", spec.name, e.quoted()),
                 &err,
             )
         })?,
@@ -998,7 +998,7 @@ fn build_list(
                 format!(
                     "{}: for_each {} gave {}, not a list",
                     spec.name,
-                    for_each.source(),
+                    for_each.quoted(),
                     crate::expr::type_name(other)
                 ),
             ))
@@ -1008,7 +1008,7 @@ fn build_list(
                 spec,
                 env,
                 path,
-                format!("{}: for_each {}: {e}", spec.name, for_each.source()),
+                format!("{}: for_each {}: {e}", spec.name, for_each.quoted()),
                 e,
             ))
         }
@@ -1045,7 +1045,7 @@ fn build_list(
                             spec,
                             env,
                             &path.index(out.len()),
-                            format!("{} item {i}: when {}: {e}", spec.name, w.source()),
+                            format!("{} item {i}: when {}: {e}", spec.name, w.quoted()),
                             &e,
                         ));
                         continue;
@@ -1144,37 +1144,149 @@ pub fn render_template(
     env: &Env,
     error: Option<&str>,
 ) -> Result<String, TemplateError> {
-    // The context borrows the record: a failing rule renders its message
-    // without copying the unit.
-    let mut ctx: HashMap<&str, &Value> = HashMap::new();
-    for m in [env.scope.outer, env.scope.record, env.scope.lets]
-        .into_iter()
-        .flatten()
-    {
-        for (k, v) in m {
-            ctx.insert(k.as_str(), v);
-        }
-    }
-    let redacted_params;
-    for (k, v) in env.scope.vars.iter() {
-        ctx.insert(k, v);
-    }
-    if !env.secrets.is_empty() {
-        if let Some(Value::Object(m)) = env.scope.vars.get("params") {
-            let mut p = m.clone();
-            for s in env.secrets {
-                if p.contains_key(s) {
-                    p.insert(s.clone(), Value::String("(secret)".into()));
-                }
-            }
-            redacted_params = Value::Object(p);
-            ctx.insert("params", &redacted_params);
-        }
-    }
+    let redacted = redacted_params(env);
     let error_value = error.map(|e| Value::String(e.to_string()));
-    if let Some(e) = &error_value {
-        ctx.insert("error", e);
-    }
+    let ctx = template_context(name, env, redacted.as_ref(), error_value.as_ref());
     env.templates
         .render(name, minijinja::Value::from(minijinja::value::Serde(&ctx)))
+}
+
+/// The values template `name` reads, by name, borrowed from the scope.
+/// Only the names the template reads are looked up, so a rule message
+/// rendered once per failing item does not convert the whole unit each
+/// time (that made a unit of 3,000 failing activities take minutes).
+fn template_context<'v>(
+    name: &str,
+    env: &Env<'v>,
+    redacted: Option<&'v Value>,
+    error: Option<&'v Value>,
+) -> HashMap<&'v str, &'v Value> {
+    let look = |key: &str| -> Option<&'v Value> {
+        match key {
+            "error" if error.is_some() => error,
+            "params" if redacted.is_some() => redacted,
+            _ => env.scope.get(key),
+        }
+    };
+    let mut ctx = HashMap::new();
+    match env.templates.reads(name) {
+        Some(names) => {
+            for key in names {
+                if let Some(v) = look(key) {
+                    ctx.insert(key.as_str(), v);
+                }
+            }
+        }
+        None => {
+            for key in scope_names(env) {
+                if let Some(v) = look(key) {
+                    ctx.insert(key, v);
+                }
+            }
+            if let Some(e) = error {
+                ctx.insert("error", e);
+            }
+        }
+    }
+    ctx
+}
+
+/// Every name the scope has (for a template that may read any).
+fn scope_names<'v>(env: &Env<'v>) -> Vec<&'v str> {
+    let s = &env.scope;
+    let maps = [s.outer, s.record, s.lets].into_iter().flatten();
+    let mut names: Vec<&'v str> = maps.flat_map(|m| m.keys().map(String::as_str)).collect();
+    names.extend(s.vars.iter().map(|(k, _)| k));
+    names
+}
+
+/// `params` with each secret shown as "(secret)", if the mapping has secrets.
+fn redacted_params(env: &Env) -> Option<Value> {
+    if env.secrets.is_empty() {
+        return None;
+    }
+    let Some(Value::Object(m)) = env.scope.vars.get("params") else {
+        return None;
+    };
+    let mut p = m.clone();
+    for s in env.secrets {
+        if p.contains_key(s) {
+            p.insert(s.clone(), Value::String("(secret)".into()));
+        }
+    }
+    Some(Value::Object(p))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::template::TemplateLimits;
+
+    fn templates(sources: &[(&str, &str)]) -> Templates {
+        let mut t = Templates::new(TemplateLimits::default());
+        t.set_undefined_behavior(minijinja::UndefinedBehavior::SemiStrict);
+        for (name, source) in sources {
+            t.add(name.to_string(), source.to_string()).unwrap();
+        }
+        t
+    }
+
+    /// A template that reads one field of a record with a 100,000-item list
+    /// is given that field alone: the list is never converted.
+    #[test]
+    fn a_template_is_given_only_the_names_it_reads() {
+        let t = templates(&[
+            ("one", "{{ id }}{% if note %}!{% endif %}"),
+            ("err", "{{ id }}: {{ error }}"),
+        ]);
+        let big: Vec<Value> = (0..100_000).map(Value::from).collect();
+        let rec = serde_json::json!({"id": "A1", "items": big});
+        let data = Data::default();
+        let env = Env {
+            scope: Scope::of(rec.as_object()),
+            this: &rec,
+            data: &data,
+            templates: &t,
+            secrets: &[],
+        };
+        let ctx = template_context("one", &env, None, None);
+        let mut keys: Vec<&str> = ctx.keys().copied().collect();
+        keys.sort();
+        assert_eq!(keys, ["id"]);
+        assert_eq!(render_template("one", &env, None).unwrap(), "A1");
+        assert_eq!(
+            render_template("err", &env, Some("too long")).unwrap(),
+            "A1: too long"
+        );
+    }
+
+    /// Inside `for_each` the item's fields come before the `let:` values and
+    /// the unit's; a secret param reads as "(secret)".
+    #[test]
+    fn a_template_reads_the_scope_in_order_with_secrets_hidden() {
+        let t = templates(&[(
+            "t",
+            "{{ id }} {{ total }} {{ params.key }} {{ params.code }}",
+        )]);
+        let unit = serde_json::json!({"id": "unit", "total": "unit-total"});
+        let item = serde_json::json!({"id": "item"});
+        let lets = serde_json::json!({"total": "let-total", "id": "let-id"});
+        let params = serde_json::json!({"key": "s3cret", "code": "KM2"});
+        let data = Data::default();
+        let secrets = ["key".to_string()];
+        let mut scope = Scope::of(item.as_object()).with("params", &params);
+        scope.outer = unit.as_object();
+        scope.lets = lets.as_object();
+        let env = Env {
+            scope,
+            this: &item,
+            data: &data,
+            templates: &t,
+            secrets: &secrets,
+        };
+        assert_eq!(
+            render_template("t", &env, None).unwrap(),
+            "item let-total (secret) KM2"
+        );
+    }
 }

@@ -6,6 +6,7 @@
 //! allowed. Paths and messages are only built when something fails, so a
 //! clean record costs no allocation beyond the rule evaluations.
 
+use std::collections::HashMap;
 use std::fmt::Write;
 
 use serde::Serialize;
@@ -808,7 +809,7 @@ impl<'s> Checker<'s> {
                 };
                 for name in names.iter().filter(|n| blank(n) == require) {
                     let default = match &rule.when {
-                        Some(w) => format!("{name} {what} when {}", w.source()),
+                        Some(w) => format!("{name} {what} when {}", w.quoted()),
                         None => format!("{name} {what}"),
                     };
                     self.rule_violation(
@@ -837,7 +838,7 @@ impl<'s> Checker<'s> {
                         .as_deref()
                         .map(field_path)
                         .unwrap_or_else(|| path.render());
-                    let default = format!("{} does not hold", expr.source());
+                    let default = format!("{} does not hold", expr.quoted());
                     self.rule_violation(
                         ty,
                         rule,
@@ -887,22 +888,6 @@ impl<'s> Checker<'s> {
 }
 
 /// The record as a message template sees it: secrets replaced.
-fn redacted(ty: &Type, rec: &Map<String, Value>) -> Map<String, Value> {
-    rec.iter()
-        .map(|(k, v)| {
-            let secret = ty.field(k).is_some_and(|f| f.secret);
-            (
-                k.clone(),
-                if secret {
-                    Value::String("(secret)".into())
-                } else {
-                    v.clone()
-                },
-            )
-        })
-        .collect()
-}
-
 fn render_message(
     schema: &Schema,
     ty: &Type,
@@ -911,14 +896,41 @@ fn render_message(
     scope: &Scope,
     field: Option<&str>,
 ) -> Option<String> {
-    let mut ctx = redacted(ty, rec);
-    if let Some(f) = field {
-        let v = ctx.get(f).cloned().unwrap_or(Value::Null);
-        ctx.insert("field".into(), Value::String(f.to_string()));
-        ctx.insert("value".into(), v);
+    let secret = Value::String("(secret)".into());
+    let null = Value::Null;
+    let field_name = field.map(|f| Value::String(f.to_string()));
+    // A secret field reads as "(secret)".
+    let shown = |k: &str| {
+        rec.get(k)
+            .map(|v| match ty.field(k).is_some_and(|f| f.secret) {
+                true => &secret,
+                false => v,
+            })
+    };
+    // Only the names the message reads: the context is converted whole,
+    // and `parent` is the record holding this one (all its siblings).
+    let reads = schema.messages.reads(name);
+    let wants = |k: &str| reads.is_none_or(|r| r.iter().any(|n| n == k));
+    let mut ctx: HashMap<&str, &Value> = match reads {
+        Some(names) => names
+            .iter()
+            .filter_map(|k| shown(k).map(|v| (k.as_str(), v)))
+            .collect(),
+        None => rec
+            .keys()
+            .filter_map(|k| shown(k).map(|v| (k.as_str(), v)))
+            .collect(),
+    };
+    if let (Some(f), Some(n)) = (field, &field_name) {
+        if wants("field") {
+            ctx.insert("field", n);
+        }
+        if wants("value") {
+            ctx.insert("value", shown(f).unwrap_or(&null));
+        }
     }
-    if let Some(parent) = scope.vars.get("parent") {
-        ctx.insert("parent".into(), parent.clone());
+    if let Some(parent) = scope.vars.get("parent").filter(|_| wants("parent")) {
+        ctx.insert("parent", parent);
     }
     // A message that does not render (or runs out of budget) falls back to
     // the built-in one: the finding itself stands either way.

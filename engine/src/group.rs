@@ -307,7 +307,7 @@ fn group_key(csv: &CsvInput, params: &Value, row: &Value) -> Result<String, Stri
         }
         let v = e
             .eval(&scope)
-            .map_err(|err| format!("{}: {err}", e.source()))?;
+            .map_err(|err| format!("{}: {err}", e.quoted()))?;
         key.push_str(&to_text(&v));
     }
     Ok(key)

@@ -336,7 +336,7 @@ impl Prepared<'_> {
                 violation(
                     e.rule().unwrap_or("let"),
                     "",
-                    format!("let {name} = {}: {e}", expr.source()),
+                    format!("let {name} = {}: {e}", expr.quoted()),
                 )
             })?;
             values.insert(name.clone(), v);
@@ -693,7 +693,7 @@ fn load(
     if let Some(w) = f.take("where") {
         if let Some(e) = c.expr(w) {
             skips.push(Skip {
-                reason: format!("where {} is false", e.source()),
+                reason: format!("where {} is false", e.quoted()),
                 when: e,
                 templated: false,
                 negate: true,

@@ -289,6 +289,10 @@ impl Resolver<'_> {
     /// Resolve the variables a template reads (minijinja's own analysis).
     fn template(&mut self, n: &Node, frame: &Frame) {
         let Some(text) = n.scalar_text() else { return };
+        // Too big for minijinja's recursive parser: the load reports it.
+        if crate::template::check_source(&text).is_err() {
+            return;
+        }
         let env = minijinja::Environment::new();
         let Ok(tmpl) = env.template_from_str(&text) else {
             return;

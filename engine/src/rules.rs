@@ -49,7 +49,7 @@ pub fn check_rules(rules: &[SourceRule], env: &Env, out: &mut Vec<Violation>) {
                             "",
                             format!(
                                 "for_each {} gave {}, not a list",
-                                each.source(),
+                                each.quoted(),
                                 crate::expr::type_name(other)
                             ),
                         ));
@@ -59,7 +59,7 @@ pub fn check_rules(rules: &[SourceRule], env: &Env, out: &mut Vec<Violation>) {
                         out.push(eval_error(
                             rule,
                             "",
-                            format!("for_each {}: {e}", each.source()),
+                            format!("for_each {}: {e}", each.quoted()),
                             e,
                         ));
                         continue;
@@ -145,7 +145,7 @@ fn check_one(rule: &SourceRule, env: &Env, index: Option<usize>, out: &mut Vec<V
                 return out.push(eval_error(
                     rule,
                     &item_path(rule, index, None),
-                    format!("when {}: {e}", w.source()),
+                    format!("when {}: {e}", w.quoted()),
                     &e,
                 ))
             }
@@ -158,7 +158,7 @@ fn check_one(rule: &SourceRule, env: &Env, index: Option<usize>, out: &mut Vec<V
                 Some(t) => render_template(t, env, None).unwrap_or_else(|e| {
                     format!("{} failed (and its message did not render: {e})", rule.id)
                 }),
-                None => format!("{} does not hold", rule.assert.source()),
+                None => format!("{} does not hold", rule.assert.quoted()),
             };
             out.push(Violation {
                 rule: rule.id.clone(),
@@ -170,7 +170,7 @@ fn check_one(rule: &SourceRule, env: &Env, index: Option<usize>, out: &mut Vec<V
         Err(e) => out.push(eval_error(
             rule,
             &item_path(rule, index, rule.field.as_deref()),
-            format!("{}: {e}", rule.assert.source()),
+            format!("{}: {e}", rule.assert.quoted()),
             &e,
         )),
     }

@@ -967,7 +967,7 @@ impl Loader<'_> {
                 let tname = format!("{type_name}/{id}/{}", n.line);
                 match self
                     .env
-                    .add_template_owned(tname.clone(), n.scalar_text().unwrap_or_default())
+                    .add(tname.clone(), n.scalar_text().unwrap_or_default())
                 {
                     Ok(()) => Some(tname),
                     Err(e) => {

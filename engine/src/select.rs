@@ -88,7 +88,7 @@ pub fn first_skip<'a>(skips: &'a [Skip], scope: &Scope) -> Result<Option<&'a Ski
         match s.when.test(scope) {
             Ok(holds) if holds != s.negate => return Ok(Some(s)),
             Ok(_) => {}
-            Err(e) => return Err(e.context(format_args!("skip when {}", s.when.source()))),
+            Err(e) => return Err(e.context(format_args!("skip when {}", s.when.quoted()))),
         }
     }
     Ok(None)

@@ -9,6 +9,7 @@
 //! Both limits count work, not time, so the same record trips the same limit
 //! on any machine.
 
+use std::collections::HashMap;
 use std::fmt;
 use std::io;
 use std::ops::{Deref, DerefMut};
@@ -63,10 +64,51 @@ impl fmt::Display for TemplateError {
     }
 }
 
+/// The most bytes a template's source may have. minijinja's parser and
+/// compiler recurse over an expression's operators, so a long enough chain
+/// (`{{ s ~ s ~ ... }}`, 30,000 `|upper`) overflows the stack; the largest
+/// shipped template is under 1 KiB.
+pub const MAX_TEMPLATE_SOURCE: usize = 8 * 1024;
+
+/// The most operators, filters, attribute steps and calls one `{{ }}` or
+/// `{% %}` tag may chain (each is a level of minijinja's syntax tree).
+pub const MAX_TAG_OPERATORS: usize = 256;
+
+/// Why a template was refused at load.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum LoadError {
+    /// The source is longer than [`MAX_TEMPLATE_SOURCE`].
+    TooLong(usize),
+    /// A tag chains more than [`MAX_TAG_OPERATORS`] operators.
+    TooManyOperators(usize),
+    /// minijinja does not compile it.
+    Compile(String),
+}
+
+impl fmt::Display for LoadError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            LoadError::TooLong(n) => write!(
+                f,
+                "it is {n} bytes, over the template limit of {MAX_TEMPLATE_SOURCE} bytes"
+            ),
+            LoadError::TooManyOperators(n) => write!(
+                f,
+                "one tag chains {n} operators and filters, over the limit of {MAX_TAG_OPERATORS}"
+            ),
+            LoadError::Compile(m) => f.write_str(m),
+        }
+    }
+}
+
 /// A minijinja environment and the limits it renders with.
 pub struct Templates {
     env: Environment<'static>,
     limits: TemplateLimits,
+    /// The top-level names each template reads, found once at load, so a
+    /// render converts only those values (not a whole unit per message);
+    /// `None` when it cannot be told (an `include` reads the caller's scope).
+    reads: HashMap<String, Option<Vec<String>>>,
 }
 
 impl fmt::Debug for Templates {
@@ -82,7 +124,11 @@ impl Templates {
     pub fn new(limits: TemplateLimits) -> Templates {
         let mut env = Environment::new();
         env.set_auto_escape_callback(|_| minijinja::AutoEscape::None);
-        let mut t = Templates { env, limits };
+        let mut t = Templates {
+            env,
+            limits,
+            reads: HashMap::new(),
+        };
         t.set_limits(limits);
         t
     }
@@ -101,6 +147,34 @@ impl Templates {
         self.env.add_filter("replace", capped_replace(max));
         self.env.add_filter("join", capped_join(max));
         self.env.add_filter("format", capped_format(max));
+    }
+
+    /// Check `source` against the size limits, compile it as `name` and
+    /// note the names it reads. Always use this, not minijinja's own
+    /// `add_template_owned`, which would overflow the stack on a long chain.
+    pub fn add(&mut self, name: String, source: String) -> Result<(), LoadError> {
+        check_source(&source)?;
+        let reads = top_level_reads(&source);
+        self.env
+            .add_template_owned(name.clone(), source)
+            .map_err(|e| LoadError::Compile(e.to_string()))?;
+        let reads = reads.then(|| {
+            let mut names: Vec<String> = self
+                .env
+                .get_template(&name)
+                .map(|t| t.undeclared_variables(false).into_iter().collect())
+                .unwrap_or_default();
+            names.sort();
+            names
+        });
+        self.reads.insert(name, reads);
+        Ok(())
+    }
+
+    /// The top-level names template `name` reads, or `None` if it may read
+    /// any (the caller then gives it the whole scope).
+    pub fn reads(&self, name: &str) -> Option<&[String]> {
+        self.reads.get(name).and_then(|r| r.as_deref())
     }
 
     /// Render the template called `name` over `ctx`, within the limits.
@@ -139,6 +213,110 @@ impl DerefMut for Templates {
     fn deref_mut(&mut self) -> &mut Environment<'static> {
         &mut self.env
     }
+}
+
+/// Refuse a source minijinja could not parse without overflowing the stack
+/// (anything that hands a template to minijinja checks this first).
+pub fn check_source(source: &str) -> Result<(), LoadError> {
+    if source.len() > MAX_TEMPLATE_SOURCE {
+        return Err(LoadError::TooLong(source.len()));
+    }
+    let most = tags(source).map(operators).max().unwrap_or(0);
+    if most > MAX_TAG_OPERATORS {
+        return Err(LoadError::TooManyOperators(most));
+    }
+    Ok(())
+}
+
+/// Whether the names a template reads can be told from its own source:
+/// not when it includes or imports another, which reads the same scope.
+fn top_level_reads(source: &str) -> bool {
+    !tags(source).any(|t| {
+        let word = t.trim_start_matches(['%', '-', '+']).trim_start();
+        ["include", "import", "from", "extends"]
+            .iter()
+            .any(|k| word.starts_with(k))
+    })
+}
+
+/// The inside of each `{{ }}` and `{% %}` tag (comments skipped), with
+/// string literals kept whole so a `}}` inside one does not end the tag.
+fn tags(source: &str) -> impl Iterator<Item = &str> {
+    let mut rest = source;
+    std::iter::from_fn(move || loop {
+        let start = rest.find(['{'])?;
+        let after = &rest[start + 1..];
+        let close = match after.as_bytes().first() {
+            Some(b'{') => "}}",
+            Some(b'%') => "%}",
+            Some(b'#') => {
+                rest = after.find("#}").map_or("", |e| &after[e + 2..]);
+                continue;
+            }
+            _ => {
+                rest = after;
+                continue;
+            }
+        };
+        let body = &after[1..];
+        let end = tag_end(body, close);
+        rest = body.get(end + close.len()..).unwrap_or("");
+        return Some(&body[..end]);
+    })
+}
+
+/// Where `close` ends a tag body, outside string literals (or the end).
+fn tag_end(body: &str, close: &str) -> usize {
+    let bytes = body.as_bytes();
+    let mut i = 0;
+    let mut quote = None;
+    while i < bytes.len() {
+        let b = bytes[i];
+        match quote {
+            Some(_) if b == b'\\' => i += 1,
+            Some(q) if b == q => quote = None,
+            Some(_) => {}
+            None if b == b'"' || b == b'\'' => quote = Some(b),
+            None if bytes[i..].starts_with(close.as_bytes()) => return i,
+            None => {}
+        }
+        i += 1;
+    }
+    body.len()
+}
+
+/// Operators, filters, attribute steps, calls and logic words in a tag
+/// (string literals skipped): each nests the syntax tree one level.
+fn operators(tag: &str) -> usize {
+    let mut n = 0;
+    let mut quote = None;
+    let mut escaped = false;
+    let mut word = String::new();
+    for c in tag.chars() {
+        if let Some(q) = quote {
+            match c {
+                _ if escaped => escaped = false,
+                '\\' => escaped = true,
+                _ if c == q => quote = None,
+                _ => {}
+            }
+            continue;
+        }
+        if c.is_alphanumeric() || c == '_' {
+            word.push(c);
+            continue;
+        }
+        n += usize::from(matches!(word.as_str(), "and" | "or" | "not" | "is" | "in"));
+        word.clear();
+        match c {
+            '"' | '\'' => quote = Some(c),
+            '~' | '+' | '-' | '*' | '/' | '%' | '|' | '<' | '>' | '=' | '!' | '.' | '[' | '(' => {
+                n += 1
+            }
+            _ => {}
+        }
+    }
+    n + usize::from(matches!(word.as_str(), "and" | "or" | "not" | "is" | "in"))
 }
 
 /// minijinja's error as ours: out of fuel and our filters' caps are budgets.

@@ -218,6 +218,17 @@ impl<'a> Scope<'a> {
     }
 }
 
+/// The most characters of an expression's source a message quotes.
+pub const QUOTED_CHARS: usize = 120;
+
+/// `source` cut to [`QUOTED_CHARS`] characters, with "…" if it was longer.
+pub fn quoted(source: &str) -> std::borrow::Cow<'_, str> {
+    match source.char_indices().nth(QUOTED_CHARS) {
+        None => source.into(),
+        Some((end, _)) => format!("{}…", &source[..end]).into(),
+    }
+}
+
 /// Named values: the first few inline (a scope is made for every record and
 /// list item, and a heap allocation each time showed in profiles), any more
 /// in a list, so there is no limit. Closure parameters are not here: the
@@ -353,6 +364,12 @@ impl Expr {
     /// The text as written.
     pub fn source(&self) -> &str {
         &self.source
+    }
+
+    /// The text as a message quotes it: at most [`QUOTED_CHARS`] characters,
+    /// then "…" (a reject once quoted a 1M-item literal whole, 2 MB a line).
+    pub fn quoted(&self) -> std::borrow::Cow<'_, str> {
+        quoted(&self.source)
     }
 
     /// True for a `script:` (rhai) expression.

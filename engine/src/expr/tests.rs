@@ -546,3 +546,16 @@ fn a_record_value_past_the_script_limits_is_refused_before_the_script_runs() {
     let at = json!({"s": "é".repeat(65_536)});
     assert_eq!(script("s.len()", at).unwrap(), json!(65_536));
 }
+
+#[test]
+fn a_quoted_source_stops_at_120_characters() {
+    let short = "a + b";
+    assert_eq!(super::quoted(short), "a + b");
+    let exact = "x".repeat(120);
+    assert_eq!(super::quoted(&exact), exact);
+    // Characters, not bytes: a cut never splits one.
+    let long = "é".repeat(200);
+    let q = super::quoted(&long);
+    assert_eq!(q.chars().count(), 121);
+    assert_eq!(q, format!("{}…", "é".repeat(120)));
+}
