@@ -1,15 +1,11 @@
 //! The `mapwright` binary on real files: exit codes, messages, reports.
 
+mod common;
+use common::root;
+
 use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_path_buf()
-}
 
 fn mapwright() -> Command {
     let mut c = Command::cargo_bin("mapwright").unwrap();
@@ -21,13 +17,6 @@ fn temp(name: &str, content: &[u8]) -> PathBuf {
     let p = scratch("cli").join(name);
     std::fs::write(&p, content).unwrap();
     p
-}
-
-/// An empty folder of this test run's own.
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("mapwright-{name}-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
 }
 
 fn stdout(c: &mut Command) -> (i32, String, String) {
@@ -844,4 +833,9 @@ fn schema_export_gives_a_json_schema_of_the_payload() {
         s["$defs"]["po_detail"]["properties"]["Item_Price"]["maximum"],
         9999999.9999
     );
+}
+
+/// A folder of this test's own.
+fn scratch(name: &str) -> PathBuf {
+    common::folder("cli", name)
 }

@@ -1,16 +1,10 @@
 //! The command line's consistency: display names, exit codes and
 //! did-you-mean for names a user types.
 
-use std::path::{Path, PathBuf};
+mod common;
+use common::root;
 
 use assert_cmd::Command;
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_path_buf()
-}
 
 fn mapwright(args: &[&str]) -> (i32, String, String) {
     let out = Command::cargo_bin("mapwright")

@@ -2,6 +2,8 @@
 //! line, budgets that reject a unit with their own rule, scripts listed by
 //! `check`, and schema scripts that call `table()` (issue 10).
 
+mod common;
+
 use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
@@ -9,14 +11,6 @@ use serde_json::{json, Value};
 
 fn mapwright() -> Command {
     Command::cargo_bin("mapwright").unwrap()
-}
-
-/// An empty folder of this test run's own.
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("mapwright-expr-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
 }
 
 fn run(c: &mut Command) -> (i32, String, String) {
@@ -400,4 +394,9 @@ fn doubling_let_values_trip_the_budget_and_the_batch_goes_on() {
         message,
         "let x17 = if deep { [x16, x16] } else { x16 }: stopped after 1000000 operations (the budget limit 'operations')"
     );
+}
+
+/// A folder of this test's own.
+fn scratch(name: &str) -> PathBuf {
+    common::fresh("expr", name)
 }

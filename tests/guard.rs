@@ -4,24 +4,15 @@
 //! input is counted once. Every test runs the real binary in a scratch
 //! folder of its own.
 
+mod common;
+use common::root as repo;
+
 use std::os::unix::fs::symlink;
 use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
 use proptest::prelude::*;
 use serde_json::Value;
-
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-/// A fresh scratch folder.
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("mapwright-guard-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
 
 /// Exit code and everything written to stdout and stderr.
 struct Ran {
@@ -994,4 +985,9 @@ fn validate_hides_a_secret_field_of_an_enveloped_json_payload() {
         assert!(r.all().contains("(secret)"), "{}", r.all());
         assert!(!r.all().contains("AUTHSEC"), "{}", r.all());
     }
+}
+
+/// A folder of this test's own.
+fn scratch(name: &str) -> PathBuf {
+    common::fresh("guard", name)
 }

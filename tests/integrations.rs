@@ -2,23 +2,13 @@
 //! lists them: the binary on the files in mappings/, with independent
 //! checks (Python's xml.etree for the XML).
 
+mod common;
+use common::root;
+
 use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
 use serde_json::Value;
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_path_buf()
-}
-
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("mapwright-int-{}-{name}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
 
 fn run(args: &[&str], cwd: &Path) -> (i32, String, String) {
     let out = Command::cargo_bin("mapwright")
@@ -401,4 +391,9 @@ fn pruvan_seed_examples_come_out_of_the_mappings_and_validate() {
         let (code, _, err) = run(&["validate", "-s", schema, out.to_str().unwrap()], &root());
         assert_eq!(code, 0, "{schema}: {err}");
     }
+}
+
+/// A folder of this test's own.
+fn scratch(name: &str) -> PathBuf {
+    common::folder("int", name)
 }

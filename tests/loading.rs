@@ -2,19 +2,14 @@
 //! template budgets and number formats. Each test pins the diagnostic code
 //! and line, or the reject and its rule.
 
+mod common;
+use common::root as repo;
+
 use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
 use mapwright::{Mapping, Outcome, Params, Registry};
 use serde_json::json;
-
-/// An empty folder of this test's own (named by the test and the process).
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("mapwright-loading-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
 
 fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
     let p = dir.join(name);
@@ -561,13 +556,6 @@ fn bad_number_formats_are_load_errors() {
     }
 }
 
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_path_buf()
-}
-
 #[test]
 fn the_shipped_spectrum_mapping_writes_item_price_with_two_places() {
     let out = scratch("spectrum-places").join("out.ndjson");
@@ -633,4 +621,9 @@ fn an_undeclared_param_in_a_test_file_is_a_file_error() {
             "{cmd}: {out}"
         );
     }
+}
+
+/// A folder of this test's own.
+fn scratch(name: &str) -> PathBuf {
+    common::fresh("loading", name)
 }

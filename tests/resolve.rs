@@ -4,38 +4,14 @@
 //! error; a read that can find nothing for a required field is a warning.
 //! Each case is a temp copy of a shipped mapping with one line changed.
 
-use std::path::{Path, PathBuf};
+mod common;
+use common::copy_tree as copy_dir;
+use common::root;
+
+use std::path::PathBuf;
 
 use assert_cmd::Command;
 use mapwright::{Diagnostic, Mapping, Severity};
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_path_buf()
-}
-
-/// An empty folder of this test run's own.
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("mapwright-resolve-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).unwrap();
-        }
-    }
-}
 
 /// A copy of the shipped mappings and schemas in which `file` (under
 /// mappings/) has `old` replaced by `new` (which must be there once).
@@ -687,4 +663,9 @@ fn a_date_format_on_a_number_field_is_an_error() {
             .starts_with("'Item_Price' is a number field, and format MM/DD/CCYY writes a date"),
         "{d}"
     );
+}
+
+/// A folder of this test's own.
+fn scratch(name: &str) -> PathBuf {
+    common::fresh("resolve", name)
 }

@@ -2,38 +2,12 @@
 //! folder still knows the shipped schemas (they are built in) and converts
 //! the shipped example exactly as it does in the checkout.
 
+mod common;
+use common::copy_tree;
+use common::root;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_path_buf()
-}
-
-/// An empty folder of this test's own, away from the checkout.
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!(
-        "mapwright-standalone-{name}-{}",
-        std::process::id()
-    ));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-fn copy_tree(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap().flatten() {
-        let target = to.join(entry.file_name());
-        if entry.path().is_dir() {
-            copy_tree(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).unwrap();
-        }
-    }
-}
 
 /// The binary copied into `dir`, run from `dir`.
 fn copied_binary(dir: &Path) -> PathBuf {
@@ -161,4 +135,9 @@ fn a_project_schema_overrides_the_built_in_one_of_the_same_name() {
         .find(|l| l.starts_with("spectrum.purchase_order_batch_result\t"))
         .unwrap();
     assert!(result.contains("built in"), "{result}");
+}
+
+/// A folder of this test's own.
+fn scratch(name: &str) -> PathBuf {
+    common::fresh("standalone", name)
 }

@@ -2,17 +2,11 @@
 //! `mappings/*/tests`), run through the library exactly as `mapwright test`
 //! runs them, so `cargo test` covers them.
 
-use std::path::{Path, PathBuf};
+mod common;
+use common::root;
 
 use mapwright::project::{discover, FileKind};
 use mapwright::Registry;
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_path_buf()
-}
 
 fn run_all(dir: &str) -> (usize, Vec<String>) {
     let files = discover(&[root().join(dir)]);

@@ -4,22 +4,13 @@
 //! refused at load, and a reject quotes a long expression only in part.
 //! Every test runs the real binary in a scratch folder of its own.
 
+mod common;
+use common::root as repo;
+
 use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
 use serde_json::Value;
-
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-/// A fresh scratch folder.
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("mapwright-tmpl-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
 
 fn run(dir: &Path, args: &[&str]) -> (i32, String, String) {
     let out = Command::cargo_bin("mapwright")
@@ -226,4 +217,9 @@ fn a_reject_quotes_at_most_120_characters_of_the_expression() {
     let quoted = format!("[{}", &literal[..119]);
     assert_eq!(message, format!("code = {quoted}…: division by zero"));
     assert_eq!(quoted.chars().count(), 120);
+}
+
+/// A folder of this test's own.
+fn scratch(name: &str) -> PathBuf {
+    common::fresh("tmpl", name)
 }
