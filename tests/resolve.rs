@@ -669,3 +669,19 @@ fn a_date_format_on_a_number_field_is_an_error() {
 fn scratch(name: &str) -> PathBuf {
     common::fresh("resolve", name)
 }
+
+/// Review of issue 10: `{script: "params.company_cod"}` passed check; a
+/// script's params are checked like an expression's.
+#[test]
+fn an_undeclared_param_in_a_script_is_an_error() {
+    let c = Case::new(
+        "script-param",
+        SPECTRUM,
+        "Company_Code: = params.company_code",
+        "Company_Code: {script: \"params.company_cod + \\\"\\\"\"}",
+    );
+    let diags = c.load(SPECTRUM);
+    let d = only(&diags, "unknown-param");
+    assert!(d.message.contains("company_cod"), "{d}");
+    assert!(d.message.contains("(did you mean 'company_code'?)"), "{d}");
+}

@@ -154,9 +154,11 @@ impl Resolver<'_> {
         let mut out = Vec::new();
         let mut said: Vec<String> = Vec::new();
         for read in expr.reads() {
-            // A script's names are checked one level deep: what rhai does
-            // below them is not a path this checker can follow.
-            let steps = if expr.is_script() {
+            // A script's names are checked one level deep (what rhai does
+            // below them is not a path this checker can follow), but for
+            // `params.X`, which names a declared param.
+            let params = matches!(read.steps.first(), Some(Step::Name(n)) if n == "params");
+            let steps = if expr.is_script() && !params {
                 &read.steps[..read.steps.len().min(1)]
             } else {
                 &read.steps[..]

@@ -217,6 +217,8 @@ pub(crate) struct Script {
     idents: Vec<(String, usize)>,
     /// Names it binds itself (let, for, closure parameters).
     bound: Vec<String>,
+    /// The text as written.
+    source: String,
 }
 
 impl Script {
@@ -235,11 +237,13 @@ impl Script {
             sandbox: sandbox.clone(),
             idents: identifiers(source),
             bound: bound_names(source),
+            source: source.to_string(),
         })
     }
 
     pub(crate) fn reads(&self) -> Vec<Read> {
-        self.idents
+        let mut out: Vec<Read> = self
+            .idents
             .iter()
             .filter(|(name, _)| !self.bound.contains(name))
             .map(|(name, at)| Read {
@@ -247,7 +251,13 @@ impl Script {
                 offset: *at,
                 len: name.len(),
             })
-            .collect()
+            .collect();
+        // `params.x` names a declared param in a script too: it is the one
+        // path below a top-level name that the checker can follow there.
+        if !self.bound.iter().any(|b| b == "params") {
+            out.extend(params_reads(&self.source));
+        }
+        out
     }
 
     pub(crate) fn run(&self, scope: &Scope) -> Result<Value, EvalError> {
@@ -433,6 +443,43 @@ const KEYWORDS: [&str; 21] = [
 /// keyword, a property (`.name`) or a call (`name(`). Each is put in the rhai
 /// scope, as `()` when the record lacks it, so a blank field reads as `()`
 /// instead of failing with "variable not found".
+/// Every `params.NAME` in a script (outside string literals), as a read of
+/// [params, NAME].
+fn params_reads(src: &str) -> Vec<Read> {
+    let mut out = Vec::new();
+    let mut in_string: Option<char> = None;
+    let mut chars = src.char_indices();
+    while let Some((i, c)) = chars.next() {
+        match in_string {
+            Some(_) if c == '\\' => {
+                chars.next();
+            }
+            Some(q) if c == q => in_string = None,
+            Some(_) => {}
+            None if c == '"' || c == '\'' || c == '`' => in_string = Some(c),
+            None => {
+                let rest = &src[i..];
+                let after_word =
+                    src[..i].ends_with(|p: char| p.is_ascii_alphanumeric() || p == '_' || p == '.');
+                if rest.starts_with("params.") && !after_word {
+                    let name: String = rest["params.".len()..]
+                        .chars()
+                        .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                        .collect();
+                    if !name.is_empty() {
+                        out.push(Read {
+                            steps: vec![Step::Name("params".into()), Step::Name(name.clone())],
+                            offset: i,
+                            len: "params.".len() + name.len(),
+                        });
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
 /// Names a script binds itself (`let x`, `const x`, `for x in`, `for (x, i)
 /// in`, closure parameters `|a, b|`): they are not reads of the record.
 fn bound_names(src: &str) -> Vec<String> {
