@@ -357,3 +357,107 @@ fn a_schema_error_is_reported_once() {
     assert_eq!(stdout.matches("error[unknown-type]").count(), 1, "{stdout}");
     assert!(String::from_utf8_lossy(&out.stderr).contains("1 error(s)"));
 }
+
+/// Review of issue 11: `--rejects /dev/stdout > file` replaced the host's
+/// /dev/stdout symlink with a regular file, `-o LINK` replaced the link,
+/// and `-o f < f` overwrote its own input.
+#[test]
+fn outputs_through_links_and_aliases_of_stdio_are_safe() {
+    let dir = common::fresh("commands", "links");
+    let m = "mappings/oneserve-spectrum/order.yaml";
+    let input = root().join("mappings/oneserve-spectrum/examples/orders.ndjson");
+    let run = |args: &[&str], stdin: Option<&std::path::Path>, stdout: std::process::Stdio| {
+        let mut c = std::process::Command::new(assert_cmd::cargo::cargo_bin("mapwright"));
+        c.current_dir(root())
+            .args(args)
+            .stdout(stdout)
+            .stderr(std::process::Stdio::piped());
+        if let Some(f) = stdin {
+            c.stdin(std::fs::File::open(f).unwrap());
+        }
+        c.output().unwrap()
+    };
+    // Rejects to /dev/stdout beside output on stdout: refused, stdout untouched.
+    let captured = dir.join("mix.txt");
+    let out = run(
+        &[
+            "convert",
+            "-m",
+            m,
+            input.to_str().unwrap(),
+            "--param",
+            "company_code=KM2",
+            "--output-format",
+            "ndjson",
+            "--rejects",
+            "/dev/stdout",
+        ],
+        None,
+        std::process::Stdio::from(std::fs::File::create(&captured).unwrap()),
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(std::fs::symlink_metadata("/dev/stdout")
+        .unwrap()
+        .file_type()
+        .is_symlink());
+    assert_eq!(std::fs::read(&captured).unwrap(), b"");
+    // -o LINK writes the file the link names; the link stays a link.
+    let target = dir.join("target.ndjson");
+    std::fs::write(&target, "old\n").unwrap();
+    let link = dir.join("link.ndjson");
+    std::os::unix::fs::symlink(&target, &link).unwrap();
+    let out = run(
+        &[
+            "convert",
+            "-m",
+            m,
+            input.to_str().unwrap(),
+            "--param",
+            "company_code=KM2",
+            "--output-format",
+            "ndjson",
+            "-q",
+            "-o",
+            link.to_str().unwrap(),
+        ],
+        None,
+        std::process::Stdio::null(),
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(std::fs::symlink_metadata(&link)
+        .unwrap()
+        .file_type()
+        .is_symlink());
+    assert_eq!(
+        std::fs::read_to_string(&target).unwrap().lines().count(),
+        187
+    );
+    // -o FILE < FILE: the output is the input, refused before anything is read.
+    let own = dir.join("own.ndjson");
+    std::fs::copy(&input, &own).unwrap();
+    let out = run(
+        &[
+            "convert",
+            "-m",
+            m,
+            "--param",
+            "company_code=KM2",
+            "--output-format",
+            "ndjson",
+            "-o",
+            own.to_str().unwrap(),
+        ],
+        Some(&own),
+        std::process::Stdio::null(),
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("-o/--output and stdin are the same file")
+    );
+    assert_eq!(std::fs::read(&own).unwrap(), std::fs::read(&input).unwrap());
+}

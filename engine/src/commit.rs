@@ -19,7 +19,7 @@
 use std::fmt;
 use std::fs::{File, OpenOptions, Permissions};
 use std::io::{self, BufWriter, Write};
-use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
+use std::os::unix::fs::{FileTypeExt, MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
@@ -82,17 +82,27 @@ pub fn check_roles(outputs: &[RolePath], inputs: &[RolePath]) -> Result<(), Comm
 
 fn same_file(a: &Path, b: &Path) -> bool {
     let stdout = Path::new("-");
-    if a == stdout || b == stdout {
-        return a == b;
+    if a == stdout && b == stdout {
+        return true;
     }
-    if let (Ok(ma), Ok(mb)) = (std::fs::metadata(a), std::fs::metadata(b)) {
-        // Two devices (/dev/null twice) can both be written.
-        if !ma.is_file() || !mb.is_file() {
+    // `-` is stdout: `--rejects /dev/stdout` beside output on stdout is the
+    // same stream under another name.
+    let alias = |p: &Path| -> PathBuf {
+        if p == stdout {
+            PathBuf::from("/dev/stdout")
+        } else {
+            p.to_path_buf()
+        }
+    };
+    let (a, b) = (alias(a), alias(b));
+    if let (Ok(ma), Ok(mb)) = (std::fs::metadata(&a), std::fs::metadata(&b)) {
+        // Two terminals or /dev/null twice can both be written.
+        if ma.file_type().is_char_device() && mb.file_type().is_char_device() {
             return false;
         }
         return ma.dev() == mb.dev() && ma.ino() == mb.ino();
     }
-    match (canonical(a), canonical(b)) {
+    match (canonical(&a), canonical(&b)) {
         (Some(x), Some(y)) => x == y,
         _ => a == b,
     }
@@ -324,6 +334,27 @@ impl Staged {
             return Ok(Staged::stdout());
         }
         let fail = |e| CommitError::Io(target.to_path_buf(), e);
+        // A symlink is written through: the file it names is replaced, the
+        // link stays (`-o /dev/stdout` must never replace /dev/stdout).
+        let resolved;
+        let target = match std::fs::symlink_metadata(target) {
+            Ok(m) if m.file_type().is_symlink() => match target.canonicalize() {
+                Ok(real) => {
+                    resolved = real;
+                    resolved.as_path()
+                }
+                // A link to a pipe (/proc/self/fd/1 on a pipe) has no path:
+                // open it as it is.
+                Err(_) => {
+                    let device = OpenOptions::new().write(true).open(target).map_err(fail)?;
+                    return Ok(Staged {
+                        writer: BufWriter::with_capacity(BUFFER, Box::new(device)),
+                        file: None,
+                    });
+                }
+            },
+            _ => target,
+        };
         let existing = std::fs::metadata(target).ok();
         if let Some(m) = &existing {
             if m.is_dir() {

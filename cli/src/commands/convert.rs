@@ -455,8 +455,14 @@ fn check_roles(args: &Args, inputs: &[String]) -> Result<(), CommitError> {
     }
     let mut ins: Vec<(&str, &Path)> = inputs
         .iter()
-        .filter(|n| *n != "-")
-        .map(|n| ("an input", Path::new(n)))
+        .map(|n| {
+            if n == "-" {
+                // Stdin redirected from a file (`-o f < f`) is that file.
+                ("stdin", Path::new("/dev/stdin"))
+            } else {
+                ("an input", Path::new(n))
+            }
+        })
         .collect();
     ins.push(("-m/--mapping", &args.mapping));
     if let Some(p) = &args.params_file {
