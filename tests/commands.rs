@@ -461,3 +461,42 @@ fn outputs_through_links_and_aliases_of_stdio_are_safe() {
     );
     assert_eq!(std::fs::read(&own).unwrap(), std::fs::read(&input).unwrap());
 }
+
+/// Review of issue 11: `rules_from: /dev/zero` (or a FIFO in the project)
+/// hung check and convert and ate memory: the static checks read the
+/// rules file without the loader's confinement.
+#[test]
+fn rules_from_a_device_or_fifo_is_refused_without_reading_it() {
+    let dir = common::fresh("commands", "rules-device");
+    std::fs::create_dir_all(dir.join("mappings")).unwrap();
+    let fifo = dir.join("mappings/rules.fifo");
+    assert!(std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap()
+        .success());
+    for (name, rules, code) in [
+        ("zero.yaml", "/dev/zero", "outside-project"),
+        ("fifo.yaml", "rules.fifo", "not-a-regular-file"),
+    ] {
+        std::fs::write(
+            dir.join("mappings").join(name),
+            format!("mapping: m\ntarget: spectrum.purchase_order_batch\nrules_from: {rules}\nrecord:\n  Company_Code: KM2\n"),
+        )
+        .unwrap();
+        let out = Command::cargo_bin("mapwright")
+            .unwrap()
+            .current_dir(&dir)
+            .args([
+                "check",
+                "--message-format=short",
+                &format!("mappings/{name}"),
+            ])
+            .timeout(std::time::Duration::from_secs(60))
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(out.status.code(), Some(2), "{name}: {text}");
+        assert!(text.contains(&format!("error[{code}]")), "{name}: {text}");
+    }
+}

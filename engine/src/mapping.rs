@@ -189,7 +189,7 @@ impl Mapping {
         let mut diags = Diagnostics::default();
         let m = load(path, &root, registry, options, &mut diags);
         if let Some(m) = &m {
-            crate::resolve::check_mapping(path, text, &root, m, &mut diags);
+            crate::resolve::check_mapping(path, text, &root, options, m, &mut diags);
         }
         match m {
             Some(mut m) if !diags.has_errors() => {

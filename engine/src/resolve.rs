@@ -33,6 +33,7 @@ pub(crate) fn check_mapping(
     file: &Path,
     text: &str,
     root: &Node,
+    options: &crate::confine::LoadOptions,
     mapping: &Mapping,
     diags: &mut Diagnostics,
 ) {
@@ -41,6 +42,7 @@ pub(crate) fn check_mapping(
         text: text.to_string(),
         sandbox: Sandbox::default(),
         data: mapping.data.clone(),
+        options: options.clone(),
         diags,
     };
     let source = mapping.source.as_deref();
@@ -105,6 +107,8 @@ struct Resolver<'d> {
     sandbox: Sandbox,
     /// The mapping's lookups and tables, which `lookup()`/`table()` name.
     data: std::sync::Arc<crate::build::Data>,
+    /// Where files the mapping pulls in may come from.
+    options: crate::confine::LoadOptions,
     diags: &'d mut Diagnostics,
 }
 
@@ -333,8 +337,17 @@ impl Resolver<'_> {
             .parent()
             .unwrap_or(Path::new("."))
             .join(n.scalar_text().unwrap_or_default());
-        // The loader reports a file that cannot be read or parsed.
-        let Ok(text) = std::fs::read_to_string(&inc) else {
+        // Read as the loader reads it (inside the project, a regular file,
+        // under the cap); the loader reports a file that fails.
+        let Ok(bytes) = crate::confine::read(
+            &self.file,
+            &n.scalar_text().unwrap_or_default(),
+            crate::confine::RULES_FILE_LIMIT,
+            &self.options,
+        ) else {
+            return;
+        };
+        let Ok(text) = String::from_utf8(bytes) else {
             return;
         };
         let Ok(node) = crate::yaml::parse(&inc, &text) else {
