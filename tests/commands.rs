@@ -500,3 +500,27 @@ fn rules_from_a_device_or_fifo_is_refused_without_reading_it() {
         assert!(text.contains(&format!("error[{code}]")), "{name}: {text}");
     }
 }
+
+/// Review of issue 11: `--output-format TOKEN` echoed the token.
+#[test]
+fn a_bad_format_value_is_not_echoed() {
+    let token = "7e57aaaa-bbbb-4ccc-8ddd-eeeeffff0001";
+    for flag in ["--output-format", "--input-format"] {
+        let (code, out, err) = mapwright(&[
+            "convert",
+            "-m",
+            "mappings/oneserve-spectrum/order.yaml",
+            "--param",
+            "company_code=KM2",
+            flag,
+            token,
+            "mappings/oneserve-spectrum/tests/design-example.json",
+        ]);
+        assert_eq!(code, 2, "{flag}: {err}");
+        assert!(
+            !out.contains(token) && !err.contains(token),
+            "{flag}: {err}"
+        );
+        assert!(err.contains(&format!("{flag} takes json")), "{flag}: {err}");
+    }
+}

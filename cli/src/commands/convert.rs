@@ -277,9 +277,9 @@ pub fn run(args: Args) -> u8 {
         Some(f) => match OutputFormat::parse(f) {
             Some(f) => f,
             None => {
-                return usage(format!(
-                    "unknown output format '{f}'; expected json, ndjson or xml"
-                ))
+                return usage(
+                    "--output-format takes json, ndjson or xml (the value given is not one)",
+                )
             }
         },
         None => default_output(&mapping),

@@ -53,8 +53,11 @@ impl<R: BufRead> BufRead for Counted<R> {
 pub fn input_format(option: Option<&str>) -> Result<Option<mapwright::read::InputFormat>, String> {
     option
         .map(|f| {
+            // The value is not echoed: a command-line error names the flag
+            // only (a token pasted in the wrong place must not be printed).
             mapwright::read::InputFormat::parse(f).ok_or_else(|| {
-                format!("unknown input format '{f}'; expected json, ndjson, xml or csv")
+                "--input-format takes json, ndjson, xml or csv (the value given is not one)"
+                    .to_string()
             })
         })
         .transpose()
