@@ -314,6 +314,13 @@ fn note_broken_pipe(e: &io::Error) {
 pub struct Staged {
     writer: BufWriter<Box<dyn Write + Send>>,
     file: Option<(File, Temp, PathBuf)>,
+    /// What errors name: the target as given, or stdout.
+    name: String,
+}
+
+/// `e` with the file it happened to: a failed write names its file.
+fn naming(name: &str, e: io::Error) -> io::Error {
+    io::Error::new(e.kind(), format!("{name}: {e}"))
 }
 
 const BUFFER: usize = 1 << 16;
@@ -324,6 +331,7 @@ impl Staged {
         Staged {
             writer: BufWriter::with_capacity(BUFFER, Box::new(Stdout(io::stdout()))),
             file: None,
+            name: "stdout".to_string(),
         }
     }
 
@@ -350,6 +358,7 @@ impl Staged {
                     return Ok(Staged {
                         writer: BufWriter::with_capacity(BUFFER, Box::new(device)),
                         file: None,
+                        name: target.display().to_string(),
                     });
                 }
             },
@@ -365,6 +374,7 @@ impl Staged {
                 return Ok(Staged {
                     writer: BufWriter::with_capacity(BUFFER, Box::new(device)),
                     file: None,
+                    name: target.display().to_string(),
                 });
             }
         }
@@ -394,15 +404,17 @@ impl Staged {
         Ok(Staged {
             writer: BufWriter::with_capacity(BUFFER, Box::new(writer)),
             file: Some((file, temp, target.to_path_buf())),
+            name: target.display().to_string(),
         })
     }
 
     /// Flush and sync: the file is complete on disk, not yet in place.
     pub fn prepare(mut self) -> io::Result<Ready> {
-        self.writer.flush()?;
+        let name = std::mem::take(&mut self.name);
+        self.writer.flush().map_err(|e| naming(&name, e))?;
         match self.file.take() {
             Some((file, temp, target)) => {
-                file.sync_all()?;
+                file.sync_all().map_err(|e| naming(&name, e))?;
                 Ok(Ready {
                     temp: Some((temp, target)),
                 })
@@ -414,13 +426,15 @@ impl Staged {
 
 impl Write for Staged {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.writer.write(buf)
+        self.writer.write(buf).map_err(|e| naming(&self.name, e))
     }
     fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
-        self.writer.write_all(buf)
+        self.writer
+            .write_all(buf)
+            .map_err(|e| naming(&self.name, e))
     }
     fn flush(&mut self) -> io::Result<()> {
-        self.writer.flush()
+        self.writer.flush().map_err(|e| naming(&self.name, e))
     }
 }
 

@@ -84,7 +84,7 @@ impl std::fmt::Display for ConvertError {
         match self {
             ConvertError::Read(name, e) => write!(f, "{name}: {e}"),
             ConvertError::Malformed(name, e) => write!(f, "{name}: {e}"),
-            ConvertError::Write(e) => write!(f, "writing output: {e}"),
+            ConvertError::Write(e) => write!(f, "writing {e}"),
         }
     }
 }

@@ -413,7 +413,7 @@ pub fn run(args: Args) -> u8 {
         .clone()
         .or_else(|| mapping.routes.first().map(|r| (*r.target).clone()));
     if let Err(e) = commit_run(&mut files, report_file, &report, schema.as_ref()) {
-        say!("error: writing output: {e}");
+        say!("error: writing {e}");
         return exit::IO;
     }
     if !args.quiet {
