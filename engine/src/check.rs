@@ -962,9 +962,43 @@ fn plain_number(n: &serde_json::Number) -> String {
         return n.to_string();
     }
     let f = n.as_f64().unwrap_or(0.0);
+    // A whole decimal (60.0) is its digits: what the decimal path writes,
+    // without building a decimal (zero left to it: a decimal zero keeps a sign).
+    if f.fract() == 0.0 && f != 0.0 && f.abs() <= 9_007_199_254_740_992.0 {
+        return (f as i64).to_string();
+    }
     match rust_decimal::Decimal::from_f64(f) {
         Some(d) => d.normalize().to_string(),
         None => format!("{f:.0}"),
+    }
+}
+
+#[cfg(test)]
+mod plain_number_tests {
+    use super::plain_number;
+    use rust_decimal::prelude::FromPrimitive;
+
+    /// The whole-number shortcut writes what the decimal path writes.
+    #[test]
+    fn whole_decimals_write_as_the_decimal_path_does() {
+        for f in [
+            1.0,
+            -1.0,
+            60.0,
+            1e15,
+            -7.0,
+            9_007_199_254_740_992.0,
+            4_503_599_627_370_497.0,
+        ] {
+            let n = serde_json::Number::from_f64(f).unwrap();
+            let decimal = rust_decimal::Decimal::from_f64(f)
+                .unwrap()
+                .normalize()
+                .to_string();
+            assert_eq!(plain_number(&n), decimal, "{f}");
+        }
+        let n = serde_json::Number::from_f64(2.5).unwrap();
+        assert_eq!(plain_number(&n), "2.5");
     }
 }
 

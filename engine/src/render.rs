@@ -204,6 +204,9 @@ impl NumberPlan {
 /// rounded half away from zero in decimal: `60` -> `"60.00"`.
 pub fn fixed_places(v: &Value, places: u32) -> Option<String> {
     use rust_decimal::prelude::*;
+    if let Some(text) = whole_with_places(v, places) {
+        return Some(text);
+    }
     let text = match v {
         Value::Number(n) => n.to_string(),
         Value::String(s) => s.trim().to_string(),
@@ -215,6 +218,39 @@ pub fn fixed_places(v: &Value, places: u32) -> Option<String> {
     d = d.round_dp_with_strategy(places, RoundingStrategy::MidpointAwayFromZero);
     d.rescale(places);
     Some(d.to_string())
+}
+
+/// A whole number (60, 60.0) with `places` zeros: what the decimal path
+/// writes, without building a decimal. `None` for zero written as a decimal
+/// (its sign is the decimal's) and for numbers of 15 digits or more.
+fn whole_with_places(v: &Value, places: u32) -> Option<String> {
+    let Value::Number(n) = v else { return None };
+    let whole = match n.as_i64() {
+        Some(i) => i,
+        None => {
+            let f = n.as_f64()?;
+            if f.fract() != 0.0 || f == 0.0 || f.abs() >= 1e15 {
+                return None;
+            }
+            f as i64
+        }
+    };
+    if whole.unsigned_abs() >= 1_000_000_000_000_000 || places > 10 {
+        return None;
+    }
+    Some(match places {
+        0 => whole.to_string(),
+        p => format!("{whole}.{}", "0".repeat(p as usize)),
+    })
+}
+
+/// The plan of field `key`: plans name a field or two, so a scan beats
+/// hashing every key of every record written.
+fn field_plan<'p>(plan: &'p NumberPlan, key: &str) -> Option<&'p NumberPlan> {
+    plan.fields
+        .iter()
+        .find(|(name, _)| name.as_str() == key)
+        .map(|(_, p)| p)
 }
 
 /// JSON text of `v`, numbers under `plan` with their places.
@@ -238,7 +274,7 @@ fn json_with_plan(out: &mut Vec<u8>, v: &Value, plan: &NumberPlan) {
                 }
                 let _ = serde_json::to_writer(&mut *out, k);
                 out.push(b':');
-                match plan.fields.get(k) {
+                match field_plan(plan, k) {
                     Some(p) => json_with_plan(out, item, p),
                     None => {
                         let _ = serde_json::to_writer(&mut *out, item);
@@ -416,4 +452,66 @@ fn write_element(
         }
     }
     let _ = w.write_event(Event::End(BytesEnd::new(name)));
+}
+
+#[cfg(test)]
+mod whole_places_tests {
+    use super::*;
+    use serde_json::json;
+
+    /// The decimal path `fixed_places` took for every number.
+    fn by_decimal(v: &Value, places: u32) -> Option<String> {
+        use rust_decimal::prelude::*;
+        let text = v.as_number()?.to_string();
+        let mut d = Decimal::from_str(&text)
+            .or_else(|_| Decimal::from_scientific(&text))
+            .ok()?;
+        d = d.round_dp_with_strategy(places, RoundingStrategy::MidpointAwayFromZero);
+        d.rescale(places);
+        Some(d.to_string())
+    }
+
+    #[test]
+    fn whole_numbers_get_the_places_the_decimal_path_gives() {
+        let values = [
+            json!(0),
+            json!(60),
+            json!(-5),
+            json!(60.0),
+            json!(-7.0),
+            json!(1.0),
+            json!(99999999999999.0),
+            json!(999999999999999i64),
+            json!(1e15),
+            json!(-0.0),
+            json!(0.0),
+            json!(2.5),
+            json!(0.125),
+            json!(i64::MAX),
+        ];
+        for v in &values {
+            for places in [0, 1, 2, 4, 10, 12] {
+                assert_eq!(
+                    fixed_places(v, places),
+                    by_decimal(v, places),
+                    "{v} to {places}"
+                );
+            }
+        }
+        assert_eq!(whole_with_places(&json!(60.0), 2).as_deref(), Some("60.00"));
+        assert_eq!(whole_with_places(&json!(-0.0), 2), None);
+    }
+
+    #[test]
+    fn a_field_plan_is_found_by_name() {
+        let mut plan = NumberPlan::default();
+        plan.field("poDetails").item().field("Item_Price").places = Some(2);
+        let rec = json!({"A": 1.5, "poDetails": [{"Item_Price": 60.0, "X": 2.0}]});
+        let mut out = Vec::new();
+        json_with_plan(&mut out, &rec, &plan);
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            r#"{"A":1.5,"poDetails":[{"Item_Price":60.00,"X":2.0}]}"#
+        );
+    }
 }

@@ -89,10 +89,20 @@ pub(crate) struct Meter {
     next_clock: u64,
     in_unit: bool,
     timed_out: bool,
+    /// The smallest count at which [`Meter::charge`] must look further (the
+    /// budget passed, the clock due, or already out of time): below it a
+    /// charge is one add and one compare.
+    stop: u64,
 }
 
 impl Meter {
     pub(crate) fn take() -> Meter {
+        let mut m = Meter::untimed();
+        m.stop = m.next_stop();
+        m
+    }
+
+    fn untimed() -> Meter {
         match UNIT.with(Cell::get) {
             Some(u) => Meter {
                 used: u.used,
@@ -101,6 +111,7 @@ impl Meter {
                 next_clock: u.next_clock,
                 in_unit: true,
                 timed_out: u.timed_out,
+                stop: 0,
             },
             None => Meter {
                 used: 0,
@@ -109,13 +120,38 @@ impl Meter {
                 next_clock: u64::MAX,
                 in_unit: false,
                 timed_out: false,
+                stop: 0,
             },
+        }
+    }
+
+    /// See [`Meter::stop`].
+    fn next_stop(&self) -> u64 {
+        if self.timed_out {
+            0
+        } else {
+            self.next_clock
+                .min(self.limits.operations.saturating_add(1))
         }
     }
 
     /// Charge `n` operations.
     #[inline]
     pub(crate) fn charge(&mut self, n: u64) -> Result<(), EvalError> {
+        let used = self.used.saturating_add(n);
+        if used < self.stop {
+            self.used = used;
+            return Ok(());
+        }
+        let r = self.charge_slow(n);
+        self.stop = self.next_stop();
+        r
+    }
+
+    /// A charge that reaches [`Meter::stop`]: the budget, the clock, the
+    /// deadline.
+    #[cold]
+    fn charge_slow(&mut self, n: u64) -> Result<(), EvalError> {
         if self.timed_out {
             return Err(out_of_time(self.limits.time_ms));
         }

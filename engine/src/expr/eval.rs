@@ -13,7 +13,7 @@ use serde_json::{Map, Value};
 
 use super::budget::{size_within, Meter, TEXT_CHUNK};
 use super::funcs::{self, Method};
-use super::num::{self, arith, cmp_num, type_name, Arith};
+use super::num::{self, arith, type_name, Arith};
 use super::parse::{Kind, Node, Op};
 use super::{is_blank, to_text, values_equal, EvalError, EvalErrorKind as K, Scope};
 
@@ -631,6 +631,9 @@ fn unreachable_op(op: Op) -> R<Value> {
 }
 
 fn arithmetic(op: Arith, a: &Value, b: &Value) -> R<Value> {
+    if let Some(v) = num::fast_arith(op, a, b) {
+        return Ok(v);
+    }
     match (num::num(a), num::num(b)) {
         (Some(x), Some(y)) => arith(op, x?, y?),
         _ => Err(EvalError::new(
@@ -649,9 +652,9 @@ fn arithmetic(op: Arith, a: &Value, b: &Value) -> R<Value> {
 /// point); anything else is a type error.
 fn compare(op: Op, a: &Value, b: &Value) -> R<bool> {
     let ord = match (a, b) {
-        (Value::Number(_), Value::Number(_)) => match (num::num(a), num::num(b)) {
-            (Some(x), Some(y)) => cmp_num(x?, y?),
-            _ => Ordering::Equal,
+        (Value::Number(_), Value::Number(_)) => match num::cmp_values(a, b) {
+            Some(o) => o?,
+            None => Ordering::Equal,
         },
         (Value::String(x), Value::String(y)) => x.cmp(y),
         _ => {

@@ -51,6 +51,64 @@ fn decimal_of(n: &Number) -> Result<Decimal, EvalError> {
     })
 }
 
+/// Largest whole number every f64 up to it holds exactly (2^53).
+const EXACT_F64: f64 = 9_007_199_254_740_992.0;
+
+/// The number as an f64 when it is a whole number that f64 and decimal both
+/// hold exactly (|n| <= 2^53, not -0.0): for two of these, f64 arithmetic
+/// and comparison give what the decimal path gives, without the decimal
+/// conversions (`unit_cost == 1.0`, `unit_cost * quantity` on whole prices).
+fn exact_whole(n: &Number) -> Option<f64> {
+    let f = match n.as_i64() {
+        Some(i) if i.unsigned_abs() <= 1 << 53 => i as f64,
+        Some(_) => return None,
+        None => n.as_f64()?,
+    };
+    let whole = f.fract() == 0.0 && f.abs() <= EXACT_F64;
+    (whole && (f != 0.0 || f.is_sign_positive())).then_some(f)
+}
+
+/// `a op b` in f64 when both are exact whole numbers, one of them a decimal
+/// (two whole numbers stay integers), and the result is exact and not zero
+/// (a decimal zero's sign is its own): the value the decimal path returns.
+pub(crate) fn fast_arith(op: Arith, a: &Value, b: &Value) -> Option<Value> {
+    let (Value::Number(x), Value::Number(y)) = (a, b) else {
+        return None;
+    };
+    if x.is_i64() && y.is_i64() {
+        return None;
+    }
+    let (p, q) = (exact_whole(x)?, exact_whole(y)?);
+    let r = match op {
+        Arith::Add => p + q,
+        Arith::Sub => p - q,
+        Arith::Mul => p * q,
+        Arith::Div | Arith::Rem => return None,
+    };
+    let exact = r != 0.0 && r.abs() <= EXACT_F64;
+    exact.then(|| Number::from_f64(r).map(Value::Number))?
+}
+
+/// The order of two numbers when both are exact whole numbers (see
+/// [`exact_whole`]).
+fn fast_cmp(a: &Value, b: &Value) -> Option<Ordering> {
+    let (Value::Number(x), Value::Number(y)) = (a, b) else {
+        return None;
+    };
+    exact_whole(x)?.partial_cmp(&exact_whole(y)?)
+}
+
+/// The order of two number values, as [`cmp_num`] gives it.
+pub(crate) fn cmp_values(a: &Value, b: &Value) -> Option<Result<Ordering, EvalError>> {
+    if let Some(o) = fast_cmp(a, b) {
+        return Some(Ok(o));
+    }
+    match (num(a), num(b)) {
+        (Some(x), Some(y)) => Some(x.and_then(|x| Ok(cmp_num(x, y?)))),
+        _ => None,
+    }
+}
+
 /// A decimal back into JSON: the f64 nearest its text.
 pub(crate) fn decimal_value(d: Decimal) -> Result<Value, EvalError> {
     let f: f64 = d.normalize().to_string().parse().unwrap_or(f64::NAN);
@@ -139,8 +197,8 @@ pub(crate) fn cmp_num(x: Num, y: Num) -> Ordering {
 /// and maps item by item with the same rule, everything else by type and value.
 pub fn values_equal(a: &Value, b: &Value) -> bool {
     match (a, b) {
-        (Value::Number(_), Value::Number(_)) => match (num(a), num(b)) {
-            (Some(Ok(x)), Some(Ok(y))) => cmp_num(x, y) == Ordering::Equal,
+        (Value::Number(_), Value::Number(_)) => match cmp_values(a, b) {
+            Some(Ok(o)) => o == Ordering::Equal,
             _ => a.as_f64() == b.as_f64(),
         },
         (Value::Array(x), Value::Array(y)) => {
@@ -248,6 +306,8 @@ fn expand_exponent(mantissa: &str, exp: i32) -> String {
 pub fn round_decimal(value: &Value, places: u32) -> Option<Value> {
     let d = match value {
         Value::Number(n) if n.is_i64() || n.is_u64() => return Some(value.clone()),
+        // A whole decimal rounds to itself (the decimal path gives it back).
+        Value::Number(n) if exact_whole(n).is_some_and(|f| f != 0.0) => return Some(value.clone()),
         Value::Number(n) => decimal_of(n).ok()?,
         Value::String(s) => Decimal::from_str(s.trim()).ok()?,
         _ => return None,
@@ -289,5 +349,73 @@ mod tests {
         };
         assert_eq!(a(0.1, 0.2), json!(0.3));
         assert_eq!(a(1.15, 0.1), json!(1.25));
+    }
+
+    /// The whole-number fast paths give exactly what the decimal path gives:
+    /// the same value (and type) for `+ - *`, the same order, the same
+    /// rounding, across whole and fractional numbers, signs and zeros.
+    #[test]
+    fn fast_paths_match_the_decimal_path() {
+        let values = [
+            json!(0),
+            json!(1),
+            json!(-3),
+            json!(60),
+            json!(9007199254740992i64),
+            json!(9007199254740993i64),
+            json!(0.0),
+            json!(-0.0),
+            json!(1.0),
+            json!(-1.0),
+            json!(60.0),
+            json!(2.5),
+            json!(0.1),
+            json!(-7.0),
+            json!(1e15),
+            json!(9007199254740992.0),
+            json!(4503599627370496.0),
+            json!(123456789.0),
+        ];
+        let slow = |op: Arith, a: &Value, b: &Value| match (num(a), num(b)) {
+            (Some(Ok(x)), Some(Ok(y))) => arith(op, x, y).ok(),
+            _ => None,
+        };
+        for a in &values {
+            for b in &values {
+                for op in [Arith::Add, Arith::Sub, Arith::Mul] {
+                    if let Some(fast) = fast_arith(op, a, b) {
+                        let want = slow(op, a, b).expect("the decimal path computes it");
+                        assert_eq!(fast, want, "{a} {} {b}", op.symbol());
+                        assert_eq!(fast.is_f64(), want.is_f64(), "{a} {} {b}", op.symbol());
+                    }
+                }
+                if let Some(o) = fast_cmp(a, b) {
+                    let (Some(Ok(x)), Some(Ok(y))) = (num(a), num(b)) else {
+                        panic!("{a} and {b} are numbers")
+                    };
+                    assert_eq!(o, cmp_num(x, y), "{a} against {b}");
+                }
+            }
+            for places in [0, 2] {
+                let decimal = match a {
+                    Value::Number(n) if n.is_f64() => decimal_of(n).ok().and_then(|d| {
+                        let r = d
+                            .round_dp_with_strategy(places, RoundingStrategy::MidpointAwayFromZero);
+                        decimal_value(r).ok()
+                    }),
+                    _ => round_decimal(a, places),
+                };
+                assert_eq!(round_decimal(a, places), decimal, "{a} to {places} places");
+            }
+        }
+        // The hot cases themselves take the fast path.
+        assert_eq!(
+            fast_arith(Arith::Mul, &json!(1.0), &json!(60.0)),
+            Some(json!(60.0))
+        );
+        assert_eq!(fast_cmp(&json!(1.0), &json!(1)), Some(Ordering::Equal));
+        assert_eq!(fast_arith(Arith::Mul, &json!(0.5), &json!(2.0)), None);
+        assert_eq!(fast_arith(Arith::Mul, &json!(-1.0), &json!(0.0)), None);
+        assert_eq!(fast_arith(Arith::Add, &json!(1), &json!(2)), None);
     }
 }
