@@ -524,3 +524,41 @@ fn a_bad_format_value_is_not_echoed() {
         assert!(err.contains(&format!("{flag} takes json")), "{flag}: {err}");
     }
 }
+
+/// Review of issue 11: `validate` could not read a `--batch-size` JSON file
+/// (one envelope per line) that convert wrote.
+#[test]
+fn validate_reads_a_batched_json_file_back() {
+    let dir = common::fresh("commands", "batches");
+    let batches = dir.join("batch.json");
+    let (code, _, err) = mapwright(&[
+        "convert",
+        "-m",
+        "mappings/oneserve-spectrum/order.yaml",
+        "mappings/oneserve-spectrum/examples/orders.ndjson",
+        "--param",
+        "company_code=KM2",
+        "--output-format",
+        "json",
+        "--batch-size",
+        "50",
+        "-q",
+        "-o",
+        batches.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 1, "{err}");
+    let (code, _, err) = mapwright(&[
+        "validate",
+        "-s",
+        "spectrum.purchase_order_batch",
+        batches.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    // 187 accepted orders in envelopes of 50: 4 payloads.
+    assert!(
+        err.contains(
+            "4 payload(s) checked against spectrum.purchase_order_batch: 4 valid, 0 invalid"
+        ),
+        "{err}"
+    );
+}

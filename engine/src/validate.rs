@@ -6,7 +6,7 @@ use std::io::BufRead;
 
 use crate::check::{check_payload, check_xml_text, Violation};
 use crate::diag::Severity;
-use crate::read::{parse_json, InputFormat, NdjsonReader, ReadError};
+use crate::read::{parse_json_documents, InputFormat, NdjsonReader, ReadError};
 use crate::schema::{Format, Schema};
 
 /// The outcome for one payload.
@@ -128,12 +128,16 @@ pub fn validate_stream(
         InputFormat::Json | InputFormat::Csv => {
             let mut bytes = Vec::new();
             input.read_to_end(&mut bytes).map_err(InputError::Io)?;
-            let value = parse_json(&bytes).map_err(InputError::Malformed)?;
-            each(PayloadResult {
-                record: 1,
-                line: None,
-                violations: check_payload(schema, &value),
-            });
+            // One document, or several one after another (`convert
+            // --batch-size N` writes one envelope per line): each is a payload.
+            let values = parse_json_documents(&bytes).map_err(InputError::Malformed)?;
+            for (i, value) in values.iter().enumerate() {
+                each(PayloadResult {
+                    record: i + 1,
+                    line: None,
+                    violations: check_payload(schema, value),
+                });
+            }
             Ok(())
         }
     }
