@@ -562,3 +562,52 @@ fn validate_reads_a_batched_json_file_back() {
         "{err}"
     );
 }
+
+/// Review of issue 11: `--rejects LOOKUP.csv` or `--report RULES.yaml`
+/// overwrote the files the mapping reads.
+#[test]
+fn outputs_over_the_mappings_own_lookups_or_rules_are_refused() {
+    let dir = common::fresh("commands", "own-files");
+    common::copy_tree(
+        &root().join("mappings/oneserve-spectrum"),
+        &dir.join("mappings/oneserve-spectrum"),
+    );
+    common::copy_tree(
+        &root().join("mappings/shared"),
+        &dir.join("mappings/shared"),
+    );
+    let lookup = dir.join("mappings/oneserve-spectrum/lookups/vendors.csv");
+    let rules = dir.join("mappings/shared/oneserve-create-order-rules.yaml");
+    let (lookup_before, rules_before) = (
+        std::fs::read(&lookup).unwrap(),
+        std::fs::read(&rules).unwrap(),
+    );
+    for (flag, target) in [("--rejects", &lookup), ("--report", &rules)] {
+        let out = Command::cargo_bin("mapwright")
+            .unwrap()
+            .current_dir(&dir)
+            .args([
+                "convert",
+                "-m",
+                "mappings/oneserve-spectrum/order.yaml",
+                "mappings/oneserve-spectrum/examples/orders.ndjson",
+                "--param",
+                "company_code=KM2",
+                "-o",
+                "out.ndjson",
+                flag,
+                target.to_str().unwrap(),
+            ])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{flag}");
+        assert!(
+            String::from_utf8_lossy(&out.stderr)
+                .contains("a file the mapping reads are the same file"),
+            "{flag}"
+        );
+    }
+    assert_eq!(std::fs::read(&lookup).unwrap(), lookup_before);
+    assert_eq!(std::fs::read(&rules).unwrap(), rules_before);
+    assert!(!dir.join("out.ndjson").exists());
+}

@@ -71,6 +71,8 @@ pub struct Mapping {
     pub csv: CsvInput,
     /// Warnings found at load (the mapping is usable; `check` shows them).
     pub warnings: Diagnostics,
+    /// The `rules_from:` file, as the mapping names it (beside the mapping).
+    pub rules_from: Option<PathBuf>,
     /// The budget of one unit (`limits:`).
     pub limits: RunLimits,
     /// Where `script:` keys are (their spans) and what each computes.
@@ -244,6 +246,19 @@ impl Mapping {
     /// Change the limits templates render with (a mapping's `limits:`).
     pub fn set_template_limits(&mut self, limits: TemplateLimits) {
         self.templates.set_limits(limits);
+    }
+
+    /// The files the mapping reads beside itself: lookup CSVs and its
+    /// `rules_from:` file (a run must never write over them).
+    pub fn files_read(&self) -> Vec<PathBuf> {
+        let dir = self.path.parent().unwrap_or(Path::new("."));
+        self.data
+            .lookups
+            .iter()
+            .filter(|l| l.source != "inline")
+            .map(|l| dir.join(&l.source))
+            .chain(self.rules_from.clone())
+            .collect()
     }
 
     /// The names of params that are secret.
@@ -722,7 +737,11 @@ fn load(
         }
     }
     let mut rules = Vec::new();
+    let mut rules_from = None;
     if let Some(n) = f.take("rules_from") {
+        rules_from = n
+            .scalar_text()
+            .map(|name| file.parent().unwrap_or(Path::new(".")).join(name));
         rules.extend(included_rules(&mut c, n, options));
     }
     rules.extend(
@@ -789,6 +808,7 @@ fn load(
         scripts,
         lets,
         warnings: Diagnostics::default(),
+        rules_from,
         data,
         templates,
     })

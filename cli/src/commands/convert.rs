@@ -326,7 +326,7 @@ pub fn run(args: Args) -> u8 {
         }
     };
     let names = io::inputs(&args.inputs);
-    if let Err(e) = check_roles(&args, &names) {
+    if let Err(e) = check_roles(&args, &names, &mapping.files_read()) {
         return usage(e);
     }
     // Open outputs only now (a wrong mapping or param writes nothing), and
@@ -439,7 +439,7 @@ fn spool_for(report: &Path) -> Result<Spool, CommitError> {
 
 /// Refuse one path in two roles, or an output that is an input (exit 2,
 /// before anything is opened).
-fn check_roles(args: &Args, inputs: &[String]) -> Result<(), CommitError> {
+fn check_roles(args: &Args, inputs: &[String], read: &[PathBuf]) -> Result<(), CommitError> {
     let stdout = Path::new("-");
     let mut outputs: Vec<(&str, &Path)> = Vec::new();
     match (&args.output_dir, &args.output) {
@@ -465,6 +465,11 @@ fn check_roles(args: &Args, inputs: &[String]) -> Result<(), CommitError> {
         })
         .collect();
     ins.push(("-m/--mapping", &args.mapping));
+    // The lookups and rules file the mapping reads are inputs too.
+    ins.extend(
+        read.iter()
+            .map(|p| ("a file the mapping reads", p.as_path())),
+    );
     if let Some(p) = &args.params_file {
         ins.push(("--params", p));
     }
