@@ -611,3 +611,52 @@ fn outputs_over_the_mappings_own_lookups_or_rules_are_refused() {
     assert_eq!(std::fs::read(&rules).unwrap(), rules_before);
     assert!(!dir.join("out.ndjson").exists());
 }
+
+/// Review of issue 11: one malformed XML or JSON document ended the whole
+/// run with exit 3, and the other inputs' records reached no file.
+#[test]
+fn a_document_that_does_not_parse_is_one_reject_and_the_run_goes_on() {
+    let dir = common::fresh("commands", "bad-documents");
+    let xml = dir.join("b.xml");
+    std::fs::write(&xml, "<?xml version=\"1.0\"?>\n<a>&bogus;</a>\n").unwrap();
+    let json = dir.join("bad.json");
+    std::fs::write(&json, "{\"a\": [1,2}\n").unwrap();
+    let (out, rejects) = (dir.join("out.ndjson"), dir.join("rejects.ndjson"));
+    let (code, _, err) = mapwright(&[
+        "convert",
+        "-m",
+        "mappings/oneserve-spectrum/order.yaml",
+        "mappings/oneserve-spectrum/examples/orders.ndjson",
+        xml.to_str().unwrap(),
+        json.to_str().unwrap(),
+        "--param",
+        "company_code=KM2",
+        "--output-format",
+        "ndjson",
+        "-o",
+        out.to_str().unwrap(),
+        "--rejects",
+        rejects.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("202 input records, 202 units: 187 accepted, 15 rejected, 0 skipped"),
+        "{err}"
+    );
+    assert_eq!(std::fs::read_to_string(&out).unwrap().lines().count(), 187);
+    let lines: Vec<serde_json::Value> = std::fs::read_to_string(&rejects)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let bad: Vec<&serde_json::Value> = lines
+        .iter()
+        .filter(|r| r["errors"][0]["rule"] == "malformed")
+        .collect();
+    assert_eq!(bad.len(), 2);
+    assert_eq!(
+        bad[0]["source"][0],
+        "<?xml version=\"1.0\"?>\n<a>&bogus;</a>\n"
+    );
+    assert_eq!(bad[1]["source"][0], "{\"a\": [1,2}\n");
+}

@@ -177,26 +177,54 @@ impl Run<'_, '_> {
                 if let Some(e) = failed {
                     return Err(e);
                 }
-                read.map_err(|e| ConvertError::Malformed(name.clone(), e))?;
+                // The rest of a document that stops parsing is one rejected
+                // record (the records before it stand); the run goes on.
+                if let Err(e) = read {
+                    let at = InputRef {
+                        file: name.clone(),
+                        line: e.line,
+                        index: Some(index + 1),
+                    };
+                    // Streamed, the text is gone: read a file of moderate size
+                    // again so the reject holds it as written.
+                    let raw = std::fs::metadata(&name)
+                        .ok()
+                        .filter(|m| m.is_file() && m.len() <= 16 << 20)
+                        .and_then(|_| std::fs::read(&name).ok())
+                        .unwrap_or_default();
+                    self.unreadable(at, raw, e)?;
+                }
             }
             InputFormat::Json | InputFormat::Xml => {
                 let mut bytes = Vec::new();
                 reader
                     .read_to_end(&mut bytes)
                     .map_err(|e| ConvertError::Read(name.clone(), e))?;
-                let (records, raw) = if format == InputFormat::Xml {
-                    let record = self
-                        .xml_record(&bytes)
-                        .map_err(|e| ConvertError::Malformed(name.clone(), e))?;
-                    (vec![record], vec![document_lines(bytes)])
+                let parsed = if format == InputFormat::Xml {
+                    self.xml_record(&bytes).map(|r| (vec![r], true))
                 } else {
-                    let mut records = Vec::new();
-                    for doc in crate::read::parse_json_documents(&bytes)
-                        .map_err(|e| ConvertError::Malformed(name.clone(), e))?
-                    {
-                        records.extend(records_of(doc, self.prepared.mapping().select.as_ref()));
+                    crate::read::parse_json_documents(&bytes).map(|docs| {
+                        let select = self.prepared.mapping().select.as_ref();
+                        let records = docs
+                            .into_iter()
+                            .flat_map(|d| records_of(d, select))
+                            .collect();
+                        (records, false)
+                    })
+                };
+                // A document that does not parse is one rejected record, its
+                // bytes kept; the run goes on with the next input.
+                let (records, raw) = match parsed {
+                    Ok((records, true)) => (records, vec![document_lines(bytes)]),
+                    Ok((records, false)) => (records, Vec::new()),
+                    Err(e) => {
+                        let at = InputRef {
+                            file: name.clone(),
+                            line: e.line,
+                            index: None,
+                        };
+                        return self.unreadable(at, bytes, e);
                     }
-                    (records, Vec::new())
                 };
                 let mut raw = raw;
                 for (i, record) in records.into_iter().enumerate() {
