@@ -627,9 +627,7 @@ impl Compiler<'_> {
             ),
             Some(cols) if cols.iter().any(|c| c == column) => return,
             Some(cols) => {
-                let near = crate::diag::suggest(column, cols.iter().map(String::as_str))
-                    .map(|n| format!(" (did you mean '{n}'?)"))
-                    .unwrap_or_default();
+                let near = crate::diag::did_you_mean(column, cols.iter().map(String::as_str));
                 format!(
                     "lookup '{}' has no column '{column}'{near}; its columns: {}",
                     lookup.name,

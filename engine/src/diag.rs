@@ -186,6 +186,15 @@ pub fn suggest<'a>(name: &str, known: impl IntoIterator<Item = &'a str>) -> Opti
     best.map(|(_, k)| k)
 }
 
+/// ` (did you mean 'x'?)` for the known name `name` was most likely meant
+/// to be ([`suggest`]), or nothing: the hint every "unknown name" message
+/// ends with.
+pub fn did_you_mean<'a>(name: &str, known: impl IntoIterator<Item = &'a str>) -> String {
+    suggest(name, known)
+        .map(|n| format!(" (did you mean '{n}'?)"))
+        .unwrap_or_default()
+}
+
 fn edit_distance(a: &str, b: &str) -> usize {
     let b: Vec<char> = b.chars().collect();
     let mut row: Vec<usize> = (0..=b.len()).collect();

@@ -172,9 +172,7 @@ impl Lookup {
             return;
         };
         for k in d.keys().filter(|k| !sample.contains_key(*k)) {
-            let near = crate::diag::suggest(k, sample.keys().map(String::as_str))
-                .map(|n| format!(" (did you mean '{n}'?)"))
-                .unwrap_or_default();
+            let near = crate::diag::did_you_mean(k, sample.keys().map(String::as_str));
             diags.push(Diagnostic::error(
                 span(file, node),
                 "lookup-column",
@@ -214,9 +212,7 @@ impl Lookup {
 /// file's contents, so it is not listed: only a near name, which says no more
 /// than the mapping already does.
 fn missing_column(file: &str, column: &str, headers: &[String]) -> String {
-    let near = crate::diag::suggest(column, headers.iter().map(String::as_str))
-        .map(|n| format!(" (did you mean '{n}'?)"))
-        .unwrap_or_default();
+    let near = crate::diag::did_you_mean(column, headers.iter().map(String::as_str));
     format!(
         "{file} has no column '{column}'{near}; it has {} column(s)",
         headers.len()

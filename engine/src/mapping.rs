@@ -1209,9 +1209,8 @@ fn unmapped(schema: &Schema, ty: &Type, f: &crate::schema::Field, at: Span) -> D
 fn check_fields(diags: &mut Diagnostics, schema: &Schema, ty: &Type, fields: &[FieldSpec]) {
     for spec in fields {
         let Some(target) = ty.field(&spec.name) else {
-            let near = crate::diag::suggest(&spec.name, ty.fields.iter().map(|f| f.name.as_str()))
-                .map(|n| format!(" (did you mean '{n}'?)"))
-                .unwrap_or_default();
+            let near =
+                crate::diag::did_you_mean(&spec.name, ty.fields.iter().map(|f| f.name.as_str()));
             diags.push(Diagnostic::error(
                 spec.span.clone(),
                 "unknown-field",

@@ -205,9 +205,7 @@ impl Params {
         for (k, _) in &self.given {
             if !specs.iter().any(|s| s.name == *k) {
                 let known: Vec<&str> = specs.iter().map(|s| s.name.as_str()).collect();
-                let near = crate::diag::suggest(k, known.iter().copied())
-                    .map(|n| format!(" (did you mean '{n}'?)"))
-                    .unwrap_or_default();
+                let near = crate::diag::did_you_mean(k, known.iter().copied());
                 problems.push(format!(
                     "unknown param '{k}'{near}; this mapping takes: {}",
                     known.join(", ")

@@ -170,9 +170,7 @@ impl Registry {
         if self.built_in {
             searched.push("the built-in schemas".to_string());
         }
-        let near = crate::diag::suggest(name, known.iter().map(String::as_str))
-            .map(|n| format!(" (did you mean '{n}'?)"))
-            .unwrap_or_default();
+        let near = crate::diag::did_you_mean(name, known.iter().map(String::as_str));
         Diagnostic::error(
             span,
             "unknown-schema",

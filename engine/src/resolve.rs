@@ -203,9 +203,7 @@ impl Resolver<'_> {
                 };
                 let inputs: Vec<&str> = table.inputs.iter().map(|(i, _)| i.as_str()).collect();
                 for key in call.keys.iter().filter(|k| !inputs.contains(&k.as_str())) {
-                    let near = crate::diag::suggest(key, inputs.iter().copied())
-                        .map(|n| format!(" (did you mean '{n}'?)"))
-                        .unwrap_or_default();
+                    let near = crate::diag::did_you_mean(key, inputs.iter().copied());
                     let at = self.locate(n, key, 0, 0);
                     self.diags.push(Diagnostic::error(
                         at,
@@ -231,9 +229,7 @@ impl Resolver<'_> {
         name: &str,
         known: &[&str],
     ) {
-        let near = crate::diag::suggest(name, known.iter().copied())
-            .map(|n| format!(" (did you mean '{n}'?)"))
-            .unwrap_or_default();
+        let near = crate::diag::did_you_mean(name, known.iter().copied());
         self.diags.push(Diagnostic::error(
             at,
             code,

@@ -269,9 +269,7 @@ fn undeclared_params(path: &Path, root: &Node, mapping: &Mapping) -> Diagnostics
             if declared.contains(&name.as_str()) {
                 continue;
             }
-            let near = crate::diag::suggest(&name, declared.iter().copied())
-                .map(|n| format!(" (did you mean '{n}'?)"))
-                .unwrap_or_default();
+            let near = crate::diag::did_you_mean(&name, declared.iter().copied());
             diags.push(Diagnostic::error(
                 span(path, k),
                 "unknown-param",

@@ -1,7 +1,7 @@
 //! One module per subcommand.
 
 /// A line on stderr. A closed or full stderr is ignored: a run never fails,
-/// or panics, for its messages (`eprintln!` panics on a full stderr).
+/// or panics, for its messages (the standard print macros panic on a full stderr).
 macro_rules! say {
     ($($arg:tt)*) => {{
         use std::io::Write as _;

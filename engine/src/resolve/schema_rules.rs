@@ -5,7 +5,7 @@
 //! let every ship-to-input P.O. through unchecked. So an unknown name is an
 //! error at load, like a mapping's.
 
-use crate::diag::{suggest, Diagnostic, Diagnostics};
+use crate::diag::{did_you_mean, Diagnostic, Diagnostics};
 use crate::expr::{Expr, Step};
 use crate::schema::{Check, Kind, Rule, Schema, Type};
 
@@ -89,12 +89,10 @@ fn resolve(schema: &Schema, ty: &Type, steps: &[Step], variables: &[&str]) -> Re
         let Some(field) = here.field(name) else {
             // At the first step the variables are names too.
             let vars = variables.iter().copied().filter(|_| first_step);
-            let near = suggest(
+            let near = did_you_mean(
                 name,
                 here.fields.iter().map(|f| f.name.as_str()).chain(vars),
-            )
-            .map(|n| format!(" (did you mean '{n}'?)"))
-            .unwrap_or_default();
+            );
             return Err(format!("'{name}' is not a field of {}{near}", here.name));
         };
         let Some(inner) = field.of.as_deref().and_then(|t| schema.type_named(t)) else {

@@ -6,7 +6,6 @@
 //! then inside `for_each` the item's fields, then the `let:` values, then the
 //! unit's fields (or, inside `for_each`, the record that holds the list).
 
-use crate::diag::suggest;
 use crate::expr::Step;
 use crate::params::ParamSpec;
 use crate::schema::{Check, Field, Kind, Schema, Type};
@@ -399,9 +398,7 @@ fn required_by_rule(t: &Type, name: &str) -> bool {
 
 /// " (did you mean 'x'?)" when a known name is near `name`.
 pub(crate) fn hint<'a>(name: &str, known: impl IntoIterator<Item = &'a str>) -> String {
-    suggest(name, known)
-        .map(|n| format!(" (did you mean '{n}'?)"))
-        .unwrap_or_default()
+    crate::diag::did_you_mean(name, known)
 }
 
 #[cfg(test)]
