@@ -6,6 +6,18 @@ use common::root;
 
 use assert_cmd::Command;
 
+/// `convert` with the shipped Spectrum mapping and its required param.
+fn convert_spectrum(args: &[&str]) -> (i32, String, String) {
+    let base = [
+        "convert",
+        "-m",
+        "mappings/oneserve-spectrum/order.yaml",
+        "--param",
+        "company_code=KM2",
+    ];
+    mapwright(&[&base[..], args].concat())
+}
+
 fn mapwright(args: &[&str]) -> (i32, String, String) {
     let out = Command::cargo_bin("mapwright")
         .unwrap()
@@ -190,16 +202,7 @@ fn rule_counts_say_they_count_units_and_when_they_overlap() {
     both["activities"][0]["unit_cost"] = serde_json::json!(12.5);
     let file = dir.join("two-rules.ndjson");
     std::fs::write(&file, format!("{both}\n")).unwrap();
-    let (code, _, err) = mapwright(&[
-        "convert",
-        "-m",
-        "mappings/oneserve-spectrum/order.yaml",
-        "--param",
-        "company_code=KM2",
-        "--output-format",
-        "ndjson",
-        file.to_str().unwrap(),
-    ]);
+    let (code, _, err) = convert_spectrum(&["--output-format", "ndjson", file.to_str().unwrap()]);
     assert_eq!(code, 1, "{err}");
     assert!(
         err.contains("1 units: 0 accepted, 1 rejected, 0 skipped"),
@@ -267,12 +270,7 @@ fn a_large_computed_price_is_above_the_maximum_not_an_exponent() {
     let input = dir.join("big.ndjson");
     std::fs::write(&input, lines).unwrap();
     let rejects = dir.join("rejects.ndjson");
-    let (code, _, err) = mapwright(&[
-        "convert",
-        "-m",
-        "mappings/oneserve-spectrum/order.yaml",
-        "--param",
-        "company_code=KM2",
+    let (code, _, err) = convert_spectrum(&[
         "--output-format",
         "ndjson",
         "--rejects",
@@ -506,12 +504,7 @@ fn rules_from_a_device_or_fifo_is_refused_without_reading_it() {
 fn a_bad_format_value_is_not_echoed() {
     let token = "7e57aaaa-bbbb-4ccc-8ddd-eeeeffff0001";
     for flag in ["--output-format", "--input-format"] {
-        let (code, out, err) = mapwright(&[
-            "convert",
-            "-m",
-            "mappings/oneserve-spectrum/order.yaml",
-            "--param",
-            "company_code=KM2",
+        let (code, out, err) = convert_spectrum(&[
             flag,
             token,
             "mappings/oneserve-spectrum/tests/design-example.json",
@@ -531,13 +524,8 @@ fn a_bad_format_value_is_not_echoed() {
 fn validate_reads_a_batched_json_file_back() {
     let dir = common::fresh("commands", "batches");
     let batches = dir.join("batch.json");
-    let (code, _, err) = mapwright(&[
-        "convert",
-        "-m",
-        "mappings/oneserve-spectrum/order.yaml",
+    let (code, _, err) = convert_spectrum(&[
         "mappings/oneserve-spectrum/examples/orders.ndjson",
-        "--param",
-        "company_code=KM2",
         "--output-format",
         "json",
         "--batch-size",
@@ -622,15 +610,10 @@ fn a_document_that_does_not_parse_is_one_reject_and_the_run_goes_on() {
     let json = dir.join("bad.json");
     std::fs::write(&json, "{\"a\": [1,2}\n").unwrap();
     let (out, rejects) = (dir.join("out.ndjson"), dir.join("rejects.ndjson"));
-    let (code, _, err) = mapwright(&[
-        "convert",
-        "-m",
-        "mappings/oneserve-spectrum/order.yaml",
+    let (code, _, err) = convert_spectrum(&[
         "mappings/oneserve-spectrum/examples/orders.ndjson",
         xml.to_str().unwrap(),
         json.to_str().unwrap(),
-        "--param",
-        "company_code=KM2",
         "--output-format",
         "ndjson",
         "-o",
