@@ -454,7 +454,8 @@ impl<'s, 'v> Ctx<'s, 'v> {
             });
         }
         let mut cur = self.eval(root)?;
-        for (step, mut vals) in steps.into_iter().zip(pre) {
+        let mut steps = steps.into_iter().zip(pre).peekable();
+        while let Some((step, mut vals)) = steps.next() {
             self.meter.charge(1)?;
             cur = match &step.kind {
                 Kind::Field { name, optional, .. } => match cur {
@@ -462,16 +463,46 @@ impl<'s, 'v> Ctx<'s, 'v> {
                     Cow::Owned(v) => Cow::Owned(self.copy(field(&v, name, *optional)?)?),
                 },
                 Kind::Index(..) => self.index_cow(cur, &vals[0])?,
-                Kind::Method(_, m, args) => match args.first().map(|a| &a.kind) {
-                    Some(Kind::Closure { base, body, .. }) => {
-                        self.closure_method(*m, cur, *base, body, vals.pop())?
+                Kind::Method(_, m, args) => match closure_of(args) {
+                    Some((base, body)) => {
+                        let next = steps.peek().and_then(|(n, _)| closure_step(n));
+                        match (m, cur, next) {
+                            // `list.filter(..).map(..)`: the items kept stay
+                            // borrowed for the next closure, not copied.
+                            (Method::Filter, Cow::Borrowed(Value::Array(list)), Some(_)) => {
+                                let kept = self.filter_refs(list, base, body)?;
+                                let (_, mut next_vals) = steps.next().expect("peeked");
+                                self.meter.charge(1)?;
+                                let (nm, (nbase, nbody)) = next.expect("peeked");
+                                let items = kept.into_iter().map(Cow::Borrowed);
+                                self.closure_over(nm, items, nbase, nbody, next_vals.pop())?
+                            }
+                            (_, cur, _) => self.closure_method(*m, cur, base, body, vals.pop())?,
+                        }
                     }
-                    _ => self.call_method(*m, cur, &vals)?,
+                    None => self.call_method(*m, cur, &vals)?,
                 },
                 _ => cur,
             };
         }
         Ok(cur)
+    }
+
+    /// The items of `list` that `body` keeps, borrowed (charged as
+    /// `filter()` charges, less the copies it does not make).
+    fn filter_refs(&mut self, list: &'v [Value], base: usize, body: &'v Node) -> R<Vec<&'v Value>> {
+        debug_assert_eq!(base, self.locals.len());
+        let mut kept = Vec::new();
+        for item in list {
+            self.meter.charge(1)?;
+            self.locals.push(Cow::Borrowed(item));
+            let keep = self.test(body, "the closure of filter()");
+            self.locals.pop();
+            if keep? {
+                kept.push(item);
+            }
+        }
+        Ok(kept)
     }
 
     fn call_method(
@@ -520,9 +551,6 @@ impl<'s, 'v> Ctx<'s, 'v> {
         body: &'v Node,
         init: Option<Cow<'v, Value>>,
     ) -> R<Cow<'v, Value>> {
-        // Closures nest as the source does, so a closure's slots start
-        // where the enclosing closures' end.
-        debug_assert_eq!(base, self.locals.len());
         let items: Box<dyn Iterator<Item = Cow<'v, Value>>> = match recv {
             Cow::Borrowed(Value::Array(a)) => Box::new(a.iter().map(Cow::Borrowed)),
             Cow::Owned(Value::Array(a)) => Box::new(a.into_iter().map(Cow::Owned)),
@@ -537,6 +565,21 @@ impl<'s, 'v> Ctx<'s, 'v> {
                 ))
             }
         };
+        self.closure_over(m, items, base, body, init)
+    }
+
+    /// A closure method over `items`.
+    fn closure_over(
+        &mut self,
+        m: Method,
+        items: impl Iterator<Item = Cow<'v, Value>>,
+        base: usize,
+        body: &'v Node,
+        init: Option<Cow<'v, Value>>,
+    ) -> R<Cow<'v, Value>> {
+        // Closures nest as the source does, so a closure's slots start
+        // where the enclosing closures' end.
+        debug_assert_eq!(base, self.locals.len());
         match m {
             Method::All | Method::Some => {
                 let want_all = m == Method::All;
@@ -608,6 +651,22 @@ fn is_plain_path(node: &Node) -> bool {
         Kind::Var(_) | Kind::Local(_) | Kind::Lit(_) => true,
         Kind::Field { obj, .. } => is_plain_path(obj),
         _ => false,
+    }
+}
+
+/// The slot base and body of a closure argument, if the first argument is one.
+fn closure_of(args: &[Node]) -> Option<(usize, &Node)> {
+    match args.first().map(|a| &a.kind) {
+        Some(Kind::Closure { base, body, .. }) => Some((*base, body)),
+        _ => None,
+    }
+}
+
+/// A chain step that is a method taking a closure: the method and its closure.
+fn closure_step<'n>(step: &&'n Node) -> Option<(Method, (usize, &'n Node))> {
+    match &step.kind {
+        Kind::Method(_, m, args) => closure_of(args).map(|c| (*m, c)),
+        _ => None,
     }
 }
 
