@@ -13,7 +13,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use crate::diag::Severity;
-use crate::expr::{is_blank, type_name, Scope};
+use crate::expr::{is_blank, type_name, EvalError, Scope};
 use crate::schema::{Additional, Check, Field, Format, Kind, Rule, Schema, Type, XmlPlace};
 
 /// One thing wrong with a record.
@@ -258,6 +258,37 @@ pub fn check_record_at(schema: &Schema, record: &Value, path: &Path, out: &mut V
     Checker { schema }.object(schema.record_type(), record, None, path, out);
 }
 
+/// The answers one record gave to its type's `when` conditions, by slot
+/// (see [`Type::when_slot`]): a condition several rules share is tested once.
+#[derive(Default)]
+struct Answers {
+    known: [Option<bool>; 32],
+}
+
+impl Answers {
+    /// Whether `rule` (rule `i` of `ty`) applies: its `when` holds, or it has none.
+    fn holds(
+        &mut self,
+        ty: &Type,
+        i: usize,
+        rule: &Rule,
+        scope: &Scope,
+    ) -> Result<bool, EvalError> {
+        let Some(when) = &rule.when else {
+            return Ok(true);
+        };
+        let slot = ty.when_slot(i).filter(|&s| s < self.known.len());
+        if let Some(known) = slot.and_then(|s| self.known[s]) {
+            return Ok(known);
+        }
+        let answer = when.test(scope)?;
+        if let Some(s) = slot {
+            self.known[s] = Some(answer);
+        }
+        Ok(answer)
+    }
+}
+
 fn violation(rule: &str, path: &Path, message: String) -> Violation {
     Violation {
         rule: rule.to_string(),
@@ -329,7 +360,8 @@ impl<'s> Checker<'s> {
         let scope_parent = parent.unwrap_or(&Value::Null);
         let mut scope = Scope::of(Some(rec)).with("parent", scope_parent);
         scope.calls = Some(self.schema);
-        let only = self.narrowed(ty, &scope, path, out);
+        let mut answers = Answers::default();
+        let only = self.narrowed(ty, &scope, &mut answers, path, out);
         // Walk the record's keys once (not the schema's fields times the
         // keys), noting which fields were seen; then the unseen ones are blank.
         let mut seen = [false; 128];
@@ -392,8 +424,16 @@ impl<'s> Checker<'s> {
                 });
             }
         }
-        for rule in &ty.rules {
-            self.rule(ty, rule, rec, &scope, path, out);
+        for (i, rule) in ty.rules.iter().enumerate() {
+            match answers.holds(ty, i, rule, &scope) {
+                Ok(true) => self.rule(ty, rule, rec, &scope, path, out),
+                Ok(false) => {}
+                Err(e) => out.push(violation(
+                    &rule.id,
+                    path,
+                    format!("the rule could not be checked: {e}"),
+                )),
+            }
         }
     }
 
@@ -402,16 +442,13 @@ impl<'s> Checker<'s> {
         &self,
         ty: &'s Type,
         scope: &Scope,
+        answers: &mut Answers,
         path: &Path,
         out: &mut Vec<Violation>,
     ) -> Option<&'s Vec<String>> {
-        for rule in ty.rules.iter().filter(|r| r.check_only.is_some()) {
-            match rule
-                .when
-                .as_ref()
-                .map(|w| w.test(scope))
-                .unwrap_or(Ok(true))
-            {
+        let narrowing = ty.rules.iter().enumerate();
+        for (i, rule) in narrowing.filter(|(_, r)| r.check_only.is_some()) {
+            match answers.holds(ty, i, rule, scope) {
                 Ok(true) => return rule.check_only.as_ref(),
                 Ok(false) => {}
                 Err(e) => out.push(violation(
@@ -778,21 +815,6 @@ impl<'s> Checker<'s> {
         path: &Path,
         out: &mut Vec<Violation>,
     ) {
-        let applies = match rule.when.as_ref().map(|w| w.test(scope)) {
-            None | Some(Ok(true)) => true,
-            Some(Ok(false)) => false,
-            Some(Err(e)) => {
-                out.push(violation(
-                    &rule.id,
-                    path,
-                    format!("the rule could not be checked: {e}"),
-                ));
-                return;
-            }
-        };
-        if !applies {
-            return;
-        }
         let blank = |name: &String| is_blank(crate::expr::get(rec, name).unwrap_or(&Value::Null));
         let field_path = |name: &str| match ty.field(name) {
             Some(f) => path.field(f).render(),

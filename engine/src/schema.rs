@@ -210,6 +210,10 @@ pub struct Type {
     /// Rules in file order.
     pub rules: Vec<Rule>,
     index: HashMap<String, usize, BuildFnv>,
+    /// For each rule with a `when`, the slot of its condition among the
+    /// type's distinct conditions (rules written with the same `when` share
+    /// one, so a record answers each condition once).
+    when_slots: Vec<Option<usize>>,
 }
 
 impl Type {
@@ -221,6 +225,11 @@ impl Type {
     /// The position of the field called `name` in `fields`.
     pub fn position(&self, name: &str) -> Option<usize> {
         self.index.get(name).copied()
+    }
+
+    /// The condition slot of rule `i` (see [`Type::when_slots`]).
+    pub(crate) fn when_slot(&self, i: usize) -> Option<usize> {
+        self.when_slots.get(i).copied().flatten()
     }
 
     fn new(
@@ -235,6 +244,20 @@ impl Type {
             .enumerate()
             .map(|(i, f)| (f.name.clone(), i))
             .collect();
+        let mut conditions: Vec<&str> = Vec::new();
+        let when_slots = rules
+            .iter()
+            .map(|r| {
+                let source = r.when.as_ref()?.source();
+                Some(match conditions.iter().position(|c| *c == source) {
+                    Some(slot) => slot,
+                    None => {
+                        conditions.push(source);
+                        conditions.len() - 1
+                    }
+                })
+            })
+            .collect();
         Type {
             name: name.to_string(),
             doc,
@@ -242,6 +265,7 @@ impl Type {
             fields,
             rules,
             index,
+            when_slots,
         }
     }
 }
