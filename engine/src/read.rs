@@ -266,7 +266,14 @@ impl<R: BufRead> NdjsonReader<R> {
 
 /// Parse one NDJSON line (`number` is its 1-based line number).
 pub fn parse_line(number: usize, bytes: &[u8]) -> Line {
-    let value = serde_json::from_slice(bytes).map_err(|e| {
+    // One UTF-8 check of the whole line is cheaper than serde_json's check
+    // of each string in it; text that is not UTF-8 takes the byte path,
+    // which reports where.
+    let parsed = match std::str::from_utf8(bytes) {
+        Ok(text) => serde_json::from_str(text),
+        Err(_) => serde_json::from_slice(bytes),
+    };
+    let value = parsed.map_err(|e| {
         let mut err = ReadError::json(&e, number - 1);
         // A line cut short ends at its newline: serde_json then points past
         // it, at the start of the next line; the fault is on this one.
