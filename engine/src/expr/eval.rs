@@ -142,10 +142,25 @@ impl<'s, 'v> Ctx<'s, 'v> {
     }
 
     pub(crate) fn eval(&mut self, node: &'v Node) -> R<Cow<'v, Value>> {
+        // Leaves, the most common nodes, cost their one operation here;
+        // they go no deeper, so the depth count can skip them.
+        if let Some(v) = self.leaf(node) {
+            self.meter.charge(1)?;
+            return Ok(Cow::Borrowed(v));
+        }
         self.enter()?;
         let r = self.eval_kind(node);
         self.depth -= 1;
         r
+    }
+
+    /// A literal or a variable, borrowed; `None` for any other node.
+    fn leaf(&self, node: &'v Node) -> Option<&'v Value> {
+        match &node.kind {
+            Kind::Lit(v) => Some(v),
+            Kind::Var(name) => Some(self.scope.get(name).unwrap_or(&NULL)),
+            _ => None,
+        }
     }
 
     fn eval_kind(&mut self, node: &'v Node) -> R<Cow<'v, Value>> {
@@ -407,6 +422,11 @@ impl<'s, 'v> Ctx<'s, 'v> {
                 let (op, r) = (&rest[0].0, &rest[0].1);
                 match op {
                     Op::Eq | Op::Ne => {
+                        // `Field == "M"`: two leaves, compared where they lie.
+                        if let (Some(a), Some(b)) = (self.leaf(first), self.leaf(r)) {
+                            self.meter.charge(2)?;
+                            return Ok(self.equal(a, b)? == (*op == Op::Eq));
+                        }
                         let a = self.eval(first)?;
                         let b = self.eval(r)?;
                         Ok(self.equal(&a, &b)? == (*op == Op::Eq))

@@ -263,7 +263,15 @@ impl<'a> Vars<'a> {
 
     /// The value of `name`.
     pub fn get(&self, name: &str) -> Option<&'a Value> {
-        self.iter().find(|(n, _)| *n == name).map(|(_, v)| v)
+        // A plain loop: every variable an expression reads asks here first.
+        for slot in &self.inline {
+            match slot {
+                Some((n, v)) if *n == name => return Some(v),
+                Some(_) => {}
+                None => return None,
+            }
+        }
+        self.more.iter().find(|(n, _)| *n == name).map(|(_, v)| *v)
     }
 
     /// The names and values.
