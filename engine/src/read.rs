@@ -621,6 +621,53 @@ mod tests {
     }
 }
 
+/// A reader that keeps a copy of what is read through it, up to a cap: a
+/// streamed JSON document that stops parsing is one rejected record with
+/// its text, and on stdin there is no file to read that text again from.
+pub struct Keeping<R> {
+    inner: R,
+    kept: Option<Vec<u8>>,
+    cap: usize,
+}
+
+impl<R: std::io::Read> Keeping<R> {
+    /// Keep up to `cap` bytes of `inner`.
+    pub fn new(inner: R, cap: usize) -> Keeping<R> {
+        Keeping {
+            inner,
+            kept: Some(Vec::new()),
+            cap,
+        }
+    }
+
+    /// Everything the input holds: what was read, then the rest, or `None`
+    /// when that is more than the cap (a part of the text would mislead).
+    pub fn into_text(mut self) -> Option<Vec<u8>> {
+        let mut rest = [0u8; 8192];
+        while self.kept.is_some() {
+            match std::io::Read::read(&mut self, &mut rest) {
+                Ok(0) | Err(_) => break,
+                Ok(_) => {}
+            }
+        }
+        self.kept
+    }
+}
+
+impl<R: std::io::Read> std::io::Read for Keeping<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        if let Some(kept) = &mut self.kept {
+            if kept.len() + n > self.cap {
+                self.kept = None;
+            } else {
+                kept.extend_from_slice(&buf[..n]);
+            }
+        }
+        Ok(n)
+    }
+}
+
 /// Read the records of one JSON document without holding the document:
 /// the elements of the array at `path` (object keys from the root; empty
 /// for a top-level array), handed to `each` one at a time as they are

@@ -1,0 +1,157 @@
+//! Issue 11, the faults left after the first round: how a filter decides
+//! its input's format, what a killed run leaves behind, secrets that are
+//! transformed before they reach a message, host files in excerpts, a CSV
+//! quote never closed, and a commit that fails half way. Every test runs the
+//! real binary in a scratch folder of its own and asserts what is on disk,
+//! the exit code and the bytes written.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use serde_json::{json, Value};
+
+/// A scratch project: schema `demo.row` (`id` text of at most 5
+/// characters, required; `n` text), mapping `m.yaml` (`id: = id`,
+/// `n: = name`) and `s.yaml`, the same with `select: $.orders[*]`.
+fn project(name: &str) -> PathBuf {
+    let dir = common::fresh("survival", name);
+    std::fs::create_dir_all(dir.join("schemas/demo")).unwrap();
+    std::fs::write(
+        dir.join("schemas/demo/row.yaml"),
+        "schema: demo.row\nrecord: r\ntypes:\n  r:\n    fields:\n      id: {type: text, required: true, max_length: 5}\n      n: {type: text}\n",
+    )
+    .unwrap();
+    let record = "record:\n  id: = id\n  n: = name\n";
+    let m = format!("mapping: rows\ntarget: demo.row\n{record}");
+    std::fs::write(dir.join("m.yaml"), m).unwrap();
+    let s = format!("mapping: rows\ntarget: demo.row\nselect: $.orders[*]\n{record}");
+    std::fs::write(dir.join("s.yaml"), s).unwrap();
+    dir
+}
+
+fn mapwright(dir: &Path) -> Command {
+    let mut c = Command::cargo_bin("mapwright").unwrap();
+    c.current_dir(dir);
+    c
+}
+
+/// Exit code, stdout, stderr.
+fn run(c: &mut Command) -> (i32, String, String) {
+    let out = c.output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// `convert -m MAPPING --output-format ndjson --rejects rej.ndjson` over
+/// `stdin`: exit code, stdout, stderr and the rejects.
+fn filter(dir: &Path, mapping: &str, stdin: &str) -> (i32, String, String, Vec<Value>) {
+    let _ = std::fs::remove_file(dir.join("rej.ndjson"));
+    let (code, out, err) = run(mapwright(dir)
+        .args(["convert", "-m", mapping, "--output-format", "ndjson"])
+        .args(["--rejects", "rej.ndjson"])
+        .write_stdin(stdin));
+    (code, out, err, lines(&dir.join("rej.ndjson")))
+}
+
+fn lines(path: &Path) -> Vec<Value> {
+    std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+// 1. Filter mode: how the format of stdin is decided.
+
+/// A first line that opens an object or an array and breaks on that line
+/// is one rejected NDJSON record, with its text and line number; the good
+/// lines after it are accepted.
+#[test]
+fn a_broken_first_line_is_one_reject_and_the_lines_after_it_are_read() {
+    let dir = project("broken-first");
+    for broken in ["{\"a\":[1,2}", "[1,2}", "{\"id\": NaN}"] {
+        let input = format!(
+            "{broken}\n{{\"id\":\"G1\",\"name\":\"x\"}}\n\n{{\"id\":\"G2\",\"name\":\"y\"}}\n"
+        );
+        let (code, out, err, rej) = filter(&dir, "m.yaml", &input);
+        assert_eq!(code, 1, "{broken}: {err}");
+        assert_eq!(
+            out, "{\"id\":\"G1\",\"n\":\"x\"}\n{\"id\":\"G2\",\"n\":\"y\"}\n",
+            "{broken}"
+        );
+        assert_eq!(rej.len(), 1, "{broken}: {rej:?}");
+        assert_eq!(rej[0]["input"], json!([1]), "{broken}");
+        assert_eq!(rej[0]["source"], json!([broken]), "{broken}");
+        assert_eq!(rej[0]["errors"][0]["rule"], "malformed", "{broken}");
+        assert!(
+            err.contains("3 input records, 3 units: 2 accepted, 1 rejected"),
+            "{broken}: {err}"
+        );
+    }
+}
+
+/// A pretty-printed document (its first line `{` or `[` alone is no JSON
+/// value) is one document: `select:` picks its records.
+#[test]
+fn a_pretty_document_on_stdin_is_one_document() {
+    let dir = project("pretty");
+    let doc = "{\n  \"orders\": [\n    {\"id\": \"P1\", \"name\": \"a\"},\n    {\"id\": \"P2\", \"name\": \"b\"}\n  ]\n}\n";
+    let (code, out, err, rej) = filter(&dir, "s.yaml", doc);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        out,
+        "{\"id\":\"P1\",\"n\":\"a\"}\n{\"id\":\"P2\",\"n\":\"b\"}\n"
+    );
+    assert!(rej.is_empty());
+    let array = "[\n  {\"id\": \"P1\", \"name\": \"a\"},\n  {\"id\": \"P2\", \"name\": \"b\"}\n]\n";
+    let (code, out2, err, _) = filter(&dir, "m.yaml", array);
+    assert_eq!((code, out2), (0, out), "{err}");
+}
+
+/// A one-line document is a document, with or without a newline after it:
+/// `select:` applies, where NDJSON would take the whole line as a record.
+#[test]
+fn a_one_line_document_is_a_document() {
+    let dir = project("one-line");
+    let doc = "{\"orders\":[{\"id\":\"S1\",\"name\":\"a\"},{\"id\":\"S2\",\"name\":\"b\"}]}";
+    let expected = "{\"id\":\"S1\",\"n\":\"a\"}\n{\"id\":\"S2\",\"n\":\"b\"}\n";
+    for input in [
+        doc.to_string(),
+        format!("{doc}\n"),
+        format!("\n{doc}\r\n\n  \n"),
+    ] {
+        let (code, out, err, rej) = filter(&dir, "s.yaml", &input);
+        assert_eq!((code, out.as_str()), (0, expected), "{input:?}: {err}");
+        assert!(rej.is_empty(), "{input:?}");
+    }
+}
+
+/// A pretty document that breaks after its first line is one document
+/// that does not parse: one reject, at the line of the fault, and no line
+/// of it is read as a record of its own.
+#[test]
+fn a_broken_pretty_document_is_one_reject() {
+    let dir = project("broken-pretty");
+    let doc = "{\n  \"id\": \"B1\",\n  \"name\": [1,2}\n}\n";
+    let (code, out, err, rej) = filter(&dir, "m.yaml", doc);
+    assert_eq!(code, 1, "{err}");
+    assert_eq!(out, "");
+    assert_eq!(rej.len(), 1, "{rej:?}");
+    assert_eq!(rej[0]["errors"][0]["rule"], "malformed");
+    // The whole text as read, though stdin cannot be read twice.
+    assert_eq!(rej[0]["source"], json!([doc]));
+    assert_eq!(rej[0]["input"], json!([3]));
+    assert_eq!(
+        rej[0]["errors"][0]["message"],
+        "line 3, column 15: not valid JSON: expected `,` or `]`"
+    );
+    assert!(
+        err.contains("1 input records, 1 units: 0 accepted, 1 rejected"),
+        "{err}"
+    );
+}
