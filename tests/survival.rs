@@ -155,3 +155,182 @@ fn a_broken_pretty_document_is_one_reject() {
         "{err}"
     );
 }
+
+// 2. What a SIGKILL leaves is removed by the next run on the same outputs.
+
+const GOOD_AND_BAD: &str = "{\"id\":\"A1\",\"name\":\"x\"}\n{\"id\":\"TOOLONG\",\"name\":\"y\"}\n";
+
+/// Every name in `dir`, sorted.
+fn names(dir: &Path) -> Vec<String> {
+    let mut n: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    n.sort();
+    n
+}
+
+fn temps(dir: &Path) -> Vec<String> {
+    names(dir)
+        .into_iter()
+        .filter(|n| n.contains(".mapwright-") && n.ends_with(".tmp"))
+        .collect()
+}
+
+/// Start a run writing out.ndjson, rej.ndjson and report.json from a pipe
+/// that stays open, wait (a bounded number of polls) until its three
+/// temporary files exist, and SIGKILL it: what it leaves.
+fn killed_run(dir: &Path) -> Vec<String> {
+    use std::io::Write;
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("mapwright"))
+        .current_dir(dir)
+        .args(["convert", "-m", "m.yaml", "--output-format", "ndjson"])
+        .args(["-o", "out.ndjson", "--rejects", "rej.ndjson"])
+        .args(["--report", "report.json"])
+        .stdin(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(GOOD_AND_BAD.as_bytes()).unwrap();
+    for _ in 0..1000 {
+        if temps(dir).len() == 3 {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    drop(stdin);
+    temps(dir)
+}
+
+/// Names like ours that are not ours: another output's, the wrong number
+/// of random letters, no leading dot, a suffix after `.tmp`, a symlink.
+fn plant_look_alikes(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let planted: Vec<(String, Vec<u8>)> = [
+        ".other.ndjson.mapwright-Ab3dE9.tmp",
+        ".out.ndjson.mapwright-Ab3d.tmp",
+        "out.ndjson.mapwright-Ab3dE9.tmp",
+        ".out.ndjson.mapwright-Ab3dE9.tmp.keep",
+        ".out.ndjson.mapwright-Ab3-E9.tmp",
+    ]
+    .iter()
+    .map(|n| (n.to_string(), format!("not yours: {n}\n").into_bytes()))
+    .collect();
+    for (n, bytes) in &planted {
+        std::fs::write(dir.join(n), bytes).unwrap();
+    }
+    std::fs::write(dir.join("target.txt"), "kept\n").unwrap();
+    std::os::unix::fs::symlink("target.txt", dir.join(".out.ndjson.mapwright-Sym123.tmp")).unwrap();
+    planted
+}
+
+#[test]
+fn a_run_removes_the_temporary_files_a_killed_run_left_and_nothing_else() {
+    let dir = project("stale");
+    let left = killed_run(&dir);
+    assert_eq!(left.len(), 3, "{:?}", names(&dir));
+    let planted = plant_look_alikes(&dir);
+    std::fs::write(dir.join("in.ndjson"), GOOD_AND_BAD).unwrap();
+    let (code, _, err) = run(mapwright(&dir).args([
+        "convert",
+        "-m",
+        "m.yaml",
+        "--output-format",
+        "ndjson",
+        "in.ndjson",
+        "-o",
+        "out.ndjson",
+        "--rejects",
+        "rej.ndjson",
+        "--report",
+        "report.json",
+    ]));
+    assert_eq!(code, 1, "{err}");
+    for t in &left {
+        assert!(
+            !dir.join(t).exists(),
+            "{t} is still there: {:?}",
+            names(&dir)
+        );
+    }
+    for (n, bytes) in &planted {
+        assert_eq!(&std::fs::read(dir.join(n)).unwrap(), bytes, "{n}");
+    }
+    let link = dir.join(".out.ndjson.mapwright-Sym123.tmp");
+    assert!(std::fs::symlink_metadata(&link)
+        .unwrap()
+        .file_type()
+        .is_symlink());
+    assert_eq!(
+        std::fs::read_to_string(dir.join("target.txt")).unwrap(),
+        "kept\n"
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.join("out.ndjson")).unwrap(),
+        "{\"id\":\"A1\",\"n\":\"x\"}\n"
+    );
+    let rej = lines(&dir.join("rej.ndjson"));
+    assert_eq!(rej.len(), 1);
+    assert_eq!(rej[0]["input"], json!([2]));
+    let report: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("report.json")).unwrap()).unwrap();
+    assert_eq!(report["counts"]["records_written"], 1);
+    // Nothing of this run is left beside the outputs but the look-alikes.
+    let mut expected: Vec<String> = planted.iter().map(|(n, _)| n.clone()).collect();
+    expected.push(".out.ndjson.mapwright-Sym123.tmp".into());
+    expected.sort();
+    let left_now: Vec<String> = names(&dir)
+        .into_iter()
+        .filter(|n| n.contains(".mapwright-"))
+        .collect();
+    assert_eq!(left_now, expected);
+}
+
+/// In an `--output-dir` folder, the temporary files of this mapping's
+/// batch files and manifest go; another file's stay.
+#[test]
+fn an_output_dir_run_removes_its_stale_batch_files_only() {
+    let dir = project("stale-dir");
+    std::fs::write(dir.join("in.ndjson"), GOOD_AND_BAD).unwrap();
+    std::fs::create_dir_all(dir.join("batches")).unwrap();
+    let stale = [
+        ".rows-00001.ndjson.mapwright-Q1w2E3.tmp",
+        ".rows-00002.ndjson.mapwright-zzZZ99.tmp",
+        ".rows.manifest.json.mapwright-Q1w2E3.tmp",
+    ];
+    let others = [
+        ".notes.txt.mapwright-Q1w2E3.tmp",
+        ".rows-0000x.ndjson.mapwright-Q1w2E3.tmp",
+        ".other-00001.ndjson.mapwright-Q1w2E3.tmp",
+    ];
+    for n in stale.iter().chain(&others) {
+        std::fs::write(dir.join("batches").join(n), n).unwrap();
+    }
+    let (code, _, err) = run(mapwright(&dir).args([
+        "convert",
+        "-m",
+        "m.yaml",
+        "--output-format",
+        "ndjson",
+        "in.ndjson",
+        "--output-dir",
+        "batches",
+    ]));
+    assert_eq!(code, 1, "{err}");
+    let mut expected: Vec<String> = others.iter().map(|n| n.to_string()).collect();
+    expected.sort();
+    assert_eq!(temps(&dir.join("batches")), expected);
+    for n in others {
+        assert_eq!(
+            std::fs::read_to_string(dir.join("batches").join(n)).unwrap(),
+            n
+        );
+    }
+    assert_eq!(
+        std::fs::read_to_string(dir.join("batches/rows-00001.ndjson")).unwrap(),
+        "{\"id\":\"A1\",\"n\":\"x\"}\n"
+    );
+}

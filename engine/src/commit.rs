@@ -9,7 +9,9 @@
 //! (a full disk) leaves every old file as it was, and the accepted records
 //! never land without the rejected ones. A SIGKILL leaves nothing under a
 //! final name, only `.mapwright-` temporary files (removed on SIGINT and
-//! SIGTERM by [`remove_pending`]).
+//! SIGTERM by [`remove_pending`]); the next run on the same output removes
+//! those a SIGKILL left, once it holds the output's lock ([`Locks::take`],
+//! [`Locks::remove_stale_batches`]).
 //!
 //! Runs on the same outputs exclude each other: [`Locks`] takes an advisory
 //! lock on `.NAME.mapwright.lock` beside each output (removed at the end of
@@ -164,9 +166,82 @@ impl Locks {
                 other => other,
             })?;
             pending(&path, true);
+            // Through a symlink, the temporary files sit beside the file it
+            // names, under another run's lock: left alone.
+            let plain = std::fs::symlink_metadata(target).map_or(true, |m| m.is_file());
+            if plain {
+                remove_stale(&file, folder_of(target), &|n| is_temp_of(n, target));
+            }
             locks.held.push((path, file));
         }
         Ok(locks)
+    }
+
+    /// Remove what killed runs left in an output folder this run holds
+    /// (see [`Locks::take`]): the temporary files of its batch files
+    /// (`STEM-NNNNN.json`, `.ndjson`, `.xml`) and of its manifest.
+    pub fn remove_stale_batches(&self, dir: &Path, stem: &str) {
+        let lock = lock_path(dir);
+        let Some((_, file)) = self.held.iter().find(|(p, _)| *p == lock) else {
+            return;
+        };
+        let manifest = manifest_name(stem);
+        remove_stale(file, dir, &|n| {
+            temp_target(n).is_some_and(|t| t == manifest || is_batch_name(t, stem))
+        });
+    }
+}
+
+/// The name a temporary file of ours stands for: `NAME` for
+/// `.NAME.mapwright-XXXXXX.tmp`, six letters or digits as tempfile draws
+/// them (see [`Staged::create`]).
+fn temp_target(file_name: &str) -> Option<&str> {
+    let rest = file_name.strip_prefix('.')?.strip_suffix(".tmp")?;
+    let (name, random) = rest.rsplit_once(".mapwright-")?;
+    let random_ok = random.len() == 6 && random.bytes().all(|b| b.is_ascii_alphanumeric());
+    (random_ok && !name.is_empty()).then_some(name)
+}
+
+fn is_temp_of(file_name: &str, target: &Path) -> bool {
+    let name = target.file_name().map(|n| n.to_string_lossy());
+    temp_target(file_name).is_some_and(|t| name.as_deref() == Some(t))
+}
+
+fn is_batch_name(name: &str, stem: &str) -> bool {
+    let Some(rest) = name.strip_prefix(stem).and_then(|r| r.strip_prefix('-')) else {
+        return false;
+    };
+    let Some((number, ext)) = rest.split_once('.') else {
+        return false;
+    };
+    !number.is_empty()
+        && number.bytes().all(|b| b.is_ascii_digit())
+        && matches!(ext, "json" | "ndjson" | "xml")
+}
+
+/// Remove the temporary files in `dir` that `ours` names, left by runs that
+/// were killed (SIGKILL runs no handler): the caller holds the lock on
+/// their target, so no live run is writing them. Only regular files owned
+/// by whoever owns `lock` (this run made it, or a run of the same user) go;
+/// a symlink or another user's file is not ours, whatever its name.
+fn remove_stale(lock: &File, dir: &Path, ours: &dyn Fn(&str) -> bool) {
+    let Ok(owner) = lock.metadata().map(|m| m.uid()) else {
+        return;
+    };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(name) = name.to_str() else { continue };
+        if !ours(name) {
+            continue;
+        }
+        let mine = std::fs::symlink_metadata(entry.path())
+            .is_ok_and(|m| m.file_type().is_file() && m.uid() == owner);
+        if mine {
+            let _ = std::fs::remove_file(entry.path());
+        }
     }
 }
 
