@@ -334,3 +334,96 @@ fn an_output_dir_run_removes_its_stale_batch_files_only() {
         "{\"id\":\"A1\",\"n\":\"x\"}\n"
     );
 }
+
+// 3. A secret cut or recased on its way into a message is hidden too.
+
+const TOKEN: &str = "7e57c0de-4b1d-4a2f-9c3e-5d6f7a8b9c0d";
+
+/// Every run of 8 characters of `TOKEN`, of its upper and lower case and
+/// reversed, and of its letters and digits alone, lower-cased.
+fn token_runs() -> Vec<String> {
+    let reversed: String = TOKEN.chars().rev().collect();
+    let joined: String = TOKEN.chars().filter(|c| *c != '-').collect();
+    let mut runs = Vec::new();
+    for form in [TOKEN.to_string(), reversed, joined] {
+        let chars: Vec<char> = form.to_lowercase().chars().collect();
+        runs.extend(chars.windows(8).map(|w| w.iter().collect::<String>()));
+    }
+    runs
+}
+
+fn assert_no_token(what: &str, bytes: &[u8]) {
+    let text = String::from_utf8_lossy(bytes).to_lowercase();
+    for run in token_runs() {
+        assert!(!text.contains(&run), "{what} holds {run:?}:\n{text}");
+    }
+}
+
+#[test]
+fn a_secret_param_recased_or_cut_is_in_no_byte_written() {
+    let dir = project("secret");
+    std::fs::write(
+        dir.join("schemas/demo/tok.yaml"),
+        "schema: demo.tok\nrecord: r\ntypes:\n  r:\n    fields:\n      id: {type: text, required: true}\n      a: {type: text, max_length: 5}\n      b: {type: text, max_length: 5}\n      c: {type: text, max_length: 5}\n      d: {type: text, max_length: 5}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("t.yaml"),
+        "mapping: tok\ntarget: demo.tok\nparams:\n  token: {type: text, secret: true}\nrecord:\n  id: = id\n  a: = params.token.to_upper()\n  b: = params.token.sub_string(0, 20)\n  c: = params.token.split(\"-\").join(\"\")\n  d: = (\"  \" + params.token.to_lower() + \" \").trim()\n",
+    )
+    .unwrap();
+    std::fs::write(dir.join("in.ndjson"), "{\"id\":\"A1\"}\n{\"id\":\"A2\"}\n").unwrap();
+    let param = format!("token={TOKEN}");
+    let out = mapwright(&dir)
+        .args([
+            "convert",
+            "-m",
+            "t.yaml",
+            "in.ndjson",
+            "--output-format",
+            "ndjson",
+        ])
+        .args([
+            "--param",
+            &param,
+            "--rejects",
+            "rej.ndjson",
+            "--report",
+            "report.json",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let rejects = std::fs::read(dir.join("rej.ndjson")).unwrap();
+    let report = std::fs::read(dir.join("report.json")).unwrap();
+    // Both records are rejected, for all four fields, and the messages say
+    // how long each value was without showing it.
+    let rej = lines(&dir.join("rej.ndjson"));
+    assert_eq!(rej.len(), 2);
+    let messages: Vec<String> = rej[0]["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["message"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(messages.len(), 4, "{messages:?}");
+    for (m, n) in messages.iter().zip([36, 20, 32, 36]) {
+        assert!(m.contains(&format!("'(secret)' is {n} characters")), "{m}");
+    }
+    assert_eq!(out.stdout, b"");
+    for (what, bytes) in [
+        ("stdout", &out.stdout),
+        ("stderr", &out.stderr),
+        ("the rejects", &rejects),
+        ("the report", &report),
+    ] {
+        assert_no_token(what, bytes);
+    }
+    let explain = mapwright(&dir)
+        .args(["explain", "-m", "t.yaml", "--param", &param, "in.ndjson"])
+        .output()
+        .unwrap();
+    assert!(!explain.stdout.is_empty() || !explain.stderr.is_empty());
+    assert_no_token("explain's stdout", &explain.stdout);
+    assert_no_token("explain's stderr", &explain.stderr);
+}
