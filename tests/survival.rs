@@ -427,3 +427,58 @@ fn a_secret_param_recased_or_cut_is_in_no_byte_written() {
     assert_no_token("explain's stdout", &explain.stdout);
     assert_no_token("explain's stderr", &explain.stderr);
 }
+
+// 4. No line of a file that is not the user's YAML in any message.
+
+/// Exit code and everything `check` wrote, with the short format too.
+fn check_all(dir: &Path, args: &[&str]) -> (i32, String) {
+    let (code, out, err) = run(mapwright(dir).arg("check").args(args));
+    let (_, short_out, short_err) = run(mapwright(dir)
+        .arg("check")
+        .args(args)
+        .args(["--message-format", "short"]));
+    (code, format!("{out}{err}{short_out}{short_err}"))
+}
+
+fn assert_no_line_of(host: &str, written: &str) {
+    for line in host.lines().map(str::trim).filter(|l| l.len() > 3) {
+        assert!(!written.contains(line), "{line:?} was written:\n{written}");
+    }
+}
+
+#[test]
+fn check_quotes_no_line_of_a_host_file_or_a_file_that_is_no_yaml() {
+    let dir = project("host-files");
+    let host = dir.join("host");
+    std::fs::create_dir_all(&host).unwrap();
+    // `key: value` lines parse as YAML; `a: b: c` on line 1 does not.
+    let conf = "db_password: hunter2-very-secret\nadmin_user: operator-7\n";
+    std::fs::write(host.join("app.conf"), conf).unwrap();
+    let not_yaml = "PASSWORD: hunter2: again\nsecond line of the file\n";
+    std::fs::write(host.join("fake.yaml"), not_yaml).unwrap();
+    let passwd = std::fs::read_to_string("/etc/passwd").unwrap_or_default();
+    let cases: [(&str, &str, &[&str]); 4] = [
+        ("rules_from: /etc/passwd\n", &passwd, &["--root", "/"]),
+        ("rules_from: host/app.conf\n", conf, &[]),
+        ("rules_from: host/fake.yaml\n", not_yaml, &[]),
+        (
+            "lookups:\n  codes: {file: /etc/passwd, key: id, value: code}\n",
+            &passwd,
+            &["--root", "/"],
+        ),
+    ];
+    for (i, (pulls, text, root)) in cases.into_iter().enumerate() {
+        let mapping =
+            format!("mapping: rows\ntarget: demo.row\n{pulls}record:\n  id: = id\n  n: = name\n");
+        let name = format!("pulls-{i}.yaml");
+        std::fs::write(dir.join(&name), mapping).unwrap();
+        let mut args = vec![name.as_str()];
+        args.extend(root);
+        let (code, written) = check_all(&dir, &args);
+        assert_eq!(code, 2, "{pulls}: {written}");
+        assert_no_line_of(text, &written);
+        // The place is still named, and the mapping's own lines are quoted.
+        assert!(written.contains(":1:"), "{pulls}: {written}");
+        assert!(written.contains("1 | mapping: rows"), "{pulls}: {written}");
+    }
+}
