@@ -482,3 +482,69 @@ fn check_quotes_no_line_of_a_host_file_or_a_file_that_is_no_yaml() {
         assert!(written.contains("1 | mapping: rows"), "{pulls}: {written}");
     }
 }
+
+// 5. A CSV quote left open: one reject with every line it swallowed.
+
+/// A quote left open in the middle of a file swallows the rows after it up
+/// to the next quote, which the csv crate reads as more of the field: the
+/// row would be accepted with three rows in one value. It is one reject
+/// holding every physical line verbatim (CRLF inside kept) and all their
+/// numbers, and the message says where the quote opened and closed. With
+/// no later quote, the rest of the file is the one rejected row.
+#[test]
+fn a_csv_quote_left_open_is_one_reject_with_every_line_it_swallowed() {
+    let dir = project("csv-quote");
+    let csv = b"id,name\nA1,x\nA2,\"open\r\nA3,y\nA4,\"z\"\nA5,w\n";
+    std::fs::write(dir.join("in.csv"), csv).unwrap();
+    let args = [
+        "convert",
+        "-m",
+        "m.yaml",
+        "--output-format",
+        "ndjson",
+        "in.csv",
+    ];
+    let (code, out, err) = run(mapwright(&dir).args(args).args(["--rejects", "rej.ndjson"]));
+    assert_eq!(code, 1, "{err}");
+    assert_eq!(
+        out,
+        "{\"id\":\"A1\",\"n\":\"x\"}\n{\"id\":\"A5\",\"n\":\"w\"}\n"
+    );
+    let rej = lines(&dir.join("rej.ndjson"));
+    assert_eq!(rej.len(), 1, "{rej:?}");
+    assert_eq!(rej[0]["input"], json!([3]));
+    assert_eq!(rej[0]["lines"], json!([3, 4, 5]));
+    assert_eq!(rej[0]["raw"], json!(["A2,\"open\r\nA3,y\nA4,\"z\""]));
+    assert_eq!(rej[0]["errors"][0]["rule"], "malformed");
+    assert_eq!(
+        rej[0]["errors"][0]["message"],
+        "not a valid CSV row: the quote opened on line 3 closes on line 5 with text after it, so lines 3-5 are one row (a quote inside a quoted field is written twice)"
+    );
+    assert!(
+        err.contains("3 input records, 3 units: 2 accepted, 1 rejected"),
+        "{err}"
+    );
+
+    let csv = b"id,name\nA1,x\nA2,\"open\r\nA3,y\nA4,z\n";
+    std::fs::write(dir.join("in.csv"), csv).unwrap();
+    let (code, out, err) = run(mapwright(&dir).args(args).args(["--rejects", "rej.ndjson"]));
+    assert_eq!(code, 1, "{err}");
+    assert_eq!(out, "{\"id\":\"A1\",\"n\":\"x\"}\n");
+    let rej = lines(&dir.join("rej.ndjson"));
+    assert_eq!(rej.len(), 1, "{rej:?}");
+    assert_eq!(rej[0]["lines"], json!([3, 4, 5]));
+    assert_eq!(rej[0]["raw"], json!(["A2,\"open\r\nA3,y\nA4,z"]));
+    assert_eq!(
+        rej[0]["errors"][0]["message"],
+        "not a valid CSV row: the quote opened on line 3 is never closed, so lines 3-5 are one row"
+    );
+    // A quoted field that spans lines and closes cleanly is one good row.
+    let csv = b"id,name\nA1,\"two\nlines\"\nA2,y\n";
+    std::fs::write(dir.join("in.csv"), csv).unwrap();
+    let (code, out, err) = run(mapwright(&dir).args(args));
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        out,
+        "{\"id\":\"A1\",\"n\":\"two\\nlines\"}\n{\"id\":\"A2\",\"n\":\"y\"}\n"
+    );
+}
