@@ -548,3 +548,90 @@ fn a_csv_quote_left_open_is_one_reject_with_every_line_it_swallowed() {
         "{\"id\":\"A1\",\"n\":\"two\\nlines\"}\n{\"id\":\"A2\",\"n\":\"y\"}\n"
     );
 }
+
+// 6. A rename that fails half way puts back the files renamed before it.
+
+#[test]
+fn a_rename_that_fails_half_way_puts_the_old_set_back() {
+    use std::io::{Read, Write};
+    let dir = project("rollback");
+    let old = [
+        ("out.ndjson", "{\"id\":\"OLD\"}\n"),
+        ("rej.ndjson", "{\"old\":\"rejects\"}\n"),
+        ("report.json", "{\"old\":\"report\"}\n"),
+    ];
+    for (n, text) in old {
+        std::fs::write(dir.join(n), text).unwrap();
+    }
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("mapwright"))
+        .current_dir(&dir)
+        .args(["convert", "-m", "m.yaml", "--output-format", "ndjson"])
+        .args(["-o", "out.ndjson", "--rejects", "rej.ndjson"])
+        .args(["--report", "report.json"])
+        .stdin(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    for _ in 0..1000 {
+        if temps(&dir).len() == 3 {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    assert_eq!(temps(&dir).len(), 3, "{:?}", names(&dir));
+    // The report's place becomes a folder that is not empty: rejects are
+    // renamed first and land, the report's rename then fails.
+    std::fs::remove_file(dir.join("report.json")).unwrap();
+    std::fs::create_dir(dir.join("report.json")).unwrap();
+    std::fs::write(dir.join("report.json/keep.txt"), "kept\n").unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(GOOD_AND_BAD.as_bytes()).unwrap();
+    drop(stdin);
+    let mut err = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut err)
+        .unwrap();
+    let status = child.wait().unwrap();
+    for (n, text) in &old[..2] {
+        assert_eq!(std::fs::read_to_string(dir.join(n)).unwrap(), *text, "{n}");
+    }
+    assert_eq!(status.code(), Some(3), "{err}");
+    assert!(err.contains("report.json"), "{err}");
+    assert_eq!(
+        std::fs::read_to_string(dir.join("report.json/keep.txt")).unwrap(),
+        "kept\n"
+    );
+    // No temporary file or backup is left.
+    assert_eq!(temps(&dir), Vec::<String>::new());
+}
+
+/// Without a fault, the backups a commit keeps are gone afterwards, and a
+/// file that was not there before is new.
+#[test]
+fn a_commit_leaves_no_backups() {
+    let dir = project("no-backups");
+    std::fs::write(dir.join("in.ndjson"), GOOD_AND_BAD).unwrap();
+    std::fs::write(dir.join("out.ndjson"), "old\n").unwrap();
+    let (code, _, err) = run(mapwright(&dir).args([
+        "convert",
+        "-m",
+        "m.yaml",
+        "--output-format",
+        "ndjson",
+        "in.ndjson",
+        "-o",
+        "out.ndjson",
+        "--rejects",
+        "rej.ndjson",
+    ]));
+    assert_eq!(code, 1, "{err}");
+    assert_eq!(
+        std::fs::read_to_string(dir.join("out.ndjson")).unwrap(),
+        "{\"id\":\"A1\",\"n\":\"x\"}\n"
+    );
+    assert_eq!(lines(&dir.join("rej.ndjson")).len(), 1);
+    assert_eq!(temps(&dir), Vec::<String>::new());
+}
