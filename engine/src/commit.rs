@@ -7,9 +7,13 @@
 //! [`commit_all`] flushes and syncs every one of them and only then renames
 //! them into place, rejects and report before the output: a write that fails
 //! (a full disk) leaves every old file as it was, and the accepted records
-//! never land without the rejected ones. A SIGKILL leaves nothing under a
+//! never land without the rejected ones. A rename that fails part way
+//! puts back the files the renames before it replaced ([`Rollback`]). A
+//! SIGKILL leaves nothing under a
 //! final name, only `.mapwright-` temporary files (removed on SIGINT and
-//! SIGTERM by [`remove_pending`]).
+//! SIGTERM by [`remove_pending`]); the next run on the same output removes
+//! those a SIGKILL left, once it holds the output's lock ([`Locks::take`],
+//! [`Locks::remove_stale_batches`]).
 //!
 //! Runs on the same outputs exclude each other: [`Locks`] takes an advisory
 //! lock on `.NAME.mapwright.lock` beside each output (removed at the end of
@@ -164,9 +168,82 @@ impl Locks {
                 other => other,
             })?;
             pending(&path, true);
+            // Through a symlink, the temporary files sit beside the file it
+            // names, under another run's lock: left alone.
+            let plain = std::fs::symlink_metadata(target).map_or(true, |m| m.is_file());
+            if plain {
+                remove_stale(&file, folder_of(target), &|n| is_temp_of(n, target));
+            }
             locks.held.push((path, file));
         }
         Ok(locks)
+    }
+
+    /// Remove what killed runs left in an output folder this run holds
+    /// (see [`Locks::take`]): the temporary files of its batch files
+    /// (`STEM-NNNNN.json`, `.ndjson`, `.xml`) and of its manifest.
+    pub fn remove_stale_batches(&self, dir: &Path, stem: &str) {
+        let lock = lock_path(dir);
+        let Some((_, file)) = self.held.iter().find(|(p, _)| *p == lock) else {
+            return;
+        };
+        let manifest = manifest_name(stem);
+        remove_stale(file, dir, &|n| {
+            temp_target(n).is_some_and(|t| t == manifest || is_batch_name(t, stem))
+        });
+    }
+}
+
+/// The name a temporary file of ours stands for: `NAME` for
+/// `.NAME.mapwright-XXXXXX.tmp`, six letters or digits as tempfile draws
+/// them (see [`Staged::create`]).
+fn temp_target(file_name: &str) -> Option<&str> {
+    let rest = file_name.strip_prefix('.')?.strip_suffix(".tmp")?;
+    let (name, random) = rest.rsplit_once(".mapwright-")?;
+    let random_ok = random.len() == 6 && random.bytes().all(|b| b.is_ascii_alphanumeric());
+    (random_ok && !name.is_empty()).then_some(name)
+}
+
+fn is_temp_of(file_name: &str, target: &Path) -> bool {
+    let name = target.file_name().map(|n| n.to_string_lossy());
+    temp_target(file_name).is_some_and(|t| name.as_deref() == Some(t))
+}
+
+fn is_batch_name(name: &str, stem: &str) -> bool {
+    let Some(rest) = name.strip_prefix(stem).and_then(|r| r.strip_prefix('-')) else {
+        return false;
+    };
+    let Some((number, ext)) = rest.split_once('.') else {
+        return false;
+    };
+    !number.is_empty()
+        && number.bytes().all(|b| b.is_ascii_digit())
+        && matches!(ext, "json" | "ndjson" | "xml")
+}
+
+/// Remove the temporary files in `dir` that `ours` names, left by runs that
+/// were killed (SIGKILL runs no handler): the caller holds the lock on
+/// their target, so no live run is writing them. Only regular files owned
+/// by whoever owns `lock` (this run made it, or a run of the same user) go;
+/// a symlink or another user's file is not ours, whatever its name.
+fn remove_stale(lock: &File, dir: &Path, ours: &dyn Fn(&str) -> bool) {
+    let Ok(owner) = lock.metadata().map(|m| m.uid()) else {
+        return;
+    };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(name) = name.to_str() else { continue };
+        if !ours(name) {
+            continue;
+        }
+        let mine = std::fs::symlink_metadata(entry.path())
+            .is_ok_and(|m| m.file_type().is_file() && m.uid() == owner);
+        if mine {
+            let _ = std::fs::remove_file(entry.path());
+        }
     }
 }
 
@@ -467,13 +544,109 @@ fn sync_folder(dir: &Path) {
 
 /// Flush and sync every file, then rename them into place in the order
 /// given (rejects and report first, output last): nothing lands unless
-/// everything was written.
+/// everything was written, and a rename that fails puts back the files
+/// the renames before it replaced (see [`Rollback`]).
 pub fn commit_all(files: Vec<Staged>) -> io::Result<()> {
     let ready = files
         .into_iter()
         .map(Staged::prepare)
         .collect::<io::Result<Vec<Ready>>>()?;
-    ready.into_iter().try_for_each(Ready::commit)
+    let mut rollback = Rollback::default();
+    for r in ready {
+        if let Err(e) = rollback.replace(r) {
+            rollback.undo();
+            return Err(e);
+        }
+    }
+    rollback.finish();
+    Ok(())
+}
+
+/// The renames of a commit so far, and how to undo each: a rename cannot
+/// replace several files at once, so each file a rename replaces (or a
+/// removal takes away) is kept first as a hidden backup, a hard link
+/// named like a temporary file (`.NAME.mapwright-XXXXXX.tmp`, removed on
+/// SIGINT and by the next run like one). If a later rename fails, the
+/// backups go back in reverse order and files that were new are removed,
+/// so the old set stands; when every rename succeeded, the backups go.
+#[derive(Default)]
+struct Rollback {
+    /// Each target, with the backup of the file it held (`None`: it held none).
+    done: Vec<(PathBuf, Option<Temp>)>,
+}
+
+impl Rollback {
+    /// Rename `ready` into place, keeping what it replaces.
+    fn replace(&mut self, ready: Ready) -> io::Result<()> {
+        let Some((temp, target)) = ready.temp else {
+            return Ok(());
+        };
+        let backup = backup_of(&target)?;
+        temp.persist(&target)
+            .map_err(|e| naming(&target.display().to_string(), e))?;
+        self.done.push((target, backup));
+        Ok(())
+    }
+
+    /// Remove `target` (if there), keeping it until the commit is done.
+    fn remove(&mut self, target: &Path) -> io::Result<()> {
+        let Some(backup) = backup_of(target)? else {
+            return Ok(());
+        };
+        std::fs::remove_file(target)?;
+        self.done.push((target.to_path_buf(), Some(backup)));
+        Ok(())
+    }
+
+    /// Put back what was replaced or removed, last first. Best effort:
+    /// the error that caused the undo is the one reported.
+    fn undo(self) {
+        for (target, backup) in self.done.into_iter().rev() {
+            let _ = match backup {
+                Some(b) => b.persist(&target),
+                None => std::fs::remove_file(&target),
+            };
+            sync_folder(folder_of(&target));
+        }
+    }
+
+    /// Every rename succeeded: make them durable and drop the backups.
+    fn finish(self) {
+        for (target, backup) in self.done {
+            sync_folder(folder_of(&target));
+            drop(backup);
+        }
+    }
+}
+
+/// A hidden copy of the file at `target` beside it, or `None` when there
+/// is no file: a hard link (the file's name is never missing meanwhile),
+/// else a copy where the file system has no hard links.
+fn backup_of(target: &Path) -> io::Result<Option<Temp>> {
+    match std::fs::symlink_metadata(target) {
+        Ok(m) if m.is_file() => {}
+        Ok(_) => return Ok(None),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(e),
+    }
+    let name = target
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let prefix = format!(".{name}.mapwright-");
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(&prefix).suffix(".tmp").rand_bytes(6);
+    let dir = folder_of(target);
+    let path = match builder.make_in(dir, |p| std::fs::hard_link(target, p)) {
+        Ok(linked) => linked.into_parts().1,
+        Err(_) => {
+            let copy = builder.tempfile_in(dir)?.into_temp_path();
+            std::fs::copy(target, &copy)?;
+            copy
+        }
+    };
+    pending(&path, true);
+    Ok(Some(Temp(Some(path))))
 }
 
 /// The name of the manifest [`commit_folder`] writes last into an output folder.
@@ -509,12 +682,25 @@ pub fn commit_folder(
     })?;
     staged.write_all(&text)?;
     let manifest_ready = staged.prepare()?;
-    first.into_iter().try_for_each(Ready::commit)?;
-    match std::fs::remove_file(&manifest) {
-        Ok(()) => {}
-        Err(e) if e.kind() == io::ErrorKind::NotFound => {}
-        Err(e) => return Err(e),
+    // The old manifest goes before the first batch lands (a crash then
+    // leaves no manifest), and comes back if a rename fails.
+    let mut rollback = Rollback::default();
+    let steps = first
+        .into_iter()
+        .map(Some)
+        .chain([None])
+        .chain(batches.into_iter().map(|(_, r)| Some(r)))
+        .chain([Some(manifest_ready)]);
+    for step in steps {
+        let done = match step {
+            Some(ready) => rollback.replace(ready),
+            None => rollback.remove(&manifest),
+        };
+        if let Err(e) = done {
+            rollback.undo();
+            return Err(e);
+        }
     }
-    batches.into_iter().try_for_each(|(_, r)| r.commit())?;
-    manifest_ready.commit()
+    rollback.finish();
+    Ok(())
 }

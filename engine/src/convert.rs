@@ -159,7 +159,8 @@ impl Run<'_, '_> {
                 let path = self.streamable_path().unwrap_or_default();
                 let mut index = 0;
                 let mut failed = None;
-                let read = crate::read::stream_json_records(reader, &path, &mut |record| {
+                let mut keeping = crate::read::Keeping::new(reader, 16 << 20);
+                let read = crate::read::stream_json_records(&mut keeping, &path, &mut |record| {
                     index += 1;
                     let at = InputRef {
                         file: name.clone(),
@@ -185,13 +186,8 @@ impl Run<'_, '_> {
                         line: e.line,
                         index: Some(index + 1),
                     };
-                    // Streamed, the text is gone: read a file of moderate size
-                    // again so the reject holds it as written.
-                    let raw = std::fs::metadata(&name)
-                        .ok()
-                        .filter(|m| m.is_file() && m.len() <= 16 << 20)
-                        .and_then(|_| std::fs::read(&name).ok())
-                        .unwrap_or_default();
+                    // The text as written, when of moderate size (stdin too).
+                    let raw = keeping.into_text().unwrap_or_default();
                     self.unreadable(at, raw, e)?;
                 }
             }

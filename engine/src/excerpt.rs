@@ -24,18 +24,38 @@ use annotate_snippets::{AnnotationKind, Group, Level, Renderer, Snippet};
 use crate::diag::{Diagnostic, Diagnostics, Severity};
 
 /// Render every diagnostic with its excerpt, reading each file once. A file
-/// that cannot be read (or a finding with no line) is shown without one.
+/// that cannot be read (or a finding with no line) is shown without one, and
+/// so is every file that may not be the user's YAML (see [`may_quote`]).
 pub fn render_all(diags: &Diagnostics, color: bool) -> String {
     let mut sources: HashMap<PathBuf, Option<String>> = HashMap::new();
     let mut out = String::new();
     for d in diags.iter() {
-        let source = sources
-            .entry(d.span.file.clone())
-            .or_insert_with(|| std::fs::read_to_string(&d.span.file).ok());
+        let source = sources.entry(d.span.file.clone()).or_insert_with(|| {
+            may_quote(&d.span.file, diags)
+                .then(|| std::fs::read_to_string(&d.span.file).ok())
+                .flatten()
+        });
         out.push_str(&render(d, source.as_deref(), color));
         out.push_str("\n\n");
     }
     out
+}
+
+/// Whether a line of `file` may be shown. Diagnostics name the files a
+/// mapping pulls in too (`rules_from:`, a lookup's `file:`), which may be
+/// any file of the project, or of the host under `--root /`: only a file
+/// named `.yaml` or `.yml` (a mapping, schema, rules or test file) is
+/// quoted, and not one that is no YAML from its first line on (a `yaml`
+/// error on line 1: another format under a YAML name).
+fn may_quote(file: &std::path::Path, diags: &Diagnostics) -> bool {
+    let yaml_name = file
+        .extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| e.eq_ignore_ascii_case("yaml") || e.eq_ignore_ascii_case("yml"));
+    let no_yaml_at_all = diags
+        .iter()
+        .any(|d| d.span.file == file && d.code == "yaml" && d.span.line <= 1);
+    yaml_name && !no_yaml_at_all
 }
 
 /// Render one diagnostic; `source` is the text of its file, if known.

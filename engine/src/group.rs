@@ -93,9 +93,22 @@ fn trim_line_end(mut text: &[u8]) -> &[u8] {
     text
 }
 
-/// True when `text` ends inside a quoted field: a quote never closed
-/// before the end of the input (a quote inside an unquoted field is text).
-fn quote_left_open(text: &[u8], quote: u8, delimiter: u8) -> bool {
+/// What is wrong with the quotes of a row's text, with byte offsets into it.
+#[derive(Debug, PartialEq, Eq)]
+enum QuoteFault {
+    /// The quote at `opened` is never closed before the end of the input.
+    NeverClosed { opened: usize },
+    /// The quote at `opened` is closed by the one at `closed`, on a later
+    /// line, and text follows it: a quote left open swallowed the rows up
+    /// to a later quote (the csv crate takes the text after it as more of
+    /// the field).
+    TextAfterClose { opened: usize, closed: usize },
+}
+
+/// The fault in `text`'s quotes, if any (a quote inside an unquoted field
+/// is text; text after a quote that closes on the line it opened stays as
+/// the csv crate reads it).
+fn quote_fault(text: &[u8], quote: u8, delimiter: u8) -> Option<QuoteFault> {
     #[derive(PartialEq)]
     enum At {
         FieldStart,
@@ -104,19 +117,46 @@ fn quote_left_open(text: &[u8], quote: u8, delimiter: u8) -> bool {
         QuoteInQuoted,
     }
     let mut at = At::FieldStart;
-    for &b in text {
+    let mut opened = 0;
+    for (i, &b) in text.iter().enumerate() {
         let ends_field = b == delimiter || b == b'\n' || b == b'\r';
         at = match at {
-            At::FieldStart if b == quote => At::Quoted,
+            At::FieldStart if b == quote => {
+                opened = i;
+                At::Quoted
+            }
             At::FieldStart | At::Unquoted | At::QuoteInQuoted if ends_field => At::FieldStart,
             At::FieldStart | At::Unquoted => At::Unquoted,
             At::Quoted if b == quote => At::QuoteInQuoted,
             At::Quoted => At::Quoted,
             At::QuoteInQuoted if b == quote => At::Quoted,
+            At::QuoteInQuoted if text[opened..i].contains(&b'\n') => {
+                return Some(QuoteFault::TextAfterClose {
+                    opened,
+                    closed: i - 1,
+                })
+            }
             At::QuoteInQuoted => At::Unquoted,
         };
     }
-    at == At::Quoted
+    (at == At::Quoted).then_some(QuoteFault::NeverClosed { opened })
+}
+
+/// The message for a row whose quotes are wrong (`raw` is the row).
+fn quote_message(fault: &QuoteFault, raw: &RawLines) -> String {
+    let line_of = |at: usize| raw.first + count_lines(&raw.bytes[..at]);
+    let (first, last) = (raw.first, raw.last);
+    match *fault {
+        QuoteFault::NeverClosed { opened } => format!(
+            "not a valid CSV row: the quote opened on line {} is never closed, so lines {first}-{last} are one row",
+            line_of(opened)
+        ),
+        QuoteFault::TextAfterClose { opened, closed } => format!(
+            "not a valid CSV row: the quote opened on line {} closes on line {} with text after it, so lines {first}-{last} are one row (a quote inside a quoted field is written twice)",
+            line_of(opened),
+            line_of(closed)
+        ),
+    }
 }
 
 /// A row's fields as text, or the column that is not UTF-8.
@@ -195,11 +235,7 @@ pub fn csv_items(
                 ))
             }
             Err(e) => Some(format!("not a valid CSV row: {}", csv_error(&e))),
-            Ok(_) if quote_left_open(&raw.bytes, b'"', delimiter) => Some(format!(
-                "not a valid CSV row: the quote opened on line {line} is never closed (lines {line}-{})",
-                raw.last
-            )),
-            Ok(_) => None,
+            Ok(_) => quote_fault(&raw.bytes, b'"', delimiter).map(|f| quote_message(&f, &raw)),
         };
         let fields = match problem {
             Some(p) => Err(p),
@@ -311,4 +347,42 @@ fn group_key(csv: &CsvInput, params: &Value, row: &Value) -> Result<String, Stri
         key.push_str(&to_text(&v));
     }
     Ok(key)
+}
+
+#[cfg(test)]
+mod quote_tests {
+    use super::*;
+
+    #[test]
+    fn a_quote_that_swallows_rows_is_found_with_where_it_opened_and_closed() {
+        let fault = |t: &str| quote_fault(t.as_bytes(), b'"', b',');
+        assert_eq!(fault("A1,\"two\nlines\",x"), None);
+        assert_eq!(fault("A1,\"a\"\"b\",\"c\"d"), None);
+        assert_eq!(fault("A1,x\"y,z"), None);
+        assert_eq!(
+            fault("A1,\"open\nA2,x"),
+            Some(QuoteFault::NeverClosed { opened: 3 })
+        );
+        assert_eq!(
+            fault("A1,\"ok\nstill\",\"open\nA3,y"),
+            Some(QuoteFault::NeverClosed { opened: 14 })
+        );
+        assert_eq!(
+            fault("A1,\"open\nA2,x\nA3,\"z\""),
+            Some(QuoteFault::TextAfterClose {
+                opened: 3,
+                closed: 17
+            })
+        );
+        let raw = RawLines {
+            first: 4,
+            last: 6,
+            bytes: b"A1,\"ok\nstill\",\"open\nA3,y".to_vec(),
+        };
+        let f = quote_fault(&raw.bytes, b'"', b',').unwrap();
+        assert_eq!(
+            quote_message(&f, &raw),
+            "not a valid CSV row: the quote opened on line 5 is never closed, so lines 4-6 are one row"
+        );
+    }
 }

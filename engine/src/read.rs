@@ -52,55 +52,102 @@ impl InputFormat {
         }
     }
 
-    /// Guess from the first non-blank line, read whole (see [`sniff`]): `<`
-    /// is XML, `[` a JSON array; a line that leaves a bracket open is the
-    /// start of a JSON document; any other line is one NDJSON record (a
-    /// line that is not valid JSON, `{"a": 1e400}`, is then one rejected
-    /// record, not a failed run).
-    pub fn detect(line: &[u8]) -> InputFormat {
+    /// The format the first non-blank line gives, read whole (see
+    /// [`sniff`], which also looks past it when the line alone cannot
+    /// tell). `at_end` says nothing but white space follows the line.
+    ///
+    /// - `<` is XML.
+    /// - A line that is the start of a JSON value cut short by its line
+    ///   end (`{`, `[`, `{"a": [1,`) starts a JSON document spanning lines
+    ///   (a pretty-printed one); if that does not parse, it is one rejected
+    ///   record.
+    /// - A line that is a whole JSON array is a JSON document: one array
+    ///   per line is what `--batch-size` writes.
+    /// - A line that is any other whole JSON value is an NDJSON record when
+    ///   more follows, and a one-line JSON document when it is all there
+    ///   is (so `select:` applies to it).
+    /// - Any other line (`{"a":[1,2}`, `{"a": NaN}`, `{"a": 1e400}`, `x`)
+    ///   is broken: it is one rejected NDJSON record, and the lines after
+    ///   it are read as NDJSON.
+    pub fn detect(line: &[u8], at_end: bool) -> InputFormat {
         let line = line.strip_prefix(b"\xef\xbb\xbf").unwrap_or(line);
-        match line.iter().find(|b| !b.is_ascii_whitespace()) {
-            Some(b'<') => InputFormat::Xml,
-            Some(b'[') => InputFormat::Json,
-            _ if opens_more_than_it_closes(line) => InputFormat::Json,
-            _ => InputFormat::Ndjson,
+        if line.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'<') {
+            return InputFormat::Xml;
+        }
+        first_line(line).format(at_end)
+    }
+}
+
+/// What the first non-blank line of an input is, as JSON.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum FirstLine {
+    /// One whole JSON value (an array or not).
+    Whole { array: bool },
+    /// The start of a JSON value that the end of the line cuts short.
+    Unfinished,
+    /// Anything else: not JSON, or JSON with a fault on this line.
+    Broken,
+}
+
+impl FirstLine {
+    fn format(self, at_end: bool) -> InputFormat {
+        match self {
+            FirstLine::Unfinished | FirstLine::Whole { array: true } => InputFormat::Json,
+            FirstLine::Whole { array: false } if at_end => InputFormat::Json,
+            FirstLine::Whole { array: false } | FirstLine::Broken => InputFormat::Ndjson,
         }
     }
 }
 
-/// True when `line` leaves a `{` or `[` open (brackets in strings aside).
-fn opens_more_than_it_closes(line: &[u8]) -> bool {
-    let (mut depth, mut in_string, mut escaped) = (0i64, false, false);
-    for &b in line {
-        match (in_string, escaped, b) {
-            (true, true, _) => escaped = false,
-            (true, false, b'\\') => escaped = true,
-            (true, false, b'"') => in_string = false,
-            (true, false, _) => {}
-            (false, _, b'"') => in_string = true,
-            (false, _, b'{' | b'[') => depth += 1,
-            (false, _, b'}' | b']') => depth -= 1,
-            _ => {}
-        }
+fn first_line(line: &[u8]) -> FirstLine {
+    match serde_json::from_slice::<Value>(line) {
+        Ok(v) => FirstLine::Whole {
+            array: v.is_array(),
+        },
+        Err(e) if e.is_eof() => FirstLine::Unfinished,
+        Err(_) => FirstLine::Broken,
     }
-    depth > 0
 }
 
 /// Decide the format of an input that neither an option nor its name
 /// gives, reading only what that needs: up to the end of the first
 /// non-blank line (a slow pipe is waited for, a long line read whole), or
-/// less when the first byte is `<` or `[`. Returns the format (`None` for
-/// an empty input) and the bytes read, which the caller reads again first.
+/// less when the first byte is `<`. When that line is a whole JSON value
+/// other than an array, the first byte after it is waited for too (more
+/// lines make NDJSON, none a one-line document: [`InputFormat::detect`]).
+/// Returns the format (`None` for an empty input) and the bytes read,
+/// which the caller reads again first.
 pub fn sniff(input: &mut dyn BufRead) -> std::io::Result<(Option<InputFormat>, Vec<u8>)> {
     let mut head = Vec::new();
+    let Some(line) = first_non_blank_line(input, &mut head)? else {
+        return Ok((None, head));
+    };
+    let text = &head[line.clone()];
+    let text = text.strip_prefix(b"\xef\xbb\xbf").unwrap_or(text);
+    if text.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'<') {
+        return Ok((Some(InputFormat::Xml), head));
+    }
+    let kind = first_line(text);
+    let at_end = match kind {
+        FirstLine::Whole { array: false } => only_blanks_follow(input, &mut head)?,
+        _ => false,
+    };
+    Ok((Some(kind.format(at_end)), head))
+}
+
+/// Read into `head` up to the end of the first non-blank line (or of the
+/// input), or only to the first byte of that line when it is `<`. Returns
+/// where that line is in `head`, `None` for an input of white space.
+fn first_non_blank_line(
+    input: &mut dyn BufRead,
+    head: &mut Vec<u8>,
+) -> std::io::Result<Option<std::ops::Range<usize>>> {
     let mut line_start = 0;
     loop {
         let buf = input.fill_buf()?;
         if buf.is_empty() {
-            let last = &head[line_start..];
-            let format =
-                (!last.iter().all(u8::is_ascii_whitespace)).then(|| InputFormat::detect(last));
-            return Ok((format, head));
+            let blank = head[line_start..].iter().all(u8::is_ascii_whitespace);
+            return Ok((!blank).then_some(line_start..head.len()));
         }
         let (take, line_ends) = match buf.iter().position(|b| *b == b'\n') {
             Some(i) => (i + 1, true),
@@ -111,10 +158,28 @@ pub fn sniff(input: &mut dyn BufRead) -> std::io::Result<(Option<InputFormat>, V
         let line = &head[line_start..];
         let line = line.strip_prefix(b"\xef\xbb\xbf").unwrap_or(line);
         match line.iter().find(|b| !b.is_ascii_whitespace()) {
-            Some(b'<' | b'[') => return Ok((Some(InputFormat::detect(line)), head)),
-            Some(_) if line_ends => return Ok((Some(InputFormat::detect(line)), head)),
+            Some(b'<') => return Ok(Some(line_start..head.len())),
+            Some(_) if line_ends => return Ok(Some(line_start..head.len())),
             None if line_ends => line_start = head.len(),
             _ => {}
+        }
+    }
+}
+
+/// Read white space into `head` up to the next other byte (left unread)
+/// or the end of the input: true when the input ends first.
+fn only_blanks_follow(input: &mut dyn BufRead, head: &mut Vec<u8>) -> std::io::Result<bool> {
+    loop {
+        let buf = input.fill_buf()?;
+        if buf.is_empty() {
+            return Ok(true);
+        }
+        let blanks = buf.iter().take_while(|b| b.is_ascii_whitespace()).count();
+        let more = blanks < buf.len();
+        head.extend_from_slice(&buf[..blanks]);
+        input.consume(blanks);
+        if more {
+            return Ok(false);
         }
     }
 }
@@ -504,20 +569,51 @@ mod tests {
 
     #[test]
     fn detects_formats() {
-        assert_eq!(InputFormat::detect(b"{\"a\":1}\n"), InputFormat::Ndjson);
-        assert_eq!(InputFormat::detect(b"{\n"), InputFormat::Json);
-        assert_eq!(
-            InputFormat::detect(b"{\"a\": \"{\", \"b\": ["),
-            InputFormat::Json
-        );
-        assert_eq!(
-            InputFormat::detect(b"{\"a\": 1e400}\n"),
-            InputFormat::Ndjson
-        );
-        assert_eq!(InputFormat::detect(b"  <x/>"), InputFormat::Xml);
+        use InputFormat::{Json, Ndjson, Xml};
+        let cases: [(&[u8], bool, InputFormat); 12] = [
+            // A whole value with more after it is an NDJSON record; alone,
+            // a one-line document.
+            (b"{\"a\":1}\n", false, Ndjson),
+            (b"{\"a\":1}\n", true, Json),
+            (b"42\r\n", false, Ndjson),
+            // A whole array is a document (one per line: --batch-size).
+            (b"[{\"a\":1}]\n", false, Json),
+            // The start of a value cut short by the line end: a pretty document.
+            (b"{\n", false, Json),
+            (b"[\r\n", false, Json),
+            (b"{\"a\": \"{\", \"b\": [", false, Json),
+            // Broken on this line: one rejected NDJSON record.
+            (b"{\"a\":[1,2}\n", false, Ndjson),
+            (b"[1,2}\n", true, Ndjson),
+            (b"{\"a\": 1e400}\n", false, Ndjson),
+            (b"{\"a\": NaN}\n", false, Ndjson),
+            (b"  <x/>", false, Xml),
+        ];
+        for (line, at_end, format) in cases {
+            let shown = String::from_utf8_lossy(line);
+            assert_eq!(InputFormat::detect(line, at_end), format, "{shown:?}");
+        }
         assert_eq!(InputFormat::from_name("x.JSONL"), Some(InputFormat::Ndjson));
         assert_eq!(InputFormat::from_name("x.csv"), Some(InputFormat::Csv));
         assert_eq!(InputFormat::from_name("-"), None);
+    }
+
+    #[test]
+    fn a_whole_first_value_waits_for_what_follows_it() {
+        let sniffed = |text: &[u8]| {
+            let mut input = std::io::BufReader::with_capacity(4, text);
+            let (format, head) = sniff(&mut input).unwrap();
+            let mut rest = Vec::new();
+            std::io::Read::read_to_end(&mut input, &mut rest).unwrap();
+            (format, [head, rest].concat() == text)
+        };
+        let json = Some(InputFormat::Json);
+        let ndjson = Some(InputFormat::Ndjson);
+        assert_eq!(sniffed(b"{\"a\":1}"), (json, true));
+        assert_eq!(sniffed(b"{\"a\":1}\n \n\n"), (json, true));
+        assert_eq!(sniffed(b"{\"a\":1}\n\n  {\"a\":2}\n"), (ndjson, true));
+        assert_eq!(sniffed(b"{\"a\":[1,2}\n{\"a\":2}\n"), (ndjson, true));
+        assert_eq!(sniffed(b"{\n  \"a\": [1,2}\n}\n"), (json, true));
     }
 
     #[test]
@@ -529,6 +625,53 @@ mod tests {
         assert_eq!(head.len(), 2 + 200_010);
         let (format, head) = sniff(&mut &b"  \n\n"[..]).unwrap();
         assert_eq!((format, head.len()), (None, 4));
+    }
+}
+
+/// A reader that keeps a copy of what is read through it, up to a cap: a
+/// streamed JSON document that stops parsing is one rejected record with
+/// its text, and on stdin there is no file to read that text again from.
+pub struct Keeping<R> {
+    inner: R,
+    kept: Option<Vec<u8>>,
+    cap: usize,
+}
+
+impl<R: std::io::Read> Keeping<R> {
+    /// Keep up to `cap` bytes of `inner`.
+    pub fn new(inner: R, cap: usize) -> Keeping<R> {
+        Keeping {
+            inner,
+            kept: Some(Vec::new()),
+            cap,
+        }
+    }
+
+    /// Everything the input holds: what was read, then the rest, or `None`
+    /// when that is more than the cap (a part of the text would mislead).
+    pub fn into_text(mut self) -> Option<Vec<u8>> {
+        let mut rest = [0u8; 8192];
+        while self.kept.is_some() {
+            match std::io::Read::read(&mut self, &mut rest) {
+                Ok(0) | Err(_) => break,
+                Ok(_) => {}
+            }
+        }
+        self.kept
+    }
+}
+
+impl<R: std::io::Read> std::io::Read for Keeping<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        if let Some(kept) = &mut self.kept {
+            if kept.len() + n > self.cap {
+                self.kept = None;
+            } else {
+                kept.extend_from_slice(&buf[..n]);
+            }
+        }
+        Ok(n)
     }
 }
 

@@ -5,9 +5,23 @@
 //! into another field ("'7E57...' is 36 characters"), so hiding the secret
 //! field itself is not enough: the value is replaced wherever it appears.
 //! The payload itself is not redacted: carrying the token is its job.
+//!
+//! A mapping may also cut or recase a secret before it reaches a message
+//! (`.to_upper()`, `.sub_string(0, 20)`, `split`/`join`, trimmed, reversed),
+//! so what is hidden is not only the exact value: any run of at least
+//! [`RUN`] characters (or the whole secret, when shorter) that is part of
+//! the secret, of the secret reversed, upper-cased or lower-cased, or of its
+//! letters and digits alone (`split("-").join("")`), matched without regard
+//! to ASCII case. A piece shorter than [`RUN`] on its own (one group of a
+//! token split and joined with a new separator) is not hidden. Runs that overlap or touch are hidden as
+//! one. One Aho-Corasick automaton over every secret's runs of [`RUN`]
+//! characters finds them in one pass, built when first needed.
 
 use std::borrow::Cow;
+use std::collections::BTreeSet;
+use std::sync::OnceLock;
 
+use aho_corasick::AhoCorasick;
 use serde_json::Value;
 
 use crate::check::Violation;
@@ -18,11 +32,17 @@ use crate::schema::{Schema, Type};
 /// What a secret value is shown as.
 pub const SHOWN: &str = "(secret)";
 
+/// The shortest part of a secret that is hidden on its own (a secret
+/// shorter than this is hidden whole).
+pub const RUN: usize = 8;
+
 /// The secret values of a run (or of one record), and the step that hides them.
 #[derive(Clone, Debug, Default)]
 pub struct Redactor {
     /// Longest first, so a secret that contains another is hidden whole.
     secrets: Vec<String>,
+    /// The automaton over the secrets' runs; reset by every [`Redactor::add`].
+    matcher: OnceLock<Option<AhoCorasick>>,
 }
 
 impl Redactor {
@@ -39,6 +59,59 @@ impl Redactor {
         self.secrets.push(text.to_string());
         self.secrets
             .sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
+        self.matcher = OnceLock::new();
+    }
+
+    fn matcher(&self) -> Option<&AhoCorasick> {
+        self.matcher
+            .get_or_init(|| {
+                let runs = runs_of(&self.secrets);
+                // The runs are a few hundred short strings: building cannot
+                // reach the automaton's limits, and if it did, the exact
+                // values are still hidden (see `spans`).
+                AhoCorasick::builder()
+                    .ascii_case_insensitive(true)
+                    .build(runs)
+                    .ok()
+            })
+            .as_ref()
+    }
+
+    /// The byte ranges of `hay` to hide, merged where they overlap or touch.
+    fn spans(&self, hay: &[u8]) -> Vec<(usize, usize)> {
+        let mut found: Vec<(usize, usize)> = match self.matcher() {
+            Some(ac) => ac
+                .find_overlapping_iter(hay)
+                .map(|m| (m.start(), m.end()))
+                .collect(),
+            None => self
+                .secrets
+                .iter()
+                .flat_map(|s| exact_matches(hay, s.as_bytes()))
+                .collect(),
+        };
+        found.sort_unstable();
+        let mut merged: Vec<(usize, usize)> = Vec::with_capacity(found.len());
+        for (start, end) in found {
+            match merged.last_mut() {
+                Some(last) if start <= last.1 => last.1 = last.1.max(end),
+                _ => merged.push((start, end)),
+            }
+        }
+        merged
+    }
+
+    /// `hay` with `spans` replaced by [`SHOWN`].
+    fn replaced(hay: &[u8], spans: &[(usize, usize)]) -> Vec<u8> {
+        let mut out = Vec::with_capacity(hay.len());
+        let mut at = 0;
+        for &(start, end) in spans {
+            out.extend_from_slice(&hay[at..start]);
+            out.extend_from_slice(SHOWN.as_bytes());
+            at = end;
+        }
+        out.extend_from_slice(&hay[at..]);
+        out
     }
 
     /// Hide a value: text as it is, numbers and booleans as written, every
@@ -84,25 +157,34 @@ impl Redactor {
         }
     }
 
-    /// `text` with every secret replaced by [`SHOWN`].
+    /// `text` with every secret, and every part of one (see the module
+    /// note), replaced by [`SHOWN`].
     pub fn redact<'a>(&self, text: &'a str) -> Cow<'a, str> {
-        let mut out = Cow::Borrowed(text);
-        for s in &self.secrets {
-            if out.contains(s.as_str()) {
-                out = Cow::Owned(out.replace(s.as_str(), SHOWN));
-            }
+        if self.is_empty() {
+            return Cow::Borrowed(text);
         }
-        out
+        let spans = self.spans(text.as_bytes());
+        if spans.is_empty() {
+            return Cow::Borrowed(text);
+        }
+        // The runs are whole UTF-8 text and ASCII case folding keeps
+        // character boundaries, so every span starts and ends on one.
+        let bytes = Redactor::replaced(text.as_bytes(), &spans);
+        Cow::Owned(
+            String::from_utf8(bytes)
+                .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()),
+        )
     }
 
     /// Bytes with every secret replaced (for raw input lines, which need
     /// not be UTF-8).
     pub fn redact_bytes(&self, bytes: &mut Vec<u8>) {
-        for s in &self.secrets {
-            let needle = s.as_bytes();
-            if bytes.windows(needle.len()).any(|w| w == needle) {
-                *bytes = replace_bytes(bytes, needle, SHOWN.as_bytes());
-            }
+        if self.is_empty() {
+            return;
+        }
+        let spans = self.spans(bytes);
+        if !spans.is_empty() {
+            *bytes = Redactor::replaced(bytes, &spans);
         }
     }
 
@@ -183,19 +265,37 @@ impl Redactor {
     }
 }
 
-fn replace_bytes(haystack: &[u8], needle: &[u8], with: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(haystack.len());
-    let mut i = 0;
-    while i < haystack.len() {
-        if haystack[i..].starts_with(needle) {
-            out.extend_from_slice(with);
-            i += needle.len();
-        } else {
-            out.push(haystack[i]);
-            i += 1;
+/// Every run of [`RUN`] characters (or the whole text, when shorter) of
+/// each secret, of the secret reversed, and of its upper and lower case.
+fn runs_of(secrets: &[String]) -> BTreeSet<String> {
+    let mut runs = BTreeSet::new();
+    for s in secrets {
+        let reversed: String = s.chars().rev().collect();
+        // `split("-").join("")` of a token: its letters and digits alone.
+        let joined: String = s.chars().filter(|c| c.is_alphanumeric()).collect();
+        let forms = [
+            s.clone(),
+            reversed,
+            s.to_uppercase(),
+            s.to_lowercase(),
+            joined,
+        ];
+        for form in forms {
+            let chars: Vec<char> = form.chars().collect();
+            let n = RUN.min(chars.len());
+            for window in chars.windows(n.max(1)) {
+                runs.insert(window.iter().collect::<String>());
+            }
         }
     }
-    out
+    runs.remove("");
+    runs
+}
+
+fn exact_matches<'a>(hay: &'a [u8], needle: &'a [u8]) -> impl Iterator<Item = (usize, usize)> + 'a {
+    (0..hay.len().saturating_sub(needle.len() - 1))
+        .filter(move |&i| hay[i..].starts_with(needle))
+        .map(move |i| (i, i + needle.len()))
 }
 
 #[cfg(test)]
@@ -214,6 +314,41 @@ mod tests {
         let mut bytes = b"a\xff7E57-TOKEN\xfe".to_vec();
         r.redact_bytes(&mut bytes);
         assert_eq!(bytes, b"a\xff(secret)\xfe".to_vec());
+    }
+
+    #[test]
+    fn a_secret_cut_recased_or_reversed_is_hidden_too() {
+        let mut r = Redactor::default();
+        r.add("7e57c0de-4b1d-4a2f-9c3e-5d6f7a8b9c0d");
+        let cases = [
+            (
+                "'7E57C0DE-4B1D-4A2F-9C3E-5D6F7A8B9C0D' is 36",
+                "'(secret)' is 36",
+            ),
+            ("'7e57c0de-4b1d-4a2f-9c' is 22", "'(secret)' is 22"),
+            ("x 4a2f-9c3e-5d6f y", "x (secret) y"),
+            ("d0c9b8a7f6d5-e3c9", "(secret)"),
+            ("split: 7e57c0de4b1d4a2f9c3e5d6f7a8b9c0d", "split: (secret)"),
+            (
+                "joined anew: 7e57c0de_4b1d_4a2f",
+                "joined anew: (secret)_4b1d_4a2f",
+            ),
+            // Seven characters of it are not enough to hide.
+            ("7e57c0d and 4b1d-4a", "7e57c0d and 4b1d-4a"),
+        ];
+        for (text, shown) in cases {
+            assert_eq!(r.redact(text), shown, "{text}");
+        }
+    }
+
+    #[test]
+    fn a_secret_shorter_than_a_run_is_hidden_whole_in_any_case() {
+        let mut r = Redactor::default();
+        r.add("KM2");
+        assert_eq!(r.redact("km2, KM and Km2x"), "(secret), KM and (secret)x");
+        let mut bytes = b"\xffkm2".to_vec();
+        r.redact_bytes(&mut bytes);
+        assert_eq!(bytes, b"\xff(secret)".to_vec());
     }
 
     #[test]

@@ -496,6 +496,7 @@ fn open_outputs(
     let locks = Locks::take(&targets)?;
     let destination = match &args.output_dir {
         Some(dir) => {
+            locks.remove_stale_batches(dir, &mapping.name);
             // A batch file cannot be opened before its records exist; a
             // folder that cannot take files is found now all the same.
             drop(Staged::create(

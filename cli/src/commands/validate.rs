@@ -57,6 +57,16 @@ pub fn run(args: Args) -> u8 {
         say!("error: --report takes a FILE or -; for what stdout shows, use --format {r}");
         return exit::USAGE;
     }
+    // Locked as convert locks its files: a run that holds the lock on a
+    // file removes the temporary files killed runs left beside it.
+    let report_path = args.report.as_deref().filter(|p| *p != "-").map(Path::new);
+    let _lock = match mapwright::commit::Locks::take(&report_path.into_iter().collect::<Vec<_>>()) {
+        Ok(lock) => lock,
+        Err(e) => {
+            say!("error: --report: {e}");
+            return exit::IO;
+        }
+    };
     let report_file = match args.report.as_deref() {
         None | Some("-") => None,
         Some(path) => match mapwright::commit::Staged::create(Path::new(path)) {
