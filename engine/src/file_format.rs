@@ -501,6 +501,31 @@ mod tests {
         }
     }
 
+    #[test]
+    fn every_shipped_file_names_its_json_schema_on_line_one() {
+        let found = crate::project::discover(&[repo().join("mappings"), repo().join("schemas")]);
+        let shipped = repo().join("docs/json-schema");
+        for (path, kind) in &found {
+            let format = format_of(*kind).expect("a format");
+            let want = shipped.join(format!("{format}.schema.json"));
+            let text = std::fs::read_to_string(path).expect("readable");
+            let first = text.lines().next().unwrap_or_default();
+            let named = first
+                .strip_prefix("# yaml-language-server: $schema=")
+                .map(|rel| path.parent().expect("a folder").join(rel));
+            let same = named
+                .as_ref()
+                .and_then(|n| std::fs::canonicalize(n).ok())
+                .is_some_and(|n| n == std::fs::canonicalize(&want).expect("shipped"));
+            assert!(
+                same,
+                "{}: line 1 should be `# yaml-language-server: $schema=<relative path to {}>` (it is `{first}`)",
+                path.display(),
+                want.display()
+            );
+        }
+    }
+
     const SPECTRUM: &str = "mappings/oneserve-spectrum/order.yaml";
 
     #[test]
