@@ -9,6 +9,11 @@
 //! --file-format`) and as the key reference of docs/mappings.md and
 //! docs/schemas.md ([`FileFormat::key_reference`]), so the editor's hover text, the docs
 //! and what the loader accepts cannot drift apart.
+//!
+//! Why a table and not `schemars`: schemars derives a JSON Schema from serde
+//! structs, and the loaders have none to derive from. They read a tree with
+//! positions (yaml.rs says why: a field spec takes several shapes, and serde's
+//! untagged enums would lose the line and column of each problem).
 
 use serde_json::{json, Map, Value};
 
