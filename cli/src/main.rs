@@ -23,6 +23,11 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 #[derive(Parser)]
 #[command(name = "mapwright", version, about)]
 struct Cli {
+    /// A folder of schemas (`<system>/<payload>.yaml`) searched before the
+    /// project's `schemas/` and the built-in ones, overriding them by name
+    /// (docs/schemas.md, "Finding schemas"). May be given more than once.
+    #[arg(long, global = true, value_name = "DIR")]
+    schemas: Vec<PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -117,6 +122,17 @@ fn main() -> ExitCode {
         Ok(cli) => cli,
         Err(e) => return argument_error(&e),
     };
+    if let Some(missing) = cli.schemas.iter().find(|d| !d.is_dir()) {
+        // The path is the user's own folder name, not a secret value.
+        use std::io::Write as _;
+        let _ = writeln!(
+            std::io::stderr(),
+            "error: --schemas {}: no such folder",
+            missing.display()
+        );
+        return ExitCode::from(2);
+    }
+    mapwright::Registry::search_first(cli.schemas);
     let code = match cli.command {
         Command::Convert(args) => commands::convert::run(args),
         Command::Validate(args) => commands::validate::run(args),

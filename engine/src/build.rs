@@ -18,6 +18,7 @@ use crate::check::Path as CheckPath;
 use crate::datefmt::{DatePattern, DateTime};
 use crate::diag::{Diagnostic, Diagnostics, Span};
 use crate::expr::{is_blank, to_text, EvalError, Expr, ExternalCalls, Sandbox, Scope};
+use crate::file_format as ff;
 use crate::lookup::Lookup;
 use crate::table::Table;
 use crate::template::{TemplateError, Templates};
@@ -292,10 +293,6 @@ pub(crate) fn expr_span(file: &Path, n: &Node, text: &str, offset: usize) -> Spa
     }
 }
 
-const SPEC_KEYS: [&str; 9] = [
-    "expr", "script", "path", "template", "const", "lookup", "table", "record", "for_each",
-];
-
 impl Compiler<'_> {
     pub fn expr(&mut self, n: &Node) -> Option<Expr> {
         let raw = n.scalar_text().unwrap_or_default();
@@ -437,7 +434,7 @@ impl Compiler<'_> {
     fn map_spec(&mut self, spec: &mut FieldSpec, node: &Node) -> Option<()> {
         let file = self.file;
         let what = format!("the spec of '{}'", spec.name);
-        let kinds: Vec<&str> = SPEC_KEYS
+        let kinds: Vec<&str> = ff::SPEC_SOURCE_KEYS
             .iter()
             .copied()
             .filter(|k| node.get(k).is_some())
@@ -462,7 +459,7 @@ impl Compiler<'_> {
                 return None;
             }
         };
-        let mut f = Fields::new(file, node, &what, self.diags)?;
+        let mut f = Fields::new(file, node, &what, &ff::FIELD_SPEC, self.diags)?;
         spec.source = match kind {
             "expr" => Source::Expr(self.expr(f.take("expr")?)?),
             "script" => Source::Expr(self.script(f.take("script")?, &spec.name)?),
@@ -562,8 +559,15 @@ impl Compiler<'_> {
                     records.push((None, self.record(r)));
                 }
                 for item in f.take("records").and_then(Node::as_seq).unwrap_or(&[]) {
-                    let when = item.get("when").and_then(|w| self.expr(w));
-                    match item.get("record") {
+                    let entry = "an entry of `records`";
+                    let Some(mut ef) = Fields::new(file, item, entry, &ff::LIST_ENTRY, self.diags)
+                    else {
+                        continue;
+                    };
+                    let (when, record) = (ef.take("when"), ef.take("record"));
+                    ef.finish(entry, self.diags);
+                    let when = when.and_then(|w| self.expr(w));
+                    match record {
                         Some(r) => records.push((when, self.record(r))),
                         None => self.diags.push(Diagnostic::error(
                             span(file, item),

@@ -31,6 +31,7 @@ pub mod diag;
 pub mod doc;
 pub mod excerpt;
 pub mod expr;
+mod file_format;
 pub mod group;
 pub mod lookup;
 pub mod mapping;
@@ -53,6 +54,7 @@ pub mod yaml;
 
 pub use check::{check_payload, check_record, Violation};
 pub use diag::{Diagnostic, Diagnostics, Severity};
+pub use file_format::FileFormat;
 pub use mapping::{Mapping, Outcome, Prepared};
 pub use params::Params;
 pub use registry::Registry;

@@ -10,6 +10,7 @@ use serde_json::{Map, Value};
 use crate::confine::{self, LoadOptions};
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::expr::to_text;
+use crate::file_format as ff;
 use crate::yaml::{span, Fields, Node};
 
 /// A loaded lookup.
@@ -41,7 +42,7 @@ impl Lookup {
         diags: &mut Diagnostics,
     ) -> Option<Lookup> {
         let what = format!("lookup '{name}'");
-        let mut f = Fields::new(file, node, &what, diags)?;
+        let mut f = Fields::new(file, node, &what, &ff::LOOKUP, diags)?;
         let csv_file = f.take("file");
         let inline = f.take("map");
         let key = f.take("key").and_then(Node::scalar_text);

@@ -17,6 +17,7 @@ use crate::check::{check_record_at, Path as CheckPath, Violation};
 use crate::confine::{self, LoadOptions};
 use crate::diag::{Diagnostic, Diagnostics, Severity, Span};
 use crate::expr::{Expr, Limits, RunLimits, Sandbox, Scope, UnitBudget};
+use crate::file_format as ff;
 use crate::lookup::Lookup;
 use crate::params::{ParamSpec, Params};
 use crate::redact::Redactor;
@@ -616,7 +617,7 @@ fn load(
     options: &LoadOptions,
     diags: &mut Diagnostics,
 ) -> Option<Mapping> {
-    let mut f = Fields::new(file, root, "a mapping file", diags)?;
+    let mut f = Fields::new(file, root, "a mapping file", &ff::MAPPING_FILE, diags)?;
     let name = f
         .take("mapping")
         .and_then(Node::scalar_text)
@@ -716,7 +717,7 @@ fn load(
         }
     }
     for s in f.take("skip").and_then(Node::as_seq).unwrap_or(&[]) {
-        let mut sf = Fields::new(file, s, "a skip", c.diags)?;
+        let mut sf = Fields::new(file, s, "a skip", &ff::SKIP, c.diags)?;
         let (when, reason) = (sf.take("when"), sf.take("reason"));
         sf.finish("a skip", c.diags);
         let (Some(when), Some(reason)) = (when, reason) else {
@@ -817,7 +818,7 @@ fn load(
 /// `limits: {operations: N, time_ms: N}`: the budget of one unit.
 fn load_limits(file: &Path, n: &Node, diags: &mut Diagnostics) -> RunLimits {
     let mut limits = RunLimits::default();
-    let Some(mut f) = Fields::new(file, n, "limits", diags) else {
+    let Some(mut f) = Fields::new(file, n, "limits", &ff::LIMITS, diags) else {
         return limits;
     };
     for (key, slot) in [
@@ -863,11 +864,11 @@ fn schema(
 
 fn load_input(c: &mut Compiler, n: &Node) -> CsvInput {
     let mut out = CsvInput::default();
-    let Some(mut f) = Fields::new(c.file, n, "input", c.diags) else {
+    let Some(mut f) = Fields::new(c.file, n, "input", &ff::INPUT, c.diags) else {
         return out;
     };
     if let Some(csv) = f.take("csv") {
-        if let Some(mut cf) = Fields::new(c.file, csv, "input.csv", c.diags) {
+        if let Some(mut cf) = Fields::new(c.file, csv, "input.csv", &ff::CSV_INPUT, c.diags) {
             if let Some(d) = cf.take("delimiter") {
                 match d.scalar_text().as_deref().map(str::as_bytes) {
                     Some([b]) => out.delimiter = *b,
@@ -954,7 +955,7 @@ fn included_rules(c: &mut Compiler, n: &Node, options: &LoadOptions) -> Vec<Sour
 fn load_rules(c: &mut Compiler, n: &Node) -> Vec<SourceRule> {
     let mut out = Vec::new();
     for r in n.as_seq().unwrap_or(&[]) {
-        let Some(mut f) = Fields::new(c.file, r, "a rule", c.diags) else {
+        let Some(mut f) = Fields::new(c.file, r, "a rule", &ff::MAPPING_RULE, c.diags) else {
             continue;
         };
         let id = f.take("id").and_then(Node::scalar_text);
@@ -1015,7 +1016,7 @@ fn load_route(
     registry: &Registry,
     default_target: Option<&Arc<Schema>>,
 ) -> Option<Route> {
-    let mut f = Fields::new(c.file, r, "a route", c.diags)?;
+    let mut f = Fields::new(c.file, r, "a route", &ff::ROUTE, c.diags)?;
     let name = f
         .take("name")
         .and_then(Node::scalar_text)

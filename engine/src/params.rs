@@ -6,6 +6,7 @@ use std::path::Path;
 use serde_json::{Map, Value};
 
 use crate::diag::Diagnostics;
+use crate::file_format as ff;
 use crate::yaml::{span, Fields, Node};
 
 /// A declared param.
@@ -35,7 +36,7 @@ impl ParamSpec {
         diags: &mut Diagnostics,
     ) -> Option<ParamSpec> {
         let what = format!("param '{name}'");
-        let mut f = Fields::new(file, node, &what, diags)?;
+        let mut f = Fields::new(file, node, &what, &ff::PARAM, diags)?;
         let kind = f
             .take("type")
             .and_then(Node::scalar_text)

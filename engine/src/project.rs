@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use crate::confine::LoadOptions;
 use crate::diag::{Diagnostic, Diagnostics, Severity, Span};
+use crate::file_format as ff;
 use crate::registry::Registry;
 use crate::testing::CaseResult;
 
@@ -153,7 +154,9 @@ fn check_rules_file(path: &Path) -> Diagnostics {
         Ok(r) => r,
         Err(d) => return Diagnostics(vec![d]),
     };
-    let Some(mut f) = crate::yaml::Fields::new(path, &root, "a rules file", &mut diags) else {
+    let Some(mut f) =
+        crate::yaml::Fields::new(path, &root, "a rules file", &ff::RULES_FILE, &mut diags)
+    else {
         return diags;
     };
     let rules = f.take("rules");

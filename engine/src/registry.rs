@@ -2,7 +2,8 @@
 //!
 //! `spectrum.purchase_order_batch` is `<system>/<payload>.yaml` in the first
 //! place that has it, in this order (docs/schemas.md, "Finding schemas"):
-//! 1. the folders given explicitly ([`Registry::discover_with`]), in order;
+//! 1. the folders given explicitly ([`Registry::discover_with`], or for the
+//!    whole process [`Registry::search_first`]: the CLI's `--schemas DIR`), in order;
 //! 2. the `schemas/` folder of the project: the nearest folder at or above
 //!    the mapping (or the current directory) that has one;
 //! 3. the folders in `$MAPWRIGHT_SCHEMAS` (separated like `PATH`);
@@ -83,11 +84,34 @@ fn built_in_text(rel: &str) -> &'static str {
         .unwrap_or("")
 }
 
+/// The folders [`Registry::search_first`] set, searched first by every
+/// registry [`Registry::discover`] builds.
+static SEARCH_FIRST: std::sync::OnceLock<Vec<PathBuf>> = std::sync::OnceLock::new();
+
 impl Registry {
-    /// The project's `schemas/` folder (the nearest at or above `start`),
-    /// then `$MAPWRIGHT_SCHEMAS`, then the built-in schemas.
+    /// The folders given to [`Registry::search_first`] (`--schemas DIR`),
+    /// then the project's `schemas/` folder (the nearest at or above
+    /// `start`), then `$MAPWRIGHT_SCHEMAS`, then the built-in schemas.
     pub fn discover(start: &Path) -> Registry {
-        Registry::discover_with(&[], start)
+        Registry::discover_with(SEARCH_FIRST.get().map_or(&[], Vec::as_slice), start)
+    }
+
+    /// Search `dirs` first, before the project's `schemas/` folder, in every
+    /// registry this process discovers from now on: a mapping's `source:`
+    /// and `target:`, a schema's `extends:`, `validate` and `schema`. This is
+    /// the CLI's `--schemas DIR`: one setting for every schema a run loads,
+    /// however deep. It can be set once; a later call changes nothing and
+    /// returns false. Relative folders are taken from the current directory.
+    pub fn search_first(dirs: Vec<PathBuf>) -> bool {
+        let dirs = dirs
+            .into_iter()
+            .map(|d| {
+                std::fs::canonicalize(&d)
+                    .or_else(|_| std::path::absolute(&d))
+                    .unwrap_or(d)
+            })
+            .collect();
+        SEARCH_FIRST.set(dirs).is_ok()
     }
 
     /// As [`Registry::discover`], with `explicit` folders searched first.

@@ -14,6 +14,7 @@ use serde_json::{Map, Value};
 use crate::datefmt::DatePattern;
 use crate::diag::{Diagnostic, Diagnostics, Severity, Span};
 use crate::expr::{Expr, Sandbox};
+use crate::file_format as ff;
 use crate::table::Table;
 use crate::yaml::{self, span, Fields, Node};
 
@@ -497,7 +498,7 @@ struct Loader<'a> {
 }
 
 fn load(file: &Path, root: &Node, diags: &mut Diagnostics) -> Option<Schema> {
-    let mut f = Fields::new(file, root, "a schema file", diags)?;
+    let mut f = Fields::new(file, root, "a schema file", &ff::SCHEMA_FILE, diags)?;
     let name = text(file, f.take("schema"), "schema", true, diags);
     let system = f.take("system").and_then(Node::scalar_text);
     let doc = f
@@ -517,7 +518,7 @@ fn load(file: &Path, root: &Node, diags: &mut Diagnostics) -> Option<Schema> {
         }
     };
     let envelope = f.take("envelope").and_then(|n| {
-        let mut e = Fields::new(file, n, "envelope", diags)?;
+        let mut e = Fields::new(file, n, "envelope", &ff::ENVELOPE, diags)?;
         let key = text(file, e.take("key"), "envelope.key", true, diags);
         let max_records = e.take("max_records").and_then(|n| count(file, n, diags));
         e.finish("envelope", diags);
@@ -715,7 +716,7 @@ fn names(file: &Path, n: &Node, diags: &mut Diagnostics) -> Vec<String> {
 impl Loader<'_> {
     fn load_type(&mut self, name: &str, node: &Node) -> Option<Type> {
         let what = format!("type '{name}'");
-        let mut f = Fields::new(self.file, node, &what, self.diags)?;
+        let mut f = Fields::new(self.file, node, &what, &ff::TYPE, self.diags)?;
         let doc = f
             .take("doc")
             .and_then(Node::scalar_text)
@@ -752,7 +753,7 @@ impl Loader<'_> {
     fn load_field(&mut self, name: &str, key: &Node, node: &Node) -> Option<Field> {
         let file = self.file;
         let what = format!("field '{name}'");
-        let mut f = Fields::new(file, node, &what, self.diags)?;
+        let mut f = Fields::new(file, node, &what, &ff::FIELD, self.diags)?;
         let kind = match f
             .take("type")
             .map(|n| (n, n.as_str().and_then(Kind::parse)))
@@ -853,16 +854,19 @@ impl Loader<'_> {
             None => XmlPlace::Element,
             Some(n) if n.as_str() == Some("attribute") => XmlPlace::Attribute,
             Some(n) if n.as_str() == Some("element") => XmlPlace::Element,
-            Some(n) if n.as_map().is_some() => XmlPlace::List {
-                wrapper: n
-                    .get("wrapper")
-                    .and_then(Node::scalar_text)
-                    .unwrap_or_else(|| name.to_string()),
-                item: n
-                    .get("item")
-                    .and_then(Node::scalar_text)
-                    .unwrap_or_else(|| name.to_string()),
-            },
+            Some(n) if n.as_map().is_some() => {
+                let mut xf = Fields::new(file, n, "xml", &ff::XML_LIST, diags)?;
+                let (wrapper, item) = (xf.take("wrapper"), xf.take("item"));
+                xf.finish("xml", diags);
+                let or_name = |n: Option<&Node>| {
+                    n.and_then(Node::scalar_text)
+                        .unwrap_or_else(|| name.to_string())
+                };
+                XmlPlace::List {
+                    wrapper: or_name(wrapper),
+                    item: or_name(item),
+                }
+            }
             Some(n) => {
                 diags.push(Diagnostic::error(
                     span(file, n),
@@ -957,7 +961,7 @@ impl Loader<'_> {
 
     fn load_rule(&mut self, type_name: &str, node: &Node) -> Option<Rule> {
         let file = self.file;
-        let mut f = Fields::new(file, node, "a rule", self.diags)?;
+        let mut f = Fields::new(file, node, "a rule", &ff::SCHEMA_RULE, self.diags)?;
         let id = text(file, f.take("id"), "id", true, self.diags);
         let when = f.take("when").and_then(|n| self.expr(n));
         let require = f.take("require").map(|n| names(file, n, self.diags));

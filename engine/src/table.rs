@@ -12,6 +12,7 @@ use serde_json::{Map, Value};
 
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::expr::{values_equal, EvalError};
+use crate::file_format as ff;
 use crate::yaml::{span, Fields, Node};
 
 /// Which row wins when several match.
@@ -79,7 +80,7 @@ impl Table {
     /// Load a table from its YAML node.
     pub fn load(file: &Path, name: &str, node: &Node, diags: &mut Diagnostics) -> Option<Table> {
         let what = format!("table '{name}'");
-        let mut f = Fields::new(file, node, &what, diags)?;
+        let mut f = Fields::new(file, node, &what, &ff::TABLE, diags)?;
         let doc = f
             .take("doc")
             .and_then(Node::scalar_text)

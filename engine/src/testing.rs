@@ -9,6 +9,7 @@ use serde_json::Value;
 use crate::check::{check_payload, check_record_at, Path as CheckPath, Violation};
 use crate::confine::LoadOptions;
 use crate::diag::{Diagnostic, Diagnostics, Severity, Span};
+use crate::file_format as ff;
 use crate::mapping::{Mapping, Outcome};
 use crate::params::Params;
 use crate::registry::Registry;
@@ -376,43 +377,6 @@ pub fn run_tests_with_options(
 
 // ---------------------------------------------------------------- checking test files
 
-/// Keys of a schema test file, and of each of its cases.
-const SCHEMA_FILE_KEYS: [&str; 3] = ["schema", "cases", "doc"];
-const SCHEMA_CASE_KEYS: [&str; 9] = [
-    "name", "doc", "file", "payload", "xml", "set", "remove", "errors", "warnings",
-];
-/// Keys of a mapping test file, and of each of its cases.
-const MAPPING_FILE_KEYS: [&str; 4] = ["mapping", "params", "cases", "doc"];
-const MAPPING_CASE_KEYS: [&str; 14] = [
-    "name",
-    "doc",
-    "file",
-    "input",
-    "set",
-    "remove",
-    "params",
-    "output",
-    "output_file",
-    "output_includes",
-    "route",
-    "warnings",
-    "rejected",
-    "skipped",
-];
-/// What a mapping case can assert; a case with none of them passes whatever
-/// comes out, so it is an error.
-const MAPPING_ASSERTS: [&str; 7] = [
-    "output",
-    "output_file",
-    "output_includes",
-    "rejected",
-    "skipped",
-    "route",
-    "warnings",
-];
-/// Keys of one expected finding (`errors:`, `warnings:`, `rejected:`).
-const EXPECTED_KEYS: [&str; 3] = ["rule", "path", "message"];
-
 /// Read, parse and check the test file at `path`.
 pub fn load_test_file(path: &Path) -> Result<Node, Diagnostics> {
     let text = std::fs::read_to_string(path).map_err(|e| {
@@ -436,15 +400,15 @@ pub fn load_test_file(path: &Path) -> Result<Node, Diagnostics> {
 pub fn check_test_file(path: &Path, root: &Node) -> Diagnostics {
     let mut diags = Diagnostics::default();
     let is_mapping = root.get("mapping").is_some();
-    let (file_keys, what): (&[&str], _) = if is_mapping {
-        (&MAPPING_FILE_KEYS, "a mapping test file")
+    let (file_section, what) = if is_mapping {
+        (&ff::MAPPING_TEST_FILE, "a mapping test file")
     } else {
-        (&SCHEMA_FILE_KEYS, "a schema test file")
+        (&ff::SCHEMA_TEST_FILE, "a schema test file")
     };
-    let Some(mut f) = Fields::new(path, root, what, &mut diags) else {
+    let Some(mut f) = Fields::new(path, root, what, file_section, &mut diags) else {
         return diags;
     };
-    for key in file_keys {
+    for key in file_section.names() {
         f.take(key);
     }
     let dir = path.parent().unwrap_or(Path::new("."));
@@ -484,15 +448,23 @@ pub fn check_test_file(path: &Path, root: &Node) -> Diagnostics {
 }
 
 fn check_case(path: &Path, dir: &Path, case: &Node, is_mapping: bool, diags: &mut Diagnostics) {
-    let (keys, inputs, asserts): (&[&str], &[&str], &[&str]) = if is_mapping {
-        (&MAPPING_CASE_KEYS, &["file", "input"], &MAPPING_ASSERTS)
+    let (section, inputs, asserts) = if is_mapping {
+        (
+            &ff::MAPPING_CASE,
+            ff::MAPPING_CASE_INPUTS,
+            ff::MAPPING_CASE_ASSERTS,
+        )
     } else {
-        (&SCHEMA_CASE_KEYS, &["file", "payload", "xml"], &["errors"])
+        (
+            &ff::SCHEMA_CASE,
+            ff::SCHEMA_CASE_INPUTS,
+            ff::SCHEMA_CASE_ASSERTS,
+        )
     };
-    let Some(mut f) = Fields::new(path, case, "a test case", diags) else {
+    let Some(mut f) = Fields::new(path, case, "a test case", section, diags) else {
         return;
     };
-    for key in keys {
+    for key in section.names() {
         f.take(key);
     }
     f.finish("a test case", diags);
@@ -562,10 +534,10 @@ fn check_shapes(path: &Path, case: &Node, diags: &mut Diagnostics) {
     for key in ["errors", "warnings", "rejected"] {
         for item in case.get(key).and_then(Node::as_seq).unwrap_or(&[]) {
             let what = format!("an expected finding of `{key}:`");
-            let Some(mut f) = Fields::new(path, item, &what, diags) else {
+            let Some(mut f) = Fields::new(path, item, &what, &ff::EXPECTED, diags) else {
                 continue;
             };
-            for k in EXPECTED_KEYS {
+            for k in ff::EXPECTED.names() {
                 f.take(k);
             }
             f.finish(&what, diags);

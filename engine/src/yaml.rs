@@ -14,6 +14,7 @@ use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_saphyr::Spanned;
 
 use crate::diag::{Diagnostic, Diagnostics, Span};
+use crate::file_format::Section;
 
 /// A YAML value.
 #[derive(Clone, Debug)]
@@ -245,20 +246,23 @@ pub fn parse(path: &Path, text: &str) -> Result<Node, Diagnostic> {
 }
 
 /// Reads the keys of one YAML mapping, complaining once about each key that
-/// no one asked for. Loaders call `take` for each key they know, then `finish`.
+/// is not in its section of the file-format table (file_format/tables.rs).
+/// Loaders call `take` for each key they read, then `finish`.
 pub struct Fields<'a> {
     file: &'a Path,
     node: &'a Node,
-    taken: Vec<&'a str>,
+    section: &'static Section,
 }
 
 impl<'a> Fields<'a> {
-    /// Start reading `node`, which must be a mapping; if it is not, the
-    /// diagnostic says what `what` should have been.
-    pub fn new(
+    /// Start reading `node`, which must be a mapping with the keys of
+    /// `section`; if it is not a mapping, the diagnostic says what `what`
+    /// should have been.
+    pub(crate) fn new(
         file: &'a Path,
         node: &'a Node,
         what: &str,
+        section: &'static Section,
         diags: &mut Diagnostics,
     ) -> Option<Fields<'a>> {
         if node.as_map().is_none() {
@@ -272,29 +276,35 @@ impl<'a> Fields<'a> {
         Some(Fields {
             file,
             node,
-            taken: Vec::new(),
+            section,
         })
     }
 
-    /// The value of a known key, if present.
-    pub fn take(&mut self, key: &'a str) -> Option<&'a Node> {
-        self.taken.push(key);
+    /// The value of a key of the section, if present.
+    pub fn take(&mut self, key: &str) -> Option<&'a Node> {
+        // A loader reading a key its section does not list would accept
+        // what the JSON Schema and the docs refuse.
+        debug_assert!(
+            self.section.has(key),
+            "key '{key}' is not in section '{}' of file_format/tables.rs",
+            self.section.id
+        );
         self.node.get(key)
     }
 
-    /// Report each key that was not taken as `unknown-key`, naming the known ones.
+    /// Report each key that is not in the section as `unknown-key`, naming the known ones.
     pub fn finish(self, what: &str, diags: &mut Diagnostics) {
         for (k, _) in self.node.as_map().unwrap_or(&[]) {
             let name = k.scalar_text().unwrap_or_default();
-            if !self.taken.contains(&name.as_str()) {
+            if !self.section.has(&name) {
                 diags.push(Diagnostic::error(
                     span(self.file, k),
                     "unknown-key",
-                    match crate::diag::suggest(&name, self.taken.iter().copied()) {
+                    match crate::diag::suggest(&name, self.section.names()) {
                         Some(k) => format!("unknown key '{name}' in {what}; did you mean '{k}'?"),
                         None => format!(
                             "unknown key '{name}' in {what}; expected one of: {}",
-                            self.taken.join(", ")
+                            self.section.names().collect::<Vec<_>>().join(", ")
                         ),
                     },
                 ));

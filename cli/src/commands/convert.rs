@@ -14,6 +14,7 @@ use mapwright::commit::{self, CommitError, Locks, Ready, Staged};
 
 use super::exit;
 use super::io;
+use super::progress::Progress;
 
 /// Arguments of `convert`.
 #[derive(clap::Args)]
@@ -150,11 +151,7 @@ struct Files {
     /// The rejections for the report, on disk (`--report`).
     spool: Option<Spool>,
     last_schema: Option<Schema>,
-    progress: bool,
-    shown: std::time::Instant,
-    started: std::time::Instant,
-    total_bytes: Option<u64>,
-    read: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    progress: Progress,
 }
 
 impl Sink for Files {
@@ -196,37 +193,7 @@ impl Sink for Files {
     }
 
     fn progress(&mut self, report: &Report) {
-        if !self.progress || self.shown.elapsed().as_millis() < 250 {
-            return;
-        }
-        self.shown = std::time::Instant::now();
-        let c = &report.counts;
-        let rate = c.input_records as f64 / self.started.elapsed().as_secs_f64().max(1e-9);
-        // A bar when the inputs' total size is known (files, not stdin).
-        let bar = match self.total_bytes {
-            Some(total) if total > 0 => {
-                let done = (self.read.load(std::sync::atomic::Ordering::Relaxed) as f64
-                    / total as f64)
-                    .min(1.0);
-                let filled = (done * 24.0) as usize;
-                format!(
-                    "[{}{}] {:>3.0}% ",
-                    "#".repeat(filled),
-                    ".".repeat(24 - filled),
-                    done * 100.0
-                )
-            }
-            _ => String::new(),
-        };
-        let _ = write!(
-            std::io::stderr(),
-            "\r{bar}{} records, {:.0}/s, {} accepted, {} rejected, {} skipped ",
-            c.input_records,
-            rate,
-            c.accepted,
-            c.rejected,
-            c.skipped
-        );
+        self.progress.update(report);
     }
 }
 
@@ -377,11 +344,11 @@ pub fn run(args: Args) -> u8 {
         rejects,
         spool,
         last_schema: None,
-        progress: !args.quiet && std::io::stderr().is_terminal(),
-        shown: std::time::Instant::now(),
-        started: std::time::Instant::now(),
-        total_bytes,
-        read,
+        progress: Progress::new(
+            !args.quiet && std::io::stderr().is_terminal(),
+            total_bytes,
+            read,
+        ),
     };
     let options = Options {
         input_format,
@@ -394,9 +361,7 @@ pub fn run(args: Args) -> u8 {
     let report = match convert(&prepared, inputs, &options, &mut files) {
         Ok(r) => r,
         Err(e) => {
-            if files.progress {
-                say!();
-            }
+            files.progress.abandon();
             say!("error: {e}");
             return match e {
                 ConvertError::Write(_) | ConvertError::Read(..) | ConvertError::Malformed(..) => {
@@ -405,9 +370,7 @@ pub fn run(args: Args) -> u8 {
             };
         }
     };
-    if files.progress {
-        let _ = write!(std::io::stderr(), "\r\x1b[K");
-    }
+    files.progress.clear();
     let schema = files
         .last_schema
         .clone()

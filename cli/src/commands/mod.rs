@@ -12,6 +12,7 @@ macro_rules! say {
 pub mod convert;
 pub mod describe;
 pub mod io;
+pub mod progress;
 pub mod project;
 pub mod schema;
 pub mod validate;

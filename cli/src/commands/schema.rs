@@ -1,8 +1,8 @@
-//! `mapwright schema list | show NAME`
+//! `mapwright schema list | show NAME | export NAME | export --file-format F`
 
 use std::path::Path;
 
-use mapwright::Registry;
+use mapwright::{FileFormat, Registry};
 
 use super::{exit, io};
 
@@ -16,11 +16,48 @@ pub enum Command {
         /// Schema name or file.
         name: String,
     },
-    /// The payload a schema describes, as a JSON Schema (draft 2020-12).
+    /// The payload a schema describes, as a JSON Schema (draft 2020-12); or,
+    /// with --file-format, the JSON Schema of mapwright's own file formats,
+    /// for editors (docs/json-schema/).
     Export {
         /// Schema name or file.
-        name: String,
+        #[arg(
+            required_unless_present = "file_format",
+            conflicts_with = "file_format"
+        )]
+        name: Option<String>,
+        /// Write the JSON Schema of a mapwright file format instead.
+        #[arg(long, value_enum, value_name = "FORMAT")]
+        file_format: Option<FileFormatArg>,
     },
+}
+
+/// The file formats `export --file-format` knows.
+#[derive(Clone, Copy, clap::ValueEnum)]
+pub enum FileFormatArg {
+    /// Mapping files (`mapping:`).
+    Mapping,
+    /// Schema files (`schema:` with `types:`).
+    Schema,
+    /// Test files (`cases:`).
+    Test,
+    /// Rules files read with `rules_from:`.
+    Rules,
+}
+
+impl FileFormatArg {
+    fn format(self) -> FileFormat {
+        match self {
+            FileFormatArg::Mapping => FileFormat::Mapping,
+            FileFormatArg::Schema => FileFormat::Schema,
+            FileFormatArg::Test => FileFormat::Test,
+            FileFormatArg::Rules => FileFormat::Rules,
+        }
+    }
+}
+
+fn pretty(value: &serde_json::Value) -> String {
+    serde_json::to_string_pretty(value).unwrap_or_default() + "\n"
 }
 
 pub fn run(cmd: Command) -> u8 {
@@ -34,12 +71,12 @@ pub fn run(cmd: Command) -> u8 {
                 .collect();
             io::printed(&text)
         }
-        Command::Export { name } => match registry.load(&name) {
-            Ok(schema) => {
-                let text = serde_json::to_string_pretty(&mapwright::doc::json_schema(&schema))
-                    .unwrap_or_default();
-                io::printed(&(text + "\n"))
-            }
+        Command::Export {
+            file_format: Some(f),
+            ..
+        } => io::printed(&pretty(&f.format().json_schema())),
+        Command::Export { name, .. } => match registry.load(&name.unwrap_or_default()) {
+            Ok(schema) => io::printed(&pretty(&mapwright::doc::json_schema(&schema))),
             Err(d) => {
                 say!("{d}");
                 exit::USAGE
