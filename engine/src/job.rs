@@ -11,7 +11,8 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 
 use crate::commit::{self, CommitError, Locks, Ready, Staged};
-use crate::convert::{convert, ConvertError, Input, Options, Sink};
+use crate::convert::{convert, Input, Options, Sink};
+use crate::error::Error;
 use crate::mapping::{Mapping, Prepared};
 use crate::read::InputFormat;
 use crate::render::{render_record, OutputFormat, Renderer};
@@ -46,25 +47,21 @@ pub struct ConvertJob {
     pub threads: usize,
 }
 
-/// Why a mapping cannot be written in the output format asked for.
-#[derive(Clone, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum FormatRefusal {
-    /// The routes build records for different targets: only NDJSON holds them.
-    MixedTargets,
-    /// XML was asked for, but this target (named) is JSON.
-    NotXml(String),
-}
-
 impl ConvertJob {
+    /// Remove every temporary output of this process (on an interrupt,
+    /// before exiting): nothing half-written is left behind.
+    pub fn remove_pending() {
+        commit::remove_pending();
+    }
+
     /// The output format: the one asked for, or the mapping's own (its
     /// target's format; NDJSON when routes build for different targets).
-    pub fn output_format(&self, mapping: &Mapping) -> Result<OutputFormat, FormatRefusal> {
+    pub fn output_format(&self, mapping: &Mapping) -> Result<OutputFormat, Error> {
         let format = self
             .output_format
             .unwrap_or_else(|| default_output(mapping));
         if format != OutputFormat::Ndjson && !targets_agree(mapping) {
-            return Err(FormatRefusal::MixedTargets);
+            return Err(Error::MixedTargets);
         }
         if format == OutputFormat::Xml
             && mapping
@@ -72,7 +69,7 @@ impl ConvertJob {
                 .iter()
                 .any(|r| r.target.format != Format::Xml)
         {
-            return Err(FormatRefusal::NotXml(mapping.routes[0].target.name.clone()));
+            return Err(Error::NotXmlTarget(mapping.routes[0].target.name.clone()));
         }
         Ok(format)
     }
@@ -85,7 +82,7 @@ impl ConvertJob {
     /// Refuse one path in two roles, or an output that is an input (the
     /// `inputs` named, the mapping, the files it reads, the params file).
     /// Roles are named as the command line names them.
-    pub fn check_roles(&self, mapping: &Mapping, inputs: &[String]) -> Result<(), CommitError> {
+    pub fn check_roles(&self, mapping: &Mapping, inputs: &[String]) -> Result<(), Error> {
         let stdout = Path::new("-");
         let mut outputs: Vec<(&str, &Path)> = Vec::new();
         match (&self.output_dir, &self.output) {
@@ -120,13 +117,13 @@ impl ConvertJob {
         if let Some(p) = &self.params_file {
             ins.push(("--params", p));
         }
-        commit::check_roles(&outputs, &ins)
+        Ok(commit::check_roles(&outputs, &ins)?)
     }
 
     /// Lock and open every file the run writes: the output (or the
     /// folder), the rejects and the report. Nothing is in place until
     /// [`Outputs::commit`].
-    pub fn open(&self, mapping: &Mapping, format: OutputFormat) -> Result<Outputs, CommitError> {
+    pub fn open(&self, mapping: &Mapping, format: OutputFormat) -> Result<Outputs, Error> {
         let stdout = PathBuf::from("-");
         let out_path = self.output.clone().unwrap_or_else(|| stdout.clone());
         if let Some(dir) = &self.output_dir {
@@ -193,17 +190,21 @@ impl Outputs {
         prepared: &Prepared,
         inputs: Vec<Input>,
         progress: Option<&mut dyn FnMut(&Report)>,
-    ) -> Result<Report, ConvertError> {
+    ) -> Result<Report, Error> {
         let mut sink = Scoped {
             files: &mut self.files,
             progress,
         };
-        convert(prepared, inputs, &self.options, &mut sink)
+        Ok(convert(prepared, inputs, &self.options, &mut sink)?)
     }
 
     /// Write the report, then commit rejects, report and output together
     /// (rejects and report first): nothing lands unless everything was written.
-    pub fn commit(mut self, report: &Report) -> std::io::Result<()> {
+    pub fn commit(self, report: &Report) -> Result<(), Error> {
+        self.commit_files(report).map_err(Error::Write)
+    }
+
+    fn commit_files(mut self, report: &Report) -> std::io::Result<()> {
         let files = &mut self.files;
         let schema = files.last_schema.clone().or(self.fallback_schema.take());
         let mut first: Vec<Staged> = files.rejects.take().into_iter().collect();

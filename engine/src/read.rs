@@ -16,6 +16,7 @@ use serde_json::{Map, Value};
 
 /// Input formats.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum InputFormat {
     /// One JSON document.
     Json,
@@ -52,7 +53,7 @@ impl InputFormat {
         }
     }
 
-    /// Guess from the first non-blank line, read whole (see [`sniff`]): `<`
+    /// Guess from the first non-blank line, read whole (see `sniff`): `<`
     /// is XML, `[` a JSON array; a line that leaves a bracket open is the
     /// start of a JSON document; any other line is one NDJSON record (a
     /// line that is not valid JSON, `{"a": 1e400}`, is then one rejected

@@ -17,6 +17,7 @@ use crate::diag::{Diagnostic, Diagnostics, Span};
 
 /// A YAML value.
 #[derive(Clone, Debug)]
+#[non_exhaustive]
 pub enum Value {
     /// `~`, `null` or nothing.
     Null,

@@ -3,11 +3,7 @@
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
-use mapwright::convert::{ConvertError, Input};
-use mapwright::job::{ConvertJob, FormatRefusal};
-use mapwright::render::OutputFormat;
-use mapwright::report::Report;
-use mapwright::{Mapping, Params};
+use mapwright::{ConvertJob, Error, Input, LoadOptions, Mapping, OutputFormat, Params, Report};
 
 use super::exit;
 use super::io;
@@ -114,7 +110,7 @@ fn usage(msg: impl std::fmt::Display) -> u8 {
 }
 
 pub fn run(args: Args) -> u8 {
-    let options = mapwright::confine::LoadOptions {
+    let options = LoadOptions {
         root: args.root.clone(),
     };
     let mapping = match Mapping::from_path_options(&args.mapping, &options) {
@@ -137,12 +133,13 @@ pub fn run(args: Args) -> u8 {
     }
     let prepared = match mapping.prepare(&params) {
         Ok(p) => p,
-        Err(problems) => {
+        Err(Error::Params(problems)) => {
             for p in problems {
                 say!("error: {}: {p}", args.mapping.display());
             }
             return exit::USAGE;
         }
+        Err(e) => return usage(e),
     };
     let job = match job_of(&args) {
         Ok(job) => job,
@@ -150,15 +147,15 @@ pub fn run(args: Args) -> u8 {
     };
     let output_format = match job.output_format(&mapping) {
         Ok(f) => f,
-        Err(FormatRefusal::MixedTargets) => return usage(
+        Err(Error::MixedTargets) => return usage(
             "this mapping's routes build records for different targets; use --output-format ndjson",
         ),
-        Err(FormatRefusal::NotXml(target)) => {
+        Err(Error::NotXmlTarget(target)) => {
             return usage(format!(
                 "the target {target} is JSON; --output-format xml needs an XML target"
             ))
         }
-        Err(other) => return usage(format!("{other:?}")),
+        Err(other) => return usage(other),
     };
     for (flag, path) in [("--report", &args.report), ("--rejects", &args.rejects)] {
         if path.as_deref() == Some(Path::new("-")) && job.output_on_stdout() {
@@ -224,19 +221,17 @@ pub fn run(args: Args) -> u8 {
             if show_progress {
                 say!();
             }
+            // A run that cannot finish could not read an input or write
+            // a result.
             say!("error: {e}");
-            return match e {
-                ConvertError::Write(_) | ConvertError::Read(..) | ConvertError::Malformed(..) => {
-                    exit::IO
-                }
-            };
+            return exit::IO;
         }
     };
     if show_progress {
         let _ = write!(std::io::stderr(), "\r\x1b[K");
     }
     if let Err(e) = outputs.commit(&report) {
-        say!("error: writing {e}");
+        say!("error: {e}");
         return exit::IO;
     }
     if !args.quiet {

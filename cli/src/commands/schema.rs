@@ -36,8 +36,7 @@ pub fn run(cmd: Command) -> u8 {
         }
         Command::Export { name } => match registry.load(&name) {
             Ok(schema) => {
-                let text = serde_json::to_string_pretty(&mapwright::doc::json_schema(&schema))
-                    .unwrap_or_default();
+                let text = serde_json::to_string_pretty(&schema.json_schema()).unwrap_or_default();
                 io::printed(&(text + "\n"))
             }
             Err(d) => {
@@ -46,7 +45,7 @@ pub fn run(cmd: Command) -> u8 {
             }
         },
         Command::Show { name } => match registry.load(&name) {
-            Ok(schema) => io::printed(&mapwright::doc::schema_text(&schema)),
+            Ok(schema) => io::printed(&schema.doc_text()),
             Err(d) => {
                 say!("{d}");
                 exit::USAGE
