@@ -74,3 +74,8 @@ pub use report::Report;
 pub use schema::Schema;
 pub use template::TemplateLimits;
 pub use validate::Validation;
+
+// The README's library example runs as a doctest (`cargo test --doc`).
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+struct ReadmeDoctests;
