@@ -100,3 +100,31 @@ impl From<ConvertError> for Error {
 }
 
 impl std::error::Error for ReadError {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn commit_and_convert_errors_keep_their_messages() {
+        let busy = Error::from(CommitError::Busy(PathBuf::from("out.json")));
+        assert_eq!(
+            busy.to_string(),
+            "another mapwright run is writing out.json (it holds its lock); wait for it to finish or write elsewhere"
+        );
+        let write = Error::from(ConvertError::Write(io::Error::other("disk full")));
+        assert_eq!(write.to_string(), "writing disk full");
+        let read = Error::from(ConvertError::Read(
+            "in.ndjson".into(),
+            io::Error::other("gone"),
+        ));
+        assert_eq!(read.to_string(), "in.ndjson: gone");
+        assert!(std::error::Error::source(&read).is_some());
+    }
+
+    #[test]
+    fn params_problems_are_listed_in_one_line() {
+        let e = Error::Params(vec!["a is required".into(), "b is unknown".into()]);
+        assert_eq!(e.to_string(), "a is required; b is unknown");
+    }
+}

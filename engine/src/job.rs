@@ -432,3 +432,92 @@ fn default_output(mapping: &Mapping) -> OutputFormat {
         _ => OutputFormat::Ndjson,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn shipped(path: &str) -> Mapping {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../mappings")
+            .join(path);
+        Mapping::from_path(&path).expect("a shipped mapping loads")
+    }
+
+    fn asking(format: OutputFormat) -> ConvertJob {
+        ConvertJob {
+            output_format: Some(format),
+            ..ConvertJob::default()
+        }
+    }
+
+    #[test]
+    fn batch_files_are_numbered_from_one_in_five_digits() {
+        assert_eq!(batch_name("order", 1, "json"), "order-00001.json");
+        assert_eq!(batch_name("order", 123456, "xml"), "order-123456.xml");
+    }
+
+    #[test]
+    fn a_mapping_gets_its_targets_format_unless_its_routes_differ() {
+        let spectrum = shipped("oneserve-spectrum/order.yaml");
+        let synergetic = shipped("oneserve-synergetic/order.yaml");
+        let o2o = shipped("o2o/primary-to-secondary.yaml");
+        let job = ConvertJob::default();
+        assert_eq!(job.output_format(&spectrum).unwrap(), OutputFormat::Json);
+        assert_eq!(job.output_format(&synergetic).unwrap(), OutputFormat::Xml);
+        assert_eq!(job.output_format(&o2o).unwrap(), OutputFormat::Ndjson);
+    }
+
+    #[test]
+    fn formats_a_mapping_cannot_take_are_refused() {
+        let spectrum = shipped("oneserve-spectrum/order.yaml");
+        let o2o = shipped("o2o/primary-to-secondary.yaml");
+        assert!(matches!(
+            asking(OutputFormat::Json).output_format(&o2o),
+            Err(Error::MixedTargets)
+        ));
+        match asking(OutputFormat::Xml).output_format(&spectrum) {
+            Err(Error::NotXmlTarget(t)) => assert_eq!(t, "spectrum.purchase_order_batch"),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn default_batch_sizes_follow_the_format_and_the_envelope() {
+        let spectrum = shipped("oneserve-spectrum/order.yaml");
+        let batch = |format, size| match folder(Path::new("out"), &spectrum, format, size) {
+            Destination::Folder {
+                batch, ext, stem, ..
+            } => (batch, ext, stem),
+            Destination::Stream(_) => panic!("a folder"),
+        };
+        let stem = spectrum.name.clone();
+        assert_eq!(
+            batch(OutputFormat::Ndjson, None),
+            (10_000, "ndjson", stem.clone())
+        );
+        assert_eq!(batch(OutputFormat::Xml, None), (1, "xml", stem.clone()));
+        assert_eq!(batch(OutputFormat::Ndjson, Some(7)), (7, "ndjson", stem));
+        // Spectrum's envelope sets no max_records: 100 a file.
+        assert_eq!(batch(OutputFormat::Json, None).0, 100);
+    }
+
+    #[test]
+    fn an_output_over_the_mapping_file_is_refused_naming_both_roles() {
+        let spectrum = shipped("oneserve-spectrum/order.yaml");
+        let file =
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../mappings/oneserve-spectrum/order.yaml");
+        let job = ConvertJob {
+            mapping_file: file.clone(),
+            output: Some(file.clone()),
+            ..ConvertJob::default()
+        };
+        match job.check_roles(&spectrum, &[]) {
+            Err(Error::SamePath(a, b, p)) => {
+                assert_eq!((a.as_str(), b.as_str()), ("-o/--output", "-m/--mapping"));
+                assert_eq!(p, file);
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+}

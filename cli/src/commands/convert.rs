@@ -141,7 +141,7 @@ pub fn run(args: Args) -> u8 {
         }
         Err(e) => return usage(e),
     };
-    let job = match job_of(&args) {
+    let mut job = match job_of(&args) {
         Ok(job) => job,
         Err(code) => return code,
     };
@@ -167,6 +167,15 @@ pub fn run(args: Args) -> u8 {
     if args.batch_size == Some(0) {
         return usage("--batch-size must be at least 1");
     }
+    job.csv_delimiter = match args.delimiter {
+        None => None,
+        Some(c) if c.is_ascii() => Some(c as u8),
+        Some(c) => {
+            return usage(format!(
+                "--delimiter must be one ASCII character, not '{c}'"
+            ))
+        }
+    };
     let names = io::inputs(&args.inputs);
     if let Err(e) = job.check_roles(&mapping, &names) {
         return usage(e);
@@ -244,7 +253,8 @@ pub fn run(args: Args) -> u8 {
     }
 }
 
-/// The job the flags describe, or the exit code of a flag that is wrong.
+/// The job the flags describe (the delimiter is checked later, in the
+/// order the flags were always checked), or the exit code of a wrong flag.
 fn job_of(args: &Args) -> Result<ConvertJob, u8> {
     let input_format = io::input_format(args.input_format.as_deref()).map_err(usage)?;
     let output_format = match args.output_format.as_deref() {
@@ -252,15 +262,6 @@ fn job_of(args: &Args) -> Result<ConvertJob, u8> {
         Some(f) => Some(OutputFormat::parse(f).ok_or_else(|| {
             usage("--output-format takes json, ndjson or xml (the value given is not one)")
         })?),
-    };
-    let csv_delimiter = match args.delimiter {
-        None => None,
-        Some(c) if c.is_ascii() => Some(c as u8),
-        Some(c) => {
-            return Err(usage(format!(
-                "--delimiter must be one ASCII character, not '{c}'"
-            )))
-        }
     };
     Ok(ConvertJob {
         mapping_file: args.mapping.clone(),
@@ -272,7 +273,7 @@ fn job_of(args: &Args) -> Result<ConvertJob, u8> {
         output_format,
         batch_size: args.batch_size,
         input_format,
-        csv_delimiter,
+        csv_delimiter: None,
         threads: args.threads,
     })
 }
