@@ -401,7 +401,9 @@ fn a_second_run_on_the_same_outputs_is_refused() {
     std::fs::write(dir.join("in.ndjson"), GOOD_AND_BAD).unwrap();
     let old = old_set(&dir);
     let rejects = dir.join("rej.ndjson");
-    let held = mapwright::commit::Locks::take(&[rejects.as_path()]).unwrap();
+    // The lock a run takes on an output: `.NAME.mapwright.lock` beside it.
+    let held = std::fs::File::create(dir.join(".rej.ndjson.mapwright.lock")).unwrap();
+    held.lock().unwrap();
     let (code, _, err) = convert(
         &dir,
         &[

@@ -390,12 +390,12 @@ fn template_limits_are_settable() {
     let mut m = load(&dir).unwrap();
     assert_eq!(
         m.template_limits(),
-        mapwright::template::TemplateLimits {
+        mapwright::TemplateLimits {
             fuel: 100_000,
             max_output: 1 << 20
         }
     );
-    m.set_template_limits(mapwright::template::TemplateLimits {
+    m.set_template_limits(mapwright::TemplateLimits {
         fuel: 100_000,
         max_output: 150,
     });

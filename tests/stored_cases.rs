@@ -5,16 +5,14 @@
 mod common;
 use common::root;
 
-use mapwright::project::{discover, FileKind};
-use mapwright::Registry;
+use mapwright::{LoadOptions, Project, Severity};
 
 fn run_all(dir: &str) -> (usize, Vec<String>) {
-    let files = discover(&[root().join(dir)]);
+    let project = Project::find(&[root().join(dir)]).unwrap();
     let mut passed = 0;
     let mut failures = Vec::new();
-    for (path, _) in files.iter().filter(|(_, k)| *k == FileKind::Tests) {
-        let registry = Registry::discover(path.parent().unwrap());
-        match mapwright::testing::run_tests(path, &registry) {
+    for (_, outcome) in project.test(&LoadOptions::default()).unwrap() {
+        match outcome {
             Ok(results) => {
                 for r in results {
                     match r.failure {
@@ -46,14 +44,16 @@ fn schema_cases_pass() {
 
 #[test]
 fn every_schema_and_mapping_loads_clean() {
-    for (path, kind) in discover(&[root().join("schemas"), root().join("mappings")]) {
-        let result = match kind {
-            FileKind::Schema => mapwright::Schema::from_path(&path).err(),
-            FileKind::Mapping => mapwright::Mapping::from_path(&path).err(),
-            _ => None,
-        };
-        assert!(result.is_none(), "{}", result.unwrap());
-    }
+    let project = Project::find(&[root().join("schemas"), root().join("mappings")]).unwrap();
+    let run = project.check(&LoadOptions::default()).unwrap();
+    let errors: Vec<String> = run
+        .diagnostics
+        .iter()
+        .filter(|d| d.severity == Severity::Error)
+        .map(|d| d.to_string())
+        .collect();
+    assert!(errors.is_empty(), "{}", errors.join("\n"));
+    assert!(run.checked > 30, "only {} files checked", run.checked);
 }
 
 #[test]

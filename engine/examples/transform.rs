@@ -12,9 +12,7 @@ use mapwright::{Mapping, Outcome, Params};
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mapping = Mapping::from_path("mappings/oneserve-spectrum/order.yaml".as_ref())?;
     let params = Params::from_pairs(&[("company_code", "KM2")]);
-    let job = mapping
-        .prepare(&params)
-        .map_err(|problems| problems.join("; "))?;
+    let job = mapping.prepare(&params)?;
 
     let input = std::fs::File::open("mappings/oneserve-spectrum/examples/orders.ndjson")?;
     let (mut accepted, mut rejected) = (0, 0);
@@ -37,6 +35,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 }
             }
             Outcome::Skipped(reason) => println!("skipped: {reason}"),
+            // Outcome is #[non_exhaustive]: a later version may add one.
+            other => println!("{other:?}"),
         }
     }
     println!("{accepted} accepted, {rejected} rejected");

@@ -82,6 +82,7 @@ pub struct BuildError {
 
 /// What a field's value comes from.
 #[derive(Clone, Debug)]
+#[non_exhaustive]
 pub enum Source {
     /// A constant.
     Const(Value),
@@ -214,6 +215,7 @@ impl NumberFormat {
 
 /// A conversion of text (CSV columns, XML attributes) to a JSON type.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Conversion {
     /// A number (integer when it has no fraction).
     Number,

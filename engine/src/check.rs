@@ -246,13 +246,6 @@ fn check_payload_as_is(schema: &Schema, payload: &Value) -> Vec<Violation> {
     out
 }
 
-/// Check one record (no envelope); paths start at the record.
-pub fn check_record(schema: &Schema, record: &Value) -> Vec<Violation> {
-    let mut out = Vec::new();
-    check_record_at(schema, record, &Path::root(schema), &mut out);
-    out
-}
-
 /// Check one record at `path`, appending to `out`.
 pub fn check_record_at(schema: &Schema, record: &Value, path: &Path, out: &mut Vec<Violation>) {
     Checker { schema }.object(schema.record_type(), record, None, path, out);

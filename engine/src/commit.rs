@@ -32,6 +32,7 @@ use tempfile::TempPath;
 
 /// Why the files of a run cannot be set up.
 #[derive(Debug)]
+#[non_exhaustive]
 pub enum CommitError {
     /// Two roles on one path, or an output that is an input: `(flag, flag, path)`.
     SamePath(String, String, PathBuf),

@@ -35,6 +35,7 @@ impl LoadOptions {
 
 /// Why a file a mapping names was not read.
 #[derive(Debug)]
+#[non_exhaustive]
 pub enum ConfineError {
     /// It is not there, or cannot be opened (the OS's reason).
     Unreadable(std::io::Error),

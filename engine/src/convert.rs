@@ -69,6 +69,7 @@ pub struct Options {
 
 /// A run that could not finish: an input could not be read.
 #[derive(Debug)]
+#[non_exhaustive]
 pub enum ConvertError {
     /// Reading an input failed.
     Read(String, io::Error),

@@ -266,7 +266,7 @@ impl DateTime {
 
     /// ISO 8601, as read by [`DateTime::parse_iso`]: `2026-11-02T09:01:00Z`
     /// (or `+01:00` for other offsets).
-    pub fn to_iso(&self) -> String {
+    pub fn to_iso(self) -> String {
         let offset = match self.offset_minutes {
             0 => "Z".to_string(),
             m => format!(

@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 /// How bad a finding is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
+#[non_exhaustive]
 pub enum Severity {
     /// For information: where a mapping leaves the language (a `script:`).
     Note,

@@ -465,3 +465,88 @@ pub fn json_schema(schema: &Schema) -> serde_json::Value {
     }
     out
 }
+
+/// What `explain` shows: where each field comes from and, given a record,
+/// what it gets.
+#[derive(Clone, Debug, Default)]
+pub struct Explanation {
+    /// Why the record built nothing, a line each (`rejected: RULE at PATH:
+    /// MESSAGE`, or `skipped: REASON`); empty when it was accepted.
+    pub outcome: String,
+    /// Field by field, with the params' secrets and the values at secret
+    /// fields hidden.
+    pub text: String,
+    /// The record was rejected.
+    pub rejected: bool,
+}
+
+impl crate::Mapping {
+    /// The mapping as a field-by-field specification (`mapwright doc`).
+    pub fn doc_text(&self) -> String {
+        mapping_text(self)
+    }
+
+    /// The target fields `filter` names (a path such as
+    /// `/poDetails/*/Item_Price`, or a prefix of one); `Err` holds the
+    /// nearest field path when none matches.
+    pub fn explain_fields(&self, filter: &str) -> Result<Vec<String>, Option<String>> {
+        explain_fields(self, filter)
+    }
+
+    /// Where the fields matching `filter` come from (`mapwright explain`)
+    /// and, given a source record and its params, what each gets.
+    pub fn explain(
+        &self,
+        filter: Option<&str>,
+        record: Option<(&serde_json::Value, &crate::Params)>,
+    ) -> Result<Explanation, crate::Error> {
+        // Secrets hidden in the explanation: the params', and the values at
+        // the secret fields of the record and of what it built.
+        let mut redactor = crate::redact::Redactor::default();
+        let mut shown = Explanation::default();
+        let mut built = None;
+        if let Some((record, params)) = record {
+            let prepared = self.prepare(params)?;
+            redactor = prepared.redactor().clone();
+            match prepared.transform(record) {
+                crate::Outcome::Accepted {
+                    route,
+                    record: accepted,
+                    ..
+                } => {
+                    let target = self.route(&route).map(|r| &*r.target);
+                    redactor = prepared.redactor_for(record, target.map(|t| (t, &accepted)));
+                    built = Some(accepted);
+                }
+                crate::Outcome::Rejected(errors) => {
+                    shown.rejected = true;
+                    for e in errors {
+                        let _ = writeln!(
+                            shown.outcome,
+                            "rejected: {} at {}: {}",
+                            e.rule, e.path, e.message
+                        );
+                    }
+                }
+                crate::Outcome::Skipped(reason) => {
+                    let _ = writeln!(shown.outcome, "skipped: {reason}");
+                }
+            }
+        }
+        let text = explain_text(self, filter, built.as_ref());
+        shown.text = redactor.redact(&text).into_owned();
+        Ok(shown)
+    }
+}
+
+impl Schema {
+    /// The schema's field table, rules and decision tables (`mapwright schema show`).
+    pub fn doc_text(&self) -> String {
+        schema_text(self)
+    }
+
+    /// The payload the schema describes, as a JSON Schema (draft 2020-12).
+    pub fn json_schema(&self) -> serde_json::Value {
+        json_schema(self)
+    }
+}

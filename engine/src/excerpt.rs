@@ -180,6 +180,14 @@ fn expression_len(rest: &str) -> usize {
     rest[..end].trim_end().len()
 }
 
+impl Diagnostics {
+    /// Every finding with the offending line, a caret under its span and
+    /// its help line, in the style of rustc (`color`: for a terminal).
+    pub fn rendered(&self, color: bool) -> String {
+        render_all(self, color)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

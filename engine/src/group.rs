@@ -22,6 +22,7 @@ use crate::mapping::CsvInput;
 use crate::report::{InputRef, RawLines, Source};
 
 /// What the grouper hands on.
+#[non_exhaustive]
 pub enum Item {
     /// The rows of one unit, with where each came from and its text as read.
     Group(Vec<InputRef>, Vec<Value>, Vec<RawLines>),

@@ -1,61 +1,83 @@
 //! mapwright: a declarative mapping and transform engine for work-order and
 //! purchase-order integrations.
 //!
-//! A record travels through the modules in this order:
-//! [`read`] (input files into records) → [`mapping`] (the compiled mapping:
-//! select, source rules, build) → [`check`] (the target schema's field table
-//! and rules) → [`render`] (JSON, NDJSON or XML out) → [`report`] (counts and
-//! rejections). [`schema`] and [`mapping`] load the two file formats
-//! ([`resolve`] checks every name a mapping reads against its contracts);
-//! [`expr`] compiles the expressions both use.
+//! Load a [`Mapping`] (it finds its source and target [`Schema`]s in a
+//! [`Registry`]), give it its [`Params`] to get a [`Prepared`] mapping,
+//! and transform records: each [`Outcome`] is an accepted target record,
+//! a rejection naming every [`Violation`], or a skip. A [`ConvertJob`]
+//! runs a mapping over whole inputs ([`Input`], in an [`InputFormat`])
+//! into files in an [`OutputFormat`] with a [`Report`], as `mapwright
+//! convert` does; a [`Renderer`] writes records in an output format. A
+//! [`Project`] finds and checks a folder of mappings, schemas and tests;
+//! a [`Validation`] checks payloads you already have. What goes wrong is an
+//! [`Error`]; a mapping, schema or test file that is wrong says where in
+//! its [`Diagnostics`].
 //!
-//! ```no_run
-//! use mapwright::{Mapping, Params};
-//! let mapping = Mapping::from_path("mappings/oneserve-spectrum/order.yaml".as_ref()).unwrap();
+//! ```
+//! use mapwright::{Mapping, Outcome, Params};
+//! let mapping = Mapping::from_path("../mappings/oneserve-spectrum/order.yaml".as_ref())?;
 //! let params = Params::from_pairs(&[("company_code", "KM2")]);
 //! let record = serde_json::json!({"order_request_id": "ORQ-1"});
-//! match mapping.transform(&record, &params) {
-//!     Ok(outcome) => println!("{:?}", outcome),
-//!     Err(problems) => eprintln!("params: {}", problems.join("; ")),
+//! match mapping.transform(&record, &params)? {
+//!     Outcome::Rejected(errors) => assert!(!errors.is_empty()),
+//!     other => panic!("a record with only an id is rejected, not {other:?}"),
 //! }
+//! # Ok::<(), mapwright::Error>(())
 //! ```
 #![deny(missing_docs)]
 
-pub mod build;
-pub mod check;
-pub mod commit;
-pub mod confine;
-pub mod convert;
-pub mod datefmt;
-pub mod diag;
-pub mod doc;
-pub mod excerpt;
-pub mod expr;
+mod build;
+mod check;
+mod commit;
+mod confine;
+mod convert;
+mod datefmt;
+mod diag;
+mod doc;
+mod error;
+mod excerpt;
+mod expr;
 mod file_format;
-pub mod group;
-pub mod lookup;
-pub mod mapping;
-pub mod params;
-pub mod project;
-pub mod read;
-pub mod redact;
-pub mod registry;
-pub mod render;
-pub mod report;
-pub mod resolve;
-pub mod rules;
-pub mod schema;
-pub mod select;
-pub mod table;
-pub mod template;
-pub mod testing;
-pub mod validate;
-pub mod yaml;
+mod group;
+mod job;
+mod lookup;
+mod mapping;
+mod params;
+mod project;
+mod read;
+mod redact;
+mod registry;
+mod render;
+mod report;
+mod resolve;
+mod rules;
+mod schema;
+mod select;
+mod table;
+mod template;
+mod testing;
+mod validate;
+mod yaml;
 
-pub use check::{check_payload, check_record, Violation};
+pub use check::Violation;
+pub use confine::LoadOptions;
+pub use convert::Input;
 pub use diag::{Diagnostic, Diagnostics, Severity};
+pub use error::Error;
 pub use file_format::FileFormat;
+pub use job::{ConvertJob, Outputs};
 pub use mapping::{Mapping, Outcome, Prepared};
 pub use params::Params;
+pub use project::Project;
+pub use read::{parse_json, InputFormat, ReadError};
 pub use registry::Registry;
+pub use render::{OutputFormat, Renderer};
+pub use report::Report;
 pub use schema::Schema;
+pub use template::TemplateLimits;
+pub use validate::Validation;
+
+// The README's library example runs as a doctest (`cargo test --doc`).
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+struct ReadmeDoctests;

@@ -202,11 +202,6 @@ impl Lookup {
     pub fn len(&self) -> usize {
         self.entries.len()
     }
-
-    /// True when there are no entries.
-    pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
-    }
 }
 
 /// A column the lookup names is not in the file's header. The header is the

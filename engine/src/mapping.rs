@@ -112,6 +112,7 @@ impl Default for CsvInput {
 
 /// What happened to one unit.
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub enum Outcome {
     /// Built and valid: the target record, the route that built it, and warnings.
     Accepted {
@@ -204,8 +205,9 @@ impl Mapping {
     }
 
     /// Resolve params once for a run: typed, required ones present, no unknown names.
-    pub fn prepare(&self, params: &Params) -> Result<Prepared<'_>, Vec<String>> {
-        let values = params.resolve(&self.params)?;
+    /// [`Error::Params`](crate::Error::Params) lists every problem.
+    pub fn prepare(&self, params: &Params) -> Result<Prepared<'_>, crate::Error> {
+        let values = params.resolve(&self.params).map_err(crate::Error::Params)?;
         let secrets = self
             .params
             .iter()
@@ -230,7 +232,7 @@ impl Mapping {
     }
 
     /// Transform one record (resolving params each call; use [`Mapping::prepare`] for batches).
-    pub fn transform(&self, record: &Value, params: &Params) -> Result<Outcome, Vec<String>> {
+    pub fn transform(&self, record: &Value, params: &Params) -> Result<Outcome, crate::Error> {
         Ok(self.prepare(params)?.transform(record))
     }
 
@@ -405,7 +407,7 @@ impl Prepared<'_> {
     }
 
     /// Transform one unit. No message of the outcome holds a secret value
-    /// (see [`crate::redact`]).
+    /// (see the `redact` module).
     pub fn transform(&self, record: &Value) -> Outcome {
         let mut outcome = self.transform_unredacted(record);
         let clean = match &outcome {

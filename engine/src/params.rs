@@ -171,26 +171,27 @@ impl Params {
     }
 
     /// Parse `K=V`.
-    pub fn set_pair(&mut self, pair: &str) -> Result<(), String> {
+    pub fn set_pair(&mut self, pair: &str) -> Result<(), crate::Error> {
         // The text is not repeated: `--param TOKEN` with the `=` forgotten
         // is a secret on its own.
         let (k, v) = pair.split_once('=').ok_or_else(|| {
-            "--param needs KEY=VALUE, and one has no '=' (its text is not shown: it may be a secret)"
-                .to_string()
+            problem("--param needs KEY=VALUE, and one has no '=' (its text is not shown: it may be a secret)"
+                .to_string())
         })?;
         self.set(k.trim(), Value::String(v.to_string()));
         Ok(())
     }
 
     /// Read a YAML or JSON file of key: value.
-    pub fn load_file(&mut self, path: &Path) -> Result<(), String> {
-        let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
-        let node = crate::yaml::parse(path, &text).map_err(|d| d.to_string())?;
+    pub fn load_file(&mut self, path: &Path) -> Result<(), crate::Error> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| problem(format!("{}: {e}", path.display())))?;
+        let node = crate::yaml::parse(path, &text).map_err(|d| problem(d.to_string()))?;
         let entries = node.as_map().ok_or_else(|| {
-            format!(
+            problem(format!(
                 "{}: a params file must be a mapping of name: value",
                 path.display()
-            )
+            ))
         })?;
         for (k, v) in entries {
             self.set(&k.scalar_text().unwrap_or_default(), v.to_json());
@@ -251,4 +252,9 @@ impl Params {
             Err(problems)
         }
     }
+}
+
+/// One problem with the params given.
+fn problem(message: String) -> crate::Error {
+    crate::Error::Params(vec![message])
 }

@@ -259,12 +259,8 @@ impl CheckRun {
     }
 }
 
-/// Load every schema, mapping and test file found, collecting what is wrong.
-pub fn check(found: &Found) -> Result<CheckRun, Diagnostics> {
-    check_with_options(found, &LoadOptions::default())
-}
-
-/// [`check`], loading mappings with `options` (the project root).
+/// Load every schema, mapping and test file found, collecting what is
+/// wrong, loading mappings with `options` (the project root).
 pub fn check_with_options(found: &Found, options: &LoadOptions) -> Result<CheckRun, Diagnostics> {
     if found.files.is_empty() {
         return Err(nothing_found(format!(
@@ -336,12 +332,8 @@ fn unique(diags: Diagnostics) -> Diagnostics {
 /// One test file: its case results, or why it could not run.
 pub type TestFileRun = (PathBuf, Result<Vec<CaseResult>, Diagnostics>);
 
-/// Every test file found, each with its case results or why it could not run.
-pub fn test(found: &Found) -> Result<Vec<TestFileRun>, Diagnostics> {
-    test_with_options(found, &LoadOptions::default())
-}
-
-/// [`test`], loading mappings with `options` (the project root).
+/// Every test file found, each with its case results or why it could not
+/// run, loading mappings with `options` (the project root).
 pub fn test_with_options(
     found: &Found,
     options: &LoadOptions,
@@ -409,4 +401,33 @@ fn tests_of(mapping: &Path) -> Vec<PathBuf> {
                 .is_some_and(|m| m == target)
         })
         .collect()
+}
+
+/// A project's schema, mapping, rules and test files, found under the
+/// paths given (or the project around the current folder): what
+/// `mapwright check` and `mapwright test` run over.
+#[derive(Clone, Debug)]
+pub struct Project {
+    found: Found,
+}
+
+impl Project {
+    /// Find the files under `paths`; with none, under the `schemas/` and
+    /// `mappings/` of the nearest folder above the current one holding
+    /// either. Finding nothing is an error saying where it looked.
+    pub fn find(paths: &[PathBuf]) -> Result<Project, Diagnostics> {
+        find(paths).map(|found| Project { found })
+    }
+
+    /// Load every file found, collecting what is wrong (mappings loaded
+    /// with `options`).
+    pub fn check(&self, options: &LoadOptions) -> Result<CheckRun, Diagnostics> {
+        check_with_options(&self.found, options)
+    }
+
+    /// Run every test file found (and those beside a mapping named), each
+    /// with its case results or why it could not run.
+    pub fn test(&self, options: &LoadOptions) -> Result<Vec<TestFileRun>, Diagnostics> {
+        test_with_options(&self.found, options)
+    }
 }

@@ -16,6 +16,7 @@ use serde_json::{Map, Value};
 
 /// Input formats.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum InputFormat {
     /// One JSON document.
     Json,
@@ -53,7 +54,7 @@ impl InputFormat {
     }
 
     /// The format the first non-blank line gives, read whole (see
-    /// [`sniff`], which also looks past it when the line alone cannot
+    /// `sniff`, which also looks past it when the line alone cannot
     /// tell). `at_end` says nothing but white space follows the line.
     ///
     /// - `<` is XML.

@@ -17,6 +17,7 @@ use crate::schema::{Kind, Schema, Type, XmlPlace};
 
 /// Output formats.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum OutputFormat {
     /// One record per line, no envelope.
     Ndjson,
@@ -73,7 +74,7 @@ impl<W: Write> Renderer<W> {
         self.rendered(schema, &bytes)
     }
 
-    /// Write one record that [`render_record`] already rendered in this format.
+    /// Write one record that the crate already rendered in this format.
     pub fn rendered(&mut self, schema: &Schema, bytes: &[u8]) -> io::Result<()> {
         let compact = self.batch_size.is_some();
         match self.format {

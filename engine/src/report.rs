@@ -42,6 +42,7 @@ pub struct Rejection {
 
 /// What a rejection holds of its input records.
 #[derive(Clone, Debug)]
+#[non_exhaustive]
 pub enum Source {
     /// The records as values (documents, CSV rows).
     Values(Vec<Value>),

@@ -20,6 +20,7 @@ use crate::yaml::{self, span, Fields, Node};
 
 /// The kind of value a field holds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Kind {
     /// Free text.
     Text,
@@ -88,6 +89,7 @@ impl Kind {
 
 /// Where a field sits in XML.
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub enum XmlPlace {
     /// A child element (the default).
     #[default]
@@ -150,6 +152,7 @@ pub struct Field {
 
 /// What a rule checks.
 #[derive(Clone, Debug)]
+#[non_exhaustive]
 pub enum Check {
     /// These fields must not be blank.
     Require(Vec<String>),
@@ -188,6 +191,7 @@ pub struct Rule {
 
 /// How to treat keys a type does not list.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Additional {
     /// An error (the default: usually a typo).
     Error,
@@ -299,6 +303,7 @@ impl std::hash::BuildHasher for BuildFnv {
 
 /// Payload format.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Format {
     /// JSON.
     Json,
@@ -348,7 +353,7 @@ pub struct Schema {
     /// The file it came from.
     pub path: PathBuf,
     pub(crate) messages: Arc<crate::template::Templates>,
-    /// Numbers written with fixed places (see [`crate::render::NumberPlan`]):
+    /// Numbers written with fixed places (see `render::NumberPlan`):
     /// empty as loaded; a mapping's route fills its own copy.
     pub numbers: crate::render::NumberPlan,
 }
@@ -1059,7 +1064,7 @@ impl Loader<'_> {
 }
 
 impl Schema {
-    /// Shape an XML value tree (from [`crate::read::parse_xml`]) as a record
+    /// Shape an XML value tree (from `read::parse_xml`) as a record
     /// of this schema: a list field's wrapper element holding repeated item
     /// elements becomes an array, an empty wrapper an empty array.
     pub fn record_from_xml(&self, tree: Value) -> Value {

@@ -17,6 +17,7 @@ use crate::yaml::{span, Fields, Node};
 
 /// Which row wins when several match.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Hit {
     /// The first matching row, in file order.
     First,

@@ -357,11 +357,7 @@ fn run_case(schema: &crate::Schema, dir: &Path, case: &Node) -> Option<String> {
 /// Run a test file of either kind (schema cases or mapping cases). A file
 /// that [`check_test_file`] finds wrong runs no case: like a mapping that
 /// does not load, it is a problem of the file (exit 2), not a failed case.
-pub fn run_tests(path: &Path, registry: &Registry) -> Result<Vec<CaseResult>, Diagnostics> {
-    run_tests_with_options(path, registry, &LoadOptions::default())
-}
-
-/// [`run_tests`], loading the mapping under test with `options`.
+/// The mapping under test is loaded with `options`.
 pub fn run_tests_with_options(
     path: &Path,
     registry: &Registry,
@@ -647,7 +643,7 @@ fn mapping_case_diff(
     }
     let outcome = match mapping.transform(&input, params) {
         Ok(o) => o,
-        Err(problems) => return Some(format!("  params: {}\n", problems.join("; "))),
+        Err(problems) => return Some(format!("  params: {problems}\n")),
     };
     let expected_output = match (
         case.get("output"),

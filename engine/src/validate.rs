@@ -22,6 +22,23 @@ pub struct PayloadResult {
 }
 
 impl PayloadResult {
+    /// Each finding as a line, `INPUT:LINE: error[rule]: PATH: message`
+    /// (`input` as messages name the input).
+    pub fn lines<'a>(&'a self, input: &'a str) -> impl Iterator<Item = String> + 'a {
+        let place = match self.line {
+            Some(l) => format!("{input}:{l}"),
+            None => input.to_string(),
+        };
+        self.violations.iter().map(move |v| {
+            let path = if v.path.is_empty() {
+                String::new()
+            } else {
+                format!("{}: ", v.path)
+            };
+            format!("{place}: {}[{}]: {path}{}\n", v.severity, v.rule, v.message)
+        })
+    }
+
     /// True when no violation is an error.
     pub fn is_valid(&self) -> bool {
         !self
@@ -33,6 +50,7 @@ impl PayloadResult {
 
 /// Why a whole input could not be validated.
 #[derive(Debug)]
+#[non_exhaustive]
 pub enum InputError {
     /// Reading failed.
     Io(std::io::Error),
@@ -171,5 +189,127 @@ fn malformed(e: &ReadError) -> Violation {
         path: String::new(),
         message: e.to_string(),
         severity: Severity::Error,
+    }
+}
+
+/// A `validate` run: payloads of several inputs checked against one
+/// schema, and the report of them all.
+pub struct Validation<'s> {
+    schema: &'s Schema,
+    results: Vec<(String, PayloadResult)>,
+    unreadable: Vec<serde_json::Value>,
+}
+
+impl<'s> Validation<'s> {
+    /// A run against `schema`.
+    pub fn new(schema: &'s Schema) -> Validation<'s> {
+        Validation {
+            schema,
+            results: Vec::new(),
+            unreadable: Vec::new(),
+        }
+    }
+
+    /// Validate every payload of one input (`name` as given, `-` for stdin;
+    /// `shown` as messages name it), calling `each` with each result as it
+    /// is found. An input that cannot be read or parsed is kept as
+    /// unreadable and is the error.
+    pub fn input(
+        &mut self,
+        name: &str,
+        shown: &str,
+        input: std::io::Result<impl BufRead + Send>,
+        format: Option<InputFormat>,
+        mut each: impl FnMut(&PayloadResult),
+    ) -> Result<(), crate::Error> {
+        let results = &mut self.results;
+        let outcome = input.map_err(InputError::Io).and_then(|input| {
+            validate_stream(self.schema, name, input, format, |r| {
+                each(&r);
+                results.push((shown.to_string(), r));
+            })
+        });
+        outcome.map_err(|e| {
+            self.unreadable
+                .push(serde_json::json!({"input": shown, "error": e.to_string()}));
+            match e {
+                InputError::Io(e) => crate::Error::Read(shown.to_string(), e),
+                InputError::Malformed(e) => crate::Error::Malformed(shown.to_string(), e),
+            }
+        })
+    }
+
+    /// Payloads checked.
+    pub fn payloads(&self) -> usize {
+        self.results.len()
+    }
+
+    /// Payloads with at least one error.
+    pub fn invalid(&self) -> usize {
+        self.results.iter().filter(|(_, r)| !r.is_valid()).count()
+    }
+
+    /// Inputs that could not be read or parsed.
+    pub fn unreadable(&self) -> usize {
+        self.unreadable.len()
+    }
+
+    /// Findings of `severity`, over every payload.
+    pub fn count(&self, severity: Severity) -> usize {
+        self.results
+            .iter()
+            .flat_map(|(_, r)| &r.violations)
+            .filter(|v| v.severity == severity)
+            .count()
+    }
+
+    /// The report: counts, the unreadable inputs and every payload's findings.
+    pub fn report(&self) -> serde_json::Value {
+        let invalid = self.invalid();
+        serde_json::json!({
+            "schema": self.schema.name,
+            "payloads": self.results.len(),
+            "valid": self.results.len() - invalid,
+            "invalid": invalid,
+            "errors": self.count(Severity::Error),
+            "warnings": self.count(Severity::Warning),
+            "unreadable": self.unreadable,
+            "results": self.results.iter().map(|(input, r)| serde_json::json!({
+                "input": input, "record": r.record, "line": r.line, "valid": r.is_valid(), "violations": r.violations,
+            })).collect::<Vec<_>>(),
+        })
+    }
+
+    /// Open the report file at `path` (before any input is read, so a
+    /// folder that cannot take it fails first); it is written whole, into a
+    /// temporary file renamed into place.
+    ///
+    /// The file is locked as `convert` locks its outputs: a second run on
+    /// the same report is refused, and the lock holder removes the
+    /// temporary files a killed run left beside it.
+    pub fn report_file(path: &std::path::Path) -> Result<ReportFile, crate::Error> {
+        let lock = crate::commit::Locks::take(&[path])?;
+        Ok(ReportFile {
+            staged: crate::commit::Staged::create(path)?,
+            _lock: lock,
+        })
+    }
+}
+
+/// A report file opened before the run, written whole at its end.
+pub struct ReportFile {
+    staged: crate::commit::Staged,
+    /// Held until the file is written.
+    _lock: crate::commit::Locks,
+}
+
+impl ReportFile {
+    /// Write `text` and rename the file into place.
+    pub fn write(mut self, text: &str) -> std::io::Result<()> {
+        use std::io::Write as _;
+        self.staged
+            .write_all(text.as_bytes())
+            .and_then(|()| self.staged.prepare())
+            .and_then(|ready| ready.commit())
     }
 }

@@ -18,6 +18,7 @@ use crate::file_format::Section;
 
 /// A YAML value.
 #[derive(Clone, Debug)]
+#[non_exhaustive]
 pub enum Value {
     /// `~`, `null` or nothing.
     Null,

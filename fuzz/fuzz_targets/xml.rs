@@ -6,5 +6,5 @@ use libfuzzer_sys::fuzz_target;
 mod common;
 
 fuzz_target!(|data: &[u8]| {
-    common::convert_bytes(data, mapwright::read::InputFormat::Xml);
+    common::convert_bytes(data, mapwright::InputFormat::Xml);
 });

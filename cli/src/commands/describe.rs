@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use mapwright::{Mapping, Outcome, Params};
+use mapwright::{Error, LoadOptions, Mapping, Params};
 
 use super::{exit, io};
 
@@ -39,7 +39,7 @@ pub struct ExplainArgs {
 }
 
 fn load(path: &std::path::Path, root: &Option<PathBuf>) -> Result<Mapping, u8> {
-    let options = mapwright::confine::LoadOptions { root: root.clone() };
+    let options = LoadOptions { root: root.clone() };
     Mapping::from_path_options(path, &options).map_err(|d| {
         say!("{d}");
         exit::USAGE
@@ -48,7 +48,7 @@ fn load(path: &std::path::Path, root: &Option<PathBuf>) -> Result<Mapping, u8> {
 
 pub fn doc(args: DocArgs) -> u8 {
     match load(&args.mapping, &args.root) {
-        Ok(m) => io::printed(&mapwright::doc::mapping_text(&m)),
+        Ok(m) => io::printed(&m.doc_text()),
         Err(code) => code,
     }
 }
@@ -59,7 +59,7 @@ pub fn explain(args: ExplainArgs) -> u8 {
         Err(code) => return code,
     };
     if let Some(field) = &args.field {
-        if let Err(near) = mapwright::doc::explain_fields(&m, field) {
+        if let Err(near) = m.explain_fields(field) {
             let hint = near
                 .map(|n| format!(" (did you mean '{n}'?)"))
                 .unwrap_or_default();
@@ -67,14 +67,10 @@ pub fn explain(args: ExplainArgs) -> u8 {
             return exit::USAGE;
         }
     }
-    let mut rejected = false;
-    // Secrets hidden in the explanation: the params', and the values at the
-    // secret fields of the record and of what it built.
-    let mut redactor = mapwright::redact::Redactor::default();
-    let built = match &args.record {
+    let mut params = Params::default();
+    let record = match &args.record {
         None => None,
         Some(name) => {
-            let mut params = Params::default();
             for p in &args.params {
                 if let Err(e) = params.set_pair(p) {
                     say!("error: {e}");
@@ -91,57 +87,35 @@ pub fn explain(args: ExplainArgs) -> u8 {
                     return exit::IO;
                 }
             };
-            let record = match mapwright::read::parse_json(&bytes) {
-                Ok(r) => r,
+            match mapwright::parse_json(&bytes) {
+                Ok(r) => Some(r),
                 Err(e) => {
                     say!("error: {}: {e}", io::shown(name));
                     return exit::IO;
                 }
-            };
-            let prepared = match m.prepare(&params) {
-                Ok(p) => p,
-                Err(problems) => {
-                    for p in problems {
-                        say!("error: {p}");
-                    }
-                    return exit::USAGE;
-                }
-            };
-            redactor = prepared.redactor().clone();
-            match prepared.transform(&record) {
-                Outcome::Accepted {
-                    route,
-                    record: built,
-                    ..
-                } => {
-                    let target = m.route(&route).map(|r| &*r.target);
-                    redactor = prepared.redactor_for(&record, target.map(|t| (t, &built)));
-                    Some(built)
-                }
-                Outcome::Rejected(errors) => {
-                    rejected = true;
-                    for e in errors {
-                        let line = format!("rejected: {} at {}: {}\n", e.rule, e.path, e.message);
-                        if io::printed(&line) != exit::OK {
-                            return exit::IO;
-                        }
-                    }
-                    None
-                }
-                Outcome::Skipped(reason) => {
-                    if io::printed(&format!("skipped: {reason}\n")) != exit::OK {
-                        return exit::IO;
-                    }
-                    None
-                }
             }
         }
     };
-    let text = mapwright::doc::explain_text(&m, args.field.as_deref(), built.as_ref());
-    let printed = io::printed(&redactor.redact(&text));
+    let explained = match m.explain(args.field.as_deref(), record.as_ref().map(|r| (r, &params))) {
+        Ok(e) => e,
+        Err(Error::Params(problems)) => {
+            for p in problems {
+                say!("error: {p}");
+            }
+            return exit::USAGE;
+        }
+        Err(e) => {
+            say!("error: {e}");
+            return exit::USAGE;
+        }
+    };
+    if io::printed(&explained.outcome) != exit::OK {
+        return exit::IO;
+    }
+    let printed = io::printed(&explained.text);
     if printed != exit::OK {
         printed
-    } else if rejected {
+    } else if explained.rejected {
         exit::REJECTED
     } else {
         exit::OK

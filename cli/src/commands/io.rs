@@ -1,5 +1,5 @@
 //! Opening inputs (files or stdin), and printing that survives a closed
-//! stdout. Outputs are written through `mapwright::commit`.
+//! stdout. Outputs are written through the library's convert job.
 
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Write};
@@ -50,12 +50,12 @@ impl<R: BufRead> BufRead for Counted<R> {
 }
 
 /// The `--input-format` option: `None` when not given (guess from content).
-pub fn input_format(option: Option<&str>) -> Result<Option<mapwright::read::InputFormat>, String> {
+pub fn input_format(option: Option<&str>) -> Result<Option<mapwright::InputFormat>, String> {
     option
         .map(|f| {
             // The value is not echoed: a command-line error names the flag
             // only (a token pasted in the wrong place must not be printed).
-            mapwright::read::InputFormat::parse(f).ok_or_else(|| {
+            mapwright::InputFormat::parse(f).ok_or_else(|| {
                 "--input-format takes json, ndjson, xml or csv (the value given is not one)"
                     .to_string()
             })
@@ -84,7 +84,7 @@ pub fn shown(name: &str) -> &str {
 /// On SIGINT/SIGTERM: remove every temporary output, then exit 130.
 pub fn clean_up_on_interrupt() {
     let _ = ctrlc::set_handler(|| {
-        mapwright::commit::remove_pending();
+        mapwright::ConvertJob::remove_pending();
         std::process::exit(130);
     });
 }

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use mapwright::report::Report;
+use mapwright::Report;
 
 /// How often the counts are turned into text: formatting after every unit
 /// would cost more than the unit on a fast mapping.

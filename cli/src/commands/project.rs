@@ -1,12 +1,10 @@
 //! `mapwright check` and `mapwright test`: over every schema, mapping and
 //! test file under the given paths. The finding and checking is the
-//! library's (mapwright::project); this prints it.
+//! library's (mapwright::Project); this prints it.
 
 use std::path::PathBuf;
 
-use mapwright::confine::LoadOptions;
-use mapwright::project::{self, Found};
-use mapwright::{Diagnostics, Severity};
+use mapwright::{Diagnostics, LoadOptions, Project, Severity};
 
 use super::{exit, io};
 
@@ -28,15 +26,15 @@ impl MessageFormat {
             MessageFormat::Short => diags.iter().map(|d| format!("{d}\n")).collect(),
             MessageFormat::Human => {
                 use std::io::IsTerminal;
-                mapwright::excerpt::render_all(diags, std::io::stdout().is_terminal())
+                diags.rendered(std::io::stdout().is_terminal())
             }
         }
     }
 }
 
 /// The files under `paths`, or the printed reason there are none (exit 2).
-fn found(paths: &[PathBuf], format: MessageFormat) -> Result<Found, u8> {
-    project::find(paths).map_err(|d| refused(d, format))
+fn found(paths: &[PathBuf], format: MessageFormat) -> Result<Project, u8> {
+    Project::find(paths).map_err(|d| refused(d, format))
 }
 
 fn refused(d: Diagnostics, format: MessageFormat) -> u8 {
@@ -47,7 +45,7 @@ fn refused(d: Diagnostics, format: MessageFormat) -> u8 {
 pub fn check(paths: Vec<PathBuf>, format: MessageFormat, root: Option<PathBuf>) -> u8 {
     let options = LoadOptions { root };
     let run = match found(&paths, format)
-        .and_then(|f| project::check_with_options(&f, &options).map_err(|d| refused(d, format)))
+        .and_then(|p| p.check(&options).map_err(|d| refused(d, format)))
     {
         Ok(run) => run,
         Err(code) => return code,
@@ -71,7 +69,7 @@ pub fn check(paths: Vec<PathBuf>, format: MessageFormat, root: Option<PathBuf>) 
 pub fn test(paths: Vec<PathBuf>, format: MessageFormat, root: Option<PathBuf>) -> u8 {
     let options = LoadOptions { root };
     let files = match found(&paths, format)
-        .and_then(|f| project::test_with_options(&f, &options).map_err(|d| refused(d, format)))
+        .and_then(|p| p.test(&options).map_err(|d| refused(d, format)))
     {
         Ok(files) => files,
         Err(code) => return code,

@@ -76,14 +76,14 @@ pub fn run(cmd: Command) -> u8 {
             ..
         } => io::printed(&pretty(&f.format().json_schema())),
         Command::Export { name, .. } => match registry.load(&name.unwrap_or_default()) {
-            Ok(schema) => io::printed(&pretty(&mapwright::doc::json_schema(&schema))),
+            Ok(schema) => io::printed(&pretty(&schema.json_schema())),
             Err(d) => {
                 say!("{d}");
                 exit::USAGE
             }
         },
         Command::Show { name } => match registry.load(&name) {
-            Ok(schema) => io::printed(&mapwright::doc::schema_text(&schema)),
+            Ok(schema) => io::printed(&schema.doc_text()),
             Err(d) => {
                 say!("{d}");
                 exit::USAGE

@@ -2,8 +2,7 @@
 
 use std::path::Path;
 
-use mapwright::validate::{validate_stream, InputError, PayloadResult};
-use mapwright::{Registry, Severity};
+use mapwright::{Registry, Severity, Validation};
 
 use super::{exit, io};
 
@@ -57,20 +56,10 @@ pub fn run(args: Args) -> u8 {
         say!("error: --report takes a FILE or -; for what stdout shows, use --format {r}");
         return exit::USAGE;
     }
-    // Locked as convert locks its files: a run that holds the lock on a
-    // file removes the temporary files killed runs left beside it.
-    let report_path = args.report.as_deref().filter(|p| *p != "-").map(Path::new);
-    let _lock = match mapwright::commit::Locks::take(&report_path.into_iter().collect::<Vec<_>>()) {
-        Ok(lock) => lock,
-        Err(e) => {
-            say!("error: --report: {e}");
-            return exit::IO;
-        }
-    };
     let report_file = match args.report.as_deref() {
         None | Some("-") => None,
-        Some(path) => match mapwright::commit::Staged::create(Path::new(path)) {
-            Ok(staged) => Some(staged),
+        Some(path) => match Validation::report_file(Path::new(path)) {
+            Ok(file) => Some(file),
             Err(e) => {
                 say!("error: --report: {e}");
                 return exit::IO;
@@ -78,55 +67,27 @@ pub fn run(args: Args) -> u8 {
         },
     };
     let json = args.format == Format::Json || args.report.as_deref() == Some("-");
-    let mut results: Vec<(String, PayloadResult)> = Vec::new();
-    let mut unreadable = Vec::new();
+    let mut run = Validation::new(&schema);
     for name in io::inputs(&args.inputs) {
         let shown = io::shown(&name).to_string();
-        let outcome = io::open(&name).map_err(InputError::Io).and_then(|input| {
-            validate_stream(&schema, &name, input, format, |r| {
-                if !json {
-                    print_human(&shown, &r);
-                }
-                results.push((shown.clone(), r));
-            })
+        let input = io::open(&name);
+        let outcome = run.input(&name, &shown, input, format, |r| {
+            if !json {
+                print_human(r.lines(&shown));
+            }
         });
         if let Err(e) = outcome {
-            say!("error: {shown}: {e}");
-            unreadable.push(serde_json::json!({"input": shown, "error": e.to_string()}));
+            say!("error: {e}");
         }
     }
-    let invalid = results.iter().filter(|(_, r)| !r.is_valid()).count();
-    let count = |sev| {
-        results
-            .iter()
-            .flat_map(|(_, r)| &r.violations)
-            .filter(|v| v.severity == sev)
-            .count()
-    };
-    let report = serde_json::json!({
-        "schema": schema.name,
-        "payloads": results.len(),
-        "valid": results.len() - invalid,
-        "invalid": invalid,
-        "errors": count(Severity::Error),
-        "warnings": count(Severity::Warning),
-        "unreadable": unreadable,
-        "results": results.iter().map(|(input, r)| serde_json::json!({
-            "input": input, "record": r.record, "line": r.line, "valid": r.is_valid(), "violations": r.violations,
-        })).collect::<Vec<_>>(),
-    });
-    let text = serde_json::to_string_pretty(&report).unwrap_or_default() + "\n";
-    if let Some(mut staged) = report_file {
-        use std::io::Write as _;
-        let written = staged
-            .write_all(text.as_bytes())
-            .and_then(|()| staged.prepare())
-            .and_then(|ready| ready.commit());
-        if let Err(e) = written {
+    let text = serde_json::to_string_pretty(&run.report()).unwrap_or_default() + "\n";
+    if let Some(file) = report_file {
+        if let Err(e) = file.write(&text) {
             say!("error: writing the report: {e}");
             return exit::IO;
         }
     }
+    let (payloads, invalid, unreadable) = (run.payloads(), run.invalid(), run.unreadable());
     if json {
         if let Err(e) = io::print(&text) {
             say!("error: writing the report: {e}");
@@ -135,20 +96,20 @@ pub fn run(args: Args) -> u8 {
     } else {
         say!(
             "{} payload(s) checked against {}: {} valid, {} invalid ({} errors, {} warnings){}",
-            results.len(),
+            payloads,
             schema.name,
-            results.len() - invalid,
+            payloads - invalid,
             invalid,
-            count(Severity::Error),
-            count(Severity::Warning),
-            if unreadable.is_empty() {
+            run.count(Severity::Error),
+            run.count(Severity::Warning),
+            if unreadable == 0 {
                 String::new()
             } else {
-                format!("; {} input(s) unreadable", unreadable.len())
+                format!("; {unreadable} input(s) unreadable")
             }
         );
     }
-    if !unreadable.is_empty() {
+    if unreadable > 0 {
         exit::IO
     } else if invalid > 0 {
         exit::REJECTED
@@ -157,20 +118,10 @@ pub fn run(args: Args) -> u8 {
     }
 }
 
-fn print_human(input: &str, r: &PayloadResult) {
-    let place = match r.line {
-        Some(l) => format!("{input}:{l}"),
-        None => input.to_string(),
-    };
-    for v in &r.violations {
-        let path = if v.path.is_empty() {
-            String::new()
-        } else {
-            format!("{}: ", v.path)
-        };
-        // A closed stdout ends the listing quietly; the summary and exit
-        // code still tell the outcome.
-        let line = format!("{place}: {}[{}]: {path}{}\n", v.severity, v.rule, v.message);
+/// Print each line; a closed stdout ends the listing quietly (the summary
+/// and exit code still tell the outcome).
+fn print_human(lines: impl Iterator<Item = String>) {
+    for line in lines {
         if !matches!(io::print(&line), Ok(true)) {
             return;
         }

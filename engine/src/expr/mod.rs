@@ -29,7 +29,8 @@ use serde_json::{Map, Value};
 pub use budget::{RunLimits, UnitBudget, CLOCK_EVERY};
 pub use funcs::{add_days, round_to};
 pub use num::{is_blank, round_decimal, to_text, type_name, values_equal};
-pub use parse::MAX_DEPTH;
+#[cfg(test)]
+use parse::MAX_DEPTH;
 pub use script::{Limits, Sandbox};
 
 use parse::{Kind as N, Node};
@@ -657,3 +658,6 @@ fn reads_of(node: &Node, bound: &mut Vec<Option<Vec<Step>>>, out: &mut Vec<Read>
 
 #[cfg(test)]
 mod tests;
+// The language against rhai on generated expressions (was engine/tests/).
+#[cfg(test)]
+mod differential;

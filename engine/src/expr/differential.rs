@@ -18,7 +18,7 @@
 
 use std::sync::OnceLock;
 
-use mapwright::expr::{values_equal, EvalError, EvalErrorKind, Expr, Sandbox, Scope};
+use super::{type_name, values_equal, EvalError, EvalErrorKind, Expr, Sandbox, Scope};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 use serde_json::{json, Value};
@@ -219,9 +219,7 @@ fn record() -> impl Strategy<Value = Value> {
 
 fn same(native: &Result<Value, EvalError>, script: &Result<Value, EvalError>) -> bool {
     match (native, script) {
-        (Ok(a), Ok(b)) => {
-            values_equal(a, b) && mapwright::expr::type_name(a) == mapwright::expr::type_name(b)
-        }
+        (Ok(a), Ok(b)) => values_equal(a, b) && type_name(a) == type_name(b),
         (Err(a), Err(b)) => class(a) == class(b),
         _ => false,
     }

@@ -1,0 +1,130 @@
+//! The one error type of the library's front door: what can go wrong in
+//! loading, preparing, converting and writing, as a value a program can
+//! match on and a message a person can read.
+
+use std::fmt;
+use std::io;
+use std::path::PathBuf;
+
+use crate::commit::CommitError;
+use crate::convert::ConvertError;
+use crate::diag::Diagnostics;
+use crate::read::ReadError;
+
+/// What went wrong.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Error {
+    /// A mapping, schema or test file is wrong or cannot be read: each
+    /// finding with its file, line, column, code and hint.
+    Diagnostics(Diagnostics),
+    /// The params do not fit the mapping's `params:`, or a param given
+    /// could not be read: one message each.
+    Params(Vec<String>),
+    /// The mapping's routes build records for different targets, and only
+    /// NDJSON output can hold records of several targets.
+    MixedTargets,
+    /// XML output was asked for, but the target named is JSON.
+    NotXmlTarget(String),
+    /// Two roles on one path, or an output that is also an input: the two
+    /// roles (as the command line names them) and the path.
+    SamePath(String, String, PathBuf),
+    /// Another run holds the lock on this output.
+    Busy(PathBuf),
+    /// An output could not be created, locked or written.
+    Output(PathBuf, io::Error),
+    /// An input (named) could not be read.
+    Read(String, io::Error),
+    /// A JSON or XML document (named) could not be parsed.
+    Malformed(String, ReadError),
+    /// Writing a result failed.
+    Write(io::Error),
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Diagnostics(d) => write!(f, "{d}"),
+            Error::Params(problems) => write!(f, "{}", problems.join("; ")),
+            Error::MixedTargets => write!(
+                f,
+                "this mapping's routes build records for different targets; only NDJSON output holds them"
+            ),
+            Error::NotXmlTarget(target) => {
+                write!(f, "the target {target} is JSON; XML output needs an XML target")
+            }
+            Error::SamePath(a, b, p) => CommitError::SamePath(a.clone(), b.clone(), p.clone()).fmt(f),
+            Error::Busy(p) => CommitError::Busy(p.clone()).fmt(f),
+            Error::Output(p, e) => write!(f, "cannot write {}: {e}", p.display()),
+            Error::Read(name, e) => write!(f, "{name}: {e}"),
+            Error::Malformed(name, e) => write!(f, "{name}: {e}"),
+            Error::Write(e) => write!(f, "writing {e}"),
+        }
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Error::Diagnostics(d) => Some(d),
+            Error::Output(_, e) | Error::Read(_, e) | Error::Write(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+impl From<Diagnostics> for Error {
+    fn from(d: Diagnostics) -> Error {
+        Error::Diagnostics(d)
+    }
+}
+
+impl From<CommitError> for Error {
+    fn from(e: CommitError) -> Error {
+        match e {
+            CommitError::SamePath(a, b, p) => Error::SamePath(a, b, p),
+            CommitError::Busy(p) => Error::Busy(p),
+            CommitError::Io(p, e) => Error::Output(p, e),
+        }
+    }
+}
+
+impl From<ConvertError> for Error {
+    fn from(e: ConvertError) -> Error {
+        match e {
+            ConvertError::Read(name, e) => Error::Read(name, e),
+            ConvertError::Malformed(name, e) => Error::Malformed(name, e),
+            ConvertError::Write(e) => Error::Write(e),
+        }
+    }
+}
+
+impl std::error::Error for ReadError {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn commit_and_convert_errors_keep_their_messages() {
+        let busy = Error::from(CommitError::Busy(PathBuf::from("out.json")));
+        assert_eq!(
+            busy.to_string(),
+            "another mapwright run is writing out.json (it holds its lock); wait for it to finish or write elsewhere"
+        );
+        let write = Error::from(ConvertError::Write(io::Error::other("disk full")));
+        assert_eq!(write.to_string(), "writing disk full");
+        let read = Error::from(ConvertError::Read(
+            "in.ndjson".into(),
+            io::Error::other("gone"),
+        ));
+        assert_eq!(read.to_string(), "in.ndjson: gone");
+        assert!(std::error::Error::source(&read).is_some());
+    }
+
+    #[test]
+    fn params_problems_are_listed_in_one_line() {
+        let e = Error::Params(vec!["a is required".into(), "b is unknown".into()]);
+        assert_eq!(e.to_string(), "a is required; b is unknown");
+    }
+}
