@@ -685,3 +685,67 @@ fn an_undeclared_param_in_a_script_is_an_error() {
     assert!(d.message.contains("company_cod"), "{d}");
     assert!(d.message.contains("(did you mean 'company_code'?)"), "{d}");
 }
+
+// ------------------------------------------------------------ issue 10 item 3, the gaps:
+// names reached through an index, a template's own variables, closures and JSONPaths.
+
+/// The message of a typo'd field of the Oneserve activity order request.
+fn not_a_field(name: &str, of: &str, near: &str) -> String {
+    format!(
+        "'{name}' is not a field of oneserve.activity_order_request's {of} (did you mean '{near}'?)"
+    )
+}
+
+#[test]
+fn a_typo_below_an_index_in_a_template_is_an_error() {
+    let c = Case::new(
+        "template-index",
+        SPECTRUM,
+        "message: \"team '{{ activities[0].team.name }}'",
+        "message: \"team '{{ activities[0].team.nmae }}'",
+    );
+    let diags = c.load(SPECTRUM);
+    let d = only(&diags, "unknown-source-field");
+    assert_at(d, c.place("nmae", 0));
+    assert_eq!(d.message, not_a_field("nmae", "team", "name"));
+}
+
+#[test]
+fn a_typo_below_a_template_loop_variable_is_an_error() {
+    let c = Case::new(
+        "template-loop",
+        "shared/oneserve-create-order-rules.yaml",
+        "{% for a in activities %}{{ a.id }}",
+        "{% for a in activities %}{{ a.idd }}",
+    );
+    let diags = c.load(SPECTRUM);
+    let d = only(&diags, "unknown-source-field");
+    assert_at(d, c.place("a.idd", 2));
+    assert_eq!(d.message, not_a_field("idd", "activity", "id"));
+}
+
+#[test]
+fn a_typo_below_a_template_set_variable_is_an_error_and_the_right_name_is_not() {
+    let c = Case::new(
+        "template-set",
+        SPECTRUM,
+        "message: \"team '{{ activities[0].team.name }}'",
+        "message: \"{% set t = activities[0].team %}team '{{ t.nmae }}'",
+    );
+    let diags = c.load(SPECTRUM);
+    let d = only(&diags, "unknown-source-field");
+    assert_at(d, c.place("t.nmae", 2));
+    assert_eq!(d.message, not_a_field("nmae", "team", "name"));
+    // The same template spelt right, with a quoted key and a sorted loop.
+    let right = Case::new(
+        "template-set-right",
+        SPECTRUM,
+        "message: \"team '{{ activities[0].team.name }}'",
+        "message: \"{% set t = activities[0].team %}{% for a in activities|sort(attribute='id') %}{{ a['team'].name }}{% endfor %}team '{{ t.name }}'",
+    );
+    let diags = right.load(SPECTRUM);
+    assert!(
+        diags.iter().all(|d| d.severity != Severity::Error),
+        "{diags:#?}"
+    );
+}

@@ -13,6 +13,7 @@
 mod schema_rules;
 mod scope;
 mod target;
+mod template_names;
 
 pub(crate) use schema_rules::check_schema;
 
@@ -288,40 +289,24 @@ impl Resolver<'_> {
 
     // ------------------------------------------------------------ templates
 
-    /// Resolve the variables a template reads (minijinja's own analysis).
+    /// Resolve the variables a template reads, with its own scopes (`for`,
+    /// `set`) and through indexes (the `template_names` module).
     fn template(&mut self, n: &Node, frame: &Frame) {
         let Some(text) = n.scalar_text() else { return };
         // Too big for minijinja's recursive parser: the load reports it.
         if crate::template::check_source(&text).is_err() {
             return;
         }
-        let env = minijinja::Environment::new();
-        let Ok(tmpl) = env.template_from_str(&text) else {
-            return;
-        };
-        let mut found = Vec::new();
-        for name in tmpl.undeclared_variables(true) {
-            let steps: Vec<Step> = name.split('.').map(|s| Step::Name(s.into())).collect();
-            let first = name.split('.').next().unwrap_or_default();
-            if TEMPLATE_GLOBALS.contains(&first) {
-                continue;
-            }
-            if let Err(u) = frame.resolve(&steps) {
-                // The dotted name up to the unknown step, as written.
-                let needle = name
-                    .split('.')
-                    .take(u.step + 1)
-                    .collect::<Vec<_>>()
-                    .join(".");
-                let within = needle.rfind('.').map_or(0, |d| d + 1);
-                let at = self.locate(n, &needle, 0, within);
-                found.push(Diagnostic::error(at, u.code, u.message));
-            }
-        }
-        // The analysis gives a set: report in the order of the text.
-        found.sort_by_key(|d| (d.span.line, d.span.column));
-        for d in found {
-            self.diags.push(d);
+        for miss in template_names::misses(&text, frame) {
+            // Which occurrence of the name this is, in the template.
+            let before = text.get(..miss.offset).unwrap_or_default();
+            let nth = word_positions(before, &miss.name).len();
+            let at = self.locate(n, &miss.name, nth, 0);
+            self.diags.push(Diagnostic::error(
+                at,
+                miss.unknown.code,
+                miss.unknown.message,
+            ));
         }
     }
 
@@ -708,22 +693,6 @@ impl Resolver<'_> {
         }
     }
 }
-
-/// Names minijinja defines itself.
-const TEMPLATE_GLOBALS: [&str; 12] = [
-    "range",
-    "dict",
-    "debug",
-    "namespace",
-    "loop",
-    "self",
-    "caller",
-    "varargs",
-    "kwargs",
-    "true",
-    "false",
-    "none",
-];
 
 /// The paths an expression tests present: the argument of `blank(...)` and
 /// the left side of `!= ()`.

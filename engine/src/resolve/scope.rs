@@ -247,6 +247,17 @@ impl<'s> Frame<'s> {
         })
     }
 
+    /// Resolve `steps` below a place the caller bound itself (a template's
+    /// loop variable); `skipped` steps of the read came before.
+    pub fn resolve_from(
+        &self,
+        place: &Place<'s>,
+        steps: &[Step],
+        skipped: usize,
+    ) -> Result<Found<'s>, Unknown> {
+        self.walk_place(place, steps, skipped)
+    }
+
     fn walk_place(
         &self,
         place: &Place<'s>,
