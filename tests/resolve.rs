@@ -749,3 +749,41 @@ fn a_typo_below_a_template_set_variable_is_an_error_and_the_right_name_is_not() 
         "{diags:#?}"
     );
 }
+
+#[test]
+fn a_typo_below_a_closure_parameter_of_a_mapped_list_is_an_error() {
+    // `t` ranges over what `.map(|a| a.team)` holds: teams.
+    let c = Case::new(
+        "closure-map-chain",
+        "shared/oneserve-create-order-rules.yaml",
+        ".map(|a| a.team.name).distinct()",
+        ".map(|a| a.team).map(|t| t.nmae).distinct()",
+    );
+    let diags = c.load(SPECTRUM);
+    let d = only(&diags, "unknown-source-field");
+    assert_at(d, c.place("t.nmae", 2));
+    assert_eq!(d.message, not_a_field("nmae", "team", "name"));
+    // And a reduce's item (its second parameter), the accumulator unchecked.
+    let c = Case::new(
+        "closure-reduce",
+        "shared/oneserve-create-order-rules.yaml",
+        "assert: unit_cost == 1.0",
+        "assert: root.activities.reduce(|n, a| n + a.quantty, 0) > 0",
+    );
+    let diags = c.load(SPECTRUM);
+    let d = only(&diags, "unknown-source-field");
+    assert_at(d, c.place("a.quantty", 2));
+    assert_eq!(d.message, not_a_field("quantty", "activity", "quantity"));
+    // Spelt right, neither is flagged.
+    let right = Case::new(
+        "closure-right",
+        "shared/oneserve-create-order-rules.yaml",
+        ".map(|a| a.team.name).distinct()",
+        ".map(|a| a.team).map(|t| t.name).distinct()",
+    );
+    let diags = right.load(SPECTRUM);
+    assert!(
+        diags.iter().all(|d| d.severity != Severity::Error),
+        "{diags:#?}"
+    );
+}

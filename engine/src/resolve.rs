@@ -737,15 +737,22 @@ fn word_positions(text: &str, word: &str) -> Vec<usize> {
 }
 
 /// The byte offset, inside a path's text, of the name of step `step`
-/// (0 for the first).
+/// (0 for the first). A step not written there (the list path a closure
+/// parameter stands for: `a` in `|a| a.team` is `activities[]`) is passed over.
 fn step_offset(chain: &str, steps: &[Step], step: usize) -> usize {
     let mut at = 0;
     for (i, s) in steps.iter().enumerate().take(step + 1).skip(1) {
         let Step::Name(name) = s else { continue };
-        match chain[at..].find(&format!(".{name}")) {
-            Some(p) => at += p + 1,
-            None => return at,
-        }
+        let written = [
+            format!(".{name}"),
+            format!("\"{name}\""),
+            format!("'{name}'"),
+        ]
+        .iter()
+        .filter_map(|w| chain[at..].find(w.as_str()))
+        .min();
+        let Some(p) = written else { continue };
+        at += p + 1;
         if i == step {
             return at;
         }
@@ -795,6 +802,16 @@ mod tests {
             Step::Name("team".into()),
         ];
         assert_eq!(step_offset("activities[0].team", &with_item, 2), 14);
+        assert_eq!(step_offset("activities[0][\"team\"]", &with_item, 2), 15);
+        // `ps` stands for lines[].parts: only `cod` is written.
+        let through_closure: Vec<Step> = ["lines", "[]", "parts", "[]", "cod"]
+            .iter()
+            .map(|s| match *s {
+                "[]" => Step::Item,
+                n => Step::Name(n.to_string()),
+            })
+            .collect();
+        assert_eq!(step_offset("ps[0].cod", &through_closure, 4), 6);
     }
 
     #[test]

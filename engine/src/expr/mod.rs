@@ -558,13 +558,35 @@ fn path_of(node: &Node, bound: &[Option<Vec<Step>>]) -> Option<Vec<Step>> {
     }
 }
 
-/// The path of the list whose items `node`'s items are: a path itself, or
-/// a `filter`/`distinct` of one (`activities.filter(..)` holds activities),
-/// so closure parameters further down a chain are still checked.
-fn items_of(node: &Node, bound: &[Option<Vec<Step>>]) -> Option<Vec<Step>> {
+/// The path of one item of the list `node` is: a path's item, the same
+/// for a `filter`/`distinct` of one (`activities.filter(..)` holds
+/// activities), and for a `map` whose closure is a path, that path
+/// (`activities.map(|a| a.team)` holds teams), so closure parameters further
+/// down a chain are still checked.
+fn item_path(node: &Node, bound: &[Option<Vec<Step>>]) -> Option<Vec<Step>> {
     match &node.kind {
-        N::Method(obj, funcs::Method::Filter | funcs::Method::Distinct, _) => items_of(obj, bound),
-        _ => path_of(node, bound),
+        N::Method(obj, funcs::Method::Filter | funcs::Method::Distinct, _) => item_path(obj, bound),
+        N::Method(obj, funcs::Method::Map, args) => match args.as_slice() {
+            [Node {
+                kind:
+                    N::Closure {
+                        base,
+                        params: 1,
+                        body,
+                    },
+                ..
+            }] => {
+                let mut inner: Vec<Option<Vec<Step>>> = bound.iter().take(*base).cloned().collect();
+                inner.resize(*base, None);
+                inner.push(item_path(obj, bound));
+                path_of(body, &inner)
+            }
+            _ => None,
+        },
+        _ => path_of(node, bound).map(|mut p| {
+            p.push(Step::Item);
+            p
+        }),
     }
 }
 
@@ -624,10 +646,7 @@ fn reads_of(node: &Node, bound: &mut Vec<Option<Vec<Step>>>, out: &mut Vec<Read>
         }
         N::Method(obj, _, args) => {
             each(obj, bound);
-            let item = items_of(obj, bound).map(|mut p| {
-                p.push(Step::Item);
-                p
-            });
+            let item = item_path(obj, bound);
             for a in args {
                 match &a.kind {
                     N::Closure { base, params, body } => {
