@@ -787,3 +787,74 @@ fn a_typo_below_a_closure_parameter_of_a_mapped_list_is_an_error() {
         "{diags:#?}"
     );
 }
+
+#[test]
+fn typos_in_jsonpaths_with_indexes_brackets_and_descendants_are_errors() {
+    for (path, typo, needle, within, of, near) in [
+        (
+            "$.activities[0].teem",
+            "teem",
+            "].teem",
+            2,
+            "activity",
+            "team",
+        ),
+        (
+            "$['activities'][*]['tema']",
+            "tema",
+            "['tema']",
+            2,
+            "activity",
+            "team",
+        ),
+        ("$.job['sit'].ref", "sit", "['sit']", 2, "job", "site"),
+    ] {
+        let c = Case::new(
+            "jsonpath-forms",
+            SPECTRUM,
+            "Job_Number: = job.ref",
+            &format!("Job_Number: \"{path}\""),
+        );
+        let diags = c.load(SPECTRUM);
+        let d = only(&diags, "unknown-source-field");
+        assert_at(d, c.place(needle, within));
+        assert_eq!(d.message, not_a_field(typo, of, near), "{path}");
+    }
+    // A descendant name must be a field of some type at or below the node.
+    let c = Case::new(
+        "jsonpath-descendant",
+        SPECTRUM,
+        "Job_Number: = job.ref",
+        "Job_Number: $..teem",
+    );
+    let diags = c.load(SPECTRUM);
+    let d = only(&diags, "unknown-source-field");
+    assert_at(d, c.place("$..teem", 3));
+    assert_eq!(
+        d.message,
+        "'..teem' finds nothing: no field 'teem' is in oneserve.activity_order_request's activity_order_request or any type below it (did you mean 'team'?)"
+    );
+}
+
+#[test]
+fn jsonpaths_spelt_right_in_each_form_are_not_flagged() {
+    for path in [
+        "$.activities[0].team.name",
+        "$['activities'][-1][\\\"team\\\"]",
+        "$..name",
+        "$.job..ref",
+        "$.activities[?@.quantity > 1].team",
+    ] {
+        let c = Case::new(
+            "jsonpath-right",
+            SPECTRUM,
+            "Job_Number: = job.ref",
+            &format!("Job_Number: \"{path}\""),
+        );
+        let diags = c.load(SPECTRUM);
+        assert!(
+            diags.iter().all(|d| d.code != "unknown-source-field"),
+            "{path}: {diags:#?}"
+        );
+    }
+}

@@ -10,6 +10,7 @@
 //! YAML, not the compiled specs, so every finding points at the node (and,
 //! where it can, the column) it is about.
 
+mod json_path;
 mod schema_rules;
 mod scope;
 mod target;
@@ -25,6 +26,7 @@ use crate::mapping::Mapping;
 use crate::schema::{Field, Schema};
 use crate::yaml::{span, Node, Value as Y};
 
+use json_path::Seg;
 use scope::{Found, Frame, Place, Shape};
 use target::Target;
 
@@ -429,7 +431,8 @@ impl Resolver<'_> {
                 let reads = self.expr(n, frame);
                 self.maybe_missing(n, reads.as_ref().and_then(pure_path), frame, into);
             }
-            Y::Str(s) if s.starts_with('$') => {
+            // What the loader takes for a JSONPath (`$5.00` is a constant).
+            Y::Str(s) if s.starts_with("$.") || s.starts_with("$[") || s == "$" => {
                 let found = self.json_path(n, s, frame);
                 self.maybe_missing(n, found.as_ref(), frame, into);
             }
@@ -504,37 +507,49 @@ impl Resolver<'_> {
         }
     }
 
-    /// A JSONPath reads from the current record; a plain dotted one
-    /// (`$.job.site.ref`) is checked step by step, a complex one up to its
-    /// first step that is not a plain name.
+    /// A JSONPath reads from the current record; the names of the forms
+    /// `json_path::segments` reads are checked step by step (a `..name`
+    /// somewhere below), and a plain one (names only) gives what it found.
     fn json_path<'s>(&mut self, n: &Node, p: &str, frame: &Frame<'s>) -> Option<Found<'s>> {
-        let rest = p.strip_prefix("$.")?;
+        let segs = json_path::segments(p)?;
         let mut steps = Vec::new();
-        let mut plain = true;
-        for seg in rest.split('.') {
-            let name_end = seg
-                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
-                .unwrap_or(seg.len());
-            if name_end == 0 {
-                plain = false;
-                break;
-            }
-            steps.push(Step::Name(seg[..name_end].to_string()));
-            if name_end < seg.len() {
-                plain = false;
-                break;
+        let mut offsets = Vec::new();
+        let mut descend = None;
+        for seg in &segs {
+            match seg {
+                Seg::Name(name, at) => {
+                    steps.push(Step::Name(name.clone()));
+                    offsets.push(*at);
+                }
+                Seg::Item => {
+                    steps.push(Step::Item);
+                    offsets.push(offsets.last().copied().unwrap_or(0));
+                }
+                Seg::Descend(name, at) => descend = Some((name, *at)),
+                Seg::Stop => break,
             }
         }
-        match frame.resolve_in_record(&steps) {
-            Ok(f) => plain.then_some(f),
+        let plain = segs.iter().all(|s| matches!(s, Seg::Name(..)));
+        let found = match frame.resolve_in_record(&steps) {
+            Ok(f) => f,
             Err(u) => {
-                // The step's place: after `$.`, inside the path's text.
-                let within = 2 + step_offset(rest, &steps, u.step);
-                let at = self.locate(n, "$", 0, within);
-                self.diags.push(Diagnostic::error(at, u.code, u.message));
-                None
+                let within = offsets.get(u.step).copied().unwrap_or(0);
+                self.json_path_error(n, within, u);
+                return None;
+            }
+        };
+        if let Some((name, at)) = descend {
+            if let Err(u) = frame.descendant(&found.shape, name, steps.len()) {
+                self.json_path_error(n, at, u);
             }
         }
+        plain.then_some(found)
+    }
+
+    /// An unknown name `within` bytes into the JSONPath written at `n`.
+    fn json_path_error(&mut self, n: &Node, within: usize, u: scope::Unknown) {
+        let at = self.locate(n, "$", 0, within);
+        self.diags.push(Diagnostic::error(at, u.code, u.message));
     }
 
     // ------------------------------------------------------------ the target

@@ -310,6 +310,43 @@ impl<'s> Frame<'s> {
         })
     }
 
+    /// A JSONPath's `..name` below `shape`: some type at or below it (through
+    /// objects and lists) must have a field `name`. `step` numbers the read.
+    pub fn descendant(&self, shape: &Shape<'s>, name: &str, step: usize) -> Result<(), Unknown> {
+        let mut types: Vec<&'s Type> = Vec::new();
+        let mut todo = vec![shape.clone()];
+        while let Some(s) = todo.pop() {
+            match s {
+                // Anything may be below an unknown value.
+                Shape::Any => return Ok(()),
+                Shape::Record(t) if !types.iter().any(|k| std::ptr::eq(*k, t)) => {
+                    types.push(t);
+                    todo.extend(t.fields.iter().map(|f| self.field_shape(f)));
+                }
+                Shape::List(inner) => todo.push(*inner),
+                Shape::Record(_) | Shape::Value => {}
+            }
+        }
+        if types.iter().any(|t| t.field(name).is_some()) {
+            return Ok(());
+        }
+        let below = match shape {
+            Shape::Record(t) => format!("{}'s {} or any type below it", self.schema_name(), t.name),
+            _ => "anything below this path".to_string(),
+        };
+        let known = types
+            .iter()
+            .flat_map(|t| t.fields.iter().map(|f| f.name.as_str()));
+        Err(Unknown {
+            step,
+            code: "unknown-source-field",
+            message: format!(
+                "'..{name}' finds nothing: no field '{name}' is in {below}{}",
+                hint(name, known)
+            ),
+        })
+    }
+
     /// The shape of a schema field's value.
     pub fn field_shape(&self, f: &'s Field) -> Shape<'s> {
         let inner =
