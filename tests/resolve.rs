@@ -858,3 +858,33 @@ fn jsonpaths_spelt_right_in_each_form_are_not_flagged() {
         );
     }
 }
+
+#[test]
+fn a_misspelt_for_each_key_is_pointed_at_with_a_suggestion() {
+    // With `records:`, the spec has no source key at all.
+    let c = Case::new(
+        "foreach-records",
+        SPECTRUM,
+        "    for_each: activities\n    records:",
+        "    foreach: activities\n    records:",
+    );
+    let diags = c.load(SPECTRUM);
+    let d = only(&diags, "no-source");
+    assert_at(d, c.place("foreach: activities", 0));
+    assert_eq!(
+        d.help.as_deref(),
+        Some("'foreach' is not a key here; did you mean 'for_each'?")
+    );
+    // With `record:`, the spec is a nested record and `foreach` an unknown key.
+    let file = "oneserve-pruvan/create.yaml";
+    let c = Case::new(
+        "foreach-record",
+        file,
+        "    for_each: activities\n    record:",
+        "    foreach: activities\n    record:",
+    );
+    let diags = c.load(file);
+    let d = only(&diags, "unknown-key");
+    assert_at(d, c.place("foreach: activities", 0));
+    assert!(d.message.ends_with("did you mean 'for_each'?"), "{d}");
+}

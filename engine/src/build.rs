@@ -446,11 +446,7 @@ impl Compiler<'_> {
             ["record", "for_each"] | ["for_each"] => "for_each",
             [one] => one,
             [] => {
-                self.diags.push(Diagnostic::error(
-                    span(file, node),
-                    "no-source",
-                    format!("{what} says nothing about where the value comes from: give one of expr, path, template, const, lookup, table, record, for_each (a nested record needs `record:`)"),
-                ));
+                self.no_source(node, &what);
                 return None;
             }
             many => {
@@ -611,8 +607,27 @@ impl Compiler<'_> {
         f.take("output");
         f.take("key");
         f.take("doc");
-        f.finish(&what, self.diags);
+        f.finish_near(&what, &SPEC_KEYS, self.diags);
         Some(())
+    }
+
+    /// A spec with none of the source keys; when one of its keys is near
+    /// one (`foreach:`, `exp:`), the finding points at it and says which.
+    fn no_source(&mut self, node: &Node, what: &str) {
+        let near = node.as_map().unwrap_or(&[]).iter().find_map(|(k, _)| {
+            let name = k.scalar_text()?;
+            crate::diag::suggest(&name, SPEC_KEYS).map(|s| (k, name, s))
+        });
+        let at = near.as_ref().map_or(node, |(k, _, _)| *k);
+        let mut d = Diagnostic::error(
+            span(self.file, at),
+            "no-source",
+            format!("{what} says nothing about where the value comes from: give one of expr, path, template, const, lookup, table, record, for_each (a nested record needs `record:`)"),
+        );
+        if let Some((_, name, key)) = near {
+            d = d.with_help(format!("'{name}' is not a key here; did you mean '{key}'?"));
+        }
+        self.diags.push(d);
     }
 }
 

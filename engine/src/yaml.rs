@@ -284,13 +284,20 @@ impl<'a> Fields<'a> {
 
     /// Report each key that was not taken as `unknown-key`, naming the known ones.
     pub fn finish(self, what: &str, diags: &mut Diagnostics) {
+        self.finish_near(what, &[], diags);
+    }
+
+    /// As [`Fields::finish`], suggesting also the keys `near` (valid here in
+    /// another form: `for_each` in a spec that has `record:`).
+    pub fn finish_near(self, what: &str, near: &[&str], diags: &mut Diagnostics) {
         for (k, _) in self.node.as_map().unwrap_or(&[]) {
             let name = k.scalar_text().unwrap_or_default();
             if !self.taken.contains(&name.as_str()) {
+                let known = self.taken.iter().chain(near).copied();
                 diags.push(Diagnostic::error(
                     span(self.file, k),
                     "unknown-key",
-                    match crate::diag::suggest(&name, self.taken.iter().copied()) {
+                    match crate::diag::suggest(&name, known) {
                         Some(k) => format!("unknown key '{name}' in {what}; did you mean '{k}'?"),
                         None => format!(
                             "unknown key '{name}' in {what}; expected one of: {}",
