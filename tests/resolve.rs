@@ -888,3 +888,50 @@ fn a_misspelt_for_each_key_is_pointed_at_with_a_suggestion() {
     assert_at(d, c.place("foreach: activities", 0));
     assert!(d.message.ends_with("did you mean 'for_each'?"), "{d}");
 }
+
+#[test]
+fn a_wrapped_optional_read_is_still_maybe_missing_and_a_fallback_is_not() {
+    // Wrapping the read in a method, function or arithmetic does not hide
+    // it: a record without job.client gets no value (a type error).
+    for wrapped in [
+        "job.client.trim()",
+        "job.client.to_upper().sub_string(0, 3)",
+        "if job.status == \"open\" { job.client } else { \"KM2\" }",
+    ] {
+        let c = Case::new(
+            "maybe-missing-wrapped",
+            SPECTRUM,
+            "Company_Code: = params.company_code",
+            &format!("Company_Code: '= {wrapped}'"),
+        );
+        let diags = c.load(SPECTRUM);
+        let d = only(&diags, "maybe-missing");
+        assert_eq!(d.severity, Severity::Warning);
+        assert_at(d, c.place(&format!("'= {wrapped}'"), 0));
+        assert!(
+            d.message.starts_with(
+                "spectrum.purchase_order_batch requires Company_Code, but job.client may be absent: oneserve.activity_order_request does not require 'client'"
+            ),
+            "{wrapped}: {d}"
+        );
+    }
+    // A fallback, a text join or a tested branch gives a value without it.
+    for saved in [
+        "job.client ?? \"KM2\"",
+        "\"K\" + job.client",
+        "if blank(job.client) { \"KM2\" } else { job.client.trim() }",
+        "job.client.to_string()",
+    ] {
+        let c = Case::new(
+            "maybe-missing-saved",
+            SPECTRUM,
+            "Company_Code: = params.company_code",
+            &format!("Company_Code: '= {saved}'"),
+        );
+        let diags = c.load(SPECTRUM);
+        assert!(
+            !diags.iter().any(|d| d.code == "maybe-missing"),
+            "{saved}: {diags:#?}"
+        );
+    }
+}

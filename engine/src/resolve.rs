@@ -429,12 +429,12 @@ impl Resolver<'_> {
         match &n.value {
             Y::Str(s) if s.starts_with('=') => {
                 let reads = self.expr(n, frame);
-                self.maybe_missing(n, reads.as_ref().and_then(pure_path), frame, into);
+                self.maybe_missing(n, lost_read(reads.as_ref(), frame), frame, into);
             }
             // What the loader takes for a JSONPath (`$5.00` is a constant).
             Y::Str(s) if s.starts_with("$.") || s.starts_with("$[") || s == "$" => {
                 let found = self.json_path(n, s, frame);
-                self.maybe_missing(n, found.as_ref(), frame, into);
+                self.maybe_missing(n, found.as_ref().map(|f| (f, s.clone())), frame, into);
             }
             Y::Map(_) => self.map_spec(n, frame, into),
             _ => self.constant(n, n, into),
@@ -454,14 +454,15 @@ impl Resolver<'_> {
         if let Some(e) = n.get("expr") {
             let reads = self.expr(e, frame);
             if !guarded {
-                self.maybe_missing(e, reads.as_ref().and_then(pure_path), frame, into);
+                self.maybe_missing(e, lost_read(reads.as_ref(), frame), frame, into);
             }
         } else if let Some(sc) = n.get("script") {
             self.script(sc, frame);
         } else if let Some(p) = n.get("path") {
-            let found = self.json_path(p, &p.scalar_text().unwrap_or_default(), frame);
+            let text = p.scalar_text().unwrap_or_default();
+            let found = self.json_path(p, &text, frame);
             if !guarded {
-                self.maybe_missing(p, found.as_ref(), frame, into);
+                self.maybe_missing(p, found.as_ref().map(|f| (f, text)), frame, into);
             }
         } else if let Some(t) = n.get("template") {
             self.template(t, frame);
@@ -596,26 +597,20 @@ impl Resolver<'_> {
         ));
     }
 
-    /// A required target field fed by a plain read of an optional source
-    /// field that nothing tests present: some records will lack it.
+    /// A required target field whose value is lost, `()` or an error, when
+    /// an optional source field that nothing tests present is absent (`read`:
+    /// what that read found and its text): some records will lack it.
     fn maybe_missing(
         &mut self,
         n: &Node,
-        found: Option<&Found>,
+        read: Option<(&Found, String)>,
         frame: &Frame,
         into: Option<(&Target, &Field)>,
     ) {
-        let (Some(found), Some((target, field))) = (found, into) else {
+        let (Some((found, text)), Some((target, field))) = (read, into) else {
             return;
         };
-        if !field.required || field.reserved {
-            return;
-        }
-        let unguarded = found.optional.iter().any(|p| match p {
-            None => true,
-            Some(p) => !frame.guards.iter().any(|g| g.starts_with(p)),
-        });
-        if !unguarded {
+        if !field.required || field.reserved || !unguarded(found, frame) {
             return;
         }
         let source = frame
@@ -630,7 +625,7 @@ impl Resolver<'_> {
                  tests it, so a record without it is rejected (give `default:` or `when:`, or a rule that checks it)",
                 target.schema.name,
                 field.name,
-                expr_text(n).unwrap_or_default(),
+                text,
                 source,
                 found.optional_name.as_deref().unwrap_or("it")
             ),
@@ -707,6 +702,35 @@ impl Resolver<'_> {
             }
         }
     }
+}
+
+/// Whether `found` passes through an optional field that no guard of
+/// `frame` tests present.
+fn unguarded(found: &Found, frame: &Frame) -> bool {
+    found.optional.iter().any(|p| match p {
+        None => true,
+        Some(p) => !frame.guards.iter().any(|g| g.starts_with(p)),
+    })
+}
+
+/// The read through which an expression's value is lost when an unguarded
+/// optional field is absent (the expression module follows it to the
+/// result: `x.trim()` is lost with `x`, `x ?? ""` is not), with its text.
+fn lost_read<'a, 's>(
+    reads: Option<&'a (Expr, Vec<Resolved<'s>>)>,
+    frame: &Frame,
+) -> Option<(&'a Found<'s>, String)> {
+    let (expr, found) = reads?;
+    let at = |offset: usize, len: usize| {
+        found.iter().find_map(|(r, f)| match f {
+            Some(f) if r.offset == offset && r.len == len => Some(f),
+            _ => None,
+        })
+    };
+    let absent = |offset: usize, len: usize| at(offset, len).is_some_and(|f| unguarded(f, frame));
+    let (offset, len) = expr.lost_to(&absent)?;
+    let text = expr.source().get(offset..offset + len)?.to_string();
+    Some((at(offset, len)?, text))
 }
 
 /// The paths an expression tests present: the argument of `blank(...)` and

@@ -13,6 +13,7 @@
 //! - [`num`]: numbers (i64 and decimal), text form, equality, order;
 //! - [`funcs`]: functions and methods; [`script`]: the rhai sandbox.
 
+mod absent;
 mod budget;
 mod eval;
 mod funcs;
@@ -430,6 +431,16 @@ impl Expr {
                 out
             }
             ExprKind::Script(s) => s.reads(),
+        }
+    }
+
+    /// The read (offset and length in the source) through which the value
+    /// can be lost, `()` or an error, when the reads `absent` names find
+    /// nothing (the `absent` module); None for a script, which is not followed.
+    pub(crate) fn lost_to(&self, absent: &dyn Fn(usize, usize) -> bool) -> Option<(usize, usize)> {
+        match &self.kind {
+            ExprKind::Native(n) => absent::lost(n, absent).read(),
+            ExprKind::Script(_) => None,
         }
     }
 
