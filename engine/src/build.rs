@@ -635,26 +635,29 @@ impl Compiler<'_> {
     /// `column:` must name a column the lookup gives: a typo would read
     /// null on every record.
     fn check_column(&mut self, lookup: &Lookup, column: &str, at: &Node) {
-        let problem = match lookup.columns() {
-            None => format!(
-                "lookup '{}' gives one value per key, not columns: leave out `column:`",
-                lookup.name
+        let (problem, near) = match lookup.columns() {
+            None => (
+                format!(
+                    "lookup '{}' gives one value per key, not columns: leave out `column:`",
+                    lookup.name
+                ),
+                None,
             ),
             Some(cols) if cols.iter().any(|c| c == column) => return,
-            Some(cols) => {
-                let near = crate::diag::did_you_mean(column, cols.iter().map(String::as_str));
+            Some(cols) => (
                 format!(
-                    "lookup '{}' has no column '{column}'{near}; its columns: {}",
+                    "lookup '{}' has no column '{column}'; its columns: {}",
                     lookup.name,
                     cols.join(", ")
-                )
-            }
+                ),
+                crate::diag::near_help(column, cols.iter().map(String::as_str)),
+            ),
         };
-        self.diags.push(Diagnostic::error(
-            span(self.file, at),
-            "lookup-column",
-            problem,
-        ));
+        let d = Diagnostic::error(span(self.file, at), "lookup-column", problem);
+        self.diags.push(match near {
+            Some(h) => d.with_help(h),
+            None => d,
+        });
     }
 }
 

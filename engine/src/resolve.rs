@@ -177,9 +177,8 @@ impl Resolver<'_> {
                     // the list is reported once, at the list.
                     if !said.contains(&u.message) {
                         let at = self.read_span(n, expr.source(), &read, u.step);
-                        self.diags
-                            .push(Diagnostic::error(at, u.code, u.message.clone()));
-                        said.push(u.message);
+                        said.push(u.message.clone());
+                        self.diags.push(u.at(at));
                     }
                     None
                 }
@@ -206,16 +205,16 @@ impl Resolver<'_> {
                 };
                 let inputs: Vec<&str> = table.inputs.iter().map(|(i, _)| i.as_str()).collect();
                 for key in call.keys.iter().filter(|k| !inputs.contains(&k.as_str())) {
-                    let near = crate::diag::did_you_mean(key, inputs.iter().copied());
                     let at = self.locate(n, key, 0, 0);
-                    self.diags.push(Diagnostic::error(
+                    let d = Diagnostic::error(
                         at,
                         "unknown-input",
                         format!(
-                            "table '{name}' has no input '{key}'{near}; its inputs: {}",
+                            "table '{name}' has no input '{key}'; its inputs: {}",
                             inputs.join(", ")
                         ),
-                    ));
+                    );
+                    self.diags.push(with_near(d, key, inputs.iter().copied()));
                 }
             } else if data.lookup(name).is_none() {
                 let known: Vec<&str> = data.lookups.iter().map(|l| l.name.as_str()).collect();
@@ -232,12 +231,8 @@ impl Resolver<'_> {
         name: &str,
         known: &[&str],
     ) {
-        let near = crate::diag::did_you_mean(name, known.iter().copied());
-        self.diags.push(Diagnostic::error(
-            at,
-            code,
-            format!("no {what} '{name}' is declared{near}"),
-        ));
+        let d = Diagnostic::error(at, code, format!("no {what} '{name}' is declared"));
+        self.diags.push(with_near(d, name, known.iter().copied()));
     }
 
     /// Where step `step` of `read` (in expression `src`, written at `n`) stands in the file.
@@ -304,11 +299,7 @@ impl Resolver<'_> {
             let before = text.get(..miss.offset).unwrap_or_default();
             let nth = word_positions(before, &miss.name).len();
             let at = self.locate(n, &miss.name, nth, 0);
-            self.diags.push(Diagnostic::error(
-                at,
-                miss.unknown.code,
-                miss.unknown.message,
-            ));
+            self.diags.push(miss.unknown.at(at));
         }
     }
 
@@ -377,7 +368,7 @@ impl Resolver<'_> {
                         .join("/");
                     let within = needle.rfind('/').map_or(0, |d| d + 1);
                     let at = self.locate(f, &needle, 0, within);
-                    self.diags.push(Diagnostic::error(at, u.code, u.message));
+                    self.diags.push(u.at(at));
                 }
             }
             if let Some(m) = rule.get("message") {
@@ -550,7 +541,7 @@ impl Resolver<'_> {
     /// An unknown name `within` bytes into the JSONPath written at `n`.
     fn json_path_error(&mut self, n: &Node, within: usize, u: scope::Unknown) {
         let at = self.locate(n, "$", 0, within);
-        self.diags.push(Diagnostic::error(at, u.code, u.message));
+        self.diags.push(u.at(at));
     }
 
     // ------------------------------------------------------------ the target
@@ -661,16 +652,16 @@ impl Resolver<'_> {
                 Some((s, t)) => match t.field(&name) {
                     Some(f) => Some((s, f)),
                     None => {
-                        self.diags.push(Diagnostic::error(
+                        let d = Diagnostic::error(
                             span(&self.file, k),
                             "unknown-source-field",
                             format!(
-                                "input.csv.unit builds '{name}', which is not a field of {}'s {}{}",
-                                s.name,
-                                t.name,
-                                scope::hint(&name, t.fields.iter().map(|f| f.name.as_str()))
+                                "input.csv.unit builds '{name}', which is not a field of {}'s {}",
+                                s.name, t.name,
                             ),
-                        ));
+                        );
+                        let known = t.fields.iter().map(|f| f.name.as_str());
+                        self.diags.push(with_near(d, &name, known));
                         None
                     }
                 },
@@ -701,6 +692,18 @@ impl Resolver<'_> {
                 _ => self.field(v, frame, None),
             }
         }
+    }
+}
+
+/// `d` with a did-you-mean help line when a known name is near `name`.
+fn with_near<'a>(
+    d: Diagnostic,
+    name: &str,
+    known: impl IntoIterator<Item = &'a str>,
+) -> Diagnostic {
+    match scope::hint(name, known) {
+        Some(h) => d.with_help(h),
+        None => d,
     }
 }
 

@@ -76,6 +76,19 @@ pub(crate) struct Unknown {
     pub step: usize,
     pub code: &'static str,
     pub message: String,
+    /// A did-you-mean, when a known name is near.
+    pub help: Option<String>,
+}
+
+impl Unknown {
+    /// The finding, at `at`.
+    pub fn at(self, at: crate::diag::Span) -> crate::diag::Diagnostic {
+        let d = crate::diag::Diagnostic::error(at, self.code, self.message);
+        match self.help {
+            Some(h) => d.with_help(h),
+            None => d,
+        }
+    }
 }
 
 const VARIABLES: [(&str, &str); 6] = [
@@ -240,10 +253,8 @@ impl<'s> Frame<'s> {
         Err(Unknown {
             step: 1,
             code: "unknown-param",
-            message: format!(
-                "params.{name} is not declared under `params:` ({list}){}",
-                hint(name, declared)
-            ),
+            message: format!("params.{name} is not declared under `params:` ({list})"),
+            help: hint(name, declared),
         })
     }
 
@@ -340,10 +351,8 @@ impl<'s> Frame<'s> {
         Err(Unknown {
             step,
             code: "unknown-source-field",
-            message: format!(
-                "'..{name}' finds nothing: no field '{name}' is in {below}{}",
-                hint(name, known)
-            ),
+            message: format!("'..{name}' finds nothing: no field '{name}' is in {below}"),
+            help: hint(name, known),
         })
     }
 
@@ -370,11 +379,11 @@ impl<'s> Frame<'s> {
             step,
             code: "unknown-source-field",
             message: format!(
-                "'{name}' is not a field of {}'s {}{}",
+                "'{name}' is not a field of {}'s {}",
                 self.schema_name(),
-                t.name,
-                hint(name, t.fields.iter().map(|f| f.name.as_str()))
+                t.name
             ),
+            help: hint(name, t.fields.iter().map(|f| f.name.as_str())),
         }
     }
 
@@ -386,6 +395,7 @@ impl<'s> Frame<'s> {
                 step: 0,
                 code: "unknown-variable",
                 message: format!("'{name}' is defined only {place}, not here"),
+                help: None,
             };
         }
         let mut known: Vec<&str> = Vec::new();
@@ -409,10 +419,8 @@ impl<'s> Frame<'s> {
         Unknown {
             step: 0,
             code: "unknown-source-field",
-            message: format!(
-                "'{name}' is not {what}{lets} or a variable here{}",
-                hint(name, known)
-            ),
+            message: format!("'{name}' is not {what}{lets} or a variable here"),
+            help: hint(name, known),
         }
     }
 
@@ -444,9 +452,9 @@ fn required_by_rule(t: &Type, name: &str) -> bool {
         .any(|r| matches!(&r.check, Check::Require(fields) if fields.iter().any(|f| f == name)))
 }
 
-/// " (did you mean 'x'?)" when a known name is near `name`.
-pub(crate) fn hint<'a>(name: &str, known: impl IntoIterator<Item = &'a str>) -> String {
-    crate::diag::did_you_mean(name, known)
+/// "did you mean 'x'?" when a known name is near `name`, for a help line.
+pub(crate) fn hint<'a>(name: &str, known: impl IntoIterator<Item = &'a str>) -> Option<String> {
+    crate::diag::near_help(name, known)
 }
 
 #[cfg(test)]
@@ -496,6 +504,6 @@ mod tests {
         assert_eq!(code.optional, vec![Some(names("lines.[].parts.[].code"))]);
         let unknown = part.resolve(&names("root.lines.[].idd")).unwrap_err();
         assert_eq!((unknown.step, unknown.code), (3, "unknown-source-field"));
-        assert!(unknown.message.ends_with("(did you mean 'id'?)"));
+        assert_eq!(unknown.help.as_deref(), Some("did you mean 'id'?"));
     }
 }
