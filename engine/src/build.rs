@@ -706,15 +706,14 @@ impl Compiler<'_> {
             return Some(*c);
         }
         let known = CONVERSIONS.iter().map(|(k, _)| *k);
-        let hint = match crate::diag::suggest(&name, known) {
-            Some(k) => format!("; did you mean '{k}'?"),
-            None => String::new(),
-        };
-        self.diags.push(Diagnostic::error(
-            span(self.file, n),
-            "unknown-value",
-            format!("`as` must be number, integer, bool or text, found '{name}'{hint}"),
-        ));
+        self.diags.push(
+            Diagnostic::error(
+                span(self.file, n),
+                "unknown-value",
+                format!("`as` must be number, integer, bool or text, found '{name}'"),
+            )
+            .with_near(&name, known),
+        );
         None
     }
 

@@ -95,6 +95,15 @@ impl Diagnostic {
         self
     }
 
+    /// The same with a did-you-mean help line, when a known name is near
+    /// `name` ([`near_help`]).
+    pub fn with_near<'a>(self, name: &str, known: impl IntoIterator<Item = &'a str>) -> Diagnostic {
+        match near_help(name, known) {
+            Some(h) => self.with_help(h),
+            None => self,
+        }
+    }
+
     /// A note at `span`.
     pub fn note(span: Span, code: &'static str, message: impl Into<String>) -> Diagnostic {
         Diagnostic {

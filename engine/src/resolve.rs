@@ -214,7 +214,7 @@ impl Resolver<'_> {
                             inputs.join(", ")
                         ),
                     );
-                    self.diags.push(with_near(d, key, inputs.iter().copied()));
+                    self.diags.push(d.with_near(key, inputs.iter().copied()));
                 }
             } else if data.lookup(name).is_none() {
                 let known: Vec<&str> = data.lookups.iter().map(|l| l.name.as_str()).collect();
@@ -232,7 +232,7 @@ impl Resolver<'_> {
         known: &[&str],
     ) {
         let d = Diagnostic::error(at, code, format!("no {what} '{name}' is declared"));
-        self.diags.push(with_near(d, name, known.iter().copied()));
+        self.diags.push(d.with_near(name, known.iter().copied()));
     }
 
     /// Where step `step` of `read` (in expression `src`, written at `n`) stands in the file.
@@ -661,7 +661,7 @@ impl Resolver<'_> {
                             ),
                         );
                         let known = t.fields.iter().map(|f| f.name.as_str());
-                        self.diags.push(with_near(d, &name, known));
+                        self.diags.push(d.with_near(&name, known));
                         None
                     }
                 },
@@ -692,18 +692,6 @@ impl Resolver<'_> {
                 _ => self.field(v, frame, None),
             }
         }
-    }
-}
-
-/// `d` with a did-you-mean help line when a known name is near `name`.
-fn with_near<'a>(
-    d: Diagnostic,
-    name: &str,
-    known: impl IntoIterator<Item = &'a str>,
-) -> Diagnostic {
-    match scope::hint(name, known) {
-        Some(h) => d.with_help(h),
-        None => d,
     }
 }
 

@@ -294,17 +294,23 @@ impl<'a> Fields<'a> {
             let name = k.scalar_text().unwrap_or_default();
             if !self.taken.contains(&name.as_str()) {
                 let known = self.taken.iter().chain(near).copied();
-                diags.push(Diagnostic::error(
-                    span(self.file, k),
-                    "unknown-key",
-                    match crate::diag::suggest(&name, known) {
-                        Some(k) => format!("unknown key '{name}' in {what}; did you mean '{k}'?"),
-                        None => format!(
+                let d = match crate::diag::near_help(&name, known) {
+                    Some(h) => Diagnostic::error(
+                        span(self.file, k),
+                        "unknown-key",
+                        format!("unknown key '{name}' in {what}"),
+                    )
+                    .with_help(h),
+                    None => Diagnostic::error(
+                        span(self.file, k),
+                        "unknown-key",
+                        format!(
                             "unknown key '{name}' in {what}; expected one of: {}",
                             self.taken.join(", ")
                         ),
-                    },
-                ));
+                    ),
+                };
+                diags.push(d);
             }
         }
     }
