@@ -949,3 +949,17 @@ fn a_wrapped_optional_read_is_still_maybe_missing_and_a_fallback_is_not() {
         );
     }
 }
+
+#[test]
+fn a_typo_below_a_template_first_item_is_an_error() {
+    let c = Case::new(
+        "template-first",
+        SPECTRUM,
+        "message: \"team '{{ activities[0].team.name }}'",
+        "message: \"{% set a = activities|first %}team '{{ a.team.nmae }}'",
+    );
+    let diags = c.load(SPECTRUM);
+    let d = only(&diags, "unknown-source-field");
+    assert_at(d, c.place("a.team.nmae", 7));
+    assert_not_a_field(d, "nmae", "team", "name");
+}

@@ -42,7 +42,7 @@ const GLOBALS: [&str; 12] = [
 
 /// Filters whose result holds the items of their input, so a loop over
 /// `activities|sort(attribute="id")` still knows its item type.
-const SAME_ITEMS: [&str; 7] = [
+const SAME_ITEMS: [&str; 8] = [
     "sort",
     "reverse",
     "unique",
@@ -50,7 +50,11 @@ const SAME_ITEMS: [&str; 7] = [
     "select",
     "reject",
     "selectattr",
+    "rejectattr",
 ];
+
+/// Filters whose result is one item of their input.
+const ONE_ITEM: [&str; 2] = ["first", "last"];
 
 /// Every unknown name `source` reads in `frame`; nothing when it does not
 /// parse (the loader reports that).
@@ -269,6 +273,15 @@ impl<'s> Walk<'_, 's> {
                 self.args(&f.args);
                 if SAME_ITEMS.contains(&f.name) {
                     return input;
+                }
+                if ONE_ITEM.contains(&f.name) {
+                    let item = item_of(&input?);
+                    return Some(Found {
+                        shape: item.shape,
+                        path: item.path,
+                        optional: Vec::new(),
+                        optional_name: None,
+                    });
                 }
             }
             ast::Expr::Test(t) => {
