@@ -170,6 +170,39 @@ mod tests {
         );
     }
 
+    /// Every string of up to four of these characters reads without a
+    /// panic, and nothing is read after a `Stop`.
+    #[test]
+    fn any_short_path_reads_without_a_panic() {
+        let alphabet = [
+            '$', '.', '[', ']', '\'', '"', '*', '?', '0', 'a', 'é', ',', '\\',
+        ];
+        let mut paths = vec![String::from("$")];
+        for _ in 0..4 {
+            let longer: Vec<String> = paths
+                .iter()
+                .flat_map(|p| alphabet.iter().map(move |c| format!("{p}{c}")))
+                .collect();
+            paths.extend(longer);
+            paths.dedup();
+        }
+        for p in &paths {
+            if let Some(segs) = segments(p) {
+                let stop = segs.iter().position(|s| *s == Stop);
+                assert!(stop.is_none_or(|i| i == segs.len() - 1), "{p}: {segs:?}");
+                for s in &segs {
+                    if let Name(n, at) | Descend(n, at) = s {
+                        assert!(
+                            p.get(*at..)
+                                .is_some_and(|rest| rest.starts_with(n.as_str())),
+                            "{p}: {s:?}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+
     #[test]
     fn filters_unions_and_descendant_wildcards_stop_the_check() {
         assert_eq!(segments("$.a[?@.x == 1].b"), Some(vec![name("a", 2), Stop]));
