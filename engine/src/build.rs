@@ -305,11 +305,8 @@ impl Compiler<'_> {
         match Expr::compile(text, &self.externals) {
             Ok(e) => Some(e),
             Err(e) => {
-                self.diags.push(Diagnostic::error(
-                    expr_span(self.file, n, &raw, prefix + e.offset),
-                    e.code,
-                    format!("the expression does not compile: {}", e.message),
-                ));
+                let at = expr_span(self.file, n, &raw, prefix + e.offset);
+                self.diags.push(e.diagnostic(at));
                 None
             }
         }

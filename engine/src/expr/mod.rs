@@ -131,9 +131,25 @@ pub struct CompileError {
     pub offset: usize,
     /// Byte length of the offending part (0 at the end).
     pub len: usize,
+    /// A did-you-mean (or the known names), for the help line.
+    pub help: Option<String>,
 }
 
 impl CompileError {
+    /// The load finding at `span`: "the expression does not compile: ...",
+    /// with the help line apart.
+    pub(crate) fn diagnostic(self, span: crate::diag::Span) -> crate::diag::Diagnostic {
+        let d = crate::diag::Diagnostic::error(
+            span,
+            self.code,
+            format!("the expression does not compile: {}", self.message),
+        );
+        match self.help {
+            Some(h) => d.with_help(h),
+            None => d,
+        }
+    }
+
     pub(crate) fn new(
         code: &'static str,
         offset: usize,
@@ -145,6 +161,7 @@ impl CompileError {
             message: message.into(),
             offset,
             len,
+            help: None,
         }
     }
 
@@ -155,7 +172,11 @@ impl CompileError {
 
 impl fmt::Display for CompileError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} (at byte {})", self.message, self.offset)
+        write!(f, "{} (at byte {})", self.message, self.offset)?;
+        match &self.help {
+            Some(h) => write!(f, " ({h})"),
+            None => Ok(()),
+        }
     }
 }
 

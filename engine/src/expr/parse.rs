@@ -627,11 +627,11 @@ fn unknown<'n>(
 ) -> CompileError {
     let known: Vec<&str> = known.collect();
     let near = crate::diag::suggest(name, known.iter().copied());
-    let hint = match near {
-        Some(n) => format!(" (did you mean {n}?)"),
-        None => format!(" (known: {})", known.join(", ")),
+    let help = match near {
+        Some(n) => format!("did you mean {n}?"),
+        None => format!("known: {}", known.join(", ")),
     };
-    CompileError::new(
+    let mut e = CompileError::new(
         if what == "method" {
             "expr-unknown-method"
         } else {
@@ -639,6 +639,8 @@ fn unknown<'n>(
         },
         at,
         name.len(),
-        format!("there is no {what} {name}(){hint}; a script can use rhai's: `script:`"),
-    )
+        format!("there is no {what} {name}(); a script can use rhai's: `script:`"),
+    );
+    e.help = Some(help);
+    e
 }
