@@ -963,3 +963,21 @@ fn a_typo_below_a_template_first_item_is_an_error() {
     assert_at(d, c.place("a.team.nmae", 7));
     assert_not_a_field(d, "nmae", "team", "name");
 }
+
+#[test]
+fn a_misspelt_for_each_in_a_rule_is_one_finding_not_one_per_item_name() {
+    let c = Case::new(
+        "foreach-rule",
+        "shared/oneserve-create-order-rules.yaml",
+        "    for_each: activities\n    assert: unit_cost == 1.0",
+        "    foreach: activities\n    assert: unit_cost == 1.0",
+    );
+    let diags = c.load(SPECTRUM);
+    let d = only(&diags, "unknown-key");
+    assert_at(d, c.place("foreach: activities\n    assert: unit_cost", 0));
+    assert_near(d, "for_each");
+    assert!(
+        !diags.iter().any(|d| d.code == "unknown-source-field"),
+        "{diags:#?}"
+    );
+}

@@ -348,6 +348,10 @@ impl Resolver<'_> {
                     Some(list) => frame.item(list, false),
                     None => frame.unknown_item(false),
                 };
+            } else if misspelt_for_each(rule) {
+                // The loader reports the key (did you mean 'for_each'?); the
+                // item's names would each be a second, wrong finding.
+                inner = frame.unknown_item(false);
             }
             if let Some(w) = rule.get("when") {
                 self.expr(w, &inner);
@@ -693,6 +697,14 @@ impl Resolver<'_> {
             }
         }
     }
+}
+
+/// A rule with a key near `for_each` (`foreach:`) and no `for_each:`.
+fn misspelt_for_each(rule: &Node) -> bool {
+    rule.as_map().unwrap_or(&[]).iter().any(|(k, _)| {
+        k.scalar_text()
+            .is_some_and(|k| k != "for_each" && crate::diag::suggest(&k, ["for_each"]).is_some())
+    })
 }
 
 /// Whether `found` passes through an optional field that no guard of
