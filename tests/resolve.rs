@@ -715,8 +715,9 @@ fn a_typo_below_an_index_in_a_template_is_an_error() {
         "template-index",
         SPECTRUM,
         "message: \"team '{{ activities[0].team.name }}'",
-        "message: \"team '{{ activities[0].team.nmae }}'",
+        "message: \"team '{{ activities[0].team.nmae }}' ({{ activities[0].team.nmae }})",
     );
+    // Read twice, reported once, at the first.
     let diags = c.load(SPECTRUM);
     let d = only(&diags, "unknown-source-field");
     assert_at(d, c.place("nmae", 0));

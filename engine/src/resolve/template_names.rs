@@ -69,6 +69,15 @@ pub(crate) fn misses(source: &str, frame: &Frame) -> Vec<Miss> {
     };
     walk.stmt(&tree);
     walk.misses.sort_by_key(|m| m.offset);
+    // A typo read twice (`{{ x.nmae }} {{ x.nmae }}`) is one finding, at the first.
+    let mut said: Vec<String> = Vec::new();
+    walk.misses.retain(|m| {
+        let new = !said.contains(&m.unknown.message);
+        if new {
+            said.push(m.unknown.message.clone());
+        }
+        new
+    });
     walk.misses
 }
 
