@@ -398,6 +398,28 @@ fn doubling_let_values_trip_the_budget_and_the_batch_goes_on() {
     );
 }
 
+#[test]
+fn a_decimal_past_28_digits_is_an_overflow_reject_naming_the_field_not_a_rounding() {
+    let dir = project(
+        "decimal-overflow",
+        "      price: {type: decimal}\n",
+        "mapping: overflow\ntarget: demo.out\nrecord:\n  price: = a * b + \"0.1\".parse_decimal()\n",
+    );
+    let (_, accepted, rejects) = convert(
+        &dir,
+        &[json!({"a": 5e25, "b": 2000.0}), json!({"a": 1.5, "b": 2.0})],
+    );
+    // The batch goes on: the second record is priced in decimal.
+    assert_eq!(accepted, vec![json!({"price": 3.1})]);
+    assert_eq!(rejects.len(), 1);
+    let (rule, message) = first_error(&rejects[0]);
+    assert_eq!(rule, "build");
+    assert_eq!(
+        message,
+        "price = a * b + \"0.1\".parse_decimal(): 50000000000000000000000000.0 * 2000.0 overflows: the result is past the range of decimal arithmetic (at most 79228162514264337593543950335 either side of 0)"
+    );
+}
+
 /// A folder of this test's own.
 fn scratch(name: &str) -> PathBuf {
     common::fresh("expr", name)

@@ -109,7 +109,7 @@ fn a_mistyped_test_key_is_unknown_key_with_did_you_mean() {
     let (code, out) = run(&dir, &["test", "tests/m.yaml"]);
     assert_eq!(code, 2, "{out}");
     assert!(
-        out.contains("tests/m.yaml:5:5: error[unknown-key]: unknown key 'output_include' in a test case; did you mean 'output_includes'?"),
+        out.contains("tests/m.yaml:5:5: error[unknown-key]: unknown key 'output_include' in a test case (did you mean 'output_includes'?)"),
         "{out}"
     );
     let (code, out) = run(&dir, &["check", "tests/m.yaml"]);
@@ -260,10 +260,13 @@ fn as_numbr_is_unknown_value_with_did_you_mean() {
         vec![(
             "unknown-value",
             5,
-            "`as` must be number, integer, bool or text, found 'numbr'; did you mean 'number'?"
-                .to_string()
+            "`as` must be number, integer, bool or text, found 'numbr'".to_string()
         )]
     );
+    // The did-you-mean is the help line, apart from the message.
+    let diags = load(&dir).expect_err("the mapping must not load");
+    let d = diags.iter().find(|d| d.code == "unknown-value").unwrap();
+    assert_eq!(d.help.as_deref(), Some("did you mean 'number'?"));
 }
 
 #[test]
@@ -617,7 +620,7 @@ fn an_undeclared_param_in_a_test_file_is_a_file_error() {
         let (code, out) = run(&dir, &[cmd, "tests/m.yaml"]);
         assert_eq!(code, 2, "{cmd}: {out}");
         assert!(
-            out.contains("tests/m.yaml:2:10: error[unknown-param]: the mapping declares no param 'compny' (did you mean 'company'?); it takes: company"),
+            out.contains("tests/m.yaml:2:10: error[unknown-param]: the mapping declares no param 'compny'; it takes: company (did you mean 'company'?)"),
             "{cmd}: {out}"
         );
     }

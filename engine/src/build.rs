@@ -304,11 +304,8 @@ impl Compiler<'_> {
         match Expr::compile(text, &self.externals) {
             Ok(e) => Some(e),
             Err(e) => {
-                self.diags.push(Diagnostic::error(
-                    expr_span(self.file, n, &raw, prefix + e.offset),
-                    e.code,
-                    format!("the expression does not compile: {}", e.message),
-                ));
+                let at = expr_span(self.file, n, &raw, prefix + e.offset);
+                self.diags.push(e.diagnostic(at));
                 None
             }
         }
@@ -445,11 +442,7 @@ impl Compiler<'_> {
             ["record", "for_each"] | ["for_each"] => "for_each",
             [one] => one,
             [] => {
-                self.diags.push(Diagnostic::error(
-                    span(file, node),
-                    "no-source",
-                    format!("{what} says nothing about where the value comes from: give one of expr, path, template, const, lookup, table, record, for_each (a nested record needs `record:`)"),
-                ));
+                self.no_source(node, &what);
                 return None;
             }
             many => {
@@ -620,32 +613,54 @@ impl Compiler<'_> {
         f.finish(&what, self.diags);
         Some(())
     }
+
+    /// A spec with none of the source keys; when one of its keys is near
+    /// one (`foreach:`, `exp:`), the finding points at it and says which.
+    fn no_source(&mut self, node: &Node, what: &str) {
+        let near = node.as_map().unwrap_or(&[]).iter().find_map(|(k, _)| {
+            let name = k.scalar_text()?;
+            crate::diag::suggest(&name, ff::SPEC_SOURCE_KEYS).map(|s| (k, name, s))
+        });
+        let at = near.as_ref().map_or(node, |(k, _, _)| *k);
+        let mut d = Diagnostic::error(
+            span(self.file, at),
+            "no-source",
+            format!("{what} says nothing about where the value comes from: give one of expr, path, template, const, lookup, table, record, for_each (a nested record needs `record:`)"),
+        );
+        if let Some((_, name, key)) = near {
+            d = d.with_help(format!("'{name}' is not a key here; did you mean '{key}'?"));
+        }
+        self.diags.push(d);
+    }
 }
 
 impl Compiler<'_> {
     /// `column:` must name a column the lookup gives: a typo would read
     /// null on every record.
     fn check_column(&mut self, lookup: &Lookup, column: &str, at: &Node) {
-        let problem = match lookup.columns() {
-            None => format!(
-                "lookup '{}' gives one value per key, not columns: leave out `column:`",
-                lookup.name
+        let (problem, near) = match lookup.columns() {
+            None => (
+                format!(
+                    "lookup '{}' gives one value per key, not columns: leave out `column:`",
+                    lookup.name
+                ),
+                None,
             ),
             Some(cols) if cols.iter().any(|c| c == column) => return,
-            Some(cols) => {
-                let near = crate::diag::did_you_mean(column, cols.iter().map(String::as_str));
+            Some(cols) => (
                 format!(
-                    "lookup '{}' has no column '{column}'{near}; its columns: {}",
+                    "lookup '{}' has no column '{column}'; its columns: {}",
                     lookup.name,
                     cols.join(", ")
-                )
-            }
+                ),
+                crate::diag::near_help(column, cols.iter().map(String::as_str)),
+            ),
         };
-        self.diags.push(Diagnostic::error(
-            span(self.file, at),
-            "lookup-column",
-            problem,
-        ));
+        let d = Diagnostic::error(span(self.file, at), "lookup-column", problem);
+        self.diags.push(match near {
+            Some(h) => d.with_help(h),
+            None => d,
+        });
     }
 }
 
@@ -694,15 +709,14 @@ impl Compiler<'_> {
             return Some(*c);
         }
         let known = CONVERSIONS.iter().map(|(k, _)| *k);
-        let hint = match crate::diag::suggest(&name, known) {
-            Some(k) => format!("; did you mean '{k}'?"),
-            None => String::new(),
-        };
-        self.diags.push(Diagnostic::error(
-            span(self.file, n),
-            "unknown-value",
-            format!("`as` must be number, integer, bool or text, found '{name}'{hint}"),
-        ));
+        self.diags.push(
+            Diagnostic::error(
+                span(self.file, n),
+                "unknown-value",
+                format!("`as` must be number, integer, bool or text, found '{name}'"),
+            )
+            .with_near(&name, known),
+        );
         None
     }
 

@@ -96,6 +96,15 @@ impl Diagnostic {
         self
     }
 
+    /// The same with a did-you-mean help line, when a known name is near
+    /// `name` ([`near_help`]).
+    pub fn with_near<'a>(self, name: &str, known: impl IntoIterator<Item = &'a str>) -> Diagnostic {
+        match near_help(name, known) {
+            Some(h) => self.with_help(h),
+            None => self,
+        }
+    }
+
     /// A note at `span`.
     pub fn note(span: Span, code: &'static str, message: impl Into<String>) -> Diagnostic {
         Diagnostic {
@@ -117,15 +126,17 @@ impl Diagnostic {
 }
 
 impl fmt::Display for Diagnostic {
+    /// The one-line form; a help line follows the message in brackets
+    /// (`... (did you mean 'ref'?)`), as a hint written into it would.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.span.file.as_os_str().is_empty() {
-            return write!(f, "{}[{}]: {}", self.severity, self.code, self.message);
+        if !self.span.file.as_os_str().is_empty() {
+            write!(f, "{}: ", self.span)?;
         }
-        write!(
-            f,
-            "{}: {}[{}]: {}",
-            self.span, self.severity, self.code, self.message
-        )
+        write!(f, "{}[{}]: {}", self.severity, self.code, self.message)?;
+        match &self.help {
+            Some(h) => write!(f, " ({h})"),
+            None => Ok(()),
+        }
     }
 }
 
@@ -188,12 +199,18 @@ pub fn suggest<'a>(name: &str, known: impl IntoIterator<Item = &'a str>) -> Opti
 }
 
 /// ` (did you mean 'x'?)` for the known name `name` was most likely meant
-/// to be ([`suggest`]), or nothing: the hint every "unknown name" message
-/// ends with.
+/// to be ([`suggest`]), or nothing: for a hint inside a message's text
+/// (prefer [`near_help`] and a help line).
 pub fn did_you_mean<'a>(name: &str, known: impl IntoIterator<Item = &'a str>) -> String {
-    suggest(name, known)
-        .map(|n| format!(" (did you mean '{n}'?)"))
+    near_help(name, known)
+        .map(|h| format!(" ({h})"))
         .unwrap_or_default()
+}
+
+/// "did you mean 'x'?", for [`Diagnostic::with_help`], when a known name is
+/// near `name`.
+pub fn near_help<'a>(name: &str, known: impl IntoIterator<Item = &'a str>) -> Option<String> {
+    suggest(name, known).map(|n| format!("did you mean '{n}'?"))
 }
 
 fn edit_distance(a: &str, b: &str) -> usize {

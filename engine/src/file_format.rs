@@ -574,7 +574,11 @@ mod tests {
         assert_eq!(unknown.len(), 1, "{diags}");
         assert_eq!(
             unknown[0].message,
-            "unknown key 'output_include' in a test case; did you mean 'output_includes'?"
+            "unknown key 'output_include' in a test case"
+        );
+        assert_eq!(
+            unknown[0].help.as_deref(),
+            Some("did you mean 'output_includes'?")
         );
         assert_eq!((unknown[0].span.line, unknown[0].span.column), (5, 5));
     }

@@ -173,16 +173,21 @@ impl Lookup {
             return;
         };
         for k in d.keys().filter(|k| !sample.contains_key(*k)) {
-            let near = crate::diag::did_you_mean(k, sample.keys().map(String::as_str));
-            diags.push(Diagnostic::error(
+            let d = Diagnostic::error(
                 span(file, node),
                 "lookup-column",
                 format!(
-                    "lookup '{}': the default gives '{k}'{near}, which is not one of its columns ({})",
+                    "lookup '{}': the default gives '{k}', which is not one of its columns ({})",
                     self.name,
                     sample.keys().cloned().collect::<Vec<_>>().join(", ")
                 ),
-            ));
+            );
+            diags.push(
+                match crate::diag::near_help(k, sample.keys().map(String::as_str)) {
+                    Some(h) => d.with_help(h),
+                    None => d,
+                },
+            );
         }
     }
 

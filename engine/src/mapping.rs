@@ -1212,16 +1212,17 @@ fn unmapped(schema: &Schema, ty: &Type, f: &crate::schema::Field, at: Span) -> D
 fn check_fields(diags: &mut Diagnostics, schema: &Schema, ty: &Type, fields: &[FieldSpec]) {
     for spec in fields {
         let Some(target) = ty.field(&spec.name) else {
-            let near =
-                crate::diag::did_you_mean(&spec.name, ty.fields.iter().map(|f| f.name.as_str()));
-            diags.push(Diagnostic::error(
-                spec.span.clone(),
-                "unknown-field",
-                format!(
-                    "{} has no field '{}' in {}{near}",
-                    schema.name, spec.name, ty.name
-                ),
-            ));
+            diags.push(
+                Diagnostic::error(
+                    spec.span.clone(),
+                    "unknown-field",
+                    format!(
+                        "{} has no field '{}' in {}",
+                        schema.name, spec.name, ty.name
+                    ),
+                )
+                .with_near(&spec.name, ty.fields.iter().map(|f| f.name.as_str())),
+            );
             continue;
         };
         let inner = target.of.as_deref().and_then(|t| schema.type_named(t));

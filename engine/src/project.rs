@@ -167,11 +167,7 @@ fn check_rules_file(path: &Path) -> Diagnostics {
             let src = n.scalar_text().unwrap_or_default();
             let src = src.strip_prefix('=').unwrap_or(&src).trim().to_string();
             if let Err(e) = crate::expr::Expr::compile(&src, &["lookup", "has_lookup", "table"]) {
-                diags.push(Diagnostic::error(
-                    crate::yaml::span(path, n),
-                    e.code,
-                    format!("the expression does not compile: {}", e.message),
-                ));
+                diags.push(e.diagnostic(crate::yaml::span(path, n)));
             }
         }
     }

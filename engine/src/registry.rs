@@ -194,12 +194,11 @@ impl Registry {
         if self.built_in {
             searched.push("the built-in schemas".to_string());
         }
-        let near = crate::diag::did_you_mean(name, known.iter().map(String::as_str));
         Diagnostic::error(
             span,
             "unknown-schema",
             format!(
-                "no schema '{name}'{near} (searched {}); known schemas: {}",
+                "no schema '{name}' (searched {}); known schemas: {}",
                 if searched.is_empty() {
                     "nowhere".to_string()
                 } else {
@@ -212,6 +211,7 @@ impl Registry {
                 }
             ),
         )
+        .with_near(name, known.iter().map(String::as_str))
     }
 
     /// Every schema name and where it comes from, sorted by name; a name

@@ -10,9 +10,11 @@
 //! YAML, not the compiled specs, so every finding points at the node (and,
 //! where it can, the column) it is about.
 
+mod json_path;
 mod schema_rules;
 mod scope;
 mod target;
+mod template_names;
 
 pub(crate) use schema_rules::check_schema;
 
@@ -24,6 +26,7 @@ use crate::mapping::Mapping;
 use crate::schema::{Field, Schema};
 use crate::yaml::{span, Node, Value as Y};
 
+use json_path::Seg;
 use scope::{Found, Frame, Place, Shape};
 use target::Target;
 
@@ -174,9 +177,8 @@ impl Resolver<'_> {
                     // the list is reported once, at the list.
                     if !said.contains(&u.message) {
                         let at = self.read_span(n, expr.source(), &read, u.step);
-                        self.diags
-                            .push(Diagnostic::error(at, u.code, u.message.clone()));
-                        said.push(u.message);
+                        said.push(u.message.clone());
+                        self.diags.push(u.at(at));
                     }
                     None
                 }
@@ -203,16 +205,16 @@ impl Resolver<'_> {
                 };
                 let inputs: Vec<&str> = table.inputs.iter().map(|(i, _)| i.as_str()).collect();
                 for key in call.keys.iter().filter(|k| !inputs.contains(&k.as_str())) {
-                    let near = crate::diag::did_you_mean(key, inputs.iter().copied());
                     let at = self.locate(n, key, 0, 0);
-                    self.diags.push(Diagnostic::error(
+                    let d = Diagnostic::error(
                         at,
                         "unknown-input",
                         format!(
-                            "table '{name}' has no input '{key}'{near}; its inputs: {}",
+                            "table '{name}' has no input '{key}'; its inputs: {}",
                             inputs.join(", ")
                         ),
-                    ));
+                    );
+                    self.diags.push(d.with_near(key, inputs.iter().copied()));
                 }
             } else if data.lookup(name).is_none() {
                 let known: Vec<&str> = data.lookups.iter().map(|l| l.name.as_str()).collect();
@@ -229,12 +231,8 @@ impl Resolver<'_> {
         name: &str,
         known: &[&str],
     ) {
-        let near = crate::diag::did_you_mean(name, known.iter().copied());
-        self.diags.push(Diagnostic::error(
-            at,
-            code,
-            format!("no {what} '{name}' is declared{near}"),
-        ));
+        let d = Diagnostic::error(at, code, format!("no {what} '{name}' is declared"));
+        self.diags.push(d.with_near(name, known.iter().copied()));
     }
 
     /// Where step `step` of `read` (in expression `src`, written at `n`) stands in the file.
@@ -288,40 +286,20 @@ impl Resolver<'_> {
 
     // ------------------------------------------------------------ templates
 
-    /// Resolve the variables a template reads (minijinja's own analysis).
+    /// Resolve the variables a template reads, with its own scopes (`for`,
+    /// `set`) and through indexes (the `template_names` module).
     fn template(&mut self, n: &Node, frame: &Frame) {
         let Some(text) = n.scalar_text() else { return };
         // Too big for minijinja's recursive parser: the load reports it.
         if crate::template::check_source(&text).is_err() {
             return;
         }
-        let env = minijinja::Environment::new();
-        let Ok(tmpl) = env.template_from_str(&text) else {
-            return;
-        };
-        let mut found = Vec::new();
-        for name in tmpl.undeclared_variables(true) {
-            let steps: Vec<Step> = name.split('.').map(|s| Step::Name(s.into())).collect();
-            let first = name.split('.').next().unwrap_or_default();
-            if TEMPLATE_GLOBALS.contains(&first) {
-                continue;
-            }
-            if let Err(u) = frame.resolve(&steps) {
-                // The dotted name up to the unknown step, as written.
-                let needle = name
-                    .split('.')
-                    .take(u.step + 1)
-                    .collect::<Vec<_>>()
-                    .join(".");
-                let within = needle.rfind('.').map_or(0, |d| d + 1);
-                let at = self.locate(n, &needle, 0, within);
-                found.push(Diagnostic::error(at, u.code, u.message));
-            }
-        }
-        // The analysis gives a set: report in the order of the text.
-        found.sort_by_key(|d| (d.span.line, d.span.column));
-        for d in found {
-            self.diags.push(d);
+        for miss in template_names::misses(&text, frame) {
+            // Which occurrence of the name this is, in the template.
+            let before = text.get(..miss.offset).unwrap_or_default();
+            let nth = word_positions(before, &miss.name).len();
+            let at = self.locate(n, &miss.name, nth, 0);
+            self.diags.push(miss.unknown.at(at));
         }
     }
 
@@ -370,6 +348,10 @@ impl Resolver<'_> {
                     Some(list) => frame.item(list, false),
                     None => frame.unknown_item(false),
                 };
+            } else if misspelt_for_each(rule) {
+                // The loader reports the key (did you mean 'for_each'?); the
+                // item's names would each be a second, wrong finding.
+                inner = frame.unknown_item(false);
             }
             if let Some(w) = rule.get("when") {
                 self.expr(w, &inner);
@@ -390,7 +372,7 @@ impl Resolver<'_> {
                         .join("/");
                     let within = needle.rfind('/').map_or(0, |d| d + 1);
                     let at = self.locate(f, &needle, 0, within);
-                    self.diags.push(Diagnostic::error(at, u.code, u.message));
+                    self.diags.push(u.at(at));
                 }
             }
             if let Some(m) = rule.get("message") {
@@ -442,11 +424,12 @@ impl Resolver<'_> {
         match &n.value {
             Y::Str(s) if s.starts_with('=') => {
                 let reads = self.expr(n, frame);
-                self.maybe_missing(n, reads.as_ref().and_then(pure_path), frame, into);
+                self.maybe_missing(n, lost_read(reads.as_ref(), frame), frame, into);
             }
-            Y::Str(s) if s.starts_with('$') => {
+            // What the loader takes for a JSONPath (`$5.00` is a constant).
+            Y::Str(s) if s.starts_with("$.") || s.starts_with("$[") || s == "$" => {
                 let found = self.json_path(n, s, frame);
-                self.maybe_missing(n, found.as_ref(), frame, into);
+                self.maybe_missing(n, found.as_ref().map(|f| (f, s.clone())), frame, into);
             }
             Y::Map(_) => self.map_spec(n, frame, into),
             _ => self.constant(n, n, into),
@@ -466,14 +449,15 @@ impl Resolver<'_> {
         if let Some(e) = n.get("expr") {
             let reads = self.expr(e, frame);
             if !guarded {
-                self.maybe_missing(e, reads.as_ref().and_then(pure_path), frame, into);
+                self.maybe_missing(e, lost_read(reads.as_ref(), frame), frame, into);
             }
         } else if let Some(sc) = n.get("script") {
             self.script(sc, frame);
         } else if let Some(p) = n.get("path") {
-            let found = self.json_path(p, &p.scalar_text().unwrap_or_default(), frame);
+            let text = p.scalar_text().unwrap_or_default();
+            let found = self.json_path(p, &text, frame);
             if !guarded {
-                self.maybe_missing(p, found.as_ref(), frame, into);
+                self.maybe_missing(p, found.as_ref().map(|f| (f, text)), frame, into);
             }
         } else if let Some(t) = n.get("template") {
             self.template(t, frame);
@@ -519,37 +503,49 @@ impl Resolver<'_> {
         }
     }
 
-    /// A JSONPath reads from the current record; a plain dotted one
-    /// (`$.job.site.ref`) is checked step by step, a complex one up to its
-    /// first step that is not a plain name.
+    /// A JSONPath reads from the current record; the names of the forms
+    /// `json_path::segments` reads are checked step by step (a `..name`
+    /// somewhere below), and a plain one (names only) gives what it found.
     fn json_path<'s>(&mut self, n: &Node, p: &str, frame: &Frame<'s>) -> Option<Found<'s>> {
-        let rest = p.strip_prefix("$.")?;
+        let segs = json_path::segments(p)?;
         let mut steps = Vec::new();
-        let mut plain = true;
-        for seg in rest.split('.') {
-            let name_end = seg
-                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
-                .unwrap_or(seg.len());
-            if name_end == 0 {
-                plain = false;
-                break;
-            }
-            steps.push(Step::Name(seg[..name_end].to_string()));
-            if name_end < seg.len() {
-                plain = false;
-                break;
+        let mut offsets = Vec::new();
+        let mut descend = None;
+        for seg in &segs {
+            match seg {
+                Seg::Name(name, at) => {
+                    steps.push(Step::Name(name.clone()));
+                    offsets.push(*at);
+                }
+                Seg::Item => {
+                    steps.push(Step::Item);
+                    offsets.push(offsets.last().copied().unwrap_or(0));
+                }
+                Seg::Descend(name, at) => descend = Some((name, *at)),
+                Seg::Stop => break,
             }
         }
-        match frame.resolve_in_record(&steps) {
-            Ok(f) => plain.then_some(f),
+        let plain = segs.iter().all(|s| matches!(s, Seg::Name(..)));
+        let found = match frame.resolve_in_record(&steps) {
+            Ok(f) => f,
             Err(u) => {
-                // The step's place: after `$.`, inside the path's text.
-                let within = 2 + step_offset(rest, &steps, u.step);
-                let at = self.locate(n, "$", 0, within);
-                self.diags.push(Diagnostic::error(at, u.code, u.message));
-                None
+                let within = offsets.get(u.step).copied().unwrap_or(0);
+                self.json_path_error(n, within, u);
+                return None;
+            }
+        };
+        if let Some((name, at)) = descend {
+            if let Err(u) = frame.descendant(&found.shape, name, steps.len()) {
+                self.json_path_error(n, at, u);
             }
         }
+        plain.then_some(found)
+    }
+
+    /// An unknown name `within` bytes into the JSONPath written at `n`.
+    fn json_path_error(&mut self, n: &Node, within: usize, u: scope::Unknown) {
+        let at = self.locate(n, "$", 0, within);
+        self.diags.push(u.at(at));
     }
 
     // ------------------------------------------------------------ the target
@@ -596,26 +592,20 @@ impl Resolver<'_> {
         ));
     }
 
-    /// A required target field fed by a plain read of an optional source
-    /// field that nothing tests present: some records will lack it.
+    /// A required target field whose value is lost, `()` or an error, when
+    /// an optional source field that nothing tests present is absent (`read`:
+    /// what that read found and its text): some records will lack it.
     fn maybe_missing(
         &mut self,
         n: &Node,
-        found: Option<&Found>,
+        read: Option<(&Found, String)>,
         frame: &Frame,
         into: Option<(&Target, &Field)>,
     ) {
-        let (Some(found), Some((target, field))) = (found, into) else {
+        let (Some((found, text)), Some((target, field))) = (read, into) else {
             return;
         };
-        if !field.required || field.reserved {
-            return;
-        }
-        let unguarded = found.optional.iter().any(|p| match p {
-            None => true,
-            Some(p) => !frame.guards.iter().any(|g| g.starts_with(p)),
-        });
-        if !unguarded {
+        if !field.required || field.reserved || !unguarded(found, frame) {
             return;
         }
         let source = frame
@@ -630,7 +620,7 @@ impl Resolver<'_> {
                  tests it, so a record without it is rejected (give `default:` or `when:`, or a rule that checks it)",
                 target.schema.name,
                 field.name,
-                expr_text(n).unwrap_or_default(),
+                text,
                 source,
                 found.optional_name.as_deref().unwrap_or("it")
             ),
@@ -666,16 +656,16 @@ impl Resolver<'_> {
                 Some((s, t)) => match t.field(&name) {
                     Some(f) => Some((s, f)),
                     None => {
-                        self.diags.push(Diagnostic::error(
+                        let d = Diagnostic::error(
                             span(&self.file, k),
                             "unknown-source-field",
                             format!(
-                                "input.csv.unit builds '{name}', which is not a field of {}'s {}{}",
-                                s.name,
-                                t.name,
-                                scope::hint(&name, t.fields.iter().map(|f| f.name.as_str()))
+                                "input.csv.unit builds '{name}', which is not a field of {}'s {}",
+                                s.name, t.name,
                             ),
-                        ));
+                        );
+                        let known = t.fields.iter().map(|f| f.name.as_str());
+                        self.diags.push(d.with_near(&name, known));
                         None
                     }
                 },
@@ -709,21 +699,42 @@ impl Resolver<'_> {
     }
 }
 
-/// Names minijinja defines itself.
-const TEMPLATE_GLOBALS: [&str; 12] = [
-    "range",
-    "dict",
-    "debug",
-    "namespace",
-    "loop",
-    "self",
-    "caller",
-    "varargs",
-    "kwargs",
-    "true",
-    "false",
-    "none",
-];
+/// A rule with a key near `for_each` (`foreach:`) and no `for_each:`.
+fn misspelt_for_each(rule: &Node) -> bool {
+    rule.as_map().unwrap_or(&[]).iter().any(|(k, _)| {
+        k.scalar_text()
+            .is_some_and(|k| k != "for_each" && crate::diag::suggest(&k, ["for_each"]).is_some())
+    })
+}
+
+/// Whether `found` passes through an optional field that no guard of
+/// `frame` tests present.
+fn unguarded(found: &Found, frame: &Frame) -> bool {
+    found.optional.iter().any(|p| match p {
+        None => true,
+        Some(p) => !frame.guards.iter().any(|g| g.starts_with(p)),
+    })
+}
+
+/// The read through which an expression's value is lost when an unguarded
+/// optional field is absent (the expression module follows it to the
+/// result: `x.trim()` is lost with `x`, `x ?? ""` is not), with its text.
+fn lost_read<'a, 's>(
+    reads: Option<&'a (Expr, Vec<Resolved<'s>>)>,
+    frame: &Frame,
+) -> Option<(&'a Found<'s>, String)> {
+    let (expr, found) = reads?;
+    let at = |offset: usize, len: usize| {
+        found.iter().find_map(|(r, f)| match f {
+            Some(f) if r.offset == offset && r.len == len => Some(f),
+            _ => None,
+        })
+    };
+    let absent = |offset: usize, len: usize| at(offset, len).is_some_and(|f| unguarded(f, frame));
+    let (offset, len) = expr.lost_to(&absent)?;
+    let text = expr.source().get(offset..offset + len)?.to_string();
+    Some((at(offset, len)?, text))
+}
 
 /// The paths an expression tests present: the argument of `blank(...)` and
 /// the left side of `!= ()`.
@@ -768,15 +779,22 @@ fn word_positions(text: &str, word: &str) -> Vec<usize> {
 }
 
 /// The byte offset, inside a path's text, of the name of step `step`
-/// (0 for the first).
+/// (0 for the first). A step not written there (the list path a closure
+/// parameter stands for: `a` in `|a| a.team` is `activities[]`) is passed over.
 fn step_offset(chain: &str, steps: &[Step], step: usize) -> usize {
     let mut at = 0;
     for (i, s) in steps.iter().enumerate().take(step + 1).skip(1) {
         let Step::Name(name) = s else { continue };
-        match chain[at..].find(&format!(".{name}")) {
-            Some(p) => at += p + 1,
-            None => return at,
-        }
+        let written = [
+            format!(".{name}"),
+            format!("\"{name}\""),
+            format!("'{name}'"),
+        ]
+        .iter()
+        .filter_map(|w| chain[at..].find(w.as_str()))
+        .min();
+        let Some(p) = written else { continue };
+        at += p + 1;
         if i == step {
             return at;
         }
@@ -826,6 +844,16 @@ mod tests {
             Step::Name("team".into()),
         ];
         assert_eq!(step_offset("activities[0].team", &with_item, 2), 14);
+        assert_eq!(step_offset("activities[0][\"team\"]", &with_item, 2), 15);
+        // `ps` stands for lines[].parts: only `cod` is written.
+        let through_closure: Vec<Step> = ["lines", "[]", "parts", "[]", "cod"]
+            .iter()
+            .map(|s| match *s {
+                "[]" => Step::Item,
+                n => Step::Name(n.to_string()),
+            })
+            .collect();
+        assert_eq!(step_offset("ps[0].cod", &through_closure, 4), 6);
     }
 
     #[test]

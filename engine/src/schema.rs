@@ -938,11 +938,9 @@ impl Loader<'_> {
         match Expr::compile(text.trim_end(), &externals) {
             Ok(e) => Some(e),
             Err(e) => {
-                self.diags.push(Diagnostic::error(
-                    crate::build::expr_span(self.file, n, &raw, raw.len() - text.len() + e.offset),
-                    e.code,
-                    format!("the expression does not compile: {}", e.message),
-                ));
+                let at =
+                    crate::build::expr_span(self.file, n, &raw, raw.len() - text.len() + e.offset);
+                self.diags.push(e.diagnostic(at));
                 None
             }
         }

@@ -270,15 +270,17 @@ fn undeclared_params(path: &Path, root: &Node, mapping: &Mapping) -> Diagnostics
             if declared.contains(&name.as_str()) {
                 continue;
             }
-            let near = crate::diag::did_you_mean(&name, declared.iter().copied());
-            diags.push(Diagnostic::error(
-                span(path, k),
-                "unknown-param",
-                format!(
-                    "the mapping declares no param '{name}'{near}; it takes: {}",
-                    declared.join(", ")
-                ),
-            ));
+            diags.push(
+                Diagnostic::error(
+                    span(path, k),
+                    "unknown-param",
+                    format!(
+                        "the mapping declares no param '{name}'; it takes: {}",
+                        declared.join(", ")
+                    ),
+                )
+                .with_near(&name, declared.iter().copied()),
+            );
         }
     }
     diags

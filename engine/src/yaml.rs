@@ -295,20 +295,34 @@ impl<'a> Fields<'a> {
 
     /// Report each key that is not in the section as `unknown-key`, naming the known ones.
     pub fn finish(self, what: &str, diags: &mut Diagnostics) {
+        self.finish_near(what, &[], diags);
+    }
+
+    /// As [`Fields::finish`], suggesting also the keys `near` (valid here in
+    /// another form: `for_each` in a spec that has `record:`).
+    pub fn finish_near(self, what: &str, near: &[&str], diags: &mut Diagnostics) {
         for (k, _) in self.node.as_map().unwrap_or(&[]) {
             let name = k.scalar_text().unwrap_or_default();
             if !self.section.has(&name) {
-                diags.push(Diagnostic::error(
-                    span(self.file, k),
-                    "unknown-key",
-                    match crate::diag::suggest(&name, self.section.names()) {
-                        Some(k) => format!("unknown key '{name}' in {what}; did you mean '{k}'?"),
-                        None => format!(
+                let mut known: Vec<&str> = self.section.names().collect();
+                known.extend_from_slice(near);
+                let d = match crate::diag::near_help(&name, known) {
+                    Some(h) => Diagnostic::error(
+                        span(self.file, k),
+                        "unknown-key",
+                        format!("unknown key '{name}' in {what}"),
+                    )
+                    .with_help(h),
+                    None => Diagnostic::error(
+                        span(self.file, k),
+                        "unknown-key",
+                        format!(
                             "unknown key '{name}' in {what}; expected one of: {}",
                             self.section.names().collect::<Vec<_>>().join(", ")
                         ),
-                    },
-                ));
+                    ),
+                };
+                diags.push(d);
             }
         }
     }

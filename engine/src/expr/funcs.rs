@@ -497,11 +497,17 @@ fn parse_int(v: &Value) -> Result<Value> {
 fn parse_decimal(v: &Value) -> Result<Value> {
     match v {
         Value::String(s) => {
-            let d = Decimal::from_str(s.trim())
-                .or_else(|_| Decimal::from_scientific(s.trim()))
-                .map_err(|_| {
-                    EvalError::new(K::Value, format!("parse_decimal: '{s}' is not a number"))
-                })?;
+            let d = match super::num::exact_decimal(s.trim()) {
+                Some(Ok(d)) => Ok(d),
+                // Past 28 digits: an overflow, not a silent rounding.
+                Some(Err(why)) => {
+                    return Err(EvalError::new(K::Overflow, format!("parse_decimal: {why}")))
+                }
+                None => Decimal::from_scientific(s.trim()),
+            };
+            let d = d.map_err(|_| {
+                EvalError::new(K::Value, format!("parse_decimal: '{s}' is not a number"))
+            })?;
             decimal_value(d)
         }
         Value::Number(_) => match num(v) {

@@ -13,6 +13,7 @@
 //! - [`num`]: numbers (i64 and decimal), text form, equality, order;
 //! - [`funcs`]: functions and methods; [`script`]: the rhai sandbox.
 
+mod absent;
 mod budget;
 mod eval;
 mod funcs;
@@ -131,9 +132,25 @@ pub struct CompileError {
     pub offset: usize,
     /// Byte length of the offending part (0 at the end).
     pub len: usize,
+    /// A did-you-mean (or the known names), for the help line.
+    pub help: Option<String>,
 }
 
 impl CompileError {
+    /// The load finding at `span`: "the expression does not compile: ...",
+    /// with the help line apart.
+    pub(crate) fn diagnostic(self, span: crate::diag::Span) -> crate::diag::Diagnostic {
+        let d = crate::diag::Diagnostic::error(
+            span,
+            self.code,
+            format!("the expression does not compile: {}", self.message),
+        );
+        match self.help {
+            Some(h) => d.with_help(h),
+            None => d,
+        }
+    }
+
     pub(crate) fn new(
         code: &'static str,
         offset: usize,
@@ -145,6 +162,7 @@ impl CompileError {
             message: message.into(),
             offset,
             len,
+            help: None,
         }
     }
 
@@ -155,7 +173,11 @@ impl CompileError {
 
 impl fmt::Display for CompileError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} (at byte {})", self.message, self.offset)
+        write!(f, "{} (at byte {})", self.message, self.offset)?;
+        match &self.help {
+            Some(h) => write!(f, " ({h})"),
+            None => Ok(()),
+        }
     }
 }
 
@@ -442,6 +464,16 @@ impl Expr {
         }
     }
 
+    /// The read (offset and length in the source) through which the value
+    /// can be lost, `()` or an error, when the reads `absent` names find
+    /// nothing (the `absent` module); None for a script, which is not followed.
+    pub(crate) fn lost_to(&self, absent: &dyn Fn(usize, usize) -> bool) -> Option<(usize, usize)> {
+        match &self.kind {
+            ExprKind::Native(n) => absent::lost(n, absent).read(),
+            ExprKind::Script(_) => None,
+        }
+    }
+
     /// Evaluate over `scope`.
     pub fn eval(&self, scope: &Scope) -> Result<Value> {
         match &self.kind {
@@ -567,13 +599,35 @@ fn path_of(node: &Node, bound: &[Option<Vec<Step>>]) -> Option<Vec<Step>> {
     }
 }
 
-/// The path of the list whose items `node`'s items are: a path itself, or
-/// a `filter`/`distinct` of one (`activities.filter(..)` holds activities),
-/// so closure parameters further down a chain are still checked.
-fn items_of(node: &Node, bound: &[Option<Vec<Step>>]) -> Option<Vec<Step>> {
+/// The path of one item of the list `node` is: a path's item, the same
+/// for a `filter`/`distinct` of one (`activities.filter(..)` holds
+/// activities), and for a `map` whose closure is a path, that path
+/// (`activities.map(|a| a.team)` holds teams), so closure parameters further
+/// down a chain are still checked.
+fn item_path(node: &Node, bound: &[Option<Vec<Step>>]) -> Option<Vec<Step>> {
     match &node.kind {
-        N::Method(obj, funcs::Method::Filter | funcs::Method::Distinct, _) => items_of(obj, bound),
-        _ => path_of(node, bound),
+        N::Method(obj, funcs::Method::Filter | funcs::Method::Distinct, _) => item_path(obj, bound),
+        N::Method(obj, funcs::Method::Map, args) => match args.as_slice() {
+            [Node {
+                kind:
+                    N::Closure {
+                        base,
+                        params: 1,
+                        body,
+                    },
+                ..
+            }] => {
+                let mut inner: Vec<Option<Vec<Step>>> = bound.iter().take(*base).cloned().collect();
+                inner.resize(*base, None);
+                inner.push(item_path(obj, bound));
+                path_of(body, &inner)
+            }
+            _ => None,
+        },
+        _ => path_of(node, bound).map(|mut p| {
+            p.push(Step::Item);
+            p
+        }),
     }
 }
 
@@ -633,10 +687,7 @@ fn reads_of(node: &Node, bound: &mut Vec<Option<Vec<Step>>>, out: &mut Vec<Read>
         }
         N::Method(obj, _, args) => {
             each(obj, bound);
-            let item = items_of(obj, bound).map(|mut p| {
-                p.push(Step::Item);
-                p
-            });
+            let item = item_path(obj, bound);
             for a in args {
                 match &a.kind {
                     N::Closure { base, params, body } => {

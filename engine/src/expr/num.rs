@@ -51,6 +51,40 @@ fn decimal_of(n: &Number) -> Result<Decimal, EvalError> {
     })
 }
 
+/// The decimal a number's text (`60.10`, `-0.5`) says, exactly, or why it
+/// cannot be computed exactly: rust_decimal holds 28 significant digits
+/// (some of 29) up to about 7.9e28, and rounds silently past that. `None`
+/// when the text is not a plain decimal at all.
+pub(crate) fn exact_decimal(text: &str) -> Option<Result<Decimal, String>> {
+    // Trailing zeros of a fraction are no digits: 60.000 is 60.
+    let text = match text.split_once('.') {
+        Some((int, frac)) if frac.ends_with('0') => {
+            let frac = frac.trim_end_matches('0');
+            Cow::Owned(if frac.is_empty() {
+                int.to_string()
+            } else {
+                format!("{int}.{frac}")
+            })
+        }
+        _ => Cow::Borrowed(text),
+    };
+    match Decimal::from_str_exact(&text) {
+        Ok(d) => Some(Ok(d)),
+        Err(rust_decimal::Error::ExceedsMaximumPossibleValue)
+        | Err(rust_decimal::Error::LessThanMinimumPossibleValue) => Some(Err(format!(
+            "{text} is past the range of decimal arithmetic (at most {} either side of 0)",
+            Decimal::MAX
+        ))),
+        Err(rust_decimal::Error::Underflow) | Err(rust_decimal::Error::ScaleExceedsMaximumPrecision(_)) => {
+            Some(Err(format!(
+                "{text} has more significant digits than decimal arithmetic holds ({}): it would be rounded",
+                Decimal::MAX_SCALE
+            )))
+        }
+        Err(_) => None,
+    }
+}
+
 /// Largest whole number every f64 up to it holds exactly (2^53).
 const EXACT_F64: f64 = 9_007_199_254_740_992.0;
 
@@ -149,7 +183,22 @@ impl Arith {
 
 /// `x op y` on two numbers.
 pub(crate) fn arith(op: Arith, x: Num, y: Num) -> Result<Value, EvalError> {
-    let overflow = || EvalError::new(K::Overflow, format!("{} overflows", describe(op, x, y)));
+    let overflow = || {
+        let range = match (x, y) {
+            (Num::I(_), Num::I(_)) => "the 64-bit range of whole numbers".to_string(),
+            _ => format!(
+                "the range of decimal arithmetic (at most {} either side of 0)",
+                Decimal::MAX
+            ),
+        };
+        EvalError::new(
+            K::Overflow,
+            format!(
+                "{} overflows: the result is past {range}",
+                describe(op, x, y)
+            ),
+        )
+    };
     if let (Num::I(a), Num::I(b)) = (x, y) {
         if b == 0 && matches!(op, Arith::Div | Arith::Rem) {
             return Err(EvalError::new(K::DivisionByZero, "division by zero"));
@@ -178,9 +227,15 @@ pub(crate) fn arith(op: Arith, x: Num, y: Num) -> Result<Value, EvalError> {
 }
 
 fn describe(op: Arith, x: Num, y: Num) -> String {
+    // A decimal as the value it came from reads (`5e25`, not the
+    // 50000000000000002382364672 that f64 holds).
     let t = |n: Num| match n {
         Num::I(i) => i.to_string(),
-        Num::D(d) => d.to_string(),
+        Num::D(d) => d
+            .to_f64()
+            .and_then(Number::from_f64)
+            .map(|n| text_of_number(&n))
+            .unwrap_or_else(|| d.to_string()),
     };
     format!("{} {} {}", t(x), op.symbol(), t(y))
 }

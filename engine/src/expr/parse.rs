@@ -574,8 +574,18 @@ impl Parser<'_> {
 }
 
 fn decimal_literal(text: &str, at: usize) -> R<Value> {
+    // Past 28 significant digits the literal would be rounded: say so at
+    // load rather than compute with another number than the one written.
+    if let Some(Err(why)) = super::num::exact_decimal(text) {
+        return Err(CompileError::new("expr-number", at, text.len(), why));
+    }
     text.parse::<f64>()
         .ok()
+        // Held as an f64 between steps: that f64 must still be a decimal
+        // (Decimal::MAX itself rounds up past the range).
+        .filter(|f| {
+            <rust_decimal::Decimal as rust_decimal::prelude::FromPrimitive>::from_f64(*f).is_some()
+        })
         .and_then(serde_json::Number::from_f64)
         .map(Value::Number)
         .ok_or_else(|| {
@@ -583,7 +593,7 @@ fn decimal_literal(text: &str, at: usize) -> R<Value> {
                 "expr-number",
                 at,
                 text.len(),
-                format!("{text} is not a number"),
+                format!("{text} is past the range of decimal arithmetic"),
             )
         })
 }
@@ -617,11 +627,11 @@ fn unknown<'n>(
 ) -> CompileError {
     let known: Vec<&str> = known.collect();
     let near = crate::diag::suggest(name, known.iter().copied());
-    let hint = match near {
-        Some(n) => format!(" (did you mean {n}?)"),
-        None => format!(" (known: {})", known.join(", ")),
+    let help = match near {
+        Some(n) => format!("did you mean {n}?"),
+        None => format!("known: {}", known.join(", ")),
     };
-    CompileError::new(
+    let mut e = CompileError::new(
         if what == "method" {
             "expr-unknown-method"
         } else {
@@ -629,6 +639,8 @@ fn unknown<'n>(
         },
         at,
         name.len(),
-        format!("there is no {what} {name}(){hint}; a script can use rhai's: `script:`"),
-    )
+        format!("there is no {what} {name}(); a script can use rhai's: `script:`"),
+    );
+    e.help = Some(help);
+    e
 }

@@ -5,7 +5,7 @@
 //! let every ship-to-input P.O. through unchecked. So an unknown name is an
 //! error at load, like a mapping's.
 
-use crate::diag::{did_you_mean, Diagnostic, Diagnostics};
+use crate::diag::{near_help, Diagnostic, Diagnostics};
 use crate::expr::{Expr, Step};
 use crate::schema::{Check, Kind, Rule, Schema, Type};
 
@@ -41,13 +41,14 @@ fn check_expr(schema: &Schema, ty: &Type, rule: &Rule, e: &Expr, diags: &mut Dia
             &read.steps[..]
         };
         if let Err(problem) = resolve(schema, ty, steps, &RULE_VARIABLES) {
-            if !said.contains(&problem) {
-                diags.push(Diagnostic::error(
+            if !said.contains(&problem.what) {
+                let d = Diagnostic::error(
                     rule.span.clone(),
                     "unknown-field",
-                    format!("rule {}: {problem} (in `{}`)", rule.id, e.source()),
-                ));
-                said.push(problem);
+                    format!("rule {}: {} (in `{}`)", rule.id, problem.what, e.source()),
+                );
+                said.push(problem.what.clone());
+                diags.push(problem.help(d));
             }
         }
     }
@@ -61,18 +62,34 @@ fn check_message(schema: &Schema, ty: &Type, rule: &Rule, diags: &mut Diagnostic
     for var in template.undeclared_variables(true) {
         let steps: Vec<Step> = var.split('.').map(|s| Step::Name(s.to_string())).collect();
         if let Err(problem) = resolve(schema, ty, &steps, &MESSAGE_VARIABLES) {
-            diags.push(Diagnostic::error(
+            let d = Diagnostic::error(
                 rule.span.clone(),
                 "unknown-field",
-                format!("rule {}: its message reads {problem}", rule.id),
-            ));
+                format!("rule {}: its message reads {}", rule.id, problem.what),
+            );
+            diags.push(problem.help(d));
+        }
+    }
+}
+
+/// The first step of a read that names no field, and a near name.
+struct Problem {
+    what: String,
+    near: Option<String>,
+}
+
+impl Problem {
+    fn help(self, d: Diagnostic) -> Diagnostic {
+        match self.near {
+            Some(h) => d.with_help(h),
+            None => d,
         }
     }
 }
 
 /// Follow `steps` from the fields of `ty`; the problem with the first step
 /// that names no field.
-fn resolve(schema: &Schema, ty: &Type, steps: &[Step], variables: &[&str]) -> Result<(), String> {
+fn resolve(schema: &Schema, ty: &Type, steps: &[Step], variables: &[&str]) -> Result<(), Problem> {
     let Some(Step::Name(first)) = steps.first() else {
         return Ok(());
     };
@@ -89,11 +106,14 @@ fn resolve(schema: &Schema, ty: &Type, steps: &[Step], variables: &[&str]) -> Re
         let Some(field) = here.field(name) else {
             // At the first step the variables are names too.
             let vars = variables.iter().copied().filter(|_| first_step);
-            let near = did_you_mean(
+            let near = near_help(
                 name,
                 here.fields.iter().map(|f| f.name.as_str()).chain(vars),
             );
-            return Err(format!("'{name}' is not a field of {}{near}", here.name));
+            return Err(Problem {
+                what: format!("'{name}' is not a field of {}", here.name),
+                near,
+            });
         };
         let Some(inner) = field.of.as_deref().and_then(|t| schema.type_named(t)) else {
             return Ok(());

@@ -76,6 +76,19 @@ pub(crate) struct Unknown {
     pub step: usize,
     pub code: &'static str,
     pub message: String,
+    /// A did-you-mean, when a known name is near.
+    pub help: Option<String>,
+}
+
+impl Unknown {
+    /// The finding, at `at`.
+    pub fn at(self, at: crate::diag::Span) -> crate::diag::Diagnostic {
+        let d = crate::diag::Diagnostic::error(at, self.code, self.message);
+        match self.help {
+            Some(h) => d.with_help(h),
+            None => d,
+        }
+    }
 }
 
 const VARIABLES: [(&str, &str); 6] = [
@@ -240,11 +253,20 @@ impl<'s> Frame<'s> {
         Err(Unknown {
             step: 1,
             code: "unknown-param",
-            message: format!(
-                "params.{name} is not declared under `params:` ({list}){}",
-                hint(name, declared)
-            ),
+            message: format!("params.{name} is not declared under `params:` ({list})"),
+            help: hint(name, declared),
         })
+    }
+
+    /// Resolve `steps` below a place the caller bound itself (a template's
+    /// loop variable); `skipped` steps of the read came before.
+    pub fn resolve_from(
+        &self,
+        place: &Place<'s>,
+        steps: &[Step],
+        skipped: usize,
+    ) -> Result<Found<'s>, Unknown> {
+        self.walk_place(place, steps, skipped)
     }
 
     fn walk_place(
@@ -299,6 +321,41 @@ impl<'s> Frame<'s> {
         })
     }
 
+    /// A JSONPath's `..name` below `shape`: some type at or below it (through
+    /// objects and lists) must have a field `name`. `step` numbers the read.
+    pub fn descendant(&self, shape: &Shape<'s>, name: &str, step: usize) -> Result<(), Unknown> {
+        let mut types: Vec<&'s Type> = Vec::new();
+        let mut todo = vec![shape.clone()];
+        while let Some(s) = todo.pop() {
+            match s {
+                // Anything may be below an unknown value.
+                Shape::Any => return Ok(()),
+                Shape::Record(t) if !types.iter().any(|k| std::ptr::eq(*k, t)) => {
+                    types.push(t);
+                    todo.extend(t.fields.iter().map(|f| self.field_shape(f)));
+                }
+                Shape::List(inner) => todo.push(*inner),
+                Shape::Record(_) | Shape::Value => {}
+            }
+        }
+        if types.iter().any(|t| t.field(name).is_some()) {
+            return Ok(());
+        }
+        let below = match shape {
+            Shape::Record(t) => format!("{}'s {} or any type below it", self.schema_name(), t.name),
+            _ => "anything below this path".to_string(),
+        };
+        let known = types
+            .iter()
+            .flat_map(|t| t.fields.iter().map(|f| f.name.as_str()));
+        Err(Unknown {
+            step,
+            code: "unknown-source-field",
+            message: format!("'..{name}' finds nothing: no field '{name}' is in {below}"),
+            help: hint(name, known),
+        })
+    }
+
     /// The shape of a schema field's value.
     pub fn field_shape(&self, f: &'s Field) -> Shape<'s> {
         let inner =
@@ -322,11 +379,11 @@ impl<'s> Frame<'s> {
             step,
             code: "unknown-source-field",
             message: format!(
-                "'{name}' is not a field of {}'s {}{}",
+                "'{name}' is not a field of {}'s {}",
                 self.schema_name(),
-                t.name,
-                hint(name, t.fields.iter().map(|f| f.name.as_str()))
+                t.name
             ),
+            help: hint(name, t.fields.iter().map(|f| f.name.as_str())),
         }
     }
 
@@ -338,6 +395,7 @@ impl<'s> Frame<'s> {
                 step: 0,
                 code: "unknown-variable",
                 message: format!("'{name}' is defined only {place}, not here"),
+                help: None,
             };
         }
         let mut known: Vec<&str> = Vec::new();
@@ -361,10 +419,8 @@ impl<'s> Frame<'s> {
         Unknown {
             step: 0,
             code: "unknown-source-field",
-            message: format!(
-                "'{name}' is not {what}{lets} or a variable here{}",
-                hint(name, known)
-            ),
+            message: format!("'{name}' is not {what}{lets} or a variable here"),
+            help: hint(name, known),
         }
     }
 
@@ -396,9 +452,9 @@ fn required_by_rule(t: &Type, name: &str) -> bool {
         .any(|r| matches!(&r.check, Check::Require(fields) if fields.iter().any(|f| f == name)))
 }
 
-/// " (did you mean 'x'?)" when a known name is near `name`.
-pub(crate) fn hint<'a>(name: &str, known: impl IntoIterator<Item = &'a str>) -> String {
-    crate::diag::did_you_mean(name, known)
+/// "did you mean 'x'?" when a known name is near `name`, for a help line.
+pub(crate) fn hint<'a>(name: &str, known: impl IntoIterator<Item = &'a str>) -> Option<String> {
+    crate::diag::near_help(name, known)
 }
 
 #[cfg(test)]
@@ -448,6 +504,6 @@ mod tests {
         assert_eq!(code.optional, vec![Some(names("lines.[].parts.[].code"))]);
         let unknown = part.resolve(&names("root.lines.[].idd")).unwrap_err();
         assert_eq!((unknown.step, unknown.code), (3, "unknown-source-field"));
-        assert!(unknown.message.ends_with("(did you mean 'id'?)"));
+        assert_eq!(unknown.help.as_deref(), Some("did you mean 'id'?"));
     }
 }
