@@ -51,8 +51,7 @@ fn explain_refuses_an_unknown_field_and_names_the_nearest() {
 
 #[test]
 fn explain_exits_1_for_a_rejected_record() {
-    let dir = std::env::temp_dir().join(format!("mapwright-commands-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = common::fresh("commands", "explain");
     let example = std::fs::read_to_string(
         root().join("mappings/oneserve-spectrum/tests/design-example.json"),
     )
@@ -143,11 +142,7 @@ fn check_and_test_from_inside_an_integration_folder_cover_the_whole_project() {
 
 #[test]
 fn validate_takes_report_file_and_format_as_convert_does() {
-    let dir = std::env::temp_dir().join(format!(
-        "mapwright-commands-validate-{}",
-        std::process::id()
-    ));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = common::fresh("commands", "validate");
     let report = dir.join("report.json");
     let sample = root().join("schemas/spectrum/tests/seed-sample.json");
     let (code, out, err) = mapwright(&[
@@ -189,9 +184,7 @@ fn validate_takes_report_file_and_format_as_convert_does() {
 
 #[test]
 fn rule_counts_say_they_count_units_and_when_they_overlap() {
-    let dir =
-        std::env::temp_dir().join(format!("mapwright-commands-counts-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = common::fresh("commands", "counts");
     let example = std::fs::read_to_string(
         root().join("mappings/oneserve-spectrum/tests/design-example.json"),
     )
@@ -241,8 +234,7 @@ fn a_shared_rules_file_is_checked_on_its_own() {
         err.contains("checked 1 file(s): 0 error(s), 0 warning(s)"),
         "{err}"
     );
-    let dir = std::env::temp_dir().join(format!("mapwright-commands-rules-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = common::fresh("commands", "rules");
     let file = dir.join("rules.yaml");
     std::fs::write(&file, "rules:\n  - id: r\n    assert: let x = 1; x == 1\n").unwrap();
     let (code, out, _) = mapwright(&["check", "--message-format=short", file.to_str().unwrap()]);
@@ -254,8 +246,7 @@ fn a_shared_rules_file_is_checked_on_its_own() {
 /// not a number" (invalid-number); it is a number above the maximum.
 #[test]
 fn a_large_computed_price_is_above_the_maximum_not_an_exponent() {
-    let dir = std::env::temp_dir().join(format!("mapwright-commands-big-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = common::fresh("commands", "big");
     let example = std::fs::read_to_string(
         root().join("mappings/oneserve-spectrum/tests/design-example.json"),
     )
@@ -331,8 +322,7 @@ fn test_given_a_mapping_runs_the_cases_that_test_it() {
 /// checking the schema and once through the mapping that names it.
 #[test]
 fn a_schema_error_is_reported_once() {
-    let dir = std::env::temp_dir().join(format!("mapwright-commands-dup-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
+    let dir = common::fresh("commands", "dup");
     std::fs::create_dir_all(dir.join("schemas/t")).unwrap();
     std::fs::create_dir_all(dir.join("mappings")).unwrap();
     std::fs::write(

@@ -7,6 +7,8 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command as Std, Stdio};
 
+mod common;
+
 use assert_cmd::Command;
 use serde_json::{json, Value};
 
@@ -14,8 +16,7 @@ use serde_json::{json, Value};
 /// characters, required; `n` text) and mapping `m.yaml` (`id: = id`,
 /// `n: = name`).
 fn project(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("mapwright-faults-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
+    let dir = common::fresh("faults", name);
     std::fs::create_dir_all(dir.join("schemas/demo")).unwrap();
     std::fs::write(
         dir.join("schemas/demo/row.yaml"),

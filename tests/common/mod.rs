@@ -24,9 +24,34 @@ pub fn fresh(suite: &str, name: &str) -> PathBuf {
 /// The folder for `suite`'s `name`, created if missing and kept as it is
 /// (several files of one test go there one by one).
 pub fn folder(suite: &str, name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("mapwright-{suite}-{name}-{}", std::process::id()));
+    let dir = this_run().join(format!("{suite}-{name}"));
     std::fs::create_dir_all(&dir).unwrap();
     dir
+}
+
+/// The folder of this test process's scratch folders:
+/// `$TMPDIR/mapwright-tests/PID`. The first call of a run removes the ones
+/// processes that have ended left (test folders are kept while a run lasts,
+/// so a failure can be looked at, but they do not pile up run after run).
+fn this_run() -> PathBuf {
+    static SWEPT: std::sync::Once = std::sync::Once::new();
+    let all = std::env::temp_dir().join("mapwright-tests");
+    SWEPT.call_once(|| remove_ended_runs(&all));
+    all.join(std::process::id().to_string())
+}
+
+/// Remove the folders of runs whose process is gone (Linux, where /proc
+/// tells; elsewhere nothing is removed).
+fn remove_ended_runs(all: &Path) {
+    if !Path::new("/proc/self").exists() {
+        return;
+    }
+    for entry in std::fs::read_dir(all).into_iter().flatten().flatten() {
+        let pid = entry.file_name().to_string_lossy().parse::<u32>();
+        if pid.is_ok_and(|pid| !Path::new("/proc").join(pid.to_string()).exists()) {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
 }
 
 /// Copy the tree at `from` to `to`.
