@@ -154,6 +154,19 @@ pub struct FieldSpec {
     pub text: String,
 }
 
+impl FieldSpec {
+    /// True when the value found is the value written: no modifier
+    /// (`round`, `format`, `to`, `truncate`) computes a new one, so a copied
+    /// number keeps its literal.
+    fn keeps_the_copy(&self) -> bool {
+        self.round.is_none()
+            && self.format.is_none()
+            && self.number_format.is_none()
+            && self.truncate.is_none()
+            && self.convert.is_none()
+    }
+}
+
 impl fmt::Display for FieldSpec {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}: {}", self.name, self.text)
@@ -863,9 +876,17 @@ pub fn build_field(
             }
         }
     }
+    // The literals of source numbers this field copies unchanged (only
+    // looked for while the record has any: crate::literal).
+    let mut copied = Vec::new();
+    let mut note = |found: &Value| {
+        if crate::literal::active() {
+            copied = crate::literal::literals_under(found);
+        }
+    };
     let value = match &spec.source {
         Source::Const(v) => v.clone(),
-        Source::Expr(e) => e.eval(&env.scope).map_err(|err| {
+        Source::Expr(e) => e.eval_noting(&env.scope, &mut note).map_err(|err| {
             fail_eval(
                 spec,
                 env,
@@ -874,9 +895,15 @@ pub fn build_field(
                 &err,
             )
         })?,
-        Source::PlainPath(e) => e.eval(&env.scope).unwrap_or(Value::Null),
+        Source::PlainPath(e) => e.eval_noting(&env.scope, &mut note).unwrap_or(Value::Null),
         Source::Path(text, q) => match jsonpath_rust::query::js_path_process(q, env.this) {
-            Ok(found) => found.first().map(|r| r.val.clone()).unwrap_or(Value::Null),
+            Ok(found) => found
+                .first()
+                .map(|r| {
+                    note(r.val);
+                    r.val.clone()
+                })
+                .unwrap_or(Value::Null),
             Err(e) => {
                 return Err(fail(
                     spec,
@@ -890,7 +917,10 @@ pub fn build_field(
             render_template(name, env, None).map_err(|e| template_failed(spec, env, path, &e))?,
         ),
         Source::Lookup { name, key, column } => {
+            // The key is a copy, but the field holds what the lookup finds.
+            let mark = crate::literal::target_mark();
             let k = build_field(key, env, path, errors)?.unwrap_or(Value::Null);
+            crate::literal::target_back_to(mark);
             let lookup = env
                 .data
                 .lookup(name)
@@ -922,12 +952,14 @@ pub fn build_field(
             output,
         } => {
             let mut input = Map::new();
+            let mark = crate::literal::target_mark();
             for (iname, ispec) in inputs {
                 input.insert(
                     iname.clone(),
                     build_field(ispec, env, path, errors)?.unwrap_or(Value::Null),
                 );
             }
+            crate::literal::target_back_to(mark);
             let table = env
                 .data
                 .table(name)
@@ -960,7 +992,11 @@ pub fn build_field(
             build_list(spec, for_each, records, env, path, errors)?
         }
     };
-    finish(spec, value, env, path).map(Some)
+    let value = finish(spec, value, env, path)?;
+    if !copied.is_empty() && spec.keeps_the_copy() {
+        crate::literal::note_target(&path.render(), copied);
+    }
+    Ok(Some(value))
 }
 
 /// A template that did not render: a tripped budget is rule `budget`

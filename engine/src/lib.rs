@@ -32,6 +32,7 @@ pub mod doc;
 pub mod excerpt;
 pub mod expr;
 pub mod group;
+pub mod literal;
 pub mod lookup;
 pub mod mapping;
 pub mod params;
