@@ -160,21 +160,22 @@ impl Run<'_, '_> {
                 let path = self.streamable_path().unwrap_or_default();
                 let mut index = 0;
                 let mut failed = None;
-                let read = crate::read::stream_json_records(reader, &path, &mut |record| {
-                    index += 1;
-                    let at = InputRef {
-                        file: name.clone(),
-                        line: None,
-                        index: Some(index),
-                    };
-                    match self.unit(vec![at], vec![record], Vec::new()) {
-                        Ok(()) => true,
-                        Err(e) => {
-                            failed = Some(e);
-                            false
+                let read =
+                    crate::read::stream_json_records(reader, &path, &mut |record, literals| {
+                        index += 1;
+                        let at = InputRef {
+                            file: name.clone(),
+                            line: None,
+                            index: Some(index),
+                        };
+                        match self.unit_read(vec![at], record, &literals) {
+                            Ok(()) => true,
+                            Err(e) => {
+                                failed = Some(e);
+                                false
+                            }
                         }
-                    }
-                });
+                    });
                 if let Some(e) = failed {
                     return Err(e);
                 }
@@ -615,6 +616,25 @@ impl Run<'_, '_> {
         };
         let outcome = self.prepared.transform(&unit);
         self.settle_rendered(input, unit, source, raw, outcome, None)
+    }
+
+    /// One record read from JSON text, with the literals of its numbers
+    /// (crate::literal); a rejected one shows its text when that was kept.
+    fn unit_read(
+        &mut self,
+        input: Vec<InputRef>,
+        record: Value,
+        literals: &SourceLiterals,
+    ) -> Result<(), ConvertError> {
+        let counts = &mut self.report.counts;
+        counts.input_records += input.len();
+        counts.units += 1;
+        let outcome = self.prepared.transform_read(&record, literals);
+        let source = match (&outcome, literals.text()) {
+            (Outcome::Rejected(_), Some(text)) => Some(Source::verbatim(text, record.clone())),
+            _ => None,
+        };
+        self.settle_rendered(input, record, source, Vec::new(), outcome, None)
     }
 
     /// Count and hand on the outcome of one unit. `source` is what a

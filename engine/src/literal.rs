@@ -241,6 +241,10 @@ fn path_of(open: &[Open]) -> Vec<Step> {
 #[derive(Clone, Debug, Default)]
 pub struct SourceLiterals {
     by_address: Vec<(usize, Box<str>)>,
+    /// The record's text, kept when it has literals and the reader would
+    /// not keep it otherwise (a record streamed out of a JSON document), so
+    /// that a reject shows it as written.
+    text: Option<Box<[u8]>>,
 }
 
 impl SourceLiterals {
@@ -264,7 +268,29 @@ impl SourceLiterals {
                 by_address.push((address(node), literal.into_boxed_str()));
             }
         }
-        SourceLiterals { by_address }
+        SourceLiterals {
+            by_address,
+            text: None,
+        }
+    }
+
+    /// [`SourceLiterals::find`], keeping the record's text when it has
+    /// literals (what precedes the record, `, ` between list items, left out).
+    pub fn find_keeping_text(text: &[u8], record: &Value) -> SourceLiterals {
+        let mut found = SourceLiterals::find(text, record);
+        if !found.is_empty() {
+            let start = text
+                .iter()
+                .position(|b| !b.is_ascii_whitespace() && *b != b',')
+                .unwrap_or(text.len());
+            found.text = Some(text[start..].into());
+        }
+        found
+    }
+
+    /// The record's text, when [`SourceLiterals::find_keeping_text`] kept it.
+    pub fn text(&self) -> Option<&[u8]> {
+        self.text.as_deref()
     }
 
     /// True when no number of the record lost digits.
@@ -430,19 +456,25 @@ pub(crate) fn note_target(at: &str, below: Vec<(String, Box<str>)>) {
     });
 }
 
-/// The literal noted at target pointer `at`, while building.
-pub(crate) fn target_literal(at: &dyn Fn() -> String) -> Option<Box<str>> {
-    if !active() {
+/// The literal of number `v` while a record with literals is transformed:
+/// a node of the record read, or a value built at target pointer `at`
+/// (made only when needed) that is still the number copied there.
+pub(crate) fn number_literal(v: &Value, at: &dyn Fn() -> String) -> Option<Box<str>> {
+    if !active() || !v.is_number() {
         return None;
     }
+    if let Some(l) = source_literal(v) {
+        return Some(l);
+    }
     let at = at();
-    ACTIVE.with_borrow(|a| {
+    let literal = ACTIVE.with_borrow(|a| {
         a.target
             .iter()
             .rev()
             .find(|(p, _)| *p == at)
             .map(|(_, l)| l.clone())
-    })
+    })?;
+    (literal.parse::<f64>().ok() == v.as_f64()).then_some(literal)
 }
 
 /// The literals of one built record, as a tree of target paths: what the

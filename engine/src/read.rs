@@ -14,6 +14,8 @@ use std::io::BufRead;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
+use crate::literal::SourceLiterals;
+
 /// Input formats.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum InputFormat {
@@ -529,25 +531,34 @@ mod tests {
 /// the elements of the array at `path` (object keys from the root; empty
 /// for a top-level array), handed to `each` one at a time as they are
 /// parsed. A top-level value that is not an array (with an empty path) is
-/// one record. `each` returns false to stop.
+/// one record. `each` returns false to stop. Each record comes with the
+/// literals of its numbers that an f64 does not hold (crate::literal): the
+/// bytes the parser takes pass through a buffer that holds one record's
+/// text at a time.
 pub fn stream_json_records<R: std::io::Read>(
     reader: R,
     path: &[String],
-    each: &mut dyn FnMut(Value) -> bool,
+    each: &mut dyn FnMut(Value, SourceLiterals) -> bool,
 ) -> Result<(), ReadError> {
     use serde::de::DeserializeSeed;
-    let mut de = serde_json::Deserializer::from_reader(reader);
+    let seen = std::cell::RefCell::new(Vec::new());
+    let mut de = serde_json::Deserializer::from_reader(Seen {
+        inner: reader,
+        seen: &seen,
+    });
     let mut stopped = false;
     let mut read = || -> Result<(), serde_json::Error> {
         // Documents one after another (an envelope per line, as
         // `--batch-size` writes them) are read in turn: `end` fails on
         // what follows a document without taking it.
         loop {
+            seen.borrow_mut().clear();
             let walk = Walk {
                 path,
                 each: &mut *each,
                 stopped: &mut stopped,
                 top: true,
+                seen: &seen,
             };
             walk.deserialize(&mut de)?;
             if stopped || de.end().is_ok() {
@@ -567,11 +578,35 @@ pub fn stream_json_records<R: std::io::Read>(
     }
 }
 
+/// A reader that keeps a copy of the bytes read through it (serde_json
+/// takes them one at a time, so the copy ends where the parser is).
+struct Seen<'s, R> {
+    inner: R,
+    seen: &'s std::cell::RefCell<Vec<u8>>,
+}
+
+impl<R: std::io::Read> std::io::Read for Seen<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.seen.borrow_mut().extend_from_slice(&buf[..n]);
+        Ok(n)
+    }
+}
+
 struct Walk<'a, 'f> {
     path: &'a [String],
-    each: &'a mut (dyn FnMut(Value) -> bool + 'f),
+    each: &'a mut (dyn FnMut(Value, SourceLiterals) -> bool + 'f),
     stopped: &'a mut bool,
     top: bool,
+    /// The bytes read since the current record (or key) began.
+    seen: &'a std::cell::RefCell<Vec<u8>>,
+}
+
+impl Walk<'_, '_> {
+    /// The literals of `record`, from the bytes read since its start.
+    fn literals(&self, record: &Value) -> SourceLiterals {
+        SourceLiterals::find_keeping_text(&self.seen.borrow(), record)
+    }
 }
 
 impl<'de> serde::de::DeserializeSeed<'de> for Walk<'_, '_> {
@@ -588,11 +623,19 @@ impl<'de> serde::de::Visitor<'de> for Walk<'_, '_> {
     }
     fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
         if !self.path.is_empty() {
-            while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {}
+            self.seen.borrow_mut().clear();
+            while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {
+                self.seen.borrow_mut().clear();
+            }
             return Ok(());
         }
-        while let Some(v) = seq.next_element::<Value>()? {
-            if !(self.each)(v) {
+        loop {
+            self.seen.borrow_mut().clear();
+            let Some(v) = seq.next_element::<Value>()? else {
+                break;
+            };
+            let literals = self.literals(&v);
+            if !(self.each)(v, literals) {
                 *self.stopped = true;
                 return Err(serde::de::Error::custom("stopped"));
             }
@@ -603,18 +646,25 @@ impl<'de> serde::de::Visitor<'de> for Walk<'_, '_> {
         if self.path.is_empty() {
             // The whole object is the one record (only at the top).
             let v = Value::deserialize(serde::de::value::MapAccessDeserializer::new(map))?;
-            if self.top && !(self.each)(v) {
+            let literals = self.literals(&v);
+            if self.top && !(self.each)(v, literals) {
                 *self.stopped = true;
             }
             return Ok(());
         }
-        while let Some(key) = map.next_key::<String>()? {
+        loop {
+            // What lies before a key is not a record's text: let it go.
+            self.seen.borrow_mut().clear();
+            let Some(key) = map.next_key::<String>()? else {
+                break;
+            };
             if key == self.path[0] {
                 map.next_value_seed(Walk {
                     path: &self.path[1..],
                     each: &mut *self.each,
                     stopped: &mut *self.stopped,
                     top: false,
+                    seen: self.seen,
                 })?;
             } else {
                 map.next_value::<serde::de::IgnoredAny>()?;
@@ -651,20 +701,32 @@ mod stream_tests {
         let doc =
             br#"{"meta": {"n": 2}, "batch": {"orders": [{"id": 1}, {"id": 2}], "other": [9]}}"#;
         let mut seen = Vec::new();
-        stream_json_records(&doc[..], &["batch".into(), "orders".into()], &mut |v| {
+        stream_json_records(&doc[..], &["batch".into(), "orders".into()], &mut |v, _| {
             seen.push(v["id"].as_i64().unwrap());
             true
         })
         .unwrap();
         assert_eq!(seen, vec![1, 2]);
         let mut n = 0;
-        stream_json_records(&b"[1, 2, 3]"[..], &[], &mut |_| {
+        stream_json_records(&b"[1, 2, 3]"[..], &[], &mut |_, _| {
             n += 1;
             true
         })
         .unwrap();
         assert_eq!(n, 3);
-        let e = stream_json_records(&b"[1, 2,"[..], &[], &mut |_| true).unwrap_err();
+        let e = stream_json_records(&b"[1, 2,"[..], &[], &mut |_, _| true).unwrap_err();
         assert_eq!(e.line, Some(1));
+    }
+
+    #[test]
+    fn streamed_records_come_with_their_literals() {
+        let doc = br#"{"skip": [1e999999999999999999, 2], "batch": {"orders": [{"a": 1}, {"a": 123456789012345678901234567890, "b": [0.1000000000000000055511151231257827]}]}}"#;
+        let mut seen = Vec::new();
+        stream_json_records(&doc[..], &["batch".into(), "orders".into()], &mut |_, l| {
+            seen.push(l.len());
+            true
+        })
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(seen, vec![0, 2]);
     }
 }
