@@ -263,8 +263,10 @@ impl SourceLiterals {
             let Some(node @ Value::Number(n)) = node else {
                 continue;
             };
-            let same_number = literal.parse::<f64>().ok() == n.as_f64();
-            if same_number && is_lossy(&literal, n) {
+            // (serde_json's own float parser may not round the last digit
+            // as `str::parse` does: the node is found by its path, not by
+            // comparing numbers.)
+            if canonical(&literal).is_some() && is_lossy(&literal, n) {
                 by_address.push((address(node), literal.into_boxed_str()));
             }
         }
@@ -316,10 +318,15 @@ thread_local! {
     };
 }
 
+/// A literal noted below a copied value: its pointer (from the copied
+/// value, then from the record's root), the literal and the f64 read for it.
+pub(crate) type Noted = (String, Box<str>, f64);
+
 struct Active {
     source: Vec<(usize, Box<str>)>,
-    /// Target JSON pointer and literal, in the order fields were built.
-    target: Vec<(String, Box<str>)>,
+    /// Target JSON pointer, literal and the f64 copied with it, in the
+    /// order fields were built.
+    target: Vec<Noted>,
 }
 
 /// The source literals of the record being transformed on this thread;
@@ -345,8 +352,8 @@ impl Reading {
     pub(crate) fn target(&self) -> Literals {
         let mut tree = Literals::default();
         ACTIVE.with_borrow(|a| {
-            for (pointer, literal) in &a.target {
-                tree.insert(pointer, literal.clone());
+            for (pointer, literal, f) in &a.target {
+                tree.insert(pointer, literal.clone(), *f);
             }
         });
         tree
@@ -385,7 +392,7 @@ pub(crate) fn source_literal(v: &Value) -> Option<Box<str>> {
 
 /// The literals under `v` (a node of the record being read, copied
 /// unchanged), as (pointer below `v`, literal). Empty when none.
-pub(crate) fn literals_under(v: &Value) -> Vec<(String, Box<str>)> {
+pub(crate) fn literals_under(v: &Value) -> Vec<Noted> {
     let mut out = Vec::new();
     if active() {
         ACTIVE.with_borrow(|a| collect(v, &a.source, &mut String::new(), &mut out));
@@ -393,17 +400,12 @@ pub(crate) fn literals_under(v: &Value) -> Vec<(String, Box<str>)> {
     out
 }
 
-fn collect(
-    v: &Value,
-    source: &[(usize, Box<str>)],
-    at: &mut String,
-    out: &mut Vec<(String, Box<str>)>,
-) {
+fn collect(v: &Value, source: &[(usize, Box<str>)], at: &mut String, out: &mut Vec<Noted>) {
     match v {
-        Value::Number(_) => {
+        Value::Number(n) => {
             let addr = address(v);
             if let Some((_, l)) = source.iter().find(|(a, _)| *a == addr) {
-                out.push((at.clone(), l.clone()));
+                out.push((at.clone(), l.clone(), n.as_f64().unwrap_or(f64::NAN)));
             }
         }
         Value::Object(map) => {
@@ -445,14 +447,17 @@ pub(crate) fn target_back_to(mark: usize) {
 }
 
 /// Note the literals of a copied value at the target pointer `at`.
-pub(crate) fn note_target(at: &str, below: Vec<(String, Box<str>)>) {
+pub(crate) fn note_target(at: &str, below: Vec<Noted>) {
     ACTIVE.with_borrow_mut(|a| {
         // A field built again at the same place (a later spec of the same
         // name) replaces what was noted there.
         a.target
-            .retain(|(p, _)| !(p == at || p.starts_with(&format!("{at}/"))));
-        a.target
-            .extend(below.into_iter().map(|(p, l)| (format!("{at}{p}"), l)));
+            .retain(|(p, _, _)| !(p == at || p.starts_with(&format!("{at}/"))));
+        a.target.extend(
+            below
+                .into_iter()
+                .map(|(p, l, f)| (format!("{at}{p}"), l, f)),
+        );
     });
 }
 
@@ -467,21 +472,22 @@ pub(crate) fn number_literal(v: &Value, at: &dyn Fn() -> String) -> Option<Box<s
         return Some(l);
     }
     let at = at();
-    let literal = ACTIVE.with_borrow(|a| {
+    let (literal, f) = ACTIVE.with_borrow(|a| {
         a.target
             .iter()
             .rev()
-            .find(|(p, _)| *p == at)
-            .map(|(_, l)| l.clone())
+            .find(|(p, _, _)| *p == at)
+            .map(|(_, l, f)| (l.clone(), *f))
     })?;
-    (literal.parse::<f64>().ok() == v.as_f64()).then_some(literal)
+    (v.as_f64() == Some(f)).then_some(literal)
 }
 
 /// The literals of one built record, as a tree of target paths: what the
 /// renderer writes in place of the nearest f64.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Literals {
-    here: Option<Box<str>>,
+    /// The literal here, and the bits of the f64 that was copied with it.
+    here: Option<(Box<str>, u64)>,
     below: Vec<(String, Literals)>,
 }
 
@@ -508,12 +514,12 @@ impl Literals {
     }
 
     /// The literal to write for `v` here: only for a number, and only when
-    /// the literal reads as that number (a value changed after the copy
-    /// keeps its own text).
+    /// it is still the number copied with the literal (a value changed
+    /// after the copy keeps its own text).
     pub fn literal_for(&self, v: &Value) -> Option<&str> {
-        let literal = self.here.as_deref()?;
-        let n = v.as_number()?;
-        (literal.parse::<f64>().ok() == n.as_f64()).then_some(literal)
+        let (literal, bits) = self.here.as_ref()?;
+        let f = v.as_number()?.as_f64()?;
+        (f.to_bits() == *bits).then_some(literal)
     }
 
     /// The literal at JSON pointer `pointer` (`/poDetails/0/Item_Price`).
@@ -522,10 +528,10 @@ impl Literals {
         for step in pointer.split('/').skip(1) {
             tree = tree.child(&step.replace("~1", "/").replace("~0", "~"))?;
         }
-        tree.here.as_deref()
+        tree.here.as_ref().map(|(l, _)| &**l)
     }
 
-    fn insert(&mut self, pointer: &str, literal: Box<str>) {
+    fn insert(&mut self, pointer: &str, literal: Box<str>, f: f64) {
         let mut tree = self;
         for step in pointer.split('/').skip(1) {
             let step = step.replace("~1", "/").replace("~0", "~");
@@ -538,7 +544,7 @@ impl Literals {
             };
             tree = &mut tree.below[i].1;
         }
-        tree.here = Some(literal);
+        tree.here = Some((literal, f.to_bits()));
     }
 }
 
@@ -648,7 +654,7 @@ mod tests {
     #[test]
     fn a_tree_finds_literals_by_pointer() {
         let mut t = Literals::default();
-        t.insert("/po/0/a~1b", "1".into());
+        t.insert("/po/0/a~1b", "1".into(), 1.0);
         assert_eq!(t.at("/po/0/a~1b"), Some("1"));
         assert_eq!(t.item(0), None);
         assert!(t.child("po").and_then(|p| p.item(0)).is_some());
