@@ -170,11 +170,11 @@ fn xml_copies_keep_their_digits_without_an_exponent() {
 }
 
 #[test]
-fn csv_fields_are_text_and_keep_their_digits_as_text() {
+fn csv_fields_are_text_and_keep_their_digits_as_text_or_as_numbers() {
     let dir = project("csv");
     std::fs::write(
         dir.join("c.yaml"),
-        "mapping: numsc\ntarget: demo.out\nrecord:\n  Dec20: = dec20\n  Dec40: = dec40\n  Text: = big\n",
+        "mapping: numsc\ntarget: demo.out\nrecord:\n  Big: {expr: = big, as: number}\n  Dec20: = dec20\n  Dec40: {expr: = dec40, as: number}\n  Sum: {expr: = dec20, as: number, round: 2}\n  Text: = big\n",
     )
     .unwrap();
     std::fs::write(
@@ -194,10 +194,12 @@ fn csv_fields_are_text_and_keep_their_digits_as_text() {
         ],
     );
     assert_eq!(code, 0, "{err}");
-    // A CSV field is text: a copy is that text, digits and all, in quotes.
+    // A CSV field is text: a copy is that text, digits and all, in quotes;
+    // converted to a number (`as: number`), it is that number with the
+    // same digits; rounded as well, it is the rounded number.
     assert_eq!(
         out,
-        format!("{{\"Dec20\":\"{DEC20}\",\"Dec40\":\"{DEC40}\",\"Text\":\"{BIG}\"}}\n")
+        format!("{{\"Big\":{BIG},\"Dec20\":\"{DEC20}\",\"Dec40\":{DEC40},\"Sum\":1234567890.12,\"Text\":\"{BIG}\"}}\n")
     );
 }
 

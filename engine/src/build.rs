@@ -159,11 +159,16 @@ impl FieldSpec {
     /// (`round`, `format`, `to`, `truncate`) computes a new one, so a copied
     /// number keeps its literal.
     fn keeps_the_copy(&self) -> bool {
+        self.convert.is_none() && self.changes_nothing_but_the_type()
+    }
+
+    /// True when no modifier but `as:` applies: text converted to a
+    /// number is that number, digits and all.
+    fn changes_nothing_but_the_type(&self) -> bool {
         self.round.is_none()
             && self.format.is_none()
             && self.number_format.is_none()
             && self.truncate.is_none()
-            && self.convert.is_none()
     }
 }
 
@@ -992,9 +997,24 @@ pub fn build_field(
             build_list(spec, for_each, records, env, path, errors)?
         }
     };
+    // Text converted to a number (`as: number`, a CSV column) keeps its
+    // digits as a copied number does.
+    let text = match (&value, spec.convert) {
+        (Value::String(s), Some(Conversion::Number))
+            if crate::literal::may_lose_digits(s.trim()) =>
+        {
+            Some(s.trim().to_string())
+        }
+        _ => None,
+    };
     let value = finish(spec, value, env, path)?;
     if !copied.is_empty() && spec.keeps_the_copy() {
         crate::literal::note_target(&path.render(), copied);
+    }
+    if let (Some(text), Value::Number(n)) = (text, &value) {
+        if spec.changes_nothing_but_the_type() {
+            crate::literal::note_text_number(&path.render(), &text, n);
+        }
     }
     Ok(Some(value))
 }

@@ -78,13 +78,17 @@ fn number_end(text: &[u8], mut i: usize) -> usize {
 
 /// A number token that may not survive the f64 round trip.
 fn is_candidate(token: &[u8]) -> bool {
-    if token.len() <= SAFE_DIGITS {
+    // `1e100` is the shortest token that can be one.
+    if token.len() < 5 {
         return false;
     }
     let (mantissa, exponent) = match token.iter().position(|b| matches!(b, b'e' | b'E')) {
         Some(e) => (&token[..e], &token[e + 1..]),
         None => (token, &b""[..]),
     };
+    if exponent.len() < 3 && mantissa.len() <= SAFE_DIGITS {
+        return false;
+    }
     let significant = mantissa
         .iter()
         .skip_while(|b| matches!(b, b'-' | b'0' | b'.'))
@@ -334,23 +338,26 @@ struct Active {
 pub(crate) struct Reading(());
 
 impl Reading {
-    /// Make `literals` visible to this thread's engine; `None` (and nothing
-    /// set) when there are none.
-    pub(crate) fn start(literals: &SourceLiterals) -> Option<Reading> {
-        if literals.is_empty() {
-            return None;
+    /// Make `literals` visible to this thread's engine. With none, nothing
+    /// is set (one thread-local read), unless a field converts text to a
+    /// number with more digits than an f64 holds ([`note_text_number`]).
+    pub(crate) fn start(literals: &SourceLiterals) -> Reading {
+        if ON.get() || !literals.is_empty() {
+            ACTIVE.with_borrow_mut(|a| {
+                a.source = literals.by_address.clone();
+                a.target.clear();
+            });
+            ON.set(!literals.is_empty());
         }
-        ACTIVE.with_borrow_mut(|a| {
-            a.source = literals.by_address.clone();
-            a.target.clear();
-        });
-        ON.set(true);
-        Some(Reading(()))
+        Reading(())
     }
 
     /// The literals noted at target paths so far, as a tree.
     pub(crate) fn target(&self) -> Literals {
         let mut tree = Literals::default();
+        if !active() {
+            return tree;
+        }
         ACTIVE.with_borrow(|a| {
             for (pointer, literal, f) in &a.target {
                 tree.insert(pointer, literal.clone(), *f);
@@ -362,6 +369,9 @@ impl Reading {
 
 impl Drop for Reading {
     fn drop(&mut self) {
+        if !ON.get() {
+            return;
+        }
         ON.set(false);
         ACTIVE.with_borrow_mut(|a| {
             a.source.clear();
@@ -459,6 +469,25 @@ pub(crate) fn note_target(at: &str, below: Vec<Noted>) {
                 .map(|(p, l, f)| (format!("{at}{p}"), l, f)),
         );
     });
+}
+
+/// True when `text` (a field's text, such as a CSV column) may be a
+/// number with more digits than an f64 holds: the cheap test before
+/// keeping it for [`note_text_number`].
+pub(crate) fn may_lose_digits(text: &str) -> bool {
+    is_candidate(text.as_bytes()) && canonical(text).is_some()
+}
+
+/// Note that the field at target pointer `at` converted `text` to the
+/// number `n` (`as: number`): when `n` does not hold its digits, the text
+/// is the literal written. From here on this record has literals.
+pub(crate) fn note_text_number(at: &str, text: &str, n: &Number) {
+    if !is_lossy(text, n) {
+        return;
+    }
+    ON.set(true);
+    let f = n.as_f64().unwrap_or(f64::NAN);
+    note_target(at, vec![(String::new(), text.into(), f)]);
 }
 
 /// The literal of number `v` while a record with literals is transformed:

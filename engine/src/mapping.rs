@@ -422,8 +422,8 @@ impl Prepared<'_> {
     ) -> Outcome {
         let reading = crate::literal::Reading::start(literals);
         let mut outcome = self.transform_unredacted(record);
-        if let (Some(r), Outcome::Accepted { literals, .. }) = (&reading, &mut outcome) {
-            *literals = r.target();
+        if let Outcome::Accepted { literals, .. } = &mut outcome {
+            *literals = reading.target();
         }
         drop(reading);
         let clean = match &outcome {
