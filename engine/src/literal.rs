@@ -388,7 +388,7 @@ pub(crate) fn active() -> bool {
 
 /// The literal of `v` when it is a lossy number node of the record being read.
 pub(crate) fn source_literal(v: &Value) -> Option<Box<str>> {
-    if !active() || !v.is_number() {
+    if !v.is_number() || !active() {
         return None;
     }
     let at = address(v);
@@ -494,7 +494,7 @@ pub(crate) fn note_text_number(at: &str, text: &str, n: &Number) {
 /// a node of the record read, or a value built at target pointer `at`
 /// (made only when needed) that is still the number copied there.
 pub(crate) fn number_literal(v: &Value, at: &dyn Fn() -> String) -> Option<Box<str>> {
-    if !active() || !v.is_number() {
+    if !v.is_number() || !active() {
         return None;
     }
     if let Some(l) = source_literal(v) {

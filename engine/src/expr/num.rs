@@ -121,8 +121,9 @@ fn fast_cmp(a: &Value, b: &Value) -> Option<Ordering> {
 /// whole, the literal need not be: `1.0000000000000000001`), which the
 /// decimal path computes as written.
 fn kept_digits(v: &Value) -> bool {
-    crate::literal::active()
-        && !v.as_number().is_some_and(Number::is_i64)
+    // Whole numbers first: they hold their digits, and need no thread-local.
+    !v.as_number().is_some_and(Number::is_i64)
+        && crate::literal::active()
         && decimal_as_read(v).is_some()
 }
 
