@@ -36,7 +36,7 @@ fn project(name: &str) -> PathBuf {
         format!("schema: demo.xml\nformat: xml\nroot: Out\nrecord: r\ntypes:\n  r:\n    fields:\n      Price: {{type: money, xml: attribute}}\n{fields}      Lines: {{type: list, of: line, xml: {{wrapper: Lines, item: Line}}}}\n{line}"),
     )
     .unwrap();
-    let record = "  Big: = big\n  Dec20: $.dec20\n  Dec40: = dec40\n  Sum: = big + 1\n  Diff20: = dec20 - 1234567890.123456\n  Diff40: = dec40 - 0.1234567890123\n  Lines:\n    for_each: lines\n    record:\n      Amount: = amount\n";
+    let record = "  Big: = big\n  Dec20: $.dec20\n  Dec40: = dec40\n  Sum: = big + 1\n  Diff20: = dec20 - 1234567890.123456\n  Diff40: = dec40 - 0.1234567890123\n  Lines:\n    for_each: lines\n    record:\n      Amount: = Amount\n";
     std::fs::write(
         dir.join("m.yaml"),
         format!("mapping: nums\ntarget: demo.out\nrecord:\n{record}"),
@@ -53,7 +53,7 @@ fn project(name: &str) -> PathBuf {
 /// One record holding the three numbers, at the top and in a list.
 fn record() -> String {
     format!(
-        r#"{{"big": {BIG}, "dec20": {DEC20}, "dec40": {DEC40}, "lines": [{{"amount": {DEC40}}}, {{"amount": 2.5}}]}}"#
+        r#"{{"big": {BIG}, "dec20": {DEC20}, "dec40": {DEC40}, "lines": [{{"Amount": {DEC40}}}, {{"Amount": 2.5}}]}}"#
     )
 }
 
@@ -294,11 +294,11 @@ fn a_rejected_json_document_record_holds_its_text_as_read() {
 }
 
 #[test]
-fn a_modifier_or_a_lookup_key_computes_a_new_number() {
+fn a_modifier_or_a_lookup_key_computes_a_new_number_and_a_whole_list_copied_keeps_digits() {
     let dir = project("modifiers");
     std::fs::write(
         dir.join("r.yaml"),
-        "mapping: numsr\ntarget: demo.out\nlookups:\n  names: {map: {\"1\": one}}\nrecord:\n  Dec20: {expr: = dec20, round: 2}\n  Text: {lookup: names, key: = dec40, default: none}\n  Sum: = dec40\n",
+        "mapping: numsr\ntarget: demo.out\nlookups:\n  names: {map: {\"1\": one}}\nrecord:\n  Dec20: {expr: = dec20, round: 2}\n  Text: {lookup: names, key: = dec40, default: none}\n  Sum: = dec40\n  Lines: = lines\n",
     )
     .unwrap();
     std::fs::write(dir.join("in.ndjson"), format!("{}\n", record())).unwrap();
@@ -315,9 +315,10 @@ fn a_modifier_or_a_lookup_key_computes_a_new_number() {
     );
     assert_eq!(code, 0, "{err}");
     // Rounded: the rounded number. Looked up: what the lookup gives. A
-    // plain copy beside them keeps its digits.
+    // plain copy beside them keeps its digits, and so does a number inside
+    // a whole list copied.
     assert_eq!(
         out,
-        format!("{{\"Dec20\":1234567890.12,\"Text\":\"none\",\"Sum\":{DEC40}}}\n")
+        format!("{{\"Dec20\":1234567890.12,\"Text\":\"none\",\"Sum\":{DEC40},\"Lines\":[{{\"Amount\":{DEC40}}},{{\"Amount\":2.5}}]}}\n")
     );
 }

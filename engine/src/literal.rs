@@ -162,13 +162,11 @@ fn candidate_numbers(text: &[u8]) -> Vec<(Vec<Step>, String)> {
         }
         match b {
             b'{' => {
-                note_value(&open, &mut found);
                 open.push(Open::Object { key: None });
                 started = true;
                 i += 1;
             }
             b'[' => {
-                note_value(&open, &mut found);
                 open.push(Open::List { index: 0 });
                 started = true;
                 i += 1;
@@ -193,7 +191,6 @@ fn candidate_numbers(text: &[u8]) -> Vec<(Vec<Step>, String)> {
                         *k = Some(serde_json::from_slice::<String>(raw).unwrap_or_default());
                     }
                     _ => {
-                        note_value(&open, &mut found);
                         started = true;
                     }
                 }
@@ -201,7 +198,6 @@ fn candidate_numbers(text: &[u8]) -> Vec<(Vec<Step>, String)> {
             }
             b'-' | b'0'..=b'9' => {
                 let end = number_end(text, i);
-                note_value(&open, &mut found);
                 if is_candidate(&text[i..end]) {
                     let literal = String::from_utf8_lossy(&text[i..end]).into_owned();
                     found.push((path_of(&open), literal));
@@ -210,7 +206,6 @@ fn candidate_numbers(text: &[u8]) -> Vec<(Vec<Step>, String)> {
                 i = end;
             }
             b't' | b'f' | b'n' => {
-                note_value(&open, &mut found);
                 started = true;
                 while i < text.len() && text[i].is_ascii_alphabetic() {
                     i += 1;
@@ -220,16 +215,6 @@ fn candidate_numbers(text: &[u8]) -> Vec<(Vec<Step>, String)> {
         }
     }
     found
-}
-
-/// A value starts at the current path: a number found there before (an
-/// earlier duplicate key) is not this one.
-fn note_value(open: &[Open], found: &mut Vec<(Vec<Step>, String)>) {
-    if found.is_empty() {
-        return;
-    }
-    let here = path_of(open);
-    found.retain(|(p, _)| !p.starts_with(&here));
 }
 
 fn path_of(open: &[Open]) -> Vec<Step> {
@@ -267,10 +252,8 @@ impl SourceLiterals {
             let Some(node @ Value::Number(n)) = node else {
                 continue;
             };
-            // (serde_json's own float parser may not round the last digit
-            // as `str::parse` does: the node is found by its path, not by
-            // comparing numbers.)
-            if canonical(&literal).is_some() && is_lossy(&literal, n) {
+            // A duplicate key's earlier value is not the one the record holds.
+            if reads_as(&literal, n) && is_lossy(&literal, n) {
                 by_address.push((address(node), literal.into_boxed_str()));
             }
         }
@@ -308,6 +291,15 @@ impl SourceLiterals {
     pub fn len(&self) -> usize {
         self.by_address.len()
     }
+}
+
+/// True when `literal` reads as `n`, give or take the last bits: serde_json's
+/// float parser need not round the last digit as `str::parse` does.
+fn reads_as(literal: &str, n: &Number) -> bool {
+    let (Ok(a), Some(b)) = (literal.parse::<f64>(), n.as_f64()) else {
+        return false;
+    };
+    a == b || (a - b).abs() <= 4.0 * f64::EPSILON * a.abs().max(b.abs())
 }
 
 fn address(v: &Value) -> usize {
@@ -500,15 +492,20 @@ pub(crate) fn number_literal(v: &Value, at: &dyn Fn() -> String) -> Option<Box<s
     if let Some(l) = source_literal(v) {
         return Some(l);
     }
-    let at = at();
-    let (literal, f) = ACTIVE.with_borrow(|a| {
-        a.target
+    let f = v.as_f64();
+    ACTIVE.with_borrow(|a| {
+        // Only a number copied with a literal can have one: the path is
+        // made only for those.
+        let mut same = a
+            .target
             .iter()
             .rev()
-            .find(|(p, _, _)| *p == at)
-            .map(|(_, l, f)| (l.clone(), *f))
-    })?;
-    (v.as_f64() == Some(f)).then_some(literal)
+            .filter(|(_, _, g)| Some(*g) == f)
+            .peekable();
+        same.peek()?;
+        let at = at();
+        same.find(|(p, _, _)| *p == at).map(|(_, l, _)| l.clone())
+    })
 }
 
 /// The literals of one built record, as a tree of target paths: what the
