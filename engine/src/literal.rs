@@ -143,8 +143,14 @@ enum Step {
 
 /// An open object or list while tokenising.
 enum Open {
-    Object { key: Option<String> },
-    List { index: usize },
+    /// An object, and where the current key's text is (quotes included):
+    /// decoded only for the path of a candidate.
+    Object {
+        key: Option<std::ops::Range<usize>>,
+    },
+    List {
+        index: usize,
+    },
 }
 
 /// The candidate numbers of one JSON value's text, with the path of each
@@ -187,8 +193,7 @@ fn candidate_numbers(text: &[u8]) -> Vec<(Vec<Step>, String)> {
                 let end = string_end(text, i + 1);
                 match open.last_mut() {
                     Some(Open::Object { key: k @ None }) => {
-                        let raw = &text[i..end];
-                        *k = Some(serde_json::from_slice::<String>(raw).unwrap_or_default());
+                        *k = Some(i..end);
                     }
                     _ => {
                         started = true;
@@ -200,7 +205,7 @@ fn candidate_numbers(text: &[u8]) -> Vec<(Vec<Step>, String)> {
                 let end = number_end(text, i);
                 if is_candidate(&text[i..end]) {
                     let literal = String::from_utf8_lossy(&text[i..end]).into_owned();
-                    found.push((path_of(&open), literal));
+                    found.push((path_of(text, &open), literal));
                 }
                 started = true;
                 i = end;
@@ -217,13 +222,24 @@ fn candidate_numbers(text: &[u8]) -> Vec<(Vec<Step>, String)> {
     found
 }
 
-fn path_of(open: &[Open]) -> Vec<Step> {
+fn path_of(text: &[u8], open: &[Open]) -> Vec<Step> {
     open.iter()
         .map(|o| match o {
-            Open::Object { key } => Step::Key(key.clone().unwrap_or_default()),
+            Open::Object { key } => Step::Key(key_text(text, key.clone().unwrap_or(0..0))),
             Open::List { index } => Step::Index(*index),
         })
         .collect()
+}
+
+/// The key whose quoted text is at `at`, unescaped.
+fn key_text(text: &[u8], at: std::ops::Range<usize>) -> String {
+    let raw = &text[at];
+    match raw {
+        [b'"', inner @ .., b'"'] if !inner.contains(&b'\\') => {
+            String::from_utf8_lossy(inner).into_owned()
+        }
+        _ => serde_json::from_slice::<String>(raw).unwrap_or_default(),
+    }
 }
 
 /// The lossy numbers of one record as read: each node's address and literal.
