@@ -541,7 +541,7 @@ pub fn stream_json_records<R: std::io::Read>(
     each: &mut dyn FnMut(Value, SourceLiterals) -> bool,
 ) -> Result<(), ReadError> {
     use serde::de::DeserializeSeed;
-    let seen = std::cell::RefCell::new(Vec::new());
+    let seen = Tape::default();
     let mut de = serde_json::Deserializer::from_reader(Seen {
         inner: reader,
         seen: &seen,
@@ -552,7 +552,7 @@ pub fn stream_json_records<R: std::io::Read>(
         // `--batch-size` writes them) are read in turn: `end` fails on
         // what follows a document without taking it.
         loop {
-            seen.borrow_mut().clear();
+            seen.clear();
             let walk = Walk {
                 path,
                 each: &mut *each,
@@ -578,17 +578,42 @@ pub fn stream_json_records<R: std::io::Read>(
     }
 }
 
-/// A reader that keeps a copy of the bytes read through it (serde_json
-/// takes them one at a time, so the copy ends where the parser is).
+/// The bytes read since the current record began, unless switched off
+/// (while a value that is no record is skipped, however large).
+#[derive(Default)]
+struct Tape {
+    bytes: std::cell::RefCell<Vec<u8>>,
+    off: std::cell::Cell<bool>,
+}
+
+impl Tape {
+    fn clear(&self) {
+        self.bytes.borrow_mut().clear();
+    }
+
+    /// Run `skip` (a value that is not read as records) without keeping its bytes.
+    fn unrecorded<T>(&self, skip: impl FnOnce() -> T) -> T {
+        self.off.set(true);
+        let r = skip();
+        self.off.set(false);
+        self.clear();
+        r
+    }
+}
+
+/// A reader that keeps a copy of the bytes read through it on a tape
+/// (serde_json takes them one at a time, so the copy ends where the parser is).
 struct Seen<'s, R> {
     inner: R,
-    seen: &'s std::cell::RefCell<Vec<u8>>,
+    seen: &'s Tape,
 }
 
 impl<R: std::io::Read> std::io::Read for Seen<'_, R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         let n = self.inner.read(buf)?;
-        self.seen.borrow_mut().extend_from_slice(&buf[..n]);
+        if !self.seen.off.get() {
+            self.seen.bytes.borrow_mut().extend_from_slice(&buf[..n]);
+        }
         Ok(n)
     }
 }
@@ -599,13 +624,13 @@ struct Walk<'a, 'f> {
     stopped: &'a mut bool,
     top: bool,
     /// The bytes read since the current record (or key) began.
-    seen: &'a std::cell::RefCell<Vec<u8>>,
+    seen: &'a Tape,
 }
 
 impl Walk<'_, '_> {
     /// The literals of `record`, from the bytes read since its start.
     fn literals(&self, record: &Value) -> SourceLiterals {
-        SourceLiterals::find_keeping_text(&self.seen.borrow(), record)
+        SourceLiterals::find_keeping_text(&self.seen.bytes.borrow(), record)
     }
 }
 
@@ -623,14 +648,13 @@ impl<'de> serde::de::Visitor<'de> for Walk<'_, '_> {
     }
     fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
         if !self.path.is_empty() {
-            self.seen.borrow_mut().clear();
-            while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {
-                self.seen.borrow_mut().clear();
-            }
-            return Ok(());
+            return self.seen.unrecorded(|| {
+                while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {}
+                Ok(())
+            });
         }
         loop {
-            self.seen.borrow_mut().clear();
+            self.seen.clear();
             let Some(v) = seq.next_element::<Value>()? else {
                 break;
             };
@@ -654,7 +678,7 @@ impl<'de> serde::de::Visitor<'de> for Walk<'_, '_> {
         }
         loop {
             // What lies before a key is not a record's text: let it go.
-            self.seen.borrow_mut().clear();
+            self.seen.clear();
             let Some(key) = map.next_key::<String>()? else {
                 break;
             };
@@ -667,7 +691,8 @@ impl<'de> serde::de::Visitor<'de> for Walk<'_, '_> {
                     seen: self.seen,
                 })?;
             } else {
-                map.next_value::<serde::de::IgnoredAny>()?;
+                self.seen
+                    .unrecorded(|| map.next_value::<serde::de::IgnoredAny>())?;
             }
         }
         Ok(())
@@ -716,6 +741,20 @@ mod stream_tests {
         assert_eq!(n, 3);
         let e = stream_json_records(&b"[1, 2,"[..], &[], &mut |_, _| true).unwrap_err();
         assert_eq!(e.line, Some(1));
+    }
+
+    #[test]
+    fn a_skipped_value_is_not_kept_on_the_tape() {
+        use std::io::Read;
+        let tape = Tape::default();
+        let mut r = Seen {
+            inner: &b"abcdef"[..],
+            seen: &tape,
+        };
+        let mut buf = [0u8; 3];
+        tape.unrecorded(|| r.read(&mut buf).unwrap());
+        r.read(&mut buf).unwrap();
+        assert_eq!(*tape.bytes.borrow(), b"def");
     }
 
     #[test]
