@@ -752,8 +752,8 @@ mod stream_tests {
             seen: &tape,
         };
         let mut buf = [0u8; 3];
-        tape.unrecorded(|| r.read(&mut buf).unwrap());
-        r.read(&mut buf).unwrap();
+        tape.unrecorded(|| r.read_exact(&mut buf).unwrap());
+        r.read_exact(&mut buf).unwrap();
         assert_eq!(*tape.bytes.borrow(), b"def");
     }
 
