@@ -579,30 +579,88 @@ pub fn stream_json_records<R: std::io::Read>(
 }
 
 /// The bytes read since the current record began, unless switched off
-/// (while a value that is no record is skipped, however large).
+/// (while a value that is no record is skipped, however large). serde_json
+/// reads a byte at a time; the tape reads the input a block at a time and
+/// hands the bytes on from there, so keeping them costs no copy per byte:
+/// the record's bytes are the end of the kept ones and the block's from
+/// `from` to `pos`.
 #[derive(Default)]
 struct Tape {
-    bytes: std::cell::RefCell<Vec<u8>>,
-    off: std::cell::Cell<bool>,
+    state: std::cell::RefCell<TapeState>,
 }
 
+#[derive(Default)]
+struct TapeState {
+    /// The block read last, handed on up to `pos`.
+    block: Vec<u8>,
+    pos: usize,
+    /// Where the current record's bytes start in `block`.
+    from: usize,
+    /// The record's bytes from blocks before this one.
+    kept: Vec<u8>,
+    off: bool,
+}
+
+const TAPE_BLOCK: usize = 64 * 1024;
+
 impl Tape {
+    /// Start a new record's bytes here.
     fn clear(&self) {
-        self.bytes.borrow_mut().clear();
+        let mut t = self.state.borrow_mut();
+        t.kept.clear();
+        t.from = t.pos;
     }
 
     /// Run `skip` (a value that is not read as records) without keeping its bytes.
     fn unrecorded<T>(&self, skip: impl FnOnce() -> T) -> T {
-        self.off.set(true);
+        self.clear();
+        self.state.borrow_mut().off = true;
         let r = skip();
-        self.off.set(false);
+        self.state.borrow_mut().off = false;
         self.clear();
         r
     }
+
+    /// `f` of the bytes read since the last [`Tape::clear`].
+    fn with_bytes<T>(&self, f: impl FnOnce(&[u8]) -> T) -> T {
+        let mut t = self.state.borrow_mut();
+        let t = &mut *t;
+        if t.kept.is_empty() {
+            return f(&t.block[t.from..t.pos]);
+        }
+        t.kept.extend_from_slice(&t.block[t.from..t.pos]);
+        t.from = t.pos;
+        f(&t.kept)
+    }
+
+    /// The next bytes of `inner` into `buf`, a new block read when this one is spent.
+    fn read(&self, inner: &mut dyn std::io::Read, buf: &mut [u8]) -> std::io::Result<usize> {
+        let mut t = self.state.borrow_mut();
+        let t = &mut *t;
+        if t.pos == t.block.len() {
+            if !t.off {
+                t.kept.extend_from_slice(&t.block[t.from..]);
+            }
+            t.block.resize(TAPE_BLOCK, 0);
+            let n = match inner.read(&mut t.block) {
+                Ok(n) => n,
+                Err(e) => {
+                    t.block.clear();
+                    (t.pos, t.from) = (0, 0);
+                    return Err(e);
+                }
+            };
+            t.block.truncate(n);
+            (t.pos, t.from) = (0, 0);
+        }
+        let n = buf.len().min(t.block.len() - t.pos);
+        buf[..n].copy_from_slice(&t.block[t.pos..t.pos + n]);
+        t.pos += n;
+        Ok(n)
+    }
 }
 
-/// A reader that keeps a copy of the bytes read through it on a tape
-/// (serde_json takes them one at a time, so the copy ends where the parser is).
+/// A reader whose bytes go through a tape (see [`Tape`]).
 struct Seen<'s, R> {
     inner: R,
     seen: &'s Tape,
@@ -610,11 +668,7 @@ struct Seen<'s, R> {
 
 impl<R: std::io::Read> std::io::Read for Seen<'_, R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        if !self.seen.off.get() {
-            self.seen.bytes.borrow_mut().extend_from_slice(&buf[..n]);
-        }
-        Ok(n)
+        self.seen.read(&mut self.inner, buf)
     }
 }
 
@@ -630,7 +684,8 @@ struct Walk<'a, 'f> {
 impl Walk<'_, '_> {
     /// The literals of `record`, from the bytes read since its start.
     fn literals(&self, record: &Value) -> SourceLiterals {
-        SourceLiterals::find_keeping_text(&self.seen.bytes.borrow(), record)
+        self.seen
+            .with_bytes(|text| SourceLiterals::find_keeping_text(text, record))
     }
 }
 
@@ -744,17 +799,29 @@ mod stream_tests {
     }
 
     #[test]
-    fn a_skipped_value_is_not_kept_on_the_tape() {
+    fn the_tape_keeps_a_record_across_blocks_and_not_a_skipped_value() {
         use std::io::Read;
+        let text: Vec<u8> = (0..3 * TAPE_BLOCK).map(|i| (i % 251) as u8).collect();
         let tape = Tape::default();
         let mut r = Seen {
-            inner: &b"abcdef"[..],
+            inner: &text[..],
             seen: &tape,
         };
-        let mut buf = [0u8; 3];
-        tape.unrecorded(|| r.read_exact(&mut buf).unwrap());
-        r.read_exact(&mut buf).unwrap();
-        assert_eq!(*tape.bytes.borrow(), b"def");
+        let mut byte = [0u8; 1];
+        // Skipped: the first block and a half, read a byte at a time.
+        tape.unrecorded(|| {
+            for _ in 0..TAPE_BLOCK + TAPE_BLOCK / 2 {
+                r.read_exact(&mut byte).unwrap();
+            }
+        });
+        for _ in 0..TAPE_BLOCK {
+            r.read_exact(&mut byte).unwrap();
+        }
+        let from = TAPE_BLOCK + TAPE_BLOCK / 2;
+        tape.with_bytes(|kept| assert_eq!(kept, &text[from..from + TAPE_BLOCK]));
+        tape.clear();
+        r.read_exact(&mut byte).unwrap();
+        tape.with_bytes(|kept| assert_eq!(kept, &text[from + TAPE_BLOCK..][..1]));
     }
 
     #[test]
