@@ -156,6 +156,24 @@ pub struct FieldSpec {
     pub text: String,
 }
 
+impl FieldSpec {
+    /// True when the value found is the value written: no modifier
+    /// (`round`, `format`, `to`, `truncate`) computes a new one, so a copied
+    /// number keeps its literal.
+    fn keeps_the_copy(&self) -> bool {
+        self.convert.is_none() && self.changes_nothing_but_the_type()
+    }
+
+    /// True when no modifier but `as:` applies: text converted to a
+    /// number is that number, digits and all.
+    fn changes_nothing_but_the_type(&self) -> bool {
+        self.round.is_none()
+            && self.format.is_none()
+            && self.number_format.is_none()
+            && self.truncate.is_none()
+    }
+}
+
 impl fmt::Display for FieldSpec {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}: {}", self.name, self.text)
@@ -883,9 +901,17 @@ pub fn build_field(
             }
         }
     }
+    // The literals of source numbers this field copies unchanged (only
+    // looked for while the record has any: crate::literal).
+    let mut copied = Vec::new();
+    let mut note = |found: &Value| {
+        if crate::literal::active() {
+            copied = crate::literal::literals_under(found);
+        }
+    };
     let value = match &spec.source {
         Source::Const(v) => v.clone(),
-        Source::Expr(e) => e.eval(&env.scope).map_err(|err| {
+        Source::Expr(e) => e.eval_noting(&env.scope, &mut note).map_err(|err| {
             fail_eval(
                 spec,
                 env,
@@ -894,9 +920,15 @@ pub fn build_field(
                 &err,
             )
         })?,
-        Source::PlainPath(e) => e.eval(&env.scope).unwrap_or(Value::Null),
+        Source::PlainPath(e) => e.eval_noting(&env.scope, &mut note).unwrap_or(Value::Null),
         Source::Path(text, q) => match jsonpath_rust::query::js_path_process(q, env.this) {
-            Ok(found) => found.first().map(|r| r.val.clone()).unwrap_or(Value::Null),
+            Ok(found) => found
+                .first()
+                .map(|r| {
+                    note(r.val);
+                    r.val.clone()
+                })
+                .unwrap_or(Value::Null),
             Err(e) => {
                 return Err(fail(
                     spec,
@@ -910,7 +942,10 @@ pub fn build_field(
             render_template(name, env, None).map_err(|e| template_failed(spec, env, path, &e))?,
         ),
         Source::Lookup { name, key, column } => {
+            // The key is a copy, but the field holds what the lookup finds.
+            let mark = crate::literal::target_mark();
             let k = build_field(key, env, path, errors)?.unwrap_or(Value::Null);
+            crate::literal::target_back_to(mark);
             let lookup = env
                 .data
                 .lookup(name)
@@ -942,12 +977,14 @@ pub fn build_field(
             output,
         } => {
             let mut input = Map::new();
+            let mark = crate::literal::target_mark();
             for (iname, ispec) in inputs {
                 input.insert(
                     iname.clone(),
                     build_field(ispec, env, path, errors)?.unwrap_or(Value::Null),
                 );
             }
+            crate::literal::target_back_to(mark);
             let table = env
                 .data
                 .table(name)
@@ -980,7 +1017,26 @@ pub fn build_field(
             build_list(spec, for_each, records, env, path, errors)?
         }
     };
-    finish(spec, value, env, path).map(Some)
+    // Text converted to a number (`as: number`, a CSV column) keeps its
+    // digits as a copied number does.
+    let text = match (&value, spec.convert) {
+        (Value::String(s), Some(Conversion::Number))
+            if crate::literal::may_lose_digits(s.trim()) =>
+        {
+            Some(s.trim().to_string())
+        }
+        _ => None,
+    };
+    let value = finish(spec, value, env, path)?;
+    if !copied.is_empty() && spec.keeps_the_copy() {
+        crate::literal::note_target(&path.render(), copied);
+    }
+    if let (Some(text), Value::Number(n)) = (text, &value) {
+        if spec.changes_nothing_but_the_type() {
+            crate::literal::note_text_number(&path.render(), &text, n);
+        }
+    }
+    Ok(Some(value))
 }
 
 /// A template that did not render: a tripped budget is rule `budget`

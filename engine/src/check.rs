@@ -500,6 +500,11 @@ impl<'s> Checker<'s> {
             );
             return;
         }
+        // A number read with more digits than an f64 holds is judged by
+        // its digits as read (crate::literal), not by the nearest f64.
+        let as_read = crate::literal::number_literal(value, &|| path.render())
+            .map(|l| Value::String(crate::literal::plain_digits(&l)));
+        let value = as_read.as_ref().unwrap_or(value);
         // A JSON number in a numeric field with no digit limits needs no text form.
         if let (Value::Number(n), true) = (value, f.kind.is_number()) {
             if f.digits.is_none() && f.scale.is_none() && f.max_length.is_none() {
@@ -678,7 +683,9 @@ impl<'s> Checker<'s> {
             );
             return;
         };
-        if f.kind == Kind::Integer && n.frac_digits > 0 && n.value.fract() != 0.0 {
+        // Past 2^53 an f64 is always whole: the digits after the point tell.
+        let beyond_f64 = n.value.abs() >= 9_007_199_254_740_992.0 && !text.contains(['e', 'E']);
+        if f.kind == Kind::Integer && n.frac_digits > 0 && (n.value.fract() != 0.0 || beyond_f64) {
             self.report(
                 f,
                 "invalid-integer",

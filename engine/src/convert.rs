@@ -10,6 +10,7 @@ use serde_json::Value;
 
 use crate::check::Violation;
 use crate::diag::Severity;
+use crate::literal::SourceLiterals;
 use crate::mapping::{Outcome, Prepared};
 use crate::read::{parse_xml, without_line_end, InputFormat, NdjsonReader, ReadError};
 use crate::report::{InputRef, RawLines, Rejection, Report, Skip, Source};
@@ -161,21 +162,25 @@ impl Run<'_, '_> {
                 let mut index = 0;
                 let mut failed = None;
                 let mut keeping = crate::read::Keeping::new(reader, 16 << 20);
-                let read = crate::read::stream_json_records(&mut keeping, &path, &mut |record| {
-                    index += 1;
-                    let at = InputRef {
-                        file: name.clone(),
-                        line: None,
-                        index: Some(index),
-                    };
-                    match self.unit(vec![at], vec![record], Vec::new()) {
-                        Ok(()) => true,
-                        Err(e) => {
-                            failed = Some(e);
-                            false
+                let read = crate::read::stream_json_records(
+                    &mut keeping,
+                    &path,
+                    &mut |record, literals| {
+                        index += 1;
+                        let at = InputRef {
+                            file: name.clone(),
+                            line: None,
+                            index: Some(index),
+                        };
+                        match self.unit_read(vec![at], record, &literals) {
+                            Ok(()) => true,
+                            Err(e) => {
+                                failed = Some(e);
+                                false
+                            }
                         }
-                    }
-                });
+                    },
+                );
                 if let Some(e) = failed {
                     return Err(e);
                 }
@@ -289,7 +294,8 @@ impl Run<'_, '_> {
                 Ok(v) => {
                     self.report.counts.input_records += 1;
                     self.report.counts.units += 1;
-                    let outcome = self.prepared.transform(&v);
+                    let literals = SourceLiterals::find(bytes, &v);
+                    let outcome = self.prepared.transform_read(&v, &literals);
                     let source = matches!(outcome, Outcome::Rejected(_))
                         .then(|| Source::verbatim(bytes, v.clone()));
                     self.settle_rendered(vec![at], v, source, Vec::new(), outcome, None)?
@@ -398,11 +404,23 @@ impl Run<'_, '_> {
                         })
                         .map(|(line, range)| match line.value {
                             Ok(v) => {
-                                let mut outcome = prepared.transform(&v);
+                                let text = &batch.text[range.clone()];
+                                let literals = SourceLiterals::find(text, &v);
+                                let mut outcome = prepared.transform_read(&v, &literals);
                                 let rendered = match (&mut outcome, render) {
-                                    (Outcome::Accepted { route, record, .. }, Some(format)) => {
+                                    (
+                                        Outcome::Accepted {
+                                            route,
+                                            record,
+                                            literals,
+                                            ..
+                                        },
+                                        Some(format),
+                                    ) => {
                                         let bytes = prepared.mapping().route(route).map(|r| {
-                                            crate::render::render_record(format, &r.target, record)
+                                            crate::render::render_with_literals(
+                                                format, &r.target, record, literals,
+                                            )
                                         });
                                         // Freed here, on the thread that made it.
                                         drop(std::mem::take(record));
@@ -600,6 +618,25 @@ impl Run<'_, '_> {
         self.settle_rendered(input, unit, source, raw, outcome, None)
     }
 
+    /// One record read from JSON text, with the literals of its numbers
+    /// (crate::literal); a rejected one shows its text when that was kept.
+    fn unit_read(
+        &mut self,
+        input: Vec<InputRef>,
+        record: Value,
+        literals: &SourceLiterals,
+    ) -> Result<(), ConvertError> {
+        let counts = &mut self.report.counts;
+        counts.input_records += input.len();
+        counts.units += 1;
+        let outcome = self.prepared.transform_read(&record, literals);
+        let source = match (&outcome, literals.text()) {
+            (Outcome::Rejected(_), Some(text)) => Some(Source::verbatim(text, record.clone())),
+            _ => None,
+        };
+        self.settle_rendered(input, record, source, Vec::new(), outcome, None)
+    }
+
     /// Count and hand on the outcome of one unit. `source` is what a
     /// rejection carries (the rows of a group, a line verbatim); without
     /// it, the unit itself.
@@ -617,6 +654,7 @@ impl Run<'_, '_> {
                 route,
                 record,
                 warnings,
+                literals,
             } => {
                 self.report.counts.accepted += 1;
                 self.report.counts.records_written += 1;
@@ -628,6 +666,15 @@ impl Run<'_, '_> {
                     .iter()
                     .find(|r| r.name == route)
                     .map(|r| r.target.clone());
+                // A record whose copied numbers keep their digits is
+                // rendered here when the sink takes rendered records: a
+                // `Value` cannot carry the digits.
+                let rendered = match (rendered, self.options.render) {
+                    (None, Some(format)) if !literals.is_empty() => schema.as_ref().map(|s| {
+                        crate::render::render_with_literals(format, s, &record, &literals)
+                    }),
+                    (rendered, _) => rendered,
+                };
                 if let Some(schema) = schema {
                     match &rendered {
                         Some(bytes) => self.sink.accepted_rendered(schema, &route, bytes),

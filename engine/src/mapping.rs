@@ -122,6 +122,9 @@ pub enum Outcome {
         record: Value,
         /// Warnings from the target's rules.
         warnings: Vec<Violation>,
+        /// The digits of copied numbers an f64 does not hold, by target
+        /// path (see [`crate::literal`]): the renderer writes them.
+        literals: crate::literal::Literals,
     },
     /// Refused, with every problem found.
     Rejected(Vec<Violation>),
@@ -409,7 +412,23 @@ impl Prepared<'_> {
     /// Transform one unit. No message of the outcome holds a secret value
     /// (see the `redact` module).
     pub fn transform(&self, record: &Value) -> Outcome {
+        self.transform_read(record, &crate::literal::SourceLiterals::default())
+    }
+
+    /// Transform one unit read from text, with the literals of its numbers
+    /// that an f64 does not hold ([`crate::literal::SourceLiterals::find`]):
+    /// fields that copy them keep their digits.
+    pub fn transform_read(
+        &self,
+        record: &Value,
+        literals: &crate::literal::SourceLiterals,
+    ) -> Outcome {
+        let reading = crate::literal::Reading::start(literals);
         let mut outcome = self.transform_unredacted(record);
+        if let Outcome::Accepted { literals, .. } = &mut outcome {
+            *literals = reading.target();
+        }
+        drop(reading);
         let clean = match &outcome {
             Outcome::Accepted { warnings, .. } => warnings.is_empty(),
             _ => false,
@@ -575,6 +594,7 @@ impl Prepared<'_> {
             route: route.name.clone(),
             record: built,
             warnings: errors,
+            literals: Default::default(),
         }
     }
 

@@ -14,6 +14,8 @@ use std::io::BufRead;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
+use crate::literal::SourceLiterals;
+
 /// Input formats.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
@@ -680,25 +682,34 @@ impl<R: std::io::Read> std::io::Read for Keeping<R> {
 /// the elements of the array at `path` (object keys from the root; empty
 /// for a top-level array), handed to `each` one at a time as they are
 /// parsed. A top-level value that is not an array (with an empty path) is
-/// one record. `each` returns false to stop.
+/// one record. `each` returns false to stop. Each record comes with the
+/// literals of its numbers that an f64 does not hold (crate::literal): the
+/// bytes the parser takes pass through a buffer that holds one record's
+/// text at a time.
 pub fn stream_json_records<R: std::io::Read>(
     reader: R,
     path: &[String],
-    each: &mut dyn FnMut(Value) -> bool,
+    each: &mut dyn FnMut(Value, SourceLiterals) -> bool,
 ) -> Result<(), ReadError> {
     use serde::de::DeserializeSeed;
-    let mut de = serde_json::Deserializer::from_reader(reader);
+    let seen = Tape::default();
+    let mut de = serde_json::Deserializer::from_reader(Seen {
+        inner: reader,
+        seen: &seen,
+    });
     let mut stopped = false;
     let mut read = || -> Result<(), serde_json::Error> {
         // Documents one after another (an envelope per line, as
         // `--batch-size` writes them) are read in turn: `end` fails on
         // what follows a document without taking it.
         loop {
+            seen.clear();
             let walk = Walk {
                 path,
                 each: &mut *each,
                 stopped: &mut stopped,
                 top: true,
+                seen: &seen,
             };
             walk.deserialize(&mut de)?;
             if stopped || de.end().is_ok() {
@@ -718,11 +729,115 @@ pub fn stream_json_records<R: std::io::Read>(
     }
 }
 
+/// The bytes read since the current record began, unless switched off
+/// (while a value that is no record is skipped, however large). serde_json
+/// reads a byte at a time; the tape reads the input a block at a time and
+/// hands the bytes on from there, so keeping them costs no copy per byte:
+/// the record's bytes are the end of the kept ones and the block's from
+/// `from` to `pos`.
+#[derive(Default)]
+struct Tape {
+    state: std::cell::RefCell<TapeState>,
+}
+
+#[derive(Default)]
+struct TapeState {
+    /// The block read last, handed on up to `pos`.
+    block: Vec<u8>,
+    pos: usize,
+    /// Where the current record's bytes start in `block`.
+    from: usize,
+    /// The record's bytes from blocks before this one.
+    kept: Vec<u8>,
+    off: bool,
+}
+
+const TAPE_BLOCK: usize = 64 * 1024;
+
+impl Tape {
+    /// Start a new record's bytes here.
+    fn clear(&self) {
+        let mut t = self.state.borrow_mut();
+        t.kept.clear();
+        t.from = t.pos;
+    }
+
+    /// Run `skip` (a value that is not read as records) without keeping its bytes.
+    fn unrecorded<T>(&self, skip: impl FnOnce() -> T) -> T {
+        self.clear();
+        self.state.borrow_mut().off = true;
+        let r = skip();
+        self.state.borrow_mut().off = false;
+        self.clear();
+        r
+    }
+
+    /// `f` of the bytes read since the last [`Tape::clear`].
+    fn with_bytes<T>(&self, f: impl FnOnce(&[u8]) -> T) -> T {
+        let mut t = self.state.borrow_mut();
+        let t = &mut *t;
+        if t.kept.is_empty() {
+            return f(&t.block[t.from..t.pos]);
+        }
+        t.kept.extend_from_slice(&t.block[t.from..t.pos]);
+        t.from = t.pos;
+        f(&t.kept)
+    }
+
+    /// The next bytes of `inner` into `buf`, a new block read when this one is spent.
+    fn read(&self, inner: &mut dyn std::io::Read, buf: &mut [u8]) -> std::io::Result<usize> {
+        let mut t = self.state.borrow_mut();
+        let t = &mut *t;
+        if t.pos == t.block.len() {
+            if !t.off {
+                t.kept.extend_from_slice(&t.block[t.from..]);
+            }
+            t.block.resize(TAPE_BLOCK, 0);
+            let n = match inner.read(&mut t.block) {
+                Ok(n) => n,
+                Err(e) => {
+                    t.block.clear();
+                    (t.pos, t.from) = (0, 0);
+                    return Err(e);
+                }
+            };
+            t.block.truncate(n);
+            (t.pos, t.from) = (0, 0);
+        }
+        let n = buf.len().min(t.block.len() - t.pos);
+        buf[..n].copy_from_slice(&t.block[t.pos..t.pos + n]);
+        t.pos += n;
+        Ok(n)
+    }
+}
+
+/// A reader whose bytes go through a tape (see [`Tape`]).
+struct Seen<'s, R> {
+    inner: R,
+    seen: &'s Tape,
+}
+
+impl<R: std::io::Read> std::io::Read for Seen<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        self.seen.read(&mut self.inner, buf)
+    }
+}
+
 struct Walk<'a, 'f> {
     path: &'a [String],
-    each: &'a mut (dyn FnMut(Value) -> bool + 'f),
+    each: &'a mut (dyn FnMut(Value, SourceLiterals) -> bool + 'f),
     stopped: &'a mut bool,
     top: bool,
+    /// The bytes read since the current record (or key) began.
+    seen: &'a Tape,
+}
+
+impl Walk<'_, '_> {
+    /// The literals of `record`, from the bytes read since its start.
+    fn literals(&self, record: &Value) -> SourceLiterals {
+        self.seen
+            .with_bytes(|text| SourceLiterals::find_keeping_text(text, record))
+    }
 }
 
 impl<'de> serde::de::DeserializeSeed<'de> for Walk<'_, '_> {
@@ -739,11 +854,18 @@ impl<'de> serde::de::Visitor<'de> for Walk<'_, '_> {
     }
     fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
         if !self.path.is_empty() {
-            while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {}
-            return Ok(());
+            return self.seen.unrecorded(|| {
+                while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {}
+                Ok(())
+            });
         }
-        while let Some(v) = seq.next_element::<Value>()? {
-            if !(self.each)(v) {
+        loop {
+            self.seen.clear();
+            let Some(v) = seq.next_element::<Value>()? else {
+                break;
+            };
+            let literals = self.literals(&v);
+            if !(self.each)(v, literals) {
                 *self.stopped = true;
                 return Err(serde::de::Error::custom("stopped"));
             }
@@ -754,21 +876,29 @@ impl<'de> serde::de::Visitor<'de> for Walk<'_, '_> {
         if self.path.is_empty() {
             // The whole object is the one record (only at the top).
             let v = Value::deserialize(serde::de::value::MapAccessDeserializer::new(map))?;
-            if self.top && !(self.each)(v) {
+            let literals = self.literals(&v);
+            if self.top && !(self.each)(v, literals) {
                 *self.stopped = true;
             }
             return Ok(());
         }
-        while let Some(key) = map.next_key::<String>()? {
+        loop {
+            // What lies before a key is not a record's text: let it go.
+            self.seen.clear();
+            let Some(key) = map.next_key::<String>()? else {
+                break;
+            };
             if key == self.path[0] {
                 map.next_value_seed(Walk {
                     path: &self.path[1..],
                     each: &mut *self.each,
                     stopped: &mut *self.stopped,
                     top: false,
+                    seen: self.seen,
                 })?;
             } else {
-                map.next_value::<serde::de::IgnoredAny>()?;
+                self.seen
+                    .unrecorded(|| map.next_value::<serde::de::IgnoredAny>())?;
             }
         }
         Ok(())
@@ -802,20 +932,58 @@ mod stream_tests {
         let doc =
             br#"{"meta": {"n": 2}, "batch": {"orders": [{"id": 1}, {"id": 2}], "other": [9]}}"#;
         let mut seen = Vec::new();
-        stream_json_records(&doc[..], &["batch".into(), "orders".into()], &mut |v| {
+        stream_json_records(&doc[..], &["batch".into(), "orders".into()], &mut |v, _| {
             seen.push(v["id"].as_i64().unwrap());
             true
         })
         .unwrap();
         assert_eq!(seen, vec![1, 2]);
         let mut n = 0;
-        stream_json_records(&b"[1, 2, 3]"[..], &[], &mut |_| {
+        stream_json_records(&b"[1, 2, 3]"[..], &[], &mut |_, _| {
             n += 1;
             true
         })
         .unwrap();
         assert_eq!(n, 3);
-        let e = stream_json_records(&b"[1, 2,"[..], &[], &mut |_| true).unwrap_err();
+        let e = stream_json_records(&b"[1, 2,"[..], &[], &mut |_, _| true).unwrap_err();
         assert_eq!(e.line, Some(1));
+    }
+
+    #[test]
+    fn the_tape_keeps_a_record_across_blocks_and_not_a_skipped_value() {
+        use std::io::Read;
+        let text: Vec<u8> = (0..3 * TAPE_BLOCK).map(|i| (i % 251) as u8).collect();
+        let tape = Tape::default();
+        let mut r = Seen {
+            inner: &text[..],
+            seen: &tape,
+        };
+        let mut byte = [0u8; 1];
+        // Skipped: the first block and a half, read a byte at a time.
+        tape.unrecorded(|| {
+            for _ in 0..TAPE_BLOCK + TAPE_BLOCK / 2 {
+                r.read_exact(&mut byte).unwrap();
+            }
+        });
+        for _ in 0..TAPE_BLOCK {
+            r.read_exact(&mut byte).unwrap();
+        }
+        let from = TAPE_BLOCK + TAPE_BLOCK / 2;
+        tape.with_bytes(|kept| assert_eq!(kept, &text[from..from + TAPE_BLOCK]));
+        tape.clear();
+        r.read_exact(&mut byte).unwrap();
+        tape.with_bytes(|kept| assert_eq!(kept, &text[from + TAPE_BLOCK..][..1]));
+    }
+
+    #[test]
+    fn streamed_records_come_with_their_literals() {
+        let doc = br#"{"skip": [1e999999999999999999, 2], "batch": {"orders": [{"a": 1}, {"a": 123456789012345678901234567890, "b": [0.1000000000000000055511151231257827]}]}}"#;
+        let mut seen = Vec::new();
+        stream_json_records(&doc[..], &["batch".into(), "orders".into()], &mut |_, l| {
+            seen.push(l.len());
+            true
+        })
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(seen, vec![0, 2]);
     }
 }

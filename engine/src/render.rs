@@ -13,6 +13,7 @@ use quick_xml::Writer;
 use serde_json::Value;
 
 use crate::expr::to_text;
+use crate::literal::Literals;
 use crate::schema::{Kind, Schema, Type, XmlPlace};
 
 /// Output formats.
@@ -255,18 +256,37 @@ fn field_plan<'p>(plan: &'p NumberPlan, key: &str) -> Option<&'p NumberPlan> {
 }
 
 /// JSON text of `v`, numbers under `plan` with their places.
+#[cfg(test)]
 fn json_with_plan(out: &mut Vec<u8>, v: &Value, plan: &NumberPlan) {
-    if plan.is_empty() {
+    json_with_literals(out, v, Some(plan), None)
+}
+
+/// JSON text of `v`: numbers under `plan` with their places, numbers under
+/// `literals` with the digits they were read with (crate::literal).
+fn json_with_literals(
+    out: &mut Vec<u8>,
+    v: &Value,
+    plan: Option<&NumberPlan>,
+    literals: Option<&Literals>,
+) {
+    let plan = plan.filter(|p| !p.is_empty());
+    if plan.is_none() && literals.is_none() {
         let _ = serde_json::to_writer(&mut *out, v);
         return;
     }
     match v {
-        Value::Number(_) => match plan.places.and_then(|p| fixed_places(v, p)) {
-            Some(text) => out.extend_from_slice(text.as_bytes()),
-            None => {
-                let _ = serde_json::to_writer(&mut *out, v);
+        Value::Number(_) => {
+            if let Some(text) = literals.and_then(|l| l.literal_for(v)) {
+                out.extend_from_slice(text.as_bytes());
+                return;
             }
-        },
+            match plan.and_then(|p| p.places).and_then(|p| fixed_places(v, p)) {
+                Some(text) => out.extend_from_slice(text.as_bytes()),
+                None => {
+                    let _ = serde_json::to_writer(&mut *out, v);
+                }
+            }
+        }
         Value::Object(map) => {
             out.push(b'{');
             for (i, (k, item)) in map.iter().enumerate() {
@@ -275,12 +295,8 @@ fn json_with_plan(out: &mut Vec<u8>, v: &Value, plan: &NumberPlan) {
                 }
                 let _ = serde_json::to_writer(&mut *out, k);
                 out.push(b':');
-                match field_plan(plan, k) {
-                    Some(p) => json_with_plan(out, item, p),
-                    None => {
-                        let _ = serde_json::to_writer(&mut *out, item);
-                    }
-                }
+                let sub = plan.and_then(|p| field_plan(p, k));
+                json_with_literals(out, item, sub, literals.and_then(|l| l.child(k)));
             }
             out.push(b'}');
         }
@@ -290,12 +306,8 @@ fn json_with_plan(out: &mut Vec<u8>, v: &Value, plan: &NumberPlan) {
                 if i > 0 {
                     out.push(b',');
                 }
-                match &plan.items {
-                    Some(p) => json_with_plan(out, item, p),
-                    None => {
-                        let _ = serde_json::to_writer(&mut *out, item);
-                    }
-                }
+                let sub = plan.and_then(|p| p.items.as_deref());
+                json_with_literals(out, item, sub, literals.and_then(|l| l.item(i)));
             }
             out.push(b']');
         }
@@ -309,20 +321,32 @@ fn json_with_plan(out: &mut Vec<u8>, v: &Value, plan: &NumberPlan) {
 /// NDJSON and XML with their line end, JSON without (the renderer adds the
 /// envelope's commas). Workers call this so rendering runs in parallel.
 pub fn render_record(format: OutputFormat, schema: &Schema, record: &Value) -> Vec<u8> {
+    render_with_literals(format, schema, record, &Literals::default())
+}
+
+/// [`render_record`] for a record whose copied numbers keep the digits
+/// they were read with (`Outcome::Accepted`'s `literals`).
+pub fn render_with_literals(
+    format: OutputFormat,
+    schema: &Schema,
+    record: &Value,
+    literals: &Literals,
+) -> Vec<u8> {
+    let literals = (!literals.is_empty()).then_some(literals);
     match format {
         OutputFormat::Ndjson => {
             let mut v = Vec::new();
-            json_with_plan(&mut v, record, &schema.numbers);
+            json_with_literals(&mut v, record, Some(&schema.numbers), literals);
             v.push(b'\n');
             v
         }
         OutputFormat::Json => {
             let mut v = Vec::new();
-            json_with_plan(&mut v, record, &schema.numbers);
+            json_with_literals(&mut v, record, Some(&schema.numbers), literals);
             v
         }
         OutputFormat::Xml => {
-            let mut v = xml_document(schema, record).into_bytes();
+            let mut v = xml_with_literals(schema, record, literals).into_bytes();
             v.push(b'\n');
             v
         }
@@ -331,18 +355,39 @@ pub fn render_record(format: OutputFormat, schema: &Schema, record: &Value) -> V
 
 /// One record as an XML element (no declaration) with the schema's root element, fields in
 /// the schema's order, attributes where the schema says so.
-pub fn xml_document(schema: &Schema, record: &Value) -> String {
+fn xml_with_literals(schema: &Schema, record: &Value, literals: Option<&Literals>) -> String {
     let mut w = Writer::new(Vec::new());
     let root = schema.root.as_deref().unwrap_or(&schema.record);
-    write_element(
-        &mut w,
-        schema,
-        schema.record_type(),
-        root,
-        record,
-        Some(&schema.numbers),
-    );
+    let place = Place {
+        plan: Some(&schema.numbers),
+        literals,
+    };
+    write_element(&mut w, schema, schema.record_type(), root, record, place);
     String::from_utf8(w.into_inner()).unwrap_or_default()
+}
+
+/// What the writer knows of the numbers at one place of the record: their
+/// places (a number format) and their literals (digits as read).
+#[derive(Clone, Copy, Default)]
+struct Place<'a> {
+    plan: Option<&'a NumberPlan>,
+    literals: Option<&'a Literals>,
+}
+
+impl<'a> Place<'a> {
+    fn field(self, name: &str) -> Place<'a> {
+        Place {
+            plan: self.plan.and_then(|p| p.fields.get(name)),
+            literals: self.literals.and_then(|l| l.child(name)),
+        }
+    }
+
+    fn item(self, index: usize) -> Place<'a> {
+        Place {
+            plan: self.plan.and_then(|p| p.items.as_deref()),
+            literals: self.literals.and_then(|l| l.item(index)),
+        }
+    }
 }
 
 /// Text as XML 1.0 can hold it: characters the standard forbids (most
@@ -370,16 +415,30 @@ fn money_text(v: &Value) -> Option<String> {
         .or(Some(plain))
 }
 
-fn field_text(f: &crate::schema::Field, v: &Value, plan: Option<&NumberPlan>) -> String {
-    let places = plan
-        .and_then(|p| p.fields.get(&f.name))
-        .and_then(|p| p.places);
+fn field_text(f: &crate::schema::Field, v: &Value, place: Place) -> String {
+    let here = place.field(&f.name);
+    if let Some(literal) = here.literals.and_then(|l| l.literal_for(v)) {
+        return literal_text(f, literal);
+    }
+    let places = here.plan.and_then(|p| p.places);
     let text = match (places.and_then(|p| fixed_places(v, p)), f.kind) {
         (Some(fixed), _) => fixed,
         (None, Kind::Money) => money_text(v).unwrap_or_else(|| scalar(v)),
         (None, _) => scalar(v),
     };
     xml_text(text)
+}
+
+/// A number's literal as XML text: its digits without an exponent, and a
+/// money field's two places at least.
+fn literal_text(f: &crate::schema::Field, literal: &str) -> String {
+    let plain = crate::literal::plain_digits(literal);
+    let places = plain.split_once('.').map(|(_, d)| d.len()).unwrap_or(0);
+    match (f.kind, places) {
+        (Kind::Money, 0) => format!("{plain}.00"),
+        (Kind::Money, 1) => format!("{plain}0"),
+        _ => plain,
+    }
 }
 
 fn scalar(v: &Value) -> String {
@@ -402,18 +461,22 @@ fn write_element(
     ty: &Type,
     name: &str,
     value: &Value,
-    plan: Option<&NumberPlan>,
+    place: Place,
 ) {
     let Value::Object(map) = value else {
+        let text = match place.literals.and_then(|l| l.literal_for(value)) {
+            Some(literal) => crate::literal::plain_digits(literal),
+            None => scalar(value),
+        };
         let _ = w
             .create_element(name)
-            .write_text_content(BytesText::new(&xml_text(scalar(value))));
+            .write_text_content(BytesText::new(&xml_text(text)));
         return;
     };
     let mut start = BytesStart::new(name);
     for f in ty.fields.iter().filter(|f| f.xml == XmlPlace::Attribute) {
         if let Some(v) = map.get(&f.name).filter(|v| !v.is_null()) {
-            start.push_attribute((f.name.as_str(), field_text(f, v, plan).as_str()));
+            start.push_attribute((f.name.as_str(), field_text(f, v, place).as_str()));
         }
     }
     let children: Vec<_> = ty
@@ -429,12 +492,12 @@ fn write_element(
     for f in children {
         let v = &map[&f.name];
         let item_type = f.of.as_deref().and_then(|t| schema.type_named(t));
-        let sub = plan.and_then(|p| p.fields.get(&f.name));
+        let sub = place.field(&f.name);
         match (&f.xml, f.kind, v) {
             (XmlPlace::List { wrapper, item }, _, Value::Array(items)) => {
                 let _ = w.write_event(Event::Start(BytesStart::new(wrapper.as_str())));
-                let each = sub.and_then(|p| p.items.as_deref());
-                for i in items {
+                for (n, i) in items.iter().enumerate() {
+                    let each = sub.item(n);
                     write_element(w, schema, item_type.unwrap_or(ty), item, i, each);
                 }
                 let _ = w.write_event(Event::End(BytesEnd::new(wrapper.as_str())));
@@ -448,7 +511,7 @@ fn write_element(
             _ => {
                 let _ = w
                     .create_element(f.name.as_str())
-                    .write_text_content(BytesText::new(&field_text(f, v, plan)));
+                    .write_text_content(BytesText::new(&field_text(f, v, place)));
             }
         }
     }

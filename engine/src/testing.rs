@@ -673,6 +673,7 @@ fn mapping_case_diff(
                 route: got,
                 record,
                 warnings,
+                ..
             },
             None,
             None,

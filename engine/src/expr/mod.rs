@@ -489,6 +489,26 @@ impl Expr {
         }
     }
 
+    /// Evaluate as [`Expr::eval`] does, handing `found` the value first
+    /// when it is part of the scope's data, copied unchanged (a path): the
+    /// builder looks there for numbers that keep their literal.
+    pub fn eval_noting(&self, scope: &Scope, found: &mut dyn FnMut(&Value)) -> Result<Value> {
+        match &self.kind {
+            ExprKind::Native(node) => {
+                let mut ctx = eval::Ctx::new(scope);
+                let r = ctx.eval(node).and_then(|v| {
+                    if let Cow::Borrowed(b) = &v {
+                        found(b);
+                    }
+                    ctx.own(v)
+                });
+                ctx.finish();
+                r
+            }
+            ExprKind::Script(s) => s.run(scope),
+        }
+    }
+
     /// Evaluate without copying when the result is part of the scope's data
     /// (`for_each: activities` borrows the list instead of cloning it).
     pub fn eval_cow<'v>(&'v self, scope: &Scope<'v>) -> Result<Cow<'v, Value>> {

@@ -26,8 +26,20 @@ pub(crate) fn num(v: &Value) -> Option<Result<Num, EvalError>> {
     let n = v.as_number()?;
     Some(match n.as_i64() {
         Some(i) => Ok(Num::I(i)),
-        None => decimal_of(n).map(Num::D),
+        None => match decimal_as_read(v) {
+            Some(d) => Ok(Num::D(d)),
+            None => decimal_of(n).map(Num::D),
+        },
     })
+}
+
+/// A number of the record being read whose literal an f64 does not hold
+/// (crate::literal), as the decimal it was written as, when that fits in a
+/// decimal's 28 digits: `0.1000000000000000000000000001` is itself, not 0.1.
+/// `None` for every other value (one thread-local read).
+fn decimal_as_read(v: &Value) -> Option<Decimal> {
+    let literal = crate::literal::source_literal(v)?;
+    Decimal::from_str_exact(&crate::literal::plain_digits(&literal)).ok()
 }
 
 fn decimal_of(n: &Number) -> Result<Decimal, EvalError> {
@@ -113,6 +125,9 @@ pub(crate) fn fast_arith(op: Arith, a: &Value, b: &Value) -> Option<Value> {
         return None;
     }
     let (p, q) = (exact_whole(x)?, exact_whole(y)?);
+    if kept_digits(a) || kept_digits(b) {
+        return None;
+    }
     let r = match op {
         Arith::Add => p + q,
         Arith::Sub => p - q,
@@ -129,7 +144,21 @@ fn fast_cmp(a: &Value, b: &Value) -> Option<Ordering> {
     let (Value::Number(x), Value::Number(y)) = (a, b) else {
         return None;
     };
-    exact_whole(x)?.partial_cmp(&exact_whole(y)?)
+    let (p, q) = (exact_whole(x)?, exact_whole(y)?);
+    if kept_digits(a) || kept_digits(b) {
+        return None;
+    }
+    p.partial_cmp(&q)
+}
+
+/// True for a number read with more digits than its f64 holds (the f64 is
+/// whole, the literal need not be: `1.0000000000000000001`), which the
+/// decimal path computes as written.
+fn kept_digits(v: &Value) -> bool {
+    // Whole numbers first: they hold their digits, and need no thread-local.
+    !v.as_number().is_some_and(Number::is_i64)
+        && crate::literal::active()
+        && decimal_as_read(v).is_some()
 }
 
 /// The order of two number values, as [`cmp_num`] gives it.
