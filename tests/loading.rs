@@ -363,16 +363,43 @@ fn a_nested_range_trips_the_fuel_limit_and_the_batch_goes_on() {
     );
 }
 
+/// An exponential macro, and every other way a template could double a
+/// value within its fuel (minijinja joins two values in one instruction),
+/// is refused at load: `bad-template` on the template's line.
 #[test]
-fn an_exponential_macro_trips_the_fuel_limit_and_the_batch_goes_on() {
-    let outcomes = three_records_through(
-        "bomb-macro",
-        "{% macro m(n) %}{% if n > 0 %}{{ m(n - 1) }}{{ m(n - 1) }}{% endif %}x{% endmacro %}{{ m(60) }}",
-    );
-    assert_budget_trips(
-        &outcomes,
-        "Comment: template stopped: fuel limit 100000 reached",
-    );
+fn templates_that_could_double_a_value_are_refused_at_load() {
+    for (name, bomb, why) in [
+        (
+            "bomb-macro",
+            "{% macro m(n) %}{% if n > 0 %}{{ m(n - 1) }}{{ m(n - 1) }}{% endif %}x{% endmacro %}{{ m(60) }}",
+            "a template cannot define a macro",
+        ),
+        (
+            "bomb-namespace",
+            "{% set ns = namespace(s=id) %}{% for i in range(30) %}{% set ns.s = ns.s ~ ns.s %}{% endfor %}{{ ns.s|length }}",
+            "a template cannot call namespace()",
+        ),
+        (
+            "bomb-sets",
+            "{% set s = id %}{% set s = s ~ s %}{% set s = s ~ s %}{{ s|length }}",
+            "'s' is a value the template bound, joined",
+        ),
+        (
+            "bomb-capture",
+            "{% set s %}{{ id }}{{ id }}{% endset %}{{ s }}",
+            "a template cannot capture a block",
+        ),
+    ] {
+        let dir = project(name, &format!("  Comment: {{template: '{bomb}'}}\n"));
+        let errors = load_errors(&dir);
+        assert_eq!(errors.len(), 1, "{name}: {errors:?}");
+        let (code, line, message) = &errors[0];
+        assert_eq!((*code, *line), ("bad-template", 5), "{name}");
+        assert!(
+            message.starts_with("the template is refused: ") && message.contains(why),
+            "{name}: {message}"
+        );
+    }
 }
 
 #[test]

@@ -360,10 +360,14 @@ impl Compiler<'_> {
         {
             Ok(()) => Some(name),
             Err(e) => {
+                let verdict = match e {
+                    crate::template::LoadError::Unbounded(_) => "is refused",
+                    _ => "does not compile",
+                };
                 self.diags.push(Diagnostic::error(
                     span(self.file, n),
                     "bad-template",
-                    format!("the {what} does not compile: {e}"),
+                    format!("the {what} {verdict}: {e}"),
                 ));
                 None
             }

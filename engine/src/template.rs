@@ -17,6 +17,8 @@ use std::ops::{Deref, DerefMut};
 use minijinja::value::{Kwargs, Rest, StringInput, Value};
 use minijinja::{Environment, Error, ErrorKind, State};
 
+mod bounds;
+
 /// The rule id of a reject whose template ran out of budget (shared with
 /// the expression language's budget).
 pub const BUDGET_RULE: &str = "budget";
@@ -81,6 +83,8 @@ pub enum LoadError {
     TooLong(usize),
     /// A tag chains more than [`MAX_TAG_OPERATORS`] operators.
     TooManyOperators(usize),
+    /// It could build a value past its limits (see [`bounds`]).
+    Unbounded(String),
     /// minijinja does not compile it.
     Compile(String),
 }
@@ -96,6 +100,7 @@ impl fmt::Display for LoadError {
                 f,
                 "one tag chains {n} operators and filters, over the limit of {MAX_TAG_OPERATORS}"
             ),
+            LoadError::Unbounded(why) => f.write_str(why),
             LoadError::Compile(m) => f.write_str(m),
         }
     }
@@ -224,6 +229,9 @@ pub fn check_source(source: &str) -> Result<(), LoadError> {
     let most = tags(source).map(operators).max().unwrap_or(0);
     if most > MAX_TAG_OPERATORS {
         return Err(LoadError::TooManyOperators(most));
+    }
+    if let Some(why) = bounds::unbounded(source) {
+        return Err(LoadError::Unbounded(why));
     }
     Ok(())
 }
