@@ -253,15 +253,21 @@ impl DateTime {
 }
 
 impl DateTime {
-    /// The same time `days` later (earlier when negative), by the calendar.
-    pub fn add_days(&self, days: i64) -> DateTime {
-        let (y, m, d) = civil_from_days(days_from_civil(self.year, self.month, self.day) + days);
-        DateTime {
+    /// The same time `days` later (earlier when negative), by the calendar;
+    /// `None` past the years ISO 8601 writes in four digits (0000 to 9999).
+    pub fn add_days(&self, days: i64) -> Option<DateTime> {
+        let day = days_from_civil(self.year, self.month, self.day).checked_add(days)?;
+        // 0000-01-01 and 9999-12-31, as days since 1970-01-01.
+        if !(-719_528..=2_932_896).contains(&day) {
+            return None;
+        }
+        let (y, m, d) = civil_from_days(day);
+        Some(DateTime {
             year: y,
             month: m,
             day: d,
             ..*self
-        }
+        })
     }
 
     /// ISO 8601, as read by [`DateTime::parse_iso`]: `2026-11-02T09:01:00Z`
@@ -346,11 +352,12 @@ mod tests {
     #[test]
     fn adding_days_follows_the_calendar() {
         let d = DateTime::parse_iso("2020-05-28T12:00:00Z").unwrap();
-        assert_eq!(d.add_days(-3).to_iso(), "2020-05-25T12:00:00Z"); // Pruvan's seed: dueDate 3 days before clientDueDate
+        assert_eq!(d.add_days(-3).unwrap().to_iso(), "2020-05-25T12:00:00Z"); // Pruvan's seed: dueDate 3 days before clientDueDate
         assert_eq!(
             DateTime::parse_iso("2024-02-28")
                 .unwrap()
                 .add_days(1)
+                .unwrap()
                 .to_iso(),
             "2024-02-29T00:00:00Z"
         );
@@ -358,6 +365,7 @@ mod tests {
             DateTime::parse_iso("2026-12-31T23:00:00+01:00")
                 .unwrap()
                 .add_days(1)
+                .unwrap()
                 .to_iso(),
             "2027-01-01T23:00:00+01:00"
         );

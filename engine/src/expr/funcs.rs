@@ -537,7 +537,25 @@ pub fn add_days(date: &Value, days: &Value) -> Result<Value> {
             format!("add_days: '{text}' is not an ISO 8601 date or timestamp"),
         )
     })?;
-    Ok(Value::String(dt.add_days(n).to_iso()))
+    let Some(later) = dt.add_days(n) else {
+        return Err(EvalError::new(
+            K::Overflow,
+            format!("add_days: {n} days from '{text}' is outside the years 0000 to 9999"),
+        ));
+    };
+    let mut iso = later.to_iso();
+    // A fraction of a second is kept as written (the calendar does not touch it).
+    if let Some(fraction) = fraction_of_second(&text) {
+        iso.insert_str(19, fraction);
+    }
+    Ok(Value::String(iso))
+}
+
+/// The `.123` of an ISO 8601 timestamp `2024-01-01T00:00:00.123Z`, if any.
+fn fraction_of_second(text: &str) -> Option<&str> {
+    let rest = text.get(19..)?.strip_prefix('.')?;
+    let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+    (digits > 0).then(|| &text[19..20 + digits])
 }
 
 /// `round(x, places)`: half away from zero, in decimal arithmetic.
