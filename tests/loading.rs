@@ -657,3 +657,36 @@ fn an_undeclared_param_in_a_test_file_is_a_file_error() {
 fn scratch(name: &str) -> PathBuf {
     common::fresh("loading", name)
 }
+
+/// Review of issue 10: a misspelt `severity:` in a mapping's rule (or a
+/// rules_from file) passed check, and the rule then rejected every record.
+#[test]
+fn a_misspelt_rule_severity_is_an_unknown_value_on_its_line() {
+    for bad in ["warnig", "fatal", "42"] {
+        let dir = scratch(&format!("severity-{bad}"));
+        write(&dir, "schemas/t/out.yaml", SCHEMA);
+        write(
+            &dir,
+            "mapping.yaml",
+            &format!("mapping: m\ntarget: t.out\nrules:\n  - id: x\n    severity: {bad}\n    assert: id != \"nope\"\nrecord:\n  Id: = id\n"),
+        );
+        let errors = load_errors(&dir);
+        assert_eq!(
+            errors,
+            vec![(
+                "unknown-value",
+                5,
+                format!("severity '{bad}' must be error or warning")
+            )],
+            "{bad}"
+        );
+    }
+    let dir = scratch("severity-warning");
+    write(&dir, "schemas/t/out.yaml", SCHEMA);
+    write(
+        &dir,
+        "mapping.yaml",
+        "mapping: m\ntarget: t.out\nrules:\n  - id: x\n    severity: warning\n    assert: id != \"nope\"\nrecord:\n  Id: = id\n",
+    );
+    assert!(load(&dir).is_ok());
+}

@@ -998,10 +998,7 @@ fn load_rules(c: &mut Compiler, n: &Node) -> Vec<SourceRule> {
         };
         let field = f.take("field").and_then(Node::scalar_text);
         let message = f.take("message").and_then(|m| c.template(m, "message"));
-        let severity = match f.take("severity").and_then(Node::as_str) {
-            Some("warning") => Severity::Warning,
-            _ => Severity::Error,
-        };
+        let severity = crate::yaml::severity(c.file, f.take("severity"), c.diags);
         f.take("doc");
         f.finish("a rule", c.diags);
         match (id, assert) {

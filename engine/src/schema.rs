@@ -977,18 +977,7 @@ impl Loader<'_> {
         };
         let field = f.take("field").and_then(Node::scalar_text);
         let check_only = f.take("check_only").map(|n| names(file, n, self.diags));
-        let severity = match f.take("severity").and_then(Node::as_str) {
-            None | Some("error") => Severity::Error,
-            Some("warning") => Severity::Warning,
-            Some(other) => {
-                self.diags.push(Diagnostic::error(
-                    span(file, node),
-                    "unknown-value",
-                    format!("severity '{other}' must be error or warning"),
-                ));
-                Severity::Error
-            }
-        };
+        let severity = crate::yaml::severity(file, f.take("severity"), self.diags);
         let doc = f
             .take("doc")
             .and_then(Node::scalar_text)

@@ -13,7 +13,7 @@ use std::path::Path;
 use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_saphyr::Spanned;
 
-use crate::diag::{Diagnostic, Diagnostics, Span};
+use crate::diag::{Diagnostic, Diagnostics, Severity, Span};
 use crate::file_format::Section;
 
 /// A YAML value.
@@ -324,6 +324,30 @@ impl<'a> Fields<'a> {
                 };
                 diags.push(d);
             }
+        }
+    }
+}
+
+/// A rule's `severity:` (`error`, the default, or `warning`); any other
+/// value is an `unknown-value` error on its own line.
+pub(crate) fn severity(file: &Path, node: Option<&Node>, diags: &mut Diagnostics) -> Severity {
+    let Some(node) = node else {
+        return Severity::Error;
+    };
+    match node.as_str() {
+        Some("error") => Severity::Error,
+        Some("warning") => Severity::Warning,
+        _ => {
+            let shown = node.scalar_text().unwrap_or_else(|| "that".to_string());
+            diags.push(
+                Diagnostic::error(
+                    span(file, node),
+                    "unknown-value",
+                    format!("severity '{shown}' must be error or warning"),
+                )
+                .with_help("write `severity: warning` for a finding that does not reject"),
+            );
+            Severity::Error
         }
     }
 }
