@@ -690,3 +690,17 @@ fn a_misspelt_rule_severity_is_an_unknown_value_on_its_line() {
     );
     assert!(load(&dir).is_ok());
 }
+
+/// Review of issue 10: twenty descendant steps over a record nested 41
+/// deep ran for minutes and 4 GB; a path may hold one.
+#[test]
+fn a_jsonpath_with_two_descendant_steps_is_refused_at_load() {
+    let dir = project("descendants", "  Comment: \"$..a..a\"\n");
+    let errors = load_errors(&dir);
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    let (code, line, message) = &errors[0];
+    assert_eq!((*code, *line), ("bad-path", 5));
+    assert!(message.contains("it has 2 descendant steps"), "{message}");
+    let one = project("descendant", "  Comment: \"$..a\"\n");
+    assert!(load(&one).is_ok());
+}

@@ -439,6 +439,14 @@ impl Compiler<'_> {
         if let Some(e) = simple {
             return Some(Source::PlainPath(e));
         }
+        if let Some(why) = crate::select::too_costly(p) {
+            self.diags.push(Diagnostic::error(
+                span(self.file, node),
+                "bad-path",
+                format!("'{p}' is refused: {why}"),
+            ));
+            return None;
+        }
         match jsonpath_rust::parser::parse_json_path(p) {
             Ok(q) => Some(Source::Path(p.to_string(), Arc::new(q))),
             Err(e) => {

@@ -20,6 +20,9 @@ pub struct Selector {
 impl Selector {
     /// Compile a JSONPath.
     pub fn new(text: &str) -> Result<Selector, String> {
+        if let Some(why) = too_costly(text) {
+            return Err(why);
+        }
         jsonpath_rust::parser::parse_json_path(text)
             .map(|q| Selector {
                 text: text.to_string(),
@@ -92,4 +95,46 @@ pub fn first_skip<'a>(skips: &'a [Skip], scope: &Scope) -> Result<Option<&'a Ski
         }
     }
     Ok(None)
+}
+
+/// Why a JSONPath could take time beyond any budget, or `None`. Each
+/// descendant step (`..`) walks everything below every node the steps
+/// before it found, so two of them over a deep record multiply out (twenty
+/// over a record nested 41 deep ran for minutes and 4 GB); the JSONPath
+/// engine has no budget of its own, so a path may hold one.
+pub(crate) fn too_costly(text: &str) -> Option<String> {
+    let mut descendants = 0;
+    let mut quote = None;
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        match (quote, bytes[i]) {
+            (Some(q), b) if b == q => quote = None,
+            (Some(_), b'\\') => i += 1,
+            (Some(_), _) => {}
+            (None, q @ (b'\'' | b'"')) => quote = Some(q),
+            (None, b'.') if bytes.get(i + 1) == Some(&b'.') => {
+                descendants += 1;
+                i += 1;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    (descendants > 1).then(|| {
+        format!("it has {descendants} descendant steps (`..`); a JSONPath may hold one, since each more one multiplies the work by the size of the record")
+    })
+}
+
+#[cfg(test)]
+mod cost_tests {
+    use super::too_costly;
+
+    #[test]
+    fn one_descendant_step_is_allowed_and_two_are_not() {
+        assert_eq!(too_costly("$..team.name"), None);
+        assert_eq!(too_costly("$.a['x..y']..b"), None);
+        assert!(too_costly("$..a..b").is_some());
+        assert!(too_costly("$..a[?(@..b)]").is_some());
+    }
 }
