@@ -424,3 +424,33 @@ fn a_decimal_past_28_digits_is_an_overflow_reject_naming_the_field_not_a_roundin
 fn scratch(name: &str) -> PathBuf {
     common::fresh("expr", name)
 }
+
+/// Review of issue 10: when the budget ran out inside `for_each`, every
+/// field after it reported the budget again and the half-built record was
+/// checked against the target (36 errors per reject). One error now: the
+/// budget, naming the field that spent it.
+#[test]
+fn a_spent_budget_is_one_error_and_the_half_built_record_is_not_checked() {
+    let fields = "      n: {type: integer}\n      lines:\n        type: list\n        of: line\n  line:\n    fields:\n      a: {type: integer, required: true}\n      b: {type: text, required: true}\n      c: {type: text, required: true}\n";
+    let dir = project(
+        "spent",
+        fields,
+        "mapping: spent\ntarget: demo.out\nlimits: {operations: 200, time_ms: 3600000}\nrecord:\n  n: = l.len()\n  lines:\n    for_each: l\n    record:\n      a: = parent.l.map(|x| parent.l.map(|y| x * y).len()).len()\n      b: = \"b\"\n      c: = \"c\"\n",
+    );
+    let (_, accepted, rejects) = convert(
+        &dir,
+        &[
+            json!({"l": [1]}),
+            json!({"l": (0..40).collect::<Vec<i32>>()}),
+        ],
+    );
+    assert_eq!(
+        accepted,
+        vec![json!({"n": 1, "lines": [{"a": 1, "b": "b", "c": "c"}]})]
+    );
+    assert_eq!(rejects.len(), 1);
+    let errors = rejects[0]["errors"].as_array().unwrap();
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert_eq!(errors[0]["rule"], "budget");
+    assert_eq!(errors[0]["path"], "/lines/0/a");
+}

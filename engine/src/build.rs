@@ -842,6 +842,11 @@ pub fn build_record(
 ) -> Map<String, Value> {
     let mut out = Map::with_capacity(fields.len());
     for spec in fields {
+        if spent(errors) {
+            // The unit's budget is gone: every field after this one would
+            // only report it again.
+            break;
+        }
         let field_path = path.key(&spec.name);
         match build_field(spec, env, &field_path, errors) {
             Ok(Some(v)) => {
@@ -852,6 +857,14 @@ pub fn build_record(
         }
     }
     out
+}
+
+/// True when the last error is a spent budget or clock (the rules
+/// `budget` and `time-limit`): nothing more can be evaluated in this unit.
+pub(crate) fn spent(errors: &[BuildError]) -> bool {
+    errors
+        .last()
+        .is_some_and(|e| e.rule == "budget" || e.rule == "time-limit")
 }
 
 fn fail(spec: &FieldSpec, env: &Env, path: &CheckPath, message: String) -> BuildError {
@@ -1122,6 +1135,9 @@ fn build_list(
             secrets: env.secrets,
         };
         for (when, fields) in records {
+            if spent(errors) {
+                return Ok(Value::Array(out));
+            }
             if let Some(w) = when {
                 match w.test(&inner.scope) {
                     Ok(true) => {}

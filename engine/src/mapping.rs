@@ -561,6 +561,7 @@ impl Prepared<'_> {
         // The target's checks run on what was built even when a field failed,
         // so one run reports every problem; a failed field's own path (and
         // what lies under it) is left to its build error.
+        let out_of_budget = crate::build::spent(&build_errors);
         let failed: Vec<String> = build_errors.iter().map(|b| b.path.clone()).collect();
         errors.extend(build_errors.into_iter().map(|b| Violation {
             rule: b.rule,
@@ -569,12 +570,16 @@ impl Prepared<'_> {
             severity: Severity::Error,
         }));
         let mut target_findings = Vec::new();
-        check_record_at(
-            &route.target,
-            &built,
-            &CheckPath::json(""),
-            &mut target_findings,
-        );
+        // A record left half built by a spent budget is not checked: its
+        // missing fields would each be reported as the target's findings.
+        if !out_of_budget {
+            check_record_at(
+                &route.target,
+                &built,
+                &CheckPath::json(""),
+                &mut target_findings,
+            );
+        }
         errors.extend(target_findings.into_iter().filter(|v| {
             !failed
                 .iter()
