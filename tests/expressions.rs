@@ -454,3 +454,24 @@ fn a_spent_budget_is_one_error_and_the_half_built_record_is_not_checked() {
     assert_eq!(errors[0]["rule"], "budget");
     assert_eq!(errors[0]["path"], "/lines/0/a");
 }
+
+/// Review of issue 10: a script's text methods cost one rhai operation
+/// whatever their size, so a loop scanning 60 KB stopped at the clock on a
+/// slow machine and at the operation limit on a fast one. They now pay by
+/// size: the same record stops at the same limit, long before the clock.
+#[test]
+fn a_script_scanning_long_text_trips_the_operations_budget_not_the_clock() {
+    let dir = project(
+        "script-scan",
+        "      v: {type: text}\n",
+        "mapping: scan\ntarget: demo.out\nlimits: {time_ms: 3600000}\nrecord:\n  v: {script: 'let s = \"x\"; for i in 0..1000000 { s.pad(60000, \"y\"); s.contains(\"zz\"); } s.len().to_string()'}\n",
+    );
+    let (_, accepted, rejects) = convert(&dir, &[json!({"a": 1})]);
+    assert!(accepted.is_empty());
+    let (rule, message) = first_error(&rejects[0]);
+    assert_eq!(rule, "budget");
+    assert!(
+        message.ends_with("stopped after 100000 operations (the budget limit 'script operations')"),
+        "{message}"
+    );
+}

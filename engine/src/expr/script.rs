@@ -22,6 +22,9 @@ use super::{
 
 type RhaiResult<T> = std::result::Result<T, Box<EvalAltResult>>;
 
+#[path = "script_work.rs"]
+mod text_work;
+
 /// Limits for scripts, so a bad mapping can neither hang nor exhaust
 /// memory. rhai's operation count does not weigh string work (one
 /// `contains` on a megabyte is one operation), so the string size is kept
@@ -97,6 +100,8 @@ impl Sandbox {
         // Registered after the standard package, so searched before it: our
         // `round` (half away from zero) wins over rhai's (half to even).
         engine.register_global_module(shared_functions(calls).into());
+        // Also after the standard package: text methods that pay by size.
+        engine.register_global_module(text_work::methods(limits.max_operations).into());
         engine
             .set_max_operations(limits.max_operations)
             .set_max_call_levels(limits.max_call_levels)
@@ -107,7 +112,11 @@ impl Sandbox {
             .set_max_modules(0)
             .set_max_variables(1_000)
             .set_max_functions(64);
-        engine.on_progress(|ops| {
+        let max_operations = limits.max_operations;
+        engine.on_progress(move |ops| {
+            if let Some(out) = text_work::over(ops, max_operations) {
+                return Some(out);
+            }
             if ops % super::CLOCK_EVERY == 0 {
                 past_deadline().map(Dynamic::from)
             } else {
@@ -269,6 +278,7 @@ impl Script {
             // bake in the first record's value.
             rscope.push_dynamic(name.clone(), to_dynamic(v));
         }
+        text_work::start();
         let out: Dynamic = self
             .sandbox
             .engine
@@ -402,6 +412,10 @@ fn describe(e: &EvalAltResult, l: &Limits) -> EvalError {
         E::ErrorStackOverflow(_) => EvalError::new(
             K::Budget { limit: "script call depth" },
             format!("calls nested deeper than {} (the budget limit 'script call depth')", l.max_call_levels),
+        ),
+        E::ErrorTerminated(token, _) if text_work::is_spent(token) => EvalError::new(
+            K::Budget { limit: "script operations" },
+            format!("stopped after {} operations (the budget limit 'script operations')", l.max_operations),
         ),
         E::ErrorTerminated(ms, _) => EvalError::new(
             K::Time,
