@@ -246,20 +246,21 @@ fn by_keys(old: &mut Node, new: Node) {
     }
 }
 
-/// A lookup with a `file:` is a new lookup; one without adds its rows.
+/// A lookup with a `file:` is a new lookup; one without adds its `map:`
+/// rows to the base's (the overlay's win) and may change its `default:`.
 fn lookup(old: &mut Node, new: Node) {
     if new.get("file").is_some() {
         *old = new;
         return;
     }
-    let rows = new.get("map").cloned();
+    let base_rows = old.get("map").cloned();
     by_keys(old, new);
-    if let (Some(rows), Value::Map(b)) = (rows, &mut old.value) {
-        // by_keys put the overlay's `map:` in place of the base's: put the
-        // base's rows back under the overlay's.
-        if let Some((_, m)) = b.iter_mut().find(|(k, _)| k.as_str() == Some("map")) {
-            *m = rows;
-        }
+    let (Some(mut rows), Value::Map(b)) = (base_rows, &mut old.value) else {
+        return;
+    };
+    if let Some((_, m)) = b.iter_mut().find(|(k, _)| k.as_str() == Some("map")) {
+        by_keys(&mut rows, m.clone());
+        *m = rows;
     }
 }
 

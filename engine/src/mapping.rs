@@ -996,6 +996,7 @@ fn own_rules(
     own: Vec<SourceRule>,
     n: &Node,
 ) {
+    let known: Vec<String> = rules.iter().chain(&own).map(|x| x.id.clone()).collect();
     for r in n.as_seq().unwrap_or(&[]) {
         if !crate::layers::is_removal(r) {
             continue;
@@ -1011,7 +1012,7 @@ fn own_rules(
                     "overlay-missing",
                     format!("rule '{id}' removes nothing: the base has no rule '{id}'"),
                 )
-                .with_near(&id, rules.iter().map(|x| x.id.as_str())),
+                .with_near(&id, known.iter().map(String::as_str)),
             ),
         }
     }
