@@ -162,8 +162,8 @@ fn overlay(mut base: Node, top: Node, diags: &mut Diagnostics) -> Node {
         let name = k.scalar_text().unwrap_or_default();
         match name.as_str() {
             "extends" => {}
-            "record" => merge_in(b, k, v, |base, top, d| merge_record(base, top, d), diags),
-            "rules" => merge_in(b, k, v, |base, top, d| merge_rules(base, top, d), diags),
+            "record" => merge_in(b, k, v, merge_record, diags),
+            "rules" => merge_in(b, k, v, merge_rules, diags),
             "params" => merge_in(
                 b,
                 k,
@@ -375,19 +375,14 @@ fn nested_records(spec: &mut Node) -> Vec<&mut Node> {
             out.push(v);
             continue;
         }
-        match (k.as_str(), &mut v.value) {
-            (Some("records"), Value::Seq(items)) => {
-                for item in items {
-                    if let Value::Map(e) = &mut item.value {
-                        if let Some((_, r)) =
-                            e.iter_mut().find(|(k, _)| k.as_str() == Some("record"))
-                        {
-                            out.push(r);
-                        }
+        if let (Some("records"), Value::Seq(items)) = (k.as_str(), &mut v.value) {
+            for item in items {
+                if let Value::Map(e) = &mut item.value {
+                    if let Some((_, r)) = e.iter_mut().find(|(k, _)| k.as_str() == Some("record")) {
+                        out.push(r);
                     }
                 }
             }
-            _ => {}
         }
     }
     out
