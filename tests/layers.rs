@@ -330,6 +330,29 @@ fn a_cycle_is_an_error_at_the_extends_that_closes_it() {
 }
 
 #[test]
+fn a_chain_longer_than_the_limit_is_an_error_naming_the_limit() {
+    let dir = common::fresh("layers", "depth");
+    write(&dir, "schemas/t/out.yaml", SCHEMA);
+    write(
+        &dir,
+        "l0.yaml",
+        "mapping: l0\ntarget: t.out\nrecord:\n  Id: = id\n",
+    );
+    for i in 1..=20 {
+        let text = format!("mapping: l{i}\nextends: l{}.yaml\n", i - 1);
+        write(&dir, &format!("l{i}.yaml"), &text);
+    }
+    // Sixteen layers load.
+    assert!(convert(&dir, "l15.yaml", r#"{"id": "a"}"#, &[]).is_ok());
+    let (code, out) = run(&dir, &["check", "--message-format=short", "l20.yaml"]);
+    assert_eq!(code, 2, "{out}");
+    assert!(
+        out.contains("l5.yaml:2:10: error[extends-depth]: extends: 'l4.yaml' would make a chain of more than 16 layers (the limit)"),
+        "{out}"
+    );
+}
+
+#[test]
 fn a_missing_base_is_an_error_at_the_extends_line() {
     let dir = project("missing-base", "");
     write(&dir, "over.yaml", "mapping: over\nextends: nowhere.yaml\n");

@@ -30,6 +30,10 @@ use crate::yaml::{self, span, Node, Value};
 /// The most bytes a base mapping file may have (as a rules file).
 const BASE_FILE_LIMIT: u64 = confine::RULES_FILE_LIMIT * 4;
 
+/// The most layers a chain may have: base -> customer -> environment is
+/// three; a longer chain is a mistake, and each layer is a recursion.
+pub(crate) const MAX_LAYERS: usize = 16;
+
 /// The tree of the mapping at `file` with its `extends:` chain merged in,
 /// and the layers' files (the base first, `file` last). `None` when a layer
 /// cannot be read or the chain is a cycle (the finding is in `diags`).
@@ -87,6 +91,16 @@ fn flatten_layer(
             )
             .with_help("a layer must not extend itself or a layer that extends it"),
         );
+        return None;
+    }
+    if chain.len() >= MAX_LAYERS {
+        diags.push(Diagnostic::error(
+            span(&file, &ext),
+            "extends-depth",
+            format!(
+                "extends: '{rel}' would make a chain of more than {MAX_LAYERS} layers (the limit)"
+            ),
+        ));
         return None;
     }
     let mut base = read_base(&file, &ext, &rel, &base_path, options, diags)?;
