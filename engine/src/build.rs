@@ -297,7 +297,7 @@ pub(crate) fn expr_span(file: &Path, n: &Node, text: &str, offset: usize) -> Spa
     if text.contains('\n') || offset > text.len() {
         return at;
     }
-    let quoted = std::fs::read_to_string(file)
+    let quoted = std::fs::read_to_string(crate::yaml::file_of(file, n))
         .ok()
         .and_then(|t| {
             t.lines()

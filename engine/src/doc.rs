@@ -168,6 +168,7 @@ pub fn mapping_text(m: &crate::Mapping) -> String {
             .unwrap_or("any JSON record"),
         targets.join(", ")
     );
+    layers_text(m, &mut out);
     if !m.params.is_empty() {
         let _ = writeln!(out, "## Params\n");
         for p in &m.params {
@@ -246,6 +247,10 @@ pub fn mapping_text(m: &crate::Mapping) -> String {
                 crate::build::Source::Object(_) => "a nested record".to_string(),
                 _ => format!("`{}`", spec.text.replace('|', "\\\\|")),
             };
+            let text = match m.layers.len() > 1 {
+                true => format!("{text} (from: {})", layer_name(m, &spec.span.file)),
+                false => text,
+            };
             let _ = writeln!(
                 out,
                 "| `{path}` | {text} | {rules} | {}:{} |",
@@ -256,6 +261,41 @@ pub fn mapping_text(m: &crate::Mapping) -> String {
         out.push('\n');
     }
     out
+}
+
+/// A layered mapping (`extends:`): its layers, base first, and the file
+/// each lookup reads, so a reader sees which layer gives what.
+fn layers_text(m: &crate::Mapping, out: &mut String) {
+    if m.layers.len() < 2 {
+        return;
+    }
+    let names: Vec<String> = m.layers.iter().map(|l| layer_name(m, l)).collect();
+    let _ = writeln!(out, "## Layers\n\n{}\n", names.join(" -> "));
+    for l in &m.data.lookups {
+        if let Some(p) = &l.path {
+            let _ = writeln!(out, "- lookup `{}`: {}", l.name, layer_name(m, p));
+        } else {
+            let _ = writeln!(out, "- lookup `{}`: {}", l.name, l.source);
+        }
+    }
+    if !m.data.lookups.is_empty() {
+        out.push('\n');
+    }
+}
+
+/// `file` as the mapping's own folder sees it (`../../order.yaml`).
+pub(crate) fn layer_name(m: &crate::Mapping, file: &std::path::Path) -> String {
+    let dir = m.path.parent().unwrap_or(std::path::Path::new(""));
+    let (a, b): (Vec<_>, Vec<_>) = (dir.components().collect(), file.components().collect());
+    let common = a.iter().zip(&b).take_while(|(x, y)| x == y).count();
+    let mut rel = std::path::PathBuf::new();
+    for _ in common..a.len() {
+        rel.push("..");
+    }
+    for c in &b[common..] {
+        rel.push(c);
+    }
+    rel.display().to_string()
 }
 
 /// The target fields `filter` names (a path such as `/poDetails/*/Item_Price`,

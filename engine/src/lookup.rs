@@ -23,6 +23,8 @@ pub struct Lookup {
     pub default: Option<Value>,
     /// Where it came from (for docs and messages).
     pub source: String,
+    /// The CSV file read, resolved beside the layer that declares it.
+    pub path: Option<std::path::PathBuf>,
 }
 
 impl Lookup {
@@ -51,15 +53,16 @@ impl Lookup {
         let default = default_node.map(Node::to_json);
         f.finish(&what, diags);
         let mut entries = HashMap::new();
-        let source;
-        if let Some(m) = inline.and_then(Node::as_map) {
-            for (k, v) in m {
-                entries.insert(k.scalar_text().unwrap_or_default(), v.to_json());
-            }
-            source = "inline".to_string();
-        } else if let Some(csv_node) = csv_file {
+        let mut source = "inline".to_string();
+        let mut path = None;
+        // A file and inline rows together: an overlay (`extends:`) adding
+        // rows to its base's file; the inline rows win.
+        if let Some(csv_node) = csv_file {
+            // Beside the layer that declares it (`extends:`), else the mapping.
+            let file = crate::yaml::file_of(file, csv_node);
             let rel = csv_node.scalar_text().unwrap_or_default();
             source = rel.clone();
+            path = Some(file.parent().unwrap_or(Path::new(".")).join(&rel));
             let at = span(file, csv_node);
             let bytes = match confine::read(file, &rel, confine::LOOKUP_FILE_LIMIT, options) {
                 Ok(b) => b,
@@ -144,7 +147,13 @@ impl Lookup {
                 };
                 entries.insert(k, v);
             }
-        } else {
+        }
+        if let Some(m) = inline.and_then(Node::as_map) {
+            for (k, v) in m {
+                entries.insert(k.scalar_text().unwrap_or_default(), v.to_json());
+            }
+        }
+        if csv_file.is_none() && inline.is_none() {
             diags.push(Diagnostic::error(
                 span(file, node),
                 "missing-key",
@@ -157,6 +166,7 @@ impl Lookup {
             entries,
             default,
             source,
+            path,
         };
         if let Some(d) = default_node {
             lookup.check_default(file, d, diags);

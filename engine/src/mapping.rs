@@ -78,6 +78,10 @@ pub struct Mapping {
     pub limits: RunLimits,
     /// Where `script:` keys are (their spans) and what each computes.
     pub scripts: Vec<(Span, String)>,
+    /// The files of its layers (`extends:`), the base first and this
+    /// mapping's file last; one file for a mapping that extends nothing.
+    /// Each field spec's `span.file` is the layer it came from.
+    pub layers: Vec<PathBuf>,
     pub(crate) data: Arc<Data>,
     pub(crate) templates: Templates,
 }
@@ -194,7 +198,13 @@ impl Mapping {
     ) -> Result<Mapping, Diagnostics> {
         let root = yaml::parse(path, text).map_err(|d| Diagnostics(vec![d]))?;
         let mut diags = Diagnostics::default();
-        let m = load(path, &root, registry, options, &mut diags);
+        let Some((root, layers)) = crate::layers::flatten(path, root, options, &mut diags) else {
+            return Err(diags);
+        };
+        let mut m = load(path, &root, registry, options, &mut diags);
+        if let Some(m) = &mut m {
+            m.layers = layers;
+        }
         if let Some(m) = &m {
             crate::resolve::check_mapping(path, text, &root, options, m, &mut diags);
         }
@@ -257,13 +267,12 @@ impl Mapping {
     /// The files the mapping reads beside itself: lookup CSVs and its
     /// `rules_from:` file (a run must never write over them).
     pub fn files_read(&self) -> Vec<PathBuf> {
-        let dir = self.path.parent().unwrap_or(Path::new("."));
         self.data
             .lookups
             .iter()
-            .filter(|l| l.source != "inline")
-            .map(|l| dir.join(&l.source))
+            .filter_map(|l| l.path.clone())
             .chain(self.rules_from.clone())
+            .chain(self.layers.iter().skip(1).cloned())
             .collect()
     }
 
@@ -677,7 +686,7 @@ fn load(
     }
     for (k, v) in f.take("tables").and_then(Node::as_map).unwrap_or(&[]) {
         if let Some(t) = Table::load(file, &k.scalar_text().unwrap_or_default(), v, diags) {
-            t.check(file, k.line, diags);
+            t.check(yaml::file_of(file, k), k.line, diags);
             data.tables.push(t);
         }
     }
@@ -767,16 +776,16 @@ fn load(
     let mut rules = Vec::new();
     let mut rules_from = None;
     if let Some(n) = f.take("rules_from") {
-        rules_from = n
-            .scalar_text()
-            .map(|name| file.parent().unwrap_or(Path::new(".")).join(name));
+        rules_from = n.scalar_text().map(|name| {
+            let from = yaml::file_of(file, n);
+            from.parent().unwrap_or(Path::new(".")).join(name)
+        });
         rules.extend(included_rules(&mut c, n, options));
     }
-    rules.extend(
-        f.take("rules")
-            .map(|n| load_rules(&mut c, n))
-            .unwrap_or_default(),
-    );
+    if let Some(n) = f.take("rules") {
+        let own = load_rules(&mut c, n);
+        own_rules(c.diags, file, &mut rules, own, n);
+    }
     let csv = f
         .take("input")
         .map(|n| load_input(&mut c, n))
@@ -837,6 +846,7 @@ fn load(
         lets,
         warnings: Diagnostics::default(),
         rules_from,
+        layers: vec![file.to_path_buf()],
         data,
         templates,
     })
@@ -937,8 +947,10 @@ fn load_input(c: &mut Compiler, n: &Node) -> CsvInput {
 /// one vendor's validation is written once, not copied into each mapping.
 fn included_rules(c: &mut Compiler, n: &Node, options: &LoadOptions) -> Vec<SourceRule> {
     let name = n.scalar_text().unwrap_or_default();
-    let inc = c.file.parent().unwrap_or(Path::new(".")).join(&name);
-    let text = confine::read(c.file, &name, confine::RULES_FILE_LIMIT, options)
+    // Beside the layer that names it (`extends:`), else the mapping.
+    let from = yaml::file_of(c.file, n);
+    let inc = from.parent().unwrap_or(Path::new(".")).join(&name);
+    let text = confine::read(from, &name, confine::RULES_FILE_LIMIT, options)
         .map_err(|e| (e.code().unwrap_or("rules-from"), e.to_string()))
         .and_then(|b| {
             String::from_utf8(b).map_err(|_| ("rules-from", "it is not UTF-8 text".to_string()))
@@ -979,9 +991,53 @@ fn included_rules(c: &mut Compiler, n: &Node, options: &LoadOptions) -> Vec<Sour
     found
 }
 
+/// The mapping's own rules after those of `rules_from:`: one with the id of
+/// an included rule replaces it, and `{id: X, remove: true}` removes it (an
+/// overlay changing its base's shared rules, docs/mappings.md).
+fn own_rules(
+    diags: &mut Diagnostics,
+    file: &Path,
+    rules: &mut Vec<SourceRule>,
+    own: Vec<SourceRule>,
+    n: &Node,
+) {
+    let known: Vec<String> = rules.iter().chain(&own).map(|x| x.id.clone()).collect();
+    for r in n.as_seq().unwrap_or(&[]) {
+        if !crate::layers::is_removal(r) {
+            continue;
+        }
+        let id = r.get("id").and_then(Node::scalar_text).unwrap_or_default();
+        match rules.iter().position(|x| x.id == id) {
+            Some(i) => {
+                rules.remove(i);
+            }
+            None => diags.push(
+                Diagnostic::error(
+                    span(file, r),
+                    "overlay-missing",
+                    format!("rule '{id}' removes nothing: the base has no rule '{id}'"),
+                )
+                .with_near(&id, known.iter().map(String::as_str)),
+            ),
+        }
+    }
+    // Only an included rule is replaced: two own rules may share an id.
+    let included = rules.len();
+    for rule in own {
+        match rules[..included].iter().position(|x| x.id == rule.id) {
+            Some(i) => rules[i] = rule,
+            None => rules.push(rule),
+        }
+    }
+}
+
 fn load_rules(c: &mut Compiler, n: &Node) -> Vec<SourceRule> {
     let mut out = Vec::new();
     for r in n.as_seq().unwrap_or(&[]) {
+        if crate::layers::is_removal(r) {
+            // Applied by `own_rules`; a removal has nothing to compile.
+            continue;
+        }
         let Some(mut f) = Fields::new(c.file, r, "a rule", &ff::MAPPING_RULE, c.diags) else {
             continue;
         };

@@ -257,28 +257,41 @@ impl Resolver<'_> {
     /// `within` bytes on; the node's own span when it cannot be found.
     fn locate(&self, n: &Node, word: &str, nth: usize, within: usize) -> Span {
         let fallback = span(&self.file, n);
-        let Some(start) = byte_of(&self.text, n.line, n.column) else {
+        // A node merged in from another layer (`extends:`) stands in that
+        // layer's text; read it only then, on the way to a finding.
+        let other;
+        let text = match n.file.as_deref() {
+            Some(f) if f != self.file => {
+                let Ok(t) = std::fs::read_to_string(f) else {
+                    return fallback;
+                };
+                other = t;
+                &other
+            }
+            _ => &self.text,
+        };
+        let Some(start) = byte_of(text, n.line, n.column) else {
             return fallback;
         };
         // Look no further than a few KiB on: past that the word is
         // another node's, and the node's own span is the honest answer.
-        let mut window_end = (start + 4096).min(self.text.len());
-        while !self.text.is_char_boundary(window_end) {
+        let mut window_end = (start + 4096).min(text.len());
+        while !text.is_char_boundary(window_end) {
             window_end -= 1;
         }
-        let Some(window) = self.text.get(start..window_end) else {
+        let Some(window) = text.get(start..window_end) else {
             return fallback;
         };
         let Some(&at) = word_positions(window, word).get(nth) else {
             return fallback;
         };
-        let Some(before) = self.text.get(..start + at + within) else {
+        let Some(before) = text.get(..start + at + within) else {
             return fallback;
         };
         let line = before.matches('\n').count() as u32 + 1;
         let col = before.rsplit('\n').next().unwrap_or("").chars().count() as u32 + 1;
         Span {
-            file: self.file.clone(),
+            file: fallback.file,
             line,
             column: col,
         }
@@ -306,15 +319,16 @@ impl Resolver<'_> {
     // ------------------------------------------------------------ rules
 
     fn included_rules(&mut self, n: &Node, frame: &mut Frame) {
-        let inc = self
-            .file
+        // Beside the layer that names it (`extends:`), else the mapping.
+        let from = crate::yaml::file_of(&self.file, n).to_path_buf();
+        let inc = from
             .parent()
             .unwrap_or(Path::new("."))
             .join(n.scalar_text().unwrap_or_default());
         // Read as the loader reads it (inside the project, a regular file,
         // under the cap); the loader reports a file that fails.
         let Ok(bytes) = crate::confine::read(
-            &self.file,
+            &from,
             &n.scalar_text().unwrap_or_default(),
             crate::confine::RULES_FILE_LIMIT,
             &self.options,

@@ -9,6 +9,7 @@
 
 use std::fmt;
 use std::path::Path;
+use std::sync::Arc;
 
 use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_saphyr::Spanned;
@@ -45,6 +46,10 @@ pub struct Node {
     pub line: u32,
     /// 1-based column.
     pub column: u32,
+    /// The file the node was written in, when it differs from the file
+    /// being loaded: a layered mapping (`extends:`) merges nodes of several
+    /// files into one tree, and each keeps its own file for diagnostics.
+    pub file: Option<Arc<Path>>,
 }
 
 impl Node {
@@ -135,6 +140,7 @@ impl<'de> Deserialize<'de> for Raw {
             value: spanned.value.0,
             line: spanned.referenced.line() as u32,
             column: spanned.referenced.column() as u32,
+            file: None,
         }))
     }
 }
@@ -352,11 +358,32 @@ pub(crate) fn severity(file: &Path, node: Option<&Node>, diags: &mut Diagnostics
     }
 }
 
-/// The span of a node in `file`.
+/// The span of a node in `file` (or in its own file, for a node merged in
+/// from another layer).
 pub fn span(file: &Path, node: &Node) -> Span {
     Span {
-        file: file.to_path_buf(),
+        file: file_of(file, node).to_path_buf(),
         line: node.line,
         column: node.column,
+    }
+}
+
+/// The file `node` was written in: its own, or else `file`.
+pub fn file_of<'a>(file: &'a Path, node: &'a Node) -> &'a Path {
+    node.file.as_deref().unwrap_or(file)
+}
+
+/// Mark `node` and everything under it that has no file yet as written in `file`.
+pub(crate) fn tag(node: &mut Node, file: &Arc<Path>) {
+    if node.file.is_none() {
+        node.file = Some(file.clone());
+    }
+    match &mut node.value {
+        Value::Seq(items) => items.iter_mut().for_each(|n| tag(n, file)),
+        Value::Map(entries) => entries.iter_mut().for_each(|(k, v)| {
+            tag(k, file);
+            tag(v, file);
+        }),
+        _ => {}
     }
 }

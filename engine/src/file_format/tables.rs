@@ -50,6 +50,11 @@ pub(crate) static MAPPING_FILE: Section = section(
         key("mapping", Shape::Text, "Its name (reports, rejects)."),
         key("doc", Shape::Text, "What it does."),
         key(
+            "extends",
+            Shape::Text,
+            "A base mapping (relative to this file) this one is an overlay on: its keys merge into the base's (docs/mappings.md, \"Layered mappings\").",
+        ),
+        key(
             "source",
             Shape::Text,
             "The source schema: input records are checked against it first.",
@@ -222,6 +227,11 @@ pub(crate) static MAPPING_RULE: Section = section(
             "severity",
             Shape::Choice(&["error", "warning"]),
             "A warning is reported but does not reject the unit (default `error`).",
+        ),
+        key(
+            "remove",
+            Shape::Flag,
+            "`{id: X, remove: true}` removes the base's rule `X` (an overlay, or a mapping and its `rules_from:`).",
         ),
         key("doc", Shape::Text, DOC),
     ],
