@@ -28,13 +28,17 @@ fn run(dir: &Path, args: &[&str]) -> (i32, String, String) {
 /// their first line names.
 fn example_files() -> Vec<(String, String)> {
     let doc = std::fs::read_to_string(common::root().join("docs/mappings.md")).unwrap();
-    let start = doc.find("## Less repetition").expect("the section is in the doc");
+    let start = doc
+        .find("## Less repetition")
+        .expect("the section is in the doc");
     let end = start + doc[start..].find("\n## Params").expect("Params follows it");
     let mut files = Vec::new();
     for block in doc[start..end].split("```yaml\n").skip(1) {
         let body = block.split("```").next().unwrap();
         let (first, rest) = body.split_once('\n').unwrap();
-        let path = first.strip_prefix("# file: ").expect("each block names its file");
+        let path = first
+            .strip_prefix("# file: ")
+            .expect("each block names its file");
         files.push((path.to_string(), rest.to_string()));
     }
     files
@@ -80,10 +84,30 @@ fn the_docs_example_is_clean_and_its_cases_pass() {
 #[test]
 fn a_typo_in_item_a_per_item_let_or_a_templated_field_is_an_error() {
     for (name, from, to, near) in [
-        ("item", "blank(fields[item])", "blank(fields[itme])", "did you mean 'item'?"),
-        ("let", "label: = label", "label: = lable", "did you mean 'label'?"),
-        ("field", "\"fields/{{ item }}\"", "\"fields/{{ iten }}\"", "did you mean 'item'?"),
-        ("field-path", "\"fields/{{ item }}\"", "\"feilds/{{ item }}\"", "did you mean 'fields'?"),
+        (
+            "item",
+            "blank(fields[item])",
+            "blank(fields[itme])",
+            "did you mean 'item'?",
+        ),
+        (
+            "let",
+            "label: = label",
+            "label: = lable",
+            "did you mean 'label'?",
+        ),
+        (
+            "field",
+            "\"fields/{{ item }}\"",
+            "\"fields/{{ iten }}\"",
+            "did you mean 'item'?",
+        ),
+        (
+            "field-path",
+            "\"fields/{{ item }}\"",
+            "\"feilds/{{ item }}\"",
+            "did you mean 'fields'?",
+        ),
     ] {
         let dir = project(&format!("typo-{name}"), |t| {
             assert!(t.contains(from), "{from}");

@@ -611,10 +611,7 @@ impl Compiler<'_> {
         };
         spec.when = f.take("when").and_then(|n| self.expr(n));
         spec.default = f.take("default").map(Node::to_json);
-        spec.omit_blank = matches!(
-            f.take("omit_blank").map(|n| &n.value),
-            Some(Y::Bool(true))
-        );
+        spec.omit_blank = matches!(f.take("omit_blank").map(|n| &n.value), Some(Y::Bool(true)));
         spec.round = f
             .take("round")
             .and_then(|n| self.places(n, "round", 0, MAX_PLACES))

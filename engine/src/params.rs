@@ -276,14 +276,18 @@ fn parse_map(raw: &Value) -> Result<Value, String> {
     match raw {
         Value::Object(m) => {
             for (k, v) in m {
-                out.insert(k.clone(), Value::String(crate::expr::to_text(v).into_owned()));
+                out.insert(
+                    k.clone(),
+                    Value::String(crate::expr::to_text(v).into_owned()),
+                );
             }
         }
         Value::String(s) => {
             for pair in s.split(',').filter(|p| !p.trim().is_empty()) {
-                let Some((k, v)) = pair.split_once('=').filter(|(k, v)| {
-                    !k.trim().is_empty() && !v.contains('=')
-                }) else {
+                let Some((k, v)) = pair
+                    .split_once('=')
+                    .filter(|(k, v)| !k.trim().is_empty() && !v.contains('='))
+                else {
                     return Err(format!(
                         "is not KEY=VALUE pairs separated by commas (P1=rush,P2=rework): '{}' is not KEY=VALUE",
                         pair.trim()
@@ -307,4 +311,60 @@ fn parse_map(raw: &Value) -> Result<Value, String> {
 /// One problem with the params given.
 fn problem(message: String) -> crate::Error {
     crate::Error::Params(vec![message])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn map_param(default: Option<Value>) -> ParamSpec {
+        ParamSpec {
+            name: "status_by_priority".into(),
+            kind: "map".into(),
+            required: false,
+            default,
+            secret: false,
+            values: Vec::new(),
+            doc: String::new(),
+        }
+    }
+
+    #[test]
+    fn map_text_is_pairs_trimmed_with_the_last_pair_winning() {
+        let got = parse_map(&json!(" P1 = rush , ,P2=rework,P1=closed")).unwrap();
+        assert_eq!(got, json!({"P2": "rework", "P1": "closed"}));
+        assert_eq!(parse_map(&json!("")).unwrap(), json!({}));
+        assert_eq!(
+            parse_map(&json!({"P1": "rush", "P9": 9})).unwrap(),
+            json!({"P1": "rush", "P9": "9"})
+        );
+    }
+
+    #[test]
+    fn map_text_without_one_equals_sign_per_pair_is_refused() {
+        for bad in ["P1:rush", "P1=rush,P2", "P1=a=b", "=rush"] {
+            let e = parse_map(&json!(bad)).unwrap_err();
+            assert!(
+                e.contains("is not KEY=VALUE pairs separated by commas"),
+                "{bad}: {e}"
+            );
+        }
+        assert!(parse_map(&json!([1])).unwrap_err().contains("but array"));
+    }
+
+    #[test]
+    fn a_map_default_is_parsed_once_and_a_bad_one_is_a_problem() {
+        let ok = Params::default()
+            .resolve(&[map_param(Some(json!("P1=rush")))])
+            .unwrap();
+        assert_eq!(ok, json!({"status_by_priority": {"P1": "rush"}}));
+        let bad = Params::default()
+            .resolve(&[map_param(Some(json!("P1")))])
+            .unwrap_err();
+        assert_eq!(
+            bad,
+            vec!["param 'status_by_priority' has default \"P1\", which is not KEY=VALUE pairs separated by commas (P1=rush,P2=rework): 'P1' is not KEY=VALUE".to_string()]
+        );
+    }
 }

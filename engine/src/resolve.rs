@@ -459,9 +459,8 @@ impl Resolver<'_> {
     }
 
     fn map_spec(&mut self, n: &Node, frame: &Frame, into: Option<(&Target, &Field)>) {
-        let guarded = n.get("when").is_some()
-            || n.get("default").is_some()
-            || n.get("omit_blank").is_some();
+        let guarded =
+            n.get("when").is_some() || n.get("default").is_some() || n.get("omit_blank").is_some();
         if let Some(w) = n.get("when") {
             self.expr(w, frame);
         }
@@ -525,7 +524,9 @@ impl Resolver<'_> {
                         path: found.path,
                     },
                 );
-            inner.lets.push((k.scalar_text().unwrap_or_default(), place));
+            inner
+                .lets
+                .push((k.scalar_text().unwrap_or_default(), place));
         }
         let below = into.and_then(|(t, f)| t.below(f));
         if let Some(r) = n.get("record") {

@@ -192,7 +192,10 @@ fn rule_field(rule: &SourceRule, env: &Env) -> Option<String> {
         None => rule.field.clone(),
         Some(t) => Some(match render_template(t, env, None) {
             Ok(f) => format!("/{}", f.trim_start_matches('/')),
-            Err(e) => format!("/{} (the field did not render: {e})", rule.field.as_deref().unwrap_or("")),
+            Err(e) => format!(
+                "/{} (the field did not render: {e})",
+                rule.field.as_deref().unwrap_or("")
+            ),
         }),
     }
 }
