@@ -289,7 +289,7 @@ fn synergetic(name: &str, token: &str) -> PathBuf {
     }
     let mapping = std::fs::read_to_string(from.join("oneserve-synergetic/order.yaml")).unwrap();
     let leaky = mapping.replace(
-        "  BusinessUnitCode:\n    expr: params.business_unit\n    when: = !blank(params.business_unit)\n",
+        "  BusinessUnitCode:\n    expr: params.business_unit\n    omit_blank: true\n",
         "  BusinessUnitCode: = params.vendor_token\n",
     );
     assert_ne!(

@@ -94,7 +94,8 @@ fn a_typo_in_a_field_expression_is_an_error_with_a_suggestion() {
     assert_at(d, c.place("descripton", 0));
     assert_eq!(
         d.message,
-        "'descripton' is not a field of oneserve.activity_order_request's activity or a variable here"
+        // The item's `let:` (phase) is in scope too, so the message names it.
+        "'descripton' is not a field of oneserve.activity_order_request's activity, a let: value or a variable here"
     );
     assert_near(d, "description");
 }
@@ -123,8 +124,8 @@ fn a_typo_in_for_each_is_an_error() {
     let c = Case::new(
         "for-each",
         SPECTRUM,
-        "    for_each: activities\n    records:",
-        "    for_each: activites\n    records:",
+        "    for_each: activities\n    let:",
+        "    for_each: activites\n    let:",
     );
     let diags = c.load(SPECTRUM);
     let d = only(&diags, "unknown-source-field");
@@ -295,8 +296,8 @@ fn a_typo_after_an_optional_step_is_caught() {
     let c = Case::new(
         "optional-step",
         file,
-        "kv[0].trim() == change?.status",
-        "kv[0].trim() == chnage?.status",
+        "status_by_job_status[change?.status",
+        "status_by_job_status[chnage?.status",
     );
     let diags = c.load(file);
     let d = only(&diags, "unknown-source-field");
@@ -880,8 +881,8 @@ fn a_misspelt_for_each_key_is_pointed_at_with_a_suggestion() {
     let c = Case::new(
         "foreach-records",
         SPECTRUM,
-        "    for_each: activities\n    records:",
-        "    foreach: activities\n    records:",
+        "    for_each: activities\n    let:",
+        "    foreach: activities\n    let:",
     );
     let diags = c.load(SPECTRUM);
     let d = only(&diags, "no-source");

@@ -122,6 +122,8 @@ pub enum Source {
         for_each: Expr,
         /// Records built per item: (condition, fields).
         records: Vec<(Option<Expr>, Vec<FieldSpec>)>,
+        /// `let:` values computed per item, in order, before its records.
+        lets: Vec<(String, Expr)>,
     },
 }
 
@@ -136,6 +138,8 @@ pub struct FieldSpec {
     pub when: Option<Expr>,
     /// The value used when the source gives a blank one.
     pub default: Option<Value>,
+    /// Leave the field out when its value is blank (`omit_blank: true`).
+    pub omit_blank: bool,
     /// Round numbers to this many places (half away from zero).
     pub round: Option<u32>,
     /// Write dates in this pattern.
@@ -401,6 +405,7 @@ impl Compiler<'_> {
             source: Source::Const(Value::Null),
             when: None,
             default: None,
+            omit_blank: false,
             round: None,
             format: None,
             number_format: None,
@@ -608,14 +613,17 @@ impl Compiler<'_> {
                         format!("{what}: for_each needs `record:` or `records:`"),
                     ));
                 }
+                let lets = self.item_lets(f.take("let"));
                 Source::List {
                     for_each: each,
                     records,
+                    lets,
                 }
             }
         };
         spec.when = f.take("when").and_then(|n| self.expr(n));
         spec.default = f.take("default").map(Node::to_json);
+        spec.omit_blank = matches!(f.take("omit_blank").map(|n| &n.value), Some(Y::Bool(true)));
         spec.round = f
             .take("round")
             .and_then(|n| self.places(n, "round", 0, MAX_PLACES))
@@ -642,6 +650,16 @@ impl Compiler<'_> {
         f.take("doc");
         f.finish(&what, self.diags);
         Some(())
+    }
+
+    /// A `for_each` spec's `let:`, computed per item (its names are seen by
+    /// the item's fields after the item's own fields).
+    fn item_lets(&mut self, n: Option<&Node>) -> Vec<(String, Expr)> {
+        let entries = n.and_then(Node::as_map).unwrap_or(&[]);
+        entries
+            .iter()
+            .filter_map(|(k, v)| Some((k.scalar_text()?, self.expr(v)?)))
+            .collect()
     }
 
     /// A spec with none of the source keys; when one of its keys is near
@@ -1038,9 +1056,11 @@ pub fn build_field(
             }
         }
         Source::Object(fields) => Value::Object(build_record(fields, env, path, errors)),
-        Source::List { for_each, records } => {
-            build_list(spec, for_each, records, env, path, errors)?
-        }
+        Source::List {
+            for_each,
+            records,
+            lets,
+        } => build_list(spec, for_each, records, lets, env, path, errors)?,
     };
     // Text converted to a number (`as: number`, a CSV column) keeps its
     // digits as a copied number does.
@@ -1052,6 +1072,9 @@ pub fn build_field(
         }
         _ => None,
     };
+    if spec.omit_blank && spec.default.is_none() && blank_or_empty_list(&value) {
+        return Ok(None);
+    }
     let value = finish(spec, value, env, path)?;
     if !copied.is_empty() && spec.keeps_the_copy() {
         crate::literal::note_target(&path.render(), copied);
@@ -1062,6 +1085,38 @@ pub fn build_field(
         }
     }
     Ok(Some(value))
+}
+
+/// What `omit_blank` leaves out: a blank value, or an empty list (a
+/// `for_each` over nothing).
+fn blank_or_empty_list(v: &Value) -> bool {
+    is_blank(v) || v.as_array().is_some_and(Vec::is_empty)
+}
+
+/// The `let:` values one item of a `for_each` sees: the unit's, then the
+/// spec's own in order (each sees those before it). None when the spec has
+/// none, so a list without `let:` copies nothing per item.
+fn item_lets(
+    lets: &[(String, Expr)],
+    scope: &Scope,
+) -> Result<Option<Map<String, Value>>, (String, EvalError)> {
+    if lets.is_empty() {
+        return Ok(None);
+    }
+    let mut values = scope.lets.cloned().unwrap_or_default();
+    for (name, e) in lets {
+        let value = e
+            .eval(&Scope {
+                record: scope.record,
+                vars: scope.vars.clone(),
+                outer: scope.outer,
+                calls: scope.calls,
+                lets: Some(&values),
+            })
+            .map_err(|err| (name.clone(), err))?;
+        values.insert(name.clone(), value);
+    }
+    Ok(Some(values))
 }
 
 /// A template that did not render: a tripped budget is rule `budget`
@@ -1081,6 +1136,7 @@ fn build_list(
     spec: &FieldSpec,
     for_each: &Expr,
     records: &[(Option<Expr>, Vec<FieldSpec>)],
+    lets: &[(String, Expr)],
     env: &Env,
     path: &CheckPath,
     errors: &mut Vec<BuildError>,
@@ -1121,6 +1177,26 @@ fn build_list(
         vars.push("item", item);
         vars.push("index", &index);
         vars.push("parent", parent);
+        let first = Scope {
+            record: item.as_object(),
+            vars: vars.clone(),
+            outer,
+            calls: env.scope.calls,
+            lets: env.scope.lets,
+        };
+        let own_lets = match item_lets(lets, &first) {
+            Ok(l) => l,
+            Err((name, e)) => {
+                errors.push(fail_eval(
+                    spec,
+                    env,
+                    &path.index(out.len()),
+                    format!("{} item {i}: let {name}: {e}", spec.name),
+                    &e,
+                ));
+                continue;
+            }
+        };
         let inner = Env {
             this: item,
             scope: Scope {
@@ -1128,7 +1204,7 @@ fn build_list(
                 vars,
                 outer,
                 calls: env.scope.calls,
-                lets: env.scope.lets,
+                lets: own_lets.as_ref().or(env.scope.lets),
             },
             data: env.data,
             templates: env.templates,

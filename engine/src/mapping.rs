@@ -1031,6 +1031,23 @@ fn own_rules(
     }
 }
 
+/// A rule's `for_each`: an expression, or a literal YAML list
+/// (`for_each: [description, reference]`), which is compiled as the same
+/// list written as an expression, so both forms run alike.
+pub(crate) fn for_each_list(c: &mut Compiler, n: &Node) -> Option<Expr> {
+    match n.as_seq() {
+        None => c.expr(n),
+        Some(items) => {
+            let list = Value::Array(items.iter().map(Node::to_json).collect());
+            let literal = Node {
+                value: crate::yaml::Value::Str(format!("= {list}")),
+                ..n.clone()
+            };
+            c.expr(&literal)
+        }
+    }
+}
+
 fn load_rules(c: &mut Compiler, n: &Node) -> Vec<SourceRule> {
     let mut out = Vec::new();
     for r in n.as_seq().unwrap_or(&[]) {
@@ -1042,7 +1059,7 @@ fn load_rules(c: &mut Compiler, n: &Node) -> Vec<SourceRule> {
             continue;
         };
         let id = f.take("id").and_then(Node::scalar_text);
-        let for_each = f.take("for_each").and_then(|n| c.expr(n));
+        let for_each = f.take("for_each").and_then(|n| for_each_list(c, n));
         let when = f.take("when").and_then(|n| c.expr(n));
         let assert = match (f.take("assert"), f.take("script")) {
             (Some(n), None) => c.expr(n),
@@ -1057,7 +1074,11 @@ fn load_rules(c: &mut Compiler, n: &Node) -> Vec<SourceRule> {
             }
             (None, None) => None,
         };
-        let field = f.take("field").and_then(Node::scalar_text);
+        let field_node = f.take("field");
+        let field = field_node.and_then(Node::scalar_text);
+        let field_template = field_node
+            .filter(|_| field.as_deref().is_some_and(|t| t.contains("{{")))
+            .and_then(|n| c.template(n, "field"));
         let message = f.take("message").and_then(|m| c.template(m, "message"));
         let severity = crate::yaml::severity(c.file, f.take("severity"), c.diags);
         f.take("doc");
@@ -1069,6 +1090,7 @@ fn load_rules(c: &mut Compiler, n: &Node) -> Vec<SourceRule> {
                 when,
                 assert,
                 field,
+                field_template,
                 message,
                 severity,
             }),

@@ -41,11 +41,11 @@ impl ParamSpec {
             .take("type")
             .and_then(Node::scalar_text)
             .unwrap_or_else(|| "text".into());
-        if !["text", "integer", "decimal", "bool", "guid", "list"].contains(&kind.as_str()) {
+        if !["text", "integer", "decimal", "bool", "guid", "list", "map"].contains(&kind.as_str()) {
             diags.push(crate::diag::Diagnostic::error(
                 span(file, node),
                 "unknown-type",
-                format!("param '{name}' has type '{kind}'; expected text, integer, decimal, bool, guid or list"),
+                format!("param '{name}' has type '{kind}'; expected text, integer, decimal, bool, guid, list or map"),
             ));
         }
         let required = matches!(
@@ -80,6 +80,9 @@ impl ParamSpec {
 
     /// Turn text from the command line into a typed value.
     fn parse(&self, raw: &Value) -> Result<Value, String> {
+        if self.kind == "map" {
+            return parse_map(raw);
+        }
         if self.kind == "list" {
             // A YAML/JSON list as it is; text (from --param) split on commas.
             let items = match raw {
@@ -227,6 +230,17 @@ impl Params {
                     Err(why) => problems.push(format!("param '{}' = {raw} {why}", spec.name)),
                 },
                 None => match &spec.default {
+                    // A map's default is text too: parsed (and checked) here,
+                    // once, as a given value is.
+                    Some(d) if spec.kind == "map" => match parse_map(d) {
+                        Ok(v) => {
+                            out.insert(spec.name.clone(), v);
+                        }
+                        Err(why) => problems.push(format!(
+                            "param '{}' has default {d}, which {why}",
+                            spec.name
+                        )),
+                    },
                     Some(d) => {
                         out.insert(spec.name.clone(), d.clone());
                     }
@@ -254,7 +268,103 @@ impl Params {
     }
 }
 
+/// A `map` param: a YAML map as it is (values as text), or text of
+/// `KEY=VALUE` pairs separated by commas, names trimmed; a later pair for
+/// the same key wins; blank pairs are skipped, so "" is the empty map.
+fn parse_map(raw: &Value) -> Result<Value, String> {
+    let mut out = Map::new();
+    match raw {
+        Value::Object(m) => {
+            for (k, v) in m {
+                out.insert(
+                    k.clone(),
+                    Value::String(crate::expr::to_text(v).into_owned()),
+                );
+            }
+        }
+        Value::String(s) => {
+            for pair in s.split(',').filter(|p| !p.trim().is_empty()) {
+                let Some((k, v)) = pair
+                    .split_once('=')
+                    .filter(|(k, v)| !k.trim().is_empty() && !v.contains('='))
+                else {
+                    return Err(format!(
+                        "is not KEY=VALUE pairs separated by commas (P1=rush,P2=rework): '{}' is not KEY=VALUE",
+                        pair.trim()
+                    ));
+                };
+                out.shift_remove(k.trim());
+                out.insert(k.trim().to_string(), Value::String(v.trim().to_string()));
+            }
+        }
+        Value::Null => {}
+        other => {
+            return Err(format!(
+                "is not a map or KEY=VALUE pairs separated by commas, but {}",
+                crate::expr::type_name(other)
+            ))
+        }
+    }
+    Ok(Value::Object(out))
+}
+
 /// One problem with the params given.
 fn problem(message: String) -> crate::Error {
     crate::Error::Params(vec![message])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn map_param(default: Option<Value>) -> ParamSpec {
+        ParamSpec {
+            name: "status_by_priority".into(),
+            kind: "map".into(),
+            required: false,
+            default,
+            secret: false,
+            values: Vec::new(),
+            doc: String::new(),
+        }
+    }
+
+    #[test]
+    fn map_text_is_pairs_trimmed_with_the_last_pair_winning() {
+        let got = parse_map(&json!(" P1 = rush , ,P2=rework,P1=closed")).unwrap();
+        assert_eq!(got, json!({"P2": "rework", "P1": "closed"}));
+        assert_eq!(parse_map(&json!("")).unwrap(), json!({}));
+        assert_eq!(
+            parse_map(&json!({"P1": "rush", "P9": 9})).unwrap(),
+            json!({"P1": "rush", "P9": "9"})
+        );
+    }
+
+    #[test]
+    fn map_text_without_one_equals_sign_per_pair_is_refused() {
+        for bad in ["P1:rush", "P1=rush,P2", "P1=a=b", "=rush"] {
+            let e = parse_map(&json!(bad)).unwrap_err();
+            assert!(
+                e.contains("is not KEY=VALUE pairs separated by commas"),
+                "{bad}: {e}"
+            );
+        }
+        assert!(parse_map(&json!([1])).unwrap_err().contains("but array"));
+    }
+
+    #[test]
+    fn a_map_default_is_parsed_once_and_a_bad_one_is_a_problem() {
+        let ok = Params::default()
+            .resolve(&[map_param(Some(json!("P1=rush")))])
+            .unwrap();
+        assert_eq!(ok, json!({"status_by_priority": {"P1": "rush"}}));
+        let bad = Params::default()
+            .resolve(&[map_param(Some(json!("P1")))])
+            .unwrap_err();
+        assert_eq!(
+            bad,
+            vec!["param 'status_by_priority' has default \"P1\", which is not KEY=VALUE pairs separated by commas (P1=rush,P2=rework): 'P1' is not KEY=VALUE".to_string()]
+        );
+    }
 }

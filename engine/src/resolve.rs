@@ -358,9 +358,18 @@ impl Resolver<'_> {
         for rule in n.as_seq().unwrap_or(&[]) {
             let mut inner = frame.clone();
             if let Some(each) = rule.get("for_each") {
-                inner = match self.expr(each, frame).as_ref().and_then(pure_path) {
-                    Some(list) => frame.item(list, false),
-                    None => frame.unknown_item(false),
+                inner = if literal_list(each) {
+                    // `[description, reference]`: each item is a value,
+                    // so the names the rule reads are the unit's.
+                    if each.as_seq().is_none() {
+                        self.expr(each, frame);
+                    }
+                    frame.item(&value_list(), false)
+                } else {
+                    match self.expr(each, frame).as_ref().and_then(pure_path) {
+                        Some(list) => frame.item(list, false),
+                        None => frame.unknown_item(false),
+                    }
                 };
             } else if misspelt_for_each(rule) {
                 // The loader reports the key (did you mean 'for_each'?); the
@@ -376,7 +385,20 @@ impl Resolver<'_> {
                 (None, None) => None,
             };
             if let Some(field) = rule.get("field").and_then(Node::scalar_text) {
-                let steps: Vec<Step> = field.split('/').map(|s| Step::Name(s.into())).collect();
+                // A templated field: its template is checked, and the
+                // names before the first `{{` are resolved.
+                let fixed = match field.find("{{") {
+                    Some(at) => {
+                        self.template(rule.get("field").unwrap_or(rule), &inner);
+                        field[..at].rsplit_once('/').map_or("", |(head, _)| head)
+                    }
+                    None => field.as_str(),
+                };
+                let steps: Vec<Step> = fixed
+                    .split('/')
+                    .filter(|s| !s.is_empty())
+                    .map(|s| Step::Name(s.into()))
+                    .collect();
                 if let Err(u) = inner.resolve(&steps) {
                     let f = rule.get("field").unwrap_or(rule);
                     let needle = field
@@ -451,7 +473,8 @@ impl Resolver<'_> {
     }
 
     fn map_spec(&mut self, n: &Node, frame: &Frame, into: Option<(&Target, &Field)>) {
-        let guarded = n.get("when").is_some() || n.get("default").is_some();
+        let guarded =
+            n.get("when").is_some() || n.get("default").is_some() || n.get("omit_blank").is_some();
         if let Some(w) = n.get("when") {
             self.expr(w, frame);
         }
@@ -496,10 +519,29 @@ impl Resolver<'_> {
     }
 
     fn for_each(&mut self, n: &Node, each: &Node, frame: &Frame, into: Option<(&Target, &Field)>) {
-        let inner = match self.expr(each, frame).as_ref().and_then(pure_path) {
+        let mut inner = match self.expr(each, frame).as_ref().and_then(pure_path) {
             Some(list) => frame.item(list, true),
             None => frame.unknown_item(true),
         };
+        // Per-item `let:`, in order: each sees the item and those before.
+        for (k, v) in n.get("let").and_then(Node::as_map).unwrap_or(&[]) {
+            let place = self
+                .expr(v, &inner)
+                .and_then(|reads| pure_path(&reads).cloned())
+                .map_or(
+                    Place {
+                        shape: Shape::Any,
+                        path: None,
+                    },
+                    |found| Place {
+                        shape: found.shape,
+                        path: found.path,
+                    },
+                );
+            inner
+                .lets
+                .push((k.scalar_text().unwrap_or_default(), place));
+        }
         let below = into.and_then(|(t, f)| t.below(f));
         if let Some(r) = n.get("record") {
             self.record(r, &inner, below.as_ref());
@@ -710,6 +752,22 @@ impl Resolver<'_> {
                 _ => self.field(v, frame, None),
             }
         }
+    }
+}
+
+/// A rule's `for_each` over a literal list: a YAML list, or an expression
+/// that is one (`= ["a", "b"]`).
+fn literal_list(each: &Node) -> bool {
+    each.as_seq().is_some() || expr_text(each).is_some_and(|t| t.starts_with('['))
+}
+
+/// What a literal list is to the checker: a list of values.
+fn value_list<'s>() -> Found<'s> {
+    Found {
+        shape: Shape::List(Box::new(Shape::Value)),
+        path: None,
+        optional: Vec::new(),
+        optional_name: None,
     }
 }
 

@@ -22,6 +22,9 @@ pub struct SourceRule {
     pub assert: Expr,
     /// Field (of the item) the error points at.
     pub field: Option<String>,
+    /// `field:` written as a template (`change/fields/{{ item }}`): its
+    /// name, rendered per item into the whole path (no list prefix).
+    pub field_template: Option<String>,
     /// Message template name.
     pub message: Option<String>,
     /// Error or warning.
@@ -122,6 +125,10 @@ fn eval_error(rule: &SourceRule, path: &str, message: String, e: &EvalError) -> 
 /// from `for_each` when it is a plain path; built only when a rule fails).
 fn item_path(rule: &SourceRule, index: Option<usize>, field: Option<&str>) -> String {
     let mut p = String::new();
+    if field.is_some_and(|f| f.starts_with('/')) {
+        // A templated field, already rendered into the whole path.
+        return field.unwrap_or_default().to_string();
+    }
     if let (Some(each), Some(i)) = (&rule.for_each, index) {
         for seg in each.as_path().unwrap_or_default() {
             p.push('/');
@@ -160,18 +167,35 @@ fn check_one(rule: &SourceRule, env: &Env, index: Option<usize>, out: &mut Vec<V
                 }),
                 None => format!("{} does not hold", rule.assert.quoted()),
             };
+            let field = rule_field(rule, env);
             out.push(Violation {
                 rule: rule.id.clone(),
-                path: item_path(rule, index, rule.field.as_deref()),
+                path: item_path(rule, index, field.as_deref()),
                 message,
                 severity: rule.severity,
             });
         }
         Err(e) => out.push(eval_error(
             rule,
-            &item_path(rule, index, rule.field.as_deref()),
+            &item_path(rule, index, rule_field(rule, env).as_deref()),
             format!("{}: {e}", rule.assert.quoted()),
             &e,
         )),
+    }
+}
+
+/// The field a failing rule points at: a templated one is rendered for
+/// this item into the whole path (`/change/fields/tasks`); built only when
+/// the rule fails.
+fn rule_field(rule: &SourceRule, env: &Env) -> Option<String> {
+    match &rule.field_template {
+        None => rule.field.clone(),
+        Some(t) => Some(match render_template(t, env, None) {
+            Ok(f) => format!("/{}", f.trim_start_matches('/')),
+            Err(e) => format!(
+                "/{} (the field did not render: {e})",
+                rule.field.as_deref().unwrap_or("")
+            ),
+        }),
     }
 }

@@ -643,9 +643,21 @@ fn mapping_case_diff(
     if let Err(e) = crate::testing::patch(&mut input, case) {
         return Some(format!("  {e}\n"));
     }
-    let outcome = match mapping.transform(&input, params) {
-        Ok(o) => o,
-        Err(problems) => return Some(format!("  params: {problems}\n")),
+    let refused = case.get("params_error").and_then(Node::scalar_text);
+    let outcome = match (mapping.transform(&input, params), refused) {
+        (Err(problems), Some(want)) if problems.to_string().contains(&want) => return None,
+        (Err(problems), Some(want)) => {
+            return Some(format!(
+                "  params: expected a refusal with '{want}', got: {problems}\n"
+            ))
+        }
+        (Err(problems), None) => return Some(format!("  params: {problems}\n")),
+        (Ok(_), Some(want)) => {
+            return Some(format!(
+                "  params: expected a refusal with '{want}', but they were taken\n"
+            ))
+        }
+        (Ok(o), None) => o,
     };
     let expected_output = match (
         case.get("output"),

@@ -133,7 +133,7 @@ pub(crate) static PARAM: Section = section(
     "Param",
     "One per-customer setting of a mapping.",
     &[
-        key("type", Shape::Choice(&["text", "integer", "decimal", "bool", "guid", "list"]), "Its type; `list` is a YAML list in a params file, or comma-separated text on the command line (default `text`)."),
+        key("type", Shape::Choice(&["text", "integer", "decimal", "bool", "guid", "list", "map"]), "Its type; `list` is a YAML list in a params file, or comma-separated text on the command line; `map` is a YAML map, or `KEY=VALUE` pairs separated by commas (`P1=rush,P2=rework`), checked once before any record is read (default `text`)."),
         key("required", Shape::Flag, "A run without it stops before anything is read (exit 2)."),
         key("secret", Shape::Flag, "Never printed: not in messages, reports, rejects, `explain`, `test` or `doc`."),
         key("default", Shape::Any, "The value when none is given."),
@@ -199,8 +199,8 @@ pub(crate) static MAPPING_RULE: Section = section(
         ),
         key(
             "for_each",
-            Shape::Expr,
-            "Check each item of this list; its fields become variables.",
+            Shape::Either(&[Shape::Expr, Shape::List(&Shape::Any)]),
+            "Check each item of this list (an expression, or a literal list such as `[description, reference]`); the item is `item`, its fields become variables.",
         ),
         key(
             "when",
@@ -220,7 +220,7 @@ pub(crate) static MAPPING_RULE: Section = section(
         key(
             "field",
             Shape::Text,
-            "The error's path, under the item for `for_each`.",
+            "The error's path, under the item for `for_each`; written as a template (`change/fields/{{ item }}`) it is the whole path, rendered per item.",
         ),
         key("message", Shape::Str, "The error's message, as a template."),
         key(
@@ -325,6 +325,8 @@ pub(crate) static FIELD_SPEC: Section = section(
         key("records", Shape::List(&Shape::Section(&LIST_ENTRY)), "With `for_each:`: the entries made for each item, each with an optional `when:`."),
         key("when", Shape::Expr, "False leaves the field out."),
         key("default", Shape::Any, "Used when the value is blank: absent, null or \"\"."),
+        key("omit_blank", Shape::Flag, "Leave the field out when its value is blank (absent, null or \"\") or an empty list, before any modifier: `{expr: job.description, omit_blank: true}`."),
+        key("let", Shape::Map(&Shape::Expr), "With `for_each:`: values computed for each item, in order, which the item's fields read by name (after the item's own fields)."),
         key("round", Shape::Int { min: 0, max: Some(28) }, "Round to N places, half away from zero, in decimal arithmetic."),
         key("truncate", Shape::Int { min: 1, max: None }, "Keep at most N characters."),
         key("format", Shape::Str, "A number pattern such as `\"0.00\"`, or a date pattern such as `MM/DD/CCYY`."),
@@ -593,6 +595,7 @@ pub(crate) const MAPPING_CASE_ASSERTS: &[&str] = &[
     "skipped",
     "route",
     "warnings",
+    "params_error",
 ];
 
 pub(crate) static MAPPING_CASE: Section = Section {
@@ -649,6 +652,11 @@ pub(crate) static MAPPING_CASE: Section = Section {
             "skipped",
             Shape::Text,
             "Part of the reason the unit is skipped.",
+        ),
+        key(
+            "params_error",
+            Shape::Text,
+            "Part of the message with which the case's params are refused before any record is read (a `map` param badly written).",
         ),
     ],
     at_least_one: &[
