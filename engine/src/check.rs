@@ -418,7 +418,10 @@ impl<'s> Checker<'s> {
             }
         }
         for (i, rule) in ty.rules.iter().enumerate() {
-            match answers.holds(ty, i, rule, &scope) {
+            let before = out.len();
+            let holds = answers.holds(ty, i, rule, &scope);
+            let answer = holds.as_ref().ok().copied();
+            match holds {
                 Ok(true) => self.rule(ty, rule, rec, &scope, path, out),
                 Ok(false) => {}
                 Err(e) => out.push(violation(
@@ -426,6 +429,19 @@ impl<'s> Checker<'s> {
                     path,
                     format!("the rule could not be checked: {e}"),
                 )),
+            }
+            if crate::trace::active() {
+                let failed = out.len() > before;
+                let has_when = rule.when.is_some();
+                let at = path.render();
+                crate::trace::schema_rule(
+                    &self.schema.name,
+                    &rule.id,
+                    has_when,
+                    answer,
+                    at,
+                    failed,
+                );
             }
         }
     }
