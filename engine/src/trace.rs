@@ -45,6 +45,9 @@ pub struct Trace {
     pub lets: Vec<TracedLet>,
     /// Every rule checked, in the order checked.
     pub rules: Vec<TracedRule>,
+    /// The `table(...)` calls made outside any field (in `let:` values,
+    /// rules, routes), in order.
+    pub tables: Vec<TracedTable>,
     /// Every target field built, in the order built.
     pub fields: Vec<TracedField>,
 }
@@ -152,9 +155,12 @@ pub struct TracedField {
     /// The lookup made.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub lookup: Option<TracedLookup>,
-    /// The table consulted.
+    /// The table consulted (`{table: ...}`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub table: Option<TracedTable>,
+    /// The `table(...)` calls its expression made.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub table_calls: Vec<TracedTable>,
     /// The value built (absent when `when:` left the field out or it failed).
     pub value: Option<Value>,
     /// Why the field could not be built.
@@ -180,6 +186,7 @@ pub fn active() -> bool {
 #[derive(Default)]
 struct Tracer {
     fields: Vec<TracedField>,
+    tables: Vec<TracedTable>,
     rules: Vec<TracedRule>,
     /// The fields being built, innermost last.
     open: Vec<Open>,
@@ -237,7 +244,7 @@ pub(crate) fn field(
         });
         return result;
     };
-    let when = spec.when.as_ref().and_then(|w| w.test(&env.scope).ok());
+    let when = quiet(|| spec.when.as_ref().and_then(|w| w.test(&env.scope).ok()));
     let lookup = traced_lookup(spec, env, &subs);
     let table = traced_table(spec, env, &subs);
     let error = result
@@ -299,6 +306,7 @@ fn open_field(
         reads,
         lookup: None,
         table: None,
+        table_calls: Vec::new(),
         value: None,
         error: None,
     });
@@ -320,7 +328,7 @@ pub(crate) fn rule(
 ) {
     let before = out.len();
     check(out);
-    let when = rule.when.as_ref().and_then(|w| w.test(&env.scope).ok());
+    let when = quiet(|| rule.when.as_ref().and_then(|w| w.test(&env.scope).ok()));
     let result = if out.len() > before {
         RuleResult::Fail
     } else if when == Some(false) {
@@ -359,6 +367,33 @@ pub(crate) fn schema_rule(
         when: holds.filter(|_| has_when),
         result,
     });
+}
+
+/// Record the row a `table(...)` call found (the tables' hook): on the
+/// field being built, or on the trace when none is.
+pub(crate) fn table_row(name: &str, input: &Map<String, Value>, row_line: Option<u32>) {
+    let call = TracedTable {
+        name: name.to_string(),
+        input: input.clone(),
+        row_line,
+        default: None,
+    };
+    TRACER.with(|t| {
+        let mut t = t.borrow_mut();
+        match t.open.iter().rev().find_map(|o| o.field) {
+            Some(i) => t.fields[i].table_calls.push(call),
+            None => t.tables.push(call),
+        }
+    });
+}
+
+/// `f` run with the flag down: what a hook works out again (a `when:`
+/// tested again) is not itself recorded.
+fn quiet<T>(f: impl FnOnce() -> T) -> T {
+    ON.with(|on| on.set(false));
+    let out = f();
+    ON.with(|on| on.set(true));
+    out
 }
 
 fn record_rule(r: TracedRule) {
@@ -419,16 +454,26 @@ fn walk(v: &Value, steps: &[Step]) -> Option<Value> {
 }
 
 fn traced_lookup(spec: &FieldSpec, env: &Env, subs: &[Value]) -> Option<TracedLookup> {
-    let Source::Lookup { name, .. } = &spec.source else {
+    let Source::Lookup { name, column, .. } = &spec.source else {
         return None;
     };
     let key = subs.first().cloned().unwrap_or(Value::Null);
-    let hit = env.data.lookup(name).is_some_and(|l| l.contains(&key));
+    let lookup = env.data.lookup(name);
+    let hit = lookup.is_some_and(|l| l.contains(&key));
+    // On a miss the lookup's own default (its column), else the field's.
+    let lookup_default = lookup
+        .and_then(|l| l.default.as_ref())
+        .map(|d| match column {
+            Some(c) => d.get(c).cloned().unwrap_or(Value::Null),
+            None => d.clone(),
+        });
     Some(TracedLookup {
         name: name.clone(),
         key,
         hit,
-        default: spec.default.clone().filter(|_| !hit),
+        default: lookup_default
+            .or_else(|| spec.default.clone())
+            .filter(|_| !hit),
     })
 }
 
@@ -479,6 +524,7 @@ impl Prepared<'_> {
             mapping: self.mapping().name.clone(),
             lets: self.traced_lets(record),
             rules: recorded.rules,
+            tables: recorded.tables,
             fields: recorded.fields,
             ..Trace::default()
         };
@@ -631,6 +677,12 @@ impl Trace {
                 let _ = writeln!(out, "  {} = {}", l.name, shown_value(&l.value));
             }
         }
+        if !self.tables.is_empty() {
+            out.push_str("\ntables:\n");
+            for t in &self.tables {
+                let _ = writeln!(out, "  {}", table_call(t));
+            }
+        }
         if !self.rules.is_empty() {
             out.push_str("\nrules:\n");
             for r in &self.rules {
@@ -677,6 +729,9 @@ fn human_field(out: &mut String, f: &TracedField) {
             Value::Object(t.input.clone())
         );
     }
+    for t in &f.table_calls {
+        let _ = writeln!(out, "  table: {}", table_call(t));
+    }
     if let Some(w) = f.when {
         let _ = writeln!(out, "  when: {w}");
     }
@@ -686,6 +741,15 @@ fn human_field(out: &mut String, f: &TracedField) {
     if let Some(e) = &f.error {
         let _ = writeln!(out, "  error: {e}");
     }
+}
+
+/// `status_matrix {"mode":"external",...}: row at line 40`.
+fn table_call(t: &TracedTable) -> String {
+    let row = match t.row_line {
+        Some(line) => format!("row at line {line}"),
+        None => "no row".to_string(),
+    };
+    format!("{} {}: {row}", t.name, Value::Object(t.input.clone()))
 }
 
 fn shown_value(v: &Option<Value>) -> String {
@@ -787,6 +851,7 @@ mod tests {
             reads: Vec::new(),
             lookup: None,
             table: None,
+            table_calls: Vec::new(),
             value: None,
             error: None,
         };
