@@ -419,9 +419,7 @@ impl<'s> Checker<'s> {
         }
         for (i, rule) in ty.rules.iter().enumerate() {
             let before = out.len();
-            let holds = answers.holds(ty, i, rule, &scope);
-            let answer = holds.as_ref().ok().copied();
-            match holds {
+            match answers.holds(ty, i, rule, &scope) {
                 Ok(true) => self.rule(ty, rule, rec, &scope, path, out),
                 Ok(false) => {}
                 Err(e) => out.push(violation(
@@ -431,6 +429,8 @@ impl<'s> Checker<'s> {
                 )),
             }
             if crate::trace::active() {
+                // Asked again: the answer is kept, or the `when` tested again.
+                let answer = answers.holds(ty, i, rule, &scope).ok();
                 let failed = out.len() > before;
                 let has_when = rule.when.is_some();
                 let at = path.render();

@@ -15,6 +15,7 @@
 
 use std::cell::{Cell, RefCell};
 use std::fmt::Write;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -175,11 +176,15 @@ thread_local! {
     static TRACER: RefCell<Tracer> = RefCell::new(Tracer::default());
 }
 
+/// How many threads are recording a trace: while none is, [`active`] is
+/// one relaxed load, not a thread-local look-up.
+static RECORDING: AtomicUsize = AtomicUsize::new(0);
+
 /// True while a trace is being recorded on this thread (the one test the
 /// transform path pays for).
-#[inline]
+#[inline(always)]
 pub fn active() -> bool {
-    ON.with(Cell::get)
+    RECORDING.load(Ordering::Relaxed) != 0 && ON.with(Cell::get)
 }
 
 /// What is recorded while the flag is up.
@@ -206,6 +211,7 @@ struct Recording;
 impl Recording {
     fn start() -> Recording {
         TRACER.with(|t| *t.borrow_mut() = Tracer::default());
+        RECORDING.fetch_add(1, Ordering::Relaxed);
         ON.with(|on| on.set(true));
         Recording
     }
@@ -214,6 +220,7 @@ impl Recording {
 impl Drop for Recording {
     fn drop(&mut self) {
         ON.with(|on| on.set(false));
+        RECORDING.fetch_sub(1, Ordering::Relaxed);
     }
 }
 
