@@ -177,3 +177,34 @@ fn a_secret_param_never_appears_in_a_trace() {
         assert!(out.contains("(secret)"), "{format}: {out}");
     }
 }
+
+/// A `table(...)` call in a `let:` names the row that matched by its line
+/// in the file the table is written in (Pruvan's schema): a create with no
+/// Status in external mode is the matrix's "Order Created" row.
+#[test]
+fn a_table_call_names_the_row_that_matched() {
+    let (code, out, err) = mapwright(&[
+        "explain",
+        "-m",
+        "mappings/oneserve-pruvan/create.yaml",
+        "--param",
+        "mode=external",
+        "--format",
+        "json",
+        "mappings/oneserve-pruvan/tests/seed-create.json",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let trace: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(
+        trace["tables"],
+        serde_json::json!([{"name": "status_matrix",
+            "input": {"mode": "external", "action": "create", "status": ""},
+            "row_line": 211, "default": null}])
+    );
+    let yaml = std::fs::read_to_string(root().join("schemas/pruvan/work_orders.yaml")).unwrap();
+    let row = yaml.lines().nth(210).unwrap();
+    assert!(
+        row.contains("action: create") && row.contains("Order Created"),
+        "{row}"
+    );
+}
