@@ -929,6 +929,21 @@ pub fn build_field(
     path: &CheckPath,
     errors: &mut Vec<BuildError>,
 ) -> Result<Option<Value>, BuildError> {
+    // One flag test per field when no trace is recorded (crate::trace).
+    if crate::trace::active() {
+        return crate::trace::field(spec, env, path, || {
+            build_field_untraced(spec, env, path, errors)
+        });
+    }
+    build_field_untraced(spec, env, path, errors)
+}
+
+fn build_field_untraced(
+    spec: &FieldSpec,
+    env: &Env,
+    path: &CheckPath,
+    errors: &mut Vec<BuildError>,
+) -> Result<Option<Value>, BuildError> {
     if let Some(w) = &spec.when {
         match w.test(&env.scope) {
             Ok(true) => {}

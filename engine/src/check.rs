@@ -418,6 +418,7 @@ impl<'s> Checker<'s> {
             }
         }
         for (i, rule) in ty.rules.iter().enumerate() {
+            let before = out.len();
             match answers.holds(ty, i, rule, &scope) {
                 Ok(true) => self.rule(ty, rule, rec, &scope, path, out),
                 Ok(false) => {}
@@ -426,6 +427,21 @@ impl<'s> Checker<'s> {
                     path,
                     format!("the rule could not be checked: {e}"),
                 )),
+            }
+            if crate::trace::active() {
+                // Asked again: the answer is kept, or the `when` tested again.
+                let answer = answers.holds(ty, i, rule, &scope).ok();
+                let failed = out.len() > before;
+                let has_when = rule.when.is_some();
+                let at = path.render();
+                crate::trace::schema_rule(
+                    &self.schema.name,
+                    &rule.id,
+                    has_when,
+                    answer,
+                    at,
+                    failed,
+                );
             }
         }
     }

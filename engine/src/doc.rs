@@ -135,7 +135,7 @@ pub fn schema_text(schema: &Schema) -> String {
 }
 
 /// The target field a mapping path (`/poDetails/*/Item_ID`) lands on.
-fn target_field<'s>(schema: &'s Schema, path: &str) -> Option<&'s crate::schema::Field> {
+pub(crate) fn target_field<'s>(schema: &'s Schema, path: &str) -> Option<&'s crate::schema::Field> {
     let mut ty = schema.record_type();
     let mut field = None;
     for seg in path.split('/').filter(|s| !s.is_empty() && *s != "*") {

@@ -58,6 +58,7 @@ mod select;
 mod table;
 mod template;
 mod testing;
+mod trace;
 mod validate;
 mod yaml;
 
@@ -77,6 +78,10 @@ pub use render::{OutputFormat, Renderer};
 pub use report::Report;
 pub use schema::Schema;
 pub use template::TemplateLimits;
+pub use trace::{
+    ndjson_line, LineError, RuleResult, Trace, TracedField, TracedLet, TracedLookup, TracedRead,
+    TracedRule, TracedTable, TracedViolation,
+};
 pub use validate::Validation;
 
 // The README's library example runs as a doctest (`cargo test --doc`).

@@ -345,7 +345,7 @@ impl Prepared<'_> {
 
     /// The unit's `let:` values, each computed once, in order (a later one
     /// may use an earlier one).
-    fn lets(
+    pub(crate) fn lets(
         &self,
         fields: &Map<String, Value>,
         vars: &crate::expr::Vars,

@@ -144,6 +144,22 @@ fn item_path(rule: &SourceRule, index: Option<usize>, field: Option<&str>) -> St
 }
 
 fn check_one(rule: &SourceRule, env: &Env, index: Option<usize>, out: &mut Vec<Violation>) {
+    // One flag test per rule when no trace is recorded (crate::trace).
+    if crate::trace::active() {
+        let path = item_path(rule, index, None);
+        return crate::trace::rule(rule, env, path, out, |out| {
+            check_one_untraced(rule, env, index, out)
+        });
+    }
+    check_one_untraced(rule, env, index, out)
+}
+
+fn check_one_untraced(
+    rule: &SourceRule,
+    env: &Env,
+    index: Option<usize>,
+    out: &mut Vec<Violation>,
+) {
     if let Some(w) = &rule.when {
         match w.test(&env.scope) {
             Ok(true) => {}

@@ -169,8 +169,11 @@ impl Table {
                 self.name
             )));
         };
-        Ok(self
-            .decide(m)?
+        let row = self.decide(m)?;
+        if crate::trace::active() {
+            crate::trace::table_row(&self.name, m, row.map(|r| r.line));
+        }
+        Ok(row
             .map(|r| Value::Object(r.outputs.clone()))
             .unwrap_or(Value::Null))
     }

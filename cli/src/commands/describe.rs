@@ -31,11 +31,28 @@ pub struct ExplainArgs {
     /// Only this target field (a path: /poDetails/*/Item_Price), or the fields below it.
     #[arg(long)]
     field: Option<String>,
-    /// A source record (JSON file): also show the value each field gets for it.
+    /// A source record (JSON file, or NDJSON with --line): trace how each
+    /// field is built for it and every rule's result.
     record: Option<String>,
+    /// The record on this line (1-based) of an NDJSON input: the line a
+    /// rejects file names.
+    #[arg(long, value_name = "N", requires = "record")]
+    line: Option<usize>,
     /// A param, KEY=VALUE (repeatable), for the record.
     #[arg(long = "param", value_name = "K=V")]
     params: Vec<String>,
+    /// How a record's trace is written: for people, or as JSON for tools.
+    #[arg(long, value_enum, default_value_t = TraceFormat::Human)]
+    format: TraceFormat,
+}
+
+/// The `--format` of `explain`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum TraceFormat {
+    /// Text for people.
+    Human,
+    /// The trace as JSON.
+    Json,
 }
 
 fn load(path: &std::path::Path, root: &Option<PathBuf>) -> Result<Mapping, u8> {
@@ -67,37 +84,33 @@ pub fn explain(args: ExplainArgs) -> u8 {
             return exit::USAGE;
         }
     }
+    match &args.record {
+        None => match m.explain(args.field.as_deref(), None) {
+            Ok(e) => io::printed(&e.text),
+            Err(e) => {
+                say!("error: {e}");
+                exit::USAGE
+            }
+        },
+        Some(name) => trace(&m, name, &args),
+    }
+}
+
+/// `explain` given a record: its trace.
+fn trace(m: &Mapping, name: &str, args: &ExplainArgs) -> u8 {
     let mut params = Params::default();
-    let record = match &args.record {
-        None => None,
-        Some(name) => {
-            for p in &args.params {
-                if let Err(e) = params.set_pair(p) {
-                    say!("error: {e}");
-                    return exit::USAGE;
-                }
-            }
-            let bytes = match io::open(name).and_then(|mut r| {
-                let mut b = Vec::new();
-                std::io::Read::read_to_end(&mut r, &mut b).map(|_| b)
-            }) {
-                Ok(b) => b,
-                Err(e) => {
-                    say!("error: cannot read {}: {e}", io::shown(name));
-                    return exit::IO;
-                }
-            };
-            match mapwright::parse_json(&bytes) {
-                Ok(r) => Some(r),
-                Err(e) => {
-                    say!("error: {}: {e}", io::shown(name));
-                    return exit::IO;
-                }
-            }
+    for p in &args.params {
+        if let Err(e) = params.set_pair(p) {
+            say!("error: {e}");
+            return exit::USAGE;
         }
+    }
+    let record = match read_record(name, args.line) {
+        Ok(r) => r,
+        Err(code) => return code,
     };
-    let explained = match m.explain(args.field.as_deref(), record.as_ref().map(|r| (r, &params))) {
-        Ok(e) => e,
+    let prepared = match m.prepare(&params) {
+        Ok(p) => p,
         Err(Error::Params(problems)) => {
             for p in problems {
                 say!("error: {p}");
@@ -109,15 +122,47 @@ pub fn explain(args: ExplainArgs) -> u8 {
             return exit::USAGE;
         }
     };
-    if io::printed(&explained.outcome) != exit::OK {
-        return exit::IO;
+    let mut trace = prepared.trace(&record);
+    if let Some(field) = &args.field {
+        trace.keep_fields(field);
     }
-    let printed = io::printed(&explained.text);
-    if printed != exit::OK {
-        printed
-    } else if explained.rejected {
-        exit::REJECTED
-    } else {
-        exit::OK
+    let text = match args.format {
+        TraceFormat::Human => trace.human(),
+        TraceFormat::Json => match serde_json::to_string_pretty(&trace) {
+            Ok(t) => t + "\n",
+            Err(e) => {
+                say!("error: {e}");
+                return exit::IO;
+            }
+        },
+    };
+    match io::printed(&text) {
+        exit::OK if trace.rejected() => exit::REJECTED,
+        code => code,
+    }
+}
+
+/// The record of `name`: the whole file, or its line `line`.
+fn read_record(name: &str, line: Option<usize>) -> Result<serde_json::Value, u8> {
+    let bytes = io::open(name).and_then(|mut r| {
+        let mut b = Vec::new();
+        std::io::Read::read_to_end(&mut r, &mut b).map(|_| b)
+    });
+    let bytes = bytes.map_err(|e| {
+        say!("error: cannot read {}: {e}", io::shown(name));
+        exit::IO
+    })?;
+    match line {
+        None => mapwright::parse_json(&bytes).map_err(|e| {
+            say!("error: {}: {e}", io::shown(name));
+            exit::IO
+        }),
+        Some(n) => mapwright::ndjson_line(&bytes, n).map_err(|e| {
+            say!("error: {}: {e}", io::shown(name));
+            match e {
+                mapwright::LineError::NotJson { .. } => exit::IO,
+                _ => exit::USAGE,
+            }
+        }),
     }
 }

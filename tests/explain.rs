@@ -1,0 +1,215 @@
+//! `mapwright explain` given a record: the trace of how each field was
+//! built and every rule's result, as a person reads it and as JSON, for the
+//! seed's design example (accepted) and a copy of it whose team is not a
+//! sub-contractor (rejected). Runs from the repository's root so the paths
+//! in the trace are the repository's.
+
+mod common;
+
+use assert_cmd::Command;
+use common::root;
+use serde_json::Value;
+
+const MAPPING: &str = "mappings/oneserve-spectrum/order.yaml";
+const EXAMPLE: &str = "mappings/oneserve-spectrum/tests/design-example.json";
+
+/// Exit code, stdout, stderr of `mapwright ARGS` run in the repository's root.
+fn mapwright(args: &[&str]) -> (i32, String, String) {
+    let out = Command::cargo_bin("mapwright")
+        .unwrap()
+        .current_dir(root())
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn explain(record: &str, extra: &[&str]) -> (i32, String, String) {
+    let args = [
+        "explain",
+        "-m",
+        MAPPING,
+        "--param",
+        "company_code=KM2",
+        record,
+    ];
+    mapwright(&[&args[..], extra].concat())
+}
+
+fn example() -> Value {
+    serde_json::from_str(&std::fs::read_to_string(root().join(EXAMPLE)).unwrap()).unwrap()
+}
+
+/// The design example with its team changed to one Spectrum does not order
+/// from: rule `team-subcontract` fails.
+fn rejected_example(name: &str) -> String {
+    let dir = common::fresh("explain", name);
+    let mut record = example();
+    record["activities"][0]["team"]["type"] = "Internal".into();
+    let file = dir.join("internal-team.json");
+    std::fs::write(&file, record.to_string()).unwrap();
+    file.to_str().unwrap().to_string()
+}
+
+#[test]
+fn the_design_example_traced_for_people() {
+    let (code, out, err) = explain(EXAMPLE, &[]);
+    assert_eq!(code, 0, "{err}");
+    insta::assert_snapshot!(out);
+}
+
+#[test]
+fn the_design_example_traced_as_json() {
+    let (code, out, err) = explain(EXAMPLE, &["--format", "json"]);
+    assert_eq!(code, 0, "{err}");
+    let trace: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(trace["outcome"], "accepted");
+    insta::assert_snapshot!(out);
+}
+
+#[test]
+fn a_rejected_record_traced_for_people() {
+    let file = rejected_example("rejected-human");
+    let (code, out, err) = explain(&file, &[]);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        out.contains("  FAIL           team-subcontract [mapping] at /activities/0 (when true)"),
+        "{out}"
+    );
+    insta::assert_snapshot!(out);
+}
+
+#[test]
+fn a_rejected_record_traced_as_json() {
+    let file = rejected_example("rejected-json");
+    let (code, out, err) = explain(&file, &["--format", "json"]);
+    assert_eq!(code, 1, "{err}");
+    let trace: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(trace["outcome"], "rejected");
+    assert_eq!(trace["violations"][0]["rule"], "team-subcontract");
+    insta::assert_snapshot!(out);
+}
+
+/// `--line N` traces line N of an NDJSON file (the line a rejects file
+/// names); a line past the end is a usage error that says how many there are.
+#[test]
+fn line_picks_one_record_of_an_ndjson_file() {
+    let dir = common::fresh("explain", "line");
+    let good = example().to_string();
+    let mut bad = example();
+    bad["activities"][0]["team"]["type"] = "Internal".into();
+    let file = dir.join("in.ndjson");
+    std::fs::write(&file, format!("{good}\n{bad}\n{good}\n")).unwrap();
+    let file = file.to_str().unwrap();
+    let (code, out, err) = explain(file, &["--line", "2"]);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(
+        out.starts_with("oneserve-order-to-spectrum: rejected\n"),
+        "{out}"
+    );
+    let (code, out, err) = explain(file, &["--line", "3"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        out.starts_with("oneserve-order-to-spectrum: accepted"),
+        "{out}"
+    );
+    let (code, out, err) = explain(file, &["--line", "4"]);
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(out.is_empty(), "{out}");
+    assert_eq!(
+        err.trim(),
+        format!("error: {file}: --line 4: the input has 3 lines")
+    );
+}
+
+/// A key the lookup has not got is a miss, and the trace shows the default
+/// the field got instead.
+#[test]
+fn a_lookup_miss_shows_the_default() {
+    let dir = common::fresh("explain", "miss");
+    let mut record = example();
+    record["activities"][0]["sor_code"] = "XYZ001".into();
+    let file = dir.join("unknown-phase.json");
+    std::fs::write(&file, record.to_string()).unwrap();
+    let (code, out, err) = explain(
+        file.to_str().unwrap(),
+        &["--field", "/poDetails/*/Phase_Code"],
+    );
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        out.split("\n\n").last().unwrap(),
+        "/poDetails/0/Phase_Code\n  from: {lookup: phases, key: = phase, column: Phase_Code}\n  at:   mappings/oneserve-spectrum/order.yaml:50:23\n  read: phase = \"XYZ\"\n  lookup: phases[\"XYZ\"]: miss, default \"000900\"\n  value: \"000900\"\n"
+    );
+    let (_, out, _) = explain(
+        file.to_str().unwrap(),
+        &["--field", "/poDetails/*/Phase_Code", "--format", "json"],
+    );
+    let trace: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(
+        trace["fields"][0]["lookup"],
+        serde_json::json!({"name": "phases", "key": "XYZ", "hit": false, "default": "000900"})
+    );
+}
+
+/// A secret param is read by a field and copied into it: neither the human
+/// nor the JSON trace holds it.
+#[test]
+fn a_secret_param_never_appears_in_a_trace() {
+    let token = "7e57a0b1-c2d3-4e5f-8a9b-0c1d2e3f4a5b";
+    for format in ["human", "json"] {
+        let (code, out, err) = mapwright(&[
+            "explain",
+            "-m",
+            "mappings/oneserve-synergetic/order.yaml",
+            "--param",
+            &format!("vendor_token={token}"),
+            "--format",
+            format,
+            EXAMPLE,
+        ]);
+        assert_eq!(code, 0, "{format}: {err}");
+        assert!(!out.to_lowercase().contains(&token[..8]), "{format}: {out}");
+        assert!(!err.contains(&token[..8]), "{format}: {err}");
+        assert!(out.contains("(secret)"), "{format}: {out}");
+    }
+}
+
+/// A `table(...)` call in a `let:` names the row that matched by its line
+/// in the file the table is written in (Pruvan's schema): a create with no
+/// Status in external mode is the matrix's "Order Created" row.
+#[test]
+fn a_table_call_names_the_row_that_matched() {
+    let (code, out, err) = mapwright(&[
+        "explain",
+        "-m",
+        "mappings/oneserve-pruvan/create.yaml",
+        "--param",
+        "mode=external",
+        "--format",
+        "json",
+        "mappings/oneserve-pruvan/tests/seed-create.json",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let trace: Value = serde_json::from_str(&out).unwrap();
+    let yaml = std::fs::read_to_string(root().join("schemas/pruvan/work_orders.yaml")).unwrap();
+    // The matrix's first row, wherever edits of the schema put it.
+    let line = 1 + yaml
+        .lines()
+        .position(|l| l.contains(r#"- {mode: "*", action: create, status: "", outcome: allowed"#))
+        .expect("the matrix's create row");
+    assert_eq!(
+        trace["tables"],
+        serde_json::json!([{"name": "status_matrix",
+            "input": {"mode": "external", "action": "create", "status": ""},
+            "row_line": line, "default": null}])
+    );
+    let row = yaml.lines().nth(line - 1).unwrap();
+    assert!(
+        row.contains("action: create") && row.contains("Order Created"),
+        "{row}"
+    );
+}
