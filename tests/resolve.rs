@@ -982,3 +982,117 @@ fn a_misspelt_for_each_in_a_rule_is_one_finding_not_one_per_item_name() {
         "{diags:#?}"
     );
 }
+
+/// Review of issue 10 (5): names a script binds (map-literal keys, `fn`
+/// parameters) were reported as unknown source fields, which refused
+/// correct scripts. Only its free names are checked.
+#[test]
+fn names_a_script_binds_are_not_reads_but_its_free_names_are() {
+    for script in [
+        r#"let m = #{foo: 1, bar: job.ref}; m.foo.to_string() + m.bar"#,
+        r#"fn f(q) { q + 1 } f(2).to_string()"#,
+    ] {
+        let c = Case::new(
+            "script-binds",
+            SPECTRUM,
+            "Comment: = \"Oneserve order request \" + order_request_id",
+            &format!("Comment: {{script: '{script}'}}"),
+        );
+        let diags = c.load(SPECTRUM);
+        assert!(
+            !diags.iter().any(|d| d.code == "unknown-source-field"),
+            "{script}: {diags:#?}"
+        );
+    }
+    let c = Case::new(
+        "script-free-typo",
+        SPECTRUM,
+        "Comment: = \"Oneserve order request \" + order_request_id",
+        "Comment: {script: 'let m = #{foo: 1, bar: jb.ref}; m.bar'}",
+    );
+    let diags = c.load(SPECTRUM);
+    let d = only(&diags, "unknown-source-field");
+    assert_at(d, c.place("jb.ref", 0));
+    assert_near(d, "job");
+}
+
+const STATUS_RULE: &str = r#"assert: '(table("status_matrix", #{mode: "internal", action: "create", status: status}) ?? #{}).outcome != "not-advised"'"#;
+
+/// A copy of the schemas in which the create-status-advised rule of
+/// pruvan.work_orders_create is `rule`; what loading it and the mapping
+/// that uses it say.
+fn with_status_rule(name: &str, rule: &str) -> (PathBuf, String, Vec<Diagnostic>, Vec<Diagnostic>) {
+    let dir = scratch(name);
+    copy_dir(&root().join("mappings"), &dir.join("mappings"));
+    copy_dir(&root().join("schemas"), &dir.join("schemas"));
+    let path = dir.join("schemas/pruvan/work_orders_create.yaml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert_eq!(text.matches(STATUS_RULE).count(), 1);
+    let text = text.replace(STATUS_RULE, rule);
+    std::fs::write(&path, &text).unwrap();
+    let schema = match mapwright::Schema::from_path(&path) {
+        Ok(_) => Vec::new(),
+        Err(d) => d.0,
+    };
+    let mapping = match Mapping::from_path(&dir.join("mappings/oneserve-pruvan/create.yaml")) {
+        Ok(m) => m.warnings.0,
+        Err(d) => d.0,
+    };
+    (dir, text, schema, mapping)
+}
+
+#[test]
+fn a_schema_rule_script_with_a_map_literal_loads_and_its_typo_is_placed_on_its_line() {
+    let right = r#"script: 'let r = table("status_matrix", #{mode: "internal", action: "create", status: status}); r == () || r.outcome != "not-advised"'"#;
+    let (dir, _, schema, mapping) = with_status_rule("rule-script", right);
+    assert!(schema.is_empty(), "{schema:#?}");
+    assert!(
+        !mapping.iter().any(|d| d.severity == Severity::Error),
+        "{mapping:#?}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+
+    let typo = right.replace("status: status", "status: statuss");
+    let (dir, text, schema, _) = with_status_rule("rule-script-typo", &typo);
+    let found: Vec<&Diagnostic> = schema
+        .iter()
+        .filter(|d| d.code == "unknown-field")
+        .collect();
+    assert_eq!(found.len(), 1, "{schema:#?}");
+    let at = text.find("statuss").unwrap();
+    let line = text[..at].matches('\n').count() as u32 + 1;
+    let col = text[..at].rsplit('\n').next().unwrap().chars().count() as u32 + 1;
+    assert_at(found[0], (line, col));
+    assert!(
+        found[0].message.starts_with(
+            "rule create-status-advised: 'statuss' is not a field of work_order (in `"
+        ),
+        "{}",
+        found[0]
+    );
+    assert!(found[0].message.ends_with("…`)"), "{}", found[0]);
+    assert_near(found[0], "status");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_typo_in_a_multi_line_schema_rule_script_is_placed_on_the_script_s_line() {
+    let rule = "script: |\n          let r = table(\"status_matrix\", #{mode: \"internal\", action: \"create\", status: statuss});\n          r == () || r.outcome != \"not-advised\"";
+    let (dir, text, schema, _) = with_status_rule("rule-script-lines", rule);
+    let found: Vec<&Diagnostic> = schema
+        .iter()
+        .filter(|d| d.code == "unknown-field")
+        .collect();
+    assert_eq!(found.len(), 1, "{schema:#?}");
+    let line = text[..text.find("script: |").unwrap()]
+        .matches('\n')
+        .count() as u32
+        + 1;
+    assert!(
+        found[0].span.line == line || found[0].span.line == line + 1,
+        "{}",
+        found[0]
+    );
+    assert!(found[0].message.chars().count() < 200, "{}", found[0]);
+    let _ = std::fs::remove_dir_all(&dir);
+}
