@@ -1096,3 +1096,58 @@ fn a_typo_in_a_multi_line_schema_rule_script_is_placed_on_the_script_s_line() {
     assert!(found[0].message.chars().count() < 200, "{}", found[0]);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Review of issue 10 (10): a constant written as an expression, or as a
+/// `default:`, was not checked against the target (only `Status_Flag: X` was).
+#[test]
+fn a_literal_expression_or_a_default_that_breaks_the_target_is_a_bad_constant() {
+    for (new, at, start) in [
+        (
+            "Status_Flag: = \"X\"",
+            "= \"X\"",
+            "Status_Flag: the constant \"X\"",
+        ),
+        (
+            "Status_Flag: {expr: job.ref, default: X}",
+            "X}",
+            "Status_Flag: the default \"X\"",
+        ),
+    ] {
+        let c = Case::new("literal-constant", SPECTRUM, "Status_Flag: P", new);
+        let diags = c.load(SPECTRUM);
+        let d = only(&diags, "bad-constant");
+        assert_eq!(d.severity, Severity::Error);
+        assert_at(d, c.place(at, 0));
+        assert!(d.message.starts_with(start), "{d}");
+        assert!(d.message.ends_with("(unknown-code)"), "{d}");
+    }
+    // Both the literal expression and the default, each at its own place.
+    let c = Case::new(
+        "literal-and-default",
+        SPECTRUM,
+        "Status_Flag: P",
+        "Status_Flag: {expr: '\"X\"', default: Y}",
+    );
+    let diags = c.load(SPECTRUM);
+    let bad: Vec<&Diagnostic> = diags.iter().filter(|d| d.code == "bad-constant").collect();
+    assert_eq!(bad.len(), 2, "{diags:#?}");
+    let mut places: Vec<(u32, u32)> = bad.iter().map(|d| (d.span.line, d.span.column)).collect();
+    places.sort();
+    assert_eq!(places, vec![c.place("'\"X\"'", 0), c.place("Y}", 0)]);
+}
+
+#[test]
+fn a_literal_expression_or_a_default_the_target_accepts_is_not_flagged() {
+    for new in [
+        "Status_Flag: = \"P\"",
+        "Status_Flag: {expr: job.ref, default: P}",
+        "Status_Flag: {expr: '\"P\"', default: P}",
+    ] {
+        let c = Case::new("literal-fine", SPECTRUM, "Status_Flag: P", new);
+        let diags = c.load(SPECTRUM);
+        assert!(
+            !diags.iter().any(|d| d.code == "bad-constant"),
+            "{new}: {diags:#?}"
+        );
+    }
+}
