@@ -1151,3 +1151,33 @@ fn a_literal_expression_or_a_default_the_target_accepts_is_not_flagged() {
         );
     }
 }
+
+/// Review of issue 10 (13): `lookup: vendorz` in a field spec had no
+/// did-you-mean, though the expression form suggested 'vendors'.
+#[test]
+fn an_unknown_lookup_in_a_field_spec_suggests_the_near_one() {
+    let c = Case::new(
+        "spec-lookup",
+        SPECTRUM,
+        "    lookup: vendors\n",
+        "    lookup: vendorz\n",
+    );
+    let diags = c.load(SPECTRUM);
+    let d = only(&diags, "unknown-lookup");
+    assert_eq!(d.severity, Severity::Error);
+    assert_at(d, c.place("vendorz", 0));
+    assert_eq!(d.message, "no lookup 'vendorz' is declared under `lookups`");
+    assert_near(d, "vendors");
+    // Spelt right, the lookup is not flagged.
+    let right = Case::new(
+        "spec-lookup-right",
+        SPECTRUM,
+        "    lookup: vendors\n",
+        "    lookup: vendors\n",
+    );
+    let diags = right.load(SPECTRUM);
+    assert!(
+        !diags.iter().any(|d| d.code == "unknown-lookup"),
+        "{diags:#?}"
+    );
+}
