@@ -1181,3 +1181,72 @@ fn an_unknown_lookup_in_a_field_spec_suggests_the_near_one() {
         "{diags:#?}"
     );
 }
+
+const COMMENT: &str = "Comment: = \"Oneserve order request \" + order_request_id";
+
+/// Review of issue 10 (7): a typo in a filter's attribute name passed check
+/// and blanked the output. The attribute is a path in each item.
+#[test]
+fn a_typo_in_a_filter_attribute_is_an_error_with_a_suggestion() {
+    for (template, typo, near, within) in [
+        (
+            "[{{ activities|map(attribute='descripton')|join(',') }}]",
+            "descripton",
+            "description",
+            0,
+        ),
+        (
+            "{{ activities|selectattr('teem')|list|length }}",
+            "teem",
+            "team",
+            0,
+        ),
+        (
+            "{{ activities|sort(attribute='team.nme')|first }}",
+            "team.nme",
+            "name",
+            5,
+        ),
+        (
+            "{{ activities|rejectattr('team.nme', 'none')|list|length }}",
+            "team.nme",
+            "name",
+            5,
+        ),
+    ] {
+        let c = Case::new(
+            "filter-attribute",
+            SPECTRUM,
+            COMMENT,
+            &format!("Comment: {{template: \"{template}\"}}"),
+        );
+        let diags = c.load(SPECTRUM);
+        let d = only(&diags, "unknown-source-field");
+        assert_eq!(d.severity, Severity::Error);
+        assert_at(d, c.place(typo, within));
+        assert_near(d, near);
+    }
+}
+
+#[test]
+fn filter_attributes_spelt_right_are_not_flagged() {
+    for template in [
+        "[{{ activities|map(attribute='description')|join(',') }}]",
+        "{{ activities|selectattr('team')|list|length }}",
+        "{{ activities|sort(attribute='team.name')|first }}",
+        "{{ activities|rejectattr('team.name', 'none')|list|length }}",
+        "{{ activities|groupby('sor_code')|length }}",
+    ] {
+        let c = Case::new(
+            "filter-attribute-right",
+            SPECTRUM,
+            COMMENT,
+            &format!("Comment: {{template: \"{template}\"}}"),
+        );
+        let diags = c.load(SPECTRUM);
+        assert!(
+            !diags.iter().any(|d| d.code == "unknown-source-field"),
+            "{template}: {diags:#?}"
+        );
+    }
+}
