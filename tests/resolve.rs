@@ -1250,3 +1250,75 @@ fn filter_attributes_spelt_right_are_not_flagged() {
         );
     }
 }
+
+const RULES: &str = "shared/oneserve-create-order-rules.yaml";
+
+/// `mapwright check FILE` in `dir`, short messages: its stdout and exit code.
+fn check_one(dir: &std::path::Path, file: &str) -> (String, Option<i32>) {
+    let out = Command::cargo_bin("mapwright")
+        .unwrap()
+        .current_dir(dir)
+        .args(["check", "--message-format=short", file])
+        .output()
+        .unwrap();
+    // The findings (stdout), then the summary line (stderr).
+    let text =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &*String::from_utf8_lossy(&out.stderr);
+    (text, out.status.code())
+}
+
+/// Review of issue 10 (14): a rules file checked on its own gave 0 errors
+/// for `assert: teem != ()`. It is checked through each mapping of the
+/// project that reads it with `rules_from:`.
+#[test]
+fn a_rules_file_checked_alone_is_checked_through_the_mappings_using_it() {
+    let c = Case::new(
+        "rules-alone",
+        RULES,
+        "assert: team != ()",
+        "assert: teem != ()",
+    );
+    let (stdout, code) = check_one(&c.dir, &format!("mappings/{RULES}"));
+    let (line, col) = c.place("teem", 0);
+    let want = format!(
+        "mappings/{RULES}:{line}:{col}: error[unknown-source-field]: 'teem' is not a field"
+    );
+    assert!(stdout.contains(&want), "{stdout}");
+    assert_eq!(stdout.matches("error[").count(), 1, "{stdout}");
+    assert_ne!(code, Some(0));
+
+    let right = Case::new(
+        "rules-alone-right",
+        RULES,
+        "assert: team != ()",
+        "assert: team != ()",
+    );
+    let (stdout, code) = check_one(&right.dir, &format!("mappings/{RULES}"));
+    assert!(stdout.contains("0 error(s), 0 warning(s)"), "{stdout}");
+    assert_eq!(code, Some(0));
+}
+
+#[test]
+fn a_rules_file_no_mapping_reads_gets_a_warning_that_its_names_are_unchecked() {
+    let c = Case::new(
+        "rules-unused",
+        RULES,
+        "assert: team != ()",
+        "assert: teem != ()",
+    );
+    for m in [
+        "oneserve-spectrum/order.yaml",
+        "oneserve-synergetic/order.yaml",
+    ] {
+        let p = c.dir.join("mappings").join(m);
+        let text = std::fs::read_to_string(&p).unwrap();
+        let kept: Vec<&str> = text
+            .lines()
+            .filter(|l| !l.starts_with("rules_from:"))
+            .collect();
+        std::fs::write(&p, kept.join("\n") + "\n").unwrap();
+    }
+    let (stdout, _) = check_one(&c.dir, &format!("mappings/{RULES}"));
+    let want = format!("mappings/{RULES}:1:1: warning[rules-unchecked]: no mapping of this project reads this rules file");
+    assert!(stdout.contains(&want), "{stdout}");
+}
