@@ -1322,3 +1322,36 @@ fn a_rules_file_no_mapping_reads_gets_a_warning_that_its_names_are_unchecked() {
     let want = format!("mappings/{RULES}:1:1: warning[rules-unchecked]: no mapping of this project reads this rules file");
     assert!(stdout.contains(&want), "{stdout}");
 }
+
+/// Review of issue 10 (16): a number format on a text source field passed
+/// check, and every record was then rejected.
+#[test]
+fn a_number_format_on_a_text_source_field_is_a_warning() {
+    let c = Case::new(
+        "number-format-text",
+        SPECTRUM,
+        "Item_Description: {expr: description, truncate: 35}",
+        "Item_Description: {expr: description, format: \"0.00\"}",
+    );
+    let diags = c.load(SPECTRUM);
+    let d = only(&diags, "number-format-on-text");
+    assert_eq!(d.severity, Severity::Warning);
+    assert_at(d, c.place("\"0.00\"}", 0));
+    assert_eq!(
+        d.message,
+        "format \"0.00\" writes a number, but 'description' is a text field of \
+         oneserve.activity_order_request: a record whose 'description' is not a number is rejected"
+    );
+    // On a number source it is not flagged.
+    let right = Case::new(
+        "number-format-number",
+        SPECTRUM,
+        "Item_Description: {expr: description, truncate: 35}",
+        "Item_Description: {expr: unit_cost, format: \"0.00\"}",
+    );
+    let diags = right.load(SPECTRUM);
+    assert!(
+        !diags.iter().any(|d| d.code == "number-format-on-text"),
+        "{diags:#?}"
+    );
+}

@@ -476,6 +476,7 @@ impl Resolver<'_> {
         }
         if let Some(e) = n.get("expr") {
             let reads = self.expr(e, frame);
+            self.number_format_on_text(n, reads.as_ref(), frame);
             if plain {
                 self.literal(reads.as_ref(), e, n, into);
             }
@@ -645,6 +646,43 @@ impl Resolver<'_> {
                 target.schema.name,
                 when.which(),
                 problems.join("; ")
+            ),
+        ));
+    }
+
+    /// A number `format:` on a read of a text field: a record whose text is
+    /// not a number is rejected (all of them, for a description).
+    fn number_format_on_text(
+        &mut self,
+        spec: &Node,
+        reads: Option<&(Expr, Vec<Resolved>)>,
+        frame: &Frame,
+    ) {
+        let Some(format) = spec.get("format") else {
+            return;
+        };
+        let Some(pattern) = format.as_str() else {
+            return;
+        };
+        if !matches!(crate::build::NumberFormat::parse(pattern), Ok(Some(_))) {
+            return;
+        }
+        let Some(field) = reads.and_then(pure_path).and_then(|f| f.field) else {
+            return;
+        };
+        if field.kind != crate::schema::Kind::Text {
+            return;
+        }
+        let source = frame
+            .schema
+            .map(|s| s.name.as_str())
+            .unwrap_or("the source");
+        self.diags.push(Diagnostic::warning(
+            span(&self.file, format),
+            "number-format-on-text",
+            format!(
+                "format \"{pattern}\" writes a number, but '{}' is a text field of {source}: a record whose '{}' is not a number is rejected",
+                field.name, field.name
             ),
         ));
     }

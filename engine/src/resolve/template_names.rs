@@ -293,6 +293,7 @@ impl<'s> Walk<'_, 's> {
                         path: item.path,
                         optional: Vec::new(),
                         optional_name: None,
+                        field: None,
                     });
                 }
             }
