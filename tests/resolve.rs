@@ -983,3 +983,376 @@ fn a_misspelt_for_each_in_a_rule_is_one_finding_not_one_per_item_name() {
         "{diags:#?}"
     );
 }
+
+/// Review of issue 10 (5): names a script binds (map-literal keys, `fn`
+/// parameters) were reported as unknown source fields, which refused
+/// correct scripts. Only its free names are checked.
+#[test]
+fn names_a_script_binds_are_not_reads_but_its_free_names_are() {
+    for script in [
+        r#"let m = #{foo: 1, bar: job.ref}; m.foo.to_string() + m.bar"#,
+        r#"fn f(q) { q + 1 } f(2).to_string()"#,
+    ] {
+        let c = Case::new(
+            "script-binds",
+            SPECTRUM,
+            "Comment: = \"Oneserve order request \" + order_request_id",
+            &format!("Comment: {{script: '{script}'}}"),
+        );
+        let diags = c.load(SPECTRUM);
+        assert!(
+            !diags.iter().any(|d| d.code == "unknown-source-field"),
+            "{script}: {diags:#?}"
+        );
+    }
+    let c = Case::new(
+        "script-free-typo",
+        SPECTRUM,
+        "Comment: = \"Oneserve order request \" + order_request_id",
+        "Comment: {script: 'let m = #{foo: 1, bar: jb.ref}; m.bar'}",
+    );
+    let diags = c.load(SPECTRUM);
+    let d = only(&diags, "unknown-source-field");
+    assert_at(d, c.place("jb.ref", 0));
+    assert_near(d, "job");
+}
+
+const STATUS_RULE: &str = r#"assert: '(table("status_matrix", #{mode: "internal", action: "create", status: status}) ?? #{}).outcome != "not-advised"'"#;
+
+/// A copy of the schemas in which the create-status-advised rule of
+/// pruvan.work_orders_create is `rule`; what loading it and the mapping
+/// that uses it say.
+fn with_status_rule(name: &str, rule: &str) -> (PathBuf, String, Vec<Diagnostic>, Vec<Diagnostic>) {
+    let dir = scratch(name);
+    copy_dir(&root().join("mappings"), &dir.join("mappings"));
+    copy_dir(&root().join("schemas"), &dir.join("schemas"));
+    let path = dir.join("schemas/pruvan/work_orders_create.yaml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert_eq!(text.matches(STATUS_RULE).count(), 1);
+    let text = text.replace(STATUS_RULE, rule);
+    std::fs::write(&path, &text).unwrap();
+    let schema = match mapwright::Schema::from_path(&path) {
+        Ok(_) => Vec::new(),
+        Err(d) => d.0,
+    };
+    let mapping = match Mapping::from_path(&dir.join("mappings/oneserve-pruvan/create.yaml")) {
+        Ok(m) => m.warnings.0,
+        Err(d) => d.0,
+    };
+    (dir, text, schema, mapping)
+}
+
+#[test]
+fn a_schema_rule_script_with_a_map_literal_loads_and_its_typo_is_placed_on_its_line() {
+    let right = r#"script: 'let r = table("status_matrix", #{mode: "internal", action: "create", status: status}); r == () || r.outcome != "not-advised"'"#;
+    let (dir, _, schema, mapping) = with_status_rule("rule-script", right);
+    assert!(schema.is_empty(), "{schema:#?}");
+    assert!(
+        !mapping.iter().any(|d| d.severity == Severity::Error),
+        "{mapping:#?}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+
+    let typo = right.replace("status: status", "status: statuss");
+    let (dir, text, schema, _) = with_status_rule("rule-script-typo", &typo);
+    let found: Vec<&Diagnostic> = schema
+        .iter()
+        .filter(|d| d.code == "unknown-field")
+        .collect();
+    assert_eq!(found.len(), 1, "{schema:#?}");
+    let at = text.find("statuss").unwrap();
+    let line = text[..at].matches('\n').count() as u32 + 1;
+    let col = text[..at].rsplit('\n').next().unwrap().chars().count() as u32 + 1;
+    assert_at(found[0], (line, col));
+    assert!(
+        found[0].message.starts_with(
+            "rule create-status-advised: 'statuss' is not a field of work_order (in `"
+        ),
+        "{}",
+        found[0]
+    );
+    assert!(found[0].message.ends_with("…`)"), "{}", found[0]);
+    assert_near(found[0], "status");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_typo_in_a_multi_line_schema_rule_script_is_placed_on_the_script_s_line() {
+    let rule = "script: |\n          let r = table(\"status_matrix\", #{mode: \"internal\", action: \"create\", status: statuss});\n          r == () || r.outcome != \"not-advised\"";
+    let (dir, text, schema, _) = with_status_rule("rule-script-lines", rule);
+    let found: Vec<&Diagnostic> = schema
+        .iter()
+        .filter(|d| d.code == "unknown-field")
+        .collect();
+    assert_eq!(found.len(), 1, "{schema:#?}");
+    let line = text[..text.find("script: |").unwrap()]
+        .matches('\n')
+        .count() as u32
+        + 1;
+    assert!(
+        found[0].span.line == line || found[0].span.line == line + 1,
+        "{}",
+        found[0]
+    );
+    assert!(found[0].message.chars().count() < 200, "{}", found[0]);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Review of issue 10 (10): a constant written as an expression, or as a
+/// `default:`, was not checked against the target (only `Status_Flag: X` was).
+#[test]
+fn a_literal_expression_or_a_default_that_breaks_the_target_is_a_bad_constant() {
+    for (new, at, start) in [
+        (
+            "Status_Flag: = \"X\"",
+            "= \"X\"",
+            "Status_Flag: the constant \"X\"",
+        ),
+        (
+            "Status_Flag: {expr: job.ref, default: X}",
+            "X}",
+            "Status_Flag: the default \"X\"",
+        ),
+    ] {
+        let c = Case::new("literal-constant", SPECTRUM, "Status_Flag: P", new);
+        let diags = c.load(SPECTRUM);
+        let d = only(&diags, "bad-constant");
+        assert_eq!(d.severity, Severity::Error);
+        assert_at(d, c.place(at, 0));
+        assert!(d.message.starts_with(start), "{d}");
+        assert!(d.message.ends_with("(unknown-code)"), "{d}");
+    }
+    // Both the literal expression and the default, each at its own place.
+    let c = Case::new(
+        "literal-and-default",
+        SPECTRUM,
+        "Status_Flag: P",
+        "Status_Flag: {expr: '\"X\"', default: Y}",
+    );
+    let diags = c.load(SPECTRUM);
+    let bad: Vec<&Diagnostic> = diags.iter().filter(|d| d.code == "bad-constant").collect();
+    assert_eq!(bad.len(), 2, "{diags:#?}");
+    let mut places: Vec<(u32, u32)> = bad.iter().map(|d| (d.span.line, d.span.column)).collect();
+    places.sort();
+    assert_eq!(places, vec![c.place("'\"X\"'", 0), c.place("Y}", 0)]);
+}
+
+#[test]
+fn a_literal_expression_or_a_default_the_target_accepts_is_not_flagged() {
+    for new in [
+        "Status_Flag: = \"P\"",
+        "Status_Flag: {expr: job.ref, default: P}",
+        "Status_Flag: {expr: '\"P\"', default: P}",
+    ] {
+        let c = Case::new("literal-fine", SPECTRUM, "Status_Flag: P", new);
+        let diags = c.load(SPECTRUM);
+        assert!(
+            !diags.iter().any(|d| d.code == "bad-constant"),
+            "{new}: {diags:#?}"
+        );
+    }
+}
+
+/// Review of issue 10 (13): `lookup: vendorz` in a field spec had no
+/// did-you-mean, though the expression form suggested 'vendors'.
+#[test]
+fn an_unknown_lookup_in_a_field_spec_suggests_the_near_one() {
+    let c = Case::new(
+        "spec-lookup",
+        SPECTRUM,
+        "    lookup: vendors\n",
+        "    lookup: vendorz\n",
+    );
+    let diags = c.load(SPECTRUM);
+    let d = only(&diags, "unknown-lookup");
+    assert_eq!(d.severity, Severity::Error);
+    assert_at(d, c.place("vendorz", 0));
+    assert_eq!(d.message, "no lookup 'vendorz' is declared under `lookups`");
+    assert_near(d, "vendors");
+    // Spelt right, the lookup is not flagged.
+    let right = Case::new(
+        "spec-lookup-right",
+        SPECTRUM,
+        "    lookup: vendors\n",
+        "    lookup: vendors\n",
+    );
+    let diags = right.load(SPECTRUM);
+    assert!(
+        !diags.iter().any(|d| d.code == "unknown-lookup"),
+        "{diags:#?}"
+    );
+}
+
+const COMMENT: &str = "Comment: = \"Oneserve order request \" + order_request_id";
+
+/// Review of issue 10 (7): a typo in a filter's attribute name passed check
+/// and blanked the output. The attribute is a path in each item.
+#[test]
+fn a_typo_in_a_filter_attribute_is_an_error_with_a_suggestion() {
+    for (template, typo, near, within) in [
+        (
+            "[{{ activities|map(attribute='descripton')|join(',') }}]",
+            "descripton",
+            "description",
+            0,
+        ),
+        (
+            "{{ activities|selectattr('teem')|list|length }}",
+            "teem",
+            "team",
+            0,
+        ),
+        (
+            "{{ activities|sort(attribute='team.nme')|first }}",
+            "team.nme",
+            "name",
+            5,
+        ),
+        (
+            "{{ activities|rejectattr('team.nme', 'none')|list|length }}",
+            "team.nme",
+            "name",
+            5,
+        ),
+    ] {
+        let c = Case::new(
+            "filter-attribute",
+            SPECTRUM,
+            COMMENT,
+            &format!("Comment: {{template: \"{template}\"}}"),
+        );
+        let diags = c.load(SPECTRUM);
+        let d = only(&diags, "unknown-source-field");
+        assert_eq!(d.severity, Severity::Error);
+        assert_at(d, c.place(typo, within));
+        assert_near(d, near);
+    }
+}
+
+#[test]
+fn filter_attributes_spelt_right_are_not_flagged() {
+    for template in [
+        "[{{ activities|map(attribute='description')|join(',') }}]",
+        "{{ activities|selectattr('team')|list|length }}",
+        "{{ activities|sort(attribute='team.name')|first }}",
+        "{{ activities|rejectattr('team.name', 'none')|list|length }}",
+        "{{ activities|groupby('sor_code')|length }}",
+    ] {
+        let c = Case::new(
+            "filter-attribute-right",
+            SPECTRUM,
+            COMMENT,
+            &format!("Comment: {{template: \"{template}\"}}"),
+        );
+        let diags = c.load(SPECTRUM);
+        assert!(
+            !diags.iter().any(|d| d.code == "unknown-source-field"),
+            "{template}: {diags:#?}"
+        );
+    }
+}
+
+const RULES: &str = "shared/oneserve-create-order-rules.yaml";
+
+/// `mapwright check FILE` in `dir`, short messages: its stdout and exit code.
+fn check_one(dir: &std::path::Path, file: &str) -> (String, Option<i32>) {
+    let out = Command::cargo_bin("mapwright")
+        .unwrap()
+        .current_dir(dir)
+        .args(["check", "--message-format=short", file])
+        .output()
+        .unwrap();
+    // The findings (stdout), then the summary line (stderr).
+    let text =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &*String::from_utf8_lossy(&out.stderr);
+    (text, out.status.code())
+}
+
+/// Review of issue 10 (14): a rules file checked on its own gave 0 errors
+/// for `assert: teem != ()`. It is checked through each mapping of the
+/// project that reads it with `rules_from:`.
+#[test]
+fn a_rules_file_checked_alone_is_checked_through_the_mappings_using_it() {
+    let c = Case::new(
+        "rules-alone",
+        RULES,
+        "assert: team != ()",
+        "assert: teem != ()",
+    );
+    let (stdout, code) = check_one(&c.dir, &format!("mappings/{RULES}"));
+    let (line, col) = c.place("teem", 0);
+    let want = format!(
+        "mappings/{RULES}:{line}:{col}: error[unknown-source-field]: 'teem' is not a field"
+    );
+    assert!(stdout.contains(&want), "{stdout}");
+    assert_eq!(stdout.matches("error[").count(), 1, "{stdout}");
+    assert_ne!(code, Some(0));
+
+    let right = Case::new(
+        "rules-alone-right",
+        RULES,
+        "assert: team != ()",
+        "assert: team != ()",
+    );
+    let (stdout, code) = check_one(&right.dir, &format!("mappings/{RULES}"));
+    assert!(stdout.contains("0 error(s), 0 warning(s)"), "{stdout}");
+    assert_eq!(code, Some(0));
+}
+
+#[test]
+fn a_rules_file_no_mapping_reads_gets_a_warning_that_its_names_are_unchecked() {
+    let c = Case::new(
+        "rules-unused",
+        RULES,
+        "assert: team != ()",
+        "assert: teem != ()",
+    );
+    for m in [
+        "oneserve-spectrum/order.yaml",
+        "oneserve-synergetic/order.yaml",
+    ] {
+        let p = c.dir.join("mappings").join(m);
+        let text = std::fs::read_to_string(&p).unwrap();
+        let kept: Vec<&str> = text
+            .lines()
+            .filter(|l| !l.starts_with("rules_from:"))
+            .collect();
+        std::fs::write(&p, kept.join("\n") + "\n").unwrap();
+    }
+    let (stdout, _) = check_one(&c.dir, &format!("mappings/{RULES}"));
+    let want = format!("mappings/{RULES}:1:1: warning[rules-unchecked]: no mapping of this project reads this rules file");
+    assert!(stdout.contains(&want), "{stdout}");
+}
+
+/// Review of issue 10 (16): a number format on a text source field passed
+/// check, and every record was then rejected.
+#[test]
+fn a_number_format_on_a_text_source_field_is_a_warning() {
+    let c = Case::new(
+        "number-format-text",
+        SPECTRUM,
+        "Item_Description: {expr: description, truncate: 35}",
+        "Item_Description: {expr: description, format: \"0.00\"}",
+    );
+    let diags = c.load(SPECTRUM);
+    let d = only(&diags, "number-format-on-text");
+    assert_eq!(d.severity, Severity::Warning);
+    assert_at(d, c.place("\"0.00\"}", 0));
+    assert_eq!(
+        d.message,
+        "format \"0.00\" writes a number, but 'description' is a text field of \
+         oneserve.activity_order_request: a record whose 'description' is not a number is rejected"
+    );
+    // On a number source it is not flagged.
+    let right = Case::new(
+        "number-format-number",
+        SPECTRUM,
+        "Item_Description: {expr: description, truncate: 35}",
+        "Item_Description: {expr: unit_cost, format: \"0.00\"}",
+    );
+    let diags = right.load(SPECTRUM);
+    assert!(
+        !diags.iter().any(|d| d.code == "number-format-on-text"),
+        "{diags:#?}"
+    );
+}

@@ -503,11 +503,13 @@ impl Compiler<'_> {
                 let name_node = f.take("lookup")?;
                 let name = name_node.scalar_text().unwrap_or_default();
                 if self.data.lookup(&name).is_none() {
-                    self.diags.push(Diagnostic::error(
+                    let known = self.data.lookups.iter().map(|l| l.name.as_str());
+                    let d = Diagnostic::error(
                         span(file, name_node),
                         "unknown-lookup",
                         format!("no lookup '{name}' is declared under `lookups`"),
-                    ));
+                    );
+                    self.diags.push(d.with_near(&name, known));
                 }
                 let key = match f.take("key") {
                     Some(k) => self.field("key", k)?,
@@ -537,11 +539,13 @@ impl Compiler<'_> {
                 let name_node = f.take("table")?;
                 let name = name_node.scalar_text().unwrap_or_default();
                 let Some(table) = self.data.table(&name) else {
-                    self.diags.push(Diagnostic::error(
+                    let known = self.data.tables.iter().map(|t| t.name.as_str());
+                    let d = Diagnostic::error(
                         span(file, name_node),
                         "unknown-table",
                         format!("no table '{name}' is declared under `tables`"),
-                    ));
+                    );
+                    self.diags.push(d.with_near(&name, known));
                     return None;
                 };
                 let input_names: Vec<String> =

@@ -136,8 +136,78 @@ pub fn find(paths: &[PathBuf]) -> Result<Found, Diagnostics> {
 
 /// A shared rules file on its own: valid YAML with only `rules:`, and every
 /// expression in the language. Its names are resolved where it is used,
-/// against the source of each mapping that reads it with `rules_from:`.
-fn check_rules_file(path: &Path) -> Diagnostics {
+/// against the source of each mapping of the project that reads it with
+/// `rules_from:`; with no such mapping they cannot be, and a warning says so.
+fn check_rules_file(path: &Path, options: &LoadOptions) -> Diagnostics {
+    let mut diags = check_rules_syntax(path);
+    if diags.iter().any(|d| d.severity == Severity::Error) {
+        return diags;
+    }
+    let Ok(me) = path.canonicalize() else {
+        return diags;
+    };
+    let users = rules_users(&me, options);
+    if users.is_empty() {
+        diags.push(Diagnostic::warning(
+            Span { line: 1, column: 1, ..Span::file(path) },
+            "rules-unchecked",
+            "no mapping of this project reads this rules file with `rules_from:`, so the names its rules read cannot be checked",
+        ));
+    }
+    for user in users {
+        let registry = Registry::discover(user.parent().unwrap_or(Path::new(".")));
+        let found = match crate::Mapping::from_path_with_options(&user, &registry, options) {
+            Ok(m) => m.warnings,
+            Err(d) => d,
+        };
+        // Only what is wrong here: the mapping's own findings are its own.
+        let here = found
+            .0
+            .into_iter()
+            .filter(|d| d.span.file.canonicalize().is_ok_and(|f| f == me))
+            .map(|mut d| {
+                // Named as the user named it, not through the mapping's folder.
+                d.span.file = path.to_path_buf();
+                d
+            });
+        diags.extend(Diagnostics(here.collect()));
+    }
+    diags
+}
+
+/// The mappings under the project of the rules file `me` (canonical) whose
+/// `rules_from:` names it.
+fn rules_users(me: &Path, options: &LoadOptions) -> Vec<PathBuf> {
+    let Ok(project) = crate::confine::project_of(me, options) else {
+        return Vec::new();
+    };
+    discover(&[project.join("mappings")])
+        .into_iter()
+        .filter(|(_, k)| *k == FileKind::Mapping)
+        .map(|(p, _)| p)
+        .filter(|p| {
+            let Ok(text) = std::fs::read_to_string(p) else {
+                return false;
+            };
+            let Ok(root) = crate::yaml::parse(p, &text) else {
+                return false;
+            };
+            let Some(named) = root
+                .get("rules_from")
+                .and_then(crate::yaml::Node::scalar_text)
+            else {
+                return false;
+            };
+            p.parent()
+                .map(|d| d.join(&named))
+                .and_then(|m| m.canonicalize().ok())
+                .is_some_and(|m| m == me)
+        })
+        .collect()
+}
+
+/// The rules file's own shape, and every expression in the language.
+fn check_rules_syntax(path: &Path) -> Diagnostics {
     let mut diags = Diagnostics::default();
     let text = match std::fs::read_to_string(path) {
         Ok(t) => t,
@@ -287,7 +357,7 @@ pub fn check_with_options(found: &Found, options: &LoadOptions) -> Result<CheckR
                 }
                 Err(d) => Some(d),
             },
-            FileKind::Rules => Some(check_rules_file(path)),
+            FileKind::Rules => Some(check_rules_file(path, options)),
             FileKind::Tests => Some(crate::testing::check_tests(
                 path,
                 &Registry::discover(path.parent().unwrap_or(Path::new("."))),

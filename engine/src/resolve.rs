@@ -104,6 +104,29 @@ pub(crate) fn check_mapping(
     }
 }
 
+/// When a constant is written: always, or as a `default:` for a blank value.
+#[derive(Clone, Copy)]
+enum Fallback {
+    Always,
+    Default,
+}
+
+impl Fallback {
+    fn what(self) -> &'static str {
+        match self {
+            Fallback::Always => "constant",
+            Fallback::Default => "default",
+        }
+    }
+
+    fn which(self) -> &'static str {
+        match self {
+            Fallback::Always => "",
+            Fallback::Default => " that falls back to it",
+        }
+    }
+}
+
 struct Resolver<'d> {
     file: PathBuf,
     text: String,
@@ -460,6 +483,7 @@ impl Resolver<'_> {
         match &n.value {
             Y::Str(s) if s.starts_with('=') => {
                 let reads = self.expr(n, frame);
+                self.literal(reads.as_ref(), n, n, into);
                 self.maybe_missing(n, lost_read(reads.as_ref(), frame), frame, into);
             }
             // What the loader takes for a JSONPath (`$5.00` is a constant).
@@ -483,8 +507,16 @@ impl Resolver<'_> {
             with_error.error = true;
             self.template(m, &with_error);
         }
+        let plain = n.get("round").is_none() && n.get("format").is_none() && n.get("as").is_none();
+        if let Some(d) = n.get("default").filter(|_| plain) {
+            self.constant_at(d.to_json(), d, n, into, Fallback::Default);
+        }
         if let Some(e) = n.get("expr") {
             let reads = self.expr(e, frame);
+            self.number_format_on_text(n, reads.as_ref(), frame);
+            if plain {
+                self.literal(reads.as_ref(), e, n, into);
+            }
             if !guarded {
                 self.maybe_missing(e, lost_read(reads.as_ref(), frame), frame, into);
             }
@@ -499,7 +531,7 @@ impl Resolver<'_> {
         } else if let Some(t) = n.get("template") {
             self.template(t, frame);
         } else if let Some(c) = n.get("const") {
-            if n.get("round").is_none() && n.get("format").is_none() && n.get("as").is_none() {
+            if plain {
                 self.constant(c, n, into);
             }
         } else if n.get("lookup").is_some() {
@@ -608,8 +640,32 @@ impl Resolver<'_> {
 
     /// A constant must pass the target field's checks, or every record fails.
     fn constant(&mut self, value: &Node, spec: &Node, into: Option<(&Target, &Field)>) {
+        self.constant_at(value.to_json(), value, spec, into, Fallback::Always);
+    }
+
+    /// An expression that is nothing but a literal (`= "X"`) is a constant.
+    fn literal(
+        &mut self,
+        reads: Option<&(Expr, Vec<Resolved>)>,
+        at: &Node,
+        spec: &Node,
+        into: Option<(&Target, &Field)>,
+    ) {
+        if let Some(v) = reads.and_then(|(e, _)| e.as_literal()) {
+            self.constant_at(v.clone(), at, spec, into, Fallback::Always);
+        }
+    }
+
+    /// `v`, written at `value` by field spec `spec`, against the target field.
+    fn constant_at(
+        &mut self,
+        mut v: serde_json::Value,
+        value: &Node,
+        spec: &Node,
+        into: Option<(&Target, &Field)>,
+        when: Fallback,
+    ) {
         let Some((target, field)) = into else { return };
-        let mut v = value.to_json();
         if v.is_null() || field.reserved {
             return;
         }
@@ -639,11 +695,50 @@ impl Resolver<'_> {
             span(&self.file, value),
             "bad-constant",
             format!(
-                "{}: the constant {} breaks {}, so every record would be rejected: {}{allowed}",
+                "{}: the {} {} breaks {}, so every record{} would be rejected: {}{allowed}",
                 field.name,
+                when.what(),
                 shown,
                 target.schema.name,
+                when.which(),
                 problems.join("; ")
+            ),
+        ));
+    }
+
+    /// A number `format:` on a read of a text field: a record whose text is
+    /// not a number is rejected (all of them, for a description).
+    fn number_format_on_text(
+        &mut self,
+        spec: &Node,
+        reads: Option<&(Expr, Vec<Resolved>)>,
+        frame: &Frame,
+    ) {
+        let Some(format) = spec.get("format") else {
+            return;
+        };
+        let Some(pattern) = format.as_str() else {
+            return;
+        };
+        if !matches!(crate::build::NumberFormat::parse(pattern), Ok(Some(_))) {
+            return;
+        }
+        let Some(field) = reads.and_then(pure_path).and_then(|f| f.field) else {
+            return;
+        };
+        if field.kind != crate::schema::Kind::Text {
+            return;
+        }
+        let source = frame
+            .schema
+            .map(|s| s.name.as_str())
+            .unwrap_or("the source");
+        self.diags.push(Diagnostic::warning(
+            span(&self.file, format),
+            "number-format-on-text",
+            format!(
+                "format \"{pattern}\" writes a number, but '{}' is a text field of {source}: a record whose '{}' is not a number is rejected",
+                field.name, field.name
             ),
         ));
     }

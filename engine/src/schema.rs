@@ -187,6 +187,9 @@ pub struct Rule {
     pub doc: String,
     /// Where the rule is declared.
     pub span: Span,
+    /// Where its `when:` and its `assert:`/`script:` text begin.
+    pub when_at: Option<Span>,
+    pub assert_at: Option<Span>,
 }
 
 /// How to treat keys a type does not list.
@@ -966,7 +969,9 @@ impl Loader<'_> {
         let file = self.file;
         let mut f = Fields::new(file, node, "a rule", &ff::SCHEMA_RULE, self.diags)?;
         let id = text(file, f.take("id"), "id", true, self.diags);
-        let when = f.take("when").and_then(|n| self.expr(n));
+        let when_node = f.take("when");
+        let when_at = when_node.map(|n| self.text_start(n));
+        let when = when_node.and_then(|n| self.expr(n));
         let require = f.take("require").map(|n| names(file, n, self.diags));
         let require_any = f.take("require_any").map(|n| names(file, n, self.diags));
         let forbid = f.take("forbid").map(|n| names(file, n, self.diags));
@@ -975,6 +980,7 @@ impl Loader<'_> {
             (None, Some(n)) => (Some(n), self.script(n)),
             (None, None) => (None, None),
         };
+        let assert_at = assert_node.map(|n| self.text_start(n));
         let field = f.take("field").and_then(Node::scalar_text);
         let check_only = f.take("check_only").map(|n| names(file, n, self.diags));
         let severity = crate::yaml::severity(file, f.take("severity"), self.diags);
@@ -1046,7 +1052,16 @@ impl Loader<'_> {
             severity,
             doc,
             span: span(file, node),
+            when_at,
+            assert_at,
         })
+    }
+
+    /// Where the text of expression or script `n` begins (past leading blanks).
+    fn text_start(&self, n: &Node) -> Span {
+        let raw = n.scalar_text().unwrap_or_default();
+        let blanks = raw.len() - raw.trim_start().len();
+        crate::build::expr_span(self.file, n, &raw, blanks)
     }
 }
 

@@ -403,6 +403,16 @@ impl Expr {
         quoted(&self.source)
     }
 
+    /// The value of an expression that is nothing but a literal (`"X"`, `3`).
+    pub(crate) fn as_literal(&self) -> Option<&Value> {
+        match &self.kind {
+            ExprKind::Native(Node {
+                kind: N::Lit(v), ..
+            }) => Some(v),
+            _ => None,
+        }
+    }
+
     /// True for a `script:` (rhai) expression.
     pub fn is_script(&self) -> bool {
         matches!(self.kind, ExprKind::Script(_))

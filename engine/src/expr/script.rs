@@ -453,6 +453,23 @@ const KEYWORDS: [&str; 21] = [
     "import", "export", "break", "continue", "throw", "true", "false", "this", "in",
 ];
 
+/// The parameters of the `fn` whose name is `name` (a word and its byte
+/// offset): the names between the parentheses after it.
+fn fn_parameters(src: &str, name: Option<&(usize, &str)>) -> Vec<String> {
+    let Some((at, name)) = name else {
+        return Vec::new();
+    };
+    let after = src[at + name.len()..].trim_start();
+    let Some(list) = after.strip_prefix('(').and_then(|l| l.split(')').next()) else {
+        return Vec::new();
+    };
+    list.split(',')
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
 /// The names a script may read as variables: every identifier that is not a
 /// keyword, a property (`.name`) or a call (`name(`). Each is put in the rhai
 /// scope, as `()` when the record lacks it, so a blank field reads as `()`
@@ -495,7 +512,8 @@ fn params_reads(src: &str) -> Vec<Read> {
 }
 
 /// Names a script binds itself (`let x`, `const x`, `for x in`, `for (x, i)
-/// in`, closure parameters `|a, b|`): they are not reads of the record.
+/// in`, closure parameters `|a, b|`, function parameters `fn f(a, b)`):
+/// they are not reads of the record.
 fn bound_names(src: &str) -> Vec<String> {
     let mut out = Vec::new();
     // Words between separators; the separator's own length moves `start`
@@ -510,6 +528,9 @@ fn bound_names(src: &str) -> Vec<String> {
         })
         .1;
     for (k, (_, w)) in words.iter().enumerate() {
+        if *w == "fn" {
+            out.extend(fn_parameters(src, words.get(k + 1)));
+        }
         if matches!(*w, "let" | "const" | "for") {
             if let Some((_, name)) = words.get(k + 1) {
                 out.push(name.to_string());
@@ -569,9 +590,13 @@ fn identifiers(src: &str) -> Vec<(String, usize)> {
                 i += 1;
             }
             let word = &src[s..i];
-            let next = src[i..].trim_start().chars().next();
+            let after = src[i..].trim_start();
+            let next = after.chars().next();
+            // `#{key: ..}`: a map literal's key is a name it gives, not a read.
+            let map_key = after.starts_with(':') && !after.starts_with("::");
             if prev != b'.'
                 && next != Some('(')
+                && !map_key
                 && !KEYWORDS.contains(&word)
                 && !out.iter().any(|(w, _)| w == word)
             {

@@ -5,7 +5,7 @@
 //! let every ship-to-input P.O. through unchecked. So an unknown name is an
 //! error at load, like a mapping's.
 
-use crate::diag::{near_help, Diagnostic, Diagnostics};
+use crate::diag::{near_help, Diagnostic, Diagnostics, Span};
 use crate::expr::{Expr, Step};
 use crate::schema::{Check, Kind, Rule, Schema, Type};
 
@@ -19,19 +19,33 @@ const MESSAGE_VARIABLES: [&str; 3] = ["parent", "field", "value"];
 pub(crate) fn check_schema(schema: &Schema, diags: &mut Diagnostics) {
     for ty in &schema.types {
         for rule in &ty.rules {
-            let exprs = rule.when.iter().chain(match &rule.check {
+            let assert = match &rule.check {
                 Check::Assert(e) => Some(e),
                 _ => None,
-            });
-            for e in exprs {
-                check_expr(schema, ty, rule, e, diags);
+            };
+            let exprs = [
+                (rule.when.as_ref(), &rule.when_at),
+                (assert, &rule.assert_at),
+            ];
+            for (e, at) in exprs {
+                if let Some(e) = e {
+                    let at = at.as_ref().unwrap_or(&rule.span);
+                    check_expr(schema, ty, rule, (e, at), diags);
+                }
             }
             check_message(schema, ty, rule, diags);
         }
     }
 }
 
-fn check_expr(schema: &Schema, ty: &Type, rule: &Rule, e: &Expr, diags: &mut Diagnostics) {
+/// Check the reads of `e`, whose text begins at `at`.
+fn check_expr(
+    schema: &Schema,
+    ty: &Type,
+    rule: &Rule,
+    (e, at): (&Expr, &Span),
+    diags: &mut Diagnostics,
+) {
     let mut said = Vec::new();
     for read in e.reads() {
         // A script's names are checked one level deep, as in mappings.
@@ -43,14 +57,26 @@ fn check_expr(schema: &Schema, ty: &Type, rule: &Rule, e: &Expr, diags: &mut Dia
         if let Err(problem) = resolve(schema, ty, steps, &RULE_VARIABLES) {
             if !said.contains(&problem.what) {
                 let d = Diagnostic::error(
-                    rule.span.clone(),
+                    read_at(at, e.source(), read.offset),
                     "unknown-field",
-                    format!("rule {}: {} (in `{}`)", rule.id, problem.what, e.source()),
+                    format!("rule {}: {} (in `{}`)", rule.id, problem.what, e.quoted()),
                 );
                 said.push(problem.what.clone());
                 diags.push(problem.help(d));
             }
         }
+    }
+}
+
+/// The place of byte `offset` of expression text `src` that begins at
+/// `start`: on its line when the text is one line, else where it begins.
+fn read_at(start: &Span, src: &str, offset: usize) -> Span {
+    match src.get(..offset) {
+        Some(before) if !src.contains('\n') => Span {
+            column: start.column + before.chars().count() as u32,
+            ..start.clone()
+        },
+        _ => start.clone(),
     }
 }
 

@@ -68,6 +68,8 @@ pub(crate) struct Found<'s> {
     pub optional: Vec<Option<Vec<Step>>>,
     /// The last optional field passed through, for messages.
     pub optional_name: Option<String>,
+    /// The schema field the read ends at, when it ends at one.
+    pub field: Option<&'s Field>,
 }
 
 /// A name not found: which step of the read, a stable code and the words.
@@ -151,6 +153,7 @@ impl<'s> Frame<'s> {
                 path: None,
                 optional: Vec::new(),
                 optional_name: None,
+                field: None,
             },
             with_parent,
         )
@@ -177,6 +180,7 @@ impl<'s> Frame<'s> {
                     path: None,
                     optional: Vec::new(),
                     optional_name: None,
+                    field: None,
                 })
             }
             "error" if self.error => return Ok(self.value()),
@@ -219,6 +223,7 @@ impl<'s> Frame<'s> {
             path: None,
             optional: Vec::new(),
             optional_name: None,
+            field: None,
         }
     }
 
@@ -290,10 +295,12 @@ impl<'s> Frame<'s> {
         let mut shape = shape.clone();
         let mut optional = Vec::new();
         let mut optional_name = None;
+        let mut field = None;
         for (i, step) in steps.iter().enumerate() {
             if let Some(p) = path.as_mut() {
                 p.push(step.clone());
             }
+            field = None;
             shape = match (&shape, step) {
                 (Shape::Record(t), Step::Name(n)) => {
                     let Some(f) = t.field(n) else {
@@ -303,6 +310,7 @@ impl<'s> Frame<'s> {
                         optional.push(path.clone());
                         optional_name = Some(n.clone());
                     }
+                    field = Some(f);
                     self.field_shape(f)
                 }
                 (Shape::List(inner), Step::Item) => (**inner).clone(),
@@ -318,6 +326,7 @@ impl<'s> Frame<'s> {
             path,
             optional,
             optional_name,
+            field,
         })
     }
 

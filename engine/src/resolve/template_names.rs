@@ -280,6 +280,9 @@ impl<'s> Walk<'_, 's> {
             ast::Expr::Filter(f) => {
                 let input = f.expr.as_ref().and_then(|x| self.expr(x));
                 self.args(&f.args);
+                if let (Some(list), Some(attr)) = (&input, attribute_arg(f)) {
+                    self.attribute(&item_of(list), attr);
+                }
                 if SAME_ITEMS.contains(&f.name) {
                     return input;
                 }
@@ -290,6 +293,7 @@ impl<'s> Walk<'_, 's> {
                         path: item.path,
                         optional: Vec::new(),
                         optional_name: None,
+                        field: None,
                     });
                 }
             }
@@ -365,6 +369,39 @@ impl<'s> Walk<'_, 's> {
         }
     }
 
+    /// An `attribute=` of a filter over a list: a (dotted) path in each item.
+    fn attribute(&mut self, item: &Place<'s>, attr: &ast::Spanned<ast::Const>) {
+        let Some(text) = attr.value.as_str() else {
+            return;
+        };
+        // Inside the quote.
+        let start = attr.span().start_offset as usize + 1;
+        let mut at = Vec::new();
+        let mut offset = start;
+        for part in text.split('.') {
+            let step = if !part.is_empty() && part.bytes().all(|b| b.is_ascii_digit()) {
+                Step::Item
+            } else {
+                Step::Name(part.to_string())
+            };
+            at.push(At {
+                step,
+                name: part.to_string(),
+                offset,
+            });
+            offset += part.len() + 1;
+        }
+        let steps: Vec<Step> = at.iter().map(|a| a.step.clone()).collect();
+        if let Err(unknown) = self.frame.resolve_from(item, &steps, 0) {
+            let a = &at[unknown.step.min(at.len() - 1)];
+            self.misses.push(Miss {
+                name: a.name.clone(),
+                offset: a.offset,
+                unknown,
+            });
+        }
+    }
+
     /// Resolve one path: from what the template bound, or from the frame.
     fn read(&mut self, path: &[At]) -> Option<Found<'s>> {
         let Step::Name(first) = &path.first()?.step else {
@@ -390,6 +427,41 @@ impl<'s> Walk<'_, 's> {
             }
         }
     }
+}
+
+/// Filters that read an attribute of each item of their input: by
+/// `attribute=`, or (these) by a first positional text too.
+const ATTRIBUTE_FILTERS: [&str; 9] = [
+    "map",
+    "selectattr",
+    "rejectattr",
+    "sort",
+    "groupby",
+    "sum",
+    "unique",
+    "min",
+    "max",
+];
+const POSITIONAL_ATTRIBUTE: [&str; 3] = ["selectattr", "rejectattr", "groupby"];
+
+/// The attribute a filter reads in each item, when written as a text.
+fn attribute_arg<'a>(f: &'a ast::Filter<'_>) -> Option<&'a ast::Spanned<ast::Const>> {
+    if !ATTRIBUTE_FILTERS.contains(&f.name) {
+        return None;
+    }
+    let text = |e: &'a ast::Expr<'_>| match e {
+        ast::Expr::Const(c) if c.value.as_str().is_some() => Some(c),
+        _ => None,
+    };
+    let kwarg = f.args.iter().find_map(|a| match a {
+        ast::CallArg::Kwarg("attribute", e) => text(e),
+        _ => None,
+    });
+    let first = || match f.args.first() {
+        Some(ast::CallArg::Pos(e)) if POSITIONAL_ATTRIBUTE.contains(&f.name) => text(e),
+        _ => None,
+    };
+    kwarg.or_else(first)
 }
 
 fn item_at(sub: &ast::Expr) -> At {
