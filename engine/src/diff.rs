@@ -241,8 +241,9 @@ pub fn diff(
     sink: &mut dyn DiffSink,
 ) -> Result<DiffSummary, crate::Error> {
     let key = match &options.key {
+        // `= expr`, as in a mapping, or the bare expression.
         Some(source) => Some(
-            Expr::compile(source, &[])
+            Expr::compile(source.trim_start().trim_start_matches('=').trim_start(), &[])
                 .map_err(|e| crate::Error::Key(format!("--key {source}: {e}")))?,
         ),
         None => None,
