@@ -82,16 +82,31 @@ fn the_mapping_against_itself_over_its_examples_has_no_difference() {
         let (code, out, err) = diff(&[SPECTRUM, SPECTRUM, input, "--param", "company_code=KM2"]);
         assert_eq!(code, 0, "{input}: {out}{err}");
         assert!(out.starts_with("summary\n"), "no record is listed: {out}");
-        assert!(out.contains("  records compared               200\n"), "{out}");
-        assert!(out.contains("  identical                      200\n"), "{out}");
-        assert!(out.contains("  changed                          0\n"), "{out}");
+        assert!(
+            out.contains("  records compared               200\n"),
+            "{out}"
+        );
+        assert!(
+            out.contains("  identical                      200\n"),
+            "{out}"
+        );
+        assert!(
+            out.contains("  changed                          0\n"),
+            "{out}"
+        );
     }
 }
 
 #[test]
 fn a_customer_copy_reports_exactly_batch_code_and_comment_per_record() {
     let copy = customer_copy("customer");
-    let (code, out, err) = diff(&[SPECTRUM, shown(&copy), ORDERS, "--param", "company_code=KM2"]);
+    let (code, out, err) = diff(&[
+        SPECTRUM,
+        shown(&copy),
+        ORDERS,
+        "--param",
+        "company_code=KM2",
+    ]);
     assert_eq!(code, 1, "{err}");
     // Every record block is its place and exactly the two changes.
     let blocks: Vec<&str> = out.split("summary\n").next().unwrap().lines().collect();
@@ -105,8 +120,14 @@ fn a_customer_copy_reports_exactly_batch_code_and_comment_per_record() {
             "{block:?}"
         );
     }
-    assert!(out.contains("  /Batch_Code                                    187\n"), "{out}");
-    assert!(out.contains("  /Comment                                       187\n"), "{out}");
+    assert!(
+        out.contains("  /Batch_Code                                    187\n"),
+        "{out}"
+    );
+    assert!(
+        out.contains("  /Comment                                       187\n"),
+        "{out}"
+    );
 
     let (code, out, _) = diff(&[
         SPECTRUM,
@@ -169,10 +190,7 @@ fn the_csv_example_is_grouped_as_convert_groups_it() {
     );
     // The first group starts on line 2 (after the header), ORQ-000154.
     assert_eq!(lines[0]["line"], 2);
-    assert_eq!(
-        lines[0]["changes"][1]["new"],
-        "Customer X order ORQ-000154"
-    );
+    assert_eq!(lines[0]["changes"][1]["new"], "Customer X order ORQ-000154");
 }
 
 #[test]
@@ -184,7 +202,13 @@ fn a_rule_that_rejects_one_record_is_accepted_to_rejected_with_its_id() {
             "\nrules:\n  - id: not-order-five\n    assert: = order_request_id != \"ORQ-000005\"\n    message: \"order five is on hold\"\nrules_from:",
         )
     });
-    let args = [SPECTRUM, shown(&copy), ORDERS, "--param", "company_code=KM2"];
+    let args = [
+        SPECTRUM,
+        shown(&copy),
+        ORDERS,
+        "--param",
+        "company_code=KM2",
+    ];
     let (code, out, err) = diff(&args);
     assert_eq!(code, 1, "{err}");
     let head: Vec<&str> = out.lines().take(3).collect();
@@ -196,8 +220,14 @@ fn a_rule_that_rejects_one_record_is_accepted_to_rejected_with_its_id() {
             "    new: not-order-five: order five is on hold",
         ]
     );
-    assert!(out.contains("  accepted -> rejected             1\n"), "{out}");
-    assert!(out.contains("  changed                          1\n"), "{out}");
+    assert!(
+        out.contains("  accepted -> rejected             1\n"),
+        "{out}"
+    );
+    assert!(
+        out.contains("  changed                          1\n"),
+        "{out}"
+    );
 
     let (code, out, _) = diff(&[&args[..], &["--format", "json"]].concat());
     assert_eq!(code, 1);
@@ -206,12 +236,24 @@ fn a_rule_that_rejects_one_record_is_accepted_to_rejected_with_its_id() {
     let outcome = &lines[0]["outcome"];
     assert_eq!(outcome["old"]["status"], "accepted");
     assert_eq!(outcome["new"]["status"], "rejected");
-    assert_eq!(outcome["new"]["rules"], serde_json::json!(["not-order-five"]));
+    assert_eq!(
+        outcome["new"]["rules"],
+        serde_json::json!(["not-order-five"])
+    );
     assert_eq!(lines[1]["accepted_to_rejected"], 1);
     // The other way round: rejected -> accepted.
-    let (code, out, _) = diff(&[shown(&copy), SPECTRUM, ORDERS, "--param", "company_code=KM2"]);
+    let (code, out, _) = diff(&[
+        shown(&copy),
+        SPECTRUM,
+        ORDERS,
+        "--param",
+        "company_code=KM2",
+    ]);
     assert_eq!(code, 1);
-    assert!(out.contains("  rejected -> accepted             1\n"), "{out}");
+    assert!(
+        out.contains("  rejected -> accepted             1\n"),
+        "{out}"
+    );
 }
 
 #[test]
@@ -224,7 +266,11 @@ fn a_key_names_each_record_and_a_repeated_key_is_out_of_step() {
         .collect();
     // Records 1, 2, then 1 again: the third is out of step.
     let input = dir.join("orders.ndjson");
-    std::fs::write(&input, format!("{}\n{}\n{}\n", lines[0], lines[1], lines[0])).unwrap();
+    std::fs::write(
+        &input,
+        format!("{}\n{}\n{}\n", lines[0], lines[1], lines[0]),
+    )
+    .unwrap();
     let copy = customer_copy("key-copy");
     let (code, out, err) = diff(&[
         SPECTRUM,
@@ -240,7 +286,10 @@ fn a_key_names_each_record_and_a_repeated_key_is_out_of_step() {
     assert_eq!(code, 1, "{err}");
     let found = json_lines(&out);
     let kinds: Vec<&str> = found.iter().map(|l| l["kind"].as_str().unwrap()).collect();
-    assert_eq!(kinds, ["record", "record", "key_out_of_step", "record", "summary"]);
+    assert_eq!(
+        kinds,
+        ["record", "record", "key_out_of_step", "record", "summary"]
+    );
     assert_eq!(found[0]["key"], "ORQ-000000");
     assert_eq!(found[1]["key"], "ORQ-000001");
     assert_eq!(found[2]["key"], "ORQ-000000");
@@ -302,7 +351,10 @@ fn diff_with_secret(old: &Path, new: &Path, secret: &str, format: &str) -> (i32,
 
 #[test]
 fn a_secret_param_never_appears_in_any_byte_of_the_output() {
-    let (secret, custx) = (secret_copy("secret", false), secret_copy("secret-custx", true));
+    let (secret, custx) = (
+        secret_copy("secret", false),
+        secret_copy("secret-custx", true),
+    );
     // Too long for Batch_Code (10 characters): the old mapping rejects
     // every record with a message about the value, the new one accepts.
     const LONG: &str = "Sup3r-Secret-Batch-7731";
@@ -310,7 +362,10 @@ fn a_secret_param_never_appears_in_any_byte_of_the_output() {
         let (code, all) = diff_with_secret(&secret, &custx, LONG, format);
         assert_eq!(code, 1, "{format}: {all}");
         assert!(all.contains("max-length"), "{format}: {all}");
-        assert!(!all.contains("Secret-Batch") && !all.contains("7731"), "{format}: {all}");
+        assert!(
+            !all.contains("Secret-Batch") && !all.contains("7731"),
+            "{format}: {all}"
+        );
     }
     // A secret that fits: Batch_Code changes from it to CUSTX, shown hidden.
     const SHORT: &str = "Zq7-Kx9Wp1";
@@ -325,7 +380,10 @@ fn a_secret_param_never_appears_in_any_byte_of_the_output() {
     // The base does not declare the param secret: the copy that does hides it for both.
     let (code, all) = diff_with_secret(&root().join(SPECTRUM), &custx, SHORT, "human");
     assert_eq!(code, 1);
-    assert!(all.contains(r#"changed /Batch_Code: "(secret)" -> "CUSTX""#), "{all}");
+    assert!(
+        all.contains(r#"changed /Batch_Code: "(secret)" -> "CUSTX""#),
+        "{all}"
+    );
     assert!(!all.contains("Kx9Wp"), "{all}");
 }
 
@@ -333,17 +391,33 @@ fn a_secret_param_never_appears_in_any_byte_of_the_output() {
 fn usage_and_input_errors_have_their_exit_codes() {
     let (code, _, err) = diff(&[SPECTRUM, SPECTRUM, ORDERS, "--param", "compny_code=KM2"]);
     assert_eq!(code, 2);
-    assert!(err.contains("unknown param 'compny_code' (did you mean 'company_code'?)"), "{err}");
+    assert!(
+        err.contains("unknown param 'compny_code' (did you mean 'company_code'?)"),
+        "{err}"
+    );
     let (code, _, err) = diff(&[SPECTRUM, "mappings/none.yaml", ORDERS]);
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("none.yaml"), "{err}");
     let (code, _, err) = diff(&[SPECTRUM, SPECTRUM, ORDERS, "--colour"]);
     assert_eq!(code, 2);
     assert!(err.contains("unexpected argument '--colour'"), "{err}");
-    let (code, _, err) = diff(&[SPECTRUM, SPECTRUM, "--param", "company_code=KM2", "--key", "= ("]);
+    let (code, _, err) = diff(&[
+        SPECTRUM,
+        SPECTRUM,
+        "--param",
+        "company_code=KM2",
+        "--key",
+        "= (",
+    ]);
     assert_eq!(code, 2);
     assert!(err.starts_with("error: --key = (:"), "{err}");
-    let (code, _, err) = diff(&[SPECTRUM, SPECTRUM, "no-such.ndjson", "--param", "company_code=KM2"]);
+    let (code, _, err) = diff(&[
+        SPECTRUM,
+        SPECTRUM,
+        "no-such.ndjson",
+        "--param",
+        "company_code=KM2",
+    ]);
     assert_eq!(code, 3);
     assert!(err.contains("cannot read no-such.ndjson"), "{err}");
 }

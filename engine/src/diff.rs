@@ -243,8 +243,11 @@ pub fn diff(
     let key = match &options.key {
         // `= expr`, as in a mapping, or the bare expression.
         Some(source) => Some(
-            Expr::compile(source.trim_start().trim_start_matches('=').trim_start(), &[])
-                .map_err(|e| crate::Error::Key(format!("--key {source}: {e}")))?,
+            Expr::compile(
+                source.trim_start().trim_start_matches('=').trim_start(),
+                &[],
+            )
+            .map_err(|e| crate::Error::Key(format!("--key {source}: {e}")))?,
         ),
         None => None,
     };
@@ -259,9 +262,13 @@ pub fn diff(
     for input in inputs {
         run.recent = Recent::default();
         let name = input.name.clone();
-        read_units(old, &name, input, options.input_format, &mut |place, unit| {
-            run.compare(&name, place, unit)
-        })
+        read_units(
+            old,
+            &name,
+            input,
+            options.input_format,
+            &mut |place, unit| run.compare(&name, place, unit),
+        )
         .map_err(crate::Error::from)?;
     }
     Ok(run.summary)
@@ -384,10 +391,7 @@ fn read_units(
                         .map_err(|e| ConvertError::Malformed(name.to_string(), e))?;
                     for doc in docs {
                         for record in records_of(doc, m.select.as_ref()) {
-                            each(
-                                next(None),
-                                Unit::Record(record, SourceLiterals::default()),
-                            )?;
+                            each(next(None), Unit::Record(record, SourceLiterals::default()))?;
                         }
                     }
                 }
@@ -513,10 +517,8 @@ impl Run<'_, '_> {
                 old: before,
                 new: after,
             });
-        } else if let (
-            Outcome::Accepted { record: a, .. },
-            Outcome::Accepted { record: b, .. },
-        ) = (&old, &new)
+        } else if let (Outcome::Accepted { record: a, .. }, Outcome::Accepted { record: b, .. }) =
+            (&old, &new)
         {
             changes(a, b, &mut String::new(), &mut found.changes);
             for change in &mut found.changes {
@@ -626,7 +628,11 @@ fn changes(old: &Value, new: &Value, path: &mut String, out: &mut Vec<Change>) {
 
 fn change(path: &str, old: Option<&Value>, new: Option<&Value>) -> Change {
     Change {
-        path: if path.is_empty() { "/".into() } else { path.into() },
+        path: if path.is_empty() {
+            "/".into()
+        } else {
+            path.into()
+        },
         old: old.cloned(),
         new: new.cloned(),
     }

@@ -66,8 +66,8 @@ pub use confine::LoadOptions;
 pub use convert::Input;
 pub use diag::{Diagnostic, Diagnostics, Severity};
 pub use diff::{
-    diff, prepare_pair, Change, DiffOptions, DiffSink, DiffSummary, KeyOutOfStep, OutcomeChange, RecordDiff,
-    Verdict,
+    diff, prepare_pair, Change, DiffOptions, DiffSink, DiffSummary, KeyOutOfStep, OutcomeChange,
+    RecordDiff, Verdict,
 };
 pub use error::Error;
 pub use file_format::FileFormat;
