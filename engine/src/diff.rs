@@ -522,11 +522,12 @@ impl Run<'_, '_> {
         {
             changes(a, b, &mut String::new(), &mut found.changes);
             for change in &mut found.changes {
+                // A path may hold a secret too (a key copied from one).
+                change.path = redactor.redact(&change.path).into_owned();
                 *self.summary.fields.entry(change.path.clone()).or_default() += 1;
                 for v in [&mut change.old, &mut change.new].into_iter().flatten() {
                     redactor.redact_value(v);
                 }
-                change.path = redactor.redact(&change.path).into_owned();
             }
         }
         if found.outcome.is_none() && found.changes.is_empty() {
