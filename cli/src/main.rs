@@ -64,6 +64,8 @@ enum Command {
         #[arg(long, value_name = "DIR")]
         root: Option<PathBuf>,
     },
+    /// Two mappings over the same records: what changed, record by record.
+    Diff(commands::diff::Args),
     /// Where each target field comes from (and, given a record, what it gets).
     Explain(commands::describe::ExplainArgs),
     /// The mapping as a field-by-field specification.
@@ -146,6 +148,7 @@ fn main() -> ExitCode {
             message_format,
             root,
         } => commands::project::test(paths, message_format, root),
+        Command::Diff(args) => commands::diff::run(args),
         Command::Explain(args) => commands::describe::explain(args),
         Command::Doc(args) => commands::describe::doc(args),
         Command::Schema { command } => commands::schema::run(command),

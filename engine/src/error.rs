@@ -39,6 +39,8 @@ pub enum Error {
     Malformed(String, ReadError),
     /// Writing a result failed.
     Write(io::Error),
+    /// A `diff` key expression does not compile: the message names it.
+    Key(String),
 }
 
 impl fmt::Display for Error {
@@ -59,6 +61,7 @@ impl fmt::Display for Error {
             Error::Read(name, e) => write!(f, "{name}: {e}"),
             Error::Malformed(name, e) => write!(f, "{name}: {e}"),
             Error::Write(e) => write!(f, "writing {e}"),
+            Error::Key(message) => f.write_str(message),
         }
     }
 }

@@ -33,6 +33,7 @@ mod confine;
 mod convert;
 mod datefmt;
 mod diag;
+mod diff;
 mod doc;
 mod error;
 mod excerpt;
@@ -66,6 +67,10 @@ pub use check::Violation;
 pub use confine::LoadOptions;
 pub use convert::Input;
 pub use diag::{Diagnostic, Diagnostics, Severity};
+pub use diff::{
+    diff, prepare_pair, Change, DiffOptions, DiffSink, DiffSummary, KeyOutOfStep, OutcomeChange,
+    RecordDiff, Verdict,
+};
 pub use error::Error;
 pub use file_format::FileFormat;
 pub use job::{ConvertJob, Outputs};

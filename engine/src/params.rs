@@ -153,7 +153,7 @@ impl ParamSpec {
 /// Param values as given by the user, before checking.
 #[derive(Clone, Debug, Default)]
 pub struct Params {
-    given: Vec<(String, Value)>,
+    pub(crate) given: Vec<(String, Value)>,
 }
 
 impl Params {

@@ -62,6 +62,11 @@ impl Redactor {
         self.matcher = OnceLock::new();
     }
 
+    /// Hide what `other` hides too.
+    pub fn merge(&mut self, other: &Redactor) {
+        other.secrets.iter().for_each(|s| self.add(s));
+    }
+
     fn matcher(&self) -> Option<&AhoCorasick> {
         self.matcher
             .get_or_init(|| {

@@ -863,6 +863,7 @@ fn value_list<'s>() -> Found<'s> {
         path: None,
         optional: Vec::new(),
         optional_name: None,
+        field: None,
     }
 }
 

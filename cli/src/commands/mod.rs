@@ -11,6 +11,7 @@ macro_rules! say {
 
 pub mod convert;
 pub mod describe;
+pub mod diff;
 pub mod io;
 pub mod progress;
 pub mod project;
