@@ -128,3 +128,41 @@ fn a_second_role_on_a_batch_file_or_the_manifest_exits_2() {
     let rejects = std::fs::read_to_string(dir.join("od/rejects.ndjson")).unwrap();
     assert_eq!(rejects.lines().count(), 1, "{rejects}");
 }
+
+/// A run through a symlink locks the file the link names: a run on that
+/// file is refused while it lasts, and its temporary file is not taken
+/// for a stale one (link.ndjson -> real.ndjson).
+#[test]
+fn a_run_through_a_symlink_and_a_run_on_its_file_exclude_each_other() {
+    let dir = project("lock-symlink");
+    std::fs::write(dir.join("in.ndjson"), GOOD_AND_BAD).unwrap();
+    std::fs::write(dir.join("real.ndjson"), "OLD\n").unwrap();
+    std::os::unix::fs::symlink("real.ndjson", dir.join("link.ndjson")).unwrap();
+    // A live run on real.ndjson: its lock held, its temporary file there.
+    let held = std::fs::File::create(dir.join(".real.ndjson.mapwright.lock")).unwrap();
+    held.lock().unwrap();
+    let live = dir.join(".real.ndjson.mapwright-Ab12Cd.tmp");
+    std::fs::write(&live, "live run\n").unwrap();
+    let (code, _, err) = convert(&dir, &["in.ndjson", "-o", "link.ndjson"]);
+    assert_eq!(code, 3, "{err}");
+    assert!(err.contains("another mapwright run is writing link.ndjson"), "{err}");
+    assert_eq!(std::fs::read_to_string(&live).unwrap(), "live run\n");
+    assert_eq!(std::fs::read_to_string(dir.join("real.ndjson")).unwrap(), "OLD\n");
+    // The run ended (lock released): its temporary file is stale, and a
+    // run through the link removes it and writes the file the link names.
+    drop(held);
+    let (code, _, err) = convert(&dir, &["in.ndjson", "-o", "link.ndjson"]);
+    assert_eq!(code, 1, "{err}");
+    assert!(!live.exists());
+    assert!(std::fs::symlink_metadata(dir.join("link.ndjson"))
+        .unwrap()
+        .file_type()
+        .is_symlink());
+    let written = std::fs::read_to_string(dir.join("real.ndjson")).unwrap();
+    assert_eq!(written.lines().count(), 2, "{written}");
+    assert!(
+        names(&dir).iter().all(|n| !n.contains(".mapwright")),
+        "{:?}",
+        names(&dir)
+    );
+}

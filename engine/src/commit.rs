@@ -183,6 +183,17 @@ pub fn lock_path(target: &Path) -> PathBuf {
     folder_of(target).join(format!(".{name}.mapwright.lock"))
 }
 
+/// The path a run writes for `target`: the file a symlink names (as
+/// [`Staged::create`] writes through it), else `target` as given.
+fn resolved(target: &Path) -> PathBuf {
+    match std::fs::symlink_metadata(target) {
+        Ok(m) if m.file_type().is_symlink() => target
+            .canonicalize()
+            .unwrap_or_else(|_| target.to_path_buf()),
+        _ => target.to_path_buf(),
+    }
+}
+
 /// Advisory locks held on a run's outputs until dropped.
 #[derive(Default)]
 pub struct Locks {
@@ -194,15 +205,21 @@ impl Locks {
     /// order so two runs never wait on each other. A lock held elsewhere
     /// is [`CommitError::Busy`].
     pub fn take(targets: &[&Path]) -> Result<Locks, CommitError> {
-        let mut paths: Vec<(PathBuf, &Path)> = targets
+        // Through a symlink, the file written (and its temporary files) is
+        // the one the link names: its lock is taken, so a run through the
+        // link and a run on the file itself exclude each other.
+        let mut paths: Vec<(PathBuf, PathBuf, &Path)> = targets
             .iter()
             .filter(|t| **t != Path::new("-") && !is_device(t))
-            .map(|t| (lock_path(t), *t))
+            .map(|t| {
+                let written = resolved(t);
+                (lock_path(&written), written, *t)
+            })
             .collect();
         paths.sort();
         paths.dedup_by(|a, b| a.0 == b.0);
         let mut locks = Locks::default();
-        for (path, target) in paths {
+        for (path, written, target) in paths {
             // Errors name the file the user gave, not its lock file.
             let file = lock_one(&path).map_err(|e| match e {
                 CommitError::Io(_, e) => CommitError::Io(target.to_path_buf(), e),
@@ -210,11 +227,10 @@ impl Locks {
                 other => other,
             })?;
             pending(&path, true);
-            // Through a symlink, the temporary files sit beside the file it
-            // names, under another run's lock: left alone.
-            let plain = std::fs::symlink_metadata(target).map_or(true, |m| m.is_file());
-            if plain {
-                remove_stale(&file, folder_of(target), &|n| is_temp_of(n, target));
+            // This run holds the lock of the file the temporary files
+            // stand for: no live run is writing them.
+            if !written.is_dir() {
+                remove_stale(&file, folder_of(&written), &|n| is_temp_of(n, &written));
             }
             locks.held.push((path, file));
         }
@@ -225,7 +241,7 @@ impl Locks {
     /// (see [`Locks::take`]): the temporary files of its batch files
     /// (`STEM-NNNNN.json`, `.ndjson`, `.xml`) and of its manifest.
     pub fn remove_stale_batches(&self, dir: &Path, stem: &str) {
-        let lock = lock_path(dir);
+        let lock = lock_path(&resolved(dir));
         let Some((_, file)) = self.held.iter().find(|(p, _)| *p == lock) else {
             return;
         };
