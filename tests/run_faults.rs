@@ -145,9 +145,15 @@ fn a_run_through_a_symlink_and_a_run_on_its_file_exclude_each_other() {
     std::fs::write(&live, "live run\n").unwrap();
     let (code, _, err) = convert(&dir, &["in.ndjson", "-o", "link.ndjson"]);
     assert_eq!(code, 3, "{err}");
-    assert!(err.contains("another mapwright run is writing link.ndjson"), "{err}");
+    assert!(
+        err.contains("another mapwright run is writing link.ndjson"),
+        "{err}"
+    );
     assert_eq!(std::fs::read_to_string(&live).unwrap(), "live run\n");
-    assert_eq!(std::fs::read_to_string(dir.join("real.ndjson")).unwrap(), "OLD\n");
+    assert_eq!(
+        std::fs::read_to_string(dir.join("real.ndjson")).unwrap(),
+        "OLD\n"
+    );
     // The run ended (lock released): its temporary file is stale, and a
     // run through the link removes it and writes the file the link names.
     drop(held);
@@ -165,4 +171,83 @@ fn a_run_through_a_symlink_and_a_run_on_its_file_exclude_each_other() {
         "{:?}",
         names(&dir)
     );
+}
+
+/// Secret source fields in records that do not parse: the value at `pw`
+/// (`secret: true` in the source schema) is in no byte of the rejects, the
+/// report or stderr, for a malformed NDJSON line, a ragged CSV row, an
+/// unclosed quote and a broken XML document.
+#[test]
+fn secret_fields_of_malformed_records_are_hidden_in_their_raw_text() {
+    let dir = project("secret-raw");
+    std::fs::write(
+        dir.join("schemas/demo/src.yaml"),
+        "schema: demo.src\nrecord: r\ntypes:\n  r:\n    fields:\n      id: {type: text}\n      name: {type: text}\n      pw: {type: text, secret: true}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("s.yaml"),
+        "mapping: sec\nsource: demo.src\ntarget: demo.row\nrecord:\n  id: = id\n  n: = name\n",
+    )
+    .unwrap();
+    let secrets = [
+        "NdSecret-PW-1234567",
+        "CsvRagged-PW-7654321",
+        "CsvQuote-PW-1111111",
+        "CsvNext-PW-3333333",
+        "XmlSecret-PW-2222222",
+        "XmlAttr-PW-4444444",
+    ];
+    std::fs::write(
+        dir.join("in.ndjson"),
+        "{\"id\":\"a1\",\"pw\":\"NdSecret-PW-1234567\", \"x\":NaN}\n{\"id\":\"a2\",\"name\":\"ok\"}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("in.csv"),
+        "id,name,pw\nb1,x,CsvRagged-PW-7654321,extra\nb2,\"x,CsvQuote-PW-1111111\nb3,y,CsvNext-PW-3333333\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("in.xml"),
+        "<r pw=\"XmlAttr-PW-4444444\">\n<id>c1</id>\n<pw>XmlSecret-PW-2222222</pw>\n<name>x</r>\n",
+    )
+    .unwrap();
+    for input in ["in.ndjson", "in.csv", "in.xml"] {
+        let out = mapwright(&dir)
+            .args([
+                "convert",
+                "-m",
+                "s.yaml",
+                input,
+                "--output-format",
+                "ndjson",
+            ])
+            .args(["-o", "out.ndjson", "--rejects", "rej.ndjson"])
+            .args(["--report", "report.json"])
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert_eq!(out.status.code(), Some(1), "{input}: {stderr}");
+        let rejects = std::fs::read_to_string(dir.join("rej.ndjson")).unwrap();
+        let report = std::fs::read_to_string(dir.join("report.json")).unwrap();
+        assert!(rejects.contains("(secret)"), "{input}: {rejects}");
+        for (what, text) in [
+            ("rejects", &rejects),
+            ("report", &report),
+            ("stderr", &stderr),
+        ] {
+            for secret in secrets {
+                // The whole value, and a piece of it.
+                assert!(
+                    !text.contains(secret),
+                    "{input} {what} holds {secret}:\n{text}"
+                );
+                assert!(
+                    !text.contains(&secret[secret.len() - 10..]),
+                    "{input} {what}:\n{text}"
+                );
+            }
+        }
+    }
 }

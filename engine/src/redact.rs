@@ -265,6 +265,119 @@ impl Redactor {
     }
 }
 
+/// The names of the secret fields of every type of `schema`.
+pub fn secret_field_names(schema: &Schema) -> BTreeSet<String> {
+    schema
+        .types
+        .iter()
+        .flat_map(|t| t.fields.iter())
+        .filter(|f| f.secret)
+        .map(|f| f.name.clone())
+        .collect()
+}
+
+/// The values at secret field names in text that did not parse (a
+/// malformed JSON line or document, a broken XML document): in JSON, the
+/// value after `"NAME":` (a string's text, or a bare token up to `,`, `}`,
+/// `]` or a line end); in XML, the text of `<NAME>` elements and the value
+/// of `NAME="..."` attributes. What is found is hidden wherever it appears.
+pub fn secret_values_in_text(text: &[u8], names: &BTreeSet<String>) -> Vec<String> {
+    let mut found = Vec::new();
+    for name in names {
+        found.extend(json_values_of(text, name));
+        found.extend(xml_values_of(text, name));
+    }
+    found.retain(|v| !v.trim().is_empty() && v != "null");
+    found
+}
+
+/// Each value after `"name"` and a colon in `text`, as written.
+fn json_values_of(text: &[u8], name: &str) -> Vec<String> {
+    let key = format!("\"{name}\"");
+    let mut out = Vec::new();
+    for (at, _) in exact_matches(text, key.as_bytes()) {
+        let mut i = at + key.len();
+        i += leading_space(&text[i..]);
+        if text.get(i) != Some(&b':') {
+            continue;
+        }
+        i += 1;
+        i += leading_space(&text[i..]);
+        let rest = &text[i..];
+        let value = if rest.first() == Some(&b'"') {
+            json_string_body(&rest[1..])
+        } else {
+            let end = rest
+                .iter()
+                .position(|b| matches!(b, b',' | b'}' | b']' | b'\n' | b'\r'))
+                .unwrap_or(rest.len());
+            &rest[..end]
+        };
+        let value = String::from_utf8_lossy(value).trim().to_string();
+        // The escapes decoded too, as a message would quote the value.
+        if let Ok(decoded) = serde_json::from_str::<String>(&format!("\"{value}\"")) {
+            if decoded != value {
+                out.push(decoded);
+            }
+        }
+        out.push(value);
+    }
+    out
+}
+
+fn leading_space(bytes: &[u8]) -> usize {
+    bytes.iter().take_while(|b| b.is_ascii_whitespace()).count()
+}
+
+/// A JSON string's body up to its closing quote (or the line's end, when
+/// it is never closed).
+fn json_string_body(bytes: &[u8]) -> &[u8] {
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'\\' => i += 2,
+            b'"' | b'\n' => return &bytes[..i],
+            _ => i += 1,
+        }
+    }
+    &bytes[..bytes.len().min(i)]
+}
+
+/// The text of each `<name ...>` element and the value of each `name="..."`
+/// (or `name='...'`) attribute in `text`.
+fn xml_values_of(text: &[u8], name: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let open = format!("<{name}");
+    for (_, end) in exact_matches(text, open.as_bytes()) {
+        let rest = &text[end..];
+        let Some(close) = rest.iter().position(|&b| b == b'>') else {
+            continue;
+        };
+        let starts_name = rest
+            .first()
+            .is_some_and(|b| b.is_ascii_whitespace() || matches!(b, b'>' | b'/'));
+        if !starts_name || rest[..close].ends_with(b"/") {
+            continue;
+        }
+        let body = &rest[close + 1..];
+        let stop = body.iter().position(|&b| b == b'<').unwrap_or(body.len());
+        out.push(String::from_utf8_lossy(&body[..stop]).trim().to_string());
+    }
+    for quote in [b'"', b'\''] {
+        let attr = format!("{name}={}", quote as char);
+        for (at, end) in exact_matches(text, attr.as_bytes()) {
+            let before = at.checked_sub(1).map(|i| text[i]);
+            if !before.is_some_and(|b| b.is_ascii_whitespace()) {
+                continue;
+            }
+            let rest = &text[end..];
+            let stop = rest.iter().position(|&b| b == quote).unwrap_or(rest.len());
+            out.push(String::from_utf8_lossy(&rest[..stop]).trim().to_string());
+        }
+    }
+    out
+}
+
 /// Every run of [`RUN`] characters (or the whole text, when shorter) of
 /// each secret, of the secret reversed, and of its upper and lower case.
 fn runs_of(secrets: &[String]) -> BTreeSet<String> {
