@@ -251,3 +251,54 @@ fn secret_fields_of_malformed_records_are_hidden_in_their_raw_text() {
         }
     }
 }
+
+/// A secret param's default is in no excerpt `check` prints (the line that
+/// declares it is quoted), nor in `doc` or `explain` when an expression
+/// quotes it.
+#[test]
+fn a_secret_params_default_is_in_no_excerpt_doc_or_explanation() {
+    let dir = project("secret-default");
+    let secret = "DEFAULTSECRET-0000-1111";
+    std::fs::write(
+        dir.join("bad.yaml"),
+        format!("mapping: bad\ntarget: demo.row\nparams:\n  tok: {{type: text, secret: true, default: \"{secret}\", bogus: 1}}\nrecord:\n  id: = id\n"),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("block.yaml"),
+        format!("mapping: block\ntarget: demo.row\nparams:\n  tok:\n    type: text\n    default: {secret}\n    secret: true\n    bogus: 1\nrecord:\n  id: = id\n"),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("good.yaml"),
+        format!("mapping: good\ntarget: demo.row\nparams:\n  tok: {{type: text, secret: true, default: \"{secret}\"}}\nrecord:\n  id: = id\n  n: = name + \"{secret}\"\n"),
+    )
+    .unwrap();
+    std::fs::write(dir.join("rec.json"), "{\"id\":\"A1\",\"name\":\"x\"}\n").unwrap();
+    for file in ["bad.yaml", "block.yaml"] {
+        let (code, out, err) = run(mapwright(&dir).args(["check", file]));
+        assert_eq!(code, 2, "{file}: {out}{err}");
+        let all = format!("{out}{err}");
+        assert!(all.contains("error["), "{file}: {all}");
+        if file == "bad.yaml" {
+            assert!(
+                all.contains("(secret)"),
+                "{file}: the line is quoted: {all}"
+            );
+        }
+        assert!(!all.contains("SECRET-0000"), "{file}: {all}");
+    }
+    for args in [
+        vec!["doc", "-m", "good.yaml"],
+        vec!["explain", "-m", "good.yaml"],
+        vec!["explain", "-m", "good.yaml", "rec.json"],
+    ] {
+        let (code, out, err) = run(mapwright(&dir).args(&args));
+        assert_eq!(code, 0, "{args:?}: {err}");
+        assert!(out.contains("(secret)"), "{args:?}: {out}");
+        assert!(
+            !format!("{out}{err}").contains("SECRET-0000"),
+            "{args:?}: {out}{err}"
+        );
+    }
+}

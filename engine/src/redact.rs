@@ -114,6 +114,23 @@ impl Redactor {
         out
     }
 
+    /// Hide everything `other` hides too.
+    pub fn merge(&mut self, other: &Redactor) {
+        for secret in &other.secrets {
+            self.add(secret);
+        }
+    }
+
+    /// Hide the defaults of `mapping`'s secret params (known before any
+    /// param is given: `doc`, `explain` without a record).
+    pub fn add_secret_defaults(&mut self, mapping: &crate::mapping::Mapping) {
+        for p in mapping.params.iter().filter(|p| p.secret) {
+            if let Some(d) = &p.default {
+                self.add_value(d);
+            }
+        }
+    }
+
     /// Hide a value: text as it is, numbers and booleans as written, every
     /// item of a list or map.
     pub fn add_value(&mut self, value: &Value) {
