@@ -302,3 +302,32 @@ fn a_secret_params_default_is_in_no_excerpt_doc_or_explanation() {
         );
     }
 }
+
+/// /proc, /sys and /dev hold no lookup file, even under `--root /`: the
+/// mapping is refused with `not-a-regular-file` and nothing of the stream
+/// (here the environment) is printed.
+#[test]
+fn a_kernel_stream_is_no_lookup_file_even_under_root_slash() {
+    let dir = project("proc-lookup");
+    for (name, file) in [
+        ("environ", "/proc/self/environ"),
+        ("status", "/proc/self/status"),
+        ("sys", "/sys/kernel/mm"),
+        ("zero", "/dev/zero"),
+    ] {
+        let mapping = format!("{name}.yaml");
+        std::fs::write(
+            dir.join(&mapping),
+            format!("mapping: lk\ntarget: demo.row\nlookups:\n  t: {{file: \"{file}\", key: a, value: b}}\nrecord:\n  id: = id\n"),
+        )
+        .unwrap();
+        let (code, out, err) = run(mapwright(&dir)
+            .env("MAPWRIGHT_HOST_CANARY", "HostCanary-Value-99")
+            .args(["check", "--root", "/", &mapping]));
+        let all = format!("{out}{err}");
+        assert_eq!(code, 2, "{file}: {all}");
+        assert!(all.contains("not-a-regular-file"), "{file}: {all}");
+        assert!(!all.contains("HostCanary"), "{file}: {all}");
+        assert!(!all.contains("columns:"), "{file}: {all}");
+    }
+}
