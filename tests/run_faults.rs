@@ -331,3 +331,67 @@ fn a_kernel_stream_is_no_lookup_file_even_under_root_slash() {
         assert!(!all.contains("columns:"), "{file}: {all}");
     }
 }
+
+/// An output that is where stderr goes (a file here) would overwrite the
+/// summary: refused with exit 2 unless -q, and the file keeps the message.
+#[test]
+fn an_output_on_stderr_is_refused_unless_quiet() {
+    let dir = project("stderr-alias");
+    std::fs::write(dir.join("in.ndjson"), GOOD_AND_BAD).unwrap();
+    for flag in ["-o", "--rejects", "--report"] {
+        let log = dir.join("err.log");
+        let out = if flag == "-o" { "-" } else { "out.ndjson" };
+        let status = std::process::Command::new(assert_cmd::cargo::cargo_bin("mapwright"))
+            .current_dir(&dir)
+            .args([
+                "convert",
+                "-m",
+                "m.yaml",
+                "--output-format",
+                "ndjson",
+                "in.ndjson",
+            ])
+            .args([flag, "/dev/stderr"])
+            .args(if flag == "-o" {
+                vec![]
+            } else {
+                vec!["-o", out]
+            })
+            .stdout(std::process::Stdio::null())
+            .stderr(std::fs::File::create(&log).unwrap())
+            .status()
+            .unwrap();
+        let text = std::fs::read_to_string(&log).unwrap();
+        assert_eq!(status.code(), Some(2), "{flag}: {text}");
+        assert!(
+            text.contains("and stderr (where the summary goes) are the same file"),
+            "{flag}: {text}"
+        );
+        assert!(text.contains("or give -q"), "{flag}: {text}");
+        assert!(
+            !dir.join("out.ndjson").exists(),
+            "{flag}: nothing was written"
+        );
+    }
+    // With -q nothing else goes to stderr: the rejects may.
+    let log = dir.join("err.log");
+    let status = std::process::Command::new(assert_cmd::cargo::cargo_bin("mapwright"))
+        .current_dir(&dir)
+        .args([
+            "convert",
+            "-q",
+            "-m",
+            "m.yaml",
+            "--output-format",
+            "ndjson",
+            "in.ndjson",
+        ])
+        .args(["-o", "out.ndjson", "--rejects", "/dev/stderr"])
+        .stderr(std::fs::File::create(&log).unwrap())
+        .status()
+        .unwrap();
+    assert_eq!(status.code(), Some(1));
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert_eq!(text.lines().count(), 1, "{text}");
+    assert!(text.contains("TOOLONG"), "{text}");
+}

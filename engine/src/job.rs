@@ -126,6 +126,26 @@ impl ConvertJob {
         Ok(commit::check_roles(&outputs, &ins)?)
     }
 
+    /// Refuse an output that is the file or pipe stderr goes to: the
+    /// summary and messages written there would be lost under the output
+    /// (or mixed into it). For a run that writes nothing to stderr (`-q`),
+    /// this check is left out. A terminal is no file: it may take both.
+    pub fn check_stderr(&self) -> Result<(), Error> {
+        let mut outputs: Vec<(&str, &Path)> = Vec::new();
+        outputs.extend(self.output.as_deref().map(|o| ("-o/--output", o)));
+        outputs.extend(self.rejects.as_deref().map(|r| ("--rejects", r)));
+        outputs.extend(self.report.as_deref().map(|r| ("--report", r)));
+        let stderr = [("stderr (where the summary goes)", Path::new("/dev/stderr"))];
+        let named: Vec<(&str, &Path)> = outputs
+            .into_iter()
+            .filter(|(_, p)| *p != Path::new("-"))
+            .collect();
+        for one in &named {
+            commit::check_roles(std::slice::from_ref(one), &stderr)?;
+        }
+        Ok(())
+    }
+
     /// Lock and open every file the run writes: the output (or the
     /// folder), the rejects and the report. Nothing is in place until
     /// [`Outputs::commit`].
