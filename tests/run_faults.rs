@@ -395,3 +395,73 @@ fn an_output_on_stderr_is_refused_unless_quiet() {
     assert_eq!(text.lines().count(), 1, "{text}");
     assert!(text.contains("TOOLONG"), "{text}");
 }
+
+/// A secret spread out by separators (`split("").join(".")`,
+/// `split("-").join("+")`) is hidden, and so is its length.
+#[test]
+fn a_secret_spread_out_by_separators_and_its_length_are_hidden() {
+    let dir = project("secret-spread");
+    std::fs::write(
+        dir.join("schemas/demo/src.yaml"),
+        "schema: demo.src\nrecord: r\ntypes:\n  r:\n    fields:\n      id: {type: text}\n      pw: {type: text, secret: true}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("s.yaml"),
+        "mapping: spread\nsource: demo.src\ntarget: demo.row\nparams:\n  tok: {type: text, secret: true}\nroutes:\n  - when: = id == \"a\"\n    target: demo.row\n    record:\n      id: = params.tok.split(\"-\").join(\"+\")\n  - when: = id == \"b\"\n    target: demo.row\n    record:\n      id: = pw.split(\"\").join(\".\")\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("in.ndjson"),
+        "{\"id\":\"a\"}\n{\"id\":\"b\",\"pw\":\"Spread-Secret-77\"}\n",
+    )
+    .unwrap();
+    let out = mapwright(&dir)
+        .args([
+            "convert",
+            "-m",
+            "s.yaml",
+            "in.ndjson",
+            "--output-format",
+            "ndjson",
+        ])
+        .args(["--param", "tok=7E57-ABCD-EF01-2345-6789-FEDC"])
+        .args([
+            "-o",
+            "out.ndjson",
+            "--rejects",
+            "rej.ndjson",
+            "--report",
+            "report.json",
+        ])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    let rejects = std::fs::read_to_string(dir.join("rej.ndjson")).unwrap_or_default();
+    assert_eq!(out.status.code(), Some(1), "{stderr}{rejects}");
+    let report = std::fs::read_to_string(dir.join("report.json")).unwrap();
+    assert_eq!(rejects.lines().count(), 2, "{rejects}");
+    assert_eq!(
+        rejects.matches("is (secret) characters").count(),
+        2,
+        "{rejects}"
+    );
+    for text in [&rejects, &report, &stderr] {
+        for piece in [
+            "ABCD",
+            "EF01",
+            "2345",
+            "6789",
+            "S.p.r",
+            "e.t.-.7",
+            "Secret-77",
+        ] {
+            assert!(!text.contains(piece), "{piece}: {text}");
+        }
+        assert!(
+            !text.contains(" characters; ") || !text.contains(" is 29 "),
+            "{text}"
+        );
+        assert!(!text.contains(" is 31 "), "{text}");
+    }
+}

@@ -12,8 +12,9 @@
 //! [`RUN`] characters (or the whole secret, when shorter) that is part of
 //! the secret, of the secret reversed, upper-cased or lower-cased, or of its
 //! letters and digits alone (`split("-").join("")`), matched without regard
-//! to ASCII case. A piece shorter than [`RUN`] on its own (one group of a
-//! token split and joined with a new separator) is not hidden. Runs that overlap or touch are hidden as
+//! to ASCII case, also in the text's ASCII letters and digits alone (a secret
+//! spread out by separators). A piece shorter than [`RUN`] on its own (one group of a
+//! token split) is not hidden. Runs that overlap or touch are hidden as
 //! one. One Aho-Corasick automaton over every secret's runs of [`RUN`]
 //! characters finds them in one pass, built when first needed.
 
@@ -90,6 +91,7 @@ impl Redactor {
                 .flat_map(|s| exact_matches(hay, s.as_bytes()))
                 .collect(),
         };
+        found.extend(self.spans_without_separators(hay));
         found.sort_unstable();
         let mut merged: Vec<(usize, usize)> = Vec::with_capacity(found.len());
         for (start, end) in found {
@@ -99,6 +101,28 @@ impl Redactor {
             }
         }
         merged
+    }
+
+    /// Secrets spread out by separators (`split("").join(".")`,
+    /// `split("-").join("+")`): the runs found in the letters and digits of
+    /// `hay` alone, each mapped back to the span of `hay` it covers, from
+    /// its first letter or digit to its last.
+    fn spans_without_separators(&self, hay: &[u8]) -> Vec<(usize, usize)> {
+        let Some(ac) = self.matcher() else {
+            return Vec::new();
+        };
+        let (view, at): (Vec<u8>, Vec<usize>) = hay
+            .iter()
+            .enumerate()
+            .filter(|(_, b)| b.is_ascii_alphanumeric())
+            .map(|(i, b)| (*b, i))
+            .unzip();
+        if view.len() == hay.len() {
+            return Vec::new();
+        }
+        ac.find_overlapping_iter(&view)
+            .map(|m| (at[m.start()], at[m.end() - 1] + 1))
+            .collect()
     }
 
     /// `hay` with `spans` replaced by [`SHOWN`].
@@ -225,7 +249,7 @@ impl Redactor {
     /// A violation with its message (and path) hidden where they hold a secret.
     pub fn redact_violation(&self, v: &mut Violation) {
         if let Cow::Owned(m) = self.redact(&v.message) {
-            v.message = m;
+            v.message = length_hidden(&m);
         }
         if let Cow::Owned(p) = self.redact(&v.path) {
             v.path = p;
@@ -395,6 +419,30 @@ fn xml_values_of(text: &[u8], name: &str) -> Vec<String> {
     out
 }
 
+/// `message` with the length of a hidden value hidden too: "'(secret)' is
+/// 36 characters" tells how long the secret is. In a message that hides
+/// something, every "is N characters" is hidden.
+fn length_hidden(message: &str) -> String {
+    if !message.contains(SHOWN) {
+        return message.to_string();
+    }
+    let marker = " is ";
+    let mut out = String::with_capacity(message.len());
+    let mut rest = message;
+    while let Some(at) = rest.find(marker) {
+        let end = at + marker.len();
+        out.push_str(&rest[..end]);
+        rest = &rest[end..];
+        let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+        if digits > 0 && rest[digits..].starts_with(" characters") {
+            out.push_str(SHOWN);
+            rest = &rest[digits..];
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
 /// Every run of [`RUN`] characters (or the whole text, when shorter) of
 /// each secret, of the secret reversed, and of its upper and lower case.
 fn runs_of(secrets: &[String]) -> BTreeSet<String> {
@@ -459,10 +507,10 @@ mod tests {
             ("x 4a2f-9c3e-5d6f y", "x (secret) y"),
             ("d0c9b8a7f6d5-e3c9", "(secret)"),
             ("split: 7e57c0de4b1d4a2f9c3e5d6f7a8b9c0d", "split: (secret)"),
-            (
-                "joined anew: 7e57c0de_4b1d_4a2f",
-                "joined anew: (secret)_4b1d_4a2f",
-            ),
+            // Spread out by separators: found in the letters and digits alone.
+            ("joined anew: 7e57c0de_4b1d_4a2f", "joined anew: (secret)"),
+            ("7+e+5+7+c+0+d+e+4+b", "(secret)"),
+            ("7E57C0DE+4B1D+4A2F+9C3E+5D6F7A8B9C0D", "(secret)"),
             // Seven characters of it are not enough to hide.
             ("7e57c0d and 4b1d-4a", "7e57c0d and 4b1d-4a"),
         ];
@@ -479,6 +527,20 @@ mod tests {
         let mut bytes = b"\xffkm2".to_vec();
         r.redact_bytes(&mut bytes);
         assert_eq!(bytes, b"\xff(secret)".to_vec());
+    }
+
+    #[test]
+    fn the_length_of_a_hidden_value_is_hidden_too() {
+        let mut r = Redactor::default();
+        r.add("7e57c0de-4b1d-4a2f-9c3e-5d6f7a8b9c0d");
+        let mut v = Violation {
+            rule: "max-length".into(),
+            path: "/a".into(),
+            message: "'7e57c0de-4b1d-4a2f-9c3e-5d6f7a8b9c0d' is 36 characters; at most 5".into(),
+            severity: crate::diag::Severity::Error,
+        };
+        r.redact_violation(&mut v);
+        assert_eq!(v.message, "'(secret)' is (secret) characters; at most 5");
     }
 
     #[test]
