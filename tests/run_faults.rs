@@ -465,3 +465,22 @@ fn a_secret_spread_out_by_separators_and_its_length_are_hidden() {
         assert!(!text.contains(" is 31 "), "{text}");
     }
 }
+
+/// A replaced output keeps its permissions but not its setuid, setgid or
+/// sticky bits.
+#[test]
+fn a_replaced_output_drops_setuid_setgid_and_sticky_bits() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = project("mode-bits");
+    std::fs::write(dir.join("in.ndjson"), GOOD_AND_BAD).unwrap();
+    let out = dir.join("out.ndjson");
+    std::fs::write(&out, "OLD\n").unwrap();
+    std::fs::set_permissions(&out, std::fs::Permissions::from_mode(0o4640)).unwrap();
+    let before = std::fs::metadata(&out).unwrap().permissions().mode() & 0o7777;
+    assert_eq!(before, 0o4640, "the setuid bit was set: {before:o}");
+    let (code, _, err) = convert(&dir, &["in.ndjson", "-o", "out.ndjson"]);
+    assert_eq!(code, 1, "{err}");
+    let mode = std::fs::metadata(&out).unwrap().permissions().mode() & 0o7777;
+    assert_eq!(mode, 0o640, "{mode:o}");
+    assert_eq!(std::fs::read_to_string(&out).unwrap().lines().count(), 2);
+}

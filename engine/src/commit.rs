@@ -62,6 +62,16 @@ impl fmt::Display for CommitError {
 
 impl std::error::Error for CommitError {}
 
+/// A setup error met while writing, as an I/O error naming its file
+/// ("od/c-00010.json: No space left on device"): a write error is shown
+/// as "writing {e}".
+pub fn io_error(e: CommitError) -> io::Error {
+    match e {
+        CommitError::Io(p, e) => io::Error::new(e.kind(), format!("{}: {e}", p.display())),
+        other => io::Error::other(other.to_string()),
+    }
+}
+
 /// A path in a role: `("--rejects", path)`. `-` is stdout.
 pub type RolePath<'a> = (&'a str, &'a Path);
 
@@ -518,7 +528,9 @@ impl Staged {
             .map(|n| n.to_string_lossy().into_owned())
             .ok_or_else(|| fail(io::Error::other("not a file name")))?;
         let prefix = format!(".{name}.mapwright-");
-        let mode = existing.map(|m| m.permissions().mode() & 0o7777);
+        // The permissions of the file replaced, not its setuid, setgid or
+        // sticky bits: an output is data, never a program run as its owner.
+        let mode = existing.map(|m| m.permissions().mode() & 0o777);
         let temp = tempfile::Builder::new()
             .prefix(&prefix)
             .suffix(".tmp")
@@ -734,10 +746,7 @@ pub fn commit_folder(
     }))
     .map_err(io::Error::other)?;
     text.push(b'\n');
-    let mut staged = Staged::create(&manifest).map_err(|e| match e {
-        CommitError::Io(_, e) => e,
-        other => io::Error::other(other.to_string()),
-    })?;
+    let mut staged = Staged::create(&manifest).map_err(io_error)?;
     staged.write_all(&text)?;
     let manifest_ready = staged.prepare()?;
     // The old manifest goes before the first batch lands (a crash then
@@ -761,4 +770,40 @@ pub fn commit_folder(
     }
     rollback.finish();
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_batch_file_that_cannot_be_created_is_named_once_in_a_write_error() {
+        let e = io_error(CommitError::Io(
+            PathBuf::from("od/c-00010.json"),
+            io::Error::from(io::ErrorKind::StorageFull),
+        ));
+        let shown = crate::error::Error::Write(e).to_string();
+        assert!(shown.starts_with("writing od/c-00010.json: "), "{shown}");
+        assert!(!shown.contains("cannot write"), "{shown}");
+    }
+
+    #[test]
+    fn a_batch_name_or_the_manifest_in_the_folder_is_refused_beside_it() {
+        let dir = std::env::temp_dir();
+        let batch = dir.join("c-00001.json");
+        let other = dir.join("c-rejects.json");
+        let roles: Vec<RolePath> = vec![("--rejects", &batch)];
+        match check_folder_names(&dir, "c", roles.iter()) {
+            Err(CommitError::SamePath(a, b, p)) => {
+                assert_eq!(
+                    (a.as_str(), b.as_str()),
+                    ("--rejects", "a batch file of --output-dir")
+                );
+                assert_eq!(p, batch);
+            }
+            other => panic!("{other:?}"),
+        }
+        let fine: Vec<RolePath> = vec![("--rejects", &other)];
+        assert!(check_folder_names(&dir, "c", fine.iter()).is_ok());
+    }
 }

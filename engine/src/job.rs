@@ -282,8 +282,7 @@ impl Destination {
             } => {
                 if current.is_none() {
                     let name = batch_name(stem, done.len() + 1, ext);
-                    let staged = Staged::create(&dir.join(&name))
-                        .map_err(|e| std::io::Error::other(e.to_string()))?;
+                    let staged = Staged::create(&dir.join(&name)).map_err(commit::io_error)?;
                     *current = Some(Renderer::new(staged, *format).with_batch_size(Some(*batch)));
                 }
                 let r = current.as_mut().expect("opened above");
