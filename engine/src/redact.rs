@@ -37,6 +37,10 @@ pub const SHOWN: &str = "(secret)";
 /// shorter than this is hidden whole).
 pub const RUN: usize = 8;
 
+/// The most characters between two letters or digits of a secret spread
+/// out by separators (`" - "`).
+const MAX_GAP: usize = 3;
+
 /// The secret values of a run (or of one record), and the step that hides them.
 #[derive(Clone, Debug, Default)]
 pub struct Redactor {
@@ -111,16 +115,27 @@ impl Redactor {
         let Some(ac) = self.matcher() else {
             return Vec::new();
         };
+        // What is hidden already ("(secret)") is no letters of a secret.
+        let shown: Vec<(usize, usize)> = exact_matches(hay, SHOWN.as_bytes()).collect();
+        let hidden = |i: usize| shown.iter().any(|&(s, e)| (s..e).contains(&i));
         let (view, at): (Vec<u8>, Vec<usize>) = hay
             .iter()
             .enumerate()
-            .filter(|(_, b)| b.is_ascii_alphanumeric())
+            .filter(|(i, b)| b.is_ascii_alphanumeric() && !hidden(*i))
             .map(|(i, b)| (*b, i))
             .unzip();
         if view.len() == hay.len() {
             return Vec::new();
         }
+        // Separators are a few characters: words apart in a sentence
+        // ("default (secret), secret") are no secret spread out.
+        let close = |start: usize, end: usize| {
+            at[start..end]
+                .windows(2)
+                .all(|w| w[1] - w[0] <= MAX_GAP + 1)
+        };
         ac.find_overlapping_iter(&view)
+            .filter(|m| close(m.start(), m.end()))
             .map(|m| (at[m.start()], at[m.end() - 1] + 1))
             .collect()
     }
@@ -510,6 +525,8 @@ mod tests {
             // Spread out by separators: found in the letters and digits alone.
             ("joined anew: 7e57c0de_4b1d_4a2f", "joined anew: (secret)"),
             ("7+e+5+7+c+0+d+e+4+b", "(secret)"),
+            // Words apart in a sentence are not a secret spread out.
+            ("7e57 -- -- c0de", "7e57 -- -- c0de"),
             ("7E57C0DE+4B1D+4A2F+9C3E+5D6F7A8B9C0D", "(secret)"),
             // Seven characters of it are not enough to hide.
             ("7e57c0d and 4b1d-4a", "7e57c0d and 4b1d-4a"),
