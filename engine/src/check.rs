@@ -535,6 +535,11 @@ impl<'s> Checker<'s> {
         if let Some(max) = f.max_length {
             let n = text.chars().count();
             if n > max {
+                // A secret's length is part of it: not shown either.
+                let n = match f.secret {
+                    true => crate::redact::SHOWN.to_string(),
+                    false => n.to_string(),
+                };
                 self.report(
                     f,
                     "max-length",

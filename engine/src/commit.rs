@@ -62,6 +62,16 @@ impl fmt::Display for CommitError {
 
 impl std::error::Error for CommitError {}
 
+/// A setup error met while writing, as an I/O error naming its file
+/// ("od/c-00010.json: No space left on device"): a write error is shown
+/// as "writing {e}".
+pub fn io_error(e: CommitError) -> io::Error {
+    match e {
+        CommitError::Io(p, e) => io::Error::new(e.kind(), format!("{}: {e}", p.display())),
+        other => io::Error::other(other.to_string()),
+    }
+}
+
 /// A path in a role: `("--rejects", path)`. `-` is stdout.
 pub type RolePath<'a> = (&'a str, &'a Path);
 
@@ -81,6 +91,47 @@ pub fn check_roles(outputs: &[RolePath], inputs: &[RolePath]) -> Result<(), Comm
                 ));
             }
         }
+    }
+    Ok(())
+}
+
+/// Refuse a path in another role that names a file an output folder's run
+/// writes: a batch file (`STEM-NNNNN.json`, `.ndjson`, `.xml`) or the
+/// manifest, directly in `dir`. Whether a batch is written depends on the
+/// records, so any name of the pattern is refused, before anything is read.
+pub fn check_folder_names<'a>(
+    dir: &Path,
+    stem: &str,
+    others: impl Iterator<Item = &'a RolePath<'a>>,
+) -> Result<(), CommitError> {
+    let Some(dir) = canonical(dir) else {
+        return Ok(());
+    };
+    let manifest = manifest_name(stem);
+    for (flag, path) in others {
+        if *path == Path::new("-") {
+            continue;
+        }
+        let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
+            continue;
+        };
+        let in_dir = canonical(folder_of(path)).is_some_and(|d| d == dir)
+            || canonical(path).is_some_and(|p| p.parent() == Some(dir.as_path()));
+        if !in_dir {
+            continue;
+        }
+        let role = if name == manifest {
+            "the manifest of --output-dir"
+        } else if is_batch_name(name, stem) {
+            "a batch file of --output-dir"
+        } else {
+            continue;
+        };
+        return Err(CommitError::SamePath(
+            flag.to_string(),
+            role.to_string(),
+            path.to_path_buf(),
+        ));
     }
     Ok(())
 }
@@ -142,6 +193,17 @@ pub fn lock_path(target: &Path) -> PathBuf {
     folder_of(target).join(format!(".{name}.mapwright.lock"))
 }
 
+/// The path a run writes for `target`: the file a symlink names (as
+/// [`Staged::create`] writes through it), else `target` as given.
+fn resolved(target: &Path) -> PathBuf {
+    match std::fs::symlink_metadata(target) {
+        Ok(m) if m.file_type().is_symlink() => target
+            .canonicalize()
+            .unwrap_or_else(|_| target.to_path_buf()),
+        _ => target.to_path_buf(),
+    }
+}
+
 /// Advisory locks held on a run's outputs until dropped.
 #[derive(Default)]
 pub struct Locks {
@@ -153,15 +215,21 @@ impl Locks {
     /// order so two runs never wait on each other. A lock held elsewhere
     /// is [`CommitError::Busy`].
     pub fn take(targets: &[&Path]) -> Result<Locks, CommitError> {
-        let mut paths: Vec<(PathBuf, &Path)> = targets
+        // Through a symlink, the file written (and its temporary files) is
+        // the one the link names: its lock is taken, so a run through the
+        // link and a run on the file itself exclude each other.
+        let mut paths: Vec<(PathBuf, PathBuf, &Path)> = targets
             .iter()
             .filter(|t| **t != Path::new("-") && !is_device(t))
-            .map(|t| (lock_path(t), *t))
+            .map(|t| {
+                let written = resolved(t);
+                (lock_path(&written), written, *t)
+            })
             .collect();
         paths.sort();
         paths.dedup_by(|a, b| a.0 == b.0);
         let mut locks = Locks::default();
-        for (path, target) in paths {
+        for (path, written, target) in paths {
             // Errors name the file the user gave, not its lock file.
             let file = lock_one(&path).map_err(|e| match e {
                 CommitError::Io(_, e) => CommitError::Io(target.to_path_buf(), e),
@@ -169,11 +237,10 @@ impl Locks {
                 other => other,
             })?;
             pending(&path, true);
-            // Through a symlink, the temporary files sit beside the file it
-            // names, under another run's lock: left alone.
-            let plain = std::fs::symlink_metadata(target).map_or(true, |m| m.is_file());
-            if plain {
-                remove_stale(&file, folder_of(target), &|n| is_temp_of(n, target));
+            // This run holds the lock of the file the temporary files
+            // stand for: no live run is writing them.
+            if !written.is_dir() {
+                remove_stale(&file, folder_of(&written), &|n| is_temp_of(n, &written));
             }
             locks.held.push((path, file));
         }
@@ -184,7 +251,7 @@ impl Locks {
     /// (see [`Locks::take`]): the temporary files of its batch files
     /// (`STEM-NNNNN.json`, `.ndjson`, `.xml`) and of its manifest.
     pub fn remove_stale_batches(&self, dir: &Path, stem: &str) {
-        let lock = lock_path(dir);
+        let lock = lock_path(&resolved(dir));
         let Some((_, file)) = self.held.iter().find(|(p, _)| *p == lock) else {
             return;
         };
@@ -461,7 +528,9 @@ impl Staged {
             .map(|n| n.to_string_lossy().into_owned())
             .ok_or_else(|| fail(io::Error::other("not a file name")))?;
         let prefix = format!(".{name}.mapwright-");
-        let mode = existing.map(|m| m.permissions().mode() & 0o7777);
+        // The permissions of the file replaced, not its setuid, setgid or
+        // sticky bits: an output is data, never a program run as its owner.
+        let mode = existing.map(|m| m.permissions().mode() & 0o777);
         let temp = tempfile::Builder::new()
             .prefix(&prefix)
             .suffix(".tmp")
@@ -677,10 +746,7 @@ pub fn commit_folder(
     }))
     .map_err(io::Error::other)?;
     text.push(b'\n');
-    let mut staged = Staged::create(&manifest).map_err(|e| match e {
-        CommitError::Io(_, e) => e,
-        other => io::Error::other(other.to_string()),
-    })?;
+    let mut staged = Staged::create(&manifest).map_err(io_error)?;
     staged.write_all(&text)?;
     let manifest_ready = staged.prepare()?;
     // The old manifest goes before the first batch lands (a crash then
@@ -704,4 +770,40 @@ pub fn commit_folder(
     }
     rollback.finish();
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_batch_file_that_cannot_be_created_is_named_once_in_a_write_error() {
+        let e = io_error(CommitError::Io(
+            PathBuf::from("od/c-00010.json"),
+            io::Error::from(io::ErrorKind::StorageFull),
+        ));
+        let shown = crate::error::Error::Write(e).to_string();
+        assert!(shown.starts_with("writing od/c-00010.json: "), "{shown}");
+        assert!(!shown.contains("cannot write"), "{shown}");
+    }
+
+    #[test]
+    fn a_batch_name_or_the_manifest_in_the_folder_is_refused_beside_it() {
+        let dir = std::env::temp_dir();
+        let batch = dir.join("c-00001.json");
+        let other = dir.join("c-rejects.json");
+        let roles: Vec<RolePath> = vec![("--rejects", &batch)];
+        match check_folder_names(&dir, "c", roles.iter()) {
+            Err(CommitError::SamePath(a, b, p)) => {
+                assert_eq!(
+                    (a.as_str(), b.as_str()),
+                    ("--rejects", "a batch file of --output-dir")
+                );
+                assert_eq!(p, batch);
+            }
+            other => panic!("{other:?}"),
+        }
+        let fine: Vec<RolePath> = vec![("--rejects", &other)];
+        assert!(check_folder_names(&dir, "c", fine.iter()).is_ok());
+    }
 }

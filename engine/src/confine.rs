@@ -76,7 +76,7 @@ impl fmt::Display for ConfineError {
                 root.display()
             ),
             ConfineError::NotRegular => {
-                write!(f, "it is not a regular file (a folder, FIFO or device)")
+                write!(f, "it is not a regular file (a folder, FIFO, device, or a stream under /proc, /sys or /dev)")
             }
             ConfineError::TooLarge { limit } => {
                 write!(f, "it is larger than the limit of {} MiB", limit >> 20)
@@ -119,6 +119,11 @@ pub fn read(
     if !real.starts_with(&root) {
         return Err(ConfineError::Outside { root });
     }
+    // The kernel's streams and devices are no files of a project, whatever
+    // the root: not even opened (an open can have effects).
+    if PSEUDO_FOLDERS.iter().any(|p| real.starts_with(p)) {
+        return Err(ConfineError::NotRegular);
+    }
     let file = open_without_blocking(&real).map_err(ConfineError::Unreadable)?;
     let meta = file.metadata().map_err(ConfineError::Unreadable)?;
     if !meta.is_file() {
@@ -136,8 +141,16 @@ pub fn read(
     if bytes.len() as u64 > limit {
         return Err(ConfineError::TooLarge { limit });
     }
+    // A file that says it is empty but gives bytes is a stream made up as
+    // it is read (a /proc file elsewhere), not a file.
+    if meta.len() == 0 && !bytes.is_empty() {
+        return Err(ConfineError::NotRegular);
+    }
     Ok(bytes)
 }
+
+/// Where the kernel's streams and devices live: nothing under them is read.
+const PSEUDO_FOLDERS: [&str; 3] = ["/proc", "/sys", "/dev"];
 
 /// Open for reading without waiting for a writer: opening a FIFO blocks
 /// until one comes, and the check that it is not a regular file comes after

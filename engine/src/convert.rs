@@ -259,14 +259,14 @@ impl Run<'_, '_> {
                                 self.reject_rows(refs, Source::Values(rows), raw, errors)
                             }
                         },
-                        crate::group::Item::Bad(refs, source, raw, message, rule) => {
+                        crate::group::Item::Bad(refs, source, raw, message, rule, read_as) => {
                             let errors = vec![Violation {
                                 rule: rule.into(),
                                 path: String::new(),
                                 message,
                                 severity: Severity::Error,
                             }];
-                            self.reject_rows(refs, source, raw, errors)
+                            self.reject_read_as(refs, source, raw, errors, &read_as)
                         }
                     },
                 )?
@@ -556,19 +556,41 @@ impl Run<'_, '_> {
         raw: Vec<RawLines>,
         errors: Vec<Violation>,
     ) -> Result<(), ConvertError> {
+        self.reject_read_as(input, source, raw, errors, &[])
+    }
+
+    /// [`Self::reject_rows`], with what malformed rows read as (whose
+    /// secret fields are hidden).
+    fn reject_read_as(
+        &mut self,
+        input: Vec<InputRef>,
+        source: Source,
+        raw: Vec<RawLines>,
+        errors: Vec<Violation>,
+        read_as: &[Value],
+    ) -> Result<(), ConvertError> {
         self.report.counts.input_records += input.len();
         self.report.counts.units += 1;
-        self.reject(Rejection {
+        let rejection = Rejection {
             input,
             source,
             raw,
             errors,
-        })
+        };
+        self.reject_hiding(rejection, read_as)
     }
 
-    fn reject(&mut self, mut rejection: Rejection) -> Result<(), ConvertError> {
+    fn reject(&mut self, rejection: Rejection) -> Result<(), ConvertError> {
+        self.reject_hiding(rejection, &[])
+    }
+
+    fn reject_hiding(
+        &mut self,
+        mut rejection: Rejection,
+        read_as: &[Value],
+    ) -> Result<(), ConvertError> {
         // The one place every rejection passes before it is written.
-        self.prepared.redact_rejection(&mut rejection);
+        self.prepared.redact_rejection_with(&mut rejection, read_as);
         self.report.counts.rejected += 1;
         let mut rules: Vec<&str> = rejection
             .errors

@@ -523,7 +523,10 @@ pub struct Explanation {
 impl crate::Mapping {
     /// The mapping as a field-by-field specification (`mapwright doc`).
     pub fn doc_text(&self) -> String {
-        mapping_text(self)
+        // An expression may quote a secret param's default.
+        let mut hide = crate::redact::Redactor::default();
+        hide.add_secret_defaults(self);
+        hide.redact(&mapping_text(self)).into_owned()
     }
 
     /// The target fields `filter` names (a path such as
@@ -573,8 +576,11 @@ impl crate::Mapping {
                 }
             }
         }
+        // An expression may quote a secret param's default.
+        redactor.add_secret_defaults(self);
         let text = explain_text(self, filter, built.as_ref());
         shown.text = redactor.redact(&text).into_owned();
+        shown.outcome = redactor.redact(&shown.outcome).into_owned();
         Ok(shown)
     }
 }

@@ -22,23 +22,105 @@ use std::path::PathBuf;
 use annotate_snippets::{AnnotationKind, Group, Level, Renderer, Snippet};
 
 use crate::diag::{Diagnostic, Diagnostics, Severity};
+use crate::redact::Redactor;
 
 /// Render every diagnostic with its excerpt, reading each file once. A file
 /// that cannot be read (or a finding with no line) is shown without one, and
 /// so is every file that may not be the user's YAML (see [`may_quote`]).
 pub fn render_all(diags: &Diagnostics, color: bool) -> String {
-    let mut sources: HashMap<PathBuf, Option<String>> = HashMap::new();
+    let mut sources: HashMap<PathBuf, (Option<String>, Redactor)> = HashMap::new();
     let mut out = String::new();
     for d in diags.iter() {
-        let source = sources.entry(d.span.file.clone()).or_insert_with(|| {
-            may_quote(&d.span.file, diags)
+        let (source, hide) = sources.entry(d.span.file.clone()).or_insert_with(|| {
+            let text = may_quote(&d.span.file, diags)
                 .then(|| std::fs::read_to_string(&d.span.file).ok())
-                .flatten()
+                .flatten();
+            let hide = text.as_deref().map(secret_defaults).unwrap_or_default();
+            (text, hide)
         });
-        out.push_str(&render(d, source.as_deref(), color));
+        let shown = render(d, source.as_deref(), color);
+        out.push_str(&hide.redact(&shown));
         out.push_str("\n\n");
     }
     out
+}
+
+/// What hides the defaults of the secret params a YAML file declares, read
+/// from its text (a file with a finding may not load): the value after
+/// `default:` on a line that also says `secret: true` (a flow mapping), or
+/// among the keys beside a `secret: true` line (a block mapping), with the
+/// lines below it when the value is a block.
+fn secret_defaults(source: &str) -> Redactor {
+    let lines: Vec<&str> = source.lines().collect();
+    let mut hide = Redactor::default();
+    for (i, line) in lines.iter().enumerate() {
+        if !declares_secret(line) {
+            continue;
+        }
+        if line.contains('{') {
+            if let Some(v) = value_after_default(line, true) {
+                hide.add(&v);
+            }
+            continue;
+        }
+        let indent = indent_of(line);
+        let within = |l: &&&str| l.trim().is_empty() || indent_of(l) >= indent;
+        let first = i - lines[..i].iter().rev().take_while(&within).count();
+        let last = i + 1 + lines[i + 1..].iter().take_while(&within).count();
+        for (j, l) in lines.iter().enumerate().take(last).skip(first) {
+            if indent_of(l) != indent {
+                continue;
+            }
+            match value_after_default(l, false) {
+                Some(v) if !matches!(v.as_str(), "" | "|" | ">" | "|-" | ">-") => hide.add(&v),
+                Some(_) => block_below(&lines[j + 1..last], indent, &mut hide),
+                None => {}
+            }
+        }
+    }
+    hide
+}
+
+/// The lines of a block value below its key (deeper than `indent`).
+fn block_below(lines: &[&str], indent: usize, hide: &mut Redactor) {
+    for l in lines
+        .iter()
+        .take_while(|l| l.trim().is_empty() || indent_of(l) > indent)
+    {
+        let item = l.trim().trim_start_matches("- ").trim();
+        hide.add(item.trim_matches(|c| c == '"' || c == '\''));
+    }
+}
+
+fn indent_of(line: &str) -> usize {
+    line.len() - line.trim_start().len()
+}
+
+/// Whether the line holds `secret: true` (or `yes`, `on`).
+fn declares_secret(line: &str) -> bool {
+    line.match_indices("secret:").any(|(at, key)| {
+        let value = line[at + key.len()..].trim_start().to_ascii_lowercase();
+        ["true", "yes", "on"].iter().any(|t| value.starts_with(t))
+    })
+}
+
+/// The value after a `default:` key of `line`, quotes taken off; in a flow
+/// mapping (`flow`), up to the next `,` or `}` outside quotes. `Some("")`
+/// when the value is on the lines below.
+fn value_after_default(line: &str, flow: bool) -> Option<String> {
+    let (at, key) = line.match_indices("default:").find(|(at, _)| {
+        line[..*at]
+            .chars()
+            .next_back()
+            .is_none_or(|c| c.is_whitespace() || c == '{' || c == ',')
+    })?;
+    let rest = line[at + key.len()..].trim_start();
+    let value = match rest.chars().next() {
+        Some(q @ ('"' | '\'')) => rest[1..].split(q).next().unwrap_or(""),
+        _ if flow => rest.split([',', '}']).next().unwrap_or(""),
+        _ => rest.split(" #").next().unwrap_or(""),
+    };
+    Some(value.trim().to_string())
 }
 
 /// Whether a line of `file` may be shown. Diagnostics name the files a
@@ -204,6 +286,16 @@ mod tests {
             "no field 'descripton'",
         )
         .with_help("did you mean 'description'?")
+    }
+
+    #[test]
+    fn secret_defaults_are_read_from_flow_and_block_params() {
+        let yaml = "params:\n  a: {type: text, secret: true, default: \"FLOW-SECRET-1\", bogus: 1}\n  b:\n    type: text\n    default: 'BLOCK-SECRET-2' # why\n    secret: yes\n  c:\n    secret: true\n    default:\n      - LIST-SECRET-3\n  d: {type: text, default: PLAIN-VALUE-4}\n";
+        let hide = secret_defaults(yaml);
+        assert_eq!(
+            hide.redact("FLOW-SECRET-1 BLOCK-SECRET-2 LIST-SECRET-3 PLAIN-VALUE-4"),
+            "(secret) (secret) (secret) PLAIN-VALUE-4"
+        );
     }
 
     #[test]

@@ -27,8 +27,17 @@ pub enum Item {
     /// The rows of one unit, with where each came from and its text as read.
     Group(Vec<InputRef>, Vec<Value>, Vec<RawLines>),
     /// Rows that cannot form a unit: where, the rows (or raw text), the
-    /// text as read, and why.
-    Bad(Vec<InputRef>, Source, Vec<RawLines>, String, &'static str),
+    /// text as read, why, and the rows as far as they read (each line of a
+    /// malformed row split on the delimiter, under the header's names:
+    /// what its secret fields hold is hidden in the reject).
+    Bad(
+        Vec<InputRef>,
+        Source,
+        Vec<RawLines>,
+        String,
+        &'static str,
+        Vec<Value>,
+    ),
 }
 
 /// The bytes the CSV reader takes from its input, kept from the start of
@@ -160,6 +169,38 @@ fn quote_message(fault: &QuoteFault, raw: &RawLines) -> String {
     }
 }
 
+/// A malformed row as far as it reads: each physical line split on the
+/// delimiter with quotes taken as text (an unclosed quote swallows no
+/// column), and the whole text read as one row by a forgiving reader,
+/// each under the header's names. Bytes that are not UTF-8 are replaced.
+fn lenient_rows(headers: &[String], bytes: &[u8], delimiter: u8) -> Vec<Value> {
+    let row = |fields: Vec<String>| {
+        let map: Map<String, Value> = headers
+            .iter()
+            .cloned()
+            .zip(fields.into_iter().map(Value::String))
+            .collect();
+        Value::Object(map)
+    };
+    let unquote = |f: &[u8]| {
+        let text = String::from_utf8_lossy(f);
+        text.trim().trim_matches('"').to_string()
+    };
+    let mut rows: Vec<Value> = bytes
+        .split(|&b| b == b'\n')
+        .map(|line| row(line.split(|&b| b == delimiter).map(unquote).collect()))
+        .collect();
+    let mut forgiving = csv::ReaderBuilder::new()
+        .delimiter(delimiter)
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(bytes);
+    for record in forgiving.byte_records().flatten() {
+        rows.push(row(record.iter().map(unquote).collect()));
+    }
+    rows
+}
+
 /// A row's fields as text, or the column that is not UTF-8.
 fn fields_as_text(record: &csv::ByteRecord) -> Result<Vec<String>, usize> {
     record
@@ -247,12 +288,14 @@ pub fn csv_items(
             Ok(f) => f,
             Err(message) => {
                 let source = Source::Unreadable(raw.bytes.clone());
+                let rows = lenient_rows(&headers, &raw.bytes, delimiter);
                 each(Item::Bad(
                     vec![at(line)],
                     source,
                     vec![raw],
                     message,
                     "malformed",
+                    rows,
                 ))?;
                 continue;
             }
@@ -276,6 +319,7 @@ pub fn csv_items(
                     vec![raw],
                     format!("group_by: {e}"),
                     "group-key",
+                    Vec::new(),
                 ))?;
                 continue;
             }
@@ -288,6 +332,7 @@ pub fn csv_items(
                     vec![raw],
                     format!("this row's group ({}) ended before line {line}; the input is declared sorted by the key, so the row would start a second unit. Sort the input, or leave `sorted` off", key.replace('\u{1f}', ", ")),
                     "group-split",
+                    Vec::new(),
                 ))?;
                 continue;
             }

@@ -117,7 +117,33 @@ impl ConvertJob {
         if let Some(p) = &self.params_file {
             ins.push(("--params", p));
         }
+        if let Some(dir) = &self.output_dir {
+            // A batch file or the manifest is written by name inside the
+            // folder: no other role may sit on a name the run could write.
+            let others = outputs[1..].iter().chain(ins.iter());
+            commit::check_folder_names(dir, &mapping.name, others)?;
+        }
         Ok(commit::check_roles(&outputs, &ins)?)
+    }
+
+    /// Refuse an output that is the file or pipe stderr goes to: the
+    /// summary and messages written there would be lost under the output
+    /// (or mixed into it). For a run that writes nothing to stderr (`-q`),
+    /// this check is left out. A terminal is no file: it may take both.
+    pub fn check_stderr(&self) -> Result<(), Error> {
+        let mut outputs: Vec<(&str, &Path)> = Vec::new();
+        outputs.extend(self.output.as_deref().map(|o| ("-o/--output", o)));
+        outputs.extend(self.rejects.as_deref().map(|r| ("--rejects", r)));
+        outputs.extend(self.report.as_deref().map(|r| ("--report", r)));
+        let stderr = [("stderr (where the summary goes)", Path::new("/dev/stderr"))];
+        let named: Vec<(&str, &Path)> = outputs
+            .into_iter()
+            .filter(|(_, p)| *p != Path::new("-"))
+            .collect();
+        for one in &named {
+            commit::check_roles(std::slice::from_ref(one), &stderr)?;
+        }
+        Ok(())
     }
 
     /// Lock and open every file the run writes: the output (or the
@@ -256,8 +282,7 @@ impl Destination {
             } => {
                 if current.is_none() {
                     let name = batch_name(stem, done.len() + 1, ext);
-                    let staged = Staged::create(&dir.join(&name))
-                        .map_err(|e| std::io::Error::other(e.to_string()))?;
+                    let staged = Staged::create(&dir.join(&name)).map_err(commit::io_error)?;
                     *current = Some(Renderer::new(staged, *format).with_batch_size(Some(*batch)));
                 }
                 let r = current.as_mut().expect("opened above");

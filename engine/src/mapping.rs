@@ -305,6 +305,19 @@ impl Prepared<'_> {
     /// A rejection as it is written: the secret params' values hidden, and
     /// the values at the source schema's secret fields of its input.
     pub fn redact_rejection(&self, rejection: &mut crate::report::Rejection) {
+        self.redact_rejection_with(rejection, &[]);
+    }
+
+    /// [`Prepared::redact_rejection`], with `rows`: what a malformed input
+    /// reads as, as far as it reads (a ragged CSV row split on its
+    /// delimiter), whose secret fields are hidden too. Text that did not
+    /// parse is searched for secret field names (see
+    /// [`crate::redact::secret_values_in_text`]).
+    pub(crate) fn redact_rejection_with(
+        &self,
+        rejection: &mut crate::report::Rejection,
+        rows: &[Value],
+    ) {
         use crate::report::Source;
         let source = self
             .mapping
@@ -315,14 +328,23 @@ impl Prepared<'_> {
             return self.redactor.redact_rejection(rejection);
         };
         let mut r = self.redactor.clone();
+        rows.iter().for_each(|v| r.add_secret_fields(source, v));
+        let mut texts: Vec<&[u8]> = rejection.raw.iter().map(|l| l.bytes.as_slice()).collect();
         match &rejection.source {
             Source::Values(values) => values.iter().for_each(|v| r.add_secret_fields(source, v)),
-            Source::Verbatim(raw) => {
-                if let Ok(v) = serde_json::from_str::<Value>(raw.get()) {
-                    r.add_secret_fields(source, &v);
+            Source::Verbatim(raw) => match serde_json::from_str::<Value>(raw.get()) {
+                Ok(v) => r.add_secret_fields(source, &v),
+                Err(_) => texts.push(raw.get().as_bytes()),
+            },
+            Source::Unreadable(bytes) => texts.push(bytes),
+        }
+        let names = crate::redact::secret_field_names(source);
+        if !names.is_empty() {
+            for text in texts {
+                for value in crate::redact::secret_values_in_text(text, &names) {
+                    r.add(&value);
                 }
             }
-            Source::Unreadable(_) => {}
         }
         r.redact_rejection(rejection);
     }

@@ -12,8 +12,9 @@
 //! [`RUN`] characters (or the whole secret, when shorter) that is part of
 //! the secret, of the secret reversed, upper-cased or lower-cased, or of its
 //! letters and digits alone (`split("-").join("")`), matched without regard
-//! to ASCII case. A piece shorter than [`RUN`] on its own (one group of a
-//! token split and joined with a new separator) is not hidden. Runs that overlap or touch are hidden as
+//! to ASCII case, also in the text's ASCII letters and digits alone (a secret
+//! spread out by separators). A piece shorter than [`RUN`] on its own (one group of a
+//! token split) is not hidden. Runs that overlap or touch are hidden as
 //! one. One Aho-Corasick automaton over every secret's runs of [`RUN`]
 //! characters finds them in one pass, built when first needed.
 
@@ -35,6 +36,10 @@ pub const SHOWN: &str = "(secret)";
 /// The shortest part of a secret that is hidden on its own (a secret
 /// shorter than this is hidden whole).
 pub const RUN: usize = 8;
+
+/// The most characters between two letters or digits of a secret spread
+/// out by separators (`" - "`).
+const MAX_GAP: usize = 3;
 
 /// The secret values of a run (or of one record), and the step that hides them.
 #[derive(Clone, Debug, Default)]
@@ -95,6 +100,7 @@ impl Redactor {
                 .flat_map(|s| exact_matches(hay, s.as_bytes()))
                 .collect(),
         };
+        found.extend(self.spans_without_separators(hay));
         found.sort_unstable();
         let mut merged: Vec<(usize, usize)> = Vec::with_capacity(found.len());
         for (start, end) in found {
@@ -104,6 +110,39 @@ impl Redactor {
             }
         }
         merged
+    }
+
+    /// Secrets spread out by separators (`split("").join(".")`,
+    /// `split("-").join("+")`): the runs found in the letters and digits of
+    /// `hay` alone, each mapped back to the span of `hay` it covers, from
+    /// its first letter or digit to its last.
+    fn spans_without_separators(&self, hay: &[u8]) -> Vec<(usize, usize)> {
+        let Some(ac) = self.matcher() else {
+            return Vec::new();
+        };
+        // What is hidden already ("(secret)") is no letters of a secret.
+        let shown: Vec<(usize, usize)> = exact_matches(hay, SHOWN.as_bytes()).collect();
+        let hidden = |i: usize| shown.iter().any(|&(s, e)| (s..e).contains(&i));
+        let (view, at): (Vec<u8>, Vec<usize>) = hay
+            .iter()
+            .enumerate()
+            .filter(|(i, b)| b.is_ascii_alphanumeric() && !hidden(*i))
+            .map(|(i, b)| (*b, i))
+            .unzip();
+        if view.len() == hay.len() {
+            return Vec::new();
+        }
+        // Separators are a few characters: words apart in a sentence
+        // ("default (secret), secret") are no secret spread out.
+        let close = |start: usize, end: usize| {
+            at[start..end]
+                .windows(2)
+                .all(|w| w[1] - w[0] <= MAX_GAP + 1)
+        };
+        ac.find_overlapping_iter(&view)
+            .filter(|m| close(m.start(), m.end()))
+            .map(|m| (at[m.start()], at[m.end() - 1] + 1))
+            .collect()
     }
 
     /// `hay` with `spans` replaced by [`SHOWN`].
@@ -117,6 +156,23 @@ impl Redactor {
         }
         out.extend_from_slice(&hay[at..]);
         out
+    }
+
+    /// Hide everything `other` hides too.
+    pub fn merge(&mut self, other: &Redactor) {
+        for secret in &other.secrets {
+            self.add(secret);
+        }
+    }
+
+    /// Hide the defaults of `mapping`'s secret params (known before any
+    /// param is given: `doc`, `explain` without a record).
+    pub fn add_secret_defaults(&mut self, mapping: &crate::mapping::Mapping) {
+        for p in mapping.params.iter().filter(|p| p.secret) {
+            if let Some(d) = &p.default {
+                self.add_value(d);
+            }
+        }
     }
 
     /// Hide a value: text as it is, numbers and booleans as written, every
@@ -213,7 +269,7 @@ impl Redactor {
     /// A violation with its message (and path) hidden where they hold a secret.
     pub fn redact_violation(&self, v: &mut Violation) {
         if let Cow::Owned(m) = self.redact(&v.message) {
-            v.message = m;
+            v.message = length_hidden(&m);
         }
         if let Cow::Owned(p) = self.redact(&v.path) {
             v.path = p;
@@ -268,6 +324,143 @@ impl Redactor {
             }
         }
     }
+}
+
+/// The names of the secret fields of every type of `schema`.
+pub fn secret_field_names(schema: &Schema) -> BTreeSet<String> {
+    schema
+        .types
+        .iter()
+        .flat_map(|t| t.fields.iter())
+        .filter(|f| f.secret)
+        .map(|f| f.name.clone())
+        .collect()
+}
+
+/// The values at secret field names in text that did not parse (a
+/// malformed JSON line or document, a broken XML document): in JSON, the
+/// value after `"NAME":` (a string's text, or a bare token up to `,`, `}`,
+/// `]` or a line end); in XML, the text of `<NAME>` elements and the value
+/// of `NAME="..."` attributes. What is found is hidden wherever it appears.
+pub fn secret_values_in_text(text: &[u8], names: &BTreeSet<String>) -> Vec<String> {
+    let mut found = Vec::new();
+    for name in names {
+        found.extend(json_values_of(text, name));
+        found.extend(xml_values_of(text, name));
+    }
+    found.retain(|v| !v.trim().is_empty() && v != "null");
+    found
+}
+
+/// Each value after `"name"` and a colon in `text`, as written.
+fn json_values_of(text: &[u8], name: &str) -> Vec<String> {
+    let key = format!("\"{name}\"");
+    let mut out = Vec::new();
+    for (at, _) in exact_matches(text, key.as_bytes()) {
+        let mut i = at + key.len();
+        i += leading_space(&text[i..]);
+        if text.get(i) != Some(&b':') {
+            continue;
+        }
+        i += 1;
+        i += leading_space(&text[i..]);
+        let rest = &text[i..];
+        let value = if rest.first() == Some(&b'"') {
+            json_string_body(&rest[1..])
+        } else {
+            let end = rest
+                .iter()
+                .position(|b| matches!(b, b',' | b'}' | b']' | b'\n' | b'\r'))
+                .unwrap_or(rest.len());
+            &rest[..end]
+        };
+        let value = String::from_utf8_lossy(value).trim().to_string();
+        // The escapes decoded too, as a message would quote the value.
+        if let Ok(decoded) = serde_json::from_str::<String>(&format!("\"{value}\"")) {
+            if decoded != value {
+                out.push(decoded);
+            }
+        }
+        out.push(value);
+    }
+    out
+}
+
+fn leading_space(bytes: &[u8]) -> usize {
+    bytes.iter().take_while(|b| b.is_ascii_whitespace()).count()
+}
+
+/// A JSON string's body up to its closing quote (or the line's end, when
+/// it is never closed).
+fn json_string_body(bytes: &[u8]) -> &[u8] {
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'\\' => i += 2,
+            b'"' | b'\n' => return &bytes[..i],
+            _ => i += 1,
+        }
+    }
+    &bytes[..bytes.len().min(i)]
+}
+
+/// The text of each `<name ...>` element and the value of each `name="..."`
+/// (or `name='...'`) attribute in `text`.
+fn xml_values_of(text: &[u8], name: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let open = format!("<{name}");
+    for (_, end) in exact_matches(text, open.as_bytes()) {
+        let rest = &text[end..];
+        let Some(close) = rest.iter().position(|&b| b == b'>') else {
+            continue;
+        };
+        let starts_name = rest
+            .first()
+            .is_some_and(|b| b.is_ascii_whitespace() || matches!(b, b'>' | b'/'));
+        if !starts_name || rest[..close].ends_with(b"/") {
+            continue;
+        }
+        let body = &rest[close + 1..];
+        let stop = body.iter().position(|&b| b == b'<').unwrap_or(body.len());
+        out.push(String::from_utf8_lossy(&body[..stop]).trim().to_string());
+    }
+    for quote in [b'"', b'\''] {
+        let attr = format!("{name}={}", quote as char);
+        for (at, end) in exact_matches(text, attr.as_bytes()) {
+            let before = at.checked_sub(1).map(|i| text[i]);
+            if !before.is_some_and(|b| b.is_ascii_whitespace()) {
+                continue;
+            }
+            let rest = &text[end..];
+            let stop = rest.iter().position(|&b| b == quote).unwrap_or(rest.len());
+            out.push(String::from_utf8_lossy(&rest[..stop]).trim().to_string());
+        }
+    }
+    out
+}
+
+/// `message` with the length of a hidden value hidden too: "'(secret)' is
+/// 36 characters" tells how long the secret is. In a message that hides
+/// something, every "is N characters" is hidden.
+fn length_hidden(message: &str) -> String {
+    if !message.contains(SHOWN) {
+        return message.to_string();
+    }
+    let marker = " is ";
+    let mut out = String::with_capacity(message.len());
+    let mut rest = message;
+    while let Some(at) = rest.find(marker) {
+        let end = at + marker.len();
+        out.push_str(&rest[..end]);
+        rest = &rest[end..];
+        let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+        if digits > 0 && rest[digits..].starts_with(" characters") {
+            out.push_str(SHOWN);
+            rest = &rest[digits..];
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 /// Every run of [`RUN`] characters (or the whole text, when shorter) of
@@ -334,10 +527,12 @@ mod tests {
             ("x 4a2f-9c3e-5d6f y", "x (secret) y"),
             ("d0c9b8a7f6d5-e3c9", "(secret)"),
             ("split: 7e57c0de4b1d4a2f9c3e5d6f7a8b9c0d", "split: (secret)"),
-            (
-                "joined anew: 7e57c0de_4b1d_4a2f",
-                "joined anew: (secret)_4b1d_4a2f",
-            ),
+            // Spread out by separators: found in the letters and digits alone.
+            ("joined anew: 7e57c0de_4b1d_4a2f", "joined anew: (secret)"),
+            ("7+e+5+7+c+0+d+e+4+b", "(secret)"),
+            // Words apart in a sentence are not a secret spread out.
+            ("7e57 -- -- c0de", "7e57 -- -- c0de"),
+            ("7E57C0DE+4B1D+4A2F+9C3E+5D6F7A8B9C0D", "(secret)"),
             // Seven characters of it are not enough to hide.
             ("7e57c0d and 4b1d-4a", "7e57c0d and 4b1d-4a"),
         ];
@@ -354,6 +549,20 @@ mod tests {
         let mut bytes = b"\xffkm2".to_vec();
         r.redact_bytes(&mut bytes);
         assert_eq!(bytes, b"\xff(secret)".to_vec());
+    }
+
+    #[test]
+    fn the_length_of_a_hidden_value_is_hidden_too() {
+        let mut r = Redactor::default();
+        r.add("7e57c0de-4b1d-4a2f-9c3e-5d6f7a8b9c0d");
+        let mut v = Violation {
+            rule: "max-length".into(),
+            path: "/a".into(),
+            message: "'7e57c0de-4b1d-4a2f-9c3e-5d6f7a8b9c0d' is 36 characters; at most 5".into(),
+            severity: crate::diag::Severity::Error,
+        };
+        r.redact_violation(&mut v);
+        assert_eq!(v.message, "'(secret)' is (secret) characters; at most 5");
     }
 
     #[test]

@@ -136,6 +136,11 @@ pub fn run(args: Args) -> u8 {
     if let Err(e) = job.check_roles(&mapping, &names) {
         return usage(e);
     }
+    if !args.quiet {
+        if let Err(e) = job.check_stderr() {
+            return usage(format!("{e}, or give -q"));
+        }
+    }
     // Open outputs only now (a wrong mapping or param writes nothing), and
     // all of them before any input is read.
     io::clean_up_on_interrupt();
