@@ -158,13 +158,6 @@ impl Redactor {
         out
     }
 
-    /// Hide everything `other` hides too.
-    pub fn merge(&mut self, other: &Redactor) {
-        for secret in &other.secrets {
-            self.add(secret);
-        }
-    }
-
     /// Hide the defaults of `mapping`'s secret params (known before any
     /// param is given: `doc`, `explain` without a record).
     pub fn add_secret_defaults(&mut self, mapping: &crate::mapping::Mapping) {
