@@ -40,6 +40,7 @@ mod expr;
 mod file_format;
 mod group;
 mod job;
+mod jsonstream;
 mod literal;
 mod lookup;
 mod mapping;
