@@ -234,3 +234,31 @@ fn envelopes_one_a_line_on_stdin_read_as_the_named_file_does() {
         "{err}"
     );
 }
+
+/// A quote left open at the end of a CSV file is named as such, whether
+/// or not the fields it swallowed happen to match the header's count.
+#[test]
+fn a_csv_quote_open_at_the_end_is_named_whatever_the_field_count() {
+    let dir = project("csv-open");
+    std::fs::write(
+        dir.join("c.yaml"),
+        "mapping: rows\ntarget: demo.row\nrecord:\n  id: = id\n  n: = name\n",
+    )
+    .unwrap();
+    for (csv, first_good) in [
+        ("id,name,x\nA1,x,1\nA2,\"open,2\nA3,3,3\n", "A1"),
+        ("id,name\nA1,x\nA2,\"open\r\nA3,y\n", "A1"),
+    ] {
+        std::fs::write(dir.join("in.csv"), csv).unwrap();
+        let (code, out, err, rej) = convert(&dir, "c.yaml", Some("in.csv"), b"");
+        assert_eq!(code, 1, "{csv:?}: {err}");
+        assert!(out.contains(first_good), "{csv:?}: {out}");
+        assert_eq!(rej.len(), 1, "{csv:?}: {rej:?}");
+        assert_eq!(rej[0]["lines"], json!([3, 4]), "{csv:?}");
+        assert_eq!(
+            rej[0]["errors"][0]["message"],
+            "not a valid CSV row: the quote opened on line 3 is never closed, so lines 3-4 are one row",
+            "{csv:?}"
+        );
+    }
+}
