@@ -262,3 +262,72 @@ fn a_csv_quote_open_at_the_end_is_named_whatever_the_field_count() {
         );
     }
 }
+
+/// XML: a document that is not UTF-8 is one reject with its lines, its
+/// bytes in base64 and the line and column of the first bad byte; Latin-1
+/// declared is decoded; a malformed document is one reject with its text,
+/// its lines and the line of the fault; documents one after another, each
+/// with its declaration (as `--batch-size` writes them), are one record each.
+#[test]
+fn xml_rejects_hold_their_lines_and_text_and_documents_are_read_one_by_one() {
+    let dir = project("xml");
+    let not_utf8 = b"<r><id>X1</id>\n<name>caf\xe9</name></r>\n";
+    std::fs::write(dir.join("a.xml"), not_utf8).unwrap();
+    let (code, out, err, rej) = convert(&dir, "m.yaml", Some("a.xml"), b"");
+    assert_eq!((code, out.as_str()), (1, ""), "{err}");
+    assert_eq!(rej.len(), 1, "{rej:?}");
+    assert_eq!(rej[0]["input"], json!([2]));
+    assert_eq!(rej[0]["lines"], json!([1, 2]));
+    assert_eq!(rej[0]["source_encoding"], "base64");
+    assert_eq!(
+        rej[0]["raw"],
+        json!(["PHI+PGlkPlgxPC9pZD4KPG5hbWU+Y2Fm6TwvbmFtZT48L3I+"])
+    );
+    let message = rej[0]["errors"][0]["message"].as_str().unwrap();
+    assert!(
+        message.starts_with("line 2, column 10: not UTF-8 text (byte 0xE9)"),
+        "{message}"
+    );
+
+    let latin1 = b"<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?>\n<r><id>X1</id><name>caf\xe9</name></r>\n";
+    std::fs::write(dir.join("b.xml"), latin1).unwrap();
+    let (code, out, err, rej) = convert(&dir, "m.yaml", Some("b.xml"), b"");
+    assert_eq!(
+        (code, out.as_str()),
+        (0, "{\"id\":\"X1\",\"n\":\"café\"}\n"),
+        "{err}"
+    );
+    assert!(rej.is_empty());
+
+    let broken = "<r>\n<id>X1</id>\n<name>a</nam>\n</r>";
+    std::fs::write(dir.join("c.xml"), format!("{broken}\n")).unwrap();
+    let (code, _, err, rej) = convert(&dir, "m.yaml", Some("c.xml"), b"");
+    assert_eq!(code, 1, "{err}");
+    assert_eq!(rej[0]["input"], json!([3]));
+    assert_eq!(rej[0]["lines"], json!([1, 2, 3, 4]));
+    assert_eq!(rej[0]["raw"], json!([broken]));
+    assert_eq!(rej[0]["errors"][0]["rule"], "malformed");
+
+    let decl = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
+    let docs = format!(
+        "{decl}<r><id>X1</id><name>a</name></r>\n{decl}<r><id>X2</id><name>b</nam></r>\n{decl}<r><id>X3</id><name>c</name></r>\n"
+    );
+    std::fs::write(dir.join("d.xml"), &docs).unwrap();
+    let (code, out, err, rej) = convert(&dir, "m.yaml", Some("d.xml"), b"");
+    assert_eq!(code, 1, "{err}");
+    assert_eq!(
+        out,
+        "{\"id\":\"X1\",\"n\":\"a\"}\n{\"id\":\"X3\",\"n\":\"c\"}\n"
+    );
+    assert!(
+        err.contains("3 input records, 3 units: 2 accepted, 1 rejected"),
+        "{err}"
+    );
+    assert_eq!(rej.len(), 1, "{rej:?}");
+    assert_eq!(rej[0]["lines"], json!([3, 4]));
+    assert_eq!(rej[0]["input"], json!([4]));
+    assert_eq!(
+        rej[0]["raw"],
+        json!([format!("{decl}<r><id>X2</id><name>b</nam></r>")])
+    );
+}

@@ -169,28 +169,22 @@ impl Run<'_, '_> {
                 // is read again as NDJSON lines.
                 self.json_stream(&name, reader, sniffed)?
             }
-            InputFormat::Json | InputFormat::Xml => {
+            InputFormat::Xml => self.xml_input(&name, reader)?,
+            InputFormat::Json => {
                 let mut bytes = Vec::new();
                 reader
                     .read_to_end(&mut bytes)
                     .map_err(|e| ConvertError::Read(name.clone(), e))?;
-                let parsed = if format == InputFormat::Xml {
-                    self.xml_record(&bytes).map(|r| (vec![r], true))
-                } else {
-                    crate::read::parse_json_documents(&bytes).map(|docs| {
-                        let select = self.prepared.mapping().select.as_ref();
-                        let records = docs
-                            .into_iter()
-                            .flat_map(|d| records_of(d, select))
-                            .collect();
-                        (records, false)
-                    })
-                };
+                let parsed = crate::read::parse_json_documents(&bytes).map(|docs| {
+                    let select = self.prepared.mapping().select.as_ref();
+                    docs.into_iter()
+                        .flat_map(|d| records_of(d, select))
+                        .collect::<Vec<_>>()
+                });
                 // A document that does not parse is one rejected record, its
                 // bytes kept; the run goes on with the next input.
-                let (records, raw) = match parsed {
-                    Ok((records, true)) => (records, vec![document_lines(bytes)]),
-                    Ok((records, false)) => (records, Vec::new()),
+                let records = match parsed {
+                    Ok(records) => records,
                     Err(e) => {
                         let at = InputRef {
                             file: name.clone(),
@@ -200,7 +194,6 @@ impl Run<'_, '_> {
                         return self.unreadable(at, bytes, e);
                     }
                 };
-                let mut raw = raw;
                 for (i, record) in records.into_iter().enumerate() {
                     self.unit(
                         vec![InputRef {
@@ -209,7 +202,7 @@ impl Run<'_, '_> {
                             index: Some(i + 1),
                         }],
                         vec![record],
-                        std::mem::take(&mut raw),
+                        Vec::new(),
                     )?;
                 }
             }
@@ -560,12 +553,41 @@ impl Run<'_, '_> {
         })
     }
 
-    fn xml_record(&self, bytes: &[u8]) -> Result<Value, ReadError> {
-        let text = std::str::from_utf8(bytes).map_err(|e| ReadError {
-            line: None,
-            column: None,
-            message: format!("not UTF-8 text (byte {})", e.valid_up_to()),
-        })?;
+    /// An XML input: each document one record (several when each has its
+    /// own declaration, as `--batch-size` writes them), its text and lines
+    /// kept; a document that cannot be read is one reject with them, at the
+    /// line of the fault.
+    fn xml_input(
+        &mut self,
+        name: &str,
+        mut reader: Box<dyn BufRead + Send + '_>,
+    ) -> Result<(), ConvertError> {
+        let mut bytes = Vec::new();
+        reader
+            .read_to_end(&mut bytes)
+            .map_err(|e| ConvertError::Read(name.to_string(), e))?;
+        for (i, (first, doc)) in crate::read::xml_documents(&bytes).into_iter().enumerate() {
+            let raw = document_lines(doc.to_vec(), first);
+            let at = |line| InputRef {
+                file: name.to_string(),
+                line,
+                index: Some(i + 1),
+            };
+            let record = crate::read::xml_text(doc, first).and_then(|text| {
+                self.xml_record(&text).map_err(|mut e| {
+                    e.line = e.line.map(|l| l + first - 1);
+                    e
+                })
+            });
+            match record {
+                Ok(record) => self.unit(vec![at(None)], vec![record], vec![raw])?,
+                Err(e) => self.unreadable_lines(at(e.line.or(Some(first))), raw, e)?,
+            }
+        }
+        Ok(())
+    }
+
+    fn xml_record(&self, text: &str) -> Result<Value, ReadError> {
         let (_, tree) = parse_xml(text)?;
         Ok(match &self.prepared.mapping().source {
             Some(s) if s.format == Format::Xml => s.record_from_xml(tree),
@@ -793,16 +815,11 @@ fn malformed(e: &ReadError) -> Violation {
     }
 }
 
-/// A whole document as the raw text of a rejection: every line it spans.
-fn document_lines(bytes: Vec<u8>) -> RawLines {
-    let text = without_line_end(&bytes);
-    let last = 1 + text.iter().filter(|b| **b == b'\n').count();
-    let len = text.len();
-    let mut bytes = bytes;
+/// A whole document that starts on line `first` as the raw text of a
+/// rejection: every line it spans, white space after it left out.
+fn document_lines(mut bytes: Vec<u8>, first: usize) -> RawLines {
+    let len = bytes.trim_ascii_end().len();
     bytes.truncate(len);
-    RawLines {
-        first: 1,
-        last,
-        bytes,
-    }
+    let last = first + bytes.iter().filter(|b| **b == b'\n').count();
+    RawLines { first, last, bytes }
 }

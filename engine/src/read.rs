@@ -365,6 +365,92 @@ impl<R: BufRead> Iterator for NdjsonReader<R> {
     }
 }
 
+/// The XML documents of an input, each with the line it starts on: one,
+/// or several each starting with its own `<?xml` declaration, as `convert
+/// --output-format xml --batch-size N` writes them (text before the first
+/// declaration, if any, is a document of its own).
+pub fn xml_documents(bytes: &[u8]) -> Vec<(usize, &[u8])> {
+    let starts: Vec<usize> = bytes
+        .windows(5)
+        .enumerate()
+        .filter(|(_, w)| *w == b"<?xml")
+        .map(|(i, _)| i)
+        .collect();
+    if starts.len() <= 1 {
+        return vec![(1, bytes)];
+    }
+    let line_of = |at: usize| 1 + bytes[..at].iter().filter(|b| **b == b'\n').count();
+    let mut out = Vec::new();
+    if !bytes[..starts[0]].trim_ascii().is_empty() {
+        out.push((1, &bytes[..starts[0]]));
+    }
+    for (k, &start) in starts.iter().enumerate() {
+        let end = starts.get(k + 1).copied().unwrap_or(bytes.len());
+        out.push((line_of(start), &bytes[start..end]));
+    }
+    out
+}
+
+/// The text of one XML document that starts on line `first`: UTF-8, or
+/// Latin-1 where its declaration says `encoding="ISO-8859-1"` (each byte
+/// is the character of that number). Other bytes that are not UTF-8 are an
+/// error at the line and column of the first of them.
+pub fn xml_text(bytes: &[u8], first: usize) -> Result<std::borrow::Cow<'_, str>, ReadError> {
+    let bad = match std::str::from_utf8(bytes) {
+        Ok(text) => return Ok(std::borrow::Cow::Borrowed(text)),
+        Err(e) => e.valid_up_to(),
+    };
+    if declares_latin1(bytes) {
+        return Ok(std::borrow::Cow::Owned(
+            bytes.iter().map(|b| char::from(*b)).collect(),
+        ));
+    }
+    let before = &bytes[..bad];
+    let line_start = before
+        .iter()
+        .rposition(|b| *b == b'\n')
+        .map_or(0, |i| i + 1);
+    let column = String::from_utf8_lossy(&before[line_start..])
+        .chars()
+        .count()
+        + 1;
+    Err(ReadError {
+        line: Some(first + before.iter().filter(|b| **b == b'\n').count()),
+        column: Some(column),
+        message: format!(
+            "not UTF-8 text (byte 0x{:02X}); a Latin-1 document says so with <?xml version=\"1.0\" encoding=\"ISO-8859-1\"?>",
+            bytes[bad]
+        ),
+    })
+}
+
+/// Whether an XML declaration at the start of `bytes` names Latin-1.
+fn declares_latin1(bytes: &[u8]) -> bool {
+    let bytes = bytes.trim_ascii_start();
+    let Some(end) = bytes.windows(2).position(|w| w == b"?>") else {
+        return false;
+    };
+    let declaration = String::from_utf8_lossy(&bytes[..end]).to_ascii_lowercase();
+    if !declaration.starts_with("<?xml") {
+        return false;
+    }
+    let Some((_, after)) = declaration.split_once("encoding") else {
+        return false;
+    };
+    let name = after
+        .trim_start()
+        .trim_start_matches('=')
+        .trim_start()
+        .trim_start_matches(['"', '\''])
+        .split(['"', '\''])
+        .next()
+        .unwrap_or("");
+    matches!(
+        name,
+        "iso-8859-1" | "iso8859-1" | "iso_8859-1" | "latin1" | "latin-1" | "l1"
+    )
+}
+
 const MAX_XML_DEPTH: usize = 128;
 
 /// Parse an XML document into a value tree: an element with attributes or
