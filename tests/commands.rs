@@ -629,7 +629,11 @@ fn a_document_that_does_not_parse_is_one_reject_and_the_run_goes_on() {
     assert_eq!(bad.len(), 2);
     assert_eq!(
         bad[0]["source"][0],
-        "<?xml version=\"1.0\"?>\n<a>&bogus;</a>\n"
+        "<?xml version=\"1.0\"?>\n<a>&bogus;</a>"
     );
-    assert_eq!(bad[1]["source"][0], "{\"a\": [1,2}\n");
+    assert_eq!(bad[0]["lines"], serde_json::json!([1, 2]));
+    assert_eq!(bad[0]["input"], serde_json::json!([2]));
+    // As read, without its final line end (as an NDJSON line's is).
+    assert_eq!(bad[1]["source"][0], "{\"a\": [1,2}");
+    assert_eq!(bad[1]["lines"], serde_json::json!([1]));
 }

@@ -287,7 +287,7 @@ fn a_rejected_json_document_record_holds_its_text_as_read() {
     let rejects = std::fs::read_to_string(dir.join("rejects.ndjson")).unwrap();
     assert!(
         rejects.starts_with(&format!(
-            "{{\"file\":\"in.json\",\"input\":[2],\"source\":[{bad}],"
+            "{{\"file\":\"in.json\",\"input\":[2],\"lines\":[2],\"source\":[{bad}],"
         )),
         "{rejects}"
     );

@@ -143,8 +143,10 @@ fn a_broken_pretty_document_is_one_reject() {
     assert_eq!(out, "");
     assert_eq!(rej.len(), 1, "{rej:?}");
     assert_eq!(rej[0]["errors"][0]["rule"], "malformed");
-    // The whole text as read, though stdin cannot be read twice.
-    assert_eq!(rej[0]["source"], json!([doc]));
+    // The whole text as read (without its final line end, as a line's),
+    // though stdin cannot be read twice, and every line it spans.
+    assert_eq!(rej[0]["source"], json!([doc.trim_end()]));
+    assert_eq!(rej[0]["lines"], json!([1, 2, 3, 4]));
     assert_eq!(rej[0]["input"], json!([3]));
     assert_eq!(
         rej[0]["errors"][0]["message"],

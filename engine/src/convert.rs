@@ -154,71 +154,37 @@ impl Run<'_, '_> {
         let Some((format, mut reader)) = opened else {
             return Ok(());
         };
+        let sniffed =
+            self.options.input_format.is_none() && InputFormat::from_name(&name).is_none();
+        let format = match format {
+            InputFormat::Ndjson if sniffed && self.envelope_first(&mut reader) => InputFormat::Json,
+            format => format,
+        };
         match format {
             InputFormat::Ndjson if self.threads() > 1 => self.ndjson_parallel(&name, reader)?,
             InputFormat::Ndjson => self.ndjson(&name, reader)?,
             InputFormat::Json if self.streamable_path().is_some() => {
-                let path = self.streamable_path().unwrap_or_default();
-                let mut index = 0;
-                let mut failed = None;
-                let mut keeping = crate::read::Keeping::new(reader, 16 << 20);
-                let read = crate::read::stream_json_records(
-                    &mut keeping,
-                    &path,
-                    &mut |record, literals| {
-                        index += 1;
-                        let at = InputRef {
-                            file: name.clone(),
-                            line: None,
-                            index: Some(index),
-                        };
-                        match self.unit_read(vec![at], record, &literals) {
-                            Ok(()) => true,
-                            Err(e) => {
-                                failed = Some(e);
-                                false
-                            }
-                        }
-                    },
-                );
-                if let Some(e) = failed {
-                    return Err(e);
-                }
-                // The rest of a document that stops parsing is one rejected
-                // record (the records before it stand); the run goes on.
-                if let Err(e) = read {
-                    let at = InputRef {
-                        file: name.clone(),
-                        line: e.line,
-                        index: Some(index + 1),
-                    };
-                    // The text as written, when of moderate size (stdin too).
-                    let raw = keeping.into_text().unwrap_or_default();
-                    self.unreadable(at, raw, e)?;
-                }
+                // Only a format that neither an option nor the name gave is
+                // on trial: a "document" that breaks before its first record
+                // is read again as NDJSON lines.
+                self.json_stream(&name, reader, sniffed)?
             }
-            InputFormat::Json | InputFormat::Xml => {
+            InputFormat::Xml => self.xml_input(&name, reader)?,
+            InputFormat::Json => {
                 let mut bytes = Vec::new();
                 reader
                     .read_to_end(&mut bytes)
                     .map_err(|e| ConvertError::Read(name.clone(), e))?;
-                let parsed = if format == InputFormat::Xml {
-                    self.xml_record(&bytes).map(|r| (vec![r], true))
-                } else {
-                    crate::read::parse_json_documents(&bytes).map(|docs| {
-                        let select = self.prepared.mapping().select.as_ref();
-                        let records = docs
-                            .into_iter()
-                            .flat_map(|d| records_of(d, select))
-                            .collect();
-                        (records, false)
-                    })
-                };
+                let parsed = crate::read::parse_json_documents(&bytes).map(|docs| {
+                    let select = self.prepared.mapping().select.as_ref();
+                    docs.into_iter()
+                        .flat_map(|d| records_of(d, select))
+                        .collect::<Vec<_>>()
+                });
                 // A document that does not parse is one rejected record, its
                 // bytes kept; the run goes on with the next input.
-                let (records, raw) = match parsed {
-                    Ok((records, true)) => (records, vec![document_lines(bytes)]),
-                    Ok((records, false)) => (records, Vec::new()),
+                let records = match parsed {
+                    Ok(records) => records,
                     Err(e) => {
                         let at = InputRef {
                             file: name.clone(),
@@ -228,7 +194,6 @@ impl Run<'_, '_> {
                         return self.unreadable(at, bytes, e);
                     }
                 };
-                let mut raw = raw;
                 for (i, record) in records.into_iter().enumerate() {
                     self.unit(
                         vec![InputRef {
@@ -237,7 +202,7 @@ impl Run<'_, '_> {
                             index: Some(i + 1),
                         }],
                         vec![record],
-                        std::mem::take(&mut raw),
+                        Vec::new(),
                     )?;
                 }
             }
@@ -304,6 +269,76 @@ impl Run<'_, '_> {
             }
         }
         Ok(())
+    }
+
+    /// The records of JSON documents, one at a time (crate::jsonstream): a
+    /// broken element is one rejection with its text and lines, and the
+    /// read goes on after it. On `trial`, a first document broken before
+    /// any record is read again as NDJSON lines.
+    fn json_stream(
+        &mut self,
+        name: &str,
+        mut reader: Box<dyn BufRead + Send + '_>,
+        trial: bool,
+    ) -> Result<(), ConvertError> {
+        use crate::jsonstream::{stream_json_records, Piece, Unstreamed};
+        let path = self.streamable_path().unwrap_or_default();
+        let mut index = 0;
+        let mut failed = None;
+        let read = stream_json_records(&mut reader, &path, trial, &mut |piece| {
+            index += 1;
+            let at = |line| InputRef {
+                file: name.to_string(),
+                line,
+                index: Some(index),
+            };
+            let done = match piece {
+                Piece::Record(record, literals, raw) => {
+                    self.unit_read(vec![at(None)], record, &literals, raw)
+                }
+                // Where it broke; `lines` lists every line it spans.
+                Piece::Broken(raw, e) => {
+                    self.unreadable_lines(at(e.line.or(Some(raw.first))), raw, e)
+                }
+            };
+            done.map_err(|e| failed = Some(e)).is_ok()
+        });
+        if let Some(e) = failed {
+            return Err(e);
+        }
+        match read {
+            Ok(()) | Err(Unstreamed::Empty) => Ok(()),
+            Err(Unstreamed::Io(e)) => Err(ConvertError::Read(name.to_string(), e)),
+            Err(Unstreamed::Untried(kept)) => {
+                let again: Box<dyn BufRead + Send + '_> =
+                    Box::new(io::Read::chain(io::Cursor::new(kept), reader));
+                match self.threads() {
+                    1 => self.ndjson(name, again),
+                    _ => self.ndjson_parallel(name, again),
+                }
+            }
+        }
+    }
+
+    /// Whether the first line of a sniffed NDJSON input is an envelope the
+    /// mapping's `select:` path goes into (an object holding its first
+    /// key): then the lines are documents, one after another, as
+    /// `--batch-size` writes them, and read as a named `.json` file is.
+    /// The first line is all in the reader's buffer: sniffing read it
+    /// (crate::read::sniff), and it is read again first.
+    fn envelope_first(&self, reader: &mut Box<dyn BufRead + Send + '_>) -> bool {
+        let Some(key) = self.streamable_path().and_then(|p| p.into_iter().next()) else {
+            return false;
+        };
+        let Ok(head) = reader.fill_buf() else {
+            return false;
+        };
+        let first = head
+            .split(|b| *b == b'\n')
+            .find(|l| !l.trim_ascii().is_empty())
+            .unwrap_or_default();
+        let first = first.strip_prefix(b"\xef\xbb\xbf").unwrap_or(first);
+        serde_json::from_slice::<Value>(first).is_ok_and(|v| v.get(&key).is_some())
     }
 
     /// The keys to stream a JSON document's records from: the mapping's
@@ -518,17 +553,57 @@ impl Run<'_, '_> {
         })
     }
 
-    fn xml_record(&self, bytes: &[u8]) -> Result<Value, ReadError> {
-        let text = std::str::from_utf8(bytes).map_err(|e| ReadError {
-            line: None,
-            column: None,
-            message: format!("not UTF-8 text (byte {})", e.valid_up_to()),
-        })?;
+    /// An XML input: each document one record (several when each has its
+    /// own declaration, as `--batch-size` writes them), its text and lines
+    /// kept; a document that cannot be read is one reject with them, at the
+    /// line of the fault.
+    fn xml_input(
+        &mut self,
+        name: &str,
+        mut reader: Box<dyn BufRead + Send + '_>,
+    ) -> Result<(), ConvertError> {
+        let mut bytes = Vec::new();
+        reader
+            .read_to_end(&mut bytes)
+            .map_err(|e| ConvertError::Read(name.to_string(), e))?;
+        for (i, (first, doc)) in crate::read::xml_documents(&bytes).into_iter().enumerate() {
+            let raw = document_lines(doc.to_vec(), first);
+            let at = |line| InputRef {
+                file: name.to_string(),
+                line,
+                index: Some(i + 1),
+            };
+            let record = crate::read::xml_text(doc, first).and_then(|text| {
+                self.xml_record(&text).map_err(|mut e| {
+                    e.line = e.line.map(|l| l + first - 1);
+                    e
+                })
+            });
+            match record {
+                Ok(record) => self.unit(vec![at(None)], vec![record], vec![raw])?,
+                Err(e) => self.unreadable_lines(at(e.line.or(Some(first))), raw, e)?,
+            }
+        }
+        Ok(())
+    }
+
+    fn xml_record(&self, text: &str) -> Result<Value, ReadError> {
         let (_, tree) = parse_xml(text)?;
         Ok(match &self.prepared.mapping().source {
             Some(s) if s.format == Format::Xml => s.record_from_xml(tree),
             _ => tree,
         })
+    }
+
+    /// Text that could not be read as a record, with the lines it spans.
+    fn unreadable_lines(
+        &mut self,
+        at: InputRef,
+        raw: RawLines,
+        e: ReadError,
+    ) -> Result<(), ConvertError> {
+        let source = Source::Unreadable(raw.bytes.clone());
+        self.reject_rows(vec![at], source, vec![raw], vec![malformed(&e)])
     }
 
     fn unreadable(&mut self, at: InputRef, raw: Vec<u8>, e: ReadError) -> Result<(), ConvertError> {
@@ -641,22 +716,23 @@ impl Run<'_, '_> {
     }
 
     /// One record read from JSON text, with the literals of its numbers
-    /// (crate::literal); a rejected one shows its text when that was kept.
+    /// (crate::literal); a rejected one shows its text as written.
     fn unit_read(
         &mut self,
         input: Vec<InputRef>,
         record: Value,
         literals: &SourceLiterals,
+        raw: RawLines,
     ) -> Result<(), ConvertError> {
         let counts = &mut self.report.counts;
         counts.input_records += input.len();
         counts.units += 1;
         let outcome = self.prepared.transform_read(&record, literals);
-        let source = match (&outcome, literals.text()) {
-            (Outcome::Rejected(_), Some(text)) => Some(Source::verbatim(text, record.clone())),
+        let source = match &outcome {
+            Outcome::Rejected(_) => Some(Source::verbatim(&one_line(&raw.bytes), record.clone())),
             _ => None,
         };
-        self.settle_rendered(input, record, source, Vec::new(), outcome, None)
+        self.settle_rendered(input, record, source, vec![raw], outcome, None)
     }
 
     /// Count and hand on the outcome of one unit. `source` is what a
@@ -736,16 +812,36 @@ impl Run<'_, '_> {
     }
 }
 
-/// A whole document as the raw text of a rejection: every line it spans.
-fn document_lines(bytes: Vec<u8>) -> RawLines {
-    let text = without_line_end(&bytes);
-    let last = 1 + text.iter().filter(|b| **b == b'\n').count();
-    let len = text.len();
-    let mut bytes = bytes;
-    bytes.truncate(len);
-    RawLines {
-        first: 1,
-        last,
-        bytes,
+/// JSON text on one line, for a reject's `source` (a rejects file holds a
+/// reject a line): a line end in valid JSON is white space between
+/// tokens, never inside a string, so a space stands for it. Digits stay as
+/// written; `raw` keeps the lines as they were.
+fn one_line(text: &[u8]) -> std::borrow::Cow<'_, [u8]> {
+    if !text.iter().any(|b| matches!(b, b'\n' | b'\r')) {
+        return std::borrow::Cow::Borrowed(text);
     }
+    let spaced = text.iter().map(|b| match b {
+        b'\n' | b'\r' => b' ',
+        b => *b,
+    });
+    std::borrow::Cow::Owned(spaced.collect())
+}
+
+/// The finding of text that is no record.
+fn malformed(e: &ReadError) -> Violation {
+    Violation {
+        rule: "malformed".into(),
+        path: String::new(),
+        message: e.to_string(),
+        severity: Severity::Error,
+    }
+}
+
+/// A whole document that starts on line `first` as the raw text of a
+/// rejection: every line it spans, white space after it left out.
+fn document_lines(mut bytes: Vec<u8>, first: usize) -> RawLines {
+    let len = bytes.trim_ascii_end().len();
+    bytes.truncate(len);
+    let last = first + bytes.iter().filter(|b| **b == b'\n').count();
+    RawLines { first, last, bytes }
 }

@@ -359,26 +359,32 @@ fn read_units(
             match streamable {
                 Some(path) => {
                     let mut failed = None;
-                    let read = crate::read::stream_json_records(
+                    let read = crate::jsonstream::stream_json_records(
                         &mut reader,
                         &path,
-                        &mut |record, literals| match each(
-                            next(None),
-                            Unit::Record(record, literals),
-                        ) {
-                            Ok(()) => true,
-                            Err(e) => {
-                                failed = Some(e);
-                                false
+                        false,
+                        &mut |piece| {
+                            let unit = match piece {
+                                crate::jsonstream::Piece::Record(record, literals, _) => {
+                                    Unit::Record(record, literals)
+                                }
+                                // A broken element is one unreadable record,
+                                // as convert counts it.
+                                crate::jsonstream::Piece::Broken(..) => Unit::Unreadable,
+                            };
+                            match each(next(None), unit) {
+                                Ok(()) => true,
+                                Err(e) => {
+                                    failed = Some(e);
+                                    false
+                                }
                             }
                         },
                     );
                     if let Some(e) = failed {
                         return Err(e);
                     }
-                    // The rest of a document that stops parsing is one
-                    // unreadable record, as convert counts it.
-                    if read.is_err() {
+                    if let Err(crate::jsonstream::Unstreamed::Io(_)) = read {
                         each(next(None), Unit::Unreadable)?;
                     }
                 }

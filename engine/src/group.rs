@@ -276,7 +276,11 @@ pub fn csv_items(
                     std::io::Error::other(e.to_string()),
                 ))
             }
-            Err(e) => Some(format!("not a valid CSV row: {}", csv_error(&e))),
+            // A quote left open explains a wrong field count too (it took
+            // the delimiters after it): name the quote, not the count.
+            Err(e) => quote_fault(&raw.bytes, b'"', delimiter)
+                .map(|f| quote_message(&f, &raw))
+                .or_else(|| Some(format!("not a valid CSV row: {}", csv_error(&e)))),
             Ok(_) => quote_fault(&raw.bytes, b'"', delimiter).map(|f| quote_message(&f, &raw)),
         };
         let fields = match problem {

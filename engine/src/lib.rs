@@ -41,6 +41,7 @@ mod expr;
 mod file_format;
 mod group;
 mod job;
+mod jsonstream;
 mod layers;
 mod literal;
 mod lookup;

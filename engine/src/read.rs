@@ -11,10 +11,7 @@
 use std::fmt;
 use std::io::BufRead;
 
-use serde::Deserialize;
 use serde_json::{Map, Value};
-
-use crate::literal::SourceLiterals;
 
 /// Input formats.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -368,6 +365,92 @@ impl<R: BufRead> Iterator for NdjsonReader<R> {
     }
 }
 
+/// The XML documents of an input, each with the line it starts on: one,
+/// or several each starting with its own `<?xml` declaration, as `convert
+/// --output-format xml --batch-size N` writes them (text before the first
+/// declaration, if any, is a document of its own).
+pub fn xml_documents(bytes: &[u8]) -> Vec<(usize, &[u8])> {
+    let starts: Vec<usize> = bytes
+        .windows(5)
+        .enumerate()
+        .filter(|(_, w)| *w == b"<?xml")
+        .map(|(i, _)| i)
+        .collect();
+    if starts.len() <= 1 {
+        return vec![(1, bytes)];
+    }
+    let line_of = |at: usize| 1 + bytes[..at].iter().filter(|b| **b == b'\n').count();
+    let mut out = Vec::new();
+    if !bytes[..starts[0]].trim_ascii().is_empty() {
+        out.push((1, &bytes[..starts[0]]));
+    }
+    for (k, &start) in starts.iter().enumerate() {
+        let end = starts.get(k + 1).copied().unwrap_or(bytes.len());
+        out.push((line_of(start), &bytes[start..end]));
+    }
+    out
+}
+
+/// The text of one XML document that starts on line `first`: UTF-8, or
+/// Latin-1 where its declaration says `encoding="ISO-8859-1"` (each byte
+/// is the character of that number). Other bytes that are not UTF-8 are an
+/// error at the line and column of the first of them.
+pub fn xml_text(bytes: &[u8], first: usize) -> Result<std::borrow::Cow<'_, str>, ReadError> {
+    let bad = match std::str::from_utf8(bytes) {
+        Ok(text) => return Ok(std::borrow::Cow::Borrowed(text)),
+        Err(e) => e.valid_up_to(),
+    };
+    if declares_latin1(bytes) {
+        return Ok(std::borrow::Cow::Owned(
+            bytes.iter().map(|b| char::from(*b)).collect(),
+        ));
+    }
+    let before = &bytes[..bad];
+    let line_start = before
+        .iter()
+        .rposition(|b| *b == b'\n')
+        .map_or(0, |i| i + 1);
+    let column = String::from_utf8_lossy(&before[line_start..])
+        .chars()
+        .count()
+        + 1;
+    Err(ReadError {
+        line: Some(first + before.iter().filter(|b| **b == b'\n').count()),
+        column: Some(column),
+        message: format!(
+            "not UTF-8 text (byte 0x{:02X}); a Latin-1 document says so with <?xml version=\"1.0\" encoding=\"ISO-8859-1\"?>",
+            bytes[bad]
+        ),
+    })
+}
+
+/// Whether an XML declaration at the start of `bytes` names Latin-1.
+fn declares_latin1(bytes: &[u8]) -> bool {
+    let bytes = bytes.trim_ascii_start();
+    let Some(end) = bytes.windows(2).position(|w| w == b"?>") else {
+        return false;
+    };
+    let declaration = String::from_utf8_lossy(&bytes[..end]).to_ascii_lowercase();
+    if !declaration.starts_with("<?xml") {
+        return false;
+    }
+    let Some((_, after)) = declaration.split_once("encoding") else {
+        return false;
+    };
+    let name = after
+        .trim_start()
+        .trim_start_matches('=')
+        .trim_start()
+        .trim_start_matches(['"', '\''])
+        .split(['"', '\''])
+        .next()
+        .unwrap_or("");
+    matches!(
+        name,
+        "iso-8859-1" | "iso8859-1" | "iso_8859-1" | "latin1" | "latin-1" | "l1"
+    )
+}
+
 const MAX_XML_DEPTH: usize = 128;
 
 /// Parse an XML document into a value tree: an element with attributes or
@@ -628,362 +711,5 @@ mod tests {
         assert_eq!(head.len(), 2 + 200_010);
         let (format, head) = sniff(&mut &b"  \n\n"[..]).unwrap();
         assert_eq!((format, head.len()), (None, 4));
-    }
-}
-
-/// A reader that keeps a copy of what is read through it, up to a cap: a
-/// streamed JSON document that stops parsing is one rejected record with
-/// its text, and on stdin there is no file to read that text again from.
-pub struct Keeping<R> {
-    inner: R,
-    kept: Option<Vec<u8>>,
-    cap: usize,
-}
-
-impl<R: std::io::Read> Keeping<R> {
-    /// Keep up to `cap` bytes of `inner`.
-    pub fn new(inner: R, cap: usize) -> Keeping<R> {
-        Keeping {
-            inner,
-            kept: Some(Vec::new()),
-            cap,
-        }
-    }
-
-    /// Everything the input holds: what was read, then the rest, or `None`
-    /// when that is more than the cap (a part of the text would mislead).
-    pub fn into_text(mut self) -> Option<Vec<u8>> {
-        let mut rest = [0u8; 8192];
-        while self.kept.is_some() {
-            match std::io::Read::read(&mut self, &mut rest) {
-                Ok(0) | Err(_) => break,
-                Ok(_) => {}
-            }
-        }
-        self.kept
-    }
-}
-
-impl<R: std::io::Read> std::io::Read for Keeping<R> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        if let Some(kept) = &mut self.kept {
-            if kept.len() + n > self.cap {
-                self.kept = None;
-            } else {
-                kept.extend_from_slice(&buf[..n]);
-            }
-        }
-        Ok(n)
-    }
-}
-
-/// Read the records of one JSON document without holding the document:
-/// the elements of the array at `path` (object keys from the root; empty
-/// for a top-level array), handed to `each` one at a time as they are
-/// parsed. A top-level value that is not an array (with an empty path) is
-/// one record. `each` returns false to stop. Each record comes with the
-/// literals of its numbers that an f64 does not hold (crate::literal): the
-/// bytes the parser takes pass through a buffer that holds one record's
-/// text at a time.
-pub fn stream_json_records<R: std::io::Read>(
-    reader: R,
-    path: &[String],
-    each: &mut dyn FnMut(Value, SourceLiterals) -> bool,
-) -> Result<(), ReadError> {
-    use serde::de::DeserializeSeed;
-    let seen = Tape::default();
-    let mut de = serde_json::Deserializer::from_reader(Seen {
-        inner: reader,
-        seen: &seen,
-    });
-    let mut stopped = false;
-    let mut read = || -> Result<(), serde_json::Error> {
-        // Documents one after another (an envelope per line, as
-        // `--batch-size` writes them) are read in turn: `end` fails on
-        // what follows a document without taking it.
-        loop {
-            seen.clear();
-            let walk = Walk {
-                path,
-                each: &mut *each,
-                stopped: &mut stopped,
-                top: true,
-                seen: &seen,
-            };
-            walk.deserialize(&mut de)?;
-            if stopped || de.end().is_ok() {
-                return Ok(());
-            }
-        }
-    };
-    match read() {
-        Ok(()) => Ok(()),
-        Err(_) if stopped => Ok(()),
-        Err(e) if e.is_eof() && e.line() <= 1 && e.column() == 0 => Err(ReadError {
-            line: None,
-            column: None,
-            message: "the input is empty".into(),
-        }),
-        Err(e) => Err(ReadError::json(&e, 0)),
-    }
-}
-
-/// The bytes read since the current record began, unless switched off
-/// (while a value that is no record is skipped, however large). serde_json
-/// reads a byte at a time; the tape reads the input a block at a time and
-/// hands the bytes on from there, so keeping them costs no copy per byte:
-/// the record's bytes are the end of the kept ones and the block's from
-/// `from` to `pos`.
-#[derive(Default)]
-struct Tape {
-    state: std::cell::RefCell<TapeState>,
-}
-
-#[derive(Default)]
-struct TapeState {
-    /// The block read last, handed on up to `pos`.
-    block: Vec<u8>,
-    pos: usize,
-    /// Where the current record's bytes start in `block`.
-    from: usize,
-    /// The record's bytes from blocks before this one.
-    kept: Vec<u8>,
-    off: bool,
-}
-
-const TAPE_BLOCK: usize = 64 * 1024;
-
-impl Tape {
-    /// Start a new record's bytes here.
-    fn clear(&self) {
-        let mut t = self.state.borrow_mut();
-        t.kept.clear();
-        t.from = t.pos;
-    }
-
-    /// Run `skip` (a value that is not read as records) without keeping its bytes.
-    fn unrecorded<T>(&self, skip: impl FnOnce() -> T) -> T {
-        self.clear();
-        self.state.borrow_mut().off = true;
-        let r = skip();
-        self.state.borrow_mut().off = false;
-        self.clear();
-        r
-    }
-
-    /// `f` of the bytes read since the last [`Tape::clear`].
-    fn with_bytes<T>(&self, f: impl FnOnce(&[u8]) -> T) -> T {
-        let mut t = self.state.borrow_mut();
-        let t = &mut *t;
-        if t.kept.is_empty() {
-            return f(&t.block[t.from..t.pos]);
-        }
-        t.kept.extend_from_slice(&t.block[t.from..t.pos]);
-        t.from = t.pos;
-        f(&t.kept)
-    }
-
-    /// The next bytes of `inner` into `buf`, a new block read when this one is spent.
-    fn read(&self, inner: &mut dyn std::io::Read, buf: &mut [u8]) -> std::io::Result<usize> {
-        let mut t = self.state.borrow_mut();
-        let t = &mut *t;
-        if t.pos == t.block.len() {
-            if !t.off {
-                t.kept.extend_from_slice(&t.block[t.from..]);
-            }
-            t.block.resize(TAPE_BLOCK, 0);
-            let n = match inner.read(&mut t.block) {
-                Ok(n) => n,
-                Err(e) => {
-                    t.block.clear();
-                    (t.pos, t.from) = (0, 0);
-                    return Err(e);
-                }
-            };
-            t.block.truncate(n);
-            (t.pos, t.from) = (0, 0);
-        }
-        let n = buf.len().min(t.block.len() - t.pos);
-        buf[..n].copy_from_slice(&t.block[t.pos..t.pos + n]);
-        t.pos += n;
-        Ok(n)
-    }
-}
-
-/// A reader whose bytes go through a tape (see [`Tape`]).
-struct Seen<'s, R> {
-    inner: R,
-    seen: &'s Tape,
-}
-
-impl<R: std::io::Read> std::io::Read for Seen<'_, R> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        self.seen.read(&mut self.inner, buf)
-    }
-}
-
-struct Walk<'a, 'f> {
-    path: &'a [String],
-    each: &'a mut (dyn FnMut(Value, SourceLiterals) -> bool + 'f),
-    stopped: &'a mut bool,
-    top: bool,
-    /// The bytes read since the current record (or key) began.
-    seen: &'a Tape,
-}
-
-impl Walk<'_, '_> {
-    /// The literals of `record`, from the bytes read since its start.
-    fn literals(&self, record: &Value) -> SourceLiterals {
-        self.seen
-            .with_bytes(|text| SourceLiterals::find_keeping_text(text, record))
-    }
-}
-
-impl<'de> serde::de::DeserializeSeed<'de> for Walk<'_, '_> {
-    type Value = ();
-    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_any(self)
-    }
-}
-
-impl<'de> serde::de::Visitor<'de> for Walk<'_, '_> {
-    type Value = ();
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("a JSON document")
-    }
-    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        if !self.path.is_empty() {
-            return self.seen.unrecorded(|| {
-                while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {}
-                Ok(())
-            });
-        }
-        loop {
-            self.seen.clear();
-            let Some(v) = seq.next_element::<Value>()? else {
-                break;
-            };
-            let literals = self.literals(&v);
-            if !(self.each)(v, literals) {
-                *self.stopped = true;
-                return Err(serde::de::Error::custom("stopped"));
-            }
-        }
-        Ok(())
-    }
-    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        if self.path.is_empty() {
-            // The whole object is the one record (only at the top).
-            let v = Value::deserialize(serde::de::value::MapAccessDeserializer::new(map))?;
-            let literals = self.literals(&v);
-            if self.top && !(self.each)(v, literals) {
-                *self.stopped = true;
-            }
-            return Ok(());
-        }
-        loop {
-            // What lies before a key is not a record's text: let it go.
-            self.seen.clear();
-            let Some(key) = map.next_key::<String>()? else {
-                break;
-            };
-            if key == self.path[0] {
-                map.next_value_seed(Walk {
-                    path: &self.path[1..],
-                    each: &mut *self.each,
-                    stopped: &mut *self.stopped,
-                    top: false,
-                    seen: self.seen,
-                })?;
-            } else {
-                self.seen
-                    .unrecorded(|| map.next_value::<serde::de::IgnoredAny>())?;
-            }
-        }
-        Ok(())
-    }
-    fn visit_unit<E>(self) -> Result<(), E> {
-        Ok(())
-    }
-    fn visit_bool<E>(self, _: bool) -> Result<(), E> {
-        Ok(())
-    }
-    fn visit_i64<E>(self, _: i64) -> Result<(), E> {
-        Ok(())
-    }
-    fn visit_u64<E>(self, _: u64) -> Result<(), E> {
-        Ok(())
-    }
-    fn visit_f64<E>(self, _: f64) -> Result<(), E> {
-        Ok(())
-    }
-    fn visit_str<E>(self, _: &str) -> Result<(), E> {
-        Ok(())
-    }
-}
-
-#[cfg(test)]
-mod stream_tests {
-    use super::*;
-
-    #[test]
-    fn records_under_a_path_stream_one_at_a_time() {
-        let doc =
-            br#"{"meta": {"n": 2}, "batch": {"orders": [{"id": 1}, {"id": 2}], "other": [9]}}"#;
-        let mut seen = Vec::new();
-        stream_json_records(&doc[..], &["batch".into(), "orders".into()], &mut |v, _| {
-            seen.push(v["id"].as_i64().unwrap());
-            true
-        })
-        .unwrap();
-        assert_eq!(seen, vec![1, 2]);
-        let mut n = 0;
-        stream_json_records(&b"[1, 2, 3]"[..], &[], &mut |_, _| {
-            n += 1;
-            true
-        })
-        .unwrap();
-        assert_eq!(n, 3);
-        let e = stream_json_records(&b"[1, 2,"[..], &[], &mut |_, _| true).unwrap_err();
-        assert_eq!(e.line, Some(1));
-    }
-
-    #[test]
-    fn the_tape_keeps_a_record_across_blocks_and_not_a_skipped_value() {
-        use std::io::Read;
-        let text: Vec<u8> = (0..3 * TAPE_BLOCK).map(|i| (i % 251) as u8).collect();
-        let tape = Tape::default();
-        let mut r = Seen {
-            inner: &text[..],
-            seen: &tape,
-        };
-        let mut byte = [0u8; 1];
-        // Skipped: the first block and a half, read a byte at a time.
-        tape.unrecorded(|| {
-            for _ in 0..TAPE_BLOCK + TAPE_BLOCK / 2 {
-                r.read_exact(&mut byte).unwrap();
-            }
-        });
-        for _ in 0..TAPE_BLOCK {
-            r.read_exact(&mut byte).unwrap();
-        }
-        let from = TAPE_BLOCK + TAPE_BLOCK / 2;
-        tape.with_bytes(|kept| assert_eq!(kept, &text[from..from + TAPE_BLOCK]));
-        tape.clear();
-        r.read_exact(&mut byte).unwrap();
-        tape.with_bytes(|kept| assert_eq!(kept, &text[from + TAPE_BLOCK..][..1]));
-    }
-
-    #[test]
-    fn streamed_records_come_with_their_literals() {
-        let doc = br#"{"skip": [1e999999999999999999, 2], "batch": {"orders": [{"a": 1}, {"a": 123456789012345678901234567890, "b": [0.1000000000000000055511151231257827]}]}}"#;
-        let mut seen = Vec::new();
-        stream_json_records(&doc[..], &["batch".into(), "orders".into()], &mut |_, l| {
-            seen.push(l.len());
-            true
-        })
-        .unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(seen, vec![0, 2]);
     }
 }
