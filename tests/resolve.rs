@@ -36,7 +36,11 @@ impl Case {
     fn load(&self, mapping: &str) -> Vec<Diagnostic> {
         match Mapping::from_path(&self.dir.join("mappings").join(mapping)) {
             Ok(m) => m.warnings.0,
-            Err(d) => d.0,
+            Err(e) => e
+                .diagnostics()
+                .expect("findings, not another error")
+                .0
+                .clone(),
         }
     }
 
@@ -647,7 +651,8 @@ fn a_typo_in_a_schema_rule_is_an_error_not_a_rule_switched_off() {
         let text = std::fs::read_to_string(&path).unwrap();
         assert_eq!(text.matches(old).count(), 1, "{old}");
         std::fs::write(&path, text.replace(old, new)).unwrap();
-        let d = mapwright::Schema::from_path(&path).expect_err("the typo must not load");
+        let e = mapwright::Schema::from_path(&path).expect_err("the typo must not load");
+        let d = e.diagnostics().expect("findings, not another error");
         let found: Vec<&Diagnostic> = d.iter().filter(|d| d.code == "unknown-field").collect();
         assert_eq!(found.len(), 1, "{d}");
         assert!(found[0].message.starts_with(problem), "{}", found[0]);

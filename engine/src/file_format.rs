@@ -547,8 +547,9 @@ mod tests {
         let dir = tempfile::tempdir().expect("temp dir");
         let copy = dir.path().join("order.yaml");
         std::fs::write(&copy, &text).expect("written");
-        let diags = crate::Mapping::from_path(&copy).expect_err("refused");
-        let unknown: Vec<_> = diags.0.iter().filter(|d| d.code == "unknown-key").collect();
+        let error = crate::Mapping::from_path(&copy).expect_err("refused");
+        let diags = error.diagnostics().expect("findings");
+        let unknown: Vec<_> = diags.iter().filter(|d| d.code == "unknown-key").collect();
         assert_eq!(unknown.len(), 1, "{diags}");
         assert_eq!(unknown[0].span.line, line);
         assert!(unknown[0]

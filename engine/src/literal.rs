@@ -304,6 +304,7 @@ impl SourceLiterals {
     }
 
     /// How many numbers of the record keep a literal.
+    #[cfg(test)]
     pub fn len(&self) -> usize {
         self.by_address.len()
     }
@@ -535,12 +536,12 @@ pub struct Literals {
 
 impl Literals {
     /// True when the record has no literal.
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.here.is_none() && self.below.is_empty()
     }
 
     /// The tree under field or list index `step`.
-    pub fn child(&self, step: &str) -> Option<&Literals> {
+    pub(crate) fn child(&self, step: &str) -> Option<&Literals> {
         self.below
             .iter()
             .find(|(s, _)| s == step)
@@ -548,7 +549,7 @@ impl Literals {
     }
 
     /// The tree under list item `index`.
-    pub fn item(&self, index: usize) -> Option<&Literals> {
+    pub(crate) fn item(&self, index: usize) -> Option<&Literals> {
         if self.below.is_empty() {
             return None;
         }
@@ -558,14 +559,15 @@ impl Literals {
     /// The literal to write for `v` here: only for a number, and only when
     /// it is still the number copied with the literal (a value changed
     /// after the copy keeps its own text).
-    pub fn literal_for(&self, v: &Value) -> Option<&str> {
+    pub(crate) fn literal_for(&self, v: &Value) -> Option<&str> {
         let (literal, bits) = self.here.as_ref()?;
         let f = v.as_number()?.as_f64()?;
         (f.to_bits() == *bits).then_some(literal)
     }
 
     /// The literal at JSON pointer `pointer` (`/poDetails/0/Item_Price`).
-    pub fn at(&self, pointer: &str) -> Option<&str> {
+    #[cfg(test)]
+    pub(crate) fn at(&self, pointer: &str) -> Option<&str> {
         let mut tree = self;
         for step in pointer.split('/').skip(1) {
             tree = tree.child(&step.replace("~1", "/").replace("~0", "~"))?;

@@ -201,7 +201,7 @@ impl Params {
 
     /// Check against the declared params: every value typed, every required
     /// one present, no unknown names. All problems at once.
-    pub fn resolve(&self, specs: &[ParamSpec]) -> Result<Value, Vec<String>> {
+    pub(crate) fn resolve(&self, specs: &[ParamSpec]) -> Result<Value, Vec<String>> {
         let mut problems = Vec::new();
         let mut out = Map::new();
         for (k, _) in &self.given {

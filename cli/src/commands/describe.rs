@@ -59,11 +59,8 @@ pub fn explain(args: ExplainArgs) -> u8 {
         Err(code) => return code,
     };
     if let Some(field) = &args.field {
-        if let Err(near) = m.explain_fields(field) {
-            let hint = near
-                .map(|n| format!(" (did you mean '{n}'?)"))
-                .unwrap_or_default();
-            say!("error: --field: no target field of this mapping is at '{field}'{hint}");
+        if let Err(e) = m.explain_fields(field) {
+            say!("error: --field: {e}");
             return exit::USAGE;
         }
     }
@@ -87,10 +84,10 @@ pub fn explain(args: ExplainArgs) -> u8 {
                     return exit::IO;
                 }
             };
-            match mapwright::parse_json(&bytes) {
+            match mapwright::parse_json(io::shown(name), &bytes) {
                 Ok(r) => Some(r),
                 Err(e) => {
-                    say!("error: {}: {e}", io::shown(name));
+                    say!("error: {e}");
                     return exit::IO;
                 }
             }

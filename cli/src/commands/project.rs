@@ -4,7 +4,7 @@
 
 use std::path::PathBuf;
 
-use mapwright::{Diagnostics, LoadOptions, Project, Severity};
+use mapwright::{Diagnostics, Error, LoadOptions, Project, Severity};
 
 use super::{exit, io};
 
@@ -37,8 +37,11 @@ fn found(paths: &[PathBuf], format: MessageFormat) -> Result<Project, u8> {
     Project::find(paths).map_err(|d| refused(d, format))
 }
 
-fn refused(d: Diagnostics, format: MessageFormat) -> u8 {
-    say!("{}", format.show(&d).trim_end());
+fn refused(e: Error, format: MessageFormat) -> u8 {
+    match e.diagnostics() {
+        Some(d) => say!("{}", format.show(d).trim_end()),
+        None => say!("error: {e}"),
+    }
     exit::USAGE
 }
 
