@@ -186,11 +186,38 @@ impl Diagnostics {
     pub fn rendered(&self, color: bool) -> String {
         render_all(self, color)
     }
+
+    /// [`Diagnostics::rendered`] for output that goes to a terminal when
+    /// `terminal`: coloured only then, and never when the `NO_COLOR`
+    /// variable holds a value (<https://no-color.org>).
+    pub fn rendered_for(&self, terminal: bool) -> String {
+        render_all(self, color_wanted(terminal, std::env::var_os("NO_COLOR")))
+    }
+}
+
+/// Colour on a terminal, unless `NO_COLOR` is set to anything but the empty string.
+fn color_wanted(terminal: bool, no_color: Option<std::ffi::OsString>) -> bool {
+    terminal && no_color.is_none_or(|v| v.is_empty())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn no_color_with_any_value_turns_colour_off() {
+        assert!(color_wanted(true, None));
+        assert!(
+            color_wanted(true, Some("".into())),
+            "an empty NO_COLOR is unset"
+        );
+        assert!(!color_wanted(true, Some("1".into())));
+        assert!(
+            !color_wanted(true, Some("false".into())),
+            "any value, even 'false'"
+        );
+        assert!(!color_wanted(false, None), "never off a terminal");
+    }
     use crate::diag::Span;
 
     fn diag(line: u32, column: u32) -> Diagnostic {

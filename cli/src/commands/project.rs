@@ -20,13 +20,14 @@ pub enum MessageFormat {
 }
 
 impl MessageFormat {
-    /// `diags` in this format (colour only when stdout is a terminal).
+    /// `diags` in this format (colour only when stdout is a terminal and
+    /// NO_COLOR is unset).
     pub fn show(self, diags: &Diagnostics) -> String {
         match self {
             MessageFormat::Short => diags.iter().map(|d| format!("{d}\n")).collect(),
             MessageFormat::Human => {
                 use std::io::IsTerminal;
-                diags.rendered(std::io::stdout().is_terminal())
+                diags.rendered_for(std::io::stdout().is_terminal())
             }
         }
     }
