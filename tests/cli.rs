@@ -839,3 +839,36 @@ fn schema_export_gives_a_json_schema_of_the_payload() {
 fn scratch(name: &str) -> PathBuf {
     common::folder("cli", name)
 }
+
+/// A mistyped command or flag keeps clap's did-you-mean, and a bad value its
+/// list of possible values, while the value typed is never echoed.
+#[test]
+fn command_line_errors_keep_did_you_mean_and_possible_values_but_not_the_value() {
+    let m = "mappings/oneserve-spectrum/order.yaml";
+    let cases: [(&[&str], &str); 5] = [
+        (&["conver", "-m", m], "help: did you mean 'convert'?"),
+        (&["schema", "lst"], "help: did you mean 'list'?"),
+        (
+            &["convert", "-m", m, "--quiett"],
+            "help: did you mean '--quiet'?",
+        ),
+        (
+            &["validate", "--schema", "x", "--format", "jsn-S3CRET"],
+            "[possible values: human, json]",
+        ),
+        (
+            &["schema", "export", "--file-format", "mappin-S3CRET"],
+            "[possible values: mapping, schema, test, rules]",
+        ),
+    ];
+    for (args, want) in cases {
+        let (code, out, err) = stdout(mapwright().args(args));
+        assert_eq!(code, 2, "{args:?}: {err}");
+        assert!(out.is_empty(), "{args:?}: {out}");
+        assert!(err.contains(want), "{args:?}: want {want:?} in {err}");
+        assert!(
+            !err.contains("S3CRET"),
+            "{args:?}: the value is echoed: {err}"
+        );
+    }
+}
