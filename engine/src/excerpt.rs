@@ -29,7 +29,7 @@ use crate::diag::{Diagnostic, Diagnostics, Severity};
 pub fn render_all(diags: &Diagnostics, color: bool) -> String {
     let mut sources: HashMap<PathBuf, Option<String>> = HashMap::new();
     let mut out = String::new();
-    for d in diags.iter() {
+    for d in in_place_order(diags) {
         let source = sources.entry(d.span.file.clone()).or_insert_with(|| {
             may_quote(&d.span.file, diags)
                 .then(|| std::fs::read_to_string(&d.span.file).ok())
@@ -39,6 +39,24 @@ pub fn render_all(diags: &Diagnostics, color: bool) -> String {
         out.push_str("\n\n");
     }
     out
+}
+
+/// The findings file by file (in the order the files first come), and
+/// those of one file by line and column: a reader goes down the file once.
+pub(crate) fn in_place_order(diags: &Diagnostics) -> Vec<&Diagnostic> {
+    let mut files: Vec<&std::path::Path> = Vec::new();
+    for d in diags.iter() {
+        if !files.contains(&d.span.file.as_path()) {
+            files.push(&d.span.file);
+        }
+    }
+    let mut sorted: Vec<&Diagnostic> = diags.iter().collect();
+    // Stable: findings at one place keep the order they were found in.
+    sorted.sort_by_key(|d| {
+        let file = files.iter().position(|f| *f == d.span.file.as_path());
+        (file, d.span.line, d.span.column)
+    });
+    sorted
 }
 
 /// Whether a line of `file` may be shown. Diagnostics name the files a
@@ -145,11 +163,23 @@ fn line_and_span(source: &str, line: u32, column: u32) -> Option<(&str, std::ops
         None => 0,
         Some(q @ ('"' | '\'')) => rest[1..].find(q).map(|e| e + 2).unwrap_or(rest.len()),
         Some('=' | '$') => expression_len(rest),
-        Some(_) => rest
-            .find(|c: char| c.is_whitespace() || ",{}[]".contains(c))
-            .unwrap_or(rest.len()),
+        Some(_) => plain_len(rest),
     };
     Some((text, start..start + len.max(1).min(rest.len().max(1))))
+}
+
+/// The length of a plain word: up to a space, YAML flow punctuation, or
+/// the `:` that ends a key (`recrod:` is the 6 characters `recrod`; the
+/// colon of `12:30` or `http://x` is part of the word).
+fn plain_len(rest: &str) -> usize {
+    let mut chars = rest.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        let ends_key = c == ':' && chars.peek().is_none_or(|(_, n)| n.is_whitespace());
+        if c.is_whitespace() || ",{}[]".contains(c) || ends_key {
+            return i;
+        }
+    }
+    rest.len()
 }
 
 /// The length of an expression or path written as a plain YAML scalar: up
@@ -218,6 +248,56 @@ mod tests {
         );
         assert!(!color_wanted(false, None), "never off a terminal");
     }
+
+    #[test]
+    fn the_caret_is_under_the_key_not_its_colon() {
+        let src = "name: x
+recrod:
+  a: 1
+b: {expr: x, trunc: 5}
+at: 12:30
+";
+        assert_eq!(line_and_span(src, 2, 1), Some(("recrod:", 0..6)));
+        assert_eq!(
+            line_and_span(src, 4, 14),
+            Some(("b: {expr: x, trunc: 5}", 13..18))
+        );
+        assert_eq!(
+            line_and_span(src, 5, 5),
+            Some(("at: 12:30", 4..9)),
+            "a colon inside a word stays"
+        );
+    }
+
+    #[test]
+    fn findings_of_a_file_are_shown_by_line_then_column() {
+        let at = |file: &str, line, column| {
+            Diagnostic::error(
+                Span {
+                    file: file.into(),
+                    line,
+                    column,
+                },
+                "x",
+                format!("{file}:{line}:{column}"),
+            )
+        };
+        let diags = Diagnostics(vec![
+            at("b.yaml", 7, 1),
+            at("a.yaml", 3, 1),
+            at("b.yaml", 5, 9),
+            at("b.yaml", 5, 2),
+        ]);
+        let order: Vec<&str> = in_place_order(&diags)
+            .iter()
+            .map(|d| d.message.as_str())
+            .collect();
+        assert_eq!(
+            order,
+            ["b.yaml:5:2", "b.yaml:5:9", "b.yaml:7:1", "a.yaml:3:1"]
+        );
+    }
+
     use crate::diag::Span;
 
     fn diag(line: u32, column: u32) -> Diagnostic {

@@ -300,7 +300,13 @@ pub fn check_with_options(found: &Found, options: &LoadOptions) -> Result<CheckR
         };
         run.diagnostics.extend(diags.unwrap_or_default());
     }
-    run.diagnostics = unique(run.diagnostics);
+    let unique = unique(run.diagnostics);
+    run.diagnostics = Diagnostics(
+        crate::excerpt::in_place_order(&unique)
+            .into_iter()
+            .cloned()
+            .collect(),
+    );
     Ok(run)
 }
 
