@@ -23,9 +23,11 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 #[derive(Parser)]
 #[command(name = "mapwright", version, about)]
 struct Cli {
-    /// A folder of schemas (`<system>/<payload>.yaml`) searched before the
-    /// project's `schemas/` and the built-in ones, overriding them by name
-    /// (docs/schemas.md, "Finding schemas"). May be given more than once.
+    /// A folder of schemas (`<system>/<payload>.yaml`) searched first,
+    /// overriding by name, in order: these folders, the project's
+    /// `schemas/`, the folders in MAPWRIGHT_SCHEMAS (separated as in PATH),
+    /// the built-in schemas (docs/schemas.md, "Finding schemas"). May be
+    /// given more than once.
     #[arg(long, global = true, value_name = "DIR")]
     schemas: Vec<PathBuf>,
     #[command(subcommand)]

@@ -182,6 +182,31 @@ impl Params {
         Ok(())
     }
 
+    /// The params of a command line: the `--params` file's, then each
+    /// `--param K=V` (which wins over the file). A name given twice with
+    /// `--param` is an error naming it (never its values): the first would
+    /// be dropped without a word.
+    pub fn from_command_line(
+        file: Option<&Path>,
+        pairs: &[String],
+    ) -> Result<Params, crate::Error> {
+        let mut params = Params::default();
+        if let Some(f) = file {
+            params.load_file(f)?;
+        }
+        let mut seen = std::collections::HashSet::new();
+        for pair in pairs {
+            params.set_pair(pair)?;
+            let (name, _) = params.given.last().expect("set_pair adds one");
+            if !seen.insert(name.clone()) {
+                return Err(problem(format!(
+                    "--param {name} is given more than once (its values are not shown: they may be secret); give it once"
+                )));
+            }
+        }
+        Ok(params)
+    }
+
     /// Read a YAML or JSON file of key: value.
     pub fn load_file(&mut self, path: &Path) -> Result<(), crate::Error> {
         let text = std::fs::read_to_string(path)
@@ -197,6 +222,11 @@ impl Params {
             self.set(&k.scalar_text().unwrap_or_default(), v.to_json());
         }
         Ok(())
+    }
+
+    #[cfg(test)]
+    fn names(&self) -> Vec<&str> {
+        self.given.iter().map(|(k, _)| k.as_str()).collect()
     }
 
     /// Check against the declared params: every value typed, every required
@@ -257,4 +287,31 @@ impl Params {
 /// One problem with the params given.
 fn problem(message: String) -> crate::Error {
     crate::Error::Params(vec![message])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_param_given_twice_on_the_command_line_is_refused_by_name_only() {
+        let pairs = [
+            "company_code=KM2".to_string(),
+            "company_code=S3CRET".to_string(),
+        ];
+        let e = Params::from_command_line(None, &pairs).unwrap_err();
+        let text = e.to_string();
+        assert_eq!(
+            text,
+            "--param company_code is given more than once (its values are not shown: they may be secret); give it once"
+        );
+        assert!(!text.contains("KM2") && !text.contains("S3CRET"));
+    }
+
+    #[test]
+    fn distinct_params_are_kept_in_order() {
+        let pairs = ["a=1".to_string(), "b=2".to_string()];
+        let p = Params::from_command_line(None, &pairs).unwrap();
+        assert_eq!(p.names(), ["a", "b"]);
+    }
 }

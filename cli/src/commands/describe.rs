@@ -36,6 +36,9 @@ pub struct ExplainArgs {
     /// A param, KEY=VALUE (repeatable), for the record.
     #[arg(long = "param", value_name = "K=V")]
     params: Vec<String>,
+    /// A YAML or JSON file of params, for the record (`--param` wins).
+    #[arg(long = "params", value_name = "FILE")]
+    params_file: Option<PathBuf>,
 }
 
 fn load(path: &std::path::Path, root: &Option<PathBuf>) -> Result<Mapping, u8> {
@@ -64,16 +67,16 @@ pub fn explain(args: ExplainArgs) -> u8 {
             return exit::USAGE;
         }
     }
-    let mut params = Params::default();
+    let params = match Params::from_command_line(args.params_file.as_deref(), &args.params) {
+        Ok(p) => p,
+        Err(e) => {
+            say!("error: {e}");
+            return exit::USAGE;
+        }
+    };
     let record = match &args.record {
         None => None,
         Some(name) => {
-            for p in &args.params {
-                if let Err(e) = params.set_pair(p) {
-                    say!("error: {e}");
-                    return exit::USAGE;
-                }
-            }
             let bytes = match io::open(name).and_then(|mut r| {
                 let mut b = Vec::new();
                 std::io::Read::read_to_end(&mut r, &mut b).map(|_| b)
