@@ -372,13 +372,7 @@ fn key_reference(format: FileFormat) -> String {
             ));
         }
         for (keys, what) in section.at_least_one {
-            out.push_str(&format!(
-                "\nAt least one of {} ({what}).\n",
-                keys.iter()
-                    .map(|k| format!("`{k}`"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ));
+            out.push_str(&at_least_one_words(keys, what));
         }
         out.push('\n');
     }
@@ -437,6 +431,20 @@ fn shape_words(shape: &Shape) -> String {
     }
 }
 
+/// "At least one of `a`, `b` (what)", or "`a` is required (what)" for one key.
+fn at_least_one_words(keys: &[&str], what: &str) -> String {
+    match keys {
+        [only] => format!("\n`{only}` is required ({what}).\n"),
+        _ => format!(
+            "\nAt least one of {} ({what}).\n",
+            keys.iter()
+                .map(|k| format!("`{k}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::path::{Path, PathBuf};
@@ -449,6 +457,26 @@ mod tests {
             .parent()
             .expect("the engine sits in the workspace")
             .to_path_buf()
+    }
+
+    #[test]
+    fn test_file_descriptions_say_what_is_true_of_test_files() {
+        let reference = FileFormat::Test.key_reference();
+        assert!(
+            reference.contains("\n`errors` is required (what it asserts).\n"),
+            "{reference}"
+        );
+        assert!(
+            !reference.contains("At least one of `errors` ("),
+            "{reference}"
+        );
+        assert!(
+            !reference.contains("mapwright doc"),
+            "a test file's doc is not shown by doc"
+        );
+        let schema = FileFormat::Test.json_schema().to_string();
+        assert!(!schema.contains("mapwright doc"), "{schema}");
+        assert!(schema.contains("for people reading the test file"));
     }
 
     fn validator(format: FileFormat) -> jsonschema::Validator {

@@ -39,6 +39,8 @@ const fn section(
 }
 
 const DOC: &str = "What it is for, in words (shown by `mapwright doc` and `schema show`).";
+/// A test file's or case's `doc:`: no command shows it.
+const TEST_DOC: &str = "What it checks, in words, for people reading the test file.";
 
 // ---------------------------------------------------------------- mapping files
 
@@ -567,7 +569,7 @@ pub(crate) static MAPPING_TEST_FILE: Section = section(
             Shape::List(&Shape::Section(&MAPPING_CASE)),
             "The cases.",
         ),
-        key("doc", Shape::Text, DOC),
+        key("doc", Shape::Text, TEST_DOC),
     ],
 );
 
@@ -591,7 +593,7 @@ pub(crate) static MAPPING_CASE: Section = Section {
     doc: "One case: an input record and what must come out.",
     keys: &[
         key("name", Shape::Text, "The case's name."),
-        key("doc", Shape::Text, DOC),
+        key("doc", Shape::Text, TEST_DOC),
         key(
             "file",
             Shape::Text,
@@ -659,7 +661,7 @@ pub(crate) static SCHEMA_TEST_FILE: Section = section(
             Shape::List(&Shape::Section(&SCHEMA_CASE)),
             "The cases.",
         ),
-        key("doc", Shape::Text, DOC),
+        key("doc", Shape::Text, TEST_DOC),
     ],
 );
 
@@ -674,7 +676,7 @@ pub(crate) static SCHEMA_CASE: Section = Section {
     doc: "One case: a payload and the errors it must give.",
     keys: &[
         key("name", Shape::Text, "The case's name."),
-        key("doc", Shape::Text, DOC),
+        key("doc", Shape::Text, TEST_DOC),
         key(
             "file",
             Shape::Text,
