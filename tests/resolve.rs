@@ -987,3 +987,30 @@ fn a_misspelt_for_each_in_a_rule_is_one_finding_not_one_per_item_name() {
         "{diags:#?}"
     );
 }
+
+/// A key with no near name (`trunc`) gives the keys allowed there on the
+/// help line, not inside the message (review item 11).
+#[test]
+fn an_unknown_key_with_no_near_name_lists_the_allowed_keys_on_the_help_line() {
+    let case = Case::new(
+        "trunc",
+        "oneserve-spectrum/order.yaml",
+        "{expr: description, truncate: 35}",
+        "{expr: description, trunc: 35}",
+    );
+    let found = case.load("oneserve-spectrum/order.yaml");
+    let d = found
+        .iter()
+        .find(|d| d.code == "unknown-key")
+        .expect("an unknown-key error");
+    assert!(
+        d.message.starts_with("unknown key 'trunc' in "),
+        "{}",
+        d.message
+    );
+    assert!(!d.message.contains("expected one of"), "{}", d.message);
+    let help = d.help.as_deref().expect("a help line");
+    assert!(help.starts_with("expected one of: "), "{help}");
+    assert!(help.contains("truncate"), "{help}");
+    assert_eq!((d.span.line, d.span.column), (44, 49));
+}
