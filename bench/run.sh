@@ -6,12 +6,25 @@
 #   jq:        the same mapping written in jq (bench/spectrum.jq; its
 #              accepted output is checked identical to mapwright's),
 # all timed in the same run, alternating, best of $REPEAT, reported as ratios.
-# Then peak memory of mapwright at 10k and 1M requests (skip with MEMORY=0).
+# Then peak memory of mapwright at COUNT/10 and COUNT*10 requests (10k and
+# 1M for the default COUNT), to show it does not grow with the input;
+# skipped below COUNT 10000 (so `bench/run.sh 2000` is quick) or with MEMORY=0.
+# MEMORY_SIZES=1 prints those sizes and stops (the tests check them).
 #
 # usage: bench/run.sh [COUNT]      (default 100000; about 150 MB of NDJSON)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 count=${1:-100000}
+[[ "$count" =~ ^[1-9][0-9]*$ ]] || { echo "COUNT must be a positive whole number" >&2; exit 2; }
+if [ "${MEMORY:-1}" = 0 ] || [ "$count" -lt 10000 ]; then
+  memory_sizes=""
+else
+  memory_sizes="$((count / 10)) $((count * 10))"
+fi
+if [ "${MEMORY_SIZES:-0}" = 1 ]; then
+  echo "memory runs: ${memory_sizes:-none}"
+  exit 0
+fi
 repeat=${REPEAT:-3}
 data=target/bench
 mkdir -p "$data"
@@ -57,11 +70,12 @@ awk -v n="$count" -v b="$bytes" -v f="$best_floor" -v m="$best_mapwright" -v j="
   printf "mapwright / jq    = %.1fx  (target >= 5x)\n", j/m
 }'
 
-if [ "${MEMORY:-1}" != 0 ]; then
+if [ -n "$memory_sizes" ]; then
   # Peak RSS varies a little from run to run (the allocator takes memory in
   # 4 MiB segments per thread), so each size runs 3 times: min, median, max.
   declare -A median
-  for n in 10000 1000000; do
+  read -r small large <<< "$memory_sizes"
+  for n in $small $large; do
     f=$data/orders-$n.ndjson
     [ -s "$f" ] || "$gen" "$n" > "$f"
     runs=()
@@ -74,5 +88,5 @@ if [ "${MEMORY:-1}" != 0 ]; then
     median[$n]=$mid
     echo "peak RSS at $n requests: median $mid KB (runs: $lo $mid $hi)"
   done
-  awk -v a="${median[10000]}" -v b="${median[1000000]}" 'BEGIN { printf "1M / 10k peak RSS (medians) = %.2f   (target within 10%%)\n", b/a }'
+  awk -v a="${median[$small]}" -v b="${median[$large]}" -v s="$small" -v l="$large" 'BEGIN { printf "%d / %d requests peak RSS (medians) = %.2f   (target within 10%%)\n", l, s, b/a }'
 fi

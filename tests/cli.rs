@@ -839,3 +839,83 @@ fn schema_export_gives_a_json_schema_of_the_payload() {
 fn scratch(name: &str) -> PathBuf {
     common::folder("cli", name)
 }
+
+/// A mistyped command or flag keeps clap's did-you-mean, and a bad value its
+/// list of possible values, while the value typed is never echoed.
+#[test]
+fn command_line_errors_keep_did_you_mean_and_possible_values_but_not_the_value() {
+    let m = "mappings/oneserve-spectrum/order.yaml";
+    let cases: [(&[&str], &str); 5] = [
+        (&["conver", "-m", m], "help: did you mean 'convert'?"),
+        (&["schema", "lst"], "help: did you mean 'list'?"),
+        (
+            &["convert", "-m", m, "--quiett"],
+            "help: did you mean '--quiet'?",
+        ),
+        (
+            &["validate", "--schema", "x", "--format", "jsn-S3CRET"],
+            "[possible values: human, json]",
+        ),
+        (
+            &["schema", "export", "--file-format", "mappin-S3CRET"],
+            "[possible values: mapping, schema, test, rules]",
+        ),
+    ];
+    for (args, want) in cases {
+        let (code, out, err) = stdout(mapwright().args(args));
+        assert_eq!(code, 2, "{args:?}: {err}");
+        assert!(out.is_empty(), "{args:?}: {out}");
+        assert!(err.contains(want), "{args:?}: want {want:?} in {err}");
+        assert!(
+            !err.contains("S3CRET"),
+            "{args:?}: the value is echoed: {err}"
+        );
+    }
+}
+
+/// Help texts say the same thing one way: `--report <FILE|->` in both
+/// commands, no `[default: 0]` after "(default, or 0: one per core)",
+/// MAPWRIGHT_SCHEMAS in `--schemas`, `--params FILE` for explain too, and
+/// `schema export` with no argument shows both its forms.
+#[test]
+fn help_texts_are_complete_and_consistent() {
+    let help = |args: &[&str]| stdout(mapwright().args(args)).1;
+    let convert = help(&["convert", "--help"]);
+    assert!(convert.contains("--report <FILE|->"), "{convert}");
+    assert!(help(&["validate", "--help"]).contains("--report <FILE|->"));
+    assert!(
+        convert.contains("--threads <N>") && !convert.contains("[default: 0]"),
+        "{convert}"
+    );
+    assert!(help(&["--help"]).contains("MAPWRIGHT_SCHEMAS"));
+    assert!(help(&["explain", "--help"]).contains("--params <FILE>"));
+    let (code, _, err) = stdout(mapwright().args(["schema", "export"]));
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("mapwright schema export --file-format <FORMAT>"),
+        "{err}"
+    );
+}
+
+/// `--param company_code=KM2 --param company_code=XX` was accepted, the
+/// last winning: now exit 2 naming the param, never its values.
+#[test]
+fn a_param_given_twice_exits_2_naming_it_but_not_its_values() {
+    let (code, out, err) = stdout(mapwright().args([
+        "convert",
+        "-m",
+        "mappings/oneserve-spectrum/order.yaml",
+        "mappings/oneserve-spectrum/tests/design-example.json",
+        "--param",
+        "company_code=KM2",
+        "--param",
+        "company_code=S3CRET",
+    ]));
+    assert_eq!(code, 2, "{err}");
+    assert!(out.is_empty(), "{out}");
+    assert!(
+        err.contains("--param company_code is given more than once"),
+        "{err}"
+    );
+    assert!(!err.contains("S3CRET") && !err.contains("KM2"), "{err}");
+}

@@ -75,7 +75,10 @@ fn project(name: &str, record: &str) -> PathBuf {
 
 fn load(dir: &Path) -> Result<Mapping, mapwright::Diagnostics> {
     let registry = Registry::with_dirs(vec![dir.join("schemas")]);
-    Mapping::from_path_with(&dir.join("mapping.yaml"), &registry)
+    Mapping::from_path_with(&dir.join("mapping.yaml"), &registry).map_err(|e| match e {
+        mapwright::Error::Diagnostics(d) => d,
+        other => panic!("findings, not {other}"),
+    })
 }
 
 /// The (code, line) of every error of a mapping that must not load (these
@@ -703,4 +706,77 @@ fn a_jsonpath_with_two_descendant_steps_is_refused_at_load() {
     assert!(message.contains("it has 2 descendant steps"), "{message}");
     let one = project("descendant", "  Comment: \"$..a\"\n");
     assert!(load(&one).is_ok());
+}
+
+/// The front door as a user's crate sees it: every type a public signature
+/// returns can be named from the crate root (this file does not compile
+/// otherwise), and every failure is one `mapwright::Error`.
+mod front_door {
+    use super::repo;
+    use mapwright::{
+        CaseResult, CheckRun, Counts, Error, InputRef, LoadOptions, Mapping, Origin, Project,
+        RawLines, Registry, RejectedInput, Rejection, Report, Skip, Span, TestFileRun, Warning,
+    };
+    use std::error::Error as _;
+
+    /// Named types, so that a type falling out of the re-exports breaks the build.
+    #[allow(dead_code)]
+    fn names(report: &Report, case: &CaseResult, span: &Span) {
+        let _: &Counts = &report.counts;
+        let _: &[Rejection] = &report.rejections;
+        let _: &[Skip] = &report.skips;
+        let _: &[Warning] = &report.warnings;
+        let r: Option<&Rejection> = report.rejections.first();
+        let _: Option<&[InputRef]> = r.map(|r| r.input.as_slice());
+        let _: Option<&RejectedInput> = r.map(|r| &r.source);
+        let _: Option<&[RawLines]> = r.map(|r| r.raw.as_slice());
+        let _ = (case, span);
+    }
+
+    #[test]
+    fn a_project_check_and_test_run_are_named_types() {
+        let project = Project::find(&[repo().join("mappings/oneserve-spectrum")]).unwrap();
+        let options = LoadOptions::default();
+        let run: CheckRun = project.check(&options).unwrap();
+        assert_eq!(
+            run.count(mapwright::Severity::Error),
+            0,
+            "{}",
+            run.diagnostics
+        );
+        let tests: Vec<TestFileRun> = project.test(&options).unwrap();
+        let (file, cases) = &tests[0];
+        assert!(file.ends_with("order.yaml"), "{}", file.display());
+        let cases: &Vec<CaseResult> = cases.as_ref().unwrap();
+        assert!(!cases.is_empty());
+    }
+
+    #[test]
+    fn an_unknown_schema_is_an_error_holding_its_diagnostic() {
+        let registry = Registry::discover(&repo());
+        let e: Error = registry.load("acme.ordrs").unwrap_err();
+        let d = e.diagnostics().expect("findings");
+        assert_eq!(d.iter().next().unwrap().code, "unknown-schema");
+        assert_eq!(e.source().unwrap().to_string(), e.to_string());
+        let (_, origin): (String, Origin) = registry.list().into_iter().next().unwrap();
+        assert!(matches!(origin, Origin::File(_) | Origin::BuiltIn(_)));
+    }
+
+    #[test]
+    fn an_unknown_explain_field_and_bad_json_are_errors_too() {
+        let m = Mapping::from_path(&repo().join("mappings/oneserve-spectrum/order.yaml")).unwrap();
+        match m.explain_fields("/Vendor_Cade") {
+            Err(Error::UnknownField { field, near }) => {
+                assert_eq!(field, "/Vendor_Cade");
+                assert_eq!(near.as_deref(), Some("/Vendor_Code"));
+            }
+            other => panic!("an unknown field is an error, not {other:?}"),
+        }
+        let e = mapwright::parse_json("rec.json", b"{\"a\": ").unwrap_err();
+        assert!(matches!(e, Error::Malformed(ref name, _) if name == "rec.json"));
+        assert!(
+            e.source().unwrap().to_string().contains("not valid JSON"),
+            "{e}"
+        );
+    }
 }

@@ -36,7 +36,11 @@ impl Case {
     fn load(&self, mapping: &str) -> Vec<Diagnostic> {
         match Mapping::from_path(&self.dir.join("mappings").join(mapping)) {
             Ok(m) => m.warnings.0,
-            Err(d) => d.0,
+            Err(e) => e
+                .diagnostics()
+                .expect("findings, not another error")
+                .0
+                .clone(),
         }
     }
 
@@ -648,7 +652,8 @@ fn a_typo_in_a_schema_rule_is_an_error_not_a_rule_switched_off() {
         let text = std::fs::read_to_string(&path).unwrap();
         assert_eq!(text.matches(old).count(), 1, "{old}");
         std::fs::write(&path, text.replace(old, new)).unwrap();
-        let d = mapwright::Schema::from_path(&path).expect_err("the typo must not load");
+        let e = mapwright::Schema::from_path(&path).expect_err("the typo must not load");
+        let d = e.diagnostics().expect("findings, not another error");
         let found: Vec<&Diagnostic> = d.iter().filter(|d| d.code == "unknown-field").collect();
         assert_eq!(found.len(), 1, "{d}");
         assert!(found[0].message.starts_with(problem), "{}", found[0]);
@@ -1031,13 +1036,14 @@ fn with_status_rule(name: &str, rule: &str) -> (PathBuf, String, Vec<Diagnostic>
     assert_eq!(text.matches(STATUS_RULE).count(), 1);
     let text = text.replace(STATUS_RULE, rule);
     std::fs::write(&path, &text).unwrap();
+    let findings = |e: mapwright::Error| e.diagnostics().expect("findings").0.clone();
     let schema = match mapwright::Schema::from_path(&path) {
         Ok(_) => Vec::new(),
-        Err(d) => d.0,
+        Err(e) => findings(e),
     };
     let mapping = match Mapping::from_path(&dir.join("mappings/oneserve-pruvan/create.yaml")) {
         Ok(m) => m.warnings.0,
-        Err(d) => d.0,
+        Err(e) => findings(e),
     };
     (dir, text, schema, mapping)
 }
@@ -1354,5 +1360,38 @@ fn a_number_format_on_a_text_source_field_is_a_warning() {
     assert!(
         !diags.iter().any(|d| d.code == "number-format-on-text"),
         "{diags:#?}"
+    );
+}
+
+/// A key with no near name (`trunc`) gives the keys allowed there on the
+/// help line, not inside the message (review item 11).
+#[test]
+fn an_unknown_key_with_no_near_name_lists_the_allowed_keys_on_the_help_line() {
+    let case = Case::new(
+        "trunc",
+        "oneserve-spectrum/order.yaml",
+        "{expr: description, truncate: 35}",
+        "{expr: description, trunc: 35}",
+    );
+    let found = case.load("oneserve-spectrum/order.yaml");
+    let d = found
+        .iter()
+        .find(|d| d.code == "unknown-key")
+        .expect("an unknown-key error");
+    assert!(
+        d.message.starts_with("unknown key 'trunc' in "),
+        "{}",
+        d.message
+    );
+    assert!(!d.message.contains("expected one of"), "{}", d.message);
+    let help = d.help.as_deref().expect("a help line");
+    assert!(help.starts_with("expected one of: "), "{help}");
+    assert!(help.contains("truncate"), "{help}");
+    assert_eq!(
+        (d.span.line, d.span.column),
+        case.place(
+            "{expr: description, trunc: 35}",
+            "{expr: description, ".len()
+        )
     );
 }

@@ -141,3 +141,25 @@ fn a_project_schema_overrides_the_built_in_one_of_the_same_name() {
 fn scratch(name: &str) -> PathBuf {
     common::fresh("standalone", name)
 }
+
+/// `bench/run.sh 2000` (the must-show) is quick: its memory runs
+/// scale with COUNT and are skipped below 10,000 requests, instead of
+/// always going on to 10,000 and 1,000,000.
+#[test]
+fn the_benchmark_memory_runs_scale_with_the_count() {
+    for (count, want) in [
+        ("2000", "memory runs: none\n"),
+        ("100000", "memory runs: 10000 1000000\n"),
+        ("50000", "memory runs: 5000 500000\n"),
+    ] {
+        let out = Command::new("bash")
+            .arg(root().join("bench/run.sh"))
+            .arg(count)
+            .env("MEMORY_SIZES", "1")
+            .env_remove("MEMORY")
+            .output()
+            .expect("bash runs");
+        assert_eq!(out.status.code(), Some(0), "{count}");
+        assert_eq!(String::from_utf8_lossy(&out.stdout), want, "{count}");
+    }
+}

@@ -155,7 +155,12 @@ fn a_template_too_long_or_too_deep_for_the_parser_is_a_bad_template() {
             &["check", "--message-format", "short", "mappings/m.yaml"],
         );
         assert_eq!(code, 2, "{name}: {out}{err}");
-        let first = out.lines().next().unwrap_or_default();
+        // Findings come in line order: the no-source-schema warning (line 1)
+        // comes before the error.
+        let first = out
+            .lines()
+            .find(|l| l.contains(": error["))
+            .unwrap_or_default();
         assert_eq!(
             first,
             format!(

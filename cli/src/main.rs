@@ -23,9 +23,11 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 #[derive(Parser)]
 #[command(name = "mapwright", version, about)]
 struct Cli {
-    /// A folder of schemas (`<system>/<payload>.yaml`) searched before the
-    /// project's `schemas/` and the built-in ones, overriding them by name
-    /// (docs/schemas.md, "Finding schemas"). May be given more than once.
+    /// A folder of schemas (`<system>/<payload>.yaml`) searched first,
+    /// overriding by name, in order: these folders, the project's
+    /// `schemas/`, the folders in MAPWRIGHT_SCHEMAS (separated as in PATH),
+    /// the built-in schemas (docs/schemas.md, "Finding schemas"). May be
+    /// given more than once.
     #[arg(long, global = true, value_name = "DIR")]
     schemas: Vec<PathBuf>,
     #[command(subcommand)]
@@ -79,6 +81,8 @@ enum Command {
 
 /// A command-line error, naming the flag but never the value given: a value
 /// may be a secret (`--param TOKEN` or a mistyped `--vendor-token=...`).
+/// What clap suggests (a command or flag near the one typed) and the values
+/// a flag allows are our own names, never the user's, so they are kept.
 /// Help and version go out as clap writes them.
 fn argument_error(e: &clap::Error) -> ExitCode {
     use clap::error::{ContextKind, ContextValue, ErrorKind};
@@ -106,9 +110,39 @@ fn argument_error(e: &clap::Error) -> ExitCode {
     };
     let _ = writeln!(
         std::io::stderr(),
-        "error: {what} {flag}\n\nFor more information, try '--help'."
+        "error: {what} {flag}{}\n\nFor more information, try '--help'.",
+        known_names(e)
     );
     ExitCode::from(2)
+}
+
+/// clap's did-you-mean (commands, flags) and a flag's possible values, as
+/// lines to follow the error: names from our own definitions only.
+fn known_names(e: &clap::Error) -> String {
+    use clap::error::{ContextKind, ContextValue};
+    let names = |kind| match e.get(kind) {
+        Some(ContextValue::String(s)) => vec![s.clone()],
+        Some(ContextValue::Strings(v)) => v.clone(),
+        _ => Vec::new(),
+    };
+    let quoted = |v: Vec<String>| {
+        v.iter()
+            .map(|n| format!("'{n}'"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let mut out = String::new();
+    for kind in [ContextKind::SuggestedSubcommand, ContextKind::SuggestedArg] {
+        let near = names(kind);
+        if !near.is_empty() {
+            out.push_str(&format!("\n  help: did you mean {}?", quoted(near)));
+        }
+    }
+    let allowed = names(ContextKind::ValidValue);
+    if !allowed.is_empty() {
+        out.push_str(&format!("\n  [possible values: {}]", allowed.join(", ")));
+    }
+    out
 }
 
 /// mimalloc's `purge_delay` option (mimalloc.h: `mi_option_purge_delay`).

@@ -33,7 +33,7 @@ use tempfile::TempPath;
 /// Why the files of a run cannot be set up.
 #[derive(Debug)]
 #[non_exhaustive]
-pub enum CommitError {
+pub(crate) enum CommitError {
     /// Two roles on one path, or an output that is an input: `(flag, flag, path)`.
     SamePath(String, String, PathBuf),
     /// Another run holds the lock on this output.

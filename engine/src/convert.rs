@@ -71,12 +71,9 @@ pub struct Options {
 /// A run that could not finish: an input could not be read.
 #[derive(Debug)]
 #[non_exhaustive]
-pub enum ConvertError {
+pub(crate) enum ConvertError {
     /// Reading an input failed.
     Read(String, io::Error),
-    /// A JSON or XML document could not be parsed (an NDJSON line that
-    /// cannot is a rejection instead, and the run goes on).
-    Malformed(String, ReadError),
     /// Writing a result failed.
     Write(io::Error),
 }
@@ -85,7 +82,6 @@ impl std::fmt::Display for ConvertError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             ConvertError::Read(name, e) => write!(f, "{name}: {e}"),
-            ConvertError::Malformed(name, e) => write!(f, "{name}: {e}"),
             ConvertError::Write(e) => write!(f, "writing {e}"),
         }
     }

@@ -97,7 +97,7 @@ impl Diagnostic {
     }
 
     /// The same with a did-you-mean help line, when a known name is near
-    /// `name` ([`near_help`]).
+    /// `name` ("did you mean `NAME`?").
     pub fn with_near<'a>(self, name: &str, known: impl IntoIterator<Item = &'a str>) -> Diagnostic {
         match near_help(name, known) {
             Some(h) => self.with_help(h),

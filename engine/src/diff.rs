@@ -393,8 +393,11 @@ fn read_units(
                     reader
                         .read_to_end(&mut bytes)
                         .map_err(|e| ConvertError::Read(name.to_string(), e))?;
-                    let docs = crate::read::parse_json_documents(&bytes)
-                        .map_err(|e| ConvertError::Malformed(name.to_string(), e))?;
+                    // A document that does not parse is one unreadable
+                    // record, as convert counts it.
+                    let Ok(docs) = crate::read::parse_json_documents(&bytes) else {
+                        return each(next(None), Unit::Unreadable);
+                    };
                     for doc in docs {
                         for record in records_of(doc, m.select.as_ref()) {
                             each(next(None), Unit::Record(record, SourceLiterals::default()))?;
@@ -408,8 +411,9 @@ fn read_units(
             reader
                 .read_to_string(&mut text)
                 .map_err(|e| ConvertError::Read(name.to_string(), e))?;
-            let (_, tree) =
-                parse_xml(&text).map_err(|e| ConvertError::Malformed(name.to_string(), e))?;
+            let Ok((_, tree)) = parse_xml(&text) else {
+                return each(next(None), Unit::Unreadable);
+            };
             let record = match &m.source {
                 Some(s) if s.format == Format::Xml => s.record_from_xml(tree),
                 _ => tree,

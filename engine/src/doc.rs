@@ -300,7 +300,10 @@ pub(crate) fn layer_name(m: &crate::Mapping, file: &std::path::Path) -> String {
 
 /// The target fields `filter` names (a path such as `/poDetails/*/Item_Price`,
 /// or a prefix of one); `Err` holds the nearest field path when none matches.
-pub fn explain_fields(m: &crate::Mapping, filter: &str) -> Result<Vec<String>, Option<String>> {
+pub(crate) fn explain_fields(
+    m: &crate::Mapping,
+    filter: &str,
+) -> Result<Vec<String>, Option<String>> {
     let paths: Vec<String> = m.field_specs().into_iter().map(|(p, _)| p).collect();
     let wanted = filter.trim_end_matches('/');
     let found: Vec<String> = paths
@@ -532,8 +535,13 @@ impl crate::Mapping {
     /// The target fields `filter` names (a path such as
     /// `/poDetails/*/Item_Price`, or a prefix of one); `Err` holds the
     /// nearest field path when none matches.
-    pub fn explain_fields(&self, filter: &str) -> Result<Vec<String>, Option<String>> {
-        explain_fields(self, filter)
+    /// [`Error::UnknownField`](crate::Error::UnknownField) (with the
+    /// nearest field path) when none matches.
+    pub fn explain_fields(&self, filter: &str) -> Result<Vec<String>, crate::Error> {
+        explain_fields(self, filter).map_err(|near| crate::Error::UnknownField {
+            field: filter.to_string(),
+            near,
+        })
     }
 
     /// Where the fields matching `filter` come from (`mapwright explain`)

@@ -11,8 +11,8 @@ use crate::convert::ConvertError;
 use crate::diag::Diagnostics;
 use crate::read::ReadError;
 
-/// What went wrong.
-#[derive(Debug)]
+/// What went wrong. Its `Debug` is its message: a `main` returning
+/// `Result<(), Error>` prints what a person can read, not the fields.
 #[non_exhaustive]
 pub enum Error {
     /// A mapping, schema or test file is wrong or cannot be read: each
@@ -41,6 +41,25 @@ pub enum Error {
     Write(io::Error),
     /// A `diff` key expression does not compile: the message names it.
     Key(String),
+    /// No target field of the mapping is at this path (`explain --field`):
+    /// the path asked for and the nearest field path, if one is near.
+    UnknownField {
+        /// The path asked for.
+        field: String,
+        /// The nearest target field path.
+        near: Option<String>,
+    },
+}
+
+impl Error {
+    /// The findings, when this is [`Error::Diagnostics`]: each with its
+    /// file, line, column, code and hint.
+    pub fn diagnostics(&self) -> Option<&Diagnostics> {
+        match self {
+            Error::Diagnostics(d) => Some(d),
+            _ => None,
+        }
+    }
 }
 
 impl fmt::Display for Error {
@@ -62,7 +81,20 @@ impl fmt::Display for Error {
             Error::Malformed(name, e) => write!(f, "{name}: {e}"),
             Error::Write(e) => write!(f, "writing {e}"),
             Error::Key(message) => f.write_str(message),
+            Error::UnknownField { field, near } => {
+                write!(f, "no target field of this mapping is at '{field}'")?;
+                match near {
+                    Some(n) => write!(f, " (did you mean '{n}'?)"),
+                    None => Ok(()),
+                }
+            }
         }
+    }
+}
+
+impl fmt::Debug for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
     }
 }
 
@@ -71,6 +103,7 @@ impl std::error::Error for Error {
         match self {
             Error::Diagnostics(d) => Some(d),
             Error::Output(_, e) | Error::Read(_, e) | Error::Write(e) => Some(e),
+            Error::Malformed(_, e) => Some(e),
             _ => None,
         }
     }
@@ -96,7 +129,6 @@ impl From<ConvertError> for Error {
     fn from(e: ConvertError) -> Error {
         match e {
             ConvertError::Read(name, e) => Error::Read(name, e),
-            ConvertError::Malformed(name, e) => Error::Malformed(name, e),
             ConvertError::Write(e) => Error::Write(e),
         }
     }
@@ -123,6 +155,49 @@ mod tests {
         ));
         assert_eq!(read.to_string(), "in.ndjson: gone");
         assert!(std::error::Error::source(&read).is_some());
+    }
+
+    #[test]
+    fn a_malformed_document_gives_its_read_error_as_source() {
+        let e = Error::Malformed(
+            "rec.json".into(),
+            crate::read::parse_json(b"{").unwrap_err(),
+        );
+        let source = std::error::Error::source(&e).expect("the read error is the source");
+        assert_eq!(
+            source.to_string(),
+            "line 1, column 1: not valid JSON: EOF while parsing an object"
+        );
+        assert!(e.to_string().starts_with("rec.json: line 1, column 1: "));
+    }
+
+    #[test]
+    fn a_mapping_that_is_not_there_reads_the_same_in_debug_as_in_display() {
+        let e =
+            crate::Mapping::from_path(std::path::Path::new("../nowhere/order.yaml")).unwrap_err();
+        let shown = format!("{e:?}");
+        assert_eq!(shown, e.to_string());
+        assert!(
+            shown
+                .starts_with("../nowhere/order.yaml: error[unreadable]: cannot read the mapping: "),
+            "{shown}"
+        );
+        assert!(
+            !shown.contains("line: 0") && !shown.contains("Diagnostic"),
+            "{shown}"
+        );
+    }
+
+    #[test]
+    fn an_unknown_field_names_the_nearest() {
+        let e = Error::UnknownField {
+            field: "/poDetails/*/Item_Prise".into(),
+            near: Some("/poDetails/*/Item_Price".into()),
+        };
+        assert_eq!(
+            e.to_string(),
+            "no target field of this mapping is at '/poDetails/*/Item_Prise' (did you mean '/poDetails/*/Item_Price'?)"
+        );
     }
 
     #[test]

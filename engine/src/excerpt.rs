@@ -30,7 +30,7 @@ use crate::redact::Redactor;
 pub fn render_all(diags: &Diagnostics, color: bool) -> String {
     let mut sources: HashMap<PathBuf, (Option<String>, Redactor)> = HashMap::new();
     let mut out = String::new();
-    for d in diags.iter() {
+    for d in in_place_order(diags) {
         let (source, hide) = sources.entry(d.span.file.clone()).or_insert_with(|| {
             let text = may_quote(&d.span.file, diags)
                 .then(|| std::fs::read_to_string(&d.span.file).ok())
@@ -121,6 +121,24 @@ fn value_after_default(line: &str, flow: bool) -> Option<String> {
         _ => rest.split(" #").next().unwrap_or(""),
     };
     Some(value.trim().to_string())
+}
+
+/// The findings file by file (in the order the files first come), and
+/// those of one file by line and column: a reader goes down the file once.
+pub(crate) fn in_place_order(diags: &Diagnostics) -> Vec<&Diagnostic> {
+    let mut files: Vec<&std::path::Path> = Vec::new();
+    for d in diags.iter() {
+        if !files.contains(&d.span.file.as_path()) {
+            files.push(&d.span.file);
+        }
+    }
+    let mut sorted: Vec<&Diagnostic> = diags.iter().collect();
+    // Stable: findings at one place keep the order they were found in.
+    sorted.sort_by_key(|d| {
+        let file = files.iter().position(|f| *f == d.span.file.as_path());
+        (file, d.span.line, d.span.column)
+    });
+    sorted
 }
 
 /// Whether a line of `file` may be shown. Diagnostics name the files a
@@ -227,11 +245,23 @@ fn line_and_span(source: &str, line: u32, column: u32) -> Option<(&str, std::ops
         None => 0,
         Some(q @ ('"' | '\'')) => rest[1..].find(q).map(|e| e + 2).unwrap_or(rest.len()),
         Some('=' | '$') => expression_len(rest),
-        Some(_) => rest
-            .find(|c: char| c.is_whitespace() || ",{}[]".contains(c))
-            .unwrap_or(rest.len()),
+        Some(_) => plain_len(rest),
     };
     Some((text, start..start + len.max(1).min(rest.len().max(1))))
+}
+
+/// The length of a plain word: up to a space, YAML flow punctuation, or
+/// the `:` that ends a key (`recrod:` is the 6 characters `recrod`; the
+/// colon of `12:30` or `http://x` is part of the word).
+fn plain_len(rest: &str) -> usize {
+    let mut chars = rest.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        let ends_key = c == ':' && chars.peek().is_none_or(|(_, n)| n.is_whitespace());
+        if c.is_whitespace() || ",{}[]".contains(c) || ends_key {
+            return i;
+        }
+    }
+    rest.len()
 }
 
 /// The length of an expression or path written as a plain YAML scalar: up
@@ -268,11 +298,88 @@ impl Diagnostics {
     pub fn rendered(&self, color: bool) -> String {
         render_all(self, color)
     }
+
+    /// [`Diagnostics::rendered`] for output that goes to a terminal when
+    /// `terminal`: coloured only then, and never when the `NO_COLOR`
+    /// variable holds a value (<https://no-color.org>).
+    pub fn rendered_for(&self, terminal: bool) -> String {
+        render_all(self, color_wanted(terminal, std::env::var_os("NO_COLOR")))
+    }
+}
+
+/// Colour on a terminal, unless `NO_COLOR` is set to anything but the empty string.
+fn color_wanted(terminal: bool, no_color: Option<std::ffi::OsString>) -> bool {
+    terminal && no_color.is_none_or(|v| v.is_empty())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn no_color_with_any_value_turns_colour_off() {
+        assert!(color_wanted(true, None));
+        assert!(
+            color_wanted(true, Some("".into())),
+            "an empty NO_COLOR is unset"
+        );
+        assert!(!color_wanted(true, Some("1".into())));
+        assert!(
+            !color_wanted(true, Some("false".into())),
+            "any value, even 'false'"
+        );
+        assert!(!color_wanted(false, None), "never off a terminal");
+    }
+
+    #[test]
+    fn the_caret_is_under_the_key_not_its_colon() {
+        let src = "name: x
+recrod:
+  a: 1
+b: {expr: x, trunc: 5}
+at: 12:30
+";
+        assert_eq!(line_and_span(src, 2, 1), Some(("recrod:", 0..6)));
+        assert_eq!(
+            line_and_span(src, 4, 14),
+            Some(("b: {expr: x, trunc: 5}", 13..18))
+        );
+        assert_eq!(
+            line_and_span(src, 5, 5),
+            Some(("at: 12:30", 4..9)),
+            "a colon inside a word stays"
+        );
+    }
+
+    #[test]
+    fn findings_of_a_file_are_shown_by_line_then_column() {
+        let at = |file: &str, line, column| {
+            Diagnostic::error(
+                Span {
+                    file: file.into(),
+                    line,
+                    column,
+                },
+                "x",
+                format!("{file}:{line}:{column}"),
+            )
+        };
+        let diags = Diagnostics(vec![
+            at("b.yaml", 7, 1),
+            at("a.yaml", 3, 1),
+            at("b.yaml", 5, 9),
+            at("b.yaml", 5, 2),
+        ]);
+        let order: Vec<&str> = in_place_order(&diags)
+            .iter()
+            .map(|d| d.message.as_str())
+            .collect();
+        assert_eq!(
+            order,
+            ["b.yaml:5:2", "b.yaml:5:9", "b.yaml:7:1", "a.yaml:3:1"]
+        );
+    }
+
     use crate::diag::Span;
 
     fn diag(line: u32, column: u32) -> Diagnostic {

@@ -48,6 +48,9 @@ pub(crate) struct Section {
     /// Groups of keys of which the loader wants at least one (a test case
     /// needs an input and something it asserts), each with what it is for.
     pub at_least_one: &'static [(&'static [&'static str], &'static str)],
+    /// Groups of keys of which the loader takes at most one (a schema rule
+    /// with both require and forbid is `ambiguous-rule`).
+    pub at_most_one: &'static [(&'static [&'static str], &'static str)],
     /// A key that makes the required keys optional: a schema that `extends:`
     /// another gets them from its base.
     pub required_unless: Option<&'static str>,
@@ -268,12 +271,21 @@ fn add_section(section: &'static Section, defs: &mut Map<String, Value>) {
             out["then"] = json!({"required": required});
         }
     }
+    let required_each = |keys: &[&str]| {
+        keys.iter()
+            .map(|k| json!({"required": [k]}))
+            .collect::<Vec<_>>()
+    };
     let groups: Vec<Value> = section
         .at_least_one
         .iter()
-        .map(|(keys, _)| {
-            json!({"anyOf": keys.iter().map(|k| json!({"required": [k]})).collect::<Vec<_>>()})
-        })
+        .map(|(keys, _)| json!({"anyOf": required_each(keys)}))
+        .chain(
+            section
+                .at_most_one
+                .iter()
+                .map(|(keys, _)| json!({"not": {"anyOf": both_of_any_two(keys)}})),
+        )
         .collect();
     if !groups.is_empty() {
         out["allOf"] = json!(groups);
@@ -295,7 +307,7 @@ fn shape_schema(shape: &'static Shape, defs: &mut Map<String, Value>) -> Value {
             }
             out
         }
-        Shape::Number => json!({"type": ["number", "string"]}),
+        Shape::Number => json!({"type": "number"}),
         Shape::Expr => json!({"type": ["string", "number", "boolean"]}),
         Shape::Choice(words) => json!({"enum": words}),
         Shape::List(item) => json!({"type": "array", "items": shape_schema(item, defs)}),
@@ -372,13 +384,11 @@ fn key_reference(format: FileFormat) -> String {
             ));
         }
         for (keys, what) in section.at_least_one {
-            out.push_str(&format!(
-                "\nAt least one of {} ({what}).\n",
-                keys.iter()
-                    .map(|k| format!("`{k}`"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ));
+            out.push_str(&at_least_one_words(keys, what));
+        }
+        for (keys, what) in section.at_most_one {
+            let keys: Vec<String> = keys.iter().map(|k| format!("`{k}`")).collect();
+            out.push_str(&format!("\nAt most one of {} ({what}).\n", keys.join(", ")));
         }
         out.push('\n');
     }
@@ -437,6 +447,31 @@ fn shape_words(shape: &Shape) -> String {
     }
 }
 
+/// `{"required": [a, b]}` for every two of `keys`.
+fn both_of_any_two(keys: &[&str]) -> Vec<Value> {
+    let mut out = Vec::new();
+    for (i, a) in keys.iter().enumerate() {
+        for b in &keys[i + 1..] {
+            out.push(json!({"required": [a, b]}));
+        }
+    }
+    out
+}
+
+/// "At least one of `a`, `b` (what)", or "`a` is required (what)" for one key.
+fn at_least_one_words(keys: &[&str], what: &str) -> String {
+    match keys {
+        [only] => format!("\n`{only}` is required ({what}).\n"),
+        _ => format!(
+            "\nAt least one of {} ({what}).\n",
+            keys.iter()
+                .map(|k| format!("`{k}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::path::{Path, PathBuf};
@@ -449,6 +484,63 @@ mod tests {
             .parent()
             .expect("the engine sits in the workspace")
             .to_path_buf()
+    }
+
+    #[test]
+    fn test_file_descriptions_say_what_is_true_of_test_files() {
+        let reference = FileFormat::Test.key_reference();
+        assert!(
+            reference.contains("\n`errors` is required (what it asserts).\n"),
+            "{reference}"
+        );
+        assert!(
+            !reference.contains("At least one of `errors` ("),
+            "{reference}"
+        );
+        assert!(
+            !reference.contains("mapwright doc"),
+            "a test file's doc is not shown by doc"
+        );
+        let schema = FileFormat::Test.json_schema().to_string();
+        assert!(!schema.contains("mapwright doc"), "{schema}");
+        assert!(schema.contains("for people reading the test file"));
+    }
+
+    /// What the loader refuses (missing-key, ambiguous-rule, empty-rule,
+    /// wrong-shape) the editor schemas refuse too.
+    #[test]
+    fn the_json_schemas_refuse_what_the_loader_refuses() {
+        let mapping = validator(FileFormat::Mapping);
+        let schema = validator(FileFormat::Schema);
+        let base = serde_json::json!({"mapping": "m", "source": "a.in", "target": "b.out"});
+        let with = |v: &Value, key: &str, value: Value| {
+            let mut v = v.clone();
+            v[key] = value;
+            v
+        };
+        assert!(mapping.is_valid(&with(&base, "record", serde_json::json!({"a": "= x"}))));
+        assert!(!mapping.is_valid(&base), "neither record: nor routes:");
+        let route_without_record = serde_json::json!([{"name": "r", "target": "b.out"}]);
+        assert!(!mapping.is_valid(&with(&base, "routes", route_without_record)));
+        let rules = |rule: Value| {
+            serde_json::json!({"schema": "s", "system": "s", "record": "t",
+                "types": {"t": {"fields": {"a": {"type": "integer"}}, "rules": [rule]}}})
+        };
+        assert!(schema.is_valid(&rules(serde_json::json!({"id": "r", "require": "a"}))));
+        assert!(
+            !schema.is_valid(&rules(
+                serde_json::json!({"id": "r", "require": "a", "forbid": "a"})
+            )),
+            "ambiguous-rule"
+        );
+        assert!(
+            !schema.is_valid(&rules(serde_json::json!({"id": "r", "when": "a == 1"}))),
+            "empty-rule"
+        );
+        assert!(schema.is_valid(&rules(serde_json::json!({"id": "r", "check_only": ["a"]}))));
+        let min_as_text = serde_json::json!({"schema": "s", "system": "s", "record": "t",
+            "types": {"t": {"fields": {"a": {"type": "integer", "min": "5"}}}}});
+        assert!(!schema.is_valid(&min_as_text), "min: \"5\" is wrong-shape");
     }
 
     fn validator(format: FileFormat) -> jsonschema::Validator {
@@ -547,8 +639,9 @@ mod tests {
         let dir = tempfile::tempdir().expect("temp dir");
         let copy = dir.path().join("order.yaml");
         std::fs::write(&copy, &text).expect("written");
-        let diags = crate::Mapping::from_path(&copy).expect_err("refused");
-        let unknown: Vec<_> = diags.0.iter().filter(|d| d.code == "unknown-key").collect();
+        let error = crate::Mapping::from_path(&copy).expect_err("refused");
+        let diags = error.diagnostics().expect("findings");
+        let unknown: Vec<_> = diags.iter().filter(|d| d.code == "unknown-key").collect();
         assert_eq!(unknown.len(), 1, "{diags}");
         assert_eq!(unknown[0].span.line, line);
         assert!(unknown[0]
@@ -584,7 +677,7 @@ mod tests {
     }
 
     #[test]
-    fn a_field_spec_takes_exactly_one_source_key() {
+    fn a_field_spec_takes_at_most_one_source_key() {
         let check = |spec: Value| {
             problems(
                 FileFormat::Mapping,

@@ -25,6 +25,9 @@
 //! # Ok::<(), mapwright::Error>(())
 //! ```
 #![deny(missing_docs)]
+// Every type a public signature uses is re-exported below (or the item is
+// pub(crate)): a user can name what the front door hands out.
+#![deny(unnameable_types)]
 
 mod build;
 mod check;
@@ -64,31 +67,50 @@ mod trace;
 mod validate;
 mod yaml;
 
-pub use check::Violation;
+// The front door. Loading and running:
 pub use confine::LoadOptions;
 pub use convert::Input;
-pub use diag::{Diagnostic, Diagnostics, Severity};
+pub use doc::Explanation;
+pub use job::{ConvertJob, Outputs};
+pub use literal::Literals;
+pub use mapping::{Mapping, Outcome, Prepared};
+pub use params::Params;
+pub use read::InputFormat;
+pub use registry::{Origin, Registry};
+pub use render::{OutputFormat, Renderer};
+pub use schema::Schema;
+pub use template::TemplateLimits;
+pub use validate::{PayloadResult, ReportFile, Validation};
+// Checking a project, and editor support:
+pub use file_format::FileFormat;
+pub use project::{CheckRun, Project, TestFileRun};
+pub use testing::CaseResult;
+// What a run reports (data to read):
+pub use check::Violation;
+pub use report::{
+    Counts, InputRef, RawLines, Rejection, Report, Skip, Source as RejectedInput, Warning,
+};
+// What goes wrong:
+pub use diag::{Diagnostic, Diagnostics, Severity, Span};
+pub use error::Error;
+pub use read::ReadError;
+
+/// Parse one JSON document (a source record for [`Mapping::explain`]);
+/// `name` names it in the [`Error::Malformed`] it gives when the text is
+/// not one JSON document.
+pub fn parse_json(name: &str, text: &[u8]) -> Result<serde_json::Value, Error> {
+    read::parse_json(text).map_err(|e| Error::Malformed(name.to_string(), e))
+}
+// Comparing two mappings (`diff`):
 pub use diff::{
     diff, prepare_pair, Change, DiffOptions, DiffSink, DiffSummary, KeyOutOfStep, OutcomeChange,
     RecordDiff, Verdict,
 };
-pub use error::Error;
-pub use file_format::FileFormat;
-pub use job::{ConvertJob, Outputs};
-pub use mapping::{Mapping, Outcome, Prepared};
-pub use params::Params;
-pub use project::Project;
-pub use read::{parse_json, InputFormat, ReadError};
-pub use registry::Registry;
-pub use render::{OutputFormat, Renderer};
-pub use report::Report;
-pub use schema::Schema;
-pub use template::TemplateLimits;
+// Tracing one record (`explain RECORD`):
 pub use trace::{
     ndjson_line, LineError, RuleResult, Trace, TracedField, TracedLet, TracedLookup, TracedRead,
     TracedRule, TracedTable, TracedViolation,
 };
-pub use validate::Validation;
 
 // The README's library example runs as a doctest (`cargo test --doc`).
 #[cfg(doctest)]

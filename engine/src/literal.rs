@@ -251,10 +251,6 @@ fn key_text(text: &[u8], at: std::ops::Range<usize>) -> String {
 #[derive(Clone, Debug, Default)]
 pub struct SourceLiterals {
     by_address: Vec<(usize, Box<str>)>,
-    /// The record's text, kept when it has literals and the reader would
-    /// not keep it otherwise (a record streamed out of a JSON document), so
-    /// that a reject shows it as written.
-    text: Option<Box<[u8]>>,
 }
 
 impl SourceLiterals {
@@ -278,39 +274,12 @@ impl SourceLiterals {
                 by_address.push((address(node), literal.into_boxed_str()));
             }
         }
-        SourceLiterals {
-            by_address,
-            text: None,
-        }
-    }
-
-    /// [`SourceLiterals::find`], keeping the record's text when it has
-    /// literals (what precedes the record, `, ` between list items, left out).
-    pub fn find_keeping_text(text: &[u8], record: &Value) -> SourceLiterals {
-        let mut found = SourceLiterals::find(text, record);
-        if !found.is_empty() {
-            let start = text
-                .iter()
-                .position(|b| !b.is_ascii_whitespace() && *b != b',')
-                .unwrap_or(text.len());
-            found.text = Some(text[start..].into());
-        }
-        found
-    }
-
-    /// The record's text, when [`SourceLiterals::find_keeping_text`] kept it.
-    pub fn text(&self) -> Option<&[u8]> {
-        self.text.as_deref()
+        SourceLiterals { by_address }
     }
 
     /// True when no number of the record lost digits.
     pub fn is_empty(&self) -> bool {
         self.by_address.is_empty()
-    }
-
-    /// How many numbers of the record keep a literal.
-    pub fn len(&self) -> usize {
-        self.by_address.len()
     }
 }
 
@@ -540,12 +509,12 @@ pub struct Literals {
 
 impl Literals {
     /// True when the record has no literal.
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.here.is_none() && self.below.is_empty()
     }
 
     /// The tree under field or list index `step`.
-    pub fn child(&self, step: &str) -> Option<&Literals> {
+    pub(crate) fn child(&self, step: &str) -> Option<&Literals> {
         self.below
             .iter()
             .find(|(s, _)| s == step)
@@ -553,7 +522,7 @@ impl Literals {
     }
 
     /// The tree under list item `index`.
-    pub fn item(&self, index: usize) -> Option<&Literals> {
+    pub(crate) fn item(&self, index: usize) -> Option<&Literals> {
         if self.below.is_empty() {
             return None;
         }
@@ -563,14 +532,15 @@ impl Literals {
     /// The literal to write for `v` here: only for a number, and only when
     /// it is still the number copied with the literal (a value changed
     /// after the copy keeps its own text).
-    pub fn literal_for(&self, v: &Value) -> Option<&str> {
+    pub(crate) fn literal_for(&self, v: &Value) -> Option<&str> {
         let (literal, bits) = self.here.as_ref()?;
         let f = v.as_number()?.as_f64()?;
         (f.to_bits() == *bits).then_some(literal)
     }
 
     /// The literal at JSON pointer `pointer` (`/poDetails/0/Item_Price`).
-    pub fn at(&self, pointer: &str) -> Option<&str> {
+    #[cfg(test)]
+    pub(crate) fn at(&self, pointer: &str) -> Option<&str> {
         let mut tree = self;
         for step in pointer.split('/').skip(1) {
             tree = tree.child(&step.replace("~1", "/").replace("~0", "~"))?;

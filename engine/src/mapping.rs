@@ -34,15 +34,15 @@ use crate::yaml::{self, span, Fields, Node};
 #[derive(Clone, Debug)]
 pub struct Route {
     /// The route's name (the mapping's name when there is one record).
-    pub name: String,
+    pub(crate) name: String,
     /// Taken when this holds (the first route that matches wins).
-    pub when: Option<Expr>,
+    pub(crate) when: Option<Expr>,
     /// The target schema.
-    pub target: Arc<Schema>,
+    pub(crate) target: Arc<Schema>,
     /// Rules checked before this route builds.
-    pub rules: Vec<SourceRule>,
+    pub(crate) rules: Vec<SourceRule>,
     /// The target record's fields.
-    pub record: Vec<FieldSpec>,
+    pub(crate) record: Vec<FieldSpec>,
 }
 
 /// A compiled mapping.
@@ -55,33 +55,33 @@ pub struct Mapping {
     /// The file it came from.
     pub path: PathBuf,
     /// The source schema, if named.
-    pub source: Option<Arc<Schema>>,
+    pub(crate) source: Option<Arc<Schema>>,
     /// Declared params.
-    pub params: Vec<ParamSpec>,
+    pub(crate) params: Vec<ParamSpec>,
     /// JSONPath selecting records from a JSON document.
-    pub select: Option<Selector>,
+    pub(crate) select: Option<Selector>,
     /// Values computed once per unit (`let:`), visible as variables.
-    pub lets: Vec<(String, Expr)>,
+    pub(crate) lets: Vec<(String, Expr)>,
     /// Reasons to skip a record.
-    pub skips: Vec<Skip>,
+    pub(crate) skips: Vec<Skip>,
     /// Rules on every unit.
-    pub rules: Vec<SourceRule>,
+    pub(crate) rules: Vec<SourceRule>,
     /// Outputs.
-    pub routes: Vec<Route>,
+    pub(crate) routes: Vec<Route>,
     /// How CSV rows become units (`input: {csv: ...}`).
-    pub csv: CsvInput,
+    pub(crate) csv: CsvInput,
     /// Warnings found at load (the mapping is usable; `check` shows them).
     pub warnings: Diagnostics,
     /// The `rules_from:` file, as the mapping names it (beside the mapping).
-    pub rules_from: Option<PathBuf>,
+    pub(crate) rules_from: Option<PathBuf>,
     /// The budget of one unit (`limits:`).
-    pub limits: RunLimits,
+    pub(crate) limits: RunLimits,
     /// Where `script:` keys are (their spans) and what each computes.
-    pub scripts: Vec<(Span, String)>,
+    pub(crate) scripts: Vec<(Span, String)>,
     /// The files of its layers (`extends:`), the base first and this
     /// mapping's file last; one file for a mapping that extends nothing.
     /// Each field spec's `span.file` is the layer it came from.
-    pub layers: Vec<PathBuf>,
+    pub(crate) layers: Vec<PathBuf>,
     pub(crate) data: Arc<Data>,
     pub(crate) templates: Templates,
 }
@@ -91,16 +91,16 @@ pub struct Mapping {
 #[derive(Clone, Debug)]
 pub struct CsvInput {
     /// The field delimiter (default `,`).
-    pub delimiter: u8,
+    pub(crate) delimiter: u8,
     /// Rows with equal values of these expressions form one unit.
-    pub group_by: Vec<Expr>,
+    pub(crate) group_by: Vec<Expr>,
     /// The input is sorted by the key: groups stream (memory stays flat),
     /// and a key that comes back after its group closed is an error.
     /// Unsorted (the default), rows are gathered in memory first.
-    pub sorted: bool,
+    pub(crate) sorted: bool,
     /// The unit built from a group: the first row's columns are variables,
     /// `rows` is every row of the group. Without it, a unit is a row.
-    pub unit: Vec<FieldSpec>,
+    pub(crate) unit: Vec<FieldSpec>,
 }
 
 impl Default for CsvInput {
@@ -127,7 +127,7 @@ pub enum Outcome {
         /// Warnings from the target's rules.
         warnings: Vec<Violation>,
         /// The digits of copied numbers an f64 does not hold, by target
-        /// path (see [`crate::literal`]): the renderer writes them.
+        /// path: the [`Renderer`](crate::Renderer) writes them.
         literals: crate::literal::Literals,
     },
     /// Refused, with every problem found.
@@ -150,26 +150,36 @@ pub struct Prepared<'m> {
 
 impl Mapping {
     /// Load and compile the mapping at `path`, finding schemas from there.
-    pub fn from_path(path: &Path) -> Result<Mapping, Diagnostics> {
+    pub fn from_path(path: &Path) -> Result<Mapping, crate::Error> {
         let registry = Registry::discover(path.parent().unwrap_or(Path::new(".")));
         Mapping::from_path_with(path, &registry)
     }
 
     /// Load and compile the mapping at `path` with [`LoadOptions`], finding
     /// schemas from there.
-    pub fn from_path_options(path: &Path, options: &LoadOptions) -> Result<Mapping, Diagnostics> {
+    pub fn from_path_options(path: &Path, options: &LoadOptions) -> Result<Mapping, crate::Error> {
         let registry = Registry::discover(path.parent().unwrap_or(Path::new(".")));
         Mapping::from_path_with_options(path, &registry, options)
     }
 
     /// Load and compile with an explicit schema registry.
-    pub fn from_path_with(path: &Path, registry: &Registry) -> Result<Mapping, Diagnostics> {
+    pub fn from_path_with(path: &Path, registry: &Registry) -> Result<Mapping, crate::Error> {
         Mapping::from_path_with_options(path, registry, &LoadOptions::default())
     }
 
     /// Load and compile with a registry and [`LoadOptions`] (the project
     /// root the files it pulls in must stay inside).
     pub fn from_path_with_options(
+        path: &Path,
+        registry: &Registry,
+        options: &LoadOptions,
+    ) -> Result<Mapping, crate::Error> {
+        Ok(Mapping::load(path, registry, options)?)
+    }
+
+    /// [`Mapping::from_path_with_options`] with its findings as they are,
+    /// for the project checks that collect them.
+    pub(crate) fn load(
         path: &Path,
         registry: &Registry,
         options: &LoadOptions,
@@ -181,16 +191,25 @@ impl Mapping {
                 format!("cannot read the mapping: {e}"),
             )])
         })?;
-        Mapping::from_str_with_options(path, &text, registry, options)
+        Mapping::compile(path, &text, registry, options)
     }
 
     /// Compile mapping text; `path` names it in diagnostics and anchors lookup files.
-    pub fn from_str(path: &Path, text: &str, registry: &Registry) -> Result<Mapping, Diagnostics> {
+    pub fn from_str(path: &Path, text: &str, registry: &Registry) -> Result<Mapping, crate::Error> {
         Mapping::from_str_with_options(path, text, registry, &LoadOptions::default())
     }
 
     /// Compile mapping text with [`LoadOptions`].
     pub fn from_str_with_options(
+        path: &Path,
+        text: &str,
+        registry: &Registry,
+        options: &LoadOptions,
+    ) -> Result<Mapping, crate::Error> {
+        Ok(Mapping::compile(path, text, registry, options)?)
+    }
+
+    fn compile(
         path: &Path,
         text: &str,
         registry: &Registry,
@@ -250,7 +269,7 @@ impl Mapping {
     }
 
     /// The route called `name`.
-    pub fn route(&self, name: &str) -> Option<&Route> {
+    pub(crate) fn route(&self, name: &str) -> Option<&Route> {
         self.routes.iter().find(|r| r.name == name)
     }
 
@@ -298,17 +317,13 @@ impl Prepared<'_> {
     }
 
     /// What hides the secret params' values in text written for people.
-    pub fn redactor(&self) -> &Redactor {
+    pub(crate) fn redactor(&self) -> &Redactor {
         &self.redactor
     }
 
     /// A rejection as it is written: the secret params' values hidden, and
-    /// the values at the source schema's secret fields of its input.
-    pub fn redact_rejection(&self, rejection: &mut crate::report::Rejection) {
-        self.redact_rejection_with(rejection, &[]);
-    }
-
-    /// [`Prepared::redact_rejection`], with `rows`: what a malformed input
+    /// the values at the source schema's secret fields of its input; with
+    /// `rows`: what a malformed input
     /// reads as, as far as it reads (a ragged CSV row split on its
     /// delimiter), whose secret fields are hidden too. Text that did not
     /// parse is searched for secret field names (see
@@ -352,7 +367,11 @@ impl Prepared<'_> {
     /// The redactor for one record: the secret params, and the values at
     /// the secret fields of `record` (a source record) and `built` (what a
     /// route built, of `target`).
-    pub fn redactor_for(&self, record: &Value, built: Option<(&Schema, &Value)>) -> Redactor {
+    pub(crate) fn redactor_for(
+        &self,
+        record: &Value,
+        built: Option<(&Schema, &Value)>,
+    ) -> Redactor {
         let mut r = self.redactor.clone();
         if self.secret_fields {
             if let Some(source) = &self.mapping.source {
@@ -399,7 +418,7 @@ impl Prepared<'_> {
     /// Shape the rows of a CSV group into the unit the mapping reads
     /// (`input.csv.unit`): `Ok(None)` when the mapping has no shape (a row is
     /// the unit), errors when a field of the shape cannot be built.
-    pub fn shape(&self, rows: &[Value]) -> Result<Option<Value>, Vec<Violation>> {
+    pub(crate) fn shape(&self, rows: &[Value]) -> Result<Option<Value>, Vec<Violation>> {
         let m = self.mapping;
         if m.csv.unit.is_empty() {
             return Ok(None);
@@ -449,7 +468,7 @@ impl Prepared<'_> {
     /// Transform one unit read from text, with the literals of its numbers
     /// that an f64 does not hold ([`crate::literal::SourceLiterals::find`]):
     /// fields that copy them keep their digits.
-    pub fn transform_read(
+    pub(crate) fn transform_read(
         &self,
         record: &Value,
         literals: &crate::literal::SourceLiterals,
@@ -906,7 +925,7 @@ fn schema(
     diags: &mut Diagnostics,
 ) -> Option<Arc<Schema>> {
     let name = n.scalar_text().unwrap_or_default();
-    match registry.load(&name) {
+    match registry.load_schema(&name) {
         Ok(s) => Some(Arc::new(s)),
         Err(inner) => {
             for d in inner.iter() {
@@ -1370,7 +1389,7 @@ fn check_fields(diags: &mut Diagnostics, schema: &Schema, ty: &Type, fields: &[F
 
 impl Mapping {
     /// Every field spec of every route, with its target path, for `explain` and `doc`.
-    pub fn field_specs(&self) -> Vec<(String, &FieldSpec)> {
+    pub(crate) fn field_specs(&self) -> Vec<(String, &FieldSpec)> {
         fn walk<'a>(prefix: &str, fields: &'a [FieldSpec], out: &mut Vec<(String, &'a FieldSpec)>) {
             for f in fields {
                 let p = format!("{prefix}/{}", f.name);

@@ -185,6 +185,31 @@ impl Params {
         Ok(())
     }
 
+    /// The params of a command line: the `--params` file's, then each
+    /// `--param K=V` (which wins over the file). A name given twice with
+    /// `--param` is an error naming it (never its values): the first would
+    /// be dropped without a word.
+    pub fn from_command_line(
+        file: Option<&Path>,
+        pairs: &[String],
+    ) -> Result<Params, crate::Error> {
+        let mut params = Params::default();
+        if let Some(f) = file {
+            params.load_file(f)?;
+        }
+        let mut seen = std::collections::HashSet::new();
+        for pair in pairs {
+            params.set_pair(pair)?;
+            let (name, _) = params.given.last().expect("set_pair adds one");
+            if !seen.insert(name.clone()) {
+                return Err(problem(format!(
+                    "--param {name} is given more than once (its values are not shown: they may be secret); give it once"
+                )));
+            }
+        }
+        Ok(params)
+    }
+
     /// Read a YAML or JSON file of key: value.
     pub fn load_file(&mut self, path: &Path) -> Result<(), crate::Error> {
         let text = std::fs::read_to_string(path)
@@ -202,9 +227,14 @@ impl Params {
         Ok(())
     }
 
+    #[cfg(test)]
+    fn names(&self) -> Vec<&str> {
+        self.given.iter().map(|(k, _)| k.as_str()).collect()
+    }
+
     /// Check against the declared params: every value typed, every required
     /// one present, no unknown names. All problems at once.
-    pub fn resolve(&self, specs: &[ParamSpec]) -> Result<Value, Vec<String>> {
+    pub(crate) fn resolve(&self, specs: &[ParamSpec]) -> Result<Value, Vec<String>> {
         let mut problems = Vec::new();
         let mut out = Map::new();
         for (k, _) in &self.given {
@@ -366,5 +396,27 @@ mod tests {
             bad,
             vec!["param 'status_by_priority' has default \"P1\", which is not KEY=VALUE pairs separated by commas (P1=rush,P2=rework): 'P1' is not KEY=VALUE".to_string()]
         );
+    }
+
+    #[test]
+    fn a_param_given_twice_on_the_command_line_is_refused_by_name_only() {
+        let pairs = [
+            "company_code=KM2".to_string(),
+            "company_code=S3CRET".to_string(),
+        ];
+        let e = Params::from_command_line(None, &pairs).unwrap_err();
+        let text = e.to_string();
+        assert_eq!(
+            text,
+            "--param company_code is given more than once (its values are not shown: they may be secret); give it once"
+        );
+        assert!(!text.contains("KM2") && !text.contains("S3CRET"));
+    }
+
+    #[test]
+    fn distinct_params_are_kept_in_order() {
+        let pairs = ["a=1".to_string(), "b=2".to_string()];
+        let p = Params::from_command_line(None, &pairs).unwrap();
+        assert_eq!(p.names(), ["a", "b"]);
     }
 }

@@ -156,7 +156,7 @@ fn check_rules_file(path: &Path, options: &LoadOptions) -> Diagnostics {
     }
     for user in users {
         let registry = Registry::discover(user.parent().unwrap_or(Path::new(".")));
-        let found = match crate::Mapping::from_path_with_options(&user, &registry, options) {
+        let found = match crate::Mapping::load(&user, &registry, options) {
             Ok(m) => m.warnings,
             Err(d) => d,
         };
@@ -338,14 +338,14 @@ pub fn check_with_options(found: &Found, options: &LoadOptions) -> Result<CheckR
     for (path, kind) in &found.files {
         run.checked += 1;
         let diags = match kind {
-            FileKind::Schema => match crate::Schema::from_path(path) {
+            FileKind::Schema => match crate::Schema::load(path) {
                 Ok(s) => Some(script_notes(&schema_scripts(&s))),
                 Err(d) => Some(d),
             },
             // A mapping that loads may still have warnings (names that
             // cannot be checked, reads that may be missing), and a note per
             // script.
-            FileKind::Mapping => match crate::Mapping::from_path_with_options(
+            FileKind::Mapping => match crate::Mapping::load(
                 path,
                 &Registry::discover(path.parent().unwrap_or(Path::new("."))),
                 options,
@@ -370,7 +370,13 @@ pub fn check_with_options(found: &Found, options: &LoadOptions) -> Result<CheckR
         };
         run.diagnostics.extend(diags.unwrap_or_default());
     }
-    run.diagnostics = unique(run.diagnostics);
+    let unique = unique(run.diagnostics);
+    run.diagnostics = Diagnostics(
+        crate::excerpt::in_place_order(&unique)
+            .into_iter()
+            .cloned()
+            .collect(),
+    );
     Ok(run)
 }
 
@@ -481,19 +487,19 @@ impl Project {
     /// Find the files under `paths`; with none, under the `schemas/` and
     /// `mappings/` of the nearest folder above the current one holding
     /// either. Finding nothing is an error saying where it looked.
-    pub fn find(paths: &[PathBuf]) -> Result<Project, Diagnostics> {
-        find(paths).map(|found| Project { found })
+    pub fn find(paths: &[PathBuf]) -> Result<Project, crate::Error> {
+        Ok(find(paths).map(|found| Project { found })?)
     }
 
     /// Load every file found, collecting what is wrong (mappings loaded
     /// with `options`).
-    pub fn check(&self, options: &LoadOptions) -> Result<CheckRun, Diagnostics> {
-        check_with_options(&self.found, options)
+    pub fn check(&self, options: &LoadOptions) -> Result<CheckRun, crate::Error> {
+        Ok(check_with_options(&self.found, options)?)
     }
 
     /// Run every test file found (and those beside a mapping named), each
     /// with its case results or why it could not run.
-    pub fn test(&self, options: &LoadOptions) -> Result<Vec<TestFileRun>, Diagnostics> {
-        test_with_options(&self.found, options)
+    pub fn test(&self, options: &LoadOptions) -> Result<Vec<TestFileRun>, crate::Error> {
+        Ok(test_with_options(&self.found, options)?)
     }
 }

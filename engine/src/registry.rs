@@ -173,22 +173,28 @@ impl Registry {
             .map(|(_, rel, _)| Origin::BuiltIn(rel))
     }
 
-    /// Load the schema called `name`.
-    pub fn load(&self, name: &str) -> Result<Schema, Diagnostics> {
+    /// Load the schema called `name`: [`Error::Diagnostics`](crate::Error::Diagnostics)
+    /// when it is unknown (with the nearest known name) or wrong.
+    pub fn load(&self, name: &str) -> Result<Schema, crate::Error> {
+        Ok(self.load_schema(name)?)
+    }
+
+    /// [`Registry::load`] with its findings as they are.
+    pub(crate) fn load_schema(&self, name: &str) -> Result<Schema, Diagnostics> {
         let Some(origin) = self.find(name) else {
             return Err(Diagnostics(vec![self.unknown(name, Span::default())]));
         };
         match &origin {
-            Origin::File(p) => Schema::from_path(p),
+            Origin::File(p) => Schema::load(p),
             Origin::BuiltIn(_) => {
-                Schema::from_str(&origin.path(), &origin.text().unwrap_or_default())
+                Schema::compile(&origin.path(), &origin.text().unwrap_or_default())
             }
         }
     }
 
     /// The diagnostic for a schema name that is not found: where it looked,
     /// the nearest known name, and every known name.
-    pub fn unknown(&self, name: &str, span: Span) -> Diagnostic {
+    pub(crate) fn unknown(&self, name: &str, span: Span) -> Diagnostic {
         let known: Vec<String> = self.list().into_iter().map(|(n, _)| n).collect();
         let mut searched: Vec<String> = self.dirs.iter().map(|d| d.display().to_string()).collect();
         if self.built_in {

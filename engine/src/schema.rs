@@ -338,47 +338,52 @@ pub struct Schema {
     /// `<system>.<payload>`.
     pub name: String,
     /// The system's display name, used in messages.
-    pub system: String,
+    pub(crate) system: String,
     /// What the payload is.
     pub doc: String,
     /// JSON or XML.
-    pub format: Format,
+    pub(crate) format: Format,
     /// The record list's envelope, if any.
-    pub envelope: Option<Envelope>,
+    pub(crate) envelope: Option<Envelope>,
     /// The XML root element of one record.
-    pub root: Option<String>,
+    pub(crate) root: Option<String>,
     /// The record type's name.
-    pub record: String,
+    pub(crate) record: String,
     /// All types.
-    pub types: Vec<Type>,
+    pub(crate) types: Vec<Type>,
     /// Decision tables.
-    pub tables: Vec<Table>,
+    pub(crate) tables: Vec<Table>,
     /// The file it came from.
     pub path: PathBuf,
     pub(crate) messages: Arc<crate::template::Templates>,
     /// Numbers written with fixed places (see `render::NumberPlan`):
     /// empty as loaded; a mapping's route fills its own copy.
-    pub numbers: crate::render::NumberPlan,
+    pub(crate) numbers: crate::render::NumberPlan,
 }
 
 impl Schema {
     /// The type called `name`.
-    pub fn type_named(&self, name: &str) -> Option<&Type> {
+    pub(crate) fn type_named(&self, name: &str) -> Option<&Type> {
         self.types.iter().find(|t| t.name == name)
     }
 
     /// The record type.
-    pub fn record_type(&self) -> &Type {
+    pub(crate) fn record_type(&self) -> &Type {
         self.type_named(&self.record).unwrap_or(&self.types[0])
     }
 
     /// The table called `name`.
-    pub fn table(&self, name: &str) -> Option<&Table> {
+    pub(crate) fn table(&self, name: &str) -> Option<&Table> {
         self.tables.iter().find(|t| t.name == name)
     }
 
     /// Load and compile the schema file at `path`.
-    pub fn from_path(path: &Path) -> Result<Schema, Diagnostics> {
+    pub fn from_path(path: &Path) -> Result<Schema, crate::Error> {
+        Ok(Schema::load(path)?)
+    }
+
+    /// [`Schema::from_path`] with its findings as they are.
+    pub(crate) fn load(path: &Path) -> Result<Schema, Diagnostics> {
         let text = std::fs::read_to_string(path).map_err(|e| {
             Diagnostics(vec![Diagnostic::error(
                 Span::file(path),
@@ -386,11 +391,16 @@ impl Schema {
                 format!("cannot read the schema: {e}"),
             )])
         })?;
-        Schema::from_str(path, &text)
+        Schema::compile(path, &text)
     }
 
     /// Compile schema text; `path` names it in diagnostics.
-    pub fn from_str(path: &Path, text: &str) -> Result<Schema, Diagnostics> {
+    pub fn from_str(path: &Path, text: &str) -> Result<Schema, crate::Error> {
+        Ok(Schema::compile(path, text)?)
+    }
+
+    /// [`Schema::from_str`] with its findings as they are.
+    pub(crate) fn compile(path: &Path, text: &str) -> Result<Schema, Diagnostics> {
         let mut root = yaml::parse(path, text).map_err(|d| Diagnostics(vec![d]))?;
         if let Some(base) = root.get("extends").cloned() {
             root = extend(path, &base, root)?;

@@ -56,8 +56,6 @@ pub struct Row {
 pub struct Table {
     /// The table's name.
     pub name: String,
-    /// What it is, in the vendor's words.
-    pub doc: String,
     /// The hit policy.
     pub hit: Hit,
     /// Each input with every value it can take.
@@ -82,10 +80,8 @@ impl Table {
     pub fn load(file: &Path, name: &str, node: &Node, diags: &mut Diagnostics) -> Option<Table> {
         let what = format!("table '{name}'");
         let mut f = Fields::new(file, node, &what, &ff::TABLE, diags)?;
-        let doc = f
-            .take("doc")
-            .and_then(Node::scalar_text)
-            .unwrap_or_default();
+        // A table's `doc:` is for people reading the mapping; nothing shows it.
+        f.take("doc");
         let hit = match f.take("hit").and_then(Node::as_str) {
             None | Some("first") => Hit::First,
             Some("unique") => Hit::Unique,
@@ -126,7 +122,6 @@ impl Table {
         f.finish(&what, diags);
         Some(Table {
             name: name.to_string(),
-            doc,
             hit,
             inputs,
             outputs,

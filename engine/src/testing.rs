@@ -216,7 +216,7 @@ fn load_schema(
 ) -> Result<crate::Schema, Diagnostics> {
     let node = root.get("schema").unwrap_or(root);
     let name = node.scalar_text().unwrap_or_default();
-    registry.load(&name).map_err(|d| {
+    registry.load_schema(&name).map_err(|d| {
         Diagnostics(
             d.0.into_iter()
                 .map(|mut d| {
@@ -246,8 +246,7 @@ pub fn check_tests(path: &Path, registry: &Registry) -> Diagnostics {
                     .and_then(Node::scalar_text)
                     .unwrap_or_default(),
             );
-            match Mapping::from_path_with_options(&mapping_file, registry, &LoadOptions::default())
-            {
+            match Mapping::load(&mapping_file, registry, &LoadOptions::default()) {
                 Ok(m) => undeclared_params(path, &root, &m),
                 Err(_) => Diagnostics::default(),
             }
@@ -580,7 +579,7 @@ pub fn run_mapping_tests(
             .and_then(Node::scalar_text)
             .unwrap_or_default(),
     );
-    let mapping = Mapping::from_path_with_options(&mapping_file, registry, options)?;
+    let mapping = Mapping::load(&mapping_file, registry, options)?;
     let undeclared = undeclared_params(path, root, &mapping);
     if undeclared.has_errors() {
         return Err(undeclared);

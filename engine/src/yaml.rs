@@ -312,23 +312,21 @@ impl<'a> Fields<'a> {
             if !self.section.has(&name) {
                 let mut known: Vec<&str> = self.section.names().collect();
                 known.extend_from_slice(near);
-                let d = match crate::diag::near_help(&name, known) {
-                    Some(h) => Diagnostic::error(
+                // The help line: the near key, or else every key allowed here.
+                let help = crate::diag::near_help(&name, known).unwrap_or_else(|| {
+                    format!(
+                        "expected one of: {}",
+                        self.section.names().collect::<Vec<_>>().join(", ")
+                    )
+                });
+                diags.push(
+                    Diagnostic::error(
                         span(self.file, k),
                         "unknown-key",
                         format!("unknown key '{name}' in {what}"),
                     )
-                    .with_help(h),
-                    None => Diagnostic::error(
-                        span(self.file, k),
-                        "unknown-key",
-                        format!(
-                            "unknown key '{name}' in {what}; expected one of: {}",
-                            self.section.names().collect::<Vec<_>>().join(", ")
-                        ),
-                    ),
-                };
-                diags.push(d);
+                    .with_help(help),
+                );
             }
         }
     }

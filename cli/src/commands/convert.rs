@@ -28,7 +28,7 @@ pub struct Args {
     #[arg(long)]
     rejects: Option<PathBuf>,
     /// JSON report (counts and every rejection) to FILE, or `-` for stdout.
-    #[arg(long)]
+    #[arg(long, value_name = "FILE|-")]
     report: Option<PathBuf>,
     /// A param, KEY=VALUE (repeatable).
     #[arg(long = "param", value_name = "K=V")]
@@ -55,8 +55,8 @@ pub struct Args {
     /// CSV field delimiter (one character; default `,` or the mapping's `input.csv.delimiter`).
     #[arg(long, value_name = "C")]
     delimiter: Option<char>,
-    /// Worker threads for NDJSON input (default: one per core; output keeps input order).
-    #[arg(long, default_value_t = 0)]
+    /// Worker threads for NDJSON input (default, or 0: one per core; output keeps input order).
+    #[arg(long, value_name = "N", default_value_t = 0, hide_default_value = true)]
     threads: usize,
 }
 
@@ -76,17 +76,10 @@ pub fn run(args: Args) -> u8 {
             return exit::USAGE;
         }
     };
-    let mut params = Params::default();
-    if let Some(f) = &args.params_file {
-        if let Err(e) = params.load_file(f) {
-            return usage(e);
-        }
-    }
-    for p in &args.params {
-        if let Err(e) = params.set_pair(p) {
-            return usage(e);
-        }
-    }
+    let params = match Params::from_command_line(args.params_file.as_deref(), &args.params) {
+        Ok(p) => p,
+        Err(e) => return usage(e),
+    };
     let prepared = match mapping.prepare(&params) {
         Ok(p) => p,
         Err(Error::Params(problems)) => {

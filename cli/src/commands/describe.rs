@@ -41,6 +41,9 @@ pub struct ExplainArgs {
     /// A param, KEY=VALUE (repeatable), for the record.
     #[arg(long = "param", value_name = "K=V")]
     params: Vec<String>,
+    /// A YAML or JSON file of params, for the record (`--param` wins).
+    #[arg(long = "params", value_name = "FILE")]
+    params_file: Option<PathBuf>,
     /// How a record's trace is written: for people, or as JSON for tools.
     #[arg(long, value_enum, default_value_t = TraceFormat::Human)]
     format: TraceFormat,
@@ -76,11 +79,8 @@ pub fn explain(args: ExplainArgs) -> u8 {
         Err(code) => return code,
     };
     if let Some(field) = &args.field {
-        if let Err(near) = m.explain_fields(field) {
-            let hint = near
-                .map(|n| format!(" (did you mean '{n}'?)"))
-                .unwrap_or_default();
-            say!("error: --field: no target field of this mapping is at '{field}'{hint}");
+        if let Err(e) = m.explain_fields(field) {
+            say!("error: --field: {e}");
             return exit::USAGE;
         }
     }
@@ -98,13 +98,13 @@ pub fn explain(args: ExplainArgs) -> u8 {
 
 /// `explain` given a record: its trace.
 fn trace(m: &Mapping, name: &str, args: &ExplainArgs) -> u8 {
-    let mut params = Params::default();
-    for p in &args.params {
-        if let Err(e) = params.set_pair(p) {
+    let params = match Params::from_command_line(args.params_file.as_deref(), &args.params) {
+        Ok(p) => p,
+        Err(e) => {
             say!("error: {e}");
             return exit::USAGE;
         }
-    }
+    };
     let record = match read_record(name, args.line) {
         Ok(r) => r,
         Err(code) => return code,
@@ -153,8 +153,8 @@ fn read_record(name: &str, line: Option<usize>) -> Result<serde_json::Value, u8>
         exit::IO
     })?;
     match line {
-        None => mapwright::parse_json(&bytes).map_err(|e| {
-            say!("error: {}: {e}", io::shown(name));
+        None => mapwright::parse_json(io::shown(name), &bytes).map_err(|e| {
+            say!("error: {e}");
             exit::IO
         }),
         Some(n) => mapwright::ndjson_line(&bytes, n).map_err(|e| {

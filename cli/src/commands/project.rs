@@ -4,7 +4,7 @@
 
 use std::path::PathBuf;
 
-use mapwright::{Diagnostics, LoadOptions, Project, Severity};
+use mapwright::{Diagnostics, Error, LoadOptions, Project, Severity};
 
 use super::{exit, io};
 
@@ -20,13 +20,14 @@ pub enum MessageFormat {
 }
 
 impl MessageFormat {
-    /// `diags` in this format (colour only when stdout is a terminal).
+    /// `diags` in this format (colour only when stdout is a terminal and
+    /// NO_COLOR is unset).
     pub fn show(self, diags: &Diagnostics) -> String {
         match self {
             MessageFormat::Short => diags.iter().map(|d| format!("{d}\n")).collect(),
             MessageFormat::Human => {
                 use std::io::IsTerminal;
-                diags.rendered(std::io::stdout().is_terminal())
+                diags.rendered_for(std::io::stdout().is_terminal())
             }
         }
     }
@@ -37,8 +38,11 @@ fn found(paths: &[PathBuf], format: MessageFormat) -> Result<Project, u8> {
     Project::find(paths).map_err(|d| refused(d, format))
 }
 
-fn refused(d: Diagnostics, format: MessageFormat) -> u8 {
-    say!("{}", format.show(&d).trim_end());
+fn refused(e: Error, format: MessageFormat) -> u8 {
+    match e.diagnostics() {
+        Some(d) => say!("{}", format.show(d).trim_end()),
+        None => say!("error: {e}"),
+    }
     exit::USAGE
 }
 

@@ -19,6 +19,9 @@ pub enum Command {
     /// The payload a schema describes, as a JSON Schema (draft 2020-12); or,
     /// with --file-format, the JSON Schema of mapwright's own file formats,
     /// for editors (docs/json-schema/).
+    #[command(
+        override_usage = "mapwright schema export <NAME>\n       mapwright schema export --file-format <FORMAT>"
+    )]
     Export {
         /// Schema name or file.
         #[arg(

@@ -418,11 +418,6 @@ impl Expr {
         matches!(self.kind, ExprKind::Script(_))
     }
 
-    /// True for an expression of the language (not a script).
-    pub fn is_native(&self) -> bool {
-        !self.is_script()
-    }
-
     /// If the expression is nothing but a path into the record (`job.ref`,
     /// `activities[0].team.name`), its segments.
     pub fn as_path(&self) -> Option<Vec<String>> {

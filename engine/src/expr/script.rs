@@ -134,11 +134,6 @@ impl Sandbox {
             limits,
         }
     }
-
-    /// The limits in force.
-    pub fn limits(&self) -> &Limits {
-        &self.limits
-    }
 }
 
 fn value_err(e: EvalError) -> Box<EvalAltResult> {

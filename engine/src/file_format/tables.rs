@@ -34,99 +34,105 @@ const fn section(
         doc,
         keys,
         at_least_one: &[],
+        at_most_one: &[],
         required_unless: None,
     }
 }
 
 const DOC: &str = "What it is for, in words (shown by `mapwright doc` and `schema show`).";
+/// A test file's or case's `doc:`: no command shows it.
+const TEST_DOC: &str = "What it checks, in words, for people reading the test file.";
 
 // ---------------------------------------------------------------- mapping files
 
-pub(crate) static MAPPING_FILE: Section = section(
-    "mapping_file",
-    "Mapping file",
-    "A mapping: turns one system's records into another system's payloads (docs/mappings.md).",
-    &[
-        key("mapping", Shape::Text, "Its name (reports, rejects)."),
-        key("doc", Shape::Text, "What it does."),
-        key(
-            "extends",
-            Shape::Text,
-            "A base mapping (relative to this file) this one is an overlay on: its keys merge into the base's (docs/mappings.md, \"Layered mappings\").",
-        ),
-        key(
-            "source",
-            Shape::Text,
-            "The source schema: input records are checked against it first.",
-        ),
-        key(
-            "target",
-            Shape::Text,
-            "The schema of the record built by `record:`.",
-        ),
-        key(
-            "params",
-            Shape::Map(&Shape::Section(&PARAM)),
-            "Per-customer settings, given with `--param K=V` or `--params FILE`.",
-        ),
-        key(
-            "lookups",
-            Shape::Map(&Shape::Section(&LOOKUP)),
-            "Lookups by name: a CSV file beside the mapping or an inline map.",
-        ),
-        key(
-            "tables",
-            Shape::Map(&Shape::Section(&TABLE)),
-            "Decision tables by name, as in schemas (docs/schemas.md).",
-        ),
-        key(
-            "limits",
-            Shape::Section(&LIMITS),
-            "The budget of one unit's expressions.",
-        ),
-        key(
-            "select",
-            Shape::Text,
-            "A JSONPath picking records out of a JSON document.",
-        ),
-        key(
-            "let",
-            Shape::Map(&Shape::Expr),
-            "Values computed once per unit, in order, seen everywhere below.",
-        ),
-        key(
-            "where",
-            Shape::Expr,
-            "Records for which it is false are skipped.",
-        ),
-        key(
-            "skip",
-            Shape::List(&Shape::Section(&SKIP)),
-            "Skip on purpose, with a reason (counted, never dropped).",
-        ),
-        key(
-            "rules_from",
-            Shape::Text,
-            "A rules file shared by several mappings, relative to this file.",
-        ),
-        key(
-            "rules",
-            Shape::List(&Shape::Section(&MAPPING_RULE)),
-            "Source rules, checked before anything is built.",
-        ),
-        key("input", Shape::Section(&INPUT), "How CSV rows form units."),
-        key(
-            "record",
-            Shape::Record,
-            "The target record: target field -> field spec.",
-        ),
-        key(
-            "routes",
-            Shape::List(&Shape::Section(&ROUTE)),
-            "Several outputs: the first route whose `when` holds builds the unit.",
-        ),
-    ],
-);
+pub(crate) static MAPPING_FILE: Section = Section {
+    at_least_one: &[(&["record", "routes", "extends"], "what it builds (or the base it extends)")],
+    ..section(
+        "mapping_file",
+        "Mapping file",
+        "A mapping: turns one system's records into another system's payloads (docs/mappings.md).",
+        &[
+            key("mapping", Shape::Text, "Its name (reports, rejects)."),
+            key("doc", Shape::Text, "What it does."),
+            key(
+                "extends",
+                Shape::Text,
+                "A base mapping (relative to this file) this one is an overlay on: its keys merge into the base's (docs/mappings.md, \"Layered mappings\").",
+            ),
+            key(
+                "source",
+                Shape::Text,
+                "The source schema: input records are checked against it first.",
+            ),
+            key(
+                "target",
+                Shape::Text,
+                "The schema of the record built by `record:`.",
+            ),
+            key(
+                "params",
+                Shape::Map(&Shape::Section(&PARAM)),
+                "Per-customer settings, given with `--param K=V` or `--params FILE`.",
+            ),
+            key(
+                "lookups",
+                Shape::Map(&Shape::Section(&LOOKUP)),
+                "Lookups by name: a CSV file beside the mapping or an inline map.",
+            ),
+            key(
+                "tables",
+                Shape::Map(&Shape::Section(&TABLE)),
+                "Decision tables by name, as in schemas (docs/schemas.md).",
+            ),
+            key(
+                "limits",
+                Shape::Section(&LIMITS),
+                "The budget of one unit's expressions.",
+            ),
+            key(
+                "select",
+                Shape::Text,
+                "A JSONPath picking records out of a JSON document.",
+            ),
+            key(
+                "let",
+                Shape::Map(&Shape::Expr),
+                "Values computed once per unit, in order, seen everywhere below.",
+            ),
+            key(
+                "where",
+                Shape::Expr,
+                "Records for which it is false are skipped.",
+            ),
+            key(
+                "skip",
+                Shape::List(&Shape::Section(&SKIP)),
+                "Skip on purpose, with a reason (counted, never dropped).",
+            ),
+            key(
+                "rules_from",
+                Shape::Text,
+                "A rules file shared by several mappings, relative to this file.",
+            ),
+            key(
+                "rules",
+                Shape::List(&Shape::Section(&MAPPING_RULE)),
+                "Source rules, checked before anything is built.",
+            ),
+            key("input", Shape::Section(&INPUT), "How CSV rows form units."),
+            key(
+                "record",
+                Shape::Record,
+                "The target record: target field -> field spec.",
+            ),
+            key(
+                "routes",
+                Shape::List(&Shape::Section(&ROUTE)),
+                "Several outputs: the first route whose `when` holds builds the unit.",
+            ),
+        ],
+    )
+};
 
 pub(crate) static PARAM: Section = section(
     "param",
@@ -285,7 +291,7 @@ pub(crate) static ROUTE: Section = section(
             Shape::List(&Shape::Section(&MAPPING_RULE)),
             "Rules checked only for this route.",
         ),
-        key(
+        required(
             "record",
             Shape::Record,
             "The target record: target field -> field spec.",
@@ -386,6 +392,7 @@ pub(crate) static SCHEMA_FILE: Section = Section {
         key("tables", Shape::Map(&Shape::Section(&TABLE)), "Decision tables by name, for rules and mappings."),
         required("types", Shape::Map(&Shape::Section(&TYPE)), "The types by name: their fields and rules."),
     ],
+    at_most_one: &[],
     at_least_one: &[],
     required_unless: Some("extends"),
 };
@@ -476,57 +483,74 @@ pub(crate) static XML_LIST: Section = section(
     ],
 );
 
-pub(crate) static SCHEMA_RULE: Section = section(
-    "schema_rule",
-    "Schema rule",
-    "A rule over a type's fields.",
-    &[
-        required(
-            "id",
-            Shape::Text,
-            "The rule's name, reported with each error.",
-        ),
-        key(
-            "when",
-            Shape::Expr,
-            "The rule applies only when this holds.",
-        ),
-        key(
+pub(crate) static SCHEMA_RULE: Section = Section {
+    at_least_one: &[(
+        &[
             "require",
-            Shape::Either(&[Shape::Text, Shape::List(&Shape::Text)]),
-            "Fields that must all be there.",
-        ),
-        key(
             "require_any",
-            Shape::Either(&[Shape::Text, Shape::List(&Shape::Text)]),
-            "Fields of which at least one must be there.",
-        ),
-        key(
             "forbid",
-            Shape::Either(&[Shape::Text, Shape::List(&Shape::Text)]),
-            "Fields that must not be there.",
-        ),
-        key("assert", Shape::Expr, "What must hold."),
-        key(
+            "assert",
             "script",
-            Shape::Str,
-            "A rhai script in place of `assert:`, run in a sandbox.",
-        ),
-        key("field", Shape::Text, "The error's path."),
-        key(
             "check_only",
-            Shape::Either(&[Shape::Text, Shape::List(&Shape::Text)]),
-            "Fields the rule reads, for `mapwright explain`.",
-        ),
-        key(
-            "severity",
-            Shape::Choice(&["error", "warning"]),
-            "A warning is reported but does not reject the record (default `error`).",
-        ),
-        key("doc", Shape::Text, DOC),
-        key("message", Shape::Str, "The error's message, as a template."),
-    ],
-);
+        ],
+        "what it checks, or the fields it reads",
+    )],
+    at_most_one: &[(
+        &["require", "require_any", "forbid", "assert"],
+        "what it checks",
+    )],
+    ..section(
+        "schema_rule",
+        "Schema rule",
+        "A rule over a type's fields.",
+        &[
+            required(
+                "id",
+                Shape::Text,
+                "The rule's name, reported with each error.",
+            ),
+            key(
+                "when",
+                Shape::Expr,
+                "The rule applies only when this holds.",
+            ),
+            key(
+                "require",
+                Shape::Either(&[Shape::Text, Shape::List(&Shape::Text)]),
+                "Fields that must all be there.",
+            ),
+            key(
+                "require_any",
+                Shape::Either(&[Shape::Text, Shape::List(&Shape::Text)]),
+                "Fields of which at least one must be there.",
+            ),
+            key(
+                "forbid",
+                Shape::Either(&[Shape::Text, Shape::List(&Shape::Text)]),
+                "Fields that must not be there.",
+            ),
+            key("assert", Shape::Expr, "What must hold."),
+            key(
+                "script",
+                Shape::Str,
+                "A rhai script in place of `assert:`, run in a sandbox.",
+            ),
+            key("field", Shape::Text, "The error's path."),
+            key(
+                "check_only",
+                Shape::Either(&[Shape::Text, Shape::List(&Shape::Text)]),
+                "Fields the rule reads, for `mapwright explain`.",
+            ),
+            key(
+                "severity",
+                Shape::Choice(&["error", "warning"]),
+                "A warning is reported but does not reject the record (default `error`).",
+            ),
+            key("doc", Shape::Text, DOC),
+            key("message", Shape::Str, "The error's message, as a template."),
+        ],
+    )
+};
 
 pub(crate) static TABLE: Section = section(
     "table",
@@ -579,7 +603,7 @@ pub(crate) static MAPPING_TEST_FILE: Section = section(
             Shape::List(&Shape::Section(&MAPPING_CASE)),
             "The cases.",
         ),
-        key("doc", Shape::Text, DOC),
+        key("doc", Shape::Text, TEST_DOC),
     ],
 );
 
@@ -604,7 +628,7 @@ pub(crate) static MAPPING_CASE: Section = Section {
     doc: "One case: an input record and what must come out.",
     keys: &[
         key("name", Shape::Text, "The case's name."),
-        key("doc", Shape::Text, DOC),
+        key("doc", Shape::Text, TEST_DOC),
         key(
             "file",
             Shape::Text,
@@ -659,6 +683,7 @@ pub(crate) static MAPPING_CASE: Section = Section {
             "Part of the message with which the case's params are refused before any record is read (a `map` param badly written).",
         ),
     ],
+    at_most_one: &[],
     at_least_one: &[
         (MAPPING_CASE_INPUTS, "the input"),
         (MAPPING_CASE_ASSERTS, "what it asserts"),
@@ -677,7 +702,7 @@ pub(crate) static SCHEMA_TEST_FILE: Section = section(
             Shape::List(&Shape::Section(&SCHEMA_CASE)),
             "The cases.",
         ),
-        key("doc", Shape::Text, DOC),
+        key("doc", Shape::Text, TEST_DOC),
     ],
 );
 
@@ -692,7 +717,7 @@ pub(crate) static SCHEMA_CASE: Section = Section {
     doc: "One case: a payload and the errors it must give.",
     keys: &[
         key("name", Shape::Text, "The case's name."),
-        key("doc", Shape::Text, DOC),
+        key("doc", Shape::Text, TEST_DOC),
         key(
             "file",
             Shape::Text,
@@ -721,6 +746,7 @@ pub(crate) static SCHEMA_CASE: Section = Section {
             "The warnings, exactly.",
         ),
     ],
+    at_most_one: &[],
     at_least_one: &[
         (SCHEMA_CASE_INPUTS, "the payload"),
         (SCHEMA_CASE_ASSERTS, "what it asserts"),
