@@ -6,44 +6,17 @@
 
 mod common;
 
+use common::{mapwright, run};
+
 use std::path::{Path, PathBuf};
 
-use assert_cmd::Command;
 use serde_json::{json, Value};
 
 /// A scratch project: schema `demo.row` (`id` text of at most 5
 /// characters, required; `n` text), mapping `m.yaml` (`id: = id`,
 /// `n: = name`) and `s.yaml`, the same with `select: $.orders[*]`.
 fn project(name: &str) -> PathBuf {
-    let dir = common::fresh("reading", name);
-    std::fs::create_dir_all(dir.join("schemas/demo")).unwrap();
-    std::fs::write(
-        dir.join("schemas/demo/row.yaml"),
-        "schema: demo.row\nrecord: r\ntypes:\n  r:\n    fields:\n      id: {type: text, required: true, max_length: 5}\n      n: {type: text}\n",
-    )
-    .unwrap();
-    let record = "record:\n  id: = id\n  n: = name\n";
-    let m = format!("mapping: rows\ntarget: demo.row\n{record}");
-    std::fs::write(dir.join("m.yaml"), m).unwrap();
-    let s = format!("mapping: rows\ntarget: demo.row\nselect: $.orders[*]\n{record}");
-    std::fs::write(dir.join("s.yaml"), s).unwrap();
-    dir
-}
-
-fn mapwright(dir: &Path) -> Command {
-    let mut c = Command::cargo_bin("mapwright").unwrap();
-    c.current_dir(dir);
-    c
-}
-
-/// Exit code, stdout, stderr.
-fn run(c: &mut Command) -> (i32, String, String) {
-    let out = c.output().unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    common::demo_project_with_select("reading", name)
 }
 
 fn lines(path: &Path) -> Vec<Value> {

@@ -8,41 +8,13 @@ use std::path::{Path, PathBuf};
 
 mod common;
 
-use assert_cmd::Command;
+use common::{mapwright, run};
 
 /// A scratch project: schema `demo.row` (`id` text of at most 5
 /// characters, required; `n` text) and mapping `m.yaml` (`id: = id`,
 /// `n: = name`).
 fn project(name: &str) -> PathBuf {
-    let dir = common::fresh("run-faults", name);
-    std::fs::create_dir_all(dir.join("schemas/demo")).unwrap();
-    std::fs::write(
-        dir.join("schemas/demo/row.yaml"),
-        "schema: demo.row\nrecord: r\ntypes:\n  r:\n    fields:\n      id: {type: text, required: true, max_length: 5}\n      n: {type: text}\n",
-    )
-    .unwrap();
-    std::fs::write(
-        dir.join("m.yaml"),
-        "mapping: rows\ntarget: demo.row\nrecord:\n  id: = id\n  n: = name\n",
-    )
-    .unwrap();
-    dir
-}
-
-fn mapwright(dir: &Path) -> Command {
-    let mut c = Command::cargo_bin("mapwright").unwrap();
-    c.current_dir(dir);
-    c
-}
-
-/// Exit code, stdout, stderr.
-fn run(c: &mut Command) -> (i32, String, String) {
-    let out = c.output().unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+    common::demo_project("run-faults", name)
 }
 
 fn convert(dir: &Path, args: &[&str]) -> (i32, String, String) {

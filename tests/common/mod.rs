@@ -66,3 +66,50 @@ pub fn copy_tree(from: &Path, to: &Path) {
         }
     }
 }
+
+/// A scratch project for `suite`'s test `name`: schema `demo.row` (`id`
+/// text of at most 5 characters, required; `n` text), mapping `m.yaml`
+/// (`id: = id`, `n: = name`).
+pub fn demo_project(suite: &str, name: &str) -> PathBuf {
+    let dir = fresh(suite, name);
+    std::fs::create_dir_all(dir.join("schemas/demo")).unwrap();
+    std::fs::write(
+        dir.join("schemas/demo/row.yaml"),
+        "schema: demo.row\nrecord: r\ntypes:\n  r:\n    fields:\n      id: {type: text, required: true, max_length: 5}\n      n: {type: text}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("m.yaml"),
+        format!("mapping: rows\ntarget: demo.row\n{DEMO_RECORD}"),
+    )
+    .unwrap();
+    dir
+}
+
+/// [`demo_project`] with `s.yaml` too: its mapping with `select: $.orders[*]`.
+pub fn demo_project_with_select(suite: &str, name: &str) -> PathBuf {
+    let dir = demo_project(suite, name);
+    let s = format!("mapping: rows\ntarget: demo.row\nselect: $.orders[*]\n{DEMO_RECORD}");
+    std::fs::write(dir.join("s.yaml"), s).unwrap();
+    dir
+}
+
+/// The record of [`demo_project`]'s mapping.
+pub const DEMO_RECORD: &str = "record:\n  id: = id\n  n: = name\n";
+
+/// The `mapwright` binary, run in `dir`.
+pub fn mapwright(dir: &Path) -> assert_cmd::Command {
+    let mut c = assert_cmd::Command::cargo_bin("mapwright").unwrap();
+    c.current_dir(dir);
+    c
+}
+
+/// Exit code, stdout, stderr.
+pub fn run(c: &mut assert_cmd::Command) -> (i32, String, String) {
+    let out = c.output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
