@@ -445,3 +445,30 @@ fn the_mapping_against_itself_over_20000_generated_records_has_no_difference() {
     assert_eq!(lines[0]["identical"], 20_000);
     assert_eq!(lines[0]["changed"], 0);
 }
+
+/// Issue 13's must-show: `diff` between the base and the shipped customer
+/// overlay, over the shipped examples, reports exactly the overlay's three
+/// changed fields (its own vendor codes, batch code and comment), and no
+/// change of outcome: the overlay's records take the base's one route.
+#[test]
+fn the_base_against_the_customer_overlay_reports_exactly_its_three_fields() {
+    let (code, out, err) = diff(&[
+        SPECTRUM,
+        "mappings/oneserve-spectrum/customers/example/order.yaml",
+        ORDERS,
+        "--param",
+        "company_code=KM2",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(code, 1, "{err}");
+    let summary: Value = serde_json::from_str(out.lines().last().unwrap()).unwrap();
+    assert_eq!(summary["kind"], "summary");
+    assert_eq!(
+        summary["fields"],
+        serde_json::json!({"/Batch_Code": 187, "/Comment": 187, "/Vendor_Code": 187})
+    );
+    assert_eq!(summary["accepted_to_rejected"], 0);
+    assert_eq!(summary["rejected_to_accepted"], 0);
+    assert_eq!(summary["other_outcome_changes"], 0);
+}

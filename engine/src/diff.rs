@@ -519,6 +519,16 @@ impl Run<'_, '_> {
             changes: Vec::new(),
         };
         let (mut before, mut after) = (Verdict::of(&old), Verdict::of(&new));
+        // A mapping of one record has one route, named after the mapping:
+        // an overlay under another name takes the same route.
+        let single = |p: &Prepared| p.mapping().routes.len() == 1;
+        if let (Verdict::Accepted { route: a }, Verdict::Accepted { route: b }) =
+            (&before, &mut after)
+        {
+            if single(self.old) && single(self.new) {
+                b.clone_from(a);
+            }
+        }
         if !before.same(&after) {
             before.hide(&redactor);
             after.hide(&redactor);
