@@ -38,7 +38,7 @@ fn record() -> &'static Value {
     static RECORD: OnceLock<Value> = OnceLock::new();
     RECORD.get_or_init(|| {
         let bytes = std::fs::read(folder().join("tests/design-example.json")).expect("example");
-        mapwright::parse_json(&bytes).expect("the example parses")
+        mapwright::parse_json("design-example.json", &bytes).expect("the example parses")
     })
 }
 
