@@ -1,8 +1,9 @@
 //! The expression compiler and evaluator, and the rhai script sandbox,
-//! through the front door: the fuzzed text becomes the `Comment:` field of
-//! the shipped Spectrum mapping, as `{expr: ...}` and as `{script: ...}`,
-//! and what loads transforms the design example request (the unit budget
-//! bounds the work).
+//! through the front door: the fuzzed text is the one field of a small
+//! mapping, as `{expr: ...}` and as `{script: ...}`, and what loads
+//! transforms the design example request (the unit budget bounds the
+//! work). The mapping is small so that an input costs its expression, not
+//! the loading of a whole integration.
 #![no_main]
 
 use std::path::{Path, PathBuf};
@@ -12,12 +13,19 @@ use libfuzzer_sys::fuzz_target;
 use mapwright::{Mapping, Params, Registry};
 use serde_json::Value;
 
-const FIELD: &str = "  Comment: = \"Oneserve order request \" + order_request_id\n";
-
+/// A folder holding the one-field target schema `fuzz.out`.
 fn folder() -> &'static Path {
     static FOLDER: OnceLock<PathBuf> = OnceLock::new();
-    FOLDER
-        .get_or_init(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../mappings/oneserve-spectrum"))
+    FOLDER.get_or_init(|| {
+        let dir = std::env::temp_dir().join(format!("mapwright-fuzz-expr-{}", std::process::id()));
+        std::fs::create_dir_all(dir.join("schemas/fuzz")).expect("scratch folder");
+        std::fs::write(
+            dir.join("schemas/fuzz/out.yaml"),
+            "schema: fuzz.out\nrecord: r\ntypes:\n  r:\n    fields:\n      Comment: {type: text}\n",
+        )
+        .expect("schema");
+        dir
+    })
 }
 
 fn registry() -> &'static Registry {
@@ -25,19 +33,12 @@ fn registry() -> &'static Registry {
     REGISTRY.get_or_init(|| Registry::discover(folder()))
 }
 
-fn mapping_text() -> &'static str {
-    static TEXT: OnceLock<String> = OnceLock::new();
-    TEXT.get_or_init(|| {
-        let text = std::fs::read_to_string(folder().join("order.yaml")).expect("order.yaml");
-        assert!(text.contains(FIELD), "order.yaml's Comment field moved");
-        text
-    })
-}
-
 fn record() -> &'static Value {
     static RECORD: OnceLock<Value> = OnceLock::new();
     RECORD.get_or_init(|| {
-        let bytes = std::fs::read(folder().join("tests/design-example.json")).expect("example");
+        let example = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../mappings/oneserve-spectrum/tests/design-example.json");
+        let bytes = std::fs::read(example).expect("example");
         mapwright::parse_json("design-example.json", &bytes).expect("the example parses")
     })
 }
@@ -46,11 +47,10 @@ fn record() -> &'static Value {
 fn run(form: &str, source: &str) {
     // A JSON string is a YAML double-quoted scalar: any text fits.
     let quoted = serde_json::to_string(source).unwrap_or_default();
-    let field = format!("  Comment: {{{form}: {quoted}}}\n");
-    let text = mapping_text().replacen(FIELD, &field, 1);
+    let text = format!("mapping: fuzzed\ntarget: fuzz.out\nrecord:\n  Comment: {{{form}: {quoted}}}\n");
     let path = folder().join("fuzzed-expr.yaml");
     if let Ok(mapping) = Mapping::from_str(&path, &text, registry()) {
-        let _ = mapping.transform(record(), &Params::from_pairs(&[("company_code", "KM2")]));
+        let _ = mapping.transform(record(), &Params::default());
     }
 }
 
