@@ -919,3 +919,43 @@ fn a_param_given_twice_exits_2_naming_it_but_not_its_values() {
     );
     assert!(!err.contains("S3CRET") && !err.contains("KM2"), "{err}");
 }
+
+/// A YAML file of the project that is none of the files mapwright reads
+/// (a mapping whose `mapping:` key was left out) was passed over in
+/// silence; `check` now says it did not check it. YAML under `examples/`
+/// (inputs, params files) is data and is not reported.
+#[test]
+fn check_says_which_yaml_files_it_did_not_check() {
+    let dir = common::fresh("cli", "unchecked");
+    std::fs::create_dir_all(dir.join("mappings/m/examples")).unwrap();
+    std::fs::write(
+        dir.join("mappings/m/nokey.yaml"),
+        "target: t.out\nrecord:\n  a: = a\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("mappings/m/examples/params.yaml"),
+        "company_code: KM2\n",
+    )
+    .unwrap();
+    let out = Command::cargo_bin("mapwright")
+        .unwrap()
+        .current_dir(&dir)
+        .args(["check", "--message-format", "short"])
+        .output()
+        .unwrap();
+    let (found, err) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(
+        found.contains("mappings/m/nokey.yaml: warning[unchecked-file]: not checked"),
+        "{found}"
+    );
+    assert!(!found.contains("params.yaml"), "{found}");
+    assert!(
+        err.contains("checked 1 file(s): 0 error(s), 1 warning(s)"),
+        "{err}"
+    );
+}

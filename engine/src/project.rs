@@ -24,6 +24,10 @@ pub enum FileKind {
     Rules,
     /// A file named on the command line that is none of these.
     Unknown,
+    /// A YAML file found in a folder that is none of these: it is not
+    /// checked, and `check` says so (a mapping without its `mapping:` key
+    /// is not silently passed over).
+    Unrecognised,
 }
 
 /// Every schema, mapping and test file under `paths` (files or folders), sorted.
@@ -54,10 +58,20 @@ fn walk(path: &Path, out: &mut Vec<(PathBuf, FileKind)>) {
             walk(&e.path(), out);
         }
     } else if path.extension().is_some_and(|e| e == "yaml" || e == "yml") {
-        if let Some(kind) = kind_of(path) {
-            out.push((path.to_path_buf(), kind));
+        match kind_of(path) {
+            Some(kind) => out.push((path.to_path_buf(), kind)),
+            // Inputs and params files live in `examples/` (and lookups in
+            // `lookups/`): YAML there is data, not a file mapwright checks.
+            None if !in_data_folder(path) => out.push((path.to_path_buf(), FileKind::Unrecognised)),
+            None => {}
         }
     }
+}
+
+/// Whether `path` lies in an `examples/` or `lookups/` folder.
+fn in_data_folder(path: &Path) -> bool {
+    path.components()
+        .any(|c| matches!(c.as_os_str().to_str(), Some("examples" | "lookups")))
 }
 
 /// What the YAML file at `path` is, from its top-level keys.
@@ -362,6 +376,11 @@ pub fn check_with_options(found: &Found, options: &LoadOptions) -> Result<CheckR
                 path,
                 &Registry::discover(path.parent().unwrap_or(Path::new("."))),
             )),
+            FileKind::Unrecognised => Some(Diagnostics(vec![Diagnostic::warning(
+                Span::file(path),
+                "unchecked-file",
+                "not checked: this YAML file has no top-level `schema:`, `mapping:`, `cases:` or `rules:`, so it is none of the files mapwright reads",
+            )])),
             FileKind::Unknown => Some(Diagnostics(vec![Diagnostic::error(
                 Span::file(path),
                 "unknown-file",
