@@ -780,3 +780,27 @@ mod front_door {
         );
     }
 }
+
+/// Review of issue 13: `omit_blank: yes` (text, with YAML's strict
+/// booleans) was taken as false without a word.
+#[test]
+fn omit_blank_takes_true_or_false_only() {
+    for bad in ["yes", "\"no\"", "1"] {
+        let dir = project(
+            &format!("omit-{}", bad.trim_matches('"')),
+            &format!("  Comment: {{expr: id, omit_blank: {bad}}}\n"),
+        );
+        let errors = load_errors(&dir);
+        assert_eq!(
+            errors,
+            vec![(
+                "wrong-shape",
+                5,
+                "omit_blank of 'Comment' takes true or false".to_string()
+            )],
+            "{bad}"
+        );
+    }
+    let dir = project("omit-true", "  Comment: {expr: id, omit_blank: true}\n");
+    assert!(load(&dir).is_ok());
+}

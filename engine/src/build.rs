@@ -627,7 +627,20 @@ impl Compiler<'_> {
         };
         spec.when = f.take("when").and_then(|n| self.expr(n));
         spec.default = f.take("default").map(Node::to_json);
-        spec.omit_blank = matches!(f.take("omit_blank").map(|n| &n.value), Some(Y::Bool(true)));
+        spec.omit_blank = match f.take("omit_blank") {
+            None => false,
+            Some(Node {
+                value: Y::Bool(b), ..
+            }) => *b,
+            Some(other) => {
+                self.diags.push(Diagnostic::error(
+                    span(self.file, other),
+                    "wrong-shape",
+                    format!("omit_blank of '{}' takes true or false", spec.name),
+                ));
+                false
+            }
+        };
         spec.round = f
             .take("round")
             .and_then(|n| self.places(n, "round", 0, MAX_PLACES))
