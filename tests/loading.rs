@@ -804,3 +804,30 @@ fn omit_blank_takes_true_or_false_only() {
     let dir = project("omit-true", "  Comment: {expr: id, omit_blank: true}\n");
     assert!(load(&dir).is_ok());
 }
+
+/// Review of issue 13: a `type: map` param whose default is badly written
+/// passed check, and every run then stopped before its first record.
+#[test]
+fn a_map_param_with_a_badly_written_default_is_a_load_error_on_its_line() {
+    let dir = scratch("map-default");
+    write(&dir, "schemas/t/out.yaml", SCHEMA);
+    write(
+        &dir,
+        "mapping.yaml",
+        "mapping: m\ntarget: t.out\nparams:\n  status_by_priority:\n    type: map\n    default: \"P1:rush\"\nrecord:\n  Id: = id\n",
+    );
+    let errors = load_errors(&dir);
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    let (code, line, message) = &errors[0];
+    assert_eq!((*code, *line), ("wrong-shape", 6));
+    assert!(
+        message.starts_with("param 'status_by_priority' has a default that is no map: "),
+        "{message}"
+    );
+    write(
+        &dir,
+        "mapping.yaml",
+        "mapping: m\ntarget: t.out\nparams:\n  status_by_priority:\n    type: map\n    default: \"P1=rush,P2=rework\"\nrecord:\n  Id: = id\n",
+    );
+    assert!(load(&dir).is_ok());
+}

@@ -56,7 +56,19 @@ impl ParamSpec {
             f.take("secret").map(|n| &n.value),
             Some(crate::yaml::Value::Bool(true))
         );
-        let default = f.take("default").map(Node::to_json);
+        let default_node = f.take("default");
+        let default = default_node.map(Node::to_json);
+        // A map param's default is known now: a badly written one is found
+        // by `check`, not by every run that then stops before its first record.
+        if let (Some(n), Some(d), "map") = (default_node, &default, kind.as_str()) {
+            if let Err(e) = parse_map(d) {
+                diags.push(crate::diag::Diagnostic::error(
+                    span(file, n),
+                    "wrong-shape",
+                    format!("param '{name}' has a default that is no map: {e}"),
+                ));
+            }
+        }
         let values = f
             .take("values")
             .and_then(Node::as_seq)
