@@ -9,7 +9,7 @@ use std::process::{Command as Std, Stdio};
 
 mod common;
 
-use common::{mapwright, run};
+use common::{lines, mapwright, names, run};
 
 use serde_json::{json, Value};
 
@@ -35,25 +35,6 @@ fn convert(dir: &Path, args: &[&str]) -> (i32, String, String) {
     run(mapwright(dir)
         .args(["convert", "-m", "m.yaml", "--output-format", "ndjson"])
         .args(args))
-}
-
-fn lines(path: &Path) -> Vec<Value> {
-    std::fs::read_to_string(path)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
-}
-
-/// Every name in `dir`, sorted.
-fn names(dir: &Path) -> Vec<String> {
-    let mut n: Vec<String> = std::fs::read_dir(dir)
-        .unwrap()
-        .flatten()
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .collect();
-    n.sort();
-    n
 }
 
 /// The files of an old run, to compare byte for byte after a fault.

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 mod common;
 
-use common::{mapwright, run};
+use common::{mapwright, names, run};
 
 /// A scratch project: schema `demo.row` (`id` text of at most 5
 /// characters, required; `n` text) and mapping `m.yaml` (`id: = id`,
@@ -21,17 +21,6 @@ fn convert(dir: &Path, args: &[&str]) -> (i32, String, String) {
     run(mapwright(dir)
         .args(["convert", "-m", "m.yaml", "--output-format", "ndjson"])
         .args(args))
-}
-
-/// Every name in `dir`, sorted.
-fn names(dir: &Path) -> Vec<String> {
-    let mut n: Vec<String> = std::fs::read_dir(dir)
-        .unwrap()
-        .flatten()
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .collect();
-    n.sort();
-    n
 }
 
 const GOOD_AND_BAD: &str = "{\"id\":\"A1\",\"name\":\"x\"}\n{\"id\":\"TOOLONG\",\"name\":\"y\"}\n{\"id\":\"A3\",\"name\":\"z\"}\n";

@@ -7,7 +7,7 @@
 
 mod common;
 
-use common::{mapwright, run};
+use common::{lines, mapwright, names, run};
 
 use std::path::{Path, PathBuf};
 
@@ -29,14 +29,6 @@ fn filter(dir: &Path, mapping: &str, stdin: &str) -> (i32, String, String, Vec<V
         .args(["--rejects", "rej.ndjson"])
         .write_stdin(stdin));
     (code, out, err, lines(&dir.join("rej.ndjson")))
-}
-
-fn lines(path: &Path) -> Vec<Value> {
-    std::fs::read_to_string(path)
-        .unwrap()
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
 }
 
 // 1. Filter mode: how the format of stdin is decided.
@@ -134,17 +126,6 @@ fn a_broken_pretty_document_is_one_reject() {
 // 2. What a SIGKILL leaves is removed by the next run on the same outputs.
 
 const GOOD_AND_BAD: &str = "{\"id\":\"A1\",\"name\":\"x\"}\n{\"id\":\"TOOLONG\",\"name\":\"y\"}\n";
-
-/// Every name in `dir`, sorted.
-fn names(dir: &Path) -> Vec<String> {
-    let mut n: Vec<String> = std::fs::read_dir(dir)
-        .unwrap()
-        .flatten()
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .collect();
-    n.sort();
-    n
-}
 
 fn temps(dir: &Path) -> Vec<String> {
     names(dir)
