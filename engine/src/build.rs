@@ -899,7 +899,7 @@ pub fn build_record(
 pub(crate) fn spent(errors: &[BuildError]) -> bool {
     errors
         .last()
-        .is_some_and(|e| e.rule == "budget" || e.rule == "time-limit")
+        .is_some_and(|e| crate::expr::EvalError::is_spent_rule(&e.rule))
 }
 
 fn fail(spec: &FieldSpec, env: &Env, path: &CheckPath, message: String) -> BuildError {

@@ -99,7 +99,7 @@ pub fn check_rules(rules: &[SourceRule], env: &Env, out: &mut Vec<Violation>) {
 /// True when the last finding is a spent budget or clock.
 fn spent(out: &[Violation]) -> bool {
     out.last()
-        .is_some_and(|v| v.rule == "budget" || v.rule == "time-limit")
+        .is_some_and(|v| crate::expr::EvalError::is_spent_rule(&v.rule))
 }
 
 fn error(rule: &SourceRule, path: &str, message: String) -> Violation {

@@ -100,6 +100,12 @@ impl EvalError {
         }
     }
 
+    /// Whether `rule` is one [`EvalError::rule`] gives: a spent budget or
+    /// clock, after which nothing more of the unit can be evaluated.
+    pub(crate) fn is_spent_rule(rule: &str) -> bool {
+        rule == "budget" || rule == "time-limit"
+    }
+
     /// The same error with `context` before its message.
     pub fn context(self, context: impl fmt::Display) -> EvalError {
         EvalError {
