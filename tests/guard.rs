@@ -576,11 +576,37 @@ fn doc_hides_a_secret_params_default() {
     assert_eq!(r.code, 0, "{}", r.all());
     assert!(
         r.stdout
-            .contains("- `key` (text, default (secret), secret)"),
+            .contains("| `key` | text, secret | (secret) | (secret) |"),
         "{}",
         r.stdout
     );
     assert!(!r.all().contains("DEFAULTSECRET"));
+    // The sign-off page, with the value given for the secret: neither the
+    // default nor the given value is written.
+    let r = run(
+        &dir,
+        &[
+            "doc",
+            "-m",
+            "mappings/m.yaml",
+            "--format",
+            "html",
+            "--param",
+            "key=GIVENSECRET",
+        ],
+    );
+    assert_eq!(r.code, 0, "{}", r.all());
+    assert!(
+        r.stdout
+            .contains("<td>text, secret</td><td>(secret)</td><td>(secret)</td>"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        !r.all().contains("DEFAULTSECRET") && !r.all().contains("GIVENSECRET"),
+        "{}",
+        r.all()
+    );
 }
 
 fn hex(len: usize) -> impl Strategy<Value = String> {

@@ -158,6 +158,8 @@ pub struct FieldSpec {
     pub span: Span,
     /// The spec as written, for `explain` and `doc`.
     pub text: String,
+    /// What the field is for, in the mapping author's words (`doc:`).
+    pub doc: String,
 }
 
 impl FieldSpec {
@@ -415,6 +417,7 @@ impl Compiler<'_> {
             message: None,
             span: span(self.file, node),
             text,
+            doc: String::new(),
         };
         match &node.value {
             Y::Str(s) if s.starts_with('=') => spec.source = Source::Expr(self.expr(node)?),
@@ -664,7 +667,10 @@ impl Compiler<'_> {
         f.take("inputs");
         f.take("output");
         f.take("key");
-        f.take("doc");
+        spec.doc = f
+            .take("doc")
+            .and_then(Node::scalar_text)
+            .unwrap_or_default();
         f.finish(&what, self.diags);
         Some(())
     }

@@ -5,7 +5,7 @@ use std::fmt::Write;
 
 use crate::schema::{Check, Field, Schema};
 
-fn describe_field(f: &Field) -> String {
+pub(crate) fn describe_field(f: &Field) -> String {
     let mut parts = vec![f.kind.name().to_string()];
     if f.required {
         parts.push("required".into());
@@ -146,141 +146,6 @@ pub(crate) fn target_field<'s>(schema: &'s Schema, path: &str) -> Option<&'s cra
         field = Some(ty.field(seg)?);
     }
     field
-}
-
-/// The mapping as a field-by-field specification a customer can sign off:
-/// params, lookups, rules, then each target field, where its value comes
-/// from (as written, with its place in the file) and what the target
-/// requires of it.
-pub fn mapping_text(m: &crate::Mapping) -> String {
-    let mut out = String::new();
-    let _ = writeln!(out, "# {}\n", m.name);
-    if !m.doc.is_empty() {
-        let _ = writeln!(out, "{}\n", m.doc.trim());
-    }
-    let targets: Vec<&str> = m.routes.iter().map(|r| r.target.name.as_str()).collect();
-    let _ = writeln!(
-        out,
-        "Source: {}. Target: {}.\n",
-        m.source
-            .as_ref()
-            .map(|s| s.name.as_str())
-            .unwrap_or("any JSON record"),
-        targets.join(", ")
-    );
-    layers_text(m, &mut out);
-    if !m.params.is_empty() {
-        let _ = writeln!(out, "## Params\n");
-        for p in &m.params {
-            let default = p
-                .default
-                .as_ref()
-                .map(|d| match p.secret {
-                    true => format!(", default {}", crate::redact::SHOWN),
-                    false => format!(", default {d}"),
-                })
-                .unwrap_or_default();
-            let req = if p.required { ", required" } else { "" };
-            let secret = if p.secret { ", secret" } else { "" };
-            let _ = writeln!(
-                out,
-                "- `{}` ({}{req}{default}{secret}): {}",
-                p.name, p.kind, p.doc
-            );
-        }
-        out.push('\n');
-    }
-    if !m.rules.is_empty() {
-        let _ = writeln!(out, "## Rules checked before anything is built\n");
-        for r in &m.rules {
-            let each = r
-                .for_each
-                .as_ref()
-                .map(|e| format!("each of `{}`: ", e.source()))
-                .unwrap_or_default();
-            let when = r
-                .when
-                .as_ref()
-                .map(|w| format!("when `{}`, ", w.source()))
-                .unwrap_or_default();
-            let _ = writeln!(out, "- `{}`: {each}{when}`{}`", r.id, r.assert.source());
-        }
-        out.push('\n');
-    }
-    for route in &m.routes {
-        if m.routes.len() > 1 {
-            let when = route
-                .when
-                .as_ref()
-                .map(|w| format!(" when `{}`", w.source()))
-                .unwrap_or_default();
-            let _ = writeln!(
-                out,
-                "## Route `{}`{when} -> {}\n",
-                route.name, route.target.name
-            );
-        } else {
-            let _ = writeln!(out, "## Fields of {}\n", route.target.name);
-        }
-        let _ = writeln!(
-            out,
-            "| target field | value | target's rules | defined at |"
-        );
-        let _ = writeln!(out, "|---|---|---|---|");
-        for (path, spec) in m
-            .field_specs()
-            .into_iter()
-            .filter(|(p, _)| m.routes.len() == 1 || p.starts_with(&route.name))
-        {
-            let path = if m.routes.len() > 1 {
-                path[route.name.len()..].to_string()
-            } else {
-                path
-            };
-            let rules = target_field(&route.target, &path)
-                .map(describe_field)
-                .unwrap_or_else(|| "(not in the target)".into());
-            let text = match &spec.source {
-                crate::build::Source::List { for_each, .. } => {
-                    format!("one entry per item of `{}`", for_each.source())
-                }
-                crate::build::Source::Object(_) => "a nested record".to_string(),
-                _ => format!("`{}`", spec.text.replace('|', "\\\\|")),
-            };
-            let text = match m.layers.len() > 1 {
-                true => format!("{text} (from: {})", layer_name(m, &spec.span.file)),
-                false => text,
-            };
-            let _ = writeln!(
-                out,
-                "| `{path}` | {text} | {rules} | {}:{} |",
-                spec.span.file.display(),
-                spec.span.line
-            );
-        }
-        out.push('\n');
-    }
-    out
-}
-
-/// A layered mapping (`extends:`): its layers, base first, and the file
-/// each lookup reads, so a reader sees which layer gives what.
-fn layers_text(m: &crate::Mapping, out: &mut String) {
-    if m.layers.len() < 2 {
-        return;
-    }
-    let names: Vec<String> = m.layers.iter().map(|l| layer_name(m, l)).collect();
-    let _ = writeln!(out, "## Layers\n\n{}\n", names.join(" -> "));
-    for l in &m.data.lookups {
-        if let Some(p) = &l.path {
-            let _ = writeln!(out, "- lookup `{}`: {}", l.name, layer_name(m, p));
-        } else {
-            let _ = writeln!(out, "- lookup `{}`: {}", l.name, l.source);
-        }
-    }
-    if !m.data.lookups.is_empty() {
-        out.push('\n');
-    }
 }
 
 /// `file` as the mapping's own folder sees it (`../../order.yaml`).
@@ -524,12 +389,24 @@ pub struct Explanation {
 }
 
 impl crate::Mapping {
-    /// The mapping as a field-by-field specification (`mapwright doc`).
+    /// The mapping as a field-by-field specification in Markdown, with
+    /// each param's default (`mapwright doc`).
     pub fn doc_text(&self) -> String {
-        // An expression may quote a secret param's default.
-        let mut hide = crate::redact::Redactor::default();
-        hide.add_secret_defaults(self);
-        hide.redact(&mapping_text(self)).into_owned()
+        crate::signoff::document(self, &crate::Params::default(), crate::DocFormat::Markdown)
+            .unwrap_or_else(|e| e.to_string())
+    }
+
+    /// The sign-off document (`mapwright doc --format`): the effective
+    /// mapping as a specification a customer reads and prints, with the
+    /// param values `params` would give a run. Unknown or badly typed
+    /// params are [`Error::Params`](crate::Error::Params); a required one
+    /// not given is shown as not given.
+    pub fn sign_off(
+        &self,
+        params: &crate::Params,
+        format: crate::DocFormat,
+    ) -> Result<String, crate::Error> {
+        crate::signoff::document(self, params, format)
     }
 
     /// The target fields `filter` names (a path such as

@@ -60,6 +60,7 @@ mod resolve;
 mod rules;
 mod schema;
 mod select;
+mod signoff;
 mod table;
 mod template;
 mod testing;
@@ -79,6 +80,7 @@ pub use read::InputFormat;
 pub use registry::{Origin, Registry};
 pub use render::{OutputFormat, Renderer};
 pub use schema::Schema;
+pub use signoff::DocFormat;
 pub use template::TemplateLimits;
 pub use validate::{PayloadResult, ReportFile, Validation};
 // Checking a project, and editor support:

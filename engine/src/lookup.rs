@@ -25,9 +25,22 @@ pub struct Lookup {
     pub source: String,
     /// The CSV file read, resolved beside the layer that declares it.
     pub path: Option<std::path::PathBuf>,
+    /// The CSV column looked up by (`key:`); `None` for inline rows.
+    pub key: Option<String>,
+    /// The one column each entry gives (`value: COLUMN`), if so.
+    pub value_column: Option<String>,
 }
 
 impl Lookup {
+    /// Every entry, sorted by key, so a document lists them the same way
+    /// every time.
+    pub(crate) fn sorted_entries(&self) -> Vec<(&str, &Value)> {
+        let mut all: Vec<(&str, &Value)> =
+            self.entries.iter().map(|(k, v)| (k.as_str(), v)).collect();
+        all.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        all
+    }
+
     /// The columns each entry gives, for a lookup whose entries are maps
     /// (`value:` a list of columns, or none); `None` when each gives one
     /// value.
@@ -48,10 +61,15 @@ impl Lookup {
         let csv_file = f.take("file");
         let inline = f.take("map");
         let key = f.take("key").and_then(Node::scalar_text);
+        let key_column = csv_file.and(key.clone());
         let value = f.take("value");
         let default_node = f.take("default");
         let default = default_node.map(Node::to_json);
         f.finish(&what, diags);
+        let value_column = csv_file
+            .and(value)
+            .filter(|v| v.as_seq().is_none())
+            .and_then(Node::scalar_text);
         let mut entries = HashMap::new();
         let mut source = "inline".to_string();
         let mut path = None;
@@ -167,6 +185,8 @@ impl Lookup {
             default,
             source,
             path,
+            key: key_column,
+            value_column,
         };
         if let Some(d) = default_node {
             lookup.check_default(file, d, diags);

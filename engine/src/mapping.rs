@@ -1122,7 +1122,10 @@ fn load_rules(c: &mut Compiler, n: &Node) -> Vec<SourceRule> {
             .and_then(|n| c.template(n, "field"));
         let message = f.take("message").and_then(|m| c.template(m, "message"));
         let severity = crate::yaml::severity(c.file, f.take("severity"), c.diags);
-        f.take("doc");
+        let doc = f
+            .take("doc")
+            .and_then(Node::scalar_text)
+            .unwrap_or_default();
         f.finish("a rule", c.diags);
         match (id, assert) {
             (Some(id), Some(assert)) => out.push(SourceRule {
@@ -1134,6 +1137,8 @@ fn load_rules(c: &mut Compiler, n: &Node) -> Vec<SourceRule> {
                 field_template,
                 message,
                 severity,
+                doc,
+                span: span(c.file, r),
             }),
             (None, _) => c.diags.push(Diagnostic::error(
                 span(c.file, r),

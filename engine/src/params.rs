@@ -244,6 +244,33 @@ impl Params {
         self.given.iter().map(|(k, _)| k.as_str()).collect()
     }
 
+    /// The value of each of `specs` that a run would use, for a document:
+    /// as [`Params::resolve`] checks them, but a required param not given
+    /// is `None` rather than a problem (as is one with no default).
+    pub(crate) fn values_used(
+        &self,
+        specs: &[ParamSpec],
+    ) -> Result<Vec<Option<Value>>, Vec<String>> {
+        let optional: Vec<ParamSpec> = specs
+            .iter()
+            .cloned()
+            .map(|mut s| {
+                s.required = false;
+                s
+            })
+            .collect();
+        let all = self.resolve(&optional)?;
+        Ok(specs
+            .iter()
+            .map(|s| {
+                let given = self.given.iter().any(|(k, _)| *k == s.name);
+                (given || s.default.is_some())
+                    .then(|| all.get(&s.name).cloned())
+                    .flatten()
+            })
+            .collect())
+    }
+
     /// Check against the declared params: every value typed, every required
     /// one present, no unknown names. All problems at once.
     pub(crate) fn resolve(&self, specs: &[ParamSpec]) -> Result<Value, Vec<String>> {

@@ -29,6 +29,10 @@ pub struct SourceRule {
     pub message: Option<String>,
     /// Error or warning.
     pub severity: Severity,
+    /// What the rule is for, in the words of whoever wrote it (`doc:`).
+    pub doc: String,
+    /// Where it is written.
+    pub span: crate::diag::Span,
 }
 
 /// Check `rules` against the unit in `env`, appending violations to `out`.

@@ -51,6 +51,24 @@ pub struct Row {
     pub outputs: Map<String, Value>,
 }
 
+impl Row {
+    /// Each input cell as written: `*` for any value, else its values
+    /// joined by " or ".
+    pub(crate) fn cell_texts(&self) -> Vec<String> {
+        self.cells
+            .iter()
+            .map(|c| match c {
+                Cell::Any => "*".to_string(),
+                Cell::OneOf(vals) => vals
+                    .iter()
+                    .map(|v| crate::expr::to_text(v).into_owned())
+                    .collect::<Vec<_>>()
+                    .join(" or "),
+            })
+            .collect()
+    }
+}
+
 /// A compiled decision table.
 #[derive(Clone, Debug)]
 pub struct Table {

@@ -176,6 +176,15 @@ impl Templates {
         Ok(())
     }
 
+    /// The text of template `name` as written (a sign-off document shows
+    /// a rule's message).
+    pub fn source(&self, name: &str) -> Option<String> {
+        self.env
+            .get_template(name)
+            .ok()
+            .map(|t| t.source().to_string())
+    }
+
     /// The top-level names template `name` reads, or `None` if it may read
     /// any (the caller then gives it the whole scope).
     pub fn reads(&self, name: &str) -> Option<&[String]> {

@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use mapwright::{Error, LoadOptions, Mapping, Params};
+use mapwright::{DocFormat, Error, LoadOptions, Mapping, Params};
 
 use super::{exit, io};
 
@@ -16,6 +16,24 @@ pub struct DocArgs {
     /// the nearest folder above the mapping holding mappings/ or schemas/).
     #[arg(long, value_name = "DIR")]
     root: Option<PathBuf>,
+    /// Markdown, or one self-contained HTML page to read and print.
+    #[arg(long, value_enum, default_value_t = SignOffFormat::Md)]
+    format: SignOffFormat,
+    /// A param, KEY=VALUE (repeatable): the document shows the value used.
+    #[arg(long = "param", value_name = "K=V")]
+    params: Vec<String>,
+    /// A YAML or JSON file of params (`--param` wins).
+    #[arg(long = "params", value_name = "FILE")]
+    params_file: Option<PathBuf>,
+}
+
+/// The `--format` of `doc`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum SignOffFormat {
+    /// Markdown.
+    Md,
+    /// One HTML file: inline style, no script, nothing fetched.
+    Html,
 }
 
 /// Arguments of `explain`.
@@ -67,9 +85,22 @@ fn load(path: &std::path::Path, root: &Option<PathBuf>) -> Result<Mapping, u8> {
 }
 
 pub fn doc(args: DocArgs) -> u8 {
-    match load(&args.mapping, &args.root) {
-        Ok(m) => io::printed(&m.doc_text()),
-        Err(code) => code,
+    let m = match load(&args.mapping, &args.root) {
+        Ok(m) => m,
+        Err(code) => return code,
+    };
+    let format = match args.format {
+        SignOffFormat::Md => DocFormat::Markdown,
+        SignOffFormat::Html => DocFormat::Html,
+    };
+    let document = Params::from_command_line(args.params_file.as_deref(), &args.params)
+        .and_then(|params| m.sign_off(&params, format));
+    match document {
+        Ok(text) => io::printed(&text),
+        Err(e) => {
+            say!("error: {e}");
+            exit::USAGE
+        }
     }
 }
 
