@@ -199,3 +199,17 @@ fn bad_params_are_a_usage_error_and_secrets_stay_out() {
         "{err}"
     );
 }
+
+/// The target's limits in full: Synergetic's "Decimal(4,2)" is four
+/// digits with two places.
+#[test]
+fn what_the_target_requires_includes_its_digits() {
+    let (code, md, err) = doc(&["-m", "mappings/oneserve-synergetic/order.yaml"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        row(&md, "/VersionNumber")
+            .ends_with("| always 2.5 |  | decimal, required, 4 digits, 2 places | order.yaml:35 |"),
+        "{}",
+        row(&md, "/VersionNumber")
+    );
+}

@@ -19,6 +19,9 @@ pub(crate) fn describe_field(f: &Field) -> String {
     if let Some(m) = f.max {
         parts.push(format!("<= {m}"));
     }
+    if let Some(d) = f.digits {
+        parts.push(format!("{d} digits"));
+    }
     if let Some(s) = f.scale {
         parts.push(format!("{s} places"));
     }
@@ -27,6 +30,9 @@ pub(crate) fn describe_field(f: &Field) -> String {
     }
     if let Some(of) = &f.of {
         parts.push(format!("of {of}"));
+    }
+    if let Some(m) = f.min_items {
+        parts.push(format!("at least {m} items"));
     }
     if let Some(m) = f.max_items {
         parts.push(format!("at most {m} items"));

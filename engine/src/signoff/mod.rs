@@ -422,4 +422,3 @@ fn shown_rows(total: usize) -> usize {
 fn rows_note(shown: usize, total: usize) -> Option<String> {
     (shown < total).then(|| format!("{shown} of its {total} rows are shown"))
 }
-
