@@ -287,6 +287,46 @@ fn the_status_matrix_check_finds_gaps_and_overlaps() {
     assert_eq!(exit, 0, "{out}{err}");
 }
 
+/// The Pruvan update example stream (mappings/oneserve-pruvan/examples):
+/// its stated counts and its expected output, line by line.
+#[test]
+fn pruvan_status_change_stream() {
+    let dir = scratch("pruvan-stream");
+    let rejects = dir.join("rejects.ndjson");
+    let (code, out, err) = run(
+        &[
+            "convert",
+            "-m",
+            "mappings/oneserve-pruvan/update.yaml",
+            "mappings/oneserve-pruvan/examples/status-changes.ndjson",
+            "--params",
+            "mappings/oneserve-pruvan/examples/status-params.yaml",
+            "--output-format",
+            "ndjson",
+            "--rejects",
+            rejects.to_str().unwrap(),
+        ],
+        &root(),
+    );
+    assert_eq!(code, 1, "{err}");
+    let expected = std::fs::read_to_string(
+        root().join("mappings/oneserve-pruvan/examples/status-changes.expected.ndjson"),
+    )
+    .unwrap();
+    assert_eq!(out, expected);
+    assert_eq!(out.lines().count(), 6);
+    let rules: Vec<String> = common::lines(&rejects)
+        .iter()
+        .map(|r| {
+            r["errors"][0]["rule"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string()
+        })
+        .collect();
+    assert_eq!(rules, ["external-no-assigned-to", "change-status-given"]);
+}
+
 /// Issue 6: a stream of mixed primary events becomes the right actions, in
 /// order, with skips and rejections counted and the counts adding up.
 #[test]
