@@ -594,14 +594,22 @@ pub(crate) static MAPPING_TEST_FILE: Section = section(
             "The mapping under test, relative to this file.",
         ),
         key(
+            "extends",
+            Shape::Text,
+            "A base test file (relative to this file) whose cases run too, against this file's mapping, its `params:` under this file's; a case named as a base case replaces it (docs/mappings.md, \"Test cases\").",
+        ),
+        key(
             "params",
             Shape::Map(&Shape::Any),
             "Params for every case; a case's `params:` adds to them.",
         ),
         required(
             "cases",
-            Shape::List(&Shape::Section(&MAPPING_CASE)),
-            "The cases.",
+            Shape::List(&Shape::Either(&[
+                Shape::Section(&MAPPING_CASE),
+                Shape::Section(&MAPPING_CASE_REMOVAL),
+            ])),
+            "The cases, each with its own name; with `extends:`, `[]` runs the base's cases as they are.",
         ),
         key("doc", Shape::Text, TEST_DOC),
     ],
@@ -690,6 +698,17 @@ pub(crate) static MAPPING_CASE: Section = Section {
     ],
     required_unless: None,
 };
+
+pub(crate) static MAPPING_CASE_REMOVAL: Section = section(
+    "mapping_case_removal",
+    "Mapping test case removal",
+    "In a test file with `extends:`, `{name: X, remove: true}` drops the base's case `X`.",
+    &[
+        required("name", Shape::Text, "The name of the base case it drops."),
+        required("remove", Shape::Flag, "`true`."),
+        key("doc", Shape::Text, TEST_DOC),
+    ],
+);
 
 pub(crate) static SCHEMA_TEST_FILE: Section = section(
     "schema_test_file",
