@@ -94,6 +94,15 @@ pub(crate) enum Shape {
     Map(&'static Shape),
     /// One of these shapes.
     Either(&'static [Shape]),
+    /// The section `with` when the mapping holds `flag` as `true` or
+    /// `false`, else `without`: a test case, or a removal `{name: X,
+    /// remove: true}` (whose `remove:` a case holds as a list). Unlike
+    /// `Either`, a validator then reports the keys wrong in the one form.
+    Flagged {
+        flag: &'static str,
+        with: &'static Section,
+        without: &'static Section,
+    },
     /// A mapping with these keys.
     Section(&'static Section),
     /// A field spec (the forms of docs/mappings.md, "Field specs").
@@ -232,6 +241,7 @@ fn shape_uses_spec(shape: &'static Shape, seen: &mut Vec<&'static str>) -> bool 
         Shape::Spec | Shape::Record => true,
         Shape::List(s) | Shape::Map(s) => shape_uses_spec(s, seen),
         Shape::Either(all) => all.iter().any(|s| shape_uses_spec(s, seen)),
+        Shape::Flagged { with, without, .. } => uses_spec(with, seen) || uses_spec(without, seen),
         Shape::Section(s) => uses_spec(s, seen),
         _ => false,
     }
@@ -321,6 +331,19 @@ fn shape_schema(shape: &'static Shape, defs: &mut Map<String, Value>) -> Value {
             add_section(section, defs);
             json!({"$ref": def_ref(section)})
         }
+        Shape::Flagged {
+            flag,
+            with,
+            without,
+        } => {
+            add_section(with, defs);
+            add_section(without, defs);
+            json!({
+                "if": {"type": "object", "required": [flag], "properties": {*flag: {"type": "boolean"}}},
+                "then": {"$ref": def_ref(with)},
+                "else": {"$ref": def_ref(without)},
+            })
+        }
         Shape::Spec => json!({"$ref": "#/$defs/field_spec"}),
         Shape::Record => json!({
             "type": "object",
@@ -409,6 +432,10 @@ fn collect_shape(shape: &'static Shape, order: &mut Vec<&'static Section>) {
     match shape {
         Shape::List(s) | Shape::Map(s) => collect_shape(s, order),
         Shape::Either(all) => all.iter().for_each(|s| collect_shape(s, order)),
+        Shape::Flagged { with, without, .. } => {
+            collect_sections(without, order);
+            collect_sections(with, order);
+        }
         Shape::Section(s) => collect_sections(s, order),
         Shape::Spec | Shape::Record => collect_sections(&FIELD_SPEC, order),
         _ => {}
@@ -442,6 +469,15 @@ fn shape_words(shape: &Shape) -> String {
             .collect::<Vec<_>>()
             .join("; or "),
         Shape::Section(s) => s.title.to_lowercase(),
+        Shape::Flagged {
+            flag,
+            with,
+            without,
+        } => format!(
+            "{}; or, with `{flag}:` `true` or `false`, {}",
+            without.title.to_lowercase(),
+            with.title.to_lowercase()
+        ),
         Shape::Spec => "a field spec".into(),
         Shape::Record => "a mapping of target fields to field specs".into(),
     }
@@ -770,6 +806,6 @@ mod tests {
                 }
             }
         }
-        assert_eq!(seen.len(), 24, "{seen:?}");
+        assert_eq!(seen.len(), 25, "{seen:?}");
     }
 }

@@ -91,7 +91,9 @@ pub fn test(paths: Vec<PathBuf>, format: MessageFormat, root: Option<PathBuf>) -
                             // An inherited case is found where it is written.
                             let origin = r
                                 .inherited_from
-                                .map(|s| format!(" (inherited from {}:{})", s.file.display(), s.line))
+                                .map(|s| {
+                                    format!(" (inherited from {}:{})", s.file.display(), s.line)
+                                })
                                 .unwrap_or_default();
                             report.push_str(&format!(
                                 "FAIL {}: {}{origin}\n{diff}\n",

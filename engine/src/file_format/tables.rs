@@ -605,10 +605,11 @@ pub(crate) static MAPPING_TEST_FILE: Section = section(
         ),
         required(
             "cases",
-            Shape::List(&Shape::Either(&[
-                Shape::Section(&MAPPING_CASE),
-                Shape::Section(&MAPPING_CASE_REMOVAL),
-            ])),
+            Shape::List(&Shape::Flagged {
+                flag: "remove",
+                with: &MAPPING_CASE_REMOVAL,
+                without: &MAPPING_CASE,
+            }),
             "The cases, each with its own name; with `extends:`, `[]` runs the base's cases as they are.",
         ),
         key("doc", Shape::Text, TEST_DOC),
@@ -705,7 +706,11 @@ pub(crate) static MAPPING_CASE_REMOVAL: Section = section(
     "In a test file with `extends:`, `{name: X, remove: true}` drops the base's case `X`.",
     &[
         required("name", Shape::Text, "The name of the base case it drops."),
-        required("remove", Shape::Flag, "`true`."),
+        required(
+            "remove",
+            Shape::Flag,
+            "`true`: the base case of that name does not run here (`false` is refused).",
+        ),
         key("doc", Shape::Text, TEST_DOC),
     ],
 );

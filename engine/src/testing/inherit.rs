@@ -187,7 +187,11 @@ fn merge(
 ) -> Suite {
     for (k, v) in top.get("params").and_then(Node::as_map).unwrap_or(&[]) {
         let name = k.scalar_text();
-        match suite.params.iter().position(|(b, _)| b.scalar_text() == name) {
+        match suite
+            .params
+            .iter()
+            .position(|(b, _)| b.scalar_text() == name)
+        {
             Some(i) => suite.params[i] = (k.clone(), v.clone()),
             None => suite.params.push((k.clone(), v.clone())),
         }
