@@ -166,10 +166,11 @@ fn read_base(
             return None;
         }
     };
-    if base.get("mapping").is_none() {
+    // A mapping file has `mapping:` too; a test file has `cases:`.
+    if base.get("mapping").is_none() || base.get("cases").is_none() {
         diags.push(cannot(
             "extends-file",
-            "it is no mapping test file (it has no `mapping:`)".into(),
+            "it is no mapping test file (one has `mapping:` and `cases:`)".into(),
         ));
         return None;
     }
