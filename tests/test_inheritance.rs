@@ -330,3 +330,45 @@ fn passed(report: &str) -> usize {
     let last = report.lines().last().unwrap_or_default();
     last.split(' ').next().unwrap().parse().unwrap()
 }
+
+/// The overlay test file of docs/mappings.md ("Layered mappings"), run as
+/// shown beside the shipped customer overlay (in a copy of the project):
+/// the counts and the two failures the docs print.
+#[test]
+fn the_docs_example_runs_as_shown() {
+    let root = common::root();
+    let docs = std::fs::read_to_string(root.join("docs/mappings.md")).unwrap();
+    let example = yaml_block_with(&docs, "extends: ../../../tests/order.yaml");
+    let dir = common::fresh("test_inheritance", "docs");
+    common::copy_tree(&root.join("schemas"), &dir.join("schemas"));
+    for m in ["oneserve-spectrum", "shared"] {
+        common::copy_tree(
+            &root.join("mappings").join(m),
+            &dir.join("mappings").join(m),
+        );
+    }
+    let test = "mappings/oneserve-spectrum/customers/example/tests/doc.yaml";
+    write(&dir, test, &example);
+    let (code, out) = run(&dir, &["test", test]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.ends_with("17 passed, 2 failed\n"), "{out}");
+    let shown = block_after(&docs, "each failure names where the case is\nwritten:\n");
+    assert_eq!(fails(&out), shown.lines().collect::<Vec<_>>(), "{out}");
+}
+
+/// The fenced yaml block of `docs` that holds `line`.
+fn yaml_block_with(docs: &str, line: &str) -> String {
+    docs.split("```yaml\n")
+        .skip(1)
+        .map(|b| b.split("```").next().unwrap())
+        .find(|b| b.contains(line))
+        .unwrap_or_else(|| panic!("no yaml block with {line:?}"))
+        .to_string()
+}
+
+/// The first fenced block after `text` in `docs`.
+fn block_after<'a>(docs: &'a str, text: &str) -> &'a str {
+    let rest = &docs[docs.find(text).expect("the text") + text.len()..];
+    let rest = &rest[rest.find("```\n").expect("a block") + 4..];
+    &rest[..rest.find("```").expect("its end")]
+}
