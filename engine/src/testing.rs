@@ -253,12 +253,11 @@ pub fn check_tests(path: &Path, registry: &Registry) -> Diagnostics {
             );
             let mut diags = Diagnostics::default();
             let suite = inherit::suite(path, &root, &mut diags);
-            match (
+            if let (Some(suite), Ok(m)) = (
                 suite,
                 Mapping::load(&mapping_file, registry, &LoadOptions::default()),
             ) {
-                (Some(suite), Ok(m)) => diags.extend(undeclared_params(path, &suite, &m)),
-                _ => {}
+                diags.extend(undeclared_params(path, &suite, &m));
             }
             diags
         }
