@@ -372,3 +372,54 @@ fn block_after<'a>(docs: &'a str, text: &str) -> &'a str {
     let rest = &rest[rest.find("```\n").expect("a block") + 4..];
     &rest[..rest.find("```").expect("its end")]
 }
+
+#[test]
+fn removing_every_base_case_and_adding_none_is_a_file_that_tests_nothing() {
+    let removals: String = [
+        "the id gets the prefix",
+        "the code is copied",
+        "the note is copied",
+        "a record from a file",
+    ]
+    .iter()
+    .map(|n| format!("  - {{name: {n}, remove: true}}\n"))
+    .collect();
+    let dir = project("nothing-left", &removals);
+    let (code, out) = run(&dir, &["check", "--message-format=short", OVER_TESTS]);
+    assert_eq!(code, 2, "{out}");
+    assert!(
+        out.contains("mappings/demo/custom/tests/over.yaml:4:3: error[case-asserts-nothing]: with its base's cases removed, this test file has no case: it tests nothing"),
+        "{out}"
+    );
+}
+
+#[test]
+fn a_chain_of_test_files_longer_than_the_limit_is_an_error_naming_the_limit() {
+    let dir = project("depth", "  []\n");
+    let tests = dir.join("mappings/demo/tests");
+    for i in 1..=20 {
+        let base = if i == 1 {
+            "base.yaml".to_string()
+        } else {
+            format!("t{}.yaml", i - 1)
+        };
+        let text = format!("mapping: ../base.yaml\nextends: {base}\ncases: []\n");
+        write(&tests, &format!("t{i}.yaml"), &text);
+    }
+    // Sixteen files (t15 down to base.yaml) run.
+    let (code, out) = run(&dir, &["test", "mappings/demo/tests/t15.yaml"]);
+    assert_eq!((code, out.as_str()), (0, "4 passed, 0 failed\n"));
+    let (code, out) = run(
+        &dir,
+        &[
+            "check",
+            "--message-format=short",
+            "mappings/demo/tests/t20.yaml",
+        ],
+    );
+    assert_eq!(code, 2, "{out}");
+    assert!(
+        out.contains("mappings/demo/tests/t5.yaml:2:10: error[extends-depth]: extends: 't4.yaml' would make a chain of more than 16 test files (the limit)"),
+        "{out}"
+    );
+}

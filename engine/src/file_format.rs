@@ -713,6 +713,33 @@ mod tests {
     }
 
     #[test]
+    fn a_case_removal_passes_the_json_schema_and_a_key_it_cannot_have_fails_both() {
+        let path = repo().join("mappings/oneserve-spectrum/customers/example/tests/m.yaml");
+        let good = "mapping: ../order.yaml\nextends: ../../../tests/order.yaml\ncases:\n  - {name: c, remove: true}\n  - name: d\n    input: {}\n    remove: [/a]\n    output: {}\n";
+        assert_eq!(
+            problems(FileFormat::Test, &as_json(&path, good)),
+            Vec::<String>::new()
+        );
+        let bad = "mapping: ../order.yaml\nextends: ../../../tests/order.yaml\ncases:\n  - {name: c, remove: true, output: {}}\n";
+        let problems = problems(FileFormat::Test, &as_json(&path, bad));
+        assert!(
+            problems
+                .iter()
+                .any(|p| p.contains("'output' was unexpected") && p.ends_with("at /cases/0")),
+            "{problems:?}"
+        );
+        let root = crate::yaml::parse(&path, bad).expect("YAML");
+        let diags = crate::testing::check_test_file(&path, &root);
+        let unknown: Vec<_> = diags.0.iter().filter(|d| d.code == "unknown-key").collect();
+        assert_eq!(unknown.len(), 1, "{diags}");
+        assert_eq!(
+            unknown[0].message,
+            "unknown key 'output' in a case removal (`{name: X, remove: true}`)"
+        );
+        assert_eq!((unknown[0].span.line, unknown[0].span.column), (4, 29));
+    }
+
+    #[test]
     fn a_field_spec_takes_at_most_one_source_key() {
         let check = |spec: Value| {
             problems(
