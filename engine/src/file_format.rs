@@ -94,6 +94,15 @@ pub(crate) enum Shape {
     Map(&'static Shape),
     /// One of these shapes.
     Either(&'static [Shape]),
+    /// The section `with` when the mapping holds `flag` as `true` or
+    /// `false`, else `without`: a test case, or a removal `{name: X,
+    /// remove: true}` (whose `remove:` a case holds as a list). Unlike
+    /// `Either`, a validator then reports the keys wrong in the one form.
+    Flagged {
+        flag: &'static str,
+        with: &'static Section,
+        without: &'static Section,
+    },
     /// A mapping with these keys.
     Section(&'static Section),
     /// A field spec (the forms of docs/mappings.md, "Field specs").
@@ -232,6 +241,7 @@ fn shape_uses_spec(shape: &'static Shape, seen: &mut Vec<&'static str>) -> bool 
         Shape::Spec | Shape::Record => true,
         Shape::List(s) | Shape::Map(s) => shape_uses_spec(s, seen),
         Shape::Either(all) => all.iter().any(|s| shape_uses_spec(s, seen)),
+        Shape::Flagged { with, without, .. } => uses_spec(with, seen) || uses_spec(without, seen),
         Shape::Section(s) => uses_spec(s, seen),
         _ => false,
     }
@@ -321,6 +331,19 @@ fn shape_schema(shape: &'static Shape, defs: &mut Map<String, Value>) -> Value {
             add_section(section, defs);
             json!({"$ref": def_ref(section)})
         }
+        Shape::Flagged {
+            flag,
+            with,
+            without,
+        } => {
+            add_section(with, defs);
+            add_section(without, defs);
+            json!({
+                "if": {"type": "object", "required": [flag], "properties": {*flag: {"type": "boolean"}}},
+                "then": {"$ref": def_ref(with)},
+                "else": {"$ref": def_ref(without)},
+            })
+        }
         Shape::Spec => json!({"$ref": "#/$defs/field_spec"}),
         Shape::Record => json!({
             "type": "object",
@@ -409,6 +432,10 @@ fn collect_shape(shape: &'static Shape, order: &mut Vec<&'static Section>) {
     match shape {
         Shape::List(s) | Shape::Map(s) => collect_shape(s, order),
         Shape::Either(all) => all.iter().for_each(|s| collect_shape(s, order)),
+        Shape::Flagged { with, without, .. } => {
+            collect_sections(without, order);
+            collect_sections(with, order);
+        }
         Shape::Section(s) => collect_sections(s, order),
         Shape::Spec | Shape::Record => collect_sections(&FIELD_SPEC, order),
         _ => {}
@@ -442,6 +469,15 @@ fn shape_words(shape: &Shape) -> String {
             .collect::<Vec<_>>()
             .join("; or "),
         Shape::Section(s) => s.title.to_lowercase(),
+        Shape::Flagged {
+            flag,
+            with,
+            without,
+        } => format!(
+            "{}; or, with `{flag}:` `true` or `false`, {}",
+            without.title.to_lowercase(),
+            with.title.to_lowercase()
+        ),
         Shape::Spec => "a field spec".into(),
         Shape::Record => "a mapping of target fields to field specs".into(),
     }
@@ -677,6 +713,33 @@ mod tests {
     }
 
     #[test]
+    fn a_case_removal_passes_the_json_schema_and_a_key_it_cannot_have_fails_both() {
+        let path = repo().join("mappings/oneserve-spectrum/customers/example/tests/m.yaml");
+        let good = "mapping: ../order.yaml\nextends: ../../../tests/order.yaml\ncases:\n  - {name: c, remove: true}\n  - name: d\n    input: {}\n    remove: [/a]\n    output: {}\n";
+        assert_eq!(
+            problems(FileFormat::Test, &as_json(&path, good)),
+            Vec::<String>::new()
+        );
+        let bad = "mapping: ../order.yaml\nextends: ../../../tests/order.yaml\ncases:\n  - {name: c, remove: true, output: {}}\n";
+        let problems = problems(FileFormat::Test, &as_json(&path, bad));
+        assert!(
+            problems
+                .iter()
+                .any(|p| p.contains("'output' was unexpected") && p.ends_with("at /cases/0")),
+            "{problems:?}"
+        );
+        let root = crate::yaml::parse(&path, bad).expect("YAML");
+        let diags = crate::testing::check_test_file(&path, &root);
+        let unknown: Vec<_> = diags.0.iter().filter(|d| d.code == "unknown-key").collect();
+        assert_eq!(unknown.len(), 1, "{diags}");
+        assert_eq!(
+            unknown[0].message,
+            "unknown key 'output' in a case removal (`{name: X, remove: true}`)"
+        );
+        assert_eq!((unknown[0].span.line, unknown[0].span.column), (4, 29));
+    }
+
+    #[test]
     fn a_field_spec_takes_at_most_one_source_key() {
         let check = |spec: Value| {
             problems(
@@ -770,6 +833,6 @@ mod tests {
                 }
             }
         }
-        assert_eq!(seen.len(), 24, "{seen:?}");
+        assert_eq!(seen.len(), 25, "{seen:?}");
     }
 }

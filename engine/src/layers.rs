@@ -144,7 +144,7 @@ fn read_base(
 }
 
 /// `a/b/../c` as `a/c`: the path a person reads in a finding.
-fn normal(p: &Path) -> PathBuf {
+pub(crate) fn normal(p: &Path) -> PathBuf {
     let mut out = PathBuf::new();
     for c in p.components() {
         match c {
@@ -160,7 +160,7 @@ fn normal(p: &Path) -> PathBuf {
     out
 }
 
-fn same_file(a: &Path, b: &Path) -> bool {
+pub(crate) fn same_file(a: &Path, b: &Path) -> bool {
     a == b || matches!((a.canonicalize(), b.canonicalize()), (Ok(x), Ok(y)) if x == y)
 }
 

@@ -16,6 +16,8 @@ use crate::registry::Registry;
 use crate::schema::Format;
 use crate::yaml::{self, span, Fields, Node};
 
+mod inherit;
+
 /// The result of one case.
 #[derive(Clone, Debug)]
 pub struct CaseResult {
@@ -23,6 +25,9 @@ pub struct CaseResult {
     pub file: PathBuf,
     /// The case's name.
     pub name: String,
+    /// Where an inherited case is written (the base test file that `extends:`
+    /// brought in, and the case's line there); `None` for a case of `file`.
+    pub inherited_from: Option<Span>,
     /// `None` when it passed; else what differed.
     pub failure: Option<String>,
 }
@@ -246,25 +251,31 @@ pub fn check_tests(path: &Path, registry: &Registry) -> Diagnostics {
                     .and_then(Node::scalar_text)
                     .unwrap_or_default(),
             );
-            match Mapping::load(&mapping_file, registry, &LoadOptions::default()) {
-                Ok(m) => undeclared_params(path, &root, &m),
-                Err(_) => Diagnostics::default(),
+            let mut diags = Diagnostics::default();
+            let suite = inherit::suite(path, &root, &mut diags);
+            if let (Some(suite), Ok(m)) = (
+                suite,
+                Mapping::load(&mapping_file, registry, &LoadOptions::default()),
+            ) {
+                diags.extend(undeclared_params(path, &suite, &m));
             }
+            diags
         }
     }
 }
 
-/// Params a test file gives (for every case, or in one case) that its
-/// mapping does not declare: each is a typo that fails every case it reaches.
-fn undeclared_params(path: &Path, root: &Node, mapping: &Mapping) -> Diagnostics {
+/// Params a test file gives (for every case, or in one case, its own or
+/// inherited) that its mapping does not declare: each is a typo that fails
+/// every case it reaches.
+fn undeclared_params(path: &Path, suite: &inherit::Suite, mapping: &Mapping) -> Diagnostics {
     let declared: Vec<&str> = mapping.params.iter().map(|p| p.name.as_str()).collect();
-    let cases = root.get("cases").and_then(Node::as_seq).unwrap_or(&[]);
     let mut diags = Diagnostics::default();
-    for params in std::iter::once(root)
-        .chain(cases)
-        .filter_map(|n| n.get("params"))
-    {
-        for (k, _) in params.as_map().unwrap_or(&[]) {
+    let in_cases = suite
+        .cases
+        .iter()
+        .filter_map(|c| c.get("params").and_then(Node::as_map));
+    for params in std::iter::once(suite.params.as_slice()).chain(in_cases) {
+        for (k, _) in params {
             let name = k.scalar_text().unwrap_or_default();
             if declared.contains(&name.as_str()) {
                 continue;
@@ -296,15 +307,20 @@ pub fn each_case(
         .and_then(Node::as_seq)
         .unwrap_or(&[])
         .iter()
-        .map(|case| CaseResult {
-            file: path.to_path_buf(),
-            name: case
-                .get("name")
-                .and_then(Node::scalar_text)
-                .unwrap_or_else(|| format!("case at line {}", case.line)),
-            failure: run(case),
-        })
+        .map(|case| case_result(path, case, run(case)))
         .collect()
+}
+
+/// The result of `case`, run by the test file at `path` (where it is
+/// written, or a file that inherits it).
+fn case_result(path: &Path, case: &Node, failure: Option<String>) -> CaseResult {
+    let written_in = yaml::file_of(path, case);
+    CaseResult {
+        file: path.to_path_buf(),
+        name: inherit::case_name(case).unwrap_or_else(|| format!("case at line {}", case.line)),
+        inherited_from: (written_in != path).then(|| span(path, case)),
+        failure,
+    }
 }
 
 fn run_case(schema: &crate::Schema, dir: &Path, case: &Node) -> Option<String> {
@@ -393,8 +409,26 @@ pub fn load_test_file(path: &Path) -> Result<Node, Diagnostics> {
 
 /// Check a parsed test file as strictly as a mapping file: unknown keys
 /// (with a did-you-mean), a case that asserts nothing, a case without
-/// input, a payload or mapping file that is not there.
+/// input, a payload or mapping file that is not there; and for a file that
+/// `extends:` another, its bases and how it merges into them.
 pub fn check_test_file(path: &Path, root: &Node) -> Diagnostics {
+    let mut diags = check_own(path, root);
+    if !diags.has_errors() && root.get("mapping").is_some() && root.get("extends").is_some() {
+        if let Some(suite) = inherit::suite(path, root, &mut diags) {
+            if suite.cases.is_empty() {
+                diags.push(Diagnostic::error(
+                    span(path, root.get("cases").unwrap_or(root)),
+                    "case-asserts-nothing",
+                    "with its base's cases removed, this test file has no case: it tests nothing",
+                ));
+            }
+        }
+    }
+    diags
+}
+
+/// [`check_test_file`] for the file alone, its bases not read.
+fn check_own(path: &Path, root: &Node) -> Diagnostics {
     let mut diags = Diagnostics::default();
     let is_mapping = root.get("mapping").is_some();
     let (file_section, what) = if is_mapping {
@@ -418,11 +452,18 @@ pub fn check_test_file(path: &Path, root: &Node) -> Diagnostics {
             "a test file needs `schema:` (schema cases) or `mapping:` (mapping cases)",
         ));
     }
+    let extends = is_mapping && root.get("extends").is_some();
     match root.get("cases").map(|c| (c, c.as_seq())) {
-        Some((_, Some(cases))) if !cases.is_empty() => {
+        // With a base, an empty list runs the base's cases as they are.
+        Some((_, Some(cases))) if !cases.is_empty() || extends => {
             for case in cases {
-                check_case(path, dir, case, is_mapping, &mut diags);
+                if is_mapping && inherit::is_removal(case) {
+                    check_removal(path, case, extends, &mut diags);
+                } else {
+                    check_case(path, dir, case, is_mapping, &mut diags);
+                }
             }
+            unique_names(path, cases, &mut diags);
         }
         Some((c, Some(_))) => diags.push(Diagnostic::error(
             span(path, c),
@@ -442,6 +483,61 @@ pub fn check_test_file(path: &Path, root: &Node) -> Diagnostics {
     }
     f.finish(what, &mut diags);
     diags
+}
+
+/// `{name: X, remove: true}`: it drops the base's case `X`, so it needs a
+/// base, a name, and nothing a case would have.
+fn check_removal(path: &Path, case: &Node, extends: bool, diags: &mut Diagnostics) {
+    let what = "a case removal (`{name: X, remove: true}`)";
+    let Some(mut f) = Fields::new(path, case, what, &ff::MAPPING_CASE_REMOVAL, diags) else {
+        return;
+    };
+    let (name, remove) = (f.take("name"), f.take("remove"));
+    f.take("doc");
+    f.finish(what, diags);
+    if let Some(r) = remove.filter(|r| matches!(r.value, yaml::Value::Bool(false))) {
+        diags.push(Diagnostic::error(
+            span(path, r),
+            "wrong-shape",
+            "`remove: false` removes nothing: leave the case out, or give it as a case",
+        ));
+    }
+    if name.is_none() {
+        diags.push(Diagnostic::error(
+            span(path, case),
+            "missing-key",
+            format!("{what} needs `name:`, the name of the base case it drops"),
+        ));
+    } else if !extends {
+        diags.push(Diagnostic::error(
+            span(path, case),
+            "unknown-case",
+            "`remove: true` drops a case of the base test file, and this file has no `extends:`",
+        ));
+    }
+}
+
+/// Case names are unique within a file: a name is how an overlay's test
+/// file replaces or drops a base case, and how a failure is found.
+fn unique_names(path: &Path, cases: &[Node], diags: &mut Diagnostics) {
+    let mut seen: Vec<(String, u32)> = Vec::new();
+    for case in cases {
+        let Some(node) = case.get("name") else {
+            continue;
+        };
+        let name = node.scalar_text().unwrap_or_default();
+        match seen.iter().find(|(n, _)| *n == name) {
+            Some((_, line)) => diags.push(
+                Diagnostic::error(
+                    span(path, node),
+                    "duplicate-case",
+                    format!("a case named '{name}' is already at line {line}"),
+                )
+                .with_help("give each case its own name"),
+            ),
+            None => seen.push((name, node.line)),
+        }
+    }
 }
 
 fn check_case(path: &Path, dir: &Path, case: &Node, is_mapping: bool, diags: &mut Diagnostics) {
@@ -580,17 +676,28 @@ pub fn run_mapping_tests(
             .unwrap_or_default(),
     );
     let mapping = Mapping::load(&mapping_file, registry, options)?;
-    let undeclared = undeclared_params(path, root, &mapping);
+    let mut diags = Diagnostics::default();
+    let suite = inherit::suite(path, root, &mut diags);
+    let Some(suite) = suite.filter(|_| !diags.has_errors()) else {
+        return Err(diags);
+    };
+    let undeclared = undeclared_params(path, &suite, &mapping);
     if undeclared.has_errors() {
         return Err(undeclared);
     }
     let mut base = Params::default();
-    for (k, v) in root.get("params").and_then(Node::as_map).unwrap_or(&[]) {
+    for (k, v) in &suite.params {
         base.set(&k.scalar_text().unwrap_or_default(), v.to_json());
     }
-    Ok(crate::testing::each_case(path, root, |case| {
-        run_mapping_case(&mapping, &base, dir, case)
-    }))
+    Ok(suite
+        .cases
+        .iter()
+        .map(|case| {
+            // An inherited case's files are beside the test file it is written in.
+            let dir = yaml::file_of(path, case).parent().unwrap_or(Path::new("."));
+            case_result(path, case, run_mapping_case(&mapping, &base, dir, case))
+        })
+        .collect())
 }
 
 /// A case's diff, with the secret params' values hidden, and those of the

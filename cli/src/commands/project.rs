@@ -88,8 +88,15 @@ pub fn test(paths: Vec<PathBuf>, format: MessageFormat, root: Option<PathBuf>) -
                         None => passed += 1,
                         Some(diff) => {
                             failed += 1;
+                            // An inherited case is found where it is written.
+                            let origin = r
+                                .inherited_from
+                                .map(|s| {
+                                    format!(" (inherited from {}:{})", s.file.display(), s.line)
+                                })
+                                .unwrap_or_default();
                             report.push_str(&format!(
-                                "FAIL {}: {}\n{diff}\n",
+                                "FAIL {}: {}{origin}\n{diff}\n",
                                 r.file.display(),
                                 r.name
                             ));

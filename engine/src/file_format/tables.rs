@@ -594,14 +594,23 @@ pub(crate) static MAPPING_TEST_FILE: Section = section(
             "The mapping under test, relative to this file.",
         ),
         key(
+            "extends",
+            Shape::Text,
+            "A base test file (relative to this file) whose cases run too, against this file's mapping, its `params:` under this file's; a case named as a base case replaces it (docs/mappings.md, \"Test cases\").",
+        ),
+        key(
             "params",
             Shape::Map(&Shape::Any),
             "Params for every case; a case's `params:` adds to them.",
         ),
         required(
             "cases",
-            Shape::List(&Shape::Section(&MAPPING_CASE)),
-            "The cases.",
+            Shape::List(&Shape::Flagged {
+                flag: "remove",
+                with: &MAPPING_CASE_REMOVAL,
+                without: &MAPPING_CASE,
+            }),
+            "The cases, each with its own name; with `extends:`, `[]` runs the base's cases as they are.",
         ),
         key("doc", Shape::Text, TEST_DOC),
     ],
@@ -690,6 +699,21 @@ pub(crate) static MAPPING_CASE: Section = Section {
     ],
     required_unless: None,
 };
+
+pub(crate) static MAPPING_CASE_REMOVAL: Section = section(
+    "mapping_case_removal",
+    "Mapping test case removal",
+    "In a test file with `extends:`, `{name: X, remove: true}` drops the base's case `X`.",
+    &[
+        required("name", Shape::Text, "The name of the base case it drops."),
+        required(
+            "remove",
+            Shape::Flag,
+            "`true`: the base case of that name does not run here (`false` is refused).",
+        ),
+        key("doc", Shape::Text, TEST_DOC),
+    ],
+);
 
 pub(crate) static SCHEMA_TEST_FILE: Section = section(
     "schema_test_file",
