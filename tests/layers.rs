@@ -418,3 +418,32 @@ fn the_shipped_customer_example_passes_its_own_tests() {
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("3 passed, 0 failed"), "{out}");
 }
+
+/// Review of issue 13: `remove: true` (or a replacement by id) reached only
+/// the first of two rules with one id, so one id must name one rule.
+#[test]
+fn two_rules_with_one_id_in_one_layer_are_an_error_at_the_second() {
+    let dir = project(
+        "duplicate-rule-id",
+        "rules:\n  - {id: no-x, assert: id != \"x\", message: x}\n  - {id: no-x, assert: id != \"y\", message: y}\n",
+    );
+    let (code, out) = run(&dir, &["check", "--message-format=short", "over.yaml"]);
+    assert_eq!(code, 2, "{out}");
+    assert!(
+        out.contains("over.yaml:5:10: error[duplicate-rule-id]: a second rule with id 'no-x' (the first rule 'no-x' is at line 4; give each rule its own id (an overlay replaces or removes a rule by id))"),
+        "{out}"
+    );
+    // The same in a base mapping, which is a layer too.
+    let base = BASE.replace(
+        "rules:\n",
+        "rules:\n  - {id: no-bad, assert: id != \"worse\", message: worse}\n",
+    );
+    write(&dir, "base.yaml", &base);
+    write(&dir, "over.yaml", "mapping: over\nextends: base.yaml\n");
+    let (code, out) = run(&dir, &["check", "--message-format=short", "over.yaml"]);
+    assert_eq!(code, 2, "{out}");
+    assert!(
+        out.contains("base.yaml:11:10: error[duplicate-rule-id]: a second rule with id 'no-bad' (the first rule 'no-bad' is at line 10;"),
+        "{out}"
+    );
+}

@@ -55,6 +55,9 @@ fn flatten_layer(
     chain: &mut Vec<PathBuf>,
     diags: &mut Diagnostics,
 ) -> Option<Node> {
+    if let Some(rules) = root.get("rules") {
+        duplicate_rule_ids(file, rules, diags);
+    }
     let Some(ext) = root.get("extends").cloned() else {
         return Some(root);
     };
@@ -423,6 +426,34 @@ fn merge_rules(base: &mut Node, top: Node, _diags: &mut Diagnostics) {
             }
             (Some(i), false) => b[i] = rule,
             (None, _) => b.push(rule),
+        }
+    }
+}
+
+/// Two rules of one list (a layer's `rules:`, a rules file, a route's)
+/// with one id are an error at the second: an overlay's replacement or
+/// removal by id would reach only the first of them.
+pub(crate) fn duplicate_rule_ids(file: &Path, rules: &Node, diags: &mut Diagnostics) {
+    let mut seen: Vec<(String, u32)> = Vec::new();
+    for rule in rules.as_seq().unwrap_or(&[]) {
+        let Some(id_node) = rule.get("id") else {
+            continue;
+        };
+        let Some(id) = id_node.scalar_text() else {
+            continue;
+        };
+        match seen.iter().find(|(s, _)| *s == id) {
+            Some((_, first)) => diags.push(
+                Diagnostic::error(
+                    span(file, id_node),
+                    "duplicate-rule-id",
+                    format!("a second rule with id '{id}'"),
+                )
+                .with_help(format!(
+                    "the first rule '{id}' is at line {first}; give each rule its own id (an overlay replaces or removes a rule by id)"
+                )),
+            ),
+            None => seen.push((id, id_node.line)),
         }
     }
 }
