@@ -104,6 +104,42 @@ pub(crate) fn check_mapping(
     }
 }
 
+/// The first read of `key` (a diff's `--key`, evaluated over the input
+/// record alone) that none of `mappings`' source schemas has, as words with
+/// a did-you-mean. A mapping with no source schema knows every name, and so
+/// does one that shapes CSV rows into units (`input.csv.unit`) for a CSV
+/// input: the key reads the first row's columns, which no schema describes.
+pub(crate) fn unknown_key_read(
+    key: &Expr,
+    mappings: &[&Mapping],
+    format: crate::read::InputFormat,
+) -> Option<String> {
+    let columns = |m: &Mapping| format == crate::read::InputFormat::Csv && !m.csv.unit.is_empty();
+    let frames: Vec<Frame> = mappings
+        .iter()
+        .map(|m| match columns(m) {
+            true => Frame::unit(None, &[]),
+            false => Frame::unit(m.source.as_deref(), &[]),
+        })
+        .collect();
+    key.reads().into_iter().find_map(|read| {
+        let mut misses = frames.iter().map(|f| f.resolve(&read.steps).err());
+        let first = misses.next()??;
+        if misses.any(|m| m.is_none()) {
+            return None;
+        }
+        let name = &key.source()[read.offset..read.offset + read.len];
+        let mut words = match first.message.starts_with(&format!("'{name}'")) {
+            true => first.message,
+            false => format!("'{name}': {}", first.message),
+        };
+        if let Some(h) = first.help {
+            words.push_str(&format!(" ({h})"));
+        }
+        Some(words)
+    })
+}
+
 /// When a constant is written: always, or as a `default:` for a blank value.
 #[derive(Clone, Copy)]
 enum Fallback {
