@@ -1395,3 +1395,23 @@ fn an_unknown_key_with_no_near_name_lists_the_allowed_keys_on_the_help_line() {
         )
     );
 }
+
+const PRUVAN_UPDATE: &str = "oneserve-pruvan/update.yaml";
+const SHARED_FIELDS: &str = "for_each: [description, reference, workOrderInfo, projectOptions, projectInstructions, dueDate, tasks, services, name, instructions, options]";
+
+/// Review of issue 13: a rule's `for_each:` set to a constant that is no
+/// list passed check and failed on every record.
+#[test]
+fn a_rule_for_each_constant_that_is_no_list_is_wrong_shape_on_its_line() {
+    for (written, found) in [
+        ("for_each: 5", "for_each must be a list (or an expression that gives one), found the constant integer 5"),
+        ("for_each: = \"abc\"", "for_each must be a list (or an expression that gives one), found the constant text \"abc\""),
+    ] {
+        let c = Case::new("for-each-constant", PRUVAN_UPDATE, SHARED_FIELDS, written);
+        let diags = c.load(PRUVAN_UPDATE);
+        let d = only(&diags, "wrong-shape");
+        assert_eq!(d.severity, Severity::Error);
+        assert_at(d, c.place(written, 10));
+        assert_eq!(d.message, found);
+    }
+}

@@ -333,6 +333,28 @@ impl Compiler<'_> {
         }
     }
 
+    /// A `for_each:` expression (of a field spec or a rule). A constant that
+    /// is no list (`for_each: 5`, `= "abc"`) would fail on every record:
+    /// it is `wrong-shape` at its line instead.
+    pub fn for_each(&mut self, n: &Node) -> Option<Expr> {
+        let e = self.expr(n)?;
+        match e.as_literal() {
+            Some(Value::Array(_) | Value::Null) | None => Some(e),
+            Some(other) => {
+                self.diags.push(Diagnostic::error(
+                    span(self.file, n),
+                    "wrong-shape",
+                    format!(
+                        "for_each must be a list (or an expression that gives one), found the constant {} {}",
+                        crate::expr::type_name(other),
+                        e.quoted()
+                    ),
+                ));
+                None
+            }
+        }
+    }
+
     /// Compile the text of `n` as a rhai script (a `script:` key), noting
     /// where scripts are so `check` can list them.
     pub fn script(&mut self, n: &Node, what: &str) -> Option<Expr> {
@@ -587,7 +609,7 @@ impl Compiler<'_> {
             }
             "record" => Source::Object(self.record(f.take("record")?)),
             _ => {
-                let each = self.expr(f.take("for_each")?)?;
+                let each = self.for_each(f.take("for_each")?)?;
                 let mut records = Vec::new();
                 if let Some(r) = f.take("record") {
                     records.push((None, self.record(r)));

@@ -1081,7 +1081,7 @@ fn own_rules(
 /// list written as an expression, so both forms run alike.
 pub(crate) fn for_each_list(c: &mut Compiler, n: &Node) -> Option<Expr> {
     match n.as_seq() {
-        None => c.expr(n),
+        None => c.for_each(n),
         Some(items) => {
             let list = Value::Array(items.iter().map(Node::to_json).collect());
             let literal = Node {
