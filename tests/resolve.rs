@@ -1397,7 +1397,7 @@ fn an_unknown_key_with_no_near_name_lists_the_allowed_keys_on_the_help_line() {
 }
 
 const PRUVAN_UPDATE: &str = "oneserve-pruvan/update.yaml";
-const SHARED_FIELDS: &str = "for_each: [description, reference, workOrderInfo, projectOptions, projectInstructions, dueDate, tasks, services, name, instructions, options]";
+const SHARED_FIELDS: &str = "for_each: [description, reference, workOrderInfo, projectOptions, projectInstructions, dueDate, services, name, instructions, options]";
 
 /// Review of issue 13: a rule's `for_each:` set to a constant that is no
 /// list passed check and failed on every record.

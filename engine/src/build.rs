@@ -1126,7 +1126,7 @@ fn build_field_untraced(
         }
         _ => None,
     };
-    if spec.omit_blank && spec.default.is_none() && blank_or_empty_list(&value) {
+    if spec.omit_blank && spec.default.is_none() && is_blank(&value) {
         return Ok(None);
     }
     let value = finish(spec, value, env, path)?;
@@ -1139,12 +1139,6 @@ fn build_field_untraced(
         }
     }
     Ok(Some(value))
-}
-
-/// What `omit_blank` leaves out: a blank value, or an empty list (a
-/// `for_each` over nothing).
-fn blank_or_empty_list(v: &Value) -> bool {
-    is_blank(v) || v.as_array().is_some_and(Vec::is_empty)
 }
 
 /// The `let:` values one item of a `for_each` sees: the unit's, then the
