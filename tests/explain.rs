@@ -213,3 +213,59 @@ fn a_table_call_names_the_row_that_matched() {
         "{row}"
     );
 }
+
+/// Review of issue 13: the trace did not say when `omit_blank` left a field
+/// out (it showed no value, as for a failure or a false `when:`). The seed's
+/// update example has no change.fields: clientInstructions is blank.
+#[test]
+fn a_field_omit_blank_left_out_says_so() {
+    let args = [
+        "explain",
+        "-m",
+        "mappings/oneserve-pruvan/update.yaml",
+        "--param",
+        "mode=external",
+        "mappings/oneserve-pruvan/tests/update-late.json",
+        "--field",
+        "/clientInstructions",
+    ];
+    let (code, out, err) = mapwright(&args);
+    assert_eq!(code, 0, "{err}");
+    let at = format!(
+        "mappings/oneserve-pruvan/update.yaml:{}:23",
+        line_of(
+            "mappings/oneserve-pruvan/update.yaml",
+            "  clientInstructions: {expr:"
+        )
+    );
+    assert_eq!(
+        out.split("\n\n").last().unwrap(),
+        format!("/clientInstructions\n  from: {{expr: change.fields?.clientInstructions, omit_blank: true}}\n  at:   {at}\n  read: change.fields.clientInstructions = (absent)\n  omit_blank: left out (the value is blank)\n")
+    );
+    let (code, out, _) = mapwright(&[&args[..], &["--format", "json"]].concat());
+    assert_eq!(code, 0);
+    let trace: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(trace["fields"][0]["omitted_blank"], true);
+    assert_eq!(trace["fields"][0]["value"], Value::Null);
+    // A field that was built does not carry the key at all.
+    let (_, out, _) = mapwright(
+        &[
+            &args[..6],
+            &["--field", "/workOrderNumber", "--format", "json"],
+        ]
+        .concat(),
+    );
+    let trace: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(trace["fields"][0]["value"], "TESTPOST");
+    assert!(trace["fields"][0].get("omitted_blank").is_none(), "{out}");
+}
+
+/// The 1-based line of `file` (from the repository's root) that starts with `start`.
+fn line_of(file: &str, start: &str) -> usize {
+    std::fs::read_to_string(root().join(file))
+        .unwrap()
+        .lines()
+        .position(|l| l.starts_with(start))
+        .unwrap()
+        + 1
+}

@@ -961,7 +961,7 @@ fn fail_as(
     }
 }
 
-/// Build one field: `Ok(None)` when its `when` leaves it out.
+/// Build one field: `Ok(None)` when its `when` or `omit_blank` leaves it out.
 pub fn build_field(
     spec: &FieldSpec,
     env: &Env,

@@ -162,8 +162,12 @@ pub struct TracedField {
     /// The `table(...)` calls its expression made.
     #[serde(skip_serializing_if = "Vec::is_empty", default)]
     pub table_calls: Vec<TracedTable>,
-    /// The value built (absent when `when:` left the field out or it failed).
+    /// The value built (absent when `when:` or `omit_blank` left the field
+    /// out, or it failed).
     pub value: Option<Value>,
+    /// `omit_blank: true` left the field out: its value was blank.
+    #[serde(skip_serializing_if = "std::ops::Not::not", default)]
+    pub omitted_blank: bool,
     /// Why the field could not be built.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
@@ -243,6 +247,9 @@ pub(crate) fn field(
             .unwrap_or_default()
     });
     let value = result.as_ref().ok().and_then(Option::clone);
+    // Left out, and not by `when:`: by `omit_blank` (build_field's only
+    // other way to give no value).
+    let left_out = matches!(result, Ok(None));
     let Some(i) = slot else {
         TRACER.with(|t| {
             if let Some(parent) = t.borrow_mut().open.last_mut() {
@@ -252,6 +259,7 @@ pub(crate) fn field(
         return result;
     };
     let when = quiet(|| spec.when.as_ref().and_then(|w| w.test(&env.scope).ok()));
+    let omitted_blank = left_out && spec.omit_blank && when != Some(false);
     let lookup = traced_lookup(spec, env, &subs);
     let table = traced_table(spec, env, &subs);
     let error = result
@@ -270,6 +278,7 @@ pub(crate) fn field(
         f.table = table;
         f.error = error;
         f.value = value;
+        f.omitted_blank = omitted_blank;
     });
     result
 }
@@ -315,6 +324,7 @@ fn open_field(
         table: None,
         table_calls: Vec::new(),
         value: None,
+        omitted_blank: false,
         error: None,
     });
     t.open.push(Open {
@@ -745,6 +755,9 @@ fn human_field(out: &mut String, f: &TracedField) {
     if let Some(v) = &f.value {
         let _ = writeln!(out, "  value: {v}");
     }
+    if f.omitted_blank {
+        out.push_str("  omit_blank: left out (the value is blank)\n");
+    }
     if let Some(e) = &f.error {
         let _ = writeln!(out, "  error: {e}");
     }
@@ -860,6 +873,7 @@ mod tests {
             table: None,
             table_calls: Vec::new(),
             value: None,
+            omitted_blank: false,
             error: None,
         };
         let mut t = Trace {
