@@ -179,8 +179,9 @@ fn a_secret_param_never_appears_in_a_trace() {
 }
 
 /// A `table(...)` call in a `let:` names the row that matched by its line
-/// in the file the table is written in (Pruvan's schema): a create with no
-/// Status in external mode is the matrix's "Order Created" row.
+/// and the file the table is written in (Pruvan's schema; the file was
+/// missing, review of issue 13): a create with no Status in external mode
+/// is the matrix's "Order Created" row.
 #[test]
 fn a_table_call_names_the_row_that_matched() {
     let (code, out, err) = mapwright(&[
@@ -204,6 +205,7 @@ fn a_table_call_names_the_row_that_matched() {
     assert_eq!(
         trace["tables"],
         serde_json::json!([{"name": "status_matrix",
+            "file": "schemas/pruvan/work_orders.yaml",
             "input": {"mode": "external", "action": "create", "status": ""},
             "row_line": line, "default": null}])
     );
@@ -211,6 +213,23 @@ fn a_table_call_names_the_row_that_matched() {
     assert!(
         row.contains("action: create") && row.contains("Order Created"),
         "{row}"
+    );
+    let (code, out, _) = mapwright(&[
+        "explain",
+        "-m",
+        "mappings/oneserve-pruvan/create.yaml",
+        "--param",
+        "mode=external",
+        "mappings/oneserve-pruvan/tests/seed-create.json",
+    ]);
+    assert_eq!(code, 0);
+    let tables = out
+        .split("\n\n")
+        .find(|b| b.starts_with("tables:"))
+        .unwrap();
+    assert_eq!(
+        tables,
+        format!("tables:\n  status_matrix {{\"mode\":\"external\",\"action\":\"create\",\"status\":\"\"}}: row at schemas/pruvan/work_orders.yaml:{line}")
     );
 }
 

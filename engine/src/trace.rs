@@ -131,7 +131,11 @@ pub struct TracedTable {
     pub name: String,
     /// Its inputs, by name.
     pub input: Map<String, Value>,
-    /// The line of the row that matched, in the file the table is written in.
+    /// The file the table is written in, relative to the current folder as
+    /// a field's `at`.
+    #[serde(default)]
+    pub file: String,
+    /// The line of the row that matched, in that file.
     pub row_line: Option<u32>,
     /// The field's default, used when no row matches.
     pub default: Option<Value>,
@@ -388,9 +392,14 @@ pub(crate) fn schema_rule(
 
 /// Record the row a `table(...)` call found (the tables' hook): on the
 /// field being built, or on the trace when none is.
-pub(crate) fn table_row(name: &str, input: &Map<String, Value>, row_line: Option<u32>) {
+pub(crate) fn table_row(
+    table: &crate::table::Table,
+    input: &Map<String, Value>,
+    row_line: Option<u32>,
+) {
     let call = TracedTable {
-        name: name.to_string(),
+        name: table.name.clone(),
+        file: shown_path(&table.file),
         input: input.clone(),
         row_line,
         default: None,
@@ -503,13 +512,13 @@ fn traced_table(spec: &FieldSpec, env: &Env, subs: &[Value]) -> Option<TracedTab
         .zip(subs.iter().chain(std::iter::repeat(&Value::Null)))
         .map(|((n, _), v)| (n.clone(), v.clone()))
         .collect();
-    let row_line = env
-        .data
-        .table(name)
+    let table = env.data.table(name);
+    let row_line = table
         .and_then(|t| t.decide(&input).ok().flatten())
         .map(|r| r.line);
     Some(TracedTable {
         name: name.clone(),
+        file: table.map(|t| shown_path(&t.file)).unwrap_or_default(),
         default: spec.default.clone().filter(|_| row_line.is_none()),
         input,
         row_line,
@@ -735,7 +744,7 @@ fn human_field(out: &mut String, f: &TracedField) {
     }
     if let Some(t) = &f.table {
         let row = match (t.row_line, &t.default) {
-            (Some(line), _) => format!("row at line {line}"),
+            (Some(line), _) => format!("row at {}:{line}", t.file),
             (None, Some(d)) => format!("no row, default {d}"),
             (None, None) => "no row".to_string(),
         };
@@ -763,10 +772,10 @@ fn human_field(out: &mut String, f: &TracedField) {
     }
 }
 
-/// `status_matrix {"mode":"external",...}: row at line 40`.
+/// `status_matrix {"mode":"external",...}: row at schemas/pruvan/work_orders.yaml:40`.
 fn table_call(t: &TracedTable) -> String {
     let row = match t.row_line {
-        Some(line) => format!("row at line {line}"),
+        Some(line) => format!("row at {}:{line}", t.file),
         None => "no row".to_string(),
     };
     format!("{} {}: {row}", t.name, Value::Object(t.input.clone()))
