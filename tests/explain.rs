@@ -288,3 +288,24 @@ fn line_of(file: &str, start: &str) -> usize {
         .unwrap()
         + 1
 }
+
+/// Review of issue 13: a rejection with no path (a rule about the whole
+/// record, with no `field:`) was printed "rejected: no-x at : ...".
+#[test]
+fn a_rejection_with_no_path_has_no_at() {
+    let dir = common::demo_project("explain", "no-path");
+    let mapping = std::fs::read_to_string(dir.join("m.yaml")).unwrap();
+    std::fs::write(
+        dir.join("m.yaml"),
+        format!("{mapping}rules:\n  - {{id: no-x, assert: = id != \"x\", message: the id is x}}\n"),
+    )
+    .unwrap();
+    std::fs::write(dir.join("x.json"), r#"{"id": "x", "name": "n"}"#).unwrap();
+    let (code, out, err) =
+        common::run(common::mapwright(&dir).args(["explain", "-m", "m.yaml", "x.json"]));
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        out.starts_with("rows: rejected\nrejected: no-x: the id is x\n"),
+        "{out}"
+    );
+}

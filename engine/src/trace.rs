@@ -695,7 +695,11 @@ impl Trace {
             } else {
                 "rejected"
             };
-            let _ = writeln!(out, "{what}: {} at {}: {}", v.rule, v.path, v.message);
+            // A finding about the whole record has no path: no "at" then.
+            let _ = match v.path.as_str() {
+                "" => writeln!(out, "{what}: {}: {}", v.rule, v.message),
+                path => writeln!(out, "{what}: {} at {path}: {}", v.rule, v.message),
+            };
         }
         if !self.lets.is_empty() {
             out.push_str("\nlet:\n");
