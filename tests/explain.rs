@@ -309,3 +309,35 @@ fn a_rejection_with_no_path_has_no_at() {
         "{out}"
     );
 }
+
+/// Review of issue 13: a JSON array exited 1 (a rejected record) where the
+/// docs say 3 (the record cannot be read), and `--line N` on a CSV file said
+/// "line 2: line 1, column 1: not valid JSON".
+#[test]
+fn a_list_is_no_record_and_line_takes_ndjson() {
+    let dir = common::fresh("explain", "not-a-record");
+    let list = dir.join("list.json");
+    std::fs::write(&list, format!("[{}]", example())).unwrap();
+    let (code, out, err) = explain(list.to_str().unwrap(), &[]);
+    assert_eq!((code, out.as_str()), (3, ""));
+    assert_eq!(
+        err,
+        format!("error: {}: explain traces one record (a JSON object), found a list: give one record, or an NDJSON file with --line N\n", list.display())
+    );
+    let csv = "mappings/oneserve-spectrum/examples/order-lines.csv";
+    let (code, out, err) = explain(csv, &["--line", "2"]);
+    assert_eq!((code, out.as_str()), (2, ""));
+    assert_eq!(
+        err,
+        format!("error: {csv}: --line takes an NDJSON file (one JSON record a line), and this is CSV: explain traces one JSON record\n")
+    );
+    // A line of an NDJSON file that is not JSON names its column alone.
+    let broken = dir.join("broken.ndjson");
+    std::fs::write(&broken, format!("{}\n{{oops\n", example())).unwrap();
+    let (code, _, err) = explain(broken.to_str().unwrap(), &["--line", "2"]);
+    assert_eq!(code, 3);
+    assert_eq!(
+        err,
+        format!("error: {}: line 2 is not a JSON record (column 2: not valid JSON: key must be a string); --line takes an NDJSON file, one JSON record a line\n", broken.display())
+    );
+}

@@ -812,6 +812,24 @@ pub enum LineError {
         /// What the parser said.
         message: String,
     },
+    /// `--line` given an input whose name says it is no NDJSON (CSV, XML,
+    /// a JSON document).
+    NotNdjson {
+        /// The format the name says (`CSV`).
+        format: &'static str,
+    },
+    /// The file (given whole) is not one JSON document.
+    Unreadable {
+        /// What the parser said.
+        message: String,
+    },
+    /// The JSON is not one record (an object): a list, a number...
+    NotARecord {
+        /// The line, with `--line`.
+        line: Option<usize>,
+        /// What it is (`a list`).
+        found: &'static str,
+    },
 }
 
 impl std::fmt::Display for LineError {
@@ -823,12 +841,68 @@ impl std::fmt::Display for LineError {
                 if *lines == 1 { "" } else { "s" }
             ),
             LineError::Zero => write!(f, "--line 0: lines count from 1"),
-            LineError::NotJson { line, message } => write!(f, "line {line}: {message}"),
+            LineError::NotJson { line, message } => write!(
+                f,
+                "line {line} is not a JSON record ({message}); --line takes an NDJSON file, one JSON record a line"
+            ),
+            LineError::NotNdjson { format } => write!(
+                f,
+                "--line takes an NDJSON file (one JSON record a line), and this is {format}: explain traces one JSON record"
+            ),
+            LineError::Unreadable { message } => f.write_str(message),
+            LineError::NotARecord { line, found } => {
+                if let Some(line) = line {
+                    write!(f, "line {line}: ")?;
+                }
+                write!(
+                    f,
+                    "explain traces one record (a JSON object), found {found}: give one record, or an NDJSON file with --line N"
+                )
+            }
         }
     }
 }
 
 impl std::error::Error for LineError {}
+
+/// The record `explain` traces from input `name`: the whole of `bytes`
+/// (one JSON object), or with `line` that line of an NDJSON input. A
+/// `line` for an input whose name says CSV, XML or JSON is
+/// [`LineError::NotNdjson`]; JSON that is no object is
+/// [`LineError::NotARecord`].
+pub fn record_to_trace(name: &str, bytes: &[u8], line: Option<usize>) -> Result<Value, LineError> {
+    use crate::read::InputFormat;
+    let value = match line {
+        None => crate::read::parse_json(bytes).map_err(|e| LineError::Unreadable {
+            message: e.to_string(),
+        })?,
+        Some(n) => {
+            let format = match InputFormat::from_name(name) {
+                Some(InputFormat::Csv) => Some("CSV"),
+                Some(InputFormat::Xml) => Some("XML"),
+                Some(InputFormat::Json) => Some("a JSON document (.json)"),
+                _ => None,
+            };
+            if let Some(format) = format {
+                return Err(LineError::NotNdjson { format });
+            }
+            ndjson_line(bytes, n)?
+        }
+    };
+    match &value {
+        Value::Object(_) => Ok(value),
+        other => Err(LineError::NotARecord {
+            line,
+            found: match other {
+                Value::Array(_) => "a list",
+                Value::String(_) => "a text",
+                Value::Number(_) => "a number",
+                Value::Bool(_) => "true or false",
+                _ => "null",
+            },
+        }),
+    }
+}
 
 /// The record on 1-based `line` of an NDJSON input (the line a rejects
 /// file names).
@@ -840,9 +914,13 @@ pub fn ndjson_line(bytes: &[u8], line: usize) -> Result<Value, LineError> {
     let count = bytes.split(|b| *b == b'\n').count() - usize::from(bytes.ends_with(b"\n"));
     match lines.nth(line - 1) {
         Some(text) if line <= count => {
+            // The parser's position is within the line: its column only.
             crate::read::parse_json(text).map_err(|e| LineError::NotJson {
                 line,
-                message: e.to_string(),
+                message: match e.column {
+                    Some(c) => format!("column {c}: {}", e.message),
+                    None => e.message,
+                },
             })
         }
         _ => Err(LineError::PastTheEnd { line, lines: count }),
