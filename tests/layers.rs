@@ -447,3 +447,33 @@ fn two_rules_with_one_id_in_one_layer_are_an_error_at_the_second() {
         "{out}"
     );
 }
+
+/// Review of issue 13: an overlay could add a param without `type:` (a
+/// misspelt name for the base's param became a second, text param), and
+/// change a param's type without its default (which the new type refuses).
+#[test]
+fn a_new_param_needs_a_type_and_a_changed_type_its_default() {
+    let dir = project("param-type", "params:\n  prefx: {default: \"C-\"}\n");
+    let (code, out) = run(&dir, &["check", "--message-format=short", "over.yaml"]);
+    assert_eq!(code, 2, "{out}");
+    assert!(
+        out.contains("over.yaml:4:3: error[missing-key]: param 'prefx' is new in this layer (the base has no param 'prefx') and has no `type:`: a new param says its type (did you mean 'prefix'?)"),
+        "{out}"
+    );
+    write(
+        &dir,
+        "over.yaml",
+        "mapping: over\nextends: base.yaml\nparams:\n  prefix: {type: integer}\n",
+    );
+    let (code, out) = run(&dir, &["check", "--message-format=short", "over.yaml"]);
+    assert_eq!(code, 2, "{out}");
+    assert!(
+        out.contains("over.yaml:4:18: error[wrong-shape]: param 'prefix' has default \"B-\", which is not a whole number (the default is at base.yaml:4; a layer that changes a param's type gives its default too)"),
+        "{out}"
+    );
+    // With its default, or with a type, each is fine.
+    write(&dir, "over.yaml", "mapping: over\nextends: base.yaml\nparams:\n  prefix: {type: integer, default: 7}\n  extra: {type: text}\n");
+    let (code, out) = run(&dir, &["check", "--message-format=short", "over.yaml"]);
+    assert!(!out.contains("error["), "{out}");
+    assert_eq!(code, 0, "{out}");
+}

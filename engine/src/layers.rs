@@ -181,13 +181,17 @@ fn overlay(mut base: Node, top: Node, diags: &mut Diagnostics) -> Node {
             "extends" => {}
             "record" => merge_in(b, k, v, merge_record, diags),
             "rules" => merge_in(b, k, v, merge_rules, diags),
-            "params" => merge_in(
-                b,
-                k,
-                v,
-                |base, top, d| merge_named(base, top, by_keys, d),
-                diags,
-            ),
+            "params" => {
+                let base_params = b.iter().find(|(bk, _)| bk.as_str() == Some("params"));
+                new_params_have_a_type(base_params.map(|(_, n)| n), &v, diags);
+                merge_in(
+                    b,
+                    k,
+                    v,
+                    |base, top, d| merge_named(base, top, by_keys, d),
+                    diags,
+                )
+            }
             "lookups" => merge_in(
                 b,
                 k,
@@ -300,6 +304,33 @@ fn merge_named(base: &mut Node, top: Node, each: EntryMerge, diags: &mut Diagnos
             (Some(i), _) => b[i] = (k, v),
             (None, _) => b.push((k, v)),
         }
+    }
+}
+
+/// A param the overlay adds (the base has none of that name) says its
+/// `type:`: without one, `batch_cod: {default: X}` meant to change the
+/// base's `batch_code` would add a second, text param in silence.
+fn new_params_have_a_type(base: Option<&Node>, top: &Node, diags: &mut Diagnostics) {
+    let Some(o) = top.as_map() else {
+        return;
+    };
+    let b = base.and_then(Node::as_map).unwrap_or(&[]);
+    let known: Vec<String> = b.iter().filter_map(|(k, _)| k.scalar_text()).collect();
+    for (k, v) in o {
+        let name = k.scalar_text().unwrap_or_default();
+        if known.contains(&name) || v.as_map().is_none() || v.get("type").is_some() {
+            continue;
+        }
+        diags.push(
+            Diagnostic::error(
+                span(Path::new(""), k),
+                "missing-key",
+                format!(
+                    "param '{name}' is new in this layer (the base has no param '{name}') and has no `type:`: a new param says its type"
+                ),
+            )
+            .with_near(&name, known.iter().map(String::as_str)),
+        );
     }
 }
 

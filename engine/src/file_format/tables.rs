@@ -142,7 +142,7 @@ pub(crate) static PARAM: Section = section(
         key("type", Shape::Choice(&["text", "integer", "decimal", "bool", "guid", "list", "map"]), "Its type; `list` is a YAML list in a params file, or comma-separated text on the command line; `map` is a YAML map, or `KEY=VALUE` pairs separated by commas (`P1=rush,P2=rework`), checked once before any record is read (default `text`)."),
         key("required", Shape::Flag, "A run without it stops before anything is read (exit 2)."),
         key("secret", Shape::Flag, "Never printed: not in messages, reports, rejects, `explain`, `test` or `doc`."),
-        key("default", Shape::Any, "The value when none is given."),
+        key("default", Shape::Any, "The value when none is given; one its `type` refuses is an error at load."),
         key("values", Shape::List(&Shape::Any), "The allowed values."),
         key("doc", Shape::Text, DOC),
     ],
