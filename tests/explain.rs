@@ -341,3 +341,44 @@ fn a_list_is_no_record_and_line_takes_ndjson() {
         format!("error: {}: line 2 is not a JSON record (column 2: not valid JSON: key must be a string); --line takes an NDJSON file, one JSON record a line\n", broken.display())
     );
 }
+
+/// Review of issue 13: the human trace of a layered mapping did not say
+/// which layer each field comes from (only the JSON did).
+#[test]
+fn a_layered_mapping_s_trace_names_its_layers_and_each_field_s_layer() {
+    const OVERLAY: &str = "mappings/oneserve-spectrum/customers/example/order.yaml";
+    let args = [
+        "explain",
+        "-m",
+        OVERLAY,
+        "--param",
+        "company_code=KM2",
+        EXAMPLE,
+    ];
+    let block = |out: &str, path: &str| -> String {
+        out.split("\n\n")
+            .find(|b| b.starts_with(&format!("{path}\n")))
+            .unwrap_or_else(|| panic!("{path} in {out}"))
+            .to_string()
+    };
+    let (code, out, err) = mapwright(&args);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        out.lines().nth(1).unwrap(),
+        format!("layers: {MAPPING} -> {OVERLAY}")
+    );
+    assert_eq!(
+        block(&out, "/Batch_Code"),
+        format!(
+            "/Batch_Code\n  from: CUSTX\n  at:   {OVERLAY}:{}:15\n  layer: {OVERLAY}\n  value: \"CUSTX\"",
+            line_of(OVERLAY, "  Batch_Code:")
+        )
+    );
+    assert!(
+        block(&out, "/Job_Number").contains(&format!("\n  layer: {MAPPING}\n")),
+        "{out}"
+    );
+    let (_, out, _) = mapwright(&[&args[..], &["--format", "json"]].concat());
+    let trace: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(trace["layers"], serde_json::json!([MAPPING, OVERLAY]));
+}

@@ -32,6 +32,10 @@ use crate::rules::SourceRule;
 pub struct Trace {
     /// The mapping's name.
     pub mapping: String,
+    /// The layer files of a layered mapping (`extends:`), the base first;
+    /// empty for a mapping of one file.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub layers: Vec<String>,
     /// `accepted`, `rejected` or `skipped`.
     pub outcome: String,
     /// The route that built the record (accepted records).
@@ -548,6 +552,10 @@ impl Prepared<'_> {
         let recorded = TRACER.with(|t| std::mem::take(&mut *t.borrow_mut()));
         let mut trace = Trace {
             mapping: self.mapping().name.clone(),
+            layers: match self.mapping().layers.as_slice() {
+                [_] | [] => Vec::new(),
+                chain => chain.iter().map(|p| shown_path(p)).collect(),
+            },
             lets: self.traced_lets(record),
             rules: recorded.rules,
             tables: recorded.tables,
@@ -689,6 +697,9 @@ impl Trace {
             let _ = write!(out, ": {reason}");
         }
         out.push('\n');
+        if !self.layers.is_empty() {
+            let _ = writeln!(out, "layers: {}", self.layers.join(" -> "));
+        }
         for v in &self.violations {
             let what = if v.severity == "warning" {
                 "warning"
@@ -727,14 +738,19 @@ impl Trace {
             }
         }
         for f in &self.fields {
-            human_field(&mut out, f);
+            human_field(&mut out, f, !self.layers.is_empty());
         }
         out
     }
 }
 
-fn human_field(out: &mut String, f: &TracedField) {
+/// One field for people; `layered`: the mapping has layers, so the layer
+/// each field comes from is worth a line.
+fn human_field(out: &mut String, f: &TracedField, layered: bool) {
     let _ = writeln!(out, "\n{}\n  from: {}\n  at:   {}", f.path, f.spec, f.at);
+    if let (true, Some(layer)) = (layered, &f.layer) {
+        let _ = writeln!(out, "  layer: {layer}");
+    }
     for r in &f.reads {
         let _ = writeln!(out, "  read: {} = {}", r.name, shown_value(&r.value));
     }
