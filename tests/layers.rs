@@ -477,3 +477,25 @@ fn a_new_param_needs_a_type_and_a_changed_type_its_default() {
     assert!(!out.contains("error["), "{out}");
     assert_eq!(code, 0, "{out}");
 }
+
+/// Review of issue 13: removing a table or `let:` value the base does not
+/// have gave another code (wrong-shape, "must be a mapping, found null")
+/// when the base had no `tables:` at all, and named it an "entry".
+#[test]
+fn removing_a_table_or_let_the_base_does_not_have_is_overlay_missing() {
+    let dir = project(
+        "overlay-missing-table",
+        "tables:\n  statuz: null\nlet:\n  whoo: null\nlookups:\n  cods: null\n",
+    );
+    let (code, out) = run(&dir, &["check", "--message-format=short", "over.yaml"]);
+    assert_eq!(code, 2, "{out}");
+    let errors: Vec<&str> = out.lines().filter(|l| l.contains("error[")).collect();
+    assert_eq!(
+        errors,
+        [
+            "over.yaml:4:3: error[overlay-missing]: 'statuz' removes nothing: the base has no table 'statuz'",
+            "over.yaml:6:3: error[overlay-missing]: 'whoo' removes nothing: the base has no let: value 'whoo' (did you mean 'who'?)",
+            "over.yaml:8:3: error[overlay-missing]: 'cods' removes nothing: the base has no lookup 'cods' (did you mean 'codes'?)",
+        ]
+    );
+}

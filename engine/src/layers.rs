@@ -188,7 +188,7 @@ fn overlay(mut base: Node, top: Node, diags: &mut Diagnostics) -> Node {
                     b,
                     k,
                     v,
-                    |base, top, d| merge_named(base, top, by_keys, d),
+                    |base, top, d| merge_named(base, top, "param", by_keys, d),
                     diags,
                 )
             }
@@ -196,14 +196,21 @@ fn overlay(mut base: Node, top: Node, diags: &mut Diagnostics) -> Node {
                 b,
                 k,
                 v,
-                |base, top, d| merge_named(base, top, lookup, d),
+                |base, top, d| merge_named(base, top, "lookup", lookup, d),
                 diags,
             ),
-            "tables" | "let" => merge_in(
+            "tables" => merge_in(
                 b,
                 k,
                 v,
-                |base, top, d| merge_named(base, top, whole, d),
+                |base, top, d| merge_named(base, top, "table", whole, d),
+                diags,
+            ),
+            "let" => merge_in(
+                b,
+                k,
+                v,
+                |base, top, d| merge_named(base, top, "let: value", whole, d),
                 diags,
             ),
             _ => set(b, k, v),
@@ -213,7 +220,9 @@ fn overlay(mut base: Node, top: Node, diags: &mut Diagnostics) -> Node {
 }
 
 /// Merge the overlay's `v` into the base's value of key `k` with `how`
-/// (both mappings or both lists), else the overlay's replaces it.
+/// (both mappings or both lists), else the overlay's replaces it. A base
+/// without the key merges as an empty one, so that removing what it does
+/// not have is `overlay-missing` there too.
 fn merge_in(
     entries: &mut Vec<(Node, Node)>,
     k: Node,
@@ -224,6 +233,18 @@ fn merge_in(
     let name = k.scalar_text();
     match entries.iter_mut().find(|(bk, _)| bk.scalar_text() == name) {
         Some((_, old)) if same_kind(old, &v) => how(old, v, diags),
+        None if matches!(v.value, Value::Map(_) | Value::Seq(_)) => {
+            let empty = match v.value {
+                Value::Map(_) => Value::Map(Vec::new()),
+                _ => Value::Seq(Vec::new()),
+            };
+            let mut old = Node {
+                value: empty,
+                ..v.clone()
+            };
+            how(&mut old, v, diags);
+            entries.push((k, old));
+        }
         _ => set(entries, k, v),
     }
 }
@@ -285,7 +306,7 @@ fn lookup(old: &mut Node, new: Node) {
     }
 }
 
-fn merge_named(base: &mut Node, top: Node, each: EntryMerge, diags: &mut Diagnostics) {
+fn merge_named(base: &mut Node, top: Node, what: &str, each: EntryMerge, diags: &mut Diagnostics) {
     let (Value::Map(b), Value::Map(o)) = (&mut base.value, top.value) else {
         return;
     };
@@ -293,7 +314,7 @@ fn merge_named(base: &mut Node, top: Node, each: EntryMerge, diags: &mut Diagnos
         let name = k.scalar_text();
         let at = b.iter().position(|(bk, _)| bk.scalar_text() == name);
         match (at, &v.value) {
-            (None, Value::Null) => nothing_to_remove(&k, "entry", b, diags),
+            (None, Value::Null) => nothing_to_remove(&k, what, b, diags),
             (Some(i), Value::Null) => {
                 b.remove(i);
             }
