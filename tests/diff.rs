@@ -472,3 +472,45 @@ fn the_base_against_the_customer_overlay_reports_exactly_its_three_fields() {
     assert_eq!(summary["rejected_to_accepted"], 0);
     assert_eq!(summary["other_outcome_changes"], 0);
 }
+
+/// Review of issue 13: a misspelt `--key` read () in every record, so every
+/// record was reported as out of step. It is a usage error before any record
+/// is read: nothing on stdout, where a record read would be reported.
+#[test]
+fn a_key_that_names_no_source_field_is_a_usage_error_before_any_record() {
+    let dir = fresh("diff", "key-misspelt");
+    let input = dir.join("orders.ndjson");
+    let first = std::fs::read_to_string(root().join(ORDERS)).unwrap();
+    let first = first.lines().next().unwrap();
+    std::fs::write(&input, format!("{first}\n{first}\n")).unwrap();
+    let (code, out, err) = diff(&[
+        SPECTRUM,
+        SPECTRUM,
+        shown(&input),
+        "--param",
+        "company_code=KM2",
+        "--key",
+        "= order_requst_id",
+    ]);
+    assert_eq!(code, 2, "{err}");
+    assert_eq!(out, "");
+    assert_eq!(
+        err,
+        "error: --key = order_requst_id: 'order_requst_id' is not a field of oneserve.activity_order_request's activity_order_request or a variable here (did you mean 'order_request_id'?); the key is read from the input record, with the source schema's names\n"
+    );
+    // The name the schema has: the record read twice is out of step.
+    let (code, out, _) = diff(&[
+        SPECTRUM,
+        SPECTRUM,
+        shown(&input),
+        "--param",
+        "company_code=KM2",
+        "--key",
+        "= order_request_id",
+    ]);
+    assert_eq!(code, 0);
+    assert!(out.starts_with(&format!(
+        "{} #2: key \"ORQ-000000\" out of step (first seen at #1)\n",
+        shown(&input)
+    )));
+}

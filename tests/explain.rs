@@ -179,8 +179,9 @@ fn a_secret_param_never_appears_in_a_trace() {
 }
 
 /// A `table(...)` call in a `let:` names the row that matched by its line
-/// in the file the table is written in (Pruvan's schema): a create with no
-/// Status in external mode is the matrix's "Order Created" row.
+/// and the file the table is written in (Pruvan's schema; the file was
+/// missing, review of issue 13): a create with no Status in external mode
+/// is the matrix's "Order Created" row.
 #[test]
 fn a_table_call_names_the_row_that_matched() {
     let (code, out, err) = mapwright(&[
@@ -204,6 +205,7 @@ fn a_table_call_names_the_row_that_matched() {
     assert_eq!(
         trace["tables"],
         serde_json::json!([{"name": "status_matrix",
+            "file": "schemas/pruvan/work_orders.yaml",
             "input": {"mode": "external", "action": "create", "status": ""},
             "row_line": line, "default": null}])
     );
@@ -212,4 +214,171 @@ fn a_table_call_names_the_row_that_matched() {
         row.contains("action: create") && row.contains("Order Created"),
         "{row}"
     );
+    let (code, out, _) = mapwright(&[
+        "explain",
+        "-m",
+        "mappings/oneserve-pruvan/create.yaml",
+        "--param",
+        "mode=external",
+        "mappings/oneserve-pruvan/tests/seed-create.json",
+    ]);
+    assert_eq!(code, 0);
+    let tables = out
+        .split("\n\n")
+        .find(|b| b.starts_with("tables:"))
+        .unwrap();
+    assert_eq!(
+        tables,
+        format!("tables:\n  status_matrix {{\"mode\":\"external\",\"action\":\"create\",\"status\":\"\"}}: row at schemas/pruvan/work_orders.yaml:{line}")
+    );
+}
+
+/// Review of issue 13: the trace did not say when `omit_blank` left a field
+/// out (it showed no value, as for a failure or a false `when:`). The seed's
+/// update example has no change.fields: clientInstructions is blank.
+#[test]
+fn a_field_omit_blank_left_out_says_so() {
+    let args = [
+        "explain",
+        "-m",
+        "mappings/oneserve-pruvan/update.yaml",
+        "--param",
+        "mode=external",
+        "mappings/oneserve-pruvan/tests/update-late.json",
+        "--field",
+        "/clientInstructions",
+    ];
+    let (code, out, err) = mapwright(&args);
+    assert_eq!(code, 0, "{err}");
+    let at = format!(
+        "mappings/oneserve-pruvan/update.yaml:{}:23",
+        line_of(
+            "mappings/oneserve-pruvan/update.yaml",
+            "  clientInstructions: {expr:"
+        )
+    );
+    assert_eq!(
+        out.split("\n\n").last().unwrap(),
+        format!("/clientInstructions\n  from: {{expr: change.fields?.clientInstructions, omit_blank: true}}\n  at:   {at}\n  read: change.fields.clientInstructions = (absent)\n  omit_blank: left out (the value is blank)\n")
+    );
+    let (code, out, _) = mapwright(&[&args[..], &["--format", "json"]].concat());
+    assert_eq!(code, 0);
+    let trace: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(trace["fields"][0]["omitted_blank"], true);
+    assert_eq!(trace["fields"][0]["value"], Value::Null);
+    // A field that was built does not carry the key at all.
+    let (_, out, _) = mapwright(
+        &[
+            &args[..6],
+            &["--field", "/workOrderNumber", "--format", "json"],
+        ]
+        .concat(),
+    );
+    let trace: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(trace["fields"][0]["value"], "TESTPOST");
+    assert!(trace["fields"][0].get("omitted_blank").is_none(), "{out}");
+}
+
+/// The 1-based line of `file` (from the repository's root) that starts with `start`.
+fn line_of(file: &str, start: &str) -> usize {
+    std::fs::read_to_string(root().join(file))
+        .unwrap()
+        .lines()
+        .position(|l| l.starts_with(start))
+        .unwrap()
+        + 1
+}
+
+/// Review of issue 13: a rejection with no path (a rule about the whole
+/// record, with no `field:`) was printed "rejected: no-x at : ...".
+#[test]
+fn a_rejection_with_no_path_has_no_at() {
+    let dir = common::demo_project("explain", "no-path");
+    let mapping = std::fs::read_to_string(dir.join("m.yaml")).unwrap();
+    std::fs::write(
+        dir.join("m.yaml"),
+        format!("{mapping}rules:\n  - {{id: no-x, assert: = id != \"x\", message: the id is x}}\n"),
+    )
+    .unwrap();
+    std::fs::write(dir.join("x.json"), r#"{"id": "x", "name": "n"}"#).unwrap();
+    let (code, out, err) =
+        common::run(common::mapwright(&dir).args(["explain", "-m", "m.yaml", "x.json"]));
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        out.starts_with("rows: rejected\nrejected: no-x: the id is x\n"),
+        "{out}"
+    );
+}
+
+/// Review of issue 13: a JSON array exited 1 (a rejected record) where the
+/// docs say 3 (the record cannot be read), and `--line N` on a CSV file said
+/// "line 2: line 1, column 1: not valid JSON".
+#[test]
+fn a_list_is_no_record_and_line_takes_ndjson() {
+    let dir = common::fresh("explain", "not-a-record");
+    let list = dir.join("list.json");
+    std::fs::write(&list, format!("[{}]", example())).unwrap();
+    let (code, out, err) = explain(list.to_str().unwrap(), &[]);
+    assert_eq!((code, out.as_str()), (3, ""));
+    assert_eq!(
+        err,
+        format!("error: {}: explain traces one record (a JSON object), found a list: give one record, or an NDJSON file with --line N\n", list.display())
+    );
+    let csv = "mappings/oneserve-spectrum/examples/order-lines.csv";
+    let (code, out, err) = explain(csv, &["--line", "2"]);
+    assert_eq!((code, out.as_str()), (2, ""));
+    assert_eq!(
+        err,
+        format!("error: {csv}: --line takes an NDJSON file (one JSON record a line), and this is CSV: explain traces one JSON record\n")
+    );
+    // A line of an NDJSON file that is not JSON names its column alone.
+    let broken = dir.join("broken.ndjson");
+    std::fs::write(&broken, format!("{}\n{{oops\n", example())).unwrap();
+    let (code, _, err) = explain(broken.to_str().unwrap(), &["--line", "2"]);
+    assert_eq!(code, 3);
+    assert_eq!(
+        err,
+        format!("error: {}: line 2 is not a JSON record (column 2: not valid JSON: key must be a string); --line takes an NDJSON file, one JSON record a line\n", broken.display())
+    );
+}
+
+/// Review of issue 13: the human trace of a layered mapping did not say
+/// which layer each field comes from (only the JSON did).
+#[test]
+fn a_layered_mapping_s_trace_names_its_layers_and_each_field_s_layer() {
+    const OVERLAY: &str = "mappings/oneserve-spectrum/customers/example/order.yaml";
+    let args = [
+        "explain",
+        "-m",
+        OVERLAY,
+        "--param",
+        "company_code=KM2",
+        EXAMPLE,
+    ];
+    let block = |out: &str, path: &str| -> String {
+        out.split("\n\n")
+            .find(|b| b.starts_with(&format!("{path}\n")))
+            .unwrap_or_else(|| panic!("{path} in {out}"))
+            .to_string()
+    };
+    let (code, out, err) = mapwright(&args);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        out.lines().nth(1).unwrap(),
+        format!("layers: {MAPPING} -> {OVERLAY}")
+    );
+    assert_eq!(
+        block(&out, "/Batch_Code"),
+        format!(
+            "/Batch_Code\n  from: CUSTX\n  at:   {OVERLAY}:{}:15\n  layer: {OVERLAY}\n  value: \"CUSTX\"",
+            line_of(OVERLAY, "  Batch_Code:")
+        )
+    );
+    assert!(
+        block(&out, "/Job_Number").contains(&format!("\n  layer: {MAPPING}\n")),
+        "{out}"
+    );
+    let (_, out, _) = mapwright(&[&args[..], &["--format", "json"]].concat());
+    let trace: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(trace["layers"], serde_json::json!([MAPPING, OVERLAY]));
 }

@@ -437,3 +437,104 @@ fn pruvan_seed_examples_come_out_of_the_mappings_and_validate() {
 fn scratch(name: &str) -> PathBuf {
     common::folder("int", name)
 }
+
+/// One change of the Pruvan update mapping (mode external, `params` more),
+/// `fields` its change.fields: (exit code, output, rejects).
+fn pruvan_update(name: &str, fields: &str, params: &[&str]) -> (i32, String, String) {
+    let dir = common::fresh("int", name);
+    let input = dir.join("change.json");
+    std::fs::write(
+        &input,
+        format!(r#"{{"job": {{"ref": "TESTPOST"}}, "change": {{"status": "Order Late", "fields": {fields}}}}}"#),
+    )
+    .unwrap();
+    let (out, rejects) = (dir.join("out.ndjson"), dir.join("rejects.ndjson"));
+    let mut args = vec![
+        "convert",
+        "-q",
+        "-m",
+        "mappings/oneserve-pruvan/update.yaml",
+        "--param",
+        "mode=external",
+        "--output-format",
+        "ndjson",
+        "-o",
+        out.to_str().unwrap(),
+        "--rejects",
+        rejects.to_str().unwrap(),
+    ];
+    args.extend(params.iter().flat_map(|p| ["--param", p]));
+    args.push(input.to_str().unwrap());
+    let (code, _, err) = run(&args, &root());
+    let read = |p: &Path| std::fs::read_to_string(p).unwrap_or_else(|_| format!("(none) {err}"));
+    (code, read(&out), read(&rejects))
+}
+
+/// Review of issue 13. The seed lists Tasks among the shared fields ("User
+/// Fields shared ... - Tasks") and writes tasks in one form only:
+/// `"services": [{"serviceName": "Task-01 Mow Grass"}]`. So an update sends
+/// tasks only as services; tasks as text are refused. An empty services
+/// list sets nothing: with Auto-Admin off it is not sent and not refused,
+/// since `blank()` (the rule) and `omit_blank` (the field) agree that an
+/// empty list is blank. A services list that sets something is refused with
+/// Auto-Admin off ("Remote Update possible on shared fields if Auto-Admin=ON").
+#[test]
+fn pruvan_update_sends_tasks_only_as_services_and_an_empty_list_is_blank() {
+    let (code, out, _) = pruvan_update(
+        "pruvan-empty-services",
+        r#"{"services": []}"#,
+        &["auto_admin=false"],
+    );
+    assert_eq!(code, 0);
+    assert_eq!(
+        out,
+        "{\"workOrderNumber\":\"TESTPOST\",\"clientStatus\":\"Order Late\"}\n"
+    );
+
+    let (code, out, _) = pruvan_update(
+        "pruvan-services",
+        r#"{"services": [{"serviceName": "Task-01 Mow Grass"}]}"#,
+        &[],
+    );
+    assert_eq!(code, 0);
+    assert_eq!(out, "{\"workOrderNumber\":\"TESTPOST\",\"clientStatus\":\"Order Late\",\"services\":[{\"serviceName\":\"Task-01 Mow Grass\"}]}\n");
+
+    let rules = |rejects: &str| -> Vec<(String, String)> {
+        let line: Value = serde_json::from_str(rejects.lines().next().unwrap()).unwrap();
+        line["errors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| {
+                (
+                    e["rule"].as_str().unwrap().to_string(),
+                    e["path"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect()
+    };
+    let (code, out, rejects) = pruvan_update(
+        "pruvan-services-off",
+        r#"{"services": [{"serviceName": "Task-01 Mow Grass"}]}"#,
+        &["auto_admin=false"],
+    );
+    assert_eq!((code, out.as_str()), (1, ""));
+    assert_eq!(
+        rules(&rejects),
+        [(
+            "shared-field-auto-admin-off".to_string(),
+            "/change/fields/services".to_string()
+        )]
+    );
+
+    let (code, out, rejects) =
+        pruvan_update("pruvan-tasks", r#"{"tasks": "Task-01 Mow Grass"}"#, &[]);
+    assert_eq!((code, out.as_str()), (1, ""));
+    assert_eq!(
+        rules(&rejects),
+        [(
+            "tasks-as-services".to_string(),
+            "/change/fields/tasks".to_string()
+        )]
+    );
+}

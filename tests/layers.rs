@@ -423,3 +423,84 @@ fn the_shipped_customer_example_passes_its_own_tests() {
     // The base's 19 cases (three replaced, tests/test_inheritance.rs) and one of its own.
     assert!(out.contains("20 passed, 0 failed"), "{out}");
 }
+
+/// Review of issue 13: `remove: true` (or a replacement by id) reached only
+/// the first of two rules with one id, so one id must name one rule.
+#[test]
+fn two_rules_with_one_id_in_one_layer_are_an_error_at_the_second() {
+    let dir = project(
+        "duplicate-rule-id",
+        "rules:\n  - {id: no-x, assert: id != \"x\", message: x}\n  - {id: no-x, assert: id != \"y\", message: y}\n",
+    );
+    let (code, out) = run(&dir, &["check", "--message-format=short", "over.yaml"]);
+    assert_eq!(code, 2, "{out}");
+    assert!(
+        out.contains("over.yaml:5:10: error[duplicate-rule-id]: a second rule with id 'no-x' (the first rule 'no-x' is at line 4; give each rule its own id (an overlay replaces or removes a rule by id))"),
+        "{out}"
+    );
+    // The same in a base mapping, which is a layer too.
+    let base = BASE.replace(
+        "rules:\n",
+        "rules:\n  - {id: no-bad, assert: id != \"worse\", message: worse}\n",
+    );
+    write(&dir, "base.yaml", &base);
+    write(&dir, "over.yaml", "mapping: over\nextends: base.yaml\n");
+    let (code, out) = run(&dir, &["check", "--message-format=short", "over.yaml"]);
+    assert_eq!(code, 2, "{out}");
+    assert!(
+        out.contains("base.yaml:11:10: error[duplicate-rule-id]: a second rule with id 'no-bad' (the first rule 'no-bad' is at line 10;"),
+        "{out}"
+    );
+}
+
+/// Review of issue 13: an overlay could add a param without `type:` (a
+/// misspelt name for the base's param became a second, text param), and
+/// change a param's type without its default (which the new type refuses).
+#[test]
+fn a_new_param_needs_a_type_and_a_changed_type_its_default() {
+    let dir = project("param-type", "params:\n  prefx: {default: \"C-\"}\n");
+    let (code, out) = run(&dir, &["check", "--message-format=short", "over.yaml"]);
+    assert_eq!(code, 2, "{out}");
+    assert!(
+        out.contains("over.yaml:4:3: error[missing-key]: param 'prefx' is new in this layer (the base has no param 'prefx') and has no `type:`: a new param says its type (did you mean 'prefix'?)"),
+        "{out}"
+    );
+    write(
+        &dir,
+        "over.yaml",
+        "mapping: over\nextends: base.yaml\nparams:\n  prefix: {type: integer}\n",
+    );
+    let (code, out) = run(&dir, &["check", "--message-format=short", "over.yaml"]);
+    assert_eq!(code, 2, "{out}");
+    assert!(
+        out.contains("over.yaml:4:18: error[wrong-shape]: param 'prefix' has default \"B-\", which is not a whole number (the default is at base.yaml:4; a layer that changes a param's type gives its default too)"),
+        "{out}"
+    );
+    // With its default, or with a type, each is fine.
+    write(&dir, "over.yaml", "mapping: over\nextends: base.yaml\nparams:\n  prefix: {type: integer, default: 7}\n  extra: {type: text}\n");
+    let (code, out) = run(&dir, &["check", "--message-format=short", "over.yaml"]);
+    assert!(!out.contains("error["), "{out}");
+    assert_eq!(code, 0, "{out}");
+}
+
+/// Review of issue 13: removing a table or `let:` value the base does not
+/// have gave another code (wrong-shape, "must be a mapping, found null")
+/// when the base had no `tables:` at all, and named it an "entry".
+#[test]
+fn removing_a_table_or_let_the_base_does_not_have_is_overlay_missing() {
+    let dir = project(
+        "overlay-missing-table",
+        "tables:\n  statuz: null\nlet:\n  whoo: null\nlookups:\n  cods: null\n",
+    );
+    let (code, out) = run(&dir, &["check", "--message-format=short", "over.yaml"]);
+    assert_eq!(code, 2, "{out}");
+    let errors: Vec<&str> = out.lines().filter(|l| l.contains("error[")).collect();
+    assert_eq!(
+        errors,
+        [
+            "over.yaml:4:3: error[overlay-missing]: 'statuz' removes nothing: the base has no table 'statuz'",
+            "over.yaml:6:3: error[overlay-missing]: 'whoo' removes nothing: the base has no let: value 'whoo' (did you mean 'who'?)",
+            "over.yaml:8:3: error[overlay-missing]: 'cods' removes nothing: the base has no lookup 'cods' (did you mean 'codes'?)",
+        ]
+    );
+}

@@ -831,3 +831,23 @@ fn a_map_param_with_a_badly_written_default_is_a_load_error_on_its_line() {
     );
     assert!(load(&dir).is_ok());
 }
+
+/// Review of issue 13: a param's default that its own type refuses stopped
+/// nothing at load (and every run that did not give the param used it).
+#[test]
+fn a_param_default_its_type_refuses_is_wrong_shape_at_the_default() {
+    let dir = common::demo_project("loading", "param-default");
+    std::fs::write(
+        dir.join("m.yaml"),
+        format!("mapping: rows\ntarget: demo.row\nparams:\n  count: {{type: integer, default: abc}}\n  flag: {{type: bool, default: true}}\n{}", common::DEMO_RECORD),
+    )
+    .unwrap();
+    let (code, out, _) =
+        common::run(common::mapwright(&dir).args(["check", "--message-format=short", "m.yaml"]));
+    assert_eq!(code, 2, "{out}");
+    let errors: Vec<&str> = out.lines().filter(|l| l.contains("error[")).collect();
+    assert_eq!(
+        errors,
+        ["m.yaml:4:35: error[wrong-shape]: param 'count' has default \"abc\", which is not a whole number"]
+    );
+}

@@ -1395,3 +1395,45 @@ fn an_unknown_key_with_no_near_name_lists_the_allowed_keys_on_the_help_line() {
         )
     );
 }
+
+const PRUVAN_UPDATE: &str = "oneserve-pruvan/update.yaml";
+const SHARED_FIELDS: &str = "for_each: [description, reference, workOrderInfo, projectOptions, projectInstructions, dueDate, services, name, instructions, options]";
+
+/// Review of issue 13: a rule's `for_each:` set to a constant that is no
+/// list passed check and failed on every record.
+#[test]
+fn a_rule_for_each_constant_that_is_no_list_is_wrong_shape_on_its_line() {
+    for (written, found) in [
+        ("for_each: 5", "for_each must be a list (or an expression that gives one), found the constant integer 5"),
+        ("for_each: = \"abc\"", "for_each must be a list (or an expression that gives one), found the constant text \"abc\""),
+    ] {
+        let c = Case::new("for-each-constant", PRUVAN_UPDATE, SHARED_FIELDS, written);
+        let diags = c.load(PRUVAN_UPDATE);
+        let d = only(&diags, "wrong-shape");
+        assert_eq!(d.severity, Severity::Error);
+        assert_at(d, c.place(written, 10));
+        assert_eq!(d.message, found);
+    }
+}
+
+/// Review of issue 13: a misspelt item of a literal `for_each` list whose
+/// rule's `field:` names the item's path passed check, and the rule then
+/// looked at a field no record has. It is reported at the item.
+#[test]
+fn a_misspelt_item_of_a_literal_for_each_list_is_an_unknown_field_at_the_item() {
+    let c = Case::new(
+        "for-each-item",
+        PRUVAN_UPDATE,
+        "for_each: [description, reference, workOrderInfo,",
+        "for_each: [description, referense, workOrderInfo,",
+    );
+    let diags = c.load(PRUVAN_UPDATE);
+    let d = only(&diags, "unknown-source-field");
+    assert_eq!(d.severity, Severity::Error);
+    assert_at(d, c.place("referense", 0));
+    assert_eq!(
+        d.message,
+        "'referense' is not a field of oneserve.job_status_change's changed_fields"
+    );
+    assert_near(d, "reference");
+}

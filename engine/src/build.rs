@@ -335,6 +335,28 @@ impl Compiler<'_> {
         }
     }
 
+    /// A `for_each:` expression (of a field spec or a rule). A constant that
+    /// is no list (`for_each: 5`, `= "abc"`) would fail on every record:
+    /// it is `wrong-shape` at its line instead.
+    pub fn for_each(&mut self, n: &Node) -> Option<Expr> {
+        let e = self.expr(n)?;
+        match e.as_literal() {
+            Some(Value::Array(_) | Value::Null) | None => Some(e),
+            Some(other) => {
+                self.diags.push(Diagnostic::error(
+                    span(self.file, n),
+                    "wrong-shape",
+                    format!(
+                        "for_each must be a list (or an expression that gives one), found the constant {} {}",
+                        crate::expr::type_name(other),
+                        e.quoted()
+                    ),
+                ));
+                None
+            }
+        }
+    }
+
     /// Compile the text of `n` as a rhai script (a `script:` key), noting
     /// where scripts are so `check` can list them.
     pub fn script(&mut self, n: &Node, what: &str) -> Option<Expr> {
@@ -590,7 +612,7 @@ impl Compiler<'_> {
             }
             "record" => Source::Object(self.record(f.take("record")?)),
             _ => {
-                let each = self.expr(f.take("for_each")?)?;
+                let each = self.for_each(f.take("for_each")?)?;
                 let mut records = Vec::new();
                 if let Some(r) = f.take("record") {
                     records.push((None, self.record(r)));
@@ -945,7 +967,7 @@ fn fail_as(
     }
 }
 
-/// Build one field: `Ok(None)` when its `when` leaves it out.
+/// Build one field: `Ok(None)` when its `when` or `omit_blank` leaves it out.
 pub fn build_field(
     spec: &FieldSpec,
     env: &Env,
@@ -1110,7 +1132,7 @@ fn build_field_untraced(
         }
         _ => None,
     };
-    if spec.omit_blank && spec.default.is_none() && blank_or_empty_list(&value) {
+    if spec.omit_blank && spec.default.is_none() && is_blank(&value) {
         return Ok(None);
     }
     let value = finish(spec, value, env, path)?;
@@ -1123,12 +1145,6 @@ fn build_field_untraced(
         }
     }
     Ok(Some(value))
-}
-
-/// What `omit_blank` leaves out: a blank value, or an empty list (a
-/// `for_each` over nothing).
-fn blank_or_empty_list(v: &Value) -> bool {
-    is_blank(v) || v.as_array().is_some_and(Vec::is_empty)
 }
 
 /// The `let:` values one item of a `for_each` sees: the unit's, then the

@@ -13,7 +13,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use crate::diag::Severity;
-use crate::expr::{is_blank, type_name, EvalError, Scope};
+use crate::expr::{is_unset, type_name, EvalError, Scope};
 use crate::schema::{Additional, Check, Field, Format, Kind, Rule, Schema, Type, XmlPlace};
 
 /// One thing wrong with a record.
@@ -479,7 +479,7 @@ impl<'s> Checker<'s> {
         out: &mut Vec<Violation>,
     ) {
         let value = value.unwrap_or(&Value::Null);
-        if is_blank(value) {
+        if is_unset(value) {
             if f.required {
                 let what = if f.doc.is_empty() {
                     String::new()
@@ -836,7 +836,7 @@ impl<'s> Checker<'s> {
         path: &Path,
         out: &mut Vec<Violation>,
     ) {
-        let blank = |name: &String| is_blank(crate::expr::get(rec, name).unwrap_or(&Value::Null));
+        let blank = |name: &String| is_unset(crate::expr::get(rec, name).unwrap_or(&Value::Null));
         let field_path = |name: &str| match ty.field(name) {
             Some(f) => path.field(f).render(),
             None => path.render() + "/" + name,

@@ -230,7 +230,8 @@ pub trait DiffSink {
 }
 
 /// Run `old` and `new` over `inputs` and hand each difference to `sink`.
-/// Errors: [`crate::Error::Key`] for a `key` that does not compile,
+/// Errors: [`crate::Error::Key`] for a `key` that does not compile or
+/// reads a name neither mapping's source schema has,
 /// [`crate::Error::Read`] and [`crate::Error::Malformed`] for an input that
 /// cannot be read, [`crate::Error::Write`] when the sink fails.
 pub fn diff(
@@ -251,6 +252,14 @@ pub fn diff(
         ),
         None => None,
     };
+    let both = [old.mapping(), new.mapping()];
+    let key_names = |key: Option<&Expr>, format: InputFormat| {
+        let miss = crate::resolve::unknown_key_read(key?, &both, format)?;
+        let source = options.key.as_deref().unwrap_or_default();
+        Some(crate::Error::Key(format!(
+            "--key {source}: {miss}; the key is read from the input record, with the source schema's names"
+        )))
+    };
     let mut run = Run {
         old,
         new,
@@ -262,13 +271,19 @@ pub fn diff(
     for input in inputs {
         run.recent = Recent::default();
         let name = input.name.clone();
-        read_units(
-            old,
-            &name,
-            input,
-            options.input_format,
-            &mut |place, unit| run.compare(&name, place, unit),
-        )
+        let opened = crate::read::open_input(&name, options.input_format, input.reader)
+            .map_err(|e| ConvertError::Read(name.to_string(), e))?;
+        let Some((format, reader)) = opened else {
+            continue;
+        };
+        // A misspelt name would read as () in every record, and every
+        // record would be out of step: say so before any is read.
+        if let Some(e) = key_names(run.key.as_ref(), format) {
+            return Err(e);
+        }
+        read_units(old, &name, format, reader, &mut |place, unit| {
+            run.compare(&name, place, unit)
+        })
         .map_err(crate::Error::from)?;
     }
     Ok(run.summary)
@@ -321,15 +336,10 @@ type Each<'e> = dyn FnMut(Place, Unit) -> Result<(), ConvertError> + 'e;
 fn read_units(
     mapping: &Prepared,
     name: &str,
-    input: Input,
-    format: Option<InputFormat>,
+    format: InputFormat,
+    mut reader: Box<dyn io::BufRead + Send + '_>,
     each: &mut Each,
 ) -> Result<(), ConvertError> {
-    let opened = crate::read::open_input(name, format, input.reader)
-        .map_err(|e| ConvertError::Read(name.to_string(), e))?;
-    let Some((format, mut reader)) = opened else {
-        return Ok(());
-    };
     let m = mapping.mapping();
     let mut position = 0;
     let mut next = |line: Option<usize>| {

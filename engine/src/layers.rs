@@ -55,6 +55,9 @@ fn flatten_layer(
     chain: &mut Vec<PathBuf>,
     diags: &mut Diagnostics,
 ) -> Option<Node> {
+    if let Some(rules) = root.get("rules") {
+        duplicate_rule_ids(file, rules, diags);
+    }
     let Some(ext) = root.get("extends").cloned() else {
         return Some(root);
     };
@@ -178,25 +181,36 @@ fn overlay(mut base: Node, top: Node, diags: &mut Diagnostics) -> Node {
             "extends" => {}
             "record" => merge_in(b, k, v, merge_record, diags),
             "rules" => merge_in(b, k, v, merge_rules, diags),
-            "params" => merge_in(
-                b,
-                k,
-                v,
-                |base, top, d| merge_named(base, top, by_keys, d),
-                diags,
-            ),
+            "params" => {
+                let base_params = b.iter().find(|(bk, _)| bk.as_str() == Some("params"));
+                new_params_have_a_type(base_params.map(|(_, n)| n), &v, diags);
+                merge_in(
+                    b,
+                    k,
+                    v,
+                    |base, top, d| merge_named(base, top, "param", by_keys, d),
+                    diags,
+                )
+            }
             "lookups" => merge_in(
                 b,
                 k,
                 v,
-                |base, top, d| merge_named(base, top, lookup, d),
+                |base, top, d| merge_named(base, top, "lookup", lookup, d),
                 diags,
             ),
-            "tables" | "let" => merge_in(
+            "tables" => merge_in(
                 b,
                 k,
                 v,
-                |base, top, d| merge_named(base, top, whole, d),
+                |base, top, d| merge_named(base, top, "table", whole, d),
+                diags,
+            ),
+            "let" => merge_in(
+                b,
+                k,
+                v,
+                |base, top, d| merge_named(base, top, "let: value", whole, d),
                 diags,
             ),
             _ => set(b, k, v),
@@ -206,7 +220,9 @@ fn overlay(mut base: Node, top: Node, diags: &mut Diagnostics) -> Node {
 }
 
 /// Merge the overlay's `v` into the base's value of key `k` with `how`
-/// (both mappings or both lists), else the overlay's replaces it.
+/// (both mappings or both lists), else the overlay's replaces it. A base
+/// without the key merges as an empty one, so that removing what it does
+/// not have is `overlay-missing` there too.
 fn merge_in(
     entries: &mut Vec<(Node, Node)>,
     k: Node,
@@ -217,6 +233,18 @@ fn merge_in(
     let name = k.scalar_text();
     match entries.iter_mut().find(|(bk, _)| bk.scalar_text() == name) {
         Some((_, old)) if same_kind(old, &v) => how(old, v, diags),
+        None if matches!(v.value, Value::Map(_) | Value::Seq(_)) => {
+            let empty = match v.value {
+                Value::Map(_) => Value::Map(Vec::new()),
+                _ => Value::Seq(Vec::new()),
+            };
+            let mut old = Node {
+                value: empty,
+                ..v.clone()
+            };
+            how(&mut old, v, diags);
+            entries.push((k, old));
+        }
         _ => set(entries, k, v),
     }
 }
@@ -278,7 +306,7 @@ fn lookup(old: &mut Node, new: Node) {
     }
 }
 
-fn merge_named(base: &mut Node, top: Node, each: EntryMerge, diags: &mut Diagnostics) {
+fn merge_named(base: &mut Node, top: Node, what: &str, each: EntryMerge, diags: &mut Diagnostics) {
     let (Value::Map(b), Value::Map(o)) = (&mut base.value, top.value) else {
         return;
     };
@@ -286,7 +314,7 @@ fn merge_named(base: &mut Node, top: Node, each: EntryMerge, diags: &mut Diagnos
         let name = k.scalar_text();
         let at = b.iter().position(|(bk, _)| bk.scalar_text() == name);
         match (at, &v.value) {
-            (None, Value::Null) => nothing_to_remove(&k, "entry", b, diags),
+            (None, Value::Null) => nothing_to_remove(&k, what, b, diags),
             (Some(i), Value::Null) => {
                 b.remove(i);
             }
@@ -297,6 +325,33 @@ fn merge_named(base: &mut Node, top: Node, each: EntryMerge, diags: &mut Diagnos
             (Some(i), _) => b[i] = (k, v),
             (None, _) => b.push((k, v)),
         }
+    }
+}
+
+/// A param the overlay adds (the base has none of that name) says its
+/// `type:`: without one, `batch_cod: {default: X}` meant to change the
+/// base's `batch_code` would add a second, text param in silence.
+fn new_params_have_a_type(base: Option<&Node>, top: &Node, diags: &mut Diagnostics) {
+    let Some(o) = top.as_map() else {
+        return;
+    };
+    let b = base.and_then(Node::as_map).unwrap_or(&[]);
+    let known: Vec<String> = b.iter().filter_map(|(k, _)| k.scalar_text()).collect();
+    for (k, v) in o {
+        let name = k.scalar_text().unwrap_or_default();
+        if known.contains(&name) || v.as_map().is_none() || v.get("type").is_some() {
+            continue;
+        }
+        diags.push(
+            Diagnostic::error(
+                span(Path::new(""), k),
+                "missing-key",
+                format!(
+                    "param '{name}' is new in this layer (the base has no param '{name}') and has no `type:`: a new param says its type"
+                ),
+            )
+            .with_near(&name, known.iter().map(String::as_str)),
+        );
     }
 }
 
@@ -423,6 +478,34 @@ fn merge_rules(base: &mut Node, top: Node, _diags: &mut Diagnostics) {
             }
             (Some(i), false) => b[i] = rule,
             (None, _) => b.push(rule),
+        }
+    }
+}
+
+/// Two rules of one list (a layer's `rules:`, a rules file, a route's)
+/// with one id are an error at the second: an overlay's replacement or
+/// removal by id would reach only the first of them.
+pub(crate) fn duplicate_rule_ids(file: &Path, rules: &Node, diags: &mut Diagnostics) {
+    let mut seen: Vec<(String, u32)> = Vec::new();
+    for rule in rules.as_seq().unwrap_or(&[]) {
+        let Some(id_node) = rule.get("id") else {
+            continue;
+        };
+        let Some(id) = id_node.scalar_text() else {
+            continue;
+        };
+        match seen.iter().find(|(s, _)| *s == id) {
+            Some((_, first)) => diags.push(
+                Diagnostic::error(
+                    span(file, id_node),
+                    "duplicate-rule-id",
+                    format!("a second rule with id '{id}'"),
+                )
+                .with_help(format!(
+                    "the first rule '{id}' is at line {first}; give each rule its own id (an overlay replaces or removes a rule by id)"
+                )),
+            ),
+            None => seen.push((id, id_node.line)),
         }
     }
 }

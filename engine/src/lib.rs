@@ -110,8 +110,8 @@ pub use diff::{
 };
 // Tracing one record (`explain RECORD`):
 pub use trace::{
-    ndjson_line, LineError, RuleResult, Trace, TracedField, TracedLet, TracedLookup, TracedRead,
-    TracedRule, TracedTable, TracedViolation,
+    ndjson_line, record_to_trace, LineError, RuleResult, Trace, TracedField, TracedLet,
+    TracedLookup, TracedRead, TracedRule, TracedTable, TracedViolation,
 };
 
 // The README's library example runs as a doctest (`cargo test --doc`).

@@ -1018,7 +1018,10 @@ fn included_rules(c: &mut Compiler, n: &Node, options: &LoadOptions) -> Vec<Sour
         scripts: Vec::new(),
     };
     let found = match node.get("rules") {
-        Some(r) => load_rules(&mut ic, r),
+        Some(r) => {
+            crate::layers::duplicate_rule_ids(&inc, r, ic.diags);
+            load_rules(&mut ic, r)
+        }
         None => {
             ic.diags.push(Diagnostic::error(
                 span(&inc, &node),
@@ -1062,7 +1065,8 @@ fn own_rules(
             ),
         }
     }
-    // Only an included rule is replaced: two own rules may share an id.
+    // Only an included rule is replaced (two own rules of one id are an
+    // error, `duplicate-rule-id`).
     let included = rules.len();
     for rule in own {
         match rules[..included].iter().position(|x| x.id == rule.id) {
@@ -1077,7 +1081,7 @@ fn own_rules(
 /// list written as an expression, so both forms run alike.
 pub(crate) fn for_each_list(c: &mut Compiler, n: &Node) -> Option<Expr> {
     match n.as_seq() {
-        None => c.expr(n),
+        None => c.for_each(n),
         Some(items) => {
             let list = Value::Array(items.iter().map(Node::to_json).collect());
             let literal = Node {
@@ -1176,7 +1180,10 @@ fn load_route(
     };
     let rules = f
         .take("rules")
-        .map(|n| load_rules(c, n))
+        .map(|n| {
+            crate::layers::duplicate_rule_ids(c.file, n, c.diags);
+            load_rules(c, n)
+        })
         .unwrap_or_default();
     let record_node = f.take("record");
     f.take("doc");

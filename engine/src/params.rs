@@ -37,8 +37,8 @@ impl ParamSpec {
     ) -> Option<ParamSpec> {
         let what = format!("param '{name}'");
         let mut f = Fields::new(file, node, &what, &ff::PARAM, diags)?;
-        let kind = f
-            .take("type")
+        let type_node = f.take("type");
+        let kind = type_node
             .and_then(Node::scalar_text)
             .unwrap_or_else(|| "text".into());
         if !["text", "integer", "decimal", "bool", "guid", "list", "map"].contains(&kind.as_str()) {
@@ -79,7 +79,7 @@ impl ParamSpec {
             .and_then(Node::scalar_text)
             .unwrap_or_default();
         f.finish(&what, diags);
-        Some(ParamSpec {
+        let spec = ParamSpec {
             name: name.to_string(),
             kind,
             required,
@@ -87,7 +87,54 @@ impl ParamSpec {
             secret,
             values,
             doc,
-        })
+        };
+        if let (Some(n), false) = (default_node, spec.kind == "map") {
+            spec.check_default(file, n, type_node, diags);
+        }
+        Some(spec)
+    }
+
+    /// A default that its own type refuses (`type: integer, default: abc`)
+    /// would stop every run that does not give the param: it is found at
+    /// load. When the type was written in another layer than the default
+    /// (an overlay that changes a param's type and not its default), the
+    /// finding is at the type, which is what changed.
+    fn check_default(
+        &self,
+        file: &Path,
+        default: &Node,
+        type_node: Option<&Node>,
+        diags: &mut Diagnostics,
+    ) {
+        let Some(d) = self.default.as_ref().filter(|d| !d.is_null()) else {
+            return;
+        };
+        let Err(why) = self.parse(d) else {
+            return;
+        };
+        let shown = if self.secret {
+            "(secret, value not shown)".to_string()
+        } else {
+            d.to_string()
+        };
+        let mut message = format!("param '{}' has default {shown}, which {why}", self.name);
+        let in_file = |n: &Node| crate::yaml::file_of(file, n).to_path_buf();
+        let at = match type_node {
+            Some(t) if in_file(t) != in_file(default) => {
+                message.push_str(&format!(
+                    " (the default is at {}:{}; a layer that changes a param's type gives its default too)",
+                    in_file(default).display(),
+                    default.line
+                ));
+                t
+            }
+            _ => default,
+        };
+        diags.push(crate::diag::Diagnostic::error(
+            span(file, at),
+            "wrong-shape",
+            message,
+        ));
     }
 
     /// Turn text from the command line into a typed value.

@@ -104,6 +104,42 @@ pub(crate) fn check_mapping(
     }
 }
 
+/// The first read of `key` (a diff's `--key`, evaluated over the input
+/// record alone) that none of `mappings`' source schemas has, as words with
+/// a did-you-mean. A mapping with no source schema knows every name, and so
+/// does one that shapes CSV rows into units (`input.csv.unit`) for a CSV
+/// input: the key reads the first row's columns, which no schema describes.
+pub(crate) fn unknown_key_read(
+    key: &Expr,
+    mappings: &[&Mapping],
+    format: crate::read::InputFormat,
+) -> Option<String> {
+    let columns = |m: &Mapping| format == crate::read::InputFormat::Csv && !m.csv.unit.is_empty();
+    let frames: Vec<Frame> = mappings
+        .iter()
+        .map(|m| match columns(m) {
+            true => Frame::unit(None, &[]),
+            false => Frame::unit(m.source.as_deref(), &[]),
+        })
+        .collect();
+    key.reads().into_iter().find_map(|read| {
+        let mut misses = frames.iter().map(|f| f.resolve(&read.steps).err());
+        let first = misses.next()??;
+        if misses.any(|m| m.is_none()) {
+            return None;
+        }
+        let name = &key.source()[read.offset..read.offset + read.len];
+        let mut words = match first.message.starts_with(&format!("'{name}'")) {
+            true => first.message,
+            false => format!("'{name}': {}", first.message),
+        };
+        if let Some(h) = first.help {
+            words.push_str(&format!(" ({h})"));
+        }
+        Some(words)
+    })
+}
+
 /// When a constant is written: always, or as a `default:` for a blank value.
 #[derive(Clone, Copy)]
 enum Fallback {
@@ -434,12 +470,47 @@ impl Resolver<'_> {
                     self.diags.push(u.at(at));
                 }
             }
+            if let (Some(each), Some(field)) = (rule.get("for_each"), rule.get("field")) {
+                self.field_per_item(each, field, &inner);
+            }
             if let Some(m) = rule.get("message") {
                 self.template(m, &inner);
             }
             let rejects = rule.get("severity").and_then(Node::as_str) != Some("warning");
             if let (true, Some(assert)) = (rejects, &assert) {
                 frame.guards.extend(tested_present(assert));
+            }
+        }
+    }
+
+    /// A rule over a literal YAML list whose `field:` is a path with the
+    /// item in it (`change/fields/{{ item }}`): the path each item makes
+    /// must be in the source, so a misspelt item (`descripton`) is reported
+    /// at the item, with the near name, like any misspelt field.
+    fn field_per_item(&mut self, each: &Node, field: &Node, frame: &Frame) {
+        let (Some(items), Some(text)) = (each.as_seq(), field.scalar_text()) else {
+            return;
+        };
+        let Some((before, after)) = item_placeholder(&text) else {
+            return;
+        };
+        // Steps before the item's are the fixed part, which `rules` checks.
+        let fixed = before.split('/').filter(|s| !s.is_empty()).count()
+            - usize::from(!before.is_empty() && !before.ends_with('/'));
+        for item in items {
+            let Some(name) = item.as_str() else {
+                continue;
+            };
+            let path = format!("{before}{name}{after}");
+            let steps: Vec<Step> = path
+                .split('/')
+                .filter(|s| !s.is_empty())
+                .map(|s| Step::Name(s.into()))
+                .collect();
+            if let Err(u) = frame.resolve(&steps) {
+                if u.step >= fixed {
+                    self.diags.push(u.at(span(&self.file, item)));
+                }
             }
         }
     }
@@ -854,6 +925,17 @@ impl Resolver<'_> {
 /// that is one (`= ["a", "b"]`).
 fn literal_list(each: &Node) -> bool {
     each.as_seq().is_some() || expr_text(each).is_some_and(|t| t.starts_with('['))
+}
+
+/// A `field:` with one `{{ item }}` and no other template tag: the text
+/// before and after it.
+fn item_placeholder(field: &str) -> Option<(&str, &str)> {
+    let open = field.find("{{")?;
+    let close = open + field[open..].find("}}")?;
+    let (before, after) = (&field[..open], &field[close + 2..]);
+    let plain = |s: &str| !s.contains("{{") && !s.contains("{%");
+    (field[open + 2..close].trim() == "item" && plain(before) && plain(after))
+        .then_some((before, after))
 }
 
 /// What a literal list is to the checker: a list of values.

@@ -439,7 +439,10 @@ fn extend(path: &Path, base_name: &Node, overlay: Node) -> Result<Node, Diagnost
             format!("extends: cannot read {origin}: {e}"),
         )])
     })?;
-    let base = yaml::parse(&base_path, &text).map_err(|d| Diagnostics(vec![d]))?;
+    let mut base = yaml::parse(&base_path, &text).map_err(|d| Diagnostics(vec![d]))?;
+    // The base's nodes keep their file, so what is written there (a
+    // decision table's rows, a finding) names the base, not this file.
+    yaml::tag(&mut base, &Arc::from(base_path.as_path()));
     let mut merged = merge(base, overlay, "");
     if let yaml::Value::Map(entries) = &mut merged.value {
         entries.retain(|(k, _)| k.as_str() != Some("extends"));

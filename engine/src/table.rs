@@ -82,6 +82,9 @@ pub struct Table {
     pub outputs: Vec<String>,
     /// The rows, in file order.
     pub rows: Vec<Row>,
+    /// The file the table is written in (its layer's, or the schema's),
+    /// where its rows' lines are.
+    pub file: std::path::PathBuf,
 }
 
 fn blank_as_empty(v: &Value) -> &Value {
@@ -144,6 +147,7 @@ impl Table {
             inputs,
             outputs,
             rows,
+            file: crate::yaml::file_of(file, node).to_path_buf(),
         })
     }
 
@@ -184,7 +188,7 @@ impl Table {
         };
         let row = self.decide(m)?;
         if crate::trace::active() {
-            crate::trace::table_row(&self.name, m, row.map(|r| r.line));
+            crate::trace::table_row(self, m, row.map(|r| r.line));
         }
         Ok(row
             .map(|r| Value::Object(r.outputs.clone()))

@@ -32,6 +32,10 @@ use crate::rules::SourceRule;
 pub struct Trace {
     /// The mapping's name.
     pub mapping: String,
+    /// The layer files of a layered mapping (`extends:`), the base first;
+    /// empty for a mapping of one file.
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub layers: Vec<String>,
     /// `accepted`, `rejected` or `skipped`.
     pub outcome: String,
     /// The route that built the record (accepted records).
@@ -131,7 +135,11 @@ pub struct TracedTable {
     pub name: String,
     /// Its inputs, by name.
     pub input: Map<String, Value>,
-    /// The line of the row that matched, in the file the table is written in.
+    /// The file the table is written in, relative to the current folder as
+    /// a field's `at`.
+    #[serde(default)]
+    pub file: String,
+    /// The line of the row that matched, in that file.
     pub row_line: Option<u32>,
     /// The field's default, used when no row matches.
     pub default: Option<Value>,
@@ -162,8 +170,12 @@ pub struct TracedField {
     /// The `table(...)` calls its expression made.
     #[serde(skip_serializing_if = "Vec::is_empty", default)]
     pub table_calls: Vec<TracedTable>,
-    /// The value built (absent when `when:` left the field out or it failed).
+    /// The value built (absent when `when:` or `omit_blank` left the field
+    /// out, or it failed).
     pub value: Option<Value>,
+    /// `omit_blank: true` left the field out: its value was blank.
+    #[serde(skip_serializing_if = "std::ops::Not::not", default)]
+    pub omitted_blank: bool,
     /// Why the field could not be built.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
@@ -243,6 +255,9 @@ pub(crate) fn field(
             .unwrap_or_default()
     });
     let value = result.as_ref().ok().and_then(Option::clone);
+    // Left out, and not by `when:`: by `omit_blank` (build_field's only
+    // other way to give no value).
+    let left_out = matches!(result, Ok(None));
     let Some(i) = slot else {
         TRACER.with(|t| {
             if let Some(parent) = t.borrow_mut().open.last_mut() {
@@ -252,6 +267,7 @@ pub(crate) fn field(
         return result;
     };
     let when = quiet(|| spec.when.as_ref().and_then(|w| w.test(&env.scope).ok()));
+    let omitted_blank = left_out && spec.omit_blank && when != Some(false);
     let lookup = traced_lookup(spec, env, &subs);
     let table = traced_table(spec, env, &subs);
     let error = result
@@ -270,6 +286,7 @@ pub(crate) fn field(
         f.table = table;
         f.error = error;
         f.value = value;
+        f.omitted_blank = omitted_blank;
     });
     result
 }
@@ -315,6 +332,7 @@ fn open_field(
         table: None,
         table_calls: Vec::new(),
         value: None,
+        omitted_blank: false,
         error: None,
     });
     t.open.push(Open {
@@ -378,9 +396,14 @@ pub(crate) fn schema_rule(
 
 /// Record the row a `table(...)` call found (the tables' hook): on the
 /// field being built, or on the trace when none is.
-pub(crate) fn table_row(name: &str, input: &Map<String, Value>, row_line: Option<u32>) {
+pub(crate) fn table_row(
+    table: &crate::table::Table,
+    input: &Map<String, Value>,
+    row_line: Option<u32>,
+) {
     let call = TracedTable {
-        name: name.to_string(),
+        name: table.name.clone(),
+        file: shown_path(&table.file),
         input: input.clone(),
         row_line,
         default: None,
@@ -493,13 +516,13 @@ fn traced_table(spec: &FieldSpec, env: &Env, subs: &[Value]) -> Option<TracedTab
         .zip(subs.iter().chain(std::iter::repeat(&Value::Null)))
         .map(|((n, _), v)| (n.clone(), v.clone()))
         .collect();
-    let row_line = env
-        .data
-        .table(name)
+    let table = env.data.table(name);
+    let row_line = table
         .and_then(|t| t.decide(&input).ok().flatten())
         .map(|r| r.line);
     Some(TracedTable {
         name: name.clone(),
+        file: table.map(|t| shown_path(&t.file)).unwrap_or_default(),
         default: spec.default.clone().filter(|_| row_line.is_none()),
         input,
         row_line,
@@ -529,6 +552,10 @@ impl Prepared<'_> {
         let recorded = TRACER.with(|t| std::mem::take(&mut *t.borrow_mut()));
         let mut trace = Trace {
             mapping: self.mapping().name.clone(),
+            layers: match self.mapping().layers.as_slice() {
+                [_] | [] => Vec::new(),
+                chain => chain.iter().map(|p| shown_path(p)).collect(),
+            },
             lets: self.traced_lets(record),
             rules: recorded.rules,
             tables: recorded.tables,
@@ -670,13 +697,20 @@ impl Trace {
             let _ = write!(out, ": {reason}");
         }
         out.push('\n');
+        if !self.layers.is_empty() {
+            let _ = writeln!(out, "layers: {}", self.layers.join(" -> "));
+        }
         for v in &self.violations {
             let what = if v.severity == "warning" {
                 "warning"
             } else {
                 "rejected"
             };
-            let _ = writeln!(out, "{what}: {} at {}: {}", v.rule, v.path, v.message);
+            // A finding about the whole record has no path: no "at" then.
+            let _ = match v.path.as_str() {
+                "" => writeln!(out, "{what}: {}: {}", v.rule, v.message),
+                path => writeln!(out, "{what}: {} at {path}: {}", v.rule, v.message),
+            };
         }
         if !self.lets.is_empty() {
             out.push_str("\nlet:\n");
@@ -704,14 +738,19 @@ impl Trace {
             }
         }
         for f in &self.fields {
-            human_field(&mut out, f);
+            human_field(&mut out, f, !self.layers.is_empty());
         }
         out
     }
 }
 
-fn human_field(out: &mut String, f: &TracedField) {
+/// One field for people; `layered`: the mapping has layers, so the layer
+/// each field comes from is worth a line.
+fn human_field(out: &mut String, f: &TracedField, layered: bool) {
     let _ = writeln!(out, "\n{}\n  from: {}\n  at:   {}", f.path, f.spec, f.at);
+    if let (true, Some(layer)) = (layered, &f.layer) {
+        let _ = writeln!(out, "  layer: {layer}");
+    }
     for r in &f.reads {
         let _ = writeln!(out, "  read: {} = {}", r.name, shown_value(&r.value));
     }
@@ -725,7 +764,7 @@ fn human_field(out: &mut String, f: &TracedField) {
     }
     if let Some(t) = &f.table {
         let row = match (t.row_line, &t.default) {
-            (Some(line), _) => format!("row at line {line}"),
+            (Some(line), _) => format!("row at {}:{line}", t.file),
             (None, Some(d)) => format!("no row, default {d}"),
             (None, None) => "no row".to_string(),
         };
@@ -745,15 +784,18 @@ fn human_field(out: &mut String, f: &TracedField) {
     if let Some(v) = &f.value {
         let _ = writeln!(out, "  value: {v}");
     }
+    if f.omitted_blank {
+        out.push_str("  omit_blank: left out (the value is blank)\n");
+    }
     if let Some(e) = &f.error {
         let _ = writeln!(out, "  error: {e}");
     }
 }
 
-/// `status_matrix {"mode":"external",...}: row at line 40`.
+/// `status_matrix {"mode":"external",...}: row at schemas/pruvan/work_orders.yaml:40`.
 fn table_call(t: &TracedTable) -> String {
     let row = match t.row_line {
-        Some(line) => format!("row at line {line}"),
+        Some(line) => format!("row at {}:{line}", t.file),
         None => "no row".to_string(),
     };
     format!("{} {}: {row}", t.name, Value::Object(t.input.clone()))
@@ -786,6 +828,24 @@ pub enum LineError {
         /// What the parser said.
         message: String,
     },
+    /// `--line` given an input whose name says it is no NDJSON (CSV, XML,
+    /// a JSON document).
+    NotNdjson {
+        /// The format the name says (`CSV`).
+        format: &'static str,
+    },
+    /// The file (given whole) is not one JSON document.
+    Unreadable {
+        /// What the parser said.
+        message: String,
+    },
+    /// The JSON is not one record (an object): a list, a number...
+    NotARecord {
+        /// The line, with `--line`.
+        line: Option<usize>,
+        /// What it is (`a list`).
+        found: &'static str,
+    },
 }
 
 impl std::fmt::Display for LineError {
@@ -797,12 +857,68 @@ impl std::fmt::Display for LineError {
                 if *lines == 1 { "" } else { "s" }
             ),
             LineError::Zero => write!(f, "--line 0: lines count from 1"),
-            LineError::NotJson { line, message } => write!(f, "line {line}: {message}"),
+            LineError::NotJson { line, message } => write!(
+                f,
+                "line {line} is not a JSON record ({message}); --line takes an NDJSON file, one JSON record a line"
+            ),
+            LineError::NotNdjson { format } => write!(
+                f,
+                "--line takes an NDJSON file (one JSON record a line), and this is {format}: explain traces one JSON record"
+            ),
+            LineError::Unreadable { message } => f.write_str(message),
+            LineError::NotARecord { line, found } => {
+                if let Some(line) = line {
+                    write!(f, "line {line}: ")?;
+                }
+                write!(
+                    f,
+                    "explain traces one record (a JSON object), found {found}: give one record, or an NDJSON file with --line N"
+                )
+            }
         }
     }
 }
 
 impl std::error::Error for LineError {}
+
+/// The record `explain` traces from input `name`: the whole of `bytes`
+/// (one JSON object), or with `line` that line of an NDJSON input. A
+/// `line` for an input whose name says CSV, XML or JSON is
+/// [`LineError::NotNdjson`]; JSON that is no object is
+/// [`LineError::NotARecord`].
+pub fn record_to_trace(name: &str, bytes: &[u8], line: Option<usize>) -> Result<Value, LineError> {
+    use crate::read::InputFormat;
+    let value = match line {
+        None => crate::read::parse_json(bytes).map_err(|e| LineError::Unreadable {
+            message: e.to_string(),
+        })?,
+        Some(n) => {
+            let format = match InputFormat::from_name(name) {
+                Some(InputFormat::Csv) => Some("CSV"),
+                Some(InputFormat::Xml) => Some("XML"),
+                Some(InputFormat::Json) => Some("a JSON document (.json)"),
+                _ => None,
+            };
+            if let Some(format) = format {
+                return Err(LineError::NotNdjson { format });
+            }
+            ndjson_line(bytes, n)?
+        }
+    };
+    match &value {
+        Value::Object(_) => Ok(value),
+        other => Err(LineError::NotARecord {
+            line,
+            found: match other {
+                Value::Array(_) => "a list",
+                Value::String(_) => "a text",
+                Value::Number(_) => "a number",
+                Value::Bool(_) => "true or false",
+                _ => "null",
+            },
+        }),
+    }
+}
 
 /// The record on 1-based `line` of an NDJSON input (the line a rejects
 /// file names).
@@ -814,9 +930,13 @@ pub fn ndjson_line(bytes: &[u8], line: usize) -> Result<Value, LineError> {
     let count = bytes.split(|b| *b == b'\n').count() - usize::from(bytes.ends_with(b"\n"));
     match lines.nth(line - 1) {
         Some(text) if line <= count => {
+            // The parser's position is within the line: its column only.
             crate::read::parse_json(text).map_err(|e| LineError::NotJson {
                 line,
-                message: e.to_string(),
+                message: match e.column {
+                    Some(c) => format!("column {c}: {}", e.message),
+                    None => e.message,
+                },
             })
         }
         _ => Err(LineError::PastTheEnd { line, lines: count }),
@@ -860,6 +980,7 @@ mod tests {
             table: None,
             table_calls: Vec::new(),
             value: None,
+            omitted_blank: false,
             error: None,
         };
         let mut t = Trace {

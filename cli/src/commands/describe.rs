@@ -183,17 +183,13 @@ fn read_record(name: &str, line: Option<usize>) -> Result<serde_json::Value, u8>
         say!("error: cannot read {}: {e}", io::shown(name));
         exit::IO
     })?;
-    match line {
-        None => mapwright::parse_json(io::shown(name), &bytes).map_err(|e| {
-            say!("error: {e}");
-            exit::IO
-        }),
-        Some(n) => mapwright::ndjson_line(&bytes, n).map_err(|e| {
-            say!("error: {}: {e}", io::shown(name));
-            match e {
-                mapwright::LineError::NotJson { .. } => exit::IO,
-                _ => exit::USAGE,
-            }
-        }),
-    }
+    mapwright::record_to_trace(name, &bytes, line).map_err(|e| {
+        say!("error: {}: {e}", io::shown(name));
+        match e {
+            mapwright::LineError::PastTheEnd { .. }
+            | mapwright::LineError::Zero
+            | mapwright::LineError::NotNdjson { .. } => exit::USAGE,
+            _ => exit::IO,
+        }
+    })
 }

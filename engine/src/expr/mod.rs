@@ -29,7 +29,7 @@ use serde_json::{Map, Value};
 
 pub use budget::{RunLimits, UnitBudget, CLOCK_EVERY};
 pub use funcs::{add_days, round_to};
-pub use num::{is_blank, round_decimal, to_text, type_name, values_equal};
+pub use num::{is_blank, is_unset, round_decimal, to_text, type_name, values_equal};
 #[cfg(test)]
 use parse::MAX_DEPTH;
 pub use script::{Limits, Sandbox};

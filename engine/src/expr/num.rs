@@ -297,9 +297,24 @@ pub fn values_equal(a: &Value, b: &Value) -> bool {
     }
 }
 
-/// True for `()`, `null`, `""` and all-space text: what "left blank" means
-/// in every vendor table.
+/// True for `()`, `null`, `""`, all-space text, an empty list and an empty
+/// object: what "left blank" means in every vendor table, and what
+/// `blank()` and `omit_blank` both test (docs/expressions.md).
 pub fn is_blank(v: &Value) -> bool {
+    match v {
+        Value::Null => true,
+        Value::String(s) => s.trim().is_empty(),
+        Value::Array(a) => a.is_empty(),
+        Value::Object(o) => o.is_empty(),
+        _ => false,
+    }
+}
+
+/// True for `()`, `null`, `""` and all-space text: what a schema's
+/// `required` and `require`/`forbid` checks call missing. An empty list or
+/// object is not missing there: a list's size is `min_items`' business
+/// (`too-few-items`).
+pub fn is_unset(v: &Value) -> bool {
     match v {
         Value::Null => true,
         Value::String(s) => s.trim().is_empty(),
