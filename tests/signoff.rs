@@ -213,3 +213,27 @@ fn what_the_target_requires_includes_its_digits() {
         row(&md, "/VersionNumber")
     );
 }
+
+/// Pruvan's status matrix, a decision table in the target schema, with the
+/// file its rows are written in and each row by line; no path in the
+/// document is this machine's.
+#[test]
+fn a_decision_table_is_listed_row_by_line_with_its_file() {
+    let (code, md, err) = doc(&[
+        "-m",
+        "mappings/oneserve-pruvan/create.yaml",
+        "--param",
+        "mode=external",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(md.contains("## Decision table `status_matrix`\n\nWritten in ../../schemas/pruvan/work_orders.yaml, row by line; it gives the one row that matches (two matching is an error);"), "{md}");
+    // The seed's matrix: Create, No Particular Status (not set): "Status
+    // Field "Unassigned", Client Status "Order Created"".
+    assert!(md.contains("| 212 | * | create |  | allowed | Order Created |  | Status Field \"Unassigned\", Client Status \"Order Created\" |"), "{md}");
+    assert!(
+        md.contains("| `mode` | text, required | \"external\" | none |"),
+        "{md}"
+    );
+    let root = common::root().display().to_string();
+    assert!(!md.contains(&root), "{md}");
+}

@@ -156,7 +156,29 @@ pub(crate) fn target_field<'s>(schema: &'s Schema, path: &str) -> Option<&'s cra
 
 /// `file` as the mapping's own folder sees it (`../../order.yaml`).
 pub(crate) fn layer_name(m: &crate::Mapping, file: &std::path::Path) -> String {
-    let dir = m.path.parent().unwrap_or(std::path::Path::new(""));
+    // One side absolute (a schema found through the registry) and the
+    // other relative (the mapping as named): both from the working folder.
+    let absolute = |p: &std::path::Path| match p.is_absolute() {
+        true => p.to_path_buf(),
+        false => std::env::current_dir()
+            .map(|d| d.join(p))
+            .unwrap_or_default(),
+    };
+    let (dir, file) = match m.path.is_absolute() == file.is_absolute() {
+        true => (
+            m.path
+                .parent()
+                .unwrap_or(std::path::Path::new(""))
+                .to_path_buf(),
+            file.to_path_buf(),
+        ),
+        false => (
+            crate::layers::normal(&absolute(
+                m.path.parent().unwrap_or(std::path::Path::new("")),
+            )),
+            crate::layers::normal(&absolute(file)),
+        ),
+    };
     let (a, b): (Vec<_>, Vec<_>) = (dir.components().collect(), file.components().collect());
     let common = a.iter().zip(&b).take_while(|(x, y)| x == y).count();
     let mut rel = std::path::PathBuf::new();

@@ -270,9 +270,10 @@ fn lookup(l: &LookupDoc, out: &mut String) {
 fn table(t: &TableDoc, out: &mut String) {
     let _ = writeln!(
         out,
-        "<section class=\"table\" data-table=\"{}\">\n<h2>Decision table <code>{}</code></h2>\n<p>It gives {}; <code>*</code> matches any value.</p>",
+        "<section class=\"table\" data-table=\"{}\">\n<h2>Decision table <code>{}</code></h2>\n<p>Written in <code>{}</code>, row by line; it gives {}; <code>*</code> matches any value.</p>",
         text(&t.name),
         text(&t.name),
+        text(&t.file),
         text(t.hit)
     );
     let mut header = vec!["line".to_string()];

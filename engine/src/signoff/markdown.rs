@@ -185,8 +185,8 @@ fn lookup(l: &LookupDoc, out: &mut String) {
 fn table(t: &TableDoc, out: &mut String) {
     let _ = writeln!(
         out,
-        "## Decision table `{}`\n\nIt gives {}; `*` matches any value.\n",
-        t.name, t.hit
+        "## Decision table `{}`\n\nWritten in {}, row by line; it gives {}; `*` matches any value.\n",
+        t.name, t.file, t.hit
     );
     let mut header = vec!["line".to_string()];
     header.extend(t.columns.iter().cloned());

@@ -139,6 +139,7 @@ struct LookupDoc {
 
 struct TableDoc {
     name: String,
+    file: String,
     hit: &'static str,
     columns: Vec<String>,
     rows: Vec<(u32, Vec<String>)>,
@@ -381,6 +382,7 @@ fn tables(m: &Mapping) -> Vec<TableDoc> {
             let shown = shown_rows(t.rows.len());
             TableDoc {
                 name: t.name.clone(),
+                file: layer_name(m, &t.file),
                 hit: match t.hit {
                     crate::table::Hit::First => "the first row that matches",
                     crate::table::Hit::Unique => {
