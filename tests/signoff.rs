@@ -237,3 +237,58 @@ fn a_decision_table_is_listed_row_by_line_with_its_file() {
     let root = common::root().display().to_string();
     assert!(!md.contains(&root), "{md}");
 }
+
+/// A secret never reaches the document, whatever HTML escapes in it and
+/// however it reaches a secret field: a param's default or given value
+/// quoted in an expression, a message or a rule's doc; a constant, a
+/// default or a lookup's rows that a secret target field gets.
+#[test]
+fn secrets_stay_out_of_both_forms() {
+    let dir = common::fresh("signoff", "secrets");
+    std::fs::create_dir_all(dir.join("schemas/demo")).unwrap();
+    std::fs::write(
+        dir.join("schemas/demo/row.yaml"),
+        "schema: demo.row\nrecord: r\ntypes:\n  r:\n    fields:\n      id: {type: text}\n      token: {type: text, secret: true}\n      key: {type: text, secret: true}\n      pin: {type: text, secret: true}\n",
+    )
+    .unwrap();
+    std::fs::write(dir.join("keys.csv"), "team,key\nA,KEYROW-ALPHA-7781\n").unwrap();
+    std::fs::write(
+        dir.join("m.yaml"),
+        concat!(
+            "mapping: rows\ntarget: demo.row\n",
+            "params:\n  pw: {type: text, secret: true, default: \"Tok3n&Sh0rt'<x>\"}\n",
+            "lookups:\n  keys: {file: keys.csv, key: team, value: key}\n",
+            "rules:\n  - id: not-default\n    assert: = params.pw != \"Tok3n&Sh0rt'<x>\"\n",
+            "    message: \"the default pw is Tok3n&Sh0rt'<x>, change it\"\n",
+            "    doc: \"never Tok3n&Sh0rt'<x>\"\n",
+            "record:\n  id: = id\n  token: CONST-TOKEN-5512\n",
+            "  key: {lookup: keys, key: = id}\n",
+            "  pin: {expr: pin, default: DEFAULT-PIN-9034}\n",
+        ),
+    )
+    .unwrap();
+    for format in ["md", "html"] {
+        let (code, out, err) = run(mapwright(&dir).args([
+            "doc",
+            "-m",
+            "m.yaml",
+            "--format",
+            format,
+            "--param",
+            "pw=GIVEN&'<pw>",
+        ]));
+        assert_eq!(code, 0, "{err}");
+        for secret in [
+            "Tok3n",
+            "Sh0rt",
+            "CONST-TOKEN",
+            "KEYROW-ALPHA",
+            "DEFAULT-PIN",
+            "GIVEN",
+            "&amp;Sh0rt",
+        ] {
+            assert!(!out.contains(secret), "{format}: {secret} in\n{out}");
+        }
+        assert!(out.contains("(secret)"), "{out}");
+    }
+}

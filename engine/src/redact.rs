@@ -67,6 +67,24 @@ impl Redactor {
         self.matcher = OnceLock::new();
     }
 
+    /// Hide every one of `texts`, sorting once (a lookup column can give
+    /// thousands).
+    pub fn add_many<'t>(&mut self, texts: impl IntoIterator<Item = &'t str>) {
+        let before = self.secrets.len();
+        for t in texts {
+            if !t.is_empty() {
+                self.secrets.push(t.to_string());
+            }
+        }
+        if self.secrets.len() == before {
+            return;
+        }
+        self.secrets
+            .sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
+        self.secrets.dedup();
+        self.matcher = OnceLock::new();
+    }
+
     /// Hide what `other` hides too.
     pub fn merge(&mut self, other: &Redactor) {
         other.secrets.iter().for_each(|s| self.add(s));

@@ -11,6 +11,7 @@
 
 mod html;
 mod markdown;
+mod secrets;
 mod words;
 
 use serde_json::Value;
@@ -45,21 +46,21 @@ pub(crate) fn document(
     given: &Params,
     format: DocFormat,
 ) -> Result<String, crate::Error> {
-    let spec = Spec::of(m, given)?;
-    let text = match format {
+    let mut spec = Spec::of(m, given)?;
+    // An expression, a message or a lookup row may quote a secret; hidden
+    // in the text itself, before HTML escaping could split one.
+    let hide = secrets::of(m, given);
+    if !hide.is_empty() {
+        spec.each_text(&mut |t| {
+            if let std::borrow::Cow::Owned(shown) = hide.redact(t) {
+                *t = shown;
+            }
+        });
+    }
+    Ok(match format {
         DocFormat::Markdown => markdown::write(&spec),
         DocFormat::Html => html::write(&spec),
-    };
-    // An expression or a message may quote a secret param's default, or
-    // the value given for one.
-    let mut hide = crate::redact::Redactor::default();
-    hide.add_secret_defaults(m);
-    for p in m.params.iter().filter(|p| p.secret) {
-        if let Some((_, v)) = given.given.iter().find(|(k, _)| *k == p.name) {
-            hide.add_value(v);
-        }
-    }
-    Ok(hide.redact(&text).into_owned())
+    })
 }
 
 /// The document as data.
@@ -194,6 +195,66 @@ impl Spec {
             lookups: lookups(m),
             tables: tables(m),
         })
+    }
+}
+
+impl Spec {
+    /// Every text of the document, for `f` to change.
+    fn each_text(&mut self, f: &mut dyn FnMut(&mut String)) {
+        let mut all: Vec<&mut String> = vec![&mut self.title, &mut self.about, &mut self.file];
+        if let Some(s) = &mut self.source {
+            all.extend([&mut s.name, &mut s.about]);
+        }
+        all.extend(self.layers.iter_mut());
+        for p in &mut self.params {
+            all.extend([&mut p.name, &mut p.kind, &mut p.used, &mut p.about]);
+            all.extend(p.default.as_mut());
+        }
+        all.extend(self.skips.iter_mut());
+        for (n, e) in &mut self.lets {
+            all.extend([n, e]);
+        }
+        let mut rules: Vec<&mut RuleRow> = self.rules.iter_mut().collect();
+        for route in &mut self.routes {
+            all.extend([
+                &mut route.heading,
+                &mut route.target.name,
+                &mut route.target.about,
+            ]);
+            rules.extend(route.rules.iter_mut().chain(route.target_rules.iter_mut()));
+            for r in &mut route.fields {
+                all.extend([&mut r.path, &mut r.vendor, &mut r.note, &mut r.value]);
+                all.extend([&mut r.requires, &mut r.layer, &mut r.at]);
+                all.extend(r.conditions.iter_mut());
+                all.extend(r.on_failure.as_mut());
+            }
+        }
+        for r in rules {
+            all.extend([
+                &mut r.id,
+                &mut r.applies,
+                &mut r.check,
+                &mut r.about,
+                &mut r.at,
+            ]);
+            all.extend(r.when.as_mut().into_iter().chain(r.message.as_mut()));
+        }
+        for l in &mut self.lookups {
+            all.extend([&mut l.name, &mut l.file, &mut l.key]);
+            all.extend(l.columns.iter_mut().chain(l.rows.iter_mut().flatten()));
+            all.extend(l.default.as_mut());
+        }
+        for t in &mut self.tables {
+            all.extend([&mut t.name, &mut t.file]);
+            all.extend(
+                t.columns
+                    .iter_mut()
+                    .chain(t.rows.iter_mut().flat_map(|(_, c)| c)),
+            );
+        }
+        for t in all {
+            f(t);
+        }
     }
 }
 
