@@ -49,7 +49,7 @@ fn each_field_has_the_vendors_words_its_value_in_plain_words_and_its_layer() {
     // and message a miss gives.
     assert!(
         row(&md, "/Vendor_Code").contains(
-            "looked up in `vendors` (see its Lookup) by the source field `activities[0].team.name`; if it cannot be built, rejected as `vendor-mapped`: team '{{ activities[0].team.name }}' has no Spectrum vendor code"
+            "looked up in `vendors` (see its Lookup, declared in order.yaml) by the source field `activities[0].team.name`; if it cannot be built, rejected as `vendor-mapped`: team '{{ activities[0].team.name }}' has no Spectrum vendor code"
         ),
         "{}",
         row(&md, "/Vendor_Code")
@@ -103,7 +103,7 @@ fn params_show_the_values_used_and_rules_their_messages() {
 fn lookups_are_listed_with_their_rows() {
     let (code, md, err) = doc(&["-m", CUSTOMER, "--param", "company_code=KM2"]);
     assert_eq!(code, 0, "{err}");
-    assert!(md.contains("## Lookup `vendors`\n\nFrom lookups/vendors.csv, by `team_name`; 4 rows; a key it does not hold rejects the record.\n\n| team_name | vendor_code |\n|---|---|\n| Acme Plumbing | CX-ACME |\n"), "{md}");
+    assert!(md.contains("## Lookup `vendors`\n\nDeclared at order.yaml:8. From lookups/vendors.csv, by `team_name`; 4 rows; a key it does not hold rejects the record.\n\n| team_name | vendor_code |\n|---|---|\n| Acme Plumbing | CX-ACME |\n"), "{md}");
     assert!(
         md.contains(
             "a key it does not hold gives {\"Phase_Code\":\"000900\",\"Cost_Type\":\"S\"}."

@@ -84,13 +84,15 @@ fn the_sign_off_page_parses_prints_and_shows_in_chromium() {
         .unwrap_or_else(|| panic!("no field table in {dom}"));
     assert_eq!(table.matches(" data-field=\"").count(), FIELDS, "{table}");
     assert_eq!(dom.matches(" data-field=\"").count(), FIELDS);
-    for field in ["/Batch_Code", "/Comment"] {
-        assert!(
-            table.contains(&format!(
-                "class=\"depth-0 overlay\" data-field=\"{field}\" data-layer=\"order.yaml\""
-            )),
-            "{field}: {table}"
-        );
+    // Vendor_Code too: the base's spec, but the overlay's lookup.
+    for (field, layer) in [
+        ("/Batch_Code", "order.yaml"),
+        ("/Comment", "order.yaml"),
+        ("/Vendor_Code", "../../order.yaml"),
+    ] {
+        let row =
+            format!("class=\"depth-0 overlay\" data-field=\"{field}\" data-layer=\"{layer}\"");
+        assert!(table.contains(&row), "{field}: {table}");
     }
     assert!(table
         .contains("class=\"depth-0\" data-field=\"/Job_Number\" data-layer=\"../../order.yaml\""));

@@ -29,6 +29,9 @@ pub struct Lookup {
     pub key: Option<String>,
     /// The one column each entry gives (`value: COLUMN`), if so.
     pub value_column: Option<String>,
+    /// Where it is declared (in a layered mapping, the layer that gives
+    /// its file or rows).
+    pub span: crate::diag::Span,
 }
 
 impl Lookup {
@@ -187,6 +190,7 @@ impl Lookup {
             path,
             key: key_column,
             value_column,
+            span: span(file, csv_file.or(inline).unwrap_or(node)),
         };
         if let Some(d) = default_node {
             lookup.check_default(file, d, diags);

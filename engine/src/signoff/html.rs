@@ -251,9 +251,10 @@ fn lookup(l: &LookupDoc, out: &mut String) {
         .unwrap_or_else(|| "a key it does not hold rejects the record".to_string());
     let _ = writeln!(
         out,
-        "<section class=\"lookup\" data-lookup=\"{}\">\n<h2>Lookup <code>{}</code></h2>\n<p>From <code>{}</code>, by <code>{}</code>; {} rows; {missing}.</p>",
+        "<section class=\"lookup\" data-lookup=\"{}\">\n<h2>Lookup <code>{}</code></h2>\n<p>Declared at <code>{}</code>. From <code>{}</code>, by <code>{}</code>; {} rows; {missing}.</p>",
         text(&l.name),
         text(&l.name),
+        text(&l.at),
         text(&l.file),
         text(&l.key),
         l.total

@@ -164,8 +164,9 @@ fn fields(rows: &[FieldRow], out: &mut String) {
 fn lookup(l: &LookupDoc, out: &mut String) {
     let _ = writeln!(
         out,
-        "## Lookup `{}`\n\nFrom {}, by `{}`; {} rows{}.\n",
+        "## Lookup `{}`\n\nDeclared at {}. From {}, by `{}`; {} rows{}.\n",
         l.name,
+        l.at,
         l.file,
         l.key,
         l.total,

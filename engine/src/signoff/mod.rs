@@ -131,6 +131,7 @@ struct FieldRow {
 struct LookupDoc {
     name: String,
     file: String,
+    at: String,
     key: String,
     columns: Vec<String>,
     rows: Vec<Vec<String>>,
@@ -240,7 +241,7 @@ impl Spec {
             all.extend(r.when.as_mut().into_iter().chain(r.message.as_mut()));
         }
         for l in &mut self.lookups {
-            all.extend([&mut l.name, &mut l.file, &mut l.key]);
+            all.extend([&mut l.name, &mut l.file, &mut l.at, &mut l.key]);
             all.extend(l.columns.iter_mut().chain(l.rows.iter_mut().flatten()));
             all.extend(l.default.as_mut());
         }
@@ -337,7 +338,10 @@ fn walk(
                 .unwrap_or_else(|| "not in the target schema".to_string()),
             on_failure: words::on_failure(m, spec),
             layer: layer_name(m, &spec.span.file),
-            overlay: m.layers.len() > 1 && m.layers.first() != Some(&spec.span.file),
+            overlay: m.layers.len() > 1
+                && (m.layers.first() != Some(&spec.span.file)
+                    || words::lookup_layer(m, spec)
+                        .is_some_and(|f| m.layers.first().map(|b| b.as_path()) != Some(f))),
             at: format!("{}:{}", layer_name(m, &spec.span.file), spec.span.line),
         });
         match &spec.source {
@@ -407,6 +411,7 @@ fn lookups(m: &Mapping) -> Vec<LookupDoc> {
             let shown = shown_rows(entries.len());
             LookupDoc {
                 name: l.name.clone(),
+                at: format!("{}:{}", layer_name(m, &l.span.file), l.span.line),
                 file: match &l.path {
                     Some(p) => layer_name(m, p),
                     None => l.source.clone(),

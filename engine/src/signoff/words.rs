@@ -49,8 +49,16 @@ fn origin(m: &Mapping, source: &Source) -> String {
                 .as_ref()
                 .map(|c| format!(", its `{c}` column"))
                 .unwrap_or_default();
+            let layer = match m.layers.len() > 1 {
+                true => m
+                    .data
+                    .lookup(name)
+                    .map(|l| format!(", declared in {}", crate::doc::layer_name(m, &l.span.file)))
+                    .unwrap_or_default(),
+                false => String::new(),
+            };
             format!(
-                "looked up in `{name}` (see its Lookup) by {}{column}",
+                "looked up in `{name}` (see its Lookup{layer}) by {}{column}",
                 noun(m, &key.source)
             )
         }
@@ -86,6 +94,15 @@ fn origin(m: &Mapping, source: &Source) -> String {
             };
             format!("one entry for each item of `{}`{lets}", for_each.source())
         }
+    }
+}
+
+/// The layer that declares the lookup `spec` reads, if it reads one: in
+/// an overlay that swaps a lookup's file, the field's value changes there.
+pub(super) fn lookup_layer<'m>(m: &'m Mapping, spec: &FieldSpec) -> Option<&'m std::path::Path> {
+    match &spec.source {
+        Source::Lookup { name, .. } => m.data.lookup(name).map(|l| l.span.file.as_path()),
+        _ => None,
     }
 }
 
