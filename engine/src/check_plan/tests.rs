@@ -1,0 +1,282 @@
+//! The check plan proves only what cannot fail, and the outcomes with and
+//! without it are the same.
+
+use std::path::{Path, PathBuf};
+
+use proptest::prelude::*;
+use serde_json::{json, Value};
+
+use super::*;
+use crate::mapping::{Mapping, Outcome};
+use crate::params::Params;
+
+const SOURCE: &str = "\
+schema: t.src
+system: Src
+format: json
+record: rec
+types:
+  rec:
+    fields:
+      short: {type: text, max_length: 10, required: true}
+      long: {type: text, max_length: 80}
+      free: {type: text}
+      code: {type: code, codes: [A, B], required: true}
+      qty: {type: integer, min: 0, max: 99, required: true}
+      nested: {type: object, of: inner, required: true}
+  inner:
+    fields:
+      name: {type: text, max_length: 5, required: true}
+";
+
+const TARGET: &str = "\
+schema: t.dst
+system: Dst
+format: json
+record: out
+types:
+  out:
+    fields:
+      Short: {type: text, max_length: 35, required: true}
+      Long: {type: text, max_length: 35}
+      Cut: {type: text, max_length: 35}
+      Code: {type: code, codes: [A, B, C], required: true}
+      Narrow: {type: code, codes: [A]}
+      Qty: {type: integer, min: 0, max: 999}
+      Fixed: {type: code, codes: [X, Y], required: true}
+      Maybe: {type: text, max_length: 3}
+      Named: {type: text, max_length: 5, required: true}
+      Company: {type: text, max_length: 3}
+      Nowhere: {type: text}
+    rules:
+      - id: fixed-is-x
+        assert: Fixed == \"X\"
+      - id: maybe-given
+        require: [Maybe]
+      - id: short-given
+        require: [Short]
+      - id: never-built-is-blank
+        forbid: [Nowhere]
+";
+
+const MAPPING: &str = "\
+mapping: plan-test
+source: t.src
+target: t.dst
+params:
+  company: {type: text, default: ABC}
+record:
+  Short: = short
+  Long: = long
+  Cut: {expr: free, truncate: 35}
+  Code: = code
+  Narrow: = code
+  Qty: = qty
+  Fixed: X
+  Maybe: {const: Z, when: = qty > 5}
+  Named: = nested.name
+  Company: = params.company
+";
+
+/// A folder with the two schemas and `mapping`, removed when dropped.
+struct Fixture(PathBuf);
+
+impl Fixture {
+    fn new(name: &str, mapping: &str) -> Fixture {
+        let dir = std::env::temp_dir().join(format!(
+            "mapwright-check-plan-{name}-{}",
+            std::process::id()
+        ));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(dir.join("schemas/t")).unwrap();
+        std::fs::create_dir_all(dir.join("mappings")).unwrap();
+        std::fs::write(dir.join("schemas/t/src.yaml"), SOURCE).unwrap();
+        std::fs::write(dir.join("schemas/t/dst.yaml"), TARGET).unwrap();
+        std::fs::write(dir.join("mappings/m.yaml"), mapping).unwrap();
+        Fixture(dir)
+    }
+
+    fn mapping(&self) -> Result<Mapping, crate::Error> {
+        Mapping::from_path(&self.0.join("mappings/m.yaml"))
+    }
+}
+
+impl Drop for Fixture {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn plan(m: &Mapping) -> (CheckPlan, &Type) {
+    let params = Params::default().resolve(&m.params).unwrap();
+    let plans = m.check_plans(&params);
+    (plans[0].clone(), m.routes[0].target.record_type())
+}
+
+fn proof(m: &Mapping, name: &str) -> Proof {
+    let (p, ty) = plan(m);
+    p.proof_of(ty, name)
+}
+
+fn rule_proved(m: &Mapping, id: &str) -> bool {
+    let (p, ty) = plan(m);
+    let i = ty.rules.iter().position(|r| r.id == id).unwrap();
+    p.proves_rule(i)
+}
+
+fn present(m: &Mapping, name: &str) -> bool {
+    let (p, ty) = plan(m);
+    p.present[ty.position(name).unwrap()]
+}
+
+#[test]
+fn what_the_plan_proves_of_each_field() {
+    let fx = Fixture::new("fields", MAPPING);
+    let m = fx.mapping().unwrap();
+    // text max 10 into max 35: proved; max 80 into max 35: not.
+    assert_eq!(proof(&m, "Short"), Proof::Always);
+    assert_eq!(proof(&m, "Long"), Proof::None);
+    // Unlimited text cut to 35 fits while it is text.
+    assert_eq!(proof(&m, "Cut"), Proof::IfText);
+    // Codes A, B into A, B, C: a subset; into A alone: not.
+    assert_eq!(proof(&m, "Code"), Proof::Always);
+    assert_eq!(proof(&m, "Narrow"), Proof::None);
+    assert_eq!(proof(&m, "Qty"), Proof::Always);
+    assert_eq!(proof(&m, "Fixed"), Proof::Always);
+    assert_eq!(proof(&m, "Named"), Proof::Always);
+    // A param is the same on every record of the run.
+    assert_eq!(proof(&m, "Company"), Proof::Always);
+}
+
+#[test]
+fn a_param_that_breaks_the_target_is_not_proved() {
+    let fx = Fixture::new("param", MAPPING);
+    let m = fx.mapping().unwrap();
+    let params = Params::default()
+        .resolve(&m.params)
+        .map(|mut p| {
+            p["company"] = json!("TOO LONG");
+            p
+        })
+        .unwrap();
+    let ty = m.routes[0].target.record_type();
+    let plans = m.check_plans(&params);
+    assert_eq!(plans[0].proof_of(ty, "Company"), Proof::None);
+}
+
+#[test]
+fn a_field_under_when_is_not_proved_present() {
+    let fx = Fixture::new("when", MAPPING);
+    let m = fx.mapping().unwrap();
+    assert!(!present(&m, "Maybe"));
+    assert!(present(&m, "Fixed"));
+    // Its value, when built, passes; the rule that requires it stays.
+    assert_eq!(proof(&m, "Maybe"), Proof::Always);
+    assert!(!rule_proved(&m, "maybe-given"));
+}
+
+#[test]
+fn rules_over_constants_are_run_once() {
+    let fx = Fixture::new("rules", MAPPING);
+    let m = fx.mapping().unwrap();
+    assert!(rule_proved(&m, "fixed-is-x"));
+    assert!(rule_proved(&m, "never-built-is-blank"));
+    // Short is a copy, not a constant: its rule is checked per record.
+    assert!(!rule_proved(&m, "short-given"));
+}
+
+#[test]
+fn a_constant_rule_that_fails_is_kept() {
+    let text = MAPPING.replace("  Fixed: X\n", "  Fixed: Y\n");
+    let fx = Fixture::new("rule-fails", &text);
+    let m = fx.mapping().unwrap();
+    assert_eq!(proof(&m, "Fixed"), Proof::Always);
+    assert!(!rule_proved(&m, "fixed-is-x"));
+    let out = m
+        .prepare(&Params::default())
+        .unwrap()
+        .transform(&record("ab", 7));
+    let Outcome::Rejected(v) = out else {
+        panic!("expected a reject, got {out:?}")
+    };
+    let found: Vec<(&str, &str)> = v
+        .iter()
+        .map(|v| (v.rule.as_str(), v.path.as_str()))
+        .collect();
+    assert_eq!(found, [("fixed-is-x", "")]);
+}
+
+#[test]
+fn a_constant_the_target_refuses_is_a_load_error_and_never_proved() {
+    let text = MAPPING.replace("  Fixed: X\n", "  Fixed: Q\n");
+    let fx = Fixture::new("bad-constant", &text);
+    let err = fx.mapping().unwrap_err().to_string();
+    assert!(err.contains("Fixed"), "{err}");
+    // Proved directly, the plan still refuses it.
+    let target = crate::schema::Schema::from_str(Path::new("dst.yaml"), TARGET).unwrap();
+    let f = target.record_type().field("Fixed").unwrap();
+    assert_eq!(constant_proof(&target, f, &Some(json!("Q"))), Proof::None);
+    assert_eq!(constant_proof(&target, f, &Some(json!(""))), Proof::None);
+    assert_eq!(constant_proof(&target, f, &Some(json!("X"))), Proof::Always);
+}
+
+#[test]
+fn modifiers_that_compute_a_value_keep_the_check() {
+    let text = MAPPING.replace("  Qty: = qty\n", "  Qty: {expr: qty, round: 0}\n");
+    let fx = Fixture::new("round", &text);
+    let m = fx.mapping().unwrap();
+    assert_eq!(proof(&m, "Qty"), Proof::None);
+}
+
+#[test]
+fn a_let_that_shadows_a_field_keeps_the_check() {
+    let text = MAPPING.replace("record:\n", "let:\n  short: = long\nrecord:\n");
+    let fx = Fixture::new("let", &text);
+    let m = fx.mapping().unwrap();
+    assert_eq!(proof(&m, "Short"), Proof::None);
+}
+
+fn record(short: &str, qty: i64) -> Value {
+    json!({"short": short, "code": "A", "qty": qty, "nested": {"name": "n"}})
+}
+
+/// Outcomes of one record with the plan and without it.
+fn both_ways(m: &Mapping, rec: &Value) -> (Outcome, Outcome) {
+    let mut p = m.prepare(&Params::default()).unwrap();
+    let planned = p.transform(rec);
+    p.check_all(true);
+    (planned, p.transform(rec))
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(200))]
+
+    /// Records that pass the source check (and some that do not) give the
+    /// same outcome, findings and all, with the plan and with every check.
+    #[test]
+    fn the_plan_changes_no_outcome(
+        short in "[a-z ]{0,12}",
+        long in proptest::option::of("[a-z]{0,90}"),
+        free in proptest::option::of(prop_oneof![
+            "[a-z]{0,50}".prop_map(Value::from),
+            (0u64..u64::MAX).prop_map(Value::from),
+            (-1e60f64..1e60).prop_map(Value::from),
+            Just(Value::Bool(true)),
+        ]),
+        code in prop_oneof![Just("A"), Just("B"), Just("C")],
+        qty in -3i64..120,
+        name in "[a-z]{0,7}",
+    ) {
+        let fx = Fixture::new("fuzz", MAPPING);
+        let m = fx.mapping().unwrap();
+        let mut rec = json!({"short": short, "code": code, "qty": qty, "nested": {"name": name}});
+        if let Some(l) = long {
+            rec["long"] = json!(l);
+        }
+        if let Some(f) = free {
+            rec["free"] = f;
+        }
+        let (planned, full) = both_ways(&m, &rec);
+        prop_assert_eq!(planned, full);
+    }
+}
