@@ -148,7 +148,7 @@ pub struct Prepared<'m> {
     /// values there are hidden in its messages too.
     secret_fields: bool,
     /// By route: the target checks proved at prepare (crate::check_plan).
-    plans: Vec<CheckPlan>,
+    pub(crate) plans: Vec<CheckPlan>,
     /// Every target check on every record: the plans are not used.
     check_all: bool,
 }

@@ -280,3 +280,107 @@ proptest! {
         prop_assert_eq!(planned, full);
     }
 }
+
+/// The repository's shipped mappings folder.
+fn shipped(path: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(path)
+}
+
+/// The cases of one stored mapping test file, as `mapwright test` reads
+/// them (crate::testing): each case's params and its input record.
+fn stored_cases(file: &Path) -> Option<(PathBuf, Vec<(String, Params, Value)>)> {
+    let root = crate::testing::load_test_file(file).ok()?;
+    let dir = file.parent().unwrap();
+    let mapping = dir.join(root.get("mapping")?.scalar_text()?);
+    let mut base = Params::default();
+    for (k, v) in root.get("params").and_then(|n| n.as_map()).unwrap_or(&[]) {
+        base.set(&k.scalar_text().unwrap_or_default(), v.to_json());
+    }
+    let mut cases = Vec::new();
+    for case in root.get("cases").and_then(|n| n.as_seq()).unwrap_or(&[]) {
+        let mut params = base.clone();
+        for (k, v) in case.get("params").and_then(|n| n.as_map()).unwrap_or(&[]) {
+            params.set(&k.scalar_text().unwrap_or_default(), v.to_json());
+        }
+        let mut input = match (
+            case.get("file").and_then(|n| n.scalar_text()),
+            case.get("input"),
+        ) {
+            (Some(f), _) => serde_json::from_slice(&std::fs::read(dir.join(f)).unwrap()).unwrap(),
+            (None, Some(i)) => i.to_json(),
+            (None, None) => continue,
+        };
+        if crate::testing::patch(&mut input, case).is_err() {
+            continue;
+        }
+        let name = case
+            .get("name")
+            .and_then(|n| n.scalar_text())
+            .unwrap_or_default();
+        cases.push((name, params, input));
+    }
+    Some((mapping, cases))
+}
+
+/// Every stored mapping test case (mappings/*/tests/*.yaml) gives the same
+/// outcome (record, warnings, every finding) with the plan and without.
+#[test]
+fn stored_cases_are_the_same_with_check_all() {
+    let mut ran = 0;
+    let mut proved = 0;
+    for dir in std::fs::read_dir(shipped("mappings")).unwrap().flatten() {
+        let Ok(tests) = std::fs::read_dir(dir.path().join("tests")) else {
+            continue;
+        };
+        for file in tests.flatten().map(|e| e.path()) {
+            if file.extension().is_none_or(|e| e != "yaml") {
+                continue;
+            }
+            let Some((mapping, cases)) = stored_cases(&file) else {
+                continue;
+            };
+            let m = Mapping::from_path(&mapping).unwrap();
+            for (name, params, input) in cases {
+                let Ok(mut p) = m.prepare(&params) else {
+                    continue;
+                };
+                proved += p.plans.iter().map(CheckPlan::skipped).sum::<usize>();
+                let planned = p.transform(&input);
+                p.check_all(true);
+                assert_eq!(planned, p.transform(&input), "{}: {name}", file.display());
+                ran += 1;
+            }
+        }
+    }
+    // The shipped files hold over 250 cases; an empty walk would prove nothing.
+    assert!(ran > 200, "only {ran} stored cases ran");
+    assert!(
+        proved > 0,
+        "the plan proved nothing on the shipped mappings"
+    );
+}
+
+/// On the Spectrum mapping the plan proves the header's constants and
+/// params, and the ship-to rule (Ship_To_Code is J, not I).
+#[test]
+fn the_spectrum_plan() {
+    let m = Mapping::from_path(&shipped("mappings/oneserve-spectrum/order.yaml")).unwrap();
+    let mut params = Params::default();
+    params.set("company_code", json!("KM2"));
+    let params = params.resolve(&m.params).unwrap();
+    let plan = &m.check_plans(&params)[0];
+    let ty = m.routes[0].target.record_type();
+    let proved: Vec<&str> = ty
+        .fields
+        .iter()
+        .filter(|f| plan.proof_of(ty, &f.name) != Proof::None)
+        .map(|f| f.name.as_str())
+        .collect();
+    // Job_Number copies job.ref, which Oneserve does not limit: checked.
+    let constants = ["Company_Code", "PO_Number", "Status_Flag", "Cost_Center"];
+    let more = ["Ship_To_Code", "Batch_Code", "PO_Type"];
+    assert_eq!(proved, [&constants[..], &more[..]].concat());
+    let rule = |id: &str| plan.proves_rule(ty.rules.iter().position(|r| r.id == id).unwrap());
+    assert!(rule("ship-to-input-address"));
+    assert!(!rule("job-or-warehouse"));
+}
