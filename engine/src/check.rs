@@ -275,7 +275,14 @@ pub(crate) fn field_passes(schema: &Schema, field: &Field, value: &Value) -> boo
     let mut out = Vec::new();
     let root = Path::root(schema);
     let record = Value::Object(Map::new());
-    Checker { schema }.field(field, Some(value), &record, &root.field(field), &mut out);
+    Checker { schema }.field(
+        field,
+        Some(value),
+        &record,
+        None,
+        &root.field(field),
+        &mut out,
+    );
     out.is_empty()
 }
 
@@ -386,6 +393,7 @@ impl<'s> Checker<'s> {
         path: &Path,
         out: &mut Vec<Violation>,
     ) {
+        let plan = plan.filter(|p| p.fits(ty));
         let Value::Object(rec) = value else {
             out.push(violation(
                 "wrong-type",
@@ -431,7 +439,8 @@ impl<'s> Checker<'s> {
             if plan.is_some_and(|p| p.proves_field(i, v)) {
                 continue;
             }
-            self.field(field, Some(v), value, &path.field(field), out);
+            let items = plan.and_then(|p| p.items(i));
+            self.field(field, Some(v), value, items, &path.field(field), out);
         }
         for (i, field) in ty.fields.iter().enumerate() {
             let unseen = seen
@@ -443,7 +452,7 @@ impl<'s> Checker<'s> {
                 && !field.reserved
                 && only.is_none_or(|o| o.contains(&field.name))
             {
-                self.field(field, None, value, &path.field(field), out);
+                self.field(field, None, value, None, &path.field(field), out);
             }
         }
         // Every key was a known field: no need to look for unknown ones.
@@ -529,6 +538,7 @@ impl<'s> Checker<'s> {
         f: &Field,
         value: Option<&Value>,
         record: &Value,
+        items: Option<&CheckPlan>,
         path: &Path,
         out: &mut Vec<Violation>,
     ) {
@@ -551,7 +561,7 @@ impl<'s> Checker<'s> {
             return;
         }
         match f.kind {
-            Kind::List => return self.list(f, value, record, path, out),
+            Kind::List => return self.list(f, value, record, items, path, out),
             Kind::Object => {
                 if let Some(ty) = f.of.as_deref().and_then(|t| self.schema.type_named(t)) {
                     self.object(ty, value, Some(record), None, path, out);
@@ -828,6 +838,7 @@ impl<'s> Checker<'s> {
         f: &Field,
         value: &Value,
         record: &Value,
+        items_plan: Option<&CheckPlan>,
         path: &Path,
         out: &mut Vec<Violation>,
     ) {
@@ -877,7 +888,7 @@ impl<'s> Checker<'s> {
             return;
         };
         for (i, item) in items.iter().enumerate() {
-            self.object(ty, item, Some(record), None, &path.item(f, i), out);
+            self.object(ty, item, Some(record), items_plan, &path.item(f, i), out);
         }
     }
 

@@ -26,7 +26,7 @@ use crate::build::{FieldSpec, Source};
 use crate::expr::{is_blank, Expr, Step};
 use crate::schema::{Check, Field, Kind, Schema, Type};
 
-/// What is known of one target field of the top record.
+/// What is known of one target field.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Proof {
     /// Nothing: checked on every record.
@@ -37,16 +37,73 @@ pub(crate) enum Proof {
     IfText,
 }
 
-/// The checks of a route's top record that need not run per record.
+impl Proof {
+    /// What holds of a field two specs may build: the weaker proof.
+    fn and(self, other: Proof) -> Proof {
+        match (self, other) {
+            (Proof::None, _) | (_, Proof::None) => Proof::None,
+            (Proof::IfText, _) | (_, Proof::IfText) => Proof::IfText,
+            _ => Proof::Always,
+        }
+    }
+}
+
+/// The checks of a route's record (or of the items of one of its lists)
+/// that need not run per record.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct CheckPlan {
-    /// By field index of the target's record type.
+    /// By field index of the record's type.
     fields: Vec<Proof>,
     /// By field index: always built, and never blank.
     present: Vec<bool>,
-    /// By rule index of the target's record type: holds on every record.
+    /// By rule index of the record's type: holds on every record.
     rules: Vec<bool>,
+    /// By field index: the plan of a `for_each` list's items.
+    items: Vec<Option<CheckPlan>>,
 }
+
+/// Where a record's copies come from: the source type its paths start in.
+#[derive(Clone)]
+struct Origin<'s> {
+    schema: &'s Schema,
+    ty: &'s Type,
+    /// In a `for_each` item, what lies further out (see [`Outside`]).
+    item: Option<Outside<'s>>,
+}
+
+/// In a `for_each` item a name the item lacks is looked for further out:
+/// in the `let:` values, then in the record holding the list. A path is
+/// trusted when its first field is required (always there after the
+/// source check), or when nothing further out can answer to the name.
+#[derive(Clone)]
+struct Outside<'s> {
+    /// Every `let:` name an item sees (the unit's and the list's own).
+    lets: Vec<String>,
+    /// The type of the record holding the list.
+    holder: &'s Type,
+}
+
+impl Outside<'_> {
+    /// True when a name the item lacks finds nothing further out: no
+    /// `let:` of that name, and the holder has no such field and refuses
+    /// unknown ones (so a record that passed its check has none).
+    fn answers_nothing_to(&self, name: &str) -> bool {
+        !self.lets.iter().any(|l| l == name)
+            && self.holder.field(name).is_none()
+            && self.holder.additional == crate::schema::Additional::Error
+    }
+}
+
+/// What every proof of one route needs.
+struct Prover<'a> {
+    target: &'a Schema,
+    /// Names found before a unit's fields: `params`, `root`, `let:` values.
+    shadowed: &'a [&'a str],
+    params: &'a Value,
+}
+
+/// Names found before an item's fields (crate::build's `for_each`).
+const ITEM_VARS: [&str; 5] = ["params", "root", "item", "index", "parent"];
 
 impl CheckPlan {
     /// Prove what can be proved of `record` (a route's top field specs)
@@ -61,38 +118,17 @@ impl CheckPlan {
         shadowed: &[&str],
         params: &Value,
     ) -> CheckPlan {
-        let ty = target.record_type();
-        let mut plan = CheckPlan {
-            fields: vec![Proof::None; ty.fields.len()],
-            present: vec![false; ty.fields.len()],
-            rules: vec![false; ty.rules.len()],
+        let prover = Prover {
+            target,
+            shadowed,
+            params,
         };
-        // The constants a rule may read: their names and final values.
-        let mut constants = Map::new();
-        let mut always_built = Vec::new();
-        for (i, field) in ty.fields.iter().enumerate() {
-            let Some(spec) = only_spec(record, &field.name) else {
-                continue;
-            };
-            let constant = constant_value(spec, params);
-            plan.fields[i] = match &constant {
-                Some(v) => constant_proof(target, field, v),
-                None => copy_proof(target, field, spec, source, shadowed),
-            };
-            let built_always = spec.when.is_none() && !spec.omit_blank;
-            if let (true, Some(Some(v))) = (built_always, &constant) {
-                plan.present[i] = !is_blank(v);
-                constants.insert(field.name.clone(), v.clone());
-                always_built.push(field.name.as_str());
-            }
-        }
-        let built: Vec<&str> = record.iter().map(|s| s.name.as_str()).collect();
-        let known = |name: &str| always_built.contains(&name) || !built.contains(&name);
-        for (i, rule) in ty.rules.iter().enumerate() {
-            plan.rules[i] = rule_reads_only(rule, &known)
-                && crate::check::rule_passes(target, ty, i, &constants);
-        }
-        plan
+        let origin = source.map(|schema| Origin {
+            schema,
+            ty: schema.record_type(),
+            item: None,
+        });
+        prover.record(target.record_type(), &[record], origin.as_ref())
     }
 
     /// Whether the plan was made for `ty` (a copy of the target may differ).
@@ -114,6 +150,11 @@ impl CheckPlan {
         self.rules.get(i).copied().unwrap_or(false)
     }
 
+    /// The plan of the items of list field `i`, if it has one.
+    pub(crate) fn items(&self, i: usize) -> Option<&CheckPlan> {
+        self.items.get(i).and_then(Option::as_ref)
+    }
+
     /// How many field and rule checks the plan leaves out.
     #[cfg(test)]
     fn skipped(&self) -> usize {
@@ -128,6 +169,128 @@ impl CheckPlan {
             .map(|i| self.fields[i])
             .unwrap_or(Proof::None)
     }
+}
+
+impl Prover<'_> {
+    /// The plan of records of type `ty`, each built by one of `variants`
+    /// (a list's `records:`; one for a route's record).
+    fn record(&self, ty: &Type, variants: &[&[FieldSpec]], from: Option<&Origin>) -> CheckPlan {
+        let n = ty.fields.len();
+        let mut plan = CheckPlan {
+            fields: vec![Proof::None; n],
+            present: vec![variants.len() == 1; n],
+            rules: vec![true; ty.rules.len()],
+            items: vec![None; n],
+        };
+        for (i, field) in ty.fields.iter().enumerate() {
+            let mut proof = None;
+            for specs in variants {
+                let p = match specs.iter().filter(|s| s.name == field.name).count() {
+                    0 => continue,
+                    1 => self.field(field, only_spec(specs, &field.name).unwrap(), from),
+                    _ => Proof::None,
+                };
+                proof = Some(proof.map_or(p, |q: Proof| q.and(p)));
+            }
+            plan.fields[i] = proof.unwrap_or(Proof::None);
+            plan.items[i] = match variants {
+                [specs] => only_spec(specs, &field.name).and_then(|s| self.items(field, s, from)),
+                _ => None,
+            };
+        }
+        for specs in variants {
+            self.rules_of(ty, specs, &mut plan);
+        }
+        plan
+    }
+
+    fn field(&self, field: &Field, spec: &FieldSpec, from: Option<&Origin>) -> Proof {
+        match constant_value(spec, self.params) {
+            Some(v) => constant_proof(self.target, field, &v),
+            None => copy_proof(self.target, field, spec, from, self.names(from)),
+        }
+    }
+
+    /// The names that come before a record's own in `from`'s scope.
+    fn names(&self, from: Option<&Origin>) -> &[&str] {
+        match from {
+            Some(o) if o.item.is_some() => &ITEM_VARS,
+            _ => self.shadowed,
+        }
+    }
+
+    /// The plan of the items of a `for_each` list field.
+    fn items(&self, field: &Field, spec: &FieldSpec, from: Option<&Origin>) -> Option<CheckPlan> {
+        let Source::List {
+            for_each,
+            records,
+            lets,
+        } = &spec.source
+        else {
+            return None;
+        };
+        let ty = self.target.type_named(field.of.as_deref()?)?;
+        let item_from = from.and_then(|o| {
+            // The item sees the unit's `let:` values (and any outside this
+            // list), then the list's own.
+            let mut seen: Vec<String> = match &o.item {
+                Some(out) => out.lets.clone(),
+                None => self.shadowed.iter().map(|s| s.to_string()).collect(),
+            };
+            seen.extend(lets.iter().map(|(n, _)| n.clone()));
+            item_type(o, for_each, self.names(from), seen)
+        });
+        let variants: Vec<&[FieldSpec]> = records.iter().map(|(_, f)| f.as_slice()).collect();
+        Some(self.record(ty, &variants, item_from.as_ref()))
+    }
+
+    /// Rules that hold on what `specs` build, kept only if every variant
+    /// proves them; the constants always built are noted present.
+    fn rules_of(&self, ty: &Type, specs: &[FieldSpec], plan: &mut CheckPlan) {
+        // The constants a rule may read: their names and final values.
+        let mut constants = Map::new();
+        for (i, field) in ty.fields.iter().enumerate() {
+            let constant = only_spec(specs, &field.name)
+                .filter(|s| s.when.is_none() && !s.omit_blank)
+                .and_then(|s| constant_value(s, self.params));
+            match constant {
+                Some(Some(v)) => {
+                    plan.present[i] &= !is_blank(&v);
+                    constants.insert(field.name.clone(), v);
+                }
+                _ => plan.present[i] = false,
+            }
+        }
+        let built: Vec<&str> = specs.iter().map(|s| s.name.as_str()).collect();
+        let known = |name: &str| constants.contains_key(name) || !built.contains(&name);
+        for (i, rule) in ty.rules.iter().enumerate() {
+            plan.rules[i] &= rule_reads_only(rule, &known)
+                && crate::check::rule_passes(self.target, ty, i, &constants);
+        }
+    }
+}
+
+/// The source type of a list's items, when `for_each` is a plain path to
+/// a source list field (the source check checked each item as that type).
+fn item_type<'s>(
+    from: &Origin<'s>,
+    for_each: &Expr,
+    shadowed: &[&str],
+    lets: Vec<String>,
+) -> Option<Origin<'s>> {
+    let (list, _) = source_field(from, for_each, shadowed)?;
+    if list.kind != Kind::List {
+        return None;
+    }
+    let ty = from.schema.type_named(list.of.as_deref()?)?;
+    Some(Origin {
+        schema: from.schema,
+        ty,
+        item: Some(Outside {
+            lets,
+            holder: from.ty,
+        }),
+    })
 }
 
 /// The one spec that builds `name` (none when two do: the later wins at
@@ -218,16 +381,16 @@ fn copy_proof(
     target: &Schema,
     field: &Field,
     spec: &FieldSpec,
-    source: Option<&Schema>,
+    origin: Option<&Origin>,
     shadowed: &[&str],
 ) -> Proof {
-    let (Some(source), Source::Expr(e)) = (source, &spec.source) else {
+    let (Some(origin), Source::Expr(e)) = (origin, &spec.source) else {
         return Proof::None;
     };
     if !plain(spec) || scalar(field.kind).is_none() {
         return Proof::None;
     }
-    let Some((from, always_set)) = source_field(source, e, shadowed) else {
+    let Some((from, always_set)) = source_field(origin, e, shadowed) else {
         return Proof::None;
     };
     // A blank copy is blank on the target, or takes the default.
@@ -255,13 +418,21 @@ fn copy_proof(
 /// blank on a record that passed the source check (every field on the
 /// way is required). None when the path leaves what the source check
 /// proves: a list item, a reserved field, a type narrowed by `check_only`,
-/// a name a `let:` or variable shadows.
-fn source_field<'s>(source: &'s Schema, e: &Expr, shadowed: &[&str]) -> Option<(&'s Field, bool)> {
+/// a name a `let:` or variable shadows, in an item a first name that may
+/// be missing (found further out).
+fn source_field<'s>(origin: &Origin<'s>, e: &Expr, shadowed: &[&str]) -> Option<(&'s Field, bool)> {
     let path = e.as_path()?;
-    if shadowed.contains(&path.first()?.as_str()) {
+    let first = path.first()?;
+    if shadowed.contains(&first.as_str()) {
         return None;
     }
-    let mut ty = source.record_type();
+    if let Some(outside) = &origin.item {
+        let there = checked_field(origin.ty, first)?.required;
+        if !there && !outside.answers_nothing_to(first) {
+            return None;
+        }
+    }
+    let mut ty = origin.ty;
     let mut always_set = true;
     let (last, ways) = path.split_last()?;
     for step in ways {
@@ -270,7 +441,7 @@ fn source_field<'s>(source: &'s Schema, e: &Expr, shadowed: &[&str]) -> Option<(
             return None;
         }
         always_set &= f.required;
-        ty = source.type_named(f.of.as_deref()?)?;
+        ty = origin.schema.type_named(f.of.as_deref()?)?;
     }
     let f = checked_field(ty, last)?;
     Some((f, always_set && f.required))

@@ -24,6 +24,11 @@ types:
       code: {type: code, codes: [A, B], required: true}
       qty: {type: integer, min: 0, max: 99, required: true}
       nested: {type: object, of: inner, required: true}
+      lines: {type: list, of: line}
+  line:
+    fields:
+      sku: {type: text, max_length: 8, required: true}
+      note: {type: text}
   inner:
     fields:
       name: {type: text, max_length: 5, required: true}
@@ -48,6 +53,7 @@ types:
       Named: {type: text, max_length: 5, required: true}
       Company: {type: text, max_length: 3}
       Nowhere: {type: text}
+      Lines: {type: list, of: tline}
     rules:
       - id: fixed-is-x
         assert: Fixed == \"X\"
@@ -57,6 +63,19 @@ types:
         require: [Short]
       - id: never-built-is-blank
         forbid: [Nowhere]
+  tline:
+    fields:
+      Kind: {type: code, codes: [N, M], required: true}
+      Sku: {type: text, max_length: 10}
+      Note: {type: text, max_length: 5}
+      Msg: {type: text, max_length: 20}
+      Cut: {type: text, max_length: 3}
+    rules:
+      - id: msg-given
+        when: Kind == \"M\"
+        require: [Msg]
+      - id: kind-known
+        assert: Kind != \"X\"
 ";
 
 const MAPPING: &str = "\
@@ -76,6 +95,18 @@ record:
   Maybe: {const: Z, when: = qty > 5}
   Named: = nested.name
   Company: = params.company
+  Lines:
+    for_each: lines
+    records:
+      - record:
+          Kind: N
+          Sku: = sku
+          Cut: {expr: sku, truncate: 3}
+          Note: = note
+      - when: = !blank(note)
+        record:
+          Kind: M
+          Msg: {expr: note, truncate: 20}
 ";
 
 /// A folder with the two schemas and `mapping`, removed when dropped.
@@ -146,6 +177,30 @@ fn what_the_plan_proves_of_each_field() {
     assert_eq!(proof(&m, "Named"), Proof::Always);
     // A param is the same on every record of the run.
     assert_eq!(proof(&m, "Company"), Proof::Always);
+}
+
+#[test]
+fn what_the_plan_proves_of_list_items() {
+    let fx = Fixture::new("items", MAPPING);
+    let m = fx.mapping().unwrap();
+    let (p, ty) = plan(&m);
+    let items = p.items(ty.position("Lines").unwrap()).unwrap();
+    let line = m.routes[0].target.type_named("tline").unwrap();
+    // Both records' constants pass; the required sku (8) fits 10.
+    assert_eq!(items.proof_of(line, "Kind"), Proof::Always);
+    assert_eq!(items.proof_of(line, "Sku"), Proof::Always);
+    assert_eq!(items.proof_of(line, "Note"), Proof::None);
+    assert_eq!(items.proof_of(line, "Cut"), Proof::IfText);
+    // An item without a note finds no `note` further out: no `let:` has
+    // the name, and the unit's type has no such field and refuses unknown ones.
+    assert_eq!(items.proof_of(line, "Msg"), Proof::IfText);
+    let rule = |id: &str| items.proves_rule(line.rules.iter().position(|r| r.id == id).unwrap());
+    // A message line's Msg is a copy: its rule stays.
+    assert!(!rule("msg-given"));
+    assert!(rule("kind-known"));
+    // Two records build items: Kind is present in each, but a line is not
+    // proved present by either alone.
+    assert!(!items.present[line.position("Sku").unwrap()]);
 }
 
 #[test]
@@ -230,10 +285,24 @@ fn modifiers_that_compute_a_value_keep_the_check() {
 
 #[test]
 fn a_let_that_shadows_a_field_keeps_the_check() {
-    let text = MAPPING.replace("record:\n", "let:\n  short: = long\nrecord:\n");
+    let text = MAPPING.replacen("record:\n", "let:\n  short: = long\nrecord:\n", 1);
     let fx = Fixture::new("let", &text);
     let m = fx.mapping().unwrap();
     assert_eq!(proof(&m, "Short"), Proof::None);
+}
+
+#[test]
+fn an_item_field_a_let_could_answer_for_keeps_the_check() {
+    // An item without a note would read the unit's `let: note` instead.
+    let text = MAPPING.replacen("record:\n", "let:\n  note: = free\nrecord:\n", 1);
+    let fx = Fixture::new("item-let", &text);
+    let m = fx.mapping().unwrap();
+    let (p, ty) = plan(&m);
+    let items = p.items(ty.position("Lines").unwrap()).unwrap();
+    let line = m.routes[0].target.type_named("tline").unwrap();
+    assert_eq!(items.proof_of(line, "Msg"), Proof::None);
+    // sku is required: every item has its own.
+    assert_eq!(items.proof_of(line, "Sku"), Proof::Always);
 }
 
 fn record(short: &str, qty: i64) -> Value {
@@ -266,6 +335,13 @@ proptest! {
         code in prop_oneof![Just("A"), Just("B"), Just("C")],
         qty in -3i64..120,
         name in "[a-z]{0,7}",
+        lines in proptest::collection::vec(
+            ("[a-z]{0,10}", proptest::option::of(prop_oneof![
+                "[a-z ]{0,30}".prop_map(Value::from),
+                (0u64..u64::MAX).prop_map(Value::from),
+            ])),
+            0..4,
+        ),
     ) {
         let fx = Fixture::new("fuzz", MAPPING);
         let m = fx.mapping().unwrap();
@@ -276,6 +352,14 @@ proptest! {
         if let Some(f) = free {
             rec["free"] = f;
         }
+        let lines: Vec<Value> = lines
+            .into_iter()
+            .map(|(sku, note)| match note {
+                Some(n) => json!({"sku": sku, "note": n}),
+                None => json!({"sku": sku}),
+            })
+            .collect();
+        rec["lines"] = json!(lines);
         let (planned, full) = both_ways(&m, &rec);
         prop_assert_eq!(planned, full);
     }
@@ -286,9 +370,12 @@ fn shipped(path: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(path)
 }
 
+/// A stored case: its name, params and input record.
+type StoredCase = (String, Params, Value);
+
 /// The cases of one stored mapping test file, as `mapwright test` reads
 /// them (crate::testing): each case's params and its input record.
-fn stored_cases(file: &Path) -> Option<(PathBuf, Vec<(String, Params, Value)>)> {
+fn stored_cases(file: &Path) -> Option<(PathBuf, Vec<StoredCase>)> {
     let root = crate::testing::load_test_file(file).ok()?;
     let dir = file.parent().unwrap();
     let mapping = dir.join(root.get("mapping")?.scalar_text()?);
@@ -361,7 +448,8 @@ fn stored_cases_are_the_same_with_check_all() {
 }
 
 /// On the Spectrum mapping the plan proves the header's constants and
-/// params, and the ship-to rule (Ship_To_Code is J, not I).
+/// params, the ship-to rule (Ship_To_Code is J, not I), and on each line
+/// the constants and the text cut to Spectrum's lengths.
 #[test]
 fn the_spectrum_plan() {
     let m = Mapping::from_path(&shipped("mappings/oneserve-spectrum/order.yaml")).unwrap();
@@ -381,6 +469,34 @@ fn the_spectrum_plan() {
     let more = ["Ship_To_Code", "Batch_Code", "PO_Type"];
     assert_eq!(proved, [&constants[..], &more[..]].concat());
     let rule = |id: &str| plan.proves_rule(ty.rules.iter().position(|r| r.id == id).unwrap());
+    let items = plan.items(ty.position("poDetails").unwrap()).unwrap();
+    let line = m.routes[0]
+        .target
+        .type_named(ty.field("poDetails").unwrap().of.as_deref().unwrap())
+        .unwrap();
+    let proved: Vec<(&str, Proof)> = line
+        .fields
+        .iter()
+        .map(|f| (f.name.as_str(), items.proof_of(line, &f.name)))
+        .filter(|(_, p)| *p != Proof::None)
+        .collect();
+    // The lines' constants and param, and the truncated description and note.
+    let text = Proof::IfText;
+    let always = Proof::Always;
+    let lines = [
+        ("Detail_Entry_Type", always),
+        ("PO_Quantity", always),
+        ("Item_Description", text),
+        ("Unit_Of_Measure", always),
+        ("Message", text),
+        ("Cost_Center", always),
+    ];
+    assert_eq!(proved, lines);
+    let line_rule =
+        |id: &str| items.proves_rule(line.rules.iter().position(|r| r.id == id).unwrap());
+    // PO_Quantity is 1 on every line; Item_ID is computed, so its rule stays.
+    assert!(line_rule("quantity-non-zero"));
+    assert!(!line_rule("item-id-required"));
     assert!(rule("ship-to-input-address"));
     assert!(!rule("job-or-warehouse"));
 }
