@@ -253,7 +253,8 @@ pub fn check_record_at(schema: &Schema, record: &Value, path: &Path, out: &mut V
 }
 
 /// Check one record as [`check_record_at`] does, leaving out the checks of
-/// its top fields and rules that `plan` proved cannot fail. While a trace
+/// its fields and rules (and of its lists' items) that `plan` proved cannot
+/// fail (crate::check_plan). While a trace
 /// is recorded (it lists every rule) or the record holds numbers an f64
 /// does not (their digits are judged as read), every check runs.
 pub(crate) fn check_record_planned(

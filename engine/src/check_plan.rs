@@ -2,10 +2,11 @@
 //! fail, proved once when a mapping is prepared, so the per-record check
 //! skips them (`--check-all` turns the plan off).
 //!
-//! Only the top record's own fields and rules are proved; nested records
-//! and lists are always checked. A proof is one of:
-//! - a constant (or a literal expression) whose value, after `default` and
-//!   `truncate`, passes the target field's checks (they are run on it here);
+//! The route's record and the items of its `for_each` lists are proved
+//! (a nested `record:` object is always checked). A proof is one of:
+//! - a constant (a literal expression, or one of params alone: the run's
+//!   params are known here) whose value, after `default` and `truncate`,
+//!   passes the target field's checks (they are run on it here);
 //! - a plain copy of a source field (`= job.ref`) of the same kind whose
 //!   limits lie within the target's: the source check passed on the record
 //!   before anything was built, and copying changes nothing. `truncate`
