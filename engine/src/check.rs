@@ -407,6 +407,8 @@ impl<'s> Checker<'s> {
             ));
             return;
         };
+        // Items of a list: the plan of the `records:` entry that built this one.
+        let plan = plan.map(|p| p.for_record(rec));
         let scope_parent = parent.unwrap_or(&Value::Null);
         let mut scope = Scope::of(Some(rec)).with("parent", scope_parent);
         scope.calls = Some(self.schema);

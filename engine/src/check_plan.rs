@@ -61,6 +61,18 @@ pub(crate) struct CheckPlan {
     rules: Vec<bool>,
     /// By field index: the plan of a `for_each` list's items.
     items: Vec<Option<CheckPlan>>,
+    /// Items built by several `records:` entries: each entry's own plan,
+    /// told apart by a constant each sets to its own value.
+    entries: Option<Box<Entries>>,
+}
+
+/// The plans of a list's `records:` entries, by the value of the field
+/// whose constant tells them apart (Spectrum's `Detail_Entry_Type`: `N`
+/// for an item line, `M` for a message line).
+#[derive(Clone, Debug)]
+struct Entries {
+    field: String,
+    plans: Vec<(Value, CheckPlan)>,
 }
 
 /// Where a record's copies come from: the source type its paths start in.
@@ -151,6 +163,22 @@ impl CheckPlan {
         self.rules.get(i).copied().unwrap_or(false)
     }
 
+    /// The plan for `rec`: the plan of the `records:` entry that built it
+    /// when the entries' telling constant names one (no other entry sets
+    /// that value), else this plan, which holds for every entry.
+    pub(crate) fn for_record(&self, rec: &Map<String, Value>) -> &CheckPlan {
+        let Some(e) = &self.entries else {
+            return self;
+        };
+        let Some(value) = crate::expr::get(rec, &e.field) else {
+            return self;
+        };
+        e.plans
+            .iter()
+            .find(|(v, _)| v == value)
+            .map_or(self, |(_, p)| p)
+    }
+
     /// The plan of the items of list field `i`, if it has one.
     pub(crate) fn items(&self, i: usize) -> Option<&CheckPlan> {
         self.items.get(i).and_then(Option::as_ref)
@@ -182,6 +210,7 @@ impl Prover<'_> {
             present: vec![variants.len() == 1; n],
             rules: vec![true; ty.rules.len()],
             items: vec![None; n],
+            entries: None,
         };
         for (i, field) in ty.fields.iter().enumerate() {
             let mut proof = None;
@@ -202,7 +231,48 @@ impl Prover<'_> {
         for specs in variants {
             self.rules_of(ty, specs, &mut plan);
         }
+        plan.entries = self.entries(ty, variants, from);
         plan
+    }
+
+    /// Each entry's own plan, when one field tells the entries apart.
+    fn entries(
+        &self,
+        ty: &Type,
+        variants: &[&[FieldSpec]],
+        from: Option<&Origin>,
+    ) -> Option<Box<Entries>> {
+        if variants.len() < 2 {
+            return None;
+        }
+        let (field, values) = ty
+            .fields
+            .iter()
+            .find_map(|f| Some((f, self.telling_values(&f.name, variants)?)))?;
+        let plans = values
+            .into_iter()
+            .zip(variants)
+            .map(|(v, specs)| (v, self.record(ty, &[specs], from)))
+            .collect();
+        Some(Box::new(Entries {
+            field: field.name.clone(),
+            plans,
+        }))
+    }
+
+    /// The value each entry always gives `name`, when every entry sets it
+    /// to a constant (no `when:`, no `omit_blank`) and no two the same.
+    fn telling_values(&self, name: &str, variants: &[&[FieldSpec]]) -> Option<Vec<Value>> {
+        let mut values: Vec<Value> = Vec::new();
+        for specs in variants {
+            let spec = only_spec(specs, name).filter(|s| s.when.is_none() && !s.omit_blank)?;
+            let v = constant_value(spec, self.params)??;
+            if values.contains(&v) {
+                return None;
+            }
+            values.push(v);
+        }
+        Some(values)
     }
 
     fn field(&self, field: &Field, spec: &FieldSpec, from: Option<&Origin>) -> Proof {

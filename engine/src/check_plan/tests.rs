@@ -204,6 +204,41 @@ fn what_the_plan_proves_of_list_items() {
 }
 
 #[test]
+fn each_records_entry_has_its_own_plan() {
+    let fx = Fixture::new("entries", MAPPING);
+    let m = fx.mapping().unwrap();
+    let (p, ty) = plan(&m);
+    let items = p.items(ty.position("Lines").unwrap()).unwrap();
+    let line = m.routes[0].target.type_named("tline").unwrap();
+    let msg_given = line.rules.iter().position(|r| r.id == "msg-given").unwrap();
+    let of = |kind: Value| {
+        let rec = json!({ "Kind": kind });
+        items.for_record(rec.as_object().unwrap()).clone()
+    };
+    // Kind N (the first entry, which builds no Msg): the rule cannot apply.
+    assert!(of(json!("N")).proves_rule(msg_given));
+    // Kind M: Msg is a copy, so the rule stays; so it does for a Kind no
+    // entry sets, which gets the plan of every entry.
+    assert!(!of(json!("M")).proves_rule(msg_given));
+    assert!(!of(json!("X")).proves_rule(msg_given));
+    // Only the message entry builds Msg; only the line entry, Sku.
+    assert_eq!(of(json!("M")).proof_of(line, "Msg"), Proof::IfText);
+    assert_eq!(of(json!("N")).proof_of(line, "Sku"), Proof::Always);
+    assert!(!of(json!("N")).present[line.position("Sku").unwrap()]);
+    assert!(of(json!("N")).present[line.position("Kind").unwrap()]);
+}
+
+#[test]
+fn entries_that_share_a_value_are_not_told_apart() {
+    let text = MAPPING.replace("          Kind: M\n", "          Kind: N\n");
+    let fx = Fixture::new("entries-alike", &text);
+    let m = fx.mapping().unwrap();
+    let (p, ty) = plan(&m);
+    let items = p.items(ty.position("Lines").unwrap()).unwrap();
+    assert!(items.entries.is_none());
+}
+
+#[test]
 fn a_param_that_breaks_the_target_is_not_proved() {
     let fx = Fixture::new("param", MAPPING);
     let m = fx.mapping().unwrap();
@@ -497,6 +532,17 @@ fn the_spectrum_plan() {
     // PO_Quantity is 1 on every line; Item_ID is computed, so its rule stays.
     assert!(line_rule("quantity-non-zero"));
     assert!(!line_rule("item-id-required"));
+    // A message line (Detail_Entry_Type M) has no Item_ID, quantity or
+    // unit: the rules about them cannot apply to it.
+    let message = json!({"Detail_Entry_Type": "M"});
+    let message = items.for_record(message.as_object().unwrap());
+    let message_rule =
+        |id: &str| message.proves_rule(line.rules.iter().position(|r| r.id == id).unwrap());
+    assert!(message_rule("item-id-required"));
+    assert!(message_rule("non-stock-item-length"));
+    // Its Message is a copy; and a rule reading `parent` is never proved.
+    assert!(!message_rule("message-only-needs-message"));
+    assert!(!message_rule("phase-cost-type-required"));
     assert!(rule("ship-to-input-address"));
     assert!(!rule("job-or-warehouse"));
 }
