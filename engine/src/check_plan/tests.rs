@@ -353,7 +353,12 @@ fn both_ways(m: &Mapping, rec: &Value) -> (Outcome, Outcome) {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(200))]
+    // No regressions file: a test writes only to temp folders.
+    #![proptest_config(ProptestConfig {
+        cases: 200,
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    })]
 
     /// Records that pass the source check (and some that do not) give the
     /// same outcome, findings and all, with the plan and with every check.
