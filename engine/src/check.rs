@@ -12,6 +12,7 @@ use std::fmt::Write;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
+use crate::check_plan::CheckPlan;
 use crate::diag::Severity;
 use crate::expr::{is_unset, type_name, EvalError, Scope};
 use crate::schema::{Additional, Check, Field, Format, Kind, Rule, Schema, Type, XmlPlace};
@@ -248,7 +249,61 @@ fn check_payload_as_is(schema: &Schema, payload: &Value) -> Vec<Violation> {
 
 /// Check one record at `path`, appending to `out`.
 pub fn check_record_at(schema: &Schema, record: &Value, path: &Path, out: &mut Vec<Violation>) {
-    Checker { schema }.object(schema.record_type(), record, None, path, out);
+    Checker { schema }.object(schema.record_type(), record, None, None, path, out);
+}
+
+/// Check one record as [`check_record_at`] does, leaving out the checks of
+/// its fields and rules (and of its lists' items) that `plan` proved cannot
+/// fail (crate::check_plan). While a trace
+/// is recorded (it lists every rule) or the record holds numbers an f64
+/// does not (their digits are judged as read), every check runs.
+pub(crate) fn check_record_planned(
+    schema: &Schema,
+    record: &Value,
+    path: &Path,
+    plan: Option<&CheckPlan>,
+    out: &mut Vec<Violation>,
+) {
+    let ty = schema.record_type();
+    let plan = plan.filter(|p| p.fits(ty) && !crate::trace::active() && !crate::literal::active());
+    Checker { schema }.object(ty, record, None, plan, path, out);
+}
+
+/// True when `value` passes `field`'s own checks (a scalar field: nothing
+/// in them depends on the rest of the record). The check plan's test of a
+/// constant.
+pub(crate) fn field_passes(schema: &Schema, field: &Field, value: &Value) -> bool {
+    let mut out = Vec::new();
+    let root = Path::root(schema);
+    let record = Value::Object(Map::new());
+    Checker { schema }.field(
+        field,
+        Some(value),
+        &record,
+        None,
+        &root.field(field),
+        &mut out,
+    );
+    out.is_empty()
+}
+
+/// True when rule `i` of the top record type `ty` holds on `rec` (or does
+/// not apply to it): the check plan's test of a rule over constants. The
+/// scope is the one the top record's check gives it.
+pub(crate) fn rule_passes(schema: &Schema, ty: &Type, i: usize, rec: &Map<String, Value>) -> bool {
+    let Some(rule) = ty.rules.get(i) else {
+        return false;
+    };
+    let null = Value::Null;
+    let mut scope = Scope::of(Some(rec)).with("parent", &null);
+    scope.calls = Some(schema);
+    let mut out = Vec::new();
+    match Answers::default().holds(ty, i, rule, &scope) {
+        Ok(true) => Checker { schema }.rule(ty, rule, rec, &scope, &Path::root(schema), &mut out),
+        Ok(false) => {}
+        Err(_) => return false,
+    }
+    out.is_empty()
 }
 
 /// The answers one record gave to its type's `when` conditions, by slot
@@ -335,9 +390,11 @@ impl<'s> Checker<'s> {
         ty: &'s Type,
         value: &Value,
         parent: Option<&Value>,
+        plan: Option<&CheckPlan>,
         path: &Path,
         out: &mut Vec<Violation>,
     ) {
+        let plan = plan.filter(|p| p.fits(ty));
         let Value::Object(rec) = value else {
             out.push(violation(
                 "wrong-type",
@@ -350,6 +407,8 @@ impl<'s> Checker<'s> {
             ));
             return;
         };
+        // Items of a list: the plan of the `records:` entry that built this one.
+        let plan = plan.map(|p| p.for_record(rec));
         let scope_parent = parent.unwrap_or(&Value::Null);
         let mut scope = Scope::of(Some(rec)).with("parent", scope_parent);
         scope.calls = Some(self.schema);
@@ -380,7 +439,11 @@ impl<'s> Checker<'s> {
             if field.reserved || only.is_some_and(|o| !o.contains(&field.name)) {
                 continue;
             }
-            self.field(field, Some(v), value, &path.field(field), out);
+            if plan.is_some_and(|p| p.proves_field(i, v)) {
+                continue;
+            }
+            let items = plan.and_then(|p| p.items(i));
+            self.field(field, Some(v), value, items, &path.field(field), out);
         }
         for (i, field) in ty.fields.iter().enumerate() {
             let unseen = seen
@@ -392,7 +455,7 @@ impl<'s> Checker<'s> {
                 && !field.reserved
                 && only.is_none_or(|o| o.contains(&field.name))
             {
-                self.field(field, None, value, &path.field(field), out);
+                self.field(field, None, value, None, &path.field(field), out);
             }
         }
         // Every key was a known field: no need to look for unknown ones.
@@ -418,6 +481,9 @@ impl<'s> Checker<'s> {
             }
         }
         for (i, rule) in ty.rules.iter().enumerate() {
+            if plan.is_some_and(|p| p.proves_rule(i)) {
+                continue;
+            }
             let before = out.len();
             match answers.holds(ty, i, rule, &scope) {
                 Ok(true) => self.rule(ty, rule, rec, &scope, path, out),
@@ -475,6 +541,7 @@ impl<'s> Checker<'s> {
         f: &Field,
         value: Option<&Value>,
         record: &Value,
+        items: Option<&CheckPlan>,
         path: &Path,
         out: &mut Vec<Violation>,
     ) {
@@ -497,10 +564,10 @@ impl<'s> Checker<'s> {
             return;
         }
         match f.kind {
-            Kind::List => return self.list(f, value, record, path, out),
+            Kind::List => return self.list(f, value, record, items, path, out),
             Kind::Object => {
                 if let Some(ty) = f.of.as_deref().and_then(|t| self.schema.type_named(t)) {
-                    self.object(ty, value, Some(record), path, out);
+                    self.object(ty, value, Some(record), None, path, out);
                 }
                 return;
             }
@@ -774,6 +841,7 @@ impl<'s> Checker<'s> {
         f: &Field,
         value: &Value,
         record: &Value,
+        items_plan: Option<&CheckPlan>,
         path: &Path,
         out: &mut Vec<Violation>,
     ) {
@@ -823,7 +891,7 @@ impl<'s> Checker<'s> {
             return;
         };
         for (i, item) in items.iter().enumerate() {
-            self.object(ty, item, Some(record), &path.item(f, i), out);
+            self.object(ty, item, Some(record), items_plan, &path.item(f, i), out);
         }
     }
 

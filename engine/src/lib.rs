@@ -31,6 +31,7 @@
 
 mod build;
 mod check;
+mod check_plan;
 mod commit;
 mod confine;
 mod convert;

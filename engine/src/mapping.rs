@@ -13,7 +13,8 @@ use serde_json::{Map, Value};
 use crate::build::{
     build_record, render_template, BuildError, Compiler, Data, Env, FieldSpec, Source,
 };
-use crate::check::{check_record_at, Path as CheckPath, Violation};
+use crate::check::{check_record_at, check_record_planned, Path as CheckPath, Violation};
+use crate::check_plan::CheckPlan;
 use crate::confine::{self, LoadOptions};
 use crate::diag::{Diagnostic, Diagnostics, Severity, Span};
 use crate::expr::{Expr, Limits, RunLimits, Sandbox, Scope, UnitBudget};
@@ -146,6 +147,10 @@ pub struct Prepared<'m> {
     /// The source or a target schema has secret fields: each record's
     /// values there are hidden in its messages too.
     secret_fields: bool,
+    /// By route: the target checks proved at prepare (crate::check_plan).
+    pub(crate) plans: Vec<CheckPlan>,
+    /// Every target check on every record: the plans are not used.
+    check_all: bool,
 }
 
 impl Mapping {
@@ -254,13 +259,32 @@ impl Mapping {
             |s: &Schema| s.types.iter().any(|t| t.fields.iter().any(|f| f.secret));
         let secret_fields = self.source.as_deref().is_some_and(has_secret_fields)
             || self.routes.iter().any(|r| has_secret_fields(&r.target));
+        let plans = self.check_plans(&values);
         Ok(Prepared {
             mapping: self,
             params: values,
             secrets,
             redactor,
             secret_fields,
+            plans,
+            check_all: false,
         })
+    }
+
+    /// What each route's target check can leave out (crate::check_plan).
+    /// Proved here, on the mapping as loaded and layered, under the
+    /// mapping's own budget: a rule run on constants is bounded like a unit.
+    pub(crate) fn check_plans(&self, params: &Value) -> Vec<CheckPlan> {
+        let _budget = UnitBudget::start(self.limits);
+        let mut shadowed: Vec<&str> = vec!["params", "root"];
+        shadowed.extend(self.lets.iter().map(|(n, _)| n.as_str()));
+        self.routes
+            .iter()
+            .map(|r| {
+                let source = self.source.as_deref();
+                CheckPlan::prove(&r.record, &r.target, source, &shadowed, params)
+            })
+            .collect()
     }
 
     /// Transform one record (resolving params each call; use [`Mapping::prepare`] for batches).
@@ -459,6 +483,16 @@ impl Prepared<'_> {
         }
     }
 
+    /// Check every built record against its whole target schema
+    /// (`convert --check-all`). Off by default: the checks proved at
+    /// prepare to pass (constants, copies within the source's limits,
+    /// rules over constants; see docs/design.md) are left out. The
+    /// outcomes are the same either way.
+    pub fn check_all(&mut self, on: bool) -> &mut Self {
+        self.check_all = on;
+        self
+    }
+
     /// Transform one unit. No message of the outcome holds a secret value
     /// (see the `redact` module).
     pub fn transform(&self, record: &Value) -> Outcome {
@@ -573,8 +607,8 @@ impl Prepared<'_> {
         if errors.iter().any(|e| e.severity == Severity::Error) {
             return Outcome::Rejected(errors);
         }
-        let route = match self.route(&env) {
-            Ok(Some(r)) => r,
+        let (route, plan) = match self.route(&env) {
+            Ok(Some((i, r))) => (r, self.plans.get(i).filter(|_| !self.check_all)),
             Ok(None) => {
                 if errors.iter().any(|e| e.severity == Severity::Error) {
                     return Outcome::Rejected(errors);
@@ -623,10 +657,11 @@ impl Prepared<'_> {
         // A record left half built by a spent budget is not checked: its
         // missing fields would each be reported as the target's findings.
         if !out_of_budget {
-            check_record_at(
+            check_record_planned(
                 &route.target,
                 &built,
                 &CheckPath::json(""),
+                plan,
                 &mut target_findings,
             );
         }
@@ -653,15 +688,16 @@ impl Prepared<'_> {
         }
     }
 
-    fn route(&self, env: &Env) -> Result<Option<&Route>, Violation> {
-        for r in &self.mapping.routes {
+    /// The first route whose `when` holds, and its index.
+    fn route(&self, env: &Env) -> Result<Option<(usize, &Route)>, Violation> {
+        for (i, r) in self.mapping.routes.iter().enumerate() {
             match r
                 .when
                 .as_ref()
                 .map(|w| w.test(&env.scope))
                 .unwrap_or(Ok(true))
             {
-                Ok(true) => return Ok(Some(r)),
+                Ok(true) => return Ok(Some((i, r))),
                 Ok(false) => {}
                 Err(e) => {
                     return Err(violation(

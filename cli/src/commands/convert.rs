@@ -55,6 +55,10 @@ pub struct Args {
     /// CSV field delimiter (one character; default `,` or the mapping's `input.csv.delimiter`).
     #[arg(long, value_name = "C")]
     delimiter: Option<char>,
+    /// Check every built record against the whole target schema, leaving
+    /// out none of the checks proved at load to pass (the outcomes are the same).
+    #[arg(long)]
+    check_all: bool,
     /// Worker threads for NDJSON input (default, or 0: one per core; output keeps input order).
     #[arg(long, value_name = "N", default_value_t = 0, hide_default_value = true)]
     threads: usize,
@@ -80,7 +84,7 @@ pub fn run(args: Args) -> u8 {
         Ok(p) => p,
         Err(e) => return usage(e),
     };
-    let prepared = match mapping.prepare(&params) {
+    let mut prepared = match mapping.prepare(&params) {
         Ok(p) => p,
         Err(Error::Params(problems)) => {
             for p in problems {
@@ -90,6 +94,7 @@ pub fn run(args: Args) -> u8 {
         }
         Err(e) => return usage(e),
     };
+    prepared.check_all(args.check_all);
     let mut job = match job_of(&args) {
         Ok(job) => job,
         Err(code) => return code,

@@ -1,0 +1,590 @@
+//! The check plan: which of the target's checks a route's record cannot
+//! fail, proved once when a mapping is prepared, so the per-record check
+//! skips them (`--check-all` turns the plan off).
+//!
+//! The route's record and the items of its `for_each` lists are proved
+//! (a nested `record:` object is always checked). A proof is one of:
+//! - a constant (a literal expression, or one of params alone: the run's
+//!   params are known here) whose value, after `default` and `truncate`,
+//!   passes the target field's checks (they are run on it here);
+//! - a plain copy of a source field (`= job.ref`) of the same kind whose
+//!   limits lie within the target's: the source check passed on the record
+//!   before anything was built, and copying changes nothing. `truncate`
+//!   within the target's `max_length` proves the length of text (the
+//!   per-record check still looks at a copied number or bool, which
+//!   truncate leaves as it is);
+//! - a target rule whose every name is a constant always built (or a name
+//!   the route never builds): it is run here on those values, and skipped
+//!   only if it holds.
+//!
+//! When in doubt a check stays: any modifier that computes a new value
+//! (`round`, `format`, `as:`), a `script:`, a `when:` on a constant a rule
+//! reads, a source type narrowed by `check_only`, all keep their checks.
+
+use serde_json::{Map, Value};
+
+use crate::build::{FieldSpec, Source};
+use crate::expr::{is_blank, Expr, Step};
+use crate::schema::{Check, Field, Kind, Schema, Type};
+
+/// What is known of one target field.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Proof {
+    /// Nothing: checked on every record.
+    None,
+    /// Its value always passes the field's checks.
+    Always,
+    /// Its value passes when it is text (a truncated copy).
+    IfText,
+}
+
+impl Proof {
+    /// What holds of a field two specs may build: the weaker proof.
+    fn and(self, other: Proof) -> Proof {
+        match (self, other) {
+            (Proof::None, _) | (_, Proof::None) => Proof::None,
+            (Proof::IfText, _) | (_, Proof::IfText) => Proof::IfText,
+            _ => Proof::Always,
+        }
+    }
+}
+
+/// The checks of a route's record (or of the items of one of its lists)
+/// that need not run per record.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct CheckPlan {
+    /// By field index of the record's type.
+    fields: Vec<Proof>,
+    /// By field index: always built, and never blank.
+    present: Vec<bool>,
+    /// By rule index of the record's type: holds on every record.
+    rules: Vec<bool>,
+    /// By field index: the plan of a `for_each` list's items.
+    items: Vec<Option<CheckPlan>>,
+    /// Items built by several `records:` entries: each entry's own plan,
+    /// told apart by a constant each sets to its own value.
+    entries: Option<Box<Entries>>,
+}
+
+/// The plans of a list's `records:` entries, by the value of the field
+/// whose constant tells them apart (Spectrum's `Detail_Entry_Type`: `N`
+/// for an item line, `M` for a message line).
+#[derive(Clone, Debug)]
+struct Entries {
+    field: String,
+    plans: Vec<(Value, CheckPlan)>,
+}
+
+/// Where a record's copies come from: the source type its paths start in.
+#[derive(Clone)]
+struct Origin<'s> {
+    schema: &'s Schema,
+    ty: &'s Type,
+    /// In a `for_each` item, what lies further out (see [`Outside`]).
+    item: Option<Outside<'s>>,
+}
+
+/// In a `for_each` item a name the item lacks is looked for further out:
+/// in the `let:` values, then in the record holding the list. A path is
+/// trusted when its first field is required (always there after the
+/// source check), or when nothing further out can answer to the name.
+#[derive(Clone)]
+struct Outside<'s> {
+    /// Every `let:` name an item sees (the unit's and the list's own).
+    lets: Vec<String>,
+    /// The type of the record holding the list.
+    holder: &'s Type,
+}
+
+impl Outside<'_> {
+    /// True when a name the item lacks finds nothing further out: no
+    /// `let:` of that name, and the holder has no such field and refuses
+    /// unknown ones (so a record that passed its check has none).
+    fn answers_nothing_to(&self, name: &str) -> bool {
+        !self.lets.iter().any(|l| l == name)
+            && self.holder.field(name).is_none()
+            && self.holder.additional == crate::schema::Additional::Error
+    }
+}
+
+/// What every proof of one route needs.
+struct Prover<'a> {
+    target: &'a Schema,
+    /// Names found before a unit's fields: `params`, `root`, `let:` values.
+    shadowed: &'a [&'a str],
+    params: &'a Value,
+}
+
+/// Names found before an item's fields (crate::build's `for_each`).
+const ITEM_VARS: [&str; 5] = ["params", "root", "item", "index", "parent"];
+
+impl CheckPlan {
+    /// Prove what can be proved of `record` (a route's top field specs)
+    /// built for `target`, from a unit `source` has checked. `shadowed`
+    /// are names a path finds before the record's fields (`let:` values,
+    /// `params`, `root`); `params` are the run's, so an expression of
+    /// params alone (`= params.company_code`) is a constant too.
+    pub(crate) fn prove(
+        record: &[FieldSpec],
+        target: &Schema,
+        source: Option<&Schema>,
+        shadowed: &[&str],
+        params: &Value,
+    ) -> CheckPlan {
+        let prover = Prover {
+            target,
+            shadowed,
+            params,
+        };
+        let origin = source.map(|schema| Origin {
+            schema,
+            ty: schema.record_type(),
+            item: None,
+        });
+        prover.record(target.record_type(), &[record], origin.as_ref())
+    }
+
+    /// Whether the plan was made for `ty` (a copy of the target may differ).
+    pub(crate) fn fits(&self, ty: &Type) -> bool {
+        self.fields.len() == ty.fields.len() && self.rules.len() == ty.rules.len()
+    }
+
+    /// True when field `i`'s check cannot fail on `value`.
+    pub(crate) fn proves_field(&self, i: usize, value: &Value) -> bool {
+        match self.fields.get(i) {
+            Some(Proof::Always) => true,
+            Some(Proof::IfText) => value.is_string(),
+            _ => false,
+        }
+    }
+
+    /// True when rule `i` holds on every record the route builds.
+    pub(crate) fn proves_rule(&self, i: usize) -> bool {
+        self.rules.get(i).copied().unwrap_or(false)
+    }
+
+    /// The plan for `rec`: the plan of the `records:` entry that built it
+    /// when the entries' telling constant names one (no other entry sets
+    /// that value), else this plan, which holds for every entry.
+    pub(crate) fn for_record(&self, rec: &Map<String, Value>) -> &CheckPlan {
+        let Some(e) = &self.entries else {
+            return self;
+        };
+        let Some(value) = crate::expr::get(rec, &e.field) else {
+            return self;
+        };
+        e.plans
+            .iter()
+            .find(|(v, _)| v == value)
+            .map_or(self, |(_, p)| p)
+    }
+
+    /// The plan of the items of list field `i`, if it has one.
+    pub(crate) fn items(&self, i: usize) -> Option<&CheckPlan> {
+        self.items.get(i).and_then(Option::as_ref)
+    }
+
+    /// How many field and rule checks the plan leaves out.
+    #[cfg(test)]
+    fn skipped(&self) -> usize {
+        let fields = self.fields.iter().filter(|p| **p != Proof::None).count();
+        fields + self.rules.iter().filter(|r| **r).count()
+    }
+
+    /// What is known of the field called `name` of `ty`.
+    #[cfg(test)]
+    fn proof_of(&self, ty: &Type, name: &str) -> Proof {
+        ty.position(name)
+            .map(|i| self.fields[i])
+            .unwrap_or(Proof::None)
+    }
+}
+
+impl Prover<'_> {
+    /// The plan of records of type `ty`, each built by one of `variants`
+    /// (a list's `records:`; one for a route's record).
+    fn record(&self, ty: &Type, variants: &[&[FieldSpec]], from: Option<&Origin>) -> CheckPlan {
+        let n = ty.fields.len();
+        let mut plan = CheckPlan {
+            fields: vec![Proof::None; n],
+            present: vec![variants.len() == 1; n],
+            rules: vec![true; ty.rules.len()],
+            items: vec![None; n],
+            entries: None,
+        };
+        for (i, field) in ty.fields.iter().enumerate() {
+            let mut proof = None;
+            for specs in variants {
+                let p = match specs.iter().filter(|s| s.name == field.name).count() {
+                    0 => continue,
+                    1 => self.field(field, only_spec(specs, &field.name).unwrap(), from),
+                    _ => Proof::None,
+                };
+                proof = Some(proof.map_or(p, |q: Proof| q.and(p)));
+            }
+            plan.fields[i] = proof.unwrap_or(Proof::None);
+            plan.items[i] = match variants {
+                [specs] => only_spec(specs, &field.name).and_then(|s| self.items(field, s, from)),
+                _ => None,
+            };
+        }
+        for specs in variants {
+            self.rules_of(ty, specs, &mut plan);
+        }
+        plan.entries = self.entries(ty, variants, from);
+        plan
+    }
+
+    /// Each entry's own plan, when one field tells the entries apart.
+    fn entries(
+        &self,
+        ty: &Type,
+        variants: &[&[FieldSpec]],
+        from: Option<&Origin>,
+    ) -> Option<Box<Entries>> {
+        if variants.len() < 2 {
+            return None;
+        }
+        let (field, values) = ty
+            .fields
+            .iter()
+            .find_map(|f| Some((f, self.telling_values(&f.name, variants)?)))?;
+        let plans = values
+            .into_iter()
+            .zip(variants)
+            .map(|(v, specs)| (v, self.record(ty, &[specs], from)))
+            .collect();
+        Some(Box::new(Entries {
+            field: field.name.clone(),
+            plans,
+        }))
+    }
+
+    /// The value each entry always gives `name`, when every entry sets it
+    /// to a constant (no `when:`, no `omit_blank`) and no two the same.
+    fn telling_values(&self, name: &str, variants: &[&[FieldSpec]]) -> Option<Vec<Value>> {
+        let mut values: Vec<Value> = Vec::new();
+        for specs in variants {
+            let spec = only_spec(specs, name).filter(|s| s.when.is_none() && !s.omit_blank)?;
+            let v = constant_value(spec, self.params)??;
+            if values.contains(&v) {
+                return None;
+            }
+            values.push(v);
+        }
+        Some(values)
+    }
+
+    fn field(&self, field: &Field, spec: &FieldSpec, from: Option<&Origin>) -> Proof {
+        match constant_value(spec, self.params) {
+            Some(v) => constant_proof(self.target, field, &v),
+            None => copy_proof(self.target, field, spec, from, self.names(from)),
+        }
+    }
+
+    /// The names that come before a record's own in `from`'s scope.
+    fn names(&self, from: Option<&Origin>) -> &[&str] {
+        match from {
+            Some(o) if o.item.is_some() => &ITEM_VARS,
+            _ => self.shadowed,
+        }
+    }
+
+    /// The plan of the items of a `for_each` list field.
+    fn items(&self, field: &Field, spec: &FieldSpec, from: Option<&Origin>) -> Option<CheckPlan> {
+        let Source::List {
+            for_each,
+            records,
+            lets,
+        } = &spec.source
+        else {
+            return None;
+        };
+        let ty = self.target.type_named(field.of.as_deref()?)?;
+        let item_from = from.and_then(|o| {
+            // The item sees the unit's `let:` values (and any outside this
+            // list), then the list's own.
+            let mut seen: Vec<String> = match &o.item {
+                Some(out) => out.lets.clone(),
+                None => self.shadowed.iter().map(|s| s.to_string()).collect(),
+            };
+            seen.extend(lets.iter().map(|(n, _)| n.clone()));
+            item_type(o, for_each, self.names(from), seen)
+        });
+        let variants: Vec<&[FieldSpec]> = records.iter().map(|(_, f)| f.as_slice()).collect();
+        Some(self.record(ty, &variants, item_from.as_ref()))
+    }
+
+    /// Rules that hold on what `specs` build, kept only if every variant
+    /// proves them; the constants always built are noted present.
+    fn rules_of(&self, ty: &Type, specs: &[FieldSpec], plan: &mut CheckPlan) {
+        // The constants a rule may read: their names and final values.
+        let mut constants = Map::new();
+        for (i, field) in ty.fields.iter().enumerate() {
+            let constant = only_spec(specs, &field.name)
+                .filter(|s| s.when.is_none() && !s.omit_blank)
+                .and_then(|s| constant_value(s, self.params));
+            match constant {
+                Some(Some(v)) => {
+                    plan.present[i] &= !is_blank(&v);
+                    constants.insert(field.name.clone(), v);
+                }
+                _ => plan.present[i] = false,
+            }
+        }
+        let built: Vec<&str> = specs.iter().map(|s| s.name.as_str()).collect();
+        let known = |name: &str| constants.contains_key(name) || !built.contains(&name);
+        for (i, rule) in ty.rules.iter().enumerate() {
+            plan.rules[i] &= rule_reads_only(rule, &known)
+                && crate::check::rule_passes(self.target, ty, i, &constants);
+        }
+    }
+}
+
+/// The source type of a list's items, when `for_each` is a plain path to
+/// a source list field (the source check checked each item as that type).
+fn item_type<'s>(
+    from: &Origin<'s>,
+    for_each: &Expr,
+    shadowed: &[&str],
+    lets: Vec<String>,
+) -> Option<Origin<'s>> {
+    let (list, _) = source_field(from, for_each, shadowed)?;
+    if list.kind != Kind::List {
+        return None;
+    }
+    let ty = from.schema.type_named(list.of.as_deref()?)?;
+    Some(Origin {
+        schema: from.schema,
+        ty,
+        item: Some(Outside {
+            lets,
+            holder: from.ty,
+        }),
+    })
+}
+
+/// The one spec that builds `name` (none when two do: the later wins at
+/// build time, and proving either would be guessing).
+fn only_spec<'a>(record: &'a [FieldSpec], name: &str) -> Option<&'a FieldSpec> {
+    let mut found = record.iter().filter(|s| s.name == name);
+    let first = found.next()?;
+    found.next().is_none().then_some(first)
+}
+
+/// No modifier that computes a new value: only `default` and `truncate`,
+/// which the proofs account for.
+fn plain(spec: &FieldSpec) -> bool {
+    spec.round.is_none()
+        && spec.format.is_none()
+        && spec.number_format.is_none()
+        && spec.convert.is_none()
+}
+
+/// The value a constant spec always builds: `Some(None)` when it is left
+/// out (blank with `omit_blank`), None when the spec is not a constant.
+fn constant_value(spec: &FieldSpec, params: &Value) -> Option<Option<Value>> {
+    let written = match &spec.source {
+        Source::Const(v) => v.clone(),
+        Source::Expr(e) => match e.as_literal() {
+            Some(v) => v.clone(),
+            None => of_params(e, params)?,
+        },
+        _ => return None,
+    };
+    if !plain(spec) {
+        return None;
+    }
+    if spec.omit_blank && spec.default.is_none() && is_blank(&written) {
+        return Some(None);
+    }
+    Some(Some(finished(spec, written)))
+}
+
+/// The value of an expression that reads nothing but params (the same
+/// for every record of the run); None if it reads anything else or fails.
+fn of_params(e: &Expr, params: &Value) -> Option<Value> {
+    let reads = e.reads();
+    let only_params = reads
+        .iter()
+        .all(|r| matches!(r.steps.first(), Some(Step::Name(n)) if n == "params"));
+    if e.is_script() || reads.is_empty() || !only_params {
+        return None;
+    }
+    let scope = crate::expr::Scope::of(None).with("params", params);
+    e.eval(&scope).ok()
+}
+
+/// `default` then `truncate`, as the builder applies them.
+fn finished(spec: &FieldSpec, mut value: Value) -> Value {
+    if is_blank(&value) {
+        if let Some(d) = &spec.default {
+            value = d.clone();
+        }
+    }
+    if let (Some(n), Value::String(s)) = (spec.truncate, &value) {
+        if s.chars().count() > n {
+            value = Value::String(s.chars().take(n).collect());
+        }
+    }
+    value
+}
+
+/// A constant is proved when the target's own checks pass on it.
+fn constant_proof(target: &Schema, field: &Field, v: &Option<Value>) -> Proof {
+    if scalar(field.kind).is_none() {
+        return Proof::None;
+    }
+    match v {
+        Some(v) if crate::check::field_passes(target, field, v) => Proof::Always,
+        // Left out: the record's check of required fields still runs.
+        None => Proof::Always,
+        _ => Proof::None,
+    }
+}
+
+fn scalar(kind: Kind) -> Option<Kind> {
+    (!matches!(kind, Kind::List | Kind::Object)).then_some(kind)
+}
+
+/// A plain copy of a source field is proved by the source's limits.
+fn copy_proof(
+    target: &Schema,
+    field: &Field,
+    spec: &FieldSpec,
+    origin: Option<&Origin>,
+    shadowed: &[&str],
+) -> Proof {
+    let (Some(origin), Source::Expr(e)) = (origin, &spec.source) else {
+        return Proof::None;
+    };
+    if !plain(spec) || scalar(field.kind).is_none() {
+        return Proof::None;
+    }
+    let Some((from, always_set)) = source_field(origin, e, shadowed) else {
+        return Proof::None;
+    };
+    // A blank copy is blank on the target, or takes the default.
+    let blank_passes = match &spec.default {
+        Some(d) => crate::check::field_passes(target, field, &finished(spec, d.clone())),
+        None => always_set || !field.required,
+    };
+    if !blank_passes || from.kind != field.kind {
+        return Proof::None;
+    }
+    if !limits_within(from, field, false) {
+        // Cut to the target's length, text fits; anything else must fit as is.
+        let cut_fits = spec
+            .truncate
+            .is_some_and(|n| field.max_length.is_none_or(|max| n <= max));
+        return match cut_fits && limits_within(from, field, true) {
+            true => Proof::IfText,
+            false => Proof::None,
+        };
+    }
+    Proof::Always
+}
+
+/// The source field a path expression copies, and whether it is never
+/// blank on a record that passed the source check (every field on the
+/// way is required). None when the path leaves what the source check
+/// proves: a list item, a reserved field, a type narrowed by `check_only`,
+/// a name a `let:` or variable shadows, in an item a first name that may
+/// be missing (found further out).
+fn source_field<'s>(origin: &Origin<'s>, e: &Expr, shadowed: &[&str]) -> Option<(&'s Field, bool)> {
+    let path = e.as_path()?;
+    let first = path.first()?;
+    if shadowed.contains(&first.as_str()) {
+        return None;
+    }
+    if let Some(outside) = &origin.item {
+        let there = checked_field(origin.ty, first)?.required;
+        if !there && !outside.answers_nothing_to(first) {
+            return None;
+        }
+    }
+    let mut ty = origin.ty;
+    let mut always_set = true;
+    let (last, ways) = path.split_last()?;
+    for step in ways {
+        let f = checked_field(ty, step)?;
+        if f.kind != Kind::Object {
+            return None;
+        }
+        always_set &= f.required;
+        ty = origin.schema.type_named(f.of.as_deref()?)?;
+    }
+    let f = checked_field(ty, last)?;
+    Some((f, always_set && f.required))
+}
+
+/// A field the source check always checks when present.
+fn checked_field<'t>(ty: &'t Type, name: &str) -> Option<&'t Field> {
+    if ty.rules.iter().any(|r| r.check_only.is_some()) {
+        return None;
+    }
+    ty.field(name).filter(|f| !f.reserved)
+}
+
+/// Every check the target field makes is implied by the source field's
+/// (same kind); `ignore_length` leaves `max_length` to a truncate.
+fn limits_within(from: &Field, to: &Field, ignore_length: bool) -> bool {
+    let at_most = |s: Option<usize>, t: Option<usize>| t.is_none_or(|t| s.is_some_and(|s| s <= t));
+    let length = ignore_length || at_most(from.max_length, to.max_length);
+    let min = to.min.is_none_or(|t| from.min.is_some_and(|s| s >= t));
+    let max = to.max.is_none_or(|t| from.max.is_some_and(|s| s <= t));
+    let commas = !from.commas || to.commas;
+    let codes = from.kind != Kind::Code
+        || from
+            .codes
+            .iter()
+            .all(|(c, _)| to.codes.iter().any(|(t, _)| t == c));
+    let format = from.format.as_ref().map(|p| p.as_str()) == to.format.as_ref().map(|p| p.as_str());
+    length && min && max && commas && codes && format && digits_within(from, to)
+}
+
+/// The digit limits (SQL Decimal(digits, scale)) of the target are implied
+/// by the source's: before the point, after it, and in all.
+fn digits_within(from: &Field, to: &Field) -> bool {
+    let bounds = |f: &Field| -> [Option<u32>; 3] {
+        match (f.digits, f.scale) {
+            (Some(d), Some(s)) => [Some(d.saturating_sub(s)), Some(s), None],
+            (Some(d), None) => [None, None, Some(d)],
+            (None, s) => [None, s, None],
+        }
+    };
+    let [int, frac, total] = bounds(from);
+    // What the source's limits give for each, derived where not written.
+    let int = int.or(total);
+    let frac = frac.or(total);
+    let total = total.or_else(|| Some(int? + frac?));
+    let [need_int, need_frac, need_total] = bounds(to);
+    let within =
+        |have: Option<u32>, need: Option<u32>| need.is_none_or(|n| have.is_some_and(|h| h <= n));
+    within(int, need_int) && within(frac, need_frac) && within(total, need_total)
+}
+
+/// True when every name the rule reads is one `known` vouches for (a
+/// constant always built, or a name never built). A script is not followed.
+fn rule_reads_only(rule: &crate::schema::Rule, known: &dyn Fn(&str) -> bool) -> bool {
+    if rule.check_only.is_some() {
+        return false;
+    }
+    let expr_known = |e: &Expr| {
+        !e.is_script()
+            && e.reads().iter().all(|r| match r.steps.first() {
+                Some(Step::Name(n)) => n != "parent" && known(n),
+                _ => false,
+            })
+    };
+    let names_known = |names: &[String]| names.iter().all(|n| known(n));
+    let check = match &rule.check {
+        Check::Require(n) | Check::RequireAny(n) | Check::Forbid(n) => names_known(n),
+        Check::Assert(e) => expr_known(e),
+        _ => false,
+    };
+    check && rule.when.as_ref().is_none_or(expr_known)
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,553 @@
+//! The check plan proves only what cannot fail, and the outcomes with and
+//! without it are the same.
+
+use std::path::{Path, PathBuf};
+
+use proptest::prelude::*;
+use serde_json::{json, Value};
+
+use super::*;
+use crate::mapping::{Mapping, Outcome};
+use crate::params::Params;
+
+const SOURCE: &str = "\
+schema: t.src
+system: Src
+format: json
+record: rec
+types:
+  rec:
+    fields:
+      short: {type: text, max_length: 10, required: true}
+      long: {type: text, max_length: 80}
+      free: {type: text}
+      code: {type: code, codes: [A, B], required: true}
+      qty: {type: integer, min: 0, max: 99, required: true}
+      nested: {type: object, of: inner, required: true}
+      lines: {type: list, of: line}
+  line:
+    fields:
+      sku: {type: text, max_length: 8, required: true}
+      note: {type: text}
+  inner:
+    fields:
+      name: {type: text, max_length: 5, required: true}
+";
+
+const TARGET: &str = "\
+schema: t.dst
+system: Dst
+format: json
+record: out
+types:
+  out:
+    fields:
+      Short: {type: text, max_length: 35, required: true}
+      Long: {type: text, max_length: 35}
+      Cut: {type: text, max_length: 35}
+      Code: {type: code, codes: [A, B, C], required: true}
+      Narrow: {type: code, codes: [A]}
+      Qty: {type: integer, min: 0, max: 999}
+      Fixed: {type: code, codes: [X, Y], required: true}
+      Maybe: {type: text, max_length: 3}
+      Named: {type: text, max_length: 5, required: true}
+      Company: {type: text, max_length: 3}
+      Nowhere: {type: text}
+      Lines: {type: list, of: tline}
+    rules:
+      - id: fixed-is-x
+        assert: Fixed == \"X\"
+      - id: maybe-given
+        require: [Maybe]
+      - id: short-given
+        require: [Short]
+      - id: never-built-is-blank
+        forbid: [Nowhere]
+  tline:
+    fields:
+      Kind: {type: code, codes: [N, M], required: true}
+      Sku: {type: text, max_length: 10}
+      Note: {type: text, max_length: 5}
+      Msg: {type: text, max_length: 20}
+      Cut: {type: text, max_length: 3}
+    rules:
+      - id: msg-given
+        when: Kind == \"M\"
+        require: [Msg]
+      - id: kind-known
+        assert: Kind != \"X\"
+";
+
+const MAPPING: &str = "\
+mapping: plan-test
+source: t.src
+target: t.dst
+params:
+  company: {type: text, default: ABC}
+record:
+  Short: = short
+  Long: = long
+  Cut: {expr: free, truncate: 35}
+  Code: = code
+  Narrow: = code
+  Qty: = qty
+  Fixed: X
+  Maybe: {const: Z, when: = qty > 5}
+  Named: = nested.name
+  Company: = params.company
+  Lines:
+    for_each: lines
+    records:
+      - record:
+          Kind: N
+          Sku: = sku
+          Cut: {expr: sku, truncate: 3}
+          Note: = note
+      - when: = !blank(note)
+        record:
+          Kind: M
+          Msg: {expr: note, truncate: 20}
+";
+
+/// A folder with the two schemas and `mapping`, removed when dropped.
+struct Fixture(PathBuf);
+
+impl Fixture {
+    fn new(name: &str, mapping: &str) -> Fixture {
+        let dir = std::env::temp_dir().join(format!(
+            "mapwright-check-plan-{name}-{}",
+            std::process::id()
+        ));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(dir.join("schemas/t")).unwrap();
+        std::fs::create_dir_all(dir.join("mappings")).unwrap();
+        std::fs::write(dir.join("schemas/t/src.yaml"), SOURCE).unwrap();
+        std::fs::write(dir.join("schemas/t/dst.yaml"), TARGET).unwrap();
+        std::fs::write(dir.join("mappings/m.yaml"), mapping).unwrap();
+        Fixture(dir)
+    }
+
+    fn mapping(&self) -> Result<Mapping, crate::Error> {
+        Mapping::from_path(&self.0.join("mappings/m.yaml"))
+    }
+}
+
+impl Drop for Fixture {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn plan(m: &Mapping) -> (CheckPlan, &Type) {
+    let params = Params::default().resolve(&m.params).unwrap();
+    let plans = m.check_plans(&params);
+    (plans[0].clone(), m.routes[0].target.record_type())
+}
+
+fn proof(m: &Mapping, name: &str) -> Proof {
+    let (p, ty) = plan(m);
+    p.proof_of(ty, name)
+}
+
+fn rule_proved(m: &Mapping, id: &str) -> bool {
+    let (p, ty) = plan(m);
+    let i = ty.rules.iter().position(|r| r.id == id).unwrap();
+    p.proves_rule(i)
+}
+
+fn present(m: &Mapping, name: &str) -> bool {
+    let (p, ty) = plan(m);
+    p.present[ty.position(name).unwrap()]
+}
+
+#[test]
+fn what_the_plan_proves_of_each_field() {
+    let fx = Fixture::new("fields", MAPPING);
+    let m = fx.mapping().unwrap();
+    // text max 10 into max 35: proved; max 80 into max 35: not.
+    assert_eq!(proof(&m, "Short"), Proof::Always);
+    assert_eq!(proof(&m, "Long"), Proof::None);
+    // Unlimited text cut to 35 fits while it is text.
+    assert_eq!(proof(&m, "Cut"), Proof::IfText);
+    // Codes A, B into A, B, C: a subset; into A alone: not.
+    assert_eq!(proof(&m, "Code"), Proof::Always);
+    assert_eq!(proof(&m, "Narrow"), Proof::None);
+    assert_eq!(proof(&m, "Qty"), Proof::Always);
+    assert_eq!(proof(&m, "Fixed"), Proof::Always);
+    assert_eq!(proof(&m, "Named"), Proof::Always);
+    // A param is the same on every record of the run.
+    assert_eq!(proof(&m, "Company"), Proof::Always);
+}
+
+#[test]
+fn what_the_plan_proves_of_list_items() {
+    let fx = Fixture::new("items", MAPPING);
+    let m = fx.mapping().unwrap();
+    let (p, ty) = plan(&m);
+    let items = p.items(ty.position("Lines").unwrap()).unwrap();
+    let line = m.routes[0].target.type_named("tline").unwrap();
+    // Both records' constants pass; the required sku (8) fits 10.
+    assert_eq!(items.proof_of(line, "Kind"), Proof::Always);
+    assert_eq!(items.proof_of(line, "Sku"), Proof::Always);
+    assert_eq!(items.proof_of(line, "Note"), Proof::None);
+    assert_eq!(items.proof_of(line, "Cut"), Proof::IfText);
+    // An item without a note finds no `note` further out: no `let:` has
+    // the name, and the unit's type has no such field and refuses unknown ones.
+    assert_eq!(items.proof_of(line, "Msg"), Proof::IfText);
+    let rule = |id: &str| items.proves_rule(line.rules.iter().position(|r| r.id == id).unwrap());
+    // A message line's Msg is a copy: its rule stays.
+    assert!(!rule("msg-given"));
+    assert!(rule("kind-known"));
+    // Two records build items: Kind is present in each, but a line is not
+    // proved present by either alone.
+    assert!(!items.present[line.position("Sku").unwrap()]);
+}
+
+#[test]
+fn each_records_entry_has_its_own_plan() {
+    let fx = Fixture::new("entries", MAPPING);
+    let m = fx.mapping().unwrap();
+    let (p, ty) = plan(&m);
+    let items = p.items(ty.position("Lines").unwrap()).unwrap();
+    let line = m.routes[0].target.type_named("tline").unwrap();
+    let msg_given = line.rules.iter().position(|r| r.id == "msg-given").unwrap();
+    let of = |kind: Value| {
+        let rec = json!({ "Kind": kind });
+        items.for_record(rec.as_object().unwrap()).clone()
+    };
+    // Kind N (the first entry, which builds no Msg): the rule cannot apply.
+    assert!(of(json!("N")).proves_rule(msg_given));
+    // Kind M: Msg is a copy, so the rule stays; so it does for a Kind no
+    // entry sets, which gets the plan of every entry.
+    assert!(!of(json!("M")).proves_rule(msg_given));
+    assert!(!of(json!("X")).proves_rule(msg_given));
+    // Only the message entry builds Msg; only the line entry, Sku.
+    assert_eq!(of(json!("M")).proof_of(line, "Msg"), Proof::IfText);
+    assert_eq!(of(json!("N")).proof_of(line, "Sku"), Proof::Always);
+    assert!(!of(json!("N")).present[line.position("Sku").unwrap()]);
+    assert!(of(json!("N")).present[line.position("Kind").unwrap()]);
+}
+
+#[test]
+fn entries_that_share_a_value_are_not_told_apart() {
+    let text = MAPPING.replace("          Kind: M\n", "          Kind: N\n");
+    let fx = Fixture::new("entries-alike", &text);
+    let m = fx.mapping().unwrap();
+    let (p, ty) = plan(&m);
+    let items = p.items(ty.position("Lines").unwrap()).unwrap();
+    assert!(items.entries.is_none());
+}
+
+#[test]
+fn a_param_that_breaks_the_target_is_not_proved() {
+    let fx = Fixture::new("param", MAPPING);
+    let m = fx.mapping().unwrap();
+    let params = Params::default()
+        .resolve(&m.params)
+        .map(|mut p| {
+            p["company"] = json!("TOO LONG");
+            p
+        })
+        .unwrap();
+    let ty = m.routes[0].target.record_type();
+    let plans = m.check_plans(&params);
+    assert_eq!(plans[0].proof_of(ty, "Company"), Proof::None);
+}
+
+#[test]
+fn a_field_under_when_is_not_proved_present() {
+    let fx = Fixture::new("when", MAPPING);
+    let m = fx.mapping().unwrap();
+    assert!(!present(&m, "Maybe"));
+    assert!(present(&m, "Fixed"));
+    // Its value, when built, passes; the rule that requires it stays.
+    assert_eq!(proof(&m, "Maybe"), Proof::Always);
+    assert!(!rule_proved(&m, "maybe-given"));
+}
+
+#[test]
+fn rules_over_constants_are_run_once() {
+    let fx = Fixture::new("rules", MAPPING);
+    let m = fx.mapping().unwrap();
+    assert!(rule_proved(&m, "fixed-is-x"));
+    assert!(rule_proved(&m, "never-built-is-blank"));
+    // Short is a copy, not a constant: its rule is checked per record.
+    assert!(!rule_proved(&m, "short-given"));
+}
+
+#[test]
+fn a_constant_rule_that_fails_is_kept() {
+    let text = MAPPING.replace("  Fixed: X\n", "  Fixed: Y\n");
+    let fx = Fixture::new("rule-fails", &text);
+    let m = fx.mapping().unwrap();
+    assert_eq!(proof(&m, "Fixed"), Proof::Always);
+    assert!(!rule_proved(&m, "fixed-is-x"));
+    let out = m
+        .prepare(&Params::default())
+        .unwrap()
+        .transform(&record("ab", 7));
+    let Outcome::Rejected(v) = out else {
+        panic!("expected a reject, got {out:?}")
+    };
+    let found: Vec<(&str, &str)> = v
+        .iter()
+        .map(|v| (v.rule.as_str(), v.path.as_str()))
+        .collect();
+    assert_eq!(found, [("fixed-is-x", "")]);
+}
+
+#[test]
+fn a_constant_the_target_refuses_is_a_load_error_and_never_proved() {
+    let text = MAPPING.replace("  Fixed: X\n", "  Fixed: Q\n");
+    let fx = Fixture::new("bad-constant", &text);
+    let err = fx.mapping().unwrap_err().to_string();
+    assert!(err.contains("Fixed"), "{err}");
+    // Proved directly, the plan still refuses it.
+    let target = crate::schema::Schema::from_str(Path::new("dst.yaml"), TARGET).unwrap();
+    let f = target.record_type().field("Fixed").unwrap();
+    assert_eq!(constant_proof(&target, f, &Some(json!("Q"))), Proof::None);
+    assert_eq!(constant_proof(&target, f, &Some(json!(""))), Proof::None);
+    assert_eq!(constant_proof(&target, f, &Some(json!("X"))), Proof::Always);
+}
+
+#[test]
+fn modifiers_that_compute_a_value_keep_the_check() {
+    let text = MAPPING.replace("  Qty: = qty\n", "  Qty: {expr: qty, round: 0}\n");
+    let fx = Fixture::new("round", &text);
+    let m = fx.mapping().unwrap();
+    assert_eq!(proof(&m, "Qty"), Proof::None);
+}
+
+#[test]
+fn a_let_that_shadows_a_field_keeps_the_check() {
+    let text = MAPPING.replacen("record:\n", "let:\n  short: = long\nrecord:\n", 1);
+    let fx = Fixture::new("let", &text);
+    let m = fx.mapping().unwrap();
+    assert_eq!(proof(&m, "Short"), Proof::None);
+}
+
+#[test]
+fn an_item_field_a_let_could_answer_for_keeps_the_check() {
+    // An item without a note would read the unit's `let: note` instead.
+    let text = MAPPING.replacen("record:\n", "let:\n  note: = free\nrecord:\n", 1);
+    let fx = Fixture::new("item-let", &text);
+    let m = fx.mapping().unwrap();
+    let (p, ty) = plan(&m);
+    let items = p.items(ty.position("Lines").unwrap()).unwrap();
+    let line = m.routes[0].target.type_named("tline").unwrap();
+    assert_eq!(items.proof_of(line, "Msg"), Proof::None);
+    // sku is required: every item has its own.
+    assert_eq!(items.proof_of(line, "Sku"), Proof::Always);
+}
+
+fn record(short: &str, qty: i64) -> Value {
+    json!({"short": short, "code": "A", "qty": qty, "nested": {"name": "n"}})
+}
+
+/// Outcomes of one record with the plan and without it.
+fn both_ways(m: &Mapping, rec: &Value) -> (Outcome, Outcome) {
+    let mut p = m.prepare(&Params::default()).unwrap();
+    let planned = p.transform(rec);
+    p.check_all(true);
+    (planned, p.transform(rec))
+}
+
+proptest! {
+    // No regressions file: a test writes only to temp folders.
+    #![proptest_config(ProptestConfig {
+        cases: 200,
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    })]
+
+    /// Records that pass the source check (and some that do not) give the
+    /// same outcome, findings and all, with the plan and with every check.
+    #[test]
+    fn the_plan_changes_no_outcome(
+        short in "[a-z ]{0,12}",
+        long in proptest::option::of("[a-z]{0,90}"),
+        free in proptest::option::of(prop_oneof![
+            "[a-z]{0,50}".prop_map(Value::from),
+            (0u64..u64::MAX).prop_map(Value::from),
+            (-1e60f64..1e60).prop_map(Value::from),
+            Just(Value::Bool(true)),
+        ]),
+        code in prop_oneof![Just("A"), Just("B"), Just("C")],
+        qty in -3i64..120,
+        name in "[a-z]{0,7}",
+        lines in proptest::collection::vec(
+            ("[a-z]{0,10}", proptest::option::of(prop_oneof![
+                "[a-z ]{0,30}".prop_map(Value::from),
+                (0u64..u64::MAX).prop_map(Value::from),
+            ])),
+            0..4,
+        ),
+    ) {
+        let fx = Fixture::new("fuzz", MAPPING);
+        let m = fx.mapping().unwrap();
+        let mut rec = json!({"short": short, "code": code, "qty": qty, "nested": {"name": name}});
+        if let Some(l) = long {
+            rec["long"] = json!(l);
+        }
+        if let Some(f) = free {
+            rec["free"] = f;
+        }
+        let lines: Vec<Value> = lines
+            .into_iter()
+            .map(|(sku, note)| match note {
+                Some(n) => json!({"sku": sku, "note": n}),
+                None => json!({"sku": sku}),
+            })
+            .collect();
+        rec["lines"] = json!(lines);
+        let (planned, full) = both_ways(&m, &rec);
+        prop_assert_eq!(planned, full);
+    }
+}
+
+/// The repository's shipped mappings folder.
+fn shipped(path: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(path)
+}
+
+/// A stored case: its name, params and input record.
+type StoredCase = (String, Params, Value);
+
+/// The cases of one stored mapping test file, as `mapwright test` reads
+/// them (crate::testing): each case's params and its input record.
+fn stored_cases(file: &Path) -> Option<(PathBuf, Vec<StoredCase>)> {
+    let root = crate::testing::load_test_file(file).ok()?;
+    let dir = file.parent().unwrap();
+    let mapping = dir.join(root.get("mapping")?.scalar_text()?);
+    let mut base = Params::default();
+    for (k, v) in root.get("params").and_then(|n| n.as_map()).unwrap_or(&[]) {
+        base.set(&k.scalar_text().unwrap_or_default(), v.to_json());
+    }
+    let mut cases = Vec::new();
+    for case in root.get("cases").and_then(|n| n.as_seq()).unwrap_or(&[]) {
+        let mut params = base.clone();
+        for (k, v) in case.get("params").and_then(|n| n.as_map()).unwrap_or(&[]) {
+            params.set(&k.scalar_text().unwrap_or_default(), v.to_json());
+        }
+        let mut input = match (
+            case.get("file").and_then(|n| n.scalar_text()),
+            case.get("input"),
+        ) {
+            (Some(f), _) => serde_json::from_slice(&std::fs::read(dir.join(f)).unwrap()).unwrap(),
+            (None, Some(i)) => i.to_json(),
+            (None, None) => continue,
+        };
+        if crate::testing::patch(&mut input, case).is_err() {
+            continue;
+        }
+        let name = case
+            .get("name")
+            .and_then(|n| n.scalar_text())
+            .unwrap_or_default();
+        cases.push((name, params, input));
+    }
+    Some((mapping, cases))
+}
+
+/// Every stored mapping test case (mappings/*/tests/*.yaml) gives the same
+/// outcome (record, warnings, every finding) with the plan and without.
+#[test]
+fn stored_cases_are_the_same_with_check_all() {
+    let mut ran = 0;
+    let mut proved = 0;
+    for dir in std::fs::read_dir(shipped("mappings")).unwrap().flatten() {
+        let Ok(tests) = std::fs::read_dir(dir.path().join("tests")) else {
+            continue;
+        };
+        for file in tests.flatten().map(|e| e.path()) {
+            if file.extension().is_none_or(|e| e != "yaml") {
+                continue;
+            }
+            let Some((mapping, cases)) = stored_cases(&file) else {
+                continue;
+            };
+            let m = Mapping::from_path(&mapping).unwrap();
+            for (name, params, input) in cases {
+                let Ok(mut p) = m.prepare(&params) else {
+                    continue;
+                };
+                proved += p.plans.iter().map(CheckPlan::skipped).sum::<usize>();
+                let planned = p.transform(&input);
+                p.check_all(true);
+                assert_eq!(planned, p.transform(&input), "{}: {name}", file.display());
+                ran += 1;
+            }
+        }
+    }
+    // The shipped files hold over 250 cases; an empty walk would prove nothing.
+    assert!(ran > 200, "only {ran} stored cases ran");
+    assert!(
+        proved > 0,
+        "the plan proved nothing on the shipped mappings"
+    );
+}
+
+/// On the Spectrum mapping the plan proves the header's constants and
+/// params, the ship-to rule (Ship_To_Code is J, not I), and on each line
+/// the constants and the text cut to Spectrum's lengths.
+#[test]
+fn the_spectrum_plan() {
+    let m = Mapping::from_path(&shipped("mappings/oneserve-spectrum/order.yaml")).unwrap();
+    let mut params = Params::default();
+    params.set("company_code", json!("KM2"));
+    let params = params.resolve(&m.params).unwrap();
+    let plan = &m.check_plans(&params)[0];
+    let ty = m.routes[0].target.record_type();
+    let proved: Vec<&str> = ty
+        .fields
+        .iter()
+        .filter(|f| plan.proof_of(ty, &f.name) != Proof::None)
+        .map(|f| f.name.as_str())
+        .collect();
+    // Job_Number copies job.ref, which Oneserve does not limit: checked.
+    let constants = ["Company_Code", "PO_Number", "Status_Flag", "Cost_Center"];
+    let more = ["Ship_To_Code", "Batch_Code", "PO_Type"];
+    assert_eq!(proved, [&constants[..], &more[..]].concat());
+    let rule = |id: &str| plan.proves_rule(ty.rules.iter().position(|r| r.id == id).unwrap());
+    let items = plan.items(ty.position("poDetails").unwrap()).unwrap();
+    let line = m.routes[0]
+        .target
+        .type_named(ty.field("poDetails").unwrap().of.as_deref().unwrap())
+        .unwrap();
+    let proved: Vec<(&str, Proof)> = line
+        .fields
+        .iter()
+        .map(|f| (f.name.as_str(), items.proof_of(line, &f.name)))
+        .filter(|(_, p)| *p != Proof::None)
+        .collect();
+    // The lines' constants and param, and the truncated description and note.
+    let text = Proof::IfText;
+    let always = Proof::Always;
+    let lines = [
+        ("Detail_Entry_Type", always),
+        ("PO_Quantity", always),
+        ("Item_Description", text),
+        ("Unit_Of_Measure", always),
+        ("Message", text),
+        ("Cost_Center", always),
+    ];
+    assert_eq!(proved, lines);
+    let line_rule =
+        |id: &str| items.proves_rule(line.rules.iter().position(|r| r.id == id).unwrap());
+    // PO_Quantity is 1 on every line; Item_ID is computed, so its rule stays.
+    assert!(line_rule("quantity-non-zero"));
+    assert!(!line_rule("item-id-required"));
+    // A message line (Detail_Entry_Type M) has no Item_ID, quantity or
+    // unit: the rules about them cannot apply to it.
+    let message = json!({"Detail_Entry_Type": "M"});
+    let message = items.for_record(message.as_object().unwrap());
+    let message_rule =
+        |id: &str| message.proves_rule(line.rules.iter().position(|r| r.id == id).unwrap());
+    assert!(message_rule("item-id-required"));
+    assert!(message_rule("non-stock-item-length"));
+    // Its Message is a copy; and a rule reading `parent` is never proved.
+    assert!(!message_rule("message-only-needs-message"));
+    assert!(!message_rule("phase-cost-type-required"));
+    assert!(rule("ship-to-input-address"));
+    assert!(!rule("job-or-warehouse"));
+}
