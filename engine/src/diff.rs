@@ -422,7 +422,7 @@ fn read_units(
         }
         InputFormat::Csv => crate::group::csv_items(
             &m.csv,
-            None,
+            crate::group::Grouping::default(),
             mapping.params(),
             name,
             reader,

@@ -2,15 +2,16 @@
 //! it, rows whose key (the `group_by` values) match form one unit, so a CSV
 //! of activity lines becomes one order per job and team.
 //!
-//! Unsorted input (the default) is gathered in memory before any group is
-//! handed on, so memory grows with the file. Input sorted by the key can be
-//! declared `sorted: true`: each group is handed on as soon as the key
-//! changes and memory stays flat; a key that comes back after its group
-//! ended is never split silently into a second order: those rows are
-//! rejected with rule `group-split`, naming the lines.
+//! Unsorted input (the default) is gathered before any group is handed on:
+//! in memory up to a bound, past it in temporary files (crate::spill), and
+//! the groups come out in the order of each key's first row either way.
+//! Input sorted by the key can be declared `sorted: true`: each group is
+//! handed on as soon as the key changes and memory stays flat; a key that
+//! comes back after its group ended is never split silently into a second
+//! order: those rows are rejected with rule `group-split`, naming the lines.
 
 use std::cell::RefCell;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::io::{BufRead, Read};
 use std::rc::Rc;
 
@@ -202,32 +203,55 @@ fn lenient_rows(headers: &[String], bytes: &[u8], delimiter: u8) -> Vec<Value> {
 }
 
 /// A row's fields as text, or the column that is not UTF-8.
-fn fields_as_text(record: &csv::ByteRecord) -> Result<Vec<String>, usize> {
-    record
+fn fields_as_text(record: &csv::ByteRecord) -> Result<csv::StringRecord, usize> {
+    csv::StringRecord::from_byte_record(record.clone()).map_err(|e| e.utf8_error().field() + 1)
+}
+
+/// A row's fields under the header's names.
+fn row_value(headers: &[String], fields: &csv::StringRecord) -> Value {
+    let row: Map<String, Value> = headers
         .iter()
-        .enumerate()
-        .map(|(i, f)| {
-            std::str::from_utf8(f)
-                .map(str::to_string)
-                .map_err(|_| i + 1)
-        })
-        .collect()
+        .cloned()
+        .zip(fields.iter().map(|f| Value::String(f.to_string())))
+        .collect();
+    Value::Object(row)
 }
 
 /// A group being gathered: its key, and each row's place, value and text.
 type Gathering = (String, Vec<InputRef>, Vec<Value>, Vec<RawLines>);
 
-/// Read CSV rows from `reader` and hand on units, in order of each key's first row.
-pub fn csv_items(
+/// How rows become units beyond the mapping's `input.csv`.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Grouping {
+    /// The field delimiter, over the mapping's.
+    pub(crate) delimiter: Option<u8>,
+    /// The bound on what the rows of an unsorted input take in memory
+    /// while they are grouped; past it they spill to temporary files.
+    pub(crate) memory: u64,
+}
+
+impl Default for Grouping {
+    fn default() -> Grouping {
+        Grouping {
+            delimiter: None,
+            memory: crate::spill::DEFAULT_GROUP_MEMORY,
+        }
+    }
+}
+
+/// Read CSV rows from `reader` and hand on units: rows that cannot form
+/// one as they are read, then (unsorted) the groups in order of each key's
+/// first row; sorted, each group as its key changes.
+pub(crate) fn csv_items(
     csv: &CsvInput,
-    delimiter: Option<u8>,
+    grouping: Grouping,
     params: &Value,
     name: &str,
     reader: Box<dyn BufRead + Send + '_>,
     mut each: impl FnMut(Item) -> Result<(), ConvertError>,
 ) -> Result<(), ConvertError> {
     let seen = Rc::new(RefCell::new(Vec::new()));
-    let delimiter = delimiter.unwrap_or(csv.delimiter);
+    let delimiter = grouping.delimiter.unwrap_or(csv.delimiter);
     let mut rdr = csv::ReaderBuilder::new()
         .delimiter(delimiter)
         .flexible(false)
@@ -258,9 +282,10 @@ pub fn csv_items(
         line: Some(line),
         index: None,
     };
+    let spill_error = |e| ConvertError::Group(name.to_string(), e);
     let mut pending: Vec<Gathering> = Vec::new();
-    let mut open: HashMap<String, usize> = HashMap::new();
     let mut closed: HashSet<String> = HashSet::new();
+    let mut gatherer = crate::spill::Gatherer::new(grouping.memory);
     let mut record = csv::ByteRecord::new();
     loop {
         let read = rdr.read_byte_record(&mut record);
@@ -304,12 +329,7 @@ pub fn csv_items(
                 continue;
             }
         };
-        let row: Map<String, Value> = headers
-            .iter()
-            .cloned()
-            .zip(fields.into_iter().map(Value::String))
-            .collect();
-        let row = Value::Object(row);
+        let row = row_value(&headers, &fields);
         if csv.group_by.is_empty() {
             each(Item::Group(vec![at(line)], vec![row], vec![raw]))?;
             continue;
@@ -328,49 +348,54 @@ pub fn csv_items(
                 continue;
             }
         };
-        if csv.sorted {
-            if closed.contains(&key) {
-                each(Item::Bad(
-                    vec![at(line)],
-                    Source::Values(vec![row]),
-                    vec![raw],
-                    format!("this row's group ({}) ended before line {line}; the input is declared sorted by the key, so the row would start a second unit. Sort the input, or leave `sorted` off", key.replace('\u{1f}', ", ")),
-                    "group-split",
-                    Vec::new(),
-                ))?;
-                continue;
+        if !csv.sorted {
+            // Held compact (the row's text and fields), not as a value.
+            drop(row);
+            let row = crate::spill::Row { raw, fields };
+            gatherer.add(key, row).map_err(spill_error)?;
+            continue;
+        }
+        if closed.contains(&key) {
+            each(Item::Bad(
+                vec![at(line)],
+                Source::Values(vec![row]),
+                vec![raw],
+                format!("this row's group ({}) ended before line {line}; the input is declared sorted by the key, so the row would start a second unit. Sort the input, or leave `sorted` off", key.replace('\u{1f}', ", ")),
+                "group-split",
+                Vec::new(),
+            ))?;
+            continue;
+        }
+        if pending.last().is_some_and(|(k, ..)| *k != key) {
+            let (k, refs, rows, raws) = pending.pop().unwrap_or_default();
+            closed.insert(k);
+            each(Item::Group(refs, rows, raws))?;
+        }
+        match pending.last_mut() {
+            Some((_, refs, rows, raws)) => {
+                refs.push(at(line));
+                rows.push(row);
+                raws.push(raw);
             }
-            if pending.last().is_some_and(|(k, ..)| *k != key) {
-                let (k, refs, rows, raws) = pending.pop().unwrap_or_default();
-                closed.insert(k);
-                each(Item::Group(refs, rows, raws))?;
-            }
-            match pending.last_mut() {
-                Some((_, refs, rows, raws)) => {
-                    refs.push(at(line));
-                    rows.push(row);
-                    raws.push(raw);
-                }
-                None => pending.push((key, vec![at(line)], vec![row], vec![raw])),
-            }
-        } else {
-            match open.get(&key) {
-                Some(&i) => {
-                    pending[i].1.push(at(line));
-                    pending[i].2.push(row);
-                    pending[i].3.push(raw);
-                }
-                None => {
-                    open.insert(key.clone(), pending.len());
-                    pending.push((key, vec![at(line)], vec![row], vec![raw]));
-                }
-            }
+            None => pending.push((key, vec![at(line)], vec![row], vec![raw])),
         }
     }
     for (_, refs, rows, raws) in pending {
         each(Item::Group(refs, rows, raws))?;
     }
-    Ok(())
+    gatherer.finish(
+        |group| {
+            let refs = group.rows.iter().map(|r| at(r.raw.first)).collect();
+            let values = group
+                .rows
+                .iter()
+                .map(|r| row_value(&headers, &r.fields))
+                .collect();
+            let raws = group.rows.into_iter().map(|r| r.raw).collect();
+            each(Item::Group(refs, values, raws))
+        },
+        spill_error,
+    )
 }
 
 /// A CSV error without the crate's own position (its line count is off on

@@ -60,6 +60,7 @@ mod resolve;
 mod rules;
 mod schema;
 mod select;
+mod spill;
 mod table;
 mod template;
 mod testing;
