@@ -553,7 +553,7 @@ mod tests {
     #[test]
     fn one_key_with_more_rows_than_the_bound_stops_with_the_limit_named() {
         let keys = vec!["same"; 200];
-        let e = gather(2048, &keys).err().expect("too big");
+        let e = gather(2048, &keys).expect_err("too big");
         assert!(
             matches!(
                 e,
