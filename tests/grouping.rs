@@ -175,7 +175,7 @@ fn a_key_split_across_the_file_forms_one_unit_when_unsorted() {
     assert_eq!(in_memory.lines().count(), 401);
     for threads in ["1", "2"] {
         let (code, spilled, err) =
-            convert_jobs(&dir, &["--group-memory", "1KB", "--threads", threads]);
+            convert_jobs(&dir, &["--group-memory", "2KB", "--threads", threads]);
         assert_eq!(code, 0, "{err}");
         assert_eq!(spilled, in_memory, "--threads {threads}");
         assert!(
@@ -233,7 +233,7 @@ fn a_temp_folder_that_cannot_be_written_is_named() {
     }
     std::fs::write(dir.join("lines.csv"), &csv).unwrap();
     let missing = dir.join("no-such-temp");
-    let (code, _, err) = convert_jobs(&dir, &["--group-memory", "1KB", "-o", "out.ndjson"]);
+    let (code, _, err) = convert_jobs(&dir, &["--group-memory", "2KB", "-o", "out.ndjson"]);
     assert_eq!(code, 0, "with the usual temp folder: {err}");
     let (code, _, err) = run(mapwright(&dir)
         .env("TMPDIR", &missing)
@@ -245,7 +245,7 @@ fn a_temp_folder_that_cannot_be_written_is_named() {
             "--output-format",
             "ndjson",
         ])
-        .args(["--group-memory", "1KB", "-o", "out2.ndjson"]));
+        .args(["--group-memory", "2KB", "-o", "out2.ndjson"]));
     assert_eq!(code, 3, "{err}");
     let expected = format!(
         "error: lines.csv: cannot spill grouped rows to the temp folder {}: ",

@@ -21,6 +21,7 @@ use crate::convert::ConvertError;
 use crate::expr::{to_text, Scope};
 use crate::mapping::CsvInput;
 use crate::report::{InputRef, RawLines, Source};
+use crate::spill::Fields;
 
 /// What the grouper hands on.
 #[non_exhaustive]
@@ -202,13 +203,8 @@ fn lenient_rows(headers: &[String], bytes: &[u8], delimiter: u8) -> Vec<Value> {
     rows
 }
 
-/// A row's fields as text, or the column that is not UTF-8.
-fn fields_as_text(record: &csv::ByteRecord) -> Result<csv::StringRecord, usize> {
-    csv::StringRecord::from_byte_record(record.clone()).map_err(|e| e.utf8_error().field() + 1)
-}
-
 /// A row's fields under the header's names.
-fn row_value(headers: &[String], fields: &csv::StringRecord) -> Value {
+fn row_value(headers: &[String], fields: &Fields) -> Value {
     let row: Map<String, Value> = headers
         .iter()
         .cloned()
@@ -310,7 +306,7 @@ pub(crate) fn csv_items(
         };
         let fields = match problem {
             Some(p) => Err(p),
-            None => fields_as_text(&record)
+            None => Fields::of(&record)
                 .map_err(|col| format!("not a valid CSV row: column {col} is not UTF-8 text")),
         };
         let fields = match fields {

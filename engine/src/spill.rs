@@ -40,7 +40,41 @@ const BUFFER: usize = 32 * 1024;
 /// One CSV row: its text as read (with its lines) and its fields.
 pub(crate) struct Row {
     pub(crate) raw: RawLines,
-    pub(crate) fields: csv::StringRecord,
+    pub(crate) fields: Fields,
+}
+
+/// A row's fields in two allocations of exactly their size (a
+/// `csv::StringRecord` keeps the reader's spare room, so what it takes is
+/// not what it holds).
+pub(crate) struct Fields {
+    text: Box<str>,
+    ends: Box<[usize]>,
+}
+
+impl Fields {
+    /// The fields of `record`, or the column (from 1) that is not UTF-8.
+    pub(crate) fn of(record: &csv::ByteRecord) -> Result<Fields, usize> {
+        let mut text = String::with_capacity(record.as_slice().len());
+        let mut ends = Vec::with_capacity(record.len());
+        for (i, f) in record.iter().enumerate() {
+            text.push_str(std::str::from_utf8(f).map_err(|_| i + 1)?);
+            ends.push(text.len());
+        }
+        Ok(Fields {
+            text: text.into_boxed_str(),
+            ends: ends.into_boxed_slice(),
+        })
+    }
+
+    /// Each field, in order.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &str> {
+        let starts = std::iter::once(0).chain(self.ends.iter().copied());
+        starts.zip(self.ends.iter()).map(|(a, &b)| &self.text[a..b])
+    }
+
+    fn len(&self) -> usize {
+        self.ends.len()
+    }
 }
 
 /// The rows of one key, in file order; `first` is the line of the first.
@@ -112,8 +146,8 @@ fn temp_error(e: io::Error) -> SpillError {
 /// About what a row takes in memory (its text, its fields, their bounds
 /// and the allocations around them), so the bound is on memory, not text.
 fn row_cost(row: &Row) -> u64 {
-    let fields = row.fields.as_slice().len() + 8 * row.fields.len();
-    (row.raw.bytes.len() + fields + 160) as u64
+    let fields = row.fields.text.len() + 8 * row.fields.len();
+    (row.raw.bytes.len() + fields + 256) as u64
 }
 
 /// About what a new group takes beside its rows (its key twice: in the
@@ -202,10 +236,12 @@ impl Gatherer {
     }
 }
 
-/// Rows written to `files` by a hash of their key and `seed`.
+/// Rows written to `files` by a hash of their key and `seed`, with what
+/// the rows of each file take in memory.
 struct Partitions {
     seed: u64,
     files: Vec<BufWriter<File>>,
+    costs: Vec<u64>,
 }
 
 impl Partitions {
@@ -213,7 +249,11 @@ impl Partitions {
         let files = (0..fanout)
             .map(|_| Ok(BufWriter::with_capacity(BUFFER, tempfile::tempfile()?)))
             .collect::<io::Result<_>>()?;
-        Ok(Partitions { seed, files })
+        Ok(Partitions {
+            seed,
+            files,
+            costs: vec![0; fanout],
+        })
     }
 
     fn write(&mut self, key: &str, row: &Row) -> io::Result<()> {
@@ -221,19 +261,22 @@ impl Partitions {
         self.seed.hash(&mut h);
         key.hash(&mut h);
         let i = (h.finish() % self.files.len() as u64) as usize;
+        // As if each row began a group: a little over, never under.
+        self.costs[i] += row_cost(row) + group_cost(key);
         let out = &mut self.files[i];
         write_bytes(out, key.as_bytes())?;
         write_row(out, row)
     }
 
-    /// The files, written and rewound for reading.
-    fn into_files(self) -> io::Result<Vec<File>> {
+    /// The files, written and rewound for reading, with what their rows take.
+    fn into_files(self) -> io::Result<Vec<(File, u64)>> {
         self.files
             .into_iter()
-            .map(|w| {
+            .zip(self.costs)
+            .map(|(w, cost)| {
                 let mut f = w.into_inner().map_err(io::IntoInnerError::into_error)?;
                 f.rewind()?;
-                Ok(f)
+                Ok((f, cost))
             })
             .collect()
     }
@@ -243,14 +286,13 @@ impl Partitions {
 /// into runs of groups in the order of their first row.
 fn group_partitions(parts: Partitions, bound: u64) -> Result<Runs, SpillError> {
     let mut runs = Runs::new().map_err(temp_error)?;
-    let mut todo: Vec<(File, usize)> = parts
+    let mut todo: Vec<(File, u64, usize)> = parts
         .into_files()
         .map_err(temp_error)?
         .into_iter()
-        .map(|f| (f, 0))
+        .map(|(f, cost)| (f, cost, 0))
         .collect();
-    while let Some((file, depth)) = todo.pop() {
-        let len = file.metadata().map_err(temp_error)?.len();
+    while let Some((file, cost, depth)) = todo.pop() {
         match load(file, bound).map_err(temp_error)? {
             Loaded::Groups(groups) => runs.append(&groups).map_err(temp_error)?,
             Loaded::TooBig(_) if depth >= MAX_DEPTH => {
@@ -260,9 +302,11 @@ fn group_partitions(parts: Partitions, bound: u64) -> Result<Runs, SpillError> {
                 })
             }
             Loaded::TooBig(file) => {
-                let fanout = (len.saturating_mul(2) / bound.max(1) + 2).min(64) as usize;
+                // Parts of about a third of the bound each, so that most
+                // fit at once however the hash falls.
+                let fanout = (cost.saturating_mul(3) / bound.max(1) + 1).clamp(2, 64) as usize;
                 let parts = split(file, depth as u64 + 1, fanout).map_err(temp_error)?;
-                todo.extend(parts.into_iter().map(|f| (f, depth + 1)));
+                todo.extend(parts.into_iter().map(|(f, cost)| (f, cost, depth + 1)));
             }
         }
     }
@@ -295,7 +339,7 @@ fn load(file: File, bound: u64) -> io::Result<Loaded> {
 }
 
 /// The rows of a partition file split into `fanout` files by `seed`.
-fn split(file: File, seed: u64, fanout: usize) -> io::Result<Vec<File>> {
+fn split(file: File, seed: u64, fanout: usize) -> io::Result<Vec<(File, u64)>> {
     let mut parts = Partitions::new(seed, fanout)?;
     let mut rows = BufReader::with_capacity(BUFFER, file);
     while let Some(key) = read_bytes(&mut rows)? {
@@ -468,7 +512,7 @@ fn write_row(out: &mut impl Write, row: &Row) -> io::Result<()> {
     write_u64(out, row.raw.last as u64)?;
     write_bytes(out, &row.raw.bytes)?;
     write_u64(out, row.fields.len() as u64)?;
-    for f in &row.fields {
+    for f in row.fields.iter() {
         write_bytes(out, f.as_bytes())?;
     }
     Ok(())
@@ -480,11 +524,17 @@ fn read_row(r: &mut impl Read) -> io::Result<Row> {
     let eof = || io::Error::from(io::ErrorKind::UnexpectedEof);
     let bytes = read_bytes(r)?.ok_or_else(eof)?;
     let count = read_u64(r)?;
-    let mut fields = csv::StringRecord::new();
+    let mut text = String::new();
+    let mut ends = Vec::new();
     for _ in 0..count {
         let f = read_bytes(r)?.ok_or_else(eof)?;
-        fields.push_field(std::str::from_utf8(&f).map_err(io::Error::other)?);
+        text.push_str(std::str::from_utf8(&f).map_err(io::Error::other)?);
+        ends.push(text.len());
     }
+    let fields = Fields {
+        text: text.into_boxed_str(),
+        ends: ends.into_boxed_slice(),
+    };
     Ok(Row {
         raw: RawLines { first, last, bytes },
         fields,
@@ -503,7 +553,7 @@ mod tests {
                 last: line,
                 bytes: text.clone().into_bytes(),
             },
-            fields: csv::StringRecord::from(vec![key.to_string(), n.to_string()]),
+            fields: Fields::of(&csv::ByteRecord::from(vec![key, &n.to_string()])).unwrap(),
         }
     }
 
@@ -521,7 +571,7 @@ mod tests {
             |group| {
                 assert_eq!(group.first, group.rows[0].raw.first);
                 out.push((
-                    group.rows[0].fields[0].to_string(),
+                    group.rows[0].fields.iter().next().unwrap().to_string(),
                     group.rows.iter().map(|r| r.raw.first).collect(),
                 ));
                 Ok(())
