@@ -427,8 +427,9 @@ fn read_units(
             name,
             reader,
             |item| match item {
-                crate::group::Item::Group(refs, rows, _) => {
+                crate::group::Item::Group(refs, rows) => {
                     let line = refs.first().and_then(|r| r.line);
+                    let (rows, _) = rows.values();
                     each(next(line), Unit::Rows(rows))
                 }
                 crate::group::Item::Bad(refs, ..) => {

@@ -14,6 +14,7 @@ use std::cell::RefCell;
 use std::collections::HashSet;
 use std::io::{BufRead, Read};
 use std::rc::Rc;
+use std::sync::Arc;
 
 use serde_json::{Map, Value};
 
@@ -21,13 +22,13 @@ use crate::convert::ConvertError;
 use crate::expr::{to_text, Scope};
 use crate::mapping::CsvInput;
 use crate::report::{InputRef, RawLines, Source};
-use crate::spill::Fields;
+use crate::spill::{Fields, Row};
 
 /// What the grouper hands on.
 #[non_exhaustive]
 pub enum Item {
-    /// The rows of one unit, with where each came from and its text as read.
-    Group(Vec<InputRef>, Vec<Value>, Vec<RawLines>),
+    /// The rows of one unit, with where each came from.
+    Group(Vec<InputRef>, Rows),
     /// Rows that cannot form a unit: where, the rows (or raw text), the
     /// text as read, why, and the rows as far as they read (each line of a
     /// malformed row split on the delimiter, under the header's names:
@@ -40,6 +41,25 @@ pub enum Item {
         &'static str,
         Vec<Value>,
     ),
+}
+
+/// The rows of a unit as read, held compact: they become values under the
+/// header's names where the unit is transformed (a worker thread).
+pub struct Rows {
+    headers: Arc<[String]>,
+    rows: Vec<Row>,
+}
+
+impl Rows {
+    /// Each row as a value, and each row's text as read.
+    pub(crate) fn values(self) -> (Vec<Value>, Vec<RawLines>) {
+        let values = self
+            .rows
+            .iter()
+            .map(|r| row_value(&self.headers, &r.fields))
+            .collect();
+        (values, self.rows.into_iter().map(|r| r.raw).collect())
+    }
 }
 
 /// The bytes the CSV reader takes from its input, kept from the start of
@@ -213,9 +233,6 @@ fn row_value(headers: &[String], fields: &Fields) -> Value {
     Value::Object(row)
 }
 
-/// A group being gathered: its key, and each row's place, value and text.
-type Gathering = (String, Vec<InputRef>, Vec<Value>, Vec<RawLines>);
-
 /// How rows become units beyond the mapping's `input.csv`.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Grouping {
@@ -244,7 +261,7 @@ pub(crate) fn csv_items(
     params: &Value,
     name: &str,
     reader: Box<dyn BufRead + Send + '_>,
-    mut each: impl FnMut(Item) -> Result<(), ConvertError>,
+    each: impl FnMut(Item) -> Result<(), ConvertError>,
 ) -> Result<(), ConvertError> {
     let seen = Rc::new(RefCell::new(Vec::new()));
     let delimiter = grouping.delimiter.unwrap_or(csv.delimiter);
@@ -255,11 +272,12 @@ pub(crate) fn csv_items(
             inner: reader,
             seen: seen.clone(),
         });
-    let headers: Vec<String> = match rdr.headers() {
+    let headers: Arc<[String]> = match rdr.headers() {
         Ok(h) => h
             .iter()
             .map(|s| s.trim_start_matches('\u{feff}').to_string())
-            .collect(),
+            .collect::<Vec<_>>()
+            .into(),
         Err(e) => {
             return Err(ConvertError::Read(
                 name.to_string(),
@@ -273,15 +291,17 @@ pub(crate) fn csv_items(
         line: 1,
     };
     cutter.cut(rdr.position().byte());
-    let at = |line: usize| InputRef {
-        file: name.to_string(),
-        line: Some(line),
-        index: None,
+    let mut grouper = Grouper {
+        csv,
+        params,
+        name,
+        key_columns: key_columns(csv, &headers),
+        headers: headers.clone(),
+        current: None,
+        closed: HashSet::new(),
+        gatherer: crate::spill::Gatherer::new(grouping.memory),
+        each,
     };
-    let spill_error = |e| ConvertError::Group(name.to_string(), e);
-    let mut pending: Vec<Gathering> = Vec::new();
-    let mut closed: HashSet<String> = HashSet::new();
-    let mut gatherer = crate::spill::Gatherer::new(grouping.memory);
     let mut record = csv::ByteRecord::new();
     loop {
         let read = rdr.read_byte_record(&mut record);
@@ -314,84 +334,151 @@ pub(crate) fn csv_items(
             Err(message) => {
                 let source = Source::Unreadable(raw.bytes.clone());
                 let rows = lenient_rows(&headers, &raw.bytes, delimiter);
-                each(Item::Bad(
-                    vec![at(line)],
-                    source,
-                    vec![raw],
-                    message,
-                    "malformed",
-                    rows,
-                ))?;
+                let at = vec![grouper.at(line)];
+                (grouper.each)(Item::Bad(at, source, vec![raw], message, "malformed", rows))?;
                 continue;
             }
         };
-        let row = row_value(&headers, &fields);
-        if csv.group_by.is_empty() {
-            each(Item::Group(vec![at(line)], vec![row], vec![raw]))?;
-            continue;
+        grouper.add(Row { raw, fields })?;
+    }
+    grouper.finish()
+}
+
+/// Rows into units as they are read: each at once (no `group_by`), as the
+/// key changes (`sorted`), or gathered (unsorted).
+struct Grouper<'a, F> {
+    csv: &'a CsvInput,
+    params: &'a Value,
+    name: &'a str,
+    headers: Arc<[String]>,
+    /// The columns that are the key, when every `group_by` is a column.
+    key_columns: Option<Vec<usize>>,
+    /// Sorted: the group being read, and the keys whose group has ended.
+    current: Option<(String, Vec<Row>)>,
+    closed: HashSet<String>,
+    gatherer: crate::spill::Gatherer,
+    each: F,
+}
+
+impl<F: FnMut(Item) -> Result<(), ConvertError>> Grouper<'_, F> {
+    fn at(&self, line: usize) -> InputRef {
+        InputRef {
+            file: self.name.to_string(),
+            line: Some(line),
+            index: None,
         }
-        let key = match group_key(csv, params, &row) {
+    }
+
+    fn unit(&mut self, rows: Vec<Row>) -> Result<(), ConvertError> {
+        let refs = rows.iter().map(|r| self.at(r.raw.first)).collect();
+        let rows = Rows {
+            headers: self.headers.clone(),
+            rows,
+        };
+        (self.each)(Item::Group(refs, rows))
+    }
+
+    /// Rows that form no unit, `rule` saying why.
+    fn refuse(
+        &mut self,
+        row: Row,
+        message: String,
+        rule: &'static str,
+    ) -> Result<(), ConvertError> {
+        let value = row_value(&self.headers, &row.fields);
+        let at = vec![self.at(row.raw.first)];
+        (self.each)(Item::Bad(
+            at,
+            Source::Values(vec![value]),
+            vec![row.raw],
+            message,
+            rule,
+            Vec::new(),
+        ))
+    }
+
+    fn add(&mut self, row: Row) -> Result<(), ConvertError> {
+        if self.csv.group_by.is_empty() {
+            return self.unit(vec![row]);
+        }
+        let key = match &self.key_columns {
+            Some(columns) => Ok(column_key(&row.fields, columns)),
+            None => group_key(
+                self.csv,
+                self.params,
+                &row_value(&self.headers, &row.fields),
+            ),
+        };
+        let key = match key {
             Ok(k) => k,
-            Err(e) => {
-                each(Item::Bad(
-                    vec![at(line)],
-                    Source::Values(vec![row]),
-                    vec![raw],
-                    format!("group_by: {e}"),
-                    "group-key",
-                    Vec::new(),
-                ))?;
-                continue;
-            }
+            Err(e) => return self.refuse(row, format!("group_by: {e}"), "group-key"),
         };
-        if !csv.sorted {
-            // Held compact (the row's text and fields), not as a value.
-            drop(row);
-            let row = crate::spill::Row { raw, fields };
-            gatherer.add(key, row).map_err(spill_error)?;
-            continue;
+        if !self.csv.sorted {
+            let name = self.name;
+            return self
+                .gatherer
+                .add(key, row)
+                .map_err(|e| ConvertError::Group(name.to_string(), e));
         }
-        if closed.contains(&key) {
-            each(Item::Bad(
-                vec![at(line)],
-                Source::Values(vec![row]),
-                vec![raw],
-                format!("this row's group ({}) ended before line {line}; the input is declared sorted by the key, so the row would start a second unit. Sort the input, or leave `sorted` off", key.replace('\u{1f}', ", ")),
-                "group-split",
-                Vec::new(),
-            ))?;
-            continue;
+        if self.closed.contains(&key) {
+            let line = row.raw.first;
+            let message = format!("this row's group ({}) ended before line {line}; the input is declared sorted by the key, so the row would start a second unit. Sort the input, or leave `sorted` off", key.replace('\u{1f}', ", "));
+            return self.refuse(row, message, "group-split");
         }
-        if pending.last().is_some_and(|(k, ..)| *k != key) {
-            let (k, refs, rows, raws) = pending.pop().unwrap_or_default();
-            closed.insert(k);
-            each(Item::Group(refs, rows, raws))?;
-        }
-        match pending.last_mut() {
-            Some((_, refs, rows, raws)) => {
-                refs.push(at(line));
-                rows.push(row);
-                raws.push(raw);
+        match &mut self.current {
+            Some((k, rows)) if *k == key => rows.push(row),
+            _ => {
+                if let Some((k, rows)) = self.current.replace((key, vec![row])) {
+                    self.closed.insert(k);
+                    self.unit(rows)?;
+                }
             }
-            None => pending.push((key, vec![at(line)], vec![row], vec![raw])),
         }
+        Ok(())
     }
-    for (_, refs, rows, raws) in pending {
-        each(Item::Group(refs, rows, raws))?;
+
+    /// Hand on what is still held: the last sorted group, or every gathered one.
+    fn finish(mut self) -> Result<(), ConvertError> {
+        if let Some((_, rows)) = self.current.take() {
+            self.unit(rows)?;
+        }
+        let gatherer = std::mem::replace(&mut self.gatherer, crate::spill::Gatherer::new(0));
+        let name = self.name;
+        gatherer.finish(
+            |group| self.unit(group.rows),
+            |e| ConvertError::Group(name.to_string(), e),
+        )
     }
-    gatherer.finish(
-        |group| {
-            let refs = group.rows.iter().map(|r| at(r.raw.first)).collect();
-            let values = group
-                .rows
-                .iter()
-                .map(|r| row_value(&headers, &r.fields))
-                .collect();
-            let raws = group.rows.into_iter().map(|r| r.raw).collect();
-            each(Item::Group(refs, values, raws))
-        },
-        spill_error,
-    )
+}
+
+/// The column of each `group_by`, when each is a plain column name (then
+/// the key is the columns' text, as the expressions would give it, without
+/// a value of the row); else none.
+fn key_columns(csv: &CsvInput, headers: &[String]) -> Option<Vec<usize>> {
+    csv.group_by
+        .iter()
+        .map(|e| {
+            let path = e.as_path()?;
+            let [name] = path.as_slice() else { return None };
+            // `params` is the mapping's params, not a column.
+            if name == "params" {
+                return None;
+            }
+            // A name given twice is the last column of that name, as in a row's value.
+            headers.iter().rposition(|h| h == name)
+        })
+        .collect()
+}
+
+fn column_key(fields: &Fields, columns: &[usize]) -> String {
+    let mut key = String::new();
+    for (i, &c) in columns.iter().enumerate() {
+        if i > 0 {
+            key.push('\u{1f}');
+        }
+        key.push_str(fields.get(c).unwrap_or_default());
+    }
+    key
 }
 
 /// A CSV error without the crate's own position (its line count is off on

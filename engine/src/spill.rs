@@ -72,6 +72,16 @@ impl Fields {
         starts.zip(self.ends.iter()).map(|(a, &b)| &self.text[a..b])
     }
 
+    /// The field at `i` (from 0).
+    pub(crate) fn get(&self, i: usize) -> Option<&str> {
+        let end = *self.ends.get(i)?;
+        let start = match i {
+            0 => 0,
+            _ => self.ends[i - 1],
+        };
+        Some(&self.text[start..end])
+    }
+
     fn len(&self) -> usize {
         self.ends.len()
     }

@@ -46,7 +46,10 @@ enum Done {
 /// Shape and transform one unit (on a worker thread, or this one).
 fn work(prepared: &Prepared, render: Option<OutputFormat>, item: Item) -> Done {
     let (refs, rows, raw) = match item {
-        Item::Group(refs, rows, raw) => (refs, rows, raw),
+        Item::Group(refs, rows) => {
+            let (rows, raw) = rows.values();
+            (refs, rows, raw)
+        }
         Item::Bad(refs, source, raw, message, rule, read_as) => {
             let errors = vec![Violation {
                 rule: rule.into(),
