@@ -544,3 +544,81 @@ mod quote_tests {
         );
     }
 }
+
+#[cfg(test)]
+mod key_tests {
+    use super::*;
+    use crate::expr::Expr;
+
+    /// Each unit as the `item` of its rows, and each refused row as its rule and line.
+    fn units(keys: &[&str], sorted: bool, memory: u64, text: &str) -> Vec<String> {
+        let csv = CsvInput {
+            group_by: keys
+                .iter()
+                .map(|k| Expr::compile(k, &[]).unwrap())
+                .collect(),
+            sorted,
+            ..CsvInput::default()
+        };
+        let grouping = Grouping {
+            delimiter: None,
+            memory,
+        };
+        let mut out = Vec::new();
+        let reader = Box::new(std::io::Cursor::new(text.as_bytes().to_vec()));
+        csv_items(&csv, grouping, &Value::Null, "in.csv", reader, |item| {
+            out.push(match item {
+                Item::Group(refs, rows) => {
+                    let (values, raw) = rows.values();
+                    assert_eq!(refs.len(), raw.len());
+                    let items: Vec<&str> =
+                        values.iter().map(|v| v["item"].as_str().unwrap()).collect();
+                    items.join("+")
+                }
+                Item::Bad(refs, _, _, _, rule, _) => format!("{rule}@{}", refs[0].line.unwrap()),
+            });
+            Ok(())
+        })
+        .unwrap();
+        out
+    }
+
+    #[test]
+    fn a_key_of_columns_and_a_computed_key_group_alike_spilled_or_not() {
+        let text = "job,team,item\nA,1,a1\nB,1,b1\nA,2,a2\nA,1,a3\nC,1,c1\nB,1,b2\n";
+        let by_job = ["a1+a2+a3", "b1+b2", "c1"];
+        let by_job_and_team = ["a1+a3", "b1+b2", "a2", "c1"];
+        for memory in [u64::MAX, 1024] {
+            assert_eq!(units(&["job"], false, memory, text), by_job);
+            assert_eq!(units(&["job.to_lower()"], false, memory, text), by_job);
+            assert_eq!(
+                units(&["job", "team"], false, memory, text),
+                by_job_and_team
+            );
+            assert_eq!(units(&["job + team"], false, memory, text), by_job_and_team);
+        }
+        // No key: each row a unit.
+        assert_eq!(units(&[], false, 1024, text).len(), 6);
+        // A header named twice: the key is its last column, as the row's value holds.
+        let twice = "job,job,item\nA,X,1\nB,X,2\nA,Y,3\n";
+        assert_eq!(units(&["job"], false, 1024, twice), ["1+2", "3"]);
+        assert_eq!(units(&["job.trim()"], false, 1024, twice), ["1+2", "3"]);
+    }
+
+    #[test]
+    fn a_key_that_cannot_be_computed_refuses_its_row_and_a_sorted_key_that_returns_splits() {
+        let text = "job,item\nA,a1\nB,b1\nA,a2\n";
+        // Text less a number is a type error: each row is refused, where it is read.
+        assert_eq!(
+            units(&["job - 1"], false, u64::MAX, text),
+            ["group-key@2", "group-key@3", "group-key@4"]
+        );
+        assert_eq!(
+            units(&["job"], true, u64::MAX, text),
+            ["a1", "group-split@4", "b1"]
+        );
+        // Unsorted, refused rows come as they are read, before the units.
+        let bad = "job,item\nA,a1\nB,\"b1\nA,a2\n";
+        assert_eq!(units(&["job"], false, 1024, bad), ["malformed@3", "a1"]);
+    }
+}
