@@ -60,7 +60,7 @@ pub struct Options {
     /// With `keep_details`, leave the rejections out of the report: the
     /// sink keeps them (a [`crate::report::Spool`]), so memory stays flat.
     pub rejections_elsewhere: bool,
-    /// Worker threads for NDJSON input (0: one per core). Output order is
+    /// Worker threads for NDJSON and CSV input (0: one per core). Output order is
     /// the input order whatever the number.
     pub threads: usize,
     /// The CSV field delimiter, over the mapping's `input.csv.delimiter`.
