@@ -17,6 +17,8 @@ use crate::report::{InputRef, RawLines, Rejection, Report, Skip, Source};
 use crate::schema::{Format, Schema};
 use crate::select::records_of;
 
+mod csv_units;
+
 /// One input: a name (for messages and rejects) and its bytes.
 pub struct Input<'a> {
     /// File name, or `-` for stdin.
@@ -58,7 +60,7 @@ pub struct Options {
     /// With `keep_details`, leave the rejections out of the report: the
     /// sink keeps them (a [`crate::report::Spool`]), so memory stays flat.
     pub rejections_elsewhere: bool,
-    /// Worker threads for NDJSON input (0: one per core). Output order is
+    /// Worker threads for NDJSON and CSV input (0: one per core). Output order is
     /// the input order whatever the number.
     pub threads: usize,
     /// The CSV field delimiter, over the mapping's `input.csv.delimiter`.
@@ -66,6 +68,9 @@ pub struct Options {
     /// Render accepted records in this format on the worker threads, and
     /// hand the bytes to [`Sink::accepted_rendered`].
     pub render: Option<crate::render::OutputFormat>,
+    /// The bound on what the rows of an unsorted CSV take in memory while
+    /// they are grouped (`None`: 64 MiB); past it they spill to temporary files.
+    pub group_memory: Option<u64>,
 }
 
 /// A run that could not finish: an input could not be read.
@@ -76,6 +81,8 @@ pub(crate) enum ConvertError {
     Read(String, io::Error),
     /// Writing a result failed.
     Write(io::Error),
+    /// Grouping the rows of a CSV input (named) could not finish.
+    Group(String, crate::spill::SpillError),
 }
 
 impl std::fmt::Display for ConvertError {
@@ -83,6 +90,7 @@ impl std::fmt::Display for ConvertError {
         match self {
             ConvertError::Read(name, e) => write!(f, "{name}: {e}"),
             ConvertError::Write(e) => write!(f, "writing {e}"),
+            ConvertError::Group(name, e) => write!(f, "{name}: {e}"),
         }
     }
 }
@@ -202,36 +210,7 @@ impl Run<'_, '_> {
                     )?;
                 }
             }
-            InputFormat::Csv => {
-                let prepared = self.prepared;
-                crate::group::csv_items(
-                    &prepared.mapping().csv,
-                    self.options.csv_delimiter,
-                    prepared.params(),
-                    &name,
-                    reader,
-                    |item| match item {
-                        crate::group::Item::Group(refs, rows, raw) => match prepared.shape(&rows) {
-                            Ok(Some(unit)) => {
-                                self.unit(refs, std::iter::once(unit).chain(rows).collect(), raw)
-                            }
-                            Ok(None) => self.unit(refs, rows, raw),
-                            Err(errors) => {
-                                self.reject_rows(refs, Source::Values(rows), raw, errors)
-                            }
-                        },
-                        crate::group::Item::Bad(refs, source, raw, message, rule, read_as) => {
-                            let errors = vec![Violation {
-                                rule: rule.into(),
-                                path: String::new(),
-                                message,
-                                severity: Severity::Error,
-                            }];
-                            self.reject_read_as(refs, source, raw, errors, &read_as)
-                        }
-                    },
-                )?
-            }
+            InputFormat::Csv => self.csv_input(&name, reader)?,
         }
         Ok(())
     }

@@ -432,13 +432,14 @@ fn read_units(
         }
         InputFormat::Csv => crate::group::csv_items(
             &m.csv,
-            None,
+            crate::group::Grouping::default(),
             mapping.params(),
             name,
             reader,
             |item| match item {
-                crate::group::Item::Group(refs, rows, _) => {
+                crate::group::Item::Group(refs, rows) => {
                     let line = refs.first().and_then(|r| r.line);
+                    let (rows, _) = rows.values();
                     each(next(line), Unit::Rows(rows))
                 }
                 crate::group::Item::Bad(refs, ..) => {

@@ -10,6 +10,7 @@ use crate::commit::CommitError;
 use crate::convert::ConvertError;
 use crate::diag::Diagnostics;
 use crate::read::ReadError;
+use crate::spill::SpillError;
 
 /// What went wrong. Its `Debug` is its message: a `main` returning
 /// `Result<(), Error>` prints what a person can read, not the fields.
@@ -39,6 +40,20 @@ pub enum Error {
     Malformed(String, ReadError),
     /// Writing a result failed.
     Write(io::Error),
+    /// The rows of an unsorted CSV input (named) could not be spilled to
+    /// the temp folder `dir` while they were grouped.
+    Spill(String, PathBuf, io::Error),
+    /// The rows of one group key of a CSV input (named) take more memory
+    /// than the grouping bound (`--group-memory`, `limit` bytes) holds,
+    /// even after the rows were split `depth` times by key.
+    GroupMemory {
+        /// The input.
+        input: String,
+        /// The bound, in bytes.
+        limit: u64,
+        /// How many times the rows were split by key.
+        depth: usize,
+    },
     /// A `diff` key expression does not compile: the message names it.
     Key(String),
     /// No target field of the mapping is at this path (`explain --field`):
@@ -80,6 +95,18 @@ impl fmt::Display for Error {
             Error::Read(name, e) => write!(f, "{name}: {e}"),
             Error::Malformed(name, e) => write!(f, "{name}: {e}"),
             Error::Write(e) => write!(f, "writing {e}"),
+            Error::Spill(input, dir, e) => {
+                write!(f, "{input}: ")?;
+                crate::spill::temp_message(f, dir, e)
+            }
+            Error::GroupMemory {
+                input,
+                limit,
+                depth,
+            } => {
+                write!(f, "{input}: ")?;
+                crate::spill::too_big_message(f, *limit, *depth)
+            }
             Error::Key(message) => f.write_str(message),
             Error::UnknownField { field, near } => {
                 write!(f, "no target field of this mapping is at '{field}'")?;
@@ -102,7 +129,9 @@ impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
             Error::Diagnostics(d) => Some(d),
-            Error::Output(_, e) | Error::Read(_, e) | Error::Write(e) => Some(e),
+            Error::Output(_, e) | Error::Read(_, e) | Error::Write(e) | Error::Spill(_, _, e) => {
+                Some(e)
+            }
             Error::Malformed(_, e) => Some(e),
             _ => None,
         }
@@ -130,6 +159,12 @@ impl From<ConvertError> for Error {
         match e {
             ConvertError::Read(name, e) => Error::Read(name, e),
             ConvertError::Write(e) => Error::Write(e),
+            ConvertError::Group(input, SpillError::Io(dir, e)) => Error::Spill(input, dir, e),
+            ConvertError::Group(input, SpillError::TooBig { limit, depth }) => Error::GroupMemory {
+                input,
+                limit,
+                depth,
+            },
         }
     }
 }

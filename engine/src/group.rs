@@ -2,17 +2,19 @@
 //! it, rows whose key (the `group_by` values) match form one unit, so a CSV
 //! of activity lines becomes one order per job and team.
 //!
-//! Unsorted input (the default) is gathered in memory before any group is
-//! handed on, so memory grows with the file. Input sorted by the key can be
-//! declared `sorted: true`: each group is handed on as soon as the key
-//! changes and memory stays flat; a key that comes back after its group
-//! ended is never split silently into a second order: those rows are
-//! rejected with rule `group-split`, naming the lines.
+//! Unsorted input (the default) is gathered before any group is handed on:
+//! in memory up to a bound, past it in temporary files (crate::spill), and
+//! the groups come out in the order of each key's first row either way.
+//! Input sorted by the key can be declared `sorted: true`: each group is
+//! handed on as soon as the key changes and memory stays flat; a key that
+//! comes back after its group ended is never split silently into a second
+//! order: those rows are rejected with rule `group-split`, naming the lines.
 
 use std::cell::RefCell;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::io::{BufRead, Read};
 use std::rc::Rc;
+use std::sync::Arc;
 
 use serde_json::{Map, Value};
 
@@ -20,12 +22,13 @@ use crate::convert::ConvertError;
 use crate::expr::{to_text, Scope};
 use crate::mapping::CsvInput;
 use crate::report::{InputRef, RawLines, Source};
+use crate::spill::{Fields, Row};
 
 /// What the grouper hands on.
 #[non_exhaustive]
 pub enum Item {
-    /// The rows of one unit, with where each came from and its text as read.
-    Group(Vec<InputRef>, Vec<Value>, Vec<RawLines>),
+    /// The rows of one unit, with where each came from.
+    Group(Vec<InputRef>, Rows),
     /// Rows that cannot form a unit: where, the rows (or raw text), the
     /// text as read, why, and the rows as far as they read (each line of a
     /// malformed row split on the delimiter, under the header's names:
@@ -38,6 +41,25 @@ pub enum Item {
         &'static str,
         Vec<Value>,
     ),
+}
+
+/// The rows of a unit as read, held compact: they become values under the
+/// header's names where the unit is transformed (a worker thread).
+pub struct Rows {
+    headers: Arc<[String]>,
+    rows: Vec<Row>,
+}
+
+impl Rows {
+    /// Each row as a value, and each row's text as read.
+    pub(crate) fn values(self) -> (Vec<Value>, Vec<RawLines>) {
+        let values = self
+            .rows
+            .iter()
+            .map(|r| row_value(&self.headers, &r.fields))
+            .collect();
+        (values, self.rows.into_iter().map(|r| r.raw).collect())
+    }
 }
 
 /// The bytes the CSV reader takes from its input, kept from the start of
@@ -201,33 +223,48 @@ fn lenient_rows(headers: &[String], bytes: &[u8], delimiter: u8) -> Vec<Value> {
     rows
 }
 
-/// A row's fields as text, or the column that is not UTF-8.
-fn fields_as_text(record: &csv::ByteRecord) -> Result<Vec<String>, usize> {
-    record
+/// A row's fields under the header's names.
+fn row_value(headers: &[String], fields: &Fields) -> Value {
+    let row: Map<String, Value> = headers
         .iter()
-        .enumerate()
-        .map(|(i, f)| {
-            std::str::from_utf8(f)
-                .map(str::to_string)
-                .map_err(|_| i + 1)
-        })
-        .collect()
+        .cloned()
+        .zip(fields.iter().map(|f| Value::String(f.to_string())))
+        .collect();
+    Value::Object(row)
 }
 
-/// A group being gathered: its key, and each row's place, value and text.
-type Gathering = (String, Vec<InputRef>, Vec<Value>, Vec<RawLines>);
+/// How rows become units beyond the mapping's `input.csv`.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Grouping {
+    /// The field delimiter, over the mapping's.
+    pub(crate) delimiter: Option<u8>,
+    /// The bound on what the rows of an unsorted input take in memory
+    /// while they are grouped; past it they spill to temporary files.
+    pub(crate) memory: u64,
+}
 
-/// Read CSV rows from `reader` and hand on units, in order of each key's first row.
-pub fn csv_items(
+impl Default for Grouping {
+    fn default() -> Grouping {
+        Grouping {
+            delimiter: None,
+            memory: crate::spill::DEFAULT_GROUP_MEMORY,
+        }
+    }
+}
+
+/// Read CSV rows from `reader` and hand on units: rows that cannot form
+/// one as they are read, then (unsorted) the groups in order of each key's
+/// first row; sorted, each group as its key changes.
+pub(crate) fn csv_items(
     csv: &CsvInput,
-    delimiter: Option<u8>,
+    grouping: Grouping,
     params: &Value,
     name: &str,
     reader: Box<dyn BufRead + Send + '_>,
-    mut each: impl FnMut(Item) -> Result<(), ConvertError>,
+    each: impl FnMut(Item) -> Result<(), ConvertError>,
 ) -> Result<(), ConvertError> {
     let seen = Rc::new(RefCell::new(Vec::new()));
-    let delimiter = delimiter.unwrap_or(csv.delimiter);
+    let delimiter = grouping.delimiter.unwrap_or(csv.delimiter);
     let mut rdr = csv::ReaderBuilder::new()
         .delimiter(delimiter)
         .flexible(false)
@@ -235,11 +272,12 @@ pub fn csv_items(
             inner: reader,
             seen: seen.clone(),
         });
-    let headers: Vec<String> = match rdr.headers() {
+    let headers: Arc<[String]> = match rdr.headers() {
         Ok(h) => h
             .iter()
             .map(|s| s.trim_start_matches('\u{feff}').to_string())
-            .collect(),
+            .collect::<Vec<_>>()
+            .into(),
         Err(e) => {
             return Err(ConvertError::Read(
                 name.to_string(),
@@ -253,14 +291,17 @@ pub fn csv_items(
         line: 1,
     };
     cutter.cut(rdr.position().byte());
-    let at = |line: usize| InputRef {
-        file: name.to_string(),
-        line: Some(line),
-        index: None,
+    let mut grouper = Grouper {
+        csv,
+        params,
+        name,
+        key_columns: key_columns(csv, &headers),
+        headers: headers.clone(),
+        current: None,
+        closed: HashSet::new(),
+        gatherer: crate::spill::Gatherer::new(grouping.memory),
+        each,
     };
-    let mut pending: Vec<Gathering> = Vec::new();
-    let mut open: HashMap<String, usize> = HashMap::new();
-    let mut closed: HashSet<String> = HashSet::new();
     let mut record = csv::ByteRecord::new();
     loop {
         let read = rdr.read_byte_record(&mut record);
@@ -285,7 +326,7 @@ pub fn csv_items(
         };
         let fields = match problem {
             Some(p) => Err(p),
-            None => fields_as_text(&record)
+            None => Fields::of(&record)
                 .map_err(|col| format!("not a valid CSV row: column {col} is not UTF-8 text")),
         };
         let fields = match fields {
@@ -293,84 +334,151 @@ pub fn csv_items(
             Err(message) => {
                 let source = Source::Unreadable(raw.bytes.clone());
                 let rows = lenient_rows(&headers, &raw.bytes, delimiter);
-                each(Item::Bad(
-                    vec![at(line)],
-                    source,
-                    vec![raw],
-                    message,
-                    "malformed",
-                    rows,
-                ))?;
+                let at = vec![grouper.at(line)];
+                (grouper.each)(Item::Bad(at, source, vec![raw], message, "malformed", rows))?;
                 continue;
             }
         };
-        let row: Map<String, Value> = headers
-            .iter()
-            .cloned()
-            .zip(fields.into_iter().map(Value::String))
-            .collect();
-        let row = Value::Object(row);
-        if csv.group_by.is_empty() {
-            each(Item::Group(vec![at(line)], vec![row], vec![raw]))?;
-            continue;
+        grouper.add(Row { raw, fields })?;
+    }
+    grouper.finish()
+}
+
+/// Rows into units as they are read: each at once (no `group_by`), as the
+/// key changes (`sorted`), or gathered (unsorted).
+struct Grouper<'a, F> {
+    csv: &'a CsvInput,
+    params: &'a Value,
+    name: &'a str,
+    headers: Arc<[String]>,
+    /// The columns that are the key, when every `group_by` is a column.
+    key_columns: Option<Vec<usize>>,
+    /// Sorted: the group being read, and the keys whose group has ended.
+    current: Option<(String, Vec<Row>)>,
+    closed: HashSet<String>,
+    gatherer: crate::spill::Gatherer,
+    each: F,
+}
+
+impl<F: FnMut(Item) -> Result<(), ConvertError>> Grouper<'_, F> {
+    fn at(&self, line: usize) -> InputRef {
+        InputRef {
+            file: self.name.to_string(),
+            line: Some(line),
+            index: None,
         }
-        let key = match group_key(csv, params, &row) {
+    }
+
+    fn unit(&mut self, rows: Vec<Row>) -> Result<(), ConvertError> {
+        let refs = rows.iter().map(|r| self.at(r.raw.first)).collect();
+        let rows = Rows {
+            headers: self.headers.clone(),
+            rows,
+        };
+        (self.each)(Item::Group(refs, rows))
+    }
+
+    /// Rows that form no unit, `rule` saying why.
+    fn refuse(
+        &mut self,
+        row: Row,
+        message: String,
+        rule: &'static str,
+    ) -> Result<(), ConvertError> {
+        let value = row_value(&self.headers, &row.fields);
+        let at = vec![self.at(row.raw.first)];
+        (self.each)(Item::Bad(
+            at,
+            Source::Values(vec![value]),
+            vec![row.raw],
+            message,
+            rule,
+            Vec::new(),
+        ))
+    }
+
+    fn add(&mut self, row: Row) -> Result<(), ConvertError> {
+        if self.csv.group_by.is_empty() {
+            return self.unit(vec![row]);
+        }
+        let key = match &self.key_columns {
+            Some(columns) => Ok(column_key(&row.fields, columns)),
+            None => group_key(
+                self.csv,
+                self.params,
+                &row_value(&self.headers, &row.fields),
+            ),
+        };
+        let key = match key {
             Ok(k) => k,
-            Err(e) => {
-                each(Item::Bad(
-                    vec![at(line)],
-                    Source::Values(vec![row]),
-                    vec![raw],
-                    format!("group_by: {e}"),
-                    "group-key",
-                    Vec::new(),
-                ))?;
-                continue;
-            }
+            Err(e) => return self.refuse(row, format!("group_by: {e}"), "group-key"),
         };
-        if csv.sorted {
-            if closed.contains(&key) {
-                each(Item::Bad(
-                    vec![at(line)],
-                    Source::Values(vec![row]),
-                    vec![raw],
-                    format!("this row's group ({}) ended before line {line}; the input is declared sorted by the key, so the row would start a second unit. Sort the input, or leave `sorted` off", key.replace('\u{1f}', ", ")),
-                    "group-split",
-                    Vec::new(),
-                ))?;
-                continue;
-            }
-            if pending.last().is_some_and(|(k, ..)| *k != key) {
-                let (k, refs, rows, raws) = pending.pop().unwrap_or_default();
-                closed.insert(k);
-                each(Item::Group(refs, rows, raws))?;
-            }
-            match pending.last_mut() {
-                Some((_, refs, rows, raws)) => {
-                    refs.push(at(line));
-                    rows.push(row);
-                    raws.push(raw);
-                }
-                None => pending.push((key, vec![at(line)], vec![row], vec![raw])),
-            }
-        } else {
-            match open.get(&key) {
-                Some(&i) => {
-                    pending[i].1.push(at(line));
-                    pending[i].2.push(row);
-                    pending[i].3.push(raw);
-                }
-                None => {
-                    open.insert(key.clone(), pending.len());
-                    pending.push((key, vec![at(line)], vec![row], vec![raw]));
+        if !self.csv.sorted {
+            let name = self.name;
+            return self
+                .gatherer
+                .add(key, row)
+                .map_err(|e| ConvertError::Group(name.to_string(), e));
+        }
+        if self.closed.contains(&key) {
+            let line = row.raw.first;
+            let message = format!("this row's group ({}) ended before line {line}; the input is declared sorted by the key, so the row would start a second unit. Sort the input, or leave `sorted` off", key.replace('\u{1f}', ", "));
+            return self.refuse(row, message, "group-split");
+        }
+        match &mut self.current {
+            Some((k, rows)) if *k == key => rows.push(row),
+            _ => {
+                if let Some((k, rows)) = self.current.replace((key, vec![row])) {
+                    self.closed.insert(k);
+                    self.unit(rows)?;
                 }
             }
         }
+        Ok(())
     }
-    for (_, refs, rows, raws) in pending {
-        each(Item::Group(refs, rows, raws))?;
+
+    /// Hand on what is still held: the last sorted group, or every gathered one.
+    fn finish(mut self) -> Result<(), ConvertError> {
+        if let Some((_, rows)) = self.current.take() {
+            self.unit(rows)?;
+        }
+        let gatherer = std::mem::replace(&mut self.gatherer, crate::spill::Gatherer::new(0));
+        let name = self.name;
+        gatherer.finish(
+            |group| self.unit(group.rows),
+            |e| ConvertError::Group(name.to_string(), e),
+        )
     }
-    Ok(())
+}
+
+/// The column of each `group_by`, when each is a plain column name (then
+/// the key is the columns' text, as the expressions would give it, without
+/// a value of the row); else none.
+fn key_columns(csv: &CsvInput, headers: &[String]) -> Option<Vec<usize>> {
+    csv.group_by
+        .iter()
+        .map(|e| {
+            let path = e.as_path()?;
+            let [name] = path.as_slice() else { return None };
+            // `params` is the mapping's params, not a column.
+            if name == "params" {
+                return None;
+            }
+            // A name given twice is the last column of that name, as in a row's value.
+            headers.iter().rposition(|h| h == name)
+        })
+        .collect()
+}
+
+fn column_key(fields: &Fields, columns: &[usize]) -> String {
+    let mut key = String::new();
+    for (i, &c) in columns.iter().enumerate() {
+        if i > 0 {
+            key.push('\u{1f}');
+        }
+        key.push_str(fields.get(c).unwrap_or_default());
+    }
+    key
 }
 
 /// A CSV error without the crate's own position (its line count is off on
@@ -434,5 +542,83 @@ mod quote_tests {
             quote_message(&f, &raw),
             "not a valid CSV row: the quote opened on line 5 is never closed, so lines 4-6 are one row"
         );
+    }
+}
+
+#[cfg(test)]
+mod key_tests {
+    use super::*;
+    use crate::expr::Expr;
+
+    /// Each unit as the `item` of its rows, and each refused row as its rule and line.
+    fn units(keys: &[&str], sorted: bool, memory: u64, text: &str) -> Vec<String> {
+        let csv = CsvInput {
+            group_by: keys
+                .iter()
+                .map(|k| Expr::compile(k, &[]).unwrap())
+                .collect(),
+            sorted,
+            ..CsvInput::default()
+        };
+        let grouping = Grouping {
+            delimiter: None,
+            memory,
+        };
+        let mut out = Vec::new();
+        let reader = Box::new(std::io::Cursor::new(text.as_bytes().to_vec()));
+        csv_items(&csv, grouping, &Value::Null, "in.csv", reader, |item| {
+            out.push(match item {
+                Item::Group(refs, rows) => {
+                    let (values, raw) = rows.values();
+                    assert_eq!(refs.len(), raw.len());
+                    let items: Vec<&str> =
+                        values.iter().map(|v| v["item"].as_str().unwrap()).collect();
+                    items.join("+")
+                }
+                Item::Bad(refs, _, _, _, rule, _) => format!("{rule}@{}", refs[0].line.unwrap()),
+            });
+            Ok(())
+        })
+        .unwrap();
+        out
+    }
+
+    #[test]
+    fn a_key_of_columns_and_a_computed_key_group_alike_spilled_or_not() {
+        let text = "job,team,item\nA,1,a1\nB,1,b1\nA,2,a2\nA,1,a3\nC,1,c1\nB,1,b2\n";
+        let by_job = ["a1+a2+a3", "b1+b2", "c1"];
+        let by_job_and_team = ["a1+a3", "b1+b2", "a2", "c1"];
+        for memory in [u64::MAX, 1024] {
+            assert_eq!(units(&["job"], false, memory, text), by_job);
+            assert_eq!(units(&["job.to_lower()"], false, memory, text), by_job);
+            assert_eq!(
+                units(&["job", "team"], false, memory, text),
+                by_job_and_team
+            );
+            assert_eq!(units(&["job + team"], false, memory, text), by_job_and_team);
+        }
+        // No key: each row a unit.
+        assert_eq!(units(&[], false, 1024, text).len(), 6);
+        // A header named twice: the key is its last column, as the row's value holds.
+        let twice = "job,job,item\nA,X,1\nB,X,2\nA,Y,3\n";
+        assert_eq!(units(&["job"], false, 1024, twice), ["1+2", "3"]);
+        assert_eq!(units(&["job.trim()"], false, 1024, twice), ["1+2", "3"]);
+    }
+
+    #[test]
+    fn a_key_that_cannot_be_computed_refuses_its_row_and_a_sorted_key_that_returns_splits() {
+        let text = "job,item\nA,a1\nB,b1\nA,a2\n";
+        // Text less a number is a type error: each row is refused, where it is read.
+        assert_eq!(
+            units(&["job - 1"], false, u64::MAX, text),
+            ["group-key@2", "group-key@3", "group-key@4"]
+        );
+        assert_eq!(
+            units(&["job"], true, u64::MAX, text),
+            ["a1", "group-split@4", "b1"]
+        );
+        // Unsorted, refused rows come as they are read, before the units.
+        let bad = "job,item\nA,a1\nB,\"b1\nA,a2\n";
+        assert_eq!(units(&["job"], false, 1024, bad), ["malformed@3", "a1"]);
     }
 }

@@ -43,8 +43,12 @@ pub struct ConvertJob {
     pub input_format: Option<InputFormat>,
     /// The CSV field delimiter, over the mapping's `input.csv.delimiter`.
     pub csv_delimiter: Option<u8>,
-    /// Worker threads for NDJSON input (0: one per core).
+    /// Worker threads for NDJSON and CSV input (0: one per core).
     pub threads: usize,
+    /// The bound on what the rows of an unsorted CSV take in memory while
+    /// they are grouped, in bytes (`None`: 64 MiB); past it they spill to
+    /// temporary files.
+    pub group_memory: Option<u64>,
 }
 
 impl ConvertJob {
@@ -194,6 +198,7 @@ impl ConvertJob {
                 threads: self.threads,
                 render: Some(format),
                 csv_delimiter: self.csv_delimiter,
+                group_memory: self.group_memory,
             },
         })
     }

@@ -62,6 +62,7 @@ mod rules;
 mod schema;
 mod select;
 mod signoff;
+mod spill;
 mod table;
 mod template;
 mod testing;

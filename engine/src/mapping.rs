@@ -97,7 +97,8 @@ pub struct CsvInput {
     pub(crate) group_by: Vec<Expr>,
     /// The input is sorted by the key: groups stream (memory stays flat),
     /// and a key that comes back after its group closed is an error.
-    /// Unsorted (the default), rows are gathered in memory first.
+    /// Unsorted (the default), rows are gathered first: in memory up to a
+    /// bound, then in temporary files (crate::spill).
     pub(crate) sorted: bool,
     /// The unit built from a group: the first row's columns are variables,
     /// `rows` is every row of the group. Without it, a unit is a row.

@@ -59,10 +59,35 @@ pub struct Args {
     /// out none of the checks proved at load to pass (the outcomes are the same).
     #[arg(long)]
     check_all: bool,
-    /// Worker threads for NDJSON input (default, or 0: one per core; output keeps input order).
+    /// Worker threads for NDJSON and CSV input (default, or 0: one per core; output keeps input order).
     #[arg(long, value_name = "N", default_value_t = 0, hide_default_value = true)]
     threads: usize,
+    /// Memory the rows of an unsorted CSV may take while grouped (default 64MB;
+    /// past it they spill to temp files): a number of bytes, or with KB, MB, GB (1024-based).
+    #[arg(long, value_name = "SIZE")]
+    group_memory: Option<String>,
 }
+
+/// A size as `--group-memory` takes it: `65536`, `64KB`, `64MB`, `1GB`
+/// (also `K`, `M`, `G`, `KiB`, `MiB`, `GiB`; all 1024-based).
+fn parse_size(text: &str) -> Option<u64> {
+    let text = text.trim();
+    let digits = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(digits);
+    let scale: u64 = match unit.trim().to_ascii_uppercase().as_str() {
+        "" | "B" => 1,
+        "K" | "KB" | "KIB" => 1 << 10,
+        "M" | "MB" | "MIB" => 1 << 20,
+        "G" | "GB" | "GIB" => 1 << 30,
+        _ => return None,
+    };
+    number.parse::<u64>().ok()?.checked_mul(scale)
+}
+
+/// The smallest `--group-memory`: below it nearly every group would spill.
+const MIN_GROUP_MEMORY: u64 = 1 << 10;
 
 fn usage(msg: impl std::fmt::Display) -> u8 {
     say!("error: {msg}");
@@ -226,5 +251,19 @@ fn job_of(args: &Args) -> Result<ConvertJob, u8> {
         input_format,
         csv_delimiter: None,
         threads: args.threads,
+        group_memory: group_memory(args.group_memory.as_deref())?,
     })
+}
+
+fn group_memory(flag: Option<&str>) -> Result<Option<u64>, u8> {
+    let Some(text) = flag else { return Ok(None) };
+    match parse_size(text) {
+        Some(n) if n >= MIN_GROUP_MEMORY => Ok(Some(n)),
+        Some(_) => Err(usage(format!(
+            "--group-memory must be at least 1KB, not '{text}'"
+        ))),
+        None => Err(usage(format!(
+            "--group-memory takes a size such as 64MB, 512KB or 1GB, not '{text}'"
+        ))),
+    }
 }
