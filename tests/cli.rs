@@ -786,7 +786,7 @@ fn doc_and_explain_describe_the_mapping() {
     // The vendor's words (schemas/spectrum), the value in plain words, what
     // the target requires, and the line the spec is written on.
     assert!(
-        job.contains("| Job #. Required unless valid Warehouse_Code"),
+        job.contains("| Job #. Required unless valid Warehouse\\_Code"),
         "{job}"
     );
     assert!(
@@ -796,7 +796,7 @@ fn doc_and_explain_describe_the_mapping() {
         "{job}"
     );
     assert!(
-        out.contains("- `unit-cost-one` (error, each item of `activities`): `unit_cost == 1.0`. Message: \"activity {{ id }} costs {{ unit_cost }} per unit;"),
+        out.contains("- `unit-cost-one` (error, each item of `activities`): `unit_cost == 1.0`. Message: \"activity {{ id }} costs {{ unit\\_cost }} per unit;"),
         "{out}"
     );
     assert!(

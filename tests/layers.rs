@@ -302,10 +302,10 @@ fn three_layers_chain_and_each_field_names_its_layer() {
         assert!(from.starts_with(&format!("{layer}:")), "{line}");
     }
     assert!(
-        doc.contains("## Lookup `codes`\n\nDeclared at ../order.yaml:"),
+        doc.contains("## Lookup `codes`\n\nDeclared at `../order.yaml:"),
         "{doc}"
     );
-    assert!(doc.contains(". From ../codes.csv, by `k`"), "{doc}");
+    assert!(doc.contains(". From `../codes.csv`, by `k`"), "{doc}");
 }
 
 #[test]

@@ -40,7 +40,7 @@ fn each_field_has_the_vendors_words_its_value_in_plain_words_and_its_layer() {
     // seed's header table: "Batch Code. If left blank, assign Operator code".
     assert!(
         row(&md, "/Batch_Code").contains(
-            "| Batch Code. If left blank, assign Operator code (from Authorization_ID). | always \"CUSTX\" |"
+            "| Batch Code. If left blank, assign Operator code (from Authorization\\_ID). | always \"CUSTX\" |"
         ),
         "{}",
         row(&md, "/Batch_Code")
@@ -49,7 +49,7 @@ fn each_field_has_the_vendors_words_its_value_in_plain_words_and_its_layer() {
     // and message a miss gives.
     assert!(
         row(&md, "/Vendor_Code").contains(
-            "looked up in `vendors` (see its Lookup, declared in order.yaml) by the source field `activities[0].team.name`; if it cannot be built, rejected as `vendor-mapped`: team '{{ activities[0].team.name }}' has no Spectrum vendor code"
+            "looked up in `vendors` (see its Lookup, declared in order.yaml) by the source field `activities[0].team.name`; if it cannot be built, rejected as `vendor-mapped`: team '{{ activities\\[0\\].team.name }}' has no Spectrum vendor code"
         ),
         "{}",
         row(&md, "/Vendor_Code")
@@ -96,17 +96,17 @@ fn params_show_the_values_used_and_rules_their_messages() {
         md.contains("### Rules of spectrum.purchase_order_batch on every record"),
         "{md}"
     );
-    assert!(md.contains("- `job-or-warehouse` (error, each purchase_order): requires one of Job_Number, Warehouse_Code."), "{md}");
+    assert!(md.contains("- `job-or-warehouse` (error, each `purchase_order`): requires one of `Job_Number`, `Warehouse_Code`."), "{md}");
 }
 
 #[test]
 fn lookups_are_listed_with_their_rows() {
     let (code, md, err) = doc(&["-m", CUSTOMER, "--param", "company_code=KM2"]);
     assert_eq!(code, 0, "{err}");
-    assert!(md.contains("## Lookup `vendors`\n\nDeclared at order.yaml:8. From lookups/vendors.csv, by `team_name`; 4 rows; a key it does not hold rejects the record.\n\n| team_name | vendor_code |\n|---|---|\n| Acme Plumbing | CX-ACME |\n"), "{md}");
+    assert!(md.contains("## Lookup `vendors`\n\nDeclared at `order.yaml:8`. From `lookups/vendors.csv`, by `team_name`; 4 rows; a key it does not hold rejects the record.\n\n| `team_name` | `vendor_code` |\n|---|---|\n| Acme Plumbing | CX-ACME |\n"), "{md}");
     assert!(
         md.contains(
-            "a key it does not hold gives {\"Phase_Code\":\"000900\",\"Cost_Type\":\"S\"}."
+            "a key it does not hold gives `{\"Phase_Code\":\"000900\",\"Cost_Type\":\"S\"}`."
         ),
         "{md}"
     );
@@ -128,7 +128,7 @@ fn a_large_lookup_shows_a_sample_and_its_count() {
     .unwrap();
     let (code, md, err) = run(mapwright(&dir).args(["doc", "-m", "m.yaml"]));
     assert_eq!(code, 0, "{err}");
-    assert!(md.contains("From codes.csv, by `k`; 40 rows;"), "{md}");
+    assert!(md.contains("From `codes.csv`, by `k`; 40 rows;"), "{md}");
     assert!(
         md.contains("| key09 | value09 |\n\n10 of its 40 rows are shown."),
         "{md}"
@@ -226,10 +226,10 @@ fn a_decision_table_is_listed_row_by_line_with_its_file() {
         "mode=external",
     ]);
     assert_eq!(code, 0, "{err}");
-    assert!(md.contains("## Decision table `status_matrix`\n\nWritten in ../../schemas/pruvan/work_orders.yaml, row by line; it gives the one row that matches (two matching is an error);"), "{md}");
+    assert!(md.contains("## Decision table `status_matrix`\n\nWritten in `../../schemas/pruvan/work_orders.yaml`, row by line; it gives the one row that matches (two matching is an error);"), "{md}");
     // The seed's matrix: Create, No Particular Status (not set): "Status
     // Field "Unassigned", Client Status "Order Created"".
-    assert!(md.contains("| 212 | * | create |  | allowed | Order Created |  | Status Field \"Unassigned\", Client Status \"Order Created\" |"), "{md}");
+    assert!(md.contains("| 212 | \\* | create |  | allowed | Order Created |  | Status Field \"Unassigned\", Client Status \"Order Created\" |"), "{md}");
     assert!(
         md.contains("| `mode` | text, required | \"external\" | none |"),
         "{md}"
@@ -291,4 +291,48 @@ fn secrets_stay_out_of_both_forms() {
         }
         assert!(out.contains("(secret)"), "{out}");
     }
+}
+
+/// Markdown takes `<`, `*`, `_`, `[` and backticks as markup: the
+/// mapping's words and a lookup's rows are escaped, code spans kept.
+#[test]
+fn markdown_escapes_what_it_quotes() {
+    let dir = common::demo_project("signoff", "md-escape");
+    std::fs::write(
+        dir.join("codes.csv"),
+        "k,v\n<script>alert(1)</script>,*star*_und_`tick`\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("m.yaml"),
+        "mapping: rows\ndoc: \"<b>bold</b> & [link](x)\"\ntarget: demo.row\nlookups:\n  codes: {file: codes.csv, key: k, value: v}\nrecord:\n  id: {lookup: codes, key: = id, rule: coded, message: \"</td><script>\"}\n  n: = name\n",
+    )
+    .unwrap();
+    let (code, md, err) = run(mapwright(&dir).args(["doc", "-m", "m.yaml"]));
+    assert_eq!(code, 0, "{err}");
+    assert!(md.contains("\\<b\\>bold\\</b\\> \\& \\[link\\](x)"), "{md}");
+    assert!(
+        md.contains("| \\<script\\>alert(1)\\</script\\> | \\*star\\*\\_und\\_\\`tick\\` |"),
+        "{md}"
+    );
+    assert!(
+        md.contains("rejected as `coded`: \\</td\\>\\<script\\>"),
+        "{md}"
+    );
+    assert!(!md.contains("<script>") && !md.contains("<b>"), "{md}");
+}
+
+/// With several routes the document says how one is chosen (docs/mappings.md
+/// "Routes": the first whose `when` holds builds the unit; no match is a skip).
+#[test]
+fn routes_say_how_one_is_chosen() {
+    let (code, md, err) = doc(&[
+        "-m",
+        "mappings/o2o/primary-to-secondary.yaml",
+        "--params",
+        "mappings/o2o/examples/primary-params.yaml",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(md.contains("Routes are tried in the order below: the first whose condition holds builds the record, and a record no route takes is skipped, its reason naming the routes tried."), "{md}");
+    assert!(md.contains("## Route create-job, when `"), "{md}");
 }

@@ -125,7 +125,11 @@ fn head(spec: &Spec, out: &mut String) {
             layers.join(" → ")
         );
     }
-    out.push_str("</dl>\n</header>\n");
+    out.push_str("</dl>\n");
+    if let Some(r) = &spec.routing {
+        let _ = writeln!(out, "<p>{}</p>", text(r));
+    }
+    out.push_str("</header>\n");
 }
 
 fn params(spec: &Spec, out: &mut String) {
@@ -259,8 +263,10 @@ fn lookup(l: &LookupDoc, out: &mut String) {
         text(&l.key),
         l.total
     );
-    let mut header = vec![l.key.clone()];
-    header.extend(l.columns.iter().cloned());
+    let header: Vec<String> = std::iter::once(&l.key)
+        .chain(&l.columns)
+        .map(|c| format!("`{c}`"))
+        .collect();
     grid(&header, l.rows.iter().map(|r| r.as_slice()), out);
     if let Some(note) = rows_note(l.rows.len(), l.total) {
         let _ = writeln!(out, "<p class=\"note\">{note}.</p>");
@@ -298,7 +304,7 @@ fn table(t: &TableDoc, out: &mut String) {
 fn grid<'r>(header: &[String], rows: impl Iterator<Item = &'r [String]>, out: &mut String) {
     out.push_str("<table>\n<thead><tr>");
     for h in header {
-        let _ = write!(out, "<th>{}</th>", text(h));
+        let _ = write!(out, "<th>{}</th>", inline(h));
     }
     out.push_str("</tr></thead>\n<tbody>\n");
     for r in rows {

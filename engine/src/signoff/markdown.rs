@@ -10,9 +10,9 @@ pub(super) fn write(spec: &Spec) -> String {
     params(spec, &mut out);
     before_build(spec, &mut out);
     for route in &spec.routes {
-        let _ = writeln!(out, "## {}\n", route.heading);
+        let _ = writeln!(out, "## {}\n", spans(&route.heading));
         if !route.target.about.is_empty() {
-            let _ = writeln!(out, "{}\n", one_line(&route.target.about));
+            let _ = writeln!(out, "{}\n", cell(&route.target.about));
         }
         rules(&route.rules, "Rules of this route", &mut out);
         fields(&route.fields, &mut out);
@@ -35,7 +35,7 @@ pub(super) fn write(spec: &Spec) -> String {
 fn head(spec: &Spec, out: &mut String) {
     let _ = writeln!(out, "# {}\n", spec.title);
     if !spec.about.is_empty() {
-        let _ = writeln!(out, "{}\n", one_line(&spec.about));
+        let _ = writeln!(out, "{}\n", paragraphs(&spec.about));
     }
     let source = spec
         .source
@@ -55,6 +55,9 @@ fn head(spec: &Spec, out: &mut String) {
             "Layers, base first: {}. Each field says which layer gives it.\n",
             spec.layers.join(" -> ")
         );
+    }
+    if let Some(r) = &spec.routing {
+        let _ = writeln!(out, "{r}\n");
     }
 }
 
@@ -88,7 +91,7 @@ fn before_build(spec: &Spec, out: &mut String) {
     }
     let _ = writeln!(out, "## Before anything is built\n");
     for s in &spec.skips {
-        let _ = writeln!(out, "- {}", one_line(s));
+        let _ = writeln!(out, "- {}", spans(s));
     }
     if !spec.skips.is_empty() {
         out.push('\n');
@@ -119,14 +122,14 @@ fn rules(rules: &[RuleRow], heading: &str, out: &mut String) {
             "- `{}` ({}, {}{when}): {}",
             r.id,
             r.severity,
-            r.applies,
-            one_line(&r.check)
+            spans(&r.applies),
+            spans(&r.check)
         );
         if let Some(m) = &r.message {
-            let _ = write!(out, ". Message: \"{}\"", one_line(m));
+            let _ = write!(out, ". Message: \"{}\"", cell(m));
         }
         if !r.about.is_empty() {
-            let _ = write!(out, ". Why: {}", one_line(&r.about));
+            let _ = write!(out, ". Why: {}", cell(&r.about));
         }
         let _ = writeln!(out, " ({})", r.at);
     }
@@ -140,20 +143,20 @@ fn fields(rows: &[FieldRow], out: &mut String) {
     );
     let _ = writeln!(out, "|---|---|---|---|---|---|");
     for f in rows {
-        let mut value = f.value.clone();
+        let mut value = spans(&f.value);
         if !f.note.is_empty() {
-            value = format!("{value}. {}", f.note);
+            value = format!("{value}. {}", cell(&f.note));
         }
         if let Some(fail) = &f.on_failure {
-            value = format!("{value}; if it cannot be built, {fail}");
+            value = format!("{value}; if it cannot be built, {}", spans(fail));
         }
         let _ = writeln!(
             out,
             "| `{}` | {} | {} | {} | {} | {} |",
             f.path,
             cell(&f.vendor),
-            cell(&value),
-            cell(&f.conditions.join("; ")),
+            value,
+            spans(&f.conditions.join("; ")),
             cell(&f.requires),
             f.at
         );
@@ -164,7 +167,7 @@ fn fields(rows: &[FieldRow], out: &mut String) {
 fn lookup(l: &LookupDoc, out: &mut String) {
     let _ = writeln!(
         out,
-        "## Lookup `{}`\n\nDeclared at {}. From {}, by `{}`; {} rows{}.\n",
+        "## Lookup `{}`\n\nDeclared at `{}`. From `{}`, by `{}`; {} rows{}.\n",
         l.name,
         l.at,
         l.file,
@@ -172,11 +175,13 @@ fn lookup(l: &LookupDoc, out: &mut String) {
         l.total,
         l.default
             .as_ref()
-            .map(|d| format!("; a key it does not hold gives {d}"))
+            .map(|d| format!("; a key it does not hold gives `{d}`"))
             .unwrap_or_else(|| "; a key it does not hold rejects the record".to_string())
     );
-    let mut header = vec![l.key.clone()];
-    header.extend(l.columns.iter().cloned());
+    let header: Vec<String> = std::iter::once(&l.key)
+        .chain(&l.columns)
+        .map(|c| format!("`{c}`"))
+        .collect();
     grid(&header, l.rows.iter().map(|r| r.as_slice()), out);
     if let Some(note) = rows_note(l.rows.len(), l.total) {
         let _ = writeln!(out, "{note}.\n");
@@ -186,7 +191,7 @@ fn lookup(l: &LookupDoc, out: &mut String) {
 fn table(t: &TableDoc, out: &mut String) {
     let _ = writeln!(
         out,
-        "## Decision table `{}`\n\nWritten in {}, row by line; it gives {}; `*` matches any value.\n",
+        "## Decision table `{}`\n\nWritten in `{}`, row by line; it gives {}; `*` matches any value.\n",
         t.name, t.file, t.hit
     );
     let mut header = vec!["line".to_string()];
@@ -212,7 +217,7 @@ fn grid<'r>(header: &[String], rows: impl Iterator<Item = &'r [String]>, out: &m
         "| {} |",
         header
             .iter()
-            .map(|h| cell(h))
+            .map(|h| spans(h))
             .collect::<Vec<_>>()
             .join(" | ")
     );
@@ -236,9 +241,52 @@ fn sign_off(out: &mut String) {
     );
 }
 
-/// A table cell: one line, `|` escaped.
+/// A table cell of the mapping's or the vendor's words: one line, every
+/// character Markdown would take as markup escaped (a lookup key
+/// `<script>` is text, not HTML).
 fn cell(text: &str) -> String {
-    one_line(text).replace('|', "\\|")
+    escaped(&one_line(text))
+}
+
+/// A cell of our own words with `code spans`: the spans kept, the words
+/// around them escaped; `|` escaped everywhere, as GitHub's tables need.
+fn spans(text: &str) -> String {
+    one_line(text)
+        .split('`')
+        .enumerate()
+        .map(|(i, part)| match i % 2 {
+            1 => format!("`{}`", part.replace('|', "\\|")),
+            _ => escaped(part),
+        })
+        .collect()
+}
+
+/// Backslash before each ASCII punctuation mark Markdown reads as markup
+/// (CommonMark lets any be escaped so).
+fn escaped(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(
+            c,
+            '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '&' | '|'
+        ) {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// The mapping's `doc:`: its lines kept (an indented sketch stays a code
+/// block), the others escaped.
+fn paragraphs(text: &str) -> String {
+    text.lines()
+        .map(|l| match l.starts_with("    ") {
+            true => l.to_string(),
+            false => escaped(l),
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 fn one_line(text: &str) -> String {

@@ -70,6 +70,8 @@ pub(crate) struct Spec {
     file: String,
     source: Option<Party>,
     layers: Vec<String>,
+    /// How a route is chosen, for a mapping with several.
+    routing: Option<String>,
     params: Vec<ParamRow>,
     skips: Vec<String>,
     lets: Vec<(String, String)>,
@@ -174,6 +176,11 @@ impl Spec {
                 0 | 1 => Vec::new(),
                 _ => m.layers.iter().map(|l| layer_name(m, l)).collect(),
             },
+            routing: (m.routes.len() > 1).then(|| {
+                "Routes are tried in the order below: the first whose condition holds builds the record, \
+                 and a record no route takes is skipped, its reason naming the routes tried."
+                    .to_string()
+            }),
             params: param_rows(m, given)?,
             skips: m.skips.iter().map(|s| words::skip(m, s)).collect(),
             lets: m
@@ -206,7 +213,7 @@ impl Spec {
         if let Some(s) = &mut self.source {
             all.extend([&mut s.name, &mut s.about]);
         }
-        all.extend(self.layers.iter_mut());
+        all.extend(self.layers.iter_mut().chain(self.routing.as_mut()));
         for p in &mut self.params {
             all.extend([&mut p.name, &mut p.kind, &mut p.used, &mut p.about]);
             all.extend(p.default.as_mut());
@@ -375,18 +382,18 @@ fn target_rules(m: &Mapping, s: &Schema) -> Vec<RuleRow> {
     for ty in &s.types {
         for r in &ty.rules {
             let check = match &r.check {
-                Check::Require(v) => format!("requires {}", v.join(", ")),
-                Check::RequireAny(v) => format!("requires one of {}", v.join(", ")),
-                Check::Forbid(v) => format!("forbids {}", v.join(", ")),
+                Check::Require(v) => format!("requires {}", names(v)),
+                Check::RequireAny(v) => format!("requires one of {}", names(v)),
+                Check::Forbid(v) => format!("forbids {}", names(v)),
                 Check::Assert(e) => format!("`{}`", e.source()),
                 Check::Nothing => match &r.check_only {
-                    Some(only) => format!("checks only {}", only.join(", ")),
+                    Some(only) => format!("checks only {}", names(only)),
                     None => "nothing".to_string(),
                 },
             };
             out.push(RuleRow {
                 id: r.id.clone(),
-                applies: format!("each {}", ty.name),
+                applies: format!("each `{}`", ty.name),
                 when: r.when.as_ref().map(|w| w.source().to_string()),
                 check,
                 message: r.message.as_ref().and_then(|n| s.messages.source(n)),
@@ -397,6 +404,15 @@ fn target_rules(m: &Mapping, s: &Schema) -> Vec<RuleRow> {
         }
     }
     out
+}
+
+/// Field names as code: `Job_Number`, `Warehouse_Code`.
+fn names(fields: &[String]) -> String {
+    fields
+        .iter()
+        .map(|f| format!("`{f}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn lookups(m: &Mapping) -> Vec<LookupDoc> {
@@ -458,8 +474,8 @@ fn tables(m: &Mapping) -> Vec<TableDoc> {
                 columns: t
                     .inputs
                     .iter()
-                    .map(|(n, _)| n.clone())
-                    .chain(t.outputs.iter().map(|o| format!("→ {o}")))
+                    .map(|(n, _)| format!("`{n}`"))
+                    .chain(t.outputs.iter().map(|o| format!("→ `{o}`")))
                     .collect(),
                 rows: t.rows[..shown]
                     .iter()
