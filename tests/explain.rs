@@ -382,3 +382,55 @@ fn a_layered_mapping_s_trace_names_its_layers_and_each_field_s_layer() {
     let trace: Value = serde_json::from_str(&out).unwrap();
     assert_eq!(trace["layers"], serde_json::json!([MAPPING, OVERLAY]));
 }
+
+/// A rule over a literal list with a templated `field:` is traced at each
+/// item's own place in the record, as its rejection is (review of issue
+/// 13: the trace said `/6`, an index into the list of names).
+#[test]
+fn a_rule_over_a_literal_list_is_traced_at_each_items_path() {
+    let dir = common::folder("explain", "literal-list");
+    let record = dir.join("change.json");
+    std::fs::write(
+        &record,
+        r#"{"job": {"ref": "TESTPOST"}, "change": {"status": "Order Late", "fields": {"services": [{"serviceName": "A"}]}}}"#,
+    )
+    .unwrap();
+    let args = [
+        "explain",
+        "-m",
+        "mappings/oneserve-pruvan/update.yaml",
+        record.to_str().unwrap(),
+        "--param",
+        "mode=external",
+        "--param",
+        "auto_admin=false",
+        "--format",
+        "json",
+    ];
+    let (code, out, err) = mapwright(&args);
+    assert_eq!(code, 1, "{err}");
+    let trace: Value = serde_json::from_str(&out).unwrap();
+    let shared: Vec<(String, String)> = trace["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["id"] == "shared-field-auto-admin-off")
+        .map(|r| {
+            (
+                r["path"].as_str().unwrap().to_string(),
+                r["result"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(shared.len(), 10, "{out}");
+    assert!(
+        shared.iter().all(|(p, _)| p.starts_with("/change/fields/")),
+        "{shared:?}"
+    );
+    let failed: Vec<&str> = shared
+        .iter()
+        .filter(|(_, r)| r == "fail")
+        .map(|(p, _)| p.as_str())
+        .collect();
+    assert_eq!(failed, ["/change/fields/services"], "{shared:?}");
+}

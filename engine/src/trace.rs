@@ -419,7 +419,7 @@ pub(crate) fn table_row(
 
 /// `f` run with the flag down: what a hook works out again (a `when:`
 /// tested again) is not itself recorded.
-fn quiet<T>(f: impl FnOnce() -> T) -> T {
+pub(crate) fn quiet<T>(f: impl FnOnce() -> T) -> T {
     ON.with(|on| on.set(false));
     let out = f();
     ON.with(|on| on.set(true));
