@@ -265,7 +265,7 @@ impl Mapping {
             mapping: self,
             params: values,
             secrets,
-            redactor,
+            redactor: redactor.compiled(),
             secret_fields,
             plans,
             check_all: false,

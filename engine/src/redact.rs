@@ -51,6 +51,16 @@ pub struct Redactor {
 }
 
 impl Redactor {
+    /// Build the automaton now, so that every clone (one per record that
+    /// has something to hide) shares it instead of building its own: a
+    /// record whose secrets are the run's adds nothing and keeps it.
+    pub(crate) fn compiled(self) -> Redactor {
+        if !self.is_empty() {
+            let _ = self.matcher();
+        }
+        self
+    }
+
     /// True when there is nothing to hide (every call is then a no-op).
     pub fn is_empty(&self) -> bool {
         self.secrets.is_empty()
@@ -510,6 +520,27 @@ fn exact_matches<'a>(hay: &'a [u8], needle: &'a [u8]) -> impl Iterator<Item = (u
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A record's redactor is the run's, cloned: compiled once, a clone
+    /// that adds a secret the run already hides keeps the automaton (the
+    /// Synergetic mapping built one per rejected record: 28% of its time).
+    #[test]
+    fn a_compiled_redactor_s_clones_share_the_automaton() {
+        let mut run = Redactor::default();
+        run.add("3FC2ABA9-8F37-4CC9-934C-6ABCCA9F44B7");
+        let run = run.compiled();
+        let mut record = run.clone();
+        record.add("3FC2ABA9-8F37-4CC9-934C-6ABCCA9F44B7");
+        assert!(record.matcher.get().is_some());
+        assert_eq!(
+            record.redact("token 3fc2aba9-8f37-4cc9-934c-6abcca9f44b7"),
+            "token (secret)"
+        );
+        // A new secret resets it, and the new one is hidden too.
+        record.add("PIN-5512");
+        assert!(record.matcher.get().is_none());
+        assert_eq!(record.redact("PIN-5512"), "(secret)");
+    }
 
     #[test]
     fn a_secret_is_replaced_wherever_it_appears_longest_first() {
