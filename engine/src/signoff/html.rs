@@ -263,11 +263,7 @@ fn lookup(l: &LookupDoc, out: &mut String) {
         text(&l.key),
         l.total
     );
-    let header: Vec<String> = std::iter::once(&l.key)
-        .chain(&l.columns)
-        .map(|c| format!("`{c}`"))
-        .collect();
-    grid(&header, l.rows.iter().map(|r| r.as_slice()), out);
+    grid(&l.header, &l.rows, out);
     if let Some(note) = rows_note(l.rows.len(), l.total) {
         let _ = writeln!(out, "<p class=\"note\">{note}.</p>");
     }
@@ -283,25 +279,14 @@ fn table(t: &TableDoc, out: &mut String) {
         text(&t.file),
         text(t.hit)
     );
-    let mut header = vec!["line".to_string()];
-    header.extend(t.columns.iter().cloned());
-    let rows: Vec<Vec<String>> = t
-        .rows
-        .iter()
-        .map(|(line, cells)| {
-            let mut r = vec![line.to_string()];
-            r.extend(cells.iter().cloned());
-            r
-        })
-        .collect();
-    grid(&header, rows.iter().map(|r| r.as_slice()), out);
+    grid(&t.header, &t.rows, out);
     if let Some(note) = rows_note(t.rows.len(), t.total) {
         let _ = writeln!(out, "<p class=\"note\">{note}.</p>");
     }
     out.push_str("</section>\n");
 }
 
-fn grid<'r>(header: &[String], rows: impl Iterator<Item = &'r [String]>, out: &mut String) {
+fn grid(header: &[String], rows: &[Vec<String>], out: &mut String) {
     out.push_str("<table>\n<thead><tr>");
     for h in header {
         let _ = write!(out, "<th>{}</th>", inline(h));

@@ -178,11 +178,7 @@ fn lookup(l: &LookupDoc, out: &mut String) {
             .map(|d| format!("; a key it does not hold gives `{d}`"))
             .unwrap_or_else(|| "; a key it does not hold rejects the record".to_string())
     );
-    let header: Vec<String> = std::iter::once(&l.key)
-        .chain(&l.columns)
-        .map(|c| format!("`{c}`"))
-        .collect();
-    grid(&header, l.rows.iter().map(|r| r.as_slice()), out);
+    grid(&l.header, &l.rows, out);
     if let Some(note) = rows_note(l.rows.len(), l.total) {
         let _ = writeln!(out, "{note}.\n");
     }
@@ -194,24 +190,13 @@ fn table(t: &TableDoc, out: &mut String) {
         "## Decision table `{}`\n\nWritten in `{}`, row by line; it gives {}; `*` matches any value.\n",
         t.name, t.file, t.hit
     );
-    let mut header = vec!["line".to_string()];
-    header.extend(t.columns.iter().cloned());
-    let rows: Vec<Vec<String>> = t
-        .rows
-        .iter()
-        .map(|(line, cells)| {
-            let mut r = vec![line.to_string()];
-            r.extend(cells.iter().cloned());
-            r
-        })
-        .collect();
-    grid(&header, rows.iter().map(|r| r.as_slice()), out);
+    grid(&t.header, &t.rows, out);
     if let Some(note) = rows_note(t.rows.len(), t.total) {
         let _ = writeln!(out, "{note}.\n");
     }
 }
 
-fn grid<'r>(header: &[String], rows: impl Iterator<Item = &'r [String]>, out: &mut String) {
+fn grid(header: &[String], rows: &[Vec<String>], out: &mut String) {
     let _ = writeln!(
         out,
         "| {} |",

@@ -135,7 +135,8 @@ struct LookupDoc {
     file: String,
     at: String,
     key: String,
-    columns: Vec<String>,
+    /// The key column, then the columns each entry gives, as code.
+    header: Vec<String>,
     rows: Vec<Vec<String>>,
     total: usize,
     default: Option<String>,
@@ -145,8 +146,10 @@ struct TableDoc {
     name: String,
     file: String,
     hit: &'static str,
-    columns: Vec<String>,
-    rows: Vec<(u32, Vec<String>)>,
+    /// `line`, the inputs, then the outputs.
+    header: Vec<String>,
+    /// Each row shown: its line, its cells, its outputs.
+    rows: Vec<Vec<String>>,
     total: usize,
 }
 
@@ -249,16 +252,12 @@ impl Spec {
         }
         for l in &mut self.lookups {
             all.extend([&mut l.name, &mut l.file, &mut l.at, &mut l.key]);
-            all.extend(l.columns.iter_mut().chain(l.rows.iter_mut().flatten()));
+            all.extend(l.header.iter_mut().chain(l.rows.iter_mut().flatten()));
             all.extend(l.default.as_mut());
         }
         for t in &mut self.tables {
             all.extend([&mut t.name, &mut t.file]);
-            all.extend(
-                t.columns
-                    .iter_mut()
-                    .chain(t.rows.iter_mut().flat_map(|(_, c)| c)),
-            );
+            all.extend(t.header.iter_mut().chain(t.rows.iter_mut().flatten()));
         }
         for t in all {
             f(t);
@@ -448,7 +447,10 @@ fn lookups(m: &Mapping) -> Vec<LookupDoc> {
                         row
                     })
                     .collect(),
-                columns,
+                header: std::iter::once(l.key.as_deref().unwrap_or("key"))
+                    .chain(columns.iter().map(String::as_str))
+                    .map(|c| format!("`{c}`"))
+                    .collect(),
                 total: entries.len(),
                 default: l.default.as_ref().map(words::value),
             }
@@ -471,22 +473,21 @@ fn tables(m: &Mapping) -> Vec<TableDoc> {
                         "the one row that matches (two matching is an error)"
                     }
                 },
-                columns: t
-                    .inputs
-                    .iter()
-                    .map(|(n, _)| format!("`{n}`"))
+                header: std::iter::once("line".to_string())
+                    .chain(t.inputs.iter().map(|(n, _)| format!("`{n}`")))
                     .chain(t.outputs.iter().map(|o| format!("→ `{o}`")))
                     .collect(),
                 rows: t.rows[..shown]
                     .iter()
                     .map(|row| {
-                        let mut cells = row.cell_texts();
+                        let mut cells = vec![row.line.to_string()];
+                        cells.extend(row.cell_texts());
                         cells.extend(
                             t.outputs
                                 .iter()
                                 .map(|o| row.outputs.get(o).map(words::cell).unwrap_or_default()),
                         );
-                        (row.line, cells)
+                        cells
                     })
                     .collect(),
                 total: t.rows.len(),
