@@ -139,16 +139,12 @@ fn params(spec: &Spec, out: &mut String) {
     out.push_str("<section id=\"params\">\n<h2>Params</h2>\n<table>\n");
     out.push_str("<thead><tr><th>param</th><th>type</th><th>value used</th><th>default</th><th>what it is</th></tr></thead>\n<tbody>\n");
     for p in &spec.params {
-        let kind = match p.required {
-            true => format!("{}, required", p.kind),
-            false => p.kind.clone(),
-        };
         let _ = writeln!(
             out,
             "<tr data-param=\"{}\"><td><code>{}</code></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
             text(&p.name),
             text(&p.name),
-            text(&kind),
+            text(&p.kind),
             text(&p.used),
             text(p.default.as_deref().unwrap_or("none")),
             inline(&p.about)

@@ -69,14 +69,11 @@ fn params(spec: &Spec, out: &mut String) {
     let _ = writeln!(out, "| param | type | value used | default | what it is |");
     let _ = writeln!(out, "|---|---|---|---|---|");
     for p in &spec.params {
-        let kind = match p.required {
-            true => format!("{}, required", p.kind),
-            false => p.kind.clone(),
-        };
         let _ = writeln!(
             out,
-            "| `{}` | {kind} | {} | {} | {} |",
+            "| `{}` | {} | {} | {} | {} |",
             p.name,
+            cell(&p.kind),
             cell(&p.used),
             cell(p.default.as_deref().unwrap_or("none")),
             cell(&p.about)

@@ -90,7 +90,6 @@ struct Party {
 struct ParamRow {
     name: String,
     kind: String,
-    required: bool,
     default: Option<String>,
     used: String,
     about: String,
@@ -289,11 +288,16 @@ fn param_rows(m: &Mapping, given: &Params) -> Result<Vec<ParamRow>, crate::Error
         .zip(used)
         .map(|(p, v)| ParamRow {
             name: p.name.clone(),
-            kind: match p.secret {
-                true => format!("{}, secret", p.kind),
-                false => p.kind.clone(),
-            },
-            required: p.required,
+            // As the document shows it: `text, required`, `text, secret`.
+            kind: [
+                Some(p.kind.as_str()),
+                p.required.then_some("required"),
+                p.secret.then_some("secret"),
+            ]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(", "),
             default: p.default.as_ref().map(|d| match p.secret {
                 true => crate::redact::SHOWN.to_string(),
                 false => words::value(d),
