@@ -614,7 +614,7 @@ impl Run<'_, '_> {
 /// One mapping's outcome for the rows of a CSV group: shaped by its own
 /// `input.csv.unit` (or the first row, without one), then transformed.
 fn transform_rows(prepared: &Prepared, rows: &[Value]) -> Outcome {
-    match prepared.shape(rows) {
+    match prepared.shape(&Value::Array(rows.to_vec())) {
         Ok(Some(unit)) => prepared.transform(&unit),
         Ok(None) => prepared.transform(rows.first().unwrap_or(&Value::Null)),
         Err(errors) => Outcome::Rejected(errors),

@@ -443,19 +443,23 @@ impl Prepared<'_> {
     /// Shape the rows of a CSV group into the unit the mapping reads
     /// (`input.csv.unit`): `Ok(None)` when the mapping has no shape (a row is
     /// the unit), errors when a field of the shape cannot be built.
-    pub(crate) fn shape(&self, rows: &[Value]) -> Result<Option<Value>, Vec<Violation>> {
+    /// `rows` is the group's rows as one list (the `rows` the unit reads),
+    /// borrowed: a group is not copied to be shaped.
+    pub(crate) fn shape(&self, rows: &Value) -> Result<Option<Value>, Vec<Violation>> {
         let m = self.mapping;
         if m.csv.unit.is_empty() {
             return Ok(None);
         }
         let _budget = UnitBudget::start(m.limits);
-        let first = rows.first().cloned().unwrap_or(Value::Null);
-        let all = Value::Array(rows.to_vec());
+        let first = rows
+            .as_array()
+            .and_then(|r| r.first())
+            .unwrap_or(&Value::Null);
         let mut vars = crate::expr::Vars::default();
         vars.push("params", &self.params);
-        vars.push("rows", &all);
+        vars.push("rows", rows);
         let env = Env {
-            this: &first,
+            this: first,
             scope: Scope {
                 record: first.as_object(),
                 vars,

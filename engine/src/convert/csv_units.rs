@@ -62,7 +62,13 @@ fn work(prepared: &Prepared, render: Option<OutputFormat>, item: Item) -> Done {
     };
     // A shaped unit goes first, the group's rows after it: a rejection
     // carries the rows; a unit of one row without a shape carries itself.
-    let records: Vec<Value> = match prepared.shape(&rows) {
+    let rows = Value::Array(rows);
+    let shaped = prepared.shape(&rows);
+    let rows = match rows {
+        Value::Array(rows) => rows,
+        _ => Vec::new(),
+    };
+    let records: Vec<Value> = match shaped {
         Ok(Some(unit)) => std::iter::once(unit).chain(rows).collect(),
         Ok(None) => rows,
         Err(errors) => return Done::Refused(refs, Source::Values(rows), raw, errors, Vec::new()),
