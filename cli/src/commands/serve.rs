@@ -1,0 +1,63 @@
+//! `mapwright serve`: the playground (the `mapwright-serve` crate) on
+//! 127.0.0.1, its URL printed on stdout.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use super::exit;
+
+/// Arguments of `serve`.
+#[derive(clap::Args)]
+pub struct Args {
+    /// The port on 127.0.0.1 (default, or 0: a free one).
+    #[arg(long, default_value_t = 0, hide_default_value = true)]
+    port: u16,
+    /// A mapping to open first in the page.
+    #[arg(short, long)]
+    mapping: Option<PathBuf>,
+    /// Its input records (JSON, NDJSON, CSV, XML).
+    #[arg(long, value_name = "FILE", requires = "mapping")]
+    input: Option<PathBuf>,
+    /// The wall-clock limit of one run or explain, in seconds (the engine's
+    /// own budgets per unit apply too).
+    #[arg(long, value_name = "SECS", default_value_t = mapwright_serve::DEFAULT_TIME_LIMIT_SECS)]
+    time_limit: u64,
+    /// The largest request body taken, in bytes (default 4 MiB); larger is refused (413).
+    #[arg(long, value_name = "BYTES", default_value_t = mapwright_serve::DEFAULT_MAX_BODY, hide_default_value = true)]
+    max_body: usize,
+}
+
+pub fn run(args: Args) -> u8 {
+    let here = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+    let start = args
+        .mapping
+        .as_deref()
+        .and_then(|m| m.parent())
+        .map(|p| here.join(p))
+        .unwrap_or(here.clone());
+    let mut config = mapwright_serve::Config::new(mapwright_serve::project_around(&start));
+    config.port = args.port;
+    config.mapping = args.mapping.map(|m| here.join(m));
+    config.input = args.input.map(|i| here.join(i));
+    config.time_limit = Duration::from_secs(args.time_limit.max(1));
+    config.max_body = args.max_body;
+    let playground = match mapwright_serve::Playground::bind(config) {
+        Ok(p) => p,
+        Err(e) => {
+            say!("error: {e}");
+            return exit::USAGE;
+        }
+    };
+    {
+        use std::io::Write as _;
+        let mut out = std::io::stdout();
+        let _ = writeln!(out, "{}", playground.url());
+        let _ = out.flush();
+    }
+    say!(
+        "the playground is at {} (127.0.0.1 only); Ctrl-C stops it",
+        playground.url()
+    );
+    playground.run();
+    exit::OK
+}
