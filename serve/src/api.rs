@@ -47,6 +47,15 @@ pub struct RunRequest {
     pub record: Option<usize>,
 }
 
+/// What a request's work is held to besides the engine's own budgets.
+pub struct Limits {
+    /// Set when the request was answered "timed out": the input stops.
+    pub cancel: Cancel,
+    /// No unit may take longer than this, in milliseconds, whatever the
+    /// mapping's `limits: {time_ms}` says: the request's own limit.
+    pub unit_time_ms: u64,
+}
+
 /// Where mapping text is loaded: the integration's mapping file, or a
 /// file at the top of `mappings/` that need not exist.
 pub fn mapping_path(
@@ -65,8 +74,8 @@ pub fn mapping_path(
 }
 
 /// A run's answer: its JSON body.
-pub fn run(project: &Path, path: &Path, request: RunRequest, cancel: Cancel) -> Value {
-    let loaded = match load(project, path, &request) {
+pub fn run(project: &Path, path: &Path, request: RunRequest, limits: Limits) -> Value {
+    let loaded = match load(project, path, &request, limits.unit_time_ms) {
         Ok(l) => l,
         Err(answer) => return answer,
     };
@@ -77,7 +86,7 @@ pub fn run(project: &Path, path: &Path, request: RunRequest, cancel: Cancel) -> 
         Ok(p) => p,
         Err(e) => return failed(diagnostics, problems(e, &hide)),
     };
-    match convert(&mapping, &prepared, &request, path, cancel) {
+    match convert(&mapping, &prepared, &request, path, limits.cancel) {
         Ok(mut done) => {
             done["diagnostics"] = diagnostics;
             done
@@ -87,8 +96,8 @@ pub fn run(project: &Path, path: &Path, request: RunRequest, cancel: Cancel) -> 
 }
 
 /// An explain's answer: the trace of one record, as data and as text.
-pub fn explain(project: &Path, path: &Path, request: RunRequest) -> Value {
-    let (mapping, diagnostics) = match load(project, path, &request) {
+pub fn explain(project: &Path, path: &Path, request: RunRequest, limits: Limits) -> Value {
+    let (mapping, diagnostics) = match load(project, path, &request, limits.unit_time_ms) {
         Ok(l) => l,
         Err(answer) => return answer,
     };
@@ -113,11 +122,17 @@ pub fn explain(project: &Path, path: &Path, request: RunRequest) -> Value {
 }
 
 /// The mapping and its warnings, or the answer saying why it did not load.
-fn load(project: &Path, path: &Path, request: &RunRequest) -> Result<(Mapping, Value), Value> {
+fn load(
+    project: &Path,
+    path: &Path,
+    request: &RunRequest,
+    unit_time_ms: u64,
+) -> Result<(Mapping, Value), Value> {
     let registry = Registry::discover(path.parent().unwrap_or(project));
-    match Mapping::from_str_with_options(path, &request.mapping, &registry, &LoadOptions::default())
-    {
-        Ok(m) => {
+    let options = LoadOptions::default();
+    match Mapping::from_str_with_options(path, &request.mapping, &registry, &options) {
+        Ok(mut m) => {
+            m.cap_unit_time(unit_time_ms);
             let warnings = diagnostics_json(project, path, m.warnings.iter());
             Ok((m, warnings))
         }
@@ -331,5 +346,66 @@ fn format_name(format: OutputFormat) -> &'static str {
         OutputFormat::Json => "json",
         OutputFormat::Ndjson => "ndjson",
         _ => "xml",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::AtomicBool;
+    use std::sync::Arc;
+
+    /// A project in a temp folder with the schema `demo.row` (`id`, `n`).
+    fn project() -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        let schemas = dir.path().join("schemas/demo");
+        std::fs::create_dir_all(&schemas).unwrap();
+        std::fs::write(
+            schemas.join("row.yaml"),
+            "schema: demo.row\nrecord: r\ntypes:\n  r:\n    fields:\n      id: {type: text}\n      n: {type: text}\n",
+        )
+        .unwrap();
+        dir
+    }
+
+    fn limits(unit_time_ms: u64) -> Limits {
+        Limits {
+            cancel: Arc::new(AtomicBool::new(false)),
+            unit_time_ms,
+        }
+    }
+
+    #[test]
+    fn a_unit_is_held_to_the_requests_limit_whatever_the_mapping_allows() {
+        let dir = project();
+        let path = dir.path().join("mappings/playground.yaml");
+        let list: Vec<u32> = (0..3000).collect();
+        let request = RunRequest {
+            // An hour and a billion operations: only the server's cap stops it.
+            mapping: "mapping: slow\ntarget: demo.row\nlimits: {operations: 1000000000, time_ms: 3600000}\nrecord:\n  id: = id\n  n: = l.filter(|a| l.all(|b| a >= 0 && b >= 0)).len().to_string()\n".into(),
+            input: json!({"id": "a", "l": list}).to_string(),
+            input_name: Some("in.json".into()),
+            ..RunRequest::default()
+        };
+        let answer = run(dir.path(), &path, request, limits(20));
+        assert_eq!(answer["counts"]["rejected"], 1, "{answer}");
+        let error = &answer["rejections"][0]["errors"][0];
+        assert_eq!(error["rule"], "time-limit", "{answer}");
+    }
+
+    #[test]
+    fn a_secret_params_value_is_hidden_in_a_message() {
+        let dir = project();
+        let path = dir.path().join("mappings/playground.yaml");
+        let request = RunRequest {
+            mapping: "mapping: s\ntarget: demo.row\nparams:\n  token: {type: integer, secret: true}\nrecord:\n  id: = id\n".into(),
+            params: serde_json::from_value(json!({"token": "sesame-open"})).unwrap(),
+            ..RunRequest::default()
+        };
+        let answer = run(dir.path(), &path, request, limits(1000));
+        let errors = answer["errors"].as_array().unwrap();
+        assert_eq!(errors.len(), 1, "{answer}");
+        assert!(errors[0].as_str().unwrap().contains("token"), "{answer}");
+        assert!(!answer.to_string().contains("sesame"), "{answer}");
     }
 }

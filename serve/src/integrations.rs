@@ -115,9 +115,9 @@ fn read_manifest(project: &Path, manifest: &Path) -> Result<Vec<Integration>, Ma
 }
 
 fn integration(project: &Path, dir: &Path, entry: Entry) -> Result<Integration, String> {
-    let mapping_file = dir.join(&entry.mapping);
-    let input_file = dir.join(&entry.input);
-    let params_file = entry.params_file.as_ref().map(|p| dir.join(p));
+    let mapping_file = normal(&dir.join(&entry.mapping));
+    let input_file = normal(&dir.join(&entry.input));
+    let params_file = entry.params_file.as_ref().map(|p| normal(&dir.join(p)));
     let mut params = match &params_file {
         Some(file) => params_of(file)?,
         None => Map::new(),
@@ -180,10 +180,27 @@ fn file_name(path: &Path) -> String {
         .unwrap_or_default()
 }
 
+/// `path` without `.` or `..` (`a/examples/../m.yaml` is `a/m.yaml`): the
+/// mapping's path then names it in traces as `convert` and `explain` do.
+fn normal(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in path.components() {
+        match c {
+            std::path::Component::ParentDir if out.file_name().is_some() => {
+                out.pop();
+            }
+            std::path::Component::CurDir => {}
+            other => out.push(other),
+        }
+    }
+    out
+}
+
 /// `path` from the project, with `/` between parts, without `..` or `.`.
 pub fn shown(project: &Path, path: &Path) -> String {
     let mut parts: Vec<String> = Vec::new();
-    let relative = path.strip_prefix(project).unwrap_or(path);
+    let (project, path) = (normal(project), normal(path));
+    let relative = path.strip_prefix(&project).unwrap_or(&path);
     for c in relative.components() {
         match c {
             std::path::Component::ParentDir => {
@@ -199,6 +216,15 @@ pub fn shown(project: &Path, path: &Path) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_manifests_paths_lose_their_dot_dot() {
+        assert_eq!(
+            normal(Path::new("/p/mappings/x/examples/../order.yaml")),
+            Path::new("/p/mappings/x/order.yaml")
+        );
+        assert_eq!(normal(Path::new("../a/./b")), Path::new("../a/b"));
+    }
 
     #[test]
     fn a_path_is_shown_from_the_project_without_dot_dot() {

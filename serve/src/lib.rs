@@ -255,9 +255,16 @@ fn work(state: &State, request: &mut Request, what: Work) -> Answer {
         Err(message) => return error_answer(400, "unknown-integration", &message),
     };
     let time_limit = state.config.time_limit;
-    let answer = state.workers.run(time_limit, move |cancel| match what {
-        Work::Run => api::run(&project, &path, parsed, cancel),
-        Work::Explain => api::explain(&project, &path, parsed),
+    let unit_time_ms = u64::try_from(time_limit.as_millis()).unwrap_or(u64::MAX);
+    let answer = state.workers.run(time_limit, move |cancel| {
+        let limits = api::Limits {
+            cancel,
+            unit_time_ms,
+        };
+        match what {
+            Work::Run => api::run(&project, &path, parsed, limits),
+            Work::Explain => api::explain(&project, &path, parsed, limits),
+        }
     });
     match answer {
         worker::Answer::Done(value) => json_answer(200, &value),
