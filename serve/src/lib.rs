@@ -13,6 +13,7 @@
 
 mod api;
 mod integrations;
+mod page;
 mod worker;
 
 use std::io::Read;
@@ -199,6 +200,10 @@ type Answer = (u16, &'static str, Vec<u8>);
 fn route(state: &State, method: &Method, path: &str, request: &mut Request) -> Answer {
     match (method, path) {
         (Method::Get, "/api/integrations") => json_answer(200, &integrations_json(state)),
+        (Method::Get, _) if page::file(path).is_some() => {
+            let (content_type, text) = page::file(path).expect("matched");
+            (200, content_type, text.as_bytes().to_vec())
+        }
         (Method::Post, "/api/run") => work(state, request, Work::Run),
         (Method::Post, "/api/explain") => work(state, request, Work::Explain),
         (_, "/api/run" | "/api/explain" | "/api/integrations") => {
