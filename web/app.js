@@ -125,9 +125,8 @@ function showRun(answer) {
     const line = lineOf(s);
     item(ui.skipped, "skip", [["where", `line ${line}`], ["message", s.reason]], () => explain(line));
   }
-  ui.output.textContent = answer.output_format === "xml" || !answer.outputs
-    ? answer.output || ""
-    : answer.outputs.map((o) => JSON.stringify(o, null, 2)).join("\n");
+  // Exactly what `convert` writes (parsing would lose 25.00's places).
+  ui.output.textContent = answer.output || "";
 }
 
 let inFlight = null;
