@@ -377,3 +377,48 @@ fn a_runaway_mapping_times_out_and_the_server_answers_the_next_request() {
     assert_eq!(answer["outputs"], json!([[{"id": "x1", "n": "one"}]]));
     assert_eq!(answer["output"], "[\n{\"id\":\"x1\",\"n\":\"one\"}\n]\n");
 }
+
+#[test]
+fn with_write_the_pages_mapping_is_written_back_to_the_m_file_only() {
+    let dir = demo_project("serve", "write");
+    std::fs::write(
+        dir.join("in.ndjson"),
+        "{\"id\": \"x1\", \"name\": \"one\"}\n",
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt as _;
+    let mode = std::fs::Permissions::from_mode(0o640);
+    std::fs::set_permissions(dir.join("m.yaml"), mode).unwrap();
+    let server = Server::start(&dir, &["-m", "m.yaml", "--input", "in.ndjson", "--write"]);
+    let own = integrations(&server).remove(0);
+    assert_eq!(own["id"], "m.yaml");
+    assert_eq!(own["writable"], true);
+    assert_eq!(own["input"], "{\"id\": \"x1\", \"name\": \"one\"}\n");
+    let edited = "mapping: rows\ntarget: demo.row\nrecord:\n  id: = id\n  n: = \"edited\"\n";
+    let (status, answer) = server.post(
+        "/api/save",
+        &json!({"integration": "m.yaml", "mapping": edited}),
+    );
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["saved"], "m.yaml");
+    assert_eq!(std::fs::read_to_string(dir.join("m.yaml")).unwrap(), edited);
+    let kept = std::fs::metadata(dir.join("m.yaml")).unwrap().permissions();
+    assert_eq!(kept.mode() & 0o777, 0o640, "the file keeps its mode");
+    // Nothing but the file and the untouched input is left in the folder.
+    assert_eq!(common::names(&dir), ["in.ndjson", "m.yaml", "schemas"]);
+}
+
+#[test]
+fn without_write_nothing_is_written_back() {
+    let dir = demo_project("serve", "no-write");
+    let before = std::fs::read_to_string(dir.join("m.yaml")).unwrap();
+    let server = Server::start(&dir, &["-m", "m.yaml"]);
+    assert_eq!(integrations(&server)[0]["writable"], false);
+    let (status, answer) = server.post(
+        "/api/save",
+        &json!({"integration": "m.yaml", "mapping": "mapping: other\n"}),
+    );
+    assert_eq!(status, 403, "{answer}");
+    assert_eq!(answer["error"]["code"], "not-writable");
+    assert_eq!(std::fs::read_to_string(dir.join("m.yaml")).unwrap(), before);
+}

@@ -10,6 +10,8 @@ const engine = {
   },
   run(request, signal) { return post("api/run", request, signal); },
   explain(request, signal) { return post("api/explain", request, signal); },
+  // Only for a mapping the server was started with `-m MAPPING --write`.
+  save(integration, mapping) { return post("api/save", { integration, mapping }); },
 };
 
 // The answer's JSON with its status; a refused request is {error: {code, message}}.
@@ -34,6 +36,7 @@ const ui = {
 };
 let integrations = [];
 let secretParams = [];
+let writable = false;
 
 function status(text, isError) {
   ui.status.textContent = text;
@@ -181,10 +184,20 @@ async function explain(line) {
   else ui.traceText.textContent = body.text;
 }
 
+// Write the mapping back to its file (serve --write), then say so.
+async function save() {
+  const { body } = await engine.save(ui.integration.value, ui.mapping.value);
+  if (body.error) status(`${body.error.code}: ${body.error.message}`, true);
+  else ui.status.textContent += ` · saved to ${body.saved}`;
+}
+
 let timer = null;
-function runSoon() {
+function runSoon(edited) {
   clearTimeout(timer);
-  timer = setTimeout(run, 400);
+  timer = setTimeout(async () => {
+    await run();
+    if (edited === "mapping" && writable) await save();
+  }, 400);
 }
 
 function load(integration) {
@@ -194,6 +207,7 @@ function load(integration) {
   ui.params.value = JSON.stringify(integration.params, null, 2);
   ui.outputFormat.value = integration.output_format || "";
   secretParams = integration.secret_params || [];
+  writable = Boolean(integration.writable);
 }
 
 // The page's state in the URL fragment, compressed where the browser can;
@@ -237,6 +251,7 @@ async function restoreState() {
   ui.integration.value = state.i || "";
   const known = integrations.find((x) => x.id === state.i);
   secretParams = known ? known.secret_params : [];
+  writable = Boolean(known && known.writable);
   ui.mapping.value = state.m || "";
   ui.inputName.value = state.n || "";
   ui.input.value = state.d || "";
@@ -266,9 +281,11 @@ async function start() {
   ui.integration.addEventListener("change", () => {
     const chosen = integrations.find((x) => x.id === ui.integration.value);
     if (chosen) load(chosen);
+    else writable = false;
     run();
   });
-  for (const field of [ui.mapping, ui.input, ui.params, ui.inputName]) field.addEventListener("input", runSoon);
+  ui.mapping.addEventListener("input", () => runSoon("mapping"));
+  for (const field of [ui.input, ui.params, ui.inputName]) field.addEventListener("input", () => runSoon());
   ui.outputFormat.addEventListener("change", run);
   $("run").addEventListener("click", run);
   $("trace").addEventListener("click", () => explain());

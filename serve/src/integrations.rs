@@ -54,6 +54,9 @@ pub struct Integration {
     /// The names of the mapping's secret params (the page keeps them out
     /// of the URL).
     pub secret_params: Vec<String>,
+    /// Whether the page's edits are written back to the mapping file
+    /// (`serve -m MAPPING --write`).
+    pub writable: bool,
     /// The mapping file on disk (not sent: the server's own).
     #[serde(skip)]
     pub mapping_file: PathBuf,
@@ -162,6 +165,7 @@ pub fn from_files(
         params,
         output_format: None,
         secret_params,
+        writable: false,
         mapping_file: mapping_file.to_path_buf(),
         params_file: None,
     })

@@ -37,6 +37,8 @@ pub struct Config {
     pub mapping: Option<PathBuf>,
     /// Its input (`--input`).
     pub input: Option<PathBuf>,
+    /// Write the page's edits of the `-m` mapping back to its file (`--write`).
+    pub write: bool,
     /// The wall-clock limit of one run or explain.
     pub time_limit: Duration,
     /// The largest request body taken, in bytes.
@@ -53,6 +55,7 @@ impl Config {
             project,
             mapping: None,
             input: None,
+            write: false,
             time_limit: Duration::from_secs(DEFAULT_TIME_LIMIT_SECS),
             max_body: DEFAULT_MAX_BODY,
             max_runs: 4,
@@ -112,8 +115,9 @@ impl Playground {
             integrations::shipped(&config.project).map_err(ServeError::Manifest)?;
         if let Some(m) = &config.mapping {
             let input = config.input.clone().unwrap_or_default();
-            let own = integrations::from_files(&config.project, m, &input, Map::new())
+            let mut own = integrations::from_files(&config.project, m, &input, Map::new())
                 .map_err(ServeError::Files)?;
+            own.writable = config.write;
             integrations.insert(0, own);
         }
         let paths = integrations
@@ -206,7 +210,8 @@ fn route(state: &State, method: &Method, path: &str, request: &mut Request) -> A
         }
         (Method::Post, "/api/run") => work(state, request, Work::Run),
         (Method::Post, "/api/explain") => work(state, request, Work::Explain),
-        (_, "/api/run" | "/api/explain" | "/api/integrations") => {
+        (Method::Post, "/api/save") => save(state, request),
+        (_, "/api/run" | "/api/explain" | "/api/integrations" | "/api/save") => {
             error_answer(405, "method-not-allowed", "this method is not allowed here")
         }
         _ => error_answer(404, "not-found", "no such page or API"),
@@ -298,6 +303,68 @@ fn shown_duration(d: Duration) -> String {
     } else {
         format!("{} ms", d.as_millis())
     }
+}
+
+/// The body of `POST /api/save`.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SaveRequest {
+    integration: String,
+    mapping: String,
+}
+
+/// Write the page's mapping text over the `-m` mapping's file, when the
+/// server was started with `--write`: whole, then renamed into place.
+fn save(state: &State, request: &mut Request) -> Answer {
+    let body = match read_body(request, state.config.max_body) {
+        Ok(b) => b,
+        Err(answer) => return answer,
+    };
+    let parsed: SaveRequest = match serde_json::from_slice(&body) {
+        Ok(r) => r,
+        Err(e) => {
+            let message = format!("the request is not the API's JSON: {e}");
+            return error_answer(400, "bad-request", &message);
+        }
+    };
+    let Some(target) = state
+        .integrations
+        .iter()
+        .find(|i| i.id == parsed.integration && i.writable)
+    else {
+        return error_answer(
+            403,
+            "not-writable",
+            "only the mapping given with serve -m MAPPING --write is written back",
+        );
+    };
+    match write_atomically(&target.mapping_file, parsed.mapping.as_bytes()) {
+        Ok(()) => json_answer(
+            200,
+            &json!({"saved": target.mapping_path, "bytes": parsed.mapping.len()}),
+        ),
+        Err(e) => error_answer(
+            500,
+            "not-saved",
+            &format!("{} could not be written: {e}", target.mapping_path),
+        ),
+    }
+}
+
+/// `bytes` into a new file beside `path`, then renamed over it: a reader
+/// (or a crash) never sees half a mapping.
+fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write as _;
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let mut staged = tempfile::NamedTempFile::new_in(dir)?;
+    // The file keeps its mode (a temp file is created private).
+    if let Ok(meta) = std::fs::metadata(path) {
+        staged.as_file().set_permissions(meta.permissions())?;
+    }
+    staged.write_all(bytes)?;
+    staged.as_file().sync_all()?;
+    staged.persist(path).map_err(|e| e.error)?;
+    Ok(())
 }
 
 /// The body, refused with 413 past `limit` bytes (by its Content-Length,

@@ -18,6 +18,10 @@ pub struct Args {
     /// Its input records (JSON, NDJSON, CSV, XML).
     #[arg(long, value_name = "FILE", requires = "mapping")]
     input: Option<PathBuf>,
+    /// Write the page's edits of the mapping back to its file (whole, then
+    /// renamed into place).
+    #[arg(long, requires = "mapping")]
+    write: bool,
     /// The wall-clock limit of one run or explain, in seconds (the engine's
     /// own budgets per unit apply too).
     #[arg(long, value_name = "SECS", default_value_t = mapwright_serve::DEFAULT_TIME_LIMIT_SECS)]
@@ -39,6 +43,7 @@ pub fn run(args: Args) -> u8 {
     config.port = args.port;
     config.mapping = args.mapping.map(|m| here.join(m));
     config.input = args.input.map(|i| here.join(i));
+    config.write = args.write;
     config.time_limit = Duration::from_secs(args.time_limit.max(1));
     config.max_body = args.max_body;
     let playground = match mapwright_serve::Playground::bind(config) {
