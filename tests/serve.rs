@@ -48,10 +48,24 @@ impl Server {
 
     /// One HTTP/1.0 exchange (so the answer is never chunked): the status and the body.
     fn exchange(&self, method: &str, path: &str, body: &[u8]) -> (u16, Vec<u8>) {
+        let headers = format!(
+            "Host: {}\r\nContent-Type: application/json\r\n",
+            self.address
+        );
+        self.exchange_with(method, path, &headers, body)
+    }
+
+    /// [`Server::exchange`] with these header lines (each ending in CRLF).
+    fn exchange_with(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &str,
+        body: &[u8],
+    ) -> (u16, Vec<u8>) {
         let mut stream = TcpStream::connect(&self.address).expect("the server answers");
         let head = format!(
-            "{method} {path} HTTP/1.0\r\nHost: {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-            self.address,
+            "{method} {path} HTTP/1.0\r\n{headers}Content-Length: {}\r\nConnection: close\r\n\r\n",
             body.len()
         );
         stream.write_all(head.as_bytes()).unwrap();
@@ -300,6 +314,42 @@ fn explain_gives_the_trace_explain_gives_for_a_line() {
     let expected: Value = serde_json::from_slice(&out.stdout).expect("explain's JSON");
     assert_eq!(expected["outcome"], "accepted");
     assert_eq!(answer["trace"], expected);
+}
+
+#[test]
+fn a_request_another_site_could_send_is_refused() {
+    let server = Server::start(&root(), &[]);
+    let body = json!({"mapping": "m"}).to_string();
+    let refused = |headers: String| {
+        let (status, answer) = server.exchange_with("POST", "/api/run", &headers, body.as_bytes());
+        let answer: Value = serde_json::from_slice(&answer).unwrap();
+        (
+            status,
+            answer["error"]["code"].as_str().unwrap().to_string(),
+        )
+    };
+    let own = format!("Host: {}\r\n", server.address);
+    // A name that resolves to 127.0.0.1 by DNS rebinding.
+    assert_eq!(
+        refused("Host: evil.example:80\r\nContent-Type: application/json\r\n".into()),
+        (403, "wrong-host".to_string())
+    );
+    assert_eq!(
+        refused(format!(
+            "{own}Origin: http://evil.example\r\nContent-Type: application/json\r\n"
+        )),
+        (403, "wrong-origin".to_string())
+    );
+    // What a cross-site form or no-cors fetch can send.
+    assert_eq!(
+        refused(format!("{own}Content-Type: text/plain\r\n")),
+        (415, "not-json".to_string())
+    );
+    // The page's own requests pass.
+    let port = server.address.rsplit(':').next().unwrap();
+    let page = format!("Host: localhost:{port}\r\nOrigin: http://localhost:{port}\r\nContent-Type: application/json; charset=utf-8\r\n");
+    let (status, _) = server.exchange_with("POST", "/api/run", &page, body.as_bytes());
+    assert_eq!(status, 200);
 }
 
 #[test]

@@ -102,6 +102,8 @@ pub struct Playground {
 /// What every request handler reads.
 struct State {
     config: Config,
+    /// The port bound, as the Host header names it.
+    port: String,
     integrations: Vec<Integration>,
     /// Integration ids and the mapping files their text loads at.
     paths: Vec<(String, PathBuf)>,
@@ -134,6 +136,7 @@ impl Playground {
             server,
             url: format!("http://127.0.0.1:{port}/"),
             state: Arc::new(State {
+                port: port.to_string(),
                 workers: worker::Workers::new(config.max_runs),
                 config,
                 integrations,
@@ -177,7 +180,10 @@ fn handle(state: &State, mut request: Request) {
         .next()
         .unwrap_or("")
         .to_string();
-    let (status, content_type, body) = route(state, &method, &path, &mut request);
+    let (status, content_type, body) = match refused(&state.port, &method, &request) {
+        Some(answer) => answer,
+        None => route(state, &method, &path, &mut request),
+    };
     let response = Response::from_data(body)
         .with_status_code(status)
         .with_header(header("Content-Type", content_type))
@@ -191,6 +197,53 @@ fn handle(state: &State, mut request: Request) {
         "{method} {path} {status} {} ms",
         started.elapsed().as_millis()
     ));
+}
+
+/// The value of the request's header `name`, if it has one.
+fn header_of<'r>(request: &'r Request, name: &str) -> Option<&'r str> {
+    request
+        .headers()
+        .iter()
+        .find(|h| h.field.as_str().as_str().eq_ignore_ascii_case(name))
+        .map(|h| h.value.as_str())
+}
+
+/// A request another web site could have made the browser send: one for
+/// another host name (DNS rebinding), from another origin, or a POST that
+/// is not JSON (a cross-site form or `no-cors` fetch can send only plain
+/// text or form data without asking first). It would otherwise run
+/// mappings or, with `--write`, write the mapping file.
+fn refused(port: &str, method: &Method, request: &Request) -> Option<Answer> {
+    let ours = |value: &str| {
+        ["127.0.0.1", "localhost"]
+            .iter()
+            .any(|host| value == format!("{host}:{port}"))
+    };
+    if !header_of(request, "Host").is_some_and(ours) {
+        return Some(error_answer(
+            403,
+            "wrong-host",
+            "the playground answers only requests for 127.0.0.1 or localhost on its port",
+        ));
+    }
+    let origin = header_of(request, "Origin");
+    if origin.is_some_and(|o| !o.strip_prefix("http://").is_some_and(ours)) {
+        return Some(error_answer(
+            403,
+            "wrong-origin",
+            "the playground answers only its own page",
+        ));
+    }
+    let json = header_of(request, "Content-Type")
+        .is_some_and(|t| t.split(';').next().unwrap_or("").trim() == JSON);
+    if *method == Method::Post && !json {
+        return Some(error_answer(
+            415,
+            "not-json",
+            "a POST must have Content-Type: application/json",
+        ));
+    }
+    None
 }
 
 fn header(name: &str, value: &str) -> Header {
@@ -285,6 +338,11 @@ fn work(state: &State, request: &mut Request, what: Work) -> Answer {
                 "stopped after {} (the playground's time limit per request, serve --time-limit); the server goes on",
                 shown_duration(time_limit)
             ),
+        ),
+        worker::Answer::Failed => error_answer(
+            500,
+            "failed",
+            "the run ended without an answer (a bug in mapwright: please report it with the mapping)",
         ),
         worker::Answer::Busy => error_answer(
             503,

@@ -18,6 +18,8 @@ pub enum Answer<T> {
     TimedOut,
     /// As many runs as allowed were still going: this one did not start.
     Busy,
+    /// The work ended without an answer (a bug: it panicked).
+    Failed,
 }
 
 /// The worker threads of the server: at most `max` runs at once, counting
@@ -79,10 +81,12 @@ impl Workers {
         }
         match receive.recv_timeout(limit) {
             Ok(value) => Answer::Done(value),
-            Err(_) => {
+            Err(mpsc::RecvTimeoutError::Timeout) => {
                 cancel.store(true, Ordering::SeqCst);
                 Answer::TimedOut
             }
+            // The work ended without an answer: it panicked.
+            Err(mpsc::RecvTimeoutError::Disconnected) => Answer::Failed,
         }
     }
 }
@@ -168,6 +172,16 @@ mod tests {
         });
         assert!(matches!(answer, Answer::TimedOut), "{answer:?}");
         seen.recv().expect("the abandoned work saw the flag");
+    }
+
+    #[test]
+    fn work_that_ends_without_an_answer_is_failed_not_timed_out() {
+        let workers = Workers::new(1);
+        let answer: Answer<()> = workers.run(Duration::from_secs(60), |_| {
+            // Stands for a bug deep in a run.
+            std::panic::resume_unwind(Box::new("a bug"))
+        });
+        assert!(matches!(answer, Answer::Failed), "{answer:?}");
     }
 
     #[test]
