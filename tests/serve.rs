@@ -472,3 +472,41 @@ fn without_write_nothing_is_written_back() {
     assert_eq!(answer["error"]["code"], "not-writable");
     assert_eq!(std::fs::read_to_string(dir.join("m.yaml")).unwrap(), before);
 }
+
+#[test]
+fn open_starts_the_browser_named_in_browser_on_the_url() {
+    let dir = demo_project("serve", "open");
+    let opened = dir.join("opened.txt");
+    let script = dir.join("browser.sh");
+    std::fs::write(
+        &script,
+        format!("#!/bin/sh\nprintf '%s' \"$1\" > '{}'\n", opened.display()),
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt as _;
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let mut child = Command::new(assert_cmd::cargo::cargo_bin("mapwright"))
+        .current_dir(&dir)
+        .env("BROWSER", &script)
+        .args(["serve", "--open"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut url = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut url)
+        .unwrap();
+    // The browser script runs beside the server: wait for its file.
+    let mut seen = String::new();
+    for _ in 0..500 {
+        seen = std::fs::read_to_string(&opened).unwrap_or_default();
+        if !seen.is_empty() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    assert_eq!(seen, url.trim());
+}

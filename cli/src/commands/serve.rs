@@ -18,6 +18,9 @@ pub struct Args {
     /// Its input records (JSON, NDJSON, CSV, XML).
     #[arg(long, value_name = "FILE", requires = "mapping")]
     input: Option<PathBuf>,
+    /// Open the page in a browser ($BROWSER, else xdg-open).
+    #[arg(long)]
+    open: bool,
     /// Write the page's edits of the mapping back to its file (whole, then
     /// renamed into place).
     #[arg(long, requires = "mapping")]
@@ -63,6 +66,28 @@ pub fn run(args: Args) -> u8 {
         "the playground is at {} (127.0.0.1 only); Ctrl-C stops it",
         playground.url()
     );
+    if args.open {
+        open_browser(playground.url());
+    }
     playground.run();
     exit::OK
+}
+
+/// Start the browser on `url` and leave it running: `$BROWSER` (a command,
+/// given the URL), else `xdg-open`. One that cannot start is said, and the
+/// server goes on (the URL is printed).
+fn open_browser(url: &str) {
+    let browser = std::env::var("BROWSER")
+        .ok()
+        .filter(|b| !b.trim().is_empty())
+        .unwrap_or_else(|| "xdg-open".to_string());
+    let started = std::process::Command::new(&browser)
+        .arg(url)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn();
+    if let Err(e) = started {
+        say!("warning: --open: cannot start {browser}: {e}; open the URL yourself");
+    }
 }
