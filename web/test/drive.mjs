@@ -7,9 +7,11 @@
 import { chromium } from "playwright-core";
 import { readFileSync } from "node:fs";
 import assert from "node:assert/strict";
+import { inflateRawSync } from "node:zlib";
 
 const [url, convertOutput, screenshot] = process.argv.slice(2);
 const SPECTRUM = "mappings/oneserve-spectrum/order.yaml#orders.ndjson";
+const SYNERGETIC = "mappings/oneserve-synergetic/order.yaml#special-characters.json";
 
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
@@ -79,6 +81,26 @@ try {
   await page.waitForFunction(() => document.querySelector("#counts").textContent.startsWith("5 input records"));
   assert.equal(await text("#counts"), "5 input records, 5 units: 5 accepted, 0 rejected, 0 skipped");
   step("the page and the server go on: the next edit runs");
+
+  // The state in the URL: compressed, without the secret vendor token, and
+  // a page opened on the link has the same mapping and input.
+  await page.selectOption("#integration", SYNERGETIC);
+  await page.waitForFunction(() => document.querySelector("#counts").textContent.startsWith("1 input records"));
+  await page.waitForFunction(() => location.hash.startsWith("#z="));
+  const link = page.url();
+  const state = JSON.parse(inflateRawSync(Buffer.from(link.split("#z=")[1], "base64url")).toString());
+  assert.equal(state.i, SYNERGETIC);
+  assert.equal(state.m, await page.inputValue("#mapping"));
+  assert.deepEqual(Object.keys(state.p), [], "the secret vendor_token is left out");
+  assert.ok(!link.includes("3FC2ABA9") && !JSON.stringify(state).includes("3FC2ABA9"));
+  const second = await browser.newPage();
+  await second.goto(link);
+  await second.waitForFunction(() => document.querySelector("#status").textContent !== "");
+  assert.equal(await second.inputValue("#mapping"), state.m);
+  assert.equal(await second.inputValue("#input"), await page.inputValue("#input"));
+  assert.equal(await second.inputValue("#integration"), SYNERGETIC);
+  await second.close();
+  step("the link holds the state, compressed, without the secret param, and reopens it");
 
   assert.deepEqual(elsewhere, [], "nothing is fetched from another host");
   step("nothing was fetched from another host");
