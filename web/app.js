@@ -33,6 +33,7 @@ const ui = {
   status: $("status"), diagnostics: $("diagnostics"), errors: $("errors"),
   counts: $("counts"), rejections: $("rejections"), skipped: $("skipped"),
   output: $("output"), record: $("record"), traceText: $("trace-text"),
+  cursor: $("cursor"),
 };
 let integrations = [];
 let secretParams = [];
@@ -82,6 +83,12 @@ function request() {
   };
 }
 
+// Where the editor's cursor is, as diagnostics name places.
+function showCursor() {
+  const before = ui.mapping.value.slice(0, ui.mapping.selectionStart).split("\n");
+  ui.cursor.textContent = `line ${before.length}, column ${before[before.length - 1].length + 1}`;
+}
+
 // Move the editor's cursor to a 1-based line and column, and show it.
 function moveCursor(line, column) {
   const lines = ui.mapping.value.split("\n");
@@ -92,6 +99,7 @@ function moveCursor(line, column) {
   ui.mapping.setSelectionRange(offset, offset);
   const lineHeight = parseFloat(getComputedStyle(ui.mapping).lineHeight) || 18;
   ui.mapping.scrollTop = Math.max(0, (line - 1) * lineHeight - ui.mapping.clientHeight / 3);
+  showCursor();
 }
 
 function showDiagnostics(diagnostics) {
@@ -285,6 +293,7 @@ async function start() {
     run();
   });
   ui.mapping.addEventListener("input", () => runSoon("mapping"));
+  for (const event of ["keyup", "click", "select", "input"]) ui.mapping.addEventListener(event, showCursor);
   for (const field of [ui.input, ui.params, ui.inputName]) field.addEventListener("input", () => runSoon());
   ui.outputFormat.addEventListener("change", run);
   $("run").addEventListener("click", run);

@@ -55,6 +55,7 @@ try {
   const cursor = await page.evaluate(() => [document.activeElement.id, document.querySelector("#mapping").selectionStart]);
   const lineStart = lines.slice(0, line - 1).reduce((n, l) => n + l.length + 1, 0);
   assert.deepEqual(cursor, ["mapping", lineStart]);
+  assert.equal(await text("#cursor"), `line ${line}, column 1`);
   step(`the typo's diagnostic names line ${line}; clicking it puts the cursor there`);
 
   // A runaway: every record compares 3,000 items with each other, under
