@@ -77,6 +77,8 @@ enum Command {
         #[command(subcommand)]
         command: commands::schema::Command,
     },
+    /// The playground: edit a mapping in the browser, see outputs, rejections and traces.
+    Serve(commands::serve::Args),
 }
 
 /// A command-line error, naming the flag but never the value given: a value
@@ -186,6 +188,7 @@ fn main() -> ExitCode {
         Command::Explain(args) => commands::describe::explain(args),
         Command::Doc(args) => commands::describe::doc(args),
         Command::Schema { command } => commands::schema::run(command),
+        Command::Serve(args) => commands::serve::run(args),
     };
     ExitCode::from(code)
 }

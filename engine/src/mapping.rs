@@ -308,6 +308,14 @@ impl Mapping {
         self.templates.set_limits(limits);
     }
 
+    /// Hold each unit to at most `time_ms` milliseconds of wall-clock time
+    /// (rule `time-limit` past it), whatever the mapping's `limits:` allow:
+    /// a server running mapping text it was sent (`mapwright serve`) keeps
+    /// a run it gave up on from going on for the mapping's own deadline.
+    pub fn cap_unit_time(&mut self, time_ms: u64) {
+        self.limits.time_ms = self.limits.time_ms.min(time_ms.max(1));
+    }
+
     /// The files the mapping reads beside itself: lookup CSVs and its
     /// `rules_from:` file (a run must never write over them).
     pub fn files_read(&self) -> Vec<PathBuf> {

@@ -16,6 +16,7 @@ pub mod io;
 pub mod progress;
 pub mod project;
 pub mod schema;
+pub mod serve;
 pub mod validate;
 
 /// Exit codes (see docs/design.md "The command line").

@@ -1,0 +1,465 @@
+//! The mapwright playground (`mapwright serve`): a local HTTP server on
+//! 127.0.0.1 with a JSON API over the engine (docs/playground.md) and the
+//! page under `web/`. It uses only the engine's public API: a WebAssembly
+//! build of the same calls could later answer the page in its place.
+//!
+//! A thread per request; every run and explain goes to a worker thread
+//! under a wall-clock limit ([`Config::time_limit`]), on top of the
+//! engine's own per-unit budgets; a request body past
+//! [`Config::max_body`] is refused with 413. Request bodies are never
+//! logged: a log line names the method, the path, the status and the time.
+
+#![deny(missing_docs)]
+
+mod api;
+mod integrations;
+mod page;
+mod worker;
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Map, Value};
+use tiny_http::{Header, Method, Request, Response};
+
+pub use integrations::{Integration, ManifestError, MANIFEST};
+
+/// What `mapwright serve` was asked for.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// The port on 127.0.0.1 (0: a free one).
+    pub port: u16,
+    /// The project whose `mappings/*/examples/playground.yaml` are listed.
+    pub project: PathBuf,
+    /// A mapping to open first (`-m`).
+    pub mapping: Option<PathBuf>,
+    /// Its input (`--input`).
+    pub input: Option<PathBuf>,
+    /// Write the page's edits of the `-m` mapping back to its file (`--write`).
+    pub write: bool,
+    /// The wall-clock limit of one run or explain.
+    pub time_limit: Duration,
+    /// The largest request body taken, in bytes.
+    pub max_body: usize,
+    /// Runs at once, counting timed-out ones still stopping.
+    pub max_runs: usize,
+}
+
+impl Config {
+    /// The defaults: a free port, 10 s a request, 4 MiB bodies, 4 runs.
+    pub fn new(project: PathBuf) -> Config {
+        Config {
+            port: 0,
+            project,
+            mapping: None,
+            input: None,
+            write: false,
+            time_limit: Duration::from_secs(DEFAULT_TIME_LIMIT_SECS),
+            max_body: DEFAULT_MAX_BODY,
+            max_runs: 4,
+        }
+    }
+}
+
+/// The default wall-clock limit of a request, in seconds.
+pub const DEFAULT_TIME_LIMIT_SECS: u64 = 10;
+/// The default largest request body: 4 MiB (the largest shipped example
+/// input is about 300 KB).
+pub const DEFAULT_MAX_BODY: usize = 4 << 20;
+
+/// Why the playground could not start.
+#[derive(Debug)]
+pub enum ServeError {
+    /// The port could not be bound.
+    Bind(u16, String),
+    /// A playground manifest is wrong.
+    Manifest(ManifestError),
+    /// The `-m` mapping or its `--input` could not be read.
+    Files(String),
+}
+
+impl std::fmt::Display for ServeError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ServeError::Bind(port, e) => write!(f, "cannot listen on 127.0.0.1:{port}: {e}"),
+            ServeError::Manifest(e) => write!(f, "{e}"),
+            ServeError::Files(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+impl std::error::Error for ServeError {}
+
+/// A bound playground, ready to serve.
+pub struct Playground {
+    server: tiny_http::Server,
+    url: String,
+    state: Arc<State>,
+}
+
+/// What every request handler reads.
+struct State {
+    config: Config,
+    /// The port bound, as the Host header names it.
+    port: String,
+    integrations: Vec<Integration>,
+    /// Integration ids and the mapping files their text loads at.
+    paths: Vec<(String, PathBuf)>,
+    workers: worker::Workers,
+}
+
+impl Playground {
+    /// Read the integrations and bind 127.0.0.1:`port`.
+    pub fn bind(config: Config) -> Result<Playground, ServeError> {
+        let mut integrations =
+            integrations::shipped(&config.project).map_err(ServeError::Manifest)?;
+        if let Some(m) = &config.mapping {
+            let input = config.input.clone().unwrap_or_default();
+            let mut own = integrations::from_files(&config.project, m, &input, Map::new())
+                .map_err(ServeError::Files)?;
+            own.writable = config.write;
+            integrations.insert(0, own);
+        }
+        let paths = integrations
+            .iter()
+            .map(|i| (i.id.clone(), i.mapping_file.clone()))
+            .collect();
+        let server = tiny_http::Server::http(("127.0.0.1", config.port))
+            .map_err(|e| ServeError::Bind(config.port, e.to_string()))?;
+        let port = server
+            .server_addr()
+            .to_ip()
+            .map_or(config.port, |a| a.port());
+        Ok(Playground {
+            server,
+            url: format!("http://127.0.0.1:{port}/"),
+            state: Arc::new(State {
+                port: port.to_string(),
+                workers: worker::Workers::new(config.max_runs),
+                config,
+                integrations,
+                paths,
+            }),
+        })
+    }
+
+    /// The page's address.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// Answer requests until the process ends, a thread each.
+    pub fn run(self) {
+        for request in self.server.incoming_requests() {
+            let state = self.state.clone();
+            let spawned = std::thread::Builder::new()
+                .name("playground-request".into())
+                .spawn(move || handle(&state, request));
+            if let Err(e) = spawned {
+                log(&format!("cannot start a request thread: {e}"));
+            }
+        }
+    }
+}
+
+/// A line on stderr; a closed stderr is ignored.
+fn log(line: &str) {
+    use std::io::Write as _;
+    let _ = writeln!(std::io::stderr(), "{line}");
+}
+
+/// Answer one request and log it (never its body).
+fn handle(state: &State, mut request: Request) {
+    let started = Instant::now();
+    let method = request.method().clone();
+    let path = request
+        .url()
+        .split(['?', '#'])
+        .next()
+        .unwrap_or("")
+        .to_string();
+    let (status, content_type, body) = match refused(&state.port, &method, &request) {
+        Some(answer) => answer,
+        None => route(state, &method, &path, &mut request),
+    };
+    let response = Response::from_data(body)
+        .with_status_code(status)
+        .with_header(header("Content-Type", content_type))
+        .with_header(header("Cache-Control", "no-store"));
+    if let Err(e) = request.respond(response) {
+        log(&format!(
+            "{method} {path}: the answer could not be sent: {e}"
+        ));
+    }
+    log(&format!(
+        "{method} {path} {status} {} ms",
+        started.elapsed().as_millis()
+    ));
+}
+
+/// The value of the request's header `name`, if it has one.
+fn header_of<'r>(request: &'r Request, name: &str) -> Option<&'r str> {
+    request
+        .headers()
+        .iter()
+        .find(|h| h.field.as_str().as_str().eq_ignore_ascii_case(name))
+        .map(|h| h.value.as_str())
+}
+
+/// A request another web site could have made the browser send: one for
+/// another host name (DNS rebinding), from another origin, or a POST that
+/// is not JSON (a cross-site form or `no-cors` fetch can send only plain
+/// text or form data without asking first). It would otherwise run
+/// mappings or, with `--write`, write the mapping file.
+fn refused(port: &str, method: &Method, request: &Request) -> Option<Answer> {
+    let ours = |value: &str| {
+        ["127.0.0.1", "localhost"]
+            .iter()
+            .any(|host| value == format!("{host}:{port}"))
+    };
+    if !header_of(request, "Host").is_some_and(ours) {
+        return Some(error_answer(
+            403,
+            "wrong-host",
+            "the playground answers only requests for 127.0.0.1 or localhost on its port",
+        ));
+    }
+    let origin = header_of(request, "Origin");
+    if origin.is_some_and(|o| !o.strip_prefix("http://").is_some_and(ours)) {
+        return Some(error_answer(
+            403,
+            "wrong-origin",
+            "the playground answers only its own page",
+        ));
+    }
+    let json = header_of(request, "Content-Type")
+        .is_some_and(|t| t.split(';').next().unwrap_or("").trim() == JSON);
+    if *method == Method::Post && !json {
+        return Some(error_answer(
+            415,
+            "not-json",
+            "a POST must have Content-Type: application/json",
+        ));
+    }
+    None
+}
+
+fn header(name: &str, value: &str) -> Header {
+    Header::from_bytes(name.as_bytes(), value.as_bytes()).expect("a fixed ASCII header")
+}
+
+const JSON: &str = "application/json";
+
+type Answer = (u16, &'static str, Vec<u8>);
+
+fn route(state: &State, method: &Method, path: &str, request: &mut Request) -> Answer {
+    match (method, path) {
+        (Method::Get, "/api/integrations") => json_answer(200, &integrations_json(state)),
+        (Method::Get, _) if page::file(path).is_some() => {
+            let (content_type, text) = page::file(path).expect("matched");
+            (200, content_type, text.as_bytes().to_vec())
+        }
+        (Method::Post, "/api/run") => work(state, request, Work::Run),
+        (Method::Post, "/api/explain") => work(state, request, Work::Explain),
+        (Method::Post, "/api/save") => save(state, request),
+        (_, "/api/run" | "/api/explain" | "/api/integrations" | "/api/save") => {
+            error_answer(405, "method-not-allowed", "this method is not allowed here")
+        }
+        _ => error_answer(404, "not-found", "no such page or API"),
+    }
+}
+
+fn integrations_json(state: &State) -> Value {
+    json!({ "integrations": state.integrations })
+}
+
+fn json_answer(status: u16, value: &Value) -> Answer {
+    let mut body = serde_json::to_vec(value).unwrap_or_default();
+    body.push(b'\n');
+    (status, JSON, body)
+}
+
+fn error_answer(status: u16, code: &str, message: &str) -> Answer {
+    json_answer(
+        status,
+        &json!({"error": {"code": code, "message": message}}),
+    )
+}
+
+#[derive(Clone, Copy)]
+enum Work {
+    Run,
+    Explain,
+}
+
+/// A run or explain: body read within the size limit, parsed, then
+/// worked on a worker thread under the time limit.
+fn work(state: &State, request: &mut Request, what: Work) -> Answer {
+    let limit = state.config.max_body;
+    let body = match read_body(request, limit) {
+        Ok(b) => b,
+        Err(answer) => return answer,
+    };
+    let parsed: api::RunRequest = match serde_json::from_slice(&body) {
+        Ok(r) => r,
+        Err(e) => {
+            return error_answer(
+                400,
+                "bad-request",
+                &format!("the request is not the API's JSON: {e}"),
+            )
+        }
+    };
+    let project = state.config.project.clone();
+    let path = match api::mapping_path(&project, &state.paths, parsed.integration.as_deref()) {
+        Ok(p) => p,
+        Err(message) => return error_answer(400, "unknown-integration", &message),
+    };
+    let time_limit = state.config.time_limit;
+    let unit_time_ms = u64::try_from(time_limit.as_millis()).unwrap_or(u64::MAX);
+    let answer = state.workers.run(time_limit, move |cancel| {
+        let limits = api::Limits {
+            cancel,
+            unit_time_ms,
+        };
+        match what {
+            Work::Run => api::run(&project, &path, parsed, limits),
+            Work::Explain => api::explain(&project, &path, parsed, limits),
+        }
+    });
+    match answer {
+        worker::Answer::Done(value) => json_answer(200, &value),
+        worker::Answer::TimedOut => error_answer(
+            504,
+            "time-out",
+            &format!(
+                "stopped after {} (the playground's time limit per request, serve --time-limit); the server goes on",
+                shown_duration(time_limit)
+            ),
+        ),
+        worker::Answer::Failed => error_answer(
+            500,
+            "failed",
+            "the run ended without an answer (a bug in mapwright: please report it with the mapping)",
+        ),
+        worker::Answer::Busy => error_answer(
+            503,
+            "busy",
+            &format!(
+                "{} runs are still going (timed-out ones stop at their next record); try again",
+                state.config.max_runs
+            ),
+        ),
+    }
+}
+
+fn shown_duration(d: Duration) -> String {
+    if d.subsec_millis() == 0 {
+        format!("{} s", d.as_secs())
+    } else {
+        format!("{} ms", d.as_millis())
+    }
+}
+
+/// The body of `POST /api/save`.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SaveRequest {
+    integration: String,
+    mapping: String,
+}
+
+/// Write the page's mapping text over the `-m` mapping's file, when the
+/// server was started with `--write`: whole, then renamed into place.
+fn save(state: &State, request: &mut Request) -> Answer {
+    let body = match read_body(request, state.config.max_body) {
+        Ok(b) => b,
+        Err(answer) => return answer,
+    };
+    let parsed: SaveRequest = match serde_json::from_slice(&body) {
+        Ok(r) => r,
+        Err(e) => {
+            let message = format!("the request is not the API's JSON: {e}");
+            return error_answer(400, "bad-request", &message);
+        }
+    };
+    let Some(target) = state
+        .integrations
+        .iter()
+        .find(|i| i.id == parsed.integration && i.writable)
+    else {
+        return error_answer(
+            403,
+            "not-writable",
+            "only the mapping given with serve -m MAPPING --write is written back",
+        );
+    };
+    match write_atomically(&target.mapping_file, parsed.mapping.as_bytes()) {
+        Ok(()) => json_answer(
+            200,
+            &json!({"saved": target.mapping_path, "bytes": parsed.mapping.len()}),
+        ),
+        Err(e) => error_answer(
+            500,
+            "not-saved",
+            &format!("{} could not be written: {e}", target.mapping_path),
+        ),
+    }
+}
+
+/// `bytes` into a new file beside `path`, then renamed over it: a reader
+/// (or a crash) never sees half a mapping.
+fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write as _;
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let mut staged = tempfile::NamedTempFile::new_in(dir)?;
+    // The file keeps its mode (a temp file is created private).
+    if let Ok(meta) = std::fs::metadata(path) {
+        staged.as_file().set_permissions(meta.permissions())?;
+    }
+    staged.write_all(bytes)?;
+    staged.as_file().sync_all()?;
+    staged.persist(path).map_err(|e| e.error)?;
+    Ok(())
+}
+
+/// The body, refused with 413 past `limit` bytes (by its Content-Length,
+/// or as it is read when it has none).
+fn read_body(request: &mut Request, limit: usize) -> Result<Vec<u8>, Answer> {
+    let too_big = || {
+        error_answer(
+            413,
+            "too-large",
+            &format!("the request body is over {limit} bytes (serve --max-body)"),
+        )
+    };
+    if request.body_length().is_some_and(|n| n > limit) {
+        return Err(too_big());
+    }
+    let mut body = Vec::new();
+    let read = request
+        .as_reader()
+        .take(limit as u64 + 1)
+        .read_to_end(&mut body);
+    match read {
+        Err(e) => Err(error_answer(
+            400,
+            "bad-request",
+            &format!("the body could not be read: {e}"),
+        )),
+        Ok(_) if body.len() > limit => Err(too_big()),
+        Ok(_) => Ok(body),
+    }
+}
+
+/// The project around `start`: the nearest folder holding `mappings/` or
+/// `schemas/` (else `start`).
+pub fn project_around(start: &Path) -> PathBuf {
+    start
+        .ancestors()
+        .find(|d| d.join("mappings").is_dir() || d.join("schemas").is_dir())
+        .unwrap_or(start)
+        .to_path_buf()
+}
