@@ -77,7 +77,9 @@ fn a_rejected_record_traced_for_people() {
     let (code, out, err) = explain(&file, &[]);
     assert_eq!(code, 1, "{err}");
     assert!(
-        out.contains("  FAIL           team-subcontract [mapping] at /activities/0 (when true)"),
+        out.contains(
+            "  FAIL           team-subcontract [mapping] at /activities/0/team/type (when true)"
+        ),
         "{out}"
     );
     insta::assert_snapshot!(out);

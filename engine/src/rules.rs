@@ -150,12 +150,10 @@ fn item_path(rule: &SourceRule, index: Option<usize>, field: Option<&str>) -> St
 fn check_one(rule: &SourceRule, env: &Env, index: Option<usize>, out: &mut Vec<Violation>) {
     // One flag test per rule when no trace is recorded (crate::trace).
     if crate::trace::active() {
-        // A templated `field:` names the item's whole path (a literal
-        // list's index is no place in the record).
-        let field = rule
-            .field_template
-            .as_ref()
-            .and_then(|_| crate::trace::quiet(|| rule_field(rule, env)));
+        // The place a failure is reported at: the rule's `field:` (a
+        // templated one names the item's whole path; a literal list's
+        // index is no place in the record).
+        let field = crate::trace::quiet(|| rule_field(rule, env));
         let path = item_path(rule, index, field.as_deref());
         return crate::trace::rule(rule, env, path, out, |out| {
             check_one_untraced(rule, env, index, out)

@@ -98,7 +98,7 @@ pub struct TracedRule {
     pub id: String,
     /// `mapping` (a source rule of the mapping) or the schema's name.
     pub of: String,
-    /// Where it was checked (a JSON pointer; the item's for `for_each`).
+    /// Where a failure is reported (a JSON pointer: the rule's `field:`, under the item for `for_each`).
     pub path: String,
     /// The `when:` result (absent when the rule has none).
     pub when: Option<bool>,
