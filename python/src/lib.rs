@@ -37,12 +37,23 @@ pyo3::create_exception!(
      message per problem; a secret param's value is never in them."
 );
 
+type Prepared<'m> = mapwright::Prepared<'m>;
+
+self_cell::self_cell!(
+    /// A mapping and its params resolved once ([`mapwright::Prepared`]
+    /// borrows the mapping it prepares): a record costs no param check.
+    struct Loaded {
+        owner: mapwright::Mapping,
+        #[covariant]
+        dependent: Prepared,
+    }
+);
+
 /// A compiled mapping with its params: thread-safe, shared by every thread
 /// that transforms with it (no lock: the engine holds no mutable state).
 #[pyclass(frozen, module = "mapwright")]
 struct Mapping {
-    inner: mapwright::Mapping,
-    params: Params,
+    loaded: Loaded,
 }
 
 /// What happened to one record: `status` is "accepted" (with `route`,
@@ -89,10 +100,12 @@ impl Mapping {
     ) -> PyResult<Mapping> {
         let registry = registry(&path, schema_dirs);
         let params = gather_params(py, params, params_file.as_deref())?;
-        let inner = py
-            .detach(|| mapwright::Mapping::from_path_with(&path, &registry))
-            .map_err(|e| to_py_error(py, e))?;
-        Mapping::ready(py, inner, params)
+        py.detach(|| {
+            let mapping = mapwright::Mapping::from_path_with(&path, &registry)?;
+            Loaded::try_new(mapping, |m| m.prepare(&params))
+        })
+        .map(|loaded| Mapping { loaded })
+        .map_err(|e| to_py_error(py, e))
     }
 
     /// Compile mapping `text`. `path` names it in diagnostics and is where
@@ -110,22 +123,24 @@ impl Mapping {
     ) -> PyResult<Mapping> {
         let registry = registry(&path, schema_dirs);
         let params = gather_params(py, params, params_file.as_deref())?;
-        let inner = py
-            .detach(|| mapwright::Mapping::from_str(&path, text, &registry))
-            .map_err(|e| to_py_error(py, e))?;
-        Mapping::ready(py, inner, params)
+        py.detach(|| {
+            let mapping = mapwright::Mapping::from_str(&path, text, &registry)?;
+            Loaded::try_new(mapping, |m| m.prepare(&params))
+        })
+        .map(|loaded| Mapping { loaded })
+        .map_err(|e| to_py_error(py, e))
     }
 
     /// The mapping's name.
     #[getter]
     fn name(&self) -> &str {
-        &self.inner.name
+        &self.inner().name
     }
 
     /// The names of its routes, in the order they are tried.
     #[getter]
     fn routes(&self) -> Vec<&str> {
-        self.inner.route_names()
+        self.inner().route_names()
     }
 
     /// Transform one record (a dict): an Outcome. A value Python's json
@@ -188,7 +203,7 @@ impl Mapping {
         };
         let format = output_format(format)?;
         let bytes = self
-            .inner
+            .inner()
             .render_one(&route, &value, format)
             .map_err(|e| to_py_error(py, e))?;
         String::from_utf8(bytes).map_err(|e| MapwrightError::new_err(e.to_string()))
@@ -197,25 +212,20 @@ impl Mapping {
     fn __repr__(&self) -> String {
         format!(
             "Mapping(name={:?}, path={:?}, routes={:?})",
-            self.inner.name,
-            self.inner.path.display().to_string(),
-            self.inner.route_names()
+            self.inner().name,
+            self.inner().path.display().to_string(),
+            self.inner().route_names()
         )
     }
 }
 
 impl Mapping {
-    /// The mapping, its params checked now so that a wrong param is raised
-    /// at load, not at the first record.
-    fn ready(py: Python<'_>, inner: mapwright::Mapping, params: Params) -> PyResult<Mapping> {
-        if let Err(e) = inner.prepare(&params) {
-            return Err(to_py_error(py, e));
-        }
-        Ok(Mapping { inner, params })
+    fn inner(&self) -> &mapwright::Mapping {
+        self.loaded.borrow_owner()
     }
 
     fn only_route(&self) -> PyResult<String> {
-        match self.inner.route_names().as_slice() {
+        match self.inner().route_names().as_slice() {
             [one] => Ok(one.to_string()),
             many => Err(PyValueError::new_err(format!(
                 "this mapping has {} routes ({}): name the route",
@@ -278,7 +288,7 @@ fn settle(slf: &Bound<'_, Mapping>, text: &[u8], threads: usize) -> PyResult<Vec
     let mapping = slf.get();
     let settled = py
         .detach(|| {
-            let prepared = mapping.inner.prepare(&mapping.params)?;
+            let prepared = mapping.loaded.borrow_dependent();
             prepared.settle_ndjson("records", text, threads)
         })
         .map_err(|e| to_py_error(py, e))?
