@@ -182,7 +182,11 @@ mod tests {
             assert_eq!(kinds(&settled), "ASASRASAAASA");
             assert_eq!(report.counts.input_records, 12);
             assert_eq!(
-                (report.counts.accepted, report.counts.rejected, report.counts.skipped),
+                (
+                    report.counts.accepted,
+                    report.counts.rejected,
+                    report.counts.skipped
+                ),
                 (7, 1, 4)
             );
             let lines: String = settled
@@ -227,7 +231,10 @@ mod tests {
         let json = mapping
             .render_one("create-job", &record, OutputFormat::Json)
             .unwrap();
-        assert_eq!(String::from_utf8(json).unwrap(), "[{\"b\":1,\"a\":\"x\"}]\n");
+        assert_eq!(
+            String::from_utf8(json).unwrap(),
+            "[{\"b\":1,\"a\":\"x\"}]\n"
+        );
         let ndjson = mapping
             .render_one("create-job", &record, OutputFormat::Ndjson)
             .unwrap();

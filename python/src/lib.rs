@@ -293,10 +293,7 @@ fn settle(slf: &Bound<'_, Mapping>, text: &[u8], threads: usize) -> PyResult<Vec
         })
         .map_err(|e| to_py_error(py, e))?
         .0;
-    settled
-        .into_iter()
-        .map(|s| outcome(slf, s))
-        .collect()
+    settled.into_iter().map(|s| outcome(slf, s)).collect()
 }
 
 fn outcome(slf: &Bound<'_, Mapping>, settled: Settled) -> PyResult<Outcome> {
@@ -323,7 +320,11 @@ fn outcome(slf: &Bound<'_, Mapping>, settled: Settled) -> PyResult<Outcome> {
         }
         Settled::Rejected(rejection) => {
             let errors = PyList::empty(py);
-            for v in rejection.errors.iter().filter(|v| v.severity == mapwright::Severity::Error) {
+            for v in rejection
+                .errors
+                .iter()
+                .filter(|v| v.severity == mapwright::Severity::Error)
+            {
                 let d = PyDict::new(py);
                 d.set_item("rule", &v.rule)?;
                 d.set_item("path", &v.path)?;
@@ -340,7 +341,11 @@ fn outcome(slf: &Bound<'_, Mapping>, settled: Settled) -> PyResult<Outcome> {
             reason: Some(reason),
             ..empty
         },
-        _ => return Err(MapwrightError::new_err("an outcome this package does not know")),
+        _ => {
+            return Err(MapwrightError::new_err(
+                "an outcome this package does not know",
+            ))
+        }
     })
 }
 
@@ -367,9 +372,8 @@ fn gather_params(
             .extract()
             .map_err(|_| PyValueError::new_err("a param's name must be a str"))?;
         // The value is not shown: it may be a secret.
-        let value = serde_json::from_slice(&to_json(&value)?).map_err(|_| {
-            PyValueError::new_err(format!("param {key:?}: its value is not JSON"))
-        })?;
+        let value = serde_json::from_slice(&to_json(&value)?)
+            .map_err(|_| PyValueError::new_err(format!("param {key:?}: its value is not JSON")))?;
         out.set(&key, value);
     }
     Ok(out)
