@@ -44,6 +44,8 @@ class Outcome:
     """The CLI's NDJSON output line with its line end (accepted only)."""
     errors: Optional[List[Error]]
     """Every error (rejected only)."""
+    source: Optional[List[Any]]
+    """The record as the CLI's rejects line holds it, secrets hidden (rejected only)."""
     reason: Optional[str]
     """Why the record was set aside (skipped only)."""
     def render(self, format: _Format = "ndjson") -> str:

@@ -76,6 +76,10 @@ struct Outcome {
     /// Every error, each a dict with rule, path and message (rejected only).
     #[pyo3(get)]
     errors: Option<Py<PyList>>,
+    /// The record as the CLI's rejects line holds it, in a list: its
+    /// secret values hidden; a line that is not JSON is its text (rejected only).
+    #[pyo3(get)]
+    source: Option<Py<PyAny>>,
     /// Why the record was set aside (skipped only).
     #[pyo3(get)]
     reason: Option<String>,
@@ -304,6 +308,7 @@ fn outcome(slf: &Bound<'_, Mapping>, settled: Settled) -> PyResult<Outcome> {
         payload: None,
         ndjson: None,
         errors: None,
+        source: None,
         reason: None,
         mapping: slf.clone().unbind(),
     };
@@ -334,6 +339,7 @@ fn outcome(slf: &Bound<'_, Mapping>, settled: Settled) -> PyResult<Outcome> {
             Outcome {
                 status: "rejected",
                 errors: Some(errors.unbind()),
+                source: Some(rejected_source(py, &rejection)?),
                 ..empty
             }
         }
@@ -347,6 +353,13 @@ fn outcome(slf: &Bound<'_, Mapping>, settled: Settled) -> PyResult<Outcome> {
             ))
         }
     })
+}
+
+/// The `source` of the rejects line the CLI writes for `rejection`.
+fn rejected_source(py: Python<'_>, rejection: &mapwright::Rejection) -> PyResult<Py<PyAny>> {
+    let line = serde_json::to_vec(rejection).map_err(|e| MapwrightError::new_err(e.to_string()))?;
+    let parsed = json_loads(py)?.call1((PyBytes::new(py, &line),))?;
+    Ok(parsed.get_item("source")?.unbind())
 }
 
 /// The registry the CLI would build for a mapping at `path`, with `dirs`

@@ -45,6 +45,7 @@ def assert_same_as_cli(outcomes, lines, rejected, report):
     assert [o.ndjson for o in accepted] == lines
     assert [o.payload for o in accepted] == [json.loads(line) for line in lines]
     assert [o.errors for o in outcomes if o.status == "rejected"] == [r["errors"] for r in rejected]
+    assert [o.source for o in outcomes if o.status == "rejected"] == [r["source"] for r in rejected]
     counts = report["counts"]
     assert len(outcomes) == counts["units"]
     assert sum(o.status == "skipped" for o in outcomes) == counts["skipped"]
@@ -140,6 +141,7 @@ def test_what_is_not_a_record_or_not_json_is_rejected_as_the_cli_rejects_it():
     outcomes = m.transform_ndjson(b'{"order_request_id": "A"}\n{broken\n\n')
     assert [o.status for o in outcomes] == ["rejected", "rejected"]
     assert [e["rule"] for e in outcomes[1].errors] == ["malformed"]
+    assert outcomes[1].source == ["{broken"]
     with pytest.raises(ValueError):
         m.transform({"quantity": float("nan")})
 
@@ -220,7 +222,8 @@ def test_a_secret_param_is_never_in_a_rejection_or_a_repr(tmp_path):
         "path": "/requested_at",
         "message": "'(secret)' is not a date in the format ISO 8601 (YYYY-MM-DD)",
     }]
-    for text in (repr(outcome), str(outcome.errors), repr(m), str(m.routes)):
+    assert outcome.source[0]["requested_at"] == "(secret)"
+    for text in (repr(outcome), str(outcome.errors), str(outcome.source), repr(m), str(m.routes)):
         assert VENDOR_TOKEN not in text
     source = tmp_path / "record.json"
     source.write_text(json.dumps(record))
