@@ -61,10 +61,14 @@ def cli(requests, tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def spark():
+def spark(tmp_path_factory):
     os.environ["PYSPARK_PYTHON"] = sys.executable
+    # Spark's scratch files in a temp folder of the test, not in /tmp.
+    local = tmp_path_factory.mktemp("spark-local")
     conf = (SparkConf().setMaster("local[2]").setAppName("mapwright-local-test")
-            .set("spark.ui.enabled", "false").set("spark.python.worker.reuse", "true"))
+            .set("spark.ui.enabled", "false").set("spark.python.worker.reuse", "true")
+            .set("spark.local.dir", str(local))
+            .set("spark.driver.extraJavaOptions", f"-Djava.io.tmpdir={local}"))
     sc = SparkContext(conf=conf)
     sc.setLogLevel("ERROR")
     sc.addPyFile(mapwright_spark.__file__)
