@@ -140,3 +140,20 @@ def test_figures(cli, piped, packaged, capsys):
               f"pipe route {FIGURES['pipe']:.0f}, package route {FIGURES['package']:.0f}; "
               f"pipe route time / package route time: {FIGURES['package'] / FIGURES['pipe']:.2f}")
     assert set(FIGURES) == {"cli", "pipe", "package"}
+
+
+@pytest.mark.parametrize("route", ["pipe", "package"])
+def test_job_py_runs_a_route_and_prints_conserved_counts(route, tmp_path):
+    requests = tmp_path / "requests.ndjson"
+    with requests.open("wb") as out:
+        subprocess.run([str(GEN), "2000"], stdout=out, check=True)
+    env = dict(os.environ, PYSPARK_PYTHON=sys.executable)
+    done = subprocess.run([sys.executable, str(Path(mapwright_spark.__file__).parent / "job.py"), route, str(requests),
+                           str(tmp_path / "out"), "--mapwright-bin", str(CLI)], capture_output=True, env=env, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr.decode()[-2000:]
+    counts = json.loads(done.stdout.decode().strip().splitlines()[-1])
+    assert counts["input_records"] == 2000
+    assert counts["accepted"] + counts["rejected"] + counts.get("skipped", 0) == 2000
+    assert counts["rejected"] > 0
+    written = sum(len(p.read_text().splitlines()) for p in (tmp_path / "out" / "accepted").glob("part-*"))
+    assert written == counts["accepted"]
