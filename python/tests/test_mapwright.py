@@ -11,6 +11,8 @@ import copy
 import json
 import os
 import subprocess
+import sys
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -274,3 +276,36 @@ def test_the_package_has_docstrings_and_a_stub():
     for item in (mapwright, mapwright.Mapping, mapwright.Mapping.transform, mapwright.Mapping.transform_ndjson,
                  mapwright.Outcome, mapwright.MappingError):
         assert item.__doc__ and len(item.__doc__) > 20, item
+
+
+@pytest.mark.parametrize("call", ["transform_ndjson", "transform_many"])
+def test_the_engine_runs_with_the_gil_released(call):
+    # With a switch interval of 1000 s, CPython never takes the GIL from a
+    # running thread: the main thread runs again while the worker is in
+    # the engine only if the engine let the GIL go.
+    source = MAPPINGS / "oneserve-spectrum/examples/orders.ndjson"
+    m = mapwright.Mapping.from_path(MAPPINGS / "oneserve-spectrum/order.yaml", params={"company_code": "KM2"})
+    data = source.read_bytes() * 25
+    records = [json.loads(line) for line in data.splitlines()]
+    argument = data if call == "transform_ndjson" else records
+    # Warm up: the first call imports Python's json module, and an import
+    # may let the GIL go on its own.
+    getattr(m, call)(data.splitlines(keepends=True)[0] if call == "transform_ndjson" else records[:1])
+    done = threading.Event()
+    results = []
+
+    def work():
+        results.append(len(getattr(m, call)(argument)))
+        done.set()
+
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1000)
+    try:
+        worker = threading.Thread(target=work)
+        worker.start()
+        ran_while_the_engine_worked = not done.is_set()
+        worker.join()
+    finally:
+        sys.setswitchinterval(interval)
+    assert results == [5000]
+    assert ran_while_the_engine_worked
