@@ -64,6 +64,14 @@ pub enum Error {
         /// The nearest target field path.
         near: Option<String>,
     },
+    /// The mapping has no route of this name: the name asked for and the
+    /// nearest route name, if one is near.
+    UnknownRoute {
+        /// The name asked for.
+        route: String,
+        /// The nearest route name.
+        near: Option<String>,
+    },
 }
 
 impl Error {
@@ -110,6 +118,13 @@ impl fmt::Display for Error {
             Error::Key(message) => f.write_str(message),
             Error::UnknownField { field, near } => {
                 write!(f, "no target field of this mapping is at '{field}'")?;
+                match near {
+                    Some(n) => write!(f, " (did you mean '{n}'?)"),
+                    None => Ok(()),
+                }
+            }
+            Error::UnknownRoute { route, near } => {
+                write!(f, "this mapping has no route '{route}'")?;
                 match near {
                     Some(n) => write!(f, " (did you mean '{n}'?)"),
                     None => Ok(()),

@@ -1,0 +1,86 @@
+"""Types of mapwright's native module (re-exported by ``mapwright``)."""
+
+from os import PathLike
+from typing import Any, Dict, Iterable, List, Literal, Mapping as _Dict, Optional, Sequence, TypedDict, Union
+
+_Path = Union[str, "PathLike[str]"]
+_Format = Literal["ndjson", "jsonl", "json", "xml"]
+
+class Diagnostic(TypedDict):
+    """One finding in a mapping, schema or lookup file."""
+    file: str
+    line: int  # 1-based; 0 when unknown
+    column: int  # 1-based; 0 when unknown
+    severity: Literal["error", "warning", "note"]
+    code: str  # stable, listed in docs/diagnostics.md
+    message: str
+    help: Optional[str]
+
+class Error(TypedDict):
+    """One reason a record was rejected, as in the CLI's rejects line."""
+    rule: str
+    path: str
+    message: str
+
+class MapwrightError(Exception):
+    """Something mapwright could not do; the message says what."""
+
+class MappingError(MapwrightError):
+    """A mapping, schema or lookup file is wrong or cannot be read."""
+    diagnostics: List[Diagnostic]
+
+class ParamsError(MapwrightError):
+    """The params do not fit the mapping's ``params:``; no secret value is shown."""
+    problems: List[str]
+
+class Outcome:
+    """What happened to one record."""
+    status: Literal["accepted", "rejected", "skipped"]
+    route: Optional[str]
+    """The route that built the payload (accepted only)."""
+    payload: Optional[Dict[str, Any]]
+    """The CLI's NDJSON output line, parsed (accepted only)."""
+    ndjson: Optional[bytes]
+    """The CLI's NDJSON output line with its line end (accepted only)."""
+    errors: Optional[List[Error]]
+    """Every error (rejected only)."""
+    source: Optional[List[Any]]
+    """The record as the CLI's rejects line holds it, secrets hidden (rejected only)."""
+    reason: Optional[str]
+    """Why the record was set aside (skipped only)."""
+    def render(self, format: _Format = "ndjson") -> str:
+        """The payload in ``format``, as ``Mapping.render`` writes it."""
+
+class Mapping:
+    """A compiled mapping with its params, safe to share between threads."""
+    @staticmethod
+    def from_path(
+        path: _Path,
+        params: Optional[_Dict[str, Any]] = None,
+        *,
+        params_file: Optional[_Path] = None,
+        schema_dirs: Optional[Sequence[_Path]] = None,
+    ) -> "Mapping":
+        """Load the mapping at ``path``; raises MappingError or ParamsError."""
+    @staticmethod
+    def from_str(
+        text: str,
+        path: _Path = "mapping.yaml",
+        params: Optional[_Dict[str, Any]] = None,
+        *,
+        params_file: Optional[_Path] = None,
+        schema_dirs: Optional[Sequence[_Path]] = None,
+    ) -> "Mapping":
+        """Compile mapping ``text``; ``path`` names it and anchors its lookups and schemas."""
+    @property
+    def name(self) -> str: ...
+    @property
+    def routes(self) -> List[str]: ...
+    def transform(self, record: _Dict[str, Any]) -> Outcome:
+        """Transform one record."""
+    def transform_many(self, records: Iterable[_Dict[str, Any]], threads: int = 1) -> List[Outcome]:
+        """Transform records, in order, with the GIL released (threads 0: one per core)."""
+    def transform_ndjson(self, data: bytes, threads: int = 1) -> List[Outcome]:
+        """Transform NDJSON bytes, one outcome per record, with the GIL released."""
+    def render(self, payload: _Dict[str, Any], format: _Format = "ndjson", route: Optional[str] = None) -> str:
+        """A payload as ``mapwright convert --batch-size 1`` writes it."""

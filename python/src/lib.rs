@@ -1,0 +1,473 @@
+//! The native half of the `mapwright` Python package: a compiled mapping
+//! and its outcomes, over the engine's front door. Records cross the
+//! boundary as JSON text (Python's own `json` module writes and reads it),
+//! and every unit is settled by the engine's NDJSON run, so an outcome is
+//! what `mapwright convert --output-format ndjson` gives for the same
+//! line: the payload is its output line parsed, the errors its rejects
+//! line's (secrets hidden by the engine, as in a rejects file).
+
+use std::path::{Path, PathBuf};
+
+use pyo3::exceptions::{PyException, PyValueError};
+use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
+use pyo3::types::{PyBytes, PyDict, PyList};
+
+use mapwright::{OutputFormat, Params, Registry, Settled};
+
+pyo3::create_exception!(
+    mapwright,
+    MapwrightError,
+    PyException,
+    "Something mapwright could not do; the message says what."
+);
+pyo3::create_exception!(
+    mapwright,
+    MappingError,
+    MapwrightError,
+    "A mapping, schema or lookup file is wrong or cannot be read. \
+     `.diagnostics` lists each finding as a dict with file, line, column, \
+     severity, code, message and help."
+);
+pyo3::create_exception!(
+    mapwright,
+    ParamsError,
+    MapwrightError,
+    "The params do not fit the mapping's `params:`. `.problems` lists one \
+     message per problem; a secret param's value is never in them."
+);
+
+type Prepared<'m> = mapwright::Prepared<'m>;
+
+self_cell::self_cell!(
+    /// A mapping and its params resolved once ([`mapwright::Prepared`]
+    /// borrows the mapping it prepares): a record costs no param check.
+    struct Loaded {
+        owner: mapwright::Mapping,
+        #[covariant]
+        dependent: Prepared,
+    }
+);
+
+/// A compiled mapping with its params: thread-safe, shared by every thread
+/// that transforms with it (no lock: the engine holds no mutable state).
+#[pyclass(frozen, module = "mapwright")]
+struct Mapping {
+    loaded: Loaded,
+}
+
+/// What happened to one record: `status` is "accepted" (with `route`,
+/// `payload` and `ndjson`), "rejected" (with `errors`) or "skipped" (with
+/// `reason`); the other attributes are None.
+#[pyclass(frozen, module = "mapwright")]
+struct Outcome {
+    /// "accepted", "rejected" or "skipped".
+    #[pyo3(get)]
+    status: &'static str,
+    /// The route that built the payload (accepted only).
+    #[pyo3(get)]
+    route: Option<String>,
+    /// The target record: the CLI's NDJSON output line, parsed (accepted only).
+    #[pyo3(get)]
+    payload: Option<Py<PyAny>>,
+    /// The CLI's NDJSON output line, as bytes with its line end (accepted only).
+    #[pyo3(get)]
+    ndjson: Option<Py<PyBytes>>,
+    /// Every error, each a dict with rule, path and message (rejected only).
+    #[pyo3(get)]
+    errors: Option<Py<PyList>>,
+    /// The record as the CLI's rejects line holds it, in a list: its
+    /// secret values hidden; a line that is not JSON is its text (rejected only).
+    #[pyo3(get)]
+    source: Option<Py<PyAny>>,
+    /// Why the record was set aside (skipped only).
+    #[pyo3(get)]
+    reason: Option<String>,
+    mapping: Py<Mapping>,
+}
+
+#[pymethods]
+impl Mapping {
+    /// Load the mapping at `path`, with its schemas found from there (the
+    /// nearest `schemas/` folder, then `schema_dirs`' folders first if
+    /// given, then the built-in schemas) and its lookups beside it. `params`
+    /// (a dict) win over `params_file` (YAML or JSON). Raises MappingError
+    /// or ParamsError.
+    #[staticmethod]
+    #[pyo3(signature = (path, params=None, *, params_file=None, schema_dirs=None))]
+    fn from_path(
+        py: Python<'_>,
+        path: PathBuf,
+        params: Option<&Bound<'_, PyDict>>,
+        params_file: Option<PathBuf>,
+        schema_dirs: Option<Vec<PathBuf>>,
+    ) -> PyResult<Mapping> {
+        let registry = registry(&path, schema_dirs);
+        let params = gather_params(py, params, params_file.as_deref())?;
+        py.detach(|| {
+            let mapping = mapwright::Mapping::from_path_with(&path, &registry)?;
+            Loaded::try_new(mapping, |m| m.prepare(&params))
+        })
+        .map(|loaded| Mapping { loaded })
+        .map_err(|e| to_py_error(py, e))
+    }
+
+    /// Compile mapping `text`. `path` names it in diagnostics and is where
+    /// its lookup files and `schemas/` folder are found from; `schema_dirs`
+    /// are searched first. Raises MappingError or ParamsError.
+    #[staticmethod]
+    #[pyo3(signature = (text, path="mapping.yaml".into(), params=None, *, params_file=None, schema_dirs=None))]
+    fn from_str(
+        py: Python<'_>,
+        text: &str,
+        path: PathBuf,
+        params: Option<&Bound<'_, PyDict>>,
+        params_file: Option<PathBuf>,
+        schema_dirs: Option<Vec<PathBuf>>,
+    ) -> PyResult<Mapping> {
+        let registry = registry(&path, schema_dirs);
+        let params = gather_params(py, params, params_file.as_deref())?;
+        py.detach(|| {
+            let mapping = mapwright::Mapping::from_str(&path, text, &registry)?;
+            Loaded::try_new(mapping, |m| m.prepare(&params))
+        })
+        .map(|loaded| Mapping { loaded })
+        .map_err(|e| to_py_error(py, e))
+    }
+
+    /// The mapping's name.
+    #[getter]
+    fn name(&self) -> &str {
+        &self.inner().name
+    }
+
+    /// The names of its routes, in the order they are tried.
+    #[getter]
+    fn routes(&self) -> Vec<&str> {
+        self.inner().route_names()
+    }
+
+    /// Transform one record (a dict): an Outcome. A value Python's json
+    /// module cannot write (a datetime, NaN) raises TypeError or ValueError.
+    fn transform(slf: &Bound<'_, Mapping>, record: &Bound<'_, PyAny>) -> PyResult<Outcome> {
+        let mut line = to_json(record)?;
+        line.push(b'\n');
+        let mut outcomes = settle(slf, &line, 1)?;
+        outcomes
+            .pop()
+            .ok_or_else(|| MapwrightError::new_err("the engine settled no unit for the record"))
+    }
+
+    /// Transform every record of an iterable of dicts: a list of Outcomes,
+    /// in order. The engine works with the GIL released, on `threads`
+    /// worker threads (0: one per core).
+    #[pyo3(signature = (records, threads=1))]
+    fn transform_many(
+        slf: &Bound<'_, Mapping>,
+        records: &Bound<'_, PyAny>,
+        threads: usize,
+    ) -> PyResult<Vec<Outcome>> {
+        let mut text = Vec::new();
+        for record in records.try_iter()? {
+            text.extend(to_json(&record?)?);
+            text.push(b'\n');
+        }
+        settle(slf, &text, threads)
+    }
+
+    /// Transform NDJSON bytes (one record a line; blank lines are no
+    /// records): a list of Outcomes, one per record, in order. A line that
+    /// is not JSON is rejected with rule "malformed", as by the CLI. The
+    /// engine works with the GIL released, on `threads` worker threads.
+    #[pyo3(signature = (data, threads=1))]
+    fn transform_ndjson(
+        slf: &Bound<'_, Mapping>,
+        data: &[u8],
+        threads: usize,
+    ) -> PyResult<Vec<Outcome>> {
+        settle(slf, data, threads)
+    }
+
+    /// A payload (a dict) of the route `route` (optional when the mapping
+    /// has one route) as text in `format` ("ndjson", "json" or "xml"), as
+    /// `mapwright convert --batch-size 1` writes it.
+    #[pyo3(signature = (payload, format="ndjson", route=None))]
+    fn render(
+        &self,
+        py: Python<'_>,
+        payload: &Bound<'_, PyAny>,
+        format: &str,
+        route: Option<&str>,
+    ) -> PyResult<String> {
+        let value: serde_json::Value = serde_json::from_slice(&to_json(payload)?)
+            .map_err(|e| PyValueError::new_err(format!("the payload is not JSON: {e}")))?;
+        let route = match route {
+            Some(r) => r.to_string(),
+            None => self.only_route()?,
+        };
+        let format = output_format(format)?;
+        let bytes = self
+            .inner()
+            .render_one(&route, &value, format)
+            .map_err(|e| to_py_error(py, e))?;
+        String::from_utf8(bytes).map_err(|e| MapwrightError::new_err(e.to_string()))
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "Mapping(name={:?}, path={:?}, routes={:?})",
+            self.inner().name,
+            self.inner().path.display().to_string(),
+            self.inner().route_names()
+        )
+    }
+}
+
+impl Mapping {
+    fn inner(&self) -> &mapwright::Mapping {
+        self.loaded.borrow_owner()
+    }
+
+    fn only_route(&self) -> PyResult<String> {
+        match self.inner().route_names().as_slice() {
+            [one] => Ok(one.to_string()),
+            many => Err(PyValueError::new_err(format!(
+                "this mapping has {} routes ({}): name the route",
+                many.len(),
+                many.join(", ")
+            ))),
+        }
+    }
+}
+
+#[pymethods]
+impl Outcome {
+    /// The payload as text in `format` ("ndjson", "json" or "xml"), as
+    /// Mapping.render writes it. Raises ValueError unless accepted.
+    #[pyo3(signature = (format="ndjson"))]
+    fn render(&self, py: Python<'_>, format: &str) -> PyResult<String> {
+        let (Some(payload), Some(route)) = (&self.payload, &self.route) else {
+            return Err(PyValueError::new_err(format!(
+                "only an accepted outcome has a payload to render; this one is {}",
+                self.status
+            )));
+        };
+        self.mapping
+            .get()
+            .render(py, payload.bind(py), format, Some(route))
+    }
+
+    /// No payload and no source value is shown: either may hold a secret.
+    fn __repr__(&self, py: Python<'_>) -> String {
+        match self.status {
+            "accepted" => format!(
+                "Outcome(status=\"accepted\", route={:?})",
+                self.route.as_deref().unwrap_or("")
+            ),
+            "rejected" => {
+                let rules: Vec<String> = self
+                    .errors
+                    .as_ref()
+                    .map(|e| {
+                        e.bind(py)
+                            .iter()
+                            .filter_map(|d| d.get_item("rule").ok()?.extract().ok())
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                format!("Outcome(status=\"rejected\", rules={rules:?})")
+            }
+            _ => format!(
+                "Outcome(status=\"skipped\", reason={:?})",
+                self.reason.as_deref().unwrap_or("")
+            ),
+        }
+    }
+}
+
+/// Run the mapping over NDJSON text with the GIL released, then turn each
+/// settled unit into an Outcome.
+fn settle(slf: &Bound<'_, Mapping>, text: &[u8], threads: usize) -> PyResult<Vec<Outcome>> {
+    let py = slf.py();
+    let mapping = slf.get();
+    let settled = py
+        .detach(|| {
+            let prepared = mapping.loaded.borrow_dependent();
+            prepared.settle_ndjson("records", text, threads)
+        })
+        .map_err(|e| to_py_error(py, e))?
+        .0;
+    settled.into_iter().map(|s| outcome(slf, s)).collect()
+}
+
+fn outcome(slf: &Bound<'_, Mapping>, settled: Settled) -> PyResult<Outcome> {
+    let py = slf.py();
+    let empty = Outcome {
+        status: "skipped",
+        route: None,
+        payload: None,
+        ndjson: None,
+        errors: None,
+        source: None,
+        reason: None,
+        mapping: slf.clone().unbind(),
+    };
+    Ok(match settled {
+        Settled::Accepted { route, line } => {
+            let bytes = PyBytes::new(py, &line);
+            Outcome {
+                status: "accepted",
+                route: Some(route),
+                payload: Some(json_loads(py)?.call1((&bytes,))?.unbind()),
+                ndjson: Some(bytes.unbind()),
+                ..empty
+            }
+        }
+        Settled::Rejected(rejection) => {
+            let errors = PyList::empty(py);
+            for v in rejection
+                .errors
+                .iter()
+                .filter(|v| v.severity == mapwright::Severity::Error)
+            {
+                let d = PyDict::new(py);
+                d.set_item("rule", &v.rule)?;
+                d.set_item("path", &v.path)?;
+                d.set_item("message", &v.message)?;
+                errors.append(d)?;
+            }
+            Outcome {
+                status: "rejected",
+                errors: Some(errors.unbind()),
+                source: Some(rejected_source(py, &rejection)?),
+                ..empty
+            }
+        }
+        Settled::Skipped(reason) => Outcome {
+            reason: Some(reason),
+            ..empty
+        },
+        _ => {
+            return Err(MapwrightError::new_err(
+                "an outcome this package does not know",
+            ))
+        }
+    })
+}
+
+/// The `source` of the rejects line the CLI writes for `rejection`.
+fn rejected_source(py: Python<'_>, rejection: &mapwright::Rejection) -> PyResult<Py<PyAny>> {
+    let line = serde_json::to_vec(rejection).map_err(|e| MapwrightError::new_err(e.to_string()))?;
+    let parsed = json_loads(py)?.call1((PyBytes::new(py, &line),))?;
+    Ok(parsed.get_item("source")?.unbind())
+}
+
+/// The registry the CLI would build for a mapping at `path`, with `dirs`
+/// searched first (as `--schemas DIR`).
+fn registry(path: &Path, dirs: Option<Vec<PathBuf>>) -> Registry {
+    let start = path.parent().unwrap_or(Path::new("."));
+    Registry::discover_with(&dirs.unwrap_or_default(), start)
+}
+
+/// The params file's values, then the dict's (which win), as the CLI's
+/// `--params FILE` and `--param K=V`.
+fn gather_params(
+    py: Python<'_>,
+    params: Option<&Bound<'_, PyDict>>,
+    file: Option<&Path>,
+) -> PyResult<Params> {
+    let mut out = Params::default();
+    if let Some(file) = file {
+        out.load_file(file).map_err(|e| to_py_error(py, e))?;
+    }
+    for (key, value) in params.into_iter().flat_map(|d| d.iter()) {
+        let key: String = key
+            .extract()
+            .map_err(|_| PyValueError::new_err("a param's name must be a str"))?;
+        // The value is not shown: it may be a secret.
+        let value = serde_json::from_slice(&to_json(&value)?)
+            .map_err(|_| PyValueError::new_err(format!("param {key:?}: its value is not JSON")))?;
+        out.set(&key, value);
+    }
+    Ok(out)
+}
+
+fn output_format(name: &str) -> PyResult<OutputFormat> {
+    OutputFormat::parse(name).ok_or_else(|| {
+        PyValueError::new_err(format!(
+            "unknown format {name:?}: one of \"ndjson\", \"json\", \"xml\""
+        ))
+    })
+}
+
+/// A Python value as compact JSON text, by Python's json module (NaN and
+/// infinities refused: they are not JSON).
+fn to_json(value: &Bound<'_, PyAny>) -> PyResult<Vec<u8>> {
+    let py = value.py();
+    static DUMPS: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+    let dumps = DUMPS.get_or_try_init(py, || -> PyResult<_> {
+        Ok(py.import("json")?.getattr("dumps")?.unbind())
+    })?;
+    let kwargs = PyDict::new(py);
+    kwargs.set_item("allow_nan", false)?;
+    kwargs.set_item("ensure_ascii", false)?;
+    kwargs.set_item("separators", (",", ":"))?;
+    let text = dumps.bind(py).call((value,), Some(&kwargs))?;
+    Ok(text.extract::<String>()?.into_bytes())
+}
+
+fn json_loads(py: Python<'_>) -> PyResult<&Bound<'_, PyAny>> {
+    static LOADS: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+    LOADS
+        .get_or_try_init(py, || -> PyResult<_> {
+            Ok(py.import("json")?.getattr("loads")?.unbind())
+        })
+        .map(|f| f.bind(py))
+}
+
+/// The engine's error as a Python exception: a MappingError carrying each
+/// diagnostic, a ParamsError carrying each problem (the engine never puts a
+/// secret param's value in one), or a MapwrightError with the message.
+fn to_py_error(py: Python<'_>, e: mapwright::Error) -> PyErr {
+    let message = e.to_string();
+    let attach = |err: PyErr, name: &str, items: PyResult<Bound<'_, PyList>>| -> PyErr {
+        match items.and_then(|list| err.value(py).setattr(name, list)) {
+            Ok(()) => err,
+            Err(inner) => inner,
+        }
+    };
+    if let Some(diags) = e.diagnostics() {
+        let list = (|| -> PyResult<_> {
+            let list = PyList::empty(py);
+            for d in diags.iter() {
+                let item = PyDict::new(py);
+                item.set_item("file", d.span.file.display().to_string())?;
+                item.set_item("line", d.span.line)?;
+                item.set_item("column", d.span.column)?;
+                item.set_item("severity", d.severity.to_string())?;
+                item.set_item("code", d.code)?;
+                item.set_item("message", &d.message)?;
+                item.set_item("help", d.help.as_deref())?;
+                list.append(item)?;
+            }
+            Ok(list)
+        })();
+        return attach(MappingError::new_err(message), "diagnostics", list);
+    }
+    if let mapwright::Error::Params(problems) = &e {
+        let list = PyList::new(py, problems);
+        return attach(ParamsError::new_err(message), "problems", list);
+    }
+    MapwrightError::new_err(message)
+}
+
+/// mapwright's engine, compiled: load a mapping, transform records.
+#[pymodule]
+fn _mapwright(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_class::<Mapping>()?;
+    m.add_class::<Outcome>()?;
+    m.add("MapwrightError", m.py().get_type::<MapwrightError>())?;
+    m.add("MappingError", m.py().get_type::<MappingError>())?;
+    m.add("ParamsError", m.py().get_type::<ParamsError>())?;
+    Ok(())
+}

@@ -1,0 +1,311 @@
+"""The mapwright package against the `mapwright` CLI on the repository's
+seed examples, its rejects, its secrets and its threads.
+
+Every comparison runs the CLI (`$MAPWRIGHT_BIN`, default the debug build in
+target/debug) on the same input: an accepted outcome's `ndjson` must be the
+CLI's output line byte for byte, its payload that line parsed, and a
+rejected outcome's errors the CLI's rejects line's.
+"""
+
+import copy
+import json
+import os
+import subprocess
+import sys
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+import mapwright
+
+REPO = Path(__file__).resolve().parents[2]
+MAPPINGS = REPO / "mappings"
+CLI = Path(os.environ.get("MAPWRIGHT_BIN", REPO / "target" / "debug" / "mapwright"))
+VENDOR_TOKEN = "3FC2ABA9-8F37-4CC9-934C-6ABCCA9F44B7"
+
+
+def run_cli(tmp_path, mapping, source, params=None, params_file=None):
+    """`mapwright convert` into files under tmp_path: output lines, rejects, report."""
+    out, rejects, report = (tmp_path / n for n in ("out.ndjson", "rejects.ndjson", "report.json"))
+    args = [str(CLI), "convert", "-q", "-m", str(mapping), str(source), "--output-format", "ndjson"]
+    args += ["-o", str(out), "--rejects", str(rejects), "--report", str(report)]
+    for key, value in (params or {}).items():
+        args += ["--param", f"{key}={value}"]
+    if params_file:
+        args += ["--params", str(params_file)]
+    done = subprocess.run(args, capture_output=True)
+    assert done.returncode in (0, 1), done.stderr.decode()
+    lines = out.read_bytes().splitlines(keepends=True)
+    rejected = [json.loads(line) for line in rejects.read_text().splitlines()]
+    return lines, rejected, json.loads(report.read_text())
+
+
+def assert_same_as_cli(outcomes, lines, rejected, report):
+    accepted = [o for o in outcomes if o.status == "accepted"]
+    assert [o.ndjson for o in accepted] == lines
+    assert [o.payload for o in accepted] == [json.loads(line) for line in lines]
+    assert [o.errors for o in outcomes if o.status == "rejected"] == [r["errors"] for r in rejected]
+    assert [o.source for o in outcomes if o.status == "rejected"] == [r["source"] for r in rejected]
+    counts = report["counts"]
+    assert len(outcomes) == counts["units"]
+    assert sum(o.status == "skipped" for o in outcomes) == counts["skipped"]
+    assert [o.reason for o in outcomes if o.status == "skipped"] == [s["reason"] for s in report["skips"]]
+
+
+# The seed streams: mapping, NDJSON input, params file; and the counts their
+# READMEs promise (accepted, rejected, skipped).
+STREAMS = [
+    ("o2o/primary-to-secondary.yaml", "o2o/examples/primary-events.ndjson", "o2o/examples/primary-params.yaml", (7, 1, 4)),
+    ("o2o/secondary-to-primary.yaml", "o2o/examples/secondary-events.ndjson", "o2o/examples/secondary-params.yaml", None),
+    ("oneserve-pruvan/update.yaml", "oneserve-pruvan/examples/status-changes.ndjson", "oneserve-pruvan/examples/status-params.yaml", (6, 2, 0)),
+]
+
+
+@pytest.mark.parametrize("mapping,source,params_file,counts", STREAMS, ids=[s[1] for s in STREAMS])
+@pytest.mark.parametrize("threads", [1, 2])
+def test_a_seed_stream_settles_as_the_cli_does(tmp_path, mapping, source, params_file, counts, threads):
+    m = mapwright.Mapping.from_path(MAPPINGS / mapping, params_file=MAPPINGS / params_file)
+    outcomes = m.transform_ndjson((MAPPINGS / source).read_bytes(), threads=threads)
+    lines, rejected, report = run_cli(tmp_path, MAPPINGS / mapping, MAPPINGS / source, params_file=MAPPINGS / params_file)
+    assert_same_as_cli(outcomes, lines, rejected, report)
+    if counts:
+        assert tuple(sum(o.status == s for o in outcomes) for s in ("accepted", "rejected", "skipped")) == counts
+    expected = MAPPINGS / source.replace(".ndjson", ".expected.ndjson")
+    assert b"".join(o.ndjson for o in outcomes if o.status == "accepted") == expected.read_bytes()
+
+
+def test_the_spectrum_orders_one_record_at_a_time_equal_the_cli(tmp_path):
+    source = MAPPINGS / "oneserve-spectrum/examples/orders.ndjson"
+    m = mapwright.Mapping.from_path(MAPPINGS / "oneserve-spectrum/order.yaml", params={"company_code": "KM2"})
+    records = [json.loads(line) for line in source.read_text().splitlines()]
+    outcomes = [m.transform(r) for r in records]
+    lines, rejected, report = run_cli(tmp_path, MAPPINGS / "oneserve-spectrum/order.yaml", source, {"company_code": "KM2"})
+    assert len(records) == 200
+    assert_same_as_cli(outcomes, lines, rejected, report)
+    assert [o.status for o in m.transform_many(records)] == [o.status for o in outcomes]
+
+
+# The seed documents of the mappings' tests/ folders: mapping, document, params.
+DOCUMENTS = [
+    ("oneserve-spectrum/order.yaml", "oneserve-spectrum/tests/design-example.json", {"company_code": "KM2"}),
+    ("oneserve-synergetic/order.yaml", "oneserve-synergetic/tests/design-example.json", {"vendor_token": VENDOR_TOKEN}),
+    ("oneserve-pruvan/create.yaml", "oneserve-pruvan/tests/design-example.json", {"mode": "external"}),
+    ("oneserve-pruvan/create.yaml", "oneserve-pruvan/tests/seed-create.json", {"mode": "external"}),
+    ("oneserve-pruvan/update.yaml", "oneserve-pruvan/tests/update-late.json", {"mode": "external"}),
+    ("po-responses-oneserve/spectrum.yaml", "po-responses-oneserve/tests/spectrum-design-example.json", {"raised_status_id": 5, "rejected_status_id": 6}),
+] + [
+    ("o2o/primary-to-secondary.yaml", f"o2o/tests/events/{p.name}", "o2o/examples/primary-params.yaml")
+    for p in sorted((MAPPINGS / "o2o/tests/events").glob("primary-*.json"))
+] + [
+    ("o2o/secondary-to-primary.yaml", f"o2o/tests/events/{p.name}", "o2o/examples/secondary-params.yaml")
+    for p in sorted((MAPPINGS / "o2o/tests/events").glob("secondary-*.json"))
+]
+
+
+@pytest.mark.parametrize("mapping,document,params", DOCUMENTS, ids=[d[1] for d in DOCUMENTS])
+def test_a_seed_document_transforms_as_the_cli_converts_it(tmp_path, mapping, document, params):
+    if isinstance(params, str):
+        m = mapwright.Mapping.from_path(MAPPINGS / mapping, params_file=MAPPINGS / params)
+        cli = run_cli(tmp_path, MAPPINGS / mapping, MAPPINGS / document, params_file=MAPPINGS / params)
+    else:
+        m = mapwright.Mapping.from_path(MAPPINGS / mapping, params=params)
+        cli = run_cli(tmp_path, MAPPINGS / mapping, MAPPINGS / document, params)
+    outcome = m.transform(json.loads((MAPPINGS / document).read_text()))
+    assert_same_as_cli([outcome], *cli)
+
+
+def test_the_spectrum_example_payload_is_the_design_documents_purchase_order():
+    m = mapwright.Mapping.from_path(MAPPINGS / "oneserve-spectrum/order.yaml", params={"company_code": "KM2"})
+    outcome = m.transform(json.loads((MAPPINGS / "oneserve-spectrum/tests/design-example.json").read_text()))
+    assert (outcome.status, outcome.route, outcome.errors, outcome.reason) == ("accepted", "oneserve-order-to-spectrum", None, None)
+    assert outcome.payload["Company_Code"] == "KM2"
+    assert outcome.payload["poDetails"][0]["Item_ID"] == "!PLB001"
+    assert outcome.payload["poDetails"][1] == {"Detail_Entry_Type": "M", "Message": "Access via side gate"}
+    assert outcome.render("json") == '{"purchaseOrders":[' + outcome.ndjson.decode().rstrip("\n") + "]}\n"
+
+
+def test_a_record_missing_its_fields_is_rejected_with_every_rule():
+    m = mapwright.Mapping.from_path(MAPPINGS / "oneserve-spectrum/order.yaml", params={"company_code": "KM2"})
+    outcome = m.transform({"order_request_id": "ORQ-1"})
+    assert outcome.status == "rejected"
+    assert (outcome.route, outcome.payload, outcome.ndjson, outcome.reason) == (None, None, None, None)
+    assert [(e["rule"], e["path"]) for e in outcome.errors][:2] == [("required", "/requested_at"), ("required", "/job")]
+    assert repr(outcome).startswith('Outcome(status="rejected", rules=["required", "required"')
+    with pytest.raises(ValueError, match="only an accepted outcome"):
+        outcome.render()
+
+
+def test_what_is_not_a_record_or_not_json_is_rejected_as_the_cli_rejects_it():
+    m = mapwright.Mapping.from_path(MAPPINGS / "oneserve-spectrum/order.yaml", params={"company_code": "KM2"})
+    assert [e["rule"] for e in m.transform([1, 2]).errors] == ["not-a-record"]
+    outcomes = m.transform_ndjson(b'{"order_request_id": "A"}\n{broken\n\n')
+    assert [o.status for o in outcomes] == ["rejected", "rejected"]
+    assert [e["rule"] for e in outcomes[1].errors] == ["malformed"]
+    assert outcomes[1].source == ["{broken"]
+    with pytest.raises(ValueError):
+        m.transform({"quantity": float("nan")})
+
+
+def test_a_skipped_record_carries_its_reason():
+    m = mapwright.Mapping.from_path(MAPPINGS / "o2o/primary-to-secondary.yaml", params_file=MAPPINGS / "o2o/examples/primary-params.yaml")
+    line = (MAPPINGS / "o2o/examples/primary-events.ndjson").read_text().splitlines()[1]
+    outcome = m.transform(json.loads(line))
+    assert outcome.status == "skipped"
+    reason = ("job status 'Awaiting Subcontractor' is not mapped (lookups/primary-statuses.csv): "
+              "job J100001's status change stays in the primary system")
+    assert outcome.reason == reason
+    assert repr(outcome) == f'Outcome(status="skipped", reason="{reason}")'
+
+
+def test_a_broken_mapping_raises_its_diagnostics_with_file_line_and_code(tmp_path):
+    path = tmp_path / "broken.yaml"
+    path.write_text("mapping: broken\nsource: oneserve.activity_order_requst\n")
+    with pytest.raises(mapwright.MappingError) as raised:
+        mapwright.Mapping.from_path(path)
+    first = raised.value.diagnostics[0]
+    assert (first["file"], first["line"], first["column"], first["code"]) == (str(path), 2, 9, "unknown-schema")
+    assert "oneserve.activity_order_request" in (first["help"] or first["message"])
+    assert isinstance(raised.value, mapwright.MapwrightError)
+    assert str(path) + ":2:9" in str(raised.value)
+
+
+def test_from_str_finds_lookups_and_schemas_from_its_path():
+    path = MAPPINGS / "oneserve-spectrum/order.yaml"
+    m = mapwright.Mapping.from_str(path.read_text(), path, params={"company_code": "KM2"})
+    outcome = m.transform(json.loads((MAPPINGS / "oneserve-spectrum/tests/design-example.json").read_text()))
+    assert outcome.payload["Vendor_Code"] == "ACME01"
+
+
+def test_unknown_params_raise_every_problem():
+    with pytest.raises(mapwright.ParamsError) as raised:
+        mapwright.Mapping.from_path(MAPPINGS / "oneserve-spectrum/order.yaml", params={"company": "KM2"})
+    assert raised.value.problems[0] == "unknown param 'company'; this mapping takes: company_code, batch_code, cost_center"
+    assert len(raised.value.problems) == 2
+
+
+def test_render_names_the_route_and_the_format_it_cannot_write():
+    m = mapwright.Mapping.from_path(MAPPINGS / "o2o/primary-to-secondary.yaml", params_file=MAPPINGS / "o2o/examples/primary-params.yaml")
+    with pytest.raises(ValueError, match="name the route"):
+        m.render({"a": 1})
+    with pytest.raises(mapwright.MapwrightError, match="did you mean 'create-job'"):
+        m.render({"a": 1}, "ndjson", route="create-jobs")
+    with pytest.raises(ValueError, match='unknown format "yaml"'):
+        m.render({"a": 1}, "yaml", route="create-job")
+    assert m.render({"b": 1, "a": "x"}, "ndjson", route="create-job") == '{"b":1,"a":"x"}\n'
+
+
+def test_synergetic_xml_renders_the_document_the_cli_writes(tmp_path):
+    mapping = MAPPINGS / "oneserve-synergetic/order.yaml"
+    document = MAPPINGS / "oneserve-synergetic/tests/design-example.json"
+    m = mapwright.Mapping.from_path(mapping, params={"vendor_token": VENDOR_TOKEN})
+    xml = m.transform(json.loads(document.read_text())).render("xml")
+    out = tmp_path / "out.xml"
+    subprocess.run([str(CLI), "convert", "-q", "-m", str(mapping), str(document), "--param", f"vendor_token={VENDOR_TOKEN}",
+                    "--output-format", "xml", "--batch-size", "1", "-o", str(out)], check=True)
+    assert xml == out.read_text()
+    assert xml.startswith('<?xml version="1.0" encoding="UTF-8"?>\n<InputXML>')
+    assert 'Amount="60.00" TaxCode="10" TaxAmount="6.00"' in xml
+
+
+# Secrets: the vendor token is a secret param of the Synergetic mapping.
+def synergetic():
+    return mapwright.Mapping.from_path(MAPPINGS / "oneserve-synergetic/order.yaml", params={"vendor_token": VENDOR_TOKEN})
+
+
+def test_a_secret_param_is_never_in_a_rejection_or_a_repr(tmp_path):
+    record = json.loads((MAPPINGS / "oneserve-synergetic/tests/design-example.json").read_text())
+    record["requested_at"] = VENDOR_TOKEN
+    m = synergetic()
+    outcome = m.transform(record)
+    assert outcome.errors == [{
+        "rule": "invalid-date",
+        "path": "/requested_at",
+        "message": "'(secret)' is not a date in the format ISO 8601 (YYYY-MM-DD)",
+    }]
+    assert outcome.source[0]["requested_at"] == "(secret)"
+    for text in (repr(outcome), str(outcome.errors), str(outcome.source), repr(m), str(m.routes)):
+        assert VENDOR_TOKEN not in text
+    source = tmp_path / "record.json"
+    source.write_text(json.dumps(record))
+    lines, rejected, report = run_cli(tmp_path, MAPPINGS / "oneserve-synergetic/order.yaml", source, {"vendor_token": VENDOR_TOKEN})
+    assert_same_as_cli([outcome], lines, rejected, report)
+
+
+def test_a_secret_param_that_does_not_fit_is_not_in_the_exception():
+    token = "not-a-guid-but-secret-7731"
+    with pytest.raises(mapwright.ParamsError) as raised:
+        mapwright.Mapping.from_path(MAPPINGS / "oneserve-synergetic/order.yaml", params={"vendor_token": token})
+    assert raised.value.problems == ["param 'vendor_token' (secret, value not shown) is not a GUID (8-4-4-4-12 hexadecimal digits)"]
+    for text in (str(raised.value), repr(raised.value), str(raised.value.args)):
+        assert token not in text
+
+
+def test_an_accepted_payload_keeps_the_secret_where_the_target_needs_it():
+    # The token is the payload's VendorTokenGUID: the payload is the output,
+    # not a message; only its repr leaves it out.
+    outcome = synergetic().transform(json.loads((MAPPINGS / "oneserve-synergetic/tests/design-example.json").read_text()))
+    assert outcome.payload["VendorTokenGUID"] == VENDOR_TOKEN
+    assert VENDOR_TOKEN not in repr(outcome)
+
+
+def test_one_mapping_shared_by_eight_threads_gives_what_one_thread_gives():
+    source = MAPPINGS / "oneserve-spectrum/examples/orders.ndjson"
+    records = [json.loads(line) for line in source.read_text().splitlines()]
+    m = mapwright.Mapping.from_path(MAPPINGS / "oneserve-spectrum/order.yaml", params={"company_code": "KM2"})
+    expected = [(o.status, o.ndjson, o.errors) for o in (m.transform(r) for r in records)]
+    work = [records[i::8] for i in range(8)]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        one_by_one = list(pool.map(lambda chunk: [m.transform(r) for r in chunk], work))
+        in_batches = list(pool.map(lambda chunk: m.transform_many(chunk, threads=2), work))
+        as_text = list(pool.map(lambda _: m.transform_ndjson(source.read_bytes()), range(4)))
+    for results in (one_by_one, in_batches):
+        got = [None] * len(records)
+        for i, chunk in enumerate(results):
+            for j, o in enumerate(chunk):
+                got[i + 8 * j] = (o.status, o.ndjson, o.errors)
+        assert got == expected
+    for outcomes in as_text:
+        assert [(o.status, o.ndjson, o.errors) for o in outcomes] == expected
+
+
+def test_the_package_has_docstrings_and_a_stub():
+    package = Path(mapwright.__file__).parent
+    assert (package / "py.typed").exists() and (package / "_mapwright.pyi").exists()
+    for item in (mapwright, mapwright.Mapping, mapwright.Mapping.transform, mapwright.Mapping.transform_ndjson,
+                 mapwright.Outcome, mapwright.MappingError):
+        assert item.__doc__ and len(item.__doc__) > 20, item
+
+
+@pytest.mark.parametrize("call", ["transform_ndjson", "transform_many"])
+def test_the_engine_runs_with_the_gil_released(call):
+    # With a switch interval of 1000 s, CPython never takes the GIL from a
+    # running thread: the main thread runs again while the worker is in
+    # the engine only if the engine let the GIL go.
+    source = MAPPINGS / "oneserve-spectrum/examples/orders.ndjson"
+    m = mapwright.Mapping.from_path(MAPPINGS / "oneserve-spectrum/order.yaml", params={"company_code": "KM2"})
+    data = source.read_bytes() * 25
+    records = [json.loads(line) for line in data.splitlines()]
+    argument = data if call == "transform_ndjson" else records
+    # Warm up: the first call imports Python's json module, and an import
+    # may let the GIL go on its own.
+    getattr(m, call)(data.splitlines(keepends=True)[0] if call == "transform_ndjson" else records[:1])
+    done = threading.Event()
+    results = []
+
+    def work():
+        results.append(len(getattr(m, call)(argument)))
+        done.set()
+
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1000)
+    try:
+        worker = threading.Thread(target=work)
+        worker.start()
+        ran_while_the_engine_worked = not done.is_set()
+        worker.join()
+    finally:
+        sys.setswitchinterval(interval)
+    assert results == [5000]
+    assert ran_while_the_engine_worked
