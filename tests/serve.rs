@@ -510,3 +510,41 @@ fn open_starts_the_browser_named_in_browser_on_the_url() {
     let _ = child.wait();
     assert_eq!(seen, url.trim());
 }
+
+/// A mapping nested 100 flow maps deep is the YAML reader's depth error,
+/// answered, and the server goes on (review of issue 15: from about 40 deep
+/// it overflowed the run thread's stack and the process died).
+#[test]
+fn a_deeply_nested_mapping_is_a_diagnostic_and_the_server_goes_on() {
+    let dir = demo_project("serve", "deep");
+    let server = Server::start(&dir, &[]);
+    let depth = 100;
+    let mapping = format!(
+        "mapping: rows\ntarget: demo.row\nrecord:\n  id: {}1{}\n",
+        "{a: ".repeat(depth),
+        "}".repeat(depth)
+    );
+    let deep =
+        json!({"mapping": mapping, "input": "{\"id\": \"x1\"}\n", "input_name": "in.ndjson"});
+    let (status, answer) = server.post("/api/run", &deep);
+    assert_eq!(status, 200, "{answer}");
+    let diagnostics = answer["diagnostics"].as_array().unwrap();
+    assert!(diagnostics.iter().any(|d| d["code"] == "yaml"), "{answer}");
+    // A long single-line input is read in pieces, in linear time: a
+    // 2 MB JSON array converts like convert does.
+    let records: Vec<Value> = (0..20_000)
+        .map(|i| json!({"id": format!("{}", i % 10_000), "name": "n"}))
+        .collect();
+    let quick = json!({
+        "mapping": format!("mapping: rows\ntarget: demo.row\n{}", common::DEMO_RECORD),
+        "input": Value::Array(records).to_string(),
+        "input_name": "in.json",
+    });
+    let (status, answer) = server.post("/api/run", &quick);
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(
+        answer["counts"]["accepted"], 20_000,
+        "{}",
+        answer["diagnostics"]
+    );
+}

@@ -69,8 +69,13 @@ impl Workers {
         let cancel: Cancel = Arc::new(AtomicBool::new(false));
         let (send, receive) = mpsc::channel();
         let flag = cancel.clone();
+        // The CLI loads a mapping on its main thread (8 MiB of stack); a
+        // spawned thread gets 2 MiB, which a mapping of some 40 nested flow
+        // maps overflowed before the YAML reader's own depth limit tripped,
+        // killing the server. A run gets the room the CLI has, and more.
         let spawned = std::thread::Builder::new()
             .name("playground-run".into())
+            .stack_size(RUN_STACK)
             .spawn(move || {
                 let _slot = slot;
                 // The receiver may be gone (timed out): nothing to do then.
@@ -94,9 +99,20 @@ impl Workers {
 /// An input handed to a run a line at a time, that fails its next read once
 /// its request is cancelled: an abandoned run stops within a unit or so of
 /// the time-out instead of reading on through the whole input.
+/// The stack of a run's thread.
+const RUN_STACK: usize = 16 << 20;
+
+/// The most of one line a read hands on at once: a long line (a minified
+/// JSON document) is handed on in pieces, so finding each piece's end does
+/// not scan the rest of the input again (that was quadratic).
+const PIECE: usize = 64 << 10;
+
 pub struct Lines {
     bytes: Vec<u8>,
     at: usize,
+    /// The end of the piece being read (a line's, or [`PIECE`] on): found
+    /// once per piece however little each read takes of it.
+    end: usize,
     cancel: Cancel,
 }
 
@@ -106,6 +122,7 @@ impl Lines {
         Lines {
             bytes,
             at: 0,
+            end: 0,
             cancel,
         }
     }
@@ -128,12 +145,16 @@ impl BufRead for Lines {
                 "the request timed out; the run was abandoned",
             ));
         }
-        let rest = &self.bytes[self.at..];
-        let line = rest
-            .iter()
-            .position(|b| *b == b'\n')
-            .map_or(rest.len(), |i| i + 1);
-        Ok(&rest[..line])
+        if self.at >= self.end {
+            let rest = &self.bytes[self.at..];
+            let window = &rest[..rest.len().min(PIECE)];
+            let line = window
+                .iter()
+                .position(|b| *b == b'\n')
+                .map_or(window.len(), |i| i + 1);
+            self.end = self.at + line;
+        }
+        Ok(&self.bytes[self.at..self.end])
     }
 
     fn consume(&mut self, amount: usize) {
