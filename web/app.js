@@ -116,6 +116,11 @@ function showDiagnostics(diagnostics) {
 const lineOf = (entry) => (Array.isArray(entry.input) ? entry.input[0] : entry.input);
 
 function showRun(answer) {
+  // The mapping as edited may declare secret params its file did not: the
+  // link leaves those out too.
+  for (const name of answer.secret_params || []) {
+    if (!secretParams.includes(name)) secretParams = secretParams.concat([name]);
+  }
   showDiagnostics(answer.diagnostics);
   ui.errors.replaceChildren();
   for (const e of answer.errors || []) item(ui.errors, "error", [["message", e]]);

@@ -82,17 +82,20 @@ pub fn run(project: &Path, path: &Path, request: RunRequest, limits: Limits) -> 
     let (mapping, diagnostics) = loaded;
     let params = params_of(&request);
     let hide = Hider::new(&mapping, &request.params);
-    let prepared = match mapping.prepare(&params) {
-        Ok(p) => p,
-        Err(e) => return failed(diagnostics, problems(e, &hide)),
+    let mut answer = match mapping.prepare(&params) {
+        Ok(prepared) => match convert(&mapping, &prepared, &request, path, limits.cancel) {
+            Ok(mut done) => {
+                done["diagnostics"] = diagnostics;
+                done
+            }
+            Err(messages) => failed(diagnostics, messages.iter().map(|m| hide.text(m)).collect()),
+        },
+        Err(e) => failed(diagnostics, problems(e, &hide)),
     };
-    match convert(&mapping, &prepared, &request, path, limits.cancel) {
-        Ok(mut done) => {
-            done["diagnostics"] = diagnostics;
-            done
-        }
-        Err(messages) => failed(diagnostics, messages.iter().map(|m| hide.text(m)).collect()),
-    }
+    // The page leaves these out of the link it shares (the mapping as
+    // edited, not as its file was when the server started).
+    answer["secret_params"] = mapping.secret_params().into();
+    answer
 }
 
 /// An explain's answer: the trace of one record, as data and as text.
@@ -229,11 +232,35 @@ impl Hider {
         Hider { secrets }
     }
 
+    /// `message` with each secret replaced by `(secret)`, as the engine
+    /// writes it. A secret of fewer than 4 characters is replaced only
+    /// where it stands alone: replacing every `a` of a sentence would
+    /// garble it and show which letter the secret is.
     fn text(&self, message: &str) -> String {
-        self.secrets.iter().fold(message.to_string(), |m, s| {
-            m.replace(s.as_str(), "[secret]")
-        })
+        self.secrets
+            .iter()
+            .fold(message.to_string(), |m, s| match s.chars().count() < 4 {
+                true => whole_tokens_replaced(&m, s),
+                false => m.replace(s.as_str(), "(secret)"),
+            })
     }
+}
+
+/// `text` with `word` replaced where neither side touches a letter or digit.
+fn whole_tokens_replaced(text: &str, word: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(i) = rest.find(word) {
+        let before = rest[..i].chars().next_back();
+        let after = rest[i + word.len()..].chars().next();
+        let alone =
+            !before.is_some_and(char::is_alphanumeric) && !after.is_some_and(char::is_alphanumeric);
+        out.push_str(&rest[..i]);
+        out.push_str(if alone { "(secret)" } else { word });
+        rest = &rest[i + word.len()..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// Convert the request's input as `convert` does: output, report (with
@@ -407,5 +434,21 @@ mod tests {
         assert_eq!(errors.len(), 1, "{answer}");
         assert!(errors[0].as_str().unwrap().contains("token"), "{answer}");
         assert!(!answer.to_string().contains("sesame"), "{answer}");
+        // The page learns the secret params of the text as sent.
+        assert_eq!(answer["secret_params"], json!(["token"]));
+    }
+
+    /// Review of issue 15: a one-letter secret replaced everywhere garbled
+    /// the message ("hex[secret]decim[secret]l") and so showed the letter;
+    /// the word `a` standing alone is hidden, as any word a secret equals.
+    #[test]
+    fn a_short_secret_is_hidden_only_where_it_stands_alone() {
+        let hide = Hider {
+            secrets: vec!["a".into(), "SESAME-OPEN".into()],
+        };
+        assert_eq!(
+            hide.text("param 'g' is not a GUID (hexadecimal); token a, SESAME-OPEN"),
+            "param 'g' is not (secret) GUID (hexadecimal); token (secret), (secret)"
+        );
     }
 }
