@@ -53,9 +53,12 @@ def convert_with_pipe(lines, mapping, side_dir, params=(), mapwright_bin=None):
         env["MAPWRIGHT_BIN"] = str(mapwright_bin)
     if "PATH" in os.environ:
         env["PATH"] = os.environ["PATH"]
+    # The params travel as JSON in the environment, and pipe-partition.sh
+    # hands them to mapwright as a --params file: a list param keeps its
+    # shape, and a secret is not on any command line (`ps` shows those).
+    if params:
+        env["MAPWRIGHT_PARAMS_JSON"] = json.dumps(dict(params))
     command = [str(PIPE_SCRIPT), str(mapping)]
-    for key, value in params:
-        command += ["--param", f"{key}={value}"]
     return lines.mapPartitionsWithIndex(_with_header).pipe(shlex.join(command), env=env, checkCode=True)
 
 
@@ -81,7 +84,8 @@ def _mapping(path, params):
     """The mapping, loaded once per worker process for these params."""
     import mapwright
 
-    key = (str(path), tuple(sorted(params.items())))
+    # JSON text as the key: a list or map param is no dict key itself.
+    key = (str(path), json.dumps(params, sort_keys=True))
     if key not in _LOADED:
         _LOADED[key] = mapwright.Mapping.from_path(path, params=params)
     return _LOADED[key]
@@ -97,9 +101,14 @@ def convert_with_package(lines, mapping, params):
         m = _mapping(path, params)
         records = iter(records)
         while True:
-            chunk = [r for r in itertools.islice(records, CHUNK) if r.strip()]
-            if not chunk:
+            lines = list(itertools.islice(records, CHUNK))
+            if not lines:
                 return
+            # Blank lines are no records (as for convert); a chunk of
+            # nothing but blank lines is passed over, not the end.
+            chunk = [r for r in lines if r.strip()]
+            if not chunk:
+                continue
             outcomes = m.transform_ndjson("\n".join(chunk).encode() + b"\n")
             for o in outcomes:
                 if o.status == "accepted":
