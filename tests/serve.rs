@@ -548,3 +548,25 @@ fn a_deeply_nested_mapping_is_a_diagnostic_and_the_server_goes_on() {
         answer["diagnostics"]
     );
 }
+
+/// A value sent where the API wants another type is not echoed: it may be
+/// a secret (review of issue 15: `params: "token=SESAMESTR"` came back in
+/// serde's message).
+#[test]
+fn a_wrongly_typed_value_is_not_echoed_in_the_400() {
+    let dir = demo_project("serve", "no-echo");
+    let server = Server::start(&dir, &[]);
+    let body = json!({
+        "mapping": format!("mapping: rows\ntarget: demo.row\n{}", common::DEMO_RECORD),
+        "params": "token=SESAMESTR",
+        "input": "{}",
+    });
+    let (status, answer) = server.post("/api/run", &body);
+    assert_eq!(status, 400, "{answer}");
+    let message = answer["error"]["message"].as_str().unwrap();
+    assert!(!message.contains("SESAME"), "{message}");
+    assert!(
+        message.contains("invalid type: text, expected a map"),
+        "{message}"
+    );
+}

@@ -308,7 +308,7 @@ fn work(state: &State, request: &mut Request, what: Work) -> Answer {
             return error_answer(
                 400,
                 "bad-request",
-                &format!("the request is not the API's JSON: {e}"),
+                &format!("the request is not the API's JSON: {}", unquoted(&e)),
             )
         }
     };
@@ -371,6 +371,36 @@ struct SaveRequest {
     mapping: String,
 }
 
+/// serde's message without the text it quotes (`invalid type: string
+/// "token=SESAME", expected a map`): a value sent may be a secret, and the
+/// field and the expected type say enough.
+fn unquoted(e: &serde_json::Error) -> String {
+    let text = e.to_string();
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text.as_str();
+    while let Some(i) = rest.find("string \"") {
+        out.push_str(&rest[..i]);
+        out.push_str("text");
+        let quoted = &rest[i + "string \"".len()..];
+        // The closing quote: the first not escaped by a backslash.
+        let mut end = quoted.len();
+        let mut escaped = false;
+        for (j, c) in quoted.char_indices() {
+            match (escaped, c) {
+                (false, '\\') => escaped = true,
+                (false, '"') => {
+                    end = j + 1;
+                    break;
+                }
+                _ => escaped = false,
+            }
+        }
+        rest = &quoted[end.min(quoted.len())..];
+    }
+    out.push_str(rest);
+    out
+}
+
 /// Write the page's mapping text over the `-m` mapping's file, when the
 /// server was started with `--write`: whole, then renamed into place.
 fn save(state: &State, request: &mut Request) -> Answer {
@@ -381,7 +411,7 @@ fn save(state: &State, request: &mut Request) -> Answer {
     let parsed: SaveRequest = match serde_json::from_slice(&body) {
         Ok(r) => r,
         Err(e) => {
-            let message = format!("the request is not the API's JSON: {e}");
+            let message = format!("the request is not the API's JSON: {}", unquoted(&e));
             return error_answer(400, "bad-request", &message);
         }
     };
