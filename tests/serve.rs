@@ -570,3 +570,31 @@ fn a_wrongly_typed_value_is_not_echoed_in_the_400() {
         "{message}"
     );
 }
+
+/// A symlinked `-m` mapping: the file it points at is written and the link
+/// stays a link (review of issue 15: the link was replaced by a file).
+#[test]
+fn with_write_a_symlinked_mapping_writes_its_file() {
+    let dir = demo_project("serve", "write-link");
+    std::fs::write(
+        dir.join("in.ndjson"),
+        "{\"id\": \"x1\", \"name\": \"one\"}\n",
+    )
+    .unwrap();
+    std::os::unix::fs::symlink("m.yaml", dir.join("link.yaml")).unwrap();
+    let server = Server::start(
+        &dir,
+        &["-m", "link.yaml", "--input", "in.ndjson", "--write"],
+    );
+    let edited = "mapping: rows\ntarget: demo.row\nrecord:\n  id: = id\n  n: = \"edited\"\n";
+    let (status, answer) = server.post(
+        "/api/save",
+        &json!({"integration": "link.yaml", "mapping": edited}),
+    );
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(std::fs::read_to_string(dir.join("m.yaml")).unwrap(), edited);
+    assert!(std::fs::symlink_metadata(dir.join("link.yaml"))
+        .unwrap()
+        .file_type()
+        .is_symlink());
+}

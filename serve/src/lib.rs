@@ -443,6 +443,10 @@ fn save(state: &State, request: &mut Request) -> Answer {
 /// (or a crash) never sees half a mapping.
 fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     use std::io::Write as _;
+    // A symlinked mapping: its file is written, and the link stays a link
+    // (renaming over the link replaced it and left the file as it was).
+    let real = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+    let path = real.as_path();
     let dir = path.parent().unwrap_or(Path::new("."));
     let mut staged = tempfile::NamedTempFile::new_in(dir)?;
     // The file keeps its mode (a temp file is created private).
