@@ -79,7 +79,10 @@ class Mapping:
     def transform(self, record: _Dict[str, Any]) -> Outcome:
         """Transform one record."""
     def transform_many(self, records: Iterable[_Dict[str, Any]], threads: int = 1) -> List[Outcome]:
-        """Transform records, in order, with the GIL released (threads 0: one per core)."""
+        """Transform records, in order, with the GIL released (threads 0: one per core).
+
+        A record that is no JSON (a date, NaN) raises TypeError or ValueError
+        before any record is transformed, naming its index in the batch."""
     def transform_ndjson(self, data: bytes, threads: int = 1) -> List[Outcome]:
         """Transform NDJSON bytes, one outcome per record, with the GIL released."""
     def render(self, payload: _Dict[str, Any], format: _Format = "ndjson", route: Optional[str] = None) -> str:

@@ -160,7 +160,8 @@ impl Mapping {
 
     /// Transform every record of an iterable of dicts: a list of Outcomes,
     /// in order. The engine works with the GIL released, on `threads`
-    /// worker threads (0: one per core).
+    /// worker threads (0: one per core). A record that is no JSON (a date,
+    /// NaN) raises before any is transformed, naming its place in the batch.
     #[pyo3(signature = (records, threads=1))]
     fn transform_many(
         slf: &Bound<'_, Mapping>,
@@ -168,8 +169,11 @@ impl Mapping {
         threads: usize,
     ) -> PyResult<Vec<Outcome>> {
         let mut text = Vec::new();
-        for record in records.try_iter()? {
-            text.extend(to_json(&record?)?);
+        for (index, record) in records.try_iter()?.enumerate() {
+            let json = record
+                .and_then(|r| to_json(&r))
+                .map_err(|e| at_record(slf.py(), e, index))?;
+            text.extend(json);
             text.push(b'\n');
         }
         settle(slf, &text, threads)
@@ -402,6 +406,21 @@ fn output_format(name: &str) -> PyResult<OutputFormat> {
 
 /// A Python value as compact JSON text, by Python's json module (NaN and
 /// infinities refused: they are not JSON).
+/// `e`, of the same kind, saying which record of a batch it came from
+/// (counting from 0), with the original as its cause.
+fn at_record(py: Python<'_>, e: PyErr, index: usize) -> PyErr {
+    let message = format!(
+        "record {index} of the batch (counting from 0): {}",
+        e.value(py)
+    );
+    let err = match e.is_instance_of::<pyo3::exceptions::PyTypeError>(py) {
+        true => pyo3::exceptions::PyTypeError::new_err(message),
+        false => PyValueError::new_err(message),
+    };
+    err.set_cause(py, Some(e));
+    err
+}
+
 fn to_json(value: &Bound<'_, PyAny>) -> PyResult<Vec<u8>> {
     let py = value.py();
     static DUMPS: PyOnceLock<Py<PyAny>> = PyOnceLock::new();

@@ -309,3 +309,16 @@ def test_the_engine_runs_with_the_gil_released(call):
         sys.setswitchinterval(interval)
     assert results == [5000]
     assert ran_while_the_engine_worked
+
+
+def test_a_record_that_is_no_json_is_named_by_its_place_in_the_batch():
+    """Review of issue 16: one bad record raised without saying which."""
+    import datetime
+
+    m = mapwright.Mapping.from_path(
+        str(MAPPINGS / "oneserve-spectrum" / "order.yaml"), params={"company_code": "KM2"}
+    )
+    good = json.loads((MAPPINGS / "oneserve-spectrum" / "tests" / "design-example.json").read_text())
+    with pytest.raises(TypeError, match=r"record 1 of the batch \(counting from 0\): Object of type date"):
+        m.transform_many([good, dict(good, when=datetime.date(2026, 12, 1)), good])
+    assert [o.status for o in m.transform_many([good, good])] == ["accepted", "accepted"]
