@@ -164,6 +164,18 @@ impl ParamSpec {
             }
             return Ok(Value::Array(items));
         }
+        // One value: a list, a map or null given for it (a JSON params
+        // file, the playground, Python) is refused, not made into text.
+        match raw {
+            Value::Array(_) => {
+                return Err(format!("is a list, where a {} is one value", self.kind))
+            }
+            Value::Object(_) => {
+                return Err(format!("is a map, where a {} is one value", self.kind))
+            }
+            Value::Null => return Err(format!("is null, where a {} is one value", self.kind)),
+            _ => {}
+        }
         let text = match raw {
             Value::String(s) => s.trim().to_string(),
             other => other.to_string(),
@@ -444,6 +456,31 @@ mod tests {
             values: Vec::new(),
             doc: String::new(),
         }
+    }
+
+    /// A param of one value given a list, a map or null (a JSON params
+    /// file, the playground, Python) is refused, not written as JSON text
+    /// (review of issue 15).
+    #[test]
+    fn a_single_value_param_given_a_list_map_or_null_is_refused() {
+        let text = ParamSpec {
+            kind: "text".into(),
+            ..map_param(None)
+        };
+        assert_eq!(
+            text.parse(&json!(["a"])),
+            Err("is a list, where a text is one value".into())
+        );
+        assert_eq!(
+            text.parse(&json!({"k": "v"})),
+            Err("is a map, where a text is one value".into())
+        );
+        assert_eq!(
+            text.parse(&json!(null)),
+            Err("is null, where a text is one value".into())
+        );
+        assert_eq!(text.parse(&json!(" x ")), Ok(json!(" x ")));
+        assert_eq!(text.parse(&json!(5)), Ok(json!("5")));
     }
 
     #[test]
