@@ -20,7 +20,9 @@ export CARGO_INCREMENTAL=0
 # One target folder for the CLI, the workspace tests and the wheel.
 export CARGO_TARGET_DIR="$repo/target"
 cargo build --quiet -p mapwright-cli -p mapwright-gen
-export MAPWRIGHT_BIN="$repo/target/debug/mapwright"
+# The CLI the tests compare with (and time, for the Spark figures): the
+# debug build, or another given in MAPWRIGHT_BIN (a release one for figures).
+export MAPWRIGHT_BIN="${MAPWRIGHT_BIN:-$repo/target/debug/mapwright}"
 export MAPWRIGHT_GEN="$repo/target/debug/gen-orders"
 
 suites=("$repo/python/tests")
