@@ -417,27 +417,7 @@ impl Run<'_, '_> {
                                 let text = &batch.text[range.clone()];
                                 let literals = SourceLiterals::find(text, &v);
                                 let mut outcome = prepared.transform_read(&v, &literals);
-                                let rendered = match (&mut outcome, render) {
-                                    (
-                                        Outcome::Accepted {
-                                            route,
-                                            record,
-                                            literals,
-                                            ..
-                                        },
-                                        Some(format),
-                                    ) => {
-                                        let bytes = prepared.mapping().route(route).map(|r| {
-                                            crate::render::render_with_literals(
-                                                format, &r.target, record, literals,
-                                            )
-                                        });
-                                        // Freed here, on the thread that made it.
-                                        drop(std::mem::take(record));
-                                        bytes
-                                    }
-                                    _ => None,
-                                };
+                                let rendered = rendered_on_worker(prepared, render, &mut outcome);
                                 // The input goes on only where a rejection carries it,
                                 // as written.
                                 let source = matches!(outcome, Outcome::Rejected(_))
@@ -819,4 +799,32 @@ fn document_lines(mut bytes: Vec<u8>, first: usize) -> RawLines {
     bytes.truncate(len);
     let last = first + bytes.iter().filter(|b| **b == b'\n').count();
     RawLines { first, last, bytes }
+}
+
+/// An accepted record in the output format, when the sink takes rendered
+/// records; the record itself is freed here, on the worker thread that
+/// built it (NDJSON lines and CSV units alike).
+pub(super) fn rendered_on_worker(
+    prepared: &Prepared,
+    render: Option<crate::render::OutputFormat>,
+    outcome: &mut Outcome,
+) -> Option<Vec<u8>> {
+    let (
+        Outcome::Accepted {
+            route,
+            record,
+            literals,
+            ..
+        },
+        Some(format),
+    ) = (outcome, render)
+    else {
+        return None;
+    };
+    let bytes = prepared
+        .mapping()
+        .route(route)
+        .map(|r| crate::render::render_with_literals(format, &r.target, record, literals));
+    drop(std::mem::take(record));
+    bytes
 }

@@ -68,49 +68,22 @@ fn work(prepared: &Prepared, render: Option<OutputFormat>, item: Item) -> Done {
         Value::Array(rows) => rows,
         _ => Vec::new(),
     };
-    let records: Vec<Value> = match shaped {
-        Ok(Some(unit)) => std::iter::once(unit).chain(rows).collect(),
-        Ok(None) => rows,
+    let (unit, rest) = match shaped {
+        Ok(Some(unit)) => (unit, rows),
+        Ok(None) => {
+            let mut rows = rows.into_iter();
+            (rows.next().unwrap_or(Value::Null), rows.collect())
+        }
         Err(errors) => return Done::Refused(refs, Source::Values(rows), raw, errors, Vec::new()),
     };
-    let mut records = records.into_iter();
-    let unit = records.next().unwrap_or(Value::Null);
-    let rest: Vec<Value> = records.collect();
     let mut outcome = prepared.transform(&unit);
     let source = match outcome {
         Outcome::Rejected(_) if rest.is_empty() => Some(Source::Values(vec![unit])),
         Outcome::Rejected(_) => Some(Source::Values(rest)),
         _ => None,
     };
-    let rendered = rendered(prepared, render, &mut outcome);
+    let rendered = super::rendered_on_worker(prepared, render, &mut outcome);
     Done::Unit(refs, source, raw, outcome, rendered)
-}
-
-/// An accepted record in the output format, when the sink takes rendered
-/// records; the record itself is freed here, on the thread that built it.
-fn rendered(
-    prepared: &Prepared,
-    render: Option<OutputFormat>,
-    outcome: &mut Outcome,
-) -> Option<Vec<u8>> {
-    let (
-        Outcome::Accepted {
-            route,
-            record,
-            literals,
-            ..
-        },
-        Some(format),
-    ) = (outcome, render)
-    else {
-        return None;
-    };
-    let bytes = prepared
-        .mapping()
-        .route(route)
-        .map(|r| crate::render::render_with_literals(format, &r.target, record, literals));
-    drop(std::mem::take(record));
-    bytes
 }
 
 impl Run<'_, '_> {
