@@ -499,9 +499,15 @@ impl Run<'_, '_> {
                 (record, old, new)
             }
             Unit::Rows(rows) => {
+                // One list of the group's rows, read by both mappings.
+                let rows = Value::Array(rows);
                 let old = transform_rows(self.old, &rows);
                 let new = transform_rows(self.new, &rows);
-                (rows.into_iter().next().unwrap_or(Value::Null), old, new)
+                let first = match rows {
+                    Value::Array(rows) => rows.into_iter().next(),
+                    _ => None,
+                };
+                (first.unwrap_or(Value::Null), old, new)
             }
         };
         let redactor = self.redactor(&input, &old, &new);
@@ -611,12 +617,12 @@ impl Run<'_, '_> {
     }
 }
 
-/// One mapping's outcome for the rows of a CSV group: shaped by its own
+/// One mapping's outcome for the rows of a CSV group (a list): shaped by its own
 /// `input.csv.unit` (or the first row, without one), then transformed.
-fn transform_rows(prepared: &Prepared, rows: &[Value]) -> Outcome {
-    match prepared.shape(&Value::Array(rows.to_vec())) {
+fn transform_rows(prepared: &Prepared, rows: &Value) -> Outcome {
+    match prepared.shape(rows) {
         Ok(Some(unit)) => prepared.transform(&unit),
-        Ok(None) => prepared.transform(rows.first().unwrap_or(&Value::Null)),
+        Ok(None) => prepared.transform(rows.get(0).unwrap_or(&Value::Null)),
         Err(errors) => Outcome::Rejected(errors),
     }
 }
