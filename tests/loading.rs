@@ -8,8 +8,8 @@ use common::root as repo;
 use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
+use mapwright::json;
 use mapwright::{Mapping, Outcome, Params, Registry};
-use serde_json::json;
 
 fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
     let p = dir.join(name);

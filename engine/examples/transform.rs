@@ -17,7 +17,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let input = std::fs::File::open("mappings/oneserve-spectrum/examples/orders.ndjson")?;
     let (mut accepted, mut rejected) = (0, 0);
     for line in std::io::BufReader::new(input).lines().take(50) {
-        let record: serde_json::Value = serde_json::from_str(&line?)?;
+        let record: mapwright::Value = serde_json::from_str(&line?)?;
         match job.transform(&record) {
             Outcome::Accepted { record, .. } => {
                 accepted += 1;

@@ -12,7 +12,7 @@ use std::fmt;
 use std::path::Path;
 use std::sync::Arc;
 
-use serde_json::{Map, Value};
+use crate::value::{Map, Value};
 
 use crate::check::Path as CheckPath;
 use crate::datefmt::{DatePattern, DateTime};
@@ -902,7 +902,7 @@ pub fn build_record(
     env: &Env,
     path: &CheckPath,
     errors: &mut Vec<BuildError>,
-) -> Map<String, Value> {
+) -> Map {
     let mut out = Map::with_capacity(fields.len());
     for spec in fields {
         if spent(errors) {
@@ -1150,10 +1150,7 @@ fn build_field_untraced(
 /// The `let:` values one item of a `for_each` sees: the unit's, then the
 /// spec's own in order (each sees those before it). None when the spec has
 /// none, so a list without `let:` copies nothing per item.
-fn item_lets(
-    lets: &[(String, Expr)],
-    scope: &Scope,
-) -> Result<Option<Map<String, Value>>, (String, EvalError)> {
+fn item_lets(lets: &[(String, Expr)], scope: &Scope) -> Result<Option<Map>, (String, EvalError)> {
     if lets.is_empty() {
         return Ok(None);
     }
@@ -1472,7 +1469,7 @@ mod tests {
             ("err", "{{ id }}: {{ error }}"),
         ]);
         let big: Vec<Value> = (0..100_000).map(Value::from).collect();
-        let rec = serde_json::json!({"id": "A1", "items": big});
+        let rec = crate::json!({"id": "A1", "items": big});
         let data = Data::default();
         let env = Env {
             scope: Scope::of(rec.as_object()),
@@ -1500,10 +1497,10 @@ mod tests {
             "t",
             "{{ id }} {{ total }} {{ params.key }} {{ params.code }}",
         )]);
-        let unit = serde_json::json!({"id": "unit", "total": "unit-total"});
-        let item = serde_json::json!({"id": "item"});
-        let lets = serde_json::json!({"total": "let-total", "id": "let-id"});
-        let params = serde_json::json!({"key": "s3cret", "code": "KM2"});
+        let unit = crate::json!({"id": "unit", "total": "unit-total"});
+        let item = crate::json!({"id": "item"});
+        let lets = crate::json!({"total": "let-total", "id": "let-id"});
+        let params = crate::json!({"key": "s3cret", "code": "KM2"});
         let data = Data::default();
         let secrets = ["key".to_string()];
         let mut scope = Scope::of(item.as_object()).with("params", &params);

@@ -9,8 +9,8 @@
 use std::collections::HashMap;
 use std::fmt::Write;
 
+use crate::value::{Map, Value};
 use serde::Serialize;
-use serde_json::{Map, Value};
 
 use crate::check_plan::CheckPlan;
 use crate::diag::Severity;
@@ -290,7 +290,7 @@ pub(crate) fn field_passes(schema: &Schema, field: &Field, value: &Value) -> boo
 /// True when rule `i` of the top record type `ty` holds on `rec` (or does
 /// not apply to it): the check plan's test of a rule over constants. The
 /// scope is the one the top record's check gives it.
-pub(crate) fn rule_passes(schema: &Schema, ty: &Type, i: usize, rec: &Map<String, Value>) -> bool {
+pub(crate) fn rule_passes(schema: &Schema, ty: &Type, i: usize, rec: &Map) -> bool {
     let Some(rule) = ty.rules.get(i) else {
         return false;
     };
@@ -899,7 +899,7 @@ impl<'s> Checker<'s> {
         &self,
         ty: &'s Type,
         rule: &Rule,
-        rec: &Map<String, Value>,
+        rec: &Map,
         scope: &Scope,
         path: &Path,
         out: &mut Vec<Violation>,
@@ -976,7 +976,7 @@ impl<'s> Checker<'s> {
         &self,
         ty: &Type,
         rule: &Rule,
-        rec: &Map<String, Value>,
+        rec: &Map,
         scope: &Scope,
         field: Option<&str>,
         path: String,
@@ -1003,7 +1003,7 @@ fn render_message(
     schema: &Schema,
     ty: &Type,
     name: &str,
-    rec: &Map<String, Value>,
+    rec: &Map,
     scope: &Scope,
     field: Option<&str>,
 ) -> Option<String> {

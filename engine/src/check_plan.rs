@@ -21,7 +21,7 @@
 //! (`round`, `format`, `as:`), a `script:`, a `when:` on a constant a rule
 //! reads, a source type narrowed by `check_only`, all keep their checks.
 
-use serde_json::{Map, Value};
+use crate::value::{Map, Value};
 
 use crate::build::{FieldSpec, Source};
 use crate::expr::{is_blank, Expr, Step};
@@ -166,7 +166,7 @@ impl CheckPlan {
     /// The plan for `rec`: the plan of the `records:` entry that built it
     /// when the entries' telling constant names one (no other entry sets
     /// that value), else this plan, which holds for every entry.
-    pub(crate) fn for_record(&self, rec: &Map<String, Value>) -> &CheckPlan {
+    pub(crate) fn for_record(&self, rec: &Map) -> &CheckPlan {
         let Some(e) = &self.entries else {
             return self;
         };

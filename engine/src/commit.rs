@@ -740,7 +740,7 @@ pub fn commit_folder(
         .map(Staged::prepare)
         .collect::<io::Result<Vec<Ready>>>()?;
     let manifest = dir.join(manifest_name(stem));
-    let mut text = serde_json::to_vec_pretty(&serde_json::json!({
+    let mut text = serde_json::to_vec_pretty(&crate::json!({
         "files": batches.iter().map(|(n, _)| n).collect::<Vec<_>>(),
         "records": records,
     }))

@@ -6,7 +6,7 @@
 
 use std::io::{self, BufRead};
 
-use serde_json::Value;
+use crate::value::Value;
 
 use crate::check::Violation;
 use crate::diag::Severity;

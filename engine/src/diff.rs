@@ -20,8 +20,8 @@
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::io;
 
+use crate::value::Value;
 use serde::Serialize;
-use serde_json::Value;
 
 use crate::check::Violation;
 use crate::convert::{ConvertError, Input};
@@ -640,7 +640,7 @@ fn changes(old: &Value, new: &Value, path: &mut String, out: &mut Vec<Change>) {
                 }
                 path.truncate(len);
             }
-            for (k, w) in b.iter().filter(|(k, _)| !a.contains_key(*k)) {
+            for (k, w) in b.iter().filter(|(k, _)| !a.contains_key(k)) {
                 let len = path.len();
                 push_token(path, k);
                 out.push(change(path, None, Some(w)));
@@ -685,7 +685,7 @@ fn push_token(path: &mut String, key: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use crate::json;
 
     fn diffs(a: Value, b: Value) -> Vec<(String, &'static str)> {
         let mut out = Vec::new();

@@ -217,7 +217,7 @@ pub(crate) fn explain_fields(
 pub fn explain_text(
     m: &crate::Mapping,
     filter: Option<&str>,
-    built: Option<&serde_json::Value>,
+    built: Option<&crate::value::Value>,
 ) -> String {
     let mut out = String::new();
     for (path, spec) in m.field_specs() {
@@ -260,14 +260,14 @@ pub fn explain_text(
     out
 }
 
-fn values_at<'v>(v: &'v serde_json::Value, path: &str) -> Vec<&'v serde_json::Value> {
+fn values_at<'v>(v: &'v crate::value::Value, path: &str) -> Vec<&'v crate::value::Value> {
     let mut current = vec![v];
     for seg in path.split('/').filter(|s| !s.is_empty()) {
         current = current
             .into_iter()
             .flat_map(|c| match (seg, c) {
-                ("*", serde_json::Value::Array(items)) => items.iter().collect::<Vec<_>>(),
-                (key, serde_json::Value::Object(m)) => m.get(key).into_iter().collect(),
+                ("*", crate::value::Value::Array(items)) => items.iter().collect::<Vec<_>>(),
+                (key, crate::value::Value::Object(m)) => m.get(key).into_iter().collect(),
                 _ => Vec::new(),
             })
             .collect();
@@ -279,8 +279,9 @@ fn values_at<'v>(v: &'v serde_json::Value, path: &str) -> Vec<&'v serde_json::Va
 /// tools that speak it: each type a `$defs` entry, each field a property
 /// with its type, length, range, codes and required-ness. Cross-field rules
 /// have no JSON Schema form; they are listed in each type's description.
-pub fn json_schema(schema: &Schema) -> serde_json::Value {
-    use serde_json::{json, Map, Value};
+pub fn json_schema(schema: &Schema) -> crate::value::Value {
+    use crate::json;
+    use crate::value::{Map, Value};
     let mut defs = Map::new();
     for ty in &schema.types {
         let mut props = Map::new();
@@ -454,7 +455,7 @@ impl crate::Mapping {
     pub fn explain(
         &self,
         filter: Option<&str>,
-        record: Option<(&serde_json::Value, &crate::Params)>,
+        record: Option<(&crate::value::Value, &crate::Params)>,
     ) -> Result<Explanation, crate::Error> {
         // Secrets hidden in the explanation: the params', and the values at
         // the secret fields of the record and of what it built.
@@ -505,7 +506,7 @@ impl Schema {
     }
 
     /// The payload the schema describes, as a JSON Schema (draft 2020-12).
-    pub fn json_schema(&self) -> serde_json::Value {
+    pub fn json_schema(&self) -> crate::value::Value {
         json_schema(self)
     }
 }

@@ -8,7 +8,7 @@
 
 use std::io;
 
-use serde_json::Value;
+use crate::value::Value;
 
 use crate::convert::{convert, Input, Options, Sink};
 use crate::mapping::{Mapping, Prepared};
@@ -227,7 +227,7 @@ mod tests {
     #[test]
     fn render_one_writes_what_a_batch_of_one_holds_and_names_a_near_route() {
         let mapping = o2o();
-        let record = serde_json::json!({"b": 1, "a": "x"});
+        let record = crate::json!({"b": 1, "a": "x"});
         let json = mapping
             .render_one("create-job", &record, OutputFormat::Json)
             .unwrap();

@@ -15,7 +15,8 @@
 //! positions (yaml.rs says why: a field spec takes several shapes, and serde's
 //! untagged enums would lose the line and column of each problem).
 
-use serde_json::{json, Map, Value};
+use crate::json;
+use crate::value::{Map, Value};
 
 mod tables;
 
@@ -248,7 +249,7 @@ fn shape_uses_spec(shape: &'static Shape, seen: &mut Vec<&'static str>) -> bool 
 }
 
 /// Add `section` and every section under it to `defs`.
-fn add_section(section: &'static Section, defs: &mut Map<String, Value>) {
+fn add_section(section: &'static Section, defs: &mut Map) {
     if defs.contains_key(section.id) {
         return;
     }
@@ -304,7 +305,7 @@ fn add_section(section: &'static Section, defs: &mut Map<String, Value>) {
 }
 
 /// The JSON Schema of one value; sections it names are added to `defs`.
-fn shape_schema(shape: &'static Shape, defs: &mut Map<String, Value>) -> Value {
+fn shape_schema(shape: &'static Shape, defs: &mut Map) -> Value {
     match shape {
         Shape::Any => json!({}),
         Shape::Text => json!({"type": ["string", "number", "boolean"]}),
@@ -514,6 +515,8 @@ mod tests {
 
     use super::*;
     use crate::project::FileKind;
+    // jsonschema reads serde_json's values.
+    use serde_json::{json, Value};
 
     fn repo() -> PathBuf {
         Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -548,39 +551,37 @@ mod tests {
     fn the_json_schemas_refuse_what_the_loader_refuses() {
         let mapping = validator(FileFormat::Mapping);
         let schema = validator(FileFormat::Schema);
-        let base = serde_json::json!({"mapping": "m", "source": "a.in", "target": "b.out"});
+        let base = json!({"mapping": "m", "source": "a.in", "target": "b.out"});
         let with = |v: &Value, key: &str, value: Value| {
             let mut v = v.clone();
             v[key] = value;
             v
         };
-        assert!(mapping.is_valid(&with(&base, "record", serde_json::json!({"a": "= x"}))));
+        assert!(mapping.is_valid(&with(&base, "record", json!({"a": "= x"}))));
         assert!(!mapping.is_valid(&base), "neither record: nor routes:");
-        let route_without_record = serde_json::json!([{"name": "r", "target": "b.out"}]);
+        let route_without_record = json!([{"name": "r", "target": "b.out"}]);
         assert!(!mapping.is_valid(&with(&base, "routes", route_without_record)));
         let rules = |rule: Value| {
-            serde_json::json!({"schema": "s", "system": "s", "record": "t",
+            json!({"schema": "s", "system": "s", "record": "t",
                 "types": {"t": {"fields": {"a": {"type": "integer"}}, "rules": [rule]}}})
         };
-        assert!(schema.is_valid(&rules(serde_json::json!({"id": "r", "require": "a"}))));
+        assert!(schema.is_valid(&rules(json!({"id": "r", "require": "a"}))));
         assert!(
-            !schema.is_valid(&rules(
-                serde_json::json!({"id": "r", "require": "a", "forbid": "a"})
-            )),
+            !schema.is_valid(&rules(json!({"id": "r", "require": "a", "forbid": "a"}))),
             "ambiguous-rule"
         );
         assert!(
-            !schema.is_valid(&rules(serde_json::json!({"id": "r", "when": "a == 1"}))),
+            !schema.is_valid(&rules(json!({"id": "r", "when": "a == 1"}))),
             "empty-rule"
         );
-        assert!(schema.is_valid(&rules(serde_json::json!({"id": "r", "check_only": ["a"]}))));
-        let min_as_text = serde_json::json!({"schema": "s", "system": "s", "record": "t",
+        assert!(schema.is_valid(&rules(json!({"id": "r", "check_only": ["a"]}))));
+        let min_as_text = json!({"schema": "s", "system": "s", "record": "t",
             "types": {"t": {"fields": {"a": {"type": "integer", "min": "5"}}}}});
         assert!(!schema.is_valid(&min_as_text), "min: \"5\" is wrong-shape");
     }
 
     fn validator(format: FileFormat) -> jsonschema::Validator {
-        let schema = format.json_schema();
+        let schema: Value = format.json_schema().into();
         jsonschema::draft202012::meta::validate(&schema)
             .unwrap_or_else(|e| panic!("{format}: not a valid draft 2020-12 schema: {e}"));
         jsonschema::draft202012::new(&schema).expect("the schema compiles")
@@ -590,6 +591,7 @@ mod tests {
         crate::yaml::parse(path, text)
             .unwrap_or_else(|d| panic!("{}: {d}", path.display()))
             .to_json()
+            .into()
     }
 
     /// The problems `format`'s JSON Schema finds in `doc`, one line each.

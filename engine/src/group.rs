@@ -16,7 +16,7 @@ use std::io::{BufRead, Read};
 use std::rc::Rc;
 use std::sync::Arc;
 
-use serde_json::{Map, Value};
+use crate::value::{Map, Value};
 
 use crate::convert::ConvertError;
 use crate::expr::{to_text, Scope};
@@ -197,7 +197,7 @@ fn quote_message(fault: &QuoteFault, raw: &RawLines) -> String {
 /// each under the header's names. Bytes that are not UTF-8 are replaced.
 fn lenient_rows(headers: &[String], bytes: &[u8], delimiter: u8) -> Vec<Value> {
     let row = |fields: Vec<String>| {
-        let map: Map<String, Value> = headers
+        let map: Map = headers
             .iter()
             .cloned()
             .zip(fields.into_iter().map(Value::String))
@@ -225,7 +225,7 @@ fn lenient_rows(headers: &[String], bytes: &[u8], delimiter: u8) -> Vec<Value> {
 
 /// A row's fields under the header's names.
 fn row_value(headers: &[String], fields: &Fields) -> Value {
-    let row: Map<String, Value> = headers
+    let row: Map = headers
         .iter()
         .cloned()
         .zip(fields.iter().map(|f| Value::String(f.to_string())))

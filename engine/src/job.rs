@@ -8,7 +8,7 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use serde_json::Value;
+use crate::value::Value;
 
 use crate::commit::{self, CommitError, Locks, Ready, Staged};
 use crate::convert::{convert, Input, Options, Sink};

@@ -8,7 +8,7 @@
 
 use std::io::{self, BufRead};
 
-use serde_json::Value;
+use crate::value::Value;
 
 use crate::literal::SourceLiterals;
 use crate::read::ReadError;

@@ -17,7 +17,7 @@
 //! use mapwright::{Mapping, Outcome, Params};
 //! let mapping = Mapping::from_path("../mappings/oneserve-spectrum/order.yaml".as_ref())?;
 //! let params = Params::from_pairs(&[("company_code", "KM2")]);
-//! let record = serde_json::json!({"order_request_id": "ORQ-1"});
+//! let record = mapwright::json!({"order_request_id": "ORQ-1"});
 //! match mapping.transform(&record, &params)? {
 //!     Outcome::Rejected(errors) => assert!(!errors.is_empty()),
 //!     other => panic!("a record with only an id is rejected, not {other:?}"),
@@ -69,6 +69,7 @@ mod template;
 mod testing;
 mod trace;
 mod validate;
+mod value;
 mod yaml;
 
 // The front door. Loading and running:
@@ -87,6 +88,7 @@ pub use schema::Schema;
 pub use signoff::DocFormat;
 pub use template::TemplateLimits;
 pub use validate::{PayloadResult, ReportFile, Validation};
+pub use value::{from_value, to_value, Entry, Map, Number, Value, ValueIndex};
 // Checking a project, and editor support:
 pub use file_format::FileFormat;
 pub use project::{CheckRun, Project, TestFileRun};
@@ -104,7 +106,7 @@ pub use read::ReadError;
 /// Parse one JSON document (a source record for [`Mapping::explain`]);
 /// `name` names it in the [`Error::Malformed`] it gives when the text is
 /// not one JSON document.
-pub fn parse_json(name: &str, text: &[u8]) -> Result<serde_json::Value, Error> {
+pub fn parse_json(name: &str, text: &[u8]) -> Result<crate::value::Value, Error> {
     read::parse_json(text).map_err(|e| Error::Malformed(name.to_string(), e))
 }
 // Comparing two mappings (`diff`):

@@ -5,7 +5,7 @@
 //!
 //! serde_json's `arbitrary_precision` would keep them too, but it breaks
 //! rhai and minijinja (numbers arrive as a private map), so records stay
-//! plain `serde_json::Value`s holding the nearest f64, and the literals
+//! plain [`Value`](crate::value::Value)s holding the nearest f64, and the literals
 //! travel beside them:
 //!
 //! 1. The reader runs [`SourceLiterals::find`] over each record's text. A
@@ -30,7 +30,7 @@
 
 use std::cell::{Cell, RefCell};
 
-use serde_json::{Number, Value};
+use crate::value::{Number, Value};
 
 /// Significant digits every f64 holds exactly through decimal text and back.
 const SAFE_DIGITS: usize = 15;

@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::path::Path;
 
-use serde_json::{Map, Value};
+use crate::value::{Map, Value};
 
 use crate::confine::{self, LoadOptions};
 use crate::diag::{Diagnostic, Diagnostics};
@@ -163,7 +163,7 @@ impl Lookup {
                                     Value::String(row.get(*i).unwrap_or_default().to_string()),
                                 )
                             })
-                            .collect::<Map<_, _>>(),
+                            .collect::<Map>(),
                     )
                 };
                 entries.insert(k, v);
@@ -206,7 +206,7 @@ impl Lookup {
         else {
             return;
         };
-        for k in d.keys().filter(|k| !sample.contains_key(*k)) {
+        for k in d.keys().filter(|k| !sample.contains_key(k)) {
             let d = Diagnostic::error(
                 span(file, node),
                 "lookup-column",

@@ -8,7 +8,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use serde_json::{Map, Value};
+use crate::value::{Map, Value};
 
 use crate::build::{
     build_record, render_template, BuildError, Compiler, Data, Env, FieldSpec, Source,
@@ -421,9 +421,9 @@ impl Prepared<'_> {
     /// may use an earlier one).
     pub(crate) fn lets(
         &self,
-        fields: &Map<String, Value>,
+        fields: &Map,
         vars: &crate::expr::Vars,
-    ) -> Result<Option<Map<String, Value>>, Violation> {
+    ) -> Result<Option<Map>, Violation> {
         if self.mapping.lets.is_empty() {
             return Ok(None);
         }

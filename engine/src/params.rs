@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use serde_json::{Map, Value};
+use crate::value::{Map, Value};
 
 use crate::diag::Diagnostics;
 use crate::file_format as ff;
@@ -444,7 +444,7 @@ fn problem(message: String) -> crate::Error {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use crate::json;
 
     fn map_param(default: Option<Value>) -> ParamSpec {
         ParamSpec {

@@ -11,7 +11,7 @@
 use std::fmt;
 use std::io::BufRead;
 
-use serde_json::{Map, Value};
+use crate::value::{Map, Value};
 
 /// Input formats.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -487,7 +487,7 @@ pub fn parse_xml(text: &str) -> Result<(String, Value), ReadError> {
         }
     };
     // Each open element: its name, its map, and the text seen so far.
-    let mut stack: Vec<(String, Map<String, Value>, String)> = Vec::new();
+    let mut stack: Vec<(String, Map, String)> = Vec::new();
     let mut root: Option<(String, Value)> = None;
     loop {
         let event = reader
@@ -583,10 +583,7 @@ pub fn parse_xml(text: &str) -> Result<(String, Value), ReadError> {
     })
 }
 
-fn close(
-    stack: &mut Vec<(String, Map<String, Value>, String)>,
-    root: &mut Option<(String, Value)>,
-) {
+fn close(stack: &mut Vec<(String, Map, String)>, root: &mut Option<(String, Value)>) {
     let Some((name, map, text)) = stack.pop() else {
         return;
     };

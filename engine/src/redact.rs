@@ -22,8 +22,8 @@ use std::borrow::Cow;
 use std::collections::BTreeSet;
 use std::sync::OnceLock;
 
+use crate::value::Value;
 use aho_corasick::AhoCorasick;
-use serde_json::Value;
 
 use crate::check::Violation;
 use crate::mapping::Outcome;

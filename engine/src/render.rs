@@ -8,9 +8,9 @@
 use std::collections::HashMap;
 use std::io::{self, Write};
 
+use crate::value::Value;
 use quick_xml::events::{BytesEnd, BytesStart, BytesText, Event};
 use quick_xml::Writer;
-use serde_json::Value;
 
 use crate::expr::to_text;
 use crate::literal::Literals;
@@ -521,7 +521,7 @@ fn write_element(
 #[cfg(test)]
 mod whole_places_tests {
     use super::*;
-    use serde_json::json;
+    use crate::json;
 
     /// The decimal path `fixed_places` took for every number.
     fn by_decimal(v: &Value, places: u32) -> Option<String> {

@@ -2,8 +2,8 @@
 //! rejected + skipped, always; each rejection carries its original input and
 //! every error.
 
+use crate::value::Value;
 use serde::Serialize;
-use serde_json::Value;
 
 use crate::check::Violation;
 
@@ -371,7 +371,7 @@ mod tests {
                 line: Some(3),
                 index: None,
             }],
-            source: Source::Values(vec![serde_json::json!({"a": 1})]),
+            source: Source::Values(vec![crate::json!({"a": 1})]),
             raw: vec![],
             errors: vec![],
         };
@@ -388,7 +388,7 @@ mod tests {
         let mut out = Vec::new();
         spool.write_report(&spooled, &mut out).unwrap();
         let a: Value = serde_json::from_slice(&out).unwrap();
-        let b: Value = serde_json::to_value(&kept).unwrap();
+        let b: Value = crate::value::to_value(&kept).unwrap();
         assert_eq!(a, b);
     }
 

@@ -730,7 +730,7 @@ impl Resolver<'_> {
     /// `v`, written at `value` by field spec `spec`, against the target field.
     fn constant_at(
         &mut self,
-        mut v: serde_json::Value,
+        mut v: crate::value::Value,
         value: &Node,
         spec: &Node,
         into: Option<(&Target, &Field)>,
@@ -740,7 +740,7 @@ impl Resolver<'_> {
         if v.is_null() || field.reserved {
             return;
         }
-        if let (Some(n), serde_json::Value::String(s)) =
+        if let (Some(n), crate::value::Value::String(s)) =
             (spec.get("truncate").and_then(|t| t.scalar_text()), &mut v)
         {
             if let Ok(n) = n.parse::<usize>() {

@@ -2,7 +2,7 @@
 //! create-order validation). Every failing rule is reported, and a rule with
 //! `for_each` reports each failing item at its own path.
 
-use serde_json::Value;
+use crate::value::Value;
 
 use crate::build::{render_template, Env};
 use crate::check::Violation;

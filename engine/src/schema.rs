@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use serde_json::{Map, Value};
+use crate::value::{Map, Value};
 
 use crate::datefmt::DatePattern;
 use crate::diag::{Diagnostic, Diagnostics, Severity, Span};

@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use serde_json::Value;
+use crate::value::Value;
 
 use crate::expr::{EvalError, Expr, Scope};
 
@@ -124,6 +124,55 @@ pub(crate) fn too_costly(text: &str) -> Option<String> {
     (descendants > 1).then(|| {
         format!("it has {descendants} descendant steps (`..`); a JSONPath may hold one, since each more one multiplies the work by the size of the record")
     })
+}
+
+/// JSONPath reads the engine's values as it reads serde_json's: the same
+/// members and items, and the same extension functions (`in`, `nin`,
+/// `any_of`...), answered by serde_json's own implementation.
+impl jsonpath_rust::query::queryable::Queryable for Value {
+    fn get(&self, key: &str) -> Option<&Self> {
+        Value::get(self, key)
+    }
+
+    fn as_array(&self) -> Option<&Vec<Self>> {
+        Value::as_array(self)
+    }
+
+    fn as_object(&self) -> Option<Vec<(&str, &Self)>> {
+        Value::as_object(self).map(|m| m.iter().map(|(k, v)| (k.as_str(), v)).collect())
+    }
+
+    fn as_str(&self) -> Option<&str> {
+        Value::as_str(self)
+    }
+
+    fn as_i64(&self) -> Option<i64> {
+        Value::as_i64(self)
+    }
+
+    fn as_f64(&self) -> Option<f64> {
+        Value::as_f64(self)
+    }
+
+    fn as_bool(&self) -> Option<bool> {
+        Value::as_bool(self)
+    }
+
+    fn null() -> Self {
+        Value::Null
+    }
+
+    fn extension_custom(name: &str, args: Vec<std::borrow::Cow<Self>>) -> Self {
+        let args = args
+            .into_iter()
+            .map(|a| std::borrow::Cow::Owned(serde_json::Value::from(a.into_owned())))
+            .collect();
+        Value::from(
+            <serde_json::Value as jsonpath_rust::query::queryable::Queryable>::extension_custom(
+                name, args,
+            ),
+        )
+    }
 }
 
 #[cfg(test)]

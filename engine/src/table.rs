@@ -8,7 +8,7 @@
 
 use std::path::Path;
 
-use serde_json::{Map, Value};
+use crate::value::{Map, Value};
 
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::expr::{values_equal, EvalError};
@@ -48,7 +48,7 @@ pub struct Row {
     pub line: u32,
     cells: Vec<Cell>,
     /// The outputs, by name.
-    pub outputs: Map<String, Value>,
+    pub outputs: Map,
 }
 
 impl Row {
@@ -152,7 +152,7 @@ impl Table {
     }
 
     /// The rows that match `input` (missing inputs read as "" = not set).
-    fn matching<'a>(&'a self, input: &'a Map<String, Value>) -> impl Iterator<Item = &'a Row> + 'a {
+    fn matching<'a>(&'a self, input: &'a Map) -> impl Iterator<Item = &'a Row> + 'a {
         self.rows.iter().filter(move |row| {
             row.cells.iter().zip(&self.inputs).all(|(cell, (name, _))| {
                 cell.matches(blank_as_empty(input.get(name).unwrap_or(&Value::Null)))
@@ -161,10 +161,7 @@ impl Table {
     }
 
     /// The row that decides `input`, by the hit policy; `None` when no row matches.
-    pub fn decide<'a>(
-        &'a self,
-        input: &'a Map<String, Value>,
-    ) -> Result<Option<&'a Row>, EvalError> {
+    pub fn decide<'a>(&'a self, input: &'a Map) -> Result<Option<&'a Row>, EvalError> {
         let mut hits = self.matching(input);
         let first = hits.next();
         if self.hit == Hit::Unique {
@@ -222,7 +219,7 @@ impl Table {
         let mut wins = vec![false; self.rows.len()];
         let mut reported = Vec::new();
         for combo in &combos {
-            let input: Map<String, Value> = self
+            let input: Map = self
                 .inputs
                 .iter()
                 .map(|(n, _)| n.clone())
@@ -277,7 +274,7 @@ impl Table {
     }
 }
 
-fn describe(input: &Map<String, Value>) -> String {
+fn describe(input: &Map) -> String {
     input
         .iter()
         .map(|(k, v)| match v {

@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use serde_json::Value;
+use crate::value::Value;
 
 use crate::check::{check_payload, check_record_at, Path as CheckPath, Violation};
 use crate::confine::LoadOptions;
@@ -187,7 +187,7 @@ fn case_payload(dir: &Path, case: &Node) -> Result<(Value, bool), String> {
 fn parse_payload(text: &str) -> Result<(Value, bool), String> {
     if text.trim_start().starts_with('<') {
         let (root, tree) = crate::read::parse_xml(text).map_err(|e| e.to_string())?;
-        Ok((serde_json::json!({"root": root, "tree": tree}), true))
+        Ok((crate::json!({"root": root, "tree": tree}), true))
     } else {
         crate::read::parse_json(text.as_bytes())
             .map(|v| (v, false))

@@ -17,8 +17,8 @@ use std::cell::{Cell, RefCell};
 use std::fmt::Write;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use crate::value::{Map, Value};
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
 
 use crate::build::{BuildError, Env, FieldSpec, Source};
 use crate::check::Path as CheckPath;
@@ -134,7 +134,7 @@ pub struct TracedTable {
     /// The table's name.
     pub name: String,
     /// Its inputs, by name.
-    pub input: Map<String, Value>,
+    pub input: Map,
     /// The file the table is written in, relative to the current folder as
     /// a field's `at`.
     #[serde(default)]
@@ -396,11 +396,7 @@ pub(crate) fn schema_rule(
 
 /// Record the row a `table(...)` call found (the tables' hook): on the
 /// field being built, or on the trace when none is.
-pub(crate) fn table_row(
-    table: &crate::table::Table,
-    input: &Map<String, Value>,
-    row_line: Option<u32>,
-) {
+pub(crate) fn table_row(table: &crate::table::Table, input: &Map, row_line: Option<u32>) {
     let call = TracedTable {
         name: table.name.clone(),
         file: shown_path(&table.file),
@@ -511,7 +507,7 @@ fn traced_table(spec: &FieldSpec, env: &Env, subs: &[Value]) -> Option<TracedTab
     let Source::Table { name, inputs, .. } = &spec.source else {
         return None;
     };
-    let input: Map<String, Value> = inputs
+    let input: Map = inputs
         .iter()
         .zip(subs.iter().chain(std::iter::repeat(&Value::Null)))
         .map(|((n, _), v)| (n.clone(), v.clone()))
@@ -651,11 +647,11 @@ fn redact(trace: &mut Trace, redactor: &Redactor) {
     if redactor.is_empty() {
         return;
     }
-    let Ok(mut value) = serde_json::to_value(&*trace) else {
+    let Ok(mut value) = crate::value::to_value(&*trace) else {
         return;
     };
     redactor.redact_value(&mut value);
-    if let Ok(hidden) = serde_json::from_value(value) {
+    if let Ok(hidden) = crate::value::from_value(value) {
         *trace = hidden;
     }
 }
@@ -950,7 +946,7 @@ mod tests {
     #[test]
     fn a_line_past_the_end_says_how_many_there_are() {
         let text = b"{\"a\":1}\n{\"a\":2}\n";
-        assert_eq!(ndjson_line(text, 2).unwrap(), serde_json::json!({"a": 2}));
+        assert_eq!(ndjson_line(text, 2).unwrap(), crate::json!({"a": 2}));
         assert_eq!(
             ndjson_line(text, 3).unwrap_err().to_string(),
             "--line 3: the input has 2 lines"

@@ -197,7 +197,7 @@ fn malformed(e: &ReadError) -> Violation {
 pub struct Validation<'s> {
     schema: &'s Schema,
     results: Vec<(String, PayloadResult)>,
-    unreadable: Vec<serde_json::Value>,
+    unreadable: Vec<crate::value::Value>,
 }
 
 impl<'s> Validation<'s> {
@@ -231,7 +231,7 @@ impl<'s> Validation<'s> {
         });
         outcome.map_err(|e| {
             self.unreadable
-                .push(serde_json::json!({"input": shown, "error": e.to_string()}));
+                .push(crate::json!({"input": shown, "error": e.to_string()}));
             match e {
                 InputError::Io(e) => crate::Error::Read(shown.to_string(), e),
                 InputError::Malformed(e) => crate::Error::Malformed(shown.to_string(), e),
@@ -264,9 +264,9 @@ impl<'s> Validation<'s> {
     }
 
     /// The report: counts, the unreadable inputs and every payload's findings.
-    pub fn report(&self) -> serde_json::Value {
+    pub fn report(&self) -> crate::value::Value {
         let invalid = self.invalid();
-        serde_json::json!({
+        crate::json!({
             "schema": self.schema.name,
             "payloads": self.results.len(),
             "valid": self.results.len() - invalid,
@@ -274,7 +274,7 @@ impl<'s> Validation<'s> {
             "errors": self.count(Severity::Error),
             "warnings": self.count(Severity::Warning),
             "unreadable": self.unreadable,
-            "results": self.results.iter().map(|(input, r)| serde_json::json!({
+            "results": self.results.iter().map(|(input, r)| crate::json!({
                 "input": input, "record": r.record, "line": r.line, "valid": r.is_valid(), "violations": r.violations,
             })).collect::<Vec<_>>(),
         })

@@ -110,8 +110,8 @@ impl Node {
     }
 
     /// Convert to JSON (constants in mappings, inline test payloads).
-    pub fn to_json(&self) -> serde_json::Value {
-        use serde_json::Value as J;
+    pub fn to_json(&self) -> crate::value::Value {
+        use crate::value::Value as J;
         match &self.value {
             Value::Null => J::Null,
             Value::Bool(b) => J::Bool(*b),

@@ -203,7 +203,7 @@ impl Mapping {
         format: &str,
         route: Option<&str>,
     ) -> PyResult<String> {
-        let value: serde_json::Value = serde_json::from_slice(&to_json(payload)?)
+        let value: mapwright::Value = serde_json::from_slice(&to_json(payload)?)
             .map_err(|e| PyValueError::new_err(format!("the payload is not JSON: {e}")))?;
         let route = match route {
             Some(r) => r.to_string(),

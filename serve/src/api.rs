@@ -175,7 +175,7 @@ fn diagnostics_json<'d>(
 fn params_of(request: &RunRequest) -> Params {
     let mut params = Params::default();
     for (name, value) in &request.params {
-        params.set(name, value.clone());
+        params.set(name, value.clone().into());
     }
     params
 }

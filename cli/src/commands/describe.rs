@@ -174,7 +174,7 @@ fn trace(m: &Mapping, name: &str, args: &ExplainArgs) -> u8 {
 }
 
 /// The record of `name`: the whole file, or its line `line`.
-fn read_record(name: &str, line: Option<usize>) -> Result<serde_json::Value, u8> {
+fn read_record(name: &str, line: Option<usize>) -> Result<mapwright::Value, u8> {
     let bytes = io::open(name).and_then(|mut r| {
         let mut b = Vec::new();
         std::io::Read::read_to_end(&mut r, &mut b).map(|_| b)

@@ -224,7 +224,7 @@ impl<W: Write> DiffSink for Printer<W> {
             }
         }
         for c in &d.changes {
-            let shown = |v: &Option<serde_json::Value>| match v {
+            let shown = |v: &Option<mapwright::Value>| match v {
                 Some(v) => v.to_string(),
                 None => "(absent)".to_string(),
             };

@@ -59,7 +59,7 @@ impl FileFormatArg {
     }
 }
 
-fn pretty(value: &serde_json::Value) -> String {
+fn pretty(value: &mapwright::Value) -> String {
     serde_json::to_string_pretty(value).unwrap_or_default() + "\n"
 }
 

@@ -3,8 +3,9 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::json;
+use crate::value::Value;
 use proptest::prelude::*;
-use serde_json::{json, Value};
 
 use super::*;
 use crate::mapping::{Mapping, Outcome};

@@ -8,7 +8,7 @@ use std::io::BufRead;
 use std::sync::mpsc::sync_channel;
 use std::sync::Mutex;
 
-use serde_json::Value;
+use crate::value::Value;
 
 use super::{ConvertError, Run};
 use crate::check::Violation;

@@ -170,7 +170,7 @@ fn tested_by(cond: &Node, out: &mut Vec<Vec<String>>) {
 }
 
 fn is_unit(n: &Node) -> bool {
-    matches!(&n.kind, N::Lit(serde_json::Value::Null))
+    matches!(&n.kind, N::Lit(crate::value::Value::Null))
 }
 
 /// The names of a path (`job.site.ref`: job, site, ref); an index is its literal.
@@ -196,7 +196,7 @@ fn path_names(n: &Node) -> Option<Vec<String>> {
 
 /// A text literal (so `+` joins text, and `()` joins as "").
 fn is_text(n: &Node) -> bool {
-    matches!(&n.kind, N::Lit(serde_json::Value::String(_)))
+    matches!(&n.kind, N::Lit(crate::value::Value::String(_)))
 }
 
 /// A plain path (the reads the checker resolves): names, fields, indexes.

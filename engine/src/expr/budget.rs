@@ -6,7 +6,7 @@
 use std::cell::Cell;
 use std::time::{Duration, Instant};
 
-use serde_json::Value;
+use crate::value::Value;
 
 use super::{EvalError, EvalErrorKind};
 

@@ -19,9 +19,10 @@
 use std::sync::OnceLock;
 
 use super::{type_name, values_equal, EvalError, EvalErrorKind, Expr, Sandbox, Scope};
+use crate::json;
+use crate::value::Value;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
-use serde_json::{json, Value};
 
 fn sandbox() -> &'static Sandbox {
     static S: OnceLock<Sandbox> = OnceLock::new();

@@ -1,4 +1,4 @@
-//! Evaluation of a parsed expression over `serde_json::Value`, borrowing
+//! Evaluation of a parsed expression over the engine's [`Value`](crate::value::Value), borrowing
 //! from the record wherever it can. Every node costs one operation, text
 //! work costs one more per 64 bytes and list work one per item, all drawn
 //! from the unit's [`Meter`]. Copying, comparing, searching or writing out a
@@ -9,7 +9,7 @@
 use std::borrow::Cow;
 use std::cmp::Ordering;
 
-use serde_json::{Map, Value};
+use crate::value::{Map, Value};
 
 use super::budget::{size_within, Meter, TEXT_CHUNK};
 use super::funcs::{self, Method};

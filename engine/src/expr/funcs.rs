@@ -3,8 +3,8 @@
 //! examples are also run by the tests of docs/expressions.md). Names are
 //! resolved to these enums when an expression compiles, never per call.
 
+use crate::value::Value;
 use rust_decimal::prelude::*;
-use serde_json::Value;
 
 use super::num::{as_decimal, decimal_value, num, round_decimal, type_name, Num};
 use super::{is_blank, to_text, EvalError, EvalErrorKind as K};

@@ -1,5 +1,5 @@
 //! Expressions: one language, specified in docs/expressions.md, compiled
-//! once and evaluated per record over `serde_json::Value`.
+//! once and evaluated per record over the engine's [`Value`](crate::value::Value).
 //!
 //! The language is small: paths (`job.site.ref`, `a?.b`, `list[0]`),
 //! literals, arithmetic in decimal, comparisons, `&&`/`||`/`!`, `??`, `in`,
@@ -25,7 +25,7 @@ mod script;
 use std::borrow::Cow;
 use std::fmt;
 
-use serde_json::{Map, Value};
+use crate::value::{Map, Value};
 
 pub use budget::{RunLimits, UnitBudget, CLOCK_EVERY};
 pub use funcs::{add_days, round_to};
@@ -193,21 +193,21 @@ impl std::error::Error for CompileError {}
 /// (`params`, `parent`, `item`...), looked up extras first.
 pub struct Scope<'a> {
     /// The record whose fields are variables.
-    pub record: Option<&'a Map<String, Value>>,
+    pub record: Option<&'a Map>,
     /// Named values, searched before the record.
     pub vars: Vars<'a>,
     /// The enclosing record, searched after `record` (inside `for_each`,
     /// the unit's own fields stay visible).
-    pub outer: Option<&'a Map<String, Value>>,
+    pub outer: Option<&'a Map>,
     /// Functions that need the mapping's data (`table`, `lookup`).
     pub calls: Option<&'a dyn ExternalCalls>,
     /// The mapping's `let:` values for this unit, searched after `vars`.
-    pub lets: Option<&'a Map<String, Value>>,
+    pub lets: Option<&'a Map>,
 }
 
 impl<'a> Scope<'a> {
     /// A scope over a record.
-    pub fn of(record: Option<&'a Map<String, Value>>) -> Scope<'a> {
+    pub fn of(record: Option<&'a Map>) -> Scope<'a> {
         Scope {
             record,
             vars: Vars::default(),
@@ -322,7 +322,7 @@ pub trait ExternalCalls {
 /// A key of a record. Records are small (a few dozen keys), and comparing
 /// the keys in order beats hashing each lookup with SipHash, which showed
 /// as the largest single cost in profiles of the Spectrum mapping.
-pub fn get<'v>(map: &'v Map<String, Value>, key: &str) -> Option<&'v Value> {
+pub fn get<'v>(map: &'v Map, key: &str) -> Option<&'v Value> {
     if map.len() <= 32 {
         map.iter().find(|(k, _)| k.as_str() == key).map(|(_, v)| v)
     } else {

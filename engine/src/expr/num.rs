@@ -6,8 +6,8 @@
 use std::borrow::Cow;
 use std::cmp::Ordering;
 
+use crate::value::{Number, Value};
 use rust_decimal::prelude::*;
-use serde_json::{Number, Value};
 
 use super::{EvalError, EvalErrorKind as K};
 
@@ -426,7 +426,7 @@ pub fn round_decimal(value: &Value, places: u32) -> Option<Value> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use crate::json;
 
     #[test]
     fn numbers_as_text() {

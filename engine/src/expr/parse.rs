@@ -5,7 +5,7 @@
 //! against [`MAX_DEPTH`] and deeper input is a compile error, never a stack
 //! overflow.
 
-use serde_json::Value;
+use crate::value::Value;
 
 use super::funcs::{self, Func, Method};
 use super::lex::{Tok, Token};

@@ -9,9 +9,9 @@
 use std::fmt;
 use std::sync::Arc;
 
+use crate::value::{Map, Value};
 use rhai::{Dynamic, EvalAltResult, ImmutableString, Module, INT};
 use rust_decimal::Decimal;
-use serde_json::{Map, Value};
 
 use super::budget::past_deadline;
 use super::num::{decimal_value, num, Num};
@@ -382,7 +382,7 @@ pub(crate) fn to_value(d: &Dynamic) -> Value {
             return Value::Object(
                 m.iter()
                     .map(|(k, v)| (k.to_string(), to_value(v)))
-                    .collect::<Map<_, _>>(),
+                    .collect::<Map>(),
             );
         }
     }

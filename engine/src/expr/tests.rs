@@ -1,5 +1,5 @@
 use super::*;
-use serde_json::json;
+use crate::json;
 
 fn run(src: &str, rec: Value) -> Result<Value> {
     let e = Expr::compile(src, &[]).unwrap_or_else(|e| panic!("{src}: {e}"));
@@ -399,14 +399,14 @@ fn every_function_and_method_is_documented_with_its_example() {
 /// gave "12345678901234567000.0". A whole number past i64 is an overflow.
 #[test]
 fn a_whole_number_past_64_bits_from_the_record_is_an_overflow_not_a_rounding() {
-    let rec = serde_json::json!({"x": 12345678901234567890u64});
+    let rec = crate::json!({"x": 12345678901234567890u64});
     let e = run("(x + 1).to_string()", rec.clone()).unwrap_err();
     assert_eq!(e.kind, EvalErrorKind::Overflow);
     assert!(e.message.contains("12345678901234567890"), "{e}");
     // Copying it is no arithmetic: the value passes through as it is.
     assert_eq!(
         run("x", rec).unwrap(),
-        serde_json::json!(12345678901234567890u64)
+        crate::json!(12345678901234567890u64)
     );
 }
 
@@ -414,18 +414,18 @@ fn a_whole_number_past_64_bits_from_the_record_is_an_overflow_not_a_rounding() {
 /// ("start byte index 4 is not a char boundary").
 #[test]
 fn a_script_with_non_ascii_text_compiles_and_runs() {
-    let rec = serde_json::json!({"s": "10", "items": ["a"]});
+    let rec = crate::json!({"s": "10", "items": ["a"]});
     assert_eq!(
         script("\"£\" + s", rec.clone()).unwrap(),
-        serde_json::json!("£10")
+        crate::json!("£10")
     );
     assert_eq!(
         script("\"日本\".len()", rec.clone()).unwrap(),
-        serde_json::json!(2)
+        crate::json!(2)
     );
     assert_eq!(
         script("items.map(|x| \"a😀b\")", rec).unwrap(),
-        serde_json::json!(["a😀b"])
+        crate::json!(["a😀b"])
     );
 }
 

@@ -6,7 +6,7 @@
 //! record that holds only the constant at its place, so the two can never
 //! disagree about what a field accepts.
 
-use serde_json::{Map, Value};
+use crate::value::{Map, Value};
 
 use crate::check::{check_record_at, Path as CheckPath};
 use crate::schema::{builtin_rule_ids, Field, Kind, Schema, Type};

@@ -14,7 +14,7 @@ mod markdown;
 mod secrets;
 mod words;
 
-use serde_json::Value;
+use crate::value::Value;
 
 use crate::build::{FieldSpec, Source};
 use crate::doc::{describe_field, layer_name, target_field};

@@ -4,7 +4,7 @@
 //! that feeds one. They are hidden in the document's data, before it is
 //! written as Markdown or HTML, so no escaping can split a secret.
 
-use serde_json::Value;
+use crate::value::Value;
 
 use crate::build::{FieldSpec, Source};
 use crate::doc::target_field;

@@ -2,7 +2,7 @@
 //! does not write mappings. The expression is quoted as written beside
 //! the words, so nothing is paraphrased away.
 
-use serde_json::Value;
+use crate::value::Value;
 
 use crate::build::{Conversion, FieldSpec, Source};
 use crate::expr::{to_text, Expr};
