@@ -14,7 +14,7 @@ use serde::Serialize;
 
 use crate::check_plan::CheckPlan;
 use crate::diag::Severity;
-use crate::expr::{is_unset, type_name, EvalError, Scope};
+use crate::expr::{is_unset, type_name, EvalError, Expr, Scope};
 use crate::schema::{Additional, Check, Field, Format, Kind, Rule, Schema, Type, XmlPlace};
 
 /// One thing wrong with a record.
@@ -304,6 +304,30 @@ pub(crate) fn rule_passes(schema: &Schema, ty: &Type, i: usize, rec: &Map) -> bo
         Err(_) => return false,
     }
     out.is_empty()
+}
+
+/// True when rule `i` of `ty` never applies to a record holding `rec`'s
+/// constants: the first operand of its `when` reads only them (`known`
+/// vouches for every name) and is false on them, so the condition is false
+/// before anything else of the record is read.
+pub(crate) fn rule_never_applies(
+    schema: &Schema,
+    ty: &Type,
+    i: usize,
+    rec: &Map,
+    known: &dyn Fn(&Expr) -> bool,
+) -> bool {
+    let Some(first) = ty
+        .rules
+        .get(i)
+        .and_then(|r| r.when.as_ref()?.leading_conjunct())
+    else {
+        return false;
+    };
+    let null = Value::Null;
+    let mut scope = Scope::of(Some(rec)).with("parent", &null);
+    scope.calls = Some(schema);
+    known(&first) && matches!(first.test(&scope), Ok(false))
 }
 
 /// The answers one record gave to its type's `when` conditions, by slot

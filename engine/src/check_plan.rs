@@ -334,9 +334,11 @@ impl Prover<'_> {
         }
         let built: Vec<&str> = specs.iter().map(|s| s.name.as_str()).collect();
         let known = |name: &str| constants.contains_key(name) || !built.contains(&name);
+        let expr_known = |e: &Expr| expr_reads_only(e, &known);
         for (i, rule) in ty.rules.iter().enumerate() {
-            plan.rules[i] &= rule_reads_only(rule, &known)
-                && crate::check::rule_passes(self.target, ty, i, &constants);
+            plan.rules[i] &= (rule_reads_only(rule, &known)
+                && crate::check::rule_passes(self.target, ty, i, &constants))
+                || crate::check::rule_never_applies(self.target, ty, i, &constants, &expr_known);
         }
     }
 }
@@ -564,19 +566,23 @@ fn digits_within(from: &Field, to: &Field) -> bool {
     within(int, need_int) && within(frac, need_frac) && within(total, need_total)
 }
 
+/// True when every name `e` reads is one `known` vouches for (never
+/// `parent`, whose values the plan does not see). A script is not followed.
+fn expr_reads_only(e: &Expr, known: &dyn Fn(&str) -> bool) -> bool {
+    !e.is_script()
+        && e.reads().iter().all(|r| match r.steps.first() {
+            Some(Step::Name(n)) => n != "parent" && known(n),
+            _ => false,
+        })
+}
+
 /// True when every name the rule reads is one `known` vouches for (a
 /// constant always built, or a name never built). A script is not followed.
 fn rule_reads_only(rule: &crate::schema::Rule, known: &dyn Fn(&str) -> bool) -> bool {
     if rule.check_only.is_some() {
         return false;
     }
-    let expr_known = |e: &Expr| {
-        !e.is_script()
-            && e.reads().iter().all(|r| match r.steps.first() {
-                Some(Step::Name(n)) => n != "parent" && known(n),
-                _ => false,
-            })
-    };
+    let expr_known = |e: &Expr| expr_reads_only(e, known);
     let names_known = |names: &[String]| names.iter().all(|n| known(n));
     let check = match &rule.check {
         Check::Require(n) | Check::RequireAny(n) | Check::Forbid(n) => names_known(n),

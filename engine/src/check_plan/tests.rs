@@ -546,9 +546,22 @@ fn the_spectrum_plan() {
         |id: &str| message.proves_rule(line.rules.iter().position(|r| r.id == id).unwrap());
     assert!(message_rule("item-id-required"));
     assert!(message_rule("non-stock-item-length"));
-    // Its Message is a copy; and a rule reading `parent` is never proved.
+    // Its Message is a copy, so the rule requiring it stays.
     assert!(!message_rule("message-only-needs-message"));
-    assert!(!message_rule("phase-cost-type-required"));
+    // `Detail_Entry_Type != "M" && !blank(parent.Job_Number)`: the first
+    // operand is false on a message line, so `parent` is never read and the
+    // rule never applies (the plan does not see `parent`'s values).
+    assert!(message_rule("phase-cost-type-required"));
+    assert!(message_rule("gl-account-warehouse"));
+    // On an item line the same operand is true: the rule reads `parent`, kept.
+    let item = json!({"Detail_Entry_Type": "N"});
+    let item = items.for_record(item.as_object().unwrap());
+    let item_rule =
+        |id: &str| item.proves_rule(line.rules.iter().position(|r| r.id == id).unwrap());
+    assert!(!item_rule("phase-cost-type-required"));
+    // `when: Detail_Entry_Type == "M"` is false on an item line.
+    assert!(item_rule("message-only-needs-message"));
+    assert!(item_rule("message-only-ignores-others"));
     assert!(rule("ship-to-input-address"));
     assert!(!rule("job-or-warehouse"));
 }

@@ -419,6 +419,23 @@ impl Expr {
         }
     }
 
+    /// The first operand of a `&&` chain, or the whole expression when it
+    /// is none: when it is false, nothing after it is evaluated, so the
+    /// whole is false whatever the rest reads. None for a script.
+    pub(crate) fn leading_conjunct(&self) -> Option<Expr> {
+        let ExprKind::Native(node) = &self.kind else {
+            return None;
+        };
+        let first = match &node.kind {
+            N::Chain(first, rest) if rest[0].0 == parse::Op::And => first.as_ref(),
+            _ => node,
+        };
+        Some(Expr {
+            source: self.source.clone(),
+            kind: ExprKind::Native(first.clone()),
+        })
+    }
+
     /// True for a `script:` (rhai) expression.
     pub fn is_script(&self) -> bool {
         matches!(self.kind, ExprKind::Script(_))
