@@ -12,7 +12,9 @@ released.
 
 Problems in mapping, schema or lookup files raise :class:`MappingError`
 (``.diagnostics``: file, line, column, code, message, help); params that do
-not fit raise :class:`ParamsError` (``.problems``). Both are
+not fit raise :class:`ParamsError` (``.problems``). ``render`` checks a
+payload against its route's target schema and raises :class:`PayloadError`
+(``.errors``: rule, path, message) when it does not fit. All are
 :class:`MapwrightError`\\ s.
 """
 
@@ -22,6 +24,7 @@ from ._mapwright import (
     MapwrightError,
     Outcome,
     ParamsError,
+    PayloadError,
 )
 
-__all__ = ["Mapping", "Outcome", "MapwrightError", "MappingError", "ParamsError"]
+__all__ = ["Mapping", "Outcome", "MapwrightError", "MappingError", "ParamsError", "PayloadError"]

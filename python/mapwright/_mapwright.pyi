@@ -33,6 +33,10 @@ class ParamsError(MapwrightError):
     """The params do not fit the mapping's ``params:``; no secret value is shown."""
     problems: List[str]
 
+class PayloadError(MapwrightError):
+    """A payload given to render does not fit its route's target schema; secret values are hidden."""
+    errors: List[Error]
+
 class Outcome:
     """What happened to one record."""
     status: Literal["accepted", "rejected", "skipped"]
@@ -49,7 +53,7 @@ class Outcome:
     reason: Optional[str]
     """Why the record was set aside (skipped only)."""
     def render(self, format: _Format = "ndjson") -> str:
-        """The payload in ``format``, as ``Mapping.render`` writes it."""
+        """The payload in ``format``, as ``Mapping.render`` writes it (and checks it)."""
 
 class Mapping:
     """A compiled mapping with its params, safe to share between threads."""
@@ -86,4 +90,7 @@ class Mapping:
     def transform_ndjson(self, data: bytes, threads: int = 1) -> List[Outcome]:
         """Transform NDJSON bytes, one outcome per record, with the GIL released."""
     def render(self, payload: _Dict[str, Any], format: _Format = "ndjson", route: Optional[str] = None) -> str:
-        """A payload as ``mapwright convert --batch-size 1`` writes it."""
+        """A payload as ``mapwright convert --batch-size 1`` writes it.
+
+        The payload is checked against the route's target schema first:
+        one that does not fit raises PayloadError naming each field and rule."""

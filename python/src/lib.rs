@@ -37,6 +37,16 @@ pyo3::create_exception!(
      message per problem; a secret param's value is never in them."
 );
 
+pyo3::create_exception!(
+    mapwright,
+    PayloadError,
+    MapwrightError,
+    "A payload given to render does not fit its route's target schema (a \
+     field the target does not have, a wrong type, a missing required \
+     field). `.errors` lists each as a dict with rule, path and message, \
+     as an Outcome's errors; secret values are hidden."
+);
+
 type Prepared<'m> = mapwright::Prepared<'m>;
 
 self_cell::self_cell!(
@@ -194,7 +204,10 @@ impl Mapping {
 
     /// A payload (a dict) of the route `route` (optional when the mapping
     /// has one route) as text in `format` ("ndjson", "json" or "xml"), as
-    /// `mapwright convert --batch-size 1` writes it.
+    /// `mapwright convert --batch-size 1` writes it. The payload is checked
+    /// against the route's target schema first, as convert checks what it
+    /// builds: one that does not fit raises PayloadError, whose `.errors`
+    /// name each field and rule (XML would leave an unknown field out).
     #[pyo3(signature = (payload, format="ndjson", route=None))]
     fn render(
         &self,
@@ -211,7 +224,8 @@ impl Mapping {
         };
         let format = output_format(format)?;
         let bytes = self
-            .inner()
+            .loaded
+            .borrow_dependent()
             .render_one(&route, &value, format)
             .map_err(|e| to_py_error(py, e))?;
         String::from_utf8(bytes).map_err(|e| MapwrightError::new_err(e.to_string()))
@@ -327,26 +341,12 @@ fn outcome(slf: &Bound<'_, Mapping>, settled: Settled) -> PyResult<Outcome> {
                 ..empty
             }
         }
-        Settled::Rejected(rejection) => {
-            let errors = PyList::empty(py);
-            for v in rejection
-                .errors
-                .iter()
-                .filter(|v| v.severity == mapwright::Severity::Error)
-            {
-                let d = PyDict::new(py);
-                d.set_item("rule", &v.rule)?;
-                d.set_item("path", &v.path)?;
-                d.set_item("message", &v.message)?;
-                errors.append(d)?;
-            }
-            Outcome {
-                status: "rejected",
-                errors: Some(errors.unbind()),
-                source: Some(rejected_source(py, &rejection)?),
-                ..empty
-            }
-        }
+        Settled::Rejected(rejection) => Outcome {
+            status: "rejected",
+            errors: Some(error_dicts(py, &rejection.errors)?.unbind()),
+            source: Some(rejected_source(py, &rejection)?),
+            ..empty
+        },
         Settled::Skipped(reason) => Outcome {
             reason: Some(reason),
             ..empty
@@ -357,6 +357,25 @@ fn outcome(slf: &Bound<'_, Mapping>, settled: Settled) -> PyResult<Outcome> {
             ))
         }
     })
+}
+
+/// The errors among `violations`, each a dict of rule, path and message.
+fn error_dicts<'py>(
+    py: Python<'py>,
+    violations: &[mapwright::Violation],
+) -> PyResult<Bound<'py, PyList>> {
+    let errors = PyList::empty(py);
+    for v in violations
+        .iter()
+        .filter(|v| v.severity == mapwright::Severity::Error)
+    {
+        let d = PyDict::new(py);
+        d.set_item("rule", &v.rule)?;
+        d.set_item("path", &v.path)?;
+        d.set_item("message", &v.message)?;
+        errors.append(d)?;
+    }
+    Ok(errors)
 }
 
 /// The `source` of the rejects line the CLI writes for `rejection`.
@@ -446,7 +465,8 @@ fn json_loads(py: Python<'_>) -> PyResult<&Bound<'_, PyAny>> {
 
 /// The engine's error as a Python exception: a MappingError carrying each
 /// diagnostic, a ParamsError carrying each problem (the engine never puts a
-/// secret param's value in one), or a MapwrightError with the message.
+/// secret param's value in one), a PayloadError carrying each error of a
+/// payload that does not fit, or a MapwrightError with the message.
 fn to_py_error(py: Python<'_>, e: mapwright::Error) -> PyErr {
     let message = e.to_string();
     let attach = |err: PyErr, name: &str, items: PyResult<Bound<'_, PyList>>| -> PyErr {
@@ -473,6 +493,10 @@ fn to_py_error(py: Python<'_>, e: mapwright::Error) -> PyErr {
         })();
         return attach(MappingError::new_err(message), "diagnostics", list);
     }
+    if let mapwright::Error::Unfit { violations, .. } = &e {
+        let list = error_dicts(py, violations);
+        return attach(PayloadError::new_err(message), "errors", list);
+    }
     if let mapwright::Error::Params(problems) = &e {
         let list = PyList::new(py, problems);
         return attach(ParamsError::new_err(message), "problems", list);
@@ -488,5 +512,6 @@ fn _mapwright(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("MapwrightError", m.py().get_type::<MapwrightError>())?;
     m.add("MappingError", m.py().get_type::<MappingError>())?;
     m.add("ParamsError", m.py().get_type::<ParamsError>())?;
+    m.add("PayloadError", m.py().get_type::<PayloadError>())?;
     Ok(())
 }

@@ -193,7 +193,8 @@ def test_render_names_the_route_and_the_format_it_cannot_write():
         m.render({"a": 1}, "ndjson", route="create-jobs")
     with pytest.raises(ValueError, match='unknown format "yaml"'):
         m.render({"a": 1}, "yaml", route="create-job")
-    assert m.render({"b": 1, "a": "x"}, "ndjson", route="create-job") == '{"b":1,"a":"x"}\n'
+    first = m.transform_ndjson((MAPPINGS / "o2o/examples/primary-events.ndjson").read_bytes())[0]
+    assert m.render(first.payload, "ndjson", route=first.route).encode() == first.ndjson
 
 
 def test_synergetic_xml_renders_the_document_the_cli_writes(tmp_path):
@@ -207,6 +208,52 @@ def test_synergetic_xml_renders_the_document_the_cli_writes(tmp_path):
     assert xml == out.read_text()
     assert xml.startswith('<?xml version="1.0" encoding="UTF-8"?>\n<InputXML>')
     assert 'Amount="60.00" TaxCode="10" TaxAmount="6.00"' in xml
+
+
+@pytest.mark.parametrize("format", ["xml", "json", "ndjson"])
+def test_render_refuses_a_payload_the_target_schema_does_not_take(format):
+    """Review of issue 16: XML left a field Synergetic does not know out without a word."""
+    m = mapwright.Mapping.from_path(MAPPINGS / "oneserve-synergetic/order.yaml", params={"vendor_token": VENDOR_TOKEN})
+    outcome = m.transform(json.loads((MAPPINGS / "oneserve-synergetic/tests/design-example.json").read_text()))
+    payload = dict(outcome.payload, Colour="red")
+    del payload["CreditorID"]
+    with pytest.raises(mapwright.PayloadError) as raised:
+        m.render(payload, format)
+    assert [(e["rule"], e["path"]) for e in raised.value.errors] == [
+        ("required", "/InputXML/CreditorID"),
+        ("unknown-field", "/InputXML/Colour"),
+    ]
+    assert raised.value.errors[1]["message"] == "'Colour' is not a field of Synergetic's input_xml"
+    assert isinstance(raised.value, mapwright.MapwrightError)
+    assert "/InputXML/Colour [unknown-field]" in str(raised.value)
+    assert m.render(outcome.payload, "xml") == outcome.render("xml")
+
+
+def test_render_hides_a_secret_it_names(tmp_path):
+    m = mapwright.Mapping.from_path(MAPPINGS / "oneserve-synergetic/order.yaml", params={"vendor_token": VENDOR_TOKEN})
+    outcome = m.transform(json.loads((MAPPINGS / "oneserve-synergetic/tests/design-example.json").read_text()))
+    payload = dict(outcome.payload, VendorTokenGUID=VENDOR_TOKEN + "-1")
+    with pytest.raises(mapwright.PayloadError) as raised:
+        m.render(payload, "xml")
+    assert raised.value.errors == [{
+        "rule": "invalid-guid",
+        "path": "/InputXML/VendorTokenGUID",
+        "message": "(a secret value, not shown) is not a GUID (8-4-4-4-12 hexadecimal digits)",
+    }]
+    for text in (str(raised.value), repr(raised.value), str(raised.value.args)):
+        assert VENDOR_TOKEN not in text
+
+
+def test_render_checks_a_json_target_too():
+    m = mapwright.Mapping.from_path(MAPPINGS / "oneserve-spectrum/order.yaml", params={"company_code": "KM2"})
+    outcome = m.transform(json.loads((MAPPINGS / "oneserve-spectrum/tests/design-example.json").read_text()))
+    with pytest.raises(mapwright.PayloadError) as raised:
+        m.render(dict(outcome.payload, Company_Code="KM22"), "json")
+    assert raised.value.errors == [{
+        "rule": "max-length",
+        "path": "/Company_Code",
+        "message": "'KM22' is 4 characters; Spectrum allows at most 3",
+    }]
 
 
 # Secrets: the vendor token is a secret param of the Synergetic mapping.
