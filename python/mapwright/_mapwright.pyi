@@ -30,8 +30,14 @@ class MappingError(MapwrightError):
     diagnostics: List[Diagnostic]
 
 class ParamsError(MapwrightError):
-    """The params do not fit the mapping's ``params:``; no secret value is shown."""
+    """The params do not fit the mapping's ``params:``, or the params file is unreadable or not YAML.
+
+    ``diagnostics`` gives a params file's findings at their place in it
+    (codes ``unreadable``, ``yaml``, ``wrong-shape``), and each value that
+    does not fit at the mapping's file, line 0, code ``params``. No secret
+    value is shown."""
     problems: List[str]
+    diagnostics: List[Diagnostic]
 
 class PayloadError(MapwrightError):
     """A payload given to render does not fit its route's target schema; secret values are hidden."""

@@ -13,7 +13,7 @@ use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyBytes, PyDict, PyList};
 
-use mapwright::{OutputFormat, Params, Registry, Settled};
+use mapwright::{Diagnostic, OutputFormat, Params, Registry, Settled, Span};
 
 pyo3::create_exception!(
     mapwright,
@@ -33,8 +33,12 @@ pyo3::create_exception!(
     mapwright,
     ParamsError,
     MapwrightError,
-    "The params do not fit the mapping's `params:`. `.problems` lists one \
-     message per problem; a secret param's value is never in them."
+    "The params do not fit the mapping's `params:`, or the params file \
+     cannot be read or is not YAML. `.problems` lists one message per \
+     problem; `.diagnostics` lists each as a dict with file, line, column, \
+     severity, code, message and help (a params file's finding at its place \
+     in that file; a value that does not fit at the mapping's file, line 0, \
+     code \"params\"). A secret param's value is never in them."
 );
 
 pyo3::create_exception!(
@@ -113,13 +117,13 @@ impl Mapping {
         schema_dirs: Option<Vec<PathBuf>>,
     ) -> PyResult<Mapping> {
         let registry = registry(&path, schema_dirs);
-        let params = gather_params(py, params, params_file.as_deref())?;
+        let params = gather_params(py, &path, params, params_file.as_deref())?;
         py.detach(|| {
             let mapping = mapwright::Mapping::from_path_with(&path, &registry)?;
             Loaded::try_new(mapping, |m| m.prepare(&params))
         })
         .map(|loaded| Mapping { loaded })
-        .map_err(|e| to_py_error(py, e))
+        .map_err(|e| load_error(py, &path, e))
     }
 
     /// Compile mapping `text`. `path` names it in diagnostics and is where
@@ -136,13 +140,13 @@ impl Mapping {
         schema_dirs: Option<Vec<PathBuf>>,
     ) -> PyResult<Mapping> {
         let registry = registry(&path, schema_dirs);
-        let params = gather_params(py, params, params_file.as_deref())?;
+        let params = gather_params(py, &path, params, params_file.as_deref())?;
         py.detach(|| {
             let mapping = mapwright::Mapping::from_str(&path, text, &registry)?;
             Loaded::try_new(mapping, |m| m.prepare(&params))
         })
         .map(|loaded| Mapping { loaded })
-        .map_err(|e| to_py_error(py, e))
+        .map_err(|e| load_error(py, &path, e))
     }
 
     /// The mapping's name.
@@ -393,26 +397,88 @@ fn registry(path: &Path, dirs: Option<Vec<PathBuf>>) -> Registry {
 }
 
 /// The params file's values, then the dict's (which win), as the CLI's
-/// `--params FILE` and `--param K=V`.
+/// `--params FILE` and `--param K=V`. What goes wrong is a ParamsError with
+/// its diagnostics: the params file's findings, or a problem of the dict at
+/// the mapping's file.
 fn gather_params(
     py: Python<'_>,
+    mapping: &Path,
     params: Option<&Bound<'_, PyDict>>,
     file: Option<&Path>,
 ) -> PyResult<Params> {
     let mut out = Params::default();
     if let Some(file) = file {
-        out.load_file(file).map_err(|e| to_py_error(py, e))?;
+        out.load_file(file)
+            .map_err(|e| params_error(py, mapping, e))?;
     }
+    let problem =
+        |message: String| params_error(py, mapping, mapwright::Error::Params(vec![message]));
     for (key, value) in params.into_iter().flat_map(|d| d.iter()) {
         let key: String = key
             .extract()
-            .map_err(|_| PyValueError::new_err("a param's name must be a str"))?;
+            .map_err(|_| problem("a param's name must be a str".to_string()))?;
         // The value is not shown: it may be a secret.
-        let value = serde_json::from_slice(&to_json(&value)?)
-            .map_err(|_| PyValueError::new_err(format!("param {key:?}: its value is not JSON")))?;
+        let value = to_json(&value)
+            .ok()
+            .and_then(|json| serde_json::from_slice(&json).ok())
+            .ok_or_else(|| problem(format!("param {key:?}: its value is not JSON")))?;
         out.set(&key, value);
     }
     Ok(out)
+}
+
+/// An error of loading the mapping at `path` and preparing its params.
+fn load_error(py: Python<'_>, path: &Path, e: mapwright::Error) -> PyErr {
+    match e {
+        mapwright::Error::Params(_) => params_error(py, path, e),
+        e => to_py_error(py, e),
+    }
+}
+
+/// A ParamsError for `e`, with `.problems` (one message each) and
+/// `.diagnostics`: a params file's findings as the engine gives them, or
+/// each problem of the values at the mapping's file (`mapping`, no line),
+/// code "params".
+fn params_error(py: Python<'_>, mapping: &Path, e: mapwright::Error) -> PyErr {
+    let findings: Vec<Diagnostic> = match (&e, e.diagnostics()) {
+        (_, Some(d)) => d.iter().cloned().collect(),
+        (mapwright::Error::Params(problems), None) => problems
+            .iter()
+            .map(|p| Diagnostic::error(Span::file(mapping), "params", p.clone()))
+            .collect(),
+        _ => return to_py_error(py, e),
+    };
+    let problems: Vec<String> = match &e {
+        mapwright::Error::Params(problems) => problems.clone(),
+        _ => findings.iter().map(|d| d.to_string()).collect(),
+    };
+    let err = ParamsError::new_err(e.to_string());
+    let attached = PyList::new(py, &problems)
+        .and_then(|list| err.value(py).setattr("problems", list))
+        .and_then(|()| diagnostic_dicts(py, &findings))
+        .and_then(|list| err.value(py).setattr("diagnostics", list));
+    match attached {
+        Ok(()) => err,
+        Err(inner) => inner,
+    }
+}
+
+/// Each finding as a dict of file, line, column, severity, code, message
+/// and help.
+fn diagnostic_dicts<'py>(py: Python<'py>, findings: &[Diagnostic]) -> PyResult<Bound<'py, PyList>> {
+    let list = PyList::empty(py);
+    for d in findings {
+        let item = PyDict::new(py);
+        item.set_item("file", d.span.file.display().to_string())?;
+        item.set_item("line", d.span.line)?;
+        item.set_item("column", d.span.column)?;
+        item.set_item("severity", d.severity.to_string())?;
+        item.set_item("code", d.code)?;
+        item.set_item("message", &d.message)?;
+        item.set_item("help", d.help.as_deref())?;
+        list.append(item)?;
+    }
+    Ok(list)
 }
 
 fn output_format(name: &str) -> PyResult<OutputFormat> {
@@ -476,21 +542,8 @@ fn to_py_error(py: Python<'_>, e: mapwright::Error) -> PyErr {
         }
     };
     if let Some(diags) = e.diagnostics() {
-        let list = (|| -> PyResult<_> {
-            let list = PyList::empty(py);
-            for d in diags.iter() {
-                let item = PyDict::new(py);
-                item.set_item("file", d.span.file.display().to_string())?;
-                item.set_item("line", d.span.line)?;
-                item.set_item("column", d.span.column)?;
-                item.set_item("severity", d.severity.to_string())?;
-                item.set_item("code", d.code)?;
-                item.set_item("message", &d.message)?;
-                item.set_item("help", d.help.as_deref())?;
-                list.append(item)?;
-            }
-            Ok(list)
-        })();
+        let findings: Vec<Diagnostic> = diags.iter().cloned().collect();
+        let list = diagnostic_dicts(py, &findings);
         return attach(MappingError::new_err(message), "diagnostics", list);
     }
     if let mapwright::Error::Unfit { violations, .. } = &e {

@@ -185,6 +185,58 @@ def test_unknown_params_raise_every_problem():
     assert len(raised.value.problems) == 2
 
 
+def diagnostic_of(raised):
+    d = raised.value.diagnostics[0]
+    return (d["file"], d["line"], d["column"], d["severity"], d["code"])
+
+
+def test_a_params_file_that_is_no_yaml_raises_its_diagnostics(tmp_path):
+    """Review of issue 16: a params file with a YAML error raised without .diagnostics."""
+    params = tmp_path / "params.yaml"
+    params.write_text(f"vendor_token: {VENDOR_TOKEN}\nbusiness_unit: [1\n")
+    with pytest.raises(mapwright.ParamsError) as raised:
+        mapwright.Mapping.from_path(MAPPINGS / "oneserve-synergetic/order.yaml", params_file=params)
+    assert diagnostic_of(raised) == (str(params), 2, 16, "error", "yaml")
+    assert len(raised.value.diagnostics) == 1
+    assert raised.value.problems == [str(raised.value)]
+    assert str(raised.value).startswith(f"{params}:2:16: error[yaml]: ")
+    assert isinstance(raised.value, mapwright.MapwrightError)
+    for text in (str(raised.value), repr(raised.value), str(raised.value.diagnostics)):
+        assert VENDOR_TOKEN not in text
+
+
+def test_a_params_file_that_is_no_map_or_missing_raises_its_diagnostics(tmp_path):
+    params = tmp_path / "params.yaml"
+    params.write_text("\n- KM2\n")
+    spectrum = MAPPINGS / "oneserve-spectrum/order.yaml"
+    with pytest.raises(mapwright.ParamsError) as raised:
+        mapwright.Mapping.from_path(spectrum, params_file=params)
+    assert diagnostic_of(raised) == (str(params), 2, 1, "error", "wrong-shape")
+    assert raised.value.diagnostics[0]["message"] == "a params file must be a mapping of name: value"
+    missing = tmp_path / "missing.yaml"
+    with pytest.raises(mapwright.ParamsError) as raised:
+        mapwright.Mapping.from_str(spectrum.read_text(), spectrum, params_file=missing)
+    assert diagnostic_of(raised) == (str(missing), 0, 0, "error", "unreadable")
+    assert raised.value.diagnostics[0]["message"].startswith("cannot read the params file: ")
+
+
+def test_params_that_do_not_fit_raise_a_diagnostic_each_at_the_mapping():
+    spectrum = MAPPINGS / "oneserve-spectrum/order.yaml"
+    with pytest.raises(mapwright.ParamsError) as raised:
+        mapwright.Mapping.from_path(spectrum, params={"company": "KM2"})
+    assert [(d["file"], d["line"], d["column"], d["code"]) for d in raised.value.diagnostics] == [
+        (str(spectrum), 0, 0, "params"), (str(spectrum), 0, 0, "params"),
+    ]
+    assert [d["message"] for d in raised.value.diagnostics] == raised.value.problems
+    with pytest.raises(mapwright.ParamsError) as raised:
+        mapwright.Mapping.from_path(spectrum, params={1: "KM2"})
+    assert raised.value.problems == ["a param's name must be a str"]
+    assert diagnostic_of(raised) == (str(spectrum), 0, 0, "error", "params")
+    with pytest.raises(mapwright.ParamsError) as raised:
+        mapwright.Mapping.from_path(spectrum, params={"company_code": float("nan")})
+    assert raised.value.problems == ['param "company_code": its value is not JSON']
+
+
 def test_render_names_the_route_and_the_format_it_cannot_write():
     m = mapwright.Mapping.from_path(MAPPINGS / "o2o/primary-to-secondary.yaml", params_file=MAPPINGS / "o2o/examples/primary-params.yaml")
     with pytest.raises(ValueError, match="name the route"):
