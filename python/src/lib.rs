@@ -6,12 +6,13 @@
 //! line: the payload is its output line parsed, the errors its rejects
 //! line's (secrets hidden by the engine, as in a rejects file).
 
+use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 
-use pyo3::exceptions::{PyException, PyValueError};
+use pyo3::exceptions::{PyException, PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
-use pyo3::types::{PyBytes, PyDict, PyList};
+use pyo3::types::{PyByteArray, PyBytes, PyDict, PyList, PyMapping, PyMappingMethods};
 
 use mapwright::{Diagnostic, OutputFormat, Params, Registry, Settled, Span};
 
@@ -105,14 +106,14 @@ impl Mapping {
     /// Load the mapping at `path`, with its schemas found from there (the
     /// nearest `schemas/` folder, then `schema_dirs`' folders first if
     /// given, then the built-in schemas) and its lookups beside it. `params`
-    /// (a dict) win over `params_file` (YAML or JSON). Raises MappingError
-    /// or ParamsError.
+    /// (a dict or any other mapping) win over `params_file` (YAML or JSON).
+    /// Raises MappingError or ParamsError.
     #[staticmethod]
     #[pyo3(signature = (path, params=None, *, params_file=None, schema_dirs=None))]
     fn from_path(
         py: Python<'_>,
         path: PathBuf,
-        params: Option<&Bound<'_, PyDict>>,
+        params: Option<&Bound<'_, PyMapping>>,
         params_file: Option<PathBuf>,
         schema_dirs: Option<Vec<PathBuf>>,
     ) -> PyResult<Mapping> {
@@ -130,12 +131,16 @@ impl Mapping {
     /// its lookup files and `schemas/` folder are found from; `schema_dirs`
     /// are searched first. Raises MappingError or ParamsError.
     #[staticmethod]
-    #[pyo3(signature = (text, path="mapping.yaml".into(), params=None, *, params_file=None, schema_dirs=None))]
+    // The default is spelled out: PyO3 shows a default it cannot write as `...`.
+    #[pyo3(
+        signature = (text, path="mapping.yaml".into(), params=None, *, params_file=None, schema_dirs=None),
+        text_signature = "(text, path='mapping.yaml', params=None, *, params_file=None, schema_dirs=None)"
+    )]
     fn from_str(
         py: Python<'_>,
         text: &str,
         path: PathBuf,
-        params: Option<&Bound<'_, PyDict>>,
+        params: Option<&Bound<'_, PyMapping>>,
         params_file: Option<PathBuf>,
         schema_dirs: Option<Vec<PathBuf>>,
     ) -> PyResult<Mapping> {
@@ -161,8 +166,9 @@ impl Mapping {
         self.inner().route_names()
     }
 
-    /// Transform one record (a dict): an Outcome. A value Python's json
-    /// module cannot write (a datetime, NaN) raises TypeError or ValueError.
+    /// Transform one record (a dict, or any mapping; a mapping inside it
+    /// is written as a dict): an Outcome. A value Python's json module
+    /// cannot write (a datetime, NaN) raises TypeError or ValueError.
     fn transform(slf: &Bound<'_, Mapping>, record: &Bound<'_, PyAny>) -> PyResult<Outcome> {
         let mut line = to_json(record)?;
         line.push(b'\n');
@@ -193,17 +199,19 @@ impl Mapping {
         settle(slf, &text, threads)
     }
 
-    /// Transform NDJSON bytes (one record a line; blank lines are no
-    /// records): a list of Outcomes, one per record, in order. A line that
+    /// Transform NDJSON bytes or a bytearray (one record a line; blank
+    /// lines are no records): a list of Outcomes, one per record, in order.
+    /// A bytearray is copied first (the engine works without the GIL, when
+    /// Python code could change it); anything else raises TypeError. A line that
     /// is not JSON is rejected with rule "malformed", as by the CLI. The
     /// engine works with the GIL released, on `threads` worker threads.
     #[pyo3(signature = (data, threads=1))]
     fn transform_ndjson(
         slf: &Bound<'_, Mapping>,
-        data: &[u8],
+        data: &Bound<'_, PyAny>,
         threads: usize,
     ) -> PyResult<Vec<Outcome>> {
-        settle(slf, data, threads)
+        settle(slf, &ndjson_bytes(data)?, threads)
     }
 
     /// A payload (a dict) of the route `route` (optional when the mapping
@@ -403,7 +411,7 @@ fn registry(path: &Path, dirs: Option<Vec<PathBuf>>) -> Registry {
 fn gather_params(
     py: Python<'_>,
     mapping: &Path,
-    params: Option<&Bound<'_, PyDict>>,
+    params: Option<&Bound<'_, PyMapping>>,
     file: Option<&Path>,
 ) -> PyResult<Params> {
     let mut out = Params::default();
@@ -413,7 +421,12 @@ fn gather_params(
     }
     let problem =
         |message: String| params_error(py, mapping, mapwright::Error::Params(vec![message]));
-    for (key, value) in params.into_iter().flat_map(|d| d.iter()) {
+    let items = match params {
+        Some(p) => p.items()?,
+        None => PyList::empty(py),
+    };
+    for item in items.iter() {
+        let (key, value): (Bound<'_, PyAny>, Bound<'_, PyAny>) = item.extract()?;
         let key: String = key
             .extract()
             .map_err(|_| problem("a param's name must be a str".to_string()))?;
@@ -481,6 +494,20 @@ fn diagnostic_dicts<'py>(py: Python<'py>, findings: &[Diagnostic]) -> PyResult<B
     Ok(list)
 }
 
+/// The bytes of `data`: a bytes object as it is, a bytearray copied.
+fn ndjson_bytes<'a>(data: &'a Bound<'_, PyAny>) -> PyResult<Cow<'a, [u8]>> {
+    if let Ok(bytes) = data.cast::<PyBytes>() {
+        return Ok(Cow::Borrowed(bytes.as_bytes()));
+    }
+    if let Ok(array) = data.cast::<PyByteArray>() {
+        return Ok(Cow::Owned(array.to_vec()));
+    }
+    Err(PyTypeError::new_err(format!(
+        "data must be bytes or bytearray, not {}",
+        data.get_type().name()?
+    )))
+}
+
 fn output_format(name: &str) -> PyResult<OutputFormat> {
     OutputFormat::parse(name).ok_or_else(|| {
         PyValueError::new_err(format!(
@@ -489,8 +516,6 @@ fn output_format(name: &str) -> PyResult<OutputFormat> {
     })
 }
 
-/// A Python value as compact JSON text, by Python's json module (NaN and
-/// infinities refused: they are not JSON).
 /// `e`, of the same kind, saying which record of a batch it came from
 /// (counting from 0), with the original as its cause.
 fn at_record(py: Python<'_>, e: PyErr, index: usize) -> PyErr {
@@ -498,26 +523,49 @@ fn at_record(py: Python<'_>, e: PyErr, index: usize) -> PyErr {
         "record {index} of the batch (counting from 0): {}",
         e.value(py)
     );
-    let err = match e.is_instance_of::<pyo3::exceptions::PyTypeError>(py) {
-        true => pyo3::exceptions::PyTypeError::new_err(message),
+    let err = match e.is_instance_of::<PyTypeError>(py) {
+        true => PyTypeError::new_err(message),
         false => PyValueError::new_err(message),
     };
     err.set_cause(py, Some(e));
     err
 }
 
+/// A Python value as compact JSON text, by Python's json module (NaN and
+/// infinities refused: they are not JSON; any mapping written as a dict).
 fn to_json(value: &Bound<'_, PyAny>) -> PyResult<Vec<u8>> {
     let py = value.py();
     static DUMPS: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
     let dumps = DUMPS.get_or_try_init(py, || -> PyResult<_> {
         Ok(py.import("json")?.getattr("dumps")?.unbind())
     })?;
+    static DEFAULT: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+    let default = DEFAULT.get_or_try_init(py, || -> PyResult<_> {
+        Ok(wrap_pyfunction!(mapping_as_dict, py)?.into_any().unbind())
+    })?;
     let kwargs = PyDict::new(py);
+    kwargs.set_item("default", default.bind(py))?;
     kwargs.set_item("allow_nan", false)?;
     kwargs.set_item("ensure_ascii", false)?;
     kwargs.set_item("separators", (",", ":"))?;
     let text = dumps.bind(py).call((value,), Some(&kwargs))?;
     Ok(text.extract::<String>()?.into_bytes())
+}
+
+/// json.dumps's `default`: a mapping that is not a dict (a
+/// MappingProxyType, a user's Mapping class) as a dict; anything else the
+/// TypeError json.dumps raises itself.
+#[pyfunction]
+fn mapping_as_dict<'py>(value: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyDict>> {
+    let Ok(mapping) = value.cast::<PyMapping>() else {
+        return Err(PyTypeError::new_err(format!(
+            "Object of type {} is not JSON serializable",
+            value.get_type().name()?
+        )));
+    };
+    let dict = PyDict::new(value.py());
+    dict.update(mapping)?;
+    Ok(dict)
 }
 
 fn json_loads(py: Python<'_>) -> PyResult<&Bound<'_, PyAny>> {

@@ -8,6 +8,7 @@ rejected outcome's errors the CLI's rejects line's.
 """
 
 import copy
+import inspect
 import json
 import os
 import subprocess
@@ -421,3 +422,128 @@ def test_a_record_that_is_no_json_is_named_by_its_place_in_the_batch():
     with pytest.raises(TypeError, match=r"record 1 of the batch \(counting from 0\): Object of type date"):
         m.transform_many([good, dict(good, when=datetime.date(2026, 12, 1)), good])
     assert [o.status for o in m.transform_many([good, good])] == ["accepted", "accepted"]
+
+
+# The stub against the module (review of issue 16: `path=...` shown as
+# Ellipsis, typing.Mapping in the stub where the runtime took only a dict,
+# bytes in the stub where a bytearray was refused).
+def stub_tree():
+    import ast
+
+    stub = Path(mapwright.__file__).parent / "_mapwright.pyi"
+    return ast.parse(stub.read_text())
+
+
+def stub_parameters(function):
+    """(name, kind, default) of each parameter of a stub's def, self left out."""
+    import ast
+
+    args = function.args
+    positional = args.posonlyargs + args.args
+    defaults = [None] * (len(positional) - len(args.defaults)) + list(args.defaults)
+    out = [(a.arg, "positional", d) for a, d in zip(positional, defaults)]
+    out += [(a.arg, "keyword-only", d) for a, d in zip(args.kwonlyargs, args.kw_defaults)]
+    return [(name, kind, None if d is None else ast.literal_eval(d)) for name, kind, d in out if name != "self"]
+
+
+def runtime_parameters(function):
+    kinds = {
+        inspect.Parameter.POSITIONAL_ONLY: "positional",
+        inspect.Parameter.POSITIONAL_OR_KEYWORD: "positional",
+        inspect.Parameter.KEYWORD_ONLY: "keyword-only",
+    }
+    return [
+        (p.name, kinds[p.kind], None if p.default is inspect.Parameter.empty else p.default)
+        for p in inspect.signature(function).parameters.values()
+        if p.name != "self"
+    ]
+
+
+def public_classes():
+    import ast
+
+    return [n for n in stub_tree().body if isinstance(n, ast.ClassDef) and not n.name.startswith("_")]
+
+
+def test_every_public_name_of_the_stub_is_in_the_module_with_its_bases():
+    import ast
+
+    from mapwright import _mapwright
+
+    classes = public_classes()
+    assert sorted(c.name for c in classes) == sorted(mapwright.__all__)
+    assert [n.name for n in stub_tree().body if isinstance(n, ast.FunctionDef)] == []
+    for c in classes:
+        runtime = getattr(_mapwright, c.name)
+        assert getattr(mapwright, c.name) is runtime
+        assert ([b.id for b in c.bases] or ["object"]) == [runtime.__base__.__name__], c.name
+
+
+def test_every_method_of_the_stub_has_the_runtimes_parameters_and_defaults():
+    import ast
+
+    checked = []
+    for c in public_classes():
+        runtime = getattr(mapwright, c.name)
+        for f in (n for n in c.body if isinstance(n, ast.FunctionDef)):
+            attribute = inspect.getattr_static(runtime, f.name)
+            decorators = [d.id for d in f.decorator_list]
+            if decorators == ["property"]:
+                assert type(attribute).__name__ == "getset_descriptor", (c.name, f.name)
+                continue
+            assert isinstance(attribute, staticmethod) == (decorators == ["staticmethod"]), (c.name, f.name)
+            assert stub_parameters(f) == runtime_parameters(getattr(runtime, f.name)), (c.name, f.name)
+            checked.append(f"{c.name}.{f.name}")
+    assert sorted(checked) == [
+        "Mapping.from_path", "Mapping.from_str", "Mapping.render", "Mapping.transform",
+        "Mapping.transform_many", "Mapping.transform_ndjson", "Outcome.render",
+    ]
+    assert runtime_parameters(mapwright.Mapping.from_str)[1] == ("path", "positional", "mapping.yaml")
+
+
+def stub_attributes(name):
+    import ast
+
+    c = next(c for c in public_classes() if c.name == name)
+    return sorted(n.target.id for n in c.body if isinstance(n, ast.AnnAssign))
+
+
+def test_every_attribute_of_the_stub_is_on_the_runtimes_objects(tmp_path):
+    outcome_attributes = [n for n in dir(mapwright.Outcome) if not n.startswith("_") and n != "render"]
+    assert stub_attributes("Outcome") == sorted(outcome_attributes)
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("mapping: [\n")
+    raised = {}
+    for name, call in [
+        ("MappingError", lambda: mapwright.Mapping.from_path(broken)),
+        ("ParamsError", lambda: mapwright.Mapping.from_path(MAPPINGS / "oneserve-spectrum/order.yaml")),
+        ("PayloadError", lambda: mapwright.Mapping.from_path(
+            MAPPINGS / "oneserve-spectrum/order.yaml", params={"company_code": "KM2"}).render({"x": 1}, "json")),
+    ]:
+        with pytest.raises(getattr(mapwright, name)) as caught:
+            call()
+        raised[name] = sorted(vars(caught.value))
+    assert raised == {name: stub_attributes(name) for name in raised}
+    assert stub_attributes("MapwrightError") == []
+
+
+def test_what_the_stub_takes_the_runtime_takes():
+    import types
+
+    spectrum = MAPPINGS / "oneserve-spectrum/order.yaml"
+    m = mapwright.Mapping.from_path(spectrum, params=types.MappingProxyType({"company_code": "KM2"}))
+    record = json.loads((MAPPINGS / "oneserve-spectrum/tests/design-example.json").read_text())
+    expected = m.transform(record).ndjson
+    assert expected is not None
+    proxy = types.MappingProxyType(dict(record, job=types.MappingProxyType(record["job"])))
+    assert m.transform(proxy).ndjson == expected
+    assert [o.ndjson for o in m.transform_many([proxy, record])] == [expected, expected]
+    outcome = m.transform(record)
+    assert m.render(types.MappingProxyType(outcome.payload), "ndjson").encode() == expected
+    data = (MAPPINGS / "oneserve-spectrum/examples/orders.ndjson").read_bytes()
+    as_bytes = [(o.status, o.ndjson, o.errors) for o in m.transform_ndjson(data)]
+    assert [(o.status, o.ndjson, o.errors) for o in m.transform_ndjson(bytearray(data))] == as_bytes
+    with pytest.raises(TypeError, match="data must be bytes or bytearray, not str"):
+        m.transform_ndjson(data.decode())
+    with pytest.raises(TypeError, match="data must be bytes or bytearray, not list"):
+        m.transform_ndjson(list(data[:10]))
