@@ -178,9 +178,9 @@ impl Mapping {
             .ok_or_else(|| MapwrightError::new_err("the engine settled no unit for the record"))
     }
 
-    /// Transform every record of an iterable of dicts: a list of Outcomes,
-    /// in order. The engine works with the GIL released, on `threads`
-    /// worker threads (0: one per core). A record that is no JSON (a date,
+    /// Transform every record of an iterable of dicts (or any mappings): a
+    /// list of Outcomes, in order. The engine works with the GIL released,
+    /// on `threads` worker threads (0: one per core). A record that is no JSON (a date,
     /// NaN) raises before any is transformed, naming its place in the batch.
     #[pyo3(signature = (records, threads=1))]
     fn transform_many(
