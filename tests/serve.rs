@@ -598,3 +598,96 @@ fn with_write_a_symlinked_mapping_writes_its_file() {
         .file_type()
         .is_symlink());
 }
+
+/// `mapwright explain ARGS --format json` in the repository: its trace.
+fn explain_json(args: &[&str]) -> Value {
+    let out = Command::new(assert_cmd::cargo::cargo_bin("mapwright"))
+        .current_dir(root())
+        .args(["explain", "-m", "mappings/oneserve-spectrum/order.yaml"])
+        .args(args)
+        .args(["--param", "company_code=KM2", "--format", "json"])
+        .output()
+        .unwrap();
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "explain's JSON ({e}): {}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+    })
+}
+
+/// Review of issue 15: explain read only NDJSON lines. A CSV input's
+/// rejection names the lines of its unit's rows: any of them traces that
+/// unit, grouped and shaped as the run did, as `explain --line` does.
+#[test]
+fn explain_traces_the_csv_unit_a_rejection_names_by_any_of_its_lines() {
+    let server = Server::start(&root(), &[]);
+    let lines = integrations(&server)
+        .into_iter()
+        .find(|i| i["id"] == "mappings/oneserve-spectrum/order.yaml#order-lines.csv")
+        .expect("listed");
+    let mut request = request_of(&lines);
+    let (status, run) = server.post("/api/run", &request);
+    assert_eq!(status, 200, "{run}");
+    let rejection = &run["rejections"][0];
+    assert_eq!(
+        rejection["input"],
+        json!([6, 188, 347, 360, 416]),
+        "{rejection}"
+    );
+    assert_eq!(rejection["errors"][0]["rule"], "team-assigned");
+    request.as_object_mut().unwrap().remove("output_format");
+    request["record"] = json!(188);
+    let (status, answer) = server.post("/api/explain", &request);
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["rejected"], true, "{answer}");
+    assert_eq!(answer["trace"]["violations"][0]["rule"], "team-assigned");
+    let csv = "mappings/oneserve-spectrum/examples/order-lines.csv";
+    assert_eq!(answer["trace"], explain_json(&[csv, "--line", "6"]));
+    // The header is no row: the message names the API's field, not a flag.
+    request["record"] = json!(1);
+    let (_, answer) = server.post("/api/explain", &request);
+    assert_eq!(
+        answer["errors"],
+        json!(["order-lines.csv: record 1: no row of the CSV input is on that line (line 1 is its header)"])
+    );
+}
+
+/// A JSON array's records are numbered as a run's rejections number them
+/// (1-based); one JSON document is record 1.
+#[test]
+fn explain_traces_the_record_of_a_json_array_a_rejection_names() {
+    let server = Server::start(&root(), &[]);
+    let orders = integrations(&server)
+        .into_iter()
+        .find(|i| i["id"] == "mappings/oneserve-spectrum/order.yaml#orders.ndjson")
+        .expect("listed");
+    let ndjson = orders["input"].as_str().unwrap().to_string();
+    let records: Vec<&str> = ndjson.lines().filter(|l| !l.trim().is_empty()).collect();
+    let mut request = request_of(&orders);
+    request.as_object_mut().unwrap().remove("output_format");
+    request["input"] = format!("[{}]", records.join(",\n")).into();
+    request["input_name"] = "orders.json".into();
+    let (status, run) = server.post("/api/run", &request);
+    assert_eq!(status, 200, "{run}");
+    let rejection = &run["rejections"][0];
+    let index = rejection["input"][0].as_u64().expect("an index") as usize;
+    request["record"] = json!(index);
+    let (_, answer) = server.post("/api/explain", &request);
+    assert_eq!(answer["rejected"], true, "{answer}");
+    assert_eq!(
+        answer["trace"]["violations"][0]["rule"],
+        rejection["errors"][0]["rule"]
+    );
+    // The same record alone, as one JSON document.
+    request["input"] = records[index - 1].into();
+    request["record"] = json!(1);
+    let (_, alone) = server.post("/api/explain", &request);
+    assert_eq!(alone["trace"], answer["trace"]);
+    request["record"] = json!(2);
+    let (_, past) = server.post("/api/explain", &request);
+    assert_eq!(
+        past["errors"],
+        json!(["orders.json: record 2: the input has 1 record"])
+    );
+}

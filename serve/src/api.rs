@@ -41,8 +41,11 @@ pub struct RunRequest {
     /// The output format: json, ndjson, xml (default: the mapping's).
     #[serde(default)]
     pub output_format: Option<String>,
-    /// `explain` only: the record to trace, the 1-based line of an NDJSON
-    /// input (the line a rejection names); none: the input is one record.
+    /// `explain` only: the record to trace, the number a rejection's
+    /// `input` names: the 1-based line of an NDJSON record or of a CSV row
+    /// (the unit its group forms), the index of a record in JSON or XML
+    /// documents; none: a JSON input is one record, a CSV or XML input
+    /// gives its first.
     #[serde(default)]
     pub record: Option<usize>,
 }
@@ -110,9 +113,17 @@ pub fn explain(project: &Path, path: &Path, request: RunRequest, limits: Limits)
         Err(e) => return failed(diagnostics, problems(e, &hide)),
     };
     let name = input_name(&request);
-    let record = match mapwright::record_to_trace(&name, request.input.as_bytes(), request.record) {
+    let format = match input_format(&request) {
+        Ok(f) => f,
+        Err(messages) => return failed(diagnostics, messages),
+    };
+    let bytes = request.input.as_bytes();
+    let record = match prepared.unit_to_trace(&name, bytes, format, request.record) {
         Ok(r) => r,
-        Err(e) => return failed(diagnostics, vec![hide.text(&format!("{name}: {e}"))]),
+        Err(e) => {
+            let message = format!("{name}: {}", e.worded("record"));
+            return failed(diagnostics, vec![hide.text(&message)]);
+        }
     };
     let trace = prepared.trace(&record);
     json!({
@@ -301,12 +312,7 @@ fn job_of(
     out: &Path,
     report: &Path,
 ) -> Result<ConvertJob, Vec<String>> {
-    let input_format = match request.format.as_deref() {
-        None | Some("") => None,
-        Some(f) => Some(InputFormat::parse(f).ok_or_else(|| {
-            vec!["format takes json, ndjson, xml or csv (the value given is not one)".to_string()]
-        })?),
-    };
+    let input_format = input_format(request)?;
     let output_format = match request.output_format.as_deref() {
         None | Some("") => None,
         Some(f) => Some(OutputFormat::parse(f).ok_or_else(|| {
@@ -324,6 +330,16 @@ fn job_of(
         threads: 1,
         ..ConvertJob::default()
     })
+}
+
+/// The request's `format`, when it gives one.
+fn input_format(request: &RunRequest) -> Result<Option<InputFormat>, Vec<String>> {
+    match request.format.as_deref() {
+        None | Some("") => Ok(None),
+        Some(f) => InputFormat::parse(f).map(Some).ok_or_else(|| {
+            vec!["format takes json, ndjson, xml or csv (the value given is not one)".to_string()]
+        }),
+    }
 }
 
 fn output_problem(e: Error) -> String {
