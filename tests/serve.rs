@@ -691,3 +691,40 @@ fn explain_traces_the_record_of_a_json_array_a_rejection_names() {
         json!(["orders.json: record 2: the input has 1 record"])
     );
 }
+
+/// Review of issue 15: a client that sent half a body and stalled held a
+/// thread forever. With `--read-timeout 1` it is answered 408 once it has
+/// been silent that long, and other requests are answered meanwhile.
+#[test]
+fn a_stalled_request_body_is_answered_408_and_the_server_goes_on() {
+    let server = Server::start(&root(), &["--read-timeout", "1"]);
+    let mut stalled = TcpStream::connect(&server.address).unwrap();
+    let head = format!(
+        "POST /api/run HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n",
+        server.address
+    );
+    stalled.write_all(head.as_bytes()).unwrap();
+    stalled.write_all(b"{\"mapping\"").unwrap();
+    // Answered while the other stalls.
+    let (status, listed) = server.get("/api/integrations");
+    assert_eq!(status, 200, "{listed}");
+    // A guard against a hang of the test itself, far past the server's 1 s.
+    stalled
+        .set_read_timeout(Some(std::time::Duration::from_secs(60)))
+        .unwrap();
+    let mut answer = Vec::new();
+    stalled
+        .read_to_end(&mut answer)
+        .expect("the server answers and closes");
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 408 "), "{answer}");
+    let body: Value = serde_json::from_str(answer.split("\r\n\r\n").nth(1).unwrap()).unwrap();
+    assert_eq!(body["error"]["code"], "read-timeout", "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("--read-timeout"),
+        "{body}"
+    );
+}

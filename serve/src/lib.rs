@@ -6,12 +6,15 @@
 //! A thread per request; every run and explain goes to a worker thread
 //! under a wall-clock limit ([`Config::time_limit`]), on top of the
 //! engine's own per-unit budgets; a request body past
-//! [`Config::max_body`] is refused with 413. Request bodies are never
+//! [`Config::max_body`] is refused with 413, and a client silent for
+//! [`Config::read_timeout`] mid-request gets 408 (the port is a small
+//! front door before tiny_http: `front`). Request bodies are never
 //! logged: a log line names the method, the path, the status and the time.
 
 #![deny(missing_docs)]
 
 mod api;
+mod front;
 mod integrations;
 mod page;
 mod worker;
@@ -45,6 +48,9 @@ pub struct Config {
     pub max_body: usize,
     /// Runs at once, counting timed-out ones still stopping.
     pub max_runs: usize,
+    /// How long a client may go silent in the middle of sending a request
+    /// before it is answered 408 and its connection closed.
+    pub read_timeout: Duration,
 }
 
 impl Config {
@@ -59,12 +65,15 @@ impl Config {
             time_limit: Duration::from_secs(DEFAULT_TIME_LIMIT_SECS),
             max_body: DEFAULT_MAX_BODY,
             max_runs: 4,
+            read_timeout: Duration::from_secs(DEFAULT_READ_TIMEOUT_SECS),
         }
     }
 }
 
 /// The default wall-clock limit of a request, in seconds.
 pub const DEFAULT_TIME_LIMIT_SECS: u64 = 10;
+/// The default time a client may go silent mid-request, in seconds.
+pub const DEFAULT_READ_TIMEOUT_SECS: u64 = 30;
 /// The default largest request body: 4 MiB (the largest shipped example
 /// input is about 300 KB).
 pub const DEFAULT_MAX_BODY: usize = 4 << 20;
@@ -94,7 +103,13 @@ impl std::error::Error for ServeError {}
 
 /// A bound playground, ready to serve.
 pub struct Playground {
+    /// The port on 127.0.0.1 (crate::front), relaying to `server`.
+    front: std::net::TcpListener,
+    /// tiny_http, on a Unix socket in `_private`.
     server: tiny_http::Server,
+    socket: PathBuf,
+    /// The folder (only ours to open) of the socket, removed when dropped.
+    _private: tempfile::TempDir,
     url: String,
     state: Arc<State>,
 }
@@ -126,14 +141,21 @@ impl Playground {
             .iter()
             .map(|i| (i.id.clone(), i.mapping_file.clone()))
             .collect();
-        let server = tiny_http::Server::http(("127.0.0.1", config.port))
-            .map_err(|e| ServeError::Bind(config.port, e.to_string()))?;
-        let port = server
-            .server_addr()
-            .to_ip()
-            .map_or(config.port, |a| a.port());
+        let bind = |e: &dyn std::fmt::Display| ServeError::Bind(config.port, e.to_string());
+        let front =
+            std::net::TcpListener::bind(("127.0.0.1", config.port)).map_err(|e| bind(&e))?;
+        let port = front.local_addr().map_or(config.port, |a| a.port());
+        let private = tempfile::Builder::new()
+            .prefix("mapwright-serve-")
+            .tempdir()
+            .map_err(|e| bind(&e))?;
+        let socket = private.path().join("http.sock");
+        let server = tiny_http::Server::http_unix(&socket).map_err(|e| bind(&e))?;
         Ok(Playground {
+            front,
             server,
+            socket,
+            _private: private,
             url: format!("http://127.0.0.1:{port}/"),
             state: Arc::new(State {
                 port: port.to_string(),
@@ -152,6 +174,15 @@ impl Playground {
 
     /// Answer requests until the process ends, a thread each.
     pub fn run(self) {
+        let (front, socket) = (self.front, self.socket.clone());
+        let read_timeout = self.state.config.read_timeout;
+        let accepting = std::thread::Builder::new()
+            .name("playground-front".into())
+            .spawn(move || front::serve(front, socket, read_timeout));
+        if let Err(e) = accepting {
+            log(&format!("cannot start the front door's thread: {e}"));
+            return;
+        }
         for request in self.server.incoming_requests() {
             let state = self.state.clone();
             let spawned = std::thread::Builder::new()
