@@ -728,3 +728,25 @@ fn a_stalled_request_body_is_answered_408_and_the_server_goes_on() {
         "{body}"
     );
 }
+
+/// Review of issue 15: `serve --input /dev/zero` read until memory ran out.
+/// The `-m` and `--input` files are read up to `--max-body` bytes (the page
+/// sends them in one request): past it, serve does not start, naming both.
+#[test]
+fn an_input_file_over_max_body_is_refused_at_start_naming_file_and_limit() {
+    let out = assert_cmd::Command::new(assert_cmd::cargo::cargo_bin("mapwright"))
+        .current_dir(root())
+        .args(["serve", "--port", "0", "--max-body", "100000"])
+        .args(["-m", "mappings/oneserve-spectrum/order.yaml"])
+        .args(["--input", "/dev/zero"])
+        // A guard against the old endless read, not a measure.
+        .timeout(std::time::Duration::from_secs(60))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(out.stdout.is_empty());
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "error: /dev/zero is over 100000 bytes, the most a request may carry (serve --max-body): the page could not send it\n"
+    );
+}

@@ -132,8 +132,14 @@ impl Playground {
             integrations::shipped(&config.project).map_err(ServeError::Manifest)?;
         if let Some(m) = &config.mapping {
             let input = config.input.clone().unwrap_or_default();
-            let mut own = integrations::from_files(&config.project, m, &input, Map::new())
-                .map_err(ServeError::Files)?;
+            let mut own = integrations::from_files(
+                &config.project,
+                m,
+                &input,
+                Map::new(),
+                Some(config.max_body),
+            )
+            .map_err(ServeError::Files)?;
             own.writable = config.write;
             integrations.insert(0, own);
         }
