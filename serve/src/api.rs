@@ -176,8 +176,8 @@ fn diagnostics_json<'d>(
                 _ => "note",
             },
             "code": d.code,
-            "message": d.message,
-            "help": d.help,
+            "message": for_the_api(&d.message),
+            "help": d.help.as_deref().map(for_the_api),
         })
     })
     .collect()
@@ -202,8 +202,33 @@ fn input_name(request: &RunRequest) -> String {
 /// The messages of an error that stopped a run before it began.
 fn problems(e: Error, hide: &Hider) -> Vec<String> {
     match e {
-        Error::Params(list) => list.iter().map(|p| hide.text(p)).collect(),
-        other => vec![hide.text(&other.to_string())],
+        Error::Params(list) => list.iter().map(|p| hide.text(&for_the_api(p))).collect(),
+        other => vec![hide.text(&for_the_api(&other.to_string()))],
+    }
+}
+
+/// What the engine says for the command line, said for an API caller: a
+/// flag means nothing to a page or a script posting JSON, the request's
+/// field does (`record` is worded by the engine itself, LineError::worded).
+fn for_the_api(message: &str) -> String {
+    const WIDER_ROOT: &str = "; keep it inside, or give a wider project with --root";
+    const GIVE_PARAM: &str = "give it with --param ";
+    let message = message.replace(
+        WIDER_ROOT,
+        "; keep it inside (the text is loaded as if it sat at its integration's mapping file)",
+    );
+    match message.find(GIVE_PARAM) {
+        Some(i) => {
+            let rest = &message[i + GIVE_PARAM.len()..];
+            let name_end = rest.find("=...").unwrap_or(rest.len());
+            let after = rest[name_end..].strip_prefix("=...").unwrap_or("");
+            format!(
+                "{}give it in \"params\": {{\"{}\": ...}}{after}",
+                &message[..i],
+                &rest[..name_end]
+            )
+        }
+        None => message,
     }
 }
 
@@ -434,6 +459,43 @@ mod tests {
         assert_eq!(answer["counts"]["rejected"], 1, "{answer}");
         let error = &answer["rejections"][0]["errors"][0];
         assert_eq!(error["rule"], "time-limit", "{answer}");
+    }
+
+    #[test]
+    fn a_required_param_is_asked_for_in_the_requests_params_not_a_flag() {
+        let dir = project();
+        let path = dir.path().join("mappings/playground.yaml");
+        let request = RunRequest {
+            mapping: "mapping: p\ntarget: demo.row\nparams:\n  company: {type: text, required: true}\nrecord:\n  id: = id\n".into(),
+            ..RunRequest::default()
+        };
+        let answer = run(dir.path(), &path, request, limits(1000));
+        assert_eq!(
+            answer["errors"],
+            json!([
+                "param 'company' is required (text); give it in \"params\": {\"company\": ...}"
+            ])
+        );
+    }
+
+    #[test]
+    fn a_file_outside_the_project_is_not_told_to_use_a_flag() {
+        let dir = project();
+        std::fs::create_dir_all(dir.path().join("mappings")).unwrap();
+        let path = dir.path().join("mappings/playground.yaml");
+        let request = RunRequest {
+            mapping: "mapping: o\ntarget: demo.row\nlookups:\n  l: {file: /etc/passwd, key: a, value: b}\nrecord:\n  id: = id\n".into(),
+            ..RunRequest::default()
+        };
+        let answer = run(dir.path(), &path, request, limits(1000));
+        let found = &answer["diagnostics"][0];
+        assert_eq!(found["code"], "outside-project", "{answer}");
+        let message = found["message"].as_str().unwrap();
+        assert!(!message.contains("--root"), "{message}");
+        assert!(
+            message.ends_with("; keep it inside (the text is loaded as if it sat at its integration's mapping file)"),
+            "{message}"
+        );
     }
 
     #[test]
