@@ -237,11 +237,16 @@ fn handle(state: &State, mut request: Request) {
 }
 
 /// The value of the request's header `name`, if it has one.
-fn header_of<'r>(request: &'r Request, name: &str) -> Option<&'r str> {
+fn header_of<'r>(request: &'r Request, name: &'r str) -> Option<&'r str> {
+    values_of(request, name).next()
+}
+
+/// Every value the request gives its header `name`.
+fn values_of<'r>(request: &'r Request, name: &'r str) -> impl Iterator<Item = &'r str> {
     request
         .headers()
         .iter()
-        .find(|h| h.field.as_str().as_str().eq_ignore_ascii_case(name))
+        .filter(move |h| h.field.as_str().as_str().eq_ignore_ascii_case(name))
         .map(|h| h.value.as_str())
 }
 
@@ -271,8 +276,14 @@ fn refused(port: &str, method: &Method, request: &Request) -> Option<Answer> {
             "the playground answers only its own page",
         ));
     }
-    let json = header_of(request, "Content-Type")
-        .is_some_and(|t| t.split(';').next().unwrap_or("").trim() == JSON);
+    // Media types are case-insensitive (RFC 9110): Application/JSON is JSON.
+    let json = header_of(request, "Content-Type").is_some_and(|t| {
+        t.split(';')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .eq_ignore_ascii_case(JSON)
+    });
     if *method == Method::Post && !json {
         return Some(error_answer(
             415,
