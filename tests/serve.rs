@@ -354,6 +354,23 @@ fn a_request_another_site_could_send_is_refused() {
     let shouted = format!("{own}Content-Type: Application/JSON; charset=UTF-8\r\n");
     let (status, _) = server.exchange_with("POST", "/api/run", &shouted, body.as_bytes());
     assert_eq!(status, 200);
+    // Review of issue 15: a second Host or Origin was ignored (the first
+    // one checked); given twice, a header is refused whatever it says.
+    let json = "Content-Type: application/json\r\n";
+    let own_origin = format!("Origin: http://{}\r\n", server.address);
+    for twice in [
+        format!("{own}Host: evil.example:80\r\n{json}"),
+        format!("{own}{own}{json}"),
+        format!("{own}{own_origin}Origin: http://evil.example\r\n{json}"),
+        format!("{own}{own_origin}{own_origin}{json}"),
+        format!("{own}{json}Content-Type: text/plain\r\n"),
+    ] {
+        assert_eq!(
+            refused(twice.clone()),
+            (400, "duplicate-header".to_string()),
+            "{twice}"
+        );
+    }
 }
 
 #[test]

@@ -250,12 +250,26 @@ fn values_of<'r>(request: &'r Request, name: &'r str) -> impl Iterator<Item = &'
         .map(|h| h.value.as_str())
 }
 
+/// The headers the checks below read: given twice, which one a check took
+/// and which one something else took could differ, so twice is refused.
+const CHECKED_ONCE: [&str; 3] = ["Host", "Origin", "Content-Type"];
+
 /// A request another web site could have made the browser send: one for
 /// another host name (DNS rebinding), from another origin, or a POST that
 /// is not JSON (a cross-site form or `no-cors` fetch can send only plain
 /// text or form data without asking first). It would otherwise run
 /// mappings or, with `--write`, write the mapping file.
 fn refused(port: &str, method: &Method, request: &Request) -> Option<Answer> {
+    if let Some(twice) = CHECKED_ONCE
+        .iter()
+        .find(|name| values_of(request, name).nth(1).is_some())
+    {
+        return Some(error_answer(
+            400,
+            "duplicate-header",
+            &format!("the request gives {twice} more than once; give it once"),
+        ));
+    }
     let ours = |value: &str| {
         ["127.0.0.1", "localhost"]
             .iter()
