@@ -748,6 +748,14 @@ fn a_stalled_request_body_is_answered_408_and_the_server_goes_on() {
             .contains("--read-timeout"),
         "{body}"
     );
+    // A connection that begins no request is closed without an answer.
+    let mut idle = TcpStream::connect(&server.address).unwrap();
+    idle.set_read_timeout(Some(std::time::Duration::from_secs(60)))
+        .unwrap();
+    let mut nothing = Vec::new();
+    idle.read_to_end(&mut nothing)
+        .expect("closed by the server");
+    assert_eq!(String::from_utf8_lossy(&nothing), "");
 }
 
 /// Review of issue 15: `serve --input /dev/zero` read until memory ran out.

@@ -29,7 +29,16 @@ const MAX_HEAD: u64 = 64 << 10;
 /// at `back` on its own thread.
 pub fn serve(front: TcpListener, back: PathBuf, read_timeout: Duration) {
     for stream in front.incoming() {
-        let Ok(client) = stream else { continue };
+        let client = match stream {
+            Ok(c) => c,
+            Err(e) => {
+                // Out of file descriptors, say: wait a little rather than
+                // spin on the same error.
+                crate::log(&format!("cannot accept a connection: {e}"));
+                std::thread::sleep(Duration::from_millis(100));
+                continue;
+            }
+        };
         let back = back.clone();
         let spawned = std::thread::Builder::new()
             .name("playground-connection".into())
@@ -45,7 +54,9 @@ pub fn serve(front: TcpListener, back: PathBuf, read_timeout: Duration) {
 enum Stop {
     /// The client went silent past the read timeout mid-request.
     Stalled,
-    /// The client closed before the request was whole, or nothing came.
+    /// The client closed before the request was whole, or sent nothing at
+    /// all within the timeout (an idle connection, a browser's preconnect:
+    /// closed without an answer, as no request was begun).
     Gone,
     /// The request cannot be taken: the status and why.
     Refused(u16, &'static str),
@@ -182,7 +193,10 @@ fn read_head(client: &mut BufReader<&TcpStream>) -> Result<Vec<Vec<u8>>, Stop> {
             .by_ref()
             .take(MAX_HEAD - size)
             .read_until(b'\n', &mut line)
-            .map_err(stop_of)?;
+            .map_err(|e| match stop_of(e) {
+                Stop::Stalled if size == 0 && line.is_empty() => Stop::Gone,
+                other => other,
+            })?;
         size += n as u64;
         match (n, line.last()) {
             (0, _) if size >= MAX_HEAD => {
