@@ -1,5 +1,6 @@
 //! The front door: the playground's port on 127.0.0.1, in front of
-//! tiny_http, which listens on a Unix socket in a private temp folder.
+//! tiny_http, which listens on a Unix socket of its own (Linux's abstract
+//! namespace: no file; crate::back_door).
 //!
 //! tiny_http 0.12 sets no read timeout on the connections it accepts, and
 //! a timeout set on its listener is inherited, but also times out its
@@ -16,8 +17,7 @@
 
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
-use std::os::unix::net::UnixStream;
-use std::path::{Path, PathBuf};
+use std::os::unix::net::{SocketAddr, UnixStream};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -27,7 +27,7 @@ const MAX_HEAD: u64 = 64 << 10;
 
 /// Accept connections on `front` until it fails, each relayed to tiny_http
 /// at `back` on its own thread.
-pub fn serve(front: TcpListener, back: PathBuf, read_timeout: Duration) {
+pub fn serve(front: TcpListener, back: SocketAddr, read_timeout: Duration) {
     for stream in front.incoming() {
         let client = match stream {
             Ok(c) => c,
@@ -63,10 +63,10 @@ enum Stop {
 }
 
 /// One connection: its request passed on, its answer passed back.
-fn relay(client: TcpStream, back: &Path, read_timeout: Duration) {
+fn relay(client: TcpStream, back: &SocketAddr, read_timeout: Duration) {
     let _ = client.set_read_timeout(Some(read_timeout));
     let _ = client.set_write_timeout(Some(read_timeout));
-    let (Ok(server), Ok(to_client)) = (UnixStream::connect(back), client.try_clone()) else {
+    let (Ok(server), Ok(to_client)) = (UnixStream::connect_addr(back), client.try_clone()) else {
         return;
     };
     let Ok(from_server) = server.try_clone() else {

@@ -105,11 +105,9 @@ impl std::error::Error for ServeError {}
 pub struct Playground {
     /// The port on 127.0.0.1 (crate::front), relaying to `server`.
     front: std::net::TcpListener,
-    /// tiny_http, on a Unix socket in `_private`.
+    /// tiny_http, on the Unix socket `socket`.
     server: tiny_http::Server,
-    socket: PathBuf,
-    /// The folder (only ours to open) of the socket, removed when dropped.
-    _private: tempfile::TempDir,
+    socket: std::os::unix::net::SocketAddr,
     url: String,
     state: Arc<State>,
 }
@@ -151,17 +149,11 @@ impl Playground {
         let front =
             std::net::TcpListener::bind(("127.0.0.1", config.port)).map_err(|e| bind(&e))?;
         let port = front.local_addr().map_or(config.port, |a| a.port());
-        let private = tempfile::Builder::new()
-            .prefix("mapwright-serve-")
-            .tempdir()
-            .map_err(|e| bind(&e))?;
-        let socket = private.path().join("http.sock");
-        let server = tiny_http::Server::http_unix(&socket).map_err(|e| bind(&e))?;
+        let (server, socket) = back_door(port).map_err(|e| bind(&*e))?;
         Ok(Playground {
             front,
             server,
             socket,
-            _private: private,
             url: format!("http://127.0.0.1:{port}/"),
             state: Arc::new(State {
                 port: port.to_string(),
@@ -199,6 +191,23 @@ impl Playground {
             }
         }
     }
+}
+
+/// tiny_http on a Unix socket of Linux's abstract namespace, named for
+/// this process and its port: it leaves no file behind however the
+/// process ends (a server is stopped by a signal), and a browser cannot
+/// reach it, only the front door (crate::front) does.
+fn back_door(
+    port: u16,
+) -> Result<
+    (tiny_http::Server, std::os::unix::net::SocketAddr),
+    Box<dyn std::error::Error + Send + Sync>,
+> {
+    use std::os::linux::net::SocketAddrExt as _;
+    let name = format!("mapwright-serve-{}-{port}", std::process::id());
+    let address = std::os::unix::net::SocketAddr::from_abstract_name(name.as_bytes())?;
+    let listener = std::os::unix::net::UnixListener::bind_addr(&address)?;
+    Ok((tiny_http::Server::from_listener(listener, None)?, address))
 }
 
 /// A line on stderr; a closed stderr is ignored.
