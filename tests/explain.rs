@@ -313,10 +313,11 @@ fn a_rejection_with_no_path_has_no_at() {
 }
 
 /// Review of issue 13: a JSON array exited 1 (a rejected record) where the
-/// docs say 3 (the record cannot be read), and `--line N` on a CSV file said
-/// "line 2: line 1, column 1: not valid JSON".
+/// docs say 3 (the record cannot be read). Review of issue 15: `--line N`
+/// reads every input `convert` reads, and names the record as a rejects
+/// file does: a JSON array's Nth record, the CSV unit holding line N.
 #[test]
-fn a_list_is_no_record_and_line_takes_ndjson() {
+fn a_list_is_no_record_and_line_names_a_record_of_any_input() {
     let dir = common::fresh("explain", "not-a-record");
     let list = dir.join("list.json");
     std::fs::write(&list, format!("[{}]", example())).unwrap();
@@ -324,15 +325,25 @@ fn a_list_is_no_record_and_line_takes_ndjson() {
     assert_eq!((code, out.as_str()), (3, ""));
     assert_eq!(
         err,
-        format!("error: {}: explain traces one record (a JSON object), found a list: give one record, or an NDJSON file with --line N\n", list.display())
+        format!("error: {}: explain traces one record (a JSON object), found a list: give one record, or name one with --line N\n", list.display())
+    );
+    let (code, out, err) = explain(list.to_str().unwrap(), &["--record", "1"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        out.starts_with("oneserve-order-to-spectrum: accepted"),
+        "{out}"
     );
     let csv = "mappings/oneserve-spectrum/examples/order-lines.csv";
-    let (code, out, err) = explain(csv, &["--line", "2"]);
+    let (code, out, err) = explain(csv, &["--line", "1"]);
     assert_eq!((code, out.as_str()), (2, ""));
     assert_eq!(
         err,
-        format!("error: {csv}: --line takes an NDJSON file (one JSON record a line), and this is CSV: explain traces one JSON record\n")
+        format!("error: {csv}: --line 1: no row of the CSV input is on that line (line 1 is its header)\n")
     );
+    // Line 188 is the second row of the unit a run rejects under team-assigned.
+    let (code, out, err) = explain(csv, &["--line", "188"]);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(out.contains("team-assigned"), "{out}");
     // A line of an NDJSON file that is not JSON names its column alone.
     let broken = dir.join("broken.ndjson");
     std::fs::write(&broken, format!("{}\n{{oops\n", example())).unwrap();
@@ -340,7 +351,7 @@ fn a_list_is_no_record_and_line_takes_ndjson() {
     assert_eq!(code, 3);
     assert_eq!(
         err,
-        format!("error: {}: line 2 is not a JSON record (column 2: not valid JSON: key must be a string); --line takes an NDJSON file, one JSON record a line\n", broken.display())
+        format!("error: {}: line 2 is not a JSON record (column 2: not valid JSON: key must be a string): an NDJSON input holds one JSON record a line\n", broken.display())
     );
 }
 

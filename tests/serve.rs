@@ -350,6 +350,27 @@ fn a_request_another_site_could_send_is_refused() {
     let page = format!("Host: localhost:{port}\r\nOrigin: http://localhost:{port}\r\nContent-Type: application/json; charset=utf-8\r\n");
     let (status, _) = server.exchange_with("POST", "/api/run", &page, body.as_bytes());
     assert_eq!(status, 200);
+    // Review of issue 15: a media type is case-insensitive.
+    let shouted = format!("{own}Content-Type: Application/JSON; charset=UTF-8\r\n");
+    let (status, _) = server.exchange_with("POST", "/api/run", &shouted, body.as_bytes());
+    assert_eq!(status, 200);
+    // Review of issue 15: a second Host or Origin was ignored (the first
+    // one checked); given twice, a header is refused whatever it says.
+    let json = "Content-Type: application/json\r\n";
+    let own_origin = format!("Origin: http://{}\r\n", server.address);
+    for twice in [
+        format!("{own}Host: evil.example:80\r\n{json}"),
+        format!("{own}{own}{json}"),
+        format!("{own}{own_origin}Origin: http://evil.example\r\n{json}"),
+        format!("{own}{own_origin}{own_origin}{json}"),
+        format!("{own}{json}Content-Type: text/plain\r\n"),
+    ] {
+        assert_eq!(
+            refused(twice.clone()),
+            (400, "duplicate-header".to_string()),
+            "{twice}"
+        );
+    }
 }
 
 #[test]
@@ -597,4 +618,164 @@ fn with_write_a_symlinked_mapping_writes_its_file() {
         .unwrap()
         .file_type()
         .is_symlink());
+}
+
+/// `mapwright explain ARGS --format json` in the repository: its trace.
+fn explain_json(args: &[&str]) -> Value {
+    let out = Command::new(assert_cmd::cargo::cargo_bin("mapwright"))
+        .current_dir(root())
+        .args(["explain", "-m", "mappings/oneserve-spectrum/order.yaml"])
+        .args(args)
+        .args(["--param", "company_code=KM2", "--format", "json"])
+        .output()
+        .unwrap();
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "explain's JSON ({e}): {}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+    })
+}
+
+/// Review of issue 15: explain read only NDJSON lines. A CSV input's
+/// rejection names the lines of its unit's rows: any of them traces that
+/// unit, grouped and shaped as the run did, as `explain --line` does.
+#[test]
+fn explain_traces_the_csv_unit_a_rejection_names_by_any_of_its_lines() {
+    let server = Server::start(&root(), &[]);
+    let lines = integrations(&server)
+        .into_iter()
+        .find(|i| i["id"] == "mappings/oneserve-spectrum/order.yaml#order-lines.csv")
+        .expect("listed");
+    let mut request = request_of(&lines);
+    let (status, run) = server.post("/api/run", &request);
+    assert_eq!(status, 200, "{run}");
+    let rejection = &run["rejections"][0];
+    assert_eq!(
+        rejection["input"],
+        json!([6, 188, 347, 360, 416]),
+        "{rejection}"
+    );
+    assert_eq!(rejection["errors"][0]["rule"], "team-assigned");
+    request.as_object_mut().unwrap().remove("output_format");
+    request["record"] = json!(188);
+    let (status, answer) = server.post("/api/explain", &request);
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["rejected"], true, "{answer}");
+    assert_eq!(answer["trace"]["violations"][0]["rule"], "team-assigned");
+    let csv = "mappings/oneserve-spectrum/examples/order-lines.csv";
+    assert_eq!(answer["trace"], explain_json(&[csv, "--line", "6"]));
+    // The header is no row: the message names the API's field, not a flag.
+    request["record"] = json!(1);
+    let (_, answer) = server.post("/api/explain", &request);
+    assert_eq!(
+        answer["errors"],
+        json!(["order-lines.csv: record 1: no row of the CSV input is on that line (line 1 is its header)"])
+    );
+}
+
+/// A JSON array's records are numbered as a run's rejections number them
+/// (1-based); one JSON document is record 1.
+#[test]
+fn explain_traces_the_record_of_a_json_array_a_rejection_names() {
+    let server = Server::start(&root(), &[]);
+    let orders = integrations(&server)
+        .into_iter()
+        .find(|i| i["id"] == "mappings/oneserve-spectrum/order.yaml#orders.ndjson")
+        .expect("listed");
+    let ndjson = orders["input"].as_str().unwrap().to_string();
+    let records: Vec<&str> = ndjson.lines().filter(|l| !l.trim().is_empty()).collect();
+    let mut request = request_of(&orders);
+    request.as_object_mut().unwrap().remove("output_format");
+    request["input"] = format!("[{}]", records.join(",\n")).into();
+    request["input_name"] = "orders.json".into();
+    let (status, run) = server.post("/api/run", &request);
+    assert_eq!(status, 200, "{run}");
+    let rejection = &run["rejections"][0];
+    let index = rejection["input"][0].as_u64().expect("an index") as usize;
+    request["record"] = json!(index);
+    let (_, answer) = server.post("/api/explain", &request);
+    assert_eq!(answer["rejected"], true, "{answer}");
+    assert_eq!(
+        answer["trace"]["violations"][0]["rule"],
+        rejection["errors"][0]["rule"]
+    );
+    // The same record alone, as one JSON document.
+    request["input"] = records[index - 1].into();
+    request["record"] = json!(1);
+    let (_, alone) = server.post("/api/explain", &request);
+    assert_eq!(alone["trace"], answer["trace"]);
+    request["record"] = json!(2);
+    let (_, past) = server.post("/api/explain", &request);
+    assert_eq!(
+        past["errors"],
+        json!(["orders.json: record 2: the input has 1 record"])
+    );
+}
+
+/// Review of issue 15: a client that sent half a body and stalled held a
+/// thread forever. With `--read-timeout 1` it is answered 408 once it has
+/// been silent that long, and other requests are answered meanwhile.
+#[test]
+fn a_stalled_request_body_is_answered_408_and_the_server_goes_on() {
+    let server = Server::start(&root(), &["--read-timeout", "1"]);
+    let mut stalled = TcpStream::connect(&server.address).unwrap();
+    let head = format!(
+        "POST /api/run HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n",
+        server.address
+    );
+    stalled.write_all(head.as_bytes()).unwrap();
+    stalled.write_all(b"{\"mapping\"").unwrap();
+    // Answered while the other stalls.
+    let (status, listed) = server.get("/api/integrations");
+    assert_eq!(status, 200, "{listed}");
+    // A guard against a hang of the test itself, far past the server's 1 s.
+    stalled
+        .set_read_timeout(Some(std::time::Duration::from_secs(60)))
+        .unwrap();
+    let mut answer = Vec::new();
+    stalled
+        .read_to_end(&mut answer)
+        .expect("the server answers and closes");
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 408 "), "{answer}");
+    let body: Value = serde_json::from_str(answer.split("\r\n\r\n").nth(1).unwrap()).unwrap();
+    assert_eq!(body["error"]["code"], "read-timeout", "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("--read-timeout"),
+        "{body}"
+    );
+    // A connection that begins no request is closed without an answer.
+    let mut idle = TcpStream::connect(&server.address).unwrap();
+    idle.set_read_timeout(Some(std::time::Duration::from_secs(60)))
+        .unwrap();
+    let mut nothing = Vec::new();
+    idle.read_to_end(&mut nothing)
+        .expect("closed by the server");
+    assert_eq!(String::from_utf8_lossy(&nothing), "");
+}
+
+/// Review of issue 15: `serve --input /dev/zero` read until memory ran out.
+/// The `-m` and `--input` files are read up to `--max-body` bytes (the page
+/// sends them in one request): past it, serve does not start, naming both.
+#[test]
+fn an_input_file_over_max_body_is_refused_at_start_naming_file_and_limit() {
+    let out = assert_cmd::Command::new(assert_cmd::cargo::cargo_bin("mapwright"))
+        .current_dir(root())
+        .args(["serve", "--port", "0", "--max-body", "100000"])
+        .args(["-m", "mappings/oneserve-spectrum/order.yaml"])
+        .args(["--input", "/dev/zero"])
+        // A guard against the old endless read, not a measure.
+        .timeout(std::time::Duration::from_secs(60))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(out.stdout.is_empty());
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "error: /dev/zero is over 100000 bytes, the most a request may carry (serve --max-body): the page could not send it\n"
+    );
 }

@@ -114,6 +114,8 @@ function showDiagnostics(diagnostics) {
 
 // The input line a rejection or skip names, for its trace.
 const lineOf = (entry) => (Array.isArray(entry.input) ? entry.input[0] : entry.input);
+// JSON and XML documents number their records; NDJSON and CSV name a line.
+const whereOf = (n) => (/\.(json|xml)$/i.test(ui.inputName.value) ? `record ${n}` : `line ${n}`);
 
 function showRun(answer) {
   // The mapping as edited may declare secret params its file did not: the
@@ -132,14 +134,14 @@ function showRun(answer) {
   for (const r of answer.rejections || []) {
     const line = lineOf(r);
     for (const e of r.errors) {
-      item(ui.rejections, "rejection", [["where", `line ${line}`], ["rule", e.rule], ["where", e.path], ["message", e.message]],
+      item(ui.rejections, "rejection", [["where", whereOf(line)], ["rule", e.rule], ["where", e.path], ["message", e.message]],
         () => explain(line));
     }
   }
   ui.skipped.replaceChildren();
   for (const s of answer.skipped || []) {
     const line = lineOf(s);
-    item(ui.skipped, "skip", [["where", `line ${line}`], ["message", s.reason]], () => explain(line));
+    item(ui.skipped, "skip", [["where", whereOf(line)], ["message", s.reason]], () => explain(line));
   }
   // Exactly what `convert` writes (parsing would lose 25.00's places).
   ui.output.textContent = answer.output || "";
@@ -187,8 +189,9 @@ async function explain(line) {
     status(e.message, true);
     return;
   }
-  // One JSON document is one record; NDJSON names the record by its line.
-  if (!/\.json$/i.test(req.input_name)) req.record = Number(ui.record.value) || 1;
+  // The number a rejection names: the line of an NDJSON record or a CSV
+  // row (its unit), the index of a record in JSON or XML documents.
+  req.record = Number(ui.record.value) || 1;
   delete req.output_format;
   ui.traceText.textContent = "explaining…";
   const { body } = await engine.explain(req);

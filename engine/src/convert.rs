@@ -543,11 +543,7 @@ impl Run<'_, '_> {
     }
 
     fn xml_record(&self, text: &str) -> Result<Value, ReadError> {
-        let (_, tree) = parse_xml(text)?;
-        Ok(match &self.prepared.mapping().source {
-            Some(s) if s.format == Format::Xml => s.record_from_xml(tree),
-            _ => tree,
-        })
+        xml_record_of(self.prepared.mapping(), text)
     }
 
     /// Text that could not be read as a record, with the lines it spans.
@@ -780,6 +776,16 @@ fn one_line(text: &[u8]) -> std::borrow::Cow<'_, [u8]> {
         b => *b,
     });
     std::borrow::Cow::Owned(spaced.collect())
+}
+
+/// One XML document's record, as `mapping`'s XML source reads it (the
+/// tree as parsed for any other source).
+pub(crate) fn xml_record_of(mapping: &crate::Mapping, text: &str) -> Result<Value, ReadError> {
+    let (_, tree) = parse_xml(text)?;
+    Ok(match &mapping.source {
+        Some(s) if s.format == Format::Xml => s.record_from_xml(tree),
+        _ => tree,
+    })
 }
 
 /// The finding of text that is no record.

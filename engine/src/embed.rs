@@ -10,7 +10,9 @@ use std::io;
 
 use crate::value::Value;
 
+use crate::check::{check_record_at, Path as CheckPath};
 use crate::convert::{convert, Input, Options, Sink};
+use crate::diag::Severity;
 use crate::mapping::{Mapping, Prepared};
 use crate::render::{render_record, OutputFormat, Renderer};
 use crate::report::{Rejection, Report};
@@ -74,27 +76,58 @@ impl Mapping {
         self.routes.iter().map(|r| r.name.as_str()).collect()
     }
 
+    /// The target schema of route `route`, or the error naming a near route.
+    fn target_of(&self, route: &str) -> Result<&Schema, crate::Error> {
+        self.route(route)
+            .map(|r| &*r.target)
+            .ok_or_else(|| crate::Error::UnknownRoute {
+                route: route.to_string(),
+                near: crate::diag::suggest(route, self.route_names()).map(str::to_string),
+            })
+    }
+}
+
+impl Prepared<'_> {
     /// One target record of the route `route` in `format`, as `mapwright
     /// convert --batch-size 1` writes it: an NDJSON line, a JSON envelope
-    /// holding the record on one line, or one XML document.
+    /// holding the record on one line, or one XML document. The record is
+    /// checked against the route's target schema first, as `convert` checks
+    /// what it built: one that does not fit (a field the target does not
+    /// have, which XML would leave out without a word; a wrong type; a
+    /// missing required field) is [`Error::Unfit`](crate::Error::Unfit),
+    /// every error named, secrets hidden. Warnings do not stop it.
     pub fn render_one(
         &self,
         route: &str,
         record: &Value,
         format: OutputFormat,
     ) -> Result<Vec<u8>, crate::Error> {
-        let Some(target) = self.route(route).map(|r| &r.target) else {
-            return Err(crate::Error::UnknownRoute {
-                route: route.to_string(),
-                near: crate::diag::suggest(route, self.route_names()).map(str::to_string),
-            });
-        };
+        let target = self.mapping().target_of(route)?;
         if format == OutputFormat::Xml && target.format != crate::schema::Format::Xml {
             return Err(crate::Error::NotXmlTarget(target.name.clone()));
         }
+        self.check_fits(route, target, record)?;
         let mut out = Renderer::new(Vec::new(), format).with_batch_size(Some(1));
         out.record(target, record).map_err(crate::Error::Write)?;
         out.finish(Some(target)).map_err(crate::Error::Write)
+    }
+
+    /// The target's checks of `record`: its errors, with the secret params'
+    /// values and the values at the target's secret fields hidden.
+    fn check_fits(&self, route: &str, target: &Schema, record: &Value) -> Result<(), crate::Error> {
+        let mut found = Vec::new();
+        check_record_at(target, record, &CheckPath::root(target), &mut found);
+        found.retain(|v| v.severity == Severity::Error);
+        if found.is_empty() {
+            return Ok(());
+        }
+        let mut hide = self.redactor().clone();
+        hide.add_secret_fields(target, record);
+        found.iter_mut().for_each(|v| hide.redact_violation(v));
+        Err(crate::Error::Unfit {
+            route: route.to_string(),
+            violations: found,
+        })
     }
 }
 
@@ -225,28 +258,91 @@ mod tests {
     }
 
     #[test]
-    fn render_one_writes_what_a_batch_of_one_holds_and_names_a_near_route() {
+    fn render_one_writes_what_the_run_wrote_and_names_a_near_route() {
         let mapping = o2o();
-        let record = crate::json!({"b": 1, "a": "x"});
-        let json = mapping
-            .render_one("create-job", &record, OutputFormat::Json)
+        let prepared = mapping.prepare(&example_params()).expect("params fit");
+        let text = include_bytes!("../../mappings/o2o/examples/primary-events.ndjson");
+        let (settled, _) = prepared.settle_ndjson("events", text, 1).unwrap();
+        let Some(Settled::Accepted { route, line }) = settled.first() else {
+            panic!("the first event is accepted: {settled:?}")
+        };
+        let record: Value = serde_json::from_slice(line).unwrap();
+        let ndjson = prepared
+            .render_one(route, &record, OutputFormat::Ndjson)
             .unwrap();
-        assert_eq!(
-            String::from_utf8(json).unwrap(),
-            "[{\"b\":1,\"a\":\"x\"}]\n"
-        );
-        let ndjson = mapping
-            .render_one("create-job", &record, OutputFormat::Ndjson)
+        assert_eq!(&ndjson, line);
+        let json = prepared
+            .render_one(route, &record, OutputFormat::Json)
             .unwrap();
-        assert_eq!(ndjson, b"{\"b\":1,\"a\":\"x\"}\n");
-        let err = mapping
+        let inner = String::from_utf8_lossy(line).trim_end().to_string();
+        assert_eq!(String::from_utf8(json).unwrap(), format!("[{inner}]\n"));
+        let err = prepared
             .render_one("create-jobs", &record, OutputFormat::Ndjson)
             .unwrap_err();
         assert_eq!(
             err.to_string(),
             "this mapping has no route 'create-jobs' (did you mean 'create-job'?)"
         );
-        let xml = mapping.render_one("create-job", &record, OutputFormat::Xml);
+        let xml = prepared.render_one(route, &record, OutputFormat::Xml);
         assert!(matches!(xml, Err(crate::Error::NotXmlTarget(_))), "{xml:?}");
+    }
+
+    const TOKEN: &str = "3FC2ABA9-8F37-4CC9-934C-6ABCCA9F44B7";
+
+    fn synergetic_payload(mapping: &Mapping, params: &Params) -> (String, Value) {
+        let prepared = mapping.prepare(params).expect("params fit");
+        let document =
+            include_bytes!("../../mappings/oneserve-synergetic/tests/design-example.json");
+        let record: Value = serde_json::from_slice(document).unwrap();
+        match prepared.transform(&record) {
+            crate::Outcome::Accepted { route, record, .. } => (route, record),
+            other => panic!("the design example is accepted, not {other:?}"),
+        }
+    }
+
+    #[test]
+    fn render_one_refuses_a_field_the_xml_target_would_leave_out() {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../mappings/oneserve-synergetic/order.yaml"
+        );
+        let mapping = Mapping::from_path(path.as_ref()).unwrap();
+        let params = Params::from_pairs(&[("vendor_token", TOKEN)]);
+        let prepared = mapping.prepare(&params).unwrap();
+        let (route, mut payload) = synergetic_payload(&mapping, &params);
+        let fits = prepared.render_one(&route, &payload, OutputFormat::Xml);
+        assert!(fits.is_ok(), "{fits:?}");
+        payload["Colour"] = Value::from("red");
+        // A wrong value at the secret field is named, its value hidden.
+        payload["VendorTokenGUID"] = Value::from(format!("{TOKEN}-x"));
+        let err = prepared
+            .render_one(&route, &payload, OutputFormat::Xml)
+            .unwrap_err();
+        let crate::Error::Unfit {
+            route: r,
+            violations,
+        } = &err
+        else {
+            panic!("an unfit payload is refused, not {err:?}")
+        };
+        assert_eq!(r, &route);
+        let found: Vec<(&str, &str)> = violations
+            .iter()
+            .map(|v| (v.rule.as_str(), v.path.as_str()))
+            .collect();
+        assert_eq!(
+            found,
+            [
+                ("invalid-guid", "/InputXML/VendorTokenGUID"),
+                ("unknown-field", "/InputXML/Colour")
+            ]
+        );
+        assert_eq!(
+            err.to_string(),
+            "the payload does not fit the target of route 'oneserve-order-to-synergetic'; \
+             /InputXML/VendorTokenGUID [invalid-guid]: (a secret value, not shown) is not a GUID \
+             (8-4-4-4-12 hexadecimal digits); \
+             /InputXML/Colour [unknown-field]: 'Colour' is not a field of Synergetic's input_xml"
+        );
     }
 }

@@ -6,6 +6,7 @@ use std::fmt;
 use std::io;
 use std::path::PathBuf;
 
+use crate::check::Violation;
 use crate::commit::CommitError;
 use crate::convert::ConvertError;
 use crate::diag::Diagnostics;
@@ -72,6 +73,15 @@ pub enum Error {
         /// The nearest route name.
         near: Option<String>,
     },
+    /// A payload given to render does not fit its route's target schema:
+    /// the route, and every error the target's checks found (each naming
+    /// its rule and path; secret values hidden).
+    Unfit {
+        /// The route whose target the payload was checked against.
+        route: String,
+        /// What the checks found, errors only.
+        violations: Vec<Violation>,
+    },
 }
 
 impl Error {
@@ -129,6 +139,13 @@ impl fmt::Display for Error {
                     Some(n) => write!(f, " (did you mean '{n}'?)"),
                     None => Ok(()),
                 }
+            }
+            Error::Unfit { route, violations } => {
+                write!(f, "the payload does not fit the target of route '{route}'")?;
+                for v in violations {
+                    write!(f, "; {} [{}]: {}", v.path, v.rule, v.message)?;
+                }
+                Ok(())
             }
         }
     }

@@ -52,6 +52,7 @@ mod literal;
 mod lookup;
 mod mapping;
 mod params;
+mod pick;
 mod project;
 mod read;
 mod redact;

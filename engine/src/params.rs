@@ -5,7 +5,7 @@ use std::path::Path;
 
 use crate::value::{Map, Value};
 
-use crate::diag::Diagnostics;
+use crate::diag::{Diagnostic, Diagnostics, Span};
 use crate::file_format as ff;
 use crate::yaml::{span, Fields, Node};
 
@@ -281,16 +281,29 @@ impl Params {
         Ok(params)
     }
 
-    /// Read a YAML or JSON file of key: value.
+    /// Read a YAML or JSON file of key: value. A file that cannot be read,
+    /// is not YAML, or is not a mapping of name: value is
+    /// [`Error::Diagnostics`](crate::Error::Diagnostics) (codes
+    /// `unreadable`, `yaml`, `wrong-shape`), with the file, line and column.
     pub fn load_file(&mut self, path: &Path) -> Result<(), crate::Error> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| problem(format!("{}: {e}", path.display())))?;
-        let node = crate::yaml::parse(path, &text).map_err(|d| problem(d.to_string()))?;
+        let finding = |span, code, message: String| {
+            crate::Error::Diagnostics(Diagnostics(vec![Diagnostic::error(span, code, message)]))
+        };
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            finding(
+                Span::file(path),
+                "unreadable",
+                format!("cannot read the params file: {e}"),
+            )
+        })?;
+        let node = crate::yaml::parse(path, &text)
+            .map_err(|d| crate::Error::Diagnostics(Diagnostics(vec![d])))?;
         let entries = node.as_map().ok_or_else(|| {
-            problem(format!(
-                "{}: a params file must be a mapping of name: value",
-                path.display()
-            ))
+            finding(
+                span(path, &node),
+                "wrong-shape",
+                "a params file must be a mapping of name: value".to_string(),
+            )
         })?;
         for (k, v) in entries {
             self.set(&k.scalar_text().unwrap_or_default(), v.to_json());
@@ -445,6 +458,45 @@ fn problem(message: String) -> crate::Error {
 mod tests {
     use super::*;
     use crate::json;
+
+    /// The one finding of loading `text` as a params file: file, line,
+    /// column, code.
+    fn params_file_finding(text: &str) -> (bool, u32, u32, &'static str, String) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("params.yaml");
+        std::fs::write(&path, text).unwrap();
+        let err = Params::default().load_file(&path).unwrap_err();
+        let d = &err
+            .diagnostics()
+            .expect("a file's findings are diagnostics")
+            .0[0];
+        (
+            d.span.file == path,
+            d.span.line,
+            d.span.column,
+            d.code,
+            d.message.clone(),
+        )
+    }
+
+    #[test]
+    fn a_params_file_that_is_no_yaml_or_no_map_says_where_with_a_code() {
+        let (here, line, column, code, _) = params_file_finding("company_code: KM2\nbatch: [1\n");
+        assert_eq!((here, line, column, code), (true, 2, 8, "yaml"));
+        let (here, line, column, code, message) = params_file_finding("\n- KM2\n");
+        assert_eq!((here, line, column, code), (true, 2, 1, "wrong-shape"));
+        assert_eq!(message, "a params file must be a mapping of name: value");
+        let missing = Path::new("/nonexistent/params.yaml");
+        let err = Params::default().load_file(missing).unwrap_err();
+        let d = &err
+            .diagnostics()
+            .expect("an unreadable file is a finding")
+            .0[0];
+        assert_eq!((d.span.line, d.code), (0, "unreadable"));
+        assert!(err.to_string().starts_with(
+            "/nonexistent/params.yaml: error[unreadable]: cannot read the params file: "
+        ));
+    }
 
     fn map_param(default: Option<Value>) -> ParamSpec {
         ParamSpec {

@@ -804,7 +804,8 @@ fn shown_value(v: &Option<Value>) -> String {
     }
 }
 
-/// Why `--line N` found no record.
+/// Why the record asked for (`explain --line N`, the playground's
+/// `"record": N`) was not found, or is no record.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum LineError {
@@ -815,7 +816,14 @@ pub enum LineError {
         /// The lines the input has.
         lines: usize,
     },
-    /// Line 0 (lines count from 1).
+    /// JSON or XML documents hold fewer records.
+    NoSuchRecord {
+        /// The record asked for (1-based).
+        record: usize,
+        /// The records the input holds.
+        records: usize,
+    },
+    /// Line or record 0 (both count from 1).
     Zero,
     /// The line is not a JSON record.
     NotJson {
@@ -824,54 +832,83 @@ pub enum LineError {
         /// What the parser said.
         message: String,
     },
-    /// `--line` given an input whose name says it is no NDJSON (CSV, XML,
-    /// a JSON document).
+    /// A line given for an input whose name says it is no NDJSON (CSV,
+    /// XML, a JSON document), to [`record_to_trace`], which reads only
+    /// NDJSON lines ([`crate::Prepared::unit_to_trace`] reads them all).
     NotNdjson {
         /// The format the name says (`CSV`).
         format: &'static str,
     },
-    /// The file (given whole) is not one JSON document.
+    /// The input (given whole) cannot be read.
     Unreadable {
-        /// What the parser said.
+        /// What the reader said.
         message: String,
     },
     /// The JSON is not one record (an object): a list, a number...
     NotARecord {
-        /// The line, with `--line`.
+        /// The line or record asked for, if one was.
         line: Option<usize>,
         /// What it is (`a list`).
         found: &'static str,
     },
+    /// No row of a CSV input is on the line (the header's, or past the end).
+    NoRowOnLine {
+        /// The line asked for.
+        line: usize,
+    },
+    /// The CSV rows on the line form no unit: a row that cannot be read, a
+    /// split group, a unit `input.csv.unit` cannot shape (a run rejects them).
+    NoUnit {
+        /// The line asked for.
+        line: usize,
+        /// The rule a run rejects them under.
+        rule: String,
+        /// Why.
+        message: String,
+    },
+}
+
+impl LineError {
+    /// The message, naming the number asked for as the caller's user gave
+    /// it: `--line` on the command line, `record` in the playground's API
+    /// (a flag means nothing to an API caller).
+    pub fn worded(&self, asked: &str) -> String {
+        let plural = |n: usize| if n == 1 { "" } else { "s" };
+        match self {
+            LineError::PastTheEnd { line, lines } => {
+                format!("{asked} {line}: the input has {lines} line{}", plural(*lines))
+            }
+            LineError::NoSuchRecord { record, records } => format!(
+                "{asked} {record}: the input has {records} record{}",
+                plural(*records)
+            ),
+            LineError::Zero => format!("{asked} 0: lines and records count from 1"),
+            LineError::NotJson { line, message } => format!(
+                "line {line} is not a JSON record ({message}): an NDJSON input holds one JSON record a line"
+            ),
+            LineError::NotNdjson { format } => format!(
+                "{asked} names a line of NDJSON (one JSON record a line), and this is {format}"
+            ),
+            LineError::Unreadable { message } => message.clone(),
+            LineError::NotARecord { line, found } => {
+                let at = line.map_or(String::new(), |n| format!("{asked} {n}: "));
+                format!("{at}explain traces one record (a JSON object), found {found}: give one record, or name one with {asked} N")
+            }
+            LineError::NoRowOnLine { line } => format!(
+                "{asked} {line}: no row of the CSV input is on that line (line 1 is its header)"
+            ),
+            LineError::NoUnit {
+                line,
+                rule,
+                message,
+            } => format!("{asked} {line}: the rows there form no unit ({rule}): {message}"),
+        }
+    }
 }
 
 impl std::fmt::Display for LineError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            LineError::PastTheEnd { line, lines } => write!(
-                f,
-                "--line {line}: the input has {lines} line{}",
-                if *lines == 1 { "" } else { "s" }
-            ),
-            LineError::Zero => write!(f, "--line 0: lines count from 1"),
-            LineError::NotJson { line, message } => write!(
-                f,
-                "line {line} is not a JSON record ({message}); --line takes an NDJSON file, one JSON record a line"
-            ),
-            LineError::NotNdjson { format } => write!(
-                f,
-                "--line takes an NDJSON file (one JSON record a line), and this is {format}: explain traces one JSON record"
-            ),
-            LineError::Unreadable { message } => f.write_str(message),
-            LineError::NotARecord { line, found } => {
-                if let Some(line) = line {
-                    write!(f, "line {line}: ")?;
-                }
-                write!(
-                    f,
-                    "explain traces one record (a JSON object), found {found}: give one record, or an NDJSON file with --line N"
-                )
-            }
-        }
+        f.write_str(&self.worded("record"))
     }
 }
 
@@ -905,14 +942,20 @@ pub fn record_to_trace(name: &str, bytes: &[u8], line: Option<usize>) -> Result<
         Value::Object(_) => Ok(value),
         other => Err(LineError::NotARecord {
             line,
-            found: match other {
-                Value::Array(_) => "a list",
-                Value::String(_) => "a text",
-                Value::Number(_) => "a number",
-                Value::Bool(_) => "true or false",
-                _ => "null",
-            },
+            found: kind_of(other),
         }),
+    }
+}
+
+/// What a value that is no record is, for a message.
+pub(crate) fn kind_of(value: &Value) -> &'static str {
+    match value {
+        Value::Array(_) => "a list",
+        Value::String(_) => "a text",
+        Value::Number(_) => "a number",
+        Value::Bool(_) => "true or false",
+        Value::Object(_) => "a record",
+        Value::Null => "null",
     }
 }
 
@@ -948,7 +991,7 @@ mod tests {
         let text = b"{\"a\":1}\n{\"a\":2}\n";
         assert_eq!(ndjson_line(text, 2).unwrap(), crate::json!({"a": 2}));
         assert_eq!(
-            ndjson_line(text, 3).unwrap_err().to_string(),
+            ndjson_line(text, 3).unwrap_err().worded("--line"),
             "--line 3: the input has 2 lines"
         );
         assert_eq!(ndjson_line(text, 0).unwrap_err(), LineError::Zero);

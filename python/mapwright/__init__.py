@@ -12,7 +12,10 @@ released.
 
 Problems in mapping, schema or lookup files raise :class:`MappingError`
 (``.diagnostics``: file, line, column, code, message, help); params that do
-not fit raise :class:`ParamsError` (``.problems``). Both are
+not fit, and a params file that cannot be read or is not YAML, raise
+:class:`ParamsError` (``.problems``, and ``.diagnostics`` as well). ``render`` checks a
+payload against its route's target schema and raises :class:`PayloadError`
+(``.errors``: rule, path, message) when it does not fit. All are
 :class:`MapwrightError`\\ s.
 """
 
@@ -22,6 +25,7 @@ from ._mapwright import (
     MapwrightError,
     Outcome,
     ParamsError,
+    PayloadError,
 )
 
-__all__ = ["Mapping", "Outcome", "MapwrightError", "MappingError", "ParamsError"]
+__all__ = ["Mapping", "Outcome", "MapwrightError", "MappingError", "ParamsError", "PayloadError"]

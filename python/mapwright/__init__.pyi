@@ -4,6 +4,7 @@ from ._mapwright import (
     MapwrightError as MapwrightError,
     Outcome as Outcome,
     ParamsError as ParamsError,
+    PayloadError as PayloadError,
 )
 
-__all__ = ["Mapping", "Outcome", "MapwrightError", "MappingError", "ParamsError"]
+__all__ = ["Mapping", "Outcome", "MapwrightError", "MappingError", "ParamsError", "PayloadError"]

@@ -1,12 +1,14 @@
 """Types of mapwright's native module (re-exported by ``mapwright``)."""
 
 from os import PathLike
-from typing import Any, Dict, Iterable, List, Literal, Mapping as _Dict, Optional, Sequence, TypedDict, Union
+from typing import Any, Dict, Iterable, List, Literal, Mapping as _Mapping, Optional, Sequence, TypedDict, Union
 
 _Path = Union[str, "PathLike[str]"]
 _Format = Literal["ndjson", "jsonl", "json", "xml"]
 
-class Diagnostic(TypedDict):
+# The dicts the module hands out (type names for checkers only: the module
+# has no such classes, hence the underscores).
+class _Diagnostic(TypedDict):
     """One finding in a mapping, schema or lookup file."""
     file: str
     line: int  # 1-based; 0 when unknown
@@ -16,7 +18,7 @@ class Diagnostic(TypedDict):
     message: str
     help: Optional[str]
 
-class Error(TypedDict):
+class _Error(TypedDict):
     """One reason a record was rejected, as in the CLI's rejects line."""
     rule: str
     path: str
@@ -27,11 +29,21 @@ class MapwrightError(Exception):
 
 class MappingError(MapwrightError):
     """A mapping, schema or lookup file is wrong or cannot be read."""
-    diagnostics: List[Diagnostic]
+    diagnostics: List[_Diagnostic]
 
 class ParamsError(MapwrightError):
-    """The params do not fit the mapping's ``params:``; no secret value is shown."""
+    """The params do not fit the mapping's ``params:``, or the params file is unreadable or not YAML.
+
+    ``diagnostics`` gives a params file's findings at their place in it
+    (codes ``unreadable``, ``yaml``, ``wrong-shape``), and each value that
+    does not fit at the mapping's file, line 0, code ``params``. No secret
+    value is shown."""
     problems: List[str]
+    diagnostics: List[_Diagnostic]
+
+class PayloadError(MapwrightError):
+    """A payload given to render does not fit its route's target schema; secret values are hidden."""
+    errors: List[_Error]
 
 class Outcome:
     """What happened to one record."""
@@ -42,21 +54,21 @@ class Outcome:
     """The CLI's NDJSON output line, parsed (accepted only)."""
     ndjson: Optional[bytes]
     """The CLI's NDJSON output line with its line end (accepted only)."""
-    errors: Optional[List[Error]]
+    errors: Optional[List[_Error]]
     """Every error (rejected only)."""
     source: Optional[List[Any]]
     """The record as the CLI's rejects line holds it, secrets hidden (rejected only)."""
     reason: Optional[str]
     """Why the record was set aside (skipped only)."""
     def render(self, format: _Format = "ndjson") -> str:
-        """The payload in ``format``, as ``Mapping.render`` writes it."""
+        """The payload in ``format``, as ``Mapping.render`` writes it (and checks it)."""
 
 class Mapping:
     """A compiled mapping with its params, safe to share between threads."""
     @staticmethod
     def from_path(
         path: _Path,
-        params: Optional[_Dict[str, Any]] = None,
+        params: Optional[_Mapping[str, Any]] = None,
         *,
         params_file: Optional[_Path] = None,
         schema_dirs: Optional[Sequence[_Path]] = None,
@@ -66,7 +78,7 @@ class Mapping:
     def from_str(
         text: str,
         path: _Path = "mapping.yaml",
-        params: Optional[_Dict[str, Any]] = None,
+        params: Optional[_Mapping[str, Any]] = None,
         *,
         params_file: Optional[_Path] = None,
         schema_dirs: Optional[Sequence[_Path]] = None,
@@ -76,14 +88,19 @@ class Mapping:
     def name(self) -> str: ...
     @property
     def routes(self) -> List[str]: ...
-    def transform(self, record: _Dict[str, Any]) -> Outcome:
-        """Transform one record."""
-    def transform_many(self, records: Iterable[_Dict[str, Any]], threads: int = 1) -> List[Outcome]:
+    def transform(self, record: _Mapping[str, Any]) -> Outcome:
+        """Transform one record (a dict, or any mapping)."""
+    def transform_many(self, records: Iterable[_Mapping[str, Any]], threads: int = 1) -> List[Outcome]:
         """Transform records, in order, with the GIL released (threads 0: one per core).
 
         A record that is no JSON (a date, NaN) raises TypeError or ValueError
         before any record is transformed, naming its index in the batch."""
-    def transform_ndjson(self, data: bytes, threads: int = 1) -> List[Outcome]:
-        """Transform NDJSON bytes, one outcome per record, with the GIL released."""
-    def render(self, payload: _Dict[str, Any], format: _Format = "ndjson", route: Optional[str] = None) -> str:
-        """A payload as ``mapwright convert --batch-size 1`` writes it."""
+    def transform_ndjson(self, data: Union[bytes, bytearray], threads: int = 1) -> List[Outcome]:
+        """Transform NDJSON bytes, one outcome per record, with the GIL released.
+
+        A bytearray is copied first; anything else raises TypeError."""
+    def render(self, payload: _Mapping[str, Any], format: _Format = "ndjson", route: Optional[str] = None) -> str:
+        """A payload as ``mapwright convert --batch-size 1`` writes it.
+
+        The payload is checked against the route's target schema first:
+        one that does not fit raises PayloadError naming each field and rule."""

@@ -6,14 +6,15 @@
 //! line: the payload is its output line parsed, the errors its rejects
 //! line's (secrets hidden by the engine, as in a rejects file).
 
+use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 
-use pyo3::exceptions::{PyException, PyValueError};
+use pyo3::exceptions::{PyException, PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
-use pyo3::types::{PyBytes, PyDict, PyList};
+use pyo3::types::{PyByteArray, PyBytes, PyDict, PyList, PyMapping, PyMappingMethods};
 
-use mapwright::{OutputFormat, Params, Registry, Settled};
+use mapwright::{Diagnostic, OutputFormat, Params, Registry, Settled, Span};
 
 pyo3::create_exception!(
     mapwright,
@@ -33,8 +34,22 @@ pyo3::create_exception!(
     mapwright,
     ParamsError,
     MapwrightError,
-    "The params do not fit the mapping's `params:`. `.problems` lists one \
-     message per problem; a secret param's value is never in them."
+    "The params do not fit the mapping's `params:`, or the params file \
+     cannot be read or is not YAML. `.problems` lists one message per \
+     problem; `.diagnostics` lists each as a dict with file, line, column, \
+     severity, code, message and help (a params file's finding at its place \
+     in that file; a value that does not fit at the mapping's file, line 0, \
+     code \"params\"). A secret param's value is never in them."
+);
+
+pyo3::create_exception!(
+    mapwright,
+    PayloadError,
+    MapwrightError,
+    "A payload given to render does not fit its route's target schema (a \
+     field the target does not have, a wrong type, a missing required \
+     field). `.errors` lists each as a dict with rule, path and message, \
+     as an Outcome's errors; secret values are hidden."
 );
 
 type Prepared<'m> = mapwright::Prepared<'m>;
@@ -91,48 +106,52 @@ impl Mapping {
     /// Load the mapping at `path`, with its schemas found from there (the
     /// nearest `schemas/` folder, then `schema_dirs`' folders first if
     /// given, then the built-in schemas) and its lookups beside it. `params`
-    /// (a dict) win over `params_file` (YAML or JSON). Raises MappingError
-    /// or ParamsError.
+    /// (a dict or any other mapping) win over `params_file` (YAML or JSON).
+    /// Raises MappingError or ParamsError.
     #[staticmethod]
     #[pyo3(signature = (path, params=None, *, params_file=None, schema_dirs=None))]
     fn from_path(
         py: Python<'_>,
         path: PathBuf,
-        params: Option<&Bound<'_, PyDict>>,
+        params: Option<&Bound<'_, PyMapping>>,
         params_file: Option<PathBuf>,
         schema_dirs: Option<Vec<PathBuf>>,
     ) -> PyResult<Mapping> {
         let registry = registry(&path, schema_dirs);
-        let params = gather_params(py, params, params_file.as_deref())?;
+        let params = gather_params(py, &path, params, params_file.as_deref())?;
         py.detach(|| {
             let mapping = mapwright::Mapping::from_path_with(&path, &registry)?;
             Loaded::try_new(mapping, |m| m.prepare(&params))
         })
         .map(|loaded| Mapping { loaded })
-        .map_err(|e| to_py_error(py, e))
+        .map_err(|e| load_error(py, &path, e))
     }
 
     /// Compile mapping `text`. `path` names it in diagnostics and is where
     /// its lookup files and `schemas/` folder are found from; `schema_dirs`
     /// are searched first. Raises MappingError or ParamsError.
     #[staticmethod]
-    #[pyo3(signature = (text, path="mapping.yaml".into(), params=None, *, params_file=None, schema_dirs=None))]
+    // The default is spelled out: PyO3 shows a default it cannot write as `...`.
+    #[pyo3(
+        signature = (text, path="mapping.yaml".into(), params=None, *, params_file=None, schema_dirs=None),
+        text_signature = "(text, path='mapping.yaml', params=None, *, params_file=None, schema_dirs=None)"
+    )]
     fn from_str(
         py: Python<'_>,
         text: &str,
         path: PathBuf,
-        params: Option<&Bound<'_, PyDict>>,
+        params: Option<&Bound<'_, PyMapping>>,
         params_file: Option<PathBuf>,
         schema_dirs: Option<Vec<PathBuf>>,
     ) -> PyResult<Mapping> {
         let registry = registry(&path, schema_dirs);
-        let params = gather_params(py, params, params_file.as_deref())?;
+        let params = gather_params(py, &path, params, params_file.as_deref())?;
         py.detach(|| {
             let mapping = mapwright::Mapping::from_str(&path, text, &registry)?;
             Loaded::try_new(mapping, |m| m.prepare(&params))
         })
         .map(|loaded| Mapping { loaded })
-        .map_err(|e| to_py_error(py, e))
+        .map_err(|e| load_error(py, &path, e))
     }
 
     /// The mapping's name.
@@ -147,8 +166,9 @@ impl Mapping {
         self.inner().route_names()
     }
 
-    /// Transform one record (a dict): an Outcome. A value Python's json
-    /// module cannot write (a datetime, NaN) raises TypeError or ValueError.
+    /// Transform one record (a dict, or any mapping; a mapping inside it
+    /// is written as a dict): an Outcome. A value Python's json module
+    /// cannot write (a datetime, NaN) raises TypeError or ValueError.
     fn transform(slf: &Bound<'_, Mapping>, record: &Bound<'_, PyAny>) -> PyResult<Outcome> {
         let mut line = to_json(record)?;
         line.push(b'\n');
@@ -158,9 +178,9 @@ impl Mapping {
             .ok_or_else(|| MapwrightError::new_err("the engine settled no unit for the record"))
     }
 
-    /// Transform every record of an iterable of dicts: a list of Outcomes,
-    /// in order. The engine works with the GIL released, on `threads`
-    /// worker threads (0: one per core). A record that is no JSON (a date,
+    /// Transform every record of an iterable of dicts (or any mappings): a
+    /// list of Outcomes, in order. The engine works with the GIL released,
+    /// on `threads` worker threads (0: one per core). A record that is no JSON (a date,
     /// NaN) raises before any is transformed, naming its place in the batch.
     #[pyo3(signature = (records, threads=1))]
     fn transform_many(
@@ -179,22 +199,27 @@ impl Mapping {
         settle(slf, &text, threads)
     }
 
-    /// Transform NDJSON bytes (one record a line; blank lines are no
-    /// records): a list of Outcomes, one per record, in order. A line that
+    /// Transform NDJSON bytes or a bytearray (one record a line; blank
+    /// lines are no records): a list of Outcomes, one per record, in order.
+    /// A bytearray is copied first (the engine works without the GIL, when
+    /// Python code could change it); anything else raises TypeError. A line that
     /// is not JSON is rejected with rule "malformed", as by the CLI. The
     /// engine works with the GIL released, on `threads` worker threads.
     #[pyo3(signature = (data, threads=1))]
     fn transform_ndjson(
         slf: &Bound<'_, Mapping>,
-        data: &[u8],
+        data: &Bound<'_, PyAny>,
         threads: usize,
     ) -> PyResult<Vec<Outcome>> {
-        settle(slf, data, threads)
+        settle(slf, &ndjson_bytes(data)?, threads)
     }
 
     /// A payload (a dict) of the route `route` (optional when the mapping
     /// has one route) as text in `format` ("ndjson", "json" or "xml"), as
-    /// `mapwright convert --batch-size 1` writes it.
+    /// `mapwright convert --batch-size 1` writes it. The payload is checked
+    /// against the route's target schema first, as convert checks what it
+    /// builds: one that does not fit raises PayloadError, whose `.errors`
+    /// name each field and rule (XML would leave an unknown field out).
     #[pyo3(signature = (payload, format="ndjson", route=None))]
     fn render(
         &self,
@@ -211,7 +236,8 @@ impl Mapping {
         };
         let format = output_format(format)?;
         let bytes = self
-            .inner()
+            .loaded
+            .borrow_dependent()
             .render_one(&route, &value, format)
             .map_err(|e| to_py_error(py, e))?;
         String::from_utf8(bytes).map_err(|e| MapwrightError::new_err(e.to_string()))
@@ -327,26 +353,12 @@ fn outcome(slf: &Bound<'_, Mapping>, settled: Settled) -> PyResult<Outcome> {
                 ..empty
             }
         }
-        Settled::Rejected(rejection) => {
-            let errors = PyList::empty(py);
-            for v in rejection
-                .errors
-                .iter()
-                .filter(|v| v.severity == mapwright::Severity::Error)
-            {
-                let d = PyDict::new(py);
-                d.set_item("rule", &v.rule)?;
-                d.set_item("path", &v.path)?;
-                d.set_item("message", &v.message)?;
-                errors.append(d)?;
-            }
-            Outcome {
-                status: "rejected",
-                errors: Some(errors.unbind()),
-                source: Some(rejected_source(py, &rejection)?),
-                ..empty
-            }
-        }
+        Settled::Rejected(rejection) => Outcome {
+            status: "rejected",
+            errors: Some(error_dicts(py, &rejection.errors)?.unbind()),
+            source: Some(rejected_source(py, &rejection)?),
+            ..empty
+        },
         Settled::Skipped(reason) => Outcome {
             reason: Some(reason),
             ..empty
@@ -357,6 +369,25 @@ fn outcome(slf: &Bound<'_, Mapping>, settled: Settled) -> PyResult<Outcome> {
             ))
         }
     })
+}
+
+/// The errors among `violations`, each a dict of rule, path and message.
+fn error_dicts<'py>(
+    py: Python<'py>,
+    violations: &[mapwright::Violation],
+) -> PyResult<Bound<'py, PyList>> {
+    let errors = PyList::empty(py);
+    for v in violations
+        .iter()
+        .filter(|v| v.severity == mapwright::Severity::Error)
+    {
+        let d = PyDict::new(py);
+        d.set_item("rule", &v.rule)?;
+        d.set_item("path", &v.path)?;
+        d.set_item("message", &v.message)?;
+        errors.append(d)?;
+    }
+    Ok(errors)
 }
 
 /// The `source` of the rejects line the CLI writes for `rejection`.
@@ -374,26 +405,107 @@ fn registry(path: &Path, dirs: Option<Vec<PathBuf>>) -> Registry {
 }
 
 /// The params file's values, then the dict's (which win), as the CLI's
-/// `--params FILE` and `--param K=V`.
+/// `--params FILE` and `--param K=V`. What goes wrong is a ParamsError with
+/// its diagnostics: the params file's findings, or a problem of the dict at
+/// the mapping's file.
 fn gather_params(
     py: Python<'_>,
-    params: Option<&Bound<'_, PyDict>>,
+    mapping: &Path,
+    params: Option<&Bound<'_, PyMapping>>,
     file: Option<&Path>,
 ) -> PyResult<Params> {
     let mut out = Params::default();
     if let Some(file) = file {
-        out.load_file(file).map_err(|e| to_py_error(py, e))?;
+        out.load_file(file)
+            .map_err(|e| params_error(py, mapping, e))?;
     }
-    for (key, value) in params.into_iter().flat_map(|d| d.iter()) {
+    let problem =
+        |message: String| params_error(py, mapping, mapwright::Error::Params(vec![message]));
+    let items = match params {
+        Some(p) => p.items()?,
+        None => PyList::empty(py),
+    };
+    for item in items.iter() {
+        let (key, value): (Bound<'_, PyAny>, Bound<'_, PyAny>) = item.extract()?;
         let key: String = key
             .extract()
-            .map_err(|_| PyValueError::new_err("a param's name must be a str"))?;
+            .map_err(|_| problem("a param's name must be a str".to_string()))?;
         // The value is not shown: it may be a secret.
-        let value = serde_json::from_slice(&to_json(&value)?)
-            .map_err(|_| PyValueError::new_err(format!("param {key:?}: its value is not JSON")))?;
+        let value = to_json(&value)
+            .ok()
+            .and_then(|json| serde_json::from_slice(&json).ok())
+            .ok_or_else(|| problem(format!("param {key:?}: its value is not JSON")))?;
         out.set(&key, value);
     }
     Ok(out)
+}
+
+/// An error of loading the mapping at `path` and preparing its params.
+fn load_error(py: Python<'_>, path: &Path, e: mapwright::Error) -> PyErr {
+    match e {
+        mapwright::Error::Params(_) => params_error(py, path, e),
+        e => to_py_error(py, e),
+    }
+}
+
+/// A ParamsError for `e`, with `.problems` (one message each) and
+/// `.diagnostics`: a params file's findings as the engine gives them, or
+/// each problem of the values at the mapping's file (`mapping`, no line),
+/// code "params".
+fn params_error(py: Python<'_>, mapping: &Path, e: mapwright::Error) -> PyErr {
+    let findings: Vec<Diagnostic> = match (&e, e.diagnostics()) {
+        (_, Some(d)) => d.iter().cloned().collect(),
+        (mapwright::Error::Params(problems), None) => problems
+            .iter()
+            .map(|p| Diagnostic::error(Span::file(mapping), "params", p.clone()))
+            .collect(),
+        _ => return to_py_error(py, e),
+    };
+    let problems: Vec<String> = match &e {
+        mapwright::Error::Params(problems) => problems.clone(),
+        _ => findings.iter().map(|d| d.to_string()).collect(),
+    };
+    let err = ParamsError::new_err(e.to_string());
+    let attached = PyList::new(py, &problems)
+        .and_then(|list| err.value(py).setattr("problems", list))
+        .and_then(|()| diagnostic_dicts(py, &findings))
+        .and_then(|list| err.value(py).setattr("diagnostics", list));
+    match attached {
+        Ok(()) => err,
+        Err(inner) => inner,
+    }
+}
+
+/// Each finding as a dict of file, line, column, severity, code, message
+/// and help.
+fn diagnostic_dicts<'py>(py: Python<'py>, findings: &[Diagnostic]) -> PyResult<Bound<'py, PyList>> {
+    let list = PyList::empty(py);
+    for d in findings {
+        let item = PyDict::new(py);
+        item.set_item("file", d.span.file.display().to_string())?;
+        item.set_item("line", d.span.line)?;
+        item.set_item("column", d.span.column)?;
+        item.set_item("severity", d.severity.to_string())?;
+        item.set_item("code", d.code)?;
+        item.set_item("message", &d.message)?;
+        item.set_item("help", d.help.as_deref())?;
+        list.append(item)?;
+    }
+    Ok(list)
+}
+
+/// The bytes of `data`: a bytes object as it is, a bytearray copied.
+fn ndjson_bytes<'a>(data: &'a Bound<'_, PyAny>) -> PyResult<Cow<'a, [u8]>> {
+    if let Ok(bytes) = data.cast::<PyBytes>() {
+        return Ok(Cow::Borrowed(bytes.as_bytes()));
+    }
+    if let Ok(array) = data.cast::<PyByteArray>() {
+        return Ok(Cow::Owned(array.to_vec()));
+    }
+    Err(PyTypeError::new_err(format!(
+        "data must be bytes or bytearray, not {}",
+        data.get_type().name()?
+    )))
 }
 
 fn output_format(name: &str) -> PyResult<OutputFormat> {
@@ -404,8 +516,6 @@ fn output_format(name: &str) -> PyResult<OutputFormat> {
     })
 }
 
-/// A Python value as compact JSON text, by Python's json module (NaN and
-/// infinities refused: they are not JSON).
 /// `e`, of the same kind, saying which record of a batch it came from
 /// (counting from 0), with the original as its cause.
 fn at_record(py: Python<'_>, e: PyErr, index: usize) -> PyErr {
@@ -413,26 +523,49 @@ fn at_record(py: Python<'_>, e: PyErr, index: usize) -> PyErr {
         "record {index} of the batch (counting from 0): {}",
         e.value(py)
     );
-    let err = match e.is_instance_of::<pyo3::exceptions::PyTypeError>(py) {
-        true => pyo3::exceptions::PyTypeError::new_err(message),
+    let err = match e.is_instance_of::<PyTypeError>(py) {
+        true => PyTypeError::new_err(message),
         false => PyValueError::new_err(message),
     };
     err.set_cause(py, Some(e));
     err
 }
 
+/// A Python value as compact JSON text, by Python's json module (NaN and
+/// infinities refused: they are not JSON; any mapping written as a dict).
 fn to_json(value: &Bound<'_, PyAny>) -> PyResult<Vec<u8>> {
     let py = value.py();
     static DUMPS: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
     let dumps = DUMPS.get_or_try_init(py, || -> PyResult<_> {
         Ok(py.import("json")?.getattr("dumps")?.unbind())
     })?;
+    static DEFAULT: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+    let default = DEFAULT.get_or_try_init(py, || -> PyResult<_> {
+        Ok(wrap_pyfunction!(mapping_as_dict, py)?.into_any().unbind())
+    })?;
     let kwargs = PyDict::new(py);
+    kwargs.set_item("default", default.bind(py))?;
     kwargs.set_item("allow_nan", false)?;
     kwargs.set_item("ensure_ascii", false)?;
     kwargs.set_item("separators", (",", ":"))?;
     let text = dumps.bind(py).call((value,), Some(&kwargs))?;
     Ok(text.extract::<String>()?.into_bytes())
+}
+
+/// json.dumps's `default`: a mapping that is not a dict (a
+/// MappingProxyType, a user's Mapping class) as a dict; anything else the
+/// TypeError json.dumps raises itself.
+#[pyfunction]
+fn mapping_as_dict<'py>(value: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyDict>> {
+    let Ok(mapping) = value.cast::<PyMapping>() else {
+        return Err(PyTypeError::new_err(format!(
+            "Object of type {} is not JSON serializable",
+            value.get_type().name()?
+        )));
+    };
+    let dict = PyDict::new(value.py());
+    dict.update(mapping)?;
+    Ok(dict)
 }
 
 fn json_loads(py: Python<'_>) -> PyResult<&Bound<'_, PyAny>> {
@@ -446,7 +579,8 @@ fn json_loads(py: Python<'_>) -> PyResult<&Bound<'_, PyAny>> {
 
 /// The engine's error as a Python exception: a MappingError carrying each
 /// diagnostic, a ParamsError carrying each problem (the engine never puts a
-/// secret param's value in one), or a MapwrightError with the message.
+/// secret param's value in one), a PayloadError carrying each error of a
+/// payload that does not fit, or a MapwrightError with the message.
 fn to_py_error(py: Python<'_>, e: mapwright::Error) -> PyErr {
     let message = e.to_string();
     let attach = |err: PyErr, name: &str, items: PyResult<Bound<'_, PyList>>| -> PyErr {
@@ -456,22 +590,13 @@ fn to_py_error(py: Python<'_>, e: mapwright::Error) -> PyErr {
         }
     };
     if let Some(diags) = e.diagnostics() {
-        let list = (|| -> PyResult<_> {
-            let list = PyList::empty(py);
-            for d in diags.iter() {
-                let item = PyDict::new(py);
-                item.set_item("file", d.span.file.display().to_string())?;
-                item.set_item("line", d.span.line)?;
-                item.set_item("column", d.span.column)?;
-                item.set_item("severity", d.severity.to_string())?;
-                item.set_item("code", d.code)?;
-                item.set_item("message", &d.message)?;
-                item.set_item("help", d.help.as_deref())?;
-                list.append(item)?;
-            }
-            Ok(list)
-        })();
+        let findings: Vec<Diagnostic> = diags.iter().cloned().collect();
+        let list = diagnostic_dicts(py, &findings);
         return attach(MappingError::new_err(message), "diagnostics", list);
+    }
+    if let mapwright::Error::Unfit { violations, .. } = &e {
+        let list = error_dicts(py, violations);
+        return attach(PayloadError::new_err(message), "errors", list);
     }
     if let mapwright::Error::Params(problems) = &e {
         let list = PyList::new(py, problems);
@@ -488,5 +613,6 @@ fn _mapwright(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("MapwrightError", m.py().get_type::<MapwrightError>())?;
     m.add("MappingError", m.py().get_type::<MappingError>())?;
     m.add("ParamsError", m.py().get_type::<ParamsError>())?;
+    m.add("PayloadError", m.py().get_type::<PayloadError>())?;
     Ok(())
 }

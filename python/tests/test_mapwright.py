@@ -8,6 +8,7 @@ rejected outcome's errors the CLI's rejects line's.
 """
 
 import copy
+import inspect
 import json
 import os
 import subprocess
@@ -185,6 +186,58 @@ def test_unknown_params_raise_every_problem():
     assert len(raised.value.problems) == 2
 
 
+def diagnostic_of(raised):
+    d = raised.value.diagnostics[0]
+    return (d["file"], d["line"], d["column"], d["severity"], d["code"])
+
+
+def test_a_params_file_that_is_no_yaml_raises_its_diagnostics(tmp_path):
+    """Review of issue 16: a params file with a YAML error raised without .diagnostics."""
+    params = tmp_path / "params.yaml"
+    params.write_text(f"vendor_token: {VENDOR_TOKEN}\nbusiness_unit: [1\n")
+    with pytest.raises(mapwright.ParamsError) as raised:
+        mapwright.Mapping.from_path(MAPPINGS / "oneserve-synergetic/order.yaml", params_file=params)
+    assert diagnostic_of(raised) == (str(params), 2, 16, "error", "yaml")
+    assert len(raised.value.diagnostics) == 1
+    assert raised.value.problems == [str(raised.value)]
+    assert str(raised.value).startswith(f"{params}:2:16: error[yaml]: ")
+    assert isinstance(raised.value, mapwright.MapwrightError)
+    for text in (str(raised.value), repr(raised.value), str(raised.value.diagnostics)):
+        assert VENDOR_TOKEN not in text
+
+
+def test_a_params_file_that_is_no_map_or_missing_raises_its_diagnostics(tmp_path):
+    params = tmp_path / "params.yaml"
+    params.write_text("\n- KM2\n")
+    spectrum = MAPPINGS / "oneserve-spectrum/order.yaml"
+    with pytest.raises(mapwright.ParamsError) as raised:
+        mapwright.Mapping.from_path(spectrum, params_file=params)
+    assert diagnostic_of(raised) == (str(params), 2, 1, "error", "wrong-shape")
+    assert raised.value.diagnostics[0]["message"] == "a params file must be a mapping of name: value"
+    missing = tmp_path / "missing.yaml"
+    with pytest.raises(mapwright.ParamsError) as raised:
+        mapwright.Mapping.from_str(spectrum.read_text(), spectrum, params_file=missing)
+    assert diagnostic_of(raised) == (str(missing), 0, 0, "error", "unreadable")
+    assert raised.value.diagnostics[0]["message"].startswith("cannot read the params file: ")
+
+
+def test_params_that_do_not_fit_raise_a_diagnostic_each_at_the_mapping():
+    spectrum = MAPPINGS / "oneserve-spectrum/order.yaml"
+    with pytest.raises(mapwright.ParamsError) as raised:
+        mapwright.Mapping.from_path(spectrum, params={"company": "KM2"})
+    assert [(d["file"], d["line"], d["column"], d["code"]) for d in raised.value.diagnostics] == [
+        (str(spectrum), 0, 0, "params"), (str(spectrum), 0, 0, "params"),
+    ]
+    assert [d["message"] for d in raised.value.diagnostics] == raised.value.problems
+    with pytest.raises(mapwright.ParamsError) as raised:
+        mapwright.Mapping.from_path(spectrum, params={1: "KM2"})
+    assert raised.value.problems == ["a param's name must be a str"]
+    assert diagnostic_of(raised) == (str(spectrum), 0, 0, "error", "params")
+    with pytest.raises(mapwright.ParamsError) as raised:
+        mapwright.Mapping.from_path(spectrum, params={"company_code": float("nan")})
+    assert raised.value.problems == ['param "company_code": its value is not JSON']
+
+
 def test_render_names_the_route_and_the_format_it_cannot_write():
     m = mapwright.Mapping.from_path(MAPPINGS / "o2o/primary-to-secondary.yaml", params_file=MAPPINGS / "o2o/examples/primary-params.yaml")
     with pytest.raises(ValueError, match="name the route"):
@@ -193,7 +246,8 @@ def test_render_names_the_route_and_the_format_it_cannot_write():
         m.render({"a": 1}, "ndjson", route="create-jobs")
     with pytest.raises(ValueError, match='unknown format "yaml"'):
         m.render({"a": 1}, "yaml", route="create-job")
-    assert m.render({"b": 1, "a": "x"}, "ndjson", route="create-job") == '{"b":1,"a":"x"}\n'
+    first = m.transform_ndjson((MAPPINGS / "o2o/examples/primary-events.ndjson").read_bytes())[0]
+    assert m.render(first.payload, "ndjson", route=first.route).encode() == first.ndjson
 
 
 def test_synergetic_xml_renders_the_document_the_cli_writes(tmp_path):
@@ -207,6 +261,52 @@ def test_synergetic_xml_renders_the_document_the_cli_writes(tmp_path):
     assert xml == out.read_text()
     assert xml.startswith('<?xml version="1.0" encoding="UTF-8"?>\n<InputXML>')
     assert 'Amount="60.00" TaxCode="10" TaxAmount="6.00"' in xml
+
+
+@pytest.mark.parametrize("format", ["xml", "json", "ndjson"])
+def test_render_refuses_a_payload_the_target_schema_does_not_take(format):
+    """Review of issue 16: XML left a field Synergetic does not know out without a word."""
+    m = mapwright.Mapping.from_path(MAPPINGS / "oneserve-synergetic/order.yaml", params={"vendor_token": VENDOR_TOKEN})
+    outcome = m.transform(json.loads((MAPPINGS / "oneserve-synergetic/tests/design-example.json").read_text()))
+    payload = dict(outcome.payload, Colour="red")
+    del payload["CreditorID"]
+    with pytest.raises(mapwright.PayloadError) as raised:
+        m.render(payload, format)
+    assert [(e["rule"], e["path"]) for e in raised.value.errors] == [
+        ("required", "/InputXML/CreditorID"),
+        ("unknown-field", "/InputXML/Colour"),
+    ]
+    assert raised.value.errors[1]["message"] == "'Colour' is not a field of Synergetic's input_xml"
+    assert isinstance(raised.value, mapwright.MapwrightError)
+    assert "/InputXML/Colour [unknown-field]" in str(raised.value)
+    assert m.render(outcome.payload, "xml") == outcome.render("xml")
+
+
+def test_render_hides_a_secret_it_names(tmp_path):
+    m = mapwright.Mapping.from_path(MAPPINGS / "oneserve-synergetic/order.yaml", params={"vendor_token": VENDOR_TOKEN})
+    outcome = m.transform(json.loads((MAPPINGS / "oneserve-synergetic/tests/design-example.json").read_text()))
+    payload = dict(outcome.payload, VendorTokenGUID=VENDOR_TOKEN + "-1")
+    with pytest.raises(mapwright.PayloadError) as raised:
+        m.render(payload, "xml")
+    assert raised.value.errors == [{
+        "rule": "invalid-guid",
+        "path": "/InputXML/VendorTokenGUID",
+        "message": "(a secret value, not shown) is not a GUID (8-4-4-4-12 hexadecimal digits)",
+    }]
+    for text in (str(raised.value), repr(raised.value), str(raised.value.args)):
+        assert VENDOR_TOKEN not in text
+
+
+def test_render_checks_a_json_target_too():
+    m = mapwright.Mapping.from_path(MAPPINGS / "oneserve-spectrum/order.yaml", params={"company_code": "KM2"})
+    outcome = m.transform(json.loads((MAPPINGS / "oneserve-spectrum/tests/design-example.json").read_text()))
+    with pytest.raises(mapwright.PayloadError) as raised:
+        m.render(dict(outcome.payload, Company_Code="KM22"), "json")
+    assert raised.value.errors == [{
+        "rule": "max-length",
+        "path": "/Company_Code",
+        "message": "'KM22' is 4 characters; Spectrum allows at most 3",
+    }]
 
 
 # Secrets: the vendor token is a secret param of the Synergetic mapping.
@@ -322,3 +422,128 @@ def test_a_record_that_is_no_json_is_named_by_its_place_in_the_batch():
     with pytest.raises(TypeError, match=r"record 1 of the batch \(counting from 0\): Object of type date"):
         m.transform_many([good, dict(good, when=datetime.date(2026, 12, 1)), good])
     assert [o.status for o in m.transform_many([good, good])] == ["accepted", "accepted"]
+
+
+# The stub against the module (review of issue 16: `path=...` shown as
+# Ellipsis, typing.Mapping in the stub where the runtime took only a dict,
+# bytes in the stub where a bytearray was refused).
+def stub_tree():
+    import ast
+
+    stub = Path(mapwright.__file__).parent / "_mapwright.pyi"
+    return ast.parse(stub.read_text())
+
+
+def stub_parameters(function):
+    """(name, kind, default) of each parameter of a stub's def, self left out."""
+    import ast
+
+    args = function.args
+    positional = args.posonlyargs + args.args
+    defaults = [None] * (len(positional) - len(args.defaults)) + list(args.defaults)
+    out = [(a.arg, "positional", d) for a, d in zip(positional, defaults)]
+    out += [(a.arg, "keyword-only", d) for a, d in zip(args.kwonlyargs, args.kw_defaults)]
+    return [(name, kind, None if d is None else ast.literal_eval(d)) for name, kind, d in out if name != "self"]
+
+
+def runtime_parameters(function):
+    kinds = {
+        inspect.Parameter.POSITIONAL_ONLY: "positional",
+        inspect.Parameter.POSITIONAL_OR_KEYWORD: "positional",
+        inspect.Parameter.KEYWORD_ONLY: "keyword-only",
+    }
+    return [
+        (p.name, kinds[p.kind], None if p.default is inspect.Parameter.empty else p.default)
+        for p in inspect.signature(function).parameters.values()
+        if p.name != "self"
+    ]
+
+
+def public_classes():
+    import ast
+
+    return [n for n in stub_tree().body if isinstance(n, ast.ClassDef) and not n.name.startswith("_")]
+
+
+def test_every_public_name_of_the_stub_is_in_the_module_with_its_bases():
+    import ast
+
+    from mapwright import _mapwright
+
+    classes = public_classes()
+    assert sorted(c.name for c in classes) == sorted(mapwright.__all__)
+    assert [n.name for n in stub_tree().body if isinstance(n, ast.FunctionDef)] == []
+    for c in classes:
+        runtime = getattr(_mapwright, c.name)
+        assert getattr(mapwright, c.name) is runtime
+        assert ([b.id for b in c.bases] or ["object"]) == [runtime.__base__.__name__], c.name
+
+
+def test_every_method_of_the_stub_has_the_runtimes_parameters_and_defaults():
+    import ast
+
+    checked = []
+    for c in public_classes():
+        runtime = getattr(mapwright, c.name)
+        for f in (n for n in c.body if isinstance(n, ast.FunctionDef)):
+            attribute = inspect.getattr_static(runtime, f.name)
+            decorators = [d.id for d in f.decorator_list]
+            if decorators == ["property"]:
+                assert type(attribute).__name__ == "getset_descriptor", (c.name, f.name)
+                continue
+            assert isinstance(attribute, staticmethod) == (decorators == ["staticmethod"]), (c.name, f.name)
+            assert stub_parameters(f) == runtime_parameters(getattr(runtime, f.name)), (c.name, f.name)
+            checked.append(f"{c.name}.{f.name}")
+    assert sorted(checked) == [
+        "Mapping.from_path", "Mapping.from_str", "Mapping.render", "Mapping.transform",
+        "Mapping.transform_many", "Mapping.transform_ndjson", "Outcome.render",
+    ]
+    assert runtime_parameters(mapwright.Mapping.from_str)[1] == ("path", "positional", "mapping.yaml")
+
+
+def stub_attributes(name):
+    import ast
+
+    c = next(c for c in public_classes() if c.name == name)
+    return sorted(n.target.id for n in c.body if isinstance(n, ast.AnnAssign))
+
+
+def test_every_attribute_of_the_stub_is_on_the_runtimes_objects(tmp_path):
+    outcome_attributes = [n for n in dir(mapwright.Outcome) if not n.startswith("_") and n != "render"]
+    assert stub_attributes("Outcome") == sorted(outcome_attributes)
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("mapping: [\n")
+    raised = {}
+    for name, call in [
+        ("MappingError", lambda: mapwright.Mapping.from_path(broken)),
+        ("ParamsError", lambda: mapwright.Mapping.from_path(MAPPINGS / "oneserve-spectrum/order.yaml")),
+        ("PayloadError", lambda: mapwright.Mapping.from_path(
+            MAPPINGS / "oneserve-spectrum/order.yaml", params={"company_code": "KM2"}).render({"x": 1}, "json")),
+    ]:
+        with pytest.raises(getattr(mapwright, name)) as caught:
+            call()
+        raised[name] = sorted(vars(caught.value))
+    assert raised == {name: stub_attributes(name) for name in raised}
+    assert stub_attributes("MapwrightError") == []
+
+
+def test_what_the_stub_takes_the_runtime_takes():
+    import types
+
+    spectrum = MAPPINGS / "oneserve-spectrum/order.yaml"
+    m = mapwright.Mapping.from_path(spectrum, params=types.MappingProxyType({"company_code": "KM2"}))
+    record = json.loads((MAPPINGS / "oneserve-spectrum/tests/design-example.json").read_text())
+    expected = m.transform(record).ndjson
+    assert expected is not None
+    proxy = types.MappingProxyType(dict(record, job=types.MappingProxyType(record["job"])))
+    assert m.transform(proxy).ndjson == expected
+    assert [o.ndjson for o in m.transform_many([proxy, record])] == [expected, expected]
+    outcome = m.transform(record)
+    assert m.render(types.MappingProxyType(outcome.payload), "ndjson").encode() == expected
+    data = (MAPPINGS / "oneserve-spectrum/examples/orders.ndjson").read_bytes()
+    as_bytes = [(o.status, o.ndjson, o.errors) for o in m.transform_ndjson(data)]
+    assert [(o.status, o.ndjson, o.errors) for o in m.transform_ndjson(bytearray(data))] == as_bytes
+    with pytest.raises(TypeError, match="data must be bytes or bytearray, not str"):
+        m.transform_ndjson(data.decode())
+    with pytest.raises(TypeError, match="data must be bytes or bytearray, not list"):
+        m.transform_ndjson(list(data[:10]))

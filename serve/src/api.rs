@@ -41,8 +41,11 @@ pub struct RunRequest {
     /// The output format: json, ndjson, xml (default: the mapping's).
     #[serde(default)]
     pub output_format: Option<String>,
-    /// `explain` only: the record to trace, the 1-based line of an NDJSON
-    /// input (the line a rejection names); none: the input is one record.
+    /// `explain` only: the record to trace, the number a rejection's
+    /// `input` names: the 1-based line of an NDJSON record or of a CSV row
+    /// (the unit its group forms), the index of a record in JSON or XML
+    /// documents; none: a JSON input is one record, a CSV or XML input
+    /// gives its first.
     #[serde(default)]
     pub record: Option<usize>,
 }
@@ -110,9 +113,17 @@ pub fn explain(project: &Path, path: &Path, request: RunRequest, limits: Limits)
         Err(e) => return failed(diagnostics, problems(e, &hide)),
     };
     let name = input_name(&request);
-    let record = match mapwright::record_to_trace(&name, request.input.as_bytes(), request.record) {
+    let format = match input_format(&request) {
+        Ok(f) => f,
+        Err(messages) => return failed(diagnostics, messages),
+    };
+    let bytes = request.input.as_bytes();
+    let record = match prepared.unit_to_trace(&name, bytes, format, request.record) {
         Ok(r) => r,
-        Err(e) => return failed(diagnostics, vec![hide.text(&format!("{name}: {e}"))]),
+        Err(e) => {
+            let message = format!("{name}: {}", e.worded("record"));
+            return failed(diagnostics, vec![hide.text(&message)]);
+        }
     };
     let trace = prepared.trace(&record);
     json!({
@@ -165,8 +176,8 @@ fn diagnostics_json<'d>(
                 _ => "note",
             },
             "code": d.code,
-            "message": d.message,
-            "help": d.help,
+            "message": for_the_api(&d.message),
+            "help": d.help.as_deref().map(for_the_api),
         })
     })
     .collect()
@@ -191,8 +202,33 @@ fn input_name(request: &RunRequest) -> String {
 /// The messages of an error that stopped a run before it began.
 fn problems(e: Error, hide: &Hider) -> Vec<String> {
     match e {
-        Error::Params(list) => list.iter().map(|p| hide.text(p)).collect(),
-        other => vec![hide.text(&other.to_string())],
+        Error::Params(list) => list.iter().map(|p| hide.text(&for_the_api(p))).collect(),
+        other => vec![hide.text(&for_the_api(&other.to_string()))],
+    }
+}
+
+/// What the engine says for the command line, said for an API caller: a
+/// flag means nothing to a page or a script posting JSON, the request's
+/// field does (`record` is worded by the engine itself, LineError::worded).
+fn for_the_api(message: &str) -> String {
+    const WIDER_ROOT: &str = "; keep it inside, or give a wider project with --root";
+    const GIVE_PARAM: &str = "give it with --param ";
+    let message = message.replace(
+        WIDER_ROOT,
+        "; keep it inside (the text is loaded as if it sat at its integration's mapping file)",
+    );
+    match message.find(GIVE_PARAM) {
+        Some(i) => {
+            let rest = &message[i + GIVE_PARAM.len()..];
+            let name_end = rest.find("=...").unwrap_or(rest.len());
+            let after = rest[name_end..].strip_prefix("=...").unwrap_or("");
+            format!(
+                "{}give it in \"params\": {{\"{}\": ...}}{after}",
+                &message[..i],
+                &rest[..name_end]
+            )
+        }
+        None => message,
     }
 }
 
@@ -301,12 +337,7 @@ fn job_of(
     out: &Path,
     report: &Path,
 ) -> Result<ConvertJob, Vec<String>> {
-    let input_format = match request.format.as_deref() {
-        None | Some("") => None,
-        Some(f) => Some(InputFormat::parse(f).ok_or_else(|| {
-            vec!["format takes json, ndjson, xml or csv (the value given is not one)".to_string()]
-        })?),
-    };
+    let input_format = input_format(request)?;
     let output_format = match request.output_format.as_deref() {
         None | Some("") => None,
         Some(f) => Some(OutputFormat::parse(f).ok_or_else(|| {
@@ -324,6 +355,16 @@ fn job_of(
         threads: 1,
         ..ConvertJob::default()
     })
+}
+
+/// The request's `format`, when it gives one.
+fn input_format(request: &RunRequest) -> Result<Option<InputFormat>, Vec<String>> {
+    match request.format.as_deref() {
+        None | Some("") => Ok(None),
+        Some(f) => InputFormat::parse(f).map(Some).ok_or_else(|| {
+            vec!["format takes json, ndjson, xml or csv (the value given is not one)".to_string()]
+        }),
+    }
 }
 
 fn output_problem(e: Error) -> String {
@@ -418,6 +459,43 @@ mod tests {
         assert_eq!(answer["counts"]["rejected"], 1, "{answer}");
         let error = &answer["rejections"][0]["errors"][0];
         assert_eq!(error["rule"], "time-limit", "{answer}");
+    }
+
+    #[test]
+    fn a_required_param_is_asked_for_in_the_requests_params_not_a_flag() {
+        let dir = project();
+        let path = dir.path().join("mappings/playground.yaml");
+        let request = RunRequest {
+            mapping: "mapping: p\ntarget: demo.row\nparams:\n  company: {type: text, required: true}\nrecord:\n  id: = id\n".into(),
+            ..RunRequest::default()
+        };
+        let answer = run(dir.path(), &path, request, limits(1000));
+        assert_eq!(
+            answer["errors"],
+            json!([
+                "param 'company' is required (text); give it in \"params\": {\"company\": ...}"
+            ])
+        );
+    }
+
+    #[test]
+    fn a_file_outside_the_project_is_not_told_to_use_a_flag() {
+        let dir = project();
+        std::fs::create_dir_all(dir.path().join("mappings")).unwrap();
+        let path = dir.path().join("mappings/playground.yaml");
+        let request = RunRequest {
+            mapping: "mapping: o\ntarget: demo.row\nlookups:\n  l: {file: /etc/passwd, key: a, value: b}\nrecord:\n  id: = id\n".into(),
+            ..RunRequest::default()
+        };
+        let answer = run(dir.path(), &path, request, limits(1000));
+        let found = &answer["diagnostics"][0];
+        assert_eq!(found["code"], "outside-project", "{answer}");
+        let message = found["message"].as_str().unwrap();
+        assert!(!message.contains("--root"), "{message}");
+        assert!(
+            message.ends_with("; keep it inside (the text is loaded as if it sat at its integration's mapping file)"),
+            "{message}"
+        );
     }
 
     #[test]

@@ -127,7 +127,7 @@ fn integration(project: &Path, dir: &Path, entry: Entry) -> Result<Integration, 
     };
     params.extend(entry.params);
     let input_name = file_name(&input_file);
-    let mut found = from_files(project, &mapping_file, &input_file, params)?;
+    let mut found = from_files(project, &mapping_file, &input_file, params, None)?;
     found.name = entry.name;
     found.output_format = entry.output_format;
     found.params_file = params_file;
@@ -141,10 +141,9 @@ pub fn from_files(
     mapping_file: &Path,
     input_file: &Path,
     params: Map<String, Value>,
+    limit: Option<usize>,
 ) -> Result<Integration, String> {
-    let read = |p: &Path| {
-        std::fs::read_to_string(p).map_err(|e| format!("cannot read {}: {e}", p.display()))
-    };
+    let read = |p: &Path| read_within(p, limit);
     let mapping = read(mapping_file)?;
     let input = if input_file.as_os_str().is_empty() {
         String::new()
@@ -169,6 +168,29 @@ pub fn from_files(
         mapping_file: mapping_file.to_path_buf(),
         params_file: None,
     })
+}
+
+/// The text of `file`, refused past `limit` bytes before more is read (a
+/// `--input /dev/zero` read on until memory ran out): the page sends the
+/// mapping and the input in one request body, so a file over the body limit
+/// could never run anyway.
+fn read_within(file: &Path, limit: Option<usize>) -> Result<String, String> {
+    use std::io::Read as _;
+    let cannot = |e: &dyn std::fmt::Display| format!("cannot read {}: {e}", file.display());
+    let opened = std::fs::File::open(file).map_err(|e| cannot(&e))?;
+    let most = limit.map_or(u64::MAX, |l| l as u64 + 1);
+    let mut bytes = Vec::new();
+    opened
+        .take(most)
+        .read_to_end(&mut bytes)
+        .map_err(|e| cannot(&e))?;
+    if let Some(limit) = limit.filter(|l| bytes.len() > *l) {
+        return Err(format!(
+            "{} is over {limit} bytes, the most a request may carry (serve --max-body): the page could not send it",
+            file.display()
+        ));
+    }
+    String::from_utf8(bytes).map_err(|_| cannot(&"it is not UTF-8 text"))
 }
 
 /// A params file (YAML or JSON: name: value) as JSON values.

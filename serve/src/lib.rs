@@ -6,12 +6,15 @@
 //! A thread per request; every run and explain goes to a worker thread
 //! under a wall-clock limit ([`Config::time_limit`]), on top of the
 //! engine's own per-unit budgets; a request body past
-//! [`Config::max_body`] is refused with 413. Request bodies are never
+//! [`Config::max_body`] is refused with 413, and a client silent for
+//! [`Config::read_timeout`] mid-request gets 408 (the port is a small
+//! front door before tiny_http: `front`). Request bodies are never
 //! logged: a log line names the method, the path, the status and the time.
 
 #![deny(missing_docs)]
 
 mod api;
+mod front;
 mod integrations;
 mod page;
 mod worker;
@@ -45,6 +48,9 @@ pub struct Config {
     pub max_body: usize,
     /// Runs at once, counting timed-out ones still stopping.
     pub max_runs: usize,
+    /// How long a client may go silent in the middle of sending a request
+    /// before it is answered 408 and its connection closed.
+    pub read_timeout: Duration,
 }
 
 impl Config {
@@ -59,12 +65,15 @@ impl Config {
             time_limit: Duration::from_secs(DEFAULT_TIME_LIMIT_SECS),
             max_body: DEFAULT_MAX_BODY,
             max_runs: 4,
+            read_timeout: Duration::from_secs(DEFAULT_READ_TIMEOUT_SECS),
         }
     }
 }
 
 /// The default wall-clock limit of a request, in seconds.
 pub const DEFAULT_TIME_LIMIT_SECS: u64 = 10;
+/// The default time a client may go silent mid-request, in seconds.
+pub const DEFAULT_READ_TIMEOUT_SECS: u64 = 30;
 /// The default largest request body: 4 MiB (the largest shipped example
 /// input is about 300 KB).
 pub const DEFAULT_MAX_BODY: usize = 4 << 20;
@@ -94,7 +103,11 @@ impl std::error::Error for ServeError {}
 
 /// A bound playground, ready to serve.
 pub struct Playground {
+    /// The port on 127.0.0.1 (crate::front), relaying to `server`.
+    front: std::net::TcpListener,
+    /// tiny_http, on the Unix socket `socket`.
     server: tiny_http::Server,
+    socket: std::os::unix::net::SocketAddr,
     url: String,
     state: Arc<State>,
 }
@@ -117,8 +130,14 @@ impl Playground {
             integrations::shipped(&config.project).map_err(ServeError::Manifest)?;
         if let Some(m) = &config.mapping {
             let input = config.input.clone().unwrap_or_default();
-            let mut own = integrations::from_files(&config.project, m, &input, Map::new())
-                .map_err(ServeError::Files)?;
+            let mut own = integrations::from_files(
+                &config.project,
+                m,
+                &input,
+                Map::new(),
+                Some(config.max_body),
+            )
+            .map_err(ServeError::Files)?;
             own.writable = config.write;
             integrations.insert(0, own);
         }
@@ -126,14 +145,15 @@ impl Playground {
             .iter()
             .map(|i| (i.id.clone(), i.mapping_file.clone()))
             .collect();
-        let server = tiny_http::Server::http(("127.0.0.1", config.port))
-            .map_err(|e| ServeError::Bind(config.port, e.to_string()))?;
-        let port = server
-            .server_addr()
-            .to_ip()
-            .map_or(config.port, |a| a.port());
+        let bind = |e: &dyn std::fmt::Display| ServeError::Bind(config.port, e.to_string());
+        let front =
+            std::net::TcpListener::bind(("127.0.0.1", config.port)).map_err(|e| bind(&e))?;
+        let port = front.local_addr().map_or(config.port, |a| a.port());
+        let (server, socket) = back_door(port).map_err(|e| bind(&*e))?;
         Ok(Playground {
+            front,
             server,
+            socket,
             url: format!("http://127.0.0.1:{port}/"),
             state: Arc::new(State {
                 port: port.to_string(),
@@ -152,6 +172,15 @@ impl Playground {
 
     /// Answer requests until the process ends, a thread each.
     pub fn run(self) {
+        let (front, socket) = (self.front, self.socket.clone());
+        let read_timeout = self.state.config.read_timeout;
+        let accepting = std::thread::Builder::new()
+            .name("playground-front".into())
+            .spawn(move || front::serve(front, socket, read_timeout));
+        if let Err(e) = accepting {
+            log(&format!("cannot start the front door's thread: {e}"));
+            return;
+        }
         for request in self.server.incoming_requests() {
             let state = self.state.clone();
             let spawned = std::thread::Builder::new()
@@ -162,6 +191,23 @@ impl Playground {
             }
         }
     }
+}
+
+/// tiny_http on a Unix socket of Linux's abstract namespace, named for
+/// this process and its port: it leaves no file behind however the
+/// process ends (a server is stopped by a signal), and a browser cannot
+/// reach it, only the front door (crate::front) does.
+fn back_door(
+    port: u16,
+) -> Result<
+    (tiny_http::Server, std::os::unix::net::SocketAddr),
+    Box<dyn std::error::Error + Send + Sync>,
+> {
+    use std::os::linux::net::SocketAddrExt as _;
+    let name = format!("mapwright-serve-{}-{port}", std::process::id());
+    let address = std::os::unix::net::SocketAddr::from_abstract_name(name.as_bytes())?;
+    let listener = std::os::unix::net::UnixListener::bind_addr(&address)?;
+    Ok((tiny_http::Server::from_listener(listener, None)?, address))
 }
 
 /// A line on stderr; a closed stderr is ignored.
@@ -200,13 +246,22 @@ fn handle(state: &State, mut request: Request) {
 }
 
 /// The value of the request's header `name`, if it has one.
-fn header_of<'r>(request: &'r Request, name: &str) -> Option<&'r str> {
+fn header_of<'r>(request: &'r Request, name: &'r str) -> Option<&'r str> {
+    values_of(request, name).next()
+}
+
+/// Every value the request gives its header `name`.
+fn values_of<'r>(request: &'r Request, name: &'r str) -> impl Iterator<Item = &'r str> {
     request
         .headers()
         .iter()
-        .find(|h| h.field.as_str().as_str().eq_ignore_ascii_case(name))
+        .filter(move |h| h.field.as_str().as_str().eq_ignore_ascii_case(name))
         .map(|h| h.value.as_str())
 }
+
+/// The headers the checks below read: given twice, which one a check took
+/// and which one something else took could differ, so twice is refused.
+const CHECKED_ONCE: [&str; 3] = ["Host", "Origin", "Content-Type"];
 
 /// A request another web site could have made the browser send: one for
 /// another host name (DNS rebinding), from another origin, or a POST that
@@ -214,6 +269,16 @@ fn header_of<'r>(request: &'r Request, name: &str) -> Option<&'r str> {
 /// text or form data without asking first). It would otherwise run
 /// mappings or, with `--write`, write the mapping file.
 fn refused(port: &str, method: &Method, request: &Request) -> Option<Answer> {
+    if let Some(twice) = CHECKED_ONCE
+        .iter()
+        .find(|name| values_of(request, name).nth(1).is_some())
+    {
+        return Some(error_answer(
+            400,
+            "duplicate-header",
+            &format!("the request gives {twice} more than once; give it once"),
+        ));
+    }
     let ours = |value: &str| {
         ["127.0.0.1", "localhost"]
             .iter()
@@ -234,8 +299,14 @@ fn refused(port: &str, method: &Method, request: &Request) -> Option<Answer> {
             "the playground answers only its own page",
         ));
     }
-    let json = header_of(request, "Content-Type")
-        .is_some_and(|t| t.split(';').next().unwrap_or("").trim() == JSON);
+    // Media types are case-insensitive (RFC 9110): Application/JSON is JSON.
+    let json = header_of(request, "Content-Type").is_some_and(|t| {
+        t.split(';')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .eq_ignore_ascii_case(JSON)
+    });
     if *method == Method::Post && !json {
         return Some(error_answer(
             415,

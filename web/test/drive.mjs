@@ -11,6 +11,7 @@ import { inflateRawSync } from "node:zlib";
 
 const [url, convertOutput, screenshot] = process.argv.slice(2);
 const SPECTRUM = "mappings/oneserve-spectrum/order.yaml#orders.ndjson";
+const SPECTRUM_CSV = "mappings/oneserve-spectrum/order.yaml#order-lines.csv";
 const SYNERGETIC = "mappings/oneserve-synergetic/order.yaml#special-characters.json";
 
 const browser = await chromium.launch({
@@ -40,6 +41,18 @@ try {
   await page.waitForFunction(() => document.querySelector("#trace-text").textContent.startsWith("oneserve-order-to-spectrum: rejected"));
   await page.screenshot({ path: screenshot, fullPage: true });
   step("a rejection's trace is shown; screenshot " + screenshot);
+
+  // A CSV rejection names its unit's lines: clicking it traces that unit.
+  await page.selectOption("#integration", SPECTRUM_CSV);
+  await page.waitForFunction(() => document.querySelector("#counts").textContent.startsWith("619 input records"));
+  await page.click("#rejections li >> nth=0");
+  assert.match(await text("#rejections li >> nth=0"), /^line 6 team-assigned /);
+  assert.equal(await page.inputValue("#record"), "6");
+  await page.waitForFunction(() => document.querySelector("#trace-text").textContent.startsWith("oneserve-order-to-spectrum: rejected"));
+  assert.match(await text("#trace-text"), /team-assigned/);
+  await page.selectOption("#integration", SPECTRUM);
+  await page.waitForFunction(() => document.querySelector("#counts").textContent.startsWith("200 input records"));
+  step("a CSV rejection's trace is of its grouped unit");
 
   // A typo: `lookups:` misspelt on its line; the diagnostic moves the cursor there.
   const mapping = await page.inputValue("#mapping");

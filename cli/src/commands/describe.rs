@@ -49,12 +49,14 @@ pub struct ExplainArgs {
     /// Only this target field (a path: /poDetails/*/Item_Price), or the fields below it.
     #[arg(long)]
     field: Option<String>,
-    /// A source record (JSON file, or NDJSON with --line): trace how each
+    /// A source record (a JSON file), or an input of records (NDJSON, CSV,
+    /// JSON or XML, read as convert reads it) with --line: trace how each
     /// field is built for it and every rule's result.
     record: Option<String>,
-    /// The record on this line (1-based) of an NDJSON input: the line a
-    /// rejects file names.
-    #[arg(long, value_name = "N", requires = "record")]
+    /// The record a rejects file's `input` names: the line (1-based) of an
+    /// NDJSON record or of a CSV row (its grouped unit), the index of a
+    /// record in JSON or XML documents.
+    #[arg(long, visible_alias = "record", value_name = "N", requires = "record")]
     line: Option<usize>,
     /// A param, KEY=VALUE (repeatable), for the record.
     #[arg(long = "param", value_name = "K=V")]
@@ -136,10 +138,6 @@ fn trace(m: &Mapping, name: &str, args: &ExplainArgs) -> u8 {
             return exit::USAGE;
         }
     };
-    let record = match read_record(name, args.line) {
-        Ok(r) => r,
-        Err(code) => return code,
-    };
     let prepared = match m.prepare(&params) {
         Ok(p) => p,
         Err(Error::Params(problems)) => {
@@ -152,6 +150,10 @@ fn trace(m: &Mapping, name: &str, args: &ExplainArgs) -> u8 {
             say!("error: {e}");
             return exit::USAGE;
         }
+    };
+    let record = match read_record(&prepared, name, args.line) {
+        Ok(r) => r,
+        Err(code) => return code,
     };
     let mut trace = prepared.trace(&record);
     if let Some(field) = &args.field {
@@ -173,8 +175,12 @@ fn trace(m: &Mapping, name: &str, args: &ExplainArgs) -> u8 {
     }
 }
 
-/// The record of `name`: the whole file, or its line `line`.
-fn read_record(name: &str, line: Option<usize>) -> Result<mapwright::Value, u8> {
+/// The record of `name`: the whole file, or the unit `line` names.
+fn read_record(
+    prepared: &mapwright::Prepared,
+    name: &str,
+    line: Option<usize>,
+) -> Result<mapwright::Value, u8> {
     let bytes = io::open(name).and_then(|mut r| {
         let mut b = Vec::new();
         std::io::Read::read_to_end(&mut r, &mut b).map(|_| b)
@@ -183,13 +189,17 @@ fn read_record(name: &str, line: Option<usize>) -> Result<mapwright::Value, u8> 
         say!("error: cannot read {}: {e}", io::shown(name));
         exit::IO
     })?;
-    mapwright::record_to_trace(name, &bytes, line).map_err(|e| {
-        say!("error: {}: {e}", io::shown(name));
-        match e {
-            mapwright::LineError::PastTheEnd { .. }
-            | mapwright::LineError::Zero
-            | mapwright::LineError::NotNdjson { .. } => exit::USAGE,
-            _ => exit::IO,
-        }
-    })
+    prepared
+        .unit_to_trace(name, &bytes, None, line)
+        .map_err(|e| {
+            say!("error: {}: {}", io::shown(name), e.worded("--line"));
+            match e {
+                mapwright::LineError::PastTheEnd { .. }
+                | mapwright::LineError::NoSuchRecord { .. }
+                | mapwright::LineError::NoRowOnLine { .. }
+                | mapwright::LineError::Zero
+                | mapwright::LineError::NotNdjson { .. } => exit::USAGE,
+                _ => exit::IO,
+            }
+        })
 }

@@ -32,6 +32,10 @@ pub struct Args {
     /// The largest request body taken, in bytes (default 4 MiB); larger is refused (413).
     #[arg(long, value_name = "BYTES", default_value_t = mapwright_serve::DEFAULT_MAX_BODY, hide_default_value = true)]
     max_body: usize,
+    /// How long a client may go silent in the middle of sending a request,
+    /// in seconds, before it is answered 408 and its connection closed.
+    #[arg(long, value_name = "SECS", default_value_t = mapwright_serve::DEFAULT_READ_TIMEOUT_SECS)]
+    read_timeout: u64,
 }
 
 pub fn run(args: Args) -> u8 {
@@ -49,6 +53,7 @@ pub fn run(args: Args) -> u8 {
     config.write = args.write;
     config.time_limit = Duration::from_secs(args.time_limit.max(1));
     config.max_body = args.max_body;
+    config.read_timeout = Duration::from_secs(args.read_timeout.max(1));
     let playground = match mapwright_serve::Playground::bind(config) {
         Ok(p) => p,
         Err(e) => {

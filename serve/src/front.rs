@@ -1,0 +1,328 @@
+//! The front door: the playground's port on 127.0.0.1, in front of
+//! tiny_http, which listens on a Unix socket of its own (Linux's abstract
+//! namespace: no file; crate::back_door).
+//!
+//! tiny_http 0.12 sets no read timeout on the connections it accepts, and
+//! a timeout set on its listener is inherited, but also times out its
+//! `accept` (which ends its accept loop: the server would die when idle).
+//! So a client that sent half a request and stalled held a thread forever.
+//! Here each connection is accepted with a read timeout and carries one
+//! request: its head and then exactly its `Content-Length` of body are read
+//! under the timeout and passed on whole-or-not-at-all; a client silent past
+//! the timeout mid-request is answered 408 and both sides are closed, which
+//! ends tiny_http's and the handler's reads too. Once the request is passed
+//! on nothing more is read from the client, so a long run is never timed
+//! out by this (the request's own time limit covers it). The answer comes
+//! back with `Connection: close`, so the client knows not to send another.
+
+use std::io::{self, BufRead, BufReader, Read, Write};
+use std::net::{Shutdown, TcpListener, TcpStream};
+use std::os::unix::net::{SocketAddr, UnixStream};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// The largest request head taken (request line and headers).
+const MAX_HEAD: u64 = 64 << 10;
+
+/// Accept connections on `front` until it fails, each relayed to tiny_http
+/// at `back` on its own thread.
+pub fn serve(front: TcpListener, back: SocketAddr, read_timeout: Duration) {
+    for stream in front.incoming() {
+        let client = match stream {
+            Ok(c) => c,
+            Err(e) => {
+                // Out of file descriptors, say: wait a little rather than
+                // spin on the same error.
+                crate::log(&format!("cannot accept a connection: {e}"));
+                std::thread::sleep(Duration::from_millis(100));
+                continue;
+            }
+        };
+        let back = back.clone();
+        let spawned = std::thread::Builder::new()
+            .name("playground-connection".into())
+            .spawn(move || relay(client, &back, read_timeout));
+        if let Err(e) = spawned {
+            crate::log(&format!("cannot start a connection thread: {e}"));
+        }
+    }
+}
+
+/// Why a request was not passed on whole.
+#[derive(Debug, PartialEq)]
+enum Stop {
+    /// The client went silent past the read timeout mid-request.
+    Stalled,
+    /// The client closed before the request was whole, or sent nothing at
+    /// all within the timeout (an idle connection, a browser's preconnect:
+    /// closed without an answer, as no request was begun).
+    Gone,
+    /// The request cannot be taken: the status and why.
+    Refused(u16, &'static str),
+}
+
+/// One connection: its request passed on, its answer passed back.
+fn relay(client: TcpStream, back: &SocketAddr, read_timeout: Duration) {
+    let _ = client.set_read_timeout(Some(read_timeout));
+    let _ = client.set_write_timeout(Some(read_timeout));
+    let (Ok(server), Ok(to_client)) = (UnixStream::connect_addr(back), client.try_clone()) else {
+        return;
+    };
+    let Ok(from_server) = server.try_clone() else {
+        return;
+    };
+    let answered = Arc::new(AtomicBool::new(false));
+    let started = answered.clone();
+    let answer = std::thread::Builder::new()
+        .name("playground-answer".into())
+        .spawn(move || answer_back(from_server, to_client, &started));
+    let sent = pass_on(BufReader::new(&client), &server);
+    let refusal = match sent {
+        Ok(()) => None,
+        // tiny_http answered before the body was whole (413 by its
+        // Content-Length): no second answer, only the close.
+        Err(Stop::Stalled | Stop::Refused(..)) if answered.load(Ordering::SeqCst) => {
+            let _ = server.shutdown(Shutdown::Both);
+            let _ = client.shutdown(Shutdown::Both);
+            None
+        }
+        Err(Stop::Stalled) => Some((
+            408,
+            format!(
+                "the request stopped coming: nothing more for {} s (serve --read-timeout)",
+                read_timeout.as_secs_f64()
+            ),
+        )),
+        Err(Stop::Refused(status, why)) => Some((status, why.to_string())),
+        Err(Stop::Gone) => {
+            let _ = server.shutdown(Shutdown::Both);
+            None
+        }
+    };
+    if let Some((status, message)) = refusal {
+        // tiny_http has not had the whole request, so it has not answered:
+        // closing its side ends its read (and the handler's) at once.
+        let _ = write_refusal(&client, status, &message);
+        let _ = server.shutdown(Shutdown::Both);
+    }
+    if let Ok(thread) = answer {
+        let _ = thread.join();
+    }
+    // Only once the answer is all written (the copy shares this socket).
+    let _ = client.shutdown(Shutdown::Both);
+}
+
+/// Copy tiny_http's answer to the client with `Connection: close` added to
+/// its head (interim `100 Continue` heads pass as they are), until
+/// tiny_http closes its side.
+fn answer_back(from_server: UnixStream, mut to_client: TcpStream, started: &AtomicBool) {
+    let mut from = BufReader::new(from_server);
+    let _ = (|| -> io::Result<()> {
+        loop {
+            let mut status = Vec::new();
+            if from.read_until(b'\n', &mut status)? == 0 {
+                return Ok(());
+            }
+            started.store(true, Ordering::SeqCst);
+            to_client.write_all(&status)?;
+            if !status.starts_with(b"HTTP/1.1 1") && !status.starts_with(b"HTTP/1.0 1") {
+                to_client.write_all(b"Connection: close\r\n")?;
+                io::copy(&mut from, &mut to_client)?;
+                return Ok(());
+            }
+            // An interim answer: its head, then the real one follows.
+            loop {
+                let mut line = Vec::new();
+                if from.read_until(b'\n', &mut line)? == 0 {
+                    return Ok(());
+                }
+                to_client.write_all(&line)?;
+                if line == b"\r\n" || line == b"\n" {
+                    break;
+                }
+            }
+        }
+    })();
+    let _ = to_client.flush();
+}
+
+/// Read the client's request head and its body of `Content-Length` bytes,
+/// passing them on to `server` with `Connection: close`.
+fn pass_on(mut client: BufReader<&TcpStream>, mut server: &UnixStream) -> Result<(), Stop> {
+    let head = read_head(&mut client)?;
+    let length = body_length(&head)?;
+    let mut passed = Vec::with_capacity(head.len() + 32);
+    for line in &head {
+        if !is_header(line, "connection") && !is_header(line, "keep-alive") {
+            passed.extend_from_slice(line);
+        }
+    }
+    passed.extend_from_slice(b"Connection: close\r\n\r\n");
+    // tiny_http may have answered and closed (a body refused by its
+    // Content-Length): what it does not take is dropped.
+    if server.write_all(&passed).is_err() {
+        return Ok(());
+    }
+    let mut left = length;
+    let mut buffer = [0u8; 16 << 10];
+    while left > 0 {
+        let want = buffer
+            .len()
+            .min(usize::try_from(left).unwrap_or(usize::MAX));
+        let n = client.read(&mut buffer[..want]).map_err(stop_of)?;
+        if n == 0 {
+            return Err(Stop::Gone);
+        }
+        if server.write_all(&buffer[..n]).is_err() {
+            return Ok(());
+        }
+        left -= n as u64;
+    }
+    Ok(())
+}
+
+/// The request line and header lines (each with its line end), without
+/// the empty line that ends them.
+fn read_head(client: &mut BufReader<&TcpStream>) -> Result<Vec<Vec<u8>>, Stop> {
+    let mut lines = Vec::new();
+    let mut size = 0u64;
+    loop {
+        let mut line = Vec::new();
+        let n = client
+            .by_ref()
+            .take(MAX_HEAD - size)
+            .read_until(b'\n', &mut line)
+            .map_err(|e| match stop_of(e) {
+                Stop::Stalled if size == 0 && line.is_empty() => Stop::Gone,
+                other => other,
+            })?;
+        size += n as u64;
+        match (n, line.last()) {
+            (0, _) if size >= MAX_HEAD => {
+                return Err(Stop::Refused(431, "the request head is over 64 KiB"))
+            }
+            (0, _) => return Err(Stop::Gone),
+            (_, Some(b'\n')) => {}
+            // Cut short: by the size bound, or the client closed mid-line.
+            _ if size >= MAX_HEAD => {
+                return Err(Stop::Refused(431, "the request head is over 64 KiB"))
+            }
+            _ => return Err(Stop::Gone),
+        }
+        if line == b"\r\n" || line == b"\n" {
+            // Blank lines before the request line are allowed (RFC 9112).
+            if lines.is_empty() {
+                continue;
+            }
+            return Ok(lines);
+        }
+        lines.push(line);
+    }
+}
+
+/// The body's length from the head: `Content-Length`, else none.
+fn body_length(head: &[Vec<u8>]) -> Result<u64, Stop> {
+    if head.iter().any(|l| is_header(l, "transfer-encoding")) {
+        return Err(Stop::Refused(
+            411,
+            "the playground takes a request body with a Content-Length, not chunked",
+        ));
+    }
+    let lengths: Vec<&[u8]> = head
+        .iter()
+        .filter(|l| is_header(l, "content-length"))
+        .map(|l| header_value(l))
+        .collect();
+    match lengths.as_slice() {
+        [] => Ok(0),
+        [one] => std::str::from_utf8(one)
+            .ok()
+            .and_then(|t| t.parse().ok())
+            .ok_or(Stop::Refused(400, "the Content-Length is not a number")),
+        _ => Err(Stop::Refused(
+            400,
+            "the request has more than one Content-Length",
+        )),
+    }
+}
+
+/// Whether `line` is the header `name` (compared without case).
+fn is_header(line: &[u8], name: &str) -> bool {
+    line.len() > name.len()
+        && line[..name.len()].eq_ignore_ascii_case(name.as_bytes())
+        && line[name.len()] == b':'
+}
+
+fn header_value(line: &[u8]) -> &[u8] {
+    let colon = line.iter().position(|b| *b == b':').unwrap_or(line.len());
+    line[(colon + 1).min(line.len())..].trim_ascii()
+}
+
+/// A read that failed: the timeout passing (`WouldBlock` on Unix,
+/// `TimedOut` elsewhere), or the connection broken.
+fn stop_of(e: io::Error) -> Stop {
+    match e.kind() {
+        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut => Stop::Stalled,
+        _ => Stop::Gone,
+    }
+}
+
+/// An answer written by the front itself, as the API's errors are.
+fn write_refusal(mut client: &TcpStream, status: u16, message: &str) -> io::Result<()> {
+    let code = match status {
+        408 => "read-timeout",
+        411 => "length-required",
+        431 => "head-too-large",
+        _ => "bad-request",
+    };
+    let reason = match status {
+        408 => "Request Timeout",
+        411 => "Length Required",
+        431 => "Request Header Fields Too Large",
+        _ => "Bad Request",
+    };
+    let mut body = serde_json::to_vec(&serde_json::json!({
+        "error": {"code": code, "message": message}
+    }))
+    .unwrap_or_default();
+    body.push(b'\n');
+    let head = format!(
+        "HTTP/1.1 {status} {reason}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    client.write_all(head.as_bytes())?;
+    client.write_all(&body)?;
+    client.flush()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn head(lines: &[&str]) -> Vec<Vec<u8>> {
+        lines
+            .iter()
+            .map(|l| format!("{l}\r\n").into_bytes())
+            .collect()
+    }
+
+    #[test]
+    fn the_body_length_is_the_one_content_length() {
+        let get = head(&["GET / HTTP/1.1", "Host: x"]);
+        assert_eq!(body_length(&get), Ok(0));
+        let post = head(&["POST /api/run HTTP/1.1", "content-LENGTH:  12 "]);
+        assert_eq!(body_length(&post), Ok(12));
+        let two = head(&["POST / HTTP/1.1", "Content-Length: 1", "Content-Length: 2"]);
+        assert!(matches!(body_length(&two), Err(Stop::Refused(400, _))));
+        let chunked = head(&["POST / HTTP/1.1", "Transfer-Encoding: chunked"]);
+        assert!(matches!(body_length(&chunked), Err(Stop::Refused(411, _))));
+    }
+
+    #[test]
+    fn a_header_is_named_before_its_colon_only() {
+        assert!(is_header(b"Connection: keep-alive\r\n", "connection"));
+        assert!(!is_header(b"Connection-Extra: 1\r\n", "connection"));
+        assert!(!is_header(b"Connection\r\n", "connection"));
+    }
+}
