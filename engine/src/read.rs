@@ -335,10 +335,7 @@ pub fn parse_line(number: usize, bytes: &[u8]) -> Line {
     // of each string in it; text that is not UTF-8 takes the byte path,
     // which reports where.
     let parsed = match std::str::from_utf8(bytes) {
-        Ok(text) => match crate::value::parse_regular(text) {
-            Some(v) => Ok(v),
-            None => serde_json::from_str(text),
-        },
+        Ok(text) => serde_json::from_str(text),
         Err(_) => serde_json::from_slice(bytes),
     };
     let value = parsed.map_err(|e| {

@@ -16,12 +16,6 @@
 use std::fmt;
 use std::hash::BuildHasher;
 
-mod parse;
-
-/// The value of a JSON text, read fast where the text is regular; `None`
-/// when serde_json must read it (and say what is wrong with it).
-pub(crate) use parse::parse as parse_regular;
-
 use hashbrown::HashTable;
 use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::ser::{Serialize, SerializeMap, Serializer};
