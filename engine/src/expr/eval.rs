@@ -448,6 +448,9 @@ impl<'s, 'v> Ctx<'s, 'v> {
     /// every index and argument of the chain left to right, then the root,
     /// then the steps (so the same error is met first in both).
     fn method_chain(&mut self, node: &'v Node) -> R<Cow<'v, Value>> {
+        if let Some(done) = self.one_method(node) {
+            return done;
+        }
         let mut steps: Vec<&'v Node> = Vec::new();
         let mut root = node;
         while let Kind::Method(obj, ..) | Kind::Index(obj, _) | Kind::Field { obj, .. } = &root.kind
@@ -508,6 +511,33 @@ impl<'s, 'v> Ctx<'s, 'v> {
         Ok(cur)
     }
 
+    /// `root.m(x, y)`, one method of at most two arguments and no closure
+    /// on a root that is no chain itself (`Item_ID.len()`,
+    /// `code.starts_with("!")`): what [`Ctx::method_chain`] does, in its
+    /// order (arguments, root, then the call, charged alike), without
+    /// gathering the chain into vectors. None for any other node.
+    fn one_method(&mut self, node: &'v Node) -> Option<R<Cow<'v, Value>>> {
+        let Kind::Method(obj, m, args) = &node.kind else {
+            return None;
+        };
+        let chained = matches!(
+            obj.kind,
+            Kind::Method(..) | Kind::Index(..) | Kind::Field { .. }
+        );
+        if chained || args.len() > 2 || closure_of(args).is_some() {
+            return None;
+        }
+        Some((|| {
+            let mut vals = [Cow::Borrowed(&NULL), Cow::Borrowed(&NULL)];
+            for (slot, a) in vals.iter_mut().zip(args) {
+                *slot = self.eval(a)?;
+            }
+            let recv = self.eval(obj)?;
+            self.meter.charge(1)?;
+            self.call_method(*m, recv, &vals[..args.len()])
+        })())
+    }
+
     /// The items of `list` that `body` keeps, borrowed (charged as
     /// `filter()` charges, less the copies it does not make).
     fn filter_refs(&mut self, list: &'v [Value], base: usize, body: &'v Node) -> R<Vec<&'v Value>> {
@@ -532,8 +562,19 @@ impl<'s, 'v> Ctx<'s, 'v> {
         vals: &[Cow<'v, Value>],
     ) -> R<Cow<'v, Value>> {
         self.charge_method(m, &recv, vals)?;
-        let refs: Vec<&Value> = vals.iter().map(|c| c.as_ref()).collect();
-        let out = funcs::call_method(m, &recv, &refs)?;
+        // Most methods take one argument or none: no vector for those.
+        let mut few = [&NULL; 2];
+        let many: Vec<&Value>;
+        let refs: &[&Value] = if vals.len() <= few.len() {
+            for (slot, v) in few.iter_mut().zip(vals) {
+                *slot = v.as_ref();
+            }
+            &few[..vals.len()]
+        } else {
+            many = vals.iter().map(|c| c.as_ref()).collect();
+            &many
+        };
+        let out = funcs::call_method(m, &recv, refs)?;
         match &out {
             Value::String(s) => self.charge_text(s.len())?,
             Value::Array(a) => self.meter.charge(a.len() as u64)?,
