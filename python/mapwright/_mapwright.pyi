@@ -94,7 +94,9 @@ class Mapping:
         """Transform records, in order, with the GIL released (threads 0: one per core).
 
         A record that is no JSON (a date, NaN) raises TypeError or ValueError
-        before any record is transformed, naming its index in the batch."""
+        before any record is transformed, naming its index in the batch. What
+        the iterable itself raises (OSError, KeyboardInterrupt...) propagates
+        unchanged. A dict is refused with TypeError (its keys are no records)."""
     def transform_ndjson(self, data: Union[bytes, bytearray], threads: int = 1) -> List[Outcome]:
         """Transform NDJSON bytes, one outcome per record, with the GIL released.
 

@@ -181,19 +181,26 @@ impl Mapping {
     /// Transform every record of an iterable of dicts (or any mappings): a
     /// list of Outcomes, in order. The engine works with the GIL released,
     /// on `threads` worker threads (0: one per core). A record that is no JSON (a date,
-    /// NaN) raises before any is transformed, naming its place in the batch.
+    /// NaN) raises before any is transformed, naming its place in the batch;
+    /// what the iterable itself raises propagates as it is. A dict is
+    /// refused (TypeError): iterating it would give its keys, not records.
     #[pyo3(signature = (records, threads=1))]
     fn transform_many(
         slf: &Bound<'_, Mapping>,
         records: &Bound<'_, PyAny>,
         threads: usize,
     ) -> PyResult<Vec<Outcome>> {
+        if records.is_instance_of::<PyDict>() {
+            return Err(PyTypeError::new_err(
+                "records must be an iterable of records, not a dict (for one record, use transform)",
+            ));
+        }
         let mut text = Vec::new();
         for (index, record) in records.try_iter()?.enumerate() {
-            let json = record
-                .and_then(|r| to_json(&r))
-                .map_err(|e| at_record(slf.py(), e, index))?;
-            text.extend(json);
+            // The iterable's own exception (an OSError of a file it reads,
+            // a KeyboardInterrupt) is the caller's: it propagates unchanged.
+            let record = record?;
+            text.extend(to_json(&record).map_err(|e| at_record(slf.py(), e, index))?);
             text.push(b'\n');
         }
         settle(slf, &text, threads)
@@ -516,16 +523,21 @@ fn output_format(name: &str) -> PyResult<OutputFormat> {
     })
 }
 
-/// `e`, of the same kind, saying which record of a batch it came from
-/// (counting from 0), with the original as its cause.
+/// `e` of writing a record as JSON, of the same kind (TypeError or
+/// ValueError), saying which record of a batch it came from (counting from
+/// 0), with the original as its cause. Any other exception (one a user's
+/// mapping class raised, a KeyboardInterrupt) propagates unchanged.
 fn at_record(py: Python<'_>, e: PyErr, index: usize) -> PyErr {
     let message = format!(
         "record {index} of the batch (counting from 0): {}",
         e.value(py)
     );
-    let err = match e.is_instance_of::<PyTypeError>(py) {
-        true => PyTypeError::new_err(message),
-        false => PyValueError::new_err(message),
+    let err = if e.is_instance_of::<PyTypeError>(py) {
+        PyTypeError::new_err(message)
+    } else if e.is_instance_of::<PyValueError>(py) {
+        PyValueError::new_err(message)
+    } else {
+        return e;
     };
     err.set_cause(py, Some(e));
     err

@@ -547,3 +547,37 @@ def test_what_the_stub_takes_the_runtime_takes():
         m.transform_ndjson(data.decode())
     with pytest.raises(TypeError, match="data must be bytes or bytearray, not list"):
         m.transform_ndjson(list(data[:10]))
+
+
+class Boom(OSError):
+    pass
+
+
+@pytest.mark.parametrize("raised", [Boom(5, "the disk went away"), KeyboardInterrupt("stop")])
+def test_what_the_iterable_raises_propagates_unchanged(raised):
+    """Review of issue 16: an OSError or a KeyboardInterrupt of the caller's
+    generator became a ValueError naming a record."""
+    m = mapwright.Mapping.from_path(
+        str(MAPPINGS / "oneserve-spectrum" / "order.yaml"), params={"company_code": "KM2"}
+    )
+    good = json.loads((MAPPINGS / "oneserve-spectrum" / "tests" / "design-example.json").read_text())
+
+    def records():
+        yield good
+        yield good
+        raise raised
+
+    with pytest.raises(type(raised)) as caught:
+        m.transform_many(records())
+    assert caught.value is raised
+    assert type(caught.value) is type(raised)
+
+
+def test_a_dict_is_no_batch_of_records():
+    m = mapwright.Mapping.from_path(
+        str(MAPPINGS / "oneserve-spectrum" / "order.yaml"), params={"company_code": "KM2"}
+    )
+    good = json.loads((MAPPINGS / "oneserve-spectrum" / "tests" / "design-example.json").read_text())
+    with pytest.raises(TypeError, match="not a dict"):
+        m.transform_many(good)
+
