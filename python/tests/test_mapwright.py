@@ -581,3 +581,33 @@ def test_a_dict_is_no_batch_of_records():
     with pytest.raises(TypeError, match="not a dict"):
         m.transform_many(good)
 
+
+def test_a_secret_target_fields_value_built_from_the_record_is_hidden_in_its_source(tmp_path):
+    """Review of issue 16: a mapping building VendorTokenGUID from job.client
+    hid the client in the error but showed it in `.source` (and in the CLI's
+    rejects file)."""
+    import shutil
+
+    for folder in ("oneserve-synergetic", "shared"):
+        shutil.copytree(MAPPINGS / folder, tmp_path / "mappings" / folder)
+    mapping = tmp_path / "mappings" / "oneserve-synergetic" / "order.yaml"
+    text = mapping.read_text()
+    leaky = text.replace("  VendorTokenGUID: = params.vendor_token\n", "  VendorTokenGUID: = job.client\n")
+    assert leaky != text
+    mapping.write_text(leaky)
+    record = json.loads((MAPPINGS / "oneserve-synergetic/tests/design-example.json").read_text())
+    client = "CLIENT-TOKEN-SECRET-4417"
+    record["job"]["client"] = client
+    m = mapwright.Mapping.from_path(mapping, params={"vendor_token": VENDOR_TOKEN})
+    outcome = m.transform(record)
+    assert outcome.status == "rejected"
+    assert [e["path"] for e in outcome.errors] == ["/VendorTokenGUID"]
+    assert outcome.source[0]["job"]["client"] == "(secret)"
+    assert outcome.source[0]["job"]["ref"] == record["job"]["ref"]
+    for text in (repr(outcome), str(outcome.errors), str(outcome.source)):
+        assert client not in text
+    source = tmp_path / "record.json"
+    source.write_text(json.dumps(record))
+    lines, rejected, report = run_cli(tmp_path, mapping, source, {"vendor_token": VENDOR_TOKEN})
+    assert client not in (tmp_path / "rejects.ndjson").read_text()
+    assert_same_as_cli([outcome], lines, rejected, report)
