@@ -29,9 +29,12 @@ def main():
     sc = SparkContext(conf=SparkConf().setMaster(args.master).setAppName("mapwright-" + args.route))
     sc.setLogLevel("WARN")
     sc.addPyFile(mapwright_spark.__file__)
-    lines = sc.textFile(args.requests, minPartitions=args.partitions)
+    lines = mapwright_spark.read_lines(sc, args.requests, args.partitions)
     params = dict(p.split("=", 1) for p in args.param)
     try:
+        # The job's input, counted on its own pass over the lines (by the
+        # CLI's rule of a blank line), not from what the routes report.
+        read = mapwright_spark.count_records(lines)
         if args.route == "pipe":
             side = out / "side"
             side.mkdir()
@@ -43,12 +46,17 @@ def main():
             results.filter(lambda r: r[0] == "accepted").values().saveAsTextFile(str(out / "accepted"))
             results.filter(lambda r: r[0] == "rejected").values().saveAsTextFile(str(out / "rejected"))
             counts = dict(results.countByKey())
-            counts["input_records"] = sum(counts.values())
     finally:
         sc.stop()
+    settled = sum(counts.get(k, 0) for k in ("accepted", "rejected", "skipped"))
+    reported = counts.get("input_records", read)
+    counts["input_records"] = read
     print(json.dumps(counts, sort_keys=True))
-    conserved = counts["input_records"] == sum(counts.get(k, 0) for k in ("accepted", "rejected", "skipped"))
-    return 0 if conserved else 1
+    if read == settled == reported:
+        return 0
+    print(f"job.py: the job read {read} records, settled {settled} (accepted + rejected + skipped)"
+          f" and its reports counted {reported}", file=sys.stderr)
+    return 1
 
 
 def parse_args():

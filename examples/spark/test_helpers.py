@@ -69,3 +69,10 @@ def test_list_params_reach_both_routes_as_the_cli_takes_them(tmp_path):
     )
     assert piped.returncode == 0, piped.stderr
     assert piped.stdout.decode().splitlines() == want
+
+
+def test_a_record_line_is_one_the_cli_reads_as_a_record():
+    for blank in ["", " ", "\t", "\r", "\x0c", " \t\r\x0c "]:
+        assert not mapwright_spark.is_record_line(blank), repr(blank)
+    for line in ["\xa0", "\x0b", "\u2028", "\u3000", "\x1c", "\x85", " x ", "{}"]:
+        assert mapwright_spark.is_record_line(line), repr(line)
