@@ -227,7 +227,8 @@ def test_both_routes_read_records_as_the_cli_does(spark, odd, tmp_path, route):
 
 @pytest.mark.parametrize("route", ["pipe", "package"])
 def test_job_py_runs_a_route_and_prints_conserved_counts(route, odd, tmp_path):
-    env = dict(os.environ, PYSPARK_PYTHON=sys.executable)
+    env = dict(os.environ)
+    env.pop("PYSPARK_PYTHON", None)  # job.py sets it to its own Python
     done = subprocess.run([sys.executable, str(Path(mapwright_spark.__file__).parent / "job.py"), route, str(odd["path"]),
                            str(tmp_path / "out"), "--mapwright-bin", str(CLI)], capture_output=True, env=env, cwd=tmp_path)
     assert done.returncode == 0, done.stderr.decode()[-2000:]
