@@ -70,6 +70,7 @@ mod template;
 mod testing;
 mod trace;
 mod validate;
+mod worded;
 mod yaml;
 
 // The front door. Loading and running:
@@ -88,6 +89,7 @@ pub use schema::Schema;
 pub use signoff::DocFormat;
 pub use template::TemplateLimits;
 pub use validate::{PayloadResult, ReportFile, Validation};
+pub use worded::{worded_for, Audience};
 // Checking a project, and editor support:
 pub use file_format::FileFormat;
 pub use project::{CheckRun, Project, TestFileRun};

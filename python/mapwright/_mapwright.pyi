@@ -72,8 +72,12 @@ class Mapping:
         *,
         params_file: Optional[_Path] = None,
         schema_dirs: Optional[Sequence[_Path]] = None,
+        root: Optional[_Path] = None,
     ) -> "Mapping":
-        """Load the mapping at ``path``; raises MappingError or ParamsError."""
+        """Load the mapping at ``path``; raises MappingError or ParamsError.
+
+        ``root`` is the project the files it pulls in must stay inside (the CLI's
+        ``--root``); messages name ``params=`` and ``root=``, not the CLI's flags."""
     @staticmethod
     def from_str(
         text: str,
@@ -82,6 +86,7 @@ class Mapping:
         *,
         params_file: Optional[_Path] = None,
         schema_dirs: Optional[Sequence[_Path]] = None,
+        root: Optional[_Path] = None,
     ) -> "Mapping":
         """Compile mapping ``text``; ``path`` names it and anchors its lookups and schemas."""
     @property

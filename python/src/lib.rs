@@ -14,7 +14,7 @@ use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyByteArray, PyBytes, PyDict, PyList, PyMapping, PyMappingMethods};
 
-use mapwright::{Diagnostic, OutputFormat, Params, Registry, Settled, Span};
+use mapwright::{Audience, Diagnostic, LoadOptions, OutputFormat, Params, Registry, Settled, Span};
 
 pyo3::create_exception!(
     mapwright,
@@ -107,20 +107,24 @@ impl Mapping {
     /// nearest `schemas/` folder, then `schema_dirs`' folders first if
     /// given, then the built-in schemas) and its lookups beside it. `params`
     /// (a dict or any other mapping) win over `params_file` (YAML or JSON).
-    /// Raises MappingError or ParamsError.
+    /// `root` is the project the files it pulls in must stay inside (the
+    /// CLI's --root; by default the nearest folder at or above it holding
+    /// `mappings/` or `schemas/`). Raises MappingError or ParamsError.
     #[staticmethod]
-    #[pyo3(signature = (path, params=None, *, params_file=None, schema_dirs=None))]
+    #[pyo3(signature = (path, params=None, *, params_file=None, schema_dirs=None, root=None))]
     fn from_path(
         py: Python<'_>,
         path: PathBuf,
         params: Option<&Bound<'_, PyMapping>>,
         params_file: Option<PathBuf>,
         schema_dirs: Option<Vec<PathBuf>>,
+        root: Option<PathBuf>,
     ) -> PyResult<Mapping> {
         let registry = registry(&path, schema_dirs);
         let params = gather_params(py, &path, params, params_file.as_deref())?;
+        let options = LoadOptions { root };
         py.detach(|| {
-            let mapping = mapwright::Mapping::from_path_with(&path, &registry)?;
+            let mapping = mapwright::Mapping::from_path_with_options(&path, &registry, &options)?;
             Loaded::try_new(mapping, |m| m.prepare(&params))
         })
         .map(|loaded| Mapping { loaded })
@@ -129,12 +133,13 @@ impl Mapping {
 
     /// Compile mapping `text`. `path` names it in diagnostics and is where
     /// its lookup files and `schemas/` folder are found from; `schema_dirs`
-    /// are searched first. Raises MappingError or ParamsError.
+    /// are searched first; `root` as for from_path. Raises MappingError or
+    /// ParamsError.
     #[staticmethod]
     // The default is spelled out: PyO3 shows a default it cannot write as `...`.
     #[pyo3(
-        signature = (text, path="mapping.yaml".into(), params=None, *, params_file=None, schema_dirs=None),
-        text_signature = "(text, path='mapping.yaml', params=None, *, params_file=None, schema_dirs=None)"
+        signature = (text, path="mapping.yaml".into(), params=None, *, params_file=None, schema_dirs=None, root=None),
+        text_signature = "(text, path='mapping.yaml', params=None, *, params_file=None, schema_dirs=None, root=None)"
     )]
     fn from_str(
         py: Python<'_>,
@@ -143,11 +148,13 @@ impl Mapping {
         params: Option<&Bound<'_, PyMapping>>,
         params_file: Option<PathBuf>,
         schema_dirs: Option<Vec<PathBuf>>,
+        root: Option<PathBuf>,
     ) -> PyResult<Mapping> {
         let registry = registry(&path, schema_dirs);
         let params = gather_params(py, &path, params, params_file.as_deref())?;
+        let options = LoadOptions { root };
         py.detach(|| {
-            let mapping = mapwright::Mapping::from_str(&path, text, &registry)?;
+            let mapping = mapwright::Mapping::from_str_with_options(&path, text, &registry, &options)?;
             Loaded::try_new(mapping, |m| m.prepare(&params))
         })
         .map(|loaded| Mapping { loaded })
@@ -469,10 +476,10 @@ fn params_error(py: Python<'_>, mapping: &Path, e: mapwright::Error) -> PyErr {
         _ => return to_py_error(py, e),
     };
     let problems: Vec<String> = match &e {
-        mapwright::Error::Params(problems) => problems.clone(),
-        _ => findings.iter().map(|d| d.to_string()).collect(),
+        mapwright::Error::Params(problems) => problems.iter().map(|p| for_python(p)).collect(),
+        _ => findings.iter().map(|d| for_python(&d.to_string())).collect(),
     };
-    let err = ParamsError::new_err(e.to_string());
+    let err = ParamsError::new_err(for_python(&e.to_string()));
     let attached = PyList::new(py, &problems)
         .and_then(|list| err.value(py).setattr("problems", list))
         .and_then(|()| diagnostic_dicts(py, &findings))
@@ -494,8 +501,8 @@ fn diagnostic_dicts<'py>(py: Python<'py>, findings: &[Diagnostic]) -> PyResult<B
         item.set_item("column", d.span.column)?;
         item.set_item("severity", d.severity.to_string())?;
         item.set_item("code", d.code)?;
-        item.set_item("message", &d.message)?;
-        item.set_item("help", d.help.as_deref())?;
+        item.set_item("message", for_python(&d.message))?;
+        item.set_item("help", d.help.as_deref().map(for_python))?;
         list.append(item)?;
     }
     Ok(list)
@@ -594,7 +601,7 @@ fn json_loads(py: Python<'_>) -> PyResult<&Bound<'_, PyAny>> {
 /// secret param's value in one), a PayloadError carrying each error of a
 /// payload that does not fit, or a MapwrightError with the message.
 fn to_py_error(py: Python<'_>, e: mapwright::Error) -> PyErr {
-    let message = e.to_string();
+    let message = for_python(&e.to_string());
     let attach = |err: PyErr, name: &str, items: PyResult<Bound<'_, PyList>>| -> PyErr {
         match items.and_then(|list| err.value(py).setattr(name, list)) {
             Ok(()) => err,
@@ -611,10 +618,16 @@ fn to_py_error(py: Python<'_>, e: mapwright::Error) -> PyErr {
         return attach(PayloadError::new_err(message), "errors", list);
     }
     if let mapwright::Error::Params(problems) = &e {
-        let list = PyList::new(py, problems);
+        let list = PyList::new(py, problems.iter().map(|p| for_python(p)));
         return attach(ParamsError::new_err(message), "problems", list);
     }
     MapwrightError::new_err(message)
+}
+
+/// A message the engine words for the command line, worded for Python:
+/// `params={...}` for `--param`, `root=` for `--root`.
+fn for_python(message: &str) -> String {
+    mapwright::worded_for(message, Audience::Python)
 }
 
 /// mapwright's engine, compiled: load a mapping, transform records.

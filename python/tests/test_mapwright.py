@@ -611,3 +611,41 @@ def test_a_secret_target_fields_value_built_from_the_record_is_hidden_in_its_sou
     lines, rejected, report = run_cli(tmp_path, mapping, source, {"vendor_token": VENDOR_TOKEN})
     assert client not in (tmp_path / "rejects.ndjson").read_text()
     assert_same_as_cli([outcome], lines, rejected, report)
+
+
+def test_a_missing_param_is_asked_for_as_python_gives_it():
+    """Review of issue 16: the package said "give it with --param"."""
+    with pytest.raises(mapwright.ParamsError) as raised:
+        mapwright.Mapping.from_path(MAPPINGS / "oneserve-synergetic/order.yaml")
+    assert len(raised.value.problems) == 1
+    assert raised.value.problems[0].endswith('; give it in params={"vendor_token": ...}')
+    for text in (str(raised.value), *raised.value.problems, str(raised.value.diagnostics)):
+        assert "--param" not in text
+
+
+def test_a_file_outside_the_project_is_let_in_by_root(tmp_path):
+    """Review of issue 16: the package said "give a wider project with
+    --root", and from_path took no root."""
+    import shutil
+
+    project = tmp_path / "project"
+    for folder in ("oneserve-synergetic", "shared"):
+        shutil.copytree(MAPPINGS / folder, project / "mappings" / folder)
+    (tmp_path / "outside").mkdir()
+    mapping = project / "mappings" / "oneserve-synergetic" / "order.yaml"
+    shutil.move(mapping.parent / "lookups" / "creditors.csv", tmp_path / "outside" / "creditors.csv")
+    text = mapping.read_text()
+    moved = text.replace("file: lookups/creditors.csv", "file: ../../../outside/creditors.csv")
+    assert moved != text
+    mapping.write_text(moved)
+    params = {"vendor_token": VENDOR_TOKEN}
+    with pytest.raises(mapwright.MappingError) as raised:
+        mapwright.Mapping.from_path(mapping, params=params)
+    [finding] = [d for d in raised.value.diagnostics if d["code"] == "outside-project"]
+    assert (finding["line"], finding["column"]) == (31, 21)
+    assert finding["message"].endswith("; keep it inside, or give a wider project with root=")
+    assert "--root" not in str(raised.value)
+    record = json.loads((MAPPINGS / "oneserve-synergetic/tests/design-example.json").read_text())
+    for m in (mapwright.Mapping.from_path(mapping, params=params, root=tmp_path),
+              mapwright.Mapping.from_str(moved, mapping, params, root=tmp_path)):
+        assert m.transform(record).status == "accepted"
