@@ -110,4 +110,7 @@ class Mapping:
         """A payload as ``mapwright convert --batch-size 1`` writes it.
 
         The payload is checked against the route's target schema first:
-        one that does not fit raises PayloadError naming each field and rule."""
+        one that does not fit raises PayloadError naming each field and rule.
+        ``"jsonl"`` is another name of ``"ndjson"``. A payload that is no
+        mapping raises TypeError; an unknown format or route, or no route
+        named when the mapping has several, raises ValueError."""

@@ -9,7 +9,7 @@
 use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 
-use pyo3::exceptions::{PyException, PyTypeError, PyValueError};
+use pyo3::exceptions::{PyException, PyRecursionError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyByteArray, PyBytes, PyDict, PyList, PyMapping, PyMappingMethods};
@@ -154,7 +154,8 @@ impl Mapping {
         let params = gather_params(py, &path, params, params_file.as_deref())?;
         let options = LoadOptions { root };
         py.detach(|| {
-            let mapping = mapwright::Mapping::from_str_with_options(&path, text, &registry, &options)?;
+            let mapping =
+                mapwright::Mapping::from_str_with_options(&path, text, &registry, &options)?;
             Loaded::try_new(mapping, |m| m.prepare(&params))
         })
         .map(|loaded| Mapping { loaded })
@@ -228,12 +229,15 @@ impl Mapping {
         settle(slf, &ndjson_bytes(data)?, threads)
     }
 
-    /// A payload (a dict) of the route `route` (optional when the mapping
-    /// has one route) as text in `format` ("ndjson", "json" or "xml"), as
-    /// `mapwright convert --batch-size 1` writes it. The payload is checked
-    /// against the route's target schema first, as convert checks what it
-    /// builds: one that does not fit raises PayloadError, whose `.errors`
-    /// name each field and rule (XML would leave an unknown field out).
+    /// A payload (a dict, or any mapping) of the route `route` (optional
+    /// when the mapping has one route) as text in `format` ("ndjson", or
+    /// its other name "jsonl", "json" or "xml"), as `mapwright convert
+    /// --batch-size 1` writes it. The payload is checked against the
+    /// route's target schema first, as convert checks what it builds: one
+    /// that does not fit raises PayloadError, whose `.errors` name each
+    /// field and rule (XML would leave an unknown field out). A payload
+    /// that is no mapping raises TypeError; an unknown format or route, or
+    /// no route named when the mapping has several, raises ValueError.
     #[pyo3(signature = (payload, format="ndjson", route=None))]
     fn render(
         &self,
@@ -242,6 +246,12 @@ impl Mapping {
         format: &str,
         route: Option<&str>,
     ) -> PyResult<String> {
+        if payload.cast::<PyMapping>().is_err() {
+            return Err(PyTypeError::new_err(format!(
+                "the payload must be a dict (or any mapping), not {}",
+                payload.get_type().name()?
+            )));
+        }
         let value: serde_json::Value = serde_json::from_slice(&to_json(payload)?)
             .map_err(|e| PyValueError::new_err(format!("the payload is not JSON: {e}")))?;
         let route = match route {
@@ -249,11 +259,17 @@ impl Mapping {
             None => self.only_route()?,
         };
         let format = output_format(format)?;
+        let known = self.inner().route_names().contains(&route.as_str());
         let bytes = self
             .loaded
             .borrow_dependent()
             .render_one(&route, &value, format)
-            .map_err(|e| to_py_error(py, e))?;
+            .map_err(|e| match known {
+                true => to_py_error(py, e),
+                // A route the mapping does not have is a wrong argument, as
+                // a wrong format is: ValueError, with the engine's did-you-mean.
+                false => PyValueError::new_err(for_python(&e.to_string())),
+            })?;
         String::from_utf8(bytes).map_err(|e| MapwrightError::new_err(e.to_string()))
     }
 
@@ -286,7 +302,7 @@ impl Mapping {
 
 #[pymethods]
 impl Outcome {
-    /// The payload as text in `format` ("ndjson", "json" or "xml"), as
+    /// The payload as text in `format` ("ndjson" or "jsonl", "json" or "xml"), as
     /// Mapping.render writes it. Raises ValueError unless accepted.
     #[pyo3(signature = (format="ndjson"))]
     fn render(&self, py: Python<'_>, format: &str) -> PyResult<String> {
@@ -477,7 +493,10 @@ fn params_error(py: Python<'_>, mapping: &Path, e: mapwright::Error) -> PyErr {
     };
     let problems: Vec<String> = match &e {
         mapwright::Error::Params(problems) => problems.iter().map(|p| for_python(p)).collect(),
-        _ => findings.iter().map(|d| for_python(&d.to_string())).collect(),
+        _ => findings
+            .iter()
+            .map(|d| for_python(&d.to_string()))
+            .collect(),
     };
     let err = ParamsError::new_err(for_python(&e.to_string()));
     let attached = PyList::new(py, &problems)
@@ -525,7 +544,7 @@ fn ndjson_bytes<'a>(data: &'a Bound<'_, PyAny>) -> PyResult<Cow<'a, [u8]>> {
 fn output_format(name: &str) -> PyResult<OutputFormat> {
     OutputFormat::parse(name).ok_or_else(|| {
         PyValueError::new_err(format!(
-            "unknown format {name:?}: one of \"ndjson\", \"json\", \"xml\""
+            "unknown format {name:?}: one of \"ndjson\" (or \"jsonl\"), \"json\", \"xml\""
         ))
     })
 }
@@ -567,7 +586,18 @@ fn to_json(value: &Bound<'_, PyAny>) -> PyResult<Vec<u8>> {
     kwargs.set_item("allow_nan", false)?;
     kwargs.set_item("ensure_ascii", false)?;
     kwargs.set_item("separators", (",", ":"))?;
-    let text = dumps.bind(py).call((value,), Some(&kwargs))?;
+    let text = dumps.bind(py).call((value,), Some(&kwargs)).map_err(|e| {
+        if !e.is_instance_of::<PyRecursionError>(py) {
+            return e;
+        }
+        // Python's own limit, not the caller's mistake of kind: the
+        // documented ValueError of a record that cannot be written as JSON.
+        let err = PyValueError::new_err(
+            "the record is nested too deeply to be written as JSON (past Python's recursion limit)",
+        );
+        err.set_cause(py, Some(e));
+        err
+    })?;
     Ok(text.extract::<String>()?.into_bytes())
 }
 

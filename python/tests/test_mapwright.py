@@ -242,7 +242,9 @@ def test_render_names_the_route_and_the_format_it_cannot_write():
     m = mapwright.Mapping.from_path(MAPPINGS / "o2o/primary-to-secondary.yaml", params_file=MAPPINGS / "o2o/examples/primary-params.yaml")
     with pytest.raises(ValueError, match="name the route"):
         m.render({"a": 1})
-    with pytest.raises(mapwright.MapwrightError, match="did you mean 'create-job'"):
+    # Review of issue 16: a wrong route raised MapwrightError, no route of
+    # several ValueError; both are a wrong argument, as a wrong format is.
+    with pytest.raises(ValueError, match="did you mean 'create-job'"):
         m.render({"a": 1}, "ndjson", route="create-jobs")
     with pytest.raises(ValueError, match='unknown format "yaml"'):
         m.render({"a": 1}, "yaml", route="create-job")
@@ -649,3 +651,26 @@ def test_a_file_outside_the_project_is_let_in_by_root(tmp_path):
     for m in (mapwright.Mapping.from_path(mapping, params=params, root=tmp_path),
               mapwright.Mapping.from_str(moved, mapping, params, root=tmp_path)):
         assert m.transform(record).status == "accepted"
+
+
+def test_render_takes_jsonl_refuses_what_is_no_mapping_and_a_deep_record_is_a_value_error():
+    """Review of issue 16: "jsonl" worked but was named nowhere; render(None)
+    said "found ()"; a record nested 5000 deep raised RecursionError."""
+    m = mapwright.Mapping.from_path(MAPPINGS / "oneserve-spectrum/order.yaml", params={"company_code": "KM2"})
+    good = json.loads((MAPPINGS / "oneserve-spectrum/tests/design-example.json").read_text())
+    outcome = m.transform(good)
+    assert m.render(outcome.payload, "jsonl") == m.render(outcome.payload, "ndjson")
+    with pytest.raises(ValueError, match=r'one of "ndjson" \(or "jsonl"\), "json", "xml"'):
+        m.render(outcome.payload, "csv")
+    with pytest.raises(TypeError, match="the payload must be a dict \\(or any mapping\\), not NoneType"):
+        m.render(None)
+    deep = {}
+    inner = deep
+    for _ in range(5000):
+        inner["a"] = {}
+        inner = inner["a"]
+    with pytest.raises(ValueError, match="nested too deeply") as raised:
+        m.transform(deep)
+    assert isinstance(raised.value.__cause__, RecursionError)
+    with pytest.raises(ValueError, match=r"record 1 of the batch \(counting from 0\): the record is nested too deeply"):
+        m.transform_many([good, deep])
