@@ -1023,3 +1023,68 @@ fn validate_hides_a_secret_field_of_an_enveloped_json_payload() {
 fn scratch(name: &str) -> PathBuf {
     common::fresh("guard", name)
 }
+
+/// A project whose target's secret field `token` is built from the
+/// source's `client`, a field that is no secret, with a `code` of at most
+/// 3 characters that a long `code` breaks.
+fn built_secret_project(name: &str) -> PathBuf {
+    let dir = scratch(name);
+    std::fs::create_dir_all(dir.join("schemas/demo")).unwrap();
+    std::fs::write(
+        dir.join("schemas/demo/src.yaml"),
+        "schema: demo.src\nrecord: r\ntypes:\n  r:\n    fields:\n      code: {type: text}\n      client: {type: text}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("schemas/demo/out.yaml"),
+        "schema: demo.out\nrecord: r\ntypes:\n  r:\n    fields:\n      code: {type: text, max_length: 3}\n      token: {type: text, secret: true}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("m.yaml"),
+        "mapping: m\nsource: demo.src\ntarget: demo.out\nrecord:\n  code: = code\n  token: = client\n",
+    )
+    .unwrap();
+    dir
+}
+
+#[test]
+fn a_secret_target_fields_value_built_from_the_input_is_hidden_in_the_rejects_source() {
+    // Review of issue 16: the token was hidden in the error but shown in
+    // the rejection's source, by every reader of the input.
+    let dir = built_secret_project("built-secret");
+    let line = r#"{"code":"TOOLONG","client":"BUILTSECRET7"}"#;
+    std::fs::write(dir.join("in.ndjson"), format!("{line}\n{line}\n")).unwrap();
+    std::fs::write(dir.join("in.json"), format!("[{line}]\n")).unwrap();
+    std::fs::write(dir.join("in.csv"), "code,client\nTOOLONG,BUILTSECRET7\n").unwrap();
+    let cases: [(&str, &[&str]); 4] = [
+        ("in.ndjson", &["--threads", "1"]),
+        ("in.ndjson", &["--threads", "2"]),
+        ("in.json", &[]),
+        ("in.csv", &[]),
+    ];
+    for (input, extra) in cases {
+        let mut args = vec!["convert", "-m", "m.yaml", "--rejects", "rejects.ndjson"];
+        args.extend([
+            "--report",
+            "report.json",
+            "-o",
+            "out.ndjson",
+            "--output-format",
+            "ndjson",
+        ]);
+        args.extend(extra);
+        args.push(input);
+        let r = run(&dir, &args);
+        assert_eq!(r.code, 1, "{input} {extra:?}: {}", r.all());
+        let rejects = std::fs::read_to_string(dir.join("rejects.ndjson")).unwrap();
+        let first: Value = serde_json::from_str(rejects.lines().next().unwrap()).unwrap();
+        let source = serde_json::json!([{"code": "TOOLONG", "client": "(secret)"}]);
+        assert_eq!(first["source"], source, "{input} {extra:?}: {rejects}");
+        assert_eq!(first["errors"][0]["rule"], "max-length", "{rejects}");
+        let report = std::fs::read_to_string(dir.join("report.json")).unwrap();
+        for text in [&rejects, &report, &r.stdout, &r.stderr] {
+            assert!(!text.contains("BUILTSECRET7"), "{input} {extra:?}: {text}");
+        }
+    }
+}

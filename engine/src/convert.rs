@@ -235,9 +235,9 @@ impl Run<'_, '_> {
                     self.report.counts.input_records += 1;
                     self.report.counts.units += 1;
                     let literals = SourceLiterals::find(bytes, &v);
-                    let outcome = self.prepared.transform_read(&v, &literals);
+                    let (outcome, built) = self.prepared.transform_read_hiding(&v, &literals);
                     let source = matches!(outcome, Outcome::Rejected(_))
-                        .then(|| Source::verbatim(bytes, v.clone()));
+                        .then(|| hidden(&built, Source::verbatim(bytes, v.clone()), &mut []));
                     self.settle_rendered(vec![at], v, source, Vec::new(), outcome, None)?
                 }
                 Err(e) => self.unreadable(at, without_line_end(bytes).to_vec(), e)?,
@@ -416,12 +416,15 @@ impl Run<'_, '_> {
                             Ok(v) => {
                                 let text = &batch.text[range.clone()];
                                 let literals = SourceLiterals::find(text, &v);
-                                let mut outcome = prepared.transform_read(&v, &literals);
+                                let (mut outcome, built) =
+                                    prepared.transform_read_hiding(&v, &literals);
                                 let rendered = rendered_on_worker(prepared, render, &mut outcome);
                                 // The input goes on only where a rejection carries it,
                                 // as written.
-                                let source = matches!(outcome, Outcome::Rejected(_))
-                                    .then(|| Source::verbatim(&batch.text[range.clone()], v));
+                                let source = matches!(outcome, Outcome::Rejected(_)).then(|| {
+                                    let text = &batch.text[range.clone()];
+                                    hidden(&built, Source::verbatim(text, v), &mut [])
+                                });
                                 Done::Unit(line.number, source, outcome, rendered)
                             }
                             Err(e) => Done::Unreadable(
@@ -662,7 +665,12 @@ impl Run<'_, '_> {
                 (unit, Some(Source::Values(it.collect::<Vec<_>>())))
             }
         };
-        let outcome = self.prepared.transform(&unit);
+        let (outcome, built) = self.prepared.transform_hiding(&unit);
+        let mut raw = raw;
+        let source = matches!(outcome, Outcome::Rejected(_)).then(|| {
+            let source = source.unwrap_or_else(|| Source::Values(vec![unit.clone()]));
+            hidden(&built, source, &mut raw)
+        });
         self.settle_rendered(input, unit, source, raw, outcome, None)
     }
 
@@ -678,12 +686,16 @@ impl Run<'_, '_> {
         let counts = &mut self.report.counts;
         counts.input_records += input.len();
         counts.units += 1;
-        let outcome = self.prepared.transform_read(&record, literals);
+        let (outcome, built) = self.prepared.transform_read_hiding(&record, literals);
+        let mut raw = vec![raw];
         let source = match &outcome {
-            Outcome::Rejected(_) => Some(Source::verbatim(&one_line(&raw.bytes), record.clone())),
+            Outcome::Rejected(_) => {
+                let source = Source::verbatim(&one_line(&raw[0].bytes), record.clone());
+                Some(hidden(&built, source, &mut raw))
+            }
             _ => None,
         };
-        self.settle_rendered(input, record, source, vec![raw], outcome, None)
+        self.settle_rendered(input, record, source, raw, outcome, None)
     }
 
     /// Count and hand on the outcome of one unit. `source` is what a
@@ -761,6 +773,18 @@ impl Run<'_, '_> {
             }
         }
     }
+}
+
+/// A rejected unit's `source` and `raw` lines with the values its built
+/// record held at secret fields hidden (the run's own secrets are hidden
+/// where every rejection passes, `Run::reject_hiding`).
+pub(crate) fn hidden(
+    built: &crate::redact::Redactor,
+    mut source: Source,
+    raw: &mut [RawLines],
+) -> Source {
+    built.hide_in_input(&mut source, raw);
+    source
 }
 
 /// JSON text on one line, for a reject's `source` (a rejects file holds a

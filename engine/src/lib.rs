@@ -71,6 +71,7 @@ mod testing;
 mod trace;
 mod validate;
 mod value;
+mod worded;
 mod yaml;
 
 // The front door. Loading and running:
@@ -90,6 +91,7 @@ pub use signoff::DocFormat;
 pub use template::TemplateLimits;
 pub use validate::{PayloadResult, ReportFile, Validation};
 pub use value::{from_value, to_value, Entry, Map, Number, Value, ValueIndex};
+pub use worded::{worded_for, Audience};
 // Checking a project, and editor support:
 pub use file_format::FileFormat;
 pub use project::{CheckRun, Project, TestFileRun};

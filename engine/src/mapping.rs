@@ -520,8 +520,27 @@ impl Prepared<'_> {
         record: &Value,
         literals: &crate::literal::SourceLiterals,
     ) -> Outcome {
+        self.transform_read_hiding(record, literals).0
+    }
+
+    /// [`Self::transform`], and what hides the values a rejected unit's
+    /// built record held at its target's secret fields: the caller hides
+    /// them in the rejection's input too ([`Redactor::hide_in_input`]), as a
+    /// mapping may build a secret field from a source field that is none
+    /// (`VendorTokenGUID: = job.client`).
+    pub(crate) fn transform_hiding(&self, record: &Value) -> (Outcome, Redactor) {
+        self.transform_read_hiding(record, &crate::literal::SourceLiterals::default())
+    }
+
+    /// [`Self::transform_read`] and [`Self::transform_hiding`] in one.
+    pub(crate) fn transform_read_hiding(
+        &self,
+        record: &Value,
+        literals: &crate::literal::SourceLiterals,
+    ) -> (Outcome, Redactor) {
         let reading = crate::literal::Reading::start(literals);
-        let mut outcome = self.transform_unredacted(record);
+        let mut built_secrets = Redactor::default();
+        let mut outcome = self.transform_unredacted(record, &mut built_secrets);
         if let Outcome::Accepted { literals, .. } = &mut outcome {
             *literals = reading.target();
         }
@@ -540,10 +559,12 @@ impl Prepared<'_> {
             self.redactor_for(record, built)
                 .redact_outcome(&mut outcome);
         }
-        outcome
+        (outcome, built_secrets)
     }
 
-    fn transform_unredacted(&self, record: &Value) -> Outcome {
+    /// The outcome, its secrets not yet hidden but those of a rejected
+    /// unit's built record, which are gone after it: `built_secrets` gets them.
+    fn transform_unredacted(&self, record: &Value, built_secrets: &mut Redactor) -> Outcome {
         let m = self.mapping;
         let Value::Object(fields) = record else {
             return Outcome::Rejected(vec![Violation {
@@ -685,11 +706,13 @@ impl Prepared<'_> {
         }));
         if errors.iter().any(|e| e.severity == Severity::Error) {
             // What was built is gone after this: its secret fields' values
-            // are hidden here (the params' in `transform`).
+            // are hidden here (the params' in `transform`), and handed on
+            // to hide them in the rejection's input.
             if self.secret_fields {
-                let mut hide = Redactor::default();
-                hide.add_secret_fields(&route.target, &built);
-                errors.iter_mut().for_each(|e| hide.redact_violation(e));
+                built_secrets.add_secret_fields(&route.target, &built);
+                errors
+                    .iter_mut()
+                    .for_each(|e| built_secrets.redact_violation(e));
             }
             return Outcome::Rejected(errors);
         }

@@ -326,16 +326,24 @@ impl Redactor {
             .errors
             .iter_mut()
             .for_each(|e| self.redact_violation(e));
-        for raw in &mut rejection.raw {
+        self.hide_in_input(&mut rejection.source, &mut rejection.raw);
+    }
+
+    /// A rejection's input (what it holds of its records, and their bytes
+    /// as read) with every secret hidden.
+    pub(crate) fn hide_in_input(&self, source: &mut Source, raw: &mut [crate::report::RawLines]) {
+        if self.is_empty() {
+            return;
+        }
+        for raw in raw {
             self.redact_bytes(&mut raw.bytes);
         }
-        match &mut rejection.source {
+        match source {
             Source::Values(values) => values.iter_mut().for_each(|v| self.redact_value(v)),
             Source::Unreadable(bytes) => self.redact_bytes(bytes),
             Source::Verbatim(raw) => {
                 if let Cow::Owned(text) = self.redact(raw.get()) {
-                    rejection.source = match serde_json::value::RawValue::from_string(text.clone())
-                    {
+                    *source = match serde_json::value::RawValue::from_string(text.clone()) {
                         Ok(r) => Source::Verbatim(r),
                         // A secret that was a bare number: the line is
                         // no longer JSON, so it is kept as bytes.

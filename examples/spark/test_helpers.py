@@ -69,3 +69,26 @@ def test_list_params_reach_both_routes_as_the_cli_takes_them(tmp_path):
     )
     assert piped.returncode == 0, piped.stderr
     assert piped.stdout.decode().splitlines() == want
+
+
+def test_job_py_takes_its_default_param_only_when_none_is_given():
+    """Review of issue 16: --param appended to the default, so a Synergetic
+    job got company_code beside its vendor_token and failed to load."""
+    import mapwright
+    import job
+
+    synergetic = REPO / "mappings" / "oneserve-synergetic" / "order.yaml"
+    token = "3FC2ABA9-8F37-4CC9-934C-6ABCCA9F44B7"
+    args = job.parse_args(["package", "in.ndjson", "out", "--mapping", str(synergetic), "--param", f"vendor_token={token}"])
+    assert args.params == {"vendor_token": token}
+    mapwright.Mapping.from_path(args.mapping, params=args.params)  # loads: no unknown param
+    assert job.parse_args(["pipe", "in.ndjson", "out"]).params == {"company_code": "KM2"}
+    two = job.parse_args(["pipe", "in", "out", "--param", "a=1=2", "--param", "b="])
+    assert two.params == {"a": "1=2", "b": ""}
+
+
+def test_a_record_line_is_one_the_cli_reads_as_a_record():
+    for blank in ["", " ", "\t", "\r", "\x0c", " \t\r\x0c "]:
+        assert not mapwright_spark.is_record_line(blank), repr(blank)
+    for line in ["\xa0", "\x0b", "\u2028", "\u3000", "\x1c", "\x85", " x ", "{}"]:
+        assert mapwright_spark.is_record_line(line), repr(line)

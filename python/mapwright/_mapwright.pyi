@@ -72,8 +72,12 @@ class Mapping:
         *,
         params_file: Optional[_Path] = None,
         schema_dirs: Optional[Sequence[_Path]] = None,
+        root: Optional[_Path] = None,
     ) -> "Mapping":
-        """Load the mapping at ``path``; raises MappingError or ParamsError."""
+        """Load the mapping at ``path``; raises MappingError or ParamsError.
+
+        ``root`` is the project the files it pulls in must stay inside (the CLI's
+        ``--root``); messages name ``params=`` and ``root=``, not the CLI's flags."""
     @staticmethod
     def from_str(
         text: str,
@@ -82,6 +86,7 @@ class Mapping:
         *,
         params_file: Optional[_Path] = None,
         schema_dirs: Optional[Sequence[_Path]] = None,
+        root: Optional[_Path] = None,
     ) -> "Mapping":
         """Compile mapping ``text``; ``path`` names it and anchors its lookups and schemas."""
     @property
@@ -94,7 +99,9 @@ class Mapping:
         """Transform records, in order, with the GIL released (threads 0: one per core).
 
         A record that is no JSON (a date, NaN) raises TypeError or ValueError
-        before any record is transformed, naming its index in the batch."""
+        before any record is transformed, naming its index in the batch. What
+        the iterable itself raises (OSError, KeyboardInterrupt...) propagates
+        unchanged. A dict is refused with TypeError (its keys are no records)."""
     def transform_ndjson(self, data: Union[bytes, bytearray], threads: int = 1) -> List[Outcome]:
         """Transform NDJSON bytes, one outcome per record, with the GIL released.
 
@@ -103,4 +110,7 @@ class Mapping:
         """A payload as ``mapwright convert --batch-size 1`` writes it.
 
         The payload is checked against the route's target schema first:
-        one that does not fit raises PayloadError naming each field and rule."""
+        one that does not fit raises PayloadError naming each field and rule.
+        ``"jsonl"`` is another name of ``"ndjson"``. A payload that is no
+        mapping raises TypeError; an unknown format or route, or no route
+        named when the mapping has several, raises ValueError."""

@@ -9,12 +9,12 @@
 use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 
-use pyo3::exceptions::{PyException, PyTypeError, PyValueError};
+use pyo3::exceptions::{PyException, PyRecursionError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyByteArray, PyBytes, PyDict, PyList, PyMapping, PyMappingMethods};
 
-use mapwright::{Diagnostic, OutputFormat, Params, Registry, Settled, Span};
+use mapwright::{Audience, Diagnostic, LoadOptions, OutputFormat, Params, Registry, Settled, Span};
 
 pyo3::create_exception!(
     mapwright,
@@ -107,20 +107,24 @@ impl Mapping {
     /// nearest `schemas/` folder, then `schema_dirs`' folders first if
     /// given, then the built-in schemas) and its lookups beside it. `params`
     /// (a dict or any other mapping) win over `params_file` (YAML or JSON).
-    /// Raises MappingError or ParamsError.
+    /// `root` is the project the files it pulls in must stay inside (the
+    /// CLI's --root; by default the nearest folder at or above it holding
+    /// `mappings/` or `schemas/`). Raises MappingError or ParamsError.
     #[staticmethod]
-    #[pyo3(signature = (path, params=None, *, params_file=None, schema_dirs=None))]
+    #[pyo3(signature = (path, params=None, *, params_file=None, schema_dirs=None, root=None))]
     fn from_path(
         py: Python<'_>,
         path: PathBuf,
         params: Option<&Bound<'_, PyMapping>>,
         params_file: Option<PathBuf>,
         schema_dirs: Option<Vec<PathBuf>>,
+        root: Option<PathBuf>,
     ) -> PyResult<Mapping> {
         let registry = registry(&path, schema_dirs);
         let params = gather_params(py, &path, params, params_file.as_deref())?;
+        let options = LoadOptions { root };
         py.detach(|| {
-            let mapping = mapwright::Mapping::from_path_with(&path, &registry)?;
+            let mapping = mapwright::Mapping::from_path_with_options(&path, &registry, &options)?;
             Loaded::try_new(mapping, |m| m.prepare(&params))
         })
         .map(|loaded| Mapping { loaded })
@@ -129,12 +133,13 @@ impl Mapping {
 
     /// Compile mapping `text`. `path` names it in diagnostics and is where
     /// its lookup files and `schemas/` folder are found from; `schema_dirs`
-    /// are searched first. Raises MappingError or ParamsError.
+    /// are searched first; `root` as for from_path. Raises MappingError or
+    /// ParamsError.
     #[staticmethod]
     // The default is spelled out: PyO3 shows a default it cannot write as `...`.
     #[pyo3(
-        signature = (text, path="mapping.yaml".into(), params=None, *, params_file=None, schema_dirs=None),
-        text_signature = "(text, path='mapping.yaml', params=None, *, params_file=None, schema_dirs=None)"
+        signature = (text, path="mapping.yaml".into(), params=None, *, params_file=None, schema_dirs=None, root=None),
+        text_signature = "(text, path='mapping.yaml', params=None, *, params_file=None, schema_dirs=None, root=None)"
     )]
     fn from_str(
         py: Python<'_>,
@@ -143,11 +148,14 @@ impl Mapping {
         params: Option<&Bound<'_, PyMapping>>,
         params_file: Option<PathBuf>,
         schema_dirs: Option<Vec<PathBuf>>,
+        root: Option<PathBuf>,
     ) -> PyResult<Mapping> {
         let registry = registry(&path, schema_dirs);
         let params = gather_params(py, &path, params, params_file.as_deref())?;
+        let options = LoadOptions { root };
         py.detach(|| {
-            let mapping = mapwright::Mapping::from_str(&path, text, &registry)?;
+            let mapping =
+                mapwright::Mapping::from_str_with_options(&path, text, &registry, &options)?;
             Loaded::try_new(mapping, |m| m.prepare(&params))
         })
         .map(|loaded| Mapping { loaded })
@@ -181,19 +189,26 @@ impl Mapping {
     /// Transform every record of an iterable of dicts (or any mappings): a
     /// list of Outcomes, in order. The engine works with the GIL released,
     /// on `threads` worker threads (0: one per core). A record that is no JSON (a date,
-    /// NaN) raises before any is transformed, naming its place in the batch.
+    /// NaN) raises before any is transformed, naming its place in the batch;
+    /// what the iterable itself raises propagates as it is. A dict is
+    /// refused (TypeError): iterating it would give its keys, not records.
     #[pyo3(signature = (records, threads=1))]
     fn transform_many(
         slf: &Bound<'_, Mapping>,
         records: &Bound<'_, PyAny>,
         threads: usize,
     ) -> PyResult<Vec<Outcome>> {
+        if records.is_instance_of::<PyDict>() {
+            return Err(PyTypeError::new_err(
+                "records must be an iterable of records, not a dict (for one record, use transform)",
+            ));
+        }
         let mut text = Vec::new();
         for (index, record) in records.try_iter()?.enumerate() {
-            let json = record
-                .and_then(|r| to_json(&r))
-                .map_err(|e| at_record(slf.py(), e, index))?;
-            text.extend(json);
+            // The iterable's own exception (an OSError of a file it reads,
+            // a KeyboardInterrupt) is the caller's: it propagates unchanged.
+            let record = record?;
+            text.extend(to_json(&record).map_err(|e| at_record(slf.py(), e, index))?);
             text.push(b'\n');
         }
         settle(slf, &text, threads)
@@ -214,12 +229,15 @@ impl Mapping {
         settle(slf, &ndjson_bytes(data)?, threads)
     }
 
-    /// A payload (a dict) of the route `route` (optional when the mapping
-    /// has one route) as text in `format` ("ndjson", "json" or "xml"), as
-    /// `mapwright convert --batch-size 1` writes it. The payload is checked
-    /// against the route's target schema first, as convert checks what it
-    /// builds: one that does not fit raises PayloadError, whose `.errors`
-    /// name each field and rule (XML would leave an unknown field out).
+    /// A payload (a dict, or any mapping) of the route `route` (optional
+    /// when the mapping has one route) as text in `format` ("ndjson", or
+    /// its other name "jsonl", "json" or "xml"), as `mapwright convert
+    /// --batch-size 1` writes it. The payload is checked against the
+    /// route's target schema first, as convert checks what it builds: one
+    /// that does not fit raises PayloadError, whose `.errors` name each
+    /// field and rule (XML would leave an unknown field out). A payload
+    /// that is no mapping raises TypeError; an unknown format or route, or
+    /// no route named when the mapping has several, raises ValueError.
     #[pyo3(signature = (payload, format="ndjson", route=None))]
     fn render(
         &self,
@@ -228,6 +246,12 @@ impl Mapping {
         format: &str,
         route: Option<&str>,
     ) -> PyResult<String> {
+        if payload.cast::<PyMapping>().is_err() {
+            return Err(PyTypeError::new_err(format!(
+                "the payload must be a dict (or any mapping), not {}",
+                payload.get_type().name()?
+            )));
+        }
         let value: mapwright::Value = serde_json::from_slice(&to_json(payload)?)
             .map_err(|e| PyValueError::new_err(format!("the payload is not JSON: {e}")))?;
         let route = match route {
@@ -235,11 +259,17 @@ impl Mapping {
             None => self.only_route()?,
         };
         let format = output_format(format)?;
+        let known = self.inner().route_names().contains(&route.as_str());
         let bytes = self
             .loaded
             .borrow_dependent()
             .render_one(&route, &value, format)
-            .map_err(|e| to_py_error(py, e))?;
+            .map_err(|e| match known {
+                true => to_py_error(py, e),
+                // A route the mapping does not have is a wrong argument, as
+                // a wrong format is: ValueError, with the engine's did-you-mean.
+                false => PyValueError::new_err(for_python(&e.to_string())),
+            })?;
         String::from_utf8(bytes).map_err(|e| MapwrightError::new_err(e.to_string()))
     }
 
@@ -272,7 +302,7 @@ impl Mapping {
 
 #[pymethods]
 impl Outcome {
-    /// The payload as text in `format` ("ndjson", "json" or "xml"), as
+    /// The payload as text in `format` ("ndjson" or "jsonl", "json" or "xml"), as
     /// Mapping.render writes it. Raises ValueError unless accepted.
     #[pyo3(signature = (format="ndjson"))]
     fn render(&self, py: Python<'_>, format: &str) -> PyResult<String> {
@@ -462,10 +492,13 @@ fn params_error(py: Python<'_>, mapping: &Path, e: mapwright::Error) -> PyErr {
         _ => return to_py_error(py, e),
     };
     let problems: Vec<String> = match &e {
-        mapwright::Error::Params(problems) => problems.clone(),
-        _ => findings.iter().map(|d| d.to_string()).collect(),
+        mapwright::Error::Params(problems) => problems.iter().map(|p| for_python(p)).collect(),
+        _ => findings
+            .iter()
+            .map(|d| for_python(&d.to_string()))
+            .collect(),
     };
-    let err = ParamsError::new_err(e.to_string());
+    let err = ParamsError::new_err(for_python(&e.to_string()));
     let attached = PyList::new(py, &problems)
         .and_then(|list| err.value(py).setattr("problems", list))
         .and_then(|()| diagnostic_dicts(py, &findings))
@@ -487,8 +520,8 @@ fn diagnostic_dicts<'py>(py: Python<'py>, findings: &[Diagnostic]) -> PyResult<B
         item.set_item("column", d.span.column)?;
         item.set_item("severity", d.severity.to_string())?;
         item.set_item("code", d.code)?;
-        item.set_item("message", &d.message)?;
-        item.set_item("help", d.help.as_deref())?;
+        item.set_item("message", for_python(&d.message))?;
+        item.set_item("help", d.help.as_deref().map(for_python))?;
         list.append(item)?;
     }
     Ok(list)
@@ -511,21 +544,26 @@ fn ndjson_bytes<'a>(data: &'a Bound<'_, PyAny>) -> PyResult<Cow<'a, [u8]>> {
 fn output_format(name: &str) -> PyResult<OutputFormat> {
     OutputFormat::parse(name).ok_or_else(|| {
         PyValueError::new_err(format!(
-            "unknown format {name:?}: one of \"ndjson\", \"json\", \"xml\""
+            "unknown format {name:?}: one of \"ndjson\" (or \"jsonl\"), \"json\", \"xml\""
         ))
     })
 }
 
-/// `e`, of the same kind, saying which record of a batch it came from
-/// (counting from 0), with the original as its cause.
+/// `e` of writing a record as JSON, of the same kind (TypeError or
+/// ValueError), saying which record of a batch it came from (counting from
+/// 0), with the original as its cause. Any other exception (one a user's
+/// mapping class raised, a KeyboardInterrupt) propagates unchanged.
 fn at_record(py: Python<'_>, e: PyErr, index: usize) -> PyErr {
     let message = format!(
         "record {index} of the batch (counting from 0): {}",
         e.value(py)
     );
-    let err = match e.is_instance_of::<PyTypeError>(py) {
-        true => PyTypeError::new_err(message),
-        false => PyValueError::new_err(message),
+    let err = if e.is_instance_of::<PyTypeError>(py) {
+        PyTypeError::new_err(message)
+    } else if e.is_instance_of::<PyValueError>(py) {
+        PyValueError::new_err(message)
+    } else {
+        return e;
     };
     err.set_cause(py, Some(e));
     err
@@ -548,7 +586,18 @@ fn to_json(value: &Bound<'_, PyAny>) -> PyResult<Vec<u8>> {
     kwargs.set_item("allow_nan", false)?;
     kwargs.set_item("ensure_ascii", false)?;
     kwargs.set_item("separators", (",", ":"))?;
-    let text = dumps.bind(py).call((value,), Some(&kwargs))?;
+    let text = dumps.bind(py).call((value,), Some(&kwargs)).map_err(|e| {
+        if !e.is_instance_of::<PyRecursionError>(py) {
+            return e;
+        }
+        // Python's own limit, not the caller's mistake of kind: the
+        // documented ValueError of a record that cannot be written as JSON.
+        let err = PyValueError::new_err(
+            "the record is nested too deeply to be written as JSON (past Python's recursion limit)",
+        );
+        err.set_cause(py, Some(e));
+        err
+    })?;
     Ok(text.extract::<String>()?.into_bytes())
 }
 
@@ -582,7 +631,7 @@ fn json_loads(py: Python<'_>) -> PyResult<&Bound<'_, PyAny>> {
 /// secret param's value in one), a PayloadError carrying each error of a
 /// payload that does not fit, or a MapwrightError with the message.
 fn to_py_error(py: Python<'_>, e: mapwright::Error) -> PyErr {
-    let message = e.to_string();
+    let message = for_python(&e.to_string());
     let attach = |err: PyErr, name: &str, items: PyResult<Bound<'_, PyList>>| -> PyErr {
         match items.and_then(|list| err.value(py).setattr(name, list)) {
             Ok(()) => err,
@@ -599,10 +648,16 @@ fn to_py_error(py: Python<'_>, e: mapwright::Error) -> PyErr {
         return attach(PayloadError::new_err(message), "errors", list);
     }
     if let mapwright::Error::Params(problems) = &e {
-        let list = PyList::new(py, problems);
+        let list = PyList::new(py, problems.iter().map(|p| for_python(p)));
         return attach(ParamsError::new_err(message), "problems", list);
     }
     MapwrightError::new_err(message)
+}
+
+/// A message the engine words for the command line, worded for Python:
+/// `params={...}` for `--param`, `root=` for `--root`.
+fn for_python(message: &str) -> String {
+    mapwright::worded_for(message, Audience::Python)
 }
 
 /// mapwright's engine, compiled: load a mapping, transform records.

@@ -242,7 +242,9 @@ def test_render_names_the_route_and_the_format_it_cannot_write():
     m = mapwright.Mapping.from_path(MAPPINGS / "o2o/primary-to-secondary.yaml", params_file=MAPPINGS / "o2o/examples/primary-params.yaml")
     with pytest.raises(ValueError, match="name the route"):
         m.render({"a": 1})
-    with pytest.raises(mapwright.MapwrightError, match="did you mean 'create-job'"):
+    # Review of issue 16: a wrong route raised MapwrightError, no route of
+    # several ValueError; both are a wrong argument, as a wrong format is.
+    with pytest.raises(ValueError, match="did you mean 'create-job'"):
         m.render({"a": 1}, "ndjson", route="create-jobs")
     with pytest.raises(ValueError, match='unknown format "yaml"'):
         m.render({"a": 1}, "yaml", route="create-job")
@@ -547,3 +549,128 @@ def test_what_the_stub_takes_the_runtime_takes():
         m.transform_ndjson(data.decode())
     with pytest.raises(TypeError, match="data must be bytes or bytearray, not list"):
         m.transform_ndjson(list(data[:10]))
+
+
+class Boom(OSError):
+    pass
+
+
+@pytest.mark.parametrize("raised", [Boom(5, "the disk went away"), KeyboardInterrupt("stop")])
+def test_what_the_iterable_raises_propagates_unchanged(raised):
+    """Review of issue 16: an OSError or a KeyboardInterrupt of the caller's
+    generator became a ValueError naming a record."""
+    m = mapwright.Mapping.from_path(
+        str(MAPPINGS / "oneserve-spectrum" / "order.yaml"), params={"company_code": "KM2"}
+    )
+    good = json.loads((MAPPINGS / "oneserve-spectrum" / "tests" / "design-example.json").read_text())
+
+    def records():
+        yield good
+        yield good
+        raise raised
+
+    with pytest.raises(type(raised)) as caught:
+        m.transform_many(records())
+    assert caught.value is raised
+    assert type(caught.value) is type(raised)
+
+
+def test_a_dict_is_no_batch_of_records():
+    m = mapwright.Mapping.from_path(
+        str(MAPPINGS / "oneserve-spectrum" / "order.yaml"), params={"company_code": "KM2"}
+    )
+    good = json.loads((MAPPINGS / "oneserve-spectrum" / "tests" / "design-example.json").read_text())
+    with pytest.raises(TypeError, match="not a dict"):
+        m.transform_many(good)
+
+
+def test_a_secret_target_fields_value_built_from_the_record_is_hidden_in_its_source(tmp_path):
+    """Review of issue 16: a mapping building VendorTokenGUID from job.client
+    hid the client in the error but showed it in `.source` (and in the CLI's
+    rejects file)."""
+    import shutil
+
+    for folder in ("oneserve-synergetic", "shared"):
+        shutil.copytree(MAPPINGS / folder, tmp_path / "mappings" / folder)
+    mapping = tmp_path / "mappings" / "oneserve-synergetic" / "order.yaml"
+    text = mapping.read_text()
+    leaky = text.replace("  VendorTokenGUID: = params.vendor_token\n", "  VendorTokenGUID: = job.client\n")
+    assert leaky != text
+    mapping.write_text(leaky)
+    record = json.loads((MAPPINGS / "oneserve-synergetic/tests/design-example.json").read_text())
+    client = "CLIENT-TOKEN-SECRET-4417"
+    record["job"]["client"] = client
+    m = mapwright.Mapping.from_path(mapping, params={"vendor_token": VENDOR_TOKEN})
+    outcome = m.transform(record)
+    assert outcome.status == "rejected"
+    assert [e["path"] for e in outcome.errors] == ["/VendorTokenGUID"]
+    assert outcome.source[0]["job"]["client"] == "(secret)"
+    assert outcome.source[0]["job"]["ref"] == record["job"]["ref"]
+    for text in (repr(outcome), str(outcome.errors), str(outcome.source)):
+        assert client not in text
+    source = tmp_path / "record.json"
+    source.write_text(json.dumps(record))
+    lines, rejected, report = run_cli(tmp_path, mapping, source, {"vendor_token": VENDOR_TOKEN})
+    assert client not in (tmp_path / "rejects.ndjson").read_text()
+    assert_same_as_cli([outcome], lines, rejected, report)
+
+
+def test_a_missing_param_is_asked_for_as_python_gives_it():
+    """Review of issue 16: the package said "give it with --param"."""
+    with pytest.raises(mapwright.ParamsError) as raised:
+        mapwright.Mapping.from_path(MAPPINGS / "oneserve-synergetic/order.yaml")
+    assert len(raised.value.problems) == 1
+    assert raised.value.problems[0].endswith('; give it in params={"vendor_token": ...}')
+    for text in (str(raised.value), *raised.value.problems, str(raised.value.diagnostics)):
+        assert "--param" not in text
+
+
+def test_a_file_outside_the_project_is_let_in_by_root(tmp_path):
+    """Review of issue 16: the package said "give a wider project with
+    --root", and from_path took no root."""
+    import shutil
+
+    project = tmp_path / "project"
+    for folder in ("oneserve-synergetic", "shared"):
+        shutil.copytree(MAPPINGS / folder, project / "mappings" / folder)
+    (tmp_path / "outside").mkdir()
+    mapping = project / "mappings" / "oneserve-synergetic" / "order.yaml"
+    shutil.move(mapping.parent / "lookups" / "creditors.csv", tmp_path / "outside" / "creditors.csv")
+    text = mapping.read_text()
+    moved = text.replace("file: lookups/creditors.csv", "file: ../../../outside/creditors.csv")
+    assert moved != text
+    mapping.write_text(moved)
+    params = {"vendor_token": VENDOR_TOKEN}
+    with pytest.raises(mapwright.MappingError) as raised:
+        mapwright.Mapping.from_path(mapping, params=params)
+    [finding] = [d for d in raised.value.diagnostics if d["code"] == "outside-project"]
+    assert (finding["line"], finding["column"]) == (31, 21)
+    assert finding["message"].endswith("; keep it inside, or give a wider project with root=")
+    assert "--root" not in str(raised.value)
+    record = json.loads((MAPPINGS / "oneserve-synergetic/tests/design-example.json").read_text())
+    for m in (mapwright.Mapping.from_path(mapping, params=params, root=tmp_path),
+              mapwright.Mapping.from_str(moved, mapping, params, root=tmp_path)):
+        assert m.transform(record).status == "accepted"
+
+
+def test_render_takes_jsonl_refuses_what_is_no_mapping_and_a_deep_record_is_a_value_error():
+    """Review of issue 16: "jsonl" worked but was named nowhere; render(None)
+    said "found ()"; a record nested 5000 deep raised RecursionError."""
+    m = mapwright.Mapping.from_path(MAPPINGS / "oneserve-spectrum/order.yaml", params={"company_code": "KM2"})
+    good = json.loads((MAPPINGS / "oneserve-spectrum/tests/design-example.json").read_text())
+    outcome = m.transform(good)
+    assert m.render(outcome.payload, "jsonl") == m.render(outcome.payload, "ndjson")
+    with pytest.raises(ValueError, match=r'one of "ndjson" \(or "jsonl"\), "json", "xml"'):
+        m.render(outcome.payload, "csv")
+    with pytest.raises(TypeError, match="the payload must be a dict \\(or any mapping\\), not NoneType"):
+        m.render(None)
+    deep = {}
+    inner = deep
+    for _ in range(5000):
+        inner["a"] = {}
+        inner = inner["a"]
+    with pytest.raises(ValueError, match="nested too deeply") as raised:
+        m.transform(deep)
+    assert isinstance(raised.value.__cause__, RecursionError)
+    with pytest.raises(ValueError, match=r"record 1 of the batch \(counting from 0\): the record is nested too deeply"):
+        m.transform_many([good, deep])

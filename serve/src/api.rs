@@ -211,25 +211,7 @@ fn problems(e: Error, hide: &Hider) -> Vec<String> {
 /// flag means nothing to a page or a script posting JSON, the request's
 /// field does (`record` is worded by the engine itself, LineError::worded).
 fn for_the_api(message: &str) -> String {
-    const WIDER_ROOT: &str = "; keep it inside, or give a wider project with --root";
-    const GIVE_PARAM: &str = "give it with --param ";
-    let message = message.replace(
-        WIDER_ROOT,
-        "; keep it inside (the text is loaded as if it sat at its integration's mapping file)",
-    );
-    match message.find(GIVE_PARAM) {
-        Some(i) => {
-            let rest = &message[i + GIVE_PARAM.len()..];
-            let name_end = rest.find("=...").unwrap_or(rest.len());
-            let after = rest[name_end..].strip_prefix("=...").unwrap_or("");
-            format!(
-                "{}give it in \"params\": {{\"{}\": ...}}{after}",
-                &message[..i],
-                &rest[..name_end]
-            )
-        }
-        None => message,
-    }
+    mapwright::worded_for(message, mapwright::Audience::Api)
 }
 
 /// The answer of a run that produced nothing.

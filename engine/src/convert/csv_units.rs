@@ -76,12 +76,14 @@ fn work(prepared: &Prepared, render: Option<OutputFormat>, item: Item) -> Done {
         }
         Err(errors) => return Done::Refused(refs, Source::Values(rows), raw, errors, Vec::new()),
     };
-    let mut outcome = prepared.transform(&unit);
+    let (mut outcome, built) = prepared.transform_hiding(&unit);
+    let mut raw = raw;
     let source = match outcome {
         Outcome::Rejected(_) if rest.is_empty() => Some(Source::Values(vec![unit])),
         Outcome::Rejected(_) => Some(Source::Values(rest)),
         _ => None,
-    };
+    }
+    .map(|source| super::hidden(&built, source, &mut raw));
     let rendered = super::rendered_on_worker(prepared, render, &mut outcome);
     Done::Unit(refs, source, raw, outcome, rendered)
 }
