@@ -779,3 +779,46 @@ fn an_input_file_over_max_body_is_refused_at_start_naming_file_and_limit() {
         "error: /dev/zero is over 100000 bytes, the most a request may carry (serve --max-body): the page could not send it\n"
     );
 }
+
+/// Review of issue 15: after its 413 the server went on reading the
+/// refused body as long as the client sent it (14 GB in 20 s). A head
+/// whose Content-Length is over `--max-body` is answered 413 and the
+/// connection closed both ways at once: sending more fails well before
+/// the bound of bytes this test allows itself.
+#[test]
+fn a_body_over_max_body_is_refused_by_its_head_and_not_read() {
+    let server = Server::start(&root(), &["--max-body", "1000"]);
+    let mut client = TcpStream::connect(&server.address).unwrap();
+    // A guard against a hang of the test itself, not a measure.
+    client
+        .set_read_timeout(Some(std::time::Duration::from_secs(60)))
+        .unwrap();
+    let head = format!(
+        "POST /api/run HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\nContent-Length: 1000000000000\r\n\r\n",
+        server.address
+    );
+    client.write_all(head.as_bytes()).unwrap();
+    let mut answer = Vec::new();
+    client
+        .read_to_end(&mut answer)
+        .expect("answered, then closed");
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 413 "), "{answer}");
+    assert!(answer.contains("\r\nConnection: close\r\n"), "{answer}");
+    let body: Value = serde_json::from_str(answer.split("\r\n\r\n").nth(1).unwrap()).unwrap();
+    assert_eq!(body["error"]["code"], "too-large", "{body}");
+    assert_eq!(
+        body["error"]["message"],
+        "the request body is over 1000 bytes (serve --max-body)"
+    );
+    // The connection is closed: a send fails long before 64 MiB are out
+    // (the old server took all of them, and more).
+    let chunk = vec![b'x'; 64 << 10];
+    let sent_before_failing = (0..1024).position(|_| client.write_all(&chunk).is_err());
+    assert!(
+        sent_before_failing.is_some(),
+        "the server took 64 MiB of a refused body"
+    );
+    let (status, _) = server.get("/api/integrations");
+    assert_eq!(status, 200);
+}

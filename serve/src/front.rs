@@ -25,9 +25,18 @@ use std::time::Duration;
 /// The largest request head taken (request line and headers).
 const MAX_HEAD: u64 = 64 << 10;
 
+/// What the front door holds each connection to.
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    /// How long the client may go silent mid-request.
+    pub read_timeout: Duration,
+    /// The largest body taken, judged by the head's `Content-Length`.
+    pub max_body: usize,
+}
+
 /// Accept connections on `front` until it fails, each relayed to tiny_http
 /// at `back` on its own thread.
-pub fn serve(front: TcpListener, back: SocketAddr, read_timeout: Duration) {
+pub fn serve(front: TcpListener, back: SocketAddr, limits: Limits) {
     for stream in front.incoming() {
         let client = match stream {
             Ok(c) => c,
@@ -42,11 +51,21 @@ pub fn serve(front: TcpListener, back: SocketAddr, read_timeout: Duration) {
         let back = back.clone();
         let spawned = std::thread::Builder::new()
             .name("playground-connection".into())
-            .spawn(move || relay(client, &back, read_timeout));
+            .spawn(move || {
+                relay(&client, &back, limits);
+                close(&client);
+            });
         if let Err(e) = spawned {
             crate::log(&format!("cannot start a connection thread: {e}"));
         }
     }
+}
+
+/// Close both ways, once the answer is all written (the answer's copy
+/// shares this socket). A body not read makes the close a reset, so a
+/// refused body stops coming at once.
+fn close(client: &TcpStream) {
+    let _ = client.shutdown(Shutdown::Both);
 }
 
 /// Why a request was not passed on whole.
@@ -59,17 +78,27 @@ enum Stop {
     /// closed without an answer, as no request was begun).
     Gone,
     /// The request cannot be taken: the status and why.
-    Refused(u16, &'static str),
+    Refused(u16, String),
 }
 
-/// One connection: its request passed on, its answer passed back.
-fn relay(client: TcpStream, back: &SocketAddr, read_timeout: Duration) {
-    let _ = client.set_read_timeout(Some(read_timeout));
-    let _ = client.set_write_timeout(Some(read_timeout));
-    let (Ok(server), Ok(to_client)) = (UnixStream::connect_addr(back), client.try_clone()) else {
+/// One connection: its head read and judged here, then (and only then)
+/// tiny_http reached, the request passed on and its answer passed back.
+fn relay(client: &TcpStream, back: &SocketAddr, limits: Limits) {
+    let _ = client.set_read_timeout(Some(limits.read_timeout));
+    let _ = client.set_write_timeout(Some(limits.read_timeout));
+    let mut reader = BufReader::new(client);
+    let judged = read_head(&mut reader).and_then(|head| {
+        let length = body_length(&head, limits.max_body)?;
+        Ok((head, length))
+    });
+    let (head, length) = match judged {
+        Ok(request) => request,
+        Err(stop) => return refuse(client, stop, limits),
+    };
+    let Ok(server) = UnixStream::connect_addr(back) else {
         return;
     };
-    let Ok(from_server) = server.try_clone() else {
+    let (Ok(from_server), Ok(to_client)) = (server.try_clone(), client.try_clone()) else {
         return;
     };
     let answered = Arc::new(AtomicBool::new(false));
@@ -77,40 +106,35 @@ fn relay(client: TcpStream, back: &SocketAddr, read_timeout: Duration) {
     let answer = std::thread::Builder::new()
         .name("playground-answer".into())
         .spawn(move || answer_back(from_server, to_client, &started));
-    let sent = pass_on(BufReader::new(&client), &server);
-    let refusal = match sent {
-        Ok(()) => None,
-        // tiny_http answered before the body was whole (413 by its
-        // Content-Length): no second answer, only the close.
-        Err(Stop::Stalled | Stop::Refused(..)) if answered.load(Ordering::SeqCst) => {
-            let _ = server.shutdown(Shutdown::Both);
-            let _ = client.shutdown(Shutdown::Both);
-            None
+    if let Err(stop) = pass_on(reader, &server, &head, length) {
+        // tiny_http answered before the body was whole: no second answer.
+        // Else it has not had the whole request, so it has not answered.
+        if !answered.load(Ordering::SeqCst) {
+            refuse(client, stop, limits);
         }
-        Err(Stop::Stalled) => Some((
-            408,
-            format!(
-                "the request stopped coming: nothing more for {} s (serve --read-timeout)",
-                read_timeout.as_secs_f64()
-            ),
-        )),
-        Err(Stop::Refused(status, why)) => Some((status, why.to_string())),
-        Err(Stop::Gone) => {
-            let _ = server.shutdown(Shutdown::Both);
-            None
-        }
-    };
-    if let Some((status, message)) = refusal {
-        // tiny_http has not had the whole request, so it has not answered:
-        // closing its side ends its read (and the handler's) at once.
-        let _ = write_refusal(&client, status, &message);
+        // Closing tiny_http's side ends its read and the handler's at once.
         let _ = server.shutdown(Shutdown::Both);
+        close(client);
     }
     if let Ok(thread) = answer {
         let _ = thread.join();
     }
-    // Only once the answer is all written (the copy shares this socket).
-    let _ = client.shutdown(Shutdown::Both);
+}
+
+/// Answer a request the front door stops itself (a client gone gets none).
+fn refuse(client: &TcpStream, stop: Stop, limits: Limits) {
+    let (status, message) = match stop {
+        Stop::Gone => return,
+        Stop::Stalled => (
+            408,
+            format!(
+                "the request stopped coming: nothing more for {} s (serve --read-timeout)",
+                limits.read_timeout.as_secs_f64()
+            ),
+        ),
+        Stop::Refused(status, message) => (status, message),
+    };
+    let _ = write_refusal(client, status, &message);
 }
 
 /// Copy tiny_http's answer to the client with `Connection: close` added to
@@ -147,20 +171,23 @@ fn answer_back(from_server: UnixStream, mut to_client: TcpStream, started: &Atom
     let _ = to_client.flush();
 }
 
-/// Read the client's request head and its body of `Content-Length` bytes,
-/// passing them on to `server` with `Connection: close`.
-fn pass_on(mut client: BufReader<&TcpStream>, mut server: &UnixStream) -> Result<(), Stop> {
-    let head = read_head(&mut client)?;
-    let length = body_length(&head)?;
-    let mut passed = Vec::with_capacity(head.len() + 32);
-    for line in &head {
+/// Pass the request `head` on to `server` with `Connection: close`, then
+/// its body of `length` bytes as it comes from the client.
+fn pass_on(
+    mut client: BufReader<&TcpStream>,
+    mut server: &UnixStream,
+    head: &[Vec<u8>],
+    length: u64,
+) -> Result<(), Stop> {
+    let mut passed = Vec::with_capacity(head.iter().map(Vec::len).sum::<usize>() + 32);
+    for line in head {
         if !is_header(line, "connection") && !is_header(line, "keep-alive") {
             passed.extend_from_slice(line);
         }
     }
     passed.extend_from_slice(b"Connection: close\r\n\r\n");
-    // tiny_http may have answered and closed (a body refused by its
-    // Content-Length): what it does not take is dropped.
+    // tiny_http may have answered and closed (a page that reads no body):
+    // what it does not take is dropped.
     if server.write_all(&passed).is_err() {
         return Ok(());
     }
@@ -200,13 +227,13 @@ fn read_head(client: &mut BufReader<&TcpStream>) -> Result<Vec<Vec<u8>>, Stop> {
         size += n as u64;
         match (n, line.last()) {
             (0, _) if size >= MAX_HEAD => {
-                return Err(Stop::Refused(431, "the request head is over 64 KiB"))
+                return Err(Stop::Refused(431, "the request head is over 64 KiB".into()))
             }
             (0, _) => return Err(Stop::Gone),
             (_, Some(b'\n')) => {}
             // Cut short: by the size bound, or the client closed mid-line.
             _ if size >= MAX_HEAD => {
-                return Err(Stop::Refused(431, "the request head is over 64 KiB"))
+                return Err(Stop::Refused(431, "the request head is over 64 KiB".into()))
             }
             _ => return Err(Stop::Gone),
         }
@@ -221,12 +248,13 @@ fn read_head(client: &mut BufReader<&TcpStream>) -> Result<Vec<Vec<u8>>, Stop> {
     }
 }
 
-/// The body's length from the head: `Content-Length`, else none.
-fn body_length(head: &[Vec<u8>]) -> Result<u64, Stop> {
+/// The body's length from the head: `Content-Length`, else none; over
+/// `max_body` it is refused here, before a byte of it is read.
+fn body_length(head: &[Vec<u8>], max_body: usize) -> Result<u64, Stop> {
     if head.iter().any(|l| is_header(l, "transfer-encoding")) {
         return Err(Stop::Refused(
             411,
-            "the playground takes a request body with a Content-Length, not chunked",
+            "the playground takes a request body with a Content-Length, not chunked".into(),
         ));
     }
     let lengths: Vec<&[u8]> = head
@@ -234,17 +262,26 @@ fn body_length(head: &[Vec<u8>]) -> Result<u64, Stop> {
         .filter(|l| is_header(l, "content-length"))
         .map(|l| header_value(l))
         .collect();
-    match lengths.as_slice() {
-        [] => Ok(0),
+    let length = match lengths.as_slice() {
+        [] => 0,
         [one] => std::str::from_utf8(one)
             .ok()
-            .and_then(|t| t.parse().ok())
-            .ok_or(Stop::Refused(400, "the Content-Length is not a number")),
-        _ => Err(Stop::Refused(
-            400,
-            "the request has more than one Content-Length",
-        )),
+            .and_then(|t| t.parse::<u64>().ok())
+            .ok_or_else(|| Stop::Refused(400, "the Content-Length is not a number".into()))?,
+        _ => {
+            return Err(Stop::Refused(
+                400,
+                "the request has more than one Content-Length".into(),
+            ))
+        }
+    };
+    if length > max_body as u64 {
+        return Err(Stop::Refused(
+            413,
+            format!("the request body is over {max_body} bytes (serve --max-body)"),
+        ));
     }
+    Ok(length)
 }
 
 /// Whether `line` is the header `name` (compared without case).
@@ -273,12 +310,14 @@ fn write_refusal(mut client: &TcpStream, status: u16, message: &str) -> io::Resu
     let code = match status {
         408 => "read-timeout",
         411 => "length-required",
+        413 => "too-large",
         431 => "head-too-large",
         _ => "bad-request",
     };
     let reason = match status {
         408 => "Request Timeout",
         411 => "Length Required",
+        413 => "Content Too Large",
         431 => "Request Header Fields Too Large",
         _ => "Bad Request",
     };
@@ -310,13 +349,30 @@ mod tests {
     #[test]
     fn the_body_length_is_the_one_content_length() {
         let get = head(&["GET / HTTP/1.1", "Host: x"]);
-        assert_eq!(body_length(&get), Ok(0));
+        assert_eq!(body_length(&get, 100), Ok(0));
         let post = head(&["POST /api/run HTTP/1.1", "content-LENGTH:  12 "]);
-        assert_eq!(body_length(&post), Ok(12));
+        assert_eq!(body_length(&post, 100), Ok(12));
         let two = head(&["POST / HTTP/1.1", "Content-Length: 1", "Content-Length: 2"]);
-        assert!(matches!(body_length(&two), Err(Stop::Refused(400, _))));
+        assert!(matches!(body_length(&two, 100), Err(Stop::Refused(400, _))));
         let chunked = head(&["POST / HTTP/1.1", "Transfer-Encoding: chunked"]);
-        assert!(matches!(body_length(&chunked), Err(Stop::Refused(411, _))));
+        assert!(matches!(
+            body_length(&chunked, 100),
+            Err(Stop::Refused(411, _))
+        ));
+    }
+
+    #[test]
+    fn a_body_over_max_body_is_refused_by_its_content_length() {
+        let at = head(&["POST / HTTP/1.1", "Content-Length: 100"]);
+        assert_eq!(body_length(&at, 100), Ok(100));
+        let huge = head(&["POST / HTTP/1.1", "Content-Length: 1000000000000"]);
+        assert_eq!(
+            body_length(&huge, 100),
+            Err(Stop::Refused(
+                413,
+                "the request body is over 100 bytes (serve --max-body)".into()
+            ))
+        );
     }
 
     #[test]

@@ -173,10 +173,13 @@ impl Playground {
     /// Answer requests until the process ends, a thread each.
     pub fn run(self) {
         let (front, socket) = (self.front, self.socket.clone());
-        let read_timeout = self.state.config.read_timeout;
+        let limits = front::Limits {
+            read_timeout: self.state.config.read_timeout,
+            max_body: self.state.config.max_body,
+        };
         let accepting = std::thread::Builder::new()
             .name("playground-front".into())
-            .spawn(move || front::serve(front, socket, read_timeout));
+            .spawn(move || front::serve(front, socket, limits));
         if let Err(e) = accepting {
             log(&format!("cannot start the front door's thread: {e}"));
             return;
