@@ -822,3 +822,64 @@ fn a_body_over_max_body_is_refused_by_its_head_and_not_read() {
     let (status, _) = server.get("/api/integrations");
     assert_eq!(status, 200);
 }
+
+/// Review of issue 15: nothing bounded the connections, each costing
+/// threads. With `--max-connections 3`, three connections that send half
+/// a head hold the three; five more are each answered 503 `busy` and
+/// closed; once the three close, a request is answered again.
+#[test]
+fn connections_past_max_connections_are_answered_503_busy() {
+    let server = Server::start(&root(), &["--max-connections", "3"]);
+    let half_head = format!("GET /api/integrations HTTP/1.1\r\nHost: {}", server.address);
+    let open = |address: &str| {
+        let mut stream = TcpStream::connect(address).unwrap();
+        // A guard against a hang of the test itself, not a measure.
+        stream
+            .set_read_timeout(Some(std::time::Duration::from_secs(60)))
+            .unwrap();
+        // The server may have answered and closed already: ignored.
+        let _ = stream.write_all(half_head.as_bytes());
+        stream
+    };
+    let held: Vec<TcpStream> = (0..3).map(|_| open(&server.address)).collect();
+    for extra in 0..5 {
+        let mut stream = open(&server.address);
+        let answer = String::from_utf8_lossy(&read_until_closed(&mut stream)).into_owned();
+        assert!(
+            answer.starts_with("HTTP/1.1 503 "),
+            "extra {extra}: {answer}"
+        );
+        let body: Value = serde_json::from_str(answer.split("\r\n\r\n").nth(1).unwrap()).unwrap();
+        assert_eq!(body["error"]["code"], "busy", "{body}");
+        assert!(
+            body["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("3 connections are open"),
+            "{body}"
+        );
+    }
+    for mut stream in held {
+        stream.shutdown(std::net::Shutdown::Write).unwrap();
+        // Closed by the server without an answer (no request was whole),
+        // after it gave up the connection's place.
+        assert_eq!(read_until_closed(&mut stream), b"");
+    }
+    let (status, _) = server.get("/api/integrations");
+    assert_eq!(status, 200);
+}
+
+/// What the peer sent until it closed (a reset after its answer counts
+/// as the close: it comes when the server closes with bytes unread).
+fn read_until_closed(stream: &mut TcpStream) -> Vec<u8> {
+    let mut got = Vec::new();
+    let mut buffer = [0u8; 4096];
+    loop {
+        match stream.read(&mut buffer) {
+            Ok(0) => return got,
+            Ok(n) => got.extend_from_slice(&buffer[..n]),
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => return got,
+            Err(e) => panic!("reading the answer: {e} (after {got:?})"),
+        }
+    }
+}

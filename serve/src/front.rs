@@ -18,7 +18,7 @@
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
 use std::os::unix::net::{SocketAddr, UnixStream};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -32,11 +32,37 @@ pub struct Limits {
     pub read_timeout: Duration,
     /// The largest body taken, judged by the head's `Content-Length`.
     pub max_body: usize,
+    /// Connections served at once; past it one is answered 503 and closed.
+    pub max_connections: usize,
+}
+
+/// One of the connections open, counted down when dropped.
+struct Slot(Arc<AtomicUsize>);
+
+impl Slot {
+    /// A slot, unless `max` are taken.
+    fn take(open: &Arc<AtomicUsize>, max: usize) -> Option<Slot> {
+        // Only the accepting thread takes slots, so load then add is safe.
+        if open.load(Ordering::SeqCst) >= max {
+            return None;
+        }
+        open.fetch_add(1, Ordering::SeqCst);
+        Some(Slot(open.clone()))
+    }
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 /// Accept connections on `front` until it fails, each relayed to tiny_http
-/// at `back` on its own thread.
+/// at `back` on its own thread, at most `limits.max_connections` at once
+/// (each costs up to 4 threads here and in tiny_http while its request is
+/// answered; one until its head is read).
 pub fn serve(front: TcpListener, back: SocketAddr, limits: Limits) {
+    let open = Arc::new(AtomicUsize::new(0));
     for stream in front.incoming() {
         let client = match stream {
             Ok(c) => c,
@@ -48,11 +74,18 @@ pub fn serve(front: TcpListener, back: SocketAddr, limits: Limits) {
                 continue;
             }
         };
+        let Some(slot) = Slot::take(&open, limits.max_connections) else {
+            refuse_busy(&client, limits.max_connections);
+            continue;
+        };
         let back = back.clone();
         let spawned = std::thread::Builder::new()
             .name("playground-connection".into())
             .spawn(move || {
                 relay(&client, &back, limits);
+                // Freed before the close: a client that sees its
+                // connection closed may open the next one at once.
+                drop(slot);
                 close(&client);
             });
         if let Err(e) = spawned {
@@ -119,6 +152,18 @@ fn relay(client: &TcpStream, back: &SocketAddr, limits: Limits) {
     if let Ok(thread) = answer {
         let _ = thread.join();
     }
+}
+
+/// Answer 503 on the accepting thread, without a thread of its own: the
+/// socket is made non-blocking first, so a client that reads nothing can
+/// never hold the accepting loop (an answer that does not fit is dropped).
+fn refuse_busy(client: &TcpStream, max: usize) {
+    let _ = client.set_nonblocking(true);
+    let message = format!(
+        "{max} connections are open, the most served at once (serve --max-connections); try again"
+    );
+    let _ = write_refusal(client, 503, &message);
+    close(client);
 }
 
 /// Answer a request the front door stops itself (a client gone gets none).
@@ -312,6 +357,7 @@ fn write_refusal(mut client: &TcpStream, status: u16, message: &str) -> io::Resu
         411 => "length-required",
         413 => "too-large",
         431 => "head-too-large",
+        503 => "busy",
         _ => "bad-request",
     };
     let reason = match status {
@@ -319,6 +365,7 @@ fn write_refusal(mut client: &TcpStream, status: u16, message: &str) -> io::Resu
         411 => "Length Required",
         413 => "Content Too Large",
         431 => "Request Header Fields Too Large",
+        503 => "Service Unavailable",
         _ => "Bad Request",
     };
     let mut body = serde_json::to_vec(&serde_json::json!({

@@ -51,10 +51,14 @@ pub struct Config {
     /// How long a client may go silent in the middle of sending a request
     /// before it is answered 408 and its connection closed.
     pub read_timeout: Duration,
+    /// Connections served at once; past it one is answered 503 (`busy`)
+    /// and closed.
+    pub max_connections: usize,
 }
 
 impl Config {
-    /// The defaults: a free port, 10 s a request, 4 MiB bodies, 4 runs.
+    /// The defaults: a free port, 10 s a request, 4 MiB bodies, 4 runs,
+    /// 64 connections.
     pub fn new(project: PathBuf) -> Config {
         Config {
             port: 0,
@@ -66,6 +70,7 @@ impl Config {
             max_body: DEFAULT_MAX_BODY,
             max_runs: 4,
             read_timeout: Duration::from_secs(DEFAULT_READ_TIMEOUT_SECS),
+            max_connections: DEFAULT_MAX_CONNECTIONS,
         }
     }
 }
@@ -74,6 +79,9 @@ impl Config {
 pub const DEFAULT_TIME_LIMIT_SECS: u64 = 10;
 /// The default time a client may go silent mid-request, in seconds.
 pub const DEFAULT_READ_TIMEOUT_SECS: u64 = 30;
+/// The default number of connections served at once (a page makes a few;
+/// each costs up to 4 threads while its request is answered).
+pub const DEFAULT_MAX_CONNECTIONS: usize = 64;
 /// The default largest request body: 4 MiB (the largest shipped example
 /// input is about 300 KB).
 pub const DEFAULT_MAX_BODY: usize = 4 << 20;
@@ -176,6 +184,7 @@ impl Playground {
         let limits = front::Limits {
             read_timeout: self.state.config.read_timeout,
             max_body: self.state.config.max_body,
+            max_connections: self.state.config.max_connections,
         };
         let accepting = std::thread::Builder::new()
             .name("playground-front".into())
