@@ -883,3 +883,40 @@ fn read_until_closed(stream: &mut TcpStream) -> Vec<u8> {
         }
     }
 }
+
+/// Review of issue 15: a head with bare LF line ends, or a space before a
+/// header's colon, got tiny_http's empty 400. The front door judges the
+/// head itself: such a head is answered 400 `bad-request` in JSON, naming
+/// the line, and is never passed on.
+#[test]
+fn a_malformed_head_is_a_json_400_naming_its_line() {
+    let server = Server::start(&root(), &[]);
+    let host = format!("Host: {}", server.address);
+    for (head, line) in [
+        (format!("GET /api/integrations HTTP/1.1\n{host}\n\n"), 1),
+        (format!("GET /api/integrations HTTP/1.1\r\n{host}\n\r\n"), 2),
+        (
+            format!("POST /api/run HTTP/1.1\r\n{host}\r\nContent-Type: application/json\r\nContent-Length : 15\r\n\r\n{{\"mapping\":\"\"}}"),
+            4,
+        ),
+        (format!("GET /api/integrations HTTP/1.1 extra\r\n{host}\r\n\r\n"), 1),
+    ] {
+        let mut stream = TcpStream::connect(&server.address).unwrap();
+        // A guard against a hang of the test itself, not a measure.
+        stream
+            .set_read_timeout(Some(std::time::Duration::from_secs(60)))
+            .unwrap();
+        stream.write_all(head.as_bytes()).unwrap();
+        let answer = String::from_utf8_lossy(&read_until_closed(&mut stream)).into_owned();
+        assert!(answer.starts_with("HTTP/1.1 400 "), "{head:?}: {answer}");
+        assert!(answer.contains("\r\nContent-Type: application/json\r\n"), "{answer}");
+        let body: Value = serde_json::from_str(answer.split("\r\n\r\n").nth(1).unwrap())
+            .unwrap_or_else(|e| panic!("{head:?}: not JSON ({e}): {answer}"));
+        assert_eq!(body["error"]["code"], "bad-request", "{head:?}: {body}");
+        let message = body["error"]["message"].as_str().unwrap();
+        assert!(
+            message.starts_with(&format!("line {line} of the request head ")),
+            "{head:?}: {message}"
+        );
+    }
+}

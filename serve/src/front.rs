@@ -121,6 +121,7 @@ fn relay(client: &TcpStream, back: &SocketAddr, limits: Limits) {
     let _ = client.set_write_timeout(Some(limits.read_timeout));
     let mut reader = BufReader::new(client);
     let judged = read_head(&mut reader).and_then(|head| {
+        well_formed(&head)?;
         let length = body_length(&head, limits.max_body)?;
         Ok((head, length))
     });
@@ -282,7 +283,14 @@ fn read_head(client: &mut BufReader<&TcpStream>) -> Result<Vec<Vec<u8>>, Stop> {
             }
             _ => return Err(Stop::Gone),
         }
-        if line == b"\r\n" || line == b"\n" {
+        if !line.ends_with(b"\r\n") {
+            // tiny_http would answer it with an empty 400 of its own.
+            return Err(bad_head(
+                lines.len() + 1,
+                "ends in a bare LF; lines of a request head end in CRLF",
+            ));
+        }
+        if line == b"\r\n" {
             // Blank lines before the request line are allowed (RFC 9112).
             if lines.is_empty() {
                 continue;
@@ -291,6 +299,77 @@ fn read_head(client: &mut BufReader<&TcpStream>) -> Result<Vec<Vec<u8>>, Stop> {
         }
         lines.push(line);
     }
+}
+
+/// Whether the head is one tiny_http takes as it is: a request line
+/// `METHOD TARGET HTTP/1.x` and `Name: value` headers, ASCII only. What it
+/// would refuse (with an empty 400 or a 505, not the API's JSON) or read
+/// otherwise than these checks (a space before the colon) is refused here.
+fn well_formed(head: &[Vec<u8>]) -> Result<(), Stop> {
+    let (request, headers) = head.split_first().ok_or(Stop::Gone)?;
+    if !is_request_line(without_crlf(request)) {
+        return Err(bad_head(
+            1,
+            "is not a request line: METHOD TARGET HTTP/1.1, one space apart",
+        ));
+    }
+    for (i, line) in headers.iter().enumerate() {
+        if !is_header_line(without_crlf(line)) {
+            return Err(bad_head(
+                i + 2,
+                "is not a header: a name, a colon right after it, then a value of printable ASCII",
+            ));
+        }
+    }
+    let expect = headers.iter().find(|l| is_header(l, "expect"));
+    if expect.is_some_and(|l| !header_value(l).eq_ignore_ascii_case(b"100-continue")) {
+        return Err(Stop::Refused(
+            417,
+            "the only Expect taken is 100-continue".into(),
+        ));
+    }
+    Ok(())
+}
+
+fn bad_head(line: usize, why: &str) -> Stop {
+    Stop::Refused(400, format!("line {line} of the request head {why}"))
+}
+
+fn without_crlf(line: &[u8]) -> &[u8] {
+    line.strip_suffix(b"\r\n").unwrap_or(line)
+}
+
+/// `METHOD SP TARGET SP HTTP/1.0|HTTP/1.1` (RFC 9112, section 3).
+fn is_request_line(line: &[u8]) -> bool {
+    let parts: Vec<&[u8]> = line.split(|b| *b == b' ').collect();
+    let [method, target, version] = parts.as_slice() else {
+        return false;
+    };
+    is_token(method)
+        && !target.is_empty()
+        && target.iter().all(u8::is_ascii_graphic)
+        && matches!(*version, b"HTTP/1.0" | b"HTTP/1.1")
+}
+
+/// `name:value`, the name a token right before the colon (no space: RFC
+/// 9112, section 5.1), the value printable ASCII, spaces and tabs (no
+/// line folded onto the one before: it starts with a space).
+fn is_header_line(line: &[u8]) -> bool {
+    let Some(colon) = line.iter().position(|b| *b == b':') else {
+        return false;
+    };
+    is_token(&line[..colon])
+        && line[colon + 1..]
+            .iter()
+            .all(|b| b.is_ascii_graphic() || *b == b' ' || *b == b'\t')
+}
+
+/// One or more of RFC 9110's `tchar`.
+fn is_token(text: &[u8]) -> bool {
+    !text.is_empty()
+        && text
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(b))
 }
 
 /// The body's length from the head: `Content-Length`, else none; over
@@ -356,6 +435,7 @@ fn write_refusal(mut client: &TcpStream, status: u16, message: &str) -> io::Resu
         408 => "read-timeout",
         411 => "length-required",
         413 => "too-large",
+        417 => "expectation-failed",
         431 => "head-too-large",
         503 => "busy",
         _ => "bad-request",
@@ -364,6 +444,7 @@ fn write_refusal(mut client: &TcpStream, status: u16, message: &str) -> io::Resu
         408 => "Request Timeout",
         411 => "Length Required",
         413 => "Content Too Large",
+        417 => "Expectation Failed",
         431 => "Request Header Fields Too Large",
         503 => "Service Unavailable",
         _ => "Bad Request",
@@ -420,6 +501,60 @@ mod tests {
                 "the request body is over 100 bytes (serve --max-body)".into()
             ))
         );
+    }
+
+    #[test]
+    fn a_head_tiny_http_would_refuse_or_misread_is_refused_400() {
+        let ok = head(&[
+            "POST /api/run?x=1 HTTP/1.1",
+            "Host: a:1",
+            "X-Empty:",
+            "A:\tb c",
+        ]);
+        assert_eq!(well_formed(&ok), Ok(()));
+        let refused = |lines: &[&str]| match well_formed(&head(lines)) {
+            Err(Stop::Refused(status, message)) => (status, message),
+            other => panic!("{lines:?}: {other:?}"),
+        };
+        let not_a_header =
+            "is not a header: a name, a colon right after it, then a value of printable ASCII";
+        for (lines, line) in [
+            (&["GET / HTTP/1.1", "Content-Length : 15"][..], 2),
+            (&["GET / HTTP/1.1", "Host: a", " folded"][..], 3),
+            (&["GET / HTTP/1.1", "Host"][..], 2),
+            (&["GET / HTTP/1.1", ": nameless"][..], 2),
+            (&["GET / HTTP/1.1", "Host: caf\u{e9}"][..], 2),
+            (&["GET / HTTP/1.1", "Host: a\rb"][..], 2),
+        ] {
+            assert_eq!(
+                refused(lines),
+                (
+                    400,
+                    format!("line {line} of the request head {not_a_header}")
+                ),
+                "{lines:?}"
+            );
+        }
+        for line in [
+            "GET /",
+            "GET  / HTTP/1.1",
+            "GET / HTTP/2.0",
+            "G(T / HTTP/1.1",
+            "GET /a b HTTP/1.1",
+        ] {
+            let (status, message) = refused(&[line]);
+            assert_eq!(status, 400, "{line}");
+            assert!(
+                message.starts_with("line 1 of the request head is not a request line"),
+                "{line}: {message}"
+            );
+        }
+        assert_eq!(
+            refused(&["POST / HTTP/1.1", "Expect: something-else"]),
+            (417, "the only Expect taken is 100-continue".into())
+        );
+        let continues = head(&["POST / HTTP/1.1", "Expect: 100-Continue"]);
+        assert_eq!(well_formed(&continues), Ok(()));
     }
 
     #[test]
