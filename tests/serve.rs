@@ -350,6 +350,14 @@ fn a_request_another_site_could_send_is_refused() {
     let page = format!("Host: localhost:{port}\r\nOrigin: http://localhost:{port}\r\nContent-Type: application/json; charset=utf-8\r\n");
     let (status, _) = server.exchange_with("POST", "/api/run", &page, body.as_bytes());
     assert_eq!(status, 200);
+    // Second review of issue 15: a host name is case-insensitive.
+    let shouted = format!("Host: LOCALHOST:{port}\r\nOrigin: HTTP://LocalHost:{port}\r\nContent-Type: application/json\r\n");
+    let (status, _) = server.exchange_with("POST", "/api/run", &shouted, body.as_bytes());
+    assert_eq!(status, 200);
+    assert_eq!(
+        refused(format!("Host: LOCALHOST:{port}\r\nOrigin: HTTP://EVIL.example\r\nContent-Type: application/json\r\n")),
+        (403, "wrong-origin".to_string())
+    );
     // Review of issue 15: a media type is case-insensitive.
     let shouted = format!("{own}Content-Type: Application/JSON; charset=UTF-8\r\n");
     let (status, _) = server.exchange_with("POST", "/api/run", &shouted, body.as_bytes());

@@ -291,10 +291,11 @@ fn refused(port: &str, method: &Method, request: &Request) -> Option<Answer> {
             &format!("the request gives {twice} more than once; give it once"),
         ));
     }
+    // Host names are case-insensitive (RFC 9110, 4.2.3): LOCALHOST is ours.
     let ours = |value: &str| {
         ["127.0.0.1", "localhost"]
             .iter()
-            .any(|host| value == format!("{host}:{port}"))
+            .any(|host| value.eq_ignore_ascii_case(&format!("{host}:{port}")))
     };
     if !header_of(request, "Host").is_some_and(ours) {
         return Some(error_answer(
@@ -304,7 +305,11 @@ fn refused(port: &str, method: &Method, request: &Request) -> Option<Answer> {
         ));
     }
     let origin = header_of(request, "Origin");
-    if origin.is_some_and(|o| !o.strip_prefix("http://").is_some_and(ours)) {
+    let from_us = |o: &str| {
+        o.split_at_checked("http://".len())
+            .is_some_and(|(scheme, host)| scheme.eq_ignore_ascii_case("http://") && ours(host))
+    };
+    if origin.is_some_and(|o| !from_us(o)) {
         return Some(error_answer(
             403,
             "wrong-origin",
