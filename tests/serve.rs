@@ -928,3 +928,58 @@ fn a_malformed_head_is_a_json_400_naming_its_line() {
         );
     }
 }
+
+/// The status line and the headers of a request sent as it is (each line
+/// ending in CRLF, the blank line included), and the body after them.
+fn raw_exchange(server: &Server, request: &str) -> (String, Vec<u8>) {
+    let mut stream = TcpStream::connect(&server.address).unwrap();
+    // A guard against a hang of the test itself, not a measure.
+    stream
+        .set_read_timeout(Some(std::time::Duration::from_secs(60)))
+        .unwrap();
+    stream.write_all(request.as_bytes()).unwrap();
+    let answer = read_until_closed(&mut stream);
+    let split = answer
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .expect("an HTTP answer");
+    (
+        String::from_utf8_lossy(&answer[..split]).into_owned(),
+        answer[split + 4..].to_vec(),
+    )
+}
+
+/// Second review of issue 15: `HEAD /` answered 404 while `GET /` was 200.
+/// HEAD of the page's paths is answered as GET is, without the body.
+#[test]
+fn head_of_the_pages_paths_is_answered_as_get_without_a_body() {
+    let server = Server::start(&root(), &[]);
+    for path in ["/", "/app.js", "/api/integrations"] {
+        let request = |method: &str| {
+            format!(
+                // HTTP/1.0, so that no answer is chunked.
+                "{method} {path} HTTP/1.0\r\nHost: {}\r\n\r\n",
+                server.address
+            )
+        };
+        let (get_head, get_body) = raw_exchange(&server, &request("GET"));
+        let (head_head, head_body) = raw_exchange(&server, &request("HEAD"));
+        assert!(get_head.starts_with("HTTP/1.0 200 "), "{path}: {get_head}");
+        assert!(
+            head_head.starts_with("HTTP/1.0 200 "),
+            "{path}: {head_head}"
+        );
+        assert!(!get_body.is_empty(), "{path}");
+        assert_eq!(head_body, b"", "{path}");
+        let length = format!("Content-Length: {}", get_body.len());
+        assert!(
+            head_head.lines().any(|l| l == length),
+            "{path}: {head_head}"
+        );
+    }
+    let (head_head, _) = raw_exchange(
+        &server,
+        &format!("HEAD /nowhere HTTP/1.1\r\nHost: {}\r\n\r\n", server.address),
+    );
+    assert!(head_head.starts_with("HTTP/1.1 404 "), "{head_head}");
+}

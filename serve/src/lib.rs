@@ -343,9 +343,13 @@ const JSON: &str = "application/json";
 type Answer = (u16, &'static str, Vec<u8>);
 
 fn route(state: &State, method: &Method, path: &str, request: &mut Request) -> Answer {
+    // HEAD is answered as GET is, and tiny_http leaves the body out (its
+    // Content-Length stays): a link checker's HEAD / finds the page.
     match (method, path) {
-        (Method::Get, "/api/integrations") => json_answer(200, &integrations_json(state)),
-        (Method::Get, _) if page::file(path).is_some() => {
+        (Method::Get | Method::Head, "/api/integrations") => {
+            json_answer(200, &integrations_json(state))
+        }
+        (Method::Get | Method::Head, _) if page::file(path).is_some() => {
             let (content_type, text) = page::file(path).expect("matched");
             (200, content_type, text.as_bytes().to_vec())
         }
