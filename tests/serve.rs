@@ -680,6 +680,14 @@ fn explain_traces_the_csv_unit_a_rejection_names_by_any_of_its_lines() {
         answer["errors"],
         json!(["order-lines.csv: record 1: no row of the CSV input is on that line (line 1 is its header)"])
     );
+    // Second review of issue 15: past the end, the input's lines are
+    // counted (the header note only when line 1 is asked for).
+    request["record"] = json!(621);
+    let (_, answer) = server.post("/api/explain", &request);
+    assert_eq!(
+        answer["errors"],
+        json!(["order-lines.csv: record 621: the input has 620 lines"])
+    );
 }
 
 /// A JSON array's records are numbered as a run's rejections number them
