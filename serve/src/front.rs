@@ -7,13 +7,20 @@
 //! `accept` (which ends its accept loop: the server would die when idle).
 //! So a client that sent half a request and stalled held a thread forever.
 //! Here each connection is accepted with a read timeout and carries one
-//! request: its head and then exactly its `Content-Length` of body are read
-//! under the timeout and passed on whole-or-not-at-all; a client silent past
-//! the timeout mid-request is answered 408 and both sides are closed, which
-//! ends tiny_http's and the handler's reads too. Once the request is passed
-//! on nothing more is read from the client, so a long run is never timed
-//! out by this (the request's own time limit covers it). The answer comes
-//! back with `Connection: close`, so the client knows not to send another.
+//! request. Its head is read under the timeout and judged here: a head
+//! tiny_http would refuse with an empty answer of its own, or read
+//! otherwise than the checks do, is refused with the API's JSON; a body
+//! over `max_body` is refused by its `Content-Length` before a byte of it
+//! is read, and the connection closed at once. Only then is tiny_http
+//! reached, and the head and exactly `Content-Length` bytes of body passed
+//! on; a client silent past the timeout mid-request is answered 408 and
+//! both sides are closed, which ends tiny_http's and the handler's reads
+//! too. Once the request is passed on nothing more is read from the
+//! client, so a long run is never timed out by this (the request's own
+//! time limit covers it). The answer comes back with `Connection: close`,
+//! so the client knows not to send another. At most `max_connections` are
+//! served at once; past it a connection is answered 503 on the accepting
+//! thread and closed, so threads are bounded too.
 
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};

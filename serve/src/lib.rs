@@ -7,7 +7,8 @@
 //! under a wall-clock limit ([`Config::time_limit`]), on top of the
 //! engine's own per-unit budgets; a request body past
 //! [`Config::max_body`] is refused with 413, and a client silent for
-//! [`Config::read_timeout`] mid-request gets 408 (the port is a small
+//! [`Config::read_timeout`] mid-request gets 408, and past
+//! [`Config::max_connections`] a connection gets 503 (the port is a small
 //! front door before tiny_http: `front`). Request bodies are never
 //! logged: a log line names the method, the path, the status and the time.
 
