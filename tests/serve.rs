@@ -350,6 +350,14 @@ fn a_request_another_site_could_send_is_refused() {
     let page = format!("Host: localhost:{port}\r\nOrigin: http://localhost:{port}\r\nContent-Type: application/json; charset=utf-8\r\n");
     let (status, _) = server.exchange_with("POST", "/api/run", &page, body.as_bytes());
     assert_eq!(status, 200);
+    // Second review of issue 15: a host name is case-insensitive.
+    let shouted = format!("Host: LOCALHOST:{port}\r\nOrigin: HTTP://LocalHost:{port}\r\nContent-Type: application/json\r\n");
+    let (status, _) = server.exchange_with("POST", "/api/run", &shouted, body.as_bytes());
+    assert_eq!(status, 200);
+    assert_eq!(
+        refused(format!("Host: LOCALHOST:{port}\r\nOrigin: HTTP://EVIL.example\r\nContent-Type: application/json\r\n")),
+        (403, "wrong-origin".to_string())
+    );
     // Review of issue 15: a media type is case-insensitive.
     let shouted = format!("{own}Content-Type: Application/JSON; charset=UTF-8\r\n");
     let (status, _) = server.exchange_with("POST", "/api/run", &shouted, body.as_bytes());
@@ -672,6 +680,14 @@ fn explain_traces_the_csv_unit_a_rejection_names_by_any_of_its_lines() {
         answer["errors"],
         json!(["order-lines.csv: record 1: no row of the CSV input is on that line (line 1 is its header)"])
     );
+    // Second review of issue 15: past the end, the input's lines are
+    // counted (the header note only when line 1 is asked for).
+    request["record"] = json!(621);
+    let (_, answer) = server.post("/api/explain", &request);
+    assert_eq!(
+        answer["errors"],
+        json!(["order-lines.csv: record 621: the input has 620 lines"])
+    );
 }
 
 /// A JSON array's records are numbered as a run's rejections number them
@@ -778,4 +794,200 @@ fn an_input_file_over_max_body_is_refused_at_start_naming_file_and_limit() {
         String::from_utf8_lossy(&out.stderr),
         "error: /dev/zero is over 100000 bytes, the most a request may carry (serve --max-body): the page could not send it\n"
     );
+}
+
+/// Review of issue 15: after its 413 the server went on reading the
+/// refused body as long as the client sent it (14 GB in 20 s). A head
+/// whose Content-Length is over `--max-body` is answered 413 and the
+/// connection closed both ways at once: sending more fails well before
+/// the bound of bytes this test allows itself.
+#[test]
+fn a_body_over_max_body_is_refused_by_its_head_and_not_read() {
+    let server = Server::start(&root(), &["--max-body", "1000"]);
+    let mut client = TcpStream::connect(&server.address).unwrap();
+    // A guard against a hang of the test itself, not a measure.
+    client
+        .set_read_timeout(Some(std::time::Duration::from_secs(60)))
+        .unwrap();
+    let head = format!(
+        "POST /api/run HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\nContent-Length: 1000000000000\r\n\r\n",
+        server.address
+    );
+    client.write_all(head.as_bytes()).unwrap();
+    let mut answer = Vec::new();
+    client
+        .read_to_end(&mut answer)
+        .expect("answered, then closed");
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 413 "), "{answer}");
+    assert!(answer.contains("\r\nConnection: close\r\n"), "{answer}");
+    let body: Value = serde_json::from_str(answer.split("\r\n\r\n").nth(1).unwrap()).unwrap();
+    assert_eq!(body["error"]["code"], "too-large", "{body}");
+    assert_eq!(
+        body["error"]["message"],
+        "the request body is over 1000 bytes (serve --max-body)"
+    );
+    // The connection is closed: a send fails long before 64 MiB are out
+    // (the old server took all of them, and more).
+    let chunk = vec![b'x'; 64 << 10];
+    let sent_before_failing = (0..1024).position(|_| client.write_all(&chunk).is_err());
+    assert!(
+        sent_before_failing.is_some(),
+        "the server took 64 MiB of a refused body"
+    );
+    let (status, _) = server.get("/api/integrations");
+    assert_eq!(status, 200);
+}
+
+/// Review of issue 15: nothing bounded the connections, each costing
+/// threads. With `--max-connections 3`, three connections that send half
+/// a head hold the three; five more are each answered 503 `busy` and
+/// closed; once the three close, a request is answered again.
+#[test]
+fn connections_past_max_connections_are_answered_503_busy() {
+    let server = Server::start(&root(), &["--max-connections", "3"]);
+    let half_head = format!("GET /api/integrations HTTP/1.1\r\nHost: {}", server.address);
+    let open = |address: &str| {
+        let mut stream = TcpStream::connect(address).unwrap();
+        // A guard against a hang of the test itself, not a measure.
+        stream
+            .set_read_timeout(Some(std::time::Duration::from_secs(60)))
+            .unwrap();
+        // The server may have answered and closed already: ignored.
+        let _ = stream.write_all(half_head.as_bytes());
+        stream
+    };
+    let held: Vec<TcpStream> = (0..3).map(|_| open(&server.address)).collect();
+    for extra in 0..5 {
+        let mut stream = open(&server.address);
+        let answer = String::from_utf8_lossy(&read_until_closed(&mut stream)).into_owned();
+        assert!(
+            answer.starts_with("HTTP/1.1 503 "),
+            "extra {extra}: {answer}"
+        );
+        let body: Value = serde_json::from_str(answer.split("\r\n\r\n").nth(1).unwrap()).unwrap();
+        assert_eq!(body["error"]["code"], "busy", "{body}");
+        assert!(
+            body["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("3 connections are open"),
+            "{body}"
+        );
+    }
+    for mut stream in held {
+        stream.shutdown(std::net::Shutdown::Write).unwrap();
+        // Closed by the server without an answer (no request was whole),
+        // after it gave up the connection's place.
+        assert_eq!(read_until_closed(&mut stream), b"");
+    }
+    let (status, _) = server.get("/api/integrations");
+    assert_eq!(status, 200);
+}
+
+/// What the peer sent until it closed (a reset after its answer counts
+/// as the close: it comes when the server closes with bytes unread).
+fn read_until_closed(stream: &mut TcpStream) -> Vec<u8> {
+    let mut got = Vec::new();
+    let mut buffer = [0u8; 4096];
+    loop {
+        match stream.read(&mut buffer) {
+            Ok(0) => return got,
+            Ok(n) => got.extend_from_slice(&buffer[..n]),
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => return got,
+            Err(e) => panic!("reading the answer: {e} (after {got:?})"),
+        }
+    }
+}
+
+/// Review of issue 15: a head with bare LF line ends, or a space before a
+/// header's colon, got tiny_http's empty 400. The front door judges the
+/// head itself: such a head is answered 400 `bad-request` in JSON, naming
+/// the line, and is never passed on.
+#[test]
+fn a_malformed_head_is_a_json_400_naming_its_line() {
+    let server = Server::start(&root(), &[]);
+    let host = format!("Host: {}", server.address);
+    for (head, line) in [
+        (format!("GET /api/integrations HTTP/1.1\n{host}\n\n"), 1),
+        (format!("GET /api/integrations HTTP/1.1\r\n{host}\n\r\n"), 2),
+        (
+            format!("POST /api/run HTTP/1.1\r\n{host}\r\nContent-Type: application/json\r\nContent-Length : 15\r\n\r\n{{\"mapping\":\"\"}}"),
+            4,
+        ),
+        (format!("GET /api/integrations HTTP/1.1 extra\r\n{host}\r\n\r\n"), 1),
+    ] {
+        let mut stream = TcpStream::connect(&server.address).unwrap();
+        // A guard against a hang of the test itself, not a measure.
+        stream
+            .set_read_timeout(Some(std::time::Duration::from_secs(60)))
+            .unwrap();
+        stream.write_all(head.as_bytes()).unwrap();
+        let answer = String::from_utf8_lossy(&read_until_closed(&mut stream)).into_owned();
+        assert!(answer.starts_with("HTTP/1.1 400 "), "{head:?}: {answer}");
+        assert!(answer.contains("\r\nContent-Type: application/json\r\n"), "{answer}");
+        let body: Value = serde_json::from_str(answer.split("\r\n\r\n").nth(1).unwrap())
+            .unwrap_or_else(|e| panic!("{head:?}: not JSON ({e}): {answer}"));
+        assert_eq!(body["error"]["code"], "bad-request", "{head:?}: {body}");
+        let message = body["error"]["message"].as_str().unwrap();
+        assert!(
+            message.starts_with(&format!("line {line} of the request head ")),
+            "{head:?}: {message}"
+        );
+    }
+}
+
+/// The status line and the headers of a request sent as it is (each line
+/// ending in CRLF, the blank line included), and the body after them.
+fn raw_exchange(server: &Server, request: &str) -> (String, Vec<u8>) {
+    let mut stream = TcpStream::connect(&server.address).unwrap();
+    // A guard against a hang of the test itself, not a measure.
+    stream
+        .set_read_timeout(Some(std::time::Duration::from_secs(60)))
+        .unwrap();
+    stream.write_all(request.as_bytes()).unwrap();
+    let answer = read_until_closed(&mut stream);
+    let split = answer
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .expect("an HTTP answer");
+    (
+        String::from_utf8_lossy(&answer[..split]).into_owned(),
+        answer[split + 4..].to_vec(),
+    )
+}
+
+/// Second review of issue 15: `HEAD /` answered 404 while `GET /` was 200.
+/// HEAD of the page's paths is answered as GET is, without the body.
+#[test]
+fn head_of_the_pages_paths_is_answered_as_get_without_a_body() {
+    let server = Server::start(&root(), &[]);
+    for path in ["/", "/app.js", "/api/integrations"] {
+        let request = |method: &str| {
+            format!(
+                // HTTP/1.0, so that no answer is chunked.
+                "{method} {path} HTTP/1.0\r\nHost: {}\r\n\r\n",
+                server.address
+            )
+        };
+        let (get_head, get_body) = raw_exchange(&server, &request("GET"));
+        let (head_head, head_body) = raw_exchange(&server, &request("HEAD"));
+        assert!(get_head.starts_with("HTTP/1.0 200 "), "{path}: {get_head}");
+        assert!(
+            head_head.starts_with("HTTP/1.0 200 "),
+            "{path}: {head_head}"
+        );
+        assert!(!get_body.is_empty(), "{path}");
+        assert_eq!(head_body, b"", "{path}");
+        let length = format!("Content-Length: {}", get_body.len());
+        assert!(
+            head_head.lines().any(|l| l == length),
+            "{path}: {head_head}"
+        );
+    }
+    let (head_head, _) = raw_exchange(
+        &server,
+        &format!("HEAD /nowhere HTTP/1.1\r\nHost: {}\r\n\r\n", server.address),
+    );
+    assert!(head_head.starts_with("HTTP/1.1 404 "), "{head_head}");
 }

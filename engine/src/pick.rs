@@ -107,6 +107,10 @@ impl Prepared<'_> {
                 message: e.to_string(),
             }),
             (None, Ok(())) => Err(match line {
+                Some(line) if line > line_count(bytes) => LineError::PastTheEnd {
+                    line,
+                    lines: line_count(bytes),
+                },
                 Some(line) => LineError::NoRowOnLine { line },
                 None => LineError::Unreadable {
                     message: "the CSV input has no rows".into(),
@@ -182,6 +186,12 @@ fn unreadable(e: impl std::fmt::Display) -> LineError {
     }
 }
 
+/// The lines of `bytes`, a last one without its line end counted too.
+fn line_count(bytes: &[u8]) -> usize {
+    let ends = bytes.iter().filter(|b| **b == b'\n').count();
+    ends + usize::from(bytes.last().is_some_and(|b| *b != b'\n'))
+}
+
 #[cfg(test)]
 mod tests {
     use crate::json;
@@ -223,6 +233,19 @@ mod tests {
         assert_eq!(first["order"], "A");
         let header = p.unit_to_trace("in.csv", csv, None, Some(1)).unwrap_err();
         assert_eq!(header, LineError::NoRowOnLine { line: 1 });
+        assert_eq!(
+            header.worded("record"),
+            "record 1: no row of the CSV input is on that line (line 1 is its header)"
+        );
+        // Second review of issue 15: past the end, the count of lines is said.
+        let past = p.unit_to_trace("in.csv", csv, None, Some(5)).unwrap_err();
+        assert_eq!(past.worded("record"), "record 5: the input has 4 lines");
+        let blank = b"order,sku\nA,1\n\nB,2";
+        let between = p.unit_to_trace("in.csv", blank, None, Some(3)).unwrap_err();
+        assert_eq!(
+            between.worded("--line"),
+            "--line 3: no row of the CSV input is on that line"
+        );
     }
 
     #[test]

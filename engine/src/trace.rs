@@ -851,7 +851,8 @@ pub enum LineError {
         /// What it is (`a list`).
         found: &'static str,
     },
-    /// No row of a CSV input is on the line (the header's, or past the end).
+    /// No row of a CSV input is on the line (the header's, or a blank one;
+    /// a line past the end is [`LineError::PastTheEnd`]).
     NoRowOnLine {
         /// The line asked for.
         line: usize,
@@ -894,9 +895,12 @@ impl LineError {
                 let at = line.map_or(String::new(), |n| format!("{asked} {n}: "));
                 format!("{at}explain traces one record (a JSON object), found {found}: give one record, or name one with {asked} N")
             }
-            LineError::NoRowOnLine { line } => format!(
-                "{asked} {line}: no row of the CSV input is on that line (line 1 is its header)"
+            LineError::NoRowOnLine { line: 1 } => format!(
+                "{asked} 1: no row of the CSV input is on that line (line 1 is its header)"
             ),
+            LineError::NoRowOnLine { line } => {
+                format!("{asked} {line}: no row of the CSV input is on that line")
+            }
             LineError::NoUnit {
                 line,
                 rule,

@@ -7,7 +7,8 @@
 //! under a wall-clock limit ([`Config::time_limit`]), on top of the
 //! engine's own per-unit budgets; a request body past
 //! [`Config::max_body`] is refused with 413, and a client silent for
-//! [`Config::read_timeout`] mid-request gets 408 (the port is a small
+//! [`Config::read_timeout`] mid-request gets 408, and past
+//! [`Config::max_connections`] a connection gets 503 (the port is a small
 //! front door before tiny_http: `front`). Request bodies are never
 //! logged: a log line names the method, the path, the status and the time.
 
@@ -51,10 +52,14 @@ pub struct Config {
     /// How long a client may go silent in the middle of sending a request
     /// before it is answered 408 and its connection closed.
     pub read_timeout: Duration,
+    /// Connections served at once; past it one is answered 503 (`busy`)
+    /// and closed.
+    pub max_connections: usize,
 }
 
 impl Config {
-    /// The defaults: a free port, 10 s a request, 4 MiB bodies, 4 runs.
+    /// The defaults: a free port, 10 s a request, 4 MiB bodies, 4 runs,
+    /// 64 connections.
     pub fn new(project: PathBuf) -> Config {
         Config {
             port: 0,
@@ -66,6 +71,7 @@ impl Config {
             max_body: DEFAULT_MAX_BODY,
             max_runs: 4,
             read_timeout: Duration::from_secs(DEFAULT_READ_TIMEOUT_SECS),
+            max_connections: DEFAULT_MAX_CONNECTIONS,
         }
     }
 }
@@ -74,6 +80,9 @@ impl Config {
 pub const DEFAULT_TIME_LIMIT_SECS: u64 = 10;
 /// The default time a client may go silent mid-request, in seconds.
 pub const DEFAULT_READ_TIMEOUT_SECS: u64 = 30;
+/// The default number of connections served at once (a page makes a few;
+/// each costs up to 4 threads while its request is answered).
+pub const DEFAULT_MAX_CONNECTIONS: usize = 64;
 /// The default largest request body: 4 MiB (the largest shipped example
 /// input is about 300 KB).
 pub const DEFAULT_MAX_BODY: usize = 4 << 20;
@@ -173,10 +182,14 @@ impl Playground {
     /// Answer requests until the process ends, a thread each.
     pub fn run(self) {
         let (front, socket) = (self.front, self.socket.clone());
-        let read_timeout = self.state.config.read_timeout;
+        let limits = front::Limits {
+            read_timeout: self.state.config.read_timeout,
+            max_body: self.state.config.max_body,
+            max_connections: self.state.config.max_connections,
+        };
         let accepting = std::thread::Builder::new()
             .name("playground-front".into())
-            .spawn(move || front::serve(front, socket, read_timeout));
+            .spawn(move || front::serve(front, socket, limits));
         if let Err(e) = accepting {
             log(&format!("cannot start the front door's thread: {e}"));
             return;
@@ -279,10 +292,11 @@ fn refused(port: &str, method: &Method, request: &Request) -> Option<Answer> {
             &format!("the request gives {twice} more than once; give it once"),
         ));
     }
+    // Host names are case-insensitive (RFC 9110, 4.2.3): LOCALHOST is ours.
     let ours = |value: &str| {
         ["127.0.0.1", "localhost"]
             .iter()
-            .any(|host| value == format!("{host}:{port}"))
+            .any(|host| value.eq_ignore_ascii_case(&format!("{host}:{port}")))
     };
     if !header_of(request, "Host").is_some_and(ours) {
         return Some(error_answer(
@@ -292,7 +306,11 @@ fn refused(port: &str, method: &Method, request: &Request) -> Option<Answer> {
         ));
     }
     let origin = header_of(request, "Origin");
-    if origin.is_some_and(|o| !o.strip_prefix("http://").is_some_and(ours)) {
+    let from_us = |o: &str| {
+        o.split_at_checked("http://".len())
+            .is_some_and(|(scheme, host)| scheme.eq_ignore_ascii_case("http://") && ours(host))
+    };
+    if origin.is_some_and(|o| !from_us(o)) {
         return Some(error_answer(
             403,
             "wrong-origin",
@@ -326,9 +344,13 @@ const JSON: &str = "application/json";
 type Answer = (u16, &'static str, Vec<u8>);
 
 fn route(state: &State, method: &Method, path: &str, request: &mut Request) -> Answer {
+    // HEAD is answered as GET is, and tiny_http leaves the body out (its
+    // Content-Length stays): a link checker's HEAD / finds the page.
     match (method, path) {
-        (Method::Get, "/api/integrations") => json_answer(200, &integrations_json(state)),
-        (Method::Get, _) if page::file(path).is_some() => {
+        (Method::Get | Method::Head, "/api/integrations") => {
+            json_answer(200, &integrations_json(state))
+        }
+        (Method::Get | Method::Head, _) if page::file(path).is_some() => {
             let (content_type, text) = page::file(path).expect("matched");
             (200, content_type, text.as_bytes().to_vec())
         }

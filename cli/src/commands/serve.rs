@@ -36,6 +36,10 @@ pub struct Args {
     /// in seconds, before it is answered 408 and its connection closed.
     #[arg(long, value_name = "SECS", default_value_t = mapwright_serve::DEFAULT_READ_TIMEOUT_SECS)]
     read_timeout: u64,
+    /// The most connections served at once; past it a connection is
+    /// answered 503 (busy) and closed.
+    #[arg(long, value_name = "N", default_value_t = mapwright_serve::DEFAULT_MAX_CONNECTIONS)]
+    max_connections: usize,
 }
 
 pub fn run(args: Args) -> u8 {
@@ -54,6 +58,7 @@ pub fn run(args: Args) -> u8 {
     config.time_limit = Duration::from_secs(args.time_limit.max(1));
     config.max_body = args.max_body;
     config.read_timeout = Duration::from_secs(args.read_timeout.max(1));
+    config.max_connections = args.max_connections.max(1);
     let playground = match mapwright_serve::Playground::bind(config) {
         Ok(p) => p,
         Err(e) => {
