@@ -928,23 +928,18 @@ fn a_csv_header_that_is_not_utf8_is_an_unreadable_input() {
 
 #[test]
 fn a_secret_source_field_is_hidden_in_the_messages_and_the_rejects_source() {
-    let dir = scratch("source-secret");
-    std::fs::create_dir_all(dir.join("schemas/demo")).unwrap();
-    std::fs::write(
-        dir.join("schemas/demo/src.yaml"),
-        "schema: demo.src\nrecord: r\ntypes:\n  r:\n    fields:\n      id: {type: text}\n      key: {type: text, secret: true}\n",
-    )
-    .unwrap();
-    std::fs::write(
-        dir.join("schemas/demo/row.yaml"),
-        "schema: demo.row\nrecord: r\ntypes:\n  r:\n    fields:\n      id: {type: text}\n      n: {type: text, max_length: 5}\n",
-    )
-    .unwrap();
-    std::fs::write(
-        dir.join("m.yaml"),
-        "mapping: m\nsource: demo.src\ntarget: demo.row\nrecord:\n  id: = id\n  n: = key\n",
-    )
-    .unwrap();
+    let dir = demo_project(
+        "source-secret",
+        (
+            "src",
+            "id: {type: text}\n      key: {type: text, secret: true}",
+        ),
+        (
+            "row",
+            "id: {type: text}\n      n: {type: text, max_length: 5}",
+        ),
+        "id: = id\n  n: = key",
+    );
     std::fs::write(
         dir.join("in.ndjson"),
         "{\"id\":\"A1\",\"key\":\"SRCSECRET99\"}\n",
@@ -1028,23 +1023,37 @@ fn scratch(name: &str) -> PathBuf {
 /// source's `client`, a field that is no secret, with a `code` of at most
 /// 3 characters that a long `code` breaks.
 fn built_secret_project(name: &str) -> PathBuf {
+    demo_project(
+        name,
+        ("src", "code: {type: text}\n      client: {type: text}"),
+        (
+            "out",
+            "code: {type: text, max_length: 3}\n      token: {type: text, secret: true}",
+        ),
+        "code: = code\n  token: = client",
+    )
+}
+
+/// A scratch project of two one-type schemas `demo.SRC` and `demo.OUT`
+/// (their field lines given) and a mapping `m.yaml` between them (its
+/// `record:` lines given).
+fn demo_project(name: &str, src: (&str, &str), out: (&str, &str), record: &str) -> PathBuf {
     let dir = scratch(name);
     std::fs::create_dir_all(dir.join("schemas/demo")).unwrap();
-    std::fs::write(
-        dir.join("schemas/demo/src.yaml"),
-        "schema: demo.src\nrecord: r\ntypes:\n  r:\n    fields:\n      code: {type: text}\n      client: {type: text}\n",
-    )
-    .unwrap();
-    std::fs::write(
-        dir.join("schemas/demo/out.yaml"),
-        "schema: demo.out\nrecord: r\ntypes:\n  r:\n    fields:\n      code: {type: text, max_length: 3}\n      token: {type: text, secret: true}\n",
-    )
-    .unwrap();
-    std::fs::write(
-        dir.join("m.yaml"),
-        "mapping: m\nsource: demo.src\ntarget: demo.out\nrecord:\n  code: = code\n  token: = client\n",
-    )
-    .unwrap();
+    for (schema, fields) in [src, out] {
+        std::fs::write(
+            dir.join(format!("schemas/demo/{schema}.yaml")),
+            format!(
+                "schema: demo.{schema}\nrecord: r\ntypes:\n  r:\n    fields:\n      {fields}\n"
+            ),
+        )
+        .unwrap();
+    }
+    let mapping = format!(
+        "mapping: m\nsource: demo.{}\ntarget: demo.{}\nrecord:\n  {record}\n",
+        src.0, out.0
+    );
+    std::fs::write(dir.join("m.yaml"), mapping).unwrap();
     dir
 }
 
