@@ -148,6 +148,9 @@ pub struct Prepared<'m> {
     /// The source or a target schema has secret fields: each record's
     /// values there are hidden in its messages too.
     secret_fields: bool,
+    /// The source schema has secret fields: a rejected unit's source is
+    /// read for their values (a target's are hidden where they are built).
+    source_secret_fields: bool,
     /// By route: the target checks proved at prepare (crate::check_plan).
     pub(crate) plans: Vec<CheckPlan>,
     /// Every target check on every record: the plans are not used.
@@ -258,8 +261,9 @@ impl Mapping {
         }
         let has_secret_fields =
             |s: &Schema| s.types.iter().any(|t| t.fields.iter().any(|f| f.secret));
-        let secret_fields = self.source.as_deref().is_some_and(has_secret_fields)
-            || self.routes.iter().any(|r| has_secret_fields(&r.target));
+        let source_secret_fields = self.source.as_deref().is_some_and(has_secret_fields);
+        let secret_fields =
+            source_secret_fields || self.routes.iter().any(|r| has_secret_fields(&r.target));
         let plans = self.check_plans(&values);
         Ok(Prepared {
             mapping: self,
@@ -267,6 +271,7 @@ impl Mapping {
             secrets,
             redactor: redactor.compiled(),
             secret_fields,
+            source_secret_fields,
             plans,
             check_all: false,
         })
@@ -371,7 +376,7 @@ impl Prepared<'_> {
             .mapping
             .source
             .as_deref()
-            .filter(|_| self.secret_fields);
+            .filter(|_| self.source_secret_fields);
         let Some(source) = source else {
             return self.redactor.redact_rejection(rejection);
         };
