@@ -120,15 +120,16 @@ impl Mapping {
         schema_dirs: Option<Vec<PathBuf>>,
         root: Option<PathBuf>,
     ) -> PyResult<Mapping> {
-        let registry = registry(&path, schema_dirs);
-        let params = gather_params(py, &path, params, params_file.as_deref())?;
-        let options = LoadOptions { root };
-        py.detach(|| {
-            let mapping = mapwright::Mapping::from_path_with_options(&path, &registry, &options)?;
-            Loaded::try_new(mapping, |m| m.prepare(&params))
+        let files = Files {
+            path: &path,
+            params,
+            params_file,
+            schema_dirs,
+            root,
+        };
+        load(py, files, |path, registry, options| {
+            mapwright::Mapping::from_path_with_options(path, registry, options)
         })
-        .map(|loaded| Mapping { loaded })
-        .map_err(|e| load_error(py, &path, e))
     }
 
     /// Compile mapping `text`. `path` names it in diagnostics and is where
@@ -150,16 +151,16 @@ impl Mapping {
         schema_dirs: Option<Vec<PathBuf>>,
         root: Option<PathBuf>,
     ) -> PyResult<Mapping> {
-        let registry = registry(&path, schema_dirs);
-        let params = gather_params(py, &path, params, params_file.as_deref())?;
-        let options = LoadOptions { root };
-        py.detach(|| {
-            let mapping =
-                mapwright::Mapping::from_str_with_options(&path, text, &registry, &options)?;
-            Loaded::try_new(mapping, |m| m.prepare(&params))
+        let files = Files {
+            path: &path,
+            params,
+            params_file,
+            schema_dirs,
+            root,
+        };
+        load(py, files, |path, registry, options| {
+            mapwright::Mapping::from_str_with_options(path, text, registry, options)
         })
-        .map(|loaded| Mapping { loaded })
-        .map_err(|e| load_error(py, &path, e))
     }
 
     /// The mapping's name.
@@ -429,6 +430,35 @@ fn rejected_source(py: Python<'_>, rejection: &mapwright::Rejection) -> PyResult
 
 /// The registry the CLI would build for a mapping at `path`, with `dirs`
 /// searched first (as `--schemas DIR`).
+/// What `from_path` and `from_str` are given besides the mapping itself.
+struct Files<'a, 'py> {
+    path: &'a Path,
+    params: Option<&'a Bound<'py, PyMapping>>,
+    params_file: Option<PathBuf>,
+    schema_dirs: Option<Vec<PathBuf>>,
+    root: Option<PathBuf>,
+}
+
+/// A mapping read by `read` (from its file or its text), prepared with its
+/// params, with the GIL released while the engine works.
+fn load(
+    py: Python<'_>,
+    files: Files<'_, '_>,
+    read: impl FnOnce(&Path, &Registry, &LoadOptions) -> Result<mapwright::Mapping, mapwright::Error>
+        + Send,
+) -> PyResult<Mapping> {
+    let path = files.path;
+    let registry = registry(path, files.schema_dirs);
+    let params = gather_params(py, path, files.params, files.params_file.as_deref())?;
+    let options = LoadOptions { root: files.root };
+    py.detach(|| {
+        let mapping = read(path, &registry, &options)?;
+        Loaded::try_new(mapping, |m| m.prepare(&params))
+    })
+    .map(|loaded| Mapping { loaded })
+    .map_err(|e| load_error(py, path, e))
+}
+
 fn registry(path: &Path, dirs: Option<Vec<PathBuf>>) -> Registry {
     let start = path.parent().unwrap_or(Path::new("."));
     Registry::discover_with(&dirs.unwrap_or_default(), start)
