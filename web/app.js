@@ -147,18 +147,24 @@ function showRun(answer) {
   ui.output.textContent = answer.output || "";
 }
 
+// The request of the page's state, or null once the status line says why
+// there is none (params that are no JSON, say).
+function requestOrSay() {
+  try {
+    return request();
+  } catch (e) {
+    status(e.message, true);
+    return null;
+  }
+}
+
 let inFlight = null;
 let sequence = 0;
 
 // Run the page's mapping over its input; an answer overtaken by a newer run is dropped.
 async function run() {
-  let req;
-  try {
-    req = request();
-  } catch (e) {
-    status(e.message, true);
-    return;
-  }
+  const req = requestOrSay();
+  if (!req) return;
   if (inFlight) inFlight.abort();
   inFlight = new AbortController();
   const mine = ++sequence;
@@ -182,13 +188,8 @@ async function run() {
 
 async function explain(line) {
   if (line) ui.record.value = line;
-  let req;
-  try {
-    req = request();
-  } catch (e) {
-    status(e.message, true);
-    return;
-  }
+  const req = requestOrSay();
+  if (!req) return;
   // The number a rejection names: the line of an NDJSON record or a CSV
   // row (its unit), the index of a record in JSON or XML documents.
   req.record = Number(ui.record.value) || 1;
