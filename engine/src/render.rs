@@ -332,23 +332,30 @@ pub fn render_with_literals(
     record: &Value,
     literals: &Literals,
 ) -> Vec<u8> {
+    let mut out = Vec::new();
+    render_into(&mut out, format, schema, record, literals);
+    out
+}
+
+/// [`render_with_literals`], appended to `out`: workers render a batch of
+/// records into one buffer that goes back to them once written.
+pub(crate) fn render_into(
+    out: &mut Vec<u8>,
+    format: OutputFormat,
+    schema: &Schema,
+    record: &Value,
+    literals: &Literals,
+) {
     let literals = (!literals.is_empty()).then_some(literals);
     match format {
         OutputFormat::Ndjson => {
-            let mut v = Vec::new();
-            json_with_literals(&mut v, record, Some(&schema.numbers), literals);
-            v.push(b'\n');
-            v
+            json_with_literals(out, record, Some(&schema.numbers), literals);
+            out.push(b'\n');
         }
-        OutputFormat::Json => {
-            let mut v = Vec::new();
-            json_with_literals(&mut v, record, Some(&schema.numbers), literals);
-            v
-        }
+        OutputFormat::Json => json_with_literals(out, record, Some(&schema.numbers), literals),
         OutputFormat::Xml => {
-            let mut v = xml_with_literals(schema, record, literals).into_bytes();
-            v.push(b'\n');
-            v
+            out.extend_from_slice(xml_with_literals(schema, record, literals).as_bytes());
+            out.push(b'\n');
         }
     }
 }

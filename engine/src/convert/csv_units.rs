@@ -84,7 +84,9 @@ fn work(prepared: &Prepared, render: Option<OutputFormat>, item: Item) -> Done {
         _ => None,
     }
     .map(|source| super::hidden(&built, source, &mut raw));
-    let rendered = super::rendered_on_worker(prepared, render, &mut outcome);
+    let mut bytes = Vec::new();
+    let rendered =
+        super::rendered_on_worker(prepared, render, &mut outcome, &mut bytes).map(|_| bytes);
     Done::Unit(refs, source, raw, outcome, rendered)
 }
 
@@ -119,7 +121,14 @@ impl Run<'_, '_> {
             Done::Unit(input, source, raw, outcome, rendered) => {
                 self.report.counts.input_records += input.len();
                 self.report.counts.units += 1;
-                self.settle_rendered(input, Value::Null, source, raw, outcome, rendered)
+                self.settle_rendered(
+                    input,
+                    Value::Null,
+                    source,
+                    raw,
+                    outcome,
+                    rendered.as_deref(),
+                )
             }
             Done::Refused(input, source, raw, errors, read_as) => {
                 self.reject_read_as(input, source, raw, errors, &read_as)
