@@ -12,12 +12,14 @@ use clap::{Parser, Subcommand};
 
 mod commands;
 
+mod alloc;
+
 // mimalloc instead of glibc's malloc: convert parses records on one thread
 // and frees them on another, which glibc's arenas handle slowly. The
 // benchmark's floor uses the same allocator (bench/run.sh), so the ratio
 // compares like with like.
 #[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static GLOBAL: alloc::Mimalloc = alloc::Mimalloc;
 
 /// Declarative mapping and transform engine for work-order and purchase-order integrations.
 #[derive(Parser)]

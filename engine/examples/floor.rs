@@ -7,8 +7,10 @@
 use std::io::{BufRead, BufWriter, Write};
 
 // The same allocator as the mapwright binary, so the ratio compares like with like.
+#[path = "../../cli/src/alloc.rs"]
+mod alloc;
 #[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static GLOBAL: alloc::Mimalloc = alloc::Mimalloc;
 
 fn main() -> std::io::Result<()> {
     let stdin = std::io::stdin().lock();
