@@ -271,8 +271,7 @@ fn json_with_literals(
 ) {
     let plan = plan.filter(|p| !p.is_empty());
     if plan.is_none() && literals.is_none() {
-        let _ = serde_json::to_writer(&mut *out, v);
-        return;
+        return json_plain(out, v);
     }
     match v {
         Value::Number(_) => {
@@ -293,7 +292,7 @@ fn json_with_literals(
                 if i > 0 {
                     out.push(b',');
                 }
-                let _ = serde_json::to_writer(&mut *out, k);
+                json_str(out, k);
                 out.push(b':');
                 let sub = plan.and_then(|p| field_plan(p, k));
                 json_with_literals(out, item, sub, literals.and_then(|l| l.child(k)));
@@ -311,10 +310,61 @@ fn json_with_literals(
             }
             out.push(b']');
         }
-        other => {
-            let _ = serde_json::to_writer(&mut *out, other);
+        other => json_plain(out, other),
+    }
+}
+
+/// The JSON text of `v`, as serde_json writes it (compact).
+fn json_plain(out: &mut Vec<u8>, v: &Value) {
+    match v {
+        Value::Null => out.extend_from_slice(b"null"),
+        Value::Bool(true) => out.extend_from_slice(b"true"),
+        Value::Bool(false) => out.extend_from_slice(b"false"),
+        Value::Number(n) => {
+            let _ = serde_json::to_writer(&mut *out, n);
+        }
+        Value::String(s) => json_str(out, s),
+        Value::Array(items) => {
+            out.push(b'[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                json_plain(out, item);
+            }
+            out.push(b']');
+        }
+        Value::Object(map) => {
+            out.push(b'{');
+            for (i, (k, item)) in map.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                json_str(out, k);
+                out.push(b':');
+                json_plain(out, item);
+            }
+            out.push(b'}');
         }
     }
+}
+
+/// A JSON string. Most text needs no escape (no quote, backslash or
+/// control character): it is copied whole, after one pass that checks
+/// every byte without stopping early, which the compiler vectorises.
+/// Anything else is written by serde_json, byte for byte as before.
+fn json_str(out: &mut Vec<u8>, s: &str) {
+    let escapes = s.bytes().fold(false, |any, b| {
+        any | (b < 0x20) | (b == b'"') | (b == b'\\')
+    });
+    if escapes {
+        let _ = serde_json::to_writer(&mut *out, s);
+        return;
+    }
+    out.reserve(s.len() + 2);
+    out.push(b'"');
+    out.extend_from_slice(s.as_bytes());
+    out.push(b'"');
 }
 
 /// One record's bytes in `format`, as [`Renderer::rendered`] writes them:
@@ -584,5 +634,40 @@ mod whole_places_tests {
             String::from_utf8(out).unwrap(),
             r#"{"A":1.5,"poDetails":[{"Item_Price":60.00,"X":2.0}]}"#
         );
+    }
+
+    /// The engine's own writer gives serde_json's bytes, escapes and all.
+    #[test]
+    fn plain_json_is_what_serde_json_writes() {
+        let texts = [
+            "",
+            "plain",
+            "a \"quoted\" word",
+            "back\\slash",
+            "tab\there",
+            "line\nend",
+            "\u{0}\u{1f}",
+            "\u{7f} del",
+            "caf\u{e9} \u{2028} \u{1F600}",
+            "</script>",
+        ];
+        for t in texts {
+            let mut out = Vec::new();
+            json_str(&mut out, t);
+            assert_eq!(out, serde_json::to_vec(t).unwrap(), "{t:?}");
+        }
+        let v = json!({"k\"ey": [null, true, false, 1, -2.5, 1e300, "x\u{1}"], "": {}, "e": []});
+        let mut out = Vec::new();
+        json_plain(&mut out, &v);
+        assert_eq!(out, serde_json::to_vec(&v).unwrap());
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_text_is_written_as_serde_json_writes_it(t in ".*") {
+            let mut out = Vec::new();
+            json_str(&mut out, &t);
+            proptest::prop_assert_eq!(out, serde_json::to_vec(&t).unwrap());
+        }
     }
 }
