@@ -1179,11 +1179,18 @@ fn parse_number(text: &str, commas: bool) -> Option<Parsed> {
             return None;
         }
     }
-    let digits: String = int.chars().filter(|c| *c != ',').collect();
+    // Without thousands commas (nearly always) the text is used as it is.
+    let digits = match grouped {
+        true => std::borrow::Cow::Owned(int.replace(',', "")),
+        false => std::borrow::Cow::Borrowed(int),
+    };
     if !digits.bytes().all(|b| b.is_ascii_digit()) || !frac.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
-    let value: f64 = text.trim().replace(',', "").parse().ok()?;
+    let value: f64 = match grouped {
+        true => text.trim().replace(',', "").parse().ok()?,
+        false => text.trim().parse().ok()?,
+    };
     let significant = digits.trim_start_matches('0');
     Some(Parsed {
         value,

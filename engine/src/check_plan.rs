@@ -23,7 +23,7 @@
 
 use crate::value::{Map, Value};
 
-use crate::build::{FieldSpec, Source};
+use crate::build::{Data, FieldSpec, Source};
 use crate::expr::{is_blank, Expr, Step};
 use crate::schema::{Check, Field, Kind, Schema, Type};
 
@@ -113,7 +113,14 @@ struct Prover<'a> {
     /// Names found before a unit's fields: `params`, `root`, `let:` values.
     shadowed: &'a [&'a str],
     params: &'a Value,
+    /// The mapping's lookups: a field a lookup fills can only hold one of
+    /// its values.
+    data: &'a Data,
 }
+
+/// The most values a lookup field may have, or combinations a rule over
+/// such fields may take, for the plan to try each one.
+const MOST_TRIED: usize = 256;
 
 /// Names found before an item's fields (crate::build's `for_each`).
 const ITEM_VARS: [&str; 5] = ["params", "root", "item", "index", "parent"];
@@ -130,11 +137,13 @@ impl CheckPlan {
         source: Option<&Schema>,
         shadowed: &[&str],
         params: &Value,
+        data: &Data,
     ) -> CheckPlan {
         let prover = Prover {
             target,
             shadowed,
             params,
+            data,
         };
         let origin = source.map(|schema| Origin {
             schema,
@@ -276,10 +285,58 @@ impl Prover<'_> {
     }
 
     fn field(&self, field: &Field, spec: &FieldSpec, from: Option<&Origin>) -> Proof {
-        match constant_value(spec, self.params) {
-            Some(v) => constant_proof(self.target, field, &v),
-            None => copy_proof(self.target, field, spec, from, self.names(from)),
+        if let Some(v) = constant_value(spec, self.params) {
+            return constant_proof(self.target, field, &v);
         }
+        if let Some(values) = self.lookup_values(spec) {
+            let each = values.iter().map(|v| constant_proof(self.target, field, v));
+            return match each.into_iter().all(|p| p == Proof::Always) {
+                true => Proof::Always,
+                false => Proof::None,
+            };
+        }
+        copy_proof(self.target, field, spec, from, self.names(from))
+    }
+
+    /// Every value a lookup field can be built with, as [`constant_value`]
+    /// gives one (`None` where it is left out): each entry's value (or its
+    /// column), the lookup's default, and blank when a key it lacks takes
+    /// the field's `default`. None when the spec is not a plain lookup or
+    /// the values are too many to try.
+    fn lookup_values(&self, spec: &FieldSpec) -> Option<Vec<Option<Value>>> {
+        let Source::Lookup { name, column, .. } = &spec.source else {
+            return None;
+        };
+        let lookup = self.data.lookup(name)?;
+        if !plain(spec) || lookup.len() >= MOST_TRIED {
+            return None;
+        }
+        let found = |v: &Value| match column {
+            Some(c) => v.get(c.as_str()).cloned().unwrap_or(Value::Null),
+            None => v.clone(),
+        };
+        let mut built: Vec<Value> = lookup
+            .sorted_entries()
+            .into_iter()
+            .map(|(_, v)| found(v))
+            .collect();
+        match &lookup.default {
+            Some(d) => built.push(found(d)),
+            // A key it lacks fails the record unless the field has a default.
+            None if spec.default.is_some() => built.push(Value::Null),
+            None => {}
+        }
+        let mut values: Vec<Option<Value>> = Vec::new();
+        for v in built {
+            let v = match spec.omit_blank && spec.default.is_none() && is_blank(&v) {
+                true => None,
+                false => Some(finished(spec, v)),
+            };
+            if !values.contains(&v) {
+                values.push(v);
+            }
+        }
+        Some(values)
     }
 
     /// The names that come before a record's own in `from`'s scope.
@@ -332,15 +389,79 @@ impl Prover<'_> {
                 _ => plan.present[i] = false,
             }
         }
+        // Fields a lookup fills, built on every record: one of a few values.
+        let finite: Vec<(&str, Vec<Option<Value>>)> = ty
+            .fields
+            .iter()
+            .filter_map(|f| {
+                let spec = only_spec(specs, &f.name).filter(|s| s.when.is_none())?;
+                Some((f.name.as_str(), self.lookup_values(spec)?))
+            })
+            .collect();
         let built: Vec<&str> = specs.iter().map(|s| s.name.as_str()).collect();
         let known = |name: &str| constants.contains_key(name) || !built.contains(&name);
         let expr_known = |e: &Expr| expr_reads_only(e, &known);
         for (i, rule) in ty.rules.iter().enumerate() {
             plan.rules[i] &= (rule_reads_only(rule, &known)
                 && crate::check::rule_passes(self.target, ty, i, &constants))
-                || crate::check::rule_never_applies(self.target, ty, i, &constants, &expr_known);
+                || crate::check::rule_never_applies(self.target, ty, i, &constants, &expr_known)
+                || self.holds_on_every_value(ty, i, &constants, &finite, &known);
         }
     }
+
+    /// True when rule `i` reads nothing but constants and lookup fields,
+    /// and holds on every combination of the lookups' values (at most
+    /// [`MOST_TRIED`] of them, each run here as a record would be).
+    fn holds_on_every_value(
+        &self,
+        ty: &Type,
+        i: usize,
+        constants: &Map,
+        finite: &[(&str, Vec<Option<Value>>)],
+        known: &dyn Fn(&str) -> bool,
+    ) -> bool {
+        let rule = &ty.rules[i];
+        let is_finite = |n: &str| finite.iter().any(|(f, _)| *f == n);
+        // The lookup fields it reads: without the one, it reads an unknown.
+        let read: Vec<&(&str, Vec<Option<Value>>)> = finite
+            .iter()
+            .filter(|(name, _)| {
+                !rule_reads_only(rule, &|n| n != *name && (known(n) || is_finite(n)))
+            })
+            .collect();
+        let combinations = read
+            .iter()
+            .try_fold(1usize, |n, (_, vs)| n.checked_mul(vs.len()));
+        if read.is_empty()
+            || !rule_reads_only(rule, &|n| known(n) || is_finite(n))
+            || combinations.is_none_or(|n| n > MOST_TRIED)
+        {
+            return false;
+        }
+        let mut record = constants.clone();
+        every_combination(&read, &mut record, &mut |rec| {
+            crate::check::rule_passes(self.target, ty, i, rec)
+        })
+    }
+}
+
+/// True when `test` holds on `record` with each combination of `fields`'
+/// values set in it (a `None` value leaves the field out).
+fn every_combination(
+    fields: &[&(&str, Vec<Option<Value>>)],
+    record: &mut Map,
+    test: &mut dyn FnMut(&Map) -> bool,
+) -> bool {
+    let Some(((name, values), rest)) = fields.split_first().map(|(f, r)| (*f, r)) else {
+        return test(record);
+    };
+    values.iter().all(|v| {
+        match v {
+            Some(v) => record.insert(name.to_string(), v.clone()),
+            None => record.shift_remove(name),
+        };
+        every_combination(rest, record, test)
+    })
 }
 
 /// The source type of a list's items, when `for_each` is a plain path to

@@ -288,7 +288,7 @@ impl Mapping {
             .iter()
             .map(|r| {
                 let source = self.source.as_deref();
-                CheckPlan::prove(&r.record, &r.target, source, &shadowed, params)
+                CheckPlan::prove(&r.record, &r.target, source, &shadowed, params, &self.data)
             })
             .collect()
     }

@@ -255,6 +255,48 @@ fn a_param_that_breaks_the_target_is_not_proved() {
     assert_eq!(plans[0].proof_of(ty, "Company"), Proof::None);
 }
 
+/// `MAPPING` with `Maybe` from an inline lookup of `map`, by `code`.
+fn with_lookup(map: &str) -> String {
+    MAPPING
+        .replace(
+            "params:\n",
+            &format!("lookups:\n  sizes: {{map: {map}}}\nparams:\n"),
+        )
+        .replace(
+            "  Maybe: {const: Z, when: = qty > 5}\n",
+            "  Maybe: {lookup: sizes, key: = code}\n",
+        )
+}
+
+/// A lookup field holds one of the lookup's values: proved when each
+/// passes the target's checks, and the rule requiring it then holds; one
+/// value too long for the field keeps both checked, and rejects.
+#[test]
+fn a_lookup_field_is_proved_by_every_value_it_can_hold() {
+    let fx = Fixture::new("lookup", &with_lookup("{A: S, B: M}"));
+    let m = fx.mapping().unwrap();
+    assert_eq!(proof(&m, "Maybe"), Proof::Always);
+    assert!(rule_proved(&m, "maybe-given"));
+    let fx = Fixture::new("lookup-long", &with_lookup("{A: S, B: XXXX}"));
+    let m = fx.mapping().unwrap();
+    assert_eq!(proof(&m, "Maybe"), Proof::None);
+    // A blank value fails `require: [Maybe]`: that rule is kept as well.
+    let fx = Fixture::new("lookup-blank", &with_lookup("{A: S, B: ''}"));
+    let blank = fx.mapping().unwrap();
+    assert!(!rule_proved(&blank, "maybe-given"));
+    let mut rec = record("ab", 7);
+    rec["code"] = json!("B");
+    let out = m.prepare(&Params::default()).unwrap().transform(&rec);
+    let Outcome::Rejected(v) = out else {
+        panic!("expected a reject, got {out:?}")
+    };
+    assert!(
+        v.iter()
+            .any(|v| v.rule == "max-length" && v.path == "/Maybe"),
+        "{v:?}"
+    );
+}
+
 #[test]
 fn a_field_under_when_is_not_proved_present() {
     let fx = Fixture::new("when", MAPPING);
@@ -506,7 +548,15 @@ fn the_spectrum_plan() {
         .map(|f| f.name.as_str())
         .collect();
     // Job_Number copies job.ref, which Oneserve does not limit: checked.
-    let constants = ["Company_Code", "PO_Number", "Status_Flag", "Cost_Center"];
+    // Vendor_Code is one of lookups/vendors.csv's codes (a team without one
+    // fails the build), each within Spectrum's 10 characters.
+    let constants = [
+        "Company_Code",
+        "PO_Number",
+        "Vendor_Code",
+        "Status_Flag",
+        "Cost_Center",
+    ];
     let more = ["Ship_To_Code", "Batch_Code", "PO_Type"];
     assert_eq!(proved, [&constants[..], &more[..]].concat());
     let rule = |id: &str| plan.proves_rule(ty.rules.iter().position(|r| r.id == id).unwrap());
@@ -529,6 +579,8 @@ fn the_spectrum_plan() {
         ("PO_Quantity", always),
         ("Item_Description", text),
         ("Unit_Of_Measure", always),
+        ("Phase_Code", always),
+        ("Cost_Type", always),
         ("Message", text),
         ("Cost_Center", always),
     ];
@@ -559,6 +611,9 @@ fn the_spectrum_plan() {
     let item_rule =
         |id: &str| item.proves_rule(line.rules.iter().position(|r| r.id == id).unwrap());
     assert!(!item_rule("phase-cost-type-required"));
+    // Phase_Code is one of lookups/phases.csv's codes or the default
+    // 000900, none with a dash: tried on each, the rule always holds.
+    assert!(item_rule("phase-code-no-dashes"));
     // `when: Detail_Entry_Type == "M"` is false on an item line.
     assert!(item_rule("message-only-needs-message"));
     assert!(item_rule("message-only-ignores-others"));
