@@ -157,3 +157,39 @@ fn check_all_is_in_convert_help() {
     assert!(out.contains("--check-all"), "{out}");
     assert!(out.contains("whole target schema"), "{out}");
 }
+
+/// Pruvan update's `shared-field-auto-admin-off` applies only with
+/// Auto-Admin off (`when: = !params.auto_admin && ...`): on, it is left out
+/// at prepare; off, it runs and refuses a shared field. Either way the
+/// bytes are those of `--check-all`, which runs every rule.
+#[test]
+fn source_rules_that_never_apply_are_the_same_with_check_all() {
+    let dir = fresh("check-all", "pruvan-update");
+    let input = dir.join("changes.ndjson");
+    let shared = r#"{"job":{"ref":"J1"},"change":{"status":"Order Late","fields":{"description":"New text"}}}"#;
+    let owned = r#"{"job":{"ref":"J2"},"change":{"status":"Order Late","fields":{"clientDueDate":"2020-06-01T12:00:00Z"}}}"#;
+    std::fs::write(&input, format!("{shared}\n{owned}\n")).unwrap();
+    let args = |auto_admin: &'static str| {
+        [
+            "-m",
+            "mappings/oneserve-pruvan/update.yaml",
+            "--param",
+            "mode=external",
+            "--param",
+            auto_admin,
+            "--param",
+            "status_by_job_status=",
+            "--output-format",
+            "ndjson",
+        ]
+    };
+    let on = same_both_ways("pruvan-update-on", &input, &args("auto_admin=true"));
+    assert_eq!(on.code, 0, "{}", on.summary);
+    assert!(on.rejects.is_empty());
+    let off = same_both_ways("pruvan-update-off", &input, &args("auto_admin=false"));
+    let rejects = String::from_utf8(off.rejects).unwrap();
+    assert_eq!(rejects.lines().count(), 1, "{rejects}");
+    assert!(rejects.contains("shared-field-auto-admin-off"), "{rejects}");
+    assert!(rejects.contains("/change/fields/description"), "{rejects}");
+    assert_eq!(off.output.iter().filter(|b| **b == b'\n').count(), 1);
+}

@@ -526,7 +526,7 @@ fn constant_value(spec: &FieldSpec, params: &Value) -> Option<Option<Value>> {
 
 /// The value of an expression that reads nothing but params (the same
 /// for every record of the run); None if it reads anything else or fails.
-fn of_params(e: &Expr, params: &Value) -> Option<Value> {
+pub(crate) fn of_params(e: &Expr, params: &Value) -> Option<Value> {
     let reads = e.reads();
     let only_params = reads
         .iter()

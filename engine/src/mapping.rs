@@ -155,6 +155,10 @@ pub struct Prepared<'m> {
     pub(crate) plans: Vec<CheckPlan>,
     /// Every target check on every record: the plans are not used.
     check_all: bool,
+    /// The mapping's source rules that never apply under these params
+    /// (crate::rules::never_applying), then each route's.
+    rules_skipped: Vec<bool>,
+    route_rules_skipped: Vec<Vec<bool>>,
 }
 
 impl Mapping {
@@ -265,6 +269,12 @@ impl Mapping {
         let secret_fields =
             source_secret_fields || self.routes.iter().any(|r| has_secret_fields(&r.target));
         let plans = self.check_plans(&values);
+        let rules_skipped = crate::rules::never_applying(&self.rules, &values);
+        let route_rules_skipped = self
+            .routes
+            .iter()
+            .map(|r| crate::rules::never_applying(&r.rules, &values))
+            .collect();
         Ok(Prepared {
             mapping: self,
             params: values,
@@ -274,6 +284,8 @@ impl Mapping {
             source_secret_fields,
             plans,
             check_all: false,
+            rules_skipped,
+            route_rules_skipped,
         })
     }
 
@@ -501,14 +513,28 @@ impl Prepared<'_> {
         }
     }
 
-    /// Check every built record against its whole target schema
-    /// (`convert --check-all`). Off by default: the checks proved at
-    /// prepare to pass (constants, copies within the source's limits,
-    /// rules over constants; see docs/design.md) are left out. The
-    /// outcomes are the same either way.
+    /// Check every built record against its whole target schema, and
+    /// run every source rule (`convert --check-all`). Off by default: the
+    /// checks proved at prepare to pass (constants, copies within the
+    /// source's limits, rules over constants; see docs/design.md), and the
+    /// source rules whose `when` is false under the params, are left out.
+    /// The outcomes are the same either way.
     pub fn check_all(&mut self, on: bool) -> &mut Self {
         self.check_all = on;
         self
+    }
+
+    /// The source rules to leave out: of the mapping (`None`) or of route
+    /// `i`. None under `check_all` or while a trace is recorded (it shows
+    /// every rule).
+    fn skipped(&self, route: Option<usize>) -> &[bool] {
+        if self.check_all || crate::trace::active() {
+            return &[];
+        }
+        match route {
+            None => &self.rules_skipped,
+            Some(i) => self.route_rules_skipped.get(i).map_or(&[], Vec::as_slice),
+        }
     }
 
     /// Transform one unit. No message of the outcome holds a secret value
@@ -640,14 +666,14 @@ impl Prepared<'_> {
         if let Some(source) = &m.source {
             check_record_at(source, record, &CheckPath::json(""), &mut errors);
         }
-        check_rules(&m.rules, &env, &mut errors);
+        check_rules(&m.rules, self.skipped(None), &env, &mut errors);
         // A unit that breaks the source's rules is not built: building it
         // would only add errors that restate the same fault.
         if errors.iter().any(|e| e.severity == Severity::Error) {
             return Outcome::Rejected(errors);
         }
-        let (route, plan) = match self.route(&env) {
-            Ok(Some((i, r))) => (r, self.plans.get(i).filter(|_| !self.check_all)),
+        let (route, plan, at) = match self.route(&env) {
+            Ok(Some((i, r))) => (r, self.plans.get(i).filter(|_| !self.check_all), i),
             Ok(None) => {
                 if errors.iter().any(|e| e.severity == Severity::Error) {
                     return Outcome::Rejected(errors);
@@ -670,7 +696,7 @@ impl Prepared<'_> {
                 return Outcome::Rejected(errors);
             }
         };
-        check_rules(&route.rules, &env, &mut errors);
+        check_rules(&route.rules, self.skipped(Some(at)), &env, &mut errors);
         if errors.iter().any(|e| e.severity == Severity::Error) {
             return Outcome::Rejected(errors);
         }

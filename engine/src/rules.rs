@@ -35,9 +35,38 @@ pub struct SourceRule {
     pub span: crate::diag::Span,
 }
 
-/// Check `rules` against the unit in `env`, appending violations to `out`.
-pub fn check_rules(rules: &[SourceRule], env: &Env, out: &mut Vec<Violation>) {
-    for rule in rules {
+/// Which of `rules` never apply under the run's `params`: the first operand
+/// of the rule's `when` (of its `&&` chain, or the whole condition) reads
+/// nothing but params and is false, and its `for_each`, if any, reads
+/// nothing at all (a literal list), so no record can make it fail. Such a
+/// rule is found at prepare and left out of every unit (Pruvan update's
+/// `shared-field-auto-admin-off` with Auto-Admin on: ten items a record).
+pub(crate) fn never_applying(rules: &[SourceRule], params: &Value) -> Vec<bool> {
+    let fixed_list = |e: &Expr| {
+        !e.is_script()
+            && e.reads().is_empty()
+            && matches!(e.eval(&Scope::of(None)), Ok(Value::Array(_) | Value::Null))
+    };
+    rules
+        .iter()
+        .map(|r| {
+            r.for_each.as_ref().is_none_or(fixed_list)
+                && r.when
+                    .as_ref()
+                    .and_then(Expr::leading_conjunct)
+                    .and_then(|first| crate::check_plan::of_params(&first, params))
+                    .is_some_and(|v| v == Value::Bool(false))
+        })
+        .collect()
+}
+
+/// Check `rules` against the unit in `env`, appending violations to `out`;
+/// a rule whose place in `skip` is true is left out (see [`never_applying`]).
+pub fn check_rules(rules: &[SourceRule], skip: &[bool], env: &Env, out: &mut Vec<Violation>) {
+    for (i, rule) in rules.iter().enumerate() {
+        if skip.get(i).copied().unwrap_or(false) {
+            continue;
+        }
         // A unit whose budget or time is spent stops here: every later
         // check would only report the same limit again.
         if spent(out) {

@@ -55,8 +55,9 @@ pub struct Args {
     /// CSV field delimiter (one character; default `,` or the mapping's `input.csv.delimiter`).
     #[arg(long, value_name = "C")]
     delimiter: Option<char>,
-    /// Check every built record against the whole target schema, leaving
-    /// out none of the checks proved at load to pass (the outcomes are the same).
+    /// Check every built record against the whole target schema and run
+    /// every source rule, leaving out none of the checks proved at load to
+    /// pass or not to apply (the outcomes are the same).
     #[arg(long)]
     check_all: bool,
     /// Worker threads for NDJSON and CSV input (default, or 0: one per core; output keeps input order).

@@ -620,3 +620,29 @@ fn the_spectrum_plan() {
     assert!(rule("ship-to-input-address"));
     assert!(!rule("job-or-warehouse"));
 }
+
+/// The source rules left out at prepare: Pruvan update's two Auto-Admin
+/// rules (`when: = !params.auto_admin && ...`; one over a literal list of
+/// ten fields) with Auto-Admin on, and none of its rules with it off.
+#[test]
+fn source_rules_false_under_the_params_never_apply() {
+    let m = Mapping::from_path(&shipped("mappings/oneserve-pruvan/update.yaml")).unwrap();
+    let skipped = |auto_admin: bool| {
+        let mut params = Params::default();
+        params.set("mode", json!("external"));
+        params.set("auto_admin", json!(auto_admin));
+        let params = params.resolve(&m.params).unwrap();
+        let never = crate::rules::never_applying(&m.rules, &params);
+        m.rules
+            .iter()
+            .zip(never)
+            .filter(|(_, n)| *n)
+            .map(|(r, _)| r.id.clone())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        skipped(true),
+        ["shared-field-auto-admin-off", "status-auto-admin-off"]
+    );
+    assert!(skipped(false).is_empty());
+}
