@@ -8,7 +8,7 @@
 use std::collections::HashMap;
 use std::io::{self, Write};
 
-use crate::value::Value;
+use crate::value::{Map, Value};
 use quick_xml::events::{BytesEnd, BytesStart, BytesText, Event};
 use quick_xml::Writer;
 
@@ -286,32 +286,46 @@ fn json_with_literals(
                 }
             }
         }
-        Value::Object(map) => {
-            out.push(b'{');
-            for (i, (k, item)) in map.iter().enumerate() {
-                if i > 0 {
-                    out.push(b',');
-                }
-                json_str(out, k);
-                out.push(b':');
-                let sub = plan.and_then(|p| field_plan(p, k));
-                json_with_literals(out, item, sub, literals.and_then(|l| l.child(k)));
-            }
-            out.push(b'}');
-        }
-        Value::Array(items) => {
-            out.push(b'[');
-            for (i, item) in items.iter().enumerate() {
-                if i > 0 {
-                    out.push(b',');
-                }
-                let sub = plan.and_then(|p| p.items.as_deref());
-                json_with_literals(out, item, sub, literals.and_then(|l| l.item(i)));
-            }
-            out.push(b']');
-        }
+        Value::Object(map) => json_object(out, map, |out, k, item| {
+            let sub = plan.and_then(|p| field_plan(p, k));
+            json_with_literals(out, item, sub, literals.and_then(|l| l.child(k)));
+        }),
+        Value::Array(items) => json_array(out, items, |out, i, item| {
+            let sub = plan.and_then(|p| p.items.as_deref());
+            json_with_literals(out, item, sub, literals.and_then(|l| l.item(i)));
+        }),
         other => json_plain(out, other),
     }
+}
+
+/// `{"key":value,...}`, each value written by `value`.
+fn json_object(out: &mut Vec<u8>, map: &Map, mut value: impl FnMut(&mut Vec<u8>, &str, &Value)) {
+    out.push(b'{');
+    for (i, (k, item)) in map.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        json_str(out, k);
+        out.push(b':');
+        value(out, k, item);
+    }
+    out.push(b'}');
+}
+
+/// `[item,...]`, each item written by `item`.
+fn json_array(
+    out: &mut Vec<u8>,
+    items: &[Value],
+    mut item: impl FnMut(&mut Vec<u8>, usize, &Value),
+) {
+    out.push(b'[');
+    for (i, v) in items.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        item(out, i, v);
+    }
+    out.push(b']');
 }
 
 /// The JSON text of `v`, as serde_json writes it (compact).
@@ -324,28 +338,8 @@ fn json_plain(out: &mut Vec<u8>, v: &Value) {
             let _ = serde_json::to_writer(&mut *out, n);
         }
         Value::String(s) => json_str(out, s),
-        Value::Array(items) => {
-            out.push(b'[');
-            for (i, item) in items.iter().enumerate() {
-                if i > 0 {
-                    out.push(b',');
-                }
-                json_plain(out, item);
-            }
-            out.push(b']');
-        }
-        Value::Object(map) => {
-            out.push(b'{');
-            for (i, (k, item)) in map.iter().enumerate() {
-                if i > 0 {
-                    out.push(b',');
-                }
-                json_str(out, k);
-                out.push(b':');
-                json_plain(out, item);
-            }
-            out.push(b'}');
-        }
+        Value::Array(items) => json_array(out, items, |out, _, item| json_plain(out, item)),
+        Value::Object(map) => json_object(out, map, |out, _, item| json_plain(out, item)),
     }
 }
 
