@@ -12,7 +12,7 @@ use std::fmt::Write;
 use crate::value::{Map, Value};
 use serde::Serialize;
 
-use crate::check_plan::CheckPlan;
+use crate::check_plan::{CheckPlan, When};
 use crate::diag::Severity;
 use crate::expr::{is_unset, type_name, EvalError, Expr, Scope};
 use crate::schema::{Additional, Check, Field, Format, Kind, Rule, Schema, Type, XmlPlace};
@@ -437,7 +437,7 @@ impl<'s> Checker<'s> {
         let mut scope = Scope::of(Some(rec)).with("parent", scope_parent);
         scope.calls = Some(self.schema);
         let mut answers = Answers::default();
-        let only = self.narrowed(ty, &scope, &mut answers, path, out);
+        let only = self.narrowed(ty, &scope, &mut answers, plan, path, out);
         // Walk the record's keys once (not the schema's fields times the
         // keys), noting which fields were seen; then the unseen ones are blank.
         let mut seen = [false; 128];
@@ -509,7 +509,12 @@ impl<'s> Checker<'s> {
                 continue;
             }
             let before = out.len();
-            match answers.holds(ty, i, rule, &scope) {
+            let holds = match plan.map(|p| p.when_of(i)) {
+                Some(When::Always) => Ok(true),
+                Some(When::Rest(left)) => left.test(&scope),
+                _ => answers.holds(ty, i, rule, &scope),
+            };
+            match holds {
                 Ok(true) => self.rule(ty, rule, rec, &scope, path, out),
                 Ok(false) => {}
                 Err(e) => out.push(violation(
@@ -542,11 +547,14 @@ impl<'s> Checker<'s> {
         ty: &'s Type,
         scope: &Scope,
         answers: &mut Answers,
+        plan: Option<&CheckPlan>,
         path: &Path,
         out: &mut Vec<Violation>,
     ) -> Option<&'s Vec<String>> {
         let narrowing = ty.rules.iter().enumerate();
-        for (i, rule) in narrowing.filter(|(_, r)| r.check_only.is_some()) {
+        // A narrowing rule the plan proved is one whose `when` never holds.
+        let proved = |i: usize| plan.is_some_and(|p| p.proves_rule(i));
+        for (i, rule) in narrowing.filter(|(i, r)| r.check_only.is_some() && !proved(*i)) {
             match answers.holds(ty, i, rule, scope) {
                 Ok(true) => return rule.check_only.as_ref(),
                 Ok(false) => {}

@@ -59,11 +59,27 @@ pub(crate) struct CheckPlan {
     present: Vec<bool>,
     /// By rule index of the record's type: holds on every record.
     rules: Vec<bool>,
+    /// By rule index: what is left to test of its `when`.
+    whens: Vec<When>,
     /// By field index: the plan of a `for_each` list's items.
     items: Vec<Option<CheckPlan>>,
     /// Items built by several `records:` entries: each entry's own plan,
     /// told apart by a constant each sets to its own value.
     entries: Option<Box<Entries>>,
+}
+
+/// What is left of a rule's `when` on a record whose constants the plan
+/// knows: its `&&` operands that read only those constants and hold are
+/// dropped (`Detail_Entry_Type != "M"` on an item line).
+#[derive(Clone, Debug, Default)]
+pub(crate) enum When {
+    /// All of it is tested.
+    #[default]
+    Full,
+    /// Every operand holds: the rule applies to every such record.
+    Always,
+    /// The operands left, in their order.
+    Rest(Expr),
 }
 
 /// The plans of a list's `records:` entries, by the value of the field
@@ -172,6 +188,12 @@ impl CheckPlan {
         self.rules.get(i).copied().unwrap_or(false)
     }
 
+    /// What is left to test of rule `i`'s `when`.
+    pub(crate) fn when_of(&self, i: usize) -> &When {
+        static FULL: When = When::Full;
+        self.whens.get(i).unwrap_or(&FULL)
+    }
+
     /// The plan for `rec`: the plan of the `records:` entry that built it
     /// when the entries' telling constant names one (no other entry sets
     /// that value), else this plan, which holds for every entry.
@@ -218,6 +240,7 @@ impl Prover<'_> {
             fields: vec![Proof::None; n],
             present: vec![variants.len() == 1; n],
             rules: vec![true; ty.rules.len()],
+            whens: vec![When::Full; ty.rules.len()],
             items: vec![None; n],
             entries: None,
         };
@@ -238,7 +261,7 @@ impl Prover<'_> {
             };
         }
         for specs in variants {
-            self.rules_of(ty, specs, &mut plan);
+            self.rules_of(ty, specs, variants.len() == 1, &mut plan);
         }
         plan.entries = self.entries(ty, variants, from);
         plan
@@ -374,7 +397,7 @@ impl Prover<'_> {
 
     /// Rules that hold on what `specs` build, kept only if every variant
     /// proves them; the constants always built are noted present.
-    fn rules_of(&self, ty: &Type, specs: &[FieldSpec], plan: &mut CheckPlan) {
+    fn rules_of(&self, ty: &Type, specs: &[FieldSpec], single: bool, plan: &mut CheckPlan) {
         // The constants a rule may read: their names and final values.
         let mut constants = Map::new();
         for (i, field) in ty.fields.iter().enumerate() {
@@ -406,6 +429,39 @@ impl Prover<'_> {
                 && crate::check::rule_passes(self.target, ty, i, &constants))
                 || crate::check::rule_never_applies(self.target, ty, i, &constants, &expr_known)
                 || self.holds_on_every_value(ty, i, &constants, &finite, &known);
+            if single && !plan.rules[i] {
+                plan.whens[i] = self.when_left(ty, i, &constants, &expr_known);
+            }
+        }
+    }
+
+    /// Rule `i`'s `when` without the `&&` operands that read only
+    /// constants and hold on them: they hold on every record built.
+    fn when_left(
+        &self,
+        ty: &Type,
+        i: usize,
+        constants: &Map,
+        known: &dyn Fn(&Expr) -> bool,
+    ) -> When {
+        let Some(when) = &ty.rules[i].when else {
+            return When::Full;
+        };
+        let Some(parts) = when.conjuncts() else {
+            return When::Full;
+        };
+        let null = Value::Null;
+        let mut scope = crate::expr::Scope::of(Some(constants)).with("parent", &null);
+        scope.calls = Some(self.target);
+        let count = parts.len();
+        let left: Vec<Expr> = parts
+            .into_iter()
+            .filter(|part| !(known(part) && matches!(part.test(&scope), Ok(true))))
+            .collect();
+        match left.len() {
+            0 => When::Always,
+            n if n == count => When::Full,
+            _ => Expr::all_of(when, left).map_or(When::Full, When::Rest),
         }
     }
 

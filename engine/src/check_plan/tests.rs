@@ -614,6 +614,27 @@ fn the_spectrum_plan() {
     // Phase_Code is one of lookups/phases.csv's codes or the default
     // 000900, none with a dash: tried on each, the rule always holds.
     assert!(item_rule("phase-code-no-dashes"));
+    // What is left of a `when` on an item line: `Detail_Entry_Type != "M"`
+    // holds there, so item-id-required always applies, and the length
+    // rule tests only `!blank(Item_ID)`.
+    let when = |plan: &CheckPlan, id: &str| {
+        let i = line.rules.iter().position(|r| r.id == id).unwrap();
+        match plan.when_of(i) {
+            When::Full => "full".to_string(),
+            When::Always => "always".to_string(),
+            When::Rest(e) => {
+                let names: Vec<String> =
+                    e.reads().iter().map(|r| format!("{:?}", r.steps)).collect();
+                format!("reads {}", names.join(" "))
+            }
+        }
+    };
+    assert_eq!(when(item, "item-id-required"), "always");
+    assert_eq!(
+        when(item, "non-stock-item-length"),
+        r#"reads [Name("Item_ID")]"#
+    );
+    assert_eq!(when(message, "message-only-needs-message"), "always");
     // `when: Detail_Entry_Type == "M"` is false on an item line.
     assert!(item_rule("message-only-needs-message"));
     assert!(item_rule("message-only-ignores-others"));

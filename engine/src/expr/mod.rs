@@ -436,6 +436,52 @@ impl Expr {
         })
     }
 
+    /// The operands of a top-level `&&` chain, in order (the whole
+    /// condition when it is no such chain); None for a script.
+    pub(crate) fn conjuncts(&self) -> Option<Vec<Expr>> {
+        let ExprKind::Native(node) = &self.kind else {
+            return None;
+        };
+        let nodes: Vec<&Node> = match &node.kind {
+            N::Chain(first, rest) if rest[0].0 == parse::Op::And => std::iter::once(first.as_ref())
+                .chain(rest.iter().map(|(_, n)| n))
+                .collect(),
+            _ => vec![node],
+        };
+        let part = |n: &Node| Expr {
+            source: self.source.clone(),
+            kind: ExprKind::Native(n.clone()),
+        };
+        Some(nodes.into_iter().map(part).collect())
+    }
+
+    /// `parts` joined by `&&`, left to right (as written, so the same
+    /// operand fails first); the source is `source`'s, for messages.
+    pub(crate) fn all_of(source: &Expr, parts: Vec<Expr>) -> Option<Expr> {
+        let mut nodes = parts.into_iter().map(|e| match e.kind {
+            ExprKind::Native(n) => Some(n),
+            ExprKind::Script(_) => None,
+        });
+        let first = nodes.next()??;
+        let rest: Option<Vec<(parse::Op, Node)>> =
+            nodes.map(|n| n.map(|n| (parse::Op::And, n))).collect();
+        let rest = rest?;
+        let node = match rest.is_empty() {
+            true => first,
+            false => Node {
+                at: first.at,
+                len: rest
+                    .last()
+                    .map_or(first.len, |(_, n)| n.at + n.len - first.at),
+                kind: N::Chain(Box::new(first), rest),
+            },
+        };
+        Some(Expr {
+            source: source.source.clone(),
+            kind: ExprKind::Native(node),
+        })
+    }
+
     /// True for a `script:` (rhai) expression.
     pub fn is_script(&self) -> bool {
         matches!(self.kind, ExprKind::Script(_))
