@@ -294,9 +294,7 @@ pub(crate) fn rule_passes(schema: &Schema, ty: &Type, i: usize, rec: &Map) -> bo
     let Some(rule) = ty.rules.get(i) else {
         return false;
     };
-    let null = Value::Null;
-    let mut scope = Scope::of(Some(rec)).with("parent", &null);
-    scope.calls = Some(schema);
+    let scope = constants_scope(schema, rec);
     let mut out = Vec::new();
     match Answers::default().holds(ty, i, rule, &scope) {
         Ok(true) => Checker { schema }.rule(ty, rule, rec, &scope, &Path::root(schema), &mut out),
@@ -324,10 +322,16 @@ pub(crate) fn rule_never_applies(
     else {
         return false;
     };
-    let null = Value::Null;
-    let mut scope = Scope::of(Some(rec)).with("parent", &null);
+    known(&first) && matches!(first.test(&constants_scope(schema, rec)), Ok(false))
+}
+
+/// The scope the check plan tests a top record's rules in: the record's
+/// constants `rec`, no parent, and the schema's functions.
+pub(crate) fn constants_scope<'a>(schema: &'a Schema, rec: &'a Map) -> Scope<'a> {
+    static NO_PARENT: Value = Value::Null;
+    let mut scope = Scope::of(Some(rec)).with("parent", &NO_PARENT);
     scope.calls = Some(schema);
-    known(&first) && matches!(first.test(&scope), Ok(false))
+    scope
 }
 
 /// The answers one record gave to its type's `when` conditions, by slot

@@ -312,8 +312,8 @@ impl Prover<'_> {
             return constant_proof(self.target, field, &v);
         }
         if let Some(values) = self.lookup_values(spec) {
-            let each = values.iter().map(|v| constant_proof(self.target, field, v));
-            return match each.into_iter().all(|p| p == Proof::Always) {
+            let every = |v| constant_proof(self.target, field, v) == Proof::Always;
+            return match values.iter().all(every) {
                 true => Proof::Always,
                 false => Proof::None,
             };
@@ -450,9 +450,7 @@ impl Prover<'_> {
         let Some(parts) = when.conjuncts() else {
             return When::Full;
         };
-        let null = Value::Null;
-        let mut scope = crate::expr::Scope::of(Some(constants)).with("parent", &null);
-        scope.calls = Some(self.target);
+        let scope = crate::check::constants_scope(self.target, constants);
         let count = parts.len();
         let left: Vec<Expr> = parts
             .into_iter()

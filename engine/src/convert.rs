@@ -136,10 +136,9 @@ struct RawBatch {
 }
 
 /// A worker's results for one batch of NDJSON lines, with the accepted
-/// records rendered one after another into `rendered`. The buffer goes back
-/// to the workers once written, so its memory is allocated and freed on
-/// the worker threads, not once per record across threads (peak memory
-/// then moved with the threads' timing).
+/// records rendered one after another into `rendered`. Both go back to the
+/// workers once written and are filled again, instead of a new buffer per
+/// record grown by doubling and freed on the other thread.
 #[derive(Default)]
 struct DoneBatch {
     done: Vec<Done>,
@@ -375,9 +374,7 @@ impl Run<'_, '_> {
         use std::sync::mpsc::sync_channel;
         use std::sync::Mutex;
         // Lines per batch. With 64 the threads hand over a quarter as often
-        // as with 16: on 2 cores the benchmark ran 7% faster, and peak memory
-        // reached its plateau by 10k requests (29.6 MB at 10k, 29.9 MB at
-        // 1M; with 32, 21.9 MB and 24.5 MB, still growing).
+        // as with 16; on 2 cores the benchmark ran about 7% faster.
         const BATCH: usize = 64;
         let workers = self.threads();
         let prepared = self.prepared;
@@ -446,8 +443,8 @@ impl Run<'_, '_> {
                         .ok()
                         .and_then(|rx| rx.try_recv().ok())
                         .unwrap_or_default();
-                    let rendered = &mut out.rendered;
-                    let done = batch
+                    let DoneBatch { done, rendered } = &mut out;
+                    let results = batch
                         .lines
                         .iter()
                         .map(|(number, range)| {
@@ -475,9 +472,8 @@ impl Run<'_, '_> {
                                 without_line_end(&batch.text[range.clone()]).to_vec(),
                                 e,
                             ),
-                        })
-                        .collect();
-                    out.done = done;
+                        });
+                    done.extend(results);
                     let mut batch = batch;
                     batch.text.clear();
                     batch.lines.clear();
@@ -537,7 +533,7 @@ impl Run<'_, '_> {
                             failed = Some(e);
                         }
                     }
-                    drop(done.drain(..));
+                    done.clear();
                     bytes.clear();
                     let _ = out_pool_tx.try_send(DoneBatch {
                         done,

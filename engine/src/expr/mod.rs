@@ -423,17 +423,7 @@ impl Expr {
     /// is none: when it is false, nothing after it is evaluated, so the
     /// whole is false whatever the rest reads. None for a script.
     pub(crate) fn leading_conjunct(&self) -> Option<Expr> {
-        let ExprKind::Native(node) = &self.kind else {
-            return None;
-        };
-        let first = match &node.kind {
-            N::Chain(first, rest) if rest[0].0 == parse::Op::And => first.as_ref(),
-            _ => node,
-        };
-        Some(Expr {
-            source: self.source.clone(),
-            kind: ExprKind::Native(first.clone()),
-        })
+        self.conjuncts()?.into_iter().next()
     }
 
     /// The operands of a top-level `&&` chain, in order (the whole
