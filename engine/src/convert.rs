@@ -250,11 +250,10 @@ impl Run<'_, '_> {
                 line: Some(number),
                 index: None,
             };
-            match crate::read::parse_line(number, bytes).value {
-                Ok(v) => {
+            match crate::read::parse_line(number, bytes).into_record(bytes) {
+                Ok((v, literals)) => {
                     self.report.counts.input_records += 1;
                     self.report.counts.units += 1;
-                    let literals = SourceLiterals::find(bytes, &v);
                     let (mut outcome, built) = self.prepared.transform_read_hiding(&v, &literals);
                     let source = matches!(outcome, Outcome::Rejected(_))
                         .then(|| hidden(&built, Source::verbatim(bytes, v.clone()), &mut []));
@@ -448,13 +447,12 @@ impl Run<'_, '_> {
                         .lines
                         .iter()
                         .map(|(number, range)| {
-                            let line = crate::read::parse_line(*number, &batch.text[range.clone()]);
-                            (line, range)
+                            let text = &batch.text[range.clone()];
+                            let line = crate::read::parse_line(*number, text).into_record(text);
+                            (*number, line, range)
                         })
-                        .map(|(line, range)| match line.value {
-                            Ok(v) => {
-                                let text = &batch.text[range.clone()];
-                                let literals = SourceLiterals::find(text, &v);
+                        .map(|(number, line, range)| match line {
+                            Ok((v, literals)) => {
                                 let (mut outcome, built) =
                                     prepared.transform_read_hiding(&v, &literals);
                                 let rendered =
@@ -465,10 +463,10 @@ impl Run<'_, '_> {
                                     let text = &batch.text[range.clone()];
                                     hidden(&built, Source::verbatim(text, v), &mut [])
                                 });
-                                Done::Unit(line.number, source, outcome, rendered)
+                                Done::Unit(number, source, outcome, rendered)
                             }
                             Err(e) => Done::Unreadable(
-                                line.number,
+                                number,
                                 without_line_end(&batch.text[range.clone()]).to_vec(),
                                 e,
                             ),

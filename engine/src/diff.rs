@@ -351,11 +351,8 @@ fn read_units(
             let mut lines = NdjsonReader::new(reader);
             while let Some(line) = lines.next_raw() {
                 let (number, bytes) = line.map_err(|e| ConvertError::Read(name.to_string(), e))?;
-                let unit = match crate::read::parse_line(number, bytes).value {
-                    Ok(v) => {
-                        let literals = SourceLiterals::find(bytes, &v);
-                        Unit::Record(v, literals)
-                    }
+                let unit = match crate::read::parse_line(number, bytes).into_record(bytes) {
+                    Ok((v, literals)) => Unit::Record(v, literals),
                     Err(_) => Unit::Unreadable,
                 };
                 each(next(Some(number)), unit)?;

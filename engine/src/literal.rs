@@ -82,7 +82,7 @@ fn number_end(text: &[u8], mut i: usize) -> usize {
 }
 
 /// A number token that may not survive the f64 round trip.
-fn is_candidate(token: &[u8]) -> bool {
+pub(crate) fn is_candidate(token: &[u8]) -> bool {
     // `1e100` is the shortest token that can be one.
     if token.len() < 5 {
         return false;

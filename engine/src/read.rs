@@ -13,6 +13,8 @@ use std::io::BufRead;
 
 use crate::value::{Map, Value};
 
+mod json;
+
 /// Input formats.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
@@ -285,6 +287,27 @@ pub struct Line {
     pub number: usize,
     /// The value.
     pub value: Result<Value, ReadError>,
+    /// False when the line surely holds no number that an f64 cannot hold
+    /// as written, so there are no literals to look for
+    /// ([`crate::literal::SourceLiterals::find`]).
+    pub may_hold_lossy: bool,
+}
+
+impl Line {
+    /// The record and the numbers in it that keep their digits beside it
+    /// (`bytes` is this line's text), or why the line is not a record.
+    pub fn into_record(
+        self,
+        bytes: &[u8],
+    ) -> Result<(Value, crate::literal::SourceLiterals), ReadError> {
+        let value = self.value?;
+        let literals = if self.may_hold_lossy {
+            crate::literal::SourceLiterals::find(bytes, &value)
+        } else {
+            crate::literal::SourceLiterals::default()
+        };
+        Ok((value, literals))
+    }
 }
 
 /// Reads NDJSON a line at a time, skipping blank lines.
@@ -331,6 +354,13 @@ impl<R: BufRead> NdjsonReader<R> {
 
 /// Parse one NDJSON line (`number` is its 1-based line number).
 pub fn parse_line(number: usize, bytes: &[u8]) -> Line {
+    if let Some((value, may_hold_lossy)) = json::parse(bytes) {
+        return Line {
+            number,
+            value: Ok(value),
+            may_hold_lossy,
+        };
+    }
     // One UTF-8 check of the whole line is cheaper than serde_json's check
     // of each string in it; text that is not UTF-8 takes the byte path,
     // which reports where.
@@ -348,7 +378,11 @@ pub fn parse_line(number: usize, bytes: &[u8]) -> Line {
         }
         err
     });
-    Line { number, value }
+    Line {
+        number,
+        value,
+        may_hold_lossy: true,
+    }
 }
 
 /// A line without its line end (`\n` or `\r\n`).

@@ -138,8 +138,9 @@ impl Map {
         None
     }
 
-    /// Appends an entry whose key the map does not hold.
-    fn push_new(&mut self, key: String, value: Value) {
+    /// Appends an entry whose key the map does not hold (the caller knows:
+    /// the JSON reader, which has compared fingerprints of every key).
+    pub(crate) fn push_new(&mut self, key: String, value: Value) {
         self.entries.push((key, value));
         let at = self.entries.len() - 1;
         match &mut self.index {
