@@ -9,10 +9,11 @@
 //!   passes the target field's checks (they are run on it here);
 //! - a plain copy of a source field (`= job.ref`) of the same kind whose
 //!   limits lie within the target's: the source check passed on the record
-//!   before anything was built, and copying changes nothing. `truncate`
-//!   within the target's `max_length` proves the length of text (the
-//!   per-record check still looks at a copied number or bool, which
-//!   truncate leaves as it is);
+//!   before anything was built, and copying changes nothing. A `truncate`
+//!   that may cut keeps a proof only into text, within the target's
+//!   `max_length`, and only for a value that is text (and, where the
+//!   target requires it, not left blank by the cut): a cut date, code,
+//!   GUID or number string may no longer be one, so those are checked;
 //! - a target rule whose every name is a constant always built (or a name
 //!   the route never builds): it is run here on those values, and skipped
 //!   only if it holds.
@@ -27,25 +28,24 @@ use crate::build::{Data, FieldSpec, Source};
 use crate::expr::{is_blank, Expr, Step};
 use crate::schema::{Check, Field, Kind, Schema, Type};
 
-/// What is known of one target field.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// What is known of one target field, weakest first.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) enum Proof {
     /// Nothing: checked on every record.
     None,
+    /// Its value passes when it is text and not blank (a truncated copy
+    /// into a required text field: the cut may leave only spaces).
+    IfFilledText,
+    /// Its value passes when it is text (a truncated copy into text).
+    IfText,
     /// Its value always passes the field's checks.
     Always,
-    /// Its value passes when it is text (a truncated copy).
-    IfText,
 }
 
 impl Proof {
     /// What holds of a field two specs may build: the weaker proof.
     fn and(self, other: Proof) -> Proof {
-        match (self, other) {
-            (Proof::None, _) | (_, Proof::None) => Proof::None,
-            (Proof::IfText, _) | (_, Proof::IfText) => Proof::IfText,
-            _ => Proof::Always,
-        }
+        self.min(other)
     }
 }
 
@@ -179,6 +179,7 @@ impl CheckPlan {
         match self.fields.get(i) {
             Some(Proof::Always) => true,
             Some(Proof::IfText) => value.is_string(),
+            Some(Proof::IfFilledText) => value.is_string() && !is_blank(value),
             _ => false,
         }
     }
@@ -343,13 +344,15 @@ impl Prover<'_> {
             .into_iter()
             .map(|(_, v)| found(v))
             .collect();
+        let mut values: Vec<Option<Value>> = Vec::new();
         match &lookup.default {
             Some(d) => built.push(found(d)),
-            // A key it lacks fails the record unless the field has a default.
+            // A key it lacks takes the field's default, or fails the record
+            // and leaves the field out: the target check still runs, and
+            // its rules see the field missing.
             None if spec.default.is_some() => built.push(Value::Null),
-            None => {}
+            None => values.push(None),
         }
-        let mut values: Vec<Option<Value>> = Vec::new();
         for v in built {
             let v = match spec.omit_blank && spec.default.is_none() && is_blank(&v) {
                 true => None,
@@ -380,6 +383,10 @@ impl Prover<'_> {
         else {
             return None;
         };
+        // Items of the list's `default:` are not built by its records.
+        if spec.default.is_some() {
+            return None;
+        }
         let ty = self.target.type_named(field.of.as_deref()?)?;
         let item_from = from.and_then(|o| {
             // The item sees the unit's `let:` values (and any outside this
@@ -649,17 +656,25 @@ fn copy_proof(
     if !blank_passes || from.kind != field.kind {
         return Proof::None;
     }
-    if !limits_within(from, field, false) {
-        // Cut to the target's length, text fits; anything else must fit as is.
-        let cut_fits = spec
-            .truncate
-            .is_some_and(|n| field.max_length.is_none_or(|max| n <= max));
-        return match cut_fits && limits_within(from, field, true) {
-            true => Proof::IfText,
+    // A cut can change the value: only text stays what it was, shorter
+    // (a cut date, code or number string may no longer be one).
+    let cuts = spec
+        .truncate
+        .is_some_and(|n| from.max_length.is_none_or(|max| max > n));
+    if !cuts {
+        return match limits_within(from, field, false) {
+            true => Proof::Always,
             false => Proof::None,
         };
     }
-    Proof::Always
+    let cut_fits = spec
+        .truncate
+        .is_some_and(|n| field.max_length.is_none_or(|max| n <= max));
+    match (field.kind, cut_fits && limits_within(from, field, true)) {
+        (Kind::Text, true) if field.required => Proof::IfFilledText,
+        (Kind::Text, true) => Proof::IfText,
+        _ => Proof::None,
+    }
 }
 
 /// The source field a path expression copies, and whether it is never

@@ -45,15 +45,15 @@ pub enum Error {
     /// the temp folder `dir` while they were grouped.
     Spill(String, PathBuf, io::Error),
     /// The rows of one group key of a CSV input (named) take more memory
-    /// than the grouping bound (`--group-memory`, `limit` bytes) holds,
-    /// even after the rows were split `depth` times by key.
+    /// (about `needs` bytes) than the grouping bound (`--group-memory`,
+    /// `limit` bytes) holds.
     GroupMemory {
         /// The input.
         input: String,
         /// The bound, in bytes.
         limit: u64,
-        /// How many times the rows were split by key.
-        depth: usize,
+        /// About what the rows of the biggest group key take, in bytes.
+        needs: u64,
     },
     /// A `diff` key expression does not compile: the message names it.
     Key(String),
@@ -120,10 +120,10 @@ impl fmt::Display for Error {
             Error::GroupMemory {
                 input,
                 limit,
-                depth,
+                needs,
             } => {
                 write!(f, "{input}: ")?;
-                crate::spill::too_big_message(f, *limit, *depth)
+                crate::spill::too_big_message(f, *limit, *needs)
             }
             Error::Key(message) => f.write_str(message),
             Error::UnknownField { field, near } => {
@@ -192,10 +192,10 @@ impl From<ConvertError> for Error {
             ConvertError::Read(name, e) => Error::Read(name, e),
             ConvertError::Write(e) => Error::Write(e),
             ConvertError::Group(input, SpillError::Io(dir, e)) => Error::Spill(input, dir, e),
-            ConvertError::Group(input, SpillError::TooBig { limit, depth }) => Error::GroupMemory {
+            ConvertError::Group(input, SpillError::TooBig { limit, needs }) => Error::GroupMemory {
                 input,
                 limit,
-                depth,
+                needs,
             },
         }
     }

@@ -27,8 +27,9 @@ use crate::report::RawLines;
 /// they are grouped: 64 MiB.
 pub(crate) const DEFAULT_GROUP_MEMORY: u64 = 64 * 1024 * 1024;
 
-/// How many times a file of rows still too big is split again before the
-/// run stops: a group whose rows alone pass the bound stays too big.
+/// How many times a file of rows still too big is split again by hash;
+/// past that it is split by what each key's rows take (exact, and slower:
+/// it reads the file twice), which also finds a key too big on its own.
 const MAX_DEPTH: usize = 4;
 
 /// The files rows are first spilled into: enough that the parts of a
@@ -100,16 +101,16 @@ pub(crate) struct Group {
 pub(crate) enum SpillError {
     /// A temporary file in `dir` could not be written or read back.
     Io(PathBuf, io::Error),
-    /// Rows of one part of the input pass `limit` bytes even after it was
-    /// split `depth` times: one key has more rows than the bound holds.
-    TooBig { limit: u64, depth: usize },
+    /// The rows of one group key take `needs` bytes in memory, more than
+    /// the bound, `limit`.
+    TooBig { limit: u64, needs: u64 },
 }
 
 impl std::fmt::Display for SpillError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             SpillError::Io(dir, e) => temp_message(f, dir, e),
-            SpillError::TooBig { limit, depth } => too_big_message(f, *limit, *depth),
+            SpillError::TooBig { limit, needs } => too_big_message(f, *limit, *needs),
         }
     }
 }
@@ -131,13 +132,24 @@ pub(crate) fn temp_message(
 pub(crate) fn too_big_message(
     f: &mut std::fmt::Formatter<'_>,
     limit: u64,
-    depth: usize,
+    needs: u64,
 ) -> std::fmt::Result {
     write!(
         f,
-        "grouping the rows needs more than --group-memory {} for the rows of one group key (split {depth} times by key, one part still does not fit): raise --group-memory, or sort the input by the key and declare `sorted: true`",
-        show_size(limit)
+        "grouping the rows needs more than --group-memory {}: the rows of one group key take about {} in memory; raise --group-memory to at least that, or sort the input by the key and declare `sorted: true`",
+        show_size(limit),
+        show_size(round_up(needs))
     )
+}
+
+/// `bytes` rounded up to whole KB (whole MB from 1MB), as a bound to give.
+fn round_up(bytes: u64) -> u64 {
+    let unit: u64 = if bytes >= 1024 * 1024 {
+        1024 * 1024
+    } else {
+        1024
+    };
+    bytes.div_ceil(unit).saturating_mul(unit)
 }
 
 /// A size in bytes as `--group-memory` takes it (`64MB`, `512KB`, `100B`).
@@ -273,6 +285,11 @@ impl Partitions {
         self.seed.hash(&mut h);
         key.hash(&mut h);
         let i = (h.finish() % self.files.len() as u64) as usize;
+        self.write_to(i, key, row)
+    }
+
+    /// Write a row of `key` to file `i`.
+    fn write_to(&mut self, i: usize, key: &str, row: &Row) -> io::Result<()> {
         // As if each row began a group: a little over, never under.
         self.costs[i] += row_cost(row) + group_cost(key);
         let out = &mut self.files[i];
@@ -307,11 +324,16 @@ fn group_partitions(parts: Partitions, bound: u64) -> Result<Runs, SpillError> {
     while let Some((file, cost, depth)) = todo.pop() {
         match load(file, bound).map_err(temp_error)? {
             Loaded::Groups(groups) => runs.append(&groups).map_err(temp_error)?,
-            Loaded::TooBig(_) if depth >= MAX_DEPTH => {
+            // A part of a split by cost fits by construction.
+            Loaded::TooBig(_) if depth > MAX_DEPTH => {
                 return Err(SpillError::TooBig {
                     limit: bound,
-                    depth,
+                    needs: cost,
                 })
+            }
+            Loaded::TooBig(file) if depth == MAX_DEPTH => {
+                let parts = split_by_cost(file, bound)?;
+                todo.extend(parts.into_iter().map(|(f, cost)| (f, cost, depth + 1)));
             }
             Loaded::TooBig(file) => {
                 // Parts of about a third of the bound each, so that most
@@ -359,6 +381,54 @@ fn split(file: File, seed: u64, fanout: usize) -> io::Result<Vec<(File, u64)>> {
         parts.write(&key, &read_row(&mut rows)?)?;
     }
     parts.into_files()
+}
+
+/// The rows of a file split so that each part's rows fit `bound`: keys in
+/// the order of their first row, packed into parts by what their rows take.
+/// Fails, with what it takes, when one key's rows alone pass the bound.
+fn split_by_cost(file: File, bound: u64) -> Result<Vec<(File, u64)>, SpillError> {
+    let mut costs: HashMap<String, u64> = HashMap::new();
+    let mut order = Vec::new();
+    let mut rows = BufReader::with_capacity(BUFFER, file);
+    while let Some(key) = read_bytes(&mut rows).map_err(temp_error)? {
+        let key = String::from_utf8(key).map_err(|e| temp_error(io::Error::other(e)))?;
+        let row = row_cost(&read_row(&mut rows).map_err(temp_error)?);
+        match costs.get_mut(&key) {
+            Some(cost) => *cost += row,
+            None => {
+                costs.insert(key.clone(), row + group_cost(&key));
+                order.push(key);
+            }
+        }
+    }
+    if let Some(&needs) = costs.values().filter(|c| **c > bound).max() {
+        return Err(SpillError::TooBig {
+            limit: bound,
+            needs,
+        });
+    }
+    let mut part_of: HashMap<String, usize> = HashMap::new();
+    let (mut parts, mut filled) = (0, 0);
+    for key in order {
+        let cost = costs[&key];
+        if parts == 0 || filled + cost > bound {
+            parts += 1;
+            filled = 0;
+        }
+        filled += cost;
+        part_of.insert(key, parts - 1);
+    }
+    let mut file = rows.into_inner();
+    file.rewind().map_err(temp_error)?;
+    let mut out = Partitions::new(0, parts).map_err(temp_error)?;
+    let mut rows = BufReader::with_capacity(BUFFER, file);
+    while let Some(key) = read_bytes(&mut rows).map_err(temp_error)? {
+        let key = String::from_utf8(key).map_err(|e| temp_error(io::Error::other(e)))?;
+        let row = read_row(&mut rows).map_err(temp_error)?;
+        out.write_to(part_of[&key], &key, &row)
+            .map_err(temp_error)?;
+    }
+    out.into_files().map_err(temp_error)
 }
 
 /// Groups written one run after another into one file; each run is a byte
@@ -613,23 +683,38 @@ mod tests {
     }
 
     #[test]
-    fn one_key_with_more_rows_than_the_bound_stops_with_the_limit_named() {
+    fn one_key_with_more_rows_than_the_bound_stops_with_what_it_takes() {
         let keys = vec!["same"; 200];
         let e = gather(2048, &keys).expect_err("too big");
+        let needs: u64 = (0..200)
+            .map(|i| row_cost(&row(i + 2, "same", i)))
+            .sum::<u64>()
+            + group_cost("same");
         assert!(
-            matches!(
-                e,
-                SpillError::TooBig {
-                    limit: 2048,
-                    depth: MAX_DEPTH
-                }
-            ),
-            "{e:?}"
+            matches!(e, SpillError::TooBig { limit: 2048, needs: n } if n == needs),
+            "{e:?}, expected needs {needs}"
         );
         assert_eq!(
             e.to_string(),
-            "grouping the rows needs more than --group-memory 2KB for the rows of one group key (split 4 times by key, one part still does not fit): raise --group-memory, or sort the input by the key and declare `sorted: true`"
+            format!("grouping the rows needs more than --group-memory 2KB: the rows of one group key take about {}KB in memory; raise --group-memory to at least that, or sort the input by the key and declare `sorted: true`", needs.div_ceil(1024))
         );
+    }
+
+    /// Each group alone fits, two large ones do not: a split by hash can
+    /// leave two in one part however deep it goes (among thousands of parts
+    /// near the bound, some do); the split by cost parts them.
+    #[test]
+    fn groups_that_each_fit_are_grouped_however_the_hash_falls() {
+        let keys: Vec<String> = (0..40_000)
+            .map(|i| format!("K{}", (i * 7919) % 13_000))
+            .collect();
+        let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
+        let (in_memory, _) = gather(u64::MAX, &keys).unwrap();
+        let most = in_memory.iter().map(|(_, rows)| rows.len()).max().unwrap() as u64;
+        let bound = (most * 300 + 200) * 6 / 5;
+        let (groups, spilled) = gather(bound, &keys).unwrap();
+        assert!(spilled);
+        assert_eq!(groups, in_memory);
     }
 
     #[test]

@@ -273,10 +273,16 @@ fn with_lookup(map: &str) -> String {
 /// value too long for the field keeps both checked, and rejects.
 #[test]
 fn a_lookup_field_is_proved_by_every_value_it_can_hold() {
-    let fx = Fixture::new("lookup", &with_lookup("{A: S, B: M}"));
+    let fx = Fixture::new("lookup", &with_lookup("{A: S, B: M}, default: L"));
     let m = fx.mapping().unwrap();
     assert_eq!(proof(&m, "Maybe"), Proof::Always);
     assert!(rule_proved(&m, "maybe-given"));
+    // Without a default, a key the lookup lacks fails the record and leaves
+    // Maybe out: the target check still runs, and the rule would report.
+    let fx = Fixture::new("lookup-no-default", &with_lookup("{A: S, B: M}"));
+    let m = fx.mapping().unwrap();
+    assert_eq!(proof(&m, "Maybe"), Proof::Always);
+    assert!(!rule_proved(&m, "maybe-given"));
     let fx = Fixture::new("lookup-long", &with_lookup("{A: S, B: XXXX}"));
     let m = fx.mapping().unwrap();
     assert_eq!(proof(&m, "Maybe"), Proof::None);
