@@ -331,10 +331,19 @@ fn group_partitions(parts: Partitions, bound: u64) -> Result<Runs, SpillError> {
                     needs: cost,
                 })
             }
-            Loaded::TooBig(file) if depth == MAX_DEPTH => {
-                let parts = split_by_cost(file, bound)?;
-                todo.extend(parts.into_iter().map(|(f, cost)| (f, cost, depth + 1)));
-            }
+            Loaded::TooBig(file) if depth == MAX_DEPTH => match split_by_cost(file, bound) {
+                Ok(parts) => todo.extend(parts.into_iter().map(|(f, c)| (f, c, depth + 1))),
+                Err(SpillError::TooBig { limit, needs }) => {
+                    // Name what the biggest key takes, not the first found
+                    // too big, so that the bound the message gives will do.
+                    let needs = todo.into_iter().try_fold(needs, |most, (f, _, _)| {
+                        let (costs, _, _) = key_costs(f).map_err(temp_error)?;
+                        Ok(costs.into_values().fold(most, u64::max))
+                    })?;
+                    return Err(SpillError::TooBig { limit, needs });
+                }
+                Err(e) => return Err(e),
+            },
             Loaded::TooBig(file) => {
                 // Parts of about a third of the bound each, so that most
                 // fit at once however the hash falls.
@@ -383,16 +392,15 @@ fn split(file: File, seed: u64, fanout: usize) -> io::Result<Vec<(File, u64)>> {
     parts.into_files()
 }
 
-/// The rows of a file split so that each part's rows fit `bound`: keys in
-/// the order of their first row, packed into parts by what their rows take.
-/// Fails, with what it takes, when one key's rows alone pass the bound.
-fn split_by_cost(file: File, bound: u64) -> Result<Vec<(File, u64)>, SpillError> {
+/// What the rows of each key of a file take, its keys in the order of
+/// their first row, and the file rewound.
+fn key_costs(file: File) -> io::Result<(HashMap<String, u64>, Vec<String>, File)> {
     let mut costs: HashMap<String, u64> = HashMap::new();
     let mut order = Vec::new();
     let mut rows = BufReader::with_capacity(BUFFER, file);
-    while let Some(key) = read_bytes(&mut rows).map_err(temp_error)? {
-        let key = String::from_utf8(key).map_err(|e| temp_error(io::Error::other(e)))?;
-        let row = row_cost(&read_row(&mut rows).map_err(temp_error)?);
+    while let Some(key) = read_bytes(&mut rows)? {
+        let key = String::from_utf8(key).map_err(io::Error::other)?;
+        let row = row_cost(&read_row(&mut rows)?);
         match costs.get_mut(&key) {
             Some(cost) => *cost += row,
             None => {
@@ -401,6 +409,16 @@ fn split_by_cost(file: File, bound: u64) -> Result<Vec<(File, u64)>, SpillError>
             }
         }
     }
+    let mut file = rows.into_inner();
+    file.rewind()?;
+    Ok((costs, order, file))
+}
+
+/// The rows of a file split so that each part's rows fit `bound`: keys in
+/// the order of their first row, packed into parts by what their rows take.
+/// Fails, with what it takes, when one key's rows alone pass the bound.
+fn split_by_cost(file: File, bound: u64) -> Result<Vec<(File, u64)>, SpillError> {
+    let (costs, order, file) = key_costs(file).map_err(temp_error)?;
     if let Some(&needs) = costs.values().filter(|c| **c > bound).max() {
         return Err(SpillError::TooBig {
             limit: bound,
@@ -418,8 +436,6 @@ fn split_by_cost(file: File, bound: u64) -> Result<Vec<(File, u64)>, SpillError>
         filled += cost;
         part_of.insert(key, parts - 1);
     }
-    let mut file = rows.into_inner();
-    file.rewind().map_err(temp_error)?;
     let mut out = Partitions::new(0, parts).map_err(temp_error)?;
     let mut rows = BufReader::with_capacity(BUFFER, file);
     while let Some(key) = read_bytes(&mut rows).map_err(temp_error)? {
@@ -698,6 +714,27 @@ mod tests {
             e.to_string(),
             format!("grouping the rows needs more than --group-memory 2KB: the rows of one group key take about {}KB in memory; raise --group-memory to at least that, or sort the input by the key and declare `sorted: true`", needs.div_ceil(1024))
         );
+    }
+
+    /// With two keys too big, the message names what the bigger takes, and
+    /// that bound, rounded up as shown, groups the rows.
+    #[test]
+    fn the_biggest_key_too_big_is_the_one_named() {
+        let mut keys: Vec<String> = (0..400).map(|i| format!("small{i}")).collect();
+        keys.extend((0..30).map(|_| "big-a".to_string()));
+        keys.extend((0..60).map(|_| "big-b".to_string()));
+        keys.extend((0..400).map(|i| format!("small{i}")));
+        let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
+        let cost_of = |key: &str| -> u64 {
+            let rows = keys.iter().enumerate().filter(|(_, k)| **k == key);
+            rows.map(|(i, k)| row_cost(&row(i + 2, k, i))).sum::<u64>() + group_cost(key)
+        };
+        let e = gather(2048, &keys).expect_err("too big");
+        let SpillError::TooBig { needs, .. } = e else {
+            panic!("{e:?}")
+        };
+        assert_eq!(needs, cost_of("big-b"));
+        assert!(gather(round_up(needs), &keys).is_ok());
     }
 
     /// Each group alone fits, two large ones do not: a split by hash can
