@@ -635,7 +635,8 @@ impl<'s> Checker<'s> {
             Value::Number(n) => std::borrow::Cow::Owned(plain_number(n)),
             other => std::borrow::Cow::Owned(other.to_string()),
         };
-        if let Some(max) = f.max_length {
+        // No more characters than bytes: most text needs no count.
+        if let Some(max) = f.max_length.filter(|max| text.len() > *max) {
             let n = text.chars().count();
             if n > max {
                 // A secret's length is part of it: not shown either.

@@ -51,8 +51,12 @@ impl Reader<'_> {
 
     /// The next byte after whitespace, consumed.
     fn next_token(&mut self) -> Option<u8> {
-        self.skip_whitespace();
-        let byte = *self.bytes.get(self.at)?;
+        let mut byte = *self.bytes.get(self.at)?;
+        // Compact NDJSON has no whitespace between tokens: test once.
+        if byte <= b' ' {
+            self.skip_whitespace();
+            byte = *self.bytes.get(self.at)?;
+        }
         self.at += 1;
         Some(byte)
     }
@@ -385,6 +389,29 @@ mod tests {
             format!("{entries:?}"),
             r#"[("abcdXwxyz", Number(3)), ("abcdYwxyz", Number(2))]"#
         );
+    }
+
+    /// Past 32 keys an object goes on in its map: repeats before and after
+    /// that point keep their first place and last value.
+    #[test]
+    fn big_objects_read_as_serde_json_reads_them() {
+        for n in [31, 32, 33, 40, 100] {
+            let mut keys: Vec<String> = (0..n).map(|i| format!("key{i}")).collect();
+            keys.insert(5, "key0".into());
+            keys.push("key3".into());
+            keys.push(format!("key{}", n - 1));
+            let text = format!(
+                "{{{}}}",
+                keys.iter()
+                    .enumerate()
+                    .map(|(i, k)| format!("\"{k}\":{i}"))
+                    .collect::<Vec<_>>()
+                    .join(",")
+            );
+            let (v, _) = parse(text.as_bytes()).expect("plain JSON");
+            assert_eq!(v.as_object().unwrap().len(), n, "{text}");
+            agrees(&text);
+        }
     }
 
     #[test]
