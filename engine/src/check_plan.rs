@@ -16,7 +16,16 @@
 //!   GUID or number string may no longer be one, so those are checked;
 //! - a target rule whose every name is a constant always built (or a name
 //!   the route never builds): it is run here on those values, and skipped
-//!   only if it holds.
+//!   only if it holds;
+//! - a target rule that holds on what is known of every record built
+//!   (expr/facts.rs): a copy of a required source field, a lookup with no
+//!   blank value, and text joined to a literal are never blank, the last
+//!   starts with its literal, a list item's `parent` is its holder's
+//!   (Spectrum's `require: [Item_ID]`, `Item_ID.starts_with("!")`,
+//!   `when: ... && blank(parent.Job_Number)`).
+//!
+//! The proofs are of records built whole: a record one of whose fields
+//! failed to build is checked in full.
 //!
 //! When in doubt a check stays: any modifier that computes a new value
 //! (`round`, `format`, `as:`), a `script:`, a `when:` on a constant a rule
@@ -25,7 +34,7 @@
 use crate::value::{Map, Value};
 
 use crate::build::{Data, FieldSpec, Source};
-use crate::expr::{is_blank, Expr, Step};
+use crate::expr::{is_blank, Expr, Fact, Step};
 use crate::schema::{Check, Field, Kind, Schema, Type};
 
 /// What is known of one target field, weakest first.
@@ -123,6 +132,9 @@ impl Outside<'_> {
     }
 }
 
+/// What is known of the fields of the record being proved, by name.
+type Facts = Vec<(String, Fact)>;
+
 /// What every proof of one route needs.
 struct Prover<'a> {
     target: &'a Schema,
@@ -166,7 +178,7 @@ impl CheckPlan {
             ty: schema.record_type(),
             item: None,
         });
-        prover.record(target.record_type(), &[record], origin.as_ref())
+        prover.record(target.record_type(), &[record], origin.as_ref(), None)
     }
 
     /// Whether the plan was made for `ty` (a copy of the target may differ).
@@ -235,7 +247,15 @@ impl CheckPlan {
 impl Prover<'_> {
     /// The plan of records of type `ty`, each built by one of `variants`
     /// (a list's `records:`; one for a route's record).
-    fn record(&self, ty: &Type, variants: &[&[FieldSpec]], from: Option<&Origin>) -> CheckPlan {
+    /// `parent` is what is known of the record holding them (for a
+    /// list's items).
+    fn record(
+        &self,
+        ty: &Type,
+        variants: &[&[FieldSpec]],
+        from: Option<&Origin>,
+        parent: Option<&Facts>,
+    ) -> CheckPlan {
         let n = ty.fields.len();
         let mut plan = CheckPlan {
             fields: vec![Proof::None; n],
@@ -244,6 +264,11 @@ impl Prover<'_> {
             whens: vec![When::Full; ty.rules.len()],
             items: vec![None; n],
             entries: None,
+        };
+        // What items see of this record as `parent`.
+        let holder = match variants {
+            [specs] => Some(self.facts(ty, specs, from)),
+            _ => None,
         };
         for (i, field) in ty.fields.iter().enumerate() {
             let mut proof = None;
@@ -257,14 +282,16 @@ impl Prover<'_> {
             }
             plan.fields[i] = proof.unwrap_or(Proof::None);
             plan.items[i] = match variants {
-                [specs] => only_spec(specs, &field.name).and_then(|s| self.items(field, s, from)),
+                [specs] => only_spec(specs, &field.name)
+                    .and_then(|s| self.items(field, s, from, holder.as_ref())),
                 _ => None,
             };
         }
         for specs in variants {
-            self.rules_of(ty, specs, variants.len() == 1, &mut plan);
+            let facts = self.facts(ty, specs, from);
+            self.rules_of(ty, specs, variants.len() == 1, (&facts, parent), &mut plan);
         }
-        plan.entries = self.entries(ty, variants, from);
+        plan.entries = self.entries(ty, variants, from, parent);
         plan
     }
 
@@ -274,6 +301,7 @@ impl Prover<'_> {
         ty: &Type,
         variants: &[&[FieldSpec]],
         from: Option<&Origin>,
+        parent: Option<&Facts>,
     ) -> Option<Box<Entries>> {
         if variants.len() < 2 {
             return None;
@@ -285,7 +313,7 @@ impl Prover<'_> {
         let plans = values
             .into_iter()
             .zip(variants)
-            .map(|(v, specs)| (v, self.record(ty, &[specs], from)))
+            .map(|(v, specs)| (v, self.record(ty, &[specs], from, parent)))
             .collect();
         Some(Box::new(Entries {
             field: field.name.clone(),
@@ -344,15 +372,14 @@ impl Prover<'_> {
             .into_iter()
             .map(|(_, v)| found(v))
             .collect();
-        let mut values: Vec<Option<Value>> = Vec::new();
         match &lookup.default {
             Some(d) => built.push(found(d)),
-            // A key it lacks takes the field's default, or fails the record
-            // and leaves the field out: the target check still runs, and
-            // its rules see the field missing.
+            // A key it lacks fails the record unless the field has a default
+            // (and a record that failed to build is checked without a plan).
             None if spec.default.is_some() => built.push(Value::Null),
-            None => values.push(None),
+            None => {}
         }
+        let mut values: Vec<Option<Value>> = Vec::new();
         for v in built {
             let v = match spec.omit_blank && spec.default.is_none() && is_blank(&v) {
                 true => None,
@@ -374,7 +401,13 @@ impl Prover<'_> {
     }
 
     /// The plan of the items of a `for_each` list field.
-    fn items(&self, field: &Field, spec: &FieldSpec, from: Option<&Origin>) -> Option<CheckPlan> {
+    fn items(
+        &self,
+        field: &Field,
+        spec: &FieldSpec,
+        from: Option<&Origin>,
+        holder: Option<&Facts>,
+    ) -> Option<CheckPlan> {
         let Source::List {
             for_each,
             records,
@@ -399,12 +432,70 @@ impl Prover<'_> {
             item_type(o, for_each, self.names(from), seen)
         });
         let variants: Vec<&[FieldSpec]> = records.iter().map(|(_, f)| f.as_slice()).collect();
-        Some(self.record(ty, &variants, item_from.as_ref()))
+        Some(self.record(ty, &variants, item_from.as_ref(), holder))
+    }
+
+    /// What is known of each field of `ty` that `specs` build on every
+    /// record: a constant; a field never built is `()`; a lookup whose
+    /// every value is set, a copy of a source field always set, and text
+    /// joined to a literal (`"!" + sor_code`) are never blank, the last
+    /// starting with its literal. (Of records built whole: one that failed
+    /// to build is checked without the plan.)
+    fn facts(&self, ty: &Type, specs: &[FieldSpec], from: Option<&Origin>) -> Facts {
+        let mut facts = Facts::new();
+        for field in &ty.fields {
+            if !specs.iter().any(|s| s.name == field.name) {
+                facts.push((field.name.clone(), Fact::Is(Value::Null)));
+                continue;
+            }
+            let Some(spec) = only_spec(specs, &field.name) else {
+                continue;
+            };
+            if let Some(fact) = self.fact(spec, from) {
+                facts.push((field.name.clone(), fact));
+            }
+        }
+        facts
+    }
+
+    fn fact(&self, spec: &FieldSpec, from: Option<&Origin>) -> Option<Fact> {
+        if spec.when.is_some() || spec.omit_blank {
+            return None;
+        }
+        if let Some(v) = constant_value(spec, self.params) {
+            return Some(Fact::Is(v.unwrap_or(Value::Null)));
+        }
+        if let Some(values) = self.lookup_values(spec) {
+            let all_set = values
+                .iter()
+                .all(|v| v.as_ref().is_some_and(|v| !is_blank(v)));
+            return all_set.then_some(Fact::Filled);
+        }
+        let Source::Expr(e) = &spec.source else {
+            return None;
+        };
+        // A cut may leave only spaces; a default fills only a blank.
+        if !plain(spec) || spec.truncate.is_some() {
+            return None;
+        }
+        if let Some(text) = e.leading_text() {
+            return Some(Fact::Starts(text.to_string()));
+        }
+        let (_, always_set) = source_field(from?, e, self.names(from))?;
+        always_set.then_some(Fact::Filled)
     }
 
     /// Rules that hold on what `specs` build, kept only if every variant
-    /// proves them; the constants always built are noted present.
-    fn rules_of(&self, ty: &Type, specs: &[FieldSpec], single: bool, plan: &mut CheckPlan) {
+    /// proves them; the constants always built are noted present. `facts`
+    /// are what is known of this record and of its parent.
+    fn rules_of(
+        &self,
+        ty: &Type,
+        specs: &[FieldSpec],
+        single: bool,
+        facts: (&[(String, Fact)], Option<&Facts>),
+        plan: &mut CheckPlan,
+    ) {
         // The constants a rule may read: their names and final values.
         let mut constants = Map::new();
         for (i, field) in ty.fields.iter().enumerate() {
@@ -435,7 +526,8 @@ impl Prover<'_> {
             plan.rules[i] &= (rule_reads_only(rule, &known)
                 && crate::check::rule_passes(self.target, ty, i, &constants))
                 || crate::check::rule_never_applies(self.target, ty, i, &constants, &expr_known)
-                || self.holds_on_every_value(ty, i, &constants, &finite, &known);
+                || self.holds_on_every_value(ty, i, &constants, &finite, &known)
+                || holds_on_facts(rule, facts);
             if single && !plan.rules[i] {
                 plan.whens[i] = self.when_left(ty, i, &constants, &expr_known);
             }
@@ -503,6 +595,46 @@ impl Prover<'_> {
         every_combination(&read, &mut record, &mut |rec| {
             crate::check::rule_passes(self.target, ty, i, rec)
         })
+    }
+}
+
+/// True when the facts prove rule `rule` holds on every record: its `when`
+/// is false on them, or known and its check holds. (Its `when` must be
+/// known either way, or it might fail.)
+fn holds_on_facts(
+    rule: &crate::schema::Rule,
+    (own, parent): (&[(String, Fact)], Option<&Facts>),
+) -> bool {
+    if rule.check_only.is_some() {
+        return false;
+    }
+    let find = |facts: &[(String, Fact)], name: &str| {
+        facts
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, f)| f.clone())
+    };
+    // A field called `parent` would stand in the way of the holder.
+    let holder = parent.filter(|_| find(own, "parent").is_none());
+    let known = |path: &[&str]| match path {
+        ["parent", name] => find(holder?, name),
+        [name] if *name != "parent" => find(own, name),
+        _ => None,
+    };
+    let when = match &rule.when {
+        Some(w) => w.test_on_facts(&known),
+        None => Some(true),
+    };
+    let filled = |name: &String| known(&[name.as_str()]).is_some_and(|f| f.is_filled());
+    match when {
+        Some(false) => true,
+        Some(true) => match &rule.check {
+            Check::Require(names) => names.iter().all(filled),
+            Check::RequireAny(names) => names.iter().any(filled),
+            Check::Assert(e) => e.test_on_facts(&known) == Some(true),
+            _ => false,
+        },
+        None => false,
     }
 }
 

@@ -722,11 +722,13 @@ impl Prepared<'_> {
         // A record left half built by a spent budget is not checked: its
         // missing fields would each be reported as the target's findings.
         if !out_of_budget {
+            // The plan's proofs are of records built whole: a field that
+            // failed is missing, and every check runs on what is left.
             check_record_planned(
                 &route.target,
                 &built,
                 &CheckPath::json(""),
-                plan,
+                plan.filter(|_| failed.is_empty()),
                 &mut target_findings,
             );
         }

@@ -277,12 +277,12 @@ fn a_lookup_field_is_proved_by_every_value_it_can_hold() {
     let m = fx.mapping().unwrap();
     assert_eq!(proof(&m, "Maybe"), Proof::Always);
     assert!(rule_proved(&m, "maybe-given"));
-    // Without a default, a key the lookup lacks fails the record and leaves
-    // Maybe out: the target check still runs, and the rule would report.
+    // Without a default, a key the lookup lacks fails the record, which is
+    // then checked without the plan: the proofs hold of the rest.
     let fx = Fixture::new("lookup-no-default", &with_lookup("{A: S, B: M}"));
     let m = fx.mapping().unwrap();
     assert_eq!(proof(&m, "Maybe"), Proof::Always);
-    assert!(!rule_proved(&m, "maybe-given"));
+    assert!(rule_proved(&m, "maybe-given"));
     let fx = Fixture::new("lookup-long", &with_lookup("{A: S, B: XXXX}"));
     let m = fx.mapping().unwrap();
     assert_eq!(proof(&m, "Maybe"), Proof::None);
@@ -320,8 +320,18 @@ fn rules_over_constants_are_run_once() {
     let m = fx.mapping().unwrap();
     assert!(rule_proved(&m, "fixed-is-x"));
     assert!(rule_proved(&m, "never-built-is-blank"));
-    // Short is a copy, not a constant: its rule is checked per record.
-    assert!(!rule_proved(&m, "short-given"));
+    // Short is a copy of a required source field: never blank.
+    assert!(rule_proved(&m, "short-given"));
+    // Not so when the copy may be cut (to spaces), or its source is optional.
+    let cut = MAPPING.replace(
+        "  Short: = short\n",
+        "  Short: {expr: short, truncate: 3}\n",
+    );
+    let fx = Fixture::new("rules-cut", &cut);
+    assert!(!rule_proved(&fx.mapping().unwrap(), "short-given"));
+    let optional = MAPPING.replace("  Short: = short\n", "  Short: = long\n");
+    let fx = Fixture::new("rules-optional", &optional);
+    assert!(!rule_proved(&fx.mapping().unwrap(), "short-given"));
 }
 
 #[test]
@@ -593,9 +603,13 @@ fn the_spectrum_plan() {
     assert_eq!(proved, lines);
     let line_rule =
         |id: &str| items.proves_rule(line.rules.iter().position(|r| r.id == id).unwrap());
-    // PO_Quantity is 1 on every line; Item_ID is computed, so its rule stays.
+    // PO_Quantity is 1 on every line. Item_ID is `"!" + sor_code` on an
+    // item line, text starting with "!", never blank; a message line has
+    // none, and the rule's `when` is false there.
     assert!(line_rule("quantity-non-zero"));
-    assert!(!line_rule("item-id-required"));
+    assert!(line_rule("item-id-required"));
+    // Its length depends on sor_code, which has no limit: checked.
+    assert!(!line_rule("non-stock-item-length"));
     // A message line (Detail_Entry_Type M) has no Item_ID, quantity or
     // unit: the rules about them cannot apply to it.
     let message = json!({"Detail_Entry_Type": "M"});
@@ -611,18 +625,24 @@ fn the_spectrum_plan() {
     // rule never applies (the plan does not see `parent`'s values).
     assert!(message_rule("phase-cost-type-required"));
     assert!(message_rule("gl-account-warehouse"));
-    // On an item line the same operand is true: the rule reads `parent`, kept.
+    // On an item line the same operand is true. The header's Job_Number
+    // copies job.ref, required: `parent.Job_Number` is never blank, so the
+    // rule applies, and Phase_Code and Cost_Type, from a lookup with a
+    // default and no blank value, are always set. The G/L account rule
+    // needs a blank Job_Number: it never applies.
     let item = json!({"Detail_Entry_Type": "N"});
     let item = items.for_record(item.as_object().unwrap());
     let item_rule =
         |id: &str| item.proves_rule(line.rules.iter().position(|r| r.id == id).unwrap());
-    assert!(!item_rule("phase-cost-type-required"));
+    assert!(item_rule("phase-cost-type-required"));
+    assert!(item_rule("gl-account-warehouse"));
+    assert!(item_rule("non-stock-item-bang"));
+    assert!(!item_rule("non-stock-item-length"));
     // Phase_Code is one of lookups/phases.csv's codes or the default
     // 000900, none with a dash: tried on each, the rule always holds.
     assert!(item_rule("phase-code-no-dashes"));
-    // What is left of a `when` on an item line: `Detail_Entry_Type != "M"`
-    // holds there, so item-id-required always applies, and the length
-    // rule tests only `!blank(Item_ID)`.
+    // What is left of a `when` on an item line: `Detail_Entry_Type == "N"`
+    // holds there, so the length rule tests only `!blank(Item_ID)`.
     let when = |plan: &CheckPlan, id: &str| {
         let i = line.rules.iter().position(|r| r.id == id).unwrap();
         match plan.when_of(i) {
@@ -635,7 +655,6 @@ fn the_spectrum_plan() {
             }
         }
     };
-    assert_eq!(when(item, "item-id-required"), "always");
     assert_eq!(
         when(item, "non-stock-item-length"),
         r#"reads [Name("Item_ID")]"#
@@ -645,7 +664,10 @@ fn the_spectrum_plan() {
     assert!(item_rule("message-only-needs-message"));
     assert!(item_rule("message-only-ignores-others"));
     assert!(rule("ship-to-input-address"));
-    assert!(!rule("job-or-warehouse"));
+    // Job_Number is never blank.
+    assert!(rule("job-or-warehouse"));
+    // A rule over the lines, through a closure: not followed.
+    assert!(!rule("lump-sum-non-stock"));
 }
 
 /// The source rules left out at prepare: Pruvan update's two Auto-Admin

@@ -16,6 +16,7 @@
 mod absent;
 mod budget;
 mod eval;
+mod facts;
 mod funcs;
 mod lex;
 mod num;
@@ -28,6 +29,7 @@ use std::fmt;
 use crate::value::{Map, Value};
 
 pub use budget::{RunLimits, UnitBudget, CLOCK_EVERY};
+pub(crate) use facts::Fact;
 pub use funcs::{add_days, round_to};
 pub use num::{is_blank, is_unset, round_decimal, to_text, type_name, values_equal};
 #[cfg(test)]
