@@ -274,6 +274,11 @@ impl SourceLiterals {
                 by_address.push((address(node), literal.into_boxed_str()));
             }
         }
+        // By address, for a binary search; of a key written twice (both
+        // numbers may read as the same f64) the record holds the last.
+        by_address.reverse();
+        by_address.sort_by_key(|(at, _)| *at);
+        by_address.dedup_by_key(|(at, _)| *at);
         SourceLiterals { by_address }
     }
 
@@ -374,12 +379,13 @@ pub(crate) fn source_literal(v: &Value) -> Option<Box<str>> {
         return None;
     }
     let at = address(v);
-    ACTIVE.with_borrow(|a| {
-        a.source
-            .iter()
-            .find(|(addr, _)| *addr == at)
-            .map(|(_, l)| l.clone())
-    })
+    ACTIVE.with_borrow(|a| literal_at(&a.source, at).cloned())
+}
+
+/// The literal of the node at `at` in `source` (sorted by address).
+fn literal_at(source: &[(usize, Box<str>)], at: usize) -> Option<&Box<str>> {
+    let i = source.binary_search_by_key(&at, |(a, _)| *a).ok()?;
+    Some(&source[i].1)
 }
 
 /// The literals under `v` (a node of the record being read, copied
@@ -396,7 +402,7 @@ fn collect(v: &Value, source: &[(usize, Box<str>)], at: &mut String, out: &mut V
     match v {
         Value::Number(n) => {
             let addr = address(v);
-            if let Some((_, l)) = source.iter().find(|(a, _)| *a == addr) {
+            if let Some(l) = literal_at(source, addr) {
                 out.push((at.clone(), l.clone(), n.as_f64().unwrap_or(f64::NAN)));
             }
         }
@@ -599,11 +605,22 @@ mod tests {
     fn literals_of(text: &str) -> Vec<String> {
         let v: Value = serde_json::from_str(text).unwrap();
         let found = SourceLiterals::find(text.as_bytes(), &v);
-        found
+        // Kept by address: in the text's order here.
+        let mut found: Vec<(usize, String)> = found
             .by_address
             .iter()
-            .map(|(_, l)| l.to_string())
-            .collect()
+            .map(|(_, l)| (text.find(l.as_ref()).unwrap(), l.to_string()))
+            .collect();
+        found.sort();
+        found.into_iter().map(|(_, l)| l).collect()
+    }
+
+    /// Two numbers of one key that read as one f64: the record holds the
+    /// last, and so its literal is the one kept.
+    #[test]
+    fn a_key_written_twice_keeps_the_last_literal() {
+        let text = r#"{"o":{"a":12345678901234567890123,"a":12345678901234567890124}}"#;
+        assert_eq!(literals_of(text), ["12345678901234567890124"]);
     }
 
     #[test]
