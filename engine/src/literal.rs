@@ -379,11 +379,11 @@ pub(crate) fn source_literal(v: &Value) -> Option<Box<str>> {
         return None;
     }
     let at = address(v);
-    ACTIVE.with_borrow(|a| literal_at(&a.source, at).cloned())
+    ACTIVE.with_borrow(|a| literal_at(&a.source, at).map(Box::from))
 }
 
 /// The literal of the node at `at` in `source` (sorted by address).
-fn literal_at(source: &[(usize, Box<str>)], at: usize) -> Option<&Box<str>> {
+fn literal_at(source: &[(usize, Box<str>)], at: usize) -> Option<&str> {
     let i = source.binary_search_by_key(&at, |(a, _)| *a).ok()?;
     Some(&source[i].1)
 }
@@ -403,7 +403,7 @@ fn collect(v: &Value, source: &[(usize, Box<str>)], at: &mut String, out: &mut V
         Value::Number(n) => {
             let addr = address(v);
             if let Some(l) = literal_at(source, addr) {
-                out.push((at.clone(), l.clone(), n.as_f64().unwrap_or(f64::NAN)));
+                out.push((at.clone(), l.into(), n.as_f64().unwrap_or(f64::NAN)));
             }
         }
         Value::Object(map) => {
