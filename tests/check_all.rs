@@ -337,3 +337,48 @@ fn a_list_default_is_checked_in_full() {
     );
     assert_eq!(rejected(&w).len(), 2);
 }
+
+/// A required list is given when it is `[]` (`required` asks only that it
+/// is there) yet blank to `blank()`; text joined to a blank literal can be
+/// blank too, and then takes the field's default. Neither proves a rule.
+#[test]
+fn an_empty_list_and_a_blank_join_are_not_filled() {
+    let w = Project {
+        source: "schema: t.src\nrecord: src\ntypes:\n  src:\n    fields:\n      id: {type: text, required: true}\n      tags: {type: list, of: tag, required: true}\n      note: {type: text}\n  tag:\n    fields:\n      name: {type: text}\n",
+        target: "schema: t.dst\nrecord: dst\ntypes:\n  dst:\n    fields:\n      id: {type: text, required: true}\n      tags: {type: list, of: tag}\n      Ref: {type: text}\n    rules:\n      - id: tags-given\n        assert: '!blank(tags)'\n        field: tags\n      - id: ref-spaced\n        assert: 'Ref.starts_with(\" \")'\n        field: Ref\n  tag:\n    fields:\n      name: {type: text}\n",
+        mapping: "mapping: m\nsource: t.src\ntarget: t.dst\nrecord:\n  id: = id\n  tags: = tags\n  Ref: {expr: '\" \" + note', default: X}\n",
+        lookup: None,
+        input: "{\"id\":\"1\",\"tags\":[],\"note\":\"a\"}\n{\"id\":\"2\",\"tags\":[{\"name\":\"a\"}],\"note\":\"\"}\n{\"id\":\"3\",\"tags\":[{\"name\":\"a\"}],\"note\":\"b\"}\n",
+    }
+    .run_both_ways("empty-list-blank-join");
+    assert_eq!(
+        String::from_utf8_lossy(&w.output),
+        "{\"id\":\"3\",\"tags\":[{\"name\":\"a\"}],\"Ref\":\" b\"}\n"
+    );
+    let rules: Vec<String> = rejected(&w)
+        .iter()
+        .map(|r| r["errors"][0]["rule"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(rules, ["tags-given", "ref-spaced"]);
+}
+
+/// The schema checks are not charged to the unit's operations budget, so a
+/// unit whose mapping nearly spends it passes the same with `--check-all`,
+/// which runs the rule the plan proves (a constant) and skips.
+#[test]
+fn a_proved_rule_costs_the_budget_nothing_either_way() {
+    let w = Project {
+        source: "schema: t.src\nrecord: src\ntypes:\n  src:\n    fields:\n      id: {type: text, required: true}\n",
+        target: "schema: t.dst\nrecord: dst\ntypes:\n  dst:\n    fields:\n      id: {type: text, required: true}\n      Kind: {type: code, codes: [N]}\n    rules:\n      - id: kind-n\n        assert: Kind == \"N\" && Kind != \"X\" && Kind != \"Y\"\n        field: Kind\n",
+        mapping: "mapping: m\nsource: t.src\ntarget: t.dst\nlimits: {operations: 3}\nrecord:\n  id: = id\n  Kind: N\n",
+        lookup: None,
+        input: "{\"id\":\"1\"}\n",
+    }
+    .run_both_ways("proved-rule-budget");
+    assert_eq!(
+        String::from_utf8_lossy(&w.output),
+        "{\"id\":\"1\",\"Kind\":\"N\"}\n",
+        "{}",
+        String::from_utf8_lossy(&w.rejects)
+    );
+}

@@ -374,6 +374,13 @@ fn violation(rule: &str, path: &Path, message: String) -> Violation {
     }
 }
 
+/// A rule that could not be evaluated: a spent budget or clock reports as
+/// its own rule (`budget`, `time-limit`), not as the rule's failure.
+fn unchecked(rule: &Rule, path: &Path, e: &EvalError) -> Violation {
+    let id = e.rule().unwrap_or(&rule.id);
+    violation(id, path, format!("the rule could not be checked: {e}"))
+}
+
 struct Checker<'s> {
     schema: &'s Schema,
 }
@@ -521,11 +528,7 @@ impl<'s> Checker<'s> {
             match holds {
                 Ok(true) => self.rule(ty, rule, rec, &scope, path, out),
                 Ok(false) => {}
-                Err(e) => out.push(violation(
-                    &rule.id,
-                    path,
-                    format!("the rule could not be checked: {e}"),
-                )),
+                Err(e) => out.push(unchecked(rule, path, &e)),
             }
             if crate::trace::active() {
                 // Asked again: the answer is kept, or the `when` tested again.
@@ -562,11 +565,7 @@ impl<'s> Checker<'s> {
             match answers.holds(ty, i, rule, scope) {
                 Ok(true) => return rule.check_only.as_ref(),
                 Ok(false) => {}
-                Err(e) => out.push(violation(
-                    &rule.id,
-                    path,
-                    format!("the rule could not be checked: {e}"),
-                )),
+                Err(e) => out.push(unchecked(rule, path, &e)),
             }
         }
         None
@@ -998,11 +997,7 @@ impl<'s> Checker<'s> {
                         out,
                     );
                 }
-                Err(e) => out.push(violation(
-                    &rule.id,
-                    path,
-                    format!("the rule could not be checked: {e}"),
-                )),
+                Err(e) => out.push(unchecked(rule, path, &e)),
             },
             Check::Nothing => {}
         }

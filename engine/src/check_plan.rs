@@ -478,11 +478,15 @@ impl Prover<'_> {
         if !plain(spec) || spec.truncate.is_some() {
             return None;
         }
+        // Text joined to a blank literal may be blank, and take the default.
         if let Some(text) = e.leading_text() {
-            return Some(Fact::Starts(text.to_string()));
+            let kept = spec.default.is_none() || !text.trim().is_empty();
+            return kept.then(|| Fact::Starts(text.to_string()));
         }
-        let (_, always_set) = source_field(from?, e, self.names(from))?;
-        always_set.then_some(Fact::Filled)
+        // A required source field is set, but set is not filled for a list
+        // or a map: `[]` is given (`required`) and blank (`blank()`).
+        let (field, always_set) = source_field(from?, e, self.names(from))?;
+        (always_set && scalar(field.kind).is_some()).then_some(Fact::Filled)
     }
 
     /// Rules that hold on what `specs` build, kept only if every variant

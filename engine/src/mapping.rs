@@ -17,7 +17,7 @@ use crate::check::{check_record_at, check_record_planned, Path as CheckPath, Vio
 use crate::check_plan::CheckPlan;
 use crate::confine::{self, LoadOptions};
 use crate::diag::{Diagnostic, Diagnostics, Severity, Span};
-use crate::expr::{Expr, Limits, RunLimits, Sandbox, Scope, UnitBudget};
+use crate::expr::{BesideUnit, Expr, Limits, RunLimits, Sandbox, Scope, UnitBudget};
 use crate::file_format as ff;
 use crate::lookup::Lookup;
 use crate::params::{ParamSpec, Params};
@@ -525,16 +525,14 @@ impl Prepared<'_> {
     }
 
     /// The source rules to leave out: of the mapping (`None`) or of route
-    /// `i`. None under `check_all` or while a trace is recorded (it shows
-    /// every rule).
-    fn skipped(&self, route: Option<usize>) -> &[bool] {
-        if self.check_all || crate::trace::active() {
-            return &[];
-        }
-        match route {
+    /// `i`, and whether to run them anyway: under `check_all`, or while a
+    /// trace is recorded (it shows every rule).
+    fn skipped(&self, route: Option<usize>) -> (&[bool], bool) {
+        let skip: &[bool] = match route {
             None => &self.rules_skipped,
             Some(i) => self.route_rules_skipped.get(i).map_or(&[], Vec::as_slice),
-        }
+        };
+        (skip, self.check_all || crate::trace::active())
     }
 
     /// Transform one unit. No message of the outcome holds a secret value
@@ -664,9 +662,11 @@ impl Prepared<'_> {
         }
         let mut errors = Vec::new();
         if let Some(source) = &m.source {
+            let _beside = BesideUnit::start();
             check_record_at(source, record, &CheckPath::json(""), &mut errors);
         }
-        check_rules(&m.rules, self.skipped(None), &env, &mut errors);
+        let (skip, run_skipped) = self.skipped(None);
+        check_rules(&m.rules, skip, run_skipped, &env, &mut errors);
         // A unit that breaks the source's rules is not built: building it
         // would only add errors that restate the same fault.
         if errors.iter().any(|e| e.severity == Severity::Error) {
@@ -696,7 +696,8 @@ impl Prepared<'_> {
                 return Outcome::Rejected(errors);
             }
         };
-        check_rules(&route.rules, self.skipped(Some(at)), &env, &mut errors);
+        let (skip, run_skipped) = self.skipped(Some(at));
+        check_rules(&route.rules, skip, run_skipped, &env, &mut errors);
         if errors.iter().any(|e| e.severity == Severity::Error) {
             return Outcome::Rejected(errors);
         }
@@ -724,6 +725,7 @@ impl Prepared<'_> {
         if !out_of_budget {
             // The plan's proofs are of records built whole: a field that
             // failed is missing, and every check runs on what is left.
+            let _beside = BesideUnit::start();
             check_record_planned(
                 &route.target,
                 &built,

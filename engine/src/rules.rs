@@ -61,12 +61,22 @@ pub(crate) fn never_applying(rules: &[SourceRule], params: &Value) -> Vec<bool> 
 }
 
 /// Check `rules` against the unit in `env`, appending violations to `out`;
-/// a rule whose place in `skip` is true is left out (see [`never_applying`]).
-pub fn check_rules(rules: &[SourceRule], skip: &[bool], env: &Env, out: &mut Vec<Violation>) {
+/// a rule whose place in `skip` is true is left out (see [`never_applying`]),
+/// or with `run_skipped` (`--check-all`, a trace) run beside the unit's
+/// budget, so that it costs the unit what leaving it out costs.
+pub fn check_rules(
+    rules: &[SourceRule],
+    skip: &[bool],
+    run_skipped: bool,
+    env: &Env,
+    out: &mut Vec<Violation>,
+) {
     for (i, rule) in rules.iter().enumerate() {
-        if skip.get(i).copied().unwrap_or(false) {
+        let skipped = skip.get(i).copied().unwrap_or(false);
+        if skipped && !run_skipped {
             continue;
         }
+        let _beside = skipped.then(crate::expr::BesideUnit::start);
         // A unit whose budget or time is spent stops here: every later
         // check would only report the same limit again.
         if spent(out) {

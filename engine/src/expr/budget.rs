@@ -80,6 +80,47 @@ impl Drop for UnitBudget {
     }
 }
 
+/// Work that is not the mapping's own, the schema checks, run beside the
+/// unit's count: its operations are not charged to the unit, so a check the
+/// load-time plan proves and skips costs the unit what it costs run
+/// (nothing), and `--check-all` trips the budget exactly where the default
+/// does. The checks get an allowance of their own, the unit's limit or the
+/// default one if that is more (a mapping's small limit is for its own
+/// expressions), and the unit's deadline still holds. Ends when dropped.
+#[must_use = "the unit's count comes back when the guard is dropped"]
+pub struct BesideUnit {
+    saved: Option<Unit>,
+}
+
+impl BesideUnit {
+    pub fn start() -> BesideUnit {
+        let saved = UNIT.with(|u| {
+            let saved = u.get();
+            if let Some(mut unit) = saved {
+                unit.used = 0;
+                unit.next_clock = CLOCK_EVERY;
+                let least = RunLimits::default().operations;
+                unit.limits.operations = unit.limits.operations.max(least);
+                u.set(Some(unit));
+            }
+            saved
+        });
+        BesideUnit { saved }
+    }
+}
+
+impl Drop for BesideUnit {
+    fn drop(&mut self) {
+        UNIT.with(|u| {
+            let timed_out = u.get().is_some_and(|now| now.timed_out);
+            u.set(self.saved.map(|mut unit| {
+                unit.timed_out |= timed_out;
+                unit
+            }));
+        });
+    }
+}
+
 /// The meter one evaluation runs on: the unit's, or (outside a unit) a fresh
 /// default budget for this evaluation alone.
 pub(crate) struct Meter {

@@ -28,7 +28,7 @@ use std::fmt;
 
 use crate::value::{Map, Value};
 
-pub use budget::{RunLimits, UnitBudget, CLOCK_EVERY};
+pub use budget::{BesideUnit, RunLimits, UnitBudget, CLOCK_EVERY};
 pub(crate) use facts::Fact;
 pub use funcs::{add_days, round_to};
 pub use num::{is_blank, is_unset, round_decimal, to_text, type_name, values_equal};
