@@ -25,6 +25,12 @@ static NULL: Value = Value::Null;
 /// far below it; this is the second net).
 const MAX_EVAL_DEPTH: usize = 1_000;
 
+/// Below this depth a path of at most `PATH_LEAF_NODES` fields is read in
+/// one go ([`Ctx::leaf`]): it cannot reach [`MAX_EVAL_DEPTH`], so the depth
+/// limit trips where it would step by step.
+const PATH_LEAF_DEPTH: usize = MAX_EVAL_DEPTH - PATH_LEAF_NODES as usize;
+const PATH_LEAF_NODES: u64 = 100;
+
 pub(crate) struct Ctx<'s, 'v> {
     scope: &'s Scope<'v>,
     /// Closure parameters, by slot.
@@ -144,8 +150,8 @@ impl<'s, 'v> Ctx<'s, 'v> {
     pub(crate) fn eval(&mut self, node: &'v Node) -> R<Cow<'v, Value>> {
         // Leaves, the most common nodes, cost their one operation here;
         // they go no deeper, so the depth count can skip them.
-        if let Some(v) = self.leaf(node) {
-            self.meter.charge(1)?;
+        if let Some((v, nodes)) = self.leaf(node) {
+            self.meter.charge(nodes)?;
             return Ok(Cow::Borrowed(v));
         }
         self.enter()?;
@@ -154,11 +160,34 @@ impl<'s, 'v> Ctx<'s, 'v> {
         r
     }
 
-    /// A literal or a variable, borrowed; `None` for any other node.
-    fn leaf(&self, node: &'v Node) -> Option<&'v Value> {
+    /// A literal, a variable, a borrowed item, or a path of fields from one
+    /// (`team.type`, `d.Detail_Entry_Type`) that reads objects all the way,
+    /// borrowed, with the number of nodes it passed (what evaluating them
+    /// one by one charges). `None` for any other node, and for a path that
+    /// meets a value it cannot read a field of: the evaluator then takes
+    /// it step by step and reports the error.
+    fn leaf(&self, node: &'v Node) -> Option<(&'v Value, u64)> {
         match &node.kind {
-            Kind::Lit(v) => Some(v),
-            Kind::Var(name) => Some(self.scope.get(name).unwrap_or(&NULL)),
+            Kind::Lit(v) => Some((v, 1)),
+            Kind::Var(name) => Some((self.scope.get(name).unwrap_or(&NULL), 1)),
+            Kind::Local(slot) => match &self.locals[*slot] {
+                Cow::Borrowed(v) => Some((*v, 1)),
+                Cow::Owned(_) => None,
+            },
+            Kind::Field {
+                obj,
+                name,
+                optional,
+            } if self.depth < PATH_LEAF_DEPTH => {
+                let (v, nodes) = self.leaf(obj)?;
+                let found = match v {
+                    Value::Object(m) => super::get(m, name).unwrap_or(&NULL),
+                    Value::Null if *optional => &NULL,
+                    _ => return None,
+                };
+                // A path too long for the depth left is taken step by step.
+                (nodes < PATH_LEAF_NODES).then_some((found, nodes + 1))
+            }
             _ => None,
         }
     }
@@ -423,8 +452,8 @@ impl<'s, 'v> Ctx<'s, 'v> {
                 match op {
                     Op::Eq | Op::Ne => {
                         // `Field == "M"`: two leaves, compared where they lie.
-                        if let (Some(a), Some(b)) = (self.leaf(first), self.leaf(r)) {
-                            self.meter.charge(2)?;
+                        if let (Some((a, m)), Some((b, n))) = (self.leaf(first), self.leaf(r)) {
+                            self.meter.charge(m + n)?;
                             return Ok(self.equal(a, b)? == (*op == Op::Eq));
                         }
                         let a = self.eval(first)?;

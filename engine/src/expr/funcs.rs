@@ -450,6 +450,16 @@ fn join(items: &[Value], sep: &str, skip_blank: bool) -> String {
 /// Items without repeats, in one pass: each item's canonical text (numbers
 /// by value, so 2 and 2.0 are one) goes into a set.
 fn distinct(items: &[Value]) -> Vec<Value> {
+    // Text is the same text exactly when its canonical forms are equal:
+    // compared as it is, with no canonical copy per item.
+    if items.iter().all(Value::is_string) {
+        let mut seen = std::collections::HashSet::with_capacity(items.len());
+        return items
+            .iter()
+            .filter(|i| seen.insert(i.as_str()))
+            .cloned()
+            .collect();
+    }
     let mut seen = std::collections::HashSet::with_capacity(items.len());
     items
         .iter()
