@@ -1340,10 +1340,12 @@ fn finish(
             value = Value::String(p.format(&dt));
         }
     }
-    if let Some(n) = spec.truncate {
-        if let Value::String(s) = &value {
-            if s.chars().count() > n {
-                value = Value::String(s.chars().take(n).collect());
+    if let (Some(n), Value::String(s)) = (spec.truncate, &mut value) {
+        // No more characters than bytes: text within the limit in bytes
+        // needs no count.
+        if s.len() > n {
+            if let Some((end, _)) = s.char_indices().nth(n) {
+                s.truncate(end);
             }
         }
     }

@@ -9,7 +9,7 @@
 use std::collections::HashMap;
 use std::fmt::Write;
 
-use crate::value::{Map, Value};
+use crate::value::{same_key, Map, Value};
 use serde::Serialize;
 
 use crate::check_plan::{CheckPlan, When};
@@ -461,7 +461,7 @@ impl<'s> Checker<'s> {
             let ahead = ty
                 .fields
                 .get(cursor..)
-                .and_then(|rest| rest.iter().position(|f| f.name == *key));
+                .and_then(|rest| rest.iter().position(|f| same_key(&f.name, key)));
             let Some(i) = ahead.map(|a| cursor + a).or_else(|| ty.position(key)) else {
                 continue;
             };

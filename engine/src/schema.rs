@@ -364,7 +364,9 @@ pub struct Schema {
 impl Schema {
     /// The type called `name`.
     pub(crate) fn type_named(&self, name: &str) -> Option<&Type> {
-        self.types.iter().find(|t| t.name == name)
+        self.types
+            .iter()
+            .find(|t| crate::value::same_key(&t.name, name))
     }
 
     /// The record type.

@@ -40,6 +40,29 @@ pub enum Value {
     Object(Map),
 }
 
+/// Whether two keys are the same text. Keys are short, and a call of
+/// `memcmp` per key compared was the largest single cost of looking one up
+/// (records are searched in order, not hashed): up to 16 bytes this
+/// compares two overlapping words, which cover every byte.
+#[inline]
+pub(crate) fn same_key(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    let n = a.len();
+    if n != b.len() {
+        return false;
+    }
+    let word8 =
+        |s: &[u8], at: usize| u64::from_ne_bytes(s[at..at + 8].try_into().unwrap_or([0; 8]));
+    let word4 =
+        |s: &[u8], at: usize| u32::from_ne_bytes(s[at..at + 4].try_into().unwrap_or([0; 4]));
+    match n {
+        8.. if word8(a, 0) != word8(b, 0) => false,
+        8..=16 => word8(a, n - 8) == word8(b, n - 8),
+        4..8 => word4(a, 0) == word4(b, 0) && word4(a, n - 4) == word4(b, n - 4),
+        _ => a == b,
+    }
+}
+
 /// The number of entries from which a [`Map`] keeps a hash index.
 const INDEXED_FROM: usize = 24;
 
@@ -73,7 +96,9 @@ impl Index {
 
     fn find(&self, entries: &[(String, Value)], key: &str) -> Option<usize> {
         let hash = self.hasher.hash_one(key);
-        self.positions.find(hash, |&i| entries[i].0 == key).copied()
+        self.positions
+            .find(hash, |&i| same_key(&entries[i].0, key))
+            .copied()
     }
 
     fn add(&mut self, entries: &[(String, Value)], at: usize) {
@@ -101,7 +126,7 @@ impl Map {
     fn position(&self, key: &str) -> Option<usize> {
         match &self.index {
             Some(index) => index.find(&self.entries, key),
-            None => self.entries.iter().position(|(k, _)| k == key),
+            None => self.entries.iter().position(|(k, _)| same_key(k, key)),
         }
     }
 
@@ -894,6 +919,23 @@ mod tests {
 
     fn parse(text: &str) -> Value {
         serde_json::from_str(text).unwrap()
+    }
+
+    proptest::proptest! {
+        // Keys of every length around the word sizes, equal or differing in
+        // one byte anywhere (the first, the last, the middle of a word).
+        #[test]
+        fn same_key_is_text_equality(a in "[a-c]{0,20}", at in 0usize..20, b in 0u8..3) {
+            let mut other = a.clone().into_bytes();
+            if let Some(byte) = other.get_mut(at) {
+                *byte = b"abc"[b as usize];
+            }
+            let other = String::from_utf8(other).unwrap();
+            proptest::prop_assert_eq!(same_key(&a, &other), a == other);
+            proptest::prop_assert!(same_key(&a, &a));
+            let longer = format!("{a}a");
+            proptest::prop_assert!(!same_key(&a, &longer));
+        }
     }
 
     #[test]

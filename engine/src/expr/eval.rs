@@ -25,6 +25,25 @@ static NULL: Value = Value::Null;
 /// far below it; this is the second net).
 const MAX_EVAL_DEPTH: usize = 1_000;
 
+/// Arguments of a call held without a vector ([`Ctx::eval_args`]).
+const FEW_ARGS: usize = 3;
+
+/// A call's argument values: up to [`FEW_ARGS`] in place, or a vector.
+enum Args<'v> {
+    Few([Cow<'v, Value>; FEW_ARGS], usize),
+    Many(Vec<Cow<'v, Value>>),
+}
+
+impl<'v> std::ops::Deref for Args<'v> {
+    type Target = [Cow<'v, Value>];
+    fn deref(&self) -> &Self::Target {
+        match self {
+            Args::Few(few, n) => &few[..*n],
+            Args::Many(many) => many,
+        }
+    }
+}
+
 /// Below this depth a path of at most `PATH_LEAF_NODES` fields is read in
 /// one go ([`Ctx::leaf`]): it cannot reach [`MAX_EVAL_DEPTH`], so the depth
 /// limit trips where it would step by step.
@@ -248,19 +267,32 @@ impl<'s, 'v> Ctx<'s, 'v> {
                 Cow::Owned(Value::Bool(is_blank(self.eval(&args[0])?.as_ref())))
             }
             Kind::Call(f, args) => {
-                let vals = self.eval_all(args)?;
+                let vals = self.eval_args(args)?;
                 if *f == funcs::Func::AddDays {
                     // It reads the text form of its date, whatever it is.
                     self.meter.charge_size(&vals[0])?;
                 }
-                let refs: Vec<&Value> = vals.iter().map(|c| c.as_ref()).collect();
-                Cow::Owned(funcs::call(*f, &refs)?)
+                let mut few = [&NULL; FEW_ARGS];
+                let many: Vec<&Value>;
+                let refs: &[&Value] = match vals.len() <= FEW_ARGS {
+                    true => {
+                        for (slot, v) in few.iter_mut().zip(vals.iter()) {
+                            *slot = v.as_ref();
+                        }
+                        &few[..vals.len()]
+                    }
+                    false => {
+                        many = vals.iter().map(|c| c.as_ref()).collect();
+                        &many
+                    }
+                };
+                Cow::Owned(funcs::call(*f, refs)?)
             }
             Kind::External(name, args) => Cow::Owned(self.external(name, args)?),
             Kind::Method(obj, m, args) if is_plain_path(obj) && !has_closure(args) => {
                 // The common case (`Item_ID.starts_with("!")`): arguments,
                 // then the receiver, as rhai orders them, with no chain to gather.
-                let vals = self.eval_all(args)?;
+                let vals = self.eval_args(args)?;
                 let recv = self.eval(obj)?;
                 self.call_method(*m, recv, &vals)?
             }
@@ -300,6 +332,19 @@ impl<'s, 'v> Ctx<'s, 'v> {
                 }
             }
         })
+    }
+
+    /// The values of a call's arguments, left to right; a call of up to
+    /// [`FEW_ARGS`] (nearly every one) allocates nothing for them.
+    fn eval_args(&mut self, args: &'v [Node]) -> R<Args<'v>> {
+        if args.len() > FEW_ARGS {
+            return Ok(Args::Many(self.eval_all(args)?));
+        }
+        let mut few = [const { Cow::Borrowed(&NULL) }; FEW_ARGS];
+        for (slot, a) in few.iter_mut().zip(args) {
+            *slot = self.eval(a)?;
+        }
+        Ok(Args::Few(few, args.len()))
     }
 
     fn eval_all(&mut self, args: &'v [Node]) -> R<Vec<Cow<'v, Value>>> {

@@ -26,7 +26,7 @@ mod script;
 use std::borrow::Cow;
 use std::fmt;
 
-use crate::value::{Map, Value};
+use crate::value::{same_key, Map, Value};
 
 pub use budget::{BesideUnit, RunLimits, UnitBudget, CLOCK_EVERY};
 pub(crate) use facts::Fact;
@@ -275,7 +275,7 @@ impl<'a> Vars<'a> {
     pub fn push(&mut self, name: &'a str, value: &'a Value) {
         for slot in self.inline.iter_mut() {
             match slot {
-                Some((n, v)) if *n == name => {
+                Some((n, v)) if same_key(n, name) => {
                     *v = value;
                     return;
                 }
@@ -286,7 +286,7 @@ impl<'a> Vars<'a> {
                 _ => {}
             }
         }
-        match self.more.iter_mut().find(|(n, _)| *n == name) {
+        match self.more.iter_mut().find(|(n, _)| same_key(n, name)) {
             Some(slot) => slot.1 = value,
             None => self.more.push((name, value)),
         }
@@ -297,12 +297,15 @@ impl<'a> Vars<'a> {
         // A plain loop: every variable an expression reads asks here first.
         for slot in &self.inline {
             match slot {
-                Some((n, v)) if *n == name => return Some(v),
+                Some((n, v)) if same_key(n, name) => return Some(v),
                 Some(_) => {}
                 None => return None,
             }
         }
-        self.more.iter().find(|(n, _)| *n == name).map(|(_, v)| *v)
+        self.more
+            .iter()
+            .find(|(n, _)| same_key(n, name))
+            .map(|(_, v)| *v)
     }
 
     /// The names and values.
@@ -326,7 +329,7 @@ pub trait ExternalCalls {
 /// as the largest single cost in profiles of the Spectrum mapping.
 pub fn get<'v>(map: &'v Map, key: &str) -> Option<&'v Value> {
     if map.len() <= 32 {
-        map.iter().find(|(k, _)| k.as_str() == key).map(|(_, v)| v)
+        map.iter().find(|(k, _)| same_key(k, key)).map(|(_, v)| v)
     } else {
         map.get(key)
     }
