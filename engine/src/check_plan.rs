@@ -421,7 +421,19 @@ impl Prover<'_> {
             return None;
         }
         let ty = self.target.type_named(field.of.as_deref()?)?;
-        let item_from = from.and_then(|o| {
+        let item_from = self.item_origin(from, for_each, lets);
+        let variants: Vec<&[FieldSpec]> = records.iter().map(|(_, f)| f.as_slice()).collect();
+        Some(self.record(ty, &variants, item_from.as_ref(), holder))
+    }
+
+    /// Where a `for_each` list's items come from, when from a source list.
+    fn item_origin<'o>(
+        &self,
+        from: Option<&Origin<'o>>,
+        for_each: &Expr,
+        lets: &[(String, Expr)],
+    ) -> Option<Origin<'o>> {
+        from.and_then(|o| {
             // The item sees the unit's `let:` values (and any outside this
             // list), then the list's own.
             let mut seen: Vec<String> = match &o.item {
@@ -430,9 +442,32 @@ impl Prover<'_> {
             };
             seen.extend(lets.iter().map(|(n, _)| n.clone()));
             item_type(o, for_each, self.names(from), seen)
-        });
-        let variants: Vec<&[FieldSpec]> = records.iter().map(|(_, f)| f.as_slice()).collect();
-        Some(self.record(ty, &variants, item_from.as_ref(), holder))
+        })
+    }
+
+    /// What is known of a `for_each` list field on every record: a list
+    /// (never `()`), each item built by one of its `records:` entries with
+    /// that entry's facts. Not for a list that a `default:`, a `when:`,
+    /// `omit_blank` or a conversion may replace or leave out.
+    fn list_fact(&self, field: &Field, spec: &FieldSpec, from: Option<&Origin>) -> Option<Fact> {
+        let Source::List {
+            for_each,
+            records,
+            lets,
+        } = &spec.source
+        else {
+            return None;
+        };
+        if spec.default.is_some() || spec.when.is_some() || spec.omit_blank || !plain(spec) {
+            return None;
+        }
+        let ty = self.target.type_named(field.of.as_deref()?)?;
+        let item_from = self.item_origin(from, for_each, lets);
+        let entries = records
+            .iter()
+            .map(|(_, specs)| self.facts(ty, specs, item_from.as_ref()))
+            .collect();
+        Some(Fact::Items(entries))
     }
 
     /// What is known of each field of `ty` that `specs` build on every
@@ -451,7 +486,10 @@ impl Prover<'_> {
             let Some(spec) = only_spec(specs, &field.name) else {
                 continue;
             };
-            if let Some(fact) = self.fact(spec, from) {
+            let fact = self
+                .list_fact(field, spec, from)
+                .or_else(|| self.fact(spec, from));
+            if let Some(fact) = fact {
                 facts.push((field.name.clone(), fact));
             }
         }

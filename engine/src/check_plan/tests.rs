@@ -64,6 +64,9 @@ types:
         require: [Short]
       - id: never-built-is-blank
         forbid: [Nowhere]
+      - id: lines-known
+        when: Lines != ()
+        assert: Lines.all(|l| l.Kind == \"N\" || l.Kind == \"M\")
   tline:
     fields:
       Kind: {type: code, codes: [N, M], required: true}
@@ -332,6 +335,28 @@ fn rules_over_constants_are_run_once() {
     let optional = MAPPING.replace("  Short: = short\n", "  Short: = long\n");
     let fx = Fixture::new("rules-optional", &optional);
     assert!(!rule_proved(&fx.mapping().unwrap(), "short-given"));
+}
+
+/// `Lines.all(|l| ...)` over a list the mapping builds: each `records:`
+/// entry's facts decide the closure, so a rule over constant kinds is
+/// proved; a kind copied from the source is not, and the rule runs.
+#[test]
+fn a_rule_over_every_item_is_proved_on_each_entry() {
+    let fx = Fixture::new("all-items", MAPPING);
+    assert!(rule_proved(&fx.mapping().unwrap(), "lines-known"));
+    let copied = MAPPING.replace("          Kind: M\n", "          Kind: = note\n");
+    let fx = Fixture::new("all-items-copied", &copied);
+    let m = fx.mapping().unwrap();
+    assert!(!rule_proved(&m, "lines-known"));
+    let mut rec = record("ab", 7);
+    rec["lines"] = json!([{"sku": "s1", "note": "Q"}]);
+    let (planned, full) = both_ways(&m, &rec);
+    assert_eq!(planned, full);
+    let Outcome::Rejected(v) = planned else {
+        panic!("expected a reject, got {planned:?}")
+    };
+    let rules: Vec<&str> = v.iter().map(|v| v.rule.as_str()).collect();
+    assert!(rules.contains(&"lines-known"), "{rules:?}");
 }
 
 #[test]
@@ -666,8 +691,9 @@ fn the_spectrum_plan() {
     assert!(rule("ship-to-input-address"));
     // Job_Number is never blank.
     assert!(rule("job-or-warehouse"));
-    // A rule over the lines, through a closure: not followed.
-    assert!(!rule("lump-sum-non-stock"));
+    // Every line is built with Detail_Entry_Type N or M: the closure
+    // holds on each entry, so the lump-sum rule never fails.
+    assert!(rule("lump-sum-non-stock"));
 }
 
 /// The source rules left out at prepare: Pruvan update's two Auto-Admin

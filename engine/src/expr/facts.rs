@@ -24,6 +24,9 @@ pub(crate) enum Fact {
     Starts(String),
     /// It is present and not blank.
     Filled,
+    /// It is a list (maybe empty) of records, each built by one of these
+    /// entries, with what is known of each entry's fields.
+    Items(Vec<Vec<(String, Fact)>>),
 }
 
 impl Fact {
@@ -33,6 +36,7 @@ impl Fact {
             Fact::Starts(prefix) if !prefix.trim().is_empty() => Some(false),
             Fact::Starts(_) => None,
             Fact::Filled => Some(false),
+            Fact::Items(_) => None,
         }
     }
 
@@ -96,6 +100,7 @@ fn test(node: &Node, known: Known) -> Option<bool> {
             Some(equal == (rest[0].0 == Op::Eq))
         }
         Kind::Call(Func::Blank, args) if args.len() == 1 => value(&args[0], known)?.is_blank(),
+        Kind::Method(list, Method::All, args) => all_items(list, args, known),
         Kind::Method(text, Method::StartsWith, args) => {
             let [Node {
                 kind: Kind::Lit(Value::String(part)),
@@ -115,6 +120,45 @@ fn test(node: &Node, known: Known) -> Option<bool> {
     }
 }
 
+/// `list.all(|d| body)` over a list of records: true when the body holds
+/// on every entry that can build an item (an empty list gives true too),
+/// false when it fails on all of them and the list is never empty (not
+/// known here, so never said).
+fn all_items(list: &Node, args: &[Node], known: Known) -> Option<bool> {
+    let [Node {
+        kind: Kind::Closure {
+            base,
+            params: 1,
+            body,
+        },
+        ..
+    }] = args
+    else {
+        return None;
+    };
+    let Fact::Items(entries) = value(list, known)? else {
+        return None;
+    };
+    let item = LOCALS.get(*base)?;
+    let holds_on = |entry: &Vec<(String, Fact)>| {
+        let in_entry = |path: &[&str]| match path {
+            [local, name] if local == item => entry
+                .iter()
+                .find(|(n, _)| n == name)
+                .map(|(_, f)| f.clone()),
+            // The item itself, or a closure of its own: not followed.
+            [local, ..] if local.starts_with('\0') => None,
+            _ => known(path),
+        };
+        test(body, &in_entry) == Some(true)
+    };
+    entries.iter().all(holds_on).then_some(true)
+}
+
+/// The names a closure's slots go by in a path (not names a field can
+/// have: they begin with NUL).
+const LOCALS: [&str; 4] = ["\0item0", "\0item1", "\0item2", "\0item3"];
+
 fn value(node: &Node, known: Known) -> Option<Fact> {
     match &node.kind {
         Kind::Lit(v) => Some(Fact::Is(v.clone())),
@@ -126,6 +170,7 @@ fn value(node: &Node, known: Known) -> Option<Fact> {
 fn path(node: &Node) -> Option<Vec<&str>> {
     match &node.kind {
         Kind::Var(name) => Some(vec![name.as_str()]),
+        Kind::Local(slot) => Some(vec![*LOCALS.get(*slot)?]),
         Kind::Field {
             obj,
             name,
@@ -149,9 +194,9 @@ fn equal(a: &Fact, b: &Fact) -> Option<bool> {
         {
             Some(false)
         }
-        // Text, or a value never blank, is not `()`.
-        (Fact::Starts(_) | Fact::Filled, Fact::Is(Value::Null))
-        | (Fact::Is(Value::Null), Fact::Starts(_) | Fact::Filled) => Some(false),
+        // Text, a value never blank, or a list, is not `()`.
+        (Fact::Starts(_) | Fact::Filled | Fact::Items(_), Fact::Is(Value::Null))
+        | (Fact::Is(Value::Null), Fact::Starts(_) | Fact::Filled | Fact::Items(_)) => Some(false),
         _ => None,
     }
 }
@@ -167,6 +212,13 @@ mod tests {
             ["job"] => Some(Fact::Filled),
             ["parent", "job"] => Some(Fact::Filled),
             ["gone"] => Some(Fact::Is(Value::Null)),
+            ["lines"] => Some(Fact::Items(vec![
+                vec![("kind".into(), Fact::Is(Value::from("N")))],
+                vec![
+                    ("kind".into(), Fact::Is(Value::from("M"))),
+                    ("id".into(), Fact::Starts("!".into())),
+                ],
+            ])),
             _ => None,
         }
     }
@@ -195,6 +247,18 @@ mod tests {
             ("job == other", None),
             ("blank(job.name)", None),
             ("id.len() <= 15", None),
+            // Over every item of a list built by two entries.
+            (
+                r#"lines.all(|l| l.kind == "N" || l.kind == "M")"#,
+                Some(true),
+            ),
+            (r#"lines.all(|l| l.kind == "N")"#, None),
+            (r#"lines.all(|l| l.id.starts_with("!"))"#, None),
+            (r#"lines.all(|l| l.kind != "X" && !blank(job))"#, Some(true)),
+            ("lines != ()", Some(true)),
+            ("blank(lines)", None),
+            // Not a list the facts describe.
+            (r#"job.all(|l| l.kind == "N")"#, None),
         ] {
             assert_eq!(on_facts(text), want, "{text}");
         }
