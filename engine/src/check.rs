@@ -658,7 +658,7 @@ impl<'s> Checker<'s> {
         }
         match f.kind {
             Kind::Integer | Kind::Decimal | Kind::Money => self.number(f, value, &text, path, out),
-            Kind::Code if !f.codes.iter().any(|(c, _)| *c == *text) => {
+            Kind::Code if !f.codes.iter().any(|(c, _)| same_key(c, &text)) => {
                 let allowed: Vec<String> = f
                     .codes
                     .iter()

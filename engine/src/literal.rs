@@ -481,8 +481,17 @@ pub(crate) fn note_text_number(at: &str, text: &str, n: &Number) {
 /// The literal of number `v` while a record with literals is transformed:
 /// a node of the record read, or a value built at target pointer `at`
 /// (made only when needed) that is still the number copied there.
+#[inline]
 pub(crate) fn number_literal(v: &Value, at: &dyn Fn() -> String) -> Option<Box<str>> {
-    if !v.is_number() || !active() {
+    // Asked of every field checked: only a number goes further.
+    match v.is_number() {
+        true => number_literal_of(v, at),
+        false => None,
+    }
+}
+
+fn number_literal_of(v: &Value, at: &dyn Fn() -> String) -> Option<Box<str>> {
+    if !active() {
         return None;
     }
     if let Some(l) = source_literal(v) {

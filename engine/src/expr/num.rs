@@ -303,7 +303,7 @@ pub fn values_equal(a: &Value, b: &Value) -> bool {
 pub fn is_blank(v: &Value) -> bool {
     match v {
         Value::Null => true,
-        Value::String(s) => s.trim().is_empty(),
+        Value::String(s) => blank_text(s),
         Value::Array(a) => a.is_empty(),
         Value::Object(o) => o.is_empty(),
         _ => false,
@@ -317,8 +317,18 @@ pub fn is_blank(v: &Value) -> bool {
 pub fn is_unset(v: &Value) -> bool {
     match v {
         Value::Null => true,
-        Value::String(s) => s.trim().is_empty(),
+        Value::String(s) => blank_text(s),
         _ => false,
+    }
+}
+
+/// Empty or all-space text. Text that begins with a printable ASCII
+/// character is not, with no trim to find that out.
+#[inline]
+fn blank_text(s: &str) -> bool {
+    match s.as_bytes().first() {
+        Some(b'!'..=b'~') => false,
+        _ => s.trim().is_empty(),
     }
 }
 
@@ -427,6 +437,14 @@ pub fn round_decimal(value: &Value, places: u32) -> Option<Value> {
 mod tests {
     use super::*;
     use crate::json;
+
+    proptest::proptest! {
+        // ASCII and Unicode spaces (U+00A0, U+2003, U+0085) among letters.
+        #[test]
+        fn blank_text_is_all_space(s in "[ \t\r\n\u{a0}\u{2003}\u{85}a!~]{0,6}") {
+            proptest::prop_assert_eq!(blank_text(&s), s.trim().is_empty());
+        }
+    }
 
     #[test]
     fn numbers_as_text() {
