@@ -14,7 +14,7 @@ use serde::Serialize;
 
 use crate::check_plan::{CheckPlan, When};
 use crate::diag::Severity;
-use crate::expr::{is_unset, type_name, EvalError, Expr, Scope};
+use crate::expr::{is_unset, type_name, BesideUnit, EvalError, Expr, Scope};
 use crate::schema::{Additional, Check, Field, Format, Kind, Rule, Schema, Type, XmlPlace};
 
 /// One thing wrong with a record.
@@ -249,24 +249,32 @@ fn check_payload_as_is(schema: &Schema, payload: &Value) -> Vec<Violation> {
 
 /// Check one record at `path`, appending to `out`.
 pub fn check_record_at(schema: &Schema, record: &Value, path: &Path, out: &mut Vec<Violation>) {
-    Checker { schema }.object(schema.record_type(), record, None, None, path, out);
+    let checker = Checker {
+        schema,
+        audit: false,
+    };
+    checker.object(schema.record_type(), record, None, None, path, out);
 }
 
 /// Check one record as [`check_record_at`] does, leaving out the checks of
 /// its fields and rules (and of its lists' items) that `plan` proved cannot
-/// fail (crate::check_plan). While a trace
-/// is recorded (it lists every rule) or the record holds numbers an f64
-/// does not (their digits are judged as read), every check runs.
+/// fail (crate::check_plan). With `audit` (`--check-all`), or while a trace
+/// is recorded (it lists every rule), every check runs, the proved rules
+/// each on a count of its own. When the record holds numbers an f64 does
+/// not (their digits are judged as read), every check runs as without a
+/// plan, in either mode.
 pub(crate) fn check_record_planned(
     schema: &Schema,
     record: &Value,
     path: &Path,
     plan: Option<&CheckPlan>,
+    audit: bool,
     out: &mut Vec<Violation>,
 ) {
     let ty = schema.record_type();
-    let plan = plan.filter(|p| p.fits(ty) && !crate::trace::active() && !crate::literal::active());
-    Checker { schema }.object(ty, record, None, plan, path, out);
+    let plan = plan.filter(|p| p.fits(ty) && !crate::literal::active());
+    let audit = audit || crate::trace::active();
+    Checker { schema, audit }.object(ty, record, None, plan, path, out);
 }
 
 /// True when `value` passes `field`'s own checks (a scalar field: nothing
@@ -276,7 +284,11 @@ pub(crate) fn field_passes(schema: &Schema, field: &Field, value: &Value) -> boo
     let mut out = Vec::new();
     let root = Path::root(schema);
     let record = Value::Object(Map::new());
-    Checker { schema }.field(
+    Checker {
+        schema,
+        audit: false,
+    }
+    .field(
         field,
         Some(value),
         &record,
@@ -297,7 +309,11 @@ pub(crate) fn rule_passes(schema: &Schema, ty: &Type, i: usize, rec: &Map) -> bo
     let scope = constants_scope(schema, rec);
     let mut out = Vec::new();
     match Answers::default().holds(ty, i, rule, &scope) {
-        Ok(true) => Checker { schema }.rule(ty, rule, rec, &scope, &Path::root(schema), &mut out),
+        Ok(true) => Checker {
+            schema,
+            audit: false,
+        }
+        .rule(ty, rule, rec, &scope, &Path::root(schema), &mut out),
         Ok(false) => {}
         Err(_) => return false,
     }
@@ -383,6 +399,10 @@ fn unchecked(rule: &Rule, path: &Path, e: &EvalError) -> Violation {
 
 struct Checker<'s> {
     schema: &'s Schema,
+    /// Every check runs, and a rule the plan proved runs on a count of its
+    /// own (`--check-all`, a trace): skipped, it costs the default run
+    /// nothing, so run it must not spend the checks' allowance either.
+    audit: bool,
 }
 
 /// How a value appears in a message: quoted, cut short, or hidden if secret.
@@ -444,6 +464,8 @@ impl<'s> Checker<'s> {
         };
         // Items of a list: the plan of the `records:` entry that built this one.
         let plan = plan.map(|p| p.for_record(rec));
+        // What the plan lets this check leave out: nothing in an audit.
+        let skipping = plan.filter(|_| !self.audit);
         let scope_parent = parent.unwrap_or(&Value::Null);
         let mut scope = Scope::of(Some(rec)).with("parent", scope_parent);
         scope.calls = Some(self.schema);
@@ -474,7 +496,7 @@ impl<'s> Checker<'s> {
             if field.reserved || only.is_some_and(|o| !o.contains(&field.name)) {
                 continue;
             }
-            if plan.is_some_and(|p| p.proves_field(i, v)) {
+            if skipping.is_some_and(|p| p.proves_field(i, v)) {
                 continue;
             }
             let items = plan.and_then(|p| p.items(i));
@@ -516,11 +538,13 @@ impl<'s> Checker<'s> {
             }
         }
         for (i, rule) in ty.rules.iter().enumerate() {
-            if plan.is_some_and(|p| p.proves_rule(i)) {
+            let proved = plan.is_some_and(|p| p.proves_rule(i));
+            if proved && !self.audit {
                 continue;
             }
+            let _own_count = proved.then(BesideUnit::uncounted);
             let before = out.len();
-            let holds = match plan.map(|p| p.when_of(i)) {
+            let holds = match skipping.map(|p| p.when_of(i)) {
                 Some(When::Always) => Ok(true),
                 Some(When::Rest(left)) => left.test(&scope),
                 _ => answers.holds(ty, i, rule, &scope),
@@ -561,7 +585,9 @@ impl<'s> Checker<'s> {
         let narrowing = ty.rules.iter().enumerate();
         // A narrowing rule the plan proved is one whose `when` never holds.
         let proved = |i: usize| plan.is_some_and(|p| p.proves_rule(i));
-        for (i, rule) in narrowing.filter(|(i, r)| r.check_only.is_some() && !proved(*i)) {
+        let run = |i: usize| !proved(i) || self.audit;
+        for (i, rule) in narrowing.filter(|(i, r)| r.check_only.is_some() && run(*i)) {
+            let _own_count = proved(i).then(BesideUnit::uncounted);
             match answers.holds(ty, i, rule, scope) {
                 Ok(true) => return rule.check_only.as_ref(),
                 Ok(false) => {}

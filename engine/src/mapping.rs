@@ -673,7 +673,7 @@ impl Prepared<'_> {
             return Outcome::Rejected(errors);
         }
         let (route, plan, at) = match self.route(&env) {
-            Ok(Some((i, r))) => (r, self.plans.get(i).filter(|_| !self.check_all), i),
+            Ok(Some((i, r))) => (r, self.plans.get(i), i),
             Ok(None) => {
                 if errors.iter().any(|e| e.severity == Severity::Error) {
                     return Outcome::Rejected(errors);
@@ -731,6 +731,7 @@ impl Prepared<'_> {
                 &built,
                 &CheckPath::json(""),
                 plan.filter(|_| failed.is_empty()),
+                self.check_all,
                 &mut target_findings,
             );
         }

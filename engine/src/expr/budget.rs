@@ -93,6 +93,23 @@ pub struct BesideUnit {
 }
 
 impl BesideUnit {
+    /// A count with no operation limit, for a check the plan proved when
+    /// it runs anyway (`--check-all`): left out, it costs nothing, so run
+    /// it can spend no allowance. The unit's deadline still holds.
+    pub fn uncounted() -> BesideUnit {
+        let saved = UNIT.with(|u| {
+            let saved = u.get();
+            if let Some(mut unit) = saved {
+                unit.used = 0;
+                unit.next_clock = CLOCK_EVERY;
+                unit.limits.operations = u64::MAX;
+                u.set(Some(unit));
+            }
+            saved
+        });
+        BesideUnit { saved }
+    }
+
     pub fn start() -> BesideUnit {
         let saved = UNIT.with(|u| {
             let saved = u.get();
