@@ -453,6 +453,16 @@ fn distinct(items: &[Value]) -> Vec<Value> {
     // Text is the same text exactly when its canonical forms are equal:
     // compared as it is, with no canonical copy per item.
     if items.iter().all(Value::is_string) {
+        // A short list (one order's teams): compared in place, no hashing.
+        if items.len() <= 16 {
+            let mut kept: Vec<Value> = Vec::with_capacity(items.len());
+            for item in items {
+                if !kept.iter().any(|k| k.as_str() == item.as_str()) {
+                    kept.push(item.clone());
+                }
+            }
+            return kept;
+        }
         let mut seen = std::collections::HashSet::with_capacity(items.len());
         return items
             .iter()

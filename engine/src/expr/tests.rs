@@ -567,3 +567,19 @@ fn a_quoted_source_stops_at_120_characters() {
     assert_eq!(q.chars().count(), 121);
     assert_eq!(q, format!("{}…", "é".repeat(120)));
 }
+
+/// `distinct()` keeps the first of each value in order, for text compared
+/// in place (a short list), hashed (a long one), and mixed values alike.
+#[test]
+fn distinct_keeps_the_first_of_each_in_order() {
+    let short = json!({"l": ["b", "a", "b", "c", "a"]});
+    assert_eq!(run("l.distinct()", short).unwrap(), json!(["b", "a", "c"]));
+    let long: Vec<String> = (0..40).map(|i| format!("t{}", i % 7)).collect();
+    let want: Vec<String> = (0..7).map(|i| format!("t{i}")).collect();
+    assert_eq!(
+        run("l.distinct()", json!({ "l": long })).unwrap(),
+        json!(want)
+    );
+    let mixed = json!({"l": [1, "1", 1.0, "1", true]});
+    assert_eq!(run("l.distinct()", mixed).unwrap(), json!([1, "1", true]));
+}
