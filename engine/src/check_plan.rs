@@ -135,6 +135,10 @@ impl Outside<'_> {
 /// What is known of the fields of the record being proved, by name.
 type Facts = Vec<(String, Fact)>;
 
+/// A `for_each` list field's item type, `records:` entries, and the origin
+/// of its items ([`Prover::list_items`]).
+type ListItems<'t, 'f, 'o> = (&'t Type, Vec<&'f [FieldSpec]>, Option<Origin<'o>>);
+
 /// What every proof of one route needs.
 struct Prover<'a> {
     target: &'a Schema,
@@ -408,6 +412,19 @@ impl Prover<'_> {
         from: Option<&Origin>,
         holder: Option<&Facts>,
     ) -> Option<CheckPlan> {
+        let (ty, variants, item_from) = self.list_items(field, spec, from)?;
+        Some(self.record(ty, &variants, item_from.as_ref(), holder))
+    }
+
+    /// A `for_each` list field's item type, its `records:` entries and
+    /// where its items come from; None for any other field, or a list with
+    /// a `default:` (whose items its records do not build).
+    fn list_items<'f, 'o>(
+        &self,
+        field: &Field,
+        spec: &'f FieldSpec,
+        from: Option<&Origin<'o>>,
+    ) -> Option<ListItems<'_, 'f, 'o>> {
         let Source::List {
             for_each,
             records,
@@ -416,14 +433,12 @@ impl Prover<'_> {
         else {
             return None;
         };
-        // Items of the list's `default:` are not built by its records.
         if spec.default.is_some() {
             return None;
         }
         let ty = self.target.type_named(field.of.as_deref()?)?;
-        let item_from = self.item_origin(from, for_each, lets);
-        let variants: Vec<&[FieldSpec]> = records.iter().map(|(_, f)| f.as_slice()).collect();
-        Some(self.record(ty, &variants, item_from.as_ref(), holder))
+        let variants = records.iter().map(|(_, f)| f.as_slice()).collect();
+        Some((ty, variants, self.item_origin(from, for_each, lets)))
     }
 
     /// Where a `for_each` list's items come from, when from a source list.
@@ -450,22 +465,13 @@ impl Prover<'_> {
     /// that entry's facts. Not for a list that a `default:`, a `when:`,
     /// `omit_blank` or a conversion may replace or leave out.
     fn list_fact(&self, field: &Field, spec: &FieldSpec, from: Option<&Origin>) -> Option<Fact> {
-        let Source::List {
-            for_each,
-            records,
-            lets,
-        } = &spec.source
-        else {
-            return None;
-        };
-        if spec.default.is_some() || spec.when.is_some() || spec.omit_blank || !plain(spec) {
+        if spec.when.is_some() || spec.omit_blank || !plain(spec) {
             return None;
         }
-        let ty = self.target.type_named(field.of.as_deref()?)?;
-        let item_from = self.item_origin(from, for_each, lets);
-        let entries = records
+        let (ty, variants, item_from) = self.list_items(field, spec, from)?;
+        let entries = variants
             .iter()
-            .map(|(_, specs)| self.facts(ty, specs, item_from.as_ref()))
+            .map(|specs| self.facts(ty, specs, item_from.as_ref()))
             .collect();
         Some(Fact::Items(entries))
     }

@@ -97,27 +97,21 @@ impl BesideUnit {
     /// it runs anyway (`--check-all`): left out, it costs nothing, so run
     /// it can spend no allowance. The unit's deadline still holds.
     pub fn uncounted() -> BesideUnit {
-        let saved = UNIT.with(|u| {
-            let saved = u.get();
-            if let Some(mut unit) = saved {
-                unit.used = 0;
-                unit.next_clock = CLOCK_EVERY;
-                unit.limits.operations = u64::MAX;
-                u.set(Some(unit));
-            }
-            saved
-        });
-        BesideUnit { saved }
+        BesideUnit::with_allowance(|_| u64::MAX)
     }
 
     pub fn start() -> BesideUnit {
+        BesideUnit::with_allowance(|limit| limit.max(RunLimits::default().operations))
+    }
+
+    /// A fresh count with `allowance(the unit's limit)` operations.
+    fn with_allowance(allowance: impl Fn(u64) -> u64) -> BesideUnit {
         let saved = UNIT.with(|u| {
             let saved = u.get();
             if let Some(mut unit) = saved {
                 unit.used = 0;
                 unit.next_clock = CLOCK_EVERY;
-                let least = RunLimits::default().operations;
-                unit.limits.operations = unit.limits.operations.max(least);
+                unit.limits.operations = allowance(unit.limits.operations);
                 u.set(Some(unit));
             }
             saved
