@@ -469,8 +469,12 @@ impl<'s> Checker<'s> {
         let scope_parent = parent.unwrap_or(&Value::Null);
         let mut scope = Scope::of(Some(rec)).with("parent", scope_parent);
         scope.calls = Some(self.schema);
+        // The answers of the checks the default run makes, and (in an audit)
+        // of those it leaves out, kept apart: an answer worked out off the
+        // count must not spare a counted check its cost.
         let mut answers = Answers::default();
-        let only = self.narrowed(ty, &scope, &mut answers, plan, path, out);
+        let mut uncounted = Answers::default();
+        let only = self.narrowed(ty, &scope, (&mut answers, &mut uncounted), plan, path, out);
         // Walk the record's keys once (not the schema's fields times the
         // keys), noting which fields were seen; then the unseen ones are blank.
         let mut seen = [false; 128];
@@ -544,9 +548,25 @@ impl<'s> Checker<'s> {
             }
             let _own_count = proved.then(BesideUnit::uncounted);
             let before = out.len();
-            let holds = match skipping.map(|p| p.when_of(i)) {
-                Some(When::Always) => Ok(true),
-                Some(When::Rest(left)) => left.test(&scope),
+            let planned = plan.map(|p| p.when_of(i));
+            let off_count = proved || matches!(planned, Some(When::Always | When::Rest(_)));
+            let holds = match (self.audit, planned) {
+                (false, Some(When::Always)) => Ok(true),
+                (false, Some(When::Rest(left))) => left.test(&scope),
+                // The whole `when`, off the count; then paid as the
+                // default run pays, for the part it keeps.
+                (true, Some(When::Always | When::Rest(_))) if !proved => {
+                    let whole = {
+                        let _off = BesideUnit::uncounted();
+                        uncounted.holds(ty, i, rule, &scope)
+                    };
+                    let paid = match planned {
+                        Some(When::Rest(left)) => left.test(&scope).map(|_| ()),
+                        _ => Ok(()),
+                    };
+                    paid.and(whole)
+                }
+                _ if proved => uncounted.holds(ty, i, rule, &scope),
                 _ => answers.holds(ty, i, rule, &scope),
             };
             match holds {
@@ -555,8 +575,15 @@ impl<'s> Checker<'s> {
                 Err(e) => out.push(unchecked(rule, path, &e)),
             }
             if crate::trace::active() {
-                // Asked again: the answer is kept, or the `when` tested again.
-                let answer = answers.holds(ty, i, rule, &scope).ok();
+                // Asked again, off the count: the answer is kept, or the
+                // `when` tested again.
+                let _off = BesideUnit::uncounted();
+                let kept = if off_count {
+                    &mut uncounted
+                } else {
+                    &mut answers
+                };
+                let answer = kept.holds(ty, i, rule, &scope).ok();
                 let failed = out.len() > before;
                 let has_when = rule.when.is_some();
                 let at = path.render();
@@ -577,7 +604,7 @@ impl<'s> Checker<'s> {
         &self,
         ty: &'s Type,
         scope: &Scope,
-        answers: &mut Answers,
+        (answers, uncounted): (&mut Answers, &mut Answers),
         plan: Option<&CheckPlan>,
         path: &Path,
         out: &mut Vec<Violation>,
@@ -587,8 +614,14 @@ impl<'s> Checker<'s> {
         let proved = |i: usize| plan.is_some_and(|p| p.proves_rule(i));
         let run = |i: usize| !proved(i) || self.audit;
         for (i, rule) in narrowing.filter(|(i, r)| r.check_only.is_some() && run(*i)) {
-            let _own_count = proved(i).then(BesideUnit::uncounted);
-            match answers.holds(ty, i, rule, scope) {
+            let answer = match proved(i) {
+                true => {
+                    let _off = BesideUnit::uncounted();
+                    uncounted.holds(ty, i, rule, scope)
+                }
+                false => answers.holds(ty, i, rule, scope),
+            };
+            match answer {
                 Ok(true) => return rule.check_only.as_ref(),
                 Ok(false) => {}
                 Err(e) => out.push(unchecked(rule, path, &e)),

@@ -63,7 +63,8 @@ pub(crate) fn never_applying(rules: &[SourceRule], params: &Value) -> Vec<bool> 
 /// Check `rules` against the unit in `env`, appending violations to `out`;
 /// a rule whose place in `skip` is true is left out (see [`never_applying`]),
 /// or with `run_skipped` (`--check-all`, a trace) run beside the unit's
-/// budget, so that it costs the unit what leaving it out costs.
+/// budget with no operation limit of its own, so that it costs the unit
+/// what leaving it out costs: nothing.
 pub fn check_rules(
     rules: &[SourceRule],
     skip: &[bool],
@@ -76,7 +77,7 @@ pub fn check_rules(
         if skipped && !run_skipped {
             continue;
         }
-        let _beside = skipped.then(crate::expr::BesideUnit::start);
+        let _beside = skipped.then(crate::expr::BesideUnit::uncounted);
         // A unit whose budget or time is spent stops here: every later
         // check would only report the same limit again.
         if spent(out) {

@@ -118,6 +118,10 @@ struct Fixture(PathBuf);
 
 impl Fixture {
     fn new(name: &str, mapping: &str) -> Fixture {
+        Fixture::with_target(name, TARGET, mapping)
+    }
+
+    fn with_target(name: &str, target: &str, mapping: &str) -> Fixture {
         let dir = std::env::temp_dir().join(format!(
             "mapwright-check-plan-{name}-{}",
             std::process::id()
@@ -126,7 +130,7 @@ impl Fixture {
         std::fs::create_dir_all(dir.join("schemas/t")).unwrap();
         std::fs::create_dir_all(dir.join("mappings")).unwrap();
         std::fs::write(dir.join("schemas/t/src.yaml"), SOURCE).unwrap();
-        std::fs::write(dir.join("schemas/t/dst.yaml"), TARGET).unwrap();
+        std::fs::write(dir.join("schemas/t/dst.yaml"), target).unwrap();
         std::fs::write(dir.join("mappings/m.yaml"), mapping).unwrap();
         Fixture(dir)
     }
@@ -396,6 +400,76 @@ record:
     };
     assert_eq!(rejects(&planned), None);
     assert_eq!(rejects(&full), None, "--check-all rejected it");
+    assert!(planned == full, "the two outcomes differ");
+}
+
+/// `--check-all` pays for a schema rule's `when` what the default run pays
+/// (found by an adversarial review): the `&&` operands the plan drops as
+/// holding on constants are worked out off the count; a proved rule's
+/// answer, worked out off the count, spares no counted rule with the same
+/// `when`; and a source rule left out under the params runs with no limit.
+/// Each case costs over the 1,000,000 operations of an allowance one way.
+#[test]
+fn check_all_pays_for_a_when_what_the_default_run_pays() {
+    let cube = |op: &str| {
+        let l: Vec<String> = (0..50).map(|i| i.to_string()).collect();
+        let l = format!("[{}]", l.join(", "));
+        format!("{l}.all(|a| {l}.all(|b| {l}.all(|c| c {op})))")
+    };
+    let dropped = TARGET.replace(
+        "      - id: maybe-given\n",
+        &format!(
+            "      - id: cube-1\n        when: Fixed == \"X\" && {}\n        assert: Short != \"zzz\"\n      - id: cube-2\n        when: Fixed == \"X\" && {}\n        assert: Short != \"zzy\"\n      - id: maybe-given\n",
+            cube(">= 0"),
+            cube(">= -1")
+        ),
+    );
+    let slow = "limits: {time_ms: 600000}\nrecord:\n";
+    let fx = Fixture::with_target(
+        "when-dropped",
+        &dropped,
+        &MAPPING.replacen("record:\n", slow, 1),
+    );
+    let m = fx.mapping().unwrap();
+    let (planned, full) = both_ways(&m, &record("ab", 7));
+    assert!(matches!(planned, Outcome::Accepted { .. }), "{planned:?}");
+    assert_eq!(planned, full);
+
+    let long = r#"Lines.all(|l| l.Kind != "A" && l.Kind != "B" && l.Kind != "C" && l.Kind != "D" && l.Kind != "E" && l.Kind != "F")"#;
+    let shared = TARGET.replace(
+        "      - id: maybe-given\n",
+        &format!(
+            "      - id: a-proved\n        when: {long}\n        require: [Fixed]\n      - id: b-kept\n        when: {long}\n        assert: Short != \"zzz\"\n      - id: maybe-given\n"
+        ),
+    );
+    let fx = Fixture::with_target(
+        "when-shared",
+        &shared,
+        &MAPPING.replacen("record:\n", slow, 1),
+    );
+    let m = fx.mapping().unwrap();
+    assert!(rule_proved(&m, "a-proved"));
+    assert!(!rule_proved(&m, "b-kept"));
+    let mut rec = record("ab", 7);
+    rec["lines"] = Value::Array(vec![json!({"sku": "s"}); 100_000]);
+    let (planned, full) = both_ways(&m, &rec);
+    let budget =
+        |o: &Outcome| matches!(o, Outcome::Rejected(v) if v.iter().any(|v| v.rule == "budget"));
+    assert!(
+        budget(&planned),
+        "the kept rule's when costs over 1,000,000"
+    );
+    assert!(planned == full, "the two outcomes differ");
+
+    let items = vec!["\"a\""; 200_000].join(",");
+    let rule = format!(
+        "rules:\n  - id: off\n    for_each: = [{items}]\n    when: = params.company == \"none\" && item == \"a\"\n    assert: = false\n"
+    );
+    let skipped = MAPPING.replacen("record:\n", &format!("{rule}{slow}"), 1);
+    let fx = Fixture::new("source-skipped", &skipped);
+    let m = fx.mapping().unwrap();
+    let (planned, full) = both_ways(&m, &record("ab", 7));
+    assert!(matches!(planned, Outcome::Accepted { .. }), "{planned:?}");
     assert!(planned == full, "the two outcomes differ");
 }
 
