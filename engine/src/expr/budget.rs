@@ -93,25 +93,29 @@ pub struct BesideUnit {
 }
 
 impl BesideUnit {
-    /// A count with no operation limit, for a check the plan proved when
-    /// it runs anyway (`--check-all`): left out, it costs nothing, so run
-    /// it can spend no allowance. The unit's deadline still holds.
+    /// A count with no operation limit and no deadline, for a check the
+    /// plan proved when it runs anyway (`--check-all`): left out, it costs
+    /// nothing, so run it may spend no allowance and no time allowed. It
+    /// is bounded all the same: a proved check reads only what was built.
+    /// The clock goes on meanwhile, and the unit's deadline holds after it.
     pub fn uncounted() -> BesideUnit {
-        BesideUnit::with_allowance(|_| u64::MAX)
+        BesideUnit::with_allowance(|_| u64::MAX, false)
     }
 
     pub fn start() -> BesideUnit {
-        BesideUnit::with_allowance(|limit| limit.max(RunLimits::default().operations))
+        BesideUnit::with_allowance(|limit| limit.max(RunLimits::default().operations), true)
     }
 
-    /// A fresh count with `allowance(the unit's limit)` operations.
-    fn with_allowance(allowance: impl Fn(u64) -> u64) -> BesideUnit {
+    /// A fresh count with `allowance(the unit's limit)` operations, under
+    /// the unit's deadline or none.
+    fn with_allowance(allowance: impl Fn(u64) -> u64, deadline: bool) -> BesideUnit {
         let saved = UNIT.with(|u| {
             let saved = u.get();
             if let Some(mut unit) = saved {
                 unit.used = 0;
                 unit.next_clock = CLOCK_EVERY;
                 unit.limits.operations = allowance(unit.limits.operations);
+                unit.deadline = unit.deadline.filter(|_| deadline);
                 u.set(Some(unit));
             }
             saved

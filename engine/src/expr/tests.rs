@@ -583,3 +583,27 @@ fn distinct_keeps_the_first_of_each_in_order() {
     let mixed = json!({"l": [1, "1", 1.0, "1", true]});
     assert_eq!(run("l.distinct()", mixed).unwrap(), json!([1, "1", true]));
 }
+
+/// Work beside the unit off the count (a check the plan proved, run by
+/// `--check-all`) is stopped by neither the operations limit nor the
+/// deadline, as leaving it out is not; the unit's own limits hold again
+/// after it. The deadline here has passed before the work starts.
+#[test]
+fn uncounted_work_meets_neither_limit_and_the_unit_keeps_both() {
+    let rec = json!({"l": (0..3_000).collect::<Vec<i64>>()});
+    let _unit = UnitBudget::start(RunLimits {
+        operations: 10,
+        time_ms: 1,
+    });
+    std::thread::sleep(std::time::Duration::from_millis(5));
+    let work = "l.all(|x| x >= 0)";
+    {
+        let _off = crate::expr::BesideUnit::uncounted();
+        assert_eq!(run(work, rec.clone()).unwrap(), json!(true));
+    }
+    let err = run(work, rec).unwrap_err();
+    assert!(
+        matches!(err.kind, EvalErrorKind::Time | EvalErrorKind::Budget { .. }),
+        "{err:?}"
+    );
+}
