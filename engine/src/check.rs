@@ -249,11 +249,7 @@ fn check_payload_as_is(schema: &Schema, payload: &Value) -> Vec<Violation> {
 
 /// Check one record at `path`, appending to `out`.
 pub fn check_record_at(schema: &Schema, record: &Value, path: &Path, out: &mut Vec<Violation>) {
-    let checker = Checker {
-        schema,
-        audit: false,
-    };
-    checker.object(schema.record_type(), record, None, None, path, out);
+    Checker::plain(schema).object(schema.record_type(), record, None, None, path, out);
 }
 
 /// Check one record as [`check_record_at`] does, leaving out the checks of
@@ -284,11 +280,7 @@ pub(crate) fn field_passes(schema: &Schema, field: &Field, value: &Value) -> boo
     let mut out = Vec::new();
     let root = Path::root(schema);
     let record = Value::Object(Map::new());
-    Checker {
-        schema,
-        audit: false,
-    }
-    .field(
+    Checker::plain(schema).field(
         field,
         Some(value),
         &record,
@@ -309,11 +301,9 @@ pub(crate) fn rule_passes(schema: &Schema, ty: &Type, i: usize, rec: &Map) -> bo
     let scope = constants_scope(schema, rec);
     let mut out = Vec::new();
     match Answers::default().holds(ty, i, rule, &scope) {
-        Ok(true) => Checker {
-            schema,
-            audit: false,
+        Ok(true) => {
+            Checker::plain(schema).rule(ty, rule, rec, &scope, &Path::root(schema), &mut out)
         }
-        .rule(ty, rule, rec, &scope, &Path::root(schema), &mut out),
         Ok(false) => {}
         Err(_) => return false,
     }
@@ -403,6 +393,16 @@ struct Checker<'s> {
     /// own (`--check-all`, a trace): skipped, it costs the default run
     /// nothing, so run it must not spend the checks' allowance either.
     audit: bool,
+}
+
+impl<'s> Checker<'s> {
+    /// A checker that runs what it is asked to, with no audit.
+    fn plain(schema: &'s Schema) -> Checker<'s> {
+        Checker {
+            schema,
+            audit: false,
+        }
+    }
 }
 
 /// How a value appears in a message: quoted, cut short, or hidden if secret.
@@ -549,7 +549,6 @@ impl<'s> Checker<'s> {
             let _own_count = proved.then(BesideUnit::uncounted);
             let before = out.len();
             let planned = plan.map(|p| p.when_of(i));
-            let off_count = proved || matches!(planned, Some(When::Always | When::Rest(_)));
             let holds = match (self.audit, planned) {
                 (false, Some(When::Always)) => Ok(true),
                 (false, Some(When::Rest(left))) => left.test(&scope),
@@ -578,6 +577,7 @@ impl<'s> Checker<'s> {
                 // Asked again, off the count: the answer is kept, or the
                 // `when` tested again.
                 let _off = BesideUnit::uncounted();
+                let off_count = proved || matches!(planned, Some(When::Always | When::Rest(_)));
                 let kept = if off_count {
                     &mut uncounted
                 } else {

@@ -272,21 +272,7 @@ impl<'s, 'v> Ctx<'s, 'v> {
                     // It reads the text form of its date, whatever it is.
                     self.meter.charge_size(&vals[0])?;
                 }
-                let mut few = [&NULL; FEW_ARGS];
-                let many: Vec<&Value>;
-                let refs: &[&Value] = match vals.len() <= FEW_ARGS {
-                    true => {
-                        for (slot, v) in few.iter_mut().zip(vals.iter()) {
-                            *slot = v.as_ref();
-                        }
-                        &few[..vals.len()]
-                    }
-                    false => {
-                        many = vals.iter().map(|c| c.as_ref()).collect();
-                        &many
-                    }
-                };
-                Cow::Owned(funcs::call(*f, refs)?)
+                Cow::Owned(with_refs(&vals, |refs| funcs::call(*f, refs))?)
             }
             Kind::External(name, args) => Cow::Owned(self.external(name, args)?),
             Kind::Method(obj, m, args) if is_plain_path(obj) && !has_closure(args) => {
@@ -636,19 +622,7 @@ impl<'s, 'v> Ctx<'s, 'v> {
         vals: &[Cow<'v, Value>],
     ) -> R<Cow<'v, Value>> {
         self.charge_method(m, &recv, vals)?;
-        // Most methods take one argument or none: no vector for those.
-        let mut few = [&NULL; 2];
-        let many: Vec<&Value>;
-        let refs: &[&Value] = if vals.len() <= few.len() {
-            for (slot, v) in few.iter_mut().zip(vals) {
-                *slot = v.as_ref();
-            }
-            &few[..vals.len()]
-        } else {
-            many = vals.iter().map(|c| c.as_ref()).collect();
-            &many
-        };
-        let out = funcs::call_method(m, &recv, refs)?;
+        let out = with_refs(vals, |refs| funcs::call_method(m, &recv, refs))?;
         match &out {
             Value::String(s) => self.charge_text(s.len())?,
             Value::Array(a) => self.meter.charge(a.len() as u64)?,
@@ -768,6 +742,20 @@ impl<'s, 'v> Ctx<'s, 'v> {
             }
         }
     }
+}
+
+/// `f` over the values of `vals`, borrowed: up to [`FEW_ARGS`] (nearly
+/// every call) with no vector for them.
+fn with_refs<T>(vals: &[Cow<'_, Value>], f: impl FnOnce(&[&Value]) -> T) -> T {
+    if vals.len() > FEW_ARGS {
+        let many: Vec<&Value> = vals.iter().map(|c| c.as_ref()).collect();
+        return f(&many);
+    }
+    let mut few = [&NULL; FEW_ARGS];
+    for (slot, v) in few.iter_mut().zip(vals) {
+        *slot = v.as_ref();
+    }
+    f(&few[..vals.len()])
 }
 
 /// Bytes of a value's text form when it is text (the others are paid by
