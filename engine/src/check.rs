@@ -466,15 +466,23 @@ impl<'s> Checker<'s> {
         let plan = plan.map(|p| p.for_record(rec));
         // What the plan lets this check leave out: nothing in an audit.
         let skipping = plan.filter(|_| !self.audit);
-        let scope_parent = parent.unwrap_or(&Value::Null);
-        let mut scope = Scope::of(Some(rec)).with("parent", scope_parent);
-        scope.calls = Some(self.schema);
-        // The answers of the checks the default run makes, and (in an audit)
-        // of those it leaves out, kept apart: an answer worked out off the
-        // count must not spare a counted check its cost.
-        let mut answers = Answers::default();
-        let mut uncounted = Answers::default();
-        let only = self.narrowed(ty, &scope, (&mut answers, &mut uncounted), plan, path, out);
+        // Most of a record's objects (an activity's team, its status) have
+        // no rules: no scope to build for them.
+        let mut rules = (!ty.rules.is_empty()).then(|| {
+            let scope_parent = parent.unwrap_or(&Value::Null);
+            let mut scope = Scope::of(Some(rec)).with("parent", scope_parent);
+            scope.calls = Some(self.schema);
+            // The answers of the checks the default run makes, and (in an
+            // audit) of those it leaves out, kept apart: an answer worked out
+            // off the count must not spare a counted check its cost.
+            (scope, Answers::default(), Answers::default())
+        });
+        let only = match &mut rules {
+            Some((scope, answers, uncounted)) => {
+                self.narrowed(ty, scope, (answers, uncounted), plan, path, out)
+            }
+            None => None,
+        };
         // Walk the record's keys once (not the schema's fields times the
         // keys), noting which fields were seen; then the unseen ones are blank.
         let mut seen = [false; 128];
@@ -506,16 +514,13 @@ impl<'s> Checker<'s> {
             let items = plan.and_then(|p| p.items(i));
             self.field(field, Some(v), value, items, &path.field(field), out);
         }
-        for (i, field) in ty.fields.iter().enumerate() {
+        for &i in ty.required() {
+            let field = &ty.fields[i];
             let unseen = seen
                 .get(i)
                 .map(|s| !s)
                 .unwrap_or_else(|| rec.get(&field.name).is_none());
-            if unseen
-                && field.required
-                && !field.reserved
-                && only.is_none_or(|o| o.contains(&field.name))
-            {
+            if unseen && only.is_none_or(|o| o.contains(&field.name)) {
                 self.field(field, None, value, None, &path.field(field), out);
             }
         }
@@ -541,6 +546,22 @@ impl<'s> Checker<'s> {
                 });
             }
         }
+        if let Some((scope, answers, uncounted)) = &mut rules {
+            self.rules(ty, rec, plan, (scope, answers, uncounted), path, out);
+        }
+    }
+
+    /// The rules of `ty` on `rec`, the plan's proofs left out (run off the
+    /// count in an audit).
+    fn rules(
+        &self,
+        ty: &'s Type,
+        rec: &Map,
+        plan: Option<&CheckPlan>,
+        (scope, answers, uncounted): (&Scope, &mut Answers, &mut Answers),
+        path: &Path,
+        out: &mut Vec<Violation>,
+    ) {
         for (i, rule) in ty.rules.iter().enumerate() {
             let proved = plan.is_some_and(|p| p.proves_rule(i));
             if proved && !self.audit {
@@ -551,25 +572,25 @@ impl<'s> Checker<'s> {
             let planned = plan.map(|p| p.when_of(i));
             let holds = match (self.audit, planned) {
                 (false, Some(When::Always)) => Ok(true),
-                (false, Some(When::Rest(left))) => left.test(&scope),
+                (false, Some(When::Rest(left))) => left.test(scope),
                 // The whole `when`, off the count; then paid as the
                 // default run pays, for the part it keeps.
                 (true, Some(When::Always | When::Rest(_))) if !proved => {
                     let whole = {
                         let _off = BesideUnit::uncounted();
-                        uncounted.holds(ty, i, rule, &scope)
+                        uncounted.holds(ty, i, rule, scope)
                     };
                     let paid = match planned {
-                        Some(When::Rest(left)) => left.test(&scope).map(|_| ()),
+                        Some(When::Rest(left)) => left.test(scope).map(|_| ()),
                         _ => Ok(()),
                     };
                     paid.and(whole)
                 }
-                _ if proved => uncounted.holds(ty, i, rule, &scope),
-                _ => answers.holds(ty, i, rule, &scope),
+                _ if proved => uncounted.holds(ty, i, rule, scope),
+                _ => answers.holds(ty, i, rule, scope),
             };
             match holds {
-                Ok(true) => self.rule(ty, rule, rec, &scope, path, out),
+                Ok(true) => self.rule(ty, rule, rec, scope, path, out),
                 Ok(false) => {}
                 Err(e) => out.push(unchecked(rule, path, &e)),
             }
@@ -579,11 +600,11 @@ impl<'s> Checker<'s> {
                 let _off = BesideUnit::uncounted();
                 let off_count = proved || matches!(planned, Some(When::Always | When::Rest(_)));
                 let kept = if off_count {
-                    &mut uncounted
+                    &mut *uncounted
                 } else {
-                    &mut answers
+                    &mut *answers
                 };
-                let answer = kept.holds(ty, i, rule, &scope).ok();
+                let answer = kept.holds(ty, i, rule, scope).ok();
                 let failed = out.len() > before;
                 let has_when = rule.when.is_some();
                 let at = path.render();

@@ -222,9 +222,18 @@ pub struct Type {
     /// type's distinct conditions (rules written with the same `when` share
     /// one, so a record answers each condition once).
     when_slots: Vec<Option<usize>>,
+    /// The positions of the required fields that are not reserved: those a
+    /// record must not leave out.
+    required: Vec<usize>,
 }
 
 impl Type {
+    /// The positions of the fields a record must not leave out (required
+    /// and not reserved), in table order.
+    pub(crate) fn required(&self) -> &[usize] {
+        &self.required
+    }
+
     /// The field called `name`.
     pub fn field(&self, name: &str) -> Option<&Field> {
         self.index.get(name).map(|&i| &self.fields[i])
@@ -266,6 +275,10 @@ impl Type {
                 })
             })
             .collect();
+        let required = (fields.iter().enumerate())
+            .filter(|(_, f)| f.required && !f.reserved)
+            .map(|(i, _)| i)
+            .collect();
         Type {
             name: name.to_string(),
             doc,
@@ -274,6 +287,7 @@ impl Type {
             rules,
             index,
             when_slots,
+            required,
         }
     }
 }
