@@ -110,7 +110,7 @@ impl DatePattern {
                     return None;
                 }
                 *i += n;
-                std::str::from_utf8(part).ok()?.parse().ok()
+                Some(part.iter().fold(0, |n, d| n * 10 + u32::from(d - b'0')))
             };
             match tok {
                 Tok::Year => dt.year = digits(&mut i, 4)? as i32,
@@ -138,12 +138,15 @@ impl DatePattern {
         let mut out = String::with_capacity(self.text.len() + 4);
         for tok in &self.toks {
             let _ = match tok {
+                Tok::Year if (0..=9999).contains(&dt.year) => {
+                    Ok(push_digits(&mut out, dt.year as u32, 4))
+                }
                 Tok::Year => write!(out, "{:04}", dt.year),
-                Tok::Month => write!(out, "{:02}", dt.month),
-                Tok::Day => write!(out, "{:02}", dt.day),
-                Tok::Hour => write!(out, "{:02}", dt.hour),
-                Tok::Minute => write!(out, "{:02}", dt.minute),
-                Tok::Second => write!(out, "{:02}", dt.second),
+                Tok::Month => Ok(push_digits(&mut out, dt.month, 2)),
+                Tok::Day => Ok(push_digits(&mut out, dt.day, 2)),
+                Tok::Hour => Ok(push_digits(&mut out, dt.hour, 2)),
+                Tok::Minute => Ok(push_digits(&mut out, dt.minute, 2)),
+                Tok::Second => Ok(push_digits(&mut out, dt.second, 2)),
                 Tok::Offset => {
                     let (sign, m) = if dt.offset_minutes < 0 {
                         ('-', -dt.offset_minutes)
@@ -204,11 +207,12 @@ impl DateTime {
     /// and time are kept as written, in the timestamp's own offset.
     pub fn parse_iso(s: &str) -> Option<DateTime> {
         let b = s.as_bytes();
+        // Digits only (no sign), at most 4: no overflow, and no general
+        // number parser per field.
         let num = |r: std::ops::Range<usize>| -> Option<u32> {
-            let p = b.get(r)?;
-            p.iter()
-                .all(u8::is_ascii_digit)
-                .then(|| std::str::from_utf8(p).ok()?.parse().ok())?
+            b.get(r)?.iter().try_fold(0u32, |n, d| {
+                d.is_ascii_digit().then(|| n * 10 + u32::from(d - b'0'))
+            })
         };
         let mut dt = DateTime {
             year: num(0..4)? as i32,
@@ -249,6 +253,19 @@ impl DateTime {
             }
         }
         dt.is_valid().then_some(dt)
+    }
+}
+
+/// `n` in at least `width` digits, zero-padded, as `{:0width$}` writes it,
+/// with no formatter per field.
+fn push_digits(out: &mut String, n: u32, width: u32) {
+    if n >= 10u32.pow(width) {
+        let _ = write!(out, "{n}");
+        return;
+    }
+    for place in (0..width).rev() {
+        let digit = (n / 10u32.pow(place)) % 10;
+        out.push(char::from(b'0' + digit as u8));
     }
 }
 
@@ -326,6 +343,38 @@ fn days_in_month(year: i32, month: u32) -> u32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The digits written by hand are the formatter's, padded or past the width.
+    #[test]
+    fn digits_as_the_formatter_writes_them() {
+        for n in (0..12_000).chain([99_999, u32::MAX]) {
+            for width in [2, 4] {
+                let mut out = String::new();
+                push_digits(&mut out, n, width);
+                assert_eq!(out, format!("{n:0w$}", w = width as usize));
+            }
+        }
+    }
+
+    /// A field read is its digits: no sign, no space, exactly the width.
+    #[test]
+    fn iso_fields_are_plain_digits() {
+        let dt = DateTime::parse_iso("2026-11-02T09:01:07Z").unwrap();
+        assert_eq!((dt.year, dt.month, dt.day), (2026, 11, 2));
+        assert_eq!((dt.hour, dt.minute, dt.second), (9, 1, 7));
+        for bad in [
+            "2026-+1-02",
+            "2026-1 -02",
+            "2026-11-0x",
+            "+026-11-02",
+            "2026-11-02T0:01:00Z",
+        ] {
+            assert!(DateTime::parse_iso(bad).is_none(), "{bad}");
+        }
+        let us = DatePattern::new("MM/DD/CCYY").unwrap();
+        assert!(us.parse("+1/02/2026").is_none());
+        assert_eq!(us.format(&us.parse("11/02/2026").unwrap()), "11/02/2026");
+    }
 
     #[test]
     fn vendor_patterns() {
