@@ -709,9 +709,13 @@ impl<'s> Checker<'s> {
                 return self.number_value(f, value, n, path, out);
             }
         }
+        let mut digits = WholeDigits::default();
         let text = match value {
             Value::String(s) => std::borrow::Cow::Borrowed(s.as_str()),
-            Value::Number(n) => std::borrow::Cow::Owned(plain_number(n)),
+            Value::Number(n) => match digits.of(n) {
+                Some(whole) => std::borrow::Cow::Borrowed(whole),
+                None => std::borrow::Cow::Owned(plain_number(n)),
+            },
             other => std::borrow::Cow::Owned(other.to_string()),
         };
         // No more characters than bytes: most text needs no count.
@@ -1179,6 +1183,43 @@ fn first_sentence(doc: &str) -> &str {
 /// A JSON number's digits as a vendor writes them: never an exponent
 /// (serde_json writes 1e16 for a large computed value, which no vendor
 /// field accepts, so the check would call it "not a number").
+/// The text of a whole number (what [`plain_number`] writes for it),
+/// written in place: the common case needs no allocation.
+#[derive(Default)]
+struct WholeDigits {
+    buf: [u8; 24],
+}
+
+impl WholeDigits {
+    /// `n`'s digits, when it is an integer or a whole f64 within 2^53.
+    fn of(&mut self, n: &serde_json::Number) -> Option<&str> {
+        let (negative, magnitude) = match (n.as_u64(), n.as_i64()) {
+            (Some(u), _) => (false, u),
+            (None, Some(i)) => (true, i.unsigned_abs()),
+            _ => {
+                let f = n.as_f64()?;
+                let whole = f.fract() == 0.0 && f != 0.0 && f.abs() <= 9_007_199_254_740_992.0;
+                whole.then_some((f < 0.0, f.abs() as u64))?
+            }
+        };
+        let mut at = self.buf.len();
+        let mut rest = magnitude;
+        loop {
+            at -= 1;
+            self.buf[at] = b'0' + (rest % 10) as u8;
+            rest /= 10;
+            if rest == 0 {
+                break;
+            }
+        }
+        if negative {
+            at -= 1;
+            self.buf[at] = b'-';
+        }
+        std::str::from_utf8(&self.buf[at..]).ok()
+    }
+}
+
 fn plain_number(n: &serde_json::Number) -> String {
     use rust_decimal::prelude::FromPrimitive;
     if n.is_i64() || n.is_u64() {
@@ -1198,7 +1239,46 @@ fn plain_number(n: &serde_json::Number) -> String {
 
 #[cfg(test)]
 mod plain_number_tests {
-    use super::plain_number;
+    use super::{plain_number, WholeDigits};
+
+    /// Written in place, a whole number has the digits `plain_number` gives.
+    #[test]
+    fn whole_digits_are_plain_numbers() {
+        let ints = [
+            0i64,
+            1,
+            -1,
+            9,
+            10,
+            -10,
+            4200,
+            i64::MAX,
+            i64::MIN,
+            -9_007_199_254_740_993,
+        ];
+        let mut numbers: Vec<serde_json::Number> = ints.iter().map(|&i| i.into()).collect();
+        numbers.push(u64::MAX.into());
+        for f in [
+            60.0,
+            -60.0,
+            1.0,
+            9_007_199_254_740_992.0,
+            -9_007_199_254_740_992.0,
+            1e15,
+        ] {
+            numbers.push(serde_json::Number::from_f64(f).unwrap());
+        }
+        for n in &numbers {
+            let mut digits = WholeDigits::default();
+            assert_eq!(digits.of(n), Some(plain_number(n).as_str()), "{n}");
+        }
+        // Fractions, zero as a float (a decimal zero keeps a sign) and
+        // floats past 2^53 are left to plain_number.
+        for f in [2.5, 0.0, -0.0, 1e300, 9_007_199_254_740_994.0] {
+            let n = serde_json::Number::from_f64(f).unwrap();
+            assert_eq!(WholeDigits::default().of(&n), None, "{f}");
+        }
+    }
     use rust_decimal::prelude::FromPrimitive;
 
     /// The whole-number shortcut writes what the decimal path writes.

@@ -28,6 +28,7 @@ pub(crate) fn parse(bytes: &[u8]) -> Option<(Value, bool)> {
         bytes,
         at: 0,
         may_hold_lossy: false,
+        sizes: [0; SIZED_DEPTHS],
     };
     let value = reader.value(0)?;
     reader.skip_whitespace();
@@ -40,7 +41,17 @@ struct Reader<'a> {
     bytes: &'a [u8],
     at: usize,
     may_hold_lossy: bool,
+    /// By depth, the number of keys of the last object read there: a
+    /// record's objects at one depth are mostly alike (each activity has
+    /// the same keys), so the next one starts with room for as many.
+    sizes: [u8; SIZED_DEPTHS],
 }
+
+/// The depths [`Reader::sizes`] covers; deeper objects start empty.
+const SIZED_DEPTHS: usize = 8;
+
+/// The most room an object starts with from [`Reader::sizes`].
+const MOST_SIZED: usize = 32;
 
 impl Reader<'_> {
     fn skip_whitespace(&mut self) {
@@ -89,7 +100,8 @@ impl Reader<'_> {
         if depth > MAX_DEPTH {
             return None;
         }
-        let mut map = Map::new();
+        let hint = self.sizes.get(depth as usize).copied().unwrap_or(0);
+        let mut map = Map::with_capacity(usize::from(hint));
         self.skip_whitespace();
         if self.bytes.get(self.at) == Some(&b'}') {
             self.at += 1;
@@ -118,7 +130,12 @@ impl Reader<'_> {
             }
             match self.next_token()? {
                 b',' => {}
-                b'}' => return Some(Value::Object(map)),
+                b'}' => {
+                    if let Some(size) = self.sizes.get_mut(depth as usize) {
+                        *size = map.len().min(MOST_SIZED) as u8;
+                    }
+                    return Some(Value::Object(map));
+                }
                 _ => return None,
             }
         }
