@@ -139,14 +139,14 @@ impl DatePattern {
         for tok in &self.toks {
             let _ = match tok {
                 Tok::Year if (0..=9999).contains(&dt.year) => {
-                    Ok(push_digits(&mut out, dt.year as u32, 4))
+                    push_digits(&mut out, dt.year as u32, 4)
                 }
                 Tok::Year => write!(out, "{:04}", dt.year),
-                Tok::Month => Ok(push_digits(&mut out, dt.month, 2)),
-                Tok::Day => Ok(push_digits(&mut out, dt.day, 2)),
-                Tok::Hour => Ok(push_digits(&mut out, dt.hour, 2)),
-                Tok::Minute => Ok(push_digits(&mut out, dt.minute, 2)),
-                Tok::Second => Ok(push_digits(&mut out, dt.second, 2)),
+                Tok::Month => push_digits(&mut out, dt.month, 2),
+                Tok::Day => push_digits(&mut out, dt.day, 2),
+                Tok::Hour => push_digits(&mut out, dt.hour, 2),
+                Tok::Minute => push_digits(&mut out, dt.minute, 2),
+                Tok::Second => push_digits(&mut out, dt.second, 2),
                 Tok::Offset => {
                     let (sign, m) = if dt.offset_minutes < 0 {
                         ('-', -dt.offset_minutes)
@@ -258,15 +258,15 @@ impl DateTime {
 
 /// `n` in at least `width` digits, zero-padded, as `{:0width$}` writes it,
 /// with no formatter per field.
-fn push_digits(out: &mut String, n: u32, width: u32) {
+fn push_digits(out: &mut String, n: u32, width: u32) -> std::fmt::Result {
     if n >= 10u32.pow(width) {
-        let _ = write!(out, "{n}");
-        return;
+        return write!(out, "{n}");
     }
     for place in (0..width).rev() {
         let digit = (n / 10u32.pow(place)) % 10;
         out.push(char::from(b'0' + digit as u8));
     }
+    Ok(())
 }
 
 impl DateTime {
@@ -350,7 +350,7 @@ mod tests {
         for n in (0..12_000).chain([99_999, u32::MAX]) {
             for width in [2, 4] {
                 let mut out = String::new();
-                push_digits(&mut out, n, width);
+                push_digits(&mut out, n, width).unwrap();
                 assert_eq!(out, format!("{n:0w$}", w = width as usize));
             }
         }

@@ -220,6 +220,11 @@ impl Map {
         }
     }
 
+    /// The entry at `i`, in order.
+    pub(crate) fn entry_at(&self, i: usize) -> Option<(&str, &Value)> {
+        self.entries.get(i).map(|(k, v)| (k.as_str(), v))
+    }
+
     /// The number of entries.
     pub fn len(&self) -> usize {
         self.entries.len()

@@ -85,7 +85,7 @@ impl Follow<'_> {
     fn wrapped(&mut self, node: &Node) -> Lost {
         let mut of = |n: &Node| self.lost(n);
         match &node.kind {
-            N::Lit(_) | N::Var(_) | N::Local(_) | N::Closure { .. } => Lost::No,
+            N::Lit(_) | N::Var(..) | N::Local(_) | N::Closure { .. } => Lost::No,
             N::Array(_) | N::Map(_) | N::External(..) => Lost::No,
             // A path with a computed index: below an absent object is an error.
             N::Field { obj, optional, .. } => match of(obj) {
@@ -176,7 +176,7 @@ fn is_unit(n: &Node) -> bool {
 /// The names of a path (`job.site.ref`: job, site, ref); an index is its literal.
 fn path_names(n: &Node) -> Option<Vec<String>> {
     match &n.kind {
-        N::Var(v) => Some(vec![v.clone()]),
+        N::Var(v, _) => Some(vec![v.clone()]),
         N::Field { obj, name, .. } => {
             let mut p = path_names(obj)?;
             p.push(name.clone());
@@ -202,7 +202,7 @@ fn is_text(n: &Node) -> bool {
 /// A plain path (the reads the checker resolves): names, fields, indexes.
 fn is_path(n: &Node) -> bool {
     match &n.kind {
-        N::Var(_) => true,
+        N::Var(..) => true,
         N::Field { obj, .. } => is_path(obj),
         // As `reads_of` records them: any index (its own names read apart).
         N::Index(obj, _) => is_path(obj),

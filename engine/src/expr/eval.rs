@@ -188,7 +188,7 @@ impl<'s, 'v> Ctx<'s, 'v> {
     fn leaf(&self, node: &'v Node) -> Option<(&'v Value, u64)> {
         match &node.kind {
             Kind::Lit(v) => Some((v, 1)),
-            Kind::Var(name) => Some((self.scope.get(name).unwrap_or(&NULL), 1)),
+            Kind::Var(name, hint) => Some((self.scope.get_hinted(name, hint).unwrap_or(&NULL), 1)),
             Kind::Local(slot) => match &self.locals[*slot] {
                 Cow::Borrowed(v) => Some((*v, 1)),
                 Cow::Owned(_) => None,
@@ -214,7 +214,9 @@ impl<'s, 'v> Ctx<'s, 'v> {
     fn eval_kind(&mut self, node: &'v Node) -> R<Cow<'v, Value>> {
         Ok(match &node.kind {
             Kind::Lit(v) => Cow::Borrowed(v),
-            Kind::Var(name) => Cow::Borrowed(self.scope.get(name).unwrap_or(&NULL)),
+            Kind::Var(name, hint) => {
+                Cow::Borrowed(self.scope.get_hinted(name, hint).unwrap_or(&NULL))
+            }
             Kind::Local(slot) => match &self.locals[*slot] {
                 Cow::Borrowed(v) => Cow::Borrowed(*v),
                 Cow::Owned(v) => {
@@ -771,7 +773,7 @@ fn text_len(v: &Value) -> usize {
 /// that the order of evaluation would change.
 fn is_plain_path(node: &Node) -> bool {
     match &node.kind {
-        Kind::Var(_) | Kind::Local(_) | Kind::Lit(_) => true,
+        Kind::Var(..) | Kind::Local(_) | Kind::Lit(_) => true,
         Kind::Field { obj, .. } => is_plain_path(obj),
         _ => false,
     }

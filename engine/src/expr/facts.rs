@@ -169,7 +169,7 @@ fn value(node: &Node, known: Known) -> Option<Fact> {
 /// A path of names (`a`, `parent.b`), as written.
 fn path(node: &Node) -> Option<Vec<&str>> {
     match &node.kind {
-        Kind::Var(name) => Some(vec![name.as_str()]),
+        Kind::Var(name, _) => Some(vec![name.as_str()]),
         Kind::Local(slot) => Some(vec![*LOCALS.get(*slot)?]),
         Kind::Field {
             obj,

@@ -228,12 +228,19 @@ impl<'a> Scope<'a> {
     /// Innermost first: named variables, then inside `for_each` the item's
     /// fields, then the `let:` values, then the unit's fields.
     pub(crate) fn get(&self, name: &str) -> Option<&'a Value> {
+        self.get_hinted(name, &Hint::default())
+    }
+
+    /// [`Scope::get`], looking first where `hint` says the record held
+    /// `name` last time (and noting where it was found this time). Each
+    /// layer is still asked in turn, so the answer is the same.
+    pub(crate) fn get_hinted(&self, name: &str, hint: &Hint) -> Option<&'a Value> {
         if let Some(v) = self.vars.get(name) {
             return Some(v);
         }
         let in_item = self.outer.is_some();
         if in_item {
-            if let Some(v) = self.record.and_then(|r| get(r, name)) {
+            if let Some(v) = self.record.and_then(|r| hint.get(r, name)) {
                 return Some(v);
             }
         }
@@ -241,7 +248,7 @@ impl<'a> Scope<'a> {
             return Some(v);
         }
         if !in_item {
-            if let Some(v) = self.record.and_then(|r| get(r, name)) {
+            if let Some(v) = self.record.and_then(|r| hint.get(r, name)) {
                 return Some(v);
             }
         }
@@ -332,6 +339,47 @@ pub fn get<'v>(map: &'v Map, key: &str) -> Option<&'v Value> {
         map.iter().find(|(k, _)| same_key(k, key)).map(|(_, v)| v)
     } else {
         map.get(key)
+    }
+}
+
+/// Where a name was last found in a record. The records of one mapping
+/// share their key order, so the next one most likely holds the name at
+/// the same place: one key compared instead of a search. Only ever a
+/// guess, checked before it is used; a mapping's expressions are shared
+/// by its threads, and a guess another thread overwrote is still checked.
+#[derive(Debug, Default)]
+pub(crate) struct Hint(std::sync::atomic::AtomicU32);
+
+impl Clone for Hint {
+    fn clone(&self) -> Hint {
+        Hint(std::sync::atomic::AtomicU32::new(self.at() as u32))
+    }
+}
+
+impl Hint {
+    fn at(&self) -> usize {
+        self.0.load(std::sync::atomic::Ordering::Relaxed) as usize
+    }
+
+    /// `map[key]`, as [`get`] finds it.
+    pub(crate) fn get<'v>(&self, map: &'v Map, key: &str) -> Option<&'v Value> {
+        // A map's keys are distinct: the key at the guessed place is the one.
+        if let Some((k, v)) = map.entry_at(self.at()) {
+            if same_key(k, key) {
+                return Some(v);
+            }
+        }
+        if map.len() > 32 {
+            // A big map is searched by its index, as `get` does.
+            return map.get(key);
+        }
+        let (at, v) = map
+            .iter()
+            .enumerate()
+            .find(|(_, (k, _))| same_key(k, key))?;
+        let at = u32::try_from(at).unwrap_or(0);
+        self.0.store(at, std::sync::atomic::Ordering::Relaxed);
+        Some(v.1)
     }
 }
 
@@ -487,7 +535,7 @@ impl Expr {
     pub fn as_path(&self) -> Option<Vec<String>> {
         fn walk(n: &Node, out: &mut Vec<String>) -> bool {
             match &n.kind {
-                N::Var(v) => {
+                N::Var(v, _) => {
                     out.push(v.clone());
                     true
                 }
@@ -669,7 +717,7 @@ fn collect_calls(node: &Node, out: &mut Vec<DataCall>) {
 /// the path of the list the parameter ranges over.
 fn path_of(node: &Node, bound: &[Option<Vec<Step>>]) -> Option<Vec<Step>> {
     match &node.kind {
-        N::Var(v) => Some(vec![Step::Name(v.clone())]),
+        N::Var(v, _) => Some(vec![Step::Name(v.clone())]),
         N::Local(slot) => bound.get(*slot).cloned().flatten(),
         N::Field { obj, name, .. } => {
             let mut p = path_of(obj, bound)?;
@@ -742,7 +790,7 @@ fn reads_of(node: &Node, bound: &mut Vec<Option<Vec<Step>>>, out: &mut Vec<Read>
     }
     let mut each = |n: &Node, bound: &mut Vec<Option<Vec<Step>>>| reads_of(n, bound, out);
     match &node.kind {
-        N::Lit(_) | N::Var(_) | N::Local(_) => {}
+        N::Lit(_) | N::Var(..) | N::Local(_) => {}
         N::Field { obj, .. } => each(obj, bound),
         N::Index(o, i) => {
             each(o, bound);

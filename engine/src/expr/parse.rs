@@ -60,8 +60,9 @@ pub(crate) struct Node {
 #[derive(Clone, Debug)]
 pub(crate) enum Kind {
     Lit(Value),
-    /// A name from the scope (record field, `params`, `let:` value...).
-    Var(String),
+    /// A name from the scope (record field, `params`, `let:` value...),
+    /// with where the record had it last time.
+    Var(String, super::Hint),
     /// A closure parameter: its slot on the evaluator's stack of locals.
     Local(usize),
     Field {
@@ -93,7 +94,7 @@ impl Node {
     /// Call `f` on each direct child.
     pub(crate) fn for_each_child(&self, mut f: impl FnMut(&Node)) {
         match &self.kind {
-            Kind::Lit(_) | Kind::Var(_) | Kind::Local(_) => {}
+            Kind::Lit(_) | Kind::Var(..) | Kind::Local(_) => {}
             Kind::Field { obj, .. } => f(obj),
             Kind::Index(a, b) => {
                 f(a);
@@ -537,7 +538,7 @@ impl Parser<'_> {
             }
             _ => match self.locals.iter().rposition(|l| *l == name) {
                 Some(slot) => Kind::Local(slot),
-                None => Kind::Var(name),
+                None => Kind::Var(name, super::Hint::default()),
             },
         };
         Ok(self.node(kind, at))
