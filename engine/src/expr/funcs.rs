@@ -426,6 +426,17 @@ fn sub_string(s: &str, start: &Value, count: &Value) -> Result<String> {
     if count <= 0 {
         return Ok(String::new());
     }
+    if s.is_ascii() {
+        // One byte a character: the same cut, by slicing.
+        let n = s.len() as i64;
+        let from = if start < 0 {
+            (n + start).max(0)
+        } else {
+            start.min(n)
+        } as usize;
+        let to = from.saturating_add(count as usize).min(s.len());
+        return Ok(s[from..to].to_string());
+    }
     let n = s.chars().count() as i64;
     let from = if start < 0 { (n + start).max(0) } else { start };
     Ok(s.chars().skip(from as usize).take(count as usize).collect())
@@ -592,4 +603,38 @@ pub fn round_to(v: &Value, places: &Value) -> Result<Value> {
             format!("cannot round {}: not a number", type_name(v)),
         )
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::sub_string;
+    use crate::value::Value;
+
+    /// ASCII text is cut by slicing: the same cut as counting characters,
+    /// for starts and counts before, inside and past the text.
+    #[test]
+    fn ascii_sub_strings_cut_as_characters_do() {
+        let by_chars = |s: &str, start: i64, count: i64| -> String {
+            if count <= 0 {
+                return String::new();
+            }
+            let n = s.chars().count() as i64;
+            let from = if start < 0 { (n + start).max(0) } else { start };
+            s.chars().skip(from as usize).take(count as usize).collect()
+        };
+        for s in ["", "a", "GRD003", "Cut back overgrown hedge"] {
+            for start in [-30, -7, -1, 0, 1, 3, 6, 24, 25, 100, i64::MIN + 1, i64::MAX] {
+                for count in [i64::MIN, -1, 0, 1, 3, 6, 30, i64::MAX] {
+                    let cut = sub_string(s, &Value::from(start), &Value::from(count)).unwrap();
+                    assert_eq!(
+                        cut,
+                        by_chars(s, start, count),
+                        "{s:?}.sub_string({start}, {count})"
+                    );
+                }
+            }
+        }
+        let e_acute = sub_string("café au lait", &Value::from(2), &Value::from(3)).unwrap();
+        assert_eq!(e_acute, "fé ");
+    }
 }
