@@ -197,10 +197,11 @@ impl<'s, 'v> Ctx<'s, 'v> {
                 obj,
                 name,
                 optional,
+                hint,
             } if self.depth < PATH_LEAF_DEPTH => {
                 let (v, nodes) = self.leaf(obj)?;
                 let found = match v {
-                    Value::Object(m) => super::get(m, name).unwrap_or(&NULL),
+                    Value::Object(m) => hint.get(m, name).unwrap_or(&NULL),
                     Value::Null if *optional => &NULL,
                     _ => return None,
                 };
@@ -229,6 +230,7 @@ impl<'s, 'v> Ctx<'s, 'v> {
                 obj,
                 name,
                 optional,
+                ..
             } => {
                 if let Kind::Local(slot) = obj.kind {
                     if let Cow::Owned(v) = &self.locals[slot] {

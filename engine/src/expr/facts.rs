@@ -175,6 +175,7 @@ fn path(node: &Node) -> Option<Vec<&str>> {
             obj,
             name,
             optional: false,
+            ..
         } => {
             let mut steps = path(obj)?;
             steps.push(name);

@@ -543,6 +543,7 @@ impl Expr {
                     obj,
                     name,
                     optional: false,
+                    ..
                 } => {
                     walk(obj, out) && {
                         out.push(name.clone());

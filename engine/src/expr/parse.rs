@@ -70,6 +70,8 @@ pub(crate) enum Kind {
         name: String,
         /// `?.`: `()` when the object is `()`.
         optional: bool,
+        /// Where the object had the field last time.
+        hint: super::Hint,
     },
     Index(Box<Node>, Box<Node>),
     Not(Box<Node>),
@@ -346,6 +348,7 @@ impl Parser<'_> {
                             obj: Box::new(node),
                             name,
                             optional,
+                            hint: super::Hint::default(),
                         },
                         at,
                     );
