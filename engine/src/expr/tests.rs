@@ -607,3 +607,62 @@ fn uncounted_work_meets_neither_limit_and_the_unit_keeps_both() {
         "{err:?}"
     );
 }
+
+/// One compiled expression read over records whose keys move, and over
+/// scopes where the name is found in a different layer each time: the
+/// place remembered from the last record (`Hint`) never answers for a
+/// name that is elsewhere now, or shadowed.
+#[test]
+fn a_remembered_place_never_answers_for_a_moved_or_shadowed_name() {
+    let e = Expr::compile("x + \"/\" + o.k", &[]).unwrap();
+    let records = [
+        json!({"x": "a", "o": {"k": 1, "j": 2}}),
+        json!({"y": 0, "x": "b", "o": {"j": 2, "k": 3}}),
+        json!({"k": 9, "x": "c", "o": {"k": 4}}),
+        json!({"x": "d", "k": 9, "o": {"j": 0, "kk": 1, "k": 5}}),
+    ];
+    let got: Vec<Value> = records
+        .iter()
+        .map(|r| e.eval(&Scope::of(r.as_object())).unwrap())
+        .collect();
+    assert_eq!(
+        got,
+        [json!("a/1"), json!("b/3"), json!("c/4"), json!("d/5")]
+    );
+    // A record without the name, after one with it at the remembered place.
+    let missing = json!({"o": {"k": 6}, "z": "x"});
+    let fresh = Expr::compile("x + \"/\" + o.k", &[]).unwrap();
+    let scope = Scope::of(missing.as_object());
+    assert_eq!(
+        format!("{:?}", e.eval(&scope)),
+        format!("{:?}", fresh.eval(&scope))
+    );
+    assert_ne!(
+        format!("{:?}", e.eval(&scope)),
+        format!("{:?}", Ok::<_, EvalError>(json!("a/6")))
+    );
+    // The same place now shadowed: by a variable, then by a `let:` value
+    // (searched before the unit's record), then, in an item, the item's
+    // own field before the record holding the list.
+    let rec = json!({"x": "rec", "o": {"k": 7}});
+    let var = json!("var");
+    let scope = Scope::of(rec.as_object()).with("x", &var);
+    assert_eq!(e.eval(&scope).unwrap(), json!("var/7"));
+    let lets = json!({"x": "let"});
+    let mut scope = Scope::of(rec.as_object());
+    scope.lets = lets.as_object();
+    assert_eq!(e.eval(&scope).unwrap(), json!("let/7"));
+    let item = json!({"o": {"k": 8}, "x": "item"});
+    let mut scope = Scope::of(item.as_object());
+    scope.outer = rec.as_object();
+    assert_eq!(e.eval(&scope).unwrap(), json!("item/8"));
+    let bare_item = json!({"o": {"k": 8}});
+    let mut scope = Scope::of(bare_item.as_object());
+    scope.outer = rec.as_object();
+    assert_eq!(e.eval(&scope).unwrap(), json!("rec/8"));
+    // And back to the first record: found again, wherever it is.
+    assert_eq!(
+        e.eval(&Scope::of(records[0].as_object())).unwrap(),
+        json!("a/1")
+    );
+}
